@@ -1,0 +1,56 @@
+# CM Hub: the one entry point. `make run` to use it, `make test` to test it.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Embedded default: SQLite, filesystem broker, demo data wired to the local network fakes.
+RUN_ENV := DJANGO_DEBUG=1 CMHUB_DEMO=1
+PROD_CHECK_ENV := SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9) \
+	ALLOWED_HOSTS=cmhub.example.com DJANGO_DEBUG=0 CMHUB_VAR_DIR=var/check
+
+.PHONY: run test check lint format bench messages clean venv venv-dev
+
+$(PY):
+	@py=$$(scripts/find-python) && echo "Using $$py" && "$$py" -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po | $(PY)
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install gettext (apt-get install gettext)"; exit 1; }
+	$(PY) manage.py compilemessages --ignore=.venv --verbosity=0
+
+run: venv locale/fr/LC_MESSAGES/django.mo
+	$(RUN_ENV) $(PY) manage.py migrate --verbosity=0
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) scripts/run
+
+test: venv-dev locale/fr/LC_MESSAGES/django.mo
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+messages: venv
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -d djangojs -l fr --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
+
+clean:
+	rm -rf var/test var/check var/celery .pytest_cache

@@ -1,0 +1,73 @@
+"""Permission-checked access to workspace data. Another workspace's object answers 404, always.
+
+`workspace_view` is the one door into every `/w/<slug>/...` page: it resolves the membership (404 for
+outsiders), enforces the workspace's two-factor policy and the view's permission (403 for members who
+lack it), and remembers the workspace as the user's last one.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+
+from accounts.models import Invitation, Membership, User
+from accounts.policy import MFA_ROLES, Perm, can
+
+
+def get_membership_for_user(user: User, slug: str) -> Membership:
+    if not user.is_authenticated:
+        raise Http404
+    return get_object_or_404(Membership.objects.select_related("workspace"), user=user, workspace__slug=slug)
+
+
+def get_member_for_member(member: Membership, pk: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user", "workspace"), pk=pk, workspace_id=member.workspace_id
+    )
+
+
+def get_invitation_for_member(member: Membership, pk: int) -> Invitation:
+    return get_object_or_404(Invitation, pk=pk, workspace_id=member.workspace_id)
+
+
+def mfa_required_for(member: Membership) -> bool:
+    return member.workspace.require_mfa and member.role in MFA_ROLES
+
+
+def workspace_view(perm: Perm = Perm.VIEW_WORKSPACE) -> Callable:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            member = get_membership_for_user(request.user, slug)
+            if mfa_required_for(member) and not is_mfa_enabled(request.user):
+                messages.warning(
+                    request,
+                    _(
+                        "%(workspace)s requires two-factor authentication for your role. "
+                        "Set it up to continue."
+                    )
+                    % {"workspace": member.workspace.name},
+                )
+                return redirect("mfa_activate_totp")
+            if not can(member, perm):
+                raise PermissionDenied(_("Your role in this workspace does not allow this."))
+            request.membership = member
+            request.workspace = member.workspace
+            if request.user.last_workspace_id != member.workspace_id:
+                request.user.last_workspace = member.workspace
+                request.user.save(update_fields=["last_workspace"])
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Workspace, timezone_choices
+from core.images import ImageRejected, make_avatar
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=80, required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Same as my browser")), *settings.LANGUAGES],
+        required=False,
+    )
+    timezone = forms.ChoiceField(label=_("Time zone"), required=False)
+    avatar = forms.FileField(
+        label=_("Avatar"),
+        required=False,
+        help_text=_("JPEG, PNG, WEBP or GIF, 5 MB at most. It is cropped to a square."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [("", _("Each workspace's time zone")), *timezone_choices()]
+
+    def clean_avatar(self):
+        upload = self.cleaned_data.get("avatar")
+        if not upload:  # None (nothing sent) or False (the "clear" box was ticked)
+            return upload
+        if upload.size > settings.AVATAR_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The image is too large (%(size)s MB at most).")
+                % {"size": round(settings.AVATAR_MAX_BYTES / 1024 / 1024, 1)}
+            )
+        try:
+            return make_avatar(upload.read(), max_bytes=settings.AVATAR_MAX_BYTES, size=settings.AVATAR_SIZE)
+        except ImageRejected as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class WorkspaceSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Workspace
+        fields = ["name", "timezone", "default_language", "require_mfa"]
+        widgets = {"timezone": forms.Select(choices=timezone_choices())}
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.AGENT)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class InvitationSignupForm(forms.Form):
+    display_name = forms.CharField(label=_("Your name"), max_length=80)
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            from accounts.models import User
+
+            try:
+                validate_password(p1, User(email=self.email, display_name=data.get("display_name", "")))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import services
+from accounts.access import get_invitation_for_member, get_member_for_member, workspace_view
+from accounts.forms import InvitationForm, InvitationSignupForm, ProfileForm, RoleForm, WorkspaceSettingsForm
+from accounts.models import Invitation, Membership, User
+from accounts.policy import Perm, roles_grantable_by
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send the user to their last workspace, or their first, or tell them how to get one."""
+    memberships = Membership.objects.filter(user=request.user).select_related("workspace")
+    member = (
+        memberships.filter(workspace_id=request.user.last_workspace_id).first()
+        or memberships.order_by("workspace__name").first()
+    )
+    if member is None:
+        return render(request, "accounts/no_workspace.html")
+    return redirect("workspace_home", slug=member.workspace.slug)
+
+
+@workspace_view()
+@require_GET
+def workspace_home(request: HttpRequest) -> HttpResponse:
+    members = Membership.objects.filter(workspace=request.workspace)
+    context = {
+        "member_count": members.count(),
+        "pending_invitations": Invitation.objects.pending().filter(workspace=request.workspace).count(),
+    }
+    return render(request, "accounts/workspace_home.html", context)
+
+
+# --- Settings: workspace --------------------------------------------------------------------------------
+
+
+@workspace_view(Perm.MANAGE_WORKSPACE)
+@require_http_methods(["GET", "POST"])
+def workspace_settings(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Workspace settings saved."))
+        return redirect("workspace_settings", slug=request.workspace.slug)
+    return render(request, "accounts/settings/workspace.html", {"form": form})
+
+
+# --- Settings: members ----------------------------------------------------------------------------------
+
+
+def _members_context(request: HttpRequest) -> dict:
+    members = (
+        Membership.objects.filter(workspace=request.workspace)
+        .select_related("user")
+        .order_by("user__display_name", "user__email")
+    )
+    return {
+        "members": members,
+        "admin_count": sum(1 for m in members if m.role == Membership.Role.ADMIN),
+        "grantable_roles": [(r, Membership.Role(r).label) for r in roles_grantable_by(request.membership)],
+    }
+
+
+@workspace_view()
+@require_GET
+def members(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/settings/members.html", _members_context(request))
+
+
+@workspace_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    target = get_member_for_member(request.membership, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+    else:
+        try:
+            services.membership_change_role(
+                membership=target, role=form.cleaned_data["role"], by=request.user
+            )
+            messages.success(
+                request,
+                _("%(name)s is now %(role)s.")
+                % {"name": target.user.name, "role": target.get_role_display()},
+            )
+        except services.AccountsError as exc:
+            messages.error(request, str(exc))
+    if _is_htmx(request):
+        return render(request, "accounts/settings/members.html#member-list", _members_context(request))
+    return redirect("members", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    target = get_member_for_member(request.membership, pk)
+    try:
+        services.membership_remove(membership=target, by=request.user)
+        messages.success(request, _("%(name)s was removed from the workspace.") % {"name": target.user.name})
+    except services.AccountsError as exc:
+        messages.error(request, str(exc))
+    if target.user_id == request.user.id and not Membership.objects.filter(pk=target.pk).exists():
+        return redirect("home")
+    if _is_htmx(request):
+        return render(request, "accounts/settings/members.html#member-list", _members_context(request))
+    return redirect("members", slug=request.workspace.slug)
+
+
+# --- Settings: invitations ------------------------------------------------------------------------------
+
+
+def _invitations_context(request: HttpRequest, form: InvitationForm | None = None) -> dict:
+    return {
+        "invitations": Invitation.objects.filter(workspace=request.workspace).select_related("invited_by")[
+            :200
+        ],
+        "form": form or InvitationForm(),
+    }
+
+
+@workspace_view(Perm.MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def invitations(request: HttpRequest) -> HttpResponse:
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _token = services.invitation_create(
+                workspace=request.workspace,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+            )
+        except services.AccountsError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+            if not _is_htmx(request):
+                return redirect("invitations", slug=request.workspace.slug)
+            form = None
+    context = _invitations_context(request, form)
+    if _is_htmx(request):
+        return render(request, "accounts/settings/invitations.html#invitations-panel", context)
+    return render(request, "accounts/settings/invitations.html", context)
+
+
+@workspace_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_invitation_for_member(request.membership, pk)
+    try:
+        services.invitation_revoke(invitation=invitation, by=request.user)
+        messages.success(
+            request, _("The invitation for %(email)s was revoked.") % {"email": invitation.email}
+        )
+    except services.AccountsError as exc:
+        messages.error(request, str(exc))
+    if _is_htmx(request):
+        return render(
+            request, "accounts/settings/invitations.html#invitations-panel", _invitations_context(request)
+        )
+    return redirect("invitations", slug=request.workspace.slug)
+
+
+# --- Accepting an invitation (the invitee is not a member yet) ------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_for_token(token)
+        services.invitation_check_usable(invitation)
+    except services.AccountsError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
+
+    user: User = request.user
+    if user.is_authenticated:
+        matches = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).exists()
+        if request.method == "POST" and matches:
+            try:
+                member = services.invitation_accept(token=token, user=user)
+            except services.AccountsError as exc:
+                return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
+            messages.success(request, _("Welcome to %(workspace)s!") % {"workspace": member.workspace.name})
+            return redirect("workspace_home", slug=member.workspace.slug)
+        return render(
+            request, "accounts/invitation_accept.html", {"invitation": invitation, "matches": matches}
+        )
+
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        login_url = reverse("account_login") + "?next=" + request.path
+        return render(
+            request, "accounts/invitation_accept.html", {"invitation": invitation, "login_url": login_url}
+        )
+
+    form = InvitationSignupForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_user, member = services.invitation_accept_as_new_user(
+                token=token,
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except services.AccountsError as exc:
+            return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
+        login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to %(workspace)s!") % {"workspace": member.workspace.name})
+        return redirect("workspace_home", slug=member.workspace.slug)
+    return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+# --- The person's own preferences -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    initial = {"display_name": user.display_name, "language": user.language, "timezone": user.timezone}
+    form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        avatar = form.cleaned_data.get("avatar")
+        services.user_update_profile(
+            user=user,
+            display_name=form.cleaned_data["display_name"],
+            language=form.cleaned_data["language"],
+            timezone_name=form.cleaned_data["timezone"],
+            avatar=avatar or None,
+            clear_avatar=avatar is False,
+        )
+        response = redirect("profile")
+        if user.language:
+            translation.activate(user.language)
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+        messages.success(request, _("Your profile was saved."))
+        return response
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language: remembered on the account when signed in, in a cookie anyway."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Unknown language."))
+        return response
+    if request.user.is_authenticated:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    translation.activate(language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response

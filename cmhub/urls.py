@@ -1,0 +1,25 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import workspace_urlpatterns
+from core import views as core_views
+
+# The admin login goes through allauth, so staff get the same MFA and rate limits as everyone.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "CM Hub"
+admin.site.site_title = "CM Hub admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("healthz/", core_views.healthz, name="healthz"),
+    path("w/<slug:slug>/", include(workspace_urlpatterns)),
+    path("", include("accounts.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,307 @@
+"""The one way CM Hub talks to the outside world over HTTP.
+
+`make_client` builds every outbound httpx client (network APIs, OAuth token endpoints): sane timeouts, our
+user agent, connect-level retries only, and a log line per answer that never carries a secret.
+`send_idempotent` adds a short retry on 5xx for requests that are safe to repeat; POSTs are refused there,
+because repeating a write that may have landed is how replies get sent twice.
+`safe_fetch` downloads media and avatars from addresses that people or networks hand us, without letting
+such an address reach our own infrastructure (SSRF).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin
+
+import httpx
+
+log = logging.getLogger("cmhub.http")
+
+USER_AGENT = "CMHub/1.0 (community management back office)"
+#: Connect fast or fail fast; reads get longer because uploads and big pages take time.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
+#: A failed TCP/TLS connect never reached the server, so retrying it is safe for every method.
+CONNECT_RETRIES = 2
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+
+# Query parameter names whose values must never reach a log line, matched as lower-cased substrings so
+# `refresh_token`, `fb_exchange_token`, `client_secret`, `X-Amz-Signature`, `code_verifier` are covered.
+_SECRET_MARKERS = ("token", "secret", "code", "signature", "sig", "password", "key", "auth", "verifier")
+
+
+def redact_url(url: httpx.URL | str) -> str:
+    """host + path + query with every secret-looking value replaced: safe to log."""
+    url = httpx.URL(str(url))
+    pairs = parse_qsl(url.query.decode(), keep_blank_values=True)
+    redacted = [(k, "[redacted]" if _is_secret_name(k) else v) for k, v in pairs]
+    query = f"?{urlencode(redacted, safe='[]')}" if redacted else ""
+    return f"{url.host}{url.path}{query}"
+
+
+def _is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(marker in lowered for marker in _SECRET_MARKERS)
+
+
+def _log_response(response: httpx.Response) -> None:
+    # Headers and bodies are never logged: Authorization, cookies and token payloads live there.
+    request = response.request
+    log.info("http %s %s -> %s", request.method, redact_url(request.url), response.status_code)
+
+
+def make_client(
+    *,
+    timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+    user_agent: str = USER_AGENT,
+    connect_retries: int = CONNECT_RETRIES,
+    trust_env: bool = True,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A new client for one provider, task or fetch; close it (or use it as a context manager)."""
+    return httpx.Client(
+        timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+        headers={"User-Agent": user_agent},
+        transport=transport or httpx.HTTPTransport(retries=connect_retries, trust_env=trust_env),
+        follow_redirects=False,
+        trust_env=trust_env,
+        event_hooks={"response": [_log_response]},
+    )
+
+
+def send_idempotent(
+    client: httpx.Client,
+    method: str,
+    url: httpx.URL | str,
+    *,
+    attempts: int = 2,
+    backoff: float = 0.25,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send a request that is safe to repeat, retrying briefly on 502/503/504 and transport errors.
+
+    The last answer (or error) is returned (or raised) as is, so the caller maps it like any other.
+    """
+    method = method.upper()
+    if method not in IDEMPOTENT_METHODS:
+        raise ValueError(f"{method} is not idempotent; it must not be retried automatically")
+    for attempt in range(1, attempts + 1):
+        last = attempt == attempts
+        try:
+            response = client.request(method, url, **kwargs)
+        except httpx.TransportError:
+            if last:
+                raise
+        else:
+            if response.status_code not in RETRYABLE_STATUSES or last:
+                return response
+            response.close()
+        time.sleep(min(backoff * 2 ** (attempt - 1), 2.0))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+# --- SSRF-safe fetch ---------------------------------------------------------------------------------
+
+
+class FetchError(Exception):
+    """The file could not be fetched; the message says why, in plain words."""
+
+
+class UnsafeURL(FetchError):
+    """The address is not one we are willing to fetch (scheme, private address...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFile:
+    content: bytes
+    content_type: str  # lower-cased, without parameters ("image/png")
+    final_url: str  # after redirects
+
+
+#: host, port -> every IP address (as text) the host resolves to.
+Resolver = Callable[[str, int], list[str]]
+
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True only for globally routable unicast addresses."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # ::ffff:127.0.0.1 reaches 127.0.0.1 on dual-stack hosts: judge the IPv4 address inside.
+        return is_public_address(ip.ipv4_mapped)
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_loopback or ip.is_link_local:
+        return False
+    # is_global is False for private ranges, shared 100.64/10, documentation, 6to4/Teredo/ORCHID, etc.
+    return ip.is_global
+
+
+@dataclass(frozen=True, slots=True)
+class _Pinned:
+    url: httpx.URL  # the URL with its host replaced by the vetted IP address
+    host_header: str
+    hostname: str  # for TLS SNI and certificate checks
+
+
+def vet_url(
+    url: str,
+    *,
+    allow_private: bool = False,
+    allow_endpoints: Collection[tuple[str, int]] = (),
+    resolver: Resolver = system_resolver,
+) -> _Pinned:
+    """Check one address and pin it to an IP we vetted; UnsafeURL (plain words) when refused."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsafeURL(f"This is not a valid web address: {exc}.") from exc
+    if parsed.scheme not in _DEFAULT_PORTS:
+        raise UnsafeURL(f"Only http and https addresses can be fetched, not '{parsed.scheme or '?'}:'.")
+    if parsed.userinfo:
+        raise UnsafeURL("Addresses with a user name or password in them are not accepted.")
+    host = parsed.host
+    if not host:
+        raise UnsafeURL("The address has no host name.")
+    port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
+    addresses = _resolve(host, port, resolver)
+    endpoints = {(str(ipaddress.ip_address(ip)), p) for ip, p in allow_endpoints}
+    for ip in addresses:
+        if not (allow_private or (str(ip), port) in endpoints or is_public_address(ip)):
+            raise UnsafeURL(
+                f"{host} points to a private or reserved network address ({ip}); "
+                "only public internet addresses can be fetched."
+            )
+    bracketed = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets in Host
+    host_header = bracketed if parsed.port is None else f"{bracketed}:{parsed.port}"
+    return _Pinned(url=parsed.copy_with(host=str(addresses[0])), host_header=host_header, hostname=host)
+
+
+def _resolve(host: str, port: int, resolver: Resolver) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        found = resolver(host, port)
+    except OSError as exc:
+        raise FetchError(f"The host name {host} could not be resolved.") from exc
+    if not found:
+        raise FetchError(f"The host name {host} could not be resolved.")
+    # Scope ids ("fe80::1%eth0") are not part of the address itself.
+    return [ipaddress.ip_address(addr.split("%")[0]) for addr in found]
+
+
+def safe_fetch(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float = 10.0,
+    allow_private: bool = False,
+    allow_endpoints: Collection[tuple[str, int]] = (),
+    resolver: Resolver = system_resolver,
+    max_redirects: int = MAX_REDIRECTS,
+    user_agent: str = USER_AGENT,
+) -> FetchedFile:
+    """GET `url` from the public internet only, at most `max_bytes`, within `timeout` seconds overall.
+
+    Every hop (the first URL and each redirect) is checked: http(s) only, every address the name resolves
+    to must be public, and the connection goes to the vetted address so DNS cannot answer differently
+    between the check and the connect (rebinding). `allow_private` turns the address check off (demo
+    against local fakes); `allow_endpoints` lets exact (ip, port) pairs through, so a test can serve the
+    first hop locally and still prove that a redirect to any other private address is refused.
+    """
+    deadline = time.monotonic() + timeout
+    # No keep-alive: a pooled connection is keyed by IP, and must not be reused for another host's SNI.
+    transport = httpx.HTTPTransport(
+        retries=0, trust_env=False, limits=httpx.Limits(max_keepalive_connections=0)
+    )
+    with make_client(timeout=timeout, user_agent=user_agent, trust_env=False, transport=transport) as client:
+        current = url
+        for _hop in range(max_redirects + 1):
+            pinned = vet_url(
+                current, allow_private=allow_private, allow_endpoints=allow_endpoints, resolver=resolver
+            )
+            with _open(client, pinned, deadline) as response:
+                if response.status_code in _REDIRECT_STATUSES:
+                    current = _redirect_target(current, response)
+                    continue
+                if response.status_code != 200:
+                    raise FetchError(f"The server answered {response.status_code} for {redact_url(current)}.")
+                content = _read_capped(response, max_bytes, deadline)
+                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                return FetchedFile(content=content, content_type=content_type, final_url=current)
+    raise FetchError(f"Too many redirects (more than {max_redirects}).")
+
+
+def _open(client: httpx.Client, pinned: _Pinned, deadline: float) -> httpx.Response:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError("Timed out while fetching the file.")
+    extensions: dict[str, Any] = {}
+    if not _is_ip_literal(pinned.hostname):
+        extensions["sni_hostname"] = pinned.hostname
+    request = client.build_request(
+        "GET",
+        pinned.url,
+        # identity: a compressed body could expand far past max_bytes inside a single chunk.
+        headers={"Host": pinned.host_header, "Accept-Encoding": "identity"},
+        extensions=extensions,
+        timeout=httpx.Timeout(remaining),
+    )
+    try:
+        return client.send(request, stream=True)
+    except httpx.TimeoutException as exc:
+        raise FetchError("Timed out while fetching the file.") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"Could not reach {pinned.hostname} ({exc.__class__.__name__}).") from exc
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _redirect_target(current: str, response: httpx.Response) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise FetchError("The server redirected without saying where to.")
+    return urljoin(current, location)
+
+
+def _read_capped(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+    too_big = f"The file is larger than the limit of {max_bytes:,} bytes."
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(too_big)
+    # The declared length is only a hint (chunked or close-delimited bodies have none): count as we go.
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        for chunk in response.iter_bytes():
+            received += len(chunk)
+            if received > max_bytes:
+                raise FetchError(too_big)
+            if time.monotonic() > deadline:
+                raise FetchError("Timed out while fetching the file.")
+            chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise FetchError("Timed out while fetching the file.") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(f"The download broke off ({exc.__class__.__name__}).") from exc
+    return b"".join(chunks)

@@ -1,0 +1,232 @@
+"""A small threaded HTTP server that network fakes build on.
+
+Each fake registers routes (method + path regex) that answer in the network's real wire format. Faults are
+queued per route pattern and consumed by the next matching requests, so a test can say "the next call to
+/mentions answers 429 with the network's headers" and then watch the production client cope. The same
+control is reachable over HTTP under `/_fake/` so the demo and benchmarks can drive a fake in another process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    match: re.Match[str] | None = None
+
+    def arg(self, name: str, default: str = "") -> str:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+
+    def bearer(self) -> str:
+        auth = self.headers.get("authorization", "")
+        return auth[7:] if auth.lower().startswith("bearer ") else ""
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON; bytes/str sent as is
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+@dataclass
+class Fault:
+    """What the next matching request(s) get instead of the normal answer.
+
+    kind: "status" (answer `response`), "delay" (sleep `seconds`, then answer normally),
+    "drop_after" (run the handler, so the write happens, then close the connection without answering:
+    the client sees a timeout or a reset after the request was applied).
+    """
+
+    path_pattern: str
+    kind: str = "status"
+    response: Response | None = None
+    seconds: float = 0.0
+    times: int = 1
+    method: str = ""
+
+
+Handler = Callable[[Request], Response]
+
+
+class FakeServer:
+    """Base class: subclasses call `route()` in `setup_routes()` and keep their own state."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._faults: list[Fault] = []
+        self.lock = threading.RLock()
+        self.requests: list[Request] = []  # every request seen, for assertions
+        self.setup_routes()
+        self.route("POST", r"/_fake/(?P<action>[a-z_]+)", self._control)
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- routing --
+    def setup_routes(self) -> None:
+        raise NotImplementedError
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+
+    def inject(self, fault: Fault) -> None:
+        with self.lock:
+            self._faults.append(fault)
+
+    def control(self, action: str, payload: dict[str, Any]) -> Response:
+        """Override to add seeding actions; `fault` and `reset_faults` are built in."""
+        return Response(404, {"error": f"unknown control action {action}"})
+
+    def _control(self, request: Request) -> Response:
+        action = request.match["action"] if request.match else ""
+        payload = request.json() or {}
+        if action == "fault":
+            resp = payload.get("response")
+            self.inject(
+                Fault(
+                    path_pattern=payload["path_pattern"],
+                    kind=payload.get("kind", "status"),
+                    response=Response(resp["status"], resp.get("body"), resp.get("headers", {}))
+                    if resp
+                    else None,
+                    seconds=float(payload.get("seconds", 0)),
+                    times=int(payload.get("times", 1)),
+                    method=payload.get("method", ""),
+                )
+            )
+            return Response(200, {"ok": True})
+        if action == "reset_faults":
+            with self.lock:
+                self._faults.clear()
+            return Response(200, {"ok": True})
+        return self.control(action, payload)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self._faults:
+                if fault.method and fault.method != method:
+                    continue
+                if re.search(fault.path_pattern, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def dispatch(self, request: Request) -> Response | None:
+        """The answer, or None when the connection must be dropped without one."""
+        if not request.path.startswith("/_fake/"):
+            with self.lock:
+                self.requests.append(request)
+        fault = None if request.path.startswith("/_fake/") else self._take_fault(request.method, request.path)
+        if fault and fault.kind == "status" and fault.response is not None:
+            return fault.response
+        if fault and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        for method, pattern, handler in self._routes:
+            if method != request.method:
+                continue
+            match = pattern.match(request.path)
+            if match:
+                request.match = match
+                response = handler(request)
+                if fault and fault.kind == "drop_after":
+                    return None
+                return response
+        return Response(404, {"error": "no such route in the fake", "path": request.path})
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                request = Request(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query, keep_blank_values=True),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                try:
+                    response = fake.dispatch(request)
+                except Exception as exc:  # a bug in a fake answers 500, like a real server would
+                    response = Response(500, {"error": f"fake crashed: {exc!r}"})
+                if response is None:
+                    self.close_connection = True
+                    return
+                data = response.encoded()
+                self.send_response(response.status, HTTPStatus(response.status).phrase)
+                headers = {"content-type": "application/json; charset=UTF-8", **response.headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        return _Handler

@@ -1,0 +1,210 @@
+"""The one interface every network client implements, and the plain data it returns.
+
+Nothing here knows about Django models: the inbox and posts apps decide what to store. A provider is
+built from an `Account` (where to call, with which credentials, for which account) and an httpx client,
+so tests, the demo and self-hosted instances point it at another base URL.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class Network(enum.StrEnum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    X = "x"
+    LINKEDIN = "linkedin"
+
+
+class ItemKind(enum.StrEnum):
+    COMMENT = "comment"
+    REPLY = "reply"
+    MENTION = "mention"
+    DIRECT_MESSAGE = "direct_message"
+
+
+# --- Errors: every error a network can answer maps to exactly one of these. ---------------------------
+
+
+class ProviderError(Exception):
+    """Base class. `network_message` is the network's own words, safe to show to a person."""
+
+    def __init__(self, message: str = "", *, network_message: str = "", status: int | None = None):
+        super().__init__(message or network_message)
+        self.network_message = network_message or message
+        self.status = status
+
+
+class RateLimited(ProviderError):
+    def __init__(self, message: str = "", *, reset_at: dt.datetime, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.reset_at = reset_at
+
+
+class AuthExpired(ProviderError):
+    """The token is expired or revoked: a person must reconnect (or a refresh may help)."""
+
+
+class PermissionMissing(ProviderError):
+    """The token lacks a scope or the user lacks a role on the account."""
+
+
+class NotFound(ProviderError):
+    """The object is deleted or invisible to us."""
+
+
+class Invalid(ProviderError):
+    """Our request was wrong (too long, bad media, duplicate...): retrying will not help."""
+
+
+class Transient(ProviderError):
+    """5xx or network trouble before the request could have been applied: safe to retry."""
+
+
+class Ambiguous(ProviderError):
+    """The request may have been applied (timeout after sending): reconcile before any retry."""
+
+
+# --- Plain data ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    access_token: str
+    refresh_token: str = ""
+    expires_at: dt.datetime | None = None
+    scopes: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Which account to act for, where, and with what."""
+
+    network: Network
+    external_id: str  # page id, IG user id, X user id, LinkedIn organization URN
+    api_base_url: str
+    credentials: Credentials
+    handle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    external_id: str
+    handle: str = ""
+    name: str = ""
+    avatar_url: str = ""
+    profile_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    kind: str  # "image", "video", "link", "sticker", ...
+    url: str = ""
+    preview_url: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementItem:
+    network: Network
+    external_id: str
+    kind: ItemKind
+    text: str  # plain text, never HTML
+    created_at: dt.datetime  # aware, UTC
+    author: Author | None = None
+    post_external_id: str = ""  # the post it is about
+    parent_external_id: str = ""  # direct parent (a comment replied to)
+    thread_root_external_id: str = ""  # top of the thread: groups items into one conversation
+    permalink: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    items: list[EngagementItem]
+    cursor: dict[str, Any]  # JSON-serialisable; stored by the caller and handed back next time
+    has_more: bool = False  # the run stopped at its budget; the next run resumes
+    skipped: int = 0  # malformed items skipped (and logged)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    external_id: str
+    permalink: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitState:
+    remaining: int | None = None  # calls (or percent of budget) left
+    limit: int | None = None
+    reset_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """An image to publish: its bytes, and a public URL where the network can fetch it if it must."""
+
+    content: bytes
+    content_type: str
+    public_url: str = ""
+    alt_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """What we answer: the item, and what the network needs to thread the answer."""
+
+    external_id: str
+    kind: ItemKind
+    post_external_id: str = ""
+    parent_external_id: str = ""
+    thread_root_external_id: str = ""
+    author_external_id: str = ""
+
+
+# --- The interface -------------------------------------------------------------------------------------
+
+
+class Provider(abc.ABC):
+    network: Network
+    #: Whether replying to a direct message is possible through this API.
+    supports_direct_message_reply: bool = False
+    supports_text_posts: bool = True
+    supports_image_posts: bool = True
+    supports_hide: bool = False
+
+    def __init__(self, account: Account, *, http: httpx.Client):
+        self.account = account
+        self.http = http
+        self.rate_limit = RateLimitState()
+
+    @abc.abstractmethod
+    def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        """Everything newer than `cursor`, oldest state first consumed; bounded by `max_items`."""
+
+    @abc.abstractmethod
+    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult: ...
+
+    @abc.abstractmethod
+    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult: ...
+
+    @abc.abstractmethod
+    def validate_text(self, text: str) -> list[str]:
+        """Problems with `text` for this network, in plain words (empty list when fine)."""
+
+    @abc.abstractmethod
+    def validate_media(self, media: list[MediaFile]) -> list[str]: ...
+
+    def refresh_credentials(self) -> Credentials:
+        """New credentials where the network allows refreshing; AuthExpired where it does not."""
+        raise AuthExpired("This network does not allow refreshing tokens; reconnect the channel.")
