@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from cmhub.env import env_bool, env_int, env_list, env_str, generated_secret
 
@@ -159,9 +160,16 @@ AVATAR_SIZE = 256
 INVITATION_VALID_DAYS = 7
 
 # --- Email --------------------------------------------------------------------------------------------
+# Development prints emails on the console; production sends them through SMTP (EMAIL_HOST...).
+EMAIL_BACKEND_PATH = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 MAILERS = {
     "default": {
-        "BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "BACKEND": EMAIL_BACKEND_PATH,
         "OPTIONS": {
             "host": env_str("EMAIL_HOST", "localhost"),
             "port": env_int("EMAIL_PORT", 25),
@@ -169,7 +177,7 @@ MAILERS = {
             "password": env_str("EMAIL_HOST_PASSWORD"),
             "use_tls": env_bool("EMAIL_USE_TLS", False),
         }
-        if env_str("EMAIL_BACKEND", "").endswith("smtp.EmailBackend")
+        if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend")
         else {},
     }
 }
@@ -235,7 +243,10 @@ SECURE_CSP = {
 }
 
 # --- Celery -------------------------------------------------------------------------------------------
-CELERY_QUEUES = ("default", "poll", "send", "publish", "assistant")
+# One queue per kind of work, so each can get its own workers: polling never starves sending.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, routing_key=name) for name in ("default", "poll", "send", "publish", "assistant")
+)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -251,6 +262,8 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = "file://" + str(VAR_DIR / "celery" / "results")
+    for _folder in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "results"):
+        _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60

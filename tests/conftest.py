@@ -16,6 +16,7 @@ Role = Membership.Role
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     yield
     cache.clear()  # rate-limit counters must not leak between tests
 

@@ -1,0 +1,116 @@
+"""Signing in through allauth: email login, throttling, two-factor authentication, the admin's door."""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.test import Client
+
+from tests.factories import PASSWORD, MembershipFactory
+
+
+def _login(client: Client, email: str, password: str):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def _current_code(secret: str) -> str:
+    import time
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def test_email_login_through_the_real_form(agent):
+    client = Client()
+    response = _login(client, agent.email, PASSWORD)
+    assert response.status_code == 302
+    assert client.get("/").url == "/w/acme/"
+
+
+def test_wrong_password_is_refused(agent):
+    client = Client()
+    response = _login(client, agent.email, "wrong-password")
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302 and client.get("/").url.startswith("/accounts/login/")
+
+
+def test_failed_logins_are_throttled_even_for_the_right_password(agent):
+    client = Client()
+    for _ in range(5):
+        assert _login(client, agent.email, "wrong-password").status_code == 200
+    response = _login(client, agent.email, PASSWORD)
+    assert response.status_code == 200  # refused, with an explanation
+    assert "Too many failed login attempts" in response.content.decode()
+    assert client.get("/").url.startswith("/accounts/login/")
+
+
+def test_throttle_is_per_account(agent, manager):
+    client = Client()
+    for _ in range(5):
+        _login(client, agent.email, "wrong-password")
+    assert _login(client, manager.email, PASSWORD).status_code == 302
+
+
+def test_signup_is_closed_outside_invitations(db):
+    response = Client().get("/accounts/signup/")
+    assert "Sign Up Closed" in response.content.decode() or response.status_code in (403, 404)
+
+
+def test_workspace_requiring_mfa_sends_managers_to_set_it_up(manager_client, agent_client, workspace):
+    workspace.require_mfa = True
+    workspace.save()
+    response = manager_client.get("/w/acme/")
+    assert response.status_code == 302 and response.url == "/accounts/2fa/totp/activate/"
+    assert agent_client.get("/w/acme/").status_code == 200  # agents are not concerned
+
+
+def test_manager_with_totp_gets_in(manager_client, manager, workspace):
+    workspace.require_mfa = True
+    workspace.save()
+    TOTP.activate(manager, generate_totp_secret())
+    assert manager_client.get("/w/acme/").status_code == 200
+
+
+def test_activating_totp_through_the_page_lifts_the_block(manager, workspace):
+    workspace.require_mfa = True
+    workspace.save()
+    client = Client()
+    response = _login(client, manager.email, PASSWORD)
+    assert response.status_code == 302
+    # Turning on 2FA asks for the password again (allauth's reauthentication), as it should.
+    page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 302 and page.url.startswith("/accounts/reauthenticate/")
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    response = client.post("/accounts/2fa/totp/activate/", {"code": _current_code(secret)})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=manager, type=Authenticator.Type.TOTP).exists()
+    assert client.get("/w/acme/").status_code == 200
+
+
+def test_login_with_totp_asks_for_the_code(manager):
+    secret = generate_totp_secret()
+    TOTP.activate(manager, secret)
+    client = Client()
+    response = _login(client, manager.email, PASSWORD)
+    assert response.status_code == 302 and response.url == "/accounts/2fa/authenticate/"
+    assert client.get("/").url.startswith("/accounts/login/")  # not signed in yet
+    assert client.post("/accounts/2fa/authenticate/", {"code": "000000"}).status_code == 200
+    assert client.post("/accounts/2fa/authenticate/", {"code": _current_code(secret)}).status_code == 302
+    assert client.get("/").url == "/w/acme/"
+
+
+def test_admin_login_goes_through_allauth(db):
+    response = Client().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_superuser_reaches_admin_after_allauth_login(workspace):
+    from tests.factories import UserFactory
+
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    MembershipFactory(user=boss, workspace=workspace)
+    client = Client()
+    _login(client, boss.email, PASSWORD)
+    assert client.get("/admin/").status_code == 200

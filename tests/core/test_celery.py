@@ -1,0 +1,85 @@
+"""A real Celery worker process (not eager mode) runs tasks through the configured broker: the filesystem
+broker by default, Redis when REDIS_URL is set (as in CI)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from cmhub.celery import app
+from core.tasks import ping
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker():
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cmhub",
+            "worker",
+            "--pool=solo",
+            "--queues=default",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.mark.worker
+def test_a_real_worker_runs_ping(worker):
+    assert not app.conf.task_always_eager
+    token = uuid.uuid4().hex
+    result = ping.delay(token).get(timeout=60)
+    assert result["pong"] == token
+    assert result["pid"] == worker.pid  # another process did the work
+    assert result["pid"] != os.getpid()
+
+
+def test_broker_is_the_configured_one():
+    expected = "redis" if settings.REDIS_URL else "filesystem"
+    assert app.conf.broker_url.startswith(expected)
+
+
+def test_queues_are_declared():
+    assert {q.name for q in app.conf.task_queues} == {"default", "poll", "send", "publish", "assistant"}
+
+
+def test_task_defaults_are_bounded():
+    conf = app.conf
+    assert conf.task_ignore_result is True
+    assert conf.task_time_limit and conf.task_soft_time_limit < conf.task_time_limit
+    assert conf.task_acks_late is False  # opted into per task, where a state check makes a rerun safe
+    if settings.REDIS_URL:
+        assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+
+
+def test_beat_entries_all_expire():
+    from cmhub.beat import BEAT_SCHEDULE
+
+    assert BEAT_SCHEDULE
+    app.autodiscover_tasks(force=True)  # what a worker does at start: import every app's tasks
+    for name, entry in BEAT_SCHEDULE.items():
+        assert entry["options"]["expires"] > 0, name
+        assert entry["task"] in app.tasks, f"{name} names an unknown task {entry['task']}"
