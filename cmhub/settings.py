@@ -247,9 +247,10 @@ SECURE_CSP = {
 CELERY_TASK_QUEUES = tuple(
     Queue(name, routing_key=name) for name in ("default", "poll", "send", "publish", "assistant")
 )
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+# The broker may live in its own Redis database: flushing the cache must never drop queued tasks.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+if CELERY_BROKER_URL:
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
     # A task not acknowledged within this time is redelivered: longer than any task's hard limit.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
@@ -265,6 +266,12 @@ else:
     for _folder in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "results"):
         _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Which queue each task goes to, in one place (Celery 5.7 deprecates the per-task `queue` attribute).
+# Glob patterns on the task names, which are `<app>.<action>`.
+CELERY_TASK_ROUTES = {
+    "core.*": {"queue": "default"},
+    "accounts.*": {"queue": "default"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
