@@ -282,6 +282,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
+# Workers log through the LOGGING config above (logfmt on stdout) like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Logging: one line per event on stdout, key=value pairs that grep and log shippers understand. -----
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.test import Client
@@ -33,6 +34,7 @@ def test_wrong_password_is_refused(agent):
     assert client.get("/").status_code == 302 and client.get("/").url.startswith("/accounts/login/")
 
 
+@time_machine.travel("2026-06-01 12:00", tick=False)  # a frozen clock: the limit window cannot slide
 def test_failed_logins_are_throttled_even_for_the_right_password(agent):
     client = Client()
     for _ in range(5):
@@ -41,8 +43,12 @@ def test_failed_logins_are_throttled_even_for_the_right_password(agent):
     assert response.status_code == 200  # refused, with an explanation
     assert "Too many failed login attempts" in response.content.decode()
     assert client.get("/").url.startswith("/accounts/login/")
+    # Five minutes later the account may try again.
+    with time_machine.travel("2026-06-01 12:06", tick=False):
+        assert _login(client, agent.email, PASSWORD).status_code == 302
 
 
+@time_machine.travel("2026-06-01 12:00", tick=False)
 def test_throttle_is_per_account(agent, manager):
     client = Client()
     for _ in range(5):
