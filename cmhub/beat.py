@@ -6,6 +6,18 @@ from __future__ import annotations
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
+    # Claims channels whose next poll is due; the database is the schedule, this is only the clock.
+    "dispatch-polls": {
+        "task": "networks.dispatch_polls",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
+    # Poll history feeds the health page's 24-hour figures; a week is plenty.
+    "prune-poll-runs": {
+        "task": "networks.prune_poll_runs",
+        "schedule": crontab(minute=41, hour=3),
+        "options": {"expires": 3600},
+    },
     # Expired invitations are kept for the audit trail a while, then removed so the list stays readable.
     "purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",

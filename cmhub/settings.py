@@ -7,6 +7,8 @@ leaves DEBUG off; `manage.py check --deploy` then reports nothing.
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
 from pathlib import Path
 
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "core",
     "accounts",
+    "networks",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace_nav",
+                "networks.context_processors.connection_banner",
             ],
         },
     }
@@ -154,6 +158,11 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CM Hub"
+
+# Fernet keys for credentials at rest, newest first (see core/crypto.py). The embedded default makes one.
+CREDENTIAL_KEYS = env_list("CREDENTIAL_KEYS") or [
+    generated_secret(VAR_DIR / "credential_key", lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
+]
 
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
 AVATAR_SIZE = 256
@@ -260,17 +269,21 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = "file://" + str(VAR_DIR / "celery" / "results")
-    for _folder in (_broker_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "results"):
-        _folder.mkdir(parents=True, exist_ok=True)
+    for _name in ("broker", "processed", "results", "control"):
+        (VAR_DIR / "celery" / _name).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Which queue each task goes to, in one place (Celery 5.7 deprecates the per-task `queue` attribute).
 # Glob patterns on the task names, which are `<app>.<action>`.
 CELERY_TASK_ROUTES = {
     "core.*": {"queue": "default"},
     "accounts.*": {"queue": "default"},
+    "networks.dispatch_polls": {"queue": "poll"},
+    "networks.poll_channel": {"queue": "poll"},
+    "networks.*": {"queue": "default"},
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60

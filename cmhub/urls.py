@@ -4,8 +4,9 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.urls import workspace_urlpatterns
+from accounts.urls import workspace_urlpatterns as account_pages
 from core import views as core_views
+from networks.urls import workspace_urlpatterns as network_pages
 
 # The admin login goes through allauth, so staff get the same MFA and rate limits as everyone.
 admin.autodiscover()
@@ -17,7 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
-    path("w/<slug:slug>/", include(workspace_urlpatterns)),
+    path("w/<slug:slug>/", include(account_pages + network_pages)),
+    path("", include("networks.urls")),
     path("", include("accounts.urls")),
 ]
 

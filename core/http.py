@@ -30,7 +30,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0)
 CONNECT_RETRIES = 2
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRYABLE_STATUSES = frozenset({502, 503, 504})
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 
 # Query parameter names whose values must never reach a log line, matched as lower-cased substrings so
 # `refresh_token`, `fb_exchange_token`, `client_secret`, `X-Amz-Signature`, `code_verifier` are covered.
@@ -42,7 +42,7 @@ def redact_url(url: httpx.URL | str) -> str:
     url = httpx.URL(str(url))
     pairs = parse_qsl(url.query.decode(), keep_blank_values=True)
     redacted = [(k, "[redacted]" if _is_secret_name(k) else v) for k, v in pairs]
-    query = f"?{urlencode(redacted, safe='[]')}" if redacted else ""
+    query = f"?{urlencode(redacted, safe='[],:')}" if redacted else ""
     return f"{url.host}{url.path}{query}"
 
 
@@ -55,6 +55,19 @@ def _log_response(response: httpx.Response) -> None:
     # Headers and bodies are never logged: Authorization, cookies and token payloads live there.
     request = response.request
     log.info("http %s %s -> %s", request.method, redact_url(request.url), response.status_code)
+
+
+class _RedactURLs(logging.Filter):
+    """httpx logs every request with its full URL at INFO: rewrite those URLs before any handler sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_url(a) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+if not any(isinstance(f, _RedactURLs) for f in logging.getLogger("httpx").filters):
+    logging.getLogger("httpx").addFilter(_RedactURLs())
 
 
 def make_client(
@@ -85,7 +98,7 @@ def send_idempotent(
     backoff: float = 0.25,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send a request that is safe to repeat, retrying briefly on 502/503/504 and transport errors.
+    """Send a request that is safe to repeat, retrying briefly on 500/502/503/504 and transport errors.
 
     The last answer (or error) is returned (or raised) as is, so the caller maps it like any other.
     """
@@ -150,10 +163,10 @@ def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
 
 
 @dataclass(frozen=True, slots=True)
-class _Pinned:
+class PinnedURL:
     url: httpx.URL  # the URL with its host replaced by the vetted IP address
     host_header: str
-    hostname: str  # for TLS SNI and certificate checks
+    hostname: str  # ASCII (IDNA) host name, for DNS, TLS SNI and certificate checks
 
 
 def vet_url(
@@ -162,7 +175,7 @@ def vet_url(
     allow_private: bool = False,
     allow_endpoints: Collection[tuple[str, int]] = (),
     resolver: Resolver = system_resolver,
-) -> _Pinned:
+) -> PinnedURL:
     """Check one address and pin it to an IP we vetted; UnsafeURL (plain words) when refused."""
     try:
         parsed = httpx.URL(url)
@@ -172,7 +185,7 @@ def vet_url(
         raise UnsafeURL(f"Only http and https addresses can be fetched, not '{parsed.scheme or '?'}:'.")
     if parsed.userinfo:
         raise UnsafeURL("Addresses with a user name or password in them are not accepted.")
-    host = parsed.host
+    host = parsed.raw_host.decode("ascii")
     if not host:
         raise UnsafeURL("The address has no host name.")
     port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
@@ -186,7 +199,7 @@ def vet_url(
             )
     bracketed = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets in Host
     host_header = bracketed if parsed.port is None else f"{bracketed}:{parsed.port}"
-    return _Pinned(url=parsed.copy_with(host=str(addresses[0])), host_header=host_header, hostname=host)
+    return PinnedURL(url=parsed.copy_with(host=str(addresses[0])), host_header=host_header, hostname=host)
 
 
 def _resolve(host: str, port: int, resolver: Resolver) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -234,7 +247,8 @@ def safe_fetch(
             pinned = vet_url(
                 current, allow_private=allow_private, allow_endpoints=allow_endpoints, resolver=resolver
             )
-            with _open(client, pinned, deadline) as response:
+            response = _open(client, pinned, deadline)
+            try:
                 if response.status_code in _REDIRECT_STATUSES:
                     current = _redirect_target(current, response)
                     continue
@@ -243,10 +257,12 @@ def safe_fetch(
                 content = _read_capped(response, max_bytes, deadline)
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 return FetchedFile(content=content, content_type=content_type, final_url=current)
+            finally:
+                response.close()
     raise FetchError(f"Too many redirects (more than {max_redirects}).")
 
 
-def _open(client: httpx.Client, pinned: _Pinned, deadline: float) -> httpx.Response:
+def _open(client: httpx.Client, pinned: PinnedURL, deadline: float) -> httpx.Response:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchError("Timed out while fetching the file.")

@@ -22,6 +22,9 @@ def workspace_paths(slug: str, pk: int = 1) -> list[str]:
         path = "/" + route.replace("<slug:slug>", slug)
         for converter in ("<int:pk>", "<int:conversation_id>", "<int:channel_id>", "<int:post_id>"):
             path = path.replace(converter, str(pk))
+        path = (
+            path.replace("<slug:network>", "x").replace("<slug:action>", "pause").replace("<str:key>", "key")
+        )
         path = path.replace("<str:token>", "token").replace(
             "<uuid:token>", "00000000-0000-0000-0000-000000000000"
         )

@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker():
+def worker_queue():
+    # A queue of its own: a developer's `make run` worker on the same broker must not take the task.
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def worker(worker_queue):
     process = subprocess.Popen(
         [
             sys.executable,
@@ -29,15 +35,15 @@ def worker():
             "cmhub",
             "worker",
             "--pool=solo",
-            "--queues=default",
+            f"--queues={worker_queue}",
             "--without-gossip",
             "--without-mingle",
             "--loglevel=WARNING",
         ],
         cwd=ROOT,
         env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     yield process
     process.terminate()
@@ -48,10 +54,10 @@ def worker():
 
 
 @pytest.mark.worker
-def test_a_real_worker_runs_ping(worker):
+def test_a_real_worker_runs_ping(worker, worker_queue):
     assert not app.conf.task_always_eager
     token = uuid.uuid4().hex
-    result = ping.delay(token).get(timeout=60)
+    result = ping.apply_async((token,), queue=worker_queue).get(timeout=60)
     assert result["pong"] == token
     assert result["pid"] == worker.pid  # another process did the work
     assert result["pid"] != os.getpid()

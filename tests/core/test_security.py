@@ -17,6 +17,7 @@ def _production_env(tmp_path) -> dict[str, str]:
     env.update(
         SECRET_KEY="a-production-secret-key-that-is-long-and-random-1234567890-abcdefghijkl",
         ALLOWED_HOSTS="cmhub.example.com",
+        CREDENTIAL_KEYS="Wl4dQ6xw8bKZ8x0d6m7dYqk7Ck2C3Hc1h3Gm0yq3x3c=",
         CMHUB_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="cmhub.settings",
     )
@@ -34,6 +35,20 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_credential_keys_are_not_set(tmp_path):
+    env = _production_env(tmp_path)
+    del env["CREDENTIAL_KEYS"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "cmhub.W001" in result.stdout + result.stderr
 
 
 def test_debug_is_off_unless_set(tmp_path):

@@ -1,0 +1,79 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from networks import services
+from networks.models import Channel, NetworkApp, PollRun
+
+
+class NetworkAppForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        label=_("client secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted. Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = NetworkApp
+        fields = ["network", "client_id", "client_secret", "api_base_url", "oauth_base_url"]
+
+    def clean_client_secret(self) -> str:
+        return self.cleaned_data["client_secret"] or (self.instance.client_secret if self.instance.pk else "")
+
+
+@admin.register(NetworkApp)
+class NetworkAppAdmin(admin.ModelAdmin):
+    form = NetworkAppForm
+    list_display = ["network", "client_id", "api_base_url", "oauth_base_url"]
+    search_fields = ["client_id"]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "network",
+        "workspace",
+        "status",
+        "last_polled_at",
+        "consecutive_failures",
+        "next_poll_at",
+    ]
+    list_filter = ["network", "status", "workspace"]
+    search_fields = ["name", "handle", "external_id", "workspace__name"]
+    list_select_related = ["workspace"]
+    readonly_fields = [
+        "created_at",
+        "connected_by",
+        "last_polled_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+        "rate_limit_remaining",
+        "rate_limit_reset_at",
+        "backfill_status",
+        "backfill_fetched",
+        "scopes_granted",
+    ]
+    exclude = ["cursor"]
+    actions = ["pause", "resume"]
+
+    @admin.action(description=_("Pause polling of the selected channels"))
+    def pause(self, request, queryset):
+        for channel in queryset:
+            services.channel_pause(channel=channel)
+
+    @admin.action(description=_("Resume polling of the selected channels"))
+    def resume(self, request, queryset):
+        for channel in queryset:
+            services.channel_resume(channel=channel)
+
+
+@admin.register(PollRun)
+class PollRunAdmin(admin.ModelAdmin):
+    list_display = ["channel", "started_at", "finished_at", "fetched", "skipped", "outcome"]
+    list_filter = ["outcome", "channel__network"]
+    search_fields = ["channel__name", "error"]
+    list_select_related = ["channel"]
+    date_hierarchy = "started_at"

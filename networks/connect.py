@@ -1,0 +1,255 @@
+"""The OAuth 2 connect flow, one shape for every network: start -> consent page -> callback -> candidates
+(the accounts the person may connect) -> the admin chooses -> channels.
+
+What waits between the steps (state, PKCE verifier, candidates with their tokens) is kept in the session,
+encrypted with the credential keys: a session row never holds a token in clear.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+from django.utils.translation import gettext as _
+
+from core import crypto
+from networks.models import Network
+from networks.providers import base as p
+from networks.providers import graph_oauth, linkedin_auth, x_auth
+from networks.providers.linkedin import LinkedInProvider
+from networks.providers.x import XProvider
+from networks.registry import SPECS, AppConfig
+
+SESSION_KEY = "cmhub_oauth"
+STATE_TTL = 15 * 60  # seconds a consent page may stay open
+
+
+class ConnectError(Exception):
+    """The flow cannot go on; the message is for the admin."""
+
+
+@dataclass
+class Candidate:
+    """An account the person may connect, with the credentials to act for it."""
+
+    network: str
+    external_id: str
+    name: str
+    api_base_url: str
+    access_token: str
+    handle: str = ""
+    avatar_url: str = ""
+    refresh_token: str = ""
+    expires_at: float | None = None  # epoch seconds
+    scopes: list[str] = field(default_factory=list)
+
+    def credentials(self) -> p.Credentials:
+        import datetime as dt
+
+        expires = dt.datetime.fromtimestamp(self.expires_at, tz=dt.UTC) if self.expires_at else None
+        return p.Credentials(
+            access_token=self.access_token,
+            refresh_token=self.refresh_token,
+            expires_at=expires,
+            scopes=tuple(self.scopes),
+        )
+
+
+# --- Step 1: where to send the browser ------------------------------------------------------------------
+
+
+def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str) -> str:
+    """Remember a fresh `state` (and PKCE verifier) and return the consent page URL."""
+    state = secrets.token_urlsafe(24)
+    pending: dict[str, Any] = {
+        "workspace": workspace_slug,
+        "network": app.network,
+        "redirect_uri": redirect_uri,
+        "created": time.time(),
+    }
+    spec = SPECS[app.network]
+    origin = app.oauth_base_url.rstrip("/")
+    if app.network in (Network.FACEBOOK, Network.INSTAGRAM):
+        url = graph_oauth.authorize_url(
+            app_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            scopes=spec.scopes,
+            dialog_base_url=origin,
+        )
+    elif app.network == Network.X:
+        verifier, challenge = x_auth.pkce_pair()
+        pending["verifier"] = verifier
+        url = x_auth.authorize_url(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge,
+            scopes=spec.scopes,
+            authorize_base=f"{origin}/i/oauth2/authorize",
+        )
+    else:
+        url = linkedin_auth.authorize_url(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            scopes=spec.scopes,
+            authorize_base=f"{origin}/oauth/v2/authorization",
+        )
+    flows = _load(session)
+    flows = {k: v for k, v in flows.items() if time.time() - v.get("created", 0) < STATE_TTL}
+    flows[state] = pending
+    _save(session, flows)
+    return url
+
+
+# --- Step 2: the callback ---------------------------------------------------------------------------------
+
+
+def take_state(session, *, state: str, network: str) -> dict[str, Any]:
+    """The pending flow for `state`, removed from the session (a state works once)."""
+    flows = _load(session)
+    pending = flows.pop(state, None) if state else None
+    _save(session, flows)
+    if pending is None or pending.get("network") != network:
+        raise ConnectError(
+            _("This connection request is unknown or was already used (state mismatch). Start again.")
+        )
+    if time.time() - pending.get("created", 0) > STATE_TTL:
+        raise ConnectError(_("This connection request expired. Start again."))
+    return pending
+
+
+def finish(*, app: AppConfig, pending: dict[str, Any], code: str, http: httpx.Client) -> list[Candidate]:
+    """Exchange the code and list the accounts this person can connect."""
+    redirect_uri = pending["redirect_uri"]
+    if app.network in (Network.FACEBOOK, Network.INSTAGRAM):
+        return _graph_candidates(app, http=http, code=code, redirect_uri=redirect_uri)
+    if app.network == Network.X:
+        credentials = x_auth.exchange_code(
+            http,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=pending.get("verifier", ""),
+            api_base_url=app.api_base_url,
+        )
+        provider = XProvider(
+            p.Account(
+                network=p.Network.X, external_id="", api_base_url=app.api_base_url, credentials=credentials
+            ),
+            http=http,
+        )
+        me = provider.me()
+        return [
+            _candidate(
+                app,
+                me.external_id,
+                me.name or me.handle,
+                credentials,
+                handle=me.handle,
+                avatar_url=me.avatar_url,
+            )
+        ]
+    credentials = linkedin_auth.exchange_code(
+        http,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        code=code,
+        redirect_uri=redirect_uri,
+        oauth_base=app.oauth_base_url,
+    )
+    provider = LinkedInProvider(
+        p.Account(
+            network=p.Network.LINKEDIN, external_id="", api_base_url=app.api_base_url, credentials=credentials
+        ),
+        http=http,
+    )
+    return [_candidate(app, org.urn, org.name, credentials) for org in provider.administered_organizations()]
+
+
+def _graph_candidates(app: AppConfig, *, http: httpx.Client, code: str, redirect_uri: str) -> list[Candidate]:
+    user = graph_oauth.exchange_code(
+        http, app.api_base_url, app.client_id, app.client_secret, redirect_uri, code
+    )
+    candidates = []
+    for page in graph_oauth.list_pages(http, app.api_base_url, user.access_token):
+        # A Page token from a long-lived user token does not expire (NETWORKS.md).
+        page_credentials = p.Credentials(access_token=page.access_token)
+        if app.network == Network.FACEBOOK:
+            candidates.append(_candidate(app, page.page_id, page.name, page_credentials))
+        elif page.instagram_user_id:
+            candidates.append(
+                _candidate(
+                    app,
+                    page.instagram_user_id,
+                    page.instagram_username or page.name,
+                    page_credentials,
+                    handle=page.instagram_username,
+                )
+            )
+    return candidates
+
+
+def _candidate(
+    app: AppConfig, external_id: str, name: str, credentials: p.Credentials, **extra: str
+) -> Candidate:
+    return Candidate(
+        network=app.network,
+        external_id=external_id,
+        name=name,
+        api_base_url=app.api_base_url,
+        access_token=credentials.access_token,
+        refresh_token=credentials.refresh_token,
+        expires_at=credentials.expires_at.timestamp() if credentials.expires_at else None,
+        scopes=list(credentials.scopes),
+        **extra,
+    )
+
+
+# --- Step 3: candidates wait in the session while the admin chooses -------------------------------------
+
+
+def keep_candidates(session, *, workspace_slug: str, network: str, candidates: list[Candidate]) -> str:
+    key = secrets.token_urlsafe(12)
+    payload = {
+        "workspace": workspace_slug,
+        "network": network,
+        "created": time.time(),
+        "candidates": [asdict(c) for c in candidates],
+    }
+    session[f"{SESSION_KEY}_choice_{key}"] = crypto.encrypt(json.dumps(payload))
+    return key
+
+
+def load_candidates(session, *, key: str, workspace_slug: str) -> tuple[str, list[Candidate]]:
+    token = session.get(f"{SESSION_KEY}_choice_{key}")
+    if not token:
+        raise ConnectError(_("This choice expired. Start the connection again."))
+    payload = json.loads(crypto.decrypt(token))
+    if payload["workspace"] != workspace_slug or time.time() - payload["created"] > STATE_TTL:
+        raise ConnectError(_("This choice expired. Start the connection again."))
+    return payload["network"], [Candidate(**c) for c in payload["candidates"]]
+
+
+def drop_candidates(session, *, key: str) -> None:
+    session.pop(f"{SESSION_KEY}_choice_{key}", None)
+
+
+def _load(session) -> dict[str, Any]:
+    token = session.get(SESSION_KEY)
+    if not token:
+        return {}
+    try:
+        return json.loads(crypto.decrypt(token))
+    except (crypto.CredentialsUnreadable, ValueError):
+        return {}
+
+
+def _save(session, flows: dict[str, Any]) -> None:
+    session[SESSION_KEY] = crypto.encrypt(json.dumps(flows))

@@ -1,0 +1,443 @@
+"""A local LinkedIn versioned REST API: posts, comments, images, organization ACLs, OAuth, its own errors.
+
+Same paths (URNs percent-encoded in them, or 400), headers (`LinkedIn-Version` must name an active version,
+or 426; `X-Restli-Protocol-Version: 2.0.0`), JSON shapes, start/count paging and error bodies
+(`{"status","serviceErrorCode","code","message"}`) as api.linkedin.com (shared/NETWORKS.md section 4).
+Deleted comments stay as tombstones filtered out after paging, so a page can be empty while `paging.total`
+says there is more.
+
+Seed from Python (`add_organization`, `add_post`, `add_comment`...) or over HTTP with
+`POST /_fake/<action>` and the same keyword arguments as JSON, e.g. `POST /_fake/seed_comment`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from networks.fakes.base import Fault, Request, Response
+from networks.fakes.linkedin_connect import (
+    DEFAULT_SCOPES,
+    READ_SCOPE,
+    WRITE_SCOPE,
+    LinkedInConnectRoutes,
+    error,
+    page,
+)
+from networks.fakes.support import SeedableFake, public
+from networks.providers.linkedin import LINKEDIN_VERSION
+
+TOKEN_LIFETIME = 60 * 24 * 3600
+FAKE_CLIENT_SECRET = "fake-linkedin-secret"  # noqa: S105 - the fake's own test credential
+MAX_COMMENTARY, MAX_COMMENT = 3000, 1250
+_UNESCAPE = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
+
+
+class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        client_id: str = "cmhub-linkedin-client",
+        client_secret: str = FAKE_CLIENT_SECRET,
+        active_versions: frozenset[str] = frozenset({LINKEDIN_VERSION}),
+    ):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.active_versions = active_versions
+        super().__init__(host, port)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: seeded data, tokens, queued faults and recorded requests."""
+        with self.lock:
+            self.forget_traffic()
+            self.members: dict[str, dict[str, Any]] = {}
+            self.organizations: dict[str, dict[str, Any]] = {}
+            self.acls: list[dict[str, str]] = []
+            self.posts: dict[str, dict[str, Any]] = {}
+            self.comments: dict[str, list[dict[str, Any]]] = {}
+            self.images: dict[str, dict[str, Any]] = {}
+            self.tokens: dict[str, dict[str, Any]] = {}
+            self.codes: dict[str, dict[str, Any]] = {}
+            self.consent_member = ""
+            self._seq = 7_100_000_000_000_000_000
+            self._now_ms = 1_767_225_600_000  # 2026-01-01T00:00:00Z; advances one second per object
+
+    @property
+    def now_ms(self) -> int:
+        """The time given to the last object created (pass it as `created_ms` for a same-ms comment)."""
+        return self._now_ms
+
+    def setup_routes(self) -> None:
+        self.route("GET", r"/rest/posts", self._list_posts)
+        self.route("POST", r"/rest/posts", self._create_post)
+        self.route("GET", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self._list_comments)
+        self.route("POST", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self._create_comment)
+        self.route("POST", r"/rest/images", self._initialize_upload)
+        self.route("PUT", r"/dms-uploads/(?P<token>[\w-]+)", self._receive_upload)
+        self.connect_routes()
+
+    # --- seeding ---------------------------------------------------------------------------------------
+
+    def _next(self, time_ms: int | None = None) -> tuple[int, int]:
+        self._seq += 1
+        if time_ms is not None:
+            return self._seq, time_ms
+        self._now_ms += 1000
+        return self._seq, self._now_ms
+
+    def add_member(self, name: str, member_id: str = "") -> str:
+        with self.lock:
+            urn = f"urn:li:person:{member_id or secrets.token_hex(5)}"
+            self.members[urn] = {"name": name}
+            self.consent_member = self.consent_member or urn
+            return urn
+
+    def add_organization(
+        self, name: str, *, admins: list[str] | tuple[str, ...] = (), org_id: int = 0
+    ) -> str:
+        with self.lock:
+            org_id = org_id or 90_000 + len(self.organizations)
+            urn = f"urn:li:organization:{org_id}"
+            self.organizations[urn] = {
+                "id": org_id,
+                "localizedName": name,
+                "vanityName": name.lower().replace(" ", "-"),
+            }
+            for member in admins:
+                self.acls.append(
+                    {
+                        "roleAssignee": member,
+                        "organization": urn,
+                        "role": "ADMINISTRATOR",
+                        "state": "APPROVED",
+                    }
+                )
+            return urn
+
+    def add_post(
+        self, author: str, text: str = "", *, created_ms: int | None = None, content: Any = None
+    ) -> str:
+        with self.lock:
+            seq, time_ms = self._next(created_ms)
+            urn = f"urn:li:share:{seq}"
+            self.posts[urn] = {
+                "id": urn,
+                "author": author,
+                "commentary": text or f"Post {seq}",
+                "visibility": "PUBLIC",
+                "lifecycleState": "PUBLISHED",
+                "createdAt": time_ms,
+                "publishedAt": time_ms,
+                "lastModifiedAt": time_ms,
+                **({"content": content} if content else {}),
+                "_activity": f"urn:li:activity:{seq + 1}",
+                "_deleted": False,
+            }
+            self.comments[urn] = []
+            return urn
+
+    def add_comment(
+        self, post: str, actor: str, text: str = "", *, parent: str = "", created_ms: int | None = None
+    ) -> str:
+        with self.lock:
+            seq, time_ms = self._next(created_ms)
+            urn = f"urn:li:comment:({self.posts[post]['_activity']},{seq})"
+            comment = {
+                "id": str(seq),
+                "commentUrn": urn,
+                "actor": actor,
+                "object": post,
+                "message": {"text": text or f"Comment {seq}", "attributes": []},
+                "created": {"actor": actor, "time": time_ms},
+                "lastModified": {"actor": actor, "time": time_ms},
+                **({"parentComment": parent} if parent else {}),
+            }
+            self.comments[post].append({**comment, "_deleted": False, "_raw": None, "_time": time_ms})
+            return urn
+
+    def add_raw_comment(self, post: str, payload: Any, *, created_ms: int | None = None) -> None:
+        """Put `payload` verbatim among `post`'s comments (malformed-data tests)."""
+        with self.lock:
+            _seq, time_ms = self._next(created_ms)
+            self.comments[post].append({"_deleted": False, "_raw": payload, "_time": time_ms})
+
+    def delete_post(self, post: str) -> None:
+        with self.lock:
+            self.posts[post]["_deleted"] = True
+
+    def delete_comment(self, comment_urn: str) -> None:
+        with self.lock:
+            for comment in self._all_comments():
+                if comment.get("commentUrn") == comment_urn:
+                    comment["_deleted"] = True
+
+    def comments_on(self, post: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [public(c) for c in self.comments.get(post, []) if not c["_deleted"] and c["_raw"] is None]
+
+    def post(self, post: str) -> dict[str, Any] | None:
+        stored = self.posts.get(post)
+        return None if stored is None or stored["_deleted"] else public(stored)
+
+    def issue_token(
+        self,
+        member: str,
+        scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
+        expires_in: int = TOKEN_LIFETIME,
+    ) -> dict[str, Any]:
+        with self.lock:
+            token = secrets.token_urlsafe(32)
+            self.tokens[token] = {
+                "member": member,
+                "scopes": set(scopes),
+                "expires_at": time.time() + expires_in,
+            }
+            return {"access_token": token, "expires_in": expires_in, "scope": ",".join(scopes)}
+
+    def expire_token(self, access_token: str) -> None:
+        with self.lock:
+            self.tokens[access_token]["expires_at"] = time.time() - 1
+
+    def revoke_token(self, access_token: str) -> None:
+        with self.lock:
+            self.tokens[access_token]["revoked"] = True
+
+    # --- faults in LinkedIn's own words ----------------------------------------------------------------
+
+    def throttled(self, path_pattern: str, *, times: int = 1) -> None:
+        body = error(
+            429,
+            "TOO_MANY_REQUESTS",
+            "Resource level throttle limit for calls to this resource is reached.",
+            101,
+        )
+        self.inject(Fault(path_pattern, response=body, times=times))
+
+    def unauthorized(self, path_pattern: str, *, revoked: bool = True, times: int = 1) -> None:
+        if revoked:
+            body = error(
+                401,
+                "REVOKED_ACCESS_TOKEN",
+                "The token used in the request has been revoked by the user",
+                65601,
+            )
+        else:
+            body = error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
+        self.inject(Fault(path_pattern, response=body, times=times))
+
+    def server_error(self, path_pattern: str, *, status: int = 500, times: int = 1) -> None:
+        self.inject(
+            Fault(
+                path_pattern,
+                response=error(status, "INTERNAL_SERVER_ERROR", "Internal Server Error"),
+                times=times,
+            )
+        )
+
+    def drop_after(self, path_pattern: str, *, method: str = "POST", times: int = 1) -> None:
+        """Apply the matching write, then hang up without answering."""
+        self.inject(Fault(path_pattern, kind="drop_after", method=method, times=times))
+
+    def control_actions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "seed_member": self.add_member,
+            "seed_organization": self.add_organization,
+            "seed_post": self.add_post,
+            "seed_comment": self.add_comment,
+            "seed_raw_comment": self.add_raw_comment,
+            "delete_post": self.delete_post,
+            "delete_comment": self.delete_comment,
+            "issue_token": self.issue_token,
+            "expire_token": self.expire_token,
+            "revoke_token": self.revoke_token,
+            "throttled": self.throttled,
+            "unauthorized": self.unauthorized,
+            "server_error": self.server_error,
+            "drop_after": self.drop_after,
+            "reset": self.reset,
+        }
+
+    # --- request checks --------------------------------------------------------------------------------
+
+    def _check(self, request: Request, scope: str) -> tuple[str, Response | None]:
+        """(member URN, refusal or None): version, protocol, token and scope, in LinkedIn's order."""
+        version = request.headers.get("linkedin-version", "")
+        if version not in self.active_versions:
+            message = f"Requested version {version} is not active" if version else "A version must be present"
+            return "", error(426, "NONEXISTENT_VERSION", message)
+        if request.headers.get("x-restli-protocol-version") != "2.0.0":
+            return "", error(400, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version 2.0.0 is required")
+        grant = self.tokens.get(request.bearer())
+        if grant is None or grant["expires_at"] < time.time():
+            return "", error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
+        if grant.get("revoked"):
+            return "", error(
+                401,
+                "REVOKED_ACCESS_TOKEN",
+                "The token used in the request has been revoked by the user",
+                65601,
+            )
+        if scope not in grant["scopes"]:
+            return "", error(
+                403,
+                "ACCESS_DENIED",
+                f"Not enough permissions to access: {request.method} {request.path}",
+                100,
+            )
+        return grant["member"], None
+
+    def _administers(self, member: str, org: str) -> bool:
+        return any(a["roleAssignee"] == member and a["organization"] == org for a in self.acls)
+
+    def _path_urn(self, request: Request) -> str | None:
+        raw = request.match["urn"] if request.match else ""
+        return None if ":" in raw else unquote(raw)  # LinkedIn refuses URNs left unencoded in paths
+
+    def _all_comments(self) -> list[dict[str, Any]]:
+        return [c for comments in self.comments.values() for c in comments]
+
+    # --- API -------------------------------------------------------------------------------------------
+
+    def _list_posts(self, request: Request) -> Response:
+        _member, refusal = self._check(request, READ_SCOPE)
+        if refusal:
+            return refusal
+        if request.arg("q") != "author":
+            return error(400, "ILLEGAL_ARGUMENT", "Unsupported finder")
+        start, count = int(request.arg("start", "0")), int(request.arg("count", "10"))
+        with self.lock:
+            posts = [
+                p for p in self.posts.values() if p["author"] == request.arg("author") and not p["_deleted"]
+            ]
+            posts.sort(key=lambda p: p["createdAt"], reverse=True)
+            return Response(
+                200, page([public(p) for p in posts[start : start + count]], start, count, len(posts))
+            )
+
+    def _list_comments(self, request: Request) -> Response:
+        _member, refusal = self._check(request, READ_SCOPE)
+        if refusal:
+            return refusal
+        post = self._path_urn(request)
+        if post is None:
+            return error(400, "ILLEGAL_ARGUMENT", "Syntax exception in path variables")
+        start, count = int(request.arg("start", "0")), int(request.arg("count", "10"))
+        with self.lock:
+            if post not in self.posts or self.posts[post]["_deleted"]:
+                return error(404, "NOT_FOUND", f"Not Found: {post}")
+            ordered = sorted(
+                enumerate(self.comments[post]), key=lambda ic: (ic[1]["_time"], ic[0]), reverse=True
+            )
+            window = [c for _i, c in ordered[start : start + count]]
+            visible = [c["_raw"] if c["_raw"] is not None else public(c) for c in window if not c["_deleted"]]
+            return Response(200, page(visible, start, count, len(ordered)))
+
+    def _create_comment(self, request: Request) -> Response:
+        member, refusal = self._check(request, WRITE_SCOPE)
+        if refusal:
+            return refusal
+        post, body = self._path_urn(request), request.json() or {}
+        if post is None:
+            return error(400, "ILLEGAL_ARGUMENT", "Syntax exception in path variables")
+        actor, text = body.get("actor", ""), (body.get("message") or {}).get("text", "")
+        with self.lock:
+            if post not in self.posts or self.posts[post]["_deleted"]:
+                return error(404, "NOT_FOUND", f"Not Found: {post}")
+            if not (actor == member or self._administers(member, actor)):
+                return error(403, "ACCESS_DENIED", f"Not enough permissions to comment as {actor}", 100)
+            if body.get("object") != post or not isinstance(text, str) or not text.strip():
+                return error(
+                    400,
+                    "ILLEGAL_ARGUMENT",
+                    "object must be the post in the path and message.text is required",
+                )
+            if len(text) > MAX_COMMENT:
+                return error(
+                    422, "UNPROCESSABLE_ENTITY", f"Comment text is longer than {MAX_COMMENT} characters"
+                )
+            parent = body.get("parentComment", "")
+            siblings = [c for c in self.comments[post] if c.get("commentUrn") == parent and not c["_deleted"]]
+            if parent and (not siblings or siblings[0].get("parentComment")):
+                return error(404, "NOT_FOUND", f"Parent comment {parent} not found")
+            urn = self.add_comment(post, actor, text, parent=parent)
+            created = next(public(c) for c in self.comments[post] if c.get("commentUrn") == urn)
+        return Response(201, created, {"x-restli-id": urn})
+
+    def _create_post(self, request: Request) -> Response:
+        member, refusal = self._check(request, WRITE_SCOPE)
+        if refusal:
+            return refusal
+        body = request.json() or {}
+        author, commentary = body.get("author", ""), body.get("commentary", "")
+        plain = _UNESCAPE.sub(r"\1", commentary) if isinstance(commentary, str) else ""
+        with self.lock:
+            if not self._administers(member, author):
+                return error(403, "ACCESS_DENIED", f"Not enough permissions to post as {author}", 100)
+            if not plain.strip() or body.get("lifecycleState") != "PUBLISHED" or "distribution" not in body:
+                return error(
+                    422, "UNPROCESSABLE_ENTITY", "commentary, distribution and lifecycleState are required"
+                )
+            if len(plain) > MAX_COMMENTARY:
+                return error(
+                    422, "UNPROCESSABLE_ENTITY", f"commentary is longer than {MAX_COMMENTARY} characters"
+                )
+            duplicate = next(
+                (p["id"] for p in self.posts.values() if p["commentary"] == commentary and not p["_deleted"]),
+                "",
+            )
+            if duplicate:
+                return error(422, "DUPLICATE_POST", f"Content is a duplicate of {duplicate}")
+            content = body.get("content")
+            if not self._images_ready(content, author):
+                return error(422, "UNPROCESSABLE_ENTITY", "content refers to an image that is not uploaded")
+            urn = self.add_post(author, commentary, content=content)
+        return Response(201, None, {"x-restli-id": urn})
+
+    def _images_ready(self, content: Any, owner: str) -> bool:
+        if not content:
+            return True
+        images = (
+            [content["media"]] if "media" in content else (content.get("multiImage") or {}).get("images", [])
+        )
+        return bool(images) and all(
+            self.images.get(i.get("id"), {}).get("owner") == owner and self.images[i["id"]]["bytes"]
+            for i in images
+        )
+
+    def _initialize_upload(self, request: Request) -> Response:
+        member, refusal = self._check(request, WRITE_SCOPE)
+        if refusal:
+            return refusal
+        if request.arg("action") != "initializeUpload":
+            return error(400, "ILLEGAL_ARGUMENT", "Unsupported action")
+        owner = ((request.json() or {}).get("initializeUploadRequest") or {}).get("owner", "")
+        with self.lock:
+            if not self._administers(member, owner):
+                return error(403, "ACCESS_DENIED", f"Not enough permissions to upload for {owner}", 100)
+            seq, time_ms = self._next()
+            urn, upload = f"urn:li:image:C4D{seq}", secrets.token_urlsafe(12)
+            self.images[urn] = {"owner": owner, "upload": upload, "bytes": b""}
+        value = {
+            "uploadUrlExpiresAt": time_ms + 3_600_000,
+            "uploadUrl": f"{self.base_url}/dms-uploads/{upload}",
+            "image": urn,
+        }
+        return Response(200, {"value": value})
+
+    def _receive_upload(self, request: Request) -> Response:
+        if request.bearer() not in self.tokens:
+            return error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
+        upload = request.match["token"] if request.match else ""
+        with self.lock:
+            image = next((i for i in self.images.values() if i["upload"] == upload), None)
+            if image is None:
+                return error(404, "NOT_FOUND", "Upload not found")
+            image["bytes"] = request.body
+        return Response(201, None)

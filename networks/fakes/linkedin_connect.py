@@ -1,0 +1,120 @@
+"""LinkedIn's wire conventions for the fake (error bodies, Rest.li paging) and its connect-flow endpoints.
+
+The mixin serves what CM Hub calls while a page admin connects a channel: the consent page (answers yes at
+once and redirects with a code), the token endpoint, the member's organization ACLs and the organizations'
+names. LinkedInFake owns the state it reads.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from networks.fakes.base import Request, Response
+
+READ_SCOPE, WRITE_SCOPE, ADMIN_SCOPE = (
+    "r_organization_social",
+    "w_organization_social",
+    "rw_organization_admin",
+)
+DEFAULT_SCOPES = (READ_SCOPE, WRITE_SCOPE, ADMIN_SCOPE)
+
+
+def error(status: int, code: str, message: str, service_code: int = 0) -> Response:
+    return Response(
+        status, {"status": status, "serviceErrorCode": service_code, "code": code, "message": message}
+    )
+
+
+def page(elements: list[Any], start: int, count: int, total: int) -> dict[str, Any]:
+    return {"paging": {"start": start, "count": count, "links": [], "total": total}, "elements": elements}
+
+
+class LinkedInConnectRoutes:
+    client_id: str
+    client_secret: str
+    consent_member: str
+    acls: list[dict[str, str]]
+    organizations: dict[str, dict[str, Any]]
+    codes: dict[str, dict[str, Any]]
+    lock: threading.RLock
+    route: Callable[..., None]
+    issue_token: Callable[..., dict[str, Any]]
+    _check: Callable[[Request, str], tuple[str, Response | None]]
+
+    def connect_routes(self) -> None:
+        self.route("GET", r"/rest/organizationAcls", self._acls)
+        self.route("GET", r"/rest/organizations/(?P<org_id>\d+)", self._organization)
+        self.route("GET", r"/oauth/v2/authorization", self._authorize)
+        self.route("POST", r"/oauth/v2/accessToken", self._access_token)
+
+    def _acls(self, request: Request) -> Response:
+        member, refusal = self._check(request, ADMIN_SCOPE)
+        if refusal:
+            return refusal
+        if request.arg("q") != "roleAssignee":
+            return error(400, "ILLEGAL_ARGUMENT", "Unsupported finder")
+        with self.lock:
+            found = [
+                dict(a)
+                for a in self.acls
+                if a["roleAssignee"] == member
+                and a["role"] == request.arg("role", a["role"])
+                and a["state"] == request.arg("state", a["state"])
+            ]
+        return Response(200, page(found, 0, len(found), len(found)))
+
+    def _organization(self, request: Request) -> Response:
+        _member, refusal = self._check(request, ADMIN_SCOPE)
+        if refusal:
+            return refusal
+        org = self.organizations.get(
+            f"urn:li:organization:{request.match['org_id'] if request.match else ''}"
+        )
+        return Response(200, dict(org)) if org else error(404, "NOT_FOUND", "Organization not found")
+
+    # --- OAuth -----------------------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> Response:
+        redirect_uri = request.arg("redirect_uri")
+        if (
+            request.arg("client_id") != self.client_id
+            or not redirect_uri
+            or request.arg("response_type") != "code"
+        ):
+            return Response(
+                400, "Invalid request: unknown client or redirect_uri.", {"content-type": "text/plain"}
+            )
+        code = secrets.token_urlsafe(16)
+        with self.lock:
+            self.codes[code] = {
+                "redirect_uri": redirect_uri,
+                "member": self.consent_member,
+                "scopes": tuple(request.arg("scope").split()) or DEFAULT_SCOPES,
+            }
+        separator = "&" if "?" in redirect_uri else "?"
+        location = f"{redirect_uri}{separator}{urlencode({'code': code, 'state': request.arg('state')})}"
+        return Response(302, "", {"location": location, "content-type": "text/plain"})
+
+    def _access_token(self, request: Request) -> Response:
+        form = request.form()
+        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+            return Response(
+                401, {"error": "invalid_client", "error_description": "Client authentication failed"}
+            )
+        if form.get("grant_type") != "authorization_code":
+            return Response(
+                400, {"error": "unsupported_grant_type", "error_description": "Only authorization_code"}
+            )
+        with self.lock:
+            grant = self.codes.pop(form.get("code", ""), None)
+            if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
+                description = (
+                    "Unable to retrieve access token: appid/redirect uri/code verifier does not match "
+                    "authorization code. Or authorization code expired."
+                )
+                return Response(400, {"error": "invalid_request", "error_description": description})
+            return Response(200, self.issue_token(grant["member"], grant["scopes"]))

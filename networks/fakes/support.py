@@ -1,0 +1,49 @@
+"""What the X and LinkedIn fakes share on top of FakeServer: quick answers, control actions, reset."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from networks.fakes.base import FakeServer, Response
+
+
+class SeedableFake(FakeServer):
+    """A fake whose Python seeding methods are also reachable as `POST /_fake/<action>` (JSON kwargs)."""
+
+    def control_actions(self) -> dict[str, Callable[..., Any]]:
+        raise NotImplementedError
+
+    def control(self, action: str, payload: dict[str, Any]) -> Response:
+        actions = self.control_actions()
+        if action not in actions:
+            return Response(404, {"error": f"unknown control action {action}"})
+        try:
+            return Response(200, {"ok": True, "result": actions[action](**payload)})
+        except (TypeError, KeyError, ValueError) as exc:
+            return Response(400, {"ok": False, "error": repr(exc)})
+
+    def forget_traffic(self) -> None:
+        """Drop queued faults and recorded requests (part of every subclass's reset())."""
+        with self.lock:
+            self._faults.clear()
+            self.requests.clear()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        # The base handler writes headers and body separately: without TCP_NODELAY, Nagle and the
+        # client's delayed ACK add ~40 ms to every small answer, which makes long polls crawl.
+        base = super()._handler_class()
+
+        class NoDelayHandler(base):  # type: ignore[misc, valid-type]
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        return NoDelayHandler
+
+
+def public(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored object without the fake's own bookkeeping keys (those starting with "_")."""
+    return {k: v for k, v in stored.items() if not k.startswith("_")}

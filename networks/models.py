@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as tz
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Workspace
+from core.crypto import EncryptedJSONField, EncryptedTextField
+
+
+class Network(models.TextChoices):
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    X = "x", "X"
+    LINKEDIN = "linkedin", "LinkedIn"
+
+
+class NetworkApp(models.Model):
+    """The deployment's own app on a network (client id and secret), set in admin or the environment."""
+
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices, unique=True)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret = EncryptedTextField(_("client secret"), blank=True)
+    api_base_url = models.URLField(
+        _("API base URL"), blank=True, help_text=_("Leave empty for the network's own.")
+    )
+    oauth_base_url = models.URLField(
+        _("sign-in host"),
+        blank=True,
+        help_text=_(
+            "Where people grant access (e.g. https://www.facebook.com). Leave empty for the network's own."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("network app")
+        verbose_name_plural = _("network apps")
+
+    def __str__(self) -> str:
+        return self.get_network_display()
+
+
+class ChannelQuerySet(models.QuerySet["Channel"]):
+    def for_workspace(self, workspace: Workspace) -> ChannelQuerySet:
+        return self.filter(workspace=workspace)
+
+    def due(self, now: dt.datetime) -> ChannelQuerySet:
+        return self.filter(status=Channel.Status.ACTIVE, next_poll_at__lte=now)
+
+    def needing_reconnect(self) -> ChannelQuerySet:
+        return self.filter(status=Channel.Status.NEEDS_RECONNECT)
+
+
+class Channel(models.Model):
+    """A connected social account: a Facebook Page, an Instagram account, an X account, a LinkedIn page."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        NEEDS_RECONNECT = "needs_reconnect", _("Reconnect needed")
+        ERROR = "error", _("Error")
+
+    class Backfill(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing history")
+        DONE = "done", _("History imported")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="channels")
+    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    external_id = models.CharField(_("account id on the network"), max_length=200)
+    name = models.CharField(_("name"), max_length=200)
+    handle = models.CharField(_("handle"), max_length=200, blank=True)
+    avatar_url = models.URLField(_("avatar"), max_length=1000, blank=True)
+    api_base_url = models.URLField(
+        _("API base URL"), help_text=_("The network's API, or a fake, proxy or self-hosted instance.")
+    )
+    credentials = EncryptedJSONField(_("credentials"), default=dict, blank=True, editable=False)
+    token_expires_at = models.DateTimeField(_("token expires"), null=True, blank=True)
+    scopes_requested = models.JSONField(_("scopes asked"), default=list, blank=True)
+    scopes_granted = models.JSONField(_("scopes granted"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    poll_interval = models.PositiveIntegerField(_("poll interval (seconds)"), default=60)
+    next_poll_at = models.DateTimeField(_("next poll"), default=tz.now)
+    cursor = models.JSONField(_("cursor"), default=dict, blank=True)
+    rate_limit_remaining = models.IntegerField(_("rate-limit budget left"), null=True, blank=True)
+    rate_limit_reset_at = models.DateTimeField(_("rate limit resets"), null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+    reconnect_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    backfill_days = models.PositiveSmallIntegerField(_("history to import (days)"), default=14)
+    backfill_status = models.CharField(max_length=10, choices=Backfill.choices, default=Backfill.PENDING)
+    backfill_fetched = models.PositiveIntegerField(default=0)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("connected"), default=tz.now, editable=False)
+
+    objects = ChannelQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["network", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "network", "external_id"], name="channel_unique_account_per_workspace"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "paused", "needs_reconnect", "error"]),
+                name="channel_status_valid",
+            ),
+        ]
+        indexes = [
+            # dispatch_polls: WHERE status='active' AND next_poll_at <= now ORDER BY next_poll_at.
+            models.Index(fields=["status", "next_poll_at"], name="channel_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} · {self.name}"
+
+    @property
+    def access_token(self) -> str:
+        return (self.credentials or {}).get("access_token", "")
+
+    @property
+    def missing_scopes(self) -> list[str]:
+        return [s for s in self.scopes_requested if s not in set(self.scopes_granted)]
+
+    @property
+    def rate_limited(self) -> bool:
+        return bool(
+            self.rate_limit_reset_at
+            and self.rate_limit_reset_at > tz.now()
+            and self.rate_limit_remaining == 0
+        )
+
+
+class PollRun(models.Model):
+    """One poll of one channel: what it fetched and how it ended. Feeds the connection-health page."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("OK")
+        RATE_LIMITED = "rate_limited", _("Rate limited")
+        AUTH_EXPIRED = "auth_expired", _("Token expired")
+        PERMISSION = "permission", _("Permission missing")
+        TRANSIENT = "transient", _("Network trouble")
+        ERROR = "error", _("Error")
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="poll_runs")
+    started_at = models.DateTimeField(default=tz.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("poll run")
+        verbose_name_plural = _("poll runs")
+        ordering = ["-started_at"]
+        indexes = [
+            # Health page: items fetched per channel in the last 24 hours.
+            models.Index(fields=["channel", "-started_at"], name="pollrun_channel_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"

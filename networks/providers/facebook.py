@@ -1,0 +1,401 @@
+"""Facebook Pages through the Graph API: comments on the Page's posts, Messenger conversations, posting.
+
+Poll cursor (plain JSON, no Graph paging cursor in it):
+    {"v": 1, "since": iso,                       # time of the last poll, for people reading the cursor
+     "posts": {post_id: stream state},           # one stream per post still inside the look-back window
+     "inbox": {"seen": mark, "threads": {conversation_id: stream state}}}
+where a stream state is what `graph_scan.Walk` keeps (high-water mark, maybe an interrupted range).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from networks.providers import limits
+from networks.providers.base import (
+    Account,
+    Ambiguous,
+    Attachment,
+    Author,
+    EngagementItem,
+    Invalid,
+    ItemKind,
+    MediaFile,
+    Network,
+    NotFound,
+    PermissionMissing,
+    PollResult,
+    Provider,
+    ProviderError,
+    PublishResult,
+    RateLimitState,
+    ReplyTarget,
+    Transient,
+)
+from networks.providers.graph import (
+    Clock,
+    GraphClient,
+    item_id_for_log,
+    optional_dict,
+    optional_str,
+    parse_graph_time,
+    required_str,
+    utcnow,
+)
+from networks.providers.graph_scan import Mark, Run, Walk, walk_stream
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 63_206
+MAX_MESSENGER_TEXT = 2_000  # the Send API refuses longer messages
+MAX_IMAGES = 10
+IMAGE_RULES = limits.ImageRules(formats=frozenset({"JPEG", "PNG"}), max_bytes=4 * 1024 * 1024 - 1)
+
+COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,attachment"
+MESSAGE_FIELDS = "id,message,created_time,from{id,name},to,attachments"
+_ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "video", "share": "link"}
+
+
+class FacebookProvider(Provider):
+    network = Network.FACEBOOK
+    supports_direct_message_reply = True
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        http: httpx.Client,
+        app_secret: str = "",
+        page_size: int = 50,
+        lookback: dt.timedelta = dt.timedelta(days=14),
+        max_posts: int = 25,
+        poll_messages: bool = True,
+        clock: Clock = utcnow,
+    ):
+        super().__init__(account, http=http)
+        self.page_id = account.external_id
+        self.page_size = page_size
+        self.lookback = lookback
+        self.max_posts = max_posts
+        self.poll_messages = poll_messages
+        self.clock = clock
+        self.graph = GraphClient(
+            http,
+            base_url=account.api_base_url,
+            access_token=account.credentials.access_token,
+            app_secret=app_secret,
+            on_usage=self._note_usage,
+            clock=clock,
+        )
+
+    def _note_usage(self, state: RateLimitState) -> None:
+        self.rate_limit = state
+
+    # --- Poll -------------------------------------------------------------------------------------------
+
+    def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        now = self.clock()
+        floor = now - self.lookback
+        run = Run(max_items=max_items)
+        cursor = cursor if isinstance(cursor, dict) else {}
+        # Messages first: the 24-hour reply window makes them the most urgent, and a long comment
+        # backlog must not starve them.
+        inbox = cursor.get("inbox") or {}
+        if self.poll_messages:
+            inbox = self._poll_inbox(run, inbox, floor)
+        posts = self._poll_posts(run, cursor.get("posts"), floor)
+        new_cursor = {"v": 1, "since": now.isoformat(), "posts": posts, "inbox": inbox}
+        return PollResult(items=run.items, cursor=new_cursor, has_more=run.interrupted, skipped=run.skipped)
+
+    def _poll_posts(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
+        stored = stored if isinstance(stored, dict) else {}
+        states: dict[str, Any] = {}
+        for post_id, permalink in self._recent_posts(run, floor):
+            if run.interrupted:  # out of budget: unvisited posts keep their state for the next run
+                if post_id in stored:
+                    states[post_id] = stored[post_id]
+                continue
+            try:
+                states[post_id] = self._walk_comments(run, post_id, permalink, stored.get(post_id))
+            except NotFound:
+                logger.info("Facebook post %s vanished while polling; skipping it", post_id)
+        return states
+
+    def _recent_posts(self, run: Run, floor: dt.datetime) -> list[tuple[str, str]]:
+        """The Page's posts created inside the look-back window, newest first, at most `max_posts`."""
+        params = {"fields": "id,created_time,permalink_url", "limit": min(self.max_posts, 100)}
+        posts: list[tuple[str, str]] = []
+        for data, has_next in self.graph.pages(f"{self.page_id}/published_posts", params):
+            for raw in data:
+                try:
+                    post_id, created = required_str(raw, "id"), parse_graph_time(raw.get("created_time"))
+                    permalink = optional_str(raw, "permalink_url")
+                except ValueError as exc:
+                    logger.warning("Skipping malformed Facebook post (id=%s): %s", item_id_for_log(raw), exc)
+                    run.skipped += 1
+                    continue
+                if created < floor or len(posts) >= self.max_posts:
+                    return posts
+                posts.append((post_id, permalink))
+            if has_next and not run.take_page():
+                run.interrupted = True
+                return posts
+        return posts
+
+    def _walk_comments(self, run: Run, post_id: str, post_permalink: str, state: Any) -> dict[str, Any]:
+        # filter=stream: every comment and reply of the post in one flat list, which reverse
+        # chronological order makes a stream we can stop reading at the high-water mark.
+        params = {
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "fields": COMMENT_FIELDS,
+            "limit": self.page_size,
+        }
+        parse = self._skipping(
+            lambda raw: parse_comment(raw, post_id=post_id, post_permalink=post_permalink), "comment"
+        )
+        return walk_stream(run, Walk(state), self.graph.pages(f"{post_id}/comments", params), parse)
+
+    def _poll_inbox(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
+        stored = stored if isinstance(stored, dict) else {}
+        seen = Mark.load(stored.get("seen"))
+        old_threads = stored.get("threads") if isinstance(stored.get("threads"), dict) else {}
+        # Threads quiet since before the window need no state: their next message is newer than `floor`.
+        threads = {cid: s for cid, s in old_threads.items() if _fresh(s, floor)}
+        try:
+            newest, complete = self._walk_conversations(run, threads, floor, seen)
+        except PermissionMissing as exc:
+            # Comments still work without `pages_messaging`: don't let the inbox take them down.
+            logger.warning("Facebook Page %s: cannot read conversations (%s)", self.page_id, exc)
+            return stored
+        if complete and newest is not None:
+            seen = Mark(max(newest, seen.at) if seen.at else newest)
+        return {"seen": seen.dump(), "threads": threads}
+
+    def _walk_conversations(
+        self, run: Run, threads: dict[str, Any], floor: dt.datetime, seen: Mark
+    ) -> tuple[dt.datetime | None, bool]:
+        """Walk every conversation updated since the last complete listing; (newest update, complete)."""
+        stop_at = max(seen.at, floor) if seen.at else floor
+        params = {
+            "platform": "messenger",
+            "fields": f"id,updated_time,link,messages.limit({self.page_size}){{{MESSAGE_FIELDS}}}",
+            "limit": self.page_size,
+        }
+        newest: dt.datetime | None = None
+        for data, has_next in self.graph.pages(f"{self.page_id}/conversations", params):
+            for raw in data:
+                try:
+                    conversation_id = required_str(raw, "id")
+                    updated = parse_graph_time(raw.get("updated_time"))
+                    messages = optional_dict(raw, "messages") or {"data": []}
+                except ValueError as exc:
+                    logger.warning("Skipping malformed conversation (id=%s): %s", item_id_for_log(raw), exc)
+                    run.skipped += 1
+                    continue
+                if updated < stop_at:  # listed by last update: everything below is already walked
+                    return newest, True
+                newest = max(newest, updated) if newest else updated
+                link = _absolute_link(optional_str(raw, "link"))
+                parse = self._skipping(
+                    lambda r, c=conversation_id, lk=link: parse_message(r, c, lk), "message"
+                )
+                walk = Walk(threads.get(conversation_id), floor=floor)
+                threads[conversation_id] = walk_stream(run, walk, self.graph.pages_from(messages), parse)
+                if run.interrupted:  # the listing resumes from `seen` next time, which stays put
+                    return newest, False
+            if has_next and not run.take_page():
+                run.interrupted = True
+                return newest, False
+        return newest, True
+
+    def _skipping(
+        self, parse: Callable[[Any], EngagementItem], what: str
+    ) -> Callable[[Any], EngagementItem | None]:
+        def parse_or_skip(raw: Any) -> EngagementItem | None:
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                logger.warning("Skipping malformed Facebook %s (id=%s): %s", what, item_id_for_log(raw), exc)
+                return None
+
+        return parse_or_skip
+
+    # --- Reply and publish ------------------------------------------------------------------------------
+
+    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+        _raise_problems(limits.check_not_blank(text) + self.validate_text(text))
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            return self._send_message(target, text)
+        # Facebook threads are two levels deep: an answer to a reply belongs under its top-level comment.
+        comment_id = target.external_id
+        if target.kind == ItemKind.REPLY:
+            comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
+        body = self.graph.post(f"{comment_id}/comments", data={"message": text})
+        reply_id = _created_id(body, "id")
+        return PublishResult(reply_id, permalink=self._permalink(reply_id), raw=body)
+
+    def _send_message(self, target: ReplyTarget, text: str) -> PublishResult:
+        _raise_problems(limits.check_text_length(text, max_chars=MAX_MESSENGER_TEXT, network="Messenger"))
+        recipient = target.author_external_id
+        if not recipient or recipient == self.page_id:
+            raise Invalid("This message has no customer to answer (it was sent by the Page itself).")
+        payload = {"recipient": {"id": recipient}, "messaging_type": "RESPONSE", "message": {"text": text}}
+        body = self.graph.post(f"{self.page_id}/messages", json_body=payload)
+        return PublishResult(_created_id(body, "message_id"), raw=body)
+
+    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+        media = media or []
+        problems = self.validate_text(text) + self.validate_media(media)
+        if not media:
+            problems = limits.check_not_blank(text) + problems
+        _raise_problems(problems)
+        data: dict[str, str] = {"message": text, "published": "true"}
+        for index, item in enumerate(media):
+            data[f"attached_media[{index}]"] = json.dumps({"media_fbid": self._upload_photo(item)})
+        body = self.graph.post(f"{self.page_id}/feed", data=data)
+        post_id = _created_id(body, "id")
+        return PublishResult(post_id, permalink=self._permalink(post_id), raw=body)
+
+    def _upload_photo(self, media: MediaFile) -> str:
+        """Stage an unpublished photo; it shows only once attached to the feed post."""
+        if not media.public_url:
+            raise Invalid("Facebook fetches images from a public URL, and this image has none.")
+        data = {"url": media.public_url, "published": "false"}
+        if media.alt_text:
+            data["alt_text_custom"] = media.alt_text
+        try:
+            body = self.graph.post(f"{self.page_id}/photos", data=data)
+        except Ambiguous as exc:
+            # An unpublished photo is invisible and harmless: uploading it again is safe.
+            raise Transient(str(exc), network_message=exc.network_message) from exc
+        return _created_id(body, "id")
+
+    def _permalink(self, object_id: str) -> str:
+        """Best effort: the write already succeeded, so a failure here must not turn into an error."""
+        try:
+            body = self.graph.get(object_id, {"fields": "permalink_url"})
+        except ProviderError as exc:
+            logger.info("No permalink for Facebook object %s: %s", object_id, type(exc).__name__)
+            return ""
+        link = body.get("permalink_url")
+        return link if isinstance(link, str) else ""
+
+    # --- Validation -------------------------------------------------------------------------------------
+
+    def validate_text(self, text: str) -> list[str]:
+        return limits.check_text_length(text, max_chars=MAX_TEXT, network="Facebook")
+
+    def validate_media(self, media: list[MediaFile]) -> list[str]:
+        return limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="Facebook")
+
+
+# --- Parsing (pure functions: each raises ValueError on a malformed item) --------------------------------
+
+
+def parse_comment(raw: Any, *, post_id: str, post_permalink: str = "") -> EngagementItem:
+    comment_id = required_str(raw, "id")
+    created = parse_graph_time(raw.get("created_time"))
+    parent = optional_dict(raw, "parent")
+    parent_id = required_str(parent, "id") if parent else ""
+    is_reply = bool(parent_id) and parent_id != post_id
+    return EngagementItem(
+        network=Network.FACEBOOK,
+        external_id=comment_id,
+        kind=ItemKind.REPLY if is_reply else ItemKind.COMMENT,
+        text=optional_str(raw, "message"),
+        created_at=created,
+        author=_author(optional_dict(raw, "from")),
+        post_external_id=post_id,
+        parent_external_id=parent_id if is_reply else "",
+        # Two levels only: a reply's parent is the top-level comment that heads the thread.
+        thread_root_external_id=parent_id if is_reply else comment_id,
+        permalink=optional_str(raw, "permalink_url") or post_permalink,
+        attachments=_comment_attachments(raw.get("attachment")),
+        raw=raw,
+    )
+
+
+def parse_message(raw: Any, conversation_id: str, link: str) -> EngagementItem:
+    message_id = required_str(raw, "id")
+    return EngagementItem(
+        network=Network.FACEBOOK,
+        external_id=message_id,
+        kind=ItemKind.DIRECT_MESSAGE,
+        text=optional_str(raw, "message"),
+        created_at=parse_graph_time(raw.get("created_time")),
+        author=_author(optional_dict(raw, "from")),
+        thread_root_external_id=conversation_id,
+        permalink=link,
+        attachments=_message_attachments(raw.get("attachments")),
+        raw=raw,
+    )
+
+
+def _author(data: dict[str, Any] | None) -> Author | None:
+    # `from` is missing when the commenter's privacy settings hide them from the app.
+    if data is None:
+        return None
+    author_id = required_str(data, "id")
+    return Author(
+        external_id=author_id,
+        name=optional_str(data, "name"),
+        profile_url=f"https://www.facebook.com/{author_id}",
+    )
+
+
+def _comment_attachments(data: Any) -> tuple[Attachment, ...]:
+    # Attachments are decoration: a strange one is dropped, the comment is kept.
+    if not isinstance(data, dict):
+        return ()
+    kind = str(data.get("type") or "")
+    media = data.get("media") if isinstance(data.get("media"), dict) else {}
+    image = media.get("image") if isinstance(media.get("image"), dict) else {}
+    url = data.get("url") if isinstance(data.get("url"), str) else ""
+    preview = image.get("src") if isinstance(image.get("src"), str) else ""
+    title = data.get("title") if isinstance(data.get("title"), str) else ""
+    return (
+        Attachment(
+            kind=_ATTACHMENT_KINDS.get(kind, kind or "link"), url=url, preview_url=preview, title=title
+        ),
+    )
+
+
+def _message_attachments(data: Any) -> tuple[Attachment, ...]:
+    entries = data.get("data") if isinstance(data, dict) else None
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        image = entry.get("image_data") if isinstance(entry, dict) else None
+        if isinstance(image, dict) and isinstance(image.get("url"), str):
+            found.append(
+                Attachment(kind="image", url=image["url"], preview_url=str(image.get("preview_url", "")))
+            )
+    return tuple(found)
+
+
+def _absolute_link(link: str) -> str:
+    return f"https://www.facebook.com{link}" if link.startswith("/") else link
+
+
+def _fresh(state: Any, floor: dt.datetime) -> bool:
+    mark = Mark.load(state)
+    return isinstance(state, dict) and ("pending" in state or (mark.at is not None and mark.at >= floor))
+
+
+def _created_id(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        # The network answered 2xx, so the write happened; without its id we cannot point at it.
+        raise Ambiguous(f"Facebook accepted the write but returned no `{key}`")
+    return value
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if problems:
+        raise Invalid(" ".join(problems))

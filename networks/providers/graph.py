@@ -1,0 +1,386 @@
+"""Graph API plumbing shared by the Facebook and Instagram clients.
+
+One `GraphClient` per provider instance: it adds the token, pins the API version, turns every failure
+(HTTP error bodies and transport trouble alike) into exactly one error of the provider taxonomy, keeps the
+usage headers up to date in a `RateLimitState`, and follows `paging.next` without ever storing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from networks.providers.base import (
+    Ambiguous,
+    AuthExpired,
+    Invalid,
+    NotFound,
+    PermissionMissing,
+    ProviderError,
+    RateLimited,
+    RateLimitState,
+    Transient,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Pinned so a Graph default-version bump never changes response shapes under us.
+GRAPH_VERSION = "v21.0"
+GRAPH_BASE_URL = "https://graph.facebook.com"
+#: When a limit is hit and no header says for how long, wait this long (Graph windows roll over an hour).
+DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(minutes=15)
+
+# Error codes, from the Graph error reference. Codes say what happened; subcodes refine.
+_AUTH_CODES = frozenset({102, 190})
+_RATE_LIMIT_CODES = frozenset({4, 17, 32, 613} | set(range(80000, 80015)))
+_RATE_LIMIT_SUBCODES = frozenset({1390008, 2207042})  # posting too fast; IG daily publishing cap
+_TRANSIENT_CODES = frozenset({1, 2})  # "unknown / temporary issue, retry later"
+_TRANSIENT_SUBCODES = frozenset({2207027})  # IG media not ready for publishing yet
+_INVALID_CODES = frozenset({506})  # duplicate post
+# Media too large / wrong format, IG aspect ratio, IG caption too long, Messenger 24 h window closed:
+# the request itself is wrong, whatever the code says about permissions.
+_INVALID_SUBCODES = frozenset({1366046, 2207009, 2207010, 2018278})
+_SECRET_PARAMS = frozenset({"access_token", "appsecret_proof", "client_secret"})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+Clock = Callable[[], dt.datetime]
+_SECRET_IN_URL = re.compile(
+    r"((?:access_token|appsecret_proof|client_secret|fb_exchange_token|code)=)[^&\s\"']+"
+)
+
+
+class RedactSecrets(logging.Filter):
+    """Graph takes the token in the query string, and httpx logs every URL at INFO: blank the secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_IN_URL.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _install_redaction() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactSecrets) for f in httpx_logger.filters):
+        httpx_logger.addFilter(RedactSecrets())
+
+
+_install_redaction()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def parse_graph_time(value: Any) -> dt.datetime:
+    """Graph timestamps look like 2025-03-22T18:20:04+0000; ValueError for anything else."""
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {type(value).__name__}")
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without a UTC offset")
+    return parsed.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphError:
+    """The `error` object of a Graph error body, with defaults for the fields that may be missing."""
+
+    message: str = ""
+    type: str = ""
+    code: int = 0
+    subcode: int = 0
+    user_message: str = ""
+    is_transient: bool = False
+
+    @classmethod
+    def from_body(cls, body: Any) -> GraphError:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return cls()
+
+        def as_int(value: Any) -> int:
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+        return cls(
+            message=str(error.get("message") or ""),
+            type=str(error.get("type") or ""),
+            code=as_int(error.get("code")),
+            subcode=as_int(error.get("error_subcode")),
+            user_message=str(error.get("error_user_msg") or ""),
+            is_transient=error.get("is_transient") is True,
+        )
+
+
+def error_for_response(response: httpx.Response, *, now: dt.datetime) -> ProviderError:
+    """The taxonomy error for an HTTP answer carrying (or lacking) a Graph error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = GraphError.from_body(body)
+    status = response.status_code
+    words = error.user_message or error.message or f"HTTP {status}"
+    kwargs: dict[str, Any] = {"network_message": words, "status": status}
+    summary = f"Graph error {error.code}/{error.subcode} (HTTP {status}): {error.message or words}"
+    code, subcode = error.code, error.subcode
+
+    if code in _AUTH_CODES or (status == 401 and not code):
+        return AuthExpired(summary, **kwargs)
+    if code in _RATE_LIMIT_CODES or subcode in _RATE_LIMIT_SUBCODES or status == 429:
+        return RateLimited(summary, reset_at=rate_limit_reset(response.headers, now=now), **kwargs)
+    if subcode in _INVALID_SUBCODES or code in _INVALID_CODES:
+        return Invalid(summary, **kwargs)
+    if code == 10 or 200 <= code <= 299:
+        return PermissionMissing(summary, **kwargs)
+    if (code == 100 and subcode == 33) or code == 803 or (status == 404 and not code):
+        return NotFound(summary, **kwargs)
+    if code in _TRANSIENT_CODES or subcode in _TRANSIENT_SUBCODES or error.is_transient or status >= 500:
+        return Transient(summary, **kwargs)
+    if code == 100 or 400 <= status < 500:
+        return Invalid(summary, **kwargs)
+    return Transient(summary, **kwargs)
+
+
+def error_for_transport(exc: httpx.TransportError, *, method: str) -> ProviderError:
+    """Connection trouble: retry-safe unless a write may have reached the network."""
+    reason = type(exc).__name__
+    if isinstance(exc, _NOT_SENT) or method == "GET":
+        return Transient(f"Graph unreachable ({reason}) on {method}", network_message=str(exc))
+    # The request left: the network may have applied it and lost only the answer.
+    return Ambiguous(f"No answer to {method} after sending it ({reason})", network_message=str(exc))
+
+
+# --- Usage headers ---------------------------------------------------------------------------------------
+
+
+def _load_header(headers: Mapping[str, str], name: str) -> Any:
+    raw = headers.get(name)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        logger.warning("Ignoring unreadable %s header", name)
+        return None
+
+
+def _percent_used(entry: Any) -> float:
+    if not isinstance(entry, dict):
+        return 0.0
+    values = [entry.get(key) for key in ("call_count", "total_cputime", "total_time")]
+    return max((float(v) for v in values if isinstance(v, int | float)), default=0.0)
+
+
+def _buc_entries(headers: Mapping[str, str]) -> list[dict[str, Any]]:
+    buc = _load_header(headers, "x-business-use-case-usage")
+    if not isinstance(buc, dict):
+        return []
+    return [
+        e for entries in buc.values() if isinstance(entries, list) for e in entries if isinstance(e, dict)
+    ]
+
+
+def _regain_minutes(headers: Mapping[str, str]) -> float:
+    minutes = [e.get("estimated_time_to_regain_access") for e in _buc_entries(headers)]
+    return max((float(m) for m in minutes if isinstance(m, int | float)), default=0.0)
+
+
+def rate_limit_reset(headers: Mapping[str, str], *, now: dt.datetime) -> dt.datetime:
+    """When calls may resume: BUC's estimate (minutes), else Retry-After (seconds), else a default."""
+    minutes = _regain_minutes(headers)
+    if minutes > 0:
+        return now + dt.timedelta(minutes=minutes)
+    retry_after = headers.get("retry-after", "")
+    if retry_after.isdigit() and int(retry_after) > 0:
+        return now + dt.timedelta(seconds=int(retry_after))
+    return now + DEFAULT_RATE_LIMIT_WAIT
+
+
+def usage_state(headers: Mapping[str, str], *, now: dt.datetime) -> RateLimitState | None:
+    """Percent of budget left, from the most used of the app and business-use-case counters.
+
+    None when the answer carries no usage header (Graph adds them only once usage is noticeable).
+    """
+    app = _load_header(headers, "x-app-usage")
+    entries = _buc_entries(headers)
+    if app is None and not entries:
+        return None
+    used = max([_percent_used(app), *(_percent_used(e) for e in entries)])
+    minutes = _regain_minutes(headers)
+    reset_at = now + dt.timedelta(minutes=minutes) if minutes > 0 else None
+    return RateLimitState(remaining=max(0, 100 - round(used)), limit=100, reset_at=reset_at)
+
+
+# --- The client ------------------------------------------------------------------------------------------
+
+
+class GraphClient:
+    """Authenticated, versioned calls to one Graph host on behalf of one token."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        base_url: str,
+        access_token: str,
+        app_secret: str = "",
+        version: str = GRAPH_VERSION,
+        on_usage: Callable[[RateLimitState], None] | None = None,
+        clock: Clock = utcnow,
+    ):
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self.clock = clock
+        self._token = access_token
+        self._app_secret = app_secret
+        self._on_usage = on_usage
+
+    def url(self, path: str, *, versioned: bool = True) -> str:
+        prefix = f"{self.base_url}/{self.version}" if versioned else self.base_url
+        return f"{prefix}/{path.lstrip('/')}"
+
+    def get(
+        self, path: str, params: Mapping[str, Any] | None = None, *, versioned: bool = True
+    ) -> dict[str, Any]:
+        return self.request("GET", self.url(path, versioned=versioned), params=params)
+
+    def post(
+        self, path: str, *, data: Mapping[str, Any] | None = None, json_body: Any = None
+    ) -> dict[str, Any]:
+        return self.request("POST", self.url(path), data=data, json_body=json_body)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, str]] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> dict[str, Any]:
+        query = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        query += self._auth_params()
+        try:
+            response = self.http.request(method, url, params=query, data=data, json=json_body)
+        except httpx.TransportError as exc:
+            raise error_for_transport(exc, method=method) from exc
+        now = self.clock()
+        state = usage_state(response.headers, now=now)
+        if state is not None and self._on_usage is not None:
+            self._on_usage(state)
+        return self._body(method, response, now=now)
+
+    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[tuple[list[Any], bool]]:
+        """Each page's `data` and whether another page follows, along `paging.next`.
+
+        An empty page may still have a `next`: keep going. The caller decides when to stop early.
+        """
+        return self.pages_from(self.get(path, params))
+
+    def pages_from(self, body: Any) -> Iterator[tuple[list[Any], bool]]:
+        """Same, starting from an envelope already in hand (a nested edge such as `messages{...}`)."""
+        while True:
+            next_url = next_page_url(body)
+            yield page_data(body), bool(next_url)
+            if not next_url:
+                return
+            body = self.follow(next_url)
+
+    def follow(self, next_url: str) -> dict[str, Any]:
+        """GET a `paging.next` URL through our own base URL, with our own token.
+
+        Graph puts the token in `next`; we drop it and re-add ours so a page link can never leak a
+        token to another host nor carry a stale one.
+        """
+        parts = urlsplit(next_url)
+        params = [
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _SECRET_PARAMS
+        ]
+        path = parts.path
+        base_path = urlsplit(self.base_url).path.rstrip("/")
+        if base_path and path.startswith(base_path + "/"):
+            path = path[len(base_path) :]
+        return self.request("GET", self.base_url + path, params=params)
+
+    def _auth_params(self) -> list[tuple[str, str]]:
+        if not self._token:  # app-level calls (code exchange) authenticate with the client secret instead
+            return []
+        params = [("access_token", self._token)]
+        if self._app_secret:
+            # Apps with "Require App Secret" on reject calls without this proof of the secret.
+            proof = hmac.new(self._app_secret.encode(), self._token.encode(), hashlib.sha256).hexdigest()
+            params.append(("appsecret_proof", proof))
+        return params
+
+    def _body(self, method: str, response: httpx.Response, *, now: dt.datetime) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
+            raise error_for_response(response, now=now)
+        if isinstance(body, dict):
+            return body
+        message = f"Unreadable Graph answer to {method} (HTTP {response.status_code})"
+        # A write that answered 2xx was applied, even if we cannot read what it said.
+        raise (Ambiguous if method != "GET" else Transient)(message, status=response.status_code)
+
+
+def page_data(body: Any) -> list[Any]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise Transient("Graph answered a list request without a `data` list")
+    return data
+
+
+def next_page_url(body: Any) -> str:
+    paging = body.get("paging") if isinstance(body, dict) else None
+    next_url = paging.get("next") if isinstance(paging, dict) else None
+    return next_url if isinstance(next_url, str) else ""
+
+
+# --- Reading untrusted items: each helper raises ValueError, which the caller turns into a skip. --------
+
+
+def required_str(raw: Any, key: str) -> str:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"`{key}` missing or not a string")
+    return value
+
+
+def optional_str(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"`{key}` is a {type(value).__name__}, not a string")
+    return value
+
+
+def optional_dict(raw: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"`{key}` is a {type(value).__name__}, not an object")
+    return value
+
+
+def item_id_for_log(raw: Any) -> str:
+    """An id to name a skipped item in logs, never its content (which may hold personal data)."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value[:64] if isinstance(value, str) else "?"

@@ -1,0 +1,242 @@
+"""Resumable "only what's new" walks over Graph lists that come newest first.
+
+Graph paging cursors die with the object they point at, so the stored poll cursor keeps timestamps
+instead: per stream (a post's comments, a conversation's messages, a media's comments), a high-water
+`mark` = the newest time delivered plus the ids delivered at exactly that second (Graph times have one-second
+resolution, so a later item may share the mark's second).
+
+A run stops at its item budget. The stream then keeps `pending`: the newest item delivered so far and the
+ranges [low, top] this walk has delivered. The next run walks from the top again, skips what those ranges
+hold, delivers the rest, and when it reaches the old mark the newest item becomes the mark. Nothing is
+stored that Graph can invalidate. Items sharing a second come in no useful order, so a position is a time
+plus ids, and a range is only merged into a later one once the later walk has gone all the way through it.
+Property tests (tests/networks/test_facebook.py, test_instagram.py) check that any schedule of arrivals
+and budgets delivers every item exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from networks.providers.base import EngagementItem
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A position in a newest-first stream: a time and the ids seen at exactly that time."""
+
+    at: dt.datetime | None = None
+    ids: frozenset[str] = frozenset()
+
+    def covers(self, at: dt.datetime, item_id: str) -> bool:
+        """The item sits at or below this mark (delivered, when this is a high-water mark)."""
+        return self.at is not None and (at < self.at or (at == self.at and item_id in self.ids))
+
+    def reaches_down_to(self, at: dt.datetime, item_id: str) -> bool:
+        """The item sits at or above this mark (the mark is the low end of a range containing it)."""
+        return self.at is not None and (at > self.at or (at == self.at and item_id in self.ids))
+
+    def raised(self, at: dt.datetime, item_id: str) -> Mark:
+        if self.at is None or at > self.at:
+            return Mark(at, frozenset({item_id}))
+        if at == self.at:
+            return Mark(at, self.ids | {item_id})
+        return self
+
+    def lowered(self, other: Mark) -> Mark:
+        if other.at is None:
+            return self
+        if self.at is None or other.at < self.at:
+            return other
+        if other.at == self.at:
+            return Mark(self.at, self.ids | other.ids)
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        return {"t": self.at.isoformat() if self.at else None, "ids": sorted(self.ids)}
+
+    @classmethod
+    def load(cls, data: Any, *, default: Mark | None = None) -> Mark:
+        """Tolerant: a damaged stored value falls back to `default` rather than failing the poll."""
+        if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+            return default or cls()
+        try:
+            at = dt.datetime.fromisoformat(data["t"]).astimezone(dt.UTC)
+        except ValueError:
+            return default or cls()
+        ids = data.get("ids")
+        return cls(at, frozenset(str(i) for i in ids) if isinstance(ids, list) else frozenset())
+
+
+class Walk:
+    """One stream's walk in one run. State in and out is plain JSON for the poll cursor.
+
+    Invariant of a run: every item above `low` has been walked in this run and is delivered (emitted now,
+    or inside a range delivered by an earlier, interrupted run).
+    """
+
+    def __init__(self, state: Any, *, floor: dt.datetime | None = None):
+        state = state if isinstance(state, dict) else {}
+        # A stream we have no state for is taken as delivered up to `floor` (history we chose to skip).
+        self.mark = Mark.load(state, default=Mark(floor) if floor else Mark())
+        pending = state.get("pending") if isinstance(state.get("pending"), dict) else {}
+        self.ranges = _load_ranges(pending.get("ranges"))
+        # The newest item delivered so far: the mark once the walk completes.
+        self.new = _higher(self.mark, Mark.load(pending.get("new")))
+        self.low = Mark()
+        self.thread_ids = frozenset(str(i) for i in pending.get("thread", []) if isinstance(i, str | int))
+        self.found = pending.get("found") if isinstance(pending.get("found"), int) else 0
+        self.extra = {k: v for k, v in state.items() if k not in {"t", "ids", "pending"}}
+
+    def below_mark(self, at: dt.datetime) -> bool:
+        """Strictly older than the mark: a newest-first walk can stop here."""
+        return self.mark.at is not None and at < self.mark.at
+
+    def range_of(self, at: dt.datetime, item_id: str) -> tuple[Mark, Mark] | None:
+        """The range delivered by an interrupted run that holds this position, if any; the most recent
+        one when ranges overlap (its run saw the newest replies of the threads it walked)."""
+        holding = [
+            (low, top)
+            for low, top in self.ranges
+            if top.covers(at, item_id) and low.reaches_down_to(at, item_id)
+        ]
+        return max(holding, key=lambda r: (r[1].at, len(r[1].ids)), default=None)
+
+    def delivered(self, at: dt.datetime, item_id: str) -> bool:
+        return (
+            self.mark.covers(at, item_id)
+            or self.range_of(at, item_id) is not None
+            or item_id in self.thread_ids
+        )
+
+    def skip(self, at: dt.datetime, item_id: str) -> None:
+        """The item was delivered before; walking past it extends this run's delivered segment."""
+        self.passed(at, item_id)
+
+    def emit(self, at: dt.datetime, item_id: str) -> None:
+        self.new = _higher(self.new, Mark(at, frozenset({item_id})))
+        self.found += 1
+
+    def passed(self, at: dt.datetime, item_id: str) -> None:
+        """Everything down to this position (inclusive) is now delivered."""
+        self.low = self.low.lowered(Mark(at, frozenset({item_id})))
+
+    def finished(self) -> dict[str, Any]:
+        """The walk reached the old mark (or the end of the list): `new` becomes the mark."""
+        return {**self.extra, **self.new.dump()}
+
+    def interrupted(self, *, thread_ids: Iterable[str] = ()) -> dict[str, Any]:
+        """The run stopped inside this stream: keep what is delivered, to skip it next time."""
+        ranges = list(self.ranges)
+        if self.low.at is not None:
+            # This run delivered everything from the top down to `low`: one range, swallowing the
+            # older ranges it walked through; the others stay as they are.
+            low = self.low
+            kept = []
+            for old_low, old_top in ranges:
+                if _walked_past(low, old_low):
+                    low = low.lowered(old_low)
+                else:
+                    kept.append((old_low, old_top))
+            ranges = [(low, self.new), *kept]
+        thread = sorted(set(thread_ids))
+        if not ranges and not thread:
+            return {**self.extra, **self.mark.dump()}
+        pending: dict[str, Any] = {
+            "new": self.new.dump(),
+            "ranges": [{"low": low.dump(), "top": top.dump()} for low, top in ranges],
+            "found": self.found,
+        }
+        if thread:
+            # Items of a thread cut in the middle (Instagram): no range can describe them.
+            pending["thread"] = thread
+        return {**self.extra, **self.mark.dump(), "pending": pending}
+
+
+def _walked_past(low: Mark, old_low: Mark) -> bool:
+    """This run walked the whole of an older range (so what it saw supersedes it).
+
+    Merely overlapping is not enough: threads in the part not walked again only have the replies that
+    older run saw. And within one second items come in no useful order, so only the ids tell.
+    """
+    if low.at is None or old_low.at is None:
+        return False
+    return low.at < old_low.at or (low.at == old_low.at and old_low.ids <= low.ids)
+
+
+def _higher(a: Mark, b: Mark) -> Mark:
+    if b.at is None:
+        return a
+    if a.at is None or b.at > a.at:
+        return b
+    if a.at == b.at:
+        return Mark(a.at, a.ids | b.ids)
+    return a
+
+
+def _load_ranges(data: Any) -> list[tuple[Mark, Mark]]:
+    ranges = []
+    for entry in data if isinstance(data, list) else []:
+        if isinstance(entry, dict):
+            low, top = Mark.load(entry.get("low")), Mark.load(entry.get("top"))
+            if top.at is not None:
+                ranges.append((low, top))
+    return ranges
+
+
+@dataclass(slots=True)
+class Run:
+    """The budget of one poll across all its streams."""
+
+    max_items: int
+    max_pages: int = 200
+    items: list[EngagementItem] = field(default_factory=list)
+    skipped: int = 0
+    pages: int = 0
+    interrupted: bool = False
+
+    def has_room(self) -> bool:
+        return len(self.items) < self.max_items
+
+    def take_page(self) -> bool:
+        """Count a fetched page; False once the run has read as many pages as it may."""
+        self.pages += 1
+        return self.pages < self.max_pages
+
+
+def walk_stream(
+    run: Run,
+    walk: Walk,
+    pages: Iterator[tuple[list[Any], bool]],
+    parse: Callable[[Any], EngagementItem | None],
+) -> dict[str, Any]:
+    """Deliver a flat newest-first stream's new items into `run`; returns the stream's next state.
+
+    `parse` returns None for a malformed item (after logging it): it is counted and skipped, and the
+    rest of the page still counts.
+    """
+    for data, has_next in pages:
+        for raw in data:
+            item = parse(raw)
+            if item is None:
+                run.skipped += 1
+                continue
+            at, item_id = item.created_at, item.external_id
+            if walk.below_mark(at):
+                return walk.finished()
+            if walk.delivered(at, item_id):
+                walk.skip(at, item_id)
+                continue
+            if not run.has_room():
+                run.interrupted = True
+                return walk.interrupted()
+            walk.emit(at, item_id)
+            walk.passed(at, item_id)
+            run.items.append(item)
+        if has_next and not run.take_page():
+            run.interrupted = True
+            return walk.interrupted()
+    return walk.finished()

@@ -1,0 +1,387 @@
+"""Instagram professional accounts through the Graph API: comments and replies on recent media, answering
+comments, publishing single images.
+
+Instagram has no flat comment stream: the media list says which media have activity (`comments_count`
+changed), and for those we walk the top-level comments newest first with their replies inlined.
+Poll cursor:
+    {"v": 1, "since": iso, "media": {media_id: stream state + {"n": comments_count when last walked}}}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from networks.providers import limits
+from networks.providers.base import (
+    Account,
+    Ambiguous,
+    Author,
+    Credentials,
+    EngagementItem,
+    Invalid,
+    ItemKind,
+    MediaFile,
+    Network,
+    NotFound,
+    PollResult,
+    Provider,
+    ProviderError,
+    PublishResult,
+    RateLimitState,
+    ReplyTarget,
+    Transient,
+)
+from networks.providers.graph import (
+    Clock,
+    GraphClient,
+    item_id_for_log,
+    optional_dict,
+    optional_str,
+    parse_graph_time,
+    required_str,
+    utcnow,
+)
+from networks.providers.graph_scan import Run, Walk
+
+logger = logging.getLogger(__name__)
+
+MAX_CAPTION = 2_200
+MAX_HASHTAGS = 30
+MAX_MENTIONS = 20
+IMAGE_RULES = limits.ImageRules(
+    formats=frozenset({"JPEG"}),
+    max_bytes=8 * 1024 * 1024,
+    min_width=320,
+    max_width=1440,
+    min_aspect=4 / 5,
+    max_aspect=1.91,
+)
+_HASHTAG = re.compile(r"(?<![\w&])#\w+")
+_MENTION = re.compile(r"(?<![\w.])@[\w.]+")
+COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,hidden"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSummary:
+    id: str
+    permalink: str
+    comments_count: int | None  # None when Graph did not say: walk it to be safe
+
+
+class InstagramProvider(Provider):
+    network = Network.INSTAGRAM
+    supports_text_posts = False
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        http: httpx.Client,
+        app_secret: str = "",
+        page_size: int = 50,
+        lookback: dt.timedelta = dt.timedelta(days=30),
+        max_media: int = 25,
+        container_checks: int = 10,
+        container_check_interval: float = 3.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = utcnow,
+    ):
+        super().__init__(account, http=http)
+        self.ig_user_id = account.external_id
+        self.page_size = page_size
+        self.lookback = lookback
+        self.max_media = max_media
+        self.container_checks = container_checks
+        self.container_check_interval = container_check_interval
+        self.sleep = sleep
+        self.clock = clock
+        self.graph = GraphClient(
+            http,
+            base_url=account.api_base_url,
+            access_token=account.credentials.access_token,
+            app_secret=app_secret,
+            on_usage=self._note_usage,
+            clock=clock,
+        )
+
+    def _note_usage(self, state: RateLimitState) -> None:
+        self.rate_limit = state
+
+    # --- Poll -------------------------------------------------------------------------------------------
+
+    def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        now = self.clock()
+        run = Run(max_items=max_items)
+        cursor = cursor if isinstance(cursor, dict) else {}
+        stored = cursor.get("media") if isinstance(cursor.get("media"), dict) else {}
+        states: dict[str, Any] = {}
+        for media in self._recent_media(run, now - self.lookback):
+            state = stored.get(media.id)
+            if run.interrupted:  # out of budget: unvisited media keep their state for the next run
+                if isinstance(state, dict):
+                    states[media.id] = state
+                continue
+            if not _has_activity(state, media.comments_count):
+                states[media.id] = state if isinstance(state, dict) else {"n": media.comments_count}
+                continue
+            try:
+                states[media.id] = self._walk_media(run, media, state)
+            except NotFound:
+                logger.info("Instagram media %s vanished while polling; skipping it", media.id)
+        new_cursor = {"v": 1, "since": now.isoformat(), "media": states}
+        return PollResult(items=run.items, cursor=new_cursor, has_more=run.interrupted, skipped=run.skipped)
+
+    def _recent_media(self, run: Run, floor: dt.datetime) -> list[MediaSummary]:
+        params = {"fields": "id,permalink,timestamp,comments_count", "limit": min(self.max_media, 100)}
+        found: list[MediaSummary] = []
+        for data, has_next in self.graph.pages(f"{self.ig_user_id}/media", params):
+            for raw in data:
+                try:
+                    media_id, created = required_str(raw, "id"), parse_graph_time(raw.get("timestamp"))
+                    permalink = optional_str(raw, "permalink")
+                except ValueError as exc:
+                    logger.warning(
+                        "Skipping malformed Instagram media (id=%s): %s", item_id_for_log(raw), exc
+                    )
+                    run.skipped += 1
+                    continue
+                if created < floor or len(found) >= self.max_media:
+                    return found
+                count = raw.get("comments_count")
+                found.append(MediaSummary(media_id, permalink, count if isinstance(count, int) else None))
+            if has_next and not run.take_page():
+                run.interrupted = True
+                return found
+        return found
+
+    def _walk_media(self, run: Run, media: MediaSummary, state: Any) -> dict[str, Any]:
+        walk = Walk(state)
+        known = walk.extra.get("n")
+        # How many comments appeared since the last walk (replies included): once that many are found
+        # and we are past the mark, older threads hold nothing new. Unknown on a first walk: read all.
+        expected = None
+        if isinstance(known, int) and media.comments_count is not None:
+            expected = media.comments_count - known
+        params = {
+            "fields": f"{COMMENT_FIELDS},replies.limit({self.page_size}){{{COMMENT_FIELDS}}}",
+            "limit": self.page_size,
+        }
+        for data, has_next in self.graph.pages(f"{media.id}/comments", params):
+            for raw in data:
+                top = self._parse(raw, media)
+                if top is None:
+                    run.skipped += 1
+                    continue
+                if walk.below_mark(top.created_at) and expected is not None and walk.found >= expected:
+                    return {**walk.finished(), "n": media.comments_count}
+                partial = self._walk_thread(run, walk, top, raw, media)
+                if partial is not None:
+                    return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
+                walk.passed(top.created_at, top.external_id)
+            if has_next and not run.take_page():
+                run.interrupted = True
+                return walk.interrupted()
+        return {**walk.finished(), "n": media.comments_count}
+
+    def _walk_thread(
+        self, run: Run, walk: Walk, top: EngagementItem, raw: dict[str, Any], media: MediaSummary
+    ) -> list[str] | None:
+        """Deliver a top-level comment and its new replies; the ids delivered if the budget ran out."""
+        delivered: list[str] = []
+        # The thread's position is passed only once its replies are done too (the caller does it).
+        if not walk.delivered(top.created_at, top.external_id) and not self._deliver(
+            run, walk, top, delivered
+        ):
+            return delivered
+        # A thread finished by an interrupted run: only replies newer than what that run saw are new.
+        done_range = walk.range_of(top.created_at, top.external_id)
+        for reply in self._replies(run, raw, top, media):
+            at, reply_id = reply.created_at, reply.external_id
+            seen = walk.mark.covers(at, reply_id) or reply_id in walk.thread_ids
+            seen = seen or (done_range is not None and done_range[1].covers(at, reply_id))
+            if not seen and not self._deliver(run, walk, reply, delivered):
+                return delivered
+        return None
+
+    def _deliver(self, run: Run, walk: Walk, item: EngagementItem, delivered: list[str]) -> bool:
+        if not run.has_room():
+            run.interrupted = True
+            return False
+        walk.emit(item.created_at, item.external_id)
+        run.items.append(item)
+        delivered.append(item.external_id)
+        return True
+
+    def _replies(
+        self, run: Run, raw: dict[str, Any], top: EngagementItem, media: MediaSummary
+    ) -> Iterator[EngagementItem]:
+        envelope = raw.get("replies")
+        if envelope is None:
+            return
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), list):
+            logger.warning("Instagram comment %s: unreadable replies list, replies skipped", top.external_id)
+            run.skipped += 1
+            return
+        for data, _has_next in self.graph.pages_from(envelope):
+            for reply_raw in data:
+                reply = self._parse(reply_raw, media, thread_root=top.external_id)
+                if reply is None:
+                    run.skipped += 1
+                else:
+                    yield reply
+
+    def _parse(self, raw: Any, media: MediaSummary, thread_root: str = "") -> EngagementItem | None:
+        try:
+            return parse_comment(raw, media_id=media.id, permalink=media.permalink, thread_root=thread_root)
+        except ValueError as exc:
+            logger.warning("Skipping malformed Instagram comment (id=%s): %s", item_id_for_log(raw), exc)
+            return None
+
+    # --- Reply and publish ------------------------------------------------------------------------------
+
+    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            raise Invalid("Instagram direct messages cannot be answered from CM Hub.")
+        _raise_problems(limits.check_not_blank(text) + self.validate_text(text))
+        # Only top-level comments take replies; Instagram files an answer to a reply under its parent.
+        comment_id = target.external_id
+        if target.kind == ItemKind.REPLY:
+            comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
+        body = self.graph.post(f"{comment_id}/replies", data={"message": text})
+        return PublishResult(_created_id(body), raw=body)
+
+    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+        if not media:
+            raise Invalid("Instagram posts need an image: text-only posts are not possible.")
+        _raise_problems(self.validate_text(text) + self.validate_media(media))
+        image = media[0]
+        if not image.public_url:
+            raise Invalid("Instagram fetches images from a public URL, and this image has none.")
+        container_id = self._create_container(image, text)
+        self._wait_until_ready(container_id)
+        body = self.graph.post(f"{self.ig_user_id}/media_publish", data={"creation_id": container_id})
+        media_id = _created_id(body)
+        return PublishResult(media_id, permalink=self._permalink(media_id), raw=body)
+
+    def _create_container(self, image: MediaFile, caption: str) -> str:
+        data = {"image_url": image.public_url, "caption": caption}
+        if image.alt_text:
+            data["alt_text"] = image.alt_text
+        try:
+            return _created_id(self.graph.post(f"{self.ig_user_id}/media", data=data))
+        except Ambiguous as exc:
+            # A container is invisible until published and expires in 24 h: making another is safe.
+            raise Transient(str(exc), network_message=exc.network_message) from exc
+
+    def _wait_until_ready(self, container_id: str) -> None:
+        """Instagram downloads and processes the image before it can be published."""
+        for check in range(self.container_checks):
+            body = self.graph.get(container_id, {"fields": "status_code,status"})
+            status = body.get("status_code")
+            if status == "FINISHED":
+                return
+            if status in {"ERROR", "EXPIRED", "PUBLISHED"}:
+                raise Invalid(
+                    f"Instagram could not use this image ({status})",
+                    network_message=str(body.get("status") or status),
+                )
+            if check + 1 < self.container_checks:
+                self.sleep(self.container_check_interval)
+        raise Transient("Instagram is still processing the image; nothing was published, try again later.")
+
+    def _permalink(self, media_id: str) -> str:
+        """Best effort: the media is published, so a failure here must not turn into an error."""
+        try:
+            link = self.graph.get(media_id, {"fields": "permalink"}).get("permalink")
+        except ProviderError as exc:
+            logger.info("No permalink for Instagram media %s: %s", media_id, type(exc).__name__)
+            return ""
+        return link if isinstance(link, str) else ""
+
+    def refresh_credentials(self) -> Credentials:
+        """Instagram Login tokens last 60 days and can be renewed (once at least a day old)."""
+        body = self.graph.get("refresh_access_token", {"grant_type": "ig_refresh_token"}, versioned=False)
+        token, expires_in = body.get("access_token"), body.get("expires_in")
+        if not isinstance(token, str) or not token:
+            raise Transient("Instagram answered the refresh without a token")
+        current = self.account.credentials
+        expires_at = self.clock() + dt.timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
+        return Credentials(
+            access_token=token,
+            refresh_token=current.refresh_token,
+            expires_at=expires_at,
+            scopes=current.scopes,
+            extra=dict(current.extra),
+        )
+
+    # --- Validation -------------------------------------------------------------------------------------
+
+    def validate_text(self, text: str) -> list[str]:
+        problems = limits.check_text_length(text, max_chars=MAX_CAPTION, network="Instagram")
+        hashtags, mentions = len(_HASHTAG.findall(text)), len(_MENTION.findall(text))
+        if hashtags > MAX_HASHTAGS:
+            problems.append(f"The text has {hashtags} hashtags; Instagram allows {MAX_HASHTAGS}.")
+        if mentions > MAX_MENTIONS:
+            problems.append(f"The text mentions {mentions} accounts; Instagram allows {MAX_MENTIONS}.")
+        return problems
+
+    def validate_media(self, media: list[MediaFile]) -> list[str]:
+        return limits.check_images(media, IMAGE_RULES, max_count=1, network="Instagram")
+
+
+def parse_comment(raw: Any, *, media_id: str, permalink: str, thread_root: str = "") -> EngagementItem:
+    """An IG comment or reply; ValueError when malformed. `thread_root` is set for inlined replies."""
+    comment_id = required_str(raw, "id")
+    created = parse_graph_time(raw.get("timestamp"))
+    parent_id = optional_str(raw, "parent_id") or thread_root
+    return EngagementItem(
+        network=Network.INSTAGRAM,
+        external_id=comment_id,
+        kind=ItemKind.REPLY if parent_id else ItemKind.COMMENT,
+        text=optional_str(raw, "text"),
+        created_at=created,
+        author=_author(optional_dict(raw, "from"), optional_str(raw, "username")),
+        post_external_id=media_id,
+        parent_external_id=parent_id,
+        # Instagram threads are one level deep: a reply's parent heads the thread.
+        thread_root_external_id=parent_id or comment_id,
+        permalink=permalink,  # comments have no link of their own; the media's is the closest
+        raw=raw,
+    )
+
+
+def _author(sender: dict[str, Any] | None, username: str) -> Author | None:
+    handle = (optional_str(sender, "username") if sender else "") or username
+    if sender is None and not handle:
+        return None
+    return Author(
+        external_id=required_str(sender, "id") if sender else "",
+        handle=handle,
+        profile_url=f"https://www.instagram.com/{handle}/" if handle else "",
+    )
+
+
+def _has_activity(state: Any, comments_count: int | None) -> bool:
+    if not isinstance(state, dict):
+        return comments_count != 0
+    return "pending" in state or comments_count is None or state.get("n") != comments_count
+
+
+def _created_id(body: dict[str, Any]) -> str:
+    value = body.get("id")
+    if not isinstance(value, str) or not value:
+        raise Ambiguous("Instagram accepted the write but returned no id")
+    return value
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if problems:
+        raise Invalid(" ".join(problems))

@@ -1,0 +1,440 @@
+"""LinkedIn (versioned REST API): comments on an organization's posts in, replies and posts out.
+
+`Account.external_id` is the organization URN (`urn:li:organization:123`), `Account.api_base_url` the API
+origin (`https://api.linkedin.com`). Every call carries the pinned `LinkedIn-Version` and Rest.li 2.0
+headers; URNs in paths are percent-encoded, as LinkedIn requires.
+
+There is no "since" on comments: the poll reads the organization's most recent posts and, for each, the
+comments newest first down to that post's watermark. Polling cursor (JSON, stored by the caller):
+`{"posts": {postUrn: {"mark": [ms, [ids]]}}}`. A watermark is a time in epoch ms plus the ids already seen
+at exactly that millisecond, so two comments in the same millisecond are neither lost nor repeated. When a
+run stops at its budget in the middle of a post, that post also keeps `"floor"` (the oldest comment
+delivered so far in this pass) and `"pending"` (the newest): the next run skips down to the floor, goes on
+to the mark, and only then moves the mark to `pending`. Offsets are never stored, because inserts and
+deletions shift them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from core.http import send_idempotent
+from networks.providers import limits
+from networks.providers.base import (
+    Account,
+    Ambiguous,
+    AuthExpired,
+    Author,
+    Credentials,
+    EngagementItem,
+    Invalid,
+    ItemKind,
+    MediaFile,
+    Network,
+    NotFound,
+    PermissionMissing,
+    PollResult,
+    Provider,
+    ProviderError,
+    PublishResult,
+    RateLimited,
+    RateLimitState,
+    ReplyTarget,
+    Transient,
+)
+
+# The connect flow lives in linkedin_auth; re-exported so the Django layer imports everything from here.
+from networks.providers.linkedin_auth import (
+    AUTHORIZE_URL,
+    DEFAULT_SCOPES,
+    authorize_url,
+    exchange_code,
+    expiry_warning_due,
+)
+from networks.providers.linkedin_marks import PostMarks
+from networks.providers.rest import Clock, json_object, json_or_empty, raise_if, transport_error, utcnow
+
+__all__ = [
+    "AUTHORIZE_URL",
+    "DEFAULT_SCOPES",
+    "LINKEDIN_VERSION",
+    "LinkedInProvider",
+    "Organization",
+    "authorize_url",
+    "exchange_code",
+    "expiry_warning_due",
+    "next_midnight_utc",
+    "permalink",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://api.linkedin.com"
+#: Versions retire about a year after release; LinkedIn then answers 426. Bump with each upgrade.
+LINKEDIN_VERSION = "202610"
+MAX_TEXT = 3000
+MAX_COMMENT = 1250  # comments are shorter than posts [unverified figure; the fake enforces the same]
+MAX_IMAGES = 20  # 1 image -> content.media, 2..20 -> content.multiImage
+IMAGE_RULES = limits.ImageRules(
+    formats=frozenset({"JPEG", "PNG", "GIF"}), max_bytes=10 * 1024 * 1024, max_pixels=36_152_320
+)
+MAX_PAGES_PER_POST = 100
+MAX_EPOCH_MS = 10**14  # year 5138: anything larger is garbage, and would overflow datetime
+# Reserved characters of LinkedIn's "little text" commentary format: unescaped, they cut the post short.
+_LITTLE_TEXT_RESERVED = "\\|{}@[]()<>#*_~"
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    urn: str
+    name: str
+
+
+def urn_path(urn: str) -> str:
+    return quote(urn, safe="")
+
+
+class LinkedInProvider(Provider):
+    network = Network.LINKEDIN
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        http: httpx.Client,
+        version: str = LINKEDIN_VERSION,
+        posts_to_scan: int = 10,
+        page_size: int = 20,
+        get_attempts: int = 2,
+        clock: Clock = utcnow,
+    ):
+        super().__init__(account, http=http)
+        self.version = version
+        self.posts_to_scan = posts_to_scan
+        self.page_size = page_size
+        self.get_attempts = get_attempts
+        self.clock = clock
+
+    @property
+    def base_url(self) -> str:
+        return (self.account.api_base_url or DEFAULT_API_BASE).rstrip("/")
+
+    # --- polling -------------------------------------------------------------------------------------
+
+    def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        stored = cursor.get("posts") if isinstance(cursor.get("posts"), dict) else {}
+        items: list[EngagementItem] = []
+        skipped = 0
+        has_more = False
+        next_posts: dict[str, Any] = {}
+        for post in self._recent_posts():
+            budget = max_items - len(items)
+            if has_more or budget <= 0:
+                has_more = True
+                next_posts[post] = stored.get(post, {})  # untouched: the next run starts it afresh
+                continue
+            try:
+                found, bad, marks, more = self._scan_post(post, PostMarks.load(stored.get(post)), budget)
+            except NotFound:
+                log.info("linkedin: post %s is gone; dropped from the cursor", post)
+                continue
+            items += found
+            skipped += bad
+            next_posts[post] = marks.dump()
+            has_more = has_more or more
+        items.sort(key=lambda item: (item.created_at, item.external_id))
+        return PollResult(items=items, cursor={"posts": next_posts}, has_more=has_more, skipped=skipped)
+
+    def _recent_posts(self) -> list[str]:
+        params = {
+            "q": "author",
+            "author": self.account.external_id,
+            "count": str(self.posts_to_scan),
+            "start": "0",
+        }
+        body = _read(self._call("GET", "/rest/posts", params=params))
+        posts = []
+        for element in _elements(body):
+            post_id = element.get("id") if isinstance(element, dict) else None
+            if isinstance(post_id, str) and post_id.startswith("urn:li:"):
+                posts.append(post_id)
+            else:
+                log.warning("linkedin: skipped a post without a usable id")
+        return posts
+
+    def _scan_post(
+        self, post: str, marks: PostMarks, budget: int
+    ) -> tuple[list[EngagementItem], int, PostMarks, bool]:
+        """New comments of one post, newest first, down to its mark; (items, skipped, marks, more to read).
+
+        "More to read" is true when the budget cut the pass short, or when a resumed pass skipped comments
+        that arrived after it began (they belong to the next pass, which should then come soon).
+        """
+        found: list[EngagementItem] = []
+        skipped = 0
+        start = 0
+        newer_waiting = False
+        for _page in range(MAX_PAGES_PER_POST):
+            body = self._comments_page(post, start)
+            elements = _elements(body)
+            for raw in elements:
+                try:
+                    time_ms, item = self._to_item(raw, post)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    skipped += 1
+                    log.warning("linkedin: skipped a malformed comment on %s: %s", post, exc)
+                    continue
+                if marks.older_than_mark(time_ms):
+                    return found, skipped, marks.finished(), newer_waiting  # earlier passes took the rest
+                if marks.already_delivered(time_ms, item.external_id):
+                    newer_waiting = newer_waiting or marks.arrived_during_walk(time_ms, item.external_id)
+                    continue
+                if len(found) >= budget:
+                    return found, skipped, marks, True
+                found.append(item)
+                marks = marks.delivered(time_ms, item.external_id)
+            start += self.page_size
+            if not _more_pages(body, start, len(elements), self.page_size):
+                break
+        return found, skipped, marks.finished(), newer_waiting
+
+    def _comments_page(self, post: str, start: int) -> dict[str, Any]:
+        params = {"start": str(start), "count": str(self.page_size)}
+        return _read(self._call("GET", f"/rest/socialActions/{urn_path(post)}/comments", params=params))
+
+    def _to_item(self, raw: dict[str, Any], post: str) -> tuple[int, EngagementItem]:
+        urn = raw["commentUrn"]
+        if not isinstance(urn, str) or not urn.startswith("urn:li:comment:"):
+            raise ValueError("commentUrn is not a comment URN")
+        text = raw["message"]["text"]
+        time_ms = raw["created"]["time"]
+        actor = raw["actor"]
+        if not isinstance(text, str) or not isinstance(actor, str):
+            raise TypeError("message.text and actor must be strings")
+        if not isinstance(time_ms, int) or isinstance(time_ms, bool) or not 0 <= time_ms < MAX_EPOCH_MS:
+            raise ValueError("created.time is not epoch milliseconds")
+        parent = raw.get("parentComment")
+        if parent is not None and not isinstance(parent, str):
+            raise TypeError("parentComment is not a URN")
+        item = EngagementItem(
+            network=Network.LINKEDIN,
+            external_id=urn,
+            kind=ItemKind.REPLY if parent else ItemKind.COMMENT,
+            text=text,
+            created_at=dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC),
+            # Members' names need a scope organizations rarely get: the URN id stands in for a name.
+            author=Author(external_id=actor, handle=actor.rsplit(":", 1)[-1]),
+            post_external_id=post,
+            parent_external_id=parent or "",
+            thread_root_external_id=parent or urn,  # LinkedIn nests one level: the parent is the root
+            permalink=permalink(post),
+            raw=raw,
+        )
+        return time_ms, item
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+        raise_if(
+            limits.check_not_blank(text)
+            + limits.check_text_length(text, max_chars=MAX_COMMENT, network="A LinkedIn comment")
+        )
+        post = target.post_external_id
+        if not post:
+            raise Invalid("A LinkedIn reply needs the post it belongs to.")
+        body = {
+            "actor": self.account.external_id,
+            "object": post,
+            "message": {"text": text},
+            # One nesting level: a reply to a reply hangs under the top-level comment.
+            "parentComment": target.thread_root_external_id or target.external_id,
+        }
+        response = self._call(
+            "POST", f"/rest/socialActions/{urn_path(post)}/comments", json=body, may_apply=True
+        )
+        created = json_or_empty(response)
+        urn = created.get("commentUrn") or response.headers.get("x-restli-id", "")
+        if not (isinstance(urn, str) and urn.startswith("urn:li:comment:")):
+            raise Ambiguous("LinkedIn accepted the comment but did not say its id; check the post.")
+        return PublishResult(external_id=urn, permalink=permalink(post), raw=created)
+
+    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+        media = media or []
+        raise_if(limits.check_not_blank(text) + self.validate_text(text) + self.validate_media(media))
+        body: dict[str, Any] = {
+            "author": self.account.external_id,
+            "commentary": escape_little_text(text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        images = [_image_ref(self._upload_image(item), item.alt_text) for item in media]
+        if len(images) == 1:
+            body["content"] = {"media": images[0]}
+        elif images:
+            body["content"] = {"multiImage": {"images": images}}
+        response = self._call("POST", "/rest/posts", json=body, may_apply=True)
+        post = response.headers.get("x-restli-id", "")
+        if not post.startswith("urn:li:"):
+            raise Ambiguous("LinkedIn accepted the post but did not say its id; check the page.")
+        return PublishResult(external_id=post, permalink=permalink(post))
+
+    def _upload_image(self, item: MediaFile) -> str:
+        # Both steps only prepare an image nobody sees yet: safe to retry, hence no may_apply.
+        init = {"initializeUploadRequest": {"owner": self.account.external_id}}
+        value = _read(self._call("POST", "/rest/images", params={"action": "initializeUpload"}, json=init))
+        value = value.get("value") if isinstance(value.get("value"), dict) else {}
+        upload_url, image = value.get("uploadUrl"), value.get("image")
+        if not (isinstance(upload_url, str) and isinstance(image, str)):
+            raise Transient("LinkedIn did not return an upload address for the image.")
+        if not self._trusted_upload_host(upload_url):
+            raise Invalid("LinkedIn gave an upload address outside LinkedIn; the image was not sent there.")
+        self._call("PUT", upload_url, content=item.content, absolute=True)
+        return image
+
+    def _trusted_upload_host(self, upload_url: str) -> bool:
+        # The upload carries our bearer token: only over https to LinkedIn, or to the very host we call
+        # (a fake or a staging proxy).
+        url = httpx.URL(upload_url)
+        if url.host == httpx.URL(self.base_url).host:
+            return True
+        return url.scheme == "https" and (url.host == "linkedin.com" or url.host.endswith(".linkedin.com"))
+
+    def validate_text(self, text: str) -> list[str]:
+        return limits.check_text_length(text, max_chars=MAX_TEXT, network="LinkedIn")
+
+    def validate_media(self, media: list[MediaFile]) -> list[str]:
+        return limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="LinkedIn")
+
+    def refresh_credentials(self) -> Credentials:
+        raise AuthExpired(
+            "LinkedIn tokens last 60 days and cannot be refreshed by this app; reconnect the channel."
+        )
+
+    # --- connect flow --------------------------------------------------------------------------------
+
+    def administered_organizations(self) -> list[Organization]:
+        """Pages the token's member administers; works before `external_id` is chosen."""
+        params = {"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED", "count": "100"}
+        body = _read(self._call("GET", "/rest/organizationAcls", params=params))
+        urns = []
+        for acl in _elements(body):
+            urn = (
+                acl.get("organization") or acl.get("organizationalTarget") if isinstance(acl, dict) else None
+            )
+            if isinstance(urn, str) and urn.startswith("urn:li:organization:"):
+                urns.append(urn)
+        return [Organization(urn=urn, name=self._organization_name(urn)) for urn in dict.fromkeys(urns)]
+
+    def _organization_name(self, urn: str) -> str:
+        org_id = urn.rsplit(":", 1)[-1]
+        try:
+            body = _read(self._call("GET", f"/rest/organizations/{quote(org_id, safe='')}"))
+        except (NotFound, PermissionMissing):
+            return org_id
+        name = body.get("localizedName")
+        return name if isinstance(name, str) and name else org_id
+
+    # --- plumbing ------------------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, may_apply: bool = False, absolute: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        url = path if absolute else f"{self.base_url}{path}"
+        headers = {
+            "Authorization": f"Bearer {self.account.credentials.access_token}",
+            "LinkedIn-Version": self.version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        try:
+            if method in ("GET", "PUT"):
+                response = send_idempotent(
+                    self.http, method, url, headers=headers, attempts=self.get_attempts, **kwargs
+                )
+            else:
+                response = self.http.request(method, url, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error("LinkedIn", exc, may_apply=may_apply) from exc
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        body = json_or_empty(response)
+        detail = str(body.get("message") or body.get("error_description") or response.reason_phrase)
+        if status == 429:
+            reset_at = next_midnight_utc(self.clock())
+            self.rate_limit = RateLimitState(remaining=0, reset_at=reset_at)
+            return RateLimited(
+                "LinkedIn daily limit reached.", network_message=detail, status=status, reset_at=reset_at
+            )
+        if status == 401:
+            return AuthExpired(
+                "The LinkedIn token is expired or revoked.", network_message=detail, status=status
+            )
+        if status == 403:
+            return PermissionMissing(
+                "LinkedIn refused: permission missing.", network_message=detail, status=status
+            )
+        if status in (404, 410):
+            return NotFound("Not found on LinkedIn.", network_message=detail, status=status)
+        if status == 426:
+            message = (
+                f"LinkedIn no longer accepts API version {self.version}; CM Hub must move to a newer one."
+            )
+            return Invalid(message, network_message=detail, status=status)
+        if 400 <= status < 500:
+            return Invalid(f"LinkedIn refused the request: {detail}", network_message=detail, status=status)
+        return Transient(
+            f"LinkedIn answered {status}; try again later.", network_message=detail, status=status
+        )
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def permalink(post_urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{post_urn}"
+
+
+def escape_little_text(text: str) -> str:
+    return "".join(f"\\{char}" if char in _LITTLE_TEXT_RESERVED else char for char in text)
+
+
+def next_midnight_utc(now: dt.datetime) -> dt.datetime:
+    """LinkedIn's daily limits reset at midnight UTC."""
+    today = now.astimezone(dt.UTC).date()
+    return dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def _image_ref(image_urn: str, alt_text: str) -> dict[str, str]:
+    return {"id": image_urn, "altText": alt_text} if alt_text else {"id": image_urn}
+
+
+def _elements(body: dict[str, Any]) -> list[Any]:
+    elements = body.get("elements")
+    return elements if isinstance(elements, list) else []
+
+
+def _more_pages(body: dict[str, Any], next_start: int, got: int, count: int) -> bool:
+    paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
+    total = paging.get("total")
+    if isinstance(total, int) and not isinstance(total, bool):
+        return next_start < total  # an empty page can still have more behind it
+    return got >= count
+
+
+def _read(response: httpx.Response) -> dict[str, Any]:
+    return json_object(response, "LinkedIn")

@@ -1,0 +1,58 @@
+"""Plumbing shared by the JSON REST providers (X, LinkedIn): the clock, reading answers, transport failures.
+
+The one decision made here matters for "never send twice": a transport failure is Transient only when the
+request certainly did not apply (the connection never opened, or the request is safe to repeat); a write
+that left our side and got no answer is Ambiguous, to be reconciled before any retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from networks.providers.base import Ambiguous, Invalid, ProviderError, Transient
+
+Clock = Callable[[], dt.datetime]
+
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def transport_error(network: str, exc: httpx.TransportError, *, may_apply: bool) -> ProviderError:
+    if isinstance(exc, _NEVER_SENT) or not may_apply:
+        return Transient(f"Could not reach {network} ({exc.__class__.__name__}); it is safe to try again.")
+    return Ambiguous(
+        f"The connection to {network} broke after the request was sent ({exc.__class__.__name__}); "
+        "it may have been applied: check before trying again."
+    )
+
+
+def json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    """The body as a JSON object, or {} (error bodies and answers we only glance at)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def json_object(response: httpx.Response, network: str) -> dict[str, Any]:
+    """The body of a successful read; garbage from the network is a passing fault, not our bug."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise Transient(f"{network} answered {response.status_code} with a body that is not JSON.") from exc
+    if not isinstance(body, dict):
+        raise Transient(f"{network} answered with JSON that is not an object.")
+    return body
+
+
+def raise_if(problems: list[str]) -> None:
+    if problems:
+        raise Invalid(" ".join(problems))

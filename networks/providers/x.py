@@ -1,0 +1,364 @@
+"""X (Twitter API v2): mentions in, replies and posts out (the OAuth connect flow is in `x_auth`).
+
+`Account.external_id` is the X user id, `Account.api_base_url` the API origin (`https://api.x.com`; a
+trailing `/2` is tolerated). The app's OAuth client id and secret are constructor arguments, not account
+credentials: they belong to CM Hub's settings and are the same for every channel.
+
+Polling cursor (JSON, stored by the caller):
+- `{"since_id": S}` between runs: everything up to S was delivered.
+- `{"since_id": S, "pagination_token": T, "pending_newest_id": N}` when a run stopped at its budget in
+  the middle of the pages newer than S. The next run continues from T, still bounded by since_id S, and
+  only once the last page is read does N (the newest id of the whole walk) become the new since_id.
+  Mentions arriving meanwhile are newer than N and are picked up by the following walk: nothing is lost,
+  and nothing is delivered twice unless X refuses a stale pagination token, in which case the walk
+  restarts from S (duplicates are then dropped by the caller's unique constraint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from core.http import send_idempotent
+from networks.providers import limits, x_auth, x_wire
+from networks.providers.base import (
+    Account,
+    Ambiguous,
+    Author,
+    Credentials,
+    EngagementItem,
+    Invalid,
+    ItemKind,
+    MediaFile,
+    Network,
+    NotFound,
+    PollResult,
+    Provider,
+    PublishResult,
+    ReplyTarget,
+    Transient,
+)
+from networks.providers.rest import Clock, json_object, json_or_empty, raise_if, transport_error, utcnow
+
+# The connect flow lives in x_auth; re-exported so the Django layer imports everything X from here.
+from networks.providers.x_auth import AUTHORIZE_URL, DEFAULT_SCOPES, authorize_url, exchange_code, pkce_pair
+from networks.providers.x_wire import permalink
+
+__all__ = [
+    "AUTHORIZE_URL",
+    "DEFAULT_SCOPES",
+    "OwnPost",
+    "XProvider",
+    "authorize_url",
+    "exchange_code",
+    "permalink",
+    "pkce_pair",
+]
+
+log = logging.getLogger(__name__)
+
+TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
+USER_FIELDS = "username,name"
+MIN_PAGE, MAX_PAGE = 5, 100  # what /mentions accepts for max_results
+MAX_PAGES_PER_RUN = 50  # an endless run of empty pages with next tokens must still end
+MAX_IMAGES = 4
+IMAGE_RULES = limits.ImageRules(formats=frozenset({"JPEG", "PNG", "WEBP", "GIF"}), max_bytes=5 * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnPost:
+    """One of our own tweets, to reconcile an Ambiguous send: did the reply land after all?"""
+
+    external_id: str
+    text: str
+    created_at: dt.datetime
+    in_reply_to: str  # the tweet it answers, or ""
+    permalink: str
+
+
+class XProvider(Provider):
+    network = Network.X
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        http: httpx.Client,
+        client_id: str = "",
+        client_secret: str = "",
+        page_size: int = MAX_PAGE,
+        get_attempts: int = 2,
+        clock: Clock = utcnow,
+    ):
+        super().__init__(account, http=http)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.page_size = max(MIN_PAGE, min(page_size, MAX_PAGE))
+        self.get_attempts = get_attempts
+        self.clock = clock
+
+    @property
+    def base_url(self) -> str:
+        return x_auth.api_origin(self.account.api_base_url)
+
+    # --- polling -------------------------------------------------------------------------------------
+
+    def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        since_id, token, newest = _load_cursor(cursor)
+        items: list[EngagementItem] = []
+        skipped = pages = 0
+        while True:
+            size = min(self.page_size, max_items - len(items))
+            if pages and (size < MIN_PAGE or pages >= MAX_PAGES_PER_RUN):
+                # Budget spent mid-walk: keep since_id, remember where we are and the newest id seen.
+                resume = {"since_id": since_id, "pagination_token": token, "pending_newest_id": newest}
+                return PollResult(_oldest_first(items), {k: v for k, v in resume.items() if v}, True, skipped)
+            try:
+                body = self._mentions_page(since_id, token, max(size, MIN_PAGE))
+            except Invalid:
+                if not token or pages:
+                    raise
+                log.warning(
+                    "x: pagination token refused for account %s; restarting the walk",
+                    self.account.external_id,
+                )
+                token = None
+                continue
+            pages += 1
+            page_items, page_skipped, page_newest = self._parse_page(body)
+            items += page_items
+            skipped += page_skipped
+            newest = x_wire.max_id(newest, page_newest)
+            token = x_wire.meta(body).get("next_token") or None
+            if not token:
+                done = {"since_id": newest or since_id} if (newest or since_id) else {}
+                return PollResult(_oldest_first(items), done, False, skipped)
+
+    def _mentions_page(self, since_id: str | None, token: str | None, size: int) -> dict[str, Any]:
+        params = {
+            "max_results": str(size),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        if token:
+            params["pagination_token"] = token
+        return _read(self._call("GET", f"/2/users/{self.account.external_id}/mentions", params=params))
+
+    def _parse_page(self, body: dict[str, Any]) -> tuple[list[EngagementItem], int, str | None]:
+        data = body.get("data") or []
+        if not isinstance(data, list):
+            log.warning("x: mentions page had a non-list 'data'; page skipped")
+            return [], 1, x_wire.numeric_id(x_wire.meta(body).get("newest_id"))
+        users = x_wire.users_by_id(body)
+        items: list[EngagementItem] = []
+        skipped = 0
+        newest = x_wire.numeric_id(x_wire.meta(body).get("newest_id"))
+        for raw in data:
+            raw_id = x_wire.numeric_id(raw.get("id")) if isinstance(raw, dict) else None
+            newest = x_wire.max_id(newest, raw_id)  # a broken item must not be fetched again and again
+            try:
+                items.append(self._to_item(raw, users))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                skipped += 1
+                log.warning("x: skipped a malformed mention (id=%s): %s", raw_id or "?", exc)
+        return items, skipped, newest
+
+    def _to_item(self, raw: dict[str, Any], users: dict[str, dict[str, Any]]) -> EngagementItem:
+        tweet_id = x_wire.require_numeric(raw["id"], "id")
+        text = raw["text"]
+        if not isinstance(text, str):
+            raise TypeError("text is not a string")
+        created_at = x_wire.parse_time(raw["created_at"])
+        author_id = str(raw.get("author_id") or "")
+        replied_to = x_wire.replied_to(raw.get("referenced_tweets"))
+        ours = replied_to and str(raw.get("in_reply_to_user_id") or "") == self.account.external_id
+        conversation = str(raw.get("conversation_id") or tweet_id)
+        user = users.get(author_id, {})
+        username = str(user.get("username") or "")
+        author = None
+        if author_id:
+            profile = f"https://x.com/{username}" if username else ""
+            author = Author(author_id, handle=username, name=str(user.get("name") or ""), profile_url=profile)
+        return EngagementItem(
+            network=Network.X,
+            external_id=tweet_id,
+            kind=ItemKind.REPLY if ours else ItemKind.MENTION,
+            text=text,
+            created_at=created_at,
+            author=author,
+            post_external_id=conversation,
+            parent_external_id=replied_to or "",
+            thread_root_external_id=conversation,
+            permalink=permalink(username, tweet_id),
+            raw=raw,
+        )
+
+    def lookup(self, tweet_id: str) -> EngagementItem:
+        """One tweet (to reconcile an ambiguous send, or refresh one item); NotFound when deleted."""
+        params = {"tweet.fields": TWEET_FIELDS, "expansions": "author_id", "user.fields": USER_FIELDS}
+        body = _read(self._call("GET", f"/2/tweets/{tweet_id}", params=params))
+        if not isinstance(body.get("data"), dict):
+            # X answers 200 with errors[] (resource-not-found, not-authorized) for a missing tweet.
+            raise NotFound(
+                "This post is deleted or not visible.",
+                network_message=x_wire.problem_detail(body),
+                status=200,
+            )
+        try:
+            return self._to_item(body["data"], x_wire.users_by_id(body))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Invalid(f"X returned an unreadable post: {exc}") from exc
+
+    def recent_own_posts(self, *, max_results: int = 20) -> list[OwnPost]:
+        """Our latest tweets, newest first (our replies never show up in our own mentions)."""
+        params = {"max_results": str(max(MIN_PAGE, min(max_results, MAX_PAGE))), "tweet.fields": TWEET_FIELDS}
+        body = _read(self._call("GET", f"/2/users/{self.account.external_id}/tweets", params=params))
+        posts = []
+        for raw in body.get("data") or []:
+            try:
+                tweet_id = x_wire.require_numeric(raw["id"], "id")
+                posts.append(
+                    OwnPost(
+                        external_id=tweet_id,
+                        text=str(raw["text"]),
+                        created_at=x_wire.parse_time(raw["created_at"]),
+                        in_reply_to=x_wire.replied_to(raw.get("referenced_tweets")) or "",
+                        permalink=permalink(self.account.handle, tweet_id),
+                    )
+                )
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                log.warning("x: skipped a malformed tweet of our own: %s", exc)
+        return posts
+
+    def me(self) -> Author:
+        """Who the token belongs to; works before `external_id` is known (connect flow)."""
+        body = _read(
+            self._call("GET", "/2/users/me", params={"user.fields": "username,name,profile_image_url"})
+        )
+        try:
+            user = body["data"]
+            username = str(user["username"])
+            return Author(
+                external_id=x_wire.require_numeric(user["id"], "id"),
+                handle=username,
+                name=str(user.get("name") or ""),
+                avatar_url=str(user.get("profile_image_url") or ""),
+                profile_url=f"https://x.com/{username}",
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Invalid(f"X returned an unreadable account: {exc}") from exc
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+        raise_if(limits.check_not_blank(text) + self.validate_text(text))
+        return self._create_tweet({"text": text, "reply": {"in_reply_to_tweet_id": target.external_id}})
+
+    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+        media = media or []
+        raise_if(self.validate_text(text) + self.validate_media(media))
+        if not media:
+            raise_if(limits.check_not_blank(text))
+        body: dict[str, Any] = {"text": text}
+        if media:
+            body["media"] = {"media_ids": [self._upload(item) for item in media]}
+        return self._create_tweet(body)
+
+    def _create_tweet(self, body: dict[str, Any]) -> PublishResult:
+        # From here on the post exists: an answer we cannot read is Ambiguous, never a retryable error.
+        data = json_or_empty(self._call("POST", "/2/tweets", json=body, may_apply=True)).get("data")
+        if not isinstance(data, dict) or not x_wire.numeric_id(data.get("id")):
+            raise Ambiguous("X accepted the post but its answer had no post id; check the timeline.")
+        tweet_id = str(data["id"])
+        return PublishResult(
+            external_id=tweet_id, permalink=permalink(self.account.handle, tweet_id), raw=data
+        )
+
+    def _upload(self, item: MediaFile) -> str:
+        info = limits.inspect_image(item.content)
+        mime = info.mime if info else item.content_type
+        # An upload that may have landed only leaves an unused media id behind: safe to retry.
+        response = self._call(
+            "POST",
+            "/2/media/upload",
+            files={"media": ("media", item.content, mime)},
+            data={"media_category": "tweet_image"},
+        )
+        data = _read(response).get("data") or {}
+        if (data.get("processing_info") or {}).get("state") == "failed":
+            raise Invalid(
+                "X could not process this image.",
+                network_message=x_wire.problem_detail(data.get("processing_info")),
+            )
+        media_id = x_wire.numeric_id(data.get("id"))
+        if not media_id:
+            raise Transient("X accepted the image but returned no media id.")
+        return media_id
+
+    def validate_text(self, text: str) -> list[str]:
+        return limits.check_x_text(text)
+
+    def validate_media(self, media: list[MediaFile]) -> list[str]:
+        problems = limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="X")
+        animated = [m for m in media if (info := limits.inspect_image(m.content)) and info.frames > 1]
+        if animated and len(media) > 1:
+            problems.append("An animated GIF must be the only image of an X post.")
+        return problems
+
+    # --- credentials ---------------------------------------------------------------------------------
+
+    def refresh_credentials(self) -> Credentials:
+        """Trade the refresh token for new tokens. X rotates refresh tokens: store the answer at once."""
+        new = x_auth.refresh(
+            self.http,
+            credentials=self.account.credentials,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            api_base_url=self.base_url,
+            now=self.clock(),
+        )
+        self.account = replace(self.account, credentials=new)  # later calls in this run use the new token
+        return new
+
+    # --- plumbing ------------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, may_apply: bool = False, **kwargs: Any) -> httpx.Response:
+        url = f"{self.base_url}{path}"
+        headers = {"Authorization": f"Bearer {self.account.credentials.access_token}"}
+        try:
+            if method == "GET":
+                response = send_idempotent(
+                    self.http, method, url, headers=headers, attempts=self.get_attempts, **kwargs
+                )
+            else:
+                response = self.http.request(method, url, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise transport_error("X", exc, may_apply=may_apply) from exc
+        self.rate_limit = x_wire.rate_limit_state(response) or self.rate_limit
+        if response.status_code >= 400:
+            raise x_wire.status_error(response, self.clock)
+        return response
+
+
+def _load_cursor(cursor: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    since_id = x_wire.numeric_id(cursor.get("since_id"))
+    token = cursor.get("pagination_token")
+    pending = x_wire.numeric_id(cursor.get("pending_newest_id"))
+    if cursor.get("since_id") and not since_id:
+        log.warning("x: ignoring an unreadable since_id in the stored cursor")
+    return since_id, token if isinstance(token, str) and token else None, pending
+
+
+def _oldest_first(items: list[EngagementItem]) -> list[EngagementItem]:
+    return sorted(items, key=lambda item: int(item.external_id))
+
+
+def _read(response: httpx.Response) -> dict[str, Any]:
+    return json_object(response, "X")

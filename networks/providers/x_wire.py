@@ -1,0 +1,134 @@
+"""X's wire format: reading tweets (ids, times, includes) and turning answers into errors and rate limits.
+
+Everything here is a pure function of what X sent, so the provider can stay about behaviour (what to ask,
+when to stop, what is safe to retry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+
+from networks.providers.base import (
+    AuthExpired,
+    Invalid,
+    NotFound,
+    PermissionMissing,
+    ProviderError,
+    RateLimited,
+    RateLimitState,
+    Transient,
+)
+from networks.providers.rest import Clock, json_or_empty
+
+RATE_LIMIT_WINDOW = dt.timedelta(minutes=15)  # X's windows; used only when the reset header is missing
+
+
+def status_error(response: httpx.Response, clock: Clock) -> ProviderError:
+    status = response.status_code
+    detail = problem_detail(json_or_empty(response)) or response.reason_phrase
+    if status == 429:
+        reset_at = rate_limit_reset(response) or clock() + RATE_LIMIT_WINDOW
+        return RateLimited("X rate limit reached.", network_message=detail, status=status, reset_at=reset_at)
+    if status == 401:
+        return AuthExpired("The X token is expired or revoked.", network_message=detail, status=status)
+    if status == 403:
+        lowered = detail.lower()
+        if "deleted or not visible" in lowered:
+            return NotFound("The post is deleted or not visible.", network_message=detail, status=status)
+        if "duplicate" in lowered:
+            return Invalid("X refuses duplicate posts.", network_message=detail, status=status)
+        return PermissionMissing("X refused: permission missing.", network_message=detail, status=status)
+    if status == 404:
+        return NotFound("Not found on X.", network_message=detail, status=status)
+    if 400 <= status < 500:
+        return Invalid(f"X refused the request: {detail}", network_message=detail, status=status)
+    return Transient(f"X answered {status}; try again later.", network_message=detail, status=status)
+
+
+def problem_detail(body: Any) -> str:
+    """The network's own words from an RFC 7807 problem, a legacy errors[] or an OAuth error."""
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    messages = []
+    if isinstance(errors, list):
+        messages = [str(e.get("message") or e.get("detail") or "") for e in errors if isinstance(e, dict)]
+    parts = [str(body.get("detail") or body.get("error_description") or body.get("reason") or ""), *messages]
+    return " ".join(part for part in parts if part).strip()
+
+
+def rate_limit_state(response: httpx.Response) -> RateLimitState | None:
+    limit, remaining = (
+        response.headers.get("x-rate-limit-limit"),
+        response.headers.get("x-rate-limit-remaining"),
+    )
+    if limit is None and remaining is None:
+        return None
+    return RateLimitState(
+        remaining=int_or_none(remaining), limit=int_or_none(limit), reset_at=rate_limit_reset(response)
+    )
+
+
+def rate_limit_reset(response: httpx.Response) -> dt.datetime | None:
+    reset = int_or_none(response.headers.get("x-rate-limit-reset"))
+    return dt.datetime.fromtimestamp(reset, dt.UTC) if reset is not None else None
+
+
+def permalink(username: str, tweet_id: str) -> str:
+    return (
+        f"https://x.com/{username}/status/{tweet_id}"
+        if username
+        else f"https://x.com/i/web/status/{tweet_id}"
+    )
+
+
+def meta(body: dict[str, Any]) -> dict[str, Any]:
+    meta = body.get("meta")
+    return meta if isinstance(meta, dict) else {}
+
+
+def users_by_id(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    includes = body.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    if not isinstance(users, list):
+        return {}
+    return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
+
+
+def replied_to(references: Any) -> str | None:
+    if references is None:
+        return None
+    for ref in references:  # TypeError on a non-list: the item is malformed
+        if ref["type"] == "replied_to":
+            return require_numeric(ref["id"], "referenced_tweets.id")
+    return None
+
+
+def parse_time(value: Any) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value)  # TypeError/ValueError on anything but ISO 8601
+    if parsed.tzinfo is None:
+        raise ValueError("created_at has no time zone")
+    return parsed.astimezone(dt.UTC)
+
+
+def numeric_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def require_numeric(value: Any, name: str) -> str:
+    if not numeric_id(value):
+        raise ValueError(f"{name} is not a numeric id")
+    return value
+
+
+def max_id(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if int(a) >= int(b) else b
+
+
+def int_or_none(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().lstrip("-").isdigit() else None

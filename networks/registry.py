@@ -1,0 +1,127 @@
+"""Which client serves which network, where its API and consent page live, and the deployment's app keys.
+
+The deployment's app (client id and secret) comes from a NetworkApp row in admin, else from the
+environment: `CMHUB_<NETWORK>_CLIENT_ID`, `_CLIENT_SECRET`, `_API_BASE_URL`, `_OAUTH_BASE_URL`
+(e.g. `CMHUB_X_CLIENT_ID`). Base URLs are settable so tests, the demo and proxies can stand in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cmhub.env import env_str
+from networks.models import Channel, Network, NetworkApp
+from networks.providers import base as p
+from networks.providers import graph_oauth, linkedin_auth, x_auth
+from networks.providers.facebook import FacebookProvider
+from networks.providers.instagram import InstagramProvider
+from networks.providers.linkedin import LinkedInProvider
+from networks.providers.x import XProvider
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    network: Network
+    provider_class: type[p.Provider]
+    default_api_base: str
+    default_oauth_base: str  # the host of the consent page (and, for LinkedIn, of the token endpoint)
+    scopes: tuple[str, ...]
+    #: Tokens can be refreshed without the person (X: 2 h tokens; Instagram: 60-day tokens).
+    refreshable: bool
+    #: Days before expiry when admins are warned (LinkedIn tokens last 60 days and cannot be refreshed).
+    expiry_warning_days: int = 0
+
+
+SPECS: dict[str, NetworkSpec] = {
+    Network.FACEBOOK: NetworkSpec(
+        Network.FACEBOOK,
+        FacebookProvider,
+        "https://graph.facebook.com",
+        "https://www.facebook.com",
+        tuple(graph_oauth.DEFAULT_SCOPES),
+        refreshable=False,
+    ),
+    Network.INSTAGRAM: NetworkSpec(
+        Network.INSTAGRAM,
+        InstagramProvider,
+        "https://graph.facebook.com",
+        "https://www.facebook.com",
+        tuple(graph_oauth.DEFAULT_SCOPES),
+        refreshable=True,
+    ),
+    Network.X: NetworkSpec(
+        Network.X,
+        XProvider,
+        "https://api.x.com",
+        "https://x.com",
+        x_auth.DEFAULT_SCOPES,
+        refreshable=True,
+    ),
+    Network.LINKEDIN: NetworkSpec(
+        Network.LINKEDIN,
+        LinkedInProvider,
+        "https://api.linkedin.com",
+        "https://www.linkedin.com",
+        linkedin_auth.DEFAULT_SCOPES,
+        refreshable=False,
+        expiry_warning_days=7,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    network: str
+    client_id: str
+    client_secret: str
+    api_base_url: str
+    oauth_base_url: str
+
+
+def app_config(network: str) -> AppConfig | None:
+    """The deployment's app on `network`, or None when nobody configured one."""
+    spec = SPECS[network]
+    row = NetworkApp.objects.filter(network=network).first()
+    prefix = f"CMHUB_{network.upper()}_"
+    client_id = row.client_id if row else env_str(prefix + "CLIENT_ID")
+    if not client_id:
+        return None
+    return AppConfig(
+        network=network,
+        client_id=client_id,
+        client_secret=row.client_secret if row else env_str(prefix + "CLIENT_SECRET"),
+        api_base_url=(row.api_base_url if row else "")
+        or env_str(prefix + "API_BASE_URL")
+        or spec.default_api_base,
+        oauth_base_url=(row.oauth_base_url if row else "")
+        or env_str(prefix + "OAUTH_BASE_URL")
+        or spec.default_oauth_base,
+    )
+
+
+def account_of(channel: Channel) -> p.Account:
+    from networks.services import credentials_of
+
+    return p.Account(
+        network=p.Network(channel.network),
+        external_id=channel.external_id,
+        api_base_url=channel.api_base_url,
+        credentials=credentials_of(channel),
+        handle=channel.handle,
+    )
+
+
+def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
+    spec = SPECS[channel.network]
+    app = app_config(channel.network)
+    kwargs: dict[str, Any] = {}
+    lookback = dt.timedelta(days=channel.backfill_days)
+    if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
+        kwargs = {"app_secret": app.client_secret if app else "", "lookback": lookback}
+    elif channel.network == Network.X and app:
+        kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
+    return spec.provider_class(account_of(channel), http=http, **kwargs)

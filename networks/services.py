@@ -1,0 +1,253 @@
+"""Writes for channels: connecting, pausing, and what a poll's outcome does to a channel's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, User, Workspace
+from networks.models import Channel, PollRun
+from networks.providers import base as p
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=1)
+# After this many failures in a row a channel shows as "error" (it keeps retrying, with backoff).
+ERROR_AFTER_FAILURES = 5
+
+
+def credentials_payload(credentials: p.Credentials) -> dict:
+    return {
+        "access_token": credentials.access_token,
+        "refresh_token": credentials.refresh_token,
+        "extra": credentials.extra,
+    }
+
+
+def credentials_of(channel: Channel) -> p.Credentials:
+    data = channel.credentials or {}
+    return p.Credentials(
+        access_token=data.get("access_token", ""),
+        refresh_token=data.get("refresh_token", ""),
+        expires_at=channel.token_expires_at,
+        scopes=tuple(channel.scopes_granted or ()),
+        extra=data.get("extra") or {},
+    )
+
+
+@transaction.atomic
+def channel_connect(
+    *,
+    workspace: Workspace,
+    network: str,
+    external_id: str,
+    name: str,
+    api_base_url: str,
+    credentials: p.Credentials,
+    by: User | None,
+    handle: str = "",
+    avatar_url: str = "",
+    scopes_requested: list[str] | tuple[str, ...] = (),
+    backfill_days: int = 14,
+) -> Channel:
+    """Create the channel, or bring an existing one back to life with fresh credentials."""
+    channel, created = Channel.objects.select_for_update().get_or_create(
+        workspace=workspace,
+        network=network,
+        external_id=external_id,
+        defaults={"name": name, "api_base_url": api_base_url, "connected_by": by},
+    )
+    channel.name = name
+    channel.handle = handle
+    channel.avatar_url = avatar_url
+    channel.api_base_url = api_base_url
+    channel.credentials = credentials_payload(credentials)
+    channel.token_expires_at = credentials.expires_at
+    channel.scopes_requested = list(scopes_requested)
+    channel.scopes_granted = list(credentials.scopes) or list(scopes_requested)
+    channel.status = Channel.Status.ACTIVE
+    channel.consecutive_failures = 0
+    channel.last_error = ""
+    channel.reconnect_notified_at = None
+    channel.next_poll_at = timezone.now()
+    if created:
+        channel.backfill_days = backfill_days
+        channel.backfill_status = Channel.Backfill.PENDING
+        channel.connected_by = by
+    channel.save()
+    return channel
+
+
+def channel_pause(*, channel: Channel) -> Channel:
+    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.PAUSED)
+    channel.refresh_from_db()
+    return channel
+
+
+def channel_resume(*, channel: Channel) -> Channel:
+    """Back to polling now; a channel whose token died stays as it is until reconnected."""
+    Channel.objects.filter(pk=channel.pk).exclude(status=Channel.Status.NEEDS_RECONNECT).update(
+        status=Channel.Status.ACTIVE, next_poll_at=timezone.now(), consecutive_failures=0
+    )
+    channel.refresh_from_db()
+    return channel
+
+
+def channel_disconnect(*, channel: Channel) -> None:
+    """Forget the channel and its credentials."""
+    channel.delete()
+
+
+# --- Poll outcomes ------------------------------------------------------------------------------------
+
+
+def _jitter(seconds: float) -> dt.timedelta:
+    # Spread retries so channels that failed together do not all come back in the same tick.
+    return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def _record_run(channel: Channel, *, started_at: dt.datetime, outcome: str, fetched=0, skipped=0, error=""):
+    return PollRun.objects.create(
+        channel=channel,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        fetched=fetched,
+        skipped=skipped,
+        outcome=outcome,
+        error=error[:2000],
+    )
+
+
+def _apply_rate_limit(channel: Channel, state: p.RateLimitState | None) -> list[str]:
+    if state is None or (state.remaining is None and state.reset_at is None):
+        return []
+    channel.rate_limit_remaining = state.remaining
+    channel.rate_limit_reset_at = state.reset_at
+    return ["rate_limit_remaining", "rate_limit_reset_at"]
+
+
+def channel_poll_succeeded(
+    *,
+    channel: Channel,
+    result: p.PollResult,
+    rate_limit: p.RateLimitState | None,
+    started_at: dt.datetime,
+) -> PollRun:
+    """Store the new cursor and the channel's health. Call inside the transaction that stored the items."""
+    now = timezone.now()
+    channel.cursor = result.cursor
+    channel.last_polled_at = now
+    channel.consecutive_failures = 0
+    channel.last_error = ""
+    fields = ["cursor", "last_polled_at", "consecutive_failures", "last_error"]
+    if channel.status == Channel.Status.ERROR:
+        channel.status = Channel.Status.ACTIVE
+        fields.append("status")
+    if channel.backfill_status != Channel.Backfill.DONE:
+        channel.backfill_fetched += len(result.items)
+        channel.backfill_status = Channel.Backfill.RUNNING if result.has_more else Channel.Backfill.DONE
+        fields += ["backfill_fetched", "backfill_status"]
+    if result.has_more:
+        # The run stopped at its budget: come back soon rather than after a whole interval.
+        channel.next_poll_at = now + dt.timedelta(seconds=1)
+        fields.append("next_poll_at")
+    fields += _apply_rate_limit(channel, rate_limit)
+    channel.save(update_fields=fields)
+    return _record_run(
+        channel,
+        started_at=started_at,
+        outcome=PollRun.Outcome.OK,
+        fetched=len(result.items),
+        skipped=result.skipped,
+    )
+
+
+@transaction.atomic
+def channel_poll_failed(*, channel: Channel, error: p.ProviderError, started_at: dt.datetime) -> PollRun:
+    """What a failed poll means for the channel: sleep, back off, or stop and ask for a reconnect."""
+    now = timezone.now()
+    message = error.network_message or str(error) or error.__class__.__name__
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    channel.last_error = message
+    channel.last_error_at = now
+    fields = ["last_error", "last_error_at"]
+
+    if isinstance(error, p.RateLimited):
+        # Not a failure of ours: sleep until the network's reset, then go on.
+        channel.rate_limit_remaining = 0
+        channel.rate_limit_reset_at = error.reset_at
+        channel.next_poll_at = max(error.reset_at, now) + dt.timedelta(seconds=1)
+        channel.last_error = _("Rate limited by the network until %(time)s.") % {
+            "time": error.reset_at.strftime("%H:%M:%S UTC")
+        }
+        fields += ["rate_limit_remaining", "rate_limit_reset_at", "next_poll_at"]
+        outcome = PollRun.Outcome.RATE_LIMITED
+    elif isinstance(error, p.AuthExpired):
+        channel.status = Channel.Status.NEEDS_RECONNECT
+        fields.append("status")
+        outcome = PollRun.Outcome.AUTH_EXPIRED
+        if channel.reconnect_notified_at is None:
+            channel.reconnect_notified_at = now
+            fields.append("reconnect_notified_at")
+            transaction.on_commit(lambda: _notify_reconnect_needed(channel.pk))
+    else:
+        channel.consecutive_failures += 1  # the row is locked: a plain increment is safe
+        failures = channel.consecutive_failures
+        delay = min(channel.poll_interval * 2 ** min(failures, 10), MAX_BACKOFF.total_seconds())
+        channel.next_poll_at = now + _jitter(delay)
+        fields += ["consecutive_failures", "next_poll_at"]
+        if isinstance(error, p.PermissionMissing):
+            outcome = PollRun.Outcome.PERMISSION
+            channel.status = Channel.Status.ERROR
+            fields.append("status")
+        else:
+            outcome = PollRun.Outcome.TRANSIENT if isinstance(error, p.Transient) else PollRun.Outcome.ERROR
+            if failures >= ERROR_AFTER_FAILURES:
+                channel.status = Channel.Status.ERROR
+                fields.append("status")
+    channel.save(update_fields=fields)
+    log.warning(
+        "poll failed",
+        extra={"channel": channel.pk, "network": channel.network, "error": type(error).__name__},
+    )
+    return _record_run(channel, started_at=started_at, outcome=outcome, error=message)
+
+
+def channel_credentials_refreshed(*, channel: Channel, credentials: p.Credentials) -> None:
+    channel.credentials = credentials_payload(credentials)
+    channel.token_expires_at = credentials.expires_at
+    channel.save(update_fields=["credentials", "token_expires_at"])
+
+
+def _notify_reconnect_needed(channel_id: int) -> None:
+    """Email the workspace's channel managers, once per lost connection (the flag is set in the same
+    transaction that marked the channel)."""
+    from accounts.policy import Perm, permissions_for
+
+    channel = Channel.objects.select_related("workspace").filter(pk=channel_id).first()
+    if channel is None:
+        return
+    roles = [role for role in Membership.Role.values if Perm.MANAGE_CHANNELS in permissions_for(role)]
+    admins = User.objects.filter(
+        memberships__workspace=channel.workspace, memberships__role__in=roles, is_active=True
+    )
+    url = settings.SITE_URL + reverse("channel_health", args=[channel.workspace.slug])
+    for admin in admins:
+        with translation.override(admin.language or channel.workspace.default_language):
+            subject = _("Reconnect %(channel)s in %(workspace)s") % {
+                "channel": channel.name,
+                "workspace": channel.workspace.name,
+            }
+            body = render_to_string(
+                "networks/email/reconnect.txt", {"channel": channel, "url": url, "user": admin}
+            )
+        send_mail(subject, body, None, [admin.email])

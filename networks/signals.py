@@ -1,0 +1,10 @@
+"""What networks tells the apps that store things, without knowing them (dependencies point one way).
+
+`items_fetched` is sent INSIDE the transaction that advances the channel's cursor: a receiver that stores
+the items either commits with the cursor or raises and rolls both back, so nothing is lost or stored twice.
+"""
+
+from django.dispatch import Signal
+
+# sender=Channel class; kwargs: channel (Channel), items (list[EngagementItem]), backfill (bool)
+items_fetched = Signal()
