@@ -129,6 +129,10 @@ class FakeServer:
         with self.lock:
             self._faults.append(fault)
 
+    def reset_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+
     def control(self, action: str, payload: dict[str, Any]) -> Response:
         """Override to add seeding actions; `fault` and `reset_faults` are built in."""
         return Response(404, {"error": f"unknown control action {action}"})
@@ -152,8 +156,7 @@ class FakeServer:
             )
             return Response(200, {"ok": True})
         if action == "reset_faults":
-            with self.lock:
-                self._faults.clear()
+            self.reset_faults()
             return Response(200, {"ok": True})
         return self.control(action, payload)
 

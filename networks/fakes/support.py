@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from networks.fakes.base import FakeServer, Response
@@ -30,18 +28,6 @@ class SeedableFake(FakeServer):
         with self.lock:
             self._faults.clear()
             self.requests.clear()
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        # The base handler writes headers and body separately: without TCP_NODELAY, Nagle and the
-        # client's delayed ACK add ~40 ms to every small answer, which makes long polls crawl.
-        base = super()._handler_class()
-
-        class NoDelayHandler(base):  # type: ignore[misc, valid-type]
-            def setup(self) -> None:
-                super().setup()
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        return NoDelayHandler
 
 
 def public(stored: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,28 @@
+"""Fixtures for the Django layer of networks: fakes on loopback, and the deployment's apps wired to them."""
+
+from __future__ import annotations
+
+import pytest
+
+from networks.fakes.linkedin import LinkedInFake
+from networks.fakes.x import XFake
+from networks.models import NetworkApp
+
+
+@pytest.fixture
+def x_fake():
+    with XFake(client_id="cmhub-x-client") as fake:
+        yield fake
+
+
+@pytest.fixture
+def linkedin_fake():
+    with LinkedInFake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def x_app(db, x_fake):
+    return NetworkApp.objects.create(
+        network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url, oauth_base_url=x_fake.base_url
+    )

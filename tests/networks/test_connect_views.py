@@ -1,0 +1,105 @@
+"""Connecting a channel through the whole OAuth flow, against the fakes' consent and token endpoints."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from networks.models import Channel, NetworkApp
+
+
+def _follow_consent(response) -> str:
+    """What the browser does: open the consent page; the fake consents and redirects back to us."""
+    assert response.status_code == 302, response
+    consent = httpx.get(response.url, follow_redirects=False)
+    assert consent.status_code in (302, 303), consent.text
+    back = urlsplit(consent.headers["location"])
+    return f"{back.path}?{back.query}"
+
+
+def test_connect_x_with_pkce(owner_client, workspace, x_fake, x_app):
+    brand = x_fake.add_user("demobakery", "Demo Bakery")
+    start = owner_client.post("/w/acme/settings/channels/connect/x/")
+    assert start.url.startswith(f"{x_fake.base_url}/i/oauth2/authorize?")
+    query = parse_qs(urlsplit(start.url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["state"][0]
+    callback = owner_client.get(_follow_consent(start))
+    assert callback.status_code == 302 and "/settings/channels/connect/x/" in callback.url
+    choose = owner_client.get(callback.url)
+    assert "Demo Bakery" in choose.content.decode()
+    done = owner_client.post(callback.url, {"account": [brand], "backfill_days": "7"})
+    assert done.status_code == 302
+    channel = Channel.objects.get(workspace=workspace)
+    assert (channel.network, channel.external_id, channel.handle) == ("x", brand, "demobakery")
+    assert channel.access_token and channel.credentials["refresh_token"]
+    assert channel.token_expires_at is not None and channel.backfill_days == 7
+    assert "offline.access" in channel.scopes_granted
+
+
+def test_connect_linkedin_lists_administered_pages(owner_client, workspace, linkedin_fake, db):
+    NetworkApp.objects.create(
+        network="linkedin",
+        client_id=linkedin_fake.client_id,
+        client_secret=linkedin_fake.client_secret,
+        api_base_url=linkedin_fake.base_url,
+        oauth_base_url=linkedin_fake.base_url,
+    )
+    member = linkedin_fake.add_member("Camille")
+    org = linkedin_fake.add_organization("Demo Bakery SAS", admins=[member])
+    linkedin_fake.add_organization("Someone Else Inc")  # not administered: not offered
+    start = owner_client.post("/w/acme/settings/channels/connect/linkedin/")
+    callback = owner_client.get(_follow_consent(start))
+    page = owner_client.get(callback.url).content.decode()
+    assert "Demo Bakery SAS" in page and "Someone Else" not in page
+    owner_client.post(callback.url, {"account": [org]})
+    channel = Channel.objects.get(workspace=workspace)
+    assert channel.external_id == org and channel.name == "Demo Bakery SAS"
+    assert channel.token_expires_at is not None  # 60-day token, tracked for the expiry warning
+
+
+def test_state_mismatch_is_refused(owner_client, workspace, x_fake, x_app):
+    x_fake.add_user("demobakery")
+    start = owner_client.post("/w/acme/settings/channels/connect/x/")
+    callback = _follow_consent(start).replace("state=", "state=forged")
+    response = owner_client.get(callback)
+    assert response.status_code == 400 and "state mismatch" in response.content.decode()
+    assert not Channel.objects.exists()
+
+
+def test_a_state_works_once(owner_client, workspace, x_fake, x_app):
+    x_fake.add_user("demobakery")
+    callback = _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    assert owner_client.get(callback).status_code == 302
+    assert owner_client.get(callback).status_code == 400
+
+
+def test_another_persons_state_is_refused(owner_client, manager_client, workspace, x_fake, x_app):
+    """A callback URL stolen from an admin's flow does nothing in someone else's session."""
+    x_fake.add_user("demobakery")
+    callback = _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    assert manager_client.get(callback).status_code == 400
+
+
+def test_declined_consent_connects_nothing(owner_client, workspace, x_fake, x_app):
+    x_fake.add_user("demobakery")
+    start = owner_client.post("/w/acme/settings/channels/connect/x/")
+    state = parse_qs(urlsplit(start.url).query)["state"][0]
+    response = owner_client.get(f"/oauth/x/callback/?state={state}&error=access_denied")
+    assert response.status_code == 302
+    assert not Channel.objects.exists()
+
+
+def test_unconfigured_network_says_so(owner_client, workspace):
+    page = owner_client.get("/w/acme/settings/channels/").content.decode()
+    assert "Not configured for this deployment" in page
+    response = owner_client.post("/w/acme/settings/channels/connect/x/", follow=True)
+    assert "No X app is configured" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["agent_client", "manager_client"])
+def test_only_admins_connect(request, who, workspace, x_app):
+    client = request.getfixturevalue(who)
+    assert client.post("/w/acme/settings/channels/connect/x/").status_code == 403
+    assert client.get("/w/acme/settings/channels/").status_code == 403
