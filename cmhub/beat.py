@@ -12,6 +12,18 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+    # Tokens that can be renewed are renewed a day ahead, so polling never meets an expired one.
+    "refresh-tokens": {
+        "task": "networks.refresh_tokens",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
+    # LinkedIn tokens cannot be renewed: admins hear about it a week ahead, once.
+    "warn-expiring-tokens": {
+        "task": "networks.warn_expiring_tokens",
+        "schedule": crontab(minute=23, hour="*/6"),
+        "options": {"expires": 3600},
+    },
     # Poll history feeds the health page's 24-hour figures; a week is plenty.
     "prune-poll-runs": {
         "task": "networks.prune_poll_runs",

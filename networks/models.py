@@ -93,6 +93,7 @@ class Channel(models.Model):
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     last_polled_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
     reconnect_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     backfill_days = models.PositiveSmallIntegerField(_("history to import (days)"), default=14)
     backfill_status = models.CharField(max_length=10, choices=Backfill.choices, default=Backfill.PENDING)
     backfill_fetched = models.PositiveIntegerField(default=0)

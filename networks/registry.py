@@ -32,6 +32,8 @@ class NetworkSpec:
     scopes: tuple[str, ...]
     #: Tokens can be refreshed without the person (X: 2 h tokens; Instagram: 60-day tokens).
     refreshable: bool
+    #: How long before expiry a refreshable token is renewed.
+    refresh_ahead: dt.timedelta = dt.timedelta(minutes=10)
     #: Days before expiry when admins are warned (LinkedIn tokens last 60 days and cannot be refreshed).
     expiry_warning_days: int = 0
 
@@ -52,6 +54,7 @@ SPECS: dict[str, NetworkSpec] = {
         "https://www.facebook.com",
         tuple(graph_oauth.DEFAULT_SCOPES),
         refreshable=True,
+        refresh_ahead=dt.timedelta(days=7),
     ),
     Network.X: NetworkSpec(
         Network.X,

@@ -78,6 +78,7 @@ def channel_connect(
     channel.consecutive_failures = 0
     channel.last_error = ""
     channel.reconnect_notified_at = None
+    channel.expiry_warned_at = None
     channel.next_poll_at = timezone.now()
     if created:
         channel.backfill_days = backfill_days
@@ -228,9 +229,25 @@ def channel_credentials_refreshed(*, channel: Channel, credentials: p.Credential
     channel.save(update_fields=["credentials", "token_expires_at"])
 
 
+def channel_warn_expiry(*, channel: Channel) -> bool:
+    """Tell the admins, once, that a token which cannot be renewed expires soon. True if this call warned."""
+    claimed = Channel.objects.filter(pk=channel.pk, expiry_warned_at__isnull=True).update(
+        expiry_warned_at=timezone.now()
+    )
+    if claimed:
+        transaction.on_commit(
+            lambda: _email_channel_admins(channel.pk, "networks/email/expiring.txt", expiring=True)
+        )
+    return bool(claimed)
+
+
 def _notify_reconnect_needed(channel_id: int) -> None:
     """Email the workspace's channel managers, once per lost connection (the flag is set in the same
     transaction that marked the channel)."""
+    _email_channel_admins(channel_id, "networks/email/reconnect.txt", expiring=False)
+
+
+def _email_channel_admins(channel_id: int, template: str, *, expiring: bool) -> None:
     from accounts.policy import Perm, permissions_for
 
     channel = Channel.objects.select_related("workspace").filter(pk=channel_id).first()
@@ -243,11 +260,10 @@ def _notify_reconnect_needed(channel_id: int) -> None:
     url = settings.SITE_URL + reverse("channel_health", args=[channel.workspace.slug])
     for admin in admins:
         with translation.override(admin.language or channel.workspace.default_language):
-            subject = _("Reconnect %(channel)s in %(workspace)s") % {
-                "channel": channel.name,
-                "workspace": channel.workspace.name,
-            }
-            body = render_to_string(
-                "networks/email/reconnect.txt", {"channel": channel, "url": url, "user": admin}
-            )
+            names = {"channel": channel.name, "workspace": channel.workspace.name}
+            if expiring:
+                subject = _("Access to %(channel)s in %(workspace)s expires soon") % names
+            else:
+                subject = _("Reconnect %(channel)s in %(workspace)s") % names
+            body = render_to_string(template, {"channel": channel, "url": url, "user": admin})
         send_mail(subject, body, None, [admin.email])

@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 200
 POLL_BUDGET = 500  # items per run; a channel with more comes back a second later (has_more)
-TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=10)
 
 
 @shared_task(name="networks.dispatch_polls", ignore_result=True, soft_time_limit=20, time_limit=30)
@@ -107,7 +106,7 @@ def _refresh_if_expiring(channel: Channel, provider: p.Provider, *, force: bool 
     spec = registry.SPECS[channel.network]
     if not spec.refreshable:
         return False
-    expiring = channel.token_expires_at and channel.token_expires_at <= timezone.now() + TOKEN_REFRESH_MARGIN
+    expiring = channel.token_expires_at and channel.token_expires_at <= timezone.now() + spec.refresh_ahead
     if not (force or expiring):
         return False
     try:
@@ -116,6 +115,43 @@ def _refresh_if_expiring(channel: Channel, provider: p.Provider, *, force: bool 
         return False
     services.channel_credentials_refreshed(channel=channel, credentials=credentials)
     return True
+
+
+@shared_task(name="networks.refresh_tokens", ignore_result=True, soft_time_limit=300, time_limit=360)
+def refresh_tokens() -> int:
+    """Renew tokens about to expire where the network allows it, each network with its own margin (an
+    Instagram token lives 60 days; an X token lives 2 hours and is also renewed right before a poll)."""
+    now = timezone.now()
+    refreshed = 0
+    with make_client() as http:
+        for network, spec in registry.SPECS.items():
+            if not spec.refreshable:
+                continue
+            channels = Channel.objects.filter(
+                network=network,
+                token_expires_at__lte=now + spec.refresh_ahead,
+                status__in=[Channel.Status.ACTIVE, Channel.Status.ERROR],
+            )
+            for channel in channels:
+                provider = registry.build_provider(channel, http=http)
+                refreshed += _refresh_if_expiring(channel, provider)
+    return refreshed
+
+
+@shared_task(name="networks.warn_expiring_tokens", ignore_result=True, soft_time_limit=120, time_limit=180)
+def warn_expiring_tokens() -> int:
+    """Email admins once when a token that cannot be renewed (LinkedIn) enters its warning window."""
+    from networks.selectors import expiring_soon
+
+    candidates = Channel.objects.filter(
+        token_expires_at__isnull=False, expiry_warned_at__isnull=True
+    ).exclude(status=Channel.Status.PAUSED)
+    warned = 0
+    for channel in candidates:
+        if expiring_soon(channel):
+            with transaction.atomic():
+                warned += services.channel_warn_expiry(channel=channel)
+    return warned
 
 
 @shared_task(name="networks.prune_poll_runs", ignore_result=True, soft_time_limit=120, time_limit=180)

@@ -26,3 +26,27 @@ def x_app(db, x_fake):
     return NetworkApp.objects.create(
         network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url, oauth_base_url=x_fake.base_url
     )
+
+
+@pytest.fixture
+def graph_fake():
+    from networks.fakes.graph import GraphFake
+
+    with GraphFake() as fake:
+        fake.add_app("1234567890", "graph-app-secret")
+        yield fake
+
+
+@pytest.fixture
+def graph_apps(db, graph_fake):
+    """Facebook and Instagram share the Graph API and the deployment's Meta app."""
+    return [
+        NetworkApp.objects.create(
+            network=network,
+            client_id="1234567890",
+            client_secret="graph-app-secret",
+            api_base_url=graph_fake.base_url,
+            oauth_base_url=graph_fake.base_url,
+        )
+        for network in ("facebook", "instagram")
+    ]

@@ -103,3 +103,46 @@ def test_only_admins_connect(request, who, workspace, x_app):
     client = request.getfixturevalue(who)
     assert client.post("/w/acme/settings/channels/connect/x/").status_code == 403
     assert client.get("/w/acme/settings/channels/").status_code == 403
+
+
+def test_connect_facebook_pages_choosing_among_them(owner_client, workspace, graph_fake, graph_apps):
+    user = graph_fake.add_user("Camille Manager")
+    bakery = graph_fake.add_page("Demo Bakery", user_id=user.id)
+    graph_fake.add_page("Camille's Garden", user_id=user.id)
+    start = owner_client.post("/w/acme/settings/channels/connect/facebook/")
+    assert "/dialog/oauth?" in start.url
+    callback = owner_client.get(_follow_consent(start))
+    page = owner_client.get(callback.url).content.decode()
+    assert "Demo Bakery" in page and "Camille&#x27;s Garden" in page
+    owner_client.post(callback.url, {"account": [bakery.id]})  # only one of the two
+    channel = Channel.objects.get(workspace=workspace)
+    assert (channel.network, channel.external_id, channel.name) == ("facebook", bakery.id, "Demo Bakery")
+    assert channel.access_token == bakery.token  # the Page token, not the person's
+    assert channel.token_expires_at is None  # Page tokens from a long-lived user token do not expire
+
+
+def test_connect_instagram_offers_the_linked_accounts(owner_client, workspace, graph_fake, graph_apps):
+    user = graph_fake.add_user("Camille Manager")
+    bakery = graph_fake.add_page("Demo Bakery", user_id=user.id)
+    graph_fake.add_page("No Instagram Here", user_id=user.id)
+    ig = graph_fake.add_ig_user("demo.bakery", page_id=bakery.id)
+    start = owner_client.post("/w/acme/settings/channels/connect/instagram/")
+    callback = owner_client.get(_follow_consent(start))
+    page = owner_client.get(callback.url).content.decode()
+    assert "demo.bakery" in page and "No Instagram Here" not in page
+    owner_client.post(callback.url, {"account": [ig.id]})
+    channel = Channel.objects.get(workspace=workspace)
+    assert (channel.network, channel.external_id, channel.handle) == ("instagram", ig.id, "demo.bakery")
+
+
+def test_wrong_app_secret_is_reported_not_crashed(owner_client, workspace, graph_fake, graph_apps):
+    app = NetworkApp.objects.get(network="facebook")
+    app.client_secret = "not-the-secret"
+    app.save()
+    graph_fake.add_user("Camille")
+    response = owner_client.get(
+        _follow_consent(owner_client.post("/w/acme/settings/channels/connect/facebook/"))
+    )
+    assert response.status_code == 302
+    assert "refused the connection" in owner_client.get(response.url).content.decode()
+    assert not Channel.objects.exists()

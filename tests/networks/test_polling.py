@@ -222,3 +222,43 @@ def test_outsider_cannot_act_on_a_channel(x_channel, outsider_client, outsider):
     assert outsider_client.post(f"/w/{slug}/settings/channels/{x_channel.pk}/pause/").status_code == 404
     x_channel.refresh_from_db()
     assert x_channel.status == Channel.Status.ACTIVE
+
+
+def test_refresh_tokens_renews_tokens_about_to_expire(workspace, x_fake, x_app, owner):
+    brand = x_fake.add_user("demobakery")
+    token = x_fake.issue_token(brand)
+    channel = services.channel_connect(
+        workspace=workspace,
+        network="x",
+        external_id=brand,
+        name="Demo",
+        api_base_url=x_fake.base_url,
+        by=owner,
+        credentials=p.Credentials(
+            access_token=token["access_token"],
+            refresh_token=token["refresh_token"],
+            expires_at=timezone.now() + dt.timedelta(minutes=5),
+        ),
+    )
+    assert tasks.refresh_tokens() == 1
+    channel.refresh_from_db()
+    assert channel.access_token != token["access_token"]
+    assert tasks.refresh_tokens() == 0  # the new token lives long enough
+
+
+def test_linkedin_expiry_is_warned_once_a_week_ahead(workspace, owner, django_capture_on_commit_callbacks):
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="linkedin",
+        external_id="urn:li:organization:1",
+        name="Demo Bakery SAS",
+        api_base_url="https://api.linkedin.com",
+        token_expires_at=timezone.now() + dt.timedelta(days=20),
+    )
+    assert tasks.warn_expiring_tokens() == 0  # not yet in the window
+    Channel.objects.filter(pk=channel.pk).update(token_expires_at=timezone.now() + dt.timedelta(days=6))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.warn_expiring_tokens() == 1
+        assert tasks.warn_expiring_tokens() == 0
+    assert len(mail.outbox) == 1 and "expires soon" in mail.outbox[0].subject
+    assert mail.outbox[0].to == [owner.email]
