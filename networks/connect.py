@@ -179,11 +179,12 @@ def _graph_candidates(app: AppConfig, *, http: httpx.Client, code: str, redirect
     )
     candidates = []
     for page in graph_oauth.list_pages(http, app.api_base_url, user.access_token):
-        # A Page token from a long-lived user token does not expire (NETWORKS.md).
+        # A Page token from a long-lived user token does not expire (NETWORKS.md). The linked Instagram
+        # account is reached with the same Page token, so one Facebook login offers both.
         page_credentials = p.Credentials(access_token=page.access_token)
         if app.network == Network.FACEBOOK:
             candidates.append(_candidate(app, page.page_id, page.name, page_credentials))
-        elif page.instagram_user_id:
+        if page.instagram_user_id:
             candidates.append(
                 _candidate(
                     app,
@@ -191,16 +192,23 @@ def _graph_candidates(app: AppConfig, *, http: httpx.Client, code: str, redirect
                     page.instagram_username or page.name,
                     page_credentials,
                     handle=page.instagram_username,
+                    network=Network.INSTAGRAM,
                 )
             )
     return candidates
 
 
 def _candidate(
-    app: AppConfig, external_id: str, name: str, credentials: p.Credentials, **extra: str
+    app: AppConfig,
+    external_id: str,
+    name: str,
+    credentials: p.Credentials,
+    *,
+    network: str = "",
+    **extra: str,
 ) -> Candidate:
     return Candidate(
-        network=app.network,
+        network=network or app.network,
         external_id=external_id,
         name=name,
         api_base_url=app.api_base_url,

@@ -152,7 +152,6 @@ def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse
         return render(request, "networks/connect_error.html", {"error": str(exc)}, status=400)
     if stored_network != network:
         raise Http404
-    spec = SPECS[network]
     if request.method == "POST":
         chosen = set(request.POST.getlist("account"))
         backfill_days = _backfill_days(request.POST.get("backfill_days"))
@@ -162,14 +161,14 @@ def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse
                 continue
             channel = services.channel_connect(
                 workspace=request.workspace,
-                network=network,
+                network=candidate.network,
                 external_id=candidate.external_id,
                 name=candidate.name,
                 handle=candidate.handle,
                 avatar_url=candidate.avatar_url,
                 api_base_url=candidate.api_base_url,
                 credentials=candidate.credentials(),
-                scopes_requested=spec.scopes,
+                scopes_requested=SPECS[candidate.network].scopes,
                 backfill_days=backfill_days,
                 by=request.user,
             )
@@ -183,15 +182,19 @@ def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse
                 _("Connected: %(names)s. Importing recent history…") % {"names": ", ".join(connected)},
             )
             return redirect("channel_settings", slug=request.workspace.slug)
-    existing = set(
-        Channel.objects.for_workspace(request.workspace)
-        .filter(network=network)
-        .values_list("external_id", flat=True)
-    )
+    existing = {
+        f"{n}:{external_id}"
+        for n, external_id in Channel.objects.for_workspace(request.workspace).values_list(
+            "network", "external_id"
+        )
+    }
+    for candidate in candidates:
+        candidate.already_connected = f"{candidate.network}:{candidate.external_id}" in existing
+        candidate.network_label = Network(candidate.network).label
     return render(
         request,
         "networks/choose.html",
-        {"network": Network(network), "candidates": candidates, "existing": existing, "scopes": spec.scopes},
+        {"network": Network(network), "candidates": candidates, "scopes": SPECS[network].scopes},
     )
 
 

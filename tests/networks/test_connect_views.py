@@ -146,3 +146,23 @@ def test_wrong_app_secret_is_reported_not_crashed(owner_client, workspace, graph
     assert response.status_code == 302
     assert "refused the connection" in owner_client.get(response.url).content.decode()
     assert not Channel.objects.exists()
+
+
+def test_one_facebook_login_connects_a_page_and_its_instagram_account(
+    owner_client, workspace, graph_fake, graph_apps
+):
+    user = graph_fake.add_user("Camille Manager")
+    bakery = graph_fake.add_page("Demo Bakery", user_id=user.id)
+    ig = graph_fake.add_ig_user("demo.bakery", page_id=bakery.id)
+    callback = owner_client.get(
+        _follow_consent(owner_client.post("/w/acme/settings/channels/connect/facebook/"))
+    )
+    page = owner_client.get(callback.url).content.decode()
+    assert "network-instagram" in page and "demo.bakery" in page
+    owner_client.post(callback.url, {"account": [bakery.id, ig.id]})
+    assert set(Channel.objects.values_list("network", "external_id")) == {
+        ("facebook", bakery.id),
+        ("instagram", ig.id),
+    }
+    instagram = Channel.objects.get(network="instagram")
+    assert instagram.scopes_requested and "instagram_basic" in instagram.scopes_requested
