@@ -20,7 +20,7 @@ from kombu import Queue
 from cmhub.env import env_bool, env_int, env_list, env_str, generated_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("CMHUB_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = Path(env_str("CMHUB_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # The demo seed (demo users with a known password) runs only where this is explicitly on.
@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.postgres",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "allauth",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "networks",
+    "inbox",
 ]
 
 MIDDLEWARE = [

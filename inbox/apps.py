@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InboxConfig(AppConfig):
+    name = "inbox"
+    verbose_name = _("Inbox")
+
+    def ready(self) -> None:
+        from inbox import receivers  # noqa: F401 - stores what networks fetch
