@@ -1,0 +1,1 @@
+inbox_urlpatterns: list = []  # filled by the inbox views (list, conversation, actions)
