@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from inbox.models import Contact, Conversation, InboxPolicy, Label, Message, Note, SavedReply
+from inbox.models import (
+    Contact,
+    Conversation,
+    ConversationRead,
+    InboxPolicy,
+    Label,
+    Message,
+    Note,
+    SavedReply,
+)
 
 
 @admin.register(InboxPolicy)
@@ -63,3 +72,11 @@ class SavedReplyAdmin(admin.ModelAdmin):
     list_filter = ["language", "workspace"]
     search_fields = ["title", "body", "shortcut"]
     list_select_related = ["workspace"]
+
+
+@admin.register(ConversationRead)
+class ConversationReadAdmin(admin.ModelAdmin):
+    list_display = ["conversation", "user", "read_at"]
+    list_select_related = ["conversation", "user"]
+    raw_id_fields = ["conversation", "user"]
+    search_fields = ["user__email"]
