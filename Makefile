@@ -49,6 +49,13 @@ check: lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
+# Benchmarks run on PostgreSQL (the production database); the database named here is filled and emptied.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmhub_bench
+bench: venv-dev
+	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres cmhub_bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench $(PY) manage.py migrate --verbosity=0
+	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.ingest
+
 messages: venv
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete
 	$(PY) manage.py makemessages -d djangojs -l fr --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete

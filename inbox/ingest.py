@@ -11,10 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchVector
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from core.db import bulk_update_rows, insert_rows
 from inbox import sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message
 from networks.models import Channel
@@ -59,23 +59,16 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
         return IngestResult([], [], 0)
 
     now = timezone.now()
+    policy = InboxPolicy.objects.filter(workspace_id=channel.workspace_id).first()
     contacts = _upsert_contacts(channel, fresh, now)
-    conversations = _upsert_conversations(channel, fresh, contacts, now)
+    conversations, created = _upsert_conversations(channel, fresh, contacts, policy, now)
     messages = [_message(channel, item, conversations[thread_root(item)], contacts, now) for item in fresh]
-    Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
-    stored = list(
-        Message.objects.filter(
-            channel=channel, external_id__in=[item.external_id for item in fresh]
-        ).values_list("pk", "conversation_id", "direction", "created_at", "text")
-    )
-    reopened = _update_conversations(channel, conversations, stored, now)
+    # Under the channel lock nothing else inserts these rows; the unique constraint still has the last word.
+    insert_rows(messages, key="external_id")
+    touched = [c for root, c in conversations.items() if root not in created]
+    reopened = _update_existing_conversations(channel, touched, messages, policy, now)
     _update_contact_counts(contacts, fresh)
-    new_ids = [pk for pk, *_rest in stored]
-    if connection.vendor == "postgresql":
-        Message.objects.filter(pk__in=new_ids).update(
-            search_vector=SearchVector("text", config="french") + SearchVector("text", config="english")
-        )
-    return IngestResult(new_ids, sorted({c.pk for c in conversations.values()}), reopened)
+    return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), reopened)
 
 
 def _is_ours(channel: Channel, item: p.EngagementItem) -> bool:
@@ -117,33 +110,87 @@ def _upsert_contacts(channel: Channel, items: list[p.EngagementItem], now: dt.da
 
 
 def _upsert_conversations(
-    channel: Channel, items: list[p.EngagementItem], contacts: dict[str, Contact], now: dt.datetime
-) -> dict[str, Conversation]:
-    first_by_root: dict[str, p.EngagementItem] = {}
+    channel: Channel,
+    items: list[p.EngagementItem],
+    contacts: dict[str, Contact],
+    policy: InboxPolicy | None,
+    now: dt.datetime,
+) -> tuple[dict[str, Conversation], set[str]]:
+    """The conversation of every thread in the batch; new ones are created with their final counters
+    (one INSERT, no UPDATE). Returns them by thread root, and the roots created here."""
+    by_root: dict[str, list[p.EngagementItem]] = defaultdict(list)
     for item in sorted(items, key=lambda i: i.created_at):
-        first_by_root.setdefault(thread_root(item), item)
-    rows = []
-    for root, item in first_by_root.items():
-        author = contacts.get(item.author.external_id) if item.author else None
-        rows.append(
-            Conversation(
-                workspace_id=channel.workspace_id,
-                channel=channel,
-                kind=_KIND.get(item.kind, Conversation.Kind.COMMENT),
-                root_external_id=root,
-                post_external_id=item.post_external_id[:300],
-                contact=author,
-                last_message_at=item.created_at,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    Conversation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        by_root[thread_root(item)].append(item)
     # Locked: a reply being sent updates the same counters.
-    found = Conversation.objects.select_for_update().filter(
-        channel=channel, root_external_id__in=list(first_by_root)
-    )
-    return {conversation.root_external_id: conversation for conversation in found}
+    existing = {
+        c.root_external_id: c
+        for c in Conversation.objects.select_for_update().filter(
+            channel=channel, root_external_id__in=list(by_root)
+        )
+    }
+    new = []
+    for root, thread in by_root.items():
+        if root in existing:
+            continue
+        first = thread[0]
+        conversation = Conversation(
+            workspace_id=channel.workspace_id,
+            channel=channel,
+            kind=_KIND.get(first.kind, Conversation.Kind.COMMENT),
+            root_external_id=root,
+            post_external_id=first.post_external_id[:300],
+            contact=contacts.get(first.author.external_id) if first.author else None,
+            last_message_at=first.created_at,
+            message_count=0,
+            created_at=now,
+        )
+        _apply_messages(channel, conversation, [_summary(channel, i) for i in thread], policy, now)
+        new.append(conversation)
+    insert_rows(new, key="root_external_id")
+    return {**existing, **{c.root_external_id: c for c in new}}, {c.root_external_id for c in new}
+
+
+def _summary(channel: Channel, item: p.EngagementItem) -> tuple[str, dt.datetime, str]:
+    direction = Message.Direction.OUT if _is_ours(channel, item) else Message.Direction.IN
+    return direction, item.created_at, item.text
+
+
+def _apply_messages(
+    channel: Channel,
+    conversation: Conversation,
+    rows: list[tuple[str, dt.datetime, str]],
+    policy: InboxPolicy | None,
+    now: dt.datetime,
+) -> bool:
+    """Fold new messages (direction, time, text; oldest first) into the conversation's counters.
+    Returns True when an inbound message reopened a resolved conversation."""
+    reopened = False
+    latest = rows[-1]
+    inbound = [r for r in rows if r[0] == Message.Direction.IN]
+    first_ever = conversation.message_count == 0
+    conversation.message_count += len(rows)
+    if first_ever or latest[1] >= conversation.last_message_at:
+        conversation.last_message_at = latest[1]
+        conversation.preview = latest[2][:PREVIEW_CHARS]
+    if inbound:
+        newest_in = inbound[-1][1]
+        conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, newest_in]))
+        if conversation.status == Conversation.Status.RESOLVED:
+            # A customer wrote again: the thread needs the team again.
+            conversation.status = Conversation.Status.OPEN
+            conversation.resolved_at = None
+            conversation.first_response_at = None
+            conversation.first_response_due_at = None
+            reopened = True
+        if conversation.first_response_due_at is None and conversation.first_response_at is None and policy:
+            conversation.first_response_due_at = sla.due_at(
+                inbound[0][1],
+                minutes=policy.first_response_minutes,
+                business_hours=policy.business_hours,
+                timezone_name=channel.workspace.timezone,
+            )
+    conversation.updated_at = now
+    return reopened
 
 
 def _message(
@@ -174,47 +221,20 @@ def _message(
     )
 
 
-def _update_conversations(channel: Channel, conversations: dict[str, Conversation], stored, now) -> int:
-    by_conversation: dict[int, list[tuple]] = defaultdict(list)
-    for row in stored:
-        by_conversation[row[1]].append(row)
-    policy = InboxPolicy.objects.filter(workspace_id=channel.workspace_id).first()
-    minutes = policy.first_response_minutes if policy else 0
-    hours = policy.business_hours if policy else {}
+def _update_existing_conversations(
+    channel: Channel, conversations: list[Conversation], messages: list[Message], policy, now
+) -> int:
+    if not conversations:
+        return 0
+    by_conversation: dict[int, list[tuple[str, dt.datetime, str]]] = defaultdict(list)
+    for message in messages:
+        by_conversation[message.conversation_id].append((message.direction, message.created_at, message.text))
     reopened = 0
-    changed = []
-    for conversation in conversations.values():
-        rows = by_conversation.get(conversation.pk)
-        if not rows:
-            continue
-        rows.sort(key=lambda r: r[3])
-        latest = rows[-1]
-        inbound = [r for r in rows if r[2] == Message.Direction.IN]
-        conversation.message_count += len(rows)
-        if latest[3] >= conversation.last_message_at or conversation.message_count == len(rows):
-            conversation.last_message_at = latest[3]
-            conversation.preview = latest[4][:PREVIEW_CHARS]
-        if inbound:
-            newest_in = inbound[-1][3]
-            conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, newest_in]))
-            if conversation.status == Conversation.Status.RESOLVED:
-                # A customer wrote again: the thread needs the team again.
-                conversation.status = Conversation.Status.OPEN
-                conversation.resolved_at = None
-                conversation.first_response_at = None
-                conversation.first_response_due_at = None
-                reopened += 1
-            if conversation.first_response_due_at is None and conversation.first_response_at is None:
-                conversation.first_response_due_at = sla.due_at(
-                    inbound[0][3],
-                    minutes=minutes,
-                    business_hours=hours,
-                    timezone_name=channel.workspace.timezone,
-                )
-        conversation.updated_at = now
-        changed.append(conversation)
-    Conversation.objects.bulk_update(
-        changed,
+    for conversation in conversations:
+        rows = sorted(by_conversation[conversation.pk], key=lambda r: r[1])
+        reopened += _apply_messages(channel, conversation, rows, policy, now)
+    bulk_update_rows(
+        conversations,
         [
             "message_count",
             "last_message_at",
@@ -226,7 +246,6 @@ def _update_conversations(channel: Channel, conversations: dict[str, Conversatio
             "first_response_due_at",
             "updated_at",
         ],
-        batch_size=500,
     )
     return reopened
 
@@ -241,4 +260,4 @@ def _update_contact_counts(contacts: dict[str, Contact], items: list[p.Engagemen
         contact = contacts[external_id]
         contact.message_count += count
         changed.append(contact)
-    Contact.objects.bulk_update(changed, ["message_count"], batch_size=500)
+    bulk_update_rows(changed, ["message_count"])

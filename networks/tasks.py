@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 from celery import shared_task
 from django.db import transaction
@@ -20,7 +21,9 @@ from networks.signals import items_fetched
 log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 200
-POLL_BUDGET = 500  # items per run; a channel with more comes back a second later (has_more)
+# Items per run, fetched and stored in chunks; a channel with more comes back a second later (has_more).
+POLL_CHUNK = 500
+POLL_BUDGET = 2000
 
 
 @shared_task(name="networks.dispatch_polls", ignore_result=True, soft_time_limit=20, time_limit=30)
@@ -62,35 +65,61 @@ def poll_channel(channel_id: int) -> None:
 
 
 def poll_once(channel: Channel, *, http=None) -> PollRun:
-    """One poll of one channel, start to finish. Returns the recorded run."""
+    """One poll of one channel: up to POLL_BUDGET items, in chunks. Each chunk is stored with its cursor
+    in its own transaction (so a crash loses nothing and a replay stores nothing twice), while the next
+    chunk is already being fetched: the network's latency and the database's overlap."""
     started_at = timezone.now()
     client = http or make_client()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
+            return _poll_chunks(channel, client, prefetch, started_at)
+    finally:
+        if http is None:
+            client.close()
+
+
+def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at) -> PollRun:
     try:
         provider = registry.build_provider(channel, http=client)
         _refresh_if_expiring(channel, provider)
         try:
-            result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_BUDGET)
+            result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
         except p.AuthExpired:
             if not _refresh_if_expiring(channel, provider, force=True):
                 raise
             provider = registry.build_provider(channel, http=client)
-            result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_BUDGET)
+            result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
     except p.ProviderError as exc:
         return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at)
-    finally:
-        if http is None:
-            client.close()
+
+    expected_cursor = channel.cursor or {}
+    for chunk in range(POLL_BUDGET // POLL_CHUNK):
+        last = chunk == POLL_BUDGET // POLL_CHUNK - 1
+        upcoming = None
+        if result.has_more and not last:
+            # Fetch the next chunk while this one is stored; the cursor it starts from is already known.
+            upcoming = prefetch.submit(provider.poll, cursor=result.cursor, max_items=POLL_CHUNK)
+        run = _store_chunk(channel, expected_cursor, result, provider, started_at)
+        if run is None or upcoming is None:
+            if upcoming is not None:
+                upcoming.cancel()
+            return run or _superseded(channel, provider, started_at)
+        expected_cursor = result.cursor
+        try:
+            result = upcoming.result()
+        except p.ProviderError as exc:
+            return services.channel_poll_failed(channel=channel, error=exc, started_at=timezone.now())
+        started_at = timezone.now()
+    return run
+
+
+def _store_chunk(channel: Channel, expected_cursor: dict, result: p.PollResult, provider, started_at):
+    """Store one chunk with its cursor; None when another poll of the channel moved the cursor first."""
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
-        if locked.cursor != channel.cursor:
-            # Another poll of this channel committed first; its items include ours. Nothing to do.
+        if (locked.cursor or {}) != expected_cursor:
             log.info("poll superseded", extra={"channel": channel.pk})
-            return services.channel_poll_succeeded(
-                channel=locked,
-                result=p.PollResult(items=[], cursor=locked.cursor),
-                rate_limit=provider.rate_limit,
-                started_at=started_at,
-            )
+            return None
         items_fetched.send(
             sender=Channel,
             channel=locked,
@@ -99,6 +128,18 @@ def poll_once(channel: Channel, *, http=None) -> PollRun:
         )
         return services.channel_poll_succeeded(
             channel=locked, result=result, rate_limit=provider.rate_limit, started_at=started_at
+        )
+
+
+def _superseded(channel: Channel, provider, started_at) -> PollRun:
+    """Another poll committed first; its items include ours. Record an empty, successful run."""
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().get(pk=channel.pk)
+        return services.channel_poll_succeeded(
+            channel=locked,
+            result=p.PollResult(items=[], cursor=locked.cursor),
+            rate_limit=provider.rate_limit,
+            started_at=started_at,
         )
 
 

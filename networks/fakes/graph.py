@@ -17,7 +17,6 @@ import json
 import re
 import secrets
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,6 +78,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.tokens: dict[str, Token] = {}
         self.objects: dict[str, Any] = {}  # every node by id: pages, posts, comments, media...
+        self.comments_by_post: dict[str, list[Any]] = {}  # Facebook comments, in creation order
         self.deleted: set[str] = set()
         self.apps: dict[str, str] = {}  # app id -> secret
         self.codes: dict[str, dict[str, Any]] = {}  # OAuth codes issued by the consent endpoint
@@ -86,12 +86,6 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         self.app_usage = {"call_count": 1, "total_cputime": 1, "total_time": 1}
         self.buc_usage: dict[str, Any] | None = None  # extra BUC entry fields, sent once set
         self.container_statuses = ["FINISHED"]
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        handler = super()._handler_class()
-        # Headers and body leave in separate writes; without this, delayed ACKs add ~40 ms per call.
-        handler.disable_nagle_algorithm = True
-        return handler
 
     def setup_routes(self) -> None:
         api = self._api

@@ -76,14 +76,22 @@ class FacebookRoutes:
         comment_id = comment_id or f"{post_id.split('_')[-1]}_{self.ids.next()}"
         created = parse_time(created_time) or self.now()
         comment = Comment(comment_id, post_id, message, created, author, parent_id, attachment)
-        self.objects[comment_id] = comment
+        self._remember_comment(comment)
         return comment
+
+    def _remember_comment(self, comment: Comment) -> None:
+        # Indexed by post: listing a post's comments must not scan every object of a large seeded graph.
+        self.objects[comment.id] = comment
+        self.comments_by_post.setdefault(comment.post_id, []).append(comment)
+
+    def _comments_of_post(self, post_id: str) -> list[Comment]:
+        return [c for c in self.comments_by_post.get(post_id, []) if c.id not in self.deleted]
 
     def add_raw_comment(self, post_id: str, body: dict[str, Any], created_time: Any = None) -> Comment:
         """Serve `body` verbatim as one comment of `post_id`, sorted by `created_time` (malformed data)."""
         comment = Comment(f"raw{self.ids.next()}", post_id, "", parse_time(created_time) or self.now(), None)
         comment.raw = body
-        self.objects[comment.id] = comment
+        self._remember_comment(comment)
         return comment
 
     def add_conversation_message(
@@ -163,12 +171,10 @@ class FacebookRoutes:
         self, request: Request, obj: Post | Comment, fields: dict[str, FieldSpec]
     ) -> dict[str, Any]:
         if isinstance(obj, Comment):  # replies of one comment
-            comments = [c for c in self.objects_of(Comment) if c.parent_id == obj.id]
+            comments = [c for c in self._comments_of_post(obj.post_id) if c.parent_id == obj.id]
         else:  # `filter=stream`: every comment and reply, flat; default: top-level only
             stream = request.arg("filter") == "stream"
-            comments = [
-                c for c in self.objects_of(Comment) if c.post_id == obj.id and (stream or not c.parent_id)
-            ]
+            comments = [c for c in self._comments_of_post(obj.id) if stream or not c.parent_id]
         comments.sort(key=oldest_first, reverse=request.arg("order") == "reverse_chronological")
         return self.envelope(request, comments, lambda c: self._comment_json(c, fields))
 
@@ -216,7 +222,9 @@ class FacebookRoutes:
             "message": comment.message,
             "created_time": graph_time(comment.created),
             "permalink_url": f"{_post_link(comment.post_id)}?comment_id={comment.id.split('_')[-1]}",
-            "comment_count": sum(1 for c in self.objects_of(Comment) if c.parent_id == comment.id),
+            "comment_count": sum(
+                1 for c in self._comments_of_post(comment.post_id) if c.parent_id == comment.id
+            ),
             "is_hidden": False,
         }
         if comment.author is not None:

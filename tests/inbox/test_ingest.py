@@ -176,3 +176,33 @@ def x_fake_for_inbox(workspace, owner, db):
             by=owner,
         )
         yield channel, fake, brand
+
+
+def test_payloads_and_attachments_are_stored_as_json(channel, make_item):
+    import dataclasses
+
+    item = dataclasses.replace(
+        make_item("Photo du gâteau"),
+        attachments=(p.Attachment(kind="image", url="https://cdn.example/cake.jpg"),),
+        raw={"id": "c1", "from": {"id": "fan-1", "name": "Léa"}, "nested": [1, 2, {"ok": True}]},
+    )
+    message_ingest_batch(channel=channel, items=[item])
+    stored = Message.objects.get(external_id=item.external_id)
+    assert stored.raw == item.raw
+    assert stored.attachments == [
+        {"kind": "image", "url": "https://cdn.example/cake.jpg", "preview_url": "", "title": ""}
+    ]
+
+
+def test_search_vector_is_filled_on_postgresql(channel, make_item):
+    if connection.vendor != "postgresql":
+        pytest.skip("full-text search vectors exist on PostgreSQL only")
+    from django.contrib.postgres.search import SearchQuery
+
+    message_ingest_batch(
+        channel=channel, items=[make_item("Vous livrez les gâteaux à Lyon ?"), make_item("Hello")]
+    )
+    french = Message.objects.filter(search_vector=SearchQuery("livraison gâteau", config="french"))
+    assert french.count() == 0  # a different word: stemming is not magic
+    assert Message.objects.filter(search_vector=SearchQuery("gâteaux", config="french")).count() == 1
+    assert Message.objects.filter(search_vector=SearchQuery("hello", config="english")).count() == 1

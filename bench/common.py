@@ -1,0 +1,40 @@
+"""Shared helpers for benchmarks: Django set-up on PostgreSQL, timing, percentiles, printing."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cmhub.settings")
+    os.environ.setdefault("CMHUB_HTTPS", "0")
+    import django
+
+    django.setup()
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def summary(name: str, samples_ms: list[float]) -> str:
+    return (
+        f"{name:<34} n={len(samples_ms):<4} p50={statistics.median(samples_ms):7.1f} ms"
+        f"  p95={percentile(samples_ms, 95):7.1f} ms  max={max(samples_ms):7.1f} ms"
+    )

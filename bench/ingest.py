@@ -1,0 +1,155 @@
+"""Ingestion end to end: a Facebook Graph fake in another process, over loopback -> production client ->
+stored. 30,000 comments on 20 posts, a third of them replies inside threads, from 2,000 people.
+
+Compares with a raw bulk_create of the same number of messages in the same run. Run with `make bench`
+(PostgreSQL: DATABASE_URL must point at a database the benchmark may fill and empty).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+
+from bench.common import machine, setup_django
+
+MESSAGES = 30_000
+
+
+def serve_fake(port_queue, messages: int) -> None:
+    import datetime as dt
+
+    from networks.fakes.graph import GraphFake
+
+    fake = GraphFake(page_size=100)
+    page = fake.add_page("Bench Bakery", page_id="777", token="bench-page-token")  # noqa: S106
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    posts = [fake.add_post(page.id, f"Post {n}", created_time=now - dt.timedelta(days=2)) for n in range(20)]
+    tops: list = []
+    for n in range(messages):
+        at = now - dt.timedelta(days=1) + dt.timedelta(seconds=n)
+        author = {"id": f"fan{n % 2000}", "name": f"Fan {n % 2000}"}
+        text = f"Question {n} : vous livrez à Lyon dimanche ? 🥐"
+        post = posts[n % len(posts)]
+        if n % 3 == 2 and tops:
+            fake.add_comment(post.id, text, created_time=at, author=author, parent_id=tops[-1].id)
+        else:
+            tops.append(fake.add_comment(post.id, text, created_time=at, author=author))
+    port_queue.put((fake.base_url, page.token, page.id))
+    fake.serve_forever()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    is_postgres = comm.read().strip().startswith("postgres")
+                if is_postgres:
+                    total += cpu_seconds(int(entry))
+            except OSError:
+                continue
+    return total
+
+
+def main() -> int:
+    setup_django()
+    from django.db import connection
+
+    from accounts.models import Workspace
+    from inbox.models import Contact, Conversation, Message
+    from networks import services, tasks
+    from networks.models import Channel
+    from networks.providers import base as p
+
+    if connection.vendor != "postgresql":
+        print("bench/ingest.py wants PostgreSQL (set DATABASE_URL); skipping.")
+        return 0
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve_fake, args=(queue, MESSAGES), daemon=True)
+    server.start()
+    base_url, token, brand = queue.get(timeout=300)
+    try:
+        workspace, _ = Workspace.objects.get_or_create(slug="bench-ingest", defaults={"name": "Bench ingest"})
+        Channel.objects.filter(workspace=workspace).delete()
+        Contact.objects.filter(workspace=workspace).delete()
+        channel = services.channel_connect(
+            workspace=workspace,
+            network="facebook",
+            external_id=brand,
+            name="Bench",
+            api_base_url=base_url,
+            credentials=p.Credentials(access_token=token),
+            by=None,
+        )
+        Channel.objects.filter(pk=channel.pk).update(backfill_days=3)
+        cpu_before = (cpu_seconds(os.getpid()), cpu_seconds(server.pid), postgres_cpu_seconds())
+        start = time.perf_counter()
+        runs = 0
+        while True:
+            channel.refresh_from_db()
+            run = tasks.poll_once(channel)
+            runs += 1
+            if run.outcome != "ok":
+                print(f"poll failed: {run.outcome} {run.error}")
+                return 1
+            channel.refresh_from_db()
+            if channel.backfill_status == "done" and run.fetched == 0:
+                break
+        elapsed = time.perf_counter() - start
+        cpu_after = (cpu_seconds(os.getpid()), cpu_seconds(server.pid), postgres_cpu_seconds())
+        worker_cpu, fake_cpu, pg_cpu = (
+            after - before for after, before in zip(cpu_after, cpu_before, strict=True)
+        )
+        stored = Message.objects.filter(channel=channel).count()
+        end_to_end = stored / elapsed
+
+        # The same rows, straight into the table: the floor no pipeline can beat.
+        conversation = Conversation.objects.filter(channel=channel).first()
+        rows = [
+            Message(
+                workspace=workspace,
+                conversation=conversation,
+                channel=channel,
+                external_id=f"raw-{n}",
+                text=f"@demobakery question {n}: vous livrez à Lyon ? 🥐",
+            )
+            for n in range(stored)
+        ]
+        start = time.perf_counter()
+        Message.objects.bulk_create(rows, batch_size=1000)
+        raw = stored / (time.perf_counter() - start)
+        Message.objects.filter(channel=channel, external_id__startswith="raw-").delete()
+
+        print(f"machine: {machine()}, PostgreSQL {connection.pg_version // 10000}")
+        print(
+            f"ingestion end to end (Graph fake over loopback -> stored): {stored} messages "
+            f"in {elapsed:.1f} s, {runs} polls: {end_to_end:,.0f} messages/s"
+        )
+        print(
+            f"CPU during the run: worker {worker_cpu:.1f} s, fake network {fake_cpu:.1f} s, "
+            f"PostgreSQL {pg_cpu:.1f} s ({os.cpu_count()} cores, {elapsed:.1f} s wall); "
+            f"the worker spends {stored / worker_cpu:,.0f} messages per CPU-second"
+        )
+        print(f"raw bulk_create of the same rows:                     {raw:,.0f} messages/s")
+        print(
+            f"ratio raw / end to end: {raw / end_to_end:.2f}x (target <= 3x); target >= 3,000 messages/s: "
+            f"{'met' if end_to_end >= 3000 else 'MISSED'}"
+        )
+        Channel.objects.filter(workspace=workspace).delete()
+        return 0
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
