@@ -98,6 +98,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "cmhub.sqlite3",
+            # A file, not memory: tests that start a real Celery worker process share the database with it.
+            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
             # Web server and Celery worker write concurrently: WAL lets readers go on, IMMEDIATE
             # transactions take the write lock up front instead of failing mid-transaction.
             "OPTIONS": {

@@ -1,0 +1,136 @@
+"""A real Celery worker killed with SIGKILL in the middle of a poll loses and duplicates nothing once a
+new worker takes over. Runs on the configured database and broker (SQLite file + filesystem broker by
+default; PostgreSQL + Redis in CI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from inbox.models import Conversation, Message
+from networks import services
+from networks.fakes.base import Fault
+from networks.fakes.graph import GraphFake
+from networks.providers import base as p
+from networks.tasks import poll_channel
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMENTS = 1500
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+LOG = Path(os.environ.get("CMHUB_VAR_DIR", "var/test")) / "worker-kill.log"
+
+
+def _start_worker(queue: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cmhub",
+            "worker",
+            "--pool=solo",
+            f"--queues={queue}",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=LOG.open("ab"),  # kept for diagnosis: a timeout below prints its tail
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    log = LOG.read_text(errors="replace")[-3000:] if LOG.exists() else "(no worker log)"
+    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log}")
+
+
+@pytest.fixture
+def graph_channel(workspace, owner):
+    with GraphFake(page_size=100) as fake:
+        page = fake.add_page("Kill Bakery", page_id="555", token="kill-page-token")
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        post = fake.add_post(page.id, "Post", created_time=now - dt.timedelta(hours=5))
+        for n in range(COMMENTS):
+            fake.add_comment(
+                post.id,
+                f"comment {n}",
+                created_time=now - dt.timedelta(hours=4) + dt.timedelta(seconds=n),
+                author={"id": f"fan{n % 50}", "name": f"Fan {n % 50}"},
+            )
+        channel = services.channel_connect(
+            workspace=workspace,
+            network="facebook",
+            external_id=page.id,
+            name="Kill Bakery",
+            api_base_url=fake.base_url,
+            credentials=p.Credentials(access_token=page.token),
+            by=owner,
+        )
+        yield channel, fake
+
+
+def test_sigkill_mid_poll_loses_and_duplicates_nothing(graph_channel):
+    channel, fake = graph_channel
+    LOG.unlink(missing_ok=True)
+    queue = f"test-poll-{uuid.uuid4().hex[:8]}"
+    worker = _start_worker(queue)
+    try:
+        poll_channel.apply_async((channel.pk,), queue=queue)
+        _wait_for(lambda: Message.objects.filter(channel=channel).count() >= 500, 90, "the first chunk")
+        # Hold the network's next answers so the worker is surely mid-poll, then kill it without warning.
+        fake.inject(Fault(path_pattern="/comments", kind="delay", seconds=5, times=50))
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    stored_at_kill = Message.objects.filter(channel=channel).count()
+    assert stored_at_kill < COMMENTS, "the poll finished before the kill: the test proves nothing"
+
+    fake.reset_faults()
+    worker = _start_worker(queue)
+    try:
+        poll_channel.apply_async((channel.pk,), queue=queue)  # what the next dispatch tick would do
+        _wait_for(lambda: Message.objects.filter(channel=channel).count() >= COMMENTS, 120, "the rest")
+        poll_channel.apply_async((channel.pk,), queue=queue)  # and once more: nothing new, nothing twice
+        time.sleep(3)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert Message.objects.filter(channel=channel).count() == COMMENTS
+    assert Message.objects.filter(channel=channel).values("external_id").distinct().count() == COMMENTS
+    assert (
+        sum(Conversation.objects.filter(channel=channel).values_list("message_count", flat=True)) == COMMENTS
+    )
+    assert settings.CELERY_TASK_ROUTES["networks.poll_channel"]["queue"] == "poll"
