@@ -288,6 +288,8 @@ CELERY_TASK_ROUTES = {
     "networks.dispatch_polls": {"queue": "poll"},
     "networks.poll_channel": {"queue": "poll"},
     "networks.*": {"queue": "default"},
+    "inbox.send_reply": {"queue": "send"},
+    "inbox.sweep_replies": {"queue": "send"},
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
@@ -301,6 +303,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Workers log through the LOGGING config above (logfmt on stdout) like the web processes.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Polls in flight at once, per network: a backlog on one network never takes every worker.
+CMHUB_POLL_CONCURRENCY = {
+    "facebook": env_int("CMHUB_POLL_CONCURRENCY_FACEBOOK", 8),
+    "instagram": env_int("CMHUB_POLL_CONCURRENCY_INSTAGRAM", 8),
+    "x": env_int("CMHUB_POLL_CONCURRENCY_X", 4),
+    "linkedin": env_int("CMHUB_POLL_CONCURRENCY_LINKEDIN", 4),
+}
 
 # --- Logging: one line per event on stdout, key=value pairs that grep and log shippers understand. -----
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

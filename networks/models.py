@@ -85,6 +85,7 @@ class Channel(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     poll_interval = models.PositiveIntegerField(_("poll interval (seconds)"), default=60)
     next_poll_at = models.DateTimeField(_("next poll"), default=tz.now)
+    poll_started_at = models.DateTimeField(null=True, blank=True, editable=False)  # a poll is in flight
     cursor = models.JSONField(_("cursor"), default=dict, blank=True)
     rate_limit_remaining = models.IntegerField(_("rate-limit budget left"), null=True, blank=True)
     rate_limit_reset_at = models.DateTimeField(_("rate limit resets"), null=True, blank=True)

@@ -9,7 +9,9 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from core.http import make_client
@@ -21,6 +23,8 @@ from networks.signals import items_fetched
 log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 200
+# A claimed poll counts against its network's cap until it finishes, or for this long at most.
+POLL_IN_FLIGHT_FOR = dt.timedelta(minutes=3)
 # Items per run, fetched and stored in chunks; a channel with more comes back a second later (has_more).
 POLL_CHUNK = 500
 POLL_BUDGET = 2000
@@ -30,23 +34,45 @@ POLL_BUDGET = 2000
 def dispatch_polls() -> int:
     """Claim due channels and enqueue one poll each. Several dispatchers may run: skip_locked splits
     the rows between them, and pushing next_poll_at forward in the same transaction makes each claim
-    happen once."""
+    happen once. Each network gets at most its concurrency cap of polls in flight, so one network's
+    backlog never takes every worker (and its rate limits) at once."""
     now = timezone.now()
+    in_flight = _polls_in_flight(now)
+    claimed: list[int] = []
     with transaction.atomic():
-        due = list(
-            Channel.objects.due(now)
-            .select_for_update(skip_locked=True)
-            .order_by("next_poll_at")
-            .values_list("pk", "poll_interval")[:DISPATCH_BATCH]
-        )
-        for pk, interval in due:
-            # Spread the next polls over a fraction of the interval so channels don't tick in lockstep.
-            Channel.objects.filter(pk=pk).update(
-                next_poll_at=now + dt.timedelta(seconds=interval + random.uniform(0, interval * 0.1))
+        for network, cap in settings.CMHUB_POLL_CONCURRENCY.items():
+            slots = min(cap - in_flight.get(network, 0), DISPATCH_BATCH - len(claimed))
+            if slots <= 0:
+                continue
+            due = list(
+                Channel.objects.due(now)
+                .filter(network=network)
+                .select_for_update(skip_locked=True)
+                .order_by("next_poll_at")
+                .values_list("pk", "poll_interval")[:slots]
             )
-        for pk, _interval in due:
+            for pk, interval in due:
+                # Spread the next polls over a fraction of the interval so channels don't tick in lockstep.
+                Channel.objects.filter(pk=pk).update(
+                    next_poll_at=now + dt.timedelta(seconds=interval + random.uniform(0, interval * 0.1)),
+                    poll_started_at=now,
+                )
+                claimed.append(pk)
+        for pk in claimed:
             transaction.on_commit(lambda pk=pk: poll_channel.delay(pk))
-    return len(due)
+    return len(claimed)
+
+
+def _polls_in_flight(now) -> dict[str, int]:
+    """Polls claimed and not finished yet, per network (a crashed poll stops counting after a while)."""
+    since = now - POLL_IN_FLIGHT_FOR
+    rows = (
+        Channel.objects.filter(poll_started_at__gte=since)
+        .values("network")
+        .annotate(n=Count("pk"))
+        .values_list("network", "n")
+    )
+    return dict(rows)
 
 
 @shared_task(
@@ -59,9 +85,13 @@ def dispatch_polls() -> int:
 )
 def poll_channel(channel_id: int) -> None:
     channel = Channel.objects.filter(pk=channel_id).first()
-    if channel is None or channel.status not in (Channel.Status.ACTIVE, Channel.Status.ERROR):
+    if channel is None:
         return
-    poll_once(channel)
+    try:
+        if channel.status in (Channel.Status.ACTIVE, Channel.Status.ERROR):
+            poll_once(channel)
+    finally:
+        Channel.objects.filter(pk=channel_id).update(poll_started_at=None)
 
 
 def poll_once(channel: Channel, *, http=None) -> PollRun:

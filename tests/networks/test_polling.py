@@ -262,3 +262,36 @@ def test_linkedin_expiry_is_warned_once_a_week_ahead(workspace, owner, django_ca
         assert tasks.warn_expiring_tokens() == 0
     assert len(mail.outbox) == 1 and "expires soon" in mail.outbox[0].subject
     assert mail.outbox[0].to == [owner.email]
+
+
+def test_dispatch_respects_each_networks_concurrency_cap(
+    workspace, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.poll_channel, "delay", queued.append)
+    settings.CMHUB_POLL_CONCURRENCY = {"x": 2, "facebook": 5}
+    for n in range(4):
+        Channel.objects.create(
+            workspace=workspace,
+            network="x",
+            external_id=f"x{n}",
+            name=f"X {n}",
+            api_base_url="http://127.0.0.1:9",
+        )
+    facebook = Channel.objects.create(
+        workspace=workspace,
+        network="facebook",
+        external_id="fb",
+        name="FB",
+        api_base_url="http://127.0.0.1:9",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == 3  # two X channels (the cap) and the Facebook one
+    assert facebook.pk in queued
+    Channel.objects.filter(network="x").update(next_poll_at=timezone.now())  # all due again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == 0  # the two X polls are still in flight
+    # A finished poll frees its slot.
+    tasks.poll_channel(queued[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == 1
