@@ -98,11 +98,11 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
 
 def main() -> int:
     setup_django()
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
 
     from accounts.models import Membership, User, Workspace
-    from inbox.models import Conversation, Message
+    from inbox.models import Contact, Conversation, Message
     from networks.models import Channel
 
     if connection.vendor != "postgresql":
@@ -120,6 +120,7 @@ def main() -> int:
         users.append(user)
     if Message.objects.filter(workspace=workspace).count() < CONVERSATIONS * MESSAGES_PER_CONVERSATION:
         Channel.objects.filter(workspace=workspace).delete()
+        Contact.objects.filter(workspace=workspace).delete()
         channels = [
             Channel.objects.create(
                 workspace=workspace,
@@ -131,7 +132,8 @@ def main() -> int:
             for network in ("facebook", "instagram", "x", "linkedin")
         ]
         start = time.perf_counter()
-        build(workspace.pk, [c.pk for c in channels], [u.pk for u in users])
+        with transaction.atomic():
+            build(workspace.pk, [c.pk for c in channels], [u.pk for u in users])
         print(
             f"built {CONVERSATIONS:,} conversations and {CONVERSATIONS * MESSAGES_PER_CONVERSATION:,} messages "
             f"in {time.perf_counter() - start:.0f} s"
