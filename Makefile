@@ -32,6 +32,7 @@ locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po | $(PY)
 run: venv locale/fr/LC_MESSAGES/django.mo
 	$(RUN_ENV) $(PY) manage.py migrate --verbosity=0
 	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py seed_demo_channels
 	$(RUN_ENV) scripts/run
 
 test: venv-dev locale/fr/LC_MESSAGES/django.mo

@@ -69,6 +69,12 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             self._seq = 7_100_000_000_000_000_000
             self._now_ms = 1_767_225_600_000  # 2026-01-01T00:00:00Z; advances one second per object
 
+    def skip_ids_to(self, floor: int) -> None:
+        """Hand out ids above `floor` from now on (never lower them), so a demo world restarted against a
+        database that kept the old ids never reuses one for another comment."""
+        with self.lock:
+            self._seq = max(self._seq, floor)
+
     @property
     def now_ms(self) -> int:
         """The time given to the last object created (pass it as `created_ms` for a same-ms comment)."""
@@ -191,9 +197,13 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         member: str,
         scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
         expires_in: int = TOKEN_LIFETIME,
+        *,
+        value: str = "",
     ) -> dict[str, Any]:
+        """A new access token. `value` fixes it instead of drawing one (the demo publishes its tokens);
+        issuing a known value again renews it."""
         with self.lock:
-            token = secrets.token_urlsafe(32)
+            token = value or secrets.token_urlsafe(32)
             self.tokens[token] = {
                 "member": member,
                 "scopes": set(scopes),

@@ -39,6 +39,12 @@ class XState:
         self._next_id += 1000  # snowflake-like: increasing, not consecutive
         return self._next_id
 
+    def skip_ids_to(self, floor: int) -> None:
+        """Hand out ids above `floor` from now on (never lower them). Real X ids grow with time; a demo
+        world restarted against a database that kept the old ids jumps ahead so no id means two tweets."""
+        with self.lock:
+            self._next_id = max(self._next_id, floor)
+
     def _tick(self, created_at: str | None) -> str:
         if created_at:
             return created_at
@@ -120,10 +126,17 @@ class XState:
             ]
 
     def issue_token(
-        self, user_id: str, scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES, expires_in: int = 7200
+        self,
+        user_id: str,
+        scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
+        expires_in: int = 7200,
+        *,
+        value: str = "",
     ) -> dict[str, Any]:
+        """A new access token (and a refresh token with `offline.access`). `value` fixes the access token
+        instead of drawing one (the demo publishes its tokens); issuing a known value again renews it."""
         with self.lock:
-            access = secrets.token_urlsafe(24)
+            access = value or secrets.token_urlsafe(24)
             self.access_tokens[access] = {
                 "user_id": user_id,
                 "scopes": set(scopes),

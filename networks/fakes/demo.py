@@ -1,0 +1,319 @@
+"""The demo's social networks: the three fakes, seeded with Demo Bakery and a few days of history, then a
+trickle of new engagement over time (`tick`), written by `demo_content`.
+
+`make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
+workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
+The fakes also accept the product's own OAuth connect flow, so "Reconnect" works against them.
+
+Restarts: the fakes forget everything between runs while the database does not. History is seeded the
+same way on every run (same ids and texts for one seed), so polls store it once. Everything created after
+seeding (live engagement, and what the product writes) takes ids above a floor that grows with the clock,
+as real networks' ids do, so a new run never hands out an id a previous run used for something else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from networks.fakes.base import FakeServer
+from networks.fakes.demo_content import DemoContent
+from networks.fakes.demo_feeds import DemoBrand, Feeds
+from networks.fakes.graph import GraphFake
+from networks.fakes.graph_state import Ids
+from networks.fakes.linkedin import LinkedInFake
+from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
+from networks.fakes.x import XFake
+from networks.providers.graph_oauth import DEFAULT_SCOPES as GRAPH_SCOPES
+
+DEMO_HOST = "127.0.0.1"
+DEMO_GRAPH_PORT = 8101  # Facebook Pages and Instagram share one Graph API, as on graph.facebook.com
+DEMO_X_PORT = 8102
+DEMO_LINKEDIN_PORT = 8103
+DEMO_SEED = 2026
+DEMO_INTERVAL = 20.0  # seconds between two batches of new engagement
+
+DEMO_BRAND = "Demo Bakery"
+
+# Graph: the app, the Page admin who "logs in" on the consent page, the Page and its Instagram account.
+DEMO_GRAPH_APP_ID = "990000000000001"
+DEMO_GRAPH_APP_SECRET = "demo-graph-app-secret"  # noqa: S105 - published on purpose: demo fakes only
+DEMO_FACEBOOK_USER_ID = "990000000000101"
+DEMO_FACEBOOK_PAGE_ID = "990000000000201"
+DEMO_INSTAGRAM_USER_ID = "17841490000000301"
+DEMO_INSTAGRAM_USERNAME = "demo.bakery"
+# X: a confidential client, and the brand's account.
+DEMO_X_CLIENT_ID = "cmhub-demo-x"
+DEMO_X_CLIENT_SECRET = "demo-x-client-secret"  # noqa: S105 - published on purpose: demo fakes only
+DEMO_X_USER_ID = "1590000000000000001"
+DEMO_X_USERNAME = "demobakery"
+# LinkedIn: the client, the member who administers the page, and the organization (the channel).
+DEMO_LINKEDIN_CLIENT_ID = "cmhub-demo-linkedin"
+DEMO_LINKEDIN_CLIENT_SECRET = "demo-linkedin-client-secret"  # noqa: S105 - published on purpose: demo only
+DEMO_LINKEDIN_ADMIN_URN = "urn:li:person:demoAdmin01"
+DEMO_LINKEDIN_ORG_ID = 90210
+DEMO_LINKEDIN_ORG_URN = f"urn:li:organization:{DEMO_LINKEDIN_ORG_ID}"
+
+# The tokens the channels are seeded with (published on purpose: valid on the demo fakes only). Instagram
+# accounts connected through Facebook Login act with their Page's token, as the connect flow stores them,
+# so Facebook and Instagram share one.
+_PAGE_TOKEN = "EAADemoBakeryPageToken0000000000"  # noqa: S105 - published on purpose: demo fakes only
+DEMO_TOKENS = {
+    "facebook_user": "EAADemoBakeryUserToken0000000000",
+    "facebook": _PAGE_TOKEN,
+    "instagram": _PAGE_TOKEN,
+    "x": "demo-bakery-x-access-token",
+    "linkedin": "AQDemoBakeryLinkedInAccessToken",
+}
+# The X grant has no `offline.access` (hence no refresh token): the seed cannot know a refresh token the
+# fake would draw. Reconnecting through the consent page grants the full set.
+DEMO_X_SCOPES = ("tweet.read", "users.read", "tweet.write", "media.write")
+# Long enough never to run out in a demo session; LinkedIn's is its real 60 days (the product tracks it).
+DEMO_X_TOKEN_LIFETIME = 365 * 24 * 3600
+DEMO_LINKEDIN_TOKEN_LIFETIME = 60 * 24 * 3600
+
+DEMO_BRAND_ACCOUNTS = DemoBrand(
+    name=DEMO_BRAND,
+    facebook_page_id=DEMO_FACEBOOK_PAGE_ID,
+    instagram_user_id=DEMO_INSTAGRAM_USER_ID,
+    instagram_username=DEMO_INSTAGRAM_USERNAME,
+    x_user_id=DEMO_X_USER_ID,
+    x_username=DEMO_X_USERNAME,
+    linkedin_org_urn=DEMO_LINKEDIN_ORG_URN,
+)
+
+# Ids after seeding: Twitter's snowflake epoch (X ids are time-based), and LinkedIn's fake id base.
+_X_EPOCH_MS = 1_288_834_974_657
+_LINKEDIN_ID_BASE = 7_100_000_000_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoApp:
+    """The deployment's app on one network, as the fakes know it (NetworkApp in the database)."""
+
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    """One demo channel: the account on the network and the credentials it is seeded with."""
+
+    network: str
+    external_id: str
+    name: str
+    handle: str
+    access_token: str
+    scopes: tuple[str, ...]
+    token_lifetime: dt.timedelta | None  # None: the token does not expire (Facebook Page tokens)
+
+
+DEMO_APPS = {
+    "facebook": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET),
+    "instagram": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET),
+    "x": DemoApp(DEMO_X_CLIENT_ID, DEMO_X_CLIENT_SECRET),
+    "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
+}
+DEMO_ACCOUNTS = {
+    "facebook": DemoAccount(
+        "facebook", DEMO_FACEBOOK_PAGE_ID, DEMO_BRAND, "", DEMO_TOKENS["facebook"], GRAPH_SCOPES, None
+    ),
+    "instagram": DemoAccount(
+        "instagram",
+        DEMO_INSTAGRAM_USER_ID,
+        DEMO_INSTAGRAM_USERNAME,
+        DEMO_INSTAGRAM_USERNAME,
+        DEMO_TOKENS["instagram"],
+        GRAPH_SCOPES,
+        None,
+    ),
+    "x": DemoAccount("x", DEMO_X_USER_ID, DEMO_BRAND, DEMO_X_USERNAME, DEMO_TOKENS["x"], DEMO_X_SCOPES, None),
+    "linkedin": DemoAccount(
+        "linkedin",
+        DEMO_LINKEDIN_ORG_URN,
+        DEMO_BRAND,
+        "",
+        DEMO_TOKENS["linkedin"],
+        LINKEDIN_SCOPES,
+        dt.timedelta(seconds=DEMO_LINKEDIN_TOKEN_LIFETIME),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAddresses:
+    """Where the fakes listen. The same defaults serve run_fakes, seed_demo_channels and demo_fault."""
+
+    host: str = DEMO_HOST
+    graph_port: int = DEMO_GRAPH_PORT
+    x_port: int = DEMO_X_PORT
+    linkedin_port: int = DEMO_LINKEDIN_PORT
+
+    def base_url(self, network: str) -> str:
+        ports = {"facebook": self.graph_port, "instagram": self.graph_port, "x": self.x_port}
+        return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
+
+
+class DemoNetworks:
+    """The three fakes with the demo brand on them. Port 0 picks a free port (tests)."""
+
+    def __init__(
+        self,
+        addresses: DemoAddresses | None = None,
+        *,
+        seed: int = DEMO_SEED,
+        session: str = "",
+        history_days: int = 5,
+    ) -> None:
+        """`seed` fixes the people and the seeded history; `session` varies the live engagement (a new
+        one per run by default, so each run's new messages differ)."""
+        addresses = addresses or DemoAddresses()
+        self.seed = seed
+        self.session = session or str(time.time_ns())
+        self.history_days = history_days
+        self._fakes: list[FakeServer] = []
+        try:
+            self.graph = self._bind(GraphFake(addresses.host, addresses.graph_port))
+            self.x = self._bind(
+                XFake(
+                    addresses.host,
+                    addresses.x_port,
+                    client_id=DEMO_X_CLIENT_ID,
+                    client_secret=DEMO_X_CLIENT_SECRET,
+                )
+            )
+            self.linkedin = self._bind(
+                LinkedInFake(
+                    addresses.host,
+                    addresses.linkedin_port,
+                    client_id=DEMO_LINKEDIN_CLIENT_ID,
+                    client_secret=DEMO_LINKEDIN_CLIENT_SECRET,
+                )
+            )
+        except OSError:
+            # A port was taken: release the ones already bound (a server closes through its loop).
+            for fake in self._fakes:
+                fake.start().stop()
+            raise
+        self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin)
+        self._started = False
+
+    def _bind[F: FakeServer](self, fake: F) -> F:
+        self._fakes.append(fake)
+        return fake
+
+    @property
+    def addresses(self) -> DemoAddresses:
+        """The ports actually bound (they differ from the ones asked for when those were 0)."""
+
+        def port(fake: FakeServer) -> int:
+            return urlsplit(fake.base_url).port or 0
+
+        host = urlsplit(self.graph.base_url).hostname or DEMO_HOST
+        return DemoAddresses(host, port(self.graph), port(self.x), port(self.linkedin))
+
+    def base_url(self, network: str) -> str:
+        return self.addresses.base_url(network)
+
+    # --- Lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> DemoNetworks:
+        """Seed the brand and its history, then serve. Nothing is served before the world is complete."""
+        now = _now()
+        self._seed_accounts()
+        self.feeds.seed_history(DemoContent(self.seed, stream="history"), now=now, days=self.history_days)
+        self._continue_ids_above(time.time_ns() // 1_000_000)
+        self.feeds.content = DemoContent(self.seed, stream=f"live/{self.session}")
+        for fake in self._fakes:
+            fake.start()
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        # Each server notices a shutdown at its next poll (half a second): stop the three together.
+        stoppers = [threading.Thread(target=fake.stop) for fake in self._fakes]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        self._started = False
+
+    def __enter__(self) -> DemoNetworks:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- Engagement over time --------------------------------------------------------------------------
+
+    def tick(self) -> dict[str, int]:
+        """Add a small random batch of new engagement; how many items each network got."""
+        return self.feeds.tick(_now())
+
+    def run_forever(
+        self,
+        interval: float = DEMO_INTERVAL,
+        *,
+        stop: threading.Event | None = None,
+        on_tick: Callable[[int, dict[str, int]], None] | None = None,
+        max_ticks: int = 0,
+    ) -> int:
+        """Tick every `interval` seconds until `stop` is set (or `max_ticks` ticks, when not 0); returns
+        the number of ticks. The first tick waits one interval: the seeded history is fresh at start."""
+        stop = stop or threading.Event()
+        ticks = 0
+        while not stop.wait(interval):
+            ticks += 1
+            counts = self.tick()
+            if on_tick is not None:
+                on_tick(ticks, counts)
+            if max_ticks and ticks >= max_ticks:
+                break
+        return ticks
+
+    # --- Seeding ---------------------------------------------------------------------------------------
+
+    def _seed_accounts(self) -> None:
+        """The brand's accounts, apps and tokens, and the people who consent when the product connects."""
+        with self.graph.lock:
+            self.graph.add_app(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET)
+            self.graph.add_user(
+                "Alice Admin", user_id=DEMO_FACEBOOK_USER_ID, token=DEMO_TOKENS["facebook_user"]
+            )
+            self.graph.add_page(
+                DEMO_BRAND,
+                page_id=DEMO_FACEBOOK_PAGE_ID,
+                token=DEMO_TOKENS["facebook"],
+                user_id=DEMO_FACEBOOK_USER_ID,
+            )
+            self.graph.add_ig_user(
+                DEMO_INSTAGRAM_USERNAME, page_id=DEMO_FACEBOOK_PAGE_ID, ig_user_id=DEMO_INSTAGRAM_USER_ID
+            )
+        # The first user and member added are the ones who "click Authorize" on the consent pages.
+        self.x.add_user(DEMO_X_USERNAME, DEMO_BRAND, user_id=DEMO_X_USER_ID)
+        self.x.issue_token(
+            DEMO_X_USER_ID, DEMO_X_SCOPES, expires_in=DEMO_X_TOKEN_LIFETIME, value=DEMO_TOKENS["x"]
+        )
+        admin = self.linkedin.add_member("Alice Admin", DEMO_LINKEDIN_ADMIN_URN.rsplit(":", 1)[1])
+        self.linkedin.add_organization(DEMO_BRAND, admins=[admin], org_id=DEMO_LINKEDIN_ORG_ID)
+        self.linkedin.issue_token(
+            admin, LINKEDIN_SCOPES, DEMO_LINKEDIN_TOKEN_LIFETIME, value=DEMO_TOKENS["linkedin"]
+        )
+
+    def _continue_ids_above(self, now_ms: int) -> None:
+        """From here on every fake hands out ids above a floor that grows with the clock (see the module
+        docstring); the seeded history keeps the small, repeatable ids below it."""
+        with self.graph.lock:
+            self.graph.ids = Ids(start=now_ms * 1000)
+        self.x.skip_ids_to((now_ms - _X_EPOCH_MS) << 22)
+        self.linkedin.skip_ids_to(_LINKEDIN_ID_BASE + now_ms * 1000)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -1,0 +1,123 @@
+"""Faults a person can inject into the running demo fakes to watch CM Hub cope, in each network's own words.
+
+A fault is a list of control calls (`POST {fake}/_fake/<action>` with JSON keyword arguments) aimed at the
+calls the next poll of the demo channel makes first, so that poll fails the way the real network would
+make it fail. `manage.py demo_fault` sends them; this module only knows what to send.
+
+Faults are answers queued in the fake, not changes to its data: once the product has reacted (a channel
+asking for a reconnect stops polling), the fake is healthy again, so "Reconnect" through the consent page
+works at once. `reset` drops whatever is still queued (Facebook and Instagram share the Graph fake: resetting
+one resets both).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from networks.fakes.demo import DEMO_FACEBOOK_PAGE_ID, DEMO_INSTAGRAM_USER_ID, DEMO_X_USER_ID
+
+FAULTS = ("expire-token", "rate-limit", "server-error", "reset")
+DEFAULT_RESET_IN = 120  # seconds a rate limit lasts, where the network says so itself (X, Graph)
+
+# The calls a poll of each demo channel starts with (the first failure ends the poll).
+_PATHS = {
+    "facebook": rf"/{DEMO_FACEBOOK_PAGE_ID}[/_]",  # the Page's conversations and posts, its posts' comments
+    "instagram": rf"/{DEMO_INSTAGRAM_USER_ID}/",  # the account's media list
+    "x": rf"^/2/users/{DEMO_X_USER_ID}/(mentions|tweets)$",
+    "linkedin": r"^/rest/(posts|socialActions/)",
+}
+# Answers the next poll needs to fail once: the X and LinkedIn clients retry a failed GET once on 5xx
+# (core.http.send_idempotent), Graph's does not.
+_QUICK_RETRIES = {"facebook": 1, "instagram": 1, "x": 2, "linkedin": 2}
+
+_LABELS = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "linkedin": "LinkedIn"}
+
+Call = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPlan:
+    calls: list[Call]
+    effect: str  # what the person should see happen in CM Hub
+
+
+def fault_plan(network: str, fault: str, *, times: int = 0, reset_in: int = DEFAULT_RESET_IN) -> FaultPlan:
+    if network not in _PATHS or fault not in FAULTS:
+        raise ValueError(f"unknown fault {fault!r} for {network!r}")
+    if fault == "reset":
+        return FaultPlan(
+            [("reset_faults", {})],
+            "Pending faults dropped: the next poll goes through. A channel waiting for a reconnect stays so "
+            "until someone reconnects it (or `manage.py seed_demo_channels`).",
+        )
+    path = _PATHS[network]
+    failing = times or _QUICK_RETRIES[network]
+    if fault == "expire-token":
+        return _expire(network, path)
+    if fault == "rate-limit":
+        return _rate_limit(network, path, reset_in)
+    return _server_error(network, path, failing)
+
+
+def _expire(network: str, path: str) -> FaultPlan:
+    reconnect = (
+        "the channel shows 'Reconnect needed' (banner for admins, one email); reconnect it from there."
+    )
+    if network in ("facebook", "instagram"):
+        # Code 190, subcode 463 "Session has expired", with Graph's WWW-Authenticate header.
+        return FaultPlan(
+            [("expired_token_fault", {"path_pattern": path, "subcode": 463, "times": 1})],
+            f"{_LABELS[network]}: Graph answers the next poll 'Error validating access token: Session has "
+            f"expired'. Within a poll interval {reconnect}",
+        )
+    if network == "x":
+        return FaultPlan(
+            [("unauthorized", {"path_pattern": path, "times": 1})],
+            "X: the next poll gets 401 Unauthorized. The seeded channel has no refresh token, so "
+            f"{reconnect} A channel reconnected through X's consent page has one: CM Hub then refreshes the "
+            "token by itself and the poll goes through.",
+        )
+    return FaultPlan(
+        [("unauthorized", {"path_pattern": path, "revoked": False, "times": 1})],
+        f"LinkedIn: the next poll gets 401 INVALID_ACCESS_TOKEN (LinkedIn tokens cannot be refreshed), so "
+        f"{reconnect}",
+    )
+
+
+def _rate_limit(network: str, path: str, reset_in: int) -> FaultPlan:
+    if network in ("facebook", "instagram"):
+        # Graph says how long to wait in minutes, in the Business Use Case usage header.
+        minutes = max(1, math.ceil(reset_in / 60))
+        code, owner = (
+            (32, DEMO_FACEBOOK_PAGE_ID) if network == "facebook" else (80002, DEMO_INSTAGRAM_USER_ID)
+        )
+        payload = {"path_pattern": path, "code": code, "minutes": minutes, "owner_id": owner, "times": 1}
+        return FaultPlan(
+            [("rate_limit_fault", payload)],
+            f"{_LABELS[network]}: the next poll hits Graph's rate limit (code {code}, regain access in "
+            f"{minutes} min). The channel sleeps until then, then catches up; nothing is lost.",
+        )
+    if network == "x":
+        return FaultPlan(
+            [("rate_limited", {"path_pattern": path, "reset_in": reset_in, "times": 1})],
+            f"X: the next poll gets 429 with x-rate-limit-reset in {reset_in} s. The channel sleeps until "
+            "then, then catches up; nothing is lost.",
+        )
+    return FaultPlan(
+        [("throttled", {"path_pattern": path, "times": 1})],
+        "LinkedIn: the next poll gets 429 TOO_MANY_REQUESTS. LinkedIn's limits are daily and it gives no "
+        "reset time, so the channel sleeps until midnight UTC (`manage.py seed_demo_channels` wakes it).",
+    )
+
+
+def _server_error(network: str, path: str, failing: int) -> FaultPlan:
+    status = {"facebook": 500, "instagram": 500, "x": 503, "linkedin": 500}[network]
+    action = "server_error_fault" if network in ("facebook", "instagram") else "server_error"
+    return FaultPlan(
+        [(action, {"path_pattern": path, "status": status, "times": failing})],
+        f"{_LABELS[network]}: the next {failing} call(s) answer HTTP {status} in the network's own error "
+        "format. The poll fails, the channel backs off (the interval doubles per failure in a row) and "
+        "recovers once the errors stop; five failures in a row show it as 'Error'.",
+    )

@@ -1,0 +1,344 @@
+"""Where the demo's public writes, network by network: comments under the brand's posts, customers
+answering each other in threads, X mentions, Instagram comments, Messenger DMs, LinkedIn comments.
+
+`Feeds` writes through the fakes' seeding methods, each item at a given time: `seed_history` walks the
+last days in time order (and lets the brand answer some messages, as it did before the product was
+connected); `tick` adds a small batch now. What is written comes from a `DemoContent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from networks.fakes.demo_content import DemoContent, Engagement, Kind, Person
+from networks.fakes.graph import GraphFake
+from networks.fakes.graph_state import graph_time
+from networks.fakes.linkedin import LinkedInFake
+from networks.fakes.x import XFake
+from networks.providers.limits import x_weighted_length
+
+NETWORKS = ("facebook", "instagram", "x", "linkedin")
+# How many items of each network's history, spread over the last days.
+HISTORY = {"facebook": 22, "instagram": 16, "x": 14, "linkedin": 10}
+# Items per network and tick: mostly none or one, sometimes a small burst.
+TICK_SIZES, TICK_WEIGHTS = (0, 1, 2, 3), (45, 35, 15, 5)
+BRAND_ANSWERS = 0.3  # share of seeded top-level messages the brand had answered
+REMEMBERED_THREADS = 40  # recent top-level messages that customers may answer
+X_MAX = 280
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBrand:
+    name: str
+    facebook_page_id: str
+    instagram_user_id: str
+    instagram_username: str
+    x_user_id: str
+    x_username: str
+    linkedin_org_urn: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Thread:
+    root: str  # the top-level item's id: comment id, tweet id or comment URN
+    post: str  # the post it sits under (X: the tweet itself)
+    opener: Engagement
+
+
+class Feeds:
+    def __init__(self, brand: DemoBrand, graph: GraphFake, x: XFake, linkedin: LinkedInFake) -> None:
+        self.brand = brand
+        self.graph, self.x, self.linkedin = graph, x, linkedin
+        self.content = DemoContent()
+        self.posts: dict[str, list[tuple[str, dt.datetime]]] = {n: [] for n in NETWORKS}
+        self.threads: dict[str, list[_Thread]] = {n: [] for n in NETWORKS}
+        self.dm_people: list[Person] = []
+        self._x_users: set[str] = set()
+        self._history_until: dt.datetime | None = None  # set while seeding history
+        self._dm_serial = 0
+
+    # --- Entry points ----------------------------------------------------------------------------------
+
+    def seed_history(self, content: DemoContent, *, now: dt.datetime, days: int) -> None:
+        self.content = content
+        self._history_until = now - dt.timedelta(minutes=1)
+        try:
+            start = self._seed_posts(now, days) + dt.timedelta(minutes=10)
+            for network, count in HISTORY.items():
+                span = (now - dt.timedelta(minutes=2) - start).total_seconds()
+                moments = sorted(
+                    start + dt.timedelta(seconds=int(span * content.rng.random())) for _ in range(count)
+                )
+                for at in moments:
+                    self._write(network, at)
+        finally:
+            self._history_until = None
+
+    def tick(self, now: dt.datetime) -> dict[str, int]:
+        counts = {}
+        for network in NETWORKS:
+            size = self.content.rng.choices(TICK_SIZES, weights=TICK_WEIGHTS)[0]
+            counts[network] = sum(self._write(network, now) for _ in range(size))
+        return counts
+
+    def _write(self, network: str, at: dt.datetime) -> int:
+        writers = {
+            "facebook": self._facebook,
+            "instagram": self._instagram,
+            "x": self._x,
+            "linkedin": self._linkedin,
+        }
+        return writers[network](at)
+
+    # --- Brand posts -----------------------------------------------------------------------------------
+
+    def _seed_posts(self, now: dt.datetime, days: int) -> dt.datetime:
+        """Four posts per network over the last `days`, oldest first; returns the oldest post's time."""
+        c, brand = self.content, self.brand
+        ages = [dt.timedelta(hours=days * 24 * share) for share in (0.95, 0.6, 0.3, 0.08)]
+        oldest = now
+        for network in NETWORKS:
+            for age, text in zip(ages, c.brand_posts(len(ages), network=network), strict=True):
+                created = now - age - dt.timedelta(minutes=c.rng.randrange(60))
+                oldest = min(oldest, created)
+                if network == "facebook":
+                    with self.graph.lock:
+                        post_id = self.graph.add_post(brand.facebook_page_id, text, created_time=created).id
+                elif network == "instagram":
+                    with self.graph.lock:
+                        post_id = self.graph.add_media(brand.instagram_user_id, text, created_time=created).id
+                elif network == "x":
+                    post_id = self.x.add_tweet(brand.x_user_id, text, created_at=_x_time(created))
+                else:
+                    post_id = self.linkedin.add_post(brand.linkedin_org_urn, text, created_ms=_ms(created))
+                self.posts[network].append((post_id, created))
+        return oldest
+
+    def _post_for(self, network: str, at: dt.datetime) -> str | None:
+        """A post published before `at`, recent ones more often (that is where people comment)."""
+        posts = [post for post, created in self.posts[network] if created < at]
+        if not posts:
+            return None
+        return self.content.rng.choices(posts, weights=range(1, len(posts) + 1))[0]
+
+    # --- One item per call, per network ----------------------------------------------------------------
+
+    def _facebook(self, at: dt.datetime) -> int:
+        c, page_id = self.content, self.brand.facebook_page_id
+        roll = c.rng.random()
+        if roll < 0.25:
+            return self._messenger(at)
+        if roll < 0.45 and self.threads["facebook"]:
+            thread = c.rng.choice(self.threads["facebook"])
+            reply = c.reply(thread.opener, mention="name")
+            with self.graph.lock:
+                self.graph.add_comment(
+                    thread.post, reply.text, at, author=_facebook_author(reply.author), parent_id=thread.root
+                )
+            return 1
+        post = self._post_for("facebook", at)
+        if post is None:
+            return 0
+        opener = c.comment()
+        with self.graph.lock:
+            comment = self.graph.add_comment(post, opener.text, at, author=_facebook_author(opener.author))
+            answered_at = self._brand_answers(opener, at)
+            if answered_at:
+                page = {"id": page_id, "name": self.brand.name}
+                self.graph.add_comment(post, c.brand_reply(opener), answered_at, page, parent_id=comment.id)
+        self._remember("facebook", _Thread(comment.id, post, opener))
+        return 1
+
+    def _messenger(self, at: dt.datetime) -> int:
+        c = self.content
+        returning = bool(self.dm_people) and c.rng.random() < 0.4
+        person = c.rng.choice(self.dm_people) if returning else c.person()
+        message = c.direct_message(person)
+        user = {"id": _facebook_id(message.author), "name": message.author.name}
+        raw = None
+        if self._history_until:
+            # The fake draws message ids at random; history must be the same messages on every run.
+            self._dm_serial += 1
+            page = {"id": self.brand.facebook_page_id, "name": self.brand.name}
+            raw = {
+                "id": f"m_demo{self._dm_serial:06d}",
+                "message": message.text,
+                "created_time": graph_time(at),
+                "from": user,
+                "to": {"data": [page]},
+            }
+        with self.graph.lock:
+            self.graph.add_conversation_message(
+                self.brand.facebook_page_id, user, message.text, created_time=at, raw=raw
+            )
+        if message.author not in self.dm_people and message.kind != Kind.SPAM:
+            self.dm_people.append(message.author)
+        return 1
+
+    def _instagram(self, at: dt.datetime) -> int:
+        c, brand = self.content, self.brand
+        if c.rng.random() < 0.3 and self.threads["instagram"]:
+            thread = c.rng.choice(self.threads["instagram"])
+            reply = c.reply(thread.opener, mention="handle")
+            with self.graph.lock:
+                self.graph.add_ig_comment(
+                    thread.post,
+                    reply.text,
+                    at,
+                    username=reply.author.handle,
+                    from_id=_instagram_id(reply.author),
+                    parent_id=thread.root,
+                )
+            return 1
+        media = self._post_for("instagram", at)
+        if media is None:
+            return 0
+        opener = c.comment()
+        with self.graph.lock:
+            comment = self.graph.add_ig_comment(
+                media, opener.text, at, username=opener.author.handle, from_id=_instagram_id(opener.author)
+            )
+            answered_at = self._brand_answers(opener, at)
+            if answered_at:
+                self.graph.add_ig_comment(
+                    media,
+                    f"@{opener.author.handle} {c.brand_reply(opener)}",
+                    answered_at,
+                    username=brand.instagram_username,
+                    from_id=brand.instagram_user_id,
+                    parent_id=comment.id,
+                )
+        self._remember("instagram", _Thread(comment.id, media, opener))
+        return 1
+
+    def _x(self, at: dt.datetime) -> int:
+        c, brand = self.content, self.brand
+        roll = c.rng.random()
+        if roll < 0.3 and self.threads["x"]:
+            # A customer answering another one: X puts both handles in front of the reply.
+            thread = c.rng.choice(self.threads["x"])
+            reply = c.reply(thread.opener, mention="handle")
+            text = _clip(f"@{brand.x_username} {reply.text}", X_MAX)
+            self.x.add_mention(
+                brand.x_user_id,
+                self._x_user(reply.author),
+                text,
+                in_reply_to=thread.root,
+                created_at=_x_time(at),
+            )
+            return 1
+        opener = c.comment()
+        in_reply_to = self._post_for("x", at) if roll < 0.5 else None  # answering one of the brand's tweets
+        if in_reply_to or c.rng.random() < 0.7:
+            text = f"@{brand.x_username} {opener.text}"
+        else:
+            text = f"{opener.text} @{brand.x_username}"
+        tweet = self.x.add_mention(
+            brand.x_user_id,
+            self._x_user(opener.author),
+            _clip(text, X_MAX),
+            in_reply_to=in_reply_to or "",
+            created_at=_x_time(at),
+        )
+        answered_at = self._brand_answers(opener, at)
+        if answered_at:
+            answer = _clip(f"@{opener.author.handle} {c.brand_reply(opener)}", X_MAX)
+            self.x.add_tweet(brand.x_user_id, answer, in_reply_to=tweet, created_at=_x_time(answered_at))
+        self._remember("x", _Thread(tweet, tweet, opener))
+        return 1
+
+    def _linkedin(self, at: dt.datetime) -> int:
+        c, org = self.content, self.brand.linkedin_org_urn
+        if c.rng.random() < 0.3 and self.threads["linkedin"]:
+            thread = c.rng.choice(self.threads["linkedin"])
+            reply = c.reply(thread.opener, mention="name")
+            actor = _linkedin_urn(reply.author)
+            self.linkedin.add_comment(thread.post, actor, reply.text, parent=thread.root, created_ms=_ms(at))
+            return 1
+        post = self._post_for("linkedin", at)
+        if post is None:
+            return 0
+        opener = c.comment()
+        urn = self.linkedin.add_comment(post, _linkedin_urn(opener.author), opener.text, created_ms=_ms(at))
+        answered_at = self._brand_answers(opener, at)
+        if answered_at:
+            self.linkedin.add_comment(
+                post, org, c.brand_reply(opener), parent=urn, created_ms=_ms(answered_at)
+            )
+        self._remember("linkedin", _Thread(urn, post, opener))
+        return 1
+
+    # --- Helpers ---------------------------------------------------------------------------------------
+
+    def _brand_answers(self, opener: Engagement, at: dt.datetime) -> dt.datetime | None:
+        """When the brand answered `opener`, for some seeded messages; never live (that is the product's
+        job) and never spam."""
+        if self._history_until is None or opener.kind == Kind.SPAM:
+            return None
+        if self.content.rng.random() >= BRAND_ANSWERS:
+            return None
+        return min(at + dt.timedelta(minutes=self.content.rng.randrange(5, 180)), self._history_until)
+
+    def _remember(self, network: str, thread: _Thread) -> None:
+        if thread.opener.kind == Kind.SPAM:
+            return  # nobody answers spam in a thread
+        threads = self.threads[network]
+        threads.append(thread)
+        del threads[:-REMEMBERED_THREADS]
+
+    def _x_user(self, person: Person) -> str:
+        user_id = _x_id(person)
+        if user_id not in self._x_users:
+            self.x.add_user(person.handle, person.name, user_id=user_id)
+            self._x_users.add(user_id)
+        return user_id
+
+
+# Account ids on each network, derived from the person's stable number, in each network's own shape.
+def _facebook_id(person: Person) -> str:
+    return str(6_100_000_000_000_000 + person.number)
+
+
+def _facebook_author(person: Person) -> dict[str, str]:
+    return {"id": _facebook_id(person), "name": person.name}
+
+
+def _instagram_id(person: Person) -> str:
+    return str(17_841_000_000_000_000 + person.number)
+
+
+def _x_id(person: Person) -> str:
+    return str(1_300_000_000_000_000_000 + person.number)
+
+
+def _linkedin_urn(person: Person) -> str:
+    return f"urn:li:person:ACoAA{person.number:X}"
+
+
+def _x_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` cut to whole sentences (else words) so X accepts it: long messages get shortened, as people
+    do when they move a complaint to X."""
+    if x_weighted_length(text) <= limit:
+        return text
+    kept = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        candidate = f"{kept} {sentence}".strip()
+        if x_weighted_length(candidate) > limit:
+            break
+        kept = candidate
+    if kept:
+        return kept
+    words = text.split(" ")
+    while words and x_weighted_length(" ".join(words) + "…") > limit:
+        words.pop()
+    return " ".join(words) + "…"

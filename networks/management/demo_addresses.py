@@ -1,0 +1,35 @@
+"""The command-line options that say where the demo fakes listen, shared by run_fakes, seed_demo_channels
+and demo_fault so the three agree by default."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from networks.fakes.demo import DEMO_GRAPH_PORT, DEMO_HOST, DEMO_LINKEDIN_PORT, DEMO_X_PORT, DemoAddresses
+
+
+def add_address_arguments(parser: ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEMO_HOST, help=f"where the fakes listen (default {DEMO_HOST})")
+    parser.add_argument(
+        "--graph-port",
+        type=int,
+        default=DEMO_GRAPH_PORT,
+        help=f"Facebook and Instagram (Graph API) fake (default {DEMO_GRAPH_PORT})",
+    )
+    parser.add_argument("--x-port", type=int, default=DEMO_X_PORT, help=f"X fake (default {DEMO_X_PORT})")
+    parser.add_argument(
+        "--linkedin-port",
+        type=int,
+        default=DEMO_LINKEDIN_PORT,
+        help=f"LinkedIn fake (default {DEMO_LINKEDIN_PORT})",
+    )
+
+
+def addresses_from(options: dict[str, Any]) -> DemoAddresses:
+    return DemoAddresses(
+        host=options["host"],
+        graph_port=options["graph_port"],
+        x_port=options["x_port"],
+        linkedin_port=options["linkedin_port"],
+    )
