@@ -56,6 +56,7 @@ bench: venv-dev
 	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres cmhub_bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench $(PY) manage.py migrate --verbosity=0
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.ingest
+	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.inbox_pages
 
 messages: venv
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete

@@ -12,6 +12,8 @@ from collections.abc import Callable
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cmhub.settings")
     os.environ.setdefault("CMHUB_HTTPS", "0")
+    os.environ.setdefault("CMHUB_STATIC_MANIFEST", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
     import django
 
     django.setup()
