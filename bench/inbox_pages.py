@@ -150,7 +150,7 @@ def main() -> int:
         "list (open, newest first)": lambda: base,
         "list (assigned to me)": lambda: base + "?assignee=me",
         "list (all statuses, label-less)": lambda: base + "?status=all",
-        "list (SLA due soonest)": lambda: base + "?sort=due",
+        "list (SLA due soonest)": lambda: base + "?sort=sla",
         "conversation page": lambda: f"{base}{rng.choice(ids)}/",
         "search (one word)": lambda: base + "?q=remboursement&status=all",
         "search (two words)": lambda: base + "?q=gluten+free&status=all",
