@@ -57,6 +57,7 @@ bench: venv-dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench $(PY) manage.py migrate --verbosity=0
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.ingest
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.inbox_pages
+	$(PY) -m assistant.eval.run
 
 messages: venv
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete

@@ -1,0 +1,48 @@
+"""Offline assistant engine: triage and FAQ suggestions for French and English messages.
+
+Plain Python, no Django and no model download: the Django app stores FAQ entries, rules and suggestions
+and calls this package. Typical use::
+
+    index = FaqIndex(load_entries(faq_rows))          # once per FAQ version
+    result = triage(text, author_followers=1200, recent_texts=earlier_texts)
+    suggestions = index.suggest(text, language=result.language, intent=result.intent)
+"""
+
+from .faq import BAKERY_SYNONYMS, FaqEntry, FaqIndex, Suggestion, load_entries, parse_synonyms
+from .intent import INTENTS, classify_intent
+from .language import ENGLISH, FRENCH, UNKNOWN, detect_language
+from .sentiment import NEUTRAL_BAND, sentiment_label, sentiment_score
+from .spam import KNOWN_PATTERNS, SPAM_THRESHOLD, SpamPattern, SpamResult, spam_check
+from .text import Token, fold, normalize, stem, tokenize
+from .triage import Triage, priority_for, triage
+
+__all__ = [
+    "BAKERY_SYNONYMS",
+    "ENGLISH",
+    "FRENCH",
+    "INTENTS",
+    "KNOWN_PATTERNS",
+    "NEUTRAL_BAND",
+    "SPAM_THRESHOLD",
+    "UNKNOWN",
+    "FaqEntry",
+    "FaqIndex",
+    "SpamPattern",
+    "SpamResult",
+    "Suggestion",
+    "Token",
+    "Triage",
+    "classify_intent",
+    "detect_language",
+    "fold",
+    "load_entries",
+    "normalize",
+    "parse_synonyms",
+    "priority_for",
+    "sentiment_label",
+    "sentiment_score",
+    "spam_check",
+    "stem",
+    "tokenize",
+    "triage",
+]

@@ -1,0 +1,69 @@
+"""Triage of one inbound message: language, sentiment, intent, priority and spam, in one pass.
+
+Priority is 0 (can wait) to 3 (look now): a complaint starts at 2, a question at 1, praise and chit-chat at
+0; strong anger adds one, and so does the author's reach (an unhappy customer with 10k followers is
+urgent in a way a quiet one is not). Spam is always 0, however famous the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .intent import COMPLAINT, PRAISE, QUESTION, SPAM, decide_intent, intent_features
+from .language import UNKNOWN, detect_language
+from .sentiment import analyze_sentiment
+from .spam import spam_check
+from .text import tokenize
+
+__all__ = ["REACH_HIGH", "REACH_VERY_HIGH", "Triage", "priority_for", "triage"]
+
+REACH_HIGH = 10_000
+REACH_VERY_HIGH = 100_000
+_BASE_PRIORITY = {COMPLAINT: 2, QUESTION: 1, PRAISE: 0}
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    language: str  # "fr", "en" or "unknown"
+    sentiment: float  # -1..1
+    intent: str  # question, complaint, praise, spam, other
+    priority: int  # 0..3
+    spam_score: float  # 0..1
+    spam_reasons: tuple[str, ...]
+
+
+def priority_for(intent: str, sentiment: float, author_followers: int | None = None) -> int:
+    """0..3 from the intent, how upset the author is, and how many people follow them."""
+    if intent == SPAM:
+        return 0
+    priority = _BASE_PRIORITY.get(intent, 0)
+    if intent == COMPLAINT and sentiment <= -0.75:
+        priority += 1  # angry, not just disappointed
+    elif intent == QUESTION and sentiment <= -0.4:
+        priority += 1  # an impatient question is on its way to being a complaint
+    followers = author_followers or 0
+    if followers >= REACH_VERY_HIGH:
+        priority += 2
+    elif followers >= REACH_HIGH:
+        priority += 1
+    return max(0, min(3, priority))
+
+
+def triage(text: str, *, author_followers: int | None = None, recent_texts: Sequence[str] = ()) -> Triage:
+    """Everything the inbox needs to sort and route a new inbound message."""
+    tokens = tokenize(text)
+    language = detect_language(tokens)
+    lexicon_language = language if language != UNKNOWN else None
+    sentiment = analyze_sentiment(tokens, lexicon_language)
+    spam = spam_check(text, recent_texts=recent_texts, tokens=tokens)
+    features = intent_features(tokens, language=lexicon_language, text=text, sentiment=sentiment, spam=spam)
+    intent = decide_intent(features)
+    return Triage(
+        language=language,
+        sentiment=sentiment.score,
+        intent=intent,
+        priority=priority_for(intent, sentiment.score, author_followers),
+        spam_score=spam.score,
+        spam_reasons=spam.reasons,
+    )

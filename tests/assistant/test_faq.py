@@ -1,0 +1,170 @@
+"""FAQ retrieval: paraphrases, elisions, accents, typos, emoji, both languages, one answer per topic."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.engine.faq import FaqEntry, FaqIndex, load_entries
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "assistant" / "eval"
+
+
+def entry(id_, language, questions, answer="", group="", tags=(), active=True):
+    return FaqEntry(id_, list(questions), answer, language, list(tags), active, group)
+
+
+@pytest.fixture(scope="module")
+def index():
+    return FaqIndex(
+        [
+            entry(
+                "hours.fr",
+                "fr",
+                ["Quelle est l'heure d'ouverture ?", "Quand fermez-vous ?"],
+                "7h-19h",
+                "hours",
+            ),
+            entry("hours.en", "en", ["What are your opening hours?"], "7am-7pm", "hours"),
+            entry("delivery.fr", "fr", ["Faites-vous la livraison à domicile ?"], "Oui, 3,90 €", "delivery"),
+            entry("delivery.en", "en", ["Do you deliver?"], "Yes, €3.90", "delivery"),
+            entry("gluten.fr", "fr", ["Avez-vous des produits sans gluten ?"], "Le vendredi", "gluten"),
+            entry("gluten.en", "en", ["Do you have gluten-free bread?"], "On Fridays", "gluten"),
+            entry("refund.en", "en", ["How do I get a refund?"], "Within 48 hours", "refund"),
+            entry("gift.fr", "fr", ["Vendez-vous des cartes cadeaux ?"], "De 20 à 150 €", "gift"),
+            entry("old.fr", "fr", ["Faites-vous des glaces ?"], "Plus depuis 2020", "old", active=False),
+        ]
+    )
+
+
+def top(index, text, **kwargs):
+    suggestions = index.suggest(text, **kwargs)
+    return suggestions[0].entry_id if suggestions else None
+
+
+def test_elision_and_inversion_find_the_same_answer(index):
+    assert top(index, "à quelle heure ouvrez-vous") == "hours.fr"
+    assert top(index, "vous ouvrez à quelle heure ?") == "hours.fr"
+
+
+def test_synonyms_bridge_different_words(index):
+    assert top(index, "c'est quoi vos horaires ?") == "hours.fr"  # "horaires" is not in any phrasing
+    assert top(index, "vous livrez chez moi ?") == "delivery.fr"
+
+
+def test_accents_make_no_difference(index):
+    with_accents = index.suggest("Vous livrez à domicile le samedi ?", language="fr")
+    without = index.suggest("vous livrez a domicile le samedi ?", language="fr")
+    assert [s.entry_id for s in with_accents] == [s.entry_id for s in without]
+    assert with_accents[0].entry_id == "delivery.fr"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("vous faites la livrason ?", "delivery.fr"),
+        ("produits sans glutten ?", "gluten.fr"),
+        ("horraires d'ouverture ?", "hours.fr"),
+        ("vous vendez des cartes cadaux ?", "gift.fr"),
+    ],
+)
+def test_typos_still_find_the_answer_with_confidence(index, text, expected):
+    best = index.suggest(text, language="fr")[0]
+    assert best.entry_id == expected
+    assert best.confidence >= 0.7  # the misspelt word is read as the indexed one, not just "close enough"
+
+
+def test_emoji_and_slang_do_not_get_in_the_way(index):
+    assert top(index, "🥐 sans gluten dispo ? 🙏") == "gluten.fr"
+    assert top(index, "gf bread?? 😍") == "gluten.en"
+
+
+def test_the_customer_language_wins_within_a_topic_and_topics_appear_once(index):
+    fr = index.suggest("Faites-vous du pain sans gluten ?", language="fr")
+    en = index.suggest("Any gluten free bread?", language="en")
+    assert (fr[0].entry_id, fr[0].language) == ("gluten.fr", "fr")
+    assert (en[0].entry_id, en[0].language) == ("gluten.en", "en")
+    for suggestions in (fr, en):
+        groups = [s.entry_id.split(".")[0] for s in suggestions]
+        assert len(groups) == len(set(groups))
+
+
+def test_an_answer_in_another_language_is_better_than_none(index):
+    suggestion = index.suggest("Comment obtenir un remboursement ?", language="fr")[0]
+    assert (suggestion.entry_id, suggestion.language) == ("refund.en", "en")
+
+
+def test_inactive_entries_are_never_suggested(index):
+    assert all(s.entry_id != "old.fr" for s in index.suggest("Vous faites des glaces ?"))
+
+
+def test_ranked_with_bounded_confidence_and_limit(index):
+    suggestions = index.suggest("livraison sans gluten le samedi ?", limit=2)
+    assert len(suggestions) <= 2
+    assert [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True)
+    assert all(0.0 <= s.confidence <= 1.0 for s in suggestions)
+    assert suggestions[0].confidence >= suggestions[-1].confidence
+
+
+def test_unrelated_messages_get_low_confidence(index):
+    clear = index.suggest("Avez-vous des produits sans gluten le samedi ?")[0]
+    assert clear.confidence >= 0.7
+    for text in ("Joyeux anniversaire Paul !", "On se voit samedi @marc", "👍"):
+        assert all(s.confidence < 0.5 for s in index.suggest(text))
+
+
+def test_intent_tempers_or_cancels_suggestions(index):
+    question = index.suggest("sans gluten le samedi ?")[0].confidence
+    praise = index.suggest("sans gluten le samedi ?", intent="praise")[0].confidence
+    assert praise < question
+    assert index.suggest("sans gluten le samedi ?", intent="spam") == []
+
+
+def test_load_entries_accepts_a_document_or_a_list():
+    data = {"entries": [{"id": "a", "questions": ["q"], "answer": "r", "language": "fr"}]}
+    [loaded] = load_entries(data)
+    assert loaded == FaqEntry("a", ["q"], "r", "fr", [], True, "")
+    assert load_entries(data["entries"]) == [loaded]
+
+
+@pytest.fixture(scope="module")
+def bakery():
+    return json.loads((EVAL_DIR / "faq_bakery.json").read_text(encoding="utf-8"))
+
+
+def test_bundled_faq_covers_25_topics_in_both_languages(bakery):
+    entries = load_entries(bakery)
+    groups: dict[str, set[str]] = {}
+    for e in entries:
+        groups.setdefault(e.group, set()).add(e.language)
+        assert e.questions and e.answer and e.active
+    assert len({e.id for e in entries}) == len(entries)
+    assert len(groups) >= 25
+    assert all(languages == {"fr", "en"} for languages in groups.values())
+
+
+def test_bundled_faq_answers_typical_questions(bakery):
+    index = FaqIndex(load_entries(bakery))
+    expectations = {
+        "Vous êtes ouverts le dimanche matin ?": "sunday.fr",
+        "do you deliver to the 3rd arrondissement": "delivery-zones.en",
+        "Je peux payer en tickets restaurant ?": "payment.fr",
+        "Any nuts in the financiers?": "allergens.en",
+        "Comment réserver une galette des rois pour le 6 janvier ?": "holiday-preorder.fr",
+    }
+    for text, expected in expectations.items():
+        assert expected in [s.entry_id for s in index.suggest(text)[:3]], text
+
+
+def test_bundled_index_is_fast(bakery):
+    started = time.perf_counter()
+    index = FaqIndex(load_entries(bakery))
+    build = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(50):
+        index.suggest("Bonjour, vous livrez à Villeurbanne le samedi matin ? Merci 🙏")
+    per_message = (time.perf_counter() - started) / 50
+    assert build < 1.0 and per_message < 0.05  # generous: measured in ms on a laptop

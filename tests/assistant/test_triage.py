@@ -1,0 +1,117 @@
+"""Triage end to end, priorities, and the shape of the bundled evaluation set."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from assistant.engine import INTENTS, load_entries, priority_for, triage
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "assistant" / "eval"
+
+
+def test_french_complaint():
+    result = triage("Toujours pas reçu ma commande, c'est inadmissible 😡")
+    assert (result.language, result.intent) == ("fr", "complaint")
+    assert result.sentiment < -0.5
+    assert result.priority == 3  # a complaint, and an angry one
+
+
+def test_english_question():
+    result = triage("Hi, do you have vegan croissants on Sundays?")
+    assert (result.language, result.intent, result.priority) == ("en", "question", 1)
+    assert result.spam_score < 0.5 and result.spam_reasons == ()
+
+
+def test_praise_waits_unless_the_author_has_reach():
+    text = "Merci pour la bûche, tout le monde a adoré !"
+    assert triage(text).intent == "praise"
+    assert triage(text).priority == 0
+    assert triage(text, author_followers=25_000).priority == 1
+    assert triage(text, author_followers=250_000).priority == 2
+
+
+def test_reach_raises_a_mild_complaint():
+    text = "The croissants were stale today"
+    assert triage(text).intent == "complaint"
+    assert triage(text, author_followers=50_000).priority == triage(text).priority + 1
+
+
+def test_spam_has_lowest_priority_whatever_the_reach():
+    result = triage("FREE iPhone giveaway!!! click here bit.ly/free-phone", author_followers=2_000_000)
+    assert result.intent == "spam" and result.priority == 0
+    assert {"prize_scam", "shortener"} <= set(result.spam_reasons)
+
+
+def test_repeated_text_turns_into_spam():
+    text = "Check out my handmade candles shop, 20% off this weekend only!"
+    assert triage(text).intent != "spam"
+    assert triage(text, recent_texts=[text, text]).intent == "spam"
+
+
+@pytest.mark.parametrize(
+    ("intent", "sentiment", "followers", "expected"),
+    [
+        ("complaint", -0.3, None, 2),
+        ("complaint", -0.8, None, 3),
+        ("complaint", -0.8, 1_000_000, 3),
+        ("question", 0.0, 0, 1),
+        ("question", -0.5, 0, 2),
+        ("question", 0.0, 10_000, 2),
+        ("praise", 0.9, 9_999, 0),
+        ("other", 0.0, 100_000, 2),
+        ("spam", -0.9, 1_000_000, 0),
+    ],
+)
+def test_priority_rules(intent, sentiment, followers, expected):
+    assert priority_for(intent, sentiment, followers) == expected
+
+
+def test_unknown_language_still_gets_triaged():
+    result = triage("😍😍😍")
+    assert result.language == "unknown" and result.sentiment > 0.5
+
+
+def _messages():
+    with (EVAL_DIR / "messages.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def test_evaluation_set_is_large_labelled_and_consistent():
+    messages = _messages()
+    faq_ids = {e.id for e in load_entries(json.loads((EVAL_DIR / "faq_bakery.json").read_text("utf-8")))}
+    assert len(messages) >= 320
+    assert len({m["text"] for m in messages}) == len(messages)
+    languages = Counter(m["language"] for m in messages)
+    assert 0.55 <= languages["fr"] / (languages["fr"] + languages["en"]) <= 0.65
+    for m in messages:
+        assert m["language"] in {"fr", "en", "unknown"}
+        assert m["intent"] in INTENTS
+        assert m["sentiment"] in {"negative", "neutral", "positive"}
+        assert m["is_spam"] == (m["intent"] == "spam")
+        assert m["expected_faq"] is None or m["expected_faq"] in faq_ids
+    intents = Counter(m["intent"] for m in messages)
+    assert min(intents.values()) >= 20
+
+
+def test_evaluation_messages_are_not_copies_of_faq_phrasings():
+    faq = load_entries(json.loads((EVAL_DIR / "faq_bakery.json").read_text("utf-8")))
+    phrasings = {" ".join(q.casefold().split()) for e in faq for q in e.questions}
+    assert not [m["text"] for m in _messages() if " ".join(m["text"].casefold().split()) in phrasings]
+
+
+def test_benchmark_runs_and_reports_every_target():
+    from assistant.eval import run
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert run.main([]) == 0
+    report = out.getvalue()
+    for name in ("FAQ top-3 accuracy", "spam precision", "latency p95", "held-out 30%"):
+        assert name in report
+    assert "met" in report
