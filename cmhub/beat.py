@@ -30,6 +30,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=41, hour=3),
         "options": {"expires": 3600},
     },
+    # Replies whose send is overdue: queued while the broker was down, waiting for a check after an
+    # unconfirmed send, or left "sending" by a worker that died. Late, never lost.
+    "sweep-replies": {
+        "task": "inbox.sweep_replies",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Expired invitations are kept for the audit trail a while, then removed so the list stays readable.
     "purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",

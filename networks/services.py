@@ -241,6 +241,25 @@ def channel_warn_expiry(*, channel: Channel) -> bool:
     return bool(claimed)
 
 
+def channel_refresh_if_expiring(channel: Channel, provider: p.Provider, *, force: bool = False) -> bool:
+    """Renew the channel's token when it is about to expire (or now, with `force`) where the network
+    allows it. True when new credentials were stored."""
+    from networks import registry
+
+    spec = registry.SPECS[channel.network]
+    if not spec.refreshable:
+        return False
+    expiring = channel.token_expires_at and channel.token_expires_at <= timezone.now() + spec.refresh_ahead
+    if not (force or expiring):
+        return False
+    try:
+        credentials = provider.refresh_credentials()
+    except p.ProviderError:
+        return False
+    channel_credentials_refreshed(channel=channel, credentials=credentials)
+    return True
+
+
 def _notify_reconnect_needed(channel_id: int) -> None:
     """Email the workspace's channel managers, once per lost connection (the flag is set in the same
     transaction that marked the channel)."""

@@ -111,11 +111,11 @@ def poll_once(channel: Channel, *, http=None) -> PollRun:
 def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at) -> PollRun:
     try:
         provider = registry.build_provider(channel, http=client)
-        _refresh_if_expiring(channel, provider)
+        services.channel_refresh_if_expiring(channel, provider)
         try:
             result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
         except p.AuthExpired:
-            if not _refresh_if_expiring(channel, provider, force=True):
+            if not services.channel_refresh_if_expiring(channel, provider, force=True):
                 raise
             provider = registry.build_provider(channel, http=client)
             result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
@@ -173,21 +173,6 @@ def _superseded(channel: Channel, provider, started_at) -> PollRun:
         )
 
 
-def _refresh_if_expiring(channel: Channel, provider: p.Provider, *, force: bool = False) -> bool:
-    spec = registry.SPECS[channel.network]
-    if not spec.refreshable:
-        return False
-    expiring = channel.token_expires_at and channel.token_expires_at <= timezone.now() + spec.refresh_ahead
-    if not (force or expiring):
-        return False
-    try:
-        credentials = provider.refresh_credentials()
-    except p.ProviderError:
-        return False
-    services.channel_credentials_refreshed(channel=channel, credentials=credentials)
-    return True
-
-
 @shared_task(name="networks.refresh_tokens", ignore_result=True, soft_time_limit=300, time_limit=360)
 def refresh_tokens() -> int:
     """Renew tokens about to expire where the network allows it, each network with its own margin (an
@@ -205,7 +190,7 @@ def refresh_tokens() -> int:
             )
             for channel in channels:
                 provider = registry.build_provider(channel, http=http)
-                refreshed += _refresh_if_expiring(channel, provider)
+                refreshed += services.channel_refresh_if_expiring(channel, provider)
     return refreshed
 
 

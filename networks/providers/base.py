@@ -10,6 +10,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import enum
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +198,18 @@ class Provider(abc.ABC):
     def reply(self, *, target: ReplyTarget, text: str) -> PublishResult: ...
 
     @abc.abstractmethod
+    def find_reply(
+        self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """Our own answer to `target` with this text, posted at or after `since`, read back from the network;
+        None when it is not there. Ids in `exclude` are answers already accounted for (an earlier reply
+        with the same words): they never match.
+
+        This is how an Ambiguous `reply` is settled before any retry, so it must really read the thread:
+        a reply that is not found gets sent again.
+        """
+
+    @abc.abstractmethod
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult: ...
 
     @abc.abstractmethod
@@ -208,3 +222,10 @@ class Provider(abc.ABC):
     def refresh_credentials(self) -> Credentials:
         """New credentials where the network allows refreshing; AuthExpired where it does not."""
         raise AuthExpired("This network does not allow refreshing tokens; reconnect the channel.")
+
+
+def reply_text_key(text: str) -> str:
+    """What two copies of a reply have in common once a network has stored one of them: the same
+    characters after Unicode normalisation, line endings and surrounding whitespace aside."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.strip().split("\n"))

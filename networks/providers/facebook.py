@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import httpx
@@ -37,6 +37,7 @@ from networks.providers.base import (
     RateLimitState,
     ReplyTarget,
     Transient,
+    reply_text_key,
 )
 from networks.providers.graph import (
     Clock,
@@ -59,6 +60,9 @@ IMAGE_RULES = limits.ImageRules(formats=frozenset({"JPEG", "PNG"}), max_bytes=4 
 
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,attachment"
 MESSAGE_FIELDS = "id,message,created_time,from{id,name},to,attachments"
+FIND_FIELDS = "id,message,created_time,from{id,name},permalink_url"
+#: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
+MAX_FIND_PAGES = 10
 _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "video", "share": "link"}
 
 
@@ -240,6 +244,39 @@ class FacebookProvider(Provider):
         body = self.graph.post(f"{comment_id}/comments", data={"message": text})
         reply_id = _created_id(body, "id")
         return PublishResult(reply_id, permalink=self._permalink(reply_id), raw=body)
+
+    def find_reply(
+        self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """The Page's answer read back where `reply` files it: under the thread's top-level comment, or
+        in the Messenger thread. Newest first, so the walk stops at the first item older than `since`."""
+        wanted = reply_text_key(text)
+        floor = since.astimezone(dt.UTC).replace(microsecond=0)  # Graph times are whole seconds
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            path = f"{target.thread_root_external_id}/messages"
+            params: dict[str, Any] = {"fields": "id,message,created_time,from", "limit": self.page_size}
+        else:
+            comment_id = target.external_id
+            if target.kind == ItemKind.REPLY:
+                comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
+            path = f"{comment_id}/comments"
+            params = {"order": "reverse_chronological", "fields": FIND_FIELDS, "limit": self.page_size}
+        for number, (data, _has_next) in enumerate(self.graph.pages(path, params), start=1):
+            for raw in data:
+                try:
+                    found_id, created = required_str(raw, "id"), parse_graph_time(raw.get("created_time"))
+                    sender = optional_dict(raw, "from") or {}
+                    words, link = optional_str(raw, "message"), optional_str(raw, "permalink_url")
+                except ValueError:
+                    continue
+                if created < floor:
+                    return None
+                ours = sender.get("id") == self.page_id
+                if ours and found_id not in exclude and reply_text_key(words) == wanted:
+                    return PublishResult(found_id, permalink=link, raw=raw)
+            if number >= MAX_FIND_PAGES:
+                break
+        return None
 
     def _send_message(self, target: ReplyTarget, text: str) -> PublishResult:
         _raise_problems(limits.check_text_length(text, max_chars=MAX_MESSENGER_TEXT, network="Messenger"))

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ from networks.providers.base import (
     RateLimitState,
     ReplyTarget,
     Transient,
+    reply_text_key,
 )
 from networks.providers.graph import (
     Clock,
@@ -67,6 +68,8 @@ IMAGE_RULES = limits.ImageRules(
 _HASHTAG = re.compile(r"(?<![\w&])#\w+")
 _MENTION = re.compile(r"(?<![\w.])@[\w.]+")
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,hidden"
+#: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
+MAX_FIND_PAGES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,40 @@ class InstagramProvider(Provider):
             comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
         body = self.graph.post(f"{comment_id}/replies", data={"message": text})
         return PublishResult(_created_id(body), raw=body)
+
+    def find_reply(
+        self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """The account's answer read back from the replies of the comment `reply` answered. Instagram does
+        not promise an order for replies, so every page (up to a bound) is read and the newest match wins."""
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            return None  # `reply` never sends one, so there is nothing to find
+        comment_id = target.external_id
+        if target.kind == ItemKind.REPLY:
+            comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
+        wanted = reply_text_key(text)
+        floor = since.astimezone(dt.UTC).replace(microsecond=0)  # Graph times are whole seconds
+        params = {"fields": "id,text,timestamp,username,from{id,username}", "limit": self.page_size}
+        best: tuple[dt.datetime, PublishResult] | None = None
+        pages = self.graph.pages(f"{comment_id}/replies", params)
+        for number, (data, _has_next) in enumerate(pages, start=1):
+            for raw in data:
+                try:
+                    found_id, created = required_str(raw, "id"), parse_graph_time(raw.get("timestamp"))
+                    sender = optional_dict(raw, "from") or {}
+                    words, username = optional_str(raw, "text"), optional_str(raw, "username")
+                except ValueError:
+                    continue
+                ours = sender.get("id") == self.ig_user_id or (
+                    not sender and bool(self.account.handle) and username == self.account.handle
+                )
+                if not ours or created < floor or found_id in exclude or reply_text_key(words) != wanted:
+                    continue
+                if best is None or created > best[0]:
+                    best = (created, PublishResult(found_id, raw=raw))
+            if number >= MAX_FIND_PAGES:
+                break
+        return best[1] if best else None
 
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
         if not media:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +48,7 @@ from networks.providers.base import (
     RateLimitState,
     ReplyTarget,
     Transient,
+    reply_text_key,
 )
 
 # The connect flow lives in linkedin_auth; re-exported so the Django layer imports everything from here.
@@ -85,6 +87,8 @@ IMAGE_RULES = limits.ImageRules(
     formats=frozenset({"JPEG", "PNG", "GIF"}), max_bytes=10 * 1024 * 1024, max_pixels=36_152_320
 )
 MAX_PAGES_PER_POST = 100
+#: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
+MAX_FIND_PAGES = 10
 MAX_EPOCH_MS = 10**14  # year 5138: anything larger is garbage, and would overflow datetime
 # Reserved characters of LinkedIn's "little text" commentary format: unescaped, they cut the post short.
 _LITTLE_TEXT_RESERVED = "\\|{}@[]()<>#*_~"
@@ -263,6 +267,39 @@ class LinkedInProvider(Provider):
         if not (isinstance(urn, str) and urn.startswith("urn:li:comment:")):
             raise Ambiguous("LinkedIn accepted the comment but did not say its id; check the post.")
         return PublishResult(external_id=urn, permalink=permalink(post), raw=created)
+
+    def find_reply(
+        self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """The organization's comment under the thread `reply` answered, read from the post's comments,
+        newest first (as the poll reads them), down to `since`."""
+        post = target.post_external_id
+        if not post:
+            return None  # `reply` refuses these, so nothing was sent
+        parent = target.thread_root_external_id or target.external_id
+        wanted = reply_text_key(text)
+        floor_ms = int(since.timestamp() * 1000)
+        for page in range(MAX_FIND_PAGES):
+            body = self._comments_page(post, page * self.page_size)
+            elements = _elements(body)
+            for raw in elements:
+                try:
+                    time_ms, item = self._to_item(raw, post)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    continue
+                if time_ms < floor_ms:
+                    return None
+                ours = item.author is not None and item.author.external_id == self.account.external_id
+                if (
+                    ours
+                    and item.parent_external_id == parent
+                    and item.external_id not in exclude
+                    and reply_text_key(item.text) == wanted
+                ):
+                    return PublishResult(external_id=item.external_id, permalink=permalink(post), raw=raw)
+            if not _more_pages(body, (page + 1) * self.page_size, len(elements), self.page_size):
+                break
+        return None
 
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
         media = media or []

@@ -17,7 +17,10 @@ Polling cursor (JSON, stored by the caller):
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +44,7 @@ from networks.providers.base import (
     PublishResult,
     ReplyTarget,
     Transient,
+    reply_text_key,
 )
 from networks.providers.rest import Clock, json_object, json_or_empty, raise_if, transport_error, utcnow
 
@@ -67,6 +71,7 @@ MIN_PAGE, MAX_PAGE = 5, 100  # what /mentions accepts for max_results
 MAX_PAGES_PER_RUN = 50  # an endless run of empty pages with next tokens must still end
 MAX_IMAGES = 4
 IMAGE_RULES = limits.ImageRules(formats=frozenset({"JPEG", "PNG", "WEBP", "GIF"}), max_bytes=5 * 1024 * 1024)
+_LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +242,25 @@ class XProvider(Provider):
                 log.warning("x: skipped a malformed tweet of our own: %s", exc)
         return posts
 
+    def find_reply(
+        self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """Our answer to `target`, found among our latest tweets (our replies never come back in mentions).
+        The oldest match wins: if an earlier attempt landed, that is the one the thread shows first."""
+        wanted = _comparable(text)
+        matches = [
+            post
+            for post in self.recent_own_posts(max_results=MAX_PAGE)
+            if post.in_reply_to == target.external_id
+            and post.created_at >= since
+            and post.external_id not in exclude
+            and _comparable(post.text) == wanted
+        ]
+        if not matches:
+            return None
+        post = min(matches, key=lambda p: int(p.external_id))
+        return PublishResult(external_id=post.external_id, permalink=post.permalink, raw={"text": post.text})
+
     def me(self) -> Author:
         """Who the token belongs to; works before `external_id` is known (connect flow)."""
         body = _read(
@@ -354,6 +378,15 @@ def _load_cursor(cursor: dict[str, Any]) -> tuple[str | None, str | None, str | 
     if cursor.get("since_id") and not since_id:
         log.warning("x: ignoring an unreadable since_id in the stored cursor")
     return since_id, token if isinstance(token, str) and token else None, pending
+
+
+def _comparable(text: str) -> str:
+    """A tweet's words as X stores them: it escapes &, < and > in `text`, shortens every link to t.co and
+    may lead a reply with the @handles it answers; none of that makes it another reply."""
+    text = reply_text_key(html.unescape(text))
+    for start, end in reversed(limits.find_urls(text)):
+        text = f"{text[:start]}\x00link{text[end:]}"
+    return _LEADING_MENTIONS.sub("", text)
 
 
 def _oldest_first(items: list[EngagementItem]) -> list[EngagementItem]:

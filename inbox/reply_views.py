@@ -1,0 +1,443 @@
+"""Reply pages: the composer (part of the conversation page), a reply's status and actions, the approval
+queue, saved replies and the inbox settings.
+
+Every action is a POST that works without JavaScript (it redirects, or renders a whole page) and, under
+HTMX, answers with the fragment it changed. Writes go through `inbox.replies` and `inbox.saved_replies`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import workspace_view
+from accounts.models import Membership
+from accounts.policy import Perm
+from inbox import replies, saved_replies, selectors
+from inbox.models import Conversation, InboxPolicy, Message, SavedReply
+
+S = Message.SendStatus
+IN_FLIGHT = frozenset({S.QUEUED, S.SENDING, S.UNKNOWN})
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def get_reply_for_member(member: Membership, pk: int) -> Message:
+    """One of our replies in the member's workspace; 404 for anything else (inbound messages included)."""
+    return get_object_or_404(
+        Message.objects.select_related(
+            "conversation__channel", "conversation__contact", "author_user", "approved_by"
+        ),
+        pk=pk,
+        workspace_id=member.workspace_id,
+        direction=Message.Direction.OUT,
+    )
+
+
+def _conversation_url(request: HttpRequest, conversation_id: int, anchor: str = "") -> str:
+    url = reverse("inbox_conversation", args=[request.workspace.slug, conversation_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- Composer -----------------------------------------------------------------------------------------------
+
+
+def composer_context(
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    text: str = "",
+    problems: list[str] | None = None,
+    stale: int = 0,
+    standalone: bool = False,
+) -> dict:
+    """Everything the composer shows. The conversation page may pass this as its own context (then the
+    composer draws at once instead of loading itself); `standalone` is the no-JavaScript composer page."""
+    member = request.membership
+    limit = replies.reply_limit(conversation)
+    channel = conversation.channel
+    return {
+        "conversation": conversation,
+        "composer": {
+            "text": text,
+            "problems": problems or [],
+            "stale": stale,
+            "standalone": standalone,
+            "thread_version": selectors.thread_version(conversation) if standalone else None,
+            "needs_approval": replies.reply_needs_approval(conversation=conversation, author=member),
+            "limit": limit.max_length,
+            "weighted": limit.weighted,
+            "length": replies.reply_length(conversation, text),
+            "network": channel.network,
+            "network_name": channel.get_network_display(),
+            "blocked": channel.status == channel.Status.NEEDS_RECONNECT,
+            "saved_replies": saved_replies.saved_replies_for_composer(
+                workspace=request.workspace, contact=conversation.contact, agent=request.user
+            ),
+        },
+    }
+
+
+def _composer_response(
+    request: HttpRequest, conversation: Conversation, *, status: int = 200, trigger: bool = False, **kwargs
+) -> HttpResponse:
+    if _is_htmx(request):
+        response = render(request, "inbox/_composer.html", composer_context(request, conversation, **kwargs))
+        if trigger:
+            response["HX-Trigger"] = "thread-changed"  # the conversation page reloads its thread
+        return response
+    context = composer_context(request, conversation, standalone=True, **kwargs)
+    context["latest"] = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author_contact", "author_user")
+        .order_by("-created_at", "-pk")[:5]
+    )
+    return render(request, "inbox/replies/composer_page.html", context, status=status)
+
+
+@workspace_view(Perm.REPLY)
+@require_GET
+def reply_composer(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The composer: a fragment for the conversation page (HTMX), or a page of its own."""
+    conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
+    return _composer_response(request, conversation)
+
+
+def _thread_version(values: list[str]) -> int:
+    versions = [int(v) for v in values if v.isdigit()]
+    return max(versions, default=0)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
+    text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
+    if request.POST.get("insert"):  # the saved-reply picker without JavaScript: put the text in, send nothing
+        chosen = request.POST.get("saved", "")
+        if not chosen.isdigit():
+            return _composer_response(request, conversation, text=text)
+        saved = saved_replies.get_saved_reply_for_member(request.membership, int(chosen))
+        body = saved_replies.saved_reply_render(
+            saved.body, contact=conversation.contact, agent=request.user, workspace=request.workspace
+        )
+        return _composer_response(request, conversation, text=f"{text.rstrip()}\n\n{body}".strip())
+    try:
+        message = replies.reply_create(
+            conversation=conversation,
+            author=request.membership,
+            text=text,
+            thread_version=_thread_version(request.POST.getlist("thread_version")),
+            confirm_stale=request.POST.get("confirm_stale") == "1",
+        )
+    except replies.StaleThread as exc:
+        status = 200 if _is_htmx(request) else 409
+        return _composer_response(
+            request, conversation, text=text, stale=exc.newer, status=status, trigger=True
+        )
+    except replies.ReplyError as exc:
+        status = 200 if _is_htmx(request) else 400
+        return _composer_response(request, conversation, text=text, problems=[str(exc)], status=status)
+    if message.send_status == S.PENDING_APPROVAL:
+        messages.success(request, _("Reply saved: it goes out once a manager approves it."))
+    else:
+        messages.success(request, _("Reply on its way."))
+    if _is_htmx(request):
+        return _composer_response(request, conversation, trigger=True)
+    return redirect(_conversation_url(request, conversation.pk, f"message-{message.pk}"))
+
+
+# --- One reply: status and actions --------------------------------------------------------------------------
+
+
+def _status_response(request: HttpRequest, message: Message, *, trigger: bool = False) -> HttpResponse:
+    message.safe_permalink = selectors.http_url(message.permalink)
+    response = render(
+        request,
+        "inbox/_reply_status.html",
+        {"message": message, "conversation": message.conversation, "with_messages": True},
+    )
+    if trigger:
+        response["HX-Trigger"] = "thread-changed"
+    return response
+
+
+@workspace_view()
+@require_GET
+def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reply's status, polled by the thread while it is on its way; a settled reply refreshes the thread."""
+    message = get_reply_for_member(request.membership, pk)
+    if not _is_htmx(request):
+        return redirect(_conversation_url(request, message.conversation_id, f"message-{message.pk}"))
+    was = request.GET.get("was", "")
+    return _status_response(request, message, trigger=bool(was) and was != message.send_status)
+
+
+def _after(request: HttpRequest, message: Message) -> HttpResponse:
+    """Where a reply action answers: the approval queue it came from, or the conversation's thread."""
+    from_queue = request.POST.get("from") == "queue"
+    if _is_htmx(request):
+        if from_queue:
+            return render(request, "inbox/replies/approvals.html#approval-list", _approvals_context(request))
+        message = get_reply_for_member(request.membership, message.pk)
+        return _status_response(request, message, trigger=True)
+    if from_queue:
+        return redirect("reply_approvals", slug=request.workspace.slug)
+    return redirect(_conversation_url(request, message.conversation_id, f"message-{message.pk}"))
+
+
+def _act(request: HttpRequest, action, success: str) -> None:
+    try:
+        action()
+        messages.success(request, success)
+    except replies.ReplyError as exc:
+        messages.error(request, str(exc))
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_reply_for_member(request.membership, pk)
+    _act(request, lambda: replies.reply_retry(message=message, by=request.membership), _("Sending it again."))
+    return _after(request, message)
+
+
+@workspace_view(Perm.APPROVE_REPLIES)
+@require_POST
+def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_reply_for_member(request.membership, pk)
+    _act(
+        request,
+        lambda: replies.reply_approve(message=message, by=request.membership),
+        _("Approved: the reply is on its way."),
+    )
+    return _after(request, message)
+
+
+@workspace_view(Perm.APPROVE_REPLIES)
+@require_POST
+def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_reply_for_member(request.membership, pk)
+    text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
+    _act(
+        request,
+        lambda: replies.reply_edit_and_approve(message=message, by=request.membership, text=text),
+        _("Edited and approved: the reply is on its way."),
+    )
+    return _after(request, message)
+
+
+@workspace_view(Perm.APPROVE_REPLIES)
+@require_POST
+def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_reply_for_member(request.membership, pk)
+    comment = request.POST.get("comment", "")
+    _act(
+        request,
+        lambda: replies.reply_reject(message=message, by=request.membership, comment=comment),
+        _("Rejected: the author sees your comment."),
+    )
+    return _after(request, message)
+
+
+# --- Approval queue -----------------------------------------------------------------------------------------
+
+
+def _approvals_context(request: HttpRequest) -> dict:
+    pending = list(
+        Message.objects.filter(
+            workspace_id=request.workspace.pk,
+            direction=Message.Direction.OUT,
+            send_status=S.PENDING_APPROVAL,
+        )
+        .select_related("conversation__channel", "conversation__contact", "author_user")
+        .order_by("created_at", "pk")[:200]
+    )
+    # What each reply answers, in one query: the message it will be threaded under.
+    keys = {(m.channel_id, m.parent_external_id) for m in pending if m.parent_external_id}
+    parents = {}
+    if keys:
+        candidates = Message.objects.filter(
+            channel_id__in={k[0] for k in keys}, external_id__in={k[1] for k in keys}
+        ).select_related("author_contact")
+        parents = {(m.channel_id, m.external_id): m for m in candidates}
+    for message in pending:
+        message.answers = parents.get((message.channel_id, message.parent_external_id))
+        message.own = message.author_user_id == request.user.pk
+        message.limit = replies.reply_limit(message.conversation)
+    return {"pending": pending}
+
+
+@workspace_view(Perm.APPROVE_REPLIES)
+@require_GET
+def reply_approvals(request: HttpRequest) -> HttpResponse:
+    return render(request, "inbox/replies/approvals.html", _approvals_context(request))
+
+
+# --- Saved replies ------------------------------------------------------------------------------------------
+
+
+class SavedReplyForm(forms.ModelForm):
+    class Meta:
+        model = SavedReply
+        fields = ["title", "body", "shortcut", "language"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        names = ", ".join("{{ %s }}" % name for name in saved_replies.VARIABLES)  # noqa: UP031
+        self.fields["body"].help_text = _("Variables: %(names)s.") % {"names": names}
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        unknown = saved_replies.unknown_variables(body)
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown variable(s): %(names)s.") % {"names": ", ".join("{{ %s }}" % n for n in unknown)}  # noqa: UP031
+            )
+        return body
+
+    def clean_shortcut(self) -> str:
+        shortcut = self.cleaned_data["shortcut"].lower()
+        taken = SavedReply.objects.filter(workspace=self.workspace, shortcut=shortcut).exclude(
+            pk=self.instance.pk
+        )
+        if shortcut and taken.exists():
+            raise forms.ValidationError(_("Another saved reply already uses this shortcut."))
+        return shortcut
+
+    def validate_unique(self) -> None:
+        """Uniqueness per workspace is checked above (the workspace is not a field of the form)."""
+
+
+def _save_reply(request: HttpRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
+    data = {k: form.cleaned_data[k] for k in ("title", "body", "shortcut", "language")}
+    try:
+        if reply is None:
+            saved_replies.saved_reply_create(by=request.membership, **data)
+        else:
+            saved_replies.saved_reply_update(reply=reply, by=request.membership, **data)
+    except saved_replies.SavedReplyError as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+@workspace_view(Perm.MANAGE_SAVED_REPLIES)
+@require_http_methods(["GET", "POST"])
+def saved_reply_list(request: HttpRequest) -> HttpResponse:
+    form = SavedReplyForm(request.POST or None, workspace=request.workspace)
+    if request.method == "POST" and form.is_valid() and _save_reply(request, form, None):
+        messages.success(request, _("Saved reply added."))
+        return redirect("saved_replies", slug=request.workspace.slug)
+    context = {
+        "form": form,
+        "saved": SavedReply.objects.filter(workspace=request.workspace).select_related("created_by"),
+        "variables": saved_replies.VARIABLES,
+    }
+    return render(request, "inbox/replies/saved_replies.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_SAVED_REPLIES)
+@require_http_methods(["GET", "POST"])
+def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = saved_replies.get_saved_reply_for_member(request.membership, pk)
+    form = SavedReplyForm(request.POST or None, instance=reply, workspace=request.workspace)
+    if request.method == "POST" and form.is_valid() and _save_reply(request, form, reply):
+        messages.success(request, _("Saved reply updated."))
+        return redirect("saved_replies", slug=request.workspace.slug)
+    context = {"form": form, "reply": reply, "variables": saved_replies.VARIABLES}
+    return render(request, "inbox/replies/saved_reply_form.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_SAVED_REPLIES)
+@require_POST
+def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = saved_replies.get_saved_reply_for_member(request.membership, pk)
+    saved_replies.saved_reply_delete(reply=reply, by=request.membership)
+    messages.success(request, _("Saved reply “%(title)s” deleted.") % {"title": reply.title})
+    return redirect("saved_replies", slug=request.workspace.slug)
+
+
+# --- Inbox settings -----------------------------------------------------------------------------------------
+
+
+class InboxSettingsForm(forms.Form):
+    agent_replies_need_approval = forms.BooleanField(
+        label=gettext_lazy("Agents' replies need a manager's approval"), required=False
+    )
+    first_response_minutes = forms.IntegerField(
+        label=gettext_lazy("First-response target (minutes)"),
+        min_value=0,
+        max_value=60 * 24 * 14,
+        help_text=gettext_lazy("0 turns the target off."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for day in range(7):
+            for end in ("opens", "closes"):
+                self.fields[f"{end}_{day}"] = forms.TimeField(
+                    required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+                )
+
+    def days(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(WEEKDAYS[day], self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        hours: dict[str, list[str]] = {}
+        for day in range(7):
+            opens, closes = data.get(f"opens_{day}"), data.get(f"closes_{day}")
+            if opens is None and closes is None:
+                continue
+            if opens is None or closes is None or opens >= closes:
+                self.add_error(f"opens_{day}", _("Give an opening time before the closing time, or neither."))
+                continue
+            hours[str(day)] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
+        data["business_hours"] = hours
+        return data
+
+    @classmethod
+    def initial_for(cls, policy: InboxPolicy) -> dict:
+        initial = {
+            "agent_replies_need_approval": policy.agent_replies_need_approval,
+            "first_response_minutes": policy.first_response_minutes,
+        }
+        for day, (opens, closes) in (policy.business_hours or {}).items():
+            initial[f"opens_{day}"] = dt.time.fromisoformat(opens)
+            initial[f"closes_{day}"] = dt.time.fromisoformat(closes)
+        return initial
+
+
+@workspace_view(Perm.MANAGE_WORKSPACE)
+@require_http_methods(["GET", "POST"])
+def inbox_settings(request: HttpRequest) -> HttpResponse:
+    policy = InboxPolicy.objects.filter(workspace=request.workspace).first() or InboxPolicy(
+        workspace=request.workspace
+    )
+    form = InboxSettingsForm(request.POST or None, initial=InboxSettingsForm.initial_for(policy))
+    if request.method == "POST" and form.is_valid():
+        replies.inbox_policy_update(
+            workspace=request.workspace,
+            by=request.membership,
+            agent_replies_need_approval=form.cleaned_data["agent_replies_need_approval"],
+            first_response_minutes=form.cleaned_data["first_response_minutes"],
+            business_hours=form.cleaned_data["business_hours"],
+        )
+        messages.success(request, _("Inbox settings saved."))
+        return redirect("inbox_settings", slug=request.workspace.slug)
+    context = {"form": form, "timezone": request.workspace.timezone}
+    return render(request, "inbox/replies/inbox_settings.html", context, status=400 if form.errors else 200)

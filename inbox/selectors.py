@@ -1,0 +1,509 @@
+"""Reads for the inbox, always scoped to one workspace: the list (filters, search, keyset pages), live
+changes, a conversation with its thread, and small capped counts.
+
+Nothing here counts a whole workspace: pages are keyset cursors (no OFFSET), "is there more" is one extra
+row, and badges stop counting at a cap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import Membership, User, Workspace
+from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
+from networks.models import Channel
+
+PAGE_SIZE = 50
+CHANGES_LIMIT = 100
+# Live updates look this far behind the last poll: a writer's transaction can commit a little after the
+# `updated_at` it stamped, and a row seen twice is dropped by the client's version check anyway.
+CHANGES_OVERLAP = dt.timedelta(seconds=10)
+BADGE_CAP = 99
+SEARCH_MAX_CHARS = 200
+ACTIVE_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def micros(value: dt.datetime) -> int:
+    """Exact microseconds since the epoch (float timestamps lose the last digit)."""
+    return (value - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def row_version(pk: int, updated_at: dt.datetime) -> str:
+    """What the browser holds per row; a live update redraws the row only when this changes."""
+    return f"{pk}:{micros(updated_at)}"
+
+
+class Sort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    SLA = "sla"
+
+
+class AssigneeFilter(enum.StrEnum):
+    ANYONE = "anyone"
+    ME = "me"
+    UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the list shows. Built by the view from GET parameters; every field has a safe default."""
+
+    status: str = Conversation.Status.OPEN  # "" means every status
+    channel_id: int | None = None
+    network: str = ""
+    assignee: str = AssigneeFilter.ANYONE  # "anyone", "me", "unassigned" or a member's user id
+    label_id: int | None = None
+    priority: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    overdue: bool = False
+    sort: Sort = Sort.NEWEST
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: the sort value and id of the last row of the previous page (value None is
+    the "no SLA" tail of the SLA sort)."""
+
+    value: dt.datetime | None
+    pk: int
+
+    def encode(self) -> str:
+        return f"{self.value.astimezone(dt.UTC).isoformat() if self.value else 'none'},{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor | None:
+        """None for anything malformed: a bad cursor shows the first page, it never errors."""
+        value, sep, pk = raw.rpartition(",")
+        if not sep or not pk.isdigit():
+            return None
+        if value == "none":
+            return cls(None, int(pk))
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace(" ", "+"))  # a raw "+" arrives as a space
+        except ValueError:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return cls(parsed, int(pk))
+
+
+@dataclass
+class Page:
+    rows: list[Conversation]
+    next_cursor: Cursor | None
+    sort: Sort = Sort.NEWEST
+    extra: dict = field(default_factory=dict)
+
+
+# --- The list -------------------------------------------------------------------------------------------
+
+
+CONTACT_MATCHES_MAX = 200
+RARE_WORD_HITS = 1000
+
+
+def _search(workspace: Workspace, q: str) -> Q:
+    """Conversations whose messages or contact match `q`.
+
+    PostgreSQL: the messages' French and English tsvector (GIN index) through websearch_to_tsquery in
+    both configurations, OR'ed. SQLite: a case-insensitive LIKE on message text. Both also match the
+    contact's name or handle, so "léa" finds Léa's threads.
+
+    How it stays fast at a million messages (PostgreSQL): one capped probe of the GIN index first. A rare
+    query (under RARE_WORD_HITS messages) becomes a plain list of conversation ids; a common one becomes a
+    correlated EXISTS, so the list walks its own index and stops at the first page. Contacts are looked up
+    as a short list of ids too: an OR with a second subquery would force every subquery to be computed
+    whole. Each alone is one plan PostgreSQL gets right; left to choose, it walks 100,000 conversations
+    for a word that matches nothing.
+    """
+    q = q[:SEARCH_MAX_CHARS]
+    if connection.vendor == "postgresql":
+        query = SearchQuery(q, config="french", search_type="websearch") | SearchQuery(
+            q, config="english", search_type="websearch"
+        )
+        hits = list(
+            Message.objects.filter(workspace=workspace, search_vector=query).values_list(
+                "conversation_id", flat=True
+            )[:RARE_WORD_HITS]
+        )
+        if len(hits) < RARE_WORD_HITS:
+            condition = Q(pk__in=set(hits))
+        else:
+            condition = Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), search_vector=query)))
+    else:
+        condition = Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=q)))
+    contact_ids = list(
+        Contact.objects.filter(workspace=workspace)
+        .filter(Q(name__icontains=q) | Q(handle__icontains=q.lstrip("@")))
+        .values_list("pk", flat=True)[:CONTACT_MATCHES_MAX]
+    )
+    if contact_ids:
+        condition |= Q(contact_id__in=contact_ids)
+    return condition
+
+
+def _start_of(day: dt.date, workspace: Workspace) -> dt.datetime:
+    """Midnight of `day` in the workspace's time zone: "from the 3rd" means the team's 3rd."""
+    try:
+        zone = zoneinfo.ZoneInfo(workspace.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Past the first-response target with no first response yet, on a conversation still being worked."""
+    return Q(first_response_due_at__lt=now, first_response_at__isnull=True, status__in=list(ACTIVE_STATUSES))
+
+
+def conversations_filtered(
+    *, workspace: Workspace, user: User, filters: InboxFilters, now: dt.datetime | None = None
+) -> QuerySet[Conversation]:
+    """The workspace's conversations matching `filters` (and search), unordered and unannotated."""
+    now = now or timezone.now()
+    qs = Conversation.objects.for_workspace(workspace)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.channel_id:
+        qs = qs.filter(channel_id=filters.channel_id)
+    if filters.network:
+        qs = qs.filter(channel__network=filters.network)
+    if filters.assignee == AssigneeFilter.ME:
+        qs = qs.filter(assignee=user)
+    elif filters.assignee == AssigneeFilter.UNASSIGNED:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        qs = qs.filter(assignee_id=int(filters.assignee))
+    if filters.label_id:
+        qs = qs.filter(labels=filters.label_id)
+    if filters.priority is not None:
+        qs = qs.filter(priority=filters.priority)
+    if filters.date_from:
+        qs = qs.filter(last_message_at__gte=_start_of(filters.date_from, workspace))
+    if filters.date_to:
+        qs = qs.filter(last_message_at__lt=_start_of(filters.date_to + dt.timedelta(days=1), workspace))
+    if filters.overdue:
+        qs = qs.filter(overdue_q(now))
+    if filters.q.strip():
+        qs = qs.filter(_search(workspace, filters.q.strip()))
+    return qs
+
+
+def with_row_data(qs: QuerySet[Conversation], *, user: User) -> QuerySet[Conversation]:
+    """Everything a list row draws, in the same query plus one for labels.
+
+    The joins replace per-row queries for the channel (network badge), the contact (name, avatar) and the
+    assignee; the subquery replaces one read-state query per row; the prefetch one labels query per row.
+    """
+    my_read = ConversationRead.objects.filter(conversation=OuterRef("pk"), user=user).values("read_at")[:1]
+    return (
+        qs.select_related("channel", "contact", "assignee")
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
+        .annotate(my_read_at=Subquery(my_read))
+    )
+
+
+# A conversation "has an SLA" while it waits for its first response and has a due time; the SLA sort
+# lists those by due time (partial index conv_ws_sla_due), then all the others by id.
+_HAS_SLA = Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
+
+
+def _ordered(qs: QuerySet[Conversation], sort: Sort, cursor: Cursor | None) -> QuerySet[Conversation]:
+    """Activity order (newest or oldest first) from `cursor` on. The SLA order is `_sla_rows`."""
+    if sort == Sort.OLDEST:
+        if cursor and cursor.value:
+            qs = qs.filter(last_message_at__gte=cursor.value).filter(
+                Q(last_message_at__gt=cursor.value) | Q(pk__gt=cursor.pk)
+            )
+        return qs.order_by("last_message_at", "pk")
+    if cursor and cursor.value:
+        # The first condition is the index range (conv_ws_status_recent); the second breaks ties by id.
+        qs = qs.filter(last_message_at__lte=cursor.value).filter(
+            Q(last_message_at__lt=cursor.value) | Q(pk__lt=cursor.pk)
+        )
+    return qs.order_by("-last_message_at", "-pk")
+
+
+def _sla_rows(qs: QuerySet[Conversation], cursor: Cursor | None, count: int) -> list[Conversation]:
+    """Most urgent first: conversations with an SLA by due time, then the rest by id, from `cursor` on.
+
+    Two plain queries rather than one ORDER BY over a CASE: each walks an index and stops at `count`.
+    """
+    rows: list[Conversation] = []
+    if cursor is None or cursor.value is not None:
+        due = qs.filter(_HAS_SLA)
+        if cursor is not None:
+            due = due.filter(first_response_due_at__gte=cursor.value).filter(
+                Q(first_response_due_at__gt=cursor.value) | Q(pk__gt=cursor.pk)
+            )
+        rows = list(due.order_by("first_response_due_at", "pk")[:count])
+    if len(rows) < count:
+        rest = qs.exclude(_HAS_SLA)
+        if cursor is not None and cursor.value is None:
+            rest = rest.filter(pk__gt=cursor.pk)
+        rows += list(rest.order_by("pk")[: count - len(rows)])
+    return rows
+
+
+def sort_value(conversation: Conversation, sort: Sort) -> dt.datetime | None:
+    if sort == Sort.SLA:
+        return None if conversation.first_response_at else conversation.first_response_due_at
+    return conversation.last_message_at
+
+
+def decorate(rows: Iterable[Conversation], *, sort: Sort, now: dt.datetime) -> list[Conversation]:
+    """Per-row display facts computed in Python from the row itself (no queries)."""
+    rows = list(rows)
+    soon = now + dt.timedelta(minutes=30)
+    for c in rows:
+        read_at = getattr(c, "my_read_at", None)
+        c.unread = c.last_inbound_at is not None and (read_at is None or c.last_inbound_at > read_at)
+        waiting = c.first_response_at is None and c.status in ACTIVE_STATUSES and c.first_response_due_at
+        c.overdue = bool(waiting and c.first_response_due_at < now)
+        c.due_soon = bool(waiting and not c.overdue and c.first_response_due_at <= soon)
+        c.waiting_first_response = bool(waiting)
+        c.version = row_version(c.pk, c.updated_at)
+        value = sort_value(c, sort)
+        # A string the browser can sort rows by after live updates, in the page's order.
+        stamp = f"{micros(value):020d}" if value else "~"
+        c.sort_key = f"{stamp}:{c.pk:012d}"
+        c.safe_avatar = http_url(c.contact.avatar_url) if c.contact else ""
+    return rows
+
+
+def conversation_page(
+    *,
+    workspace: Workspace,
+    user: User,
+    filters: InboxFilters,
+    cursor: Cursor | None = None,
+    limit: int | None = None,
+    now: dt.datetime | None = None,
+) -> Page:
+    """One page of the list: `limit` rows after `cursor` in the chosen order; one extra row says whether
+    there is a next page (no COUNT, no OFFSET)."""
+    now = now or timezone.now()
+    limit = limit or PAGE_SIZE
+    qs = conversations_filtered(workspace=workspace, user=user, filters=filters, now=now)
+    if filters.sort == Sort.SLA:
+        rows = _sla_rows(with_row_data(qs, user=user), cursor, limit + 1)
+    elif not filters.status:
+        rows = _merged_across_statuses(qs, user=user, sort=filters.sort, cursor=cursor, count=limit + 1)
+    else:
+        rows = list(_ordered(with_row_data(qs, user=user), filters.sort, cursor)[: limit + 1])
+    more = len(rows) > limit
+    rows = decorate(rows[:limit], sort=filters.sort, now=now)
+    next_cursor = Cursor(sort_value(rows[-1], filters.sort), rows[-1].pk) if more and rows else None
+    return Page(rows=rows, next_cursor=next_cursor, sort=filters.sort)
+
+
+def _merged_across_statuses(
+    qs: QuerySet[Conversation], *, user: User, sort: Sort, cursor: Cursor | None, count: int
+) -> list[Conversation]:
+    """ "Any status" in activity order without sorting the whole workspace: no index orders conversations
+    across statuses, but (workspace, status, last_message_at, id) orders each status. The first `count`
+    of each status (short index scans) are merged here, then only the winners are fetched with their row
+    data. One query per status plus one, whatever the workspace's size."""
+    newest = sort == Sort.NEWEST
+    candidates: list[tuple] = []
+    for status in Conversation.Status.values:
+        ordered = _ordered(qs.filter(status=status), sort, cursor)
+        candidates += ordered.values_list("last_message_at", "pk")[:count]
+    winners = [pk for _at, pk in sorted(candidates, reverse=newest)[:count]]
+    found = {c.pk: c for c in with_row_data(Conversation.objects.filter(pk__in=winners), user=user)}
+    return [found[pk] for pk in winners if pk in found]
+
+
+@dataclass
+class Changes:
+    upsert: list[Conversation]  # rows to draw (new to the page, or changed)
+    remove: list[int]  # ids on the page that no longer match the filters
+    now: dt.datetime
+
+
+def conversation_changes(
+    *,
+    workspace: Workspace,
+    user: User,
+    filters: InboxFilters,
+    since: dt.datetime,
+    shown: dict[int, str],
+    now: dt.datetime | None = None,
+) -> Changes:
+    """What changed in the list since `since`, given the rows (id -> version) the page shows.
+
+    One indexed query (workspace, updated_at) when nothing changed; two more (rows, labels) when
+    something did.
+    """
+    now = now or timezone.now()
+    changed = list(
+        Conversation.objects.for_workspace(workspace)
+        .filter(updated_at__gt=since - CHANGES_OVERLAP)
+        .order_by("-updated_at")
+        .values_list("pk", "updated_at")[:CHANGES_LIMIT]
+    )
+    fresh = [pk for pk, updated in changed if shown.get(pk) != row_version(pk, updated)]
+    if not fresh:
+        return Changes([], [], now)
+    matching = conversations_filtered(workspace=workspace, user=user, filters=filters, now=now)
+    rows = decorate(
+        with_row_data(matching.filter(pk__in=fresh), user=user),  # the browser puts them in order
+        sort=filters.sort,
+        now=now,
+    )
+    found = {c.pk for c in rows}
+    remove = [pk for pk in fresh if pk in shown and pk not in found]
+    return Changes(rows, remove, now)
+
+
+# --- Counts ---------------------------------------------------------------------------------------------
+
+
+def capped_count(qs: QuerySet, cap: int = BADGE_CAP) -> int:
+    """COUNT over at most cap + 1 rows: "99+" costs the same with 100 or 100,000 conversations."""
+    return qs[: cap + 1].count()
+
+
+def my_queue_count(*, workspace: Workspace, user: User) -> int:
+    """Open conversations that are mine or nobody's: the sidebar badge."""
+    return capped_count(
+        Conversation.objects.for_workspace(workspace)
+        .open()
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+    )
+
+
+# --- One conversation -----------------------------------------------------------------------------------
+
+
+def get_conversation_for_member(member: Membership, pk: int) -> Conversation:
+    return get_object_or_404(
+        Conversation.objects.select_related("channel", "contact", "assignee"),
+        pk=pk,
+        workspace_id=member.workspace_id,
+    )
+
+
+def get_message_for_member(member: Membership, conversation: Conversation, pk: int) -> Message:
+    return get_object_or_404(
+        Message.objects.select_related("channel"),
+        pk=pk,
+        conversation=conversation,
+        workspace_id=member.workspace_id,
+    )
+
+
+def get_label_for_member(member: Membership, pk: int) -> Label:
+    return get_object_or_404(Label, pk=pk, workspace_id=member.workspace_id)
+
+
+def thread(conversation: Conversation) -> list[Message]:
+    """The messages in order, with who wrote ours and who approved it (one query)."""
+    messages = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author_user", "author_contact", "approved_by")
+        .order_by("created_at", "pk")
+    )
+    return [decorate_message(message) for message in messages]
+
+
+def decorate_message(message: Message) -> Message:
+    """Links and attachments from the network, reduced to http(s) URLs (they are untrusted)."""
+    message.safe_permalink = http_url(message.permalink)
+    message.safe_attachments = [
+        {
+            "kind": str(a.get("kind", "")),
+            "title": str(a.get("title", "")),
+            "url": http_url(str(a.get("url", ""))),
+            "preview_url": http_url(str(a.get("preview_url", ""))),
+        }
+        for a in (message.attachments if isinstance(message.attachments, list) else [])
+        if isinstance(a, dict)
+    ]
+    return message
+
+
+def decorate_contact(contact: Contact | None) -> Contact | None:
+    if contact is not None:
+        contact.safe_avatar = http_url(contact.avatar_url)
+        contact.safe_profile = http_url(contact.profile_url)
+    return contact
+
+
+def thread_version(conversation: Conversation, messages: list[Message] | None = None) -> int:
+    """The id of the newest stored message (0 for none): what a composer compares before sending."""
+    if messages is not None:
+        return max((m.pk for m in messages), default=0)
+    return Message.objects.filter(conversation=conversation).aggregate(v=Max("pk"))["v"] or 0
+
+
+def has_messages_after(conversation: Conversation, version: int) -> bool:
+    return Message.objects.filter(conversation=conversation, pk__gt=version).exists()
+
+
+def notes(conversation: Conversation) -> list[Note]:
+    return list(
+        Note.objects.filter(conversation=conversation).select_related("author").order_by("created_at")
+    )
+
+
+def contact_history(conversation: Conversation, limit: int = 10) -> list[Conversation]:
+    """The contact's other conversations in this workspace, newest first."""
+    if conversation.contact_id is None:
+        return []
+    return list(
+        Conversation.objects.for_workspace(conversation.workspace_id)
+        .filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("channel")
+        .order_by("-last_message_at", "-pk")[:limit]
+    )
+
+
+# --- What the pages offer in their menus ----------------------------------------------------------------
+
+
+def workspace_labels(workspace: Workspace) -> list[Label]:
+    return list(Label.objects.filter(workspace=workspace).order_by("name"))
+
+
+def workspace_channels(workspace: Workspace) -> list[Channel]:
+    return list(Channel.objects.for_workspace(workspace).order_by("network", "name"))
+
+
+def workspace_members(workspace: Workspace) -> list[User]:
+    return list(
+        User.objects.filter(memberships__workspace=workspace, is_active=True).order_by(
+            "display_name", "email"
+        )
+    )
+
+
+def label_colours(labels: Iterable[Label]) -> list[tuple[int, str]]:
+    """(id, colour) pairs safe to write into the page's nonce'd stylesheet: only #rrggbb survives."""
+    out = []
+    for label in labels:
+        colour = label.color or ""
+        if len(colour) == 7 and colour[0] == "#" and all(ch in "0123456789abcdefABCDEF" for ch in colour[1:]):
+            out.append((label.pk, colour))
+    return out
+
+
+def http_url(value: str) -> str:
+    """The URL if it is http(s), else "": links and images from networks are untrusted."""
+    value = (value or "").strip()
+    return value if value.lower().startswith(("https://", "http://")) else ""

@@ -1,0 +1,606 @@
+"""Inbox pages: the conversation list (filters, search, keyset pages, live updates, bulk actions) and the
+conversation page (thread, notes, contact card, triage actions, presence).
+
+Every action is a POST that works without JavaScript (it redirects back) and, under HTMX, answers with the
+partial it changed. Views are thin: reads in `inbox.selectors`, writes in `inbox.services`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import workspace_view
+from accounts.models import Membership, User
+from accounts.policy import Perm, can
+from inbox import presence, selectors, services
+from inbox.models import Conversation
+from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
+from networks.models import Network
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- Filters --------------------------------------------------------------------------------------------
+
+ALL = "all"
+SORT_CHOICES = [
+    (Sort.NEWEST, gettext_lazy("Newest activity")),
+    (Sort.OLDEST, gettext_lazy("Oldest activity")),
+    (Sort.SLA, gettext_lazy("SLA due soonest")),
+]
+
+
+class FilterForm(forms.Form):
+    """The list's GET parameters. An invalid field is ignored (and said so), never an error page."""
+
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=selectors.SEARCH_MAX_CHARS)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    channel = forms.TypedChoiceField(
+        label=gettext_lazy("Channel"), required=False, coerce=int, empty_value=None
+    )
+    network = forms.ChoiceField(
+        label=gettext_lazy("Network"), required=False, choices=[("", ""), *Network.choices]
+    )
+    assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False)
+    label = forms.TypedChoiceField(label=gettext_lazy("Label"), required=False, coerce=int, empty_value=None)
+    priority = forms.TypedChoiceField(
+        label=gettext_lazy("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", ""), *Conversation.Priority.choices],
+    )
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False)
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
+    sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=[("", ""), *SORT_CHOICES])
+
+    def __init__(self, *args, channels=None, labels=None, members=None, **kwargs):
+        """With the workspace's channels, labels and members, ids are checked against them (the list page
+        draws those menus anyway). Without them (the live-update poll, which must stay cheap) ids are only
+        checked to be numbers: the query is scoped to the workspace, so a foreign id matches nothing."""
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", ""), (ALL, ""), *Conversation.Status.choices]
+        if channels is None:
+            self.fields["channel"] = forms.IntegerField(required=False, min_value=1)
+            self.fields["label"] = forms.IntegerField(required=False, min_value=1)
+            self.fields["assignee"] = forms.RegexField(
+                required=False, regex=r"^(?:anyone|me|unassigned|\d{1,18})$"
+            )
+            return
+        self.fields["channel"].choices = [("", ""), *[(c.pk, c.name) for c in channels]]
+        self.fields["label"].choices = [("", ""), *[(label.pk, label.name) for label in labels or ()]]
+        self.fields["assignee"].choices = [
+            ("", ""),
+            *[(a.value, a.value) for a in AssigneeFilter],
+            *[(str(u.pk), u.name) for u in members or ()],
+        ]
+
+    def filters(self) -> InboxFilters:
+        self.is_valid()
+        data = self.cleaned_data
+        status = data.get("status") or Conversation.Status.OPEN
+        return InboxFilters(
+            status="" if status == ALL else status,
+            channel_id=data.get("channel"),
+            network=data.get("network") or "",
+            assignee=data.get("assignee") or AssigneeFilter.ANYONE,
+            label_id=data.get("label"),
+            priority=data.get("priority"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            overdue=bool(data.get("overdue")),
+            sort=Sort(data.get("sort") or Sort.NEWEST),
+            q=(data.get("q") or "").strip(),
+        )
+
+
+FILTER_PARAMS = tuple(FilterForm.base_fields)
+
+
+def _filter_query(params: QueryDict) -> str:
+    """The list's filters as a query string, without cursors and polling state: shareable."""
+    kept = QueryDict(mutable=True)
+    for name in FILTER_PARAMS:
+        value = params.get(name, "")
+        if value:
+            kept[name] = value
+    return kept.urlencode()
+
+
+def _cursor_param(sort: Sort) -> str:
+    return "before" if sort == Sort.NEWEST else "after"
+
+
+def _list_context(request: HttpRequest, params: QueryDict) -> dict:
+    workspace, member = request.workspace, request.membership
+    channels = selectors.workspace_channels(workspace)
+    labels = selectors.workspace_labels(workspace)
+    members = selectors.workspace_members(workspace)
+    form = FilterForm(params, channels=channels, labels=labels, members=members)
+    filters = form.filters()
+    cursor = Cursor.decode(params.get(_cursor_param(filters.sort), ""))
+    now = timezone.now()
+    page = selectors.conversation_page(
+        workspace=workspace, user=request.user, filters=filters, cursor=cursor, now=now
+    )
+    query = _filter_query(params)
+    base = reverse("inbox", args=[workspace.slug])
+    next_url = ""
+    if page.next_cursor:
+        more = QueryDict(query, mutable=True)
+        more[_cursor_param(filters.sort)] = page.next_cursor.encode()
+        next_url = f"{base}?{more.urlencode()}"
+    return {
+        "page": page,
+        "rows": page.rows,
+        "form": form,
+        "filter_errors": [str(form.fields[name].label) for name in form.errors if name in form.fields],
+        "filters": filters,
+        "paged": cursor is not None,
+        "next_url": next_url,
+        "filter_query": query,
+        "list_url": f"{base}?{query}" if query else base,
+        "since": now.isoformat(),
+        "channels": channels,
+        "labels": labels,
+        "label_colours": selectors.label_colours(labels),
+        "members": members,
+        "networks": Network.choices,
+        "statuses": Conversation.Status.choices,
+        "priorities": Conversation.Priority.choices,
+        "sorts": SORT_CHOICES,
+        "assignee_views": [
+            (AssigneeFilter.ME, _("Mine")),
+            (AssigneeFilter.UNASSIGNED, _("Unassigned")),
+            (AssigneeFilter.ANYONE, _("Everyone's")),
+        ],
+        "can_assign": can(member, Perm.ASSIGN),
+        "can_triage": can(member, Perm.REPLY),
+        "selected_ids": set(),
+        "sort_descending": filters.sort == Sort.NEWEST,
+    }
+
+
+# --- The list -------------------------------------------------------------------------------------------
+
+
+@workspace_view()
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    context = _list_context(request, request.GET)
+    if _is_htmx(request):
+        # "Load more" asks for the next page only; the filter bar asks for the whole list region.
+        partial = "rows-more" if request.GET.get("more") else "list"
+        return render(request, f"inbox/list.html#{partial}", context)
+    return render(request, "inbox/list.html", context)
+
+
+def _parse_shown(values: list[str]) -> dict[int, str]:
+    shown: dict[int, str] = {}
+    for value in values[:1000]:
+        pk, sep, _version = value.partition(":")
+        if sep and pk.isdigit():
+            shown[int(pk)] = value
+    return shown
+
+
+@workspace_view()
+@require_GET
+def inbox_updates(request: HttpRequest) -> HttpResponse:
+    """What changed since the page's last poll, as out-of-band swaps: changed rows in place, new rows
+    added, rows that left the filter removed. The new `since` comes back in the same response."""
+    workspace = request.workspace
+    now = timezone.now()
+    try:
+        since = dt.datetime.fromisoformat(request.GET.get("since", "").replace(" ", "+"))
+        if timezone.is_naive(since):
+            since = since.replace(tzinfo=dt.UTC)
+    except ValueError:
+        since = now
+    since = max(since, now - dt.timedelta(hours=1))  # a tab that slept all night reloads, it doesn't replay
+    filters = FilterForm(request.GET).filters()
+    paged = bool(request.GET.get("before") or request.GET.get("after"))
+    shown = _parse_shown(request.GET.getlist("shown"))
+    changes = selectors.conversation_changes(
+        workspace=workspace, user=request.user, filters=filters, since=since, shown=shown, now=now
+    )
+    # On a later page (reached without JavaScript) new conversations belong to page one: only redraw.
+    insert = [c for c in changes.upsert if c.pk not in shown and not paged]
+    replace = [c for c in changes.upsert if c.pk in shown]
+    selected = {int(i) for i in request.GET.getlist("ids") if i.isdigit()}
+    context = {
+        "insert": insert,
+        "replace": replace,
+        "remove": changes.remove,
+        "since": changes.now.isoformat(),
+        "selected_ids": selected,
+        "can_triage": can(request.membership, Perm.REPLY),
+        "sort_descending": filters.sort == Sort.NEWEST,
+    }
+    return render(request, "inbox/list.html#updates", context)
+
+
+@workspace_view()
+@require_GET
+def inbox_badge(request: HttpRequest) -> HttpResponse:
+    count = selectors.my_queue_count(workspace=request.workspace, user=request.user)
+    return render(request, "inbox/list.html#badge", {"count": count, "cap": selectors.BADGE_CAP})
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    url = request.POST.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return url
+    return fallback
+
+
+def _member_user(request: HttpRequest, value: str) -> User | None:
+    """The member named by a form value: "me", a user id of this workspace, or None for "nobody"."""
+    if value == "me":
+        return request.user
+    if value.isdigit():
+        member = (
+            Membership.objects.select_related("user")
+            .filter(workspace=request.workspace, user_id=int(value))
+            .first()
+        )
+        if member is None:
+            raise services.InboxError(_("Choose a member of this workspace."))
+        return member.user
+    return None
+
+
+def _label_from(request: HttpRequest, value: str):
+    if not value.isdigit():
+        raise services.InboxError(_("Choose a label."))
+    return selectors.get_label_for_member(request.membership, int(value))
+
+
+def _report(request: HttpRequest, result: services.BulkResult) -> None:
+    messages.success(
+        request,
+        ngettext("%(count)s conversation updated.", "%(count)s conversations updated.", result.changed)
+        % {"count": result.changed},
+    )
+    if result.skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s conversation was left as it was: your role cannot reassign it.",
+                "%(count)s conversations were left as they were: your role cannot reassign them.",
+                result.skipped,
+            )
+            % {"count": result.skipped},
+        )
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    """One action on the ticked conversations (or, for shortcuts, the one under the cursor)."""
+    member = request.membership
+    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    action = request.POST.get("action", "")
+    back = _safe_next(request, reverse("inbox", args=[request.workspace.slug]))
+    try:
+        if not ids:
+            raise services.InboxError(_("Tick at least one conversation first."))
+        if action == "resolve":
+            result = services.conversations_bulk_set_status(
+                ids=ids, status=Conversation.Status.RESOLVED, by=member
+            )
+        elif action == "status":
+            result = services.conversations_bulk_set_status(
+                ids=ids, status=request.POST.get("status", ""), by=member
+            )
+        elif action == "assign_me":
+            result = services.conversations_bulk_assign(ids=ids, assignee=request.user, by=member)
+        elif action == "assign":
+            assignee = _member_user(request, request.POST.get("assignee", ""))
+            result = services.conversations_bulk_assign(ids=ids, assignee=assignee, by=member)
+        elif action in ("label", "unlabel"):
+            label = _label_from(request, request.POST.get("label", ""))
+            result = services.conversations_bulk_label(ids=ids, label=label, by=member, add=action == "label")
+        elif action == "priority":
+            priority = request.POST.get("priority", "")
+            if not priority.isdigit():
+                raise services.InboxError(_("Unknown priority."))
+            result = services.conversations_bulk_set_priority(ids=ids, priority=int(priority), by=member)
+        elif action == "read":
+            result = services.conversations_bulk_mark_read(ids=ids, user=request.user, by=member)
+        elif action == "unread":
+            result = services.conversations_mark_unread(ids=ids, user=request.user, by=member)
+        else:
+            raise services.InboxError(_("Choose an action."))
+    except services.InboxError as exc:
+        messages.error(request, str(exc))
+    else:
+        _report(request, result)
+    if _is_htmx(request):
+        params = QueryDict(back.partition("?")[2])
+        return render(request, "inbox/list.html#list", _list_context(request, params))
+    return redirect(back)
+
+
+# --- One conversation -----------------------------------------------------------------------------------
+
+
+def _header_context(request: HttpRequest, conversation: Conversation) -> dict:
+    labels = selectors.workspace_labels(request.workspace)
+    member = request.membership
+    return {
+        "conversation": conversation,
+        "conversation_labels": list(conversation.labels.all()),
+        "labels": labels,
+        "label_colours": selectors.label_colours(labels),
+        "members": selectors.workspace_members(request.workspace) if can(member, Perm.ASSIGN) else [],
+        "statuses": Conversation.Status.choices,
+        "priorities": Conversation.Priority.choices,
+        "can_assign": can(member, Perm.ASSIGN),
+        "can_triage": can(member, Perm.REPLY),
+        "can_unflag": can(member, Perm.APPROVE_REPLIES),
+        "may_take": services.may_assign(member, current=conversation.assignee_id, to=request.user.pk),
+        "may_release": conversation.assignee_id == request.user.pk,
+        "overdue": selectors.decorate([conversation], sort=Sort.NEWEST, now=timezone.now())[0].overdue,
+    }
+
+
+def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
+    thread = selectors.thread(conversation)
+    return {
+        "conversation": conversation,
+        "thread": thread,
+        "thread_version": selectors.thread_version(conversation, thread),
+        "can_triage": can(request.membership, Perm.REPLY),
+    }
+
+
+@workspace_view()
+@require_GET
+def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    services.conversation_mark_read(conversation=conv, user=request.user)
+    context = {
+        **_header_context(request, conv),
+        **_thread_context(request, conv),
+        "notes": selectors.notes(conv),
+        "history": selectors.contact_history(conv),
+        "contact": selectors.decorate_contact(conv.contact),
+        "others": presence.presence_others(conversation_id=conv.pk, user_id=request.user.pk),
+        "post_link": selectors.http_url(conv.post_permalink),
+    }
+    return render(request, "inbox/conversation.html", context)
+
+
+@workspace_view()
+@require_GET
+def conversation_thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The thread alone, with its new version out of band: what "show new messages" and a composer that
+    just sent a reply (HX-Trigger: thread-changed) ask for."""
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    services.conversation_mark_read(conversation=conv, user=request.user)
+    if not _is_htmx(request):
+        return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+    return render(request, "inbox/conversation.html#thread-update", _thread_context(request, conv))
+
+
+@workspace_view()
+@require_POST
+def conversation_presence(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A ping from an open conversation page: records this member's state, answers who else is here and
+    whether messages arrived after the thread version the page shows."""
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    state = request.POST.get("state", presence.State.VIEWING)
+    if state == "left":
+        presence.presence_leave(conversation_id=conv.pk, user_id=request.user.pk)
+        return HttpResponse(status=204)
+    presence.presence_ping(
+        conversation_id=conv.pk, user_id=request.user.pk, name=request.user.name, state=state
+    )
+    version = request.POST.get("thread_version", "")
+    newer = version.isdigit() and selectors.has_messages_after(conv, int(version))
+    context = {
+        "conversation": conv,
+        "others": presence.presence_others(conversation_id=conv.pk, user_id=request.user.pk),
+        "newer": newer,
+        "oob": True,
+    }
+    return render(request, "inbox/conversation.html#presence", context)
+
+
+def _after_action(request: HttpRequest, conv: Conversation, partial: str = "header") -> HttpResponse:
+    if _is_htmx(request):
+        if partial == "header":
+            conv = selectors.get_conversation_for_member(request.membership, conv.pk)
+            return render(request, "inbox/conversation.html#header", _header_context(request, conv))
+        raise ValueError(partial)
+    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+
+
+def _run(request: HttpRequest, action, success: str = "") -> None:
+    try:
+        action()
+    except services.InboxError as exc:
+        messages.error(request, str(exc))
+    else:
+        if success:
+            messages.success(request, success)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+
+    def act():
+        assignee = _member_user(request, request.POST.get("assignee", ""))
+        services.conversation_assign(conversation=conv, assignee=assignee, by=request.membership)
+        if assignee is None:
+            messages.success(request, _("Nobody is assigned now."))
+        else:
+            messages.success(request, _("Assigned to %(name)s.") % {"name": assignee.name})
+
+    _run(request, act)
+    return _after_action(request, conv)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    status = request.POST.get("status", "")
+
+    def act():
+        services.conversation_set_status(conversation=conv, status=status, by=request.membership)
+        messages.success(request, _("Status: %(status)s.") % {"status": conv.get_status_display()})
+
+    _run(request, act)
+    return _after_action(request, conv)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_priority(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    value = request.POST.get("priority", "")
+
+    def act():
+        if not value.isdigit():
+            raise services.InboxError(_("Unknown priority."))
+        services.conversation_set_priority(conversation=conv, priority=int(value), by=request.membership)
+        messages.success(request, _("Priority: %(priority)s.") % {"priority": conv.get_priority_display()})
+
+    _run(request, act)
+    return _after_action(request, conv)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_sensitive(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    sensitive = request.POST.get("sensitive") == "1"
+
+    def act():
+        services.conversation_set_sensitive(conversation=conv, sensitive=sensitive, by=request.membership)
+        if sensitive:
+            messages.success(request, _("Marked sensitive: replies need a manager's approval."))
+        else:
+            messages.success(request, _("No longer marked sensitive."))
+
+    _run(request, act)
+    return _after_action(request, conv)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_labels(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Add a label (picked, or typed: a new name creates it) or remove one."""
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    member = request.membership
+
+    def act():
+        removed = request.POST.get("remove", "")
+        if removed:
+            label = _label_from(request, removed)
+            services.conversation_label(conversation=conv, remove=[label], by=member)
+            messages.success(request, _("Label “%(name)s” removed.") % {"name": label.name})
+            return
+        name = request.POST.get("name", "").strip()
+        if name:  # typed: an existing label of that name, or a new one
+            label = services.label_get_or_create(name=name, by=member)
+        else:  # picked from the menu
+            label = _label_from(request, request.POST.get("add", ""))
+        services.conversation_label(conversation=conv, add=[label], by=member)
+        messages.success(request, _("Label “%(name)s” added.") % {"name": label.name})
+
+    _run(request, act)
+    return _after_action(request, conv)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    message = selectors.get_message_for_member(request.membership, conv, pk)
+    hidden = request.POST.get("hidden", "1") == "1"
+
+    def act():
+        services.conversation_hide_message(message=message, by=request.membership, hidden=hidden)
+        messages.success(request, _("Message hidden.") if hidden else _("Message shown again."))
+
+    _run(request, act)
+    if _is_htmx(request):
+        context = {
+            "conversation": conv,
+            "message": selectors.decorate_message(message),
+            "can_triage": True,
+            "with_messages": True,
+        }
+        return render(request, "inbox/conversation.html#message", context)
+    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def conversation_note(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    text = request.POST.get("text", "")
+    error = ""
+    try:
+        note = services.note_create(conversation=conv, author=request.user, text=text, by=request.membership)
+    except services.InboxError as exc:
+        error = str(exc)
+        messages.error(request, error)
+    else:
+        text = ""
+        names = ", ".join(u.name for u in note.mentioned.all())
+        if names:
+            messages.success(request, _("Note added; %(names)s will be emailed.") % {"names": names})
+        else:
+            messages.success(request, _("Note added."))
+    if _is_htmx(request):
+        context = {
+            "conversation": conv,
+            "notes": selectors.notes(conv),
+            "note_text": text,
+            "note_error": error,
+        }
+        return render(request, "inbox/conversation.html#notes", context)
+    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def contact_notes(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
+    if conv.contact is not None:
+        _run(
+            request,
+            lambda: services.contact_set_notes(
+                contact=conv.contact, notes=request.POST.get("notes", ""), by=request.membership
+            ),
+            _("Contact notes saved."),
+        )
+    if _is_htmx(request):
+        context = {
+            "conversation": conv,
+            "contact": selectors.decorate_contact(conv.contact),
+            "history": selectors.contact_history(conv),
+            "can_triage": True,
+        }
+        return render(request, "inbox/conversation.html#contact-card", context)
+    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
