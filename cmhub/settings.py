@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "accounts",
     "networks",
     "inbox",
+    "posts",
+    "assistant",
 ]
 
 MIDDLEWARE = [
