@@ -26,7 +26,11 @@ def test_hostile_inbound_text_is_shown_as_text(page, live_server):
     workspace = WorkspaceFactory(name="Acme Bakery", slug="acme")
     agent = MembershipFactory(workspace=workspace, role=Membership.Role.AGENT, user=UserFactory()).user
     channel = Channel.objects.create(
-        workspace=workspace, network="facebook", external_id="PAGE", name="Acme Page", api_base_url="http://127.0.0.1:9"
+        workspace=workspace,
+        network="facebook",
+        external_id="PAGE",
+        name="Acme Page",
+        api_base_url="http://127.0.0.1:9",
     )
     item = p.EngagementItem(
         network=p.Network.FACEBOOK,

@@ -8,14 +8,12 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from inbox.models import Conversation, Message
 from networks import services
@@ -23,6 +21,7 @@ from networks.fakes.base import Fault
 from networks.fakes.graph import GraphFake
 from networks.providers import base as p
 from networks.tasks import poll_channel
+from tests.celery_workers import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMENTS = 1500
@@ -30,38 +29,11 @@ COMMENTS = 1500
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 LOG = Path(os.environ.get("CMHUB_VAR_DIR", "var/test")) / "worker-kill.log"
 
 
 def _start_worker(queue: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _database_url()}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cmhub",
-            "worker",
-            "--pool=solo",
-            f"--queues={queue}",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=LOG.open("ab"),  # kept for diagnosis: a timeout below prints its tail
-        stderr=subprocess.STDOUT,
-    )
+    return start_worker(queue, output=LOG.open("ab"))  # kept for diagnosis: a timeout prints its tail
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:
