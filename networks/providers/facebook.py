@@ -31,17 +31,15 @@ from networks.providers.base import (
     NotFound,
     PermissionMissing,
     PollResult,
-    Provider,
     ProviderError,
     PublishResult,
-    RateLimitState,
     ReplyTarget,
     Transient,
     reply_text_key,
 )
 from networks.providers.graph import (
     Clock,
-    GraphClient,
+    GraphProvider,
     item_id_for_log,
     optional_dict,
     optional_str,
@@ -66,7 +64,7 @@ MAX_FIND_PAGES = 10
 _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "video", "share": "link"}
 
 
-class FacebookProvider(Provider):
+class FacebookProvider(GraphProvider):
     network = Network.FACEBOOK
     supports_direct_message_reply = True
 
@@ -82,24 +80,12 @@ class FacebookProvider(Provider):
         poll_messages: bool = True,
         clock: Clock = utcnow,
     ):
-        super().__init__(account, http=http)
+        super().__init__(account, http=http, app_secret=app_secret, clock=clock)
         self.page_id = account.external_id
         self.page_size = page_size
         self.lookback = lookback
         self.max_posts = max_posts
         self.poll_messages = poll_messages
-        self.clock = clock
-        self.graph = GraphClient(
-            http,
-            base_url=account.api_base_url,
-            access_token=account.credentials.access_token,
-            app_secret=app_secret,
-            on_usage=self._note_usage,
-            clock=clock,
-        )
-
-    def _note_usage(self, state: RateLimitState) -> None:
-        self.rate_limit = state
 
     # --- Poll -------------------------------------------------------------------------------------------
 
@@ -273,6 +259,30 @@ class FacebookProvider(Provider):
                     return None
                 ours = sender.get("id") == self.page_id
                 if ours and found_id not in exclude and reply_text_key(words) == wanted:
+                    return PublishResult(found_id, permalink=link, raw=raw)
+            if number >= MAX_FIND_PAGES:
+                break
+        return None
+
+    def find_post(
+        self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """The Page's post with these words, read back from its published posts, newest first."""
+        wanted = reply_text_key(text)
+        floor = since.astimezone(dt.UTC).replace(microsecond=0)  # Graph times are whole seconds
+        params = {"fields": "id,message,created_time,permalink_url", "limit": self.page_size}
+        for number, (data, _has_next) in enumerate(
+            self.graph.pages(f"{self.page_id}/published_posts", params), 1
+        ):
+            for raw in data:
+                try:
+                    found_id, created = required_str(raw, "id"), parse_graph_time(raw.get("created_time"))
+                    words, link = optional_str(raw, "message"), optional_str(raw, "permalink_url")
+                except ValueError:
+                    continue
+                if created < floor:
+                    return None
+                if found_id not in exclude and reply_text_key(words) == wanted:
                     return PublishResult(found_id, permalink=link, raw=raw)
             if number >= MAX_FIND_PAGES:
                 break

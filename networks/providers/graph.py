@@ -21,11 +21,13 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from networks.providers.base import (
+    Account,
     Ambiguous,
     AuthExpired,
     Invalid,
     NotFound,
     PermissionMissing,
+    Provider,
     ProviderError,
     RateLimited,
     RateLimitState,
@@ -384,3 +386,22 @@ def item_id_for_log(raw: Any) -> str:
     """An id to name a skipped item in logs, never its content (which may hold personal data)."""
     value = raw.get("id") if isinstance(raw, dict) else None
     return value[:64] if isinstance(value, str) else "?"
+
+
+class GraphProvider(Provider):
+    """What Facebook and Instagram share: one Graph client whose usage headers feed `rate_limit`."""
+
+    def __init__(self, account: Account, *, http: httpx.Client, app_secret: str = "", clock: Clock = utcnow):
+        super().__init__(account, http=http)
+        self.clock = clock
+        self.graph = GraphClient(
+            http,
+            base_url=account.api_base_url,
+            access_token=account.credentials.access_token,
+            app_secret=app_secret,
+            on_usage=self._note_usage,
+            clock=clock,
+        )
+
+    def _note_usage(self, state: RateLimitState) -> None:
+        self.rate_limit = state

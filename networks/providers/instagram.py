@@ -32,17 +32,15 @@ from networks.providers.base import (
     Network,
     NotFound,
     PollResult,
-    Provider,
     ProviderError,
     PublishResult,
-    RateLimitState,
     ReplyTarget,
     Transient,
     reply_text_key,
 )
 from networks.providers.graph import (
     Clock,
-    GraphClient,
+    GraphProvider,
     item_id_for_log,
     optional_dict,
     optional_str,
@@ -79,7 +77,7 @@ class MediaSummary:
     comments_count: int | None  # None when Graph did not say: walk it to be safe
 
 
-class InstagramProvider(Provider):
+class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
     supports_text_posts = False
 
@@ -97,7 +95,7 @@ class InstagramProvider(Provider):
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = utcnow,
     ):
-        super().__init__(account, http=http)
+        super().__init__(account, http=http, app_secret=app_secret, clock=clock)
         self.ig_user_id = account.external_id
         self.page_size = page_size
         self.lookback = lookback
@@ -105,18 +103,6 @@ class InstagramProvider(Provider):
         self.container_checks = container_checks
         self.container_check_interval = container_check_interval
         self.sleep = sleep
-        self.clock = clock
-        self.graph = GraphClient(
-            http,
-            base_url=account.api_base_url,
-            access_token=account.credentials.access_token,
-            app_secret=app_secret,
-            on_usage=self._note_usage,
-            clock=clock,
-        )
-
-    def _note_usage(self, state: RateLimitState) -> None:
-        self.rate_limit = state
 
     # --- Poll -------------------------------------------------------------------------------------------
 
