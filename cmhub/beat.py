@@ -37,6 +37,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Claims post targets due to publish (and unknown ones to read back); the database is the schedule,
+    # retries set next_attempt_at and come back through here, so this is only the clock.
+    "dispatch-due-targets": {
+        "task": "posts.dispatch_due_targets",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
     # Expired invitations are kept for the audit trail a while, then removed so the list stays readable.
     "purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",

@@ -292,6 +292,8 @@ CELERY_TASK_ROUTES = {
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
     "inbox.sweep_replies": {"queue": "send"},
+    "posts.*": {"queue": "publish"},
+    "assistant.*": {"queue": "assistant"},
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60

@@ -209,6 +209,17 @@ class Provider(abc.ABC):
         a reply that is not found gets sent again.
         """
 
+    def find_post(
+        self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """Our own top-level post with this text, published at or after `since`, read back from the
+        network; None when it is not there. Ids in `exclude` are posts already accounted for.
+
+        This is how an Ambiguous `publish` is settled before any retry, so it must really read the feed: a
+        post that is not found gets published again. Networks that cannot be read back raise
+        NotImplementedError, and the caller asks a person to check instead of publishing twice."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read its posts back")
+
     @abc.abstractmethod
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult: ...
 

@@ -261,6 +261,24 @@ class XProvider(Provider):
         post = min(matches, key=lambda p: int(p.external_id))
         return PublishResult(external_id=post.external_id, permalink=post.permalink, raw={"text": post.text})
 
+    def find_post(
+        self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """Our top-level tweet with these words among our latest; the oldest match wins."""
+        wanted = _comparable(text)
+        matches = [
+            post
+            for post in self.recent_own_posts(max_results=MAX_PAGE)
+            if not post.in_reply_to
+            and post.created_at >= since
+            and post.external_id not in exclude
+            and _comparable(post.text) == wanted
+        ]
+        if not matches:
+            return None
+        post = min(matches, key=lambda p: int(p.external_id))
+        return PublishResult(external_id=post.external_id, permalink=post.permalink, raw={"text": post.text})
+
     def me(self) -> Author:
         """Who the token belongs to; works before `external_id` is known (connect flow)."""
         body = _read(

@@ -1,0 +1,45 @@
+"""Reads for posts, always scoped to the member's workspace: another workspace's id answers 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Membership
+from posts.models import MediaAsset, Post, PostTarget
+
+
+def get_post_for_member(member: Membership, pk: int) -> Post:
+    return get_object_or_404(
+        Post.objects.select_related("workspace", "author"), pk=pk, workspace_id=member.workspace_id
+    )
+
+
+def get_target_for_member(member: Membership, pk: int) -> PostTarget:
+    return get_object_or_404(
+        PostTarget.objects.select_related("post", "channel"), pk=pk, post__workspace_id=member.workspace_id
+    )
+
+
+def get_asset_for_member(member: Membership, pk: int) -> MediaAsset:
+    return get_object_or_404(MediaAsset, pk=pk, workspace_id=member.workspace_id)
+
+
+def posts_in_range(member: Membership, start: dt.datetime, end: dt.datetime) -> QuerySet[Post]:
+    """The calendar: posts scheduled in [start, end), their targets' channels fetched with them."""
+    return (
+        Post.objects.filter(workspace_id=member.workspace_id, scheduled_at__gte=start, scheduled_at__lt=end)
+        .select_related("author")
+        .prefetch_related("targets__channel")
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def posts_awaiting_review(member: Membership) -> QuerySet[Post]:
+    return (
+        Post.objects.filter(workspace_id=member.workspace_id, status=Post.Status.IN_REVIEW)
+        .select_related("author")
+        .order_by("updated_at")
+    )

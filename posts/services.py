@@ -1,0 +1,788 @@
+"""Writes for posts: composing, reviewing, scheduling, and publishing each target exactly once.
+
+Publishing follows the reply pipeline (`inbox.replies`): the beat's `posts_dispatch_due` finds due targets
+and leases them (pushes `next_attempt_at` forward) so the next tick does not enqueue them again; the task
+claims a target with a conditional UPDATE (`scheduled -> publishing`) whose row count says which worker
+publishes; a publish whose outcome is unknown (`Ambiguous`, a worker killed mid-request) is read back from
+the channel (`Provider.find_post`) before anything is sent again. The database is the schedule: retries set
+`next_attempt_at` and the beat picks them up; no long ETA is ever handed to the broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import zoneinfo
+from collections.abc import Iterable
+
+import httpx
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, User
+from accounts.policy import Perm, can, permissions_for
+from core.http import make_client
+from core.signed_media import signed_media_url
+from networks import registry
+from networks import services as network_services
+from networks.models import Channel
+from networks.providers import base as p
+from networks.providers import limits
+from posts import media as media_lib
+from posts import states
+from posts.models import (
+    MediaAsset,
+    Post,
+    PostEvent,
+    PostMedia,
+    PostTarget,
+    PublishingPolicy,
+    Rendition,
+    Review,
+)
+from posts.states import IllegalTransition
+
+log = logging.getLogger(__name__)
+
+P = Post.Status
+T = PostTarget.Status
+
+MAX_ATTEMPTS = 5  # publishes that certainly failed (transient trouble) before giving up
+BACKOFF_BASE = 30.0  # seconds, doubled per attempt, with jitter
+DISPATCH_LEASE = dt.timedelta(minutes=2)  # an enqueue lost on the way is dispatched again after this
+PUBLISHING_STALE = dt.timedelta(minutes=5)  # longer than publish_target's hard time limit: worker gone
+RECONCILE_DELAY = dt.timedelta(seconds=15)  # let the network index a post before reading it back
+FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
+DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
+DISPATCH_BATCH = 200
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+SIGNED_URL_SECONDS = 3600
+
+
+class PostError(Exception):
+    """A refused post action, in plain words for the person who tried it."""
+
+    def __init__(self, message: str, *, problems: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        #: Per channel name, what its network would refuse (post_submit).
+        self.problems = problems or {}
+
+
+# --- Helpers -----------------------------------------------------------------------------------------------
+
+
+def _require(member: Membership, perm: Perm, post: Post | MediaAsset) -> None:
+    if member.workspace_id != post.workspace_id:
+        raise PostError(_("This belongs to another workspace."))
+    if not can(member, perm):
+        raise PostError(_("Your role in this workspace does not allow this."))
+
+
+def _event(post: Post, action: str, *, by: User | None = None, target=None, detail: str = "") -> None:
+    PostEvent.objects.create(post=post, actor=by, target=target, action=action, detail=detail[:2000])
+
+
+def _lock(post: Post) -> Post:
+    return Post.objects.select_for_update().get(pk=post.pk)
+
+
+def _move(post: Post, new: str, *, fields: Iterable[str] = ()) -> None:
+    """Move a locked post, the state machine permitting."""
+    states.check_post(post.status, new)
+    post.status = new
+    post.updated_at = timezone.now()
+    post.save(update_fields=["status", "updated_at", *fields])
+
+
+def _policy(workspace_id: int) -> PublishingPolicy:
+    policy = PublishingPolicy.objects.filter(workspace_id=workspace_id).first()
+    return policy or PublishingPolicy(workspace_id=workspace_id)
+
+
+def _channels(member: Membership, channels: Iterable[Channel]) -> list[Channel]:
+    channels = list(channels)
+    if any(c.workspace_id != member.workspace_id for c in channels):
+        raise PostError(_("This belongs to another workspace."))
+    if not channels:
+        raise PostError(_("Choose at least one channel."))
+    return channels
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(when):
+        raise PostError(_("A publication time needs its time zone."))
+    return when
+
+
+def _set_media(post: Post, assets: Iterable[MediaAsset]) -> None:
+    PostMedia.objects.filter(post=post).delete()
+    for position, asset in enumerate(assets):
+        if asset.workspace_id != post.workspace_id:
+            raise PostError(_("This belongs to another workspace."))
+        PostMedia.objects.create(post=post, asset=asset, position=position)
+
+
+def _media_ids(post: Post) -> list[tuple[int, str]]:
+    return list(PostMedia.objects.filter(post=post).order_by("position", "pk").values_list("asset_id", "fit"))
+
+
+def _content(post: Post) -> tuple:
+    """What an approval covers: the words, per-network words, and the pictures."""
+    overrides = sorted(PostTarget.objects.filter(post=post).values_list("channel_id", "text_override"))
+    return (post.text, tuple(overrides), tuple(_media_ids(post)))
+
+
+# --- Media -------------------------------------------------------------------------------------------------
+
+
+def media_upload(*, member: Membership, name: str, data: bytes, alt_text: str = "") -> MediaAsset:
+    """Store an image once checked (media.inspect_upload); MediaRejected says what is wrong with it."""
+    if not can(member, Perm.DRAFT_POSTS):
+        raise PostError(_("Your role in this workspace does not allow this."))
+    info = media_lib.inspect_upload(data, max_bytes=MAX_UPLOAD_BYTES)
+    asset = MediaAsset(
+        workspace_id=member.workspace_id,
+        alt_text=alt_text[:1000],
+        format=info.format,
+        mime=info.mime,
+        width=info.width,
+        height=info.height,
+        frames=info.frames,
+        has_alpha=info.has_alpha,
+        uploaded_by=member.user,
+    )
+    extension = {"JPEG": "jpg"}.get(info.format, info.format.lower() or "bin")
+    asset.upload.save(f"{name.rsplit('.', 1)[0][:80] or 'image'}.{extension}", ContentFile(data), save=False)
+    asset.save()
+    return asset
+
+
+def rendition_for(asset: MediaAsset, network: str, fit: str = Rendition.Fit.CROP) -> Rendition:
+    """The stored rendition of `asset` for `network`, made once (media.make_rendition) and reused."""
+    found = Rendition.objects.filter(asset=asset, network=network, fit=fit).first()
+    if found is not None:
+        return found
+    with asset.upload.open("rb") as handle:
+        data = handle.read()
+    made = media_lib.make_rendition(data, network=network, fit=fit)
+    rendition = Rendition(
+        asset=asset, network=network, fit=fit, width=made.width, height=made.height, mime=made.mime
+    )
+    extension = "png" if made.format == "PNG" else "gif" if made.format == "GIF" else "jpg"
+    rendition.file.save(f"{asset.pk}-{network}-{fit}.{extension}", ContentFile(made.content), save=False)
+    try:
+        with transaction.atomic():
+            rendition.save()
+    except Exception:  # two workers made it at once: keep theirs
+        default_storage.delete(rendition.file.name)
+        return Rendition.objects.get(asset=asset, network=network, fit=fit)
+    return rendition
+
+
+def _media_files(post: Post, network: str, *, public: bool) -> list[p.MediaFile]:
+    files = []
+    for item in PostMedia.objects.filter(post=post).select_related("asset").order_by("position", "pk"):
+        rendition = rendition_for(item.asset, network, item.fit)
+        with rendition.file.open("rb") as handle:
+            content = handle.read()
+        url = signed_media_url(rendition.file.name, max_age=SIGNED_URL_SECONDS) if public else ""
+        files.append(p.MediaFile(content, rendition.mime, public_url=url, alt_text=item.asset.alt_text))
+    return files
+
+
+# --- Composing ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_create(
+    *,
+    author: Membership,
+    text: str,
+    channels: Iterable[Channel],
+    title: str = "",
+    campaign: str = "",
+    overrides: dict[int, str] | None = None,
+    media: Iterable[MediaAsset] = (),
+    scheduled_at: dt.datetime | None = None,
+) -> Post:
+    """A draft with one target per channel (its own words where `overrides` has some)."""
+    if not can(author, Perm.DRAFT_POSTS):
+        raise PostError(_("Your role in this workspace does not allow this."))
+    channels = _channels(author, channels)
+    post = Post.objects.create(
+        workspace_id=author.workspace_id,
+        author=author.user,
+        title=title.strip()[:200],
+        text=text.strip(),
+        campaign=campaign.strip()[:100],
+        scheduled_at=_aware(scheduled_at) if scheduled_at else None,
+        approvals_required=_policy(author.workspace_id).approvals_required,
+    )
+    overrides = overrides or {}
+    PostTarget.objects.bulk_create(
+        PostTarget(post=post, channel=c, text_override=overrides.get(c.pk, "").strip()) for c in channels
+    )
+    _set_media(post, media)
+    _event(post, "created", by=author.user)
+    return post
+
+
+def _drop_approvals(post: Post) -> int:
+    return Review.objects.filter(post=post, current=True).update(current=False)
+
+
+@transaction.atomic
+def post_update(
+    *,
+    post: Post,
+    by: Membership,
+    text: str | None = None,
+    title: str | None = None,
+    campaign: str | None = None,
+    overrides: dict[int, str] | None = None,
+    channels: Iterable[Channel] | None = None,
+    media: Iterable[MediaAsset] | None = None,
+) -> Post:
+    """Edit a post not yet publishing. Changing what an approval covers (words, media, channels) sends an
+    approved or scheduled post back to review, its approvals dropped."""
+    _require(by, Perm.DRAFT_POSTS, post)
+    post = _lock(post)
+    if post.status not in states.EDITABLE:
+        raise IllegalTransition(_("A post that is %(status)s cannot be edited.") % {"status": post.status})
+    before = _content(post)
+    before_channels = set(post.targets.values_list("channel_id", flat=True))
+    if title is not None:
+        post.title = title.strip()[:200]
+    if campaign is not None:
+        post.campaign = campaign.strip()[:100]
+    if text is not None:
+        post.text = text.strip()
+    post.updated_at = timezone.now()
+    post.save(update_fields=["title", "campaign", "text", "updated_at"])
+    if channels is not None:
+        wanted = {c.pk: c for c in _channels(by, channels)}
+        post.targets.exclude(channel_id__in=wanted).delete()
+        for channel in wanted.values():
+            PostTarget.objects.get_or_create(post=post, channel=channel)
+    if overrides is not None:
+        for target in post.targets.all():
+            target.text_override = overrides.get(target.channel_id, "").strip()
+            target.save(update_fields=["text_override"])
+    if media is not None:
+        _set_media(post, media)
+    changed = _content(post) != before or set(post.targets.values_list("channel_id", flat=True)) != (
+        before_channels
+    )
+    _event(post, "edited", by=by.user)
+    if changed and post.status in (P.APPROVED, P.SCHEDULED):
+        _back_to_review(post, by)
+    elif changed and post.status == P.IN_REVIEW:
+        _drop_approvals(post)  # the reviewers approved other words
+    return post
+
+
+def _back_to_review(post: Post, by: Membership) -> None:
+    dropped = _drop_approvals(post)
+    post.targets.filter(status=T.SCHEDULED).update(status=T.PENDING, next_attempt_at=None)
+    _move(post, P.IN_REVIEW)
+    _event(post, "back_to_review", by=by.user, detail=f"{dropped} approval(s) dropped")
+    transaction.on_commit(lambda: _notify_reviewers(post.pk))
+
+
+def post_problems(post: Post) -> dict[str, list[str]]:
+    """Per channel, what its network would refuse in this post (text and media adapted to it)."""
+    problems: dict[str, list[str]] = {}
+    with make_client() as http:
+        for target in post.targets.select_related("channel", "post"):
+            channel = target.channel
+            provider = registry.build_provider(channel, http=http)
+            try:
+                files = _media_files(post, channel.network, public=False)
+            except media_lib.MediaRejected as exc:
+                problems[channel.name] = [exc.render(_)]
+                continue
+            found = provider.validate_text(target.text) + provider.validate_media(files)
+            if not files:
+                found = limits.check_not_blank(target.text) + found
+            if found:
+                problems[channel.name] = list(dict.fromkeys(found))
+    return problems
+
+
+def post_submit(*, post: Post, by: Membership) -> Post:
+    """Send a draft for review, once every network would accept its version of the post."""
+    _require(by, Perm.DRAFT_POSTS, post)
+    problems = post_problems(post)
+    if problems:
+        lines = [f"{name}: {' '.join(found)}" for name, found in problems.items()]
+        raise PostError("\n".join(lines), problems=problems)
+    with transaction.atomic():
+        post = _lock(post)
+        _move(post, P.IN_REVIEW)
+        _event(post, "submitted", by=by.user)
+        transaction.on_commit(lambda: _notify_reviewers(post.pk))
+    return post
+
+
+# --- Reviews -----------------------------------------------------------------------------------------------
+
+
+def _reviewable(post: Post, by: Membership) -> Post:
+    _require(by, Perm.APPROVE_POSTS, post)
+    if post.author_id is not None and post.author_id == by.user_id:
+        raise PostError(_("Someone else must approve your own post."))
+    locked = _lock(post)
+    if locked.status != P.IN_REVIEW:
+        raise IllegalTransition(_("This post is not waiting for review."))
+    return locked
+
+
+@transaction.atomic
+def review_approve(*, post: Post, by: Membership, comment: str = "") -> Post:
+    """One approval; the post is approved once it has as many distinct approvers as its policy asks."""
+    post = _reviewable(post, by)
+    if Review.objects.filter(post=post, reviewer=by.user, decision="approve", current=True).exists():
+        raise PostError(_("You already approved this post; another person must approve it too."))
+    Review.objects.create(post=post, reviewer=by.user, decision=Review.Decision.APPROVE, comment=comment)
+    _event(post, "approved", by=by.user, detail=comment)
+    approvals = Review.objects.filter(post=post, decision="approve", current=True).count()
+    if approvals >= post.approvals_required:
+        _move(post, P.APPROVED)
+        transaction.on_commit(lambda: _notify_author(post.pk, approved=True, comment=comment))
+    return post
+
+
+@transaction.atomic
+def review_request_changes(*, post: Post, by: Membership, comment: str) -> Post:
+    comment = comment.strip()
+    if not comment:
+        raise PostError(_("Say what to change, so the author can fix it."))
+    post = _reviewable(post, by)
+    _drop_approvals(post)
+    Review.objects.create(
+        post=post, reviewer=by.user, decision=Review.Decision.REQUEST_CHANGES, comment=comment
+    )
+    _move(post, P.CHANGES_REQUESTED)
+    _event(post, "changes_requested", by=by.user, detail=comment)
+    transaction.on_commit(lambda: _notify_author(post.pk, approved=False, comment=comment))
+    return post
+
+
+def _notify_reviewers(post_id: int) -> None:
+    post = Post.objects.select_related("workspace").filter(pk=post_id).first()
+    if post is None:
+        return
+    roles = [role for role in Membership.Role.values if Perm.APPROVE_POSTS in permissions_for(role)]
+    reviewers = User.objects.filter(
+        memberships__workspace=post.workspace, memberships__role__in=roles, is_active=True
+    ).exclude(pk=post.author_id)
+    for reviewer in reviewers:
+        with translation.override(reviewer.language or post.workspace.default_language):
+            subject = _("A post waits for your review in %(workspace)s") % {"workspace": post.workspace.name}
+            body = _("“%(post)s” is ready for review.") % {"post": str(post)}
+        send_mail(subject, body, None, [reviewer.email])
+
+
+def _notify_author(post_id: int, *, approved: bool, comment: str) -> None:
+    post = Post.objects.select_related("workspace", "author").filter(pk=post_id).first()
+    if post is None or post.author is None:
+        return
+    with translation.override(post.author.language or post.workspace.default_language):
+        if approved:
+            subject = _("Your post “%(post)s” was approved") % {"post": str(post)}
+        else:
+            subject = _("Changes requested on your post “%(post)s”") % {"post": str(post)}
+        body = comment or subject
+    send_mail(subject, body, None, [post.author.email])
+
+
+# --- Scheduling --------------------------------------------------------------------------------------------
+
+
+def scheduled_at_from_local(*, workspace_timezone: str, local: dt.datetime) -> dt.datetime:
+    """The instant a wall-clock time in the workspace's zone names. A time skipped by a spring-forward
+    change (02:30 in Paris on that Sunday) is read with the offset before the change, so it lands on the
+    same instant as the first valid time after the gap plus the gap's remainder (03:30 local); an hour
+    repeated in autumn is the first one. Stored in UTC, always."""
+    naive = local.replace(tzinfo=None)
+    aware = naive.replace(tzinfo=zoneinfo.ZoneInfo(workspace_timezone or "UTC"), fold=0)
+    return aware.astimezone(dt.UTC)
+
+
+def _future(when: dt.datetime) -> dt.datetime:
+    _aware(when)
+    if when <= timezone.now():
+        raise PostError(_("Choose a time in the future."))
+    return when
+
+
+@transaction.atomic
+def post_schedule(*, post: Post, by: Membership, scheduled_at: dt.datetime) -> Post:
+    """approved -> scheduled: each target becomes due at `scheduled_at` (an aware instant; the workspace's
+    time zone is only how it is shown)."""
+    _require(by, Perm.DRAFT_POSTS, post)
+    _future(scheduled_at)
+    post = _lock(post)
+    post.scheduled_at = scheduled_at
+    _move(post, P.SCHEDULED, fields=["scheduled_at"])
+    for target in post.targets.filter(status=T.PENDING):
+        states.check_target(target.status, T.SCHEDULED)
+    post.targets.filter(status=T.PENDING).update(status=T.SCHEDULED, next_attempt_at=scheduled_at, error="")
+    _event(post, "scheduled", by=by.user, detail=scheduled_at.isoformat())
+    return post
+
+
+@transaction.atomic
+def post_reschedule(
+    *,
+    post: Post,
+    by: Membership,
+    scheduled_at: dt.datetime,
+    text: str | None = None,
+    overrides: dict[int, str] | None = None,
+    media: Iterable[MediaAsset] | None = None,
+) -> Post:
+    """A new time. The approval is kept when words and media are unchanged; otherwise the post goes back
+    to review (and is scheduled again once approved)."""
+    _require(by, Perm.DRAFT_POSTS, post)
+    _future(scheduled_at)
+    post = post_update(post=post, by=by, text=text, overrides=overrides, media=media)
+    post = _lock(post)
+    post.scheduled_at = scheduled_at
+    post.save(update_fields=["scheduled_at"])
+    if post.status == P.SCHEDULED:
+        _move(post, P.SCHEDULED)
+        post.targets.filter(status=T.SCHEDULED).update(next_attempt_at=scheduled_at)
+    _event(post, "rescheduled", by=by.user, detail=scheduled_at.isoformat())
+    return post
+
+
+@transaction.atomic
+def post_cancel(*, post: Post, by: Membership) -> Post:
+    _require(by, Perm.DRAFT_POSTS, post)
+    post = _lock(post)
+    _move(post, P.CANCELLED)
+    post.targets.filter(status__in=[T.PENDING, T.SCHEDULED]).update(status=T.CANCELLED, next_attempt_at=None)
+    _event(post, "cancelled", by=by.user)
+    return post
+
+
+@transaction.atomic
+def post_duplicate(*, post: Post, by: Membership) -> Post:
+    """A new draft with the same words, channels and media (never the reviews or the schedule)."""
+    _require(by, Perm.DRAFT_POSTS, post)
+    targets = list(post.targets.select_related("channel"))
+    copy = post_create(
+        author=by,
+        text=post.text,
+        channels=[t.channel for t in targets],
+        title=post.title,
+        campaign=post.campaign,
+        overrides={t.channel_id: t.text_override for t in targets},
+    )
+    for item in PostMedia.objects.filter(post=post):
+        PostMedia.objects.create(post=copy, asset_id=item.asset_id, position=item.position, fit=item.fit)
+    _event(copy, "duplicated", by=by.user, detail=f"from #{post.pk}")
+    return copy
+
+
+@transaction.atomic
+def target_retry(*, target: PostTarget, by: Membership) -> PostTarget:
+    """Publish a failed target again, now (after a reconnect, a fix on the network...)."""
+    _require(by, Perm.DRAFT_POSTS, target.post)
+    locked = PostTarget.objects.select_for_update().get(pk=target.pk)
+    if locked.status != T.FAILED:
+        raise IllegalTransition(_("Only a target that failed can be published again."))
+    states.check_target(locked.status, T.SCHEDULED)
+    locked.status, locked.attempts, locked.error = T.SCHEDULED, 0, ""
+    locked.next_attempt_at = timezone.now()
+    locked.save(update_fields=["status", "attempts", "error", "next_attempt_at"])
+    post = _lock(locked.post)
+    if post.status != P.PUBLISHING:
+        _move(post, P.PUBLISHING)
+    _event(post, "retry", by=by.user, target=locked)
+    return locked
+
+
+# --- Publishing: dispatch ----------------------------------------------------------------------------------
+
+
+def targets_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Due targets, leased so the next tick leaves them alone: scheduled ones to publish (or mark missed
+    when overdue past the workspace's grace period), unknown ones to read back, publishing ones whose
+    worker died (they may have landed: unknown). Returns the ids to enqueue once this commits."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    with transaction.atomic():
+        stale = PostTarget.objects.select_for_update(skip_locked=True).filter(
+            status=T.PUBLISHING, next_attempt_at__lte=now - PUBLISHING_STALE
+        )[:DISPATCH_BATCH]
+        for target in stale:
+            log.warning("post target left publishing by a lost worker", extra={"target": target.pk})
+            states.check_target(target.status, T.UNKNOWN)
+            target.status, target.next_attempt_at = T.UNKNOWN, now + RECONCILE_DELAY
+            target.attempts += 1
+            target.save(update_fields=["status", "next_attempt_at", "attempts"])
+        due = (
+            PostTarget.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("post")
+            .filter(status__in=[T.SCHEDULED, T.UNKNOWN], next_attempt_at__lte=now)
+            .filter(Q(leased_until=None) | Q(leased_until__lte=now))
+            .order_by("next_attempt_at")[:DISPATCH_BATCH]
+        )
+        graces: dict[int, dt.timedelta] = {}
+        for target in due:
+            workspace_id = target.post.workspace_id
+            if workspace_id not in graces:
+                graces[workspace_id] = dt.timedelta(minutes=_policy(workspace_id).missed_grace_minutes)
+            if _overdue(target, now, graces[workspace_id]):
+                _settle(target, T.MISSED, error=MISSED_ERROR())
+                continue
+            target.leased_until = now + DISPATCH_LEASE
+            target.save(update_fields=["leased_until"])
+            ids.append(target.pk)
+        for target_id in ids:
+            _enqueue(target_id)
+    return ids
+
+
+def MISSED_ERROR() -> str:  # a message, translated when used
+    return _("Not published: CM Hub was unavailable at the scheduled time and the grace period passed.")
+
+
+def _overdue(target: PostTarget, now: dt.datetime, grace: dt.timedelta | None = None) -> bool:
+    """Never tried, and due longer ago than the grace period: workers were down. Publishing hours late
+    would surprise everyone, so it is missed instead (duplicating the post publishes it anew)."""
+    if target.status != T.SCHEDULED or target.attempts or target.error:
+        return False
+    if grace is None:
+        grace = dt.timedelta(minutes=_policy(target.post.workspace_id).missed_grace_minutes)
+    return (target.post.scheduled_at or target.next_attempt_at) < now - grace
+
+
+def _enqueue(target_id: int) -> None:
+    from posts.tasks import enqueue_publish  # tasks import this module
+
+    enqueue_publish(target_id)
+
+
+# --- Publishing: one target --------------------------------------------------------------------------------
+
+
+def target_claim(target_id: int, *, now: dt.datetime | None = None) -> bool:
+    """scheduled -> publishing. Exactly one caller gets True, however many try at once."""
+    now = now or timezone.now()
+    return bool(
+        # No join here: Django turns an UPDATE with a join into `WHERE id IN (SELECT ...)`, and PostgreSQL
+        # does not re-evaluate that subquery for a row another worker just changed, so two would both win.
+        # (Cancelling a post cancels its scheduled targets, so the status alone says enough.)
+        PostTarget.objects.filter(
+            pk=target_id, status=T.SCHEDULED, next_attempt_at__lte=now + DUE_TOLERANCE
+        ).update(status=T.PUBLISHING, next_attempt_at=now, leased_until=None)
+    )
+
+
+def _load(target_id: int) -> PostTarget:
+    return PostTarget.objects.select_related("post__workspace", "channel__workspace").get(pk=target_id)
+
+
+def target_process(target_id: int, *, http: httpx.Client | None = None) -> str | None:
+    """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status."""
+    target = PostTarget.objects.select_related("post").filter(pk=target_id).first()
+    if target is None:
+        return None
+    if target.status == T.SCHEDULED and _overdue(target, timezone.now()):
+        return _settle(target, T.MISSED, error=MISSED_ERROR())
+    if target.status == T.UNKNOWN:
+        status = target_reconcile(target_id, http=http)
+        if status != T.SCHEDULED:
+            return status
+    return target_publish(target_id, http=http)
+
+
+def target_publish(target_id: int, *, http: httpx.Client | None = None) -> str | None:
+    if not target_claim(target_id):
+        return None
+    target = _load(target_id)
+    _post_publishing(target.post_id)
+    client = http or make_client()
+    try:
+        try:
+            provider = registry.build_provider(target.channel, http=client)
+            files = _media_files(target.post, target.channel.network, public=True)
+        except media_lib.MediaRejected as exc:
+            return _settle(target, T.FAILED, error=exc.render(_), attempt=True)
+        except Exception:
+            _settle(target, T.FAILED, error=_("CM Hub could not prepare this post for sending."))
+            raise
+        try:
+            result = provider.publish(text=target.text, media=files)
+        except p.ProviderError as exc:
+            return _publish_failed(target, exc)
+        except Exception:
+            # A bug or the time limit while the request may have left: never guess, read back.
+            log.exception("publish interrupted", extra={"target": target.pk})
+            _settle(target, T.UNKNOWN, error=_("Interrupted while publishing."), attempt=True)
+            raise
+        return _store_published(target, result)
+    finally:
+        if http is None:
+            client.close()
+
+
+def _words(exc: p.ProviderError) -> str:
+    return (exc.network_message or str(exc) or type(exc).__name__)[:2000]
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=BACKOFF_BASE * 2 ** max(attempts - 1, 0) * random.uniform(0.8, 1.2))
+
+
+def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
+    now = timezone.now()
+    network = str(target.channel.get_network_display())
+    with translation.override(target.post.workspace.default_language):
+        if isinstance(exc, p.RateLimited):
+            due = max(exc.reset_at, now) + dt.timedelta(seconds=1)
+            error = _("%(network)s asks us to wait until %(time)s; it will be published then.") % {
+                "network": network,
+                "time": due.strftime("%H:%M UTC"),
+            }
+            return _settle(target, T.SCHEDULED, error=error, due=due)
+        if isinstance(exc, p.Transient):
+            attempts = target.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
+                    "network": network,
+                    "count": attempts,
+                    "words": _words(exc),
+                }
+                return _settle(target, T.FAILED, error=error, attempt=True)
+            error = _("%(network)s had a problem; trying again shortly.") % {"network": network}
+            return _settle(target, T.SCHEDULED, error=error, due=now + _backoff(attempts), attempt=True)
+        if isinstance(exc, p.AuthExpired):
+            network_services.channel_poll_failed(channel=target.channel, error=exc, started_at=now)
+            error = _(
+                "%(channel)s lost its connection: reconnect it, then publish this again. (%(words)s)"
+            ) % {
+                "channel": target.channel.name,
+                "words": _words(exc),
+            }
+            Post.objects.filter(pk=target.post_id).update(last_error=error)
+            return _settle(target, T.FAILED, error=error, attempt=True)
+        if isinstance(exc, p.Invalid | p.NotFound | p.PermissionMissing):
+            return _settle(target, T.FAILED, error=_words(exc), attempt=True)
+        # Ambiguous, and anything unclassified: it may be online. Read the channel back before any retry.
+        error = _("%(network)s did not confirm this post; checking whether it was published.") % {
+            "network": network
+        }
+        return _settle(target, T.UNKNOWN, error=error, due=now + RECONCILE_DELAY, attempt=True)
+
+
+def _settle(
+    target: PostTarget,
+    status: str,
+    *,
+    error: str = "",
+    due: dt.datetime | None = None,
+    attempt: bool = False,
+    result: p.PublishResult | None = None,
+) -> str:
+    """Record a step's outcome on the target, if it is still where that step left it, then the post's."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = PostTarget.objects.select_for_update().get(pk=target.pk)
+        if locked.status != target.status:
+            log.warning("post target moved on during a step", extra={"target": target.pk, "to": status})
+            return locked.status
+        states.check_target(locked.status, status)
+        locked.status, locked.error, locked.leased_until = status, error[:2000], None
+        locked.next_attempt_at = due if status in (T.SCHEDULED, T.UNKNOWN) else None
+        locked.attempts += int(attempt)
+        fields = ["status", "error", "next_attempt_at", "attempts", "leased_until"]
+        if result is not None:
+            locked.external_id = result.external_id[:300]
+            locked.permalink = (result.permalink or "")[:1000]
+            locked.published_at = now
+            fields += ["external_id", "permalink", "published_at"]
+        locked.save(update_fields=fields)
+        post = Post.objects.get(pk=locked.post_id)
+        _event(post, f"target_{status}", target=locked, detail=error)
+        _post_from_targets(locked.post_id)
+    target.status = status
+    return status
+
+
+def _store_published(target: PostTarget, result: p.PublishResult) -> str:
+    return _settle(target, T.PUBLISHED, result=result, attempt=True)
+
+
+def _post_publishing(post_id: int) -> None:
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post_id)
+        if post.status in (P.SCHEDULED, P.FAILED, P.PARTIALLY_PUBLISHED):
+            _move(post, P.PUBLISHING)
+
+
+def _post_from_targets(post_id: int) -> None:
+    """The post's status follows its targets once none is in flight (call inside a transaction)."""
+    post = Post.objects.select_for_update().get(pk=post_id)
+    derived = states.post_status_from_targets(list(post.targets.values_list("status", flat=True)))
+    if derived is None or derived == post.status:
+        return
+    if post.status == P.SCHEDULED:  # every target missed (or failed) before any was claimed
+        _move(post, P.PUBLISHING)
+    _move(post, derived)
+
+
+# --- Publishing: settling an unknown outcome ---------------------------------------------------------------
+
+
+def _known_ids(target: PostTarget) -> set[str]:
+    """Ids other targets of ours hold on this channel: the same words found there are not this post."""
+    return set(
+        PostTarget.objects.filter(channel_id=target.channel_id)
+        .exclude(pk=target.pk)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+
+
+def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str:
+    """Settle an `unknown` target by reading the channel back: found -> published with its id; not there
+    -> scheduled again (due now). Nothing is published again before this read says it is not there."""
+    target = _load(target_id)
+    if target.status != T.UNKNOWN:
+        return target.status
+    since = (target.post.scheduled_at or target.post.created_at) - FIND_MARGIN
+    client = http or make_client()
+    try:
+        provider = registry.build_provider(target.channel, http=client)
+        found = provider.find_post(text=target.text, since=since, exclude=_known_ids(target))
+    except NotImplementedError:
+        error = _("CM Hub cannot check this network; look at the channel before publishing again.")
+        return _settle(target, T.FAILED, error=error)
+    except p.ProviderError as exc:
+        if isinstance(exc, p.AuthExpired):
+            network_services.channel_poll_failed(channel=target.channel, error=exc, started_at=timezone.now())
+        if target.attempts >= MAX_ATTEMPTS or isinstance(exc, p.AuthExpired):
+            error = _(
+                "CM Hub could not check whether this was published (%(words)s); look at the channel."
+            ) % {"words": _words(exc)}
+            return _settle(target, T.FAILED, error=error)
+        return _settle(target, T.UNKNOWN, error=target.error, due=timezone.now() + _backoff(2), attempt=True)
+    finally:
+        if http is None:
+            client.close()
+    if found is not None:
+        return _store_published(target, found)
+    if target.attempts >= MAX_ATTEMPTS:
+        error = _("Not published after %(count)s attempts.") % {"count": target.attempts}
+        return _settle(target, T.FAILED, error=error)
+    return _settle(target, T.SCHEDULED, error="", due=timezone.now())

@@ -1,0 +1,381 @@
+"""Publishing through the production providers against the network fakes over real HTTP: success, each
+failure class, unknown outcomes settled by reading the channel back, lost workers, missed posts, partial
+success, and two workers racing. The one promise tested everywhere: the fake records every write, and each
+target is written exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from networks import services as network_services
+from networks.fakes.base import Fault
+from networks.fakes.graph import GraphFake, graph_error_fault
+from networks.fakes.x import XFake
+from networks.models import Channel
+from networks.providers import base as p
+from posts import services, tasks
+from posts.models import Post, PostTarget, PublishingPolicy, Rendition
+
+P = Post.Status
+T = PostTarget.Status
+
+
+def member(user):
+    return user.memberships.get()
+
+
+@pytest.fixture
+def x_fake(workspace, owner):
+    with XFake() as fake:
+        # Reading back compares the network's times with ours: the fake's clock must be ours.
+        fake._clock = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        fake.brand = fake.add_user("acmebakery", "Acme Bakery")
+        token = fake.issue_token(fake.brand, scopes=("tweet.read", "users.read", "tweet.write"))
+        fake.channel = network_services.channel_connect(
+            workspace=workspace,
+            network="x",
+            external_id=fake.brand,
+            name="Acme on X",
+            handle="acmebakery",
+            api_base_url=fake.base_url,
+            credentials=p.Credentials(access_token=token["access_token"]),
+            by=owner,
+        )
+        fake.writes = lambda: [r for r in fake.requests if r.method == "POST" and r.path == "/2/tweets"]
+        yield fake
+
+
+@pytest.fixture
+def graph_fake(workspace, owner):
+    with GraphFake() as fake:
+        fake.page = fake.add_page("Acme Bakery", page_id="777")
+        fake.channel = network_services.channel_connect(
+            workspace=workspace,
+            network="facebook",
+            external_id=fake.page.id,
+            name="Acme Page",
+            api_base_url=fake.base_url,
+            credentials=p.Credentials(access_token=fake.page.token),
+            by=owner,
+        )
+        fake.writes = lambda: [
+            r for r in fake.requests if r.method == "POST" and r.path.endswith("/777/feed")
+        ]
+        yield fake
+
+
+def scheduled_post(channels, agent, manager, *, text="Fresh croissants at 8!", media=()) -> Post:
+    post = services.post_create(author=member(agent), text=text, channels=channels, media=media)
+    services.post_submit(post=post, by=member(agent))
+    services.review_approve(post=post, by=member(manager))
+    return services.post_schedule(
+        post=post, by=member(agent), scheduled_at=timezone.now() + dt.timedelta(hours=1)
+    )
+
+
+def make_due(post: Post, *, ago: dt.timedelta = dt.timedelta(0)) -> None:
+    """Time passes: the scheduled time (or a retry's backoff) is reached."""
+    when = timezone.now() - ago
+    Post.objects.filter(pk=post.pk).update(scheduled_at=when)
+    PostTarget.objects.filter(post=post, status__in=[T.SCHEDULED, T.UNKNOWN]).update(next_attempt_at=when)
+
+
+def target(post: Post, channel: Channel) -> PostTarget:
+    return PostTarget.objects.get(post=post, channel=channel)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """What reached the broker: publish_target ids (the broker is the boundary, not the code under test)."""
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.publish_target, "delay", lambda target_id: sent.append(target_id))
+    return sent
+
+
+# --- Success -----------------------------------------------------------------------------------------------
+
+
+def test_a_due_post_is_dispatched_once_and_published_to_x(
+    x_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
+):
+    post = scheduled_post([x_fake.channel], agent, manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.targets_dispatch_due() == []  # not due yet
+    make_due(post)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.dispatch_due_targets.run()
+        tasks.dispatch_due_targets.run()  # the next tick: the target is leased, not enqueued twice
+    the_target = target(post, x_fake.channel)
+    assert enqueued == [the_target.pk]
+
+    tasks.publish_target.run(the_target.pk)
+    tasks.publish_target.run(the_target.pk)  # delivered twice: nothing happens the second time
+
+    the_target.refresh_from_db()
+    tweets = x_fake.tweets_by(x_fake.brand)
+    assert len(x_fake.writes()) == 1 and [t["text"] for t in tweets] == ["Fresh croissants at 8!"]
+    assert the_target.status == T.PUBLISHED and the_target.external_id == tweets[0]["id"]
+    assert the_target.permalink == f"https://x.com/acmebakery/status/{tweets[0]['id']}"
+    assert the_target.published_at is not None
+    assert Post.objects.get(pk=post.pk).status == P.PUBLISHED
+
+
+def jpeg(width=1200, height=800) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_a_post_with_an_image_is_published_to_facebook_from_a_signed_rendition(graph_fake, agent, manager):
+    asset = services.media_upload(
+        member=member(agent), name="croissant.jpg", data=jpeg(), alt_text="A croissant"
+    )
+    post = scheduled_post([graph_fake.channel], agent, manager, media=[asset])
+    make_due(post)
+
+    assert services.target_process(target(post, graph_fake.channel).pk) == T.PUBLISHED
+
+    the_target = target(post, graph_fake.channel)
+    assert len(graph_fake.writes()) == 1 and the_target.external_id
+    assert the_target.permalink.startswith("https://www.facebook.com/")
+    photos = [r.form() for r in graph_fake.requests if r.path.endswith("/777/photos")]
+    assert len(photos) == 1 and photos[0]["alt_text_custom"] == "A croissant"
+    # Facebook fetches the image itself: the URL it got serves the stored rendition, nothing else.
+    rendition = Rendition.objects.get(asset=asset, network="facebook")
+    served = Client().get(urlsplit(photos[0]["url"]).path)
+    assert served.status_code == 200 and b"".join(served.streaming_content) == rendition.file.read()
+    assert rendition.width <= 2048 and rendition.mime == "image/jpeg"
+
+
+# --- Failures ----------------------------------------------------------------------------------------------
+
+
+def test_a_refused_post_fails_with_the_networks_words_and_is_not_retried(
+    graph_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
+):
+    graph_fake.inject(
+        graph_error_fault(r"/777/feed$", code=100, message="(#100) Blocked link", method="POST")
+    )
+    post = scheduled_post([graph_fake.channel], agent, manager)
+    make_due(post)
+    assert services.target_process(target(post, graph_fake.channel).pk) == T.FAILED
+    the_target = target(post, graph_fake.channel)
+    assert the_target.error == "(#100) Blocked link" and the_target.next_attempt_at is None
+    assert Post.objects.get(pk=post.pk).status == P.FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        services.targets_dispatch_due(now=timezone.now() + dt.timedelta(days=1))
+    assert enqueued == [] and len(graph_fake.writes()) == 1
+
+
+def test_server_errors_back_off_then_fail_after_five_attempts(x_fake, agent, manager):
+    x_fake.server_error("/2/tweets$", status=503, times=10)
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    for attempt in range(1, services.MAX_ATTEMPTS):
+        assert services.target_process(tid) == T.SCHEDULED
+        the_target = PostTarget.objects.get(pk=tid)
+        assert the_target.attempts == attempt and the_target.next_attempt_at > timezone.now()
+        assert Post.objects.get(pk=post.pk).status == P.PUBLISHING
+        assert services.target_process(tid) is None  # not due: nobody publishes it early
+        make_due(post)
+    assert services.target_process(tid) == T.FAILED
+    assert len(x_fake.writes()) == services.MAX_ATTEMPTS and x_fake.tweets_by(x_fake.brand) == []
+    assert Post.objects.get(pk=post.pk).status == P.FAILED
+
+
+def test_a_rate_limited_post_waits_for_the_reset(x_fake, agent, manager):
+    reset = x_fake.rate_limited("/2/tweets$", reset_in=600)
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    assert services.target_process(tid) == T.SCHEDULED
+    the_target = PostTarget.objects.get(pk=tid)
+    assert abs(the_target.next_attempt_at.timestamp() - reset) <= 2 and the_target.attempts == 0
+    assert services.targets_dispatch_due() == []  # not before the reset
+    make_due(post)
+    assert services.target_process(tid) == T.PUBLISHED
+    assert len(x_fake.tweets_by(x_fake.brand)) == 1
+
+
+def test_an_expired_token_fails_the_target_and_asks_for_a_reconnect(
+    x_fake, agent, manager, owner, django_capture_on_commit_callbacks
+):
+    x_fake.unauthorized("/2/tweets$")
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.target_process(target(post, x_fake.channel).pk) == T.FAILED
+    assert Channel.objects.get(pk=x_fake.channel.pk).status == Channel.Status.NEEDS_RECONNECT
+    post.refresh_from_db()
+    assert post.status == P.FAILED and "reconnect" in post.last_error
+    assert "reconnect" in target(post, x_fake.channel).error
+    assert [m.to for m in mail.outbox if "Reconnect" in m.subject] == [[owner.email]]
+
+
+# --- Unknown outcomes --------------------------------------------------------------------------------------
+
+
+def test_a_post_whose_answer_was_lost_is_found_by_reading_back_not_sent_again(x_fake, agent, manager):
+    x_fake.drop_after("/2/tweets$")
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    assert services.target_process(tid) == T.UNKNOWN
+    assert services.target_publish(tid) is None  # an unknown target is never simply published again
+    assert services.targets_dispatch_due() == []  # read back only after the network had time to index it
+    make_due(post)
+
+    assert services.target_process(tid) == T.PUBLISHED
+
+    tweets = x_fake.tweets_by(x_fake.brand)
+    assert len(x_fake.writes()) == 1 and len(tweets) == 1
+    assert PostTarget.objects.get(pk=tid).external_id == tweets[0]["id"]
+    assert Post.objects.get(pk=post.pk).status == P.PUBLISHED
+
+
+def test_a_worker_killed_after_the_claim_is_settled_and_published_once(x_fake, agent, manager):
+    """The claim happened, then the worker died before its request left: read back, not there, publish."""
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    assert services.target_claim(tid)
+    assert services.targets_dispatch_due() == []  # still inside the publish's time limit
+    ids = services.targets_dispatch_due(
+        now=timezone.now() + services.PUBLISHING_STALE + dt.timedelta(seconds=1)
+    )
+    assert ids == [] and PostTarget.objects.get(pk=tid).status == T.UNKNOWN
+    make_due(post)
+    assert services.target_process(tid) == T.PUBLISHED
+    assert len(x_fake.writes()) == 1
+
+
+def test_a_worker_killed_after_the_write_is_settled_without_a_second_write(x_fake, agent, manager):
+    post = scheduled_post([x_fake.channel], agent, manager, text="Landed before the crash")
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    assert services.target_claim(tid)
+    x_fake.add_tweet(x_fake.brand, "Landed before the crash")  # what the dead worker's request did
+    PostTarget.objects.filter(pk=tid).update(next_attempt_at=timezone.now() - services.PUBLISHING_STALE * 2)
+    services.targets_dispatch_due()
+    make_due(post)
+    assert services.target_process(tid) == T.PUBLISHED
+    assert x_fake.writes() == [] and len(x_fake.tweets_by(x_fake.brand)) == 1
+
+
+# --- Missed, partial success, retries ----------------------------------------------------------------------
+
+
+def test_a_post_due_past_the_grace_period_is_missed_not_published(
+    workspace, x_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
+):
+    PublishingPolicy.objects.create(workspace=workspace, missed_grace_minutes=30)
+    late = scheduled_post([x_fake.channel], agent, manager, text="Late but fine")
+    make_due(late, ago=dt.timedelta(minutes=20))
+    missed = scheduled_post([x_fake.channel], agent, manager, text="Too late")
+    make_due(missed, ago=dt.timedelta(minutes=45))
+    queued = scheduled_post([x_fake.channel], agent, manager, text="Enqueued, then the workers stopped")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.targets_dispatch_due()
+
+    assert enqueued == [target(late, x_fake.channel).pk]
+    assert target(missed, x_fake.channel).status == T.MISSED
+    assert Post.objects.get(pk=missed.pk).status == P.FAILED
+    assert services.target_process(target(missed, x_fake.channel).pk) is None
+    # A task that waited in the queue until the grace ran out does not publish it either.
+    make_due(queued, ago=dt.timedelta(minutes=45))
+    assert services.target_process(target(queued, x_fake.channel).pk) == T.MISSED
+    assert services.target_process(enqueued[0]) == T.PUBLISHED
+    assert [t["text"] for t in x_fake.tweets_by(x_fake.brand)] == ["Late but fine"]
+
+
+def test_partial_success_then_retry_of_the_failed_target_only(x_fake, graph_fake, agent, manager):
+    graph_fake.inject(
+        graph_error_fault(r"/777/feed$", code=368, message="(#368) Temporarily blocked", method="POST")
+    )
+    post = scheduled_post([x_fake.channel, graph_fake.channel], agent, manager)
+    make_due(post)
+    for t in post.targets.all():
+        services.target_process(t.pk)
+    assert Post.objects.get(pk=post.pk).status == P.PARTIALLY_PUBLISHED
+    failed = target(post, graph_fake.channel)
+    assert failed.status == T.FAILED
+
+    with pytest.raises(services.IllegalTransition):
+        services.target_retry(target=target(post, x_fake.channel), by=member(agent))
+    services.target_retry(target=failed, by=member(agent))
+    assert Post.objects.get(pk=post.pk).status == P.PUBLISHING
+    assert services.target_process(failed.pk) == T.PUBLISHED
+
+    assert Post.objects.get(pk=post.pk).status == P.PUBLISHED
+    assert len(x_fake.writes()) == 1 and len(graph_fake.writes()) == 2
+
+
+def test_a_cancelled_post_is_never_published(x_fake, agent, manager):
+    post = scheduled_post([x_fake.channel], agent, manager)
+    tid = target(post, x_fake.channel).pk
+    services.post_cancel(post=post, by=member(agent))
+    make_due(post)
+    assert services.target_process(tid) is None and x_fake.writes() == []
+
+
+# --- Concurrency -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serialises writers: no real race to test (PostgreSQL only)",
+)
+def test_two_workers_racing_on_one_target_publish_it_once(x_fake, agent, manager):
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    barrier = threading.Barrier(4)
+    results = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(services.target_process(tid))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) == [None, None, None, T.PUBLISHED], results
+    assert len(x_fake.writes()) == 1 and len(x_fake.tweets_by(x_fake.brand)) == 1
+
+
+def test_a_slow_answer_with_a_timeout_is_settled_by_reading_back(x_fake, agent, manager):
+    """X applies the post after our client gave up waiting: Ambiguous, then found."""
+    from core.http import make_client
+
+    x_fake.inject(Fault("/2/tweets$", kind="delay", seconds=1.0, method="POST"))
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+    with make_client(timeout=0.3) as impatient:
+        assert services.target_process(tid, http=impatient) == T.UNKNOWN
+    import time
+
+    deadline = time.monotonic() + 10
+    while not x_fake.tweets_by(x_fake.brand) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    make_due(post)
+    assert services.target_process(tid) == T.PUBLISHED
+    assert len(x_fake.writes()) == 1
