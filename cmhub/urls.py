@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.urls import workspace_urlpatterns as account_pages
+from assistant.urls import workspace_urlpatterns as assistant_pages
 from core import views as core_views
 from core.signed_media import serve_signed_media
 from inbox.urls import workspace_urlpatterns as inbox_pages
@@ -21,7 +22,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
     path("m/<str:token>/", serve_signed_media, name="signed_media"),
-    path("w/<slug:slug>/", include(account_pages + inbox_pages + network_pages)),
+    path("w/<slug:slug>/", include(account_pages + inbox_pages + network_pages + assistant_pages)),
     path("", include("networks.urls")),
     path("", include("accounts.urls")),
 ]

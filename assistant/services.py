@@ -1,0 +1,527 @@
+"""Writes of the assistant: triage of new messages, suggestions and their fate, FAQ upkeep and CSV.
+
+The engine (`assistant.engine`) is plain Python; this module feeds it rows and stores what it says. The
+assistant suggests and a person decides: nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, User, Workspace
+from accounts.policy import Perm, can
+from assistant import engine, selectors
+from assistant.engine.text import STOP_WORDS
+from assistant.models import AssistantPolicy, FaqEntry, Language, MessageTriage, Suggestion, TriageCorrection
+from inbox.models import Conversation, Message, SavedReply
+from inbox.saved_replies import saved_reply_render
+
+log = logging.getLogger(__name__)
+
+ENGINE_VERSION = "offline-1"
+RECENT_WINDOW = dt.timedelta(hours=24)  # the repeated-text spam signal looks this far back
+RECENT_LIMIT = 20
+CLEAR_SPAM = 0.8  # a spam score this high may move a conversation to spam, where the workspace allows it
+DEMO_FAQ = Path(__file__).resolve().parent / "eval" / "faq_bakery.json"
+
+
+class AssistantError(Exception):
+    """A refused change, in plain words."""
+
+
+def _require(by: Membership, perm: Perm = Perm.MANAGE_FAQ) -> None:
+    if not can(by, perm):
+        raise AssistantError(_("Your role in this workspace does not allow this."))
+
+
+# --- Triage ---------------------------------------------------------------------------------------------
+
+
+def _recent_texts(messages: list[Message]) -> dict[int, list[tuple[dt.datetime, int, str]]]:
+    """Inbound texts of the messages' authors over the last day, by author (one query)."""
+    authors = {m.author_contact_id for m in messages if m.author_contact_id}
+    if not authors:
+        return {}
+    since = min(m.created_at for m in messages) - RECENT_WINDOW
+    rows = Message.objects.filter(
+        author_contact_id__in=authors, direction=Message.Direction.IN, created_at__gte=since
+    ).values_list("author_contact_id", "created_at", "pk", "text")
+    by_author: dict[int, list[tuple[dt.datetime, int, str]]] = defaultdict(list)
+    for author, created_at, pk, text in rows:
+        by_author[author].append((created_at, pk, text))
+    return by_author
+
+
+def message_triage_batch(*, message_ids: list[int]) -> list[MessageTriage]:
+    """Triage the inbound messages among `message_ids` that have none yet; returns the triages stored by
+    this call. Safe to run twice or concurrently: the one-to-one row is the guard, and only the run that
+    stored a triage acts on it (raises the conversation's priority, maybe marks spam)."""
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, direction=Message.Direction.IN, triage__isnull=True)
+        .select_related("conversation")
+        .order_by("created_at", "pk")
+    )
+    if not messages:
+        return []
+    recent = _recent_texts(messages)
+    now = timezone.now()
+    stored: list[MessageTriage] = []
+    for message in messages:
+        earlier = [
+            text
+            for created_at, pk, text in sorted(recent.get(message.author_contact_id, ()))
+            if pk != message.pk and created_at <= message.created_at
+        ][-RECENT_LIMIT:]
+        result = engine.triage(message.text, author_followers=None, recent_texts=earlier)
+        row = MessageTriage(
+            message=message,
+            language=result.language,
+            sentiment=round(result.sentiment, 4),
+            intent=result.intent,
+            priority=result.priority,
+            spam_score=round(result.spam_score, 4),
+            spam_reasons=list(result.spam_reasons),
+            engine_version=ENGINE_VERSION,
+            created_at=now,
+        )
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            continue  # another run triaged it first
+        stored.append(row)
+    _raise_priorities(stored, now)
+    _mark_spam(stored, now)
+    return stored
+
+
+def _raise_priorities(stored: list[MessageTriage], now: dt.datetime) -> None:
+    best: dict[int, int] = {}
+    for t in stored:
+        if t.intent != "spam":
+            cid = t.message.conversation_id
+            best[cid] = max(best.get(cid, 0), t.priority)
+    for conversation_id, priority in best.items():
+        # Conditional: only ever up, so a person's choice is never lowered by the assistant.
+        Conversation.objects.filter(pk=conversation_id, priority__lt=priority).update(
+            priority=priority, updated_at=now
+        )
+
+
+def _mark_spam(stored: list[MessageTriage], now: dt.datetime) -> None:
+    candidates = {
+        t.message.conversation_id: t.message.workspace_id
+        for t in stored
+        if t.intent == "spam" and t.spam_score >= CLEAR_SPAM
+    }
+    if not candidates:
+        return
+    allowed = set(
+        AssistantPolicy.objects.filter(workspace_id__in=set(candidates.values()), mark_spam=True).values_list(
+            "workspace_id", flat=True
+        )
+    )
+    for conversation_id, workspace_id in candidates.items():
+        if workspace_id not in allowed:
+            continue
+        # Only a thread made of spam alone: one spammy message in a real customer's thread moves nothing.
+        mixed = (
+            Message.objects.filter(conversation_id=conversation_id)
+            .exclude(direction=Message.Direction.IN, triage__intent="spam")
+            .exists()
+        )
+        if not mixed:
+            Conversation.objects.filter(pk=conversation_id, status=Conversation.Status.OPEN).update(
+                status=Conversation.Status.SPAM, updated_at=now
+            )
+
+
+def triage_correct(*, triage: MessageTriage, field: str, value: str, by: Membership) -> TriageCorrection:
+    """A person says the engine was wrong about one field; the correction is kept to measure accuracy."""
+    _require(by, Perm.REPLY)
+    if triage.message.workspace_id != by.workspace_id:
+        raise AssistantError(_("This belongs to another workspace."))
+    F = TriageCorrection.Field
+    if field not in F.values:
+        raise AssistantError(_("Unknown triage field."))
+    if field == F.PRIORITY and value not in {str(p) for p in Conversation.Priority.values}:
+        raise AssistantError(_("Unknown priority."))
+    old = str(triage.spam_score >= engine.SPAM_THRESHOLD) if field == F.SPAM else str(getattr(triage, field))
+    with transaction.atomic():
+        correction = TriageCorrection.objects.create(
+            triage=triage, field=field, old_value=old[:64], new_value=str(value)[:64], corrected_by=by.user
+        )
+        if field == F.PRIORITY:
+            Conversation.objects.filter(pk=triage.message.conversation_id).update(
+                priority=int(value), updated_at=timezone.now()
+            )
+    return correction
+
+
+# --- Suggestions ----------------------------------------------------------------------------------------
+
+
+def _words(text: str, language: str | None) -> set[str]:
+    return {
+        engine.stem(t.norm, language)
+        for t in engine.tokenize(text)
+        if t.kind == "word" and len(t.norm) > 2 and t.norm not in STOP_WORDS
+    }
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    confidence: float
+    language: str
+    text: str
+    faq_entry: FaqEntry | None = None
+    saved_reply_id: int | None = None
+
+
+def _saved_reply_candidates(
+    message: Message, language: str, agent: User | None, workspace: Workspace
+) -> list[_Candidate]:
+    """Saved replies sharing words with the message (Dice overlap of stems), in the customer's language."""
+    asked = _words(message.text, language)
+    if not asked:
+        return []
+    out = []
+    for reply in SavedReply.objects.filter(workspace_id=message.workspace_id):
+        if reply.language and reply.language != language:
+            continue
+        words = _words(f"{reply.title} {reply.body}", language)
+        common = len(asked & words)
+        if common < 2:
+            continue  # one shared word is a coincidence, not an answer
+        dice = 2 * common / (len(asked) + len(words))
+        text = reply.body
+        if agent is not None:
+            text = saved_reply_render(
+                reply.body, contact=message.conversation.contact, agent=agent, workspace=workspace
+            )
+        out.append(
+            _Candidate(Suggestion.Kind.SAVED_REPLY, min(1.0, dice), language, text, saved_reply_id=reply.pk)
+        )
+    return out
+
+
+def suggestions_for(message: Message, *, limit: int = 3, agent: User | None = None) -> list[Suggestion]:
+    """Ranked answers for an inbound message (FAQ and saved replies, in the customer's language), stored
+    as Suggestion rows so what people do with them can be measured. A message keeps its first set: asking
+    again returns the stored rows."""
+    existing = list(Suggestion.objects.filter(message=message).select_related("faq_entry").order_by("rank"))
+    if existing:
+        return existing
+    triage = MessageTriage.objects.filter(message=message).first()
+    if triage is None:
+        result = engine.triage(message.text)
+        language, intent = result.language, result.intent
+    else:
+        language, intent = triage.language, triage.intent
+    if intent == "spam":
+        return []
+    workspace = Workspace.objects.get(pk=message.workspace_id)
+    if language not in Language.values:
+        language = workspace.default_language
+    index, entries = selectors.faq_index_for(message.workspace_id)
+    candidates = [
+        _Candidate(
+            Suggestion.Kind.FAQ,
+            s.confidence,
+            s.language,
+            entries[int(s.entry_id)].answer,
+            faq_entry=entries[int(s.entry_id)],
+        )
+        for s in index.suggest(message.text, language=language, limit=limit, intent=intent)
+    ]
+    candidates += _saved_reply_candidates(message, language, agent, workspace)
+    candidates.sort(key=lambda c: (c.language != language, -c.confidence))
+    rows = [
+        Suggestion(
+            message=message,
+            kind=c.kind,
+            faq_entry=c.faq_entry,
+            saved_reply_id=c.saved_reply_id,
+            text=c.text,
+            rank=rank,
+            confidence=round(c.confidence, 4),
+            language=c.language,
+        )
+        for rank, c in enumerate(candidates[:limit], start=1)
+    ]
+    return Suggestion.objects.bulk_create(rows)
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def suggestion_record_fate(suggestion: Suggestion, final_text: str | None, user: User | None) -> Suggestion:
+    """What became of a suggestion: sent as is, edited (the edit is kept), or ignored (no text).
+
+    Decided once: a second call leaves the first decision in place."""
+    F = Suggestion.Fate
+    text = (final_text or "").strip()
+    if not text:
+        fate, kept = F.IGNORED, ""
+    elif _same_text(text, suggestion.text):
+        fate, kept = F.SENT_AS_IS, ""
+    else:
+        fate, kept = F.EDITED, text
+    now = timezone.now()
+    won = Suggestion.objects.filter(pk=suggestion.pk, fate=F.PENDING).update(
+        fate=fate, final_text=kept, decided_by=user, decided_at=now
+    )
+    if won:
+        suggestion.fate, suggestion.final_text, suggestion.decided_by, suggestion.decided_at = (
+            fate,
+            kept,
+            user,
+            now,
+        )
+    else:
+        suggestion.refresh_from_db()
+    return suggestion
+
+
+# --- FAQ upkeep -----------------------------------------------------------------------------------------
+
+
+def _clean_questions(questions: list[str]) -> list[str]:
+    return [q.strip() for q in questions if q and q.strip()]
+
+
+def _save_entry(entry: FaqEntry) -> FaqEntry:
+    entry.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError as exc:
+        raise AssistantError(_("This group already has an answer in this language.")) from exc
+    return entry
+
+
+def faq_entry_create(
+    *,
+    by: Membership,
+    group: str,
+    language: str,
+    questions: list[str],
+    answer: str,
+    url: str = "",
+    tags: list[str] | None = None,
+    active: bool = True,
+) -> FaqEntry:
+    _require(by)
+    entry = FaqEntry(
+        workspace_id=by.workspace_id,
+        group=group,
+        language=language,
+        questions=_clean_questions(questions),
+        answer=answer.strip(),
+        url=url,
+        tags=tags or [],
+        active=active,
+    )
+    return _save_entry(entry)
+
+
+def faq_entry_update(
+    *,
+    entry: FaqEntry,
+    by: Membership,
+    group: str,
+    language: str,
+    questions: list[str],
+    answer: str,
+    url: str = "",
+    tags: list[str] | None = None,
+    active: bool = True,
+) -> FaqEntry:
+    _require(by)
+    if entry.workspace_id != by.workspace_id:
+        raise AssistantError(_("This belongs to another workspace."))
+    entry.group, entry.language, entry.answer, entry.url = group, language, answer.strip(), url
+    entry.questions, entry.tags, entry.active = _clean_questions(questions), tags or [], active
+    return _save_entry(entry)
+
+
+def faq_entry_deactivate(*, entry: FaqEntry, by: Membership) -> FaqEntry:
+    """Kept, not deleted: its suggestion history still counts in the stats."""
+    _require(by)
+    if entry.workspace_id != by.workspace_id:
+        raise AssistantError(_("This belongs to another workspace."))
+    entry.active = False
+    entry.updated_at = timezone.now()
+    entry.save(update_fields=["active", "updated_at"])
+    return entry
+
+
+# --- CSV ------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["group", "language", "questions", "answer", "url", "tags", "active"]
+_HEADER_ALIASES = {"question": "questions", "question(s)": "questions", "lang": "language"}
+MAX_IMPORT_ROWS = 2000
+_TRUE = {"", "1", "true", "yes", "y", "oui", "vrai", "x"}
+_FALSE = {"0", "false", "no", "n", "non", "faux"}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number in the file, problem)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split("|") if part.strip()]
+
+
+def _parse_row(row: dict[str, str]) -> tuple[dict, list[str]]:
+    problems = []
+    group = slugify(row.get("group", "").strip())[:80]
+    if not group:
+        problems.append(_("group is missing"))
+    language = row.get("language", "").strip().lower()
+    if language not in Language.values:
+        problems.append(_("language must be fr or en"))
+    questions = _split(row.get("questions", ""))
+    if not questions:
+        problems.append(_("no question"))
+    answer = row.get("answer", "").strip()
+    if not answer:
+        problems.append(_("answer is missing"))
+    url = row.get("url", "").strip()
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            problems.append(_("url is not a web address"))
+    tags_raw = row.get("tags", "")
+    tags = _split(tags_raw) if "|" in tags_raw else [t.strip() for t in tags_raw.split(",") if t.strip()]
+    active_raw = row.get("active", "").strip().lower()
+    if active_raw not in _TRUE | _FALSE:
+        problems.append(_("active must be yes or no"))
+    data = {
+        "group": group,
+        "language": language,
+        "questions": questions,
+        "answer": answer,
+        "url": url,
+        "tags": tags,
+        "active": active_raw in _TRUE,
+    }
+    return data, problems
+
+
+def faq_import_csv(*, by: Membership, content: str) -> ImportReport:
+    """Upsert FAQ entries by (group, language) from CSV text. Bad rows are reported with their line number
+    and skipped; good rows are kept."""
+    _require(by)
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    if not reader.fieldnames:
+        report.errors.append((1, _("The file is empty.")))
+        return report
+    reader.fieldnames = [_HEADER_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in reader.fieldnames]
+    missing = [c for c in ("group", "language", "questions", "answer") if c not in reader.fieldnames]
+    if missing:
+        report.errors.append((1, _("Missing column(s): %(names)s.") % {"names": ", ".join(missing)}))
+        return report
+    good: dict[tuple[str, str], tuple[int, dict]] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(good) + len(report.errors) >= MAX_IMPORT_ROWS:
+                report.errors.append((line, _("Too many rows: the rest was not read.")))
+                break
+            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                continue
+            data, problems = _parse_row({k: (v or "") for k, v in row.items() if isinstance(v, str)})
+            if problems:
+                report.errors.append((line, "; ".join(problems)))
+            else:
+                good[(data["group"], data["language"])] = (line, data)
+    except csv.Error as exc:
+        report.errors.append((reader.line_num, _("Unreadable CSV: %(error)s") % {"error": exc}))
+    now = timezone.now()
+    with transaction.atomic():
+        existing = {
+            (e.group, e.language): e
+            for e in FaqEntry.objects.select_for_update().filter(workspace_id=by.workspace_id)
+        }
+        for key, (_line, data) in good.items():
+            entry = existing.get(key)
+            if entry is None:
+                FaqEntry.objects.create(workspace_id=by.workspace_id, created_at=now, updated_at=now, **data)
+                report.created += 1
+            else:
+                for name, value in data.items():
+                    setattr(entry, name, value)
+                entry.updated_at = now
+                entry.save()
+                report.updated += 1
+    report.errors.sort()
+    return report
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet would run "=..." as a formula: quote it so it stays text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def faq_export_csv(workspace: Workspace) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for e in selectors.faq_entries(workspace):
+        writer.writerow(
+            [
+                _cell(e.group),
+                e.language,
+                _cell(" | ".join(e.questions)),
+                _cell(e.answer),
+                _cell(e.url),
+                _cell(" | ".join(e.tags)),
+                "yes" if e.active else "no",
+            ]
+        )
+    return out.getvalue()
+
+
+@transaction.atomic
+def faq_load_demo(*, workspace: Workspace, path: Path = DEMO_FAQ) -> int:
+    """Upsert the demo bakery FAQ into `workspace`; returns how many entries it holds. Idempotent."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    now = timezone.now()
+    count = 0
+    for item in engine.load_entries(document):
+        FaqEntry.objects.update_or_create(
+            workspace=workspace,
+            group=slugify(item.group or item.id)[:80],
+            language=item.language,
+            defaults={
+                "questions": item.questions,
+                "answer": item.answer,
+                "tags": item.tags,
+                "active": item.active,
+                "updated_at": now,
+            },
+        )
+        count += 1
+    return count

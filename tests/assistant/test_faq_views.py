@@ -1,0 +1,183 @@
+"""FAQ pages (managers), CSV import/export, stats and the suggestion fragment."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from accounts.models import Workspace
+from assistant import services, tasks
+from assistant.models import FaqEntry, Suggestion
+from inbox.ingest import message_ingest_batch
+from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["settings/faq/", "settings/faq/import/", "settings/faq/export/", "assistant/faq/stats/"]
+
+
+@pytest.fixture
+def entry(workspace):
+    return FaqEntry.objects.create(
+        workspace=workspace, group="hours", language="fr", questions=["Vos horaires ?"], answer="7h-19h"
+    )
+
+
+def test_outsider_gets_404(outsider_client, entry):
+    for page in [*PAGES, f"settings/faq/{entry.pk}/", "assistant/suggestions/1/"]:
+        assert outsider_client.get(f"/w/acme/{page}").status_code == 404, page
+    assert outsider_client.post(f"/w/acme/settings/faq/{entry.pk}/deactivate/").status_code == 404
+    entry.refresh_from_db()
+    assert entry.active
+
+
+def test_outsider_cannot_reach_an_entry_through_their_own_workspace(outsider_client, entry):
+    assert outsider_client.get(f"/w/other/settings/faq/{entry.pk}/").status_code == 404
+    assert outsider_client.post(f"/w/other/settings/faq/{entry.pk}/deactivate/").status_code == 404
+
+
+def test_agents_get_403_on_faq_management(agent_client, entry):
+    for page in [*PAGES, f"settings/faq/{entry.pk}/"]:
+        assert agent_client.get(f"/w/acme/{page}").status_code == 403, page
+    assert agent_client.post(f"/w/acme/settings/faq/{entry.pk}/deactivate/").status_code == 403
+    assert agent_client.post("/w/acme/settings/faq/", {"group": "x"}).status_code == 403
+
+
+def test_manager_creates_edits_and_deactivates(manager_client, workspace):
+    data = {
+        "group": "delivery",
+        "language": "fr",
+        "questions": "Vous livrez ?\nLivraison à domicile ?\n",
+        "answer": "Oui, dans Lyon.",
+        "url": "https://example.test/livraison",
+        "tags": "livraison, domicile",
+        "active": "on",
+    }
+    response = manager_client.post("/w/acme/settings/faq/", data)
+    assert response.status_code == 302
+    entry = FaqEntry.objects.get(workspace=workspace, group="delivery")
+    assert entry.questions == ["Vous livrez ?", "Livraison à domicile ?"]
+    assert entry.tags == ["livraison", "domicile"]
+
+    response = manager_client.post(f"/w/acme/settings/faq/{entry.pk}/", {**data, "answer": "Oui, partout."})
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.answer == "Oui, partout."
+
+    duplicate = manager_client.post("/w/acme/settings/faq/", data)
+    assert duplicate.status_code == 400  # same group and language: refused, explained
+    assert "already has an answer" in duplicate.content.decode()
+
+    assert manager_client.post(f"/w/acme/settings/faq/{entry.pk}/deactivate/").status_code == 302
+    entry.refresh_from_db()
+    assert not entry.active
+
+
+def test_faq_list_query_count(manager_client, workspace, django_assert_max_num_queries):
+    for n in range(30):
+        FaqEntry.objects.create(
+            workspace=workspace, group=f"g{n}", language="fr", questions=[f"q{n}", "bis"], answer="a"
+        )
+    # Guards an N+1 over entries: the list reads the entries once, whatever their number.
+    with django_assert_max_num_queries(8):
+        response = manager_client.get("/w/acme/settings/faq/")
+    assert response.status_code == 200
+    assert response.content.decode().count('id="faq-') == 30
+
+
+def test_stats_query_count(manager_client, workspace, channel, make_item, django_assert_max_num_queries):  # noqa: F811
+    services.faq_load_demo(workspace=workspace)
+    for text in ["Quels sont vos horaires ?", "Vous livrez à Villeurbanne ?", "What are your opening hours?"]:
+        ids = message_ingest_batch(channel=channel, items=[make_item(text)]).new_message_ids
+        tasks.triage_messages(ids)
+        from inbox.models import Message
+
+        first = services.suggestions_for(Message.objects.get(pk=ids[0]))[0]
+        services.suggestion_record_fate(first, first.text, None)
+    # Guards an N+1 over entries: counts per fate come from one annotated query.
+    with django_assert_max_num_queries(8):
+        response = manager_client.get("/w/acme/assistant/faq/stats/")
+    assert response.status_code == 200
+    assert "100 %" in response.content.decode()
+
+
+CSV = """group,language,questions,answer,url,tags,active
+hours,fr,Vos horaires ? | Vous ouvrez à quelle heure ?,Du mardi au samedi,https://example.test/h,horaires|ouverture,yes
+hours,de,Öffnungszeiten?,Dienstag bis Samstag,,,yes
+,en,When?,Tuesday,,,yes
+delivery,en,Do you deliver?,,,,yes
+delivery,fr,Vous livrez ?,Oui,not a url,,yes
+parking,en,Where can I park?,Behind the shop,,,maybe
+parking,fr,Où se garer ?,"Derrière la boutique, rue Sala",,,no
+"""
+
+
+def test_csv_import_reports_bad_rows_and_keeps_good_ones(manager_client, workspace, entry):
+    upload = SimpleUploadedFile("faq.csv", CSV.encode(), content_type="text/csv")
+    response = manager_client.post("/w/acme/settings/faq/import/", {"file": upload})
+    assert response.status_code == 200
+    body = response.content.decode()
+    for line in (3, 4, 5, 6, 7):
+        assert f"Line {line}:" in body, line
+    assert "Line 2:" not in body and "Line 8:" not in body
+    assert "1 added, 1 updated, 5 row(s) skipped" in body
+    entry.refresh_from_db()
+    assert entry.questions == ["Vos horaires ?", "Vous ouvrez à quelle heure ?"]
+    assert entry.tags == ["horaires", "ouverture"] and entry.url == "https://example.test/h"
+    parking = FaqEntry.objects.get(workspace=workspace, group="parking", language="fr")
+    assert parking.answer == "Derrière la boutique, rue Sala" and not parking.active
+    assert FaqEntry.objects.filter(workspace=workspace).count() == 2
+
+
+def test_csv_import_without_required_columns(manager, manager_client):
+    upload = SimpleUploadedFile("faq.csv", b"foo,bar\n1,2\n", content_type="text/csv")
+    response = manager_client.post("/w/acme/settings/faq/import/", {"file": upload})
+    assert "Missing column(s)" in response.content.decode()
+
+
+def test_csv_export_round_trips(manager_client, manager, workspace, other_workspace):
+    services.faq_load_demo(workspace=workspace)
+    FaqEntry.objects.create(
+        workspace=other_workspace, group="secret", language="en", questions=["?"], answer="x"
+    )
+    FaqEntry.objects.filter(workspace=workspace, group="hours", language="en").update(answer="=HYPERLINK(1)")
+    response = manager_client.get("/w/acme/settings/faq/export/")
+    assert response["Content-Type"].startswith("text/csv")
+    content = response.content.decode()
+    assert "secret" not in content
+    assert "'=HYPERLINK(1)" in content  # a formula stays text in a spreadsheet
+    before = FaqEntry.objects.filter(workspace=workspace).count()
+    report = services.faq_import_csv(by=manager.memberships.get(), content=content)
+    assert (report.created, report.updated, report.errors) == (0, before, [])
+
+
+def test_suggestion_fragment_for_the_composer(agent_client, workspace, channel, make_item):  # noqa: F811
+    services.faq_load_demo(workspace=workspace)
+    ids = message_ingest_batch(
+        channel=channel, items=[make_item("Bonjour, quels sont vos horaires d'ouverture ?")]
+    ).new_message_ids
+    from inbox.models import Message
+
+    conversation_id = Message.objects.get(pk=ids[0]).conversation_id
+    response = agent_client.get(f"/w/acme/assistant/suggestions/{conversation_id}/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body  # the partial only
+    assert 'data-insert-text="Nous sommes ouverts' in body
+    assert "<script" not in body
+    assert Suggestion.objects.filter(message_id=ids[0]).exists()
+    full = agent_client.get(f"/w/acme/assistant/suggestions/{conversation_id}/")
+    assert full.status_code == 200 and "<html" in full.content.decode()
+
+
+def test_load_demo_faq_is_idempotent_and_demo_only(settings):
+    settings.CMHUB_DEMO = False
+    with pytest.raises(CommandError):
+        call_command("load_demo_faq")
+    settings.CMHUB_DEMO = True
+    workspace = Workspace.objects.create(name="Demo Bakery", slug="demo")
+    call_command("load_demo_faq")
+    count = FaqEntry.objects.filter(workspace=workspace).count()
+    call_command("load_demo_faq")
+    assert count > 10 and FaqEntry.objects.filter(workspace=workspace).count() == count
