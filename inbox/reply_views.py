@@ -11,6 +11,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import workspace_view
 from accounts.models import Membership
 from accounts.policy import Perm
+from assistant import services as assistant_services
+from assistant.models import Suggestion
 from inbox import replies, saved_replies, selectors
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 
@@ -61,6 +64,7 @@ def composer_context(
     problems: list[str] | None = None,
     stale: int = 0,
     standalone: bool = False,
+    suggestion_id: str = "",
 ) -> dict:
     """Everything the composer shows. The conversation page may pass this as its own context (then the
     composer draws at once instead of loading itself); `standalone` is the no-JavaScript composer page."""
@@ -74,6 +78,7 @@ def composer_context(
             "problems": problems or [],
             "stale": stale,
             "standalone": standalone,
+            "suggestion_id": suggestion_id if suggestion_id.isdigit() else "",
             "thread_version": selectors.thread_version(conversation) if standalone else None,
             "needs_approval": replies.reply_needs_approval(conversation=conversation, author=member),
             "limit": limit.max_length,
@@ -114,6 +119,28 @@ def reply_composer(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _composer_response(request, conversation)
 
 
+def _suggestion_sent(request: HttpRequest, conversation: Conversation, raw_id: str, text: str) -> None:
+    """Record what became of the suggestion the reply started from: sent as is or edited (the service
+    decides). Only a pending suggestion for this conversation's latest inbound message in this workspace
+    counts; anything else (foreign, stale, already decided, malformed) is ignored without a word."""
+    if not raw_id.isdigit():
+        return
+    latest_inbound = (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    suggestion = Suggestion.objects.filter(
+        pk=int(raw_id),
+        fate=Suggestion.Fate.PENDING,
+        message__workspace_id=request.workspace.pk,
+        message__conversation_id=conversation.pk,
+        message_id=Subquery(latest_inbound),
+    ).first()
+    if suggestion is not None:
+        assistant_services.suggestion_record_fate(suggestion, final_text=text, user=request.user)
+
+
 def _thread_version(values: list[str]) -> int:
     versions = [int(v) for v in values if v.isdigit()]
     return max(versions, default=0)
@@ -124,15 +151,18 @@ def _thread_version(values: list[str]) -> int:
 def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
+    suggestion_id = request.POST.get("suggestion_id", "")[:20]
     if request.POST.get("insert"):  # the saved-reply picker without JavaScript: put the text in, send nothing
         chosen = request.POST.get("saved", "")
         if not chosen.isdigit():
-            return _composer_response(request, conversation, text=text)
+            return _composer_response(request, conversation, text=text, suggestion_id=suggestion_id)
         saved = saved_replies.get_saved_reply_for_member(request.membership, int(chosen))
         body = saved_replies.saved_reply_render(
             saved.body, contact=conversation.contact, agent=request.user, workspace=request.workspace
         )
-        return _composer_response(request, conversation, text=f"{text.rstrip()}\n\n{body}".strip())
+        return _composer_response(
+            request, conversation, text=f"{text.rstrip()}\n\n{body}".strip(), suggestion_id=suggestion_id
+        )
     try:
         message = replies.reply_create(
             conversation=conversation,
@@ -144,11 +174,25 @@ def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
     except replies.StaleThread as exc:
         status = 200 if _is_htmx(request) else 409
         return _composer_response(
-            request, conversation, text=text, stale=exc.newer, status=status, trigger=True
+            request,
+            conversation,
+            text=text,
+            stale=exc.newer,
+            status=status,
+            trigger=True,
+            suggestion_id=suggestion_id,
         )
     except replies.ReplyError as exc:
         status = 200 if _is_htmx(request) else 400
-        return _composer_response(request, conversation, text=text, problems=[str(exc)], status=status)
+        return _composer_response(
+            request,
+            conversation,
+            text=text,
+            problems=[str(exc)],
+            status=status,
+            suggestion_id=suggestion_id,
+        )
+    _suggestion_sent(request, conversation, suggestion_id, message.text)
     if message.send_status == S.PENDING_APPROVAL:
         messages.success(request, _("Reply saved: it goes out once a manager approves it."))
     else:

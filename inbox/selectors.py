@@ -20,6 +20,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
+from assistant.models import MessageTriage
+from assistant.selectors import triage_for_messages
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.models import Channel
 
@@ -69,6 +71,7 @@ class InboxFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     overdue: bool = False
+    intent: str = ""  # the intent of the conversation's latest triaged inbound message
     sort: Sort = Sort.NEWEST
     q: str = ""
 
@@ -198,9 +201,64 @@ def conversations_filtered(
         qs = qs.filter(last_message_at__lt=_start_of(filters.date_to + dt.timedelta(days=1), workspace))
     if filters.overdue:
         qs = qs.filter(overdue_q(now))
+    if filters.intent:
+        qs = qs.alias(latest_intent=Subquery(_latest_triage_intent())).filter(latest_intent=filters.intent)
     if filters.q.strip():
         qs = qs.filter(_search(workspace, filters.q.strip()))
     return qs
+
+
+def _latest_inbound() -> QuerySet[Message]:
+    """The newest inbound message of the outer conversation (index msg_conversation_order)."""
+    return Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.IN).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def _latest_triage_intent() -> QuerySet[MessageTriage]:
+    """The intent of the outer conversation's newest triaged inbound message."""
+    return (
+        MessageTriage.objects.filter(
+            message__conversation=OuterRef("pk"), message__direction=Message.Direction.IN
+        )
+        .order_by("-message__created_at", "-message__pk")
+        .values("intent")[:1]
+    )
+
+
+# --- Triage badges --------------------------------------------------------------------------------------
+
+SPAM_BADGE = 0.8  # a spam score from this on shows the spam badge
+SENTIMENT_BAND = 0.2  # |sentiment| below this is neutral (the engine's NEUTRAL_BAND)
+
+
+@dataclass(frozen=True)
+class TriageBadges:
+    """What the inbox shows of a message's triage."""
+
+    language: str
+    intent: str
+    sentiment: str  # "negative", "neutral" or "positive"
+    spam: bool
+
+    @classmethod
+    def of(cls, triage: MessageTriage) -> TriageBadges:
+        if triage.sentiment <= -SENTIMENT_BAND:
+            sentiment = "negative"
+        elif triage.sentiment >= SENTIMENT_BAND:
+            sentiment = "positive"
+        else:
+            sentiment = "neutral"
+        return cls(triage.language, triage.intent, sentiment, triage.spam_score >= SPAM_BADGE)
+
+
+def attach_triage_badges(rows: list, message_id=lambda row: row.pk) -> list:
+    """Set `triage_badges` (TriageBadges or None) on each row, from its message id, in one query."""
+    triages = triage_for_messages({mid for mid in map(message_id, rows) if mid})
+    for row in rows:
+        triage = triages.get(message_id(row))
+        row.triage_badges = TriageBadges.of(triage) if triage else None
+    return rows
 
 
 def with_row_data(qs: QuerySet[Conversation], *, user: User) -> QuerySet[Conversation]:
@@ -213,7 +271,9 @@ def with_row_data(qs: QuerySet[Conversation], *, user: User) -> QuerySet[Convers
     return (
         qs.select_related("channel", "contact", "assignee")
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
-        .annotate(my_read_at=Subquery(my_read))
+        .annotate(
+            my_read_at=Subquery(my_read), latest_inbound_id=Subquery(_latest_inbound().values("pk")[:1])
+        )
     )
 
 
@@ -257,6 +317,10 @@ def _sla_rows(qs: QuerySet[Conversation], cursor: Cursor | None, count: int) -> 
             rest = rest.filter(pk__gt=cursor.pk)
         rows += list(rest.order_by("pk")[: count - len(rows)])
     return rows
+
+
+def _latest_inbound_id(conversation: Conversation) -> int | None:
+    return getattr(conversation, "latest_inbound_id", None)
 
 
 def sort_value(conversation: Conversation, sort: Sort) -> dt.datetime | None:
@@ -306,7 +370,7 @@ def conversation_page(
     else:
         rows = list(_ordered(with_row_data(qs, user=user), filters.sort, cursor)[: limit + 1])
     more = len(rows) > limit
-    rows = decorate(rows[:limit], sort=filters.sort, now=now)
+    rows = attach_triage_badges(decorate(rows[:limit], sort=filters.sort, now=now), _latest_inbound_id)
     next_cursor = Cursor(sort_value(rows[-1], filters.sort), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=filters.sort)
 
@@ -365,6 +429,7 @@ def conversation_changes(
         sort=filters.sort,
         now=now,
     )
+    attach_triage_badges(rows, _latest_inbound_id)
     found = {c.pk for c in rows}
     remove = [pk for pk in fresh if pk in shown and pk not in found]
     return Changes(rows, remove, now)
@@ -412,13 +477,19 @@ def get_label_for_member(member: Membership, pk: int) -> Label:
 
 
 def thread(conversation: Conversation) -> list[Message]:
-    """The messages in order, with who wrote ours and who approved it (one query)."""
+    """The messages in order, with who wrote ours and who approved it (one query), and the inbound
+    messages' triage badges (one more)."""
     messages = (
         Message.objects.filter(conversation=conversation)
         .select_related("author_user", "author_contact", "approved_by")
         .order_by("created_at", "pk")
     )
-    return [decorate_message(message) for message in messages]
+    messages = [decorate_message(message) for message in messages]
+    return attach_triage_badges(messages, inbound_message_id)
+
+
+def inbound_message_id(message: Message) -> int | None:
+    return message.pk if message.direction == Message.Direction.IN else None
 
 
 def decorate_message(message: Message) -> Message:

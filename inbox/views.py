@@ -42,6 +42,14 @@ SORT_CHOICES = [
     (Sort.SLA, gettext_lazy("SLA due soonest")),
 ]
 
+INTENT_CHOICES = [
+    ("question", gettext_lazy("Question")),
+    ("complaint", gettext_lazy("Complaint")),
+    ("praise", gettext_lazy("Praise")),
+    ("spam", gettext_lazy("Spam")),
+    ("other", gettext_lazy("Other")),
+]
+
 
 class FilterForm(forms.Form):
     """The list's GET parameters. An invalid field is ignored (and said so), never an error page."""
@@ -66,6 +74,9 @@ class FilterForm(forms.Form):
     date_from = forms.DateField(label=gettext_lazy("From"), required=False)
     date_to = forms.DateField(label=gettext_lazy("To"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
+    intent = forms.ChoiceField(
+        label=gettext_lazy("Intent"), required=False, choices=[("", ""), *INTENT_CHOICES]
+    )
     sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=[("", ""), *SORT_CHOICES])
 
     def __init__(self, *args, channels=None, labels=None, members=None, **kwargs):
@@ -103,6 +114,7 @@ class FilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             overdue=bool(data.get("overdue")),
+            intent=data.get("intent") or "",
             sort=Sort(data.get("sort") or Sort.NEWEST),
             q=(data.get("q") or "").strip(),
         )
@@ -163,6 +175,7 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "sorts": SORT_CHOICES,
+        "intents": INTENT_CHOICES,
         "assignee_views": [
             (AssigneeFilter.ME, _("Mine")),
             (AssigneeFilter.UNASSIGNED, _("Unassigned")),
@@ -544,6 +557,7 @@ def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: in
 
     _run(request, act)
     if _is_htmx(request):
+        selectors.attach_triage_badges([message], selectors.inbound_message_id)
         context = {
             "conversation": conv,
             "message": selectors.decorate_message(message),

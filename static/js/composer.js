@@ -126,6 +126,26 @@
     picker.value = "";
   });
 
+  // --- Suggested answers (the assistant's fragment under the composer) ----------------------------------
+  // Insert puts the answer in the box (replacing an empty box, else at the cursor) and remembers which
+  // suggestion it was, so the server can record whether it went out as is or edited.
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".suggestion-insert") : null;
+    if (!button) return;
+    var field = document.getElementById("reply-text");
+    if (!field) return;
+    event.preventDefault();
+    if (!field.value.trim()) {
+      field.value = "";
+      field.setSelectionRange(0, 0);
+    }
+    insertAtCursor(field, button.getAttribute("data-insert-text") || "");
+    var form = document.getElementById("reply-form");
+    var hidden = form ? form.querySelector("input[name='suggestion_id']") : null;
+    if (hidden) hidden.value = button.getAttribute("data-suggestion-id") || "";
+  });
+
   function savedReplies() {
     var picker = document.getElementById("saved-reply");
     if (!picker) return [];

@@ -169,7 +169,11 @@ def test_the_composer_fragment_has_saved_replies_rendered_for_this_contact(agent
 
     fragment = html(agent_client.get(f"/w/acme/inbox/{conversation.pk}/reply/", **HTMX))
 
-    assert 'id="reply-text"' in fragment and 'hx-trigger="load"' not in fragment  # the full one: no reload
+    # The full one: it does not load itself again (its only load trigger is the suggested answers').
+    assert (
+        'id="reply-text"' in fragment and f'hx-get="/w/acme/inbox/{conversation.pk}/reply/"' not in fragment
+    )
+    assert fragment.count('hx-trigger="load"') == 1 and "/assistant/suggestions/" in fragment
     assert 'data-text="Bonjour Léa Martin, oui ! {{ 7*7 }}"' in fragment
     assert 'data-shortcut="livraison"' in fragment and "(/livraison)" in fragment
     assert "<script>alert(1)" not in fragment and "&lt;script&gt;alert(1)" in fragment
