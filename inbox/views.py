@@ -379,7 +379,16 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
         "thread": thread,
         "thread_version": selectors.thread_version(conversation, thread),
         "can_triage": can(request.membership, Perm.REPLY),
+        # No button for what the network cannot do (none of the four lets us hide comments yet).
+        "can_hide": can(request.membership, Perm.REPLY) and _network_hides(conversation),
     }
+
+
+def _network_hides(conversation: Conversation) -> bool:
+    from networks.registry import SPECS
+
+    spec = SPECS.get(conversation.channel.network)
+    return bool(spec and spec.provider_class.supports_hide)
 
 
 @workspace_view()
@@ -562,6 +571,7 @@ def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: in
             "conversation": conv,
             "message": selectors.decorate_message(message),
             "can_triage": True,
+            "can_hide": True,
             "with_messages": True,
         }
         return render(request, "inbox/conversation.html#message", context)
@@ -615,6 +625,7 @@ def contact_notes(request: HttpRequest, conversation_id: int) -> HttpResponse:
             "contact": selectors.decorate_contact(conv.contact),
             "history": selectors.contact_history(conv),
             "can_triage": True,
+            "can_hide": True,
         }
         return render(request, "inbox/conversation.html#contact-card", context)
     return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
