@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from assistant.models import AssistantPolicy, FaqEntry, MessageTriage, Suggestion, TriageCorrection
+from assistant.models import (
+    AssistantPolicy,
+    AutoReply,
+    AutoReplyPolicy,
+    FaqEntry,
+    MessageTriage,
+    Rule,
+    RuleExecution,
+    Suggestion,
+    TriageCorrection,
+)
 
 
 @admin.register(AssistantPolicy)
@@ -51,4 +61,39 @@ class SuggestionAdmin(admin.ModelAdmin):
     search_fields = ["text", "final_text"]
     list_select_related = ["message", "faq_entry", "decided_by"]
     raw_id_fields = ["message", "faq_entry", "decided_by"]
+    show_full_result_count = False
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace", "position", "active", "stop_here", "updated_at"]
+    list_filter = ["active", "workspace"]
+    search_fields = ["name", "workspace__name"]
+    list_select_related = ["workspace"]
+    raw_id_fields = ["created_by"]
+
+
+@admin.register(RuleExecution)
+class RuleExecutionAdmin(admin.ModelAdmin):
+    list_display = ["rule", "message", "dry_run", "created_at"]
+    list_filter = ["dry_run"]
+    list_select_related = ["rule", "message"]
+    raw_id_fields = ["rule", "message"]
+    show_full_result_count = False
+
+
+@admin.register(AutoReplyPolicy)
+class AutoReplyPolicyAdmin(admin.ModelAdmin):
+    list_display = ["workspace", "enabled", "min_confidence", "daily_cap", "updated_at"]
+    list_select_related = ["workspace"]
+    search_fields = ["workspace__name"]
+    filter_horizontal = ["faq_entries", "channels"]
+
+
+@admin.register(AutoReply)
+class AutoReplyAdmin(admin.ModelAdmin):
+    list_display = ["message", "workspace", "rule", "mode", "reason", "confidence", "created_at"]
+    list_filter = ["mode", "reason"]
+    list_select_related = ["message", "workspace", "rule"]
+    raw_id_fields = ["rule", "message", "reply", "faq_entry"]
     show_full_result_count = False

@@ -177,3 +177,124 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.rank} for {self.message_id}"
+
+
+class Rule(models.Model):
+    """If a new inbound message matches `conditions`, do `actions`. Rules run in `position` order after
+    triage; `stop_here` ends the chain for that message. Formats are described in `assistant.rules`."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    stop_here = models.BooleanField(
+        _("stop here"), default=False, help_text=_("When this rule matches, the rules after it do not run.")
+    )
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    actions = models.JSONField(_("actions"), default=list, blank=True)
+    # Round-robin assignment: how many conversations this rule has handed out so far.
+    round_robin_cursor = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=tz.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=tz.now)
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["position", "pk"]
+        indexes = [
+            # After triage: one workspace's active rules, in order.
+            models.Index(fields=["workspace", "active", "position"], name="rule_ws_active_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleExecution(models.Model):
+    """What one rule did to one message. A real run writes it first, as the claim: a rerun of the same
+    triage never applies a rule twice. Dry runs write nothing (the flag is kept for imported history)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="executions")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="rule_executions")
+    actions = models.JSONField(_("actions applied"), default=list, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    created_at = models.DateTimeField(_("when"), default=tz.now)
+
+    class Meta:
+        verbose_name = _("rule execution")
+        verbose_name_plural = _("rule executions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "message"], condition=Q(dry_run=False), name="rule_execution_once"
+            ),
+        ]
+        indexes = [
+            # Execution log page: one rule's (or workspace's) latest executions.
+            models.Index(fields=["rule", "-created_at"], name="rule_exec_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.message_id}"
+
+
+class AutoReplyPolicy(models.Model):
+    """When the assistant may answer on its own. Without a row, or with `enabled` off, auto-replies are
+    drafts that wait for a person's approval."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="auto_reply_policy")
+    enabled = models.BooleanField(
+        _("allow direct sending"), default=False, help_text=_("Off: every auto-reply waits for approval.")
+    )
+    faq_entries = models.ManyToManyField(
+        FaqEntry, blank=True, related_name="+", verbose_name=_("answers that may go out directly")
+    )
+    min_confidence = models.FloatField(_("confidence threshold"), default=0.8)
+    channels = models.ManyToManyField(
+        "networks.Channel", blank=True, related_name="+", verbose_name=_("channels allowed")
+    )
+    daily_cap = models.PositiveIntegerField(_("direct replies per day"), default=20)
+    updated_at = models.DateTimeField(_("updated"), default=tz.now)
+
+    class Meta:
+        verbose_name = _("auto-reply policy")
+        verbose_name_plural = _("auto-reply policies")
+
+    def __str__(self) -> str:
+        return str(self.workspace)
+
+
+class AutoReply(models.Model):
+    """Audit of one auto-reply: drafted for approval, sent directly, or skipped, and why."""
+
+    class Mode(models.TextChoices):
+        DRAFTED = "drafted", _("Drafted for approval")
+        SENT = "sent", _("Sent directly")
+        SKIPPED = "skipped", _("Skipped")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(Rule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="auto_replies")
+    reply = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    faq_entry = models.ForeignKey(
+        FaqEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confidence = models.FloatField(_("confidence"), default=0.0)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), default=tz.now)
+
+    class Meta:
+        verbose_name = _("auto-reply")
+        verbose_name_plural = _("auto-replies")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # Daily cap: direct sends of one workspace since the start of its day.
+            models.Index(fields=["workspace", "mode", "created_at"], name="autoreply_ws_mode_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} for {self.message_id}"

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can
-from assistant import engine, selectors
+from assistant import engine, rules, selectors
 from assistant.engine.text import STOP_WORDS
 from assistant.models import AssistantPolicy, FaqEntry, Language, MessageTriage, Suggestion, TriageCorrection
 from inbox.models import Conversation, Message, SavedReply
@@ -106,6 +106,7 @@ def message_triage_batch(*, message_ids: list[int]) -> list[MessageTriage]:
         stored.append(row)
     _raise_priorities(stored, now)
     _mark_spam(stored, now)
+    rules.rules_run(stored)  # the workspace's rules and auto-replies act on what triage found
     return stored
 
 

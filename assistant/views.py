@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import workspace_view
+from accounts.models import Membership
 from accounts.policy import Perm
-from assistant import selectors, services
-from assistant.models import FaqEntry, Language
-from inbox.models import Message
+from assistant import autoreply, rules, selectors, services
+from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Language, Rule
+from inbox.models import Conversation, Message
 from inbox.selectors import get_conversation_for_member
+from networks.models import Channel, Network
 
 MAX_UPLOAD_BYTES = 1_000_000
 
@@ -168,3 +170,343 @@ def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         return render(request, "assistant/suggestions.html#suggestion-list", context)
     return render(request, "assistant/suggestions.html", context)
+
+
+# --- Rules and auto-replies (managers) ------------------------------------------------------------------
+
+
+def _describe(step: dict, names: dict[int, str]) -> str:
+    """One planned or applied step, in words."""
+    kind = step.get("type")
+    if kind == "add_label":
+        return _("Add the label “%(label)s”") % {"label": step.get("label", "")}
+    if kind == "assign":
+        return _("Assign to %(name)s") % {"name": names.get(step.get("user"), "?")}
+    if kind == "round_robin":
+        return _("Assign in turn")
+    if kind == "set_priority":
+        return _("Set priority: %(priority)s") % {"priority": Conversation.Priority(step["priority"]).label}
+    if kind == "mark_spam":
+        return _("Mark as spam")
+    if kind == "suggest_faq":
+        return _("Suggest FAQ answer #%(entry)s") % {"entry": step.get("faq_entry", "?")}
+    if kind == "auto_reply":
+        mode = AutoReply.Mode(step["mode"]).label if step.get("mode") in AutoReply.Mode.values else "?"
+        reason = autoreply.REASONS.get(step.get("reason", ""), "")
+        return _("Auto-reply: %(mode)s") % {"mode": mode} + (f" ({reason})" if reason else "")
+    return str(kind)
+
+
+_SENTIMENT = {"min_value": -1.0, "max_value": 1.0, "required": False}
+
+
+def _members(workspace) -> list[tuple[int, str]]:
+    rows = Membership.objects.filter(workspace=workspace, user__is_active=True).select_related("user")
+    return [(m.user_id, m.user.name) for m in rows.order_by("user__email")]
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    stop_here = forms.BooleanField(
+        label=gettext_lazy("Stop here"),
+        required=False,
+        help_text=gettext_lazy("When this rule matches, the rules after it do not run."),
+    )
+    # Conditions: all that are filled in must hold.
+    networks = forms.MultipleChoiceField(
+        label=gettext_lazy("Networks"),
+        choices=Network.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    channels = forms.MultipleChoiceField(
+        label=gettext_lazy("Channels"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("Kinds"),
+        choices=Conversation.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    languages = forms.MultipleChoiceField(
+        label=gettext_lazy("Languages"),
+        choices=Language.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    intents = forms.MultipleChoiceField(
+        label=gettext_lazy("Intents"),
+        choices=[
+            ("question", gettext_lazy("Question")),
+            ("complaint", gettext_lazy("Complaint")),
+            ("praise", gettext_lazy("Praise")),
+            ("spam", gettext_lazy("Spam")),
+            ("other", gettext_lazy("Other")),
+        ],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sentiment_above = forms.FloatField(label=gettext_lazy("Sentiment above (-1 to 1)"), **_SENTIMENT)
+    sentiment_below = forms.FloatField(label=gettext_lazy("Sentiment below (-1 to 1)"), **_SENTIMENT)
+    keywords = forms.CharField(
+        label=gettext_lazy("Any of these keywords"),
+        required=False,
+        help_text=gettext_lazy("Separated by commas; accents and case are ignored."),
+    )
+    regex = forms.CharField(
+        label=gettext_lazy("Or matching this pattern"), required=False, max_length=rules.REGEX_MAX_CHARS
+    )
+    first_time_author = forms.BooleanField(
+        label=gettext_lazy("First message from this person"), required=False
+    )
+    outside_business_hours = forms.BooleanField(label=gettext_lazy("Outside business hours"), required=False)
+    # Actions, in this order.
+    add_label = forms.CharField(label=gettext_lazy("Add the label"), required=False, max_length=50)
+    assign_to = forms.TypedChoiceField(
+        label=gettext_lazy("Assign to"), required=False, coerce=int, empty_value=None
+    )
+    round_robin = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Or assign in turn among"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    set_priority = forms.TypedChoiceField(
+        label=gettext_lazy("Set priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *Conversation.Priority.choices],
+    )
+    mark_spam = forms.BooleanField(label=gettext_lazy("Mark as spam"), required=False)
+    suggest_faq = forms.BooleanField(label=gettext_lazy("Suggest an FAQ answer"), required=False)
+    auto_reply = forms.BooleanField(
+        label=gettext_lazy("Auto-reply with the best FAQ answer"),
+        required=False,
+        help_text=gettext_lazy(
+            "A draft that waits for approval, unless the auto-reply settings allow sending it."
+        ),
+    )
+
+    _CONDITIONS = (
+        "networks",
+        "kinds",
+        "languages",
+        "intents",
+        "regex",
+        "first_time_author",
+        "outside_business_hours",
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = _members(workspace)
+        self.fields["assign_to"].choices = [("", "—"), *members]
+        self.fields["round_robin"].choices = members
+        self.fields["channels"].choices = [
+            (str(c.pk), str(c)) for c in Channel.objects.filter(workspace=workspace).order_by("name")
+        ]
+
+    def clean_regex(self) -> str:
+        pattern = self.cleaned_data["regex"].strip()
+        if pattern and (problem := rules.regex_problem(pattern)):
+            raise forms.ValidationError(problem)
+        return pattern
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        conditions = {k: data[k] for k in self._CONDITIONS if data.get(k)}
+        if data.get("channels"):
+            conditions["channels"] = [int(c) for c in data["channels"]]
+        for name in ("sentiment_above", "sentiment_below"):
+            if data.get(name) is not None:
+                conditions[name] = data[name]
+        keywords = [k.strip() for k in (data.get("keywords") or "").split(",") if k.strip()]
+        if keywords:
+            conditions["keywords"] = keywords
+        actions: list[dict] = []
+        if data.get("add_label", "").strip():
+            actions.append({"type": "add_label", "label": data["add_label"].strip()})
+        if data.get("round_robin"):
+            actions.append({"type": "round_robin", "users": data["round_robin"]})
+        elif data.get("assign_to"):
+            actions.append({"type": "assign", "user": data["assign_to"]})
+        if data.get("set_priority") is not None:
+            actions.append({"type": "set_priority", "priority": data["set_priority"]})
+        actions += [{"type": k} for k in ("mark_spam", "suggest_faq", "auto_reply") if data.get(k)]
+        data["conditions"], data["actions"] = conditions, actions
+        return data
+
+    @classmethod
+    def initial_for(cls, rule: Rule) -> dict:
+        c = rule.conditions or {}
+        initial = {"name": rule.name, "active": rule.active, "stop_here": rule.stop_here}
+        initial.update({k: c.get(k) for k in cls._CONDITIONS if c.get(k)})
+        initial.update(
+            channels=[str(pk) for pk in c.get("channels", [])],
+            sentiment_above=c.get("sentiment_above"),
+            sentiment_below=c.get("sentiment_below"),
+            keywords=", ".join(c.get("keywords", [])),
+        )
+        for action in rule.actions or []:
+            kind = action.get("type")
+            if kind == "add_label":
+                initial["add_label"] = action.get("label", "")
+            elif kind == "assign":
+                initial["assign_to"] = action.get("user")
+            elif kind == "round_robin":
+                initial["round_robin"] = action.get("users", [])
+            elif kind == "set_priority":
+                initial["set_priority"] = action.get("priority")
+            else:
+                initial[kind] = True
+        return initial
+
+
+def _rule_form_page(request: HttpRequest, rule: Rule | None) -> HttpResponse:
+    initial = RuleForm.initial_for(rule) if rule else None
+    form = RuleForm(request.POST or None, initial=initial, workspace=request.workspace)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rules.rule_save(
+                workspace=request.workspace,
+                by=request.membership,
+                name=data["name"],
+                conditions=data["conditions"],
+                actions=data["actions"],
+                stop_here=data["stop_here"],
+                active=data["active"],
+                rule=rule,
+            )
+        except rules.RuleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Rule saved."))
+            return redirect("rules", slug=request.workspace.slug)
+    status = 400 if form.errors else 200
+    return render(request, "assistant/rules_form.html", {"form": form, "rule": rule}, status=status)
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_GET
+def rule_list(request: HttpRequest) -> HttpResponse:
+    names = dict(_members(request.workspace))
+    rows = [
+        (rule, [_describe(a, names) for a in rule.actions or []])
+        for rule in Rule.objects.filter(workspace=request.workspace).order_by("position", "pk")
+    ]
+    return render(request, "assistant/rules.html", {"rows": rows})
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_http_methods(["GET", "POST"])
+def rule_create(request: HttpRequest) -> HttpResponse:
+    return _rule_form_page(request, None)
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _rule_form_page(request, rules.get_rule_for_member(request.membership, pk))
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_POST
+def rule_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = rules.get_rule_for_member(request.membership, pk)
+    rules.rule_set_active(rule=rule, by=request.membership, active=request.POST.get("active") == "1")
+    return redirect("rules", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_POST
+def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = rules.get_rule_for_member(request.membership, pk)
+    rules.rule_move(rule=rule, by=request.membership, up=request.POST.get("direction") == "up")
+    return redirect("rules", slug=request.workspace.slug)
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_GET
+def rule_dry_run(request: HttpRequest) -> HttpResponse:
+    names = dict(_members(request.workspace))
+    results = rules.rules_dry_run(workspace=request.workspace)
+    rows = [
+        (row.message, [(p.rule, [_describe(a, names) for a in p.actions]) for p in row.rules])
+        for row in results
+        if row.rules
+    ]
+    context = {"rows": rows, "checked": len(results), "days": rules.DRY_RUN_WINDOW.days}
+    return render(request, "assistant/rules_dry_run.html", context)
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_GET
+def rule_log(request: HttpRequest) -> HttpResponse:
+    names = dict(_members(request.workspace))
+    rows = [(e, [_describe(a, names) for a in e.actions]) for e in rules.executions_for(request.workspace)]
+    return render(request, "assistant/rules_log.html", {"rows": rows})
+
+
+class AutoReplyPolicyForm(forms.Form):
+    enabled = forms.BooleanField(
+        label=gettext_lazy("Allow direct sending"),
+        required=False,
+        help_text=gettext_lazy("Off: every auto-reply is a draft that waits for approval."),
+    )
+    faq_entries = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Answers that may go out directly"),
+        queryset=FaqEntry.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    min_confidence = forms.FloatField(
+        label=gettext_lazy("Confidence threshold (0 to 1)"), min_value=0.0, max_value=1.0, initial=0.8
+    )
+    channels = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Channels allowed"),
+        queryset=Channel.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    daily_cap = forms.IntegerField(label=gettext_lazy("Direct replies per day"), min_value=0, initial=20)
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["faq_entries"].queryset = FaqEntry.objects.filter(workspace=workspace, active=True)
+        self.fields["channels"].queryset = Channel.objects.filter(workspace=workspace).order_by("name")
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_http_methods(["GET", "POST"])
+def auto_reply_settings(request: HttpRequest) -> HttpResponse:
+    policy = AutoReplyPolicy.objects.filter(workspace=request.workspace).first()
+    initial = None
+    if policy is not None:
+        initial = {
+            "enabled": policy.enabled,
+            "faq_entries": list(policy.faq_entries.all()),
+            "min_confidence": policy.min_confidence,
+            "channels": list(policy.channels.all()),
+            "daily_cap": policy.daily_cap,
+        }
+    form = AutoReplyPolicyForm(request.POST or None, initial=initial, workspace=request.workspace)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        autoreply.auto_reply_policy_update(
+            workspace=request.workspace,
+            by=request.membership,
+            enabled=data["enabled"],
+            faq_entries=list(data["faq_entries"]),
+            min_confidence=data["min_confidence"],
+            channels=list(data["channels"]),
+            daily_cap=data["daily_cap"],
+        )
+        messages.success(request, _("Auto-reply settings saved."))
+        return redirect("auto_reply_settings", slug=request.workspace.slug)
+    status = 400 if form.errors else 200
+    return render(request, "assistant/autoreply_policy.html", {"form": form}, status=status)

@@ -1,0 +1,197 @@
+"""Rule and auto-reply pages (managers): list, form, order, activation, dry run, log, policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from assistant import services
+from assistant.models import AutoReplyPolicy, FaqEntry, Rule, RuleExecution
+from tests.assistant.test_rules import COMPLAINT_FR, HOURS_FR, arrive, make_rule
+from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "settings/rules/",
+    "settings/rules/new/",
+    "settings/rules/dry-run/",
+    "settings/rules/log/",
+    "settings/auto-replies/",
+]
+
+
+@pytest.fixture
+def rule(workspace, manager) -> Rule:
+    return make_rule(workspace, manager, name="Complaints", position=1, conditions={"intents": ["complaint"]})
+
+
+def test_outsider_gets_404(outsider_client, rule):
+    for page in [*PAGES, f"settings/rules/{rule.pk}/"]:
+        assert outsider_client.get(f"/w/acme/{page}").status_code == 404, page
+    for page in ["activate", "move"]:
+        assert outsider_client.post(f"/w/acme/settings/rules/{rule.pk}/{page}/").status_code == 404
+    # The rule's id through the outsider's own workspace: still 404.
+    assert outsider_client.get(f"/w/other/settings/rules/{rule.pk}/").status_code == 404
+    assert (
+        outsider_client.post(f"/w/other/settings/rules/{rule.pk}/activate/", {"active": "0"}).status_code
+        == 404
+    )
+    rule.refresh_from_db()
+    assert rule.active
+
+
+def test_agents_get_403(agent_client, rule):
+    for page in [*PAGES, f"settings/rules/{rule.pk}/"]:
+        assert agent_client.get(f"/w/acme/{page}").status_code == 403, page
+    assert agent_client.post(f"/w/acme/settings/rules/{rule.pk}/activate/").status_code == 403
+
+
+def test_managers_see_every_page(manager_client, rule):
+    for page in [*PAGES, f"settings/rules/{rule.pk}/"]:
+        response = manager_client.get(f"/w/acme/{page}")
+        assert response.status_code == 200, page
+        assert b"<script>" not in response.content and b" style=" not in response.content
+
+
+def test_create_a_rule_from_the_form(manager_client, workspace, manager, agent, channel):  # noqa: F811
+    response = manager_client.post(
+        "/w/acme/settings/rules/new/",
+        {
+            "name": "Deliveries",
+            "active": "on",
+            "languages": ["fr"],
+            "channels": [str(channel.pk)],
+            "keywords": "livraison, livrer",
+            "sentiment_below": "0.5",
+            "add_label": "Livraison",
+            "round_robin": [str(agent.pk), str(manager.pk)],
+            "set_priority": "2",
+            "auto_reply": "on",
+        },
+    )
+    assert response.status_code == 302
+    rule = Rule.objects.get(name="Deliveries")
+    assert rule.conditions == {
+        "languages": ["fr"],
+        "channels": [channel.pk],
+        "keywords": ["livraison", "livrer"],
+        "sentiment_below": 0.5,
+    }
+    assert rule.actions == [
+        {"type": "add_label", "label": "Livraison"},
+        {"type": "round_robin", "users": [agent.pk, manager.pk]},
+        {"type": "set_priority", "priority": 2},
+        {"type": "auto_reply"},
+    ]
+    assert rule.created_by == manager and rule.active
+    # The edit form shows it back.
+    page = manager_client.get(f"/w/acme/settings/rules/{rule.pk}/").content.decode()
+    assert "livraison, livrer" in page and 'value="Livraison"' in page
+
+
+def test_a_catastrophic_regex_is_refused(manager_client):
+    response = manager_client.post(
+        "/w/acme/settings/rules/new/", {"name": "Bad", "regex": "(a+)+$", "mark_spam": "on"}
+    )
+    assert response.status_code == 400
+    assert not Rule.objects.exists()
+
+
+def test_a_rule_without_action_is_refused(manager_client):
+    response = manager_client.post("/w/acme/settings/rules/new/", {"name": "Nothing"})
+    assert response.status_code == 400
+    assert not Rule.objects.exists()
+
+
+def test_move_and_activate(manager_client, workspace, manager, rule):
+    second = make_rule(workspace, manager, name="Second", position=2)
+    manager_client.post(f"/w/acme/settings/rules/{second.pk}/move/", {"direction": "up"})
+    assert list(Rule.objects.order_by("position").values_list("name", flat=True)) == ["Second", "Complaints"]
+    manager_client.post(f"/w/acme/settings/rules/{second.pk}/move/", {"direction": "down"})
+    assert list(Rule.objects.order_by("position").values_list("name", flat=True)) == ["Complaints", "Second"]
+    manager_client.post(f"/w/acme/settings/rules/{rule.pk}/activate/", {"active": "0"})
+    rule.refresh_from_db()
+    assert not rule.active
+    assert manager_client.get(f"/w/acme/settings/rules/{rule.pk}/move/").status_code == 405
+
+
+def test_dry_run_page_shows_what_would_happen_and_changes_nothing(
+    manager_client,
+    workspace,
+    manager,
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+):
+    complaint = arrive(channel, make_item, COMPLAINT_FR, author="a")
+    arrive(channel, make_item, HOURS_FR, author="b")
+    arrive(channel, make_item, "Old news", author="c", at=timezone.now() - dt.timedelta(days=9))
+    make_rule(
+        workspace,
+        manager,
+        name="Complaints",
+        conditions={"intents": ["complaint"]},
+        actions=[{"type": "add_label", "label": "Réclamation"}],
+    )
+    response = manager_client.get("/w/acme/settings/rules/dry-run/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Réclamation" in page and complaint.text[:25] in page
+    assert "Old news" not in page
+    assert not RuleExecution.objects.exists()
+    assert not complaint.conversation.labels.exists()
+
+
+def test_log_page_lists_executions(
+    manager_client,
+    workspace,
+    manager,
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    make_rule(workspace, manager, name="Everything", actions=[{"type": "add_label", "label": "Seen"}])
+    for n in range(3):
+        arrive(channel, make_item, f"Question {n} ?", author=f"p{n}")
+    with django_assert_max_num_queries(12):  # guards an N+1: rule and message fetched per execution row
+        response = manager_client.get("/w/acme/settings/rules/log/")
+    assert response.content.decode().count("Add the label") == 3
+
+
+def test_rule_list_query_count(manager_client, workspace, manager, django_assert_max_num_queries):
+    for n in range(5):
+        make_rule(
+            workspace, manager, name=f"r{n}", position=n, actions=[{"type": "assign", "user": manager.pk}]
+        )
+    with django_assert_max_num_queries(12):  # guards an N+1: assignee names looked up per rule
+        assert manager_client.get("/w/acme/settings/rules/").status_code == 200
+
+
+def test_auto_reply_policy_page(manager_client, workspace, channel, other_workspace):  # noqa: F811
+    services.faq_load_demo(workspace=workspace)
+    entry = FaqEntry.objects.filter(workspace=workspace).first()
+    response = manager_client.post(
+        "/w/acme/settings/auto-replies/",
+        {
+            "enabled": "on",
+            "faq_entries": [str(entry.pk)],
+            "min_confidence": "0.7",
+            "channels": [str(channel.pk)],
+            "daily_cap": "3",
+        },
+    )
+    assert response.status_code == 302
+    policy = AutoReplyPolicy.objects.get(workspace=workspace)
+    assert policy.enabled and policy.min_confidence == 0.7 and policy.daily_cap == 3
+    assert list(policy.faq_entries.all()) == [entry] and list(policy.channels.all()) == [channel]
+    # Another workspace's FAQ entry is not a valid choice.
+    foreign = FaqEntry.objects.create(
+        workspace=other_workspace, group="x", language="fr", questions=["?"], answer="!"
+    )
+    response = manager_client.post(
+        "/w/acme/settings/auto-replies/",
+        {"faq_entries": [str(foreign.pk)], "min_confidence": "0.5", "daily_cap": "1"},
+    )
+    assert response.status_code == 400
