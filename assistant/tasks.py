@@ -14,7 +14,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name="assistant.triage_messages",
-    queue="assistant",
     ignore_result=True,
     soft_time_limit=50,
     time_limit=60,
