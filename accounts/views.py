@@ -18,10 +18,7 @@ from accounts.access import get_invitation_for_member, get_member_for_member, wo
 from accounts.forms import InvitationForm, InvitationSignupForm, ProfileForm, RoleForm, WorkspaceSettingsForm
 from accounts.models import Invitation, Membership, User
 from accounts.policy import Perm, roles_grantable_by
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+from core.htmx import is_htmx
 
 
 @require_GET
@@ -104,7 +101,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except services.AccountsError as exc:
             messages.error(request, str(exc))
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "accounts/settings/members.html#member-list", _members_context(request))
     return redirect("members", slug=request.workspace.slug)
 
@@ -120,7 +117,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     if target.user_id == request.user.id and not Membership.objects.filter(pk=target.pk).exists():
         return redirect("home")
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "accounts/settings/members.html#member-list", _members_context(request))
     return redirect("members", slug=request.workspace.slug)
 
@@ -153,11 +150,11 @@ def invitations(request: HttpRequest) -> HttpResponse:
             form.add_error("email", str(exc))
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 return redirect("invitations", slug=request.workspace.slug)
             form = None
     context = _invitations_context(request, form)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "accounts/settings/invitations.html#invitations-panel", context)
     return render(request, "accounts/settings/invitations.html", context)
 
@@ -173,7 +170,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.AccountsError as exc:
         messages.error(request, str(exc))
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request, "accounts/settings/invitations.html#invitations-panel", _invitations_context(request)
         )

@@ -18,6 +18,7 @@ from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import autoreply, rules, selectors, services
 from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Language, Rule
+from core.htmx import is_htmx
 from inbox.models import Conversation, Message
 from inbox.selectors import get_conversation_for_member
 from networks.models import Channel, Network
@@ -167,7 +168,7 @@ def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
     )
     suggestions = services.suggestions_for(message, agent=request.user) if message else []
     context = {"conversation": conversation, "message": message, "suggestions": suggestions}
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         return render(request, "assistant/suggestions.html#suggestion-list", context)
     return render(request, "assistant/suggestions.html", context)
 

@@ -25,15 +25,12 @@ from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import services as assistant_services
 from assistant.models import Suggestion
+from core.htmx import is_htmx
 from inbox import replies, saved_replies, selectors
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 
 S = Message.SendStatus
 IN_FLIGHT = frozenset({S.QUEUED, S.SENDING, S.UNKNOWN})
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def get_reply_for_member(member: Membership, pk: int) -> Message:
@@ -97,7 +94,7 @@ def composer_context(
 def _composer_response(
     request: HttpRequest, conversation: Conversation, *, status: int = 200, trigger: bool = False, **kwargs
 ) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         response = render(request, "inbox/_composer.html", composer_context(request, conversation, **kwargs))
         if trigger:
             response["HX-Trigger"] = "thread-changed"  # the conversation page reloads its thread
@@ -172,7 +169,7 @@ def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
             confirm_stale=request.POST.get("confirm_stale") == "1",
         )
     except replies.StaleThread as exc:
-        status = 200 if _is_htmx(request) else 409
+        status = 200 if is_htmx(request) else 409
         return _composer_response(
             request,
             conversation,
@@ -183,7 +180,7 @@ def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
             suggestion_id=suggestion_id,
         )
     except replies.ReplyError as exc:
-        status = 200 if _is_htmx(request) else 400
+        status = 200 if is_htmx(request) else 400
         return _composer_response(
             request,
             conversation,
@@ -197,7 +194,7 @@ def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
         messages.success(request, _("Reply saved: it goes out once a manager approves it."))
     else:
         messages.success(request, _("Reply on its way."))
-    if _is_htmx(request):
+    if is_htmx(request):
         return _composer_response(request, conversation, trigger=True)
     return redirect(_conversation_url(request, conversation.pk, f"message-{message.pk}"))
 
@@ -222,7 +219,7 @@ def _status_response(request: HttpRequest, message: Message, *, trigger: bool = 
 def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
     """A reply's status, polled by the thread while it is on its way; a settled reply refreshes the thread."""
     message = get_reply_for_member(request.membership, pk)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return redirect(_conversation_url(request, message.conversation_id, f"message-{message.pk}"))
     was = request.GET.get("was", "")
     return _status_response(request, message, trigger=bool(was) and was != message.send_status)
@@ -231,7 +228,7 @@ def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
 def _after(request: HttpRequest, message: Message) -> HttpResponse:
     """Where a reply action answers: the approval queue it came from, or the conversation's thread."""
     from_queue = request.POST.get("from") == "queue"
-    if _is_htmx(request):
+    if is_htmx(request):
         if from_queue:
             return render(request, "inbox/replies/approvals.html#approval-list", _approvals_context(request))
         message = get_reply_for_member(request.membership, message.pk)

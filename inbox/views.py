@@ -23,15 +23,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
+from core.htmx import is_htmx
 from inbox import presence, selectors, services
 from inbox.models import Conversation
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
 from networks.models import Network
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
 
 # --- Filters --------------------------------------------------------------------------------------------
 
@@ -195,7 +191,7 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     context = _list_context(request, request.GET)
-    if _is_htmx(request):
+    if is_htmx(request):
         # "Load more" asks for the next page only; the filter bar asks for the whole list region.
         partial = "rows-more" if request.GET.get("more") else "list"
         return render(request, f"inbox/list.html#{partial}", context)
@@ -343,7 +339,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         _report(request, result)
-    if _is_htmx(request):
+    if is_htmx(request):
         params = QueryDict(back.partition("?")[2])
         return render(request, "inbox/list.html#list", _list_context(request, params))
     return redirect(back)
@@ -415,7 +411,7 @@ def conversation_thread(request: HttpRequest, conversation_id: int) -> HttpRespo
     just sent a reply (HX-Trigger: thread-changed) ask for."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     services.conversation_mark_read(conversation=conv, user=request.user)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
     return render(request, "inbox/conversation.html#thread-update", _thread_context(request, conv))
 
@@ -445,7 +441,7 @@ def conversation_presence(request: HttpRequest, conversation_id: int) -> HttpRes
 
 
 def _after_action(request: HttpRequest, conv: Conversation, partial: str = "header") -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         if partial == "header":
             conv = selectors.get_conversation_for_member(request.membership, conv.pk)
             return render(request, "inbox/conversation.html#header", _header_context(request, conv))
@@ -565,7 +561,7 @@ def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: in
         messages.success(request, _("Message hidden.") if hidden else _("Message shown again."))
 
     _run(request, act)
-    if _is_htmx(request):
+    if is_htmx(request):
         selectors.attach_triage_badges([message], selectors.inbound_message_id)
         context = {
             "conversation": conv,
@@ -596,7 +592,7 @@ def conversation_note(request: HttpRequest, conversation_id: int) -> HttpRespons
             messages.success(request, _("Note added; %(names)s will be emailed.") % {"names": names})
         else:
             messages.success(request, _("Note added."))
-    if _is_htmx(request):
+    if is_htmx(request):
         context = {
             "conversation": conv,
             "notes": selectors.notes(conv),
@@ -619,7 +615,7 @@ def contact_notes(request: HttpRequest, conversation_id: int) -> HttpResponse:
             ),
             _("Contact notes saved."),
         )
-    if _is_htmx(request):
+    if is_htmx(request):
         context = {
             "conversation": conv,
             "contact": selectors.decorate_contact(conv.contact),

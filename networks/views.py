@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_membership_for_user, workspace_view
 from accounts.policy import Perm, can
+from core.htmx import is_htmx
 from core.http import make_client
 from networks import connect, selectors, services
 from networks.models import Channel, Network
@@ -21,10 +22,6 @@ from networks.providers import base as p
 from networks.registry import SPECS, app_config
 
 log = logging.getLogger(__name__)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _redirect_uri(request: HttpRequest, network: str) -> str:
@@ -42,7 +39,7 @@ def health(request: HttpRequest) -> HttpResponse:
     for channel in channels:
         channel.expiring_soon = selectors.expiring_soon(channel, now)
     context = {"channels": channels, "now": now, "can_manage": can(request.membership, Perm.MANAGE_CHANNELS)}
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "networks/health.html#health-table", context)
     return render(request, "networks/health.html", context)
 
