@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Membership
+from tests.e2e.browser import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,10 +54,7 @@ def test_members_role_change_through_htmx(page, live_server):
         workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Zed")
     )
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(admin.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, admin.user)
     page.goto("/w/acme/settings/members/")
     page.get_by_label("Role of Zed").select_option("manager")
     with page.expect_response(re.compile(r"/role/$")) as response_info:

@@ -15,7 +15,8 @@ from networks.fakes.x import XFake
 from networks.models import NetworkApp
 from networks.providers import base as p
 from tests.celery_workers import start_worker
-from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.e2e.browser import sign_in
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -62,10 +63,7 @@ def test_filter_open_insert_saved_reply_send_and_see_it_sent(page, live_server, 
         body="Bonjour {{ contact.name }}, le dimanche nous ouvrons à 8h !",
     )
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(agent.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, agent)
 
     page.goto("/w/acme/inbox/")
     page.locator("#filter-network").select_option("x")

@@ -12,7 +12,8 @@ from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation
 from networks.models import Channel
 from networks.providers import base as p
-from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.e2e.browser import sign_in
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,10 +46,7 @@ def test_hostile_inbound_text_is_shown_as_text(page, live_server):
     message_ingest_batch(channel=channel, items=[item])
     conversation = Conversation.objects.get()
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(agent.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    sign_in(page, agent)
 
     page.goto("/w/acme/inbox/")
     expect(page.locator(f"#conv-{conversation.pk}")).to_contain_text("<b onmouseover")  # the name, as text

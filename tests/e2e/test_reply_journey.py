@@ -15,7 +15,8 @@ from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 from networks.models import Channel
 from networks.providers import base as p
-from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
+from tests.e2e.browser import sign_in
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = Message.SendStatus
@@ -27,13 +28,6 @@ def no_broker(monkeypatch):
     sent: list[int] = []
     monkeypatch.setattr(tasks.send_reply, "apply_async", lambda args, countdown=None: sent.append(args[0]))
     return sent
-
-
-def _sign_in(tab, user) -> None:
-    tab.goto("/accounts/login/")
-    tab.get_by_label("Email").fill(user.email)
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign In").click()
 
 
 def _x_conversation(workspace) -> Conversation:
@@ -62,7 +56,7 @@ def test_writing_a_reply_in_the_browser(page, no_broker):
     SavedReply.objects.create(
         workspace=acme, title="Hours", body="Hi {{ contact.name }}, 9 to 5! 🥐", shortcut="hours"
     )
-    _sign_in(page, agent.user)
+    sign_in(page, agent.user)
     page.goto(f"/w/acme/inbox/{conversation.pk}/")
     box = page.locator("#reply-text")
     expect(page.locator("#saved-reply")).to_be_visible()  # the full composer loaded itself
@@ -96,7 +90,7 @@ def test_a_stale_thread_and_the_approval_queue_in_the_browser(page, no_broker):
     )
     InboxPolicy.objects.create(workspace=acme, agent_replies_need_approval=True)
     conversation = _x_conversation(acme)
-    _sign_in(page, agent.user)
+    sign_in(page, agent.user)
     page.goto(f"/w/acme/inbox/{conversation.pk}/")
     expect(page.locator(".composer-approval")).to_be_visible()
     page.locator("#reply-text").fill("Yes, 8 to 12.")
@@ -119,7 +113,7 @@ def test_a_stale_thread_and_the_approval_queue_in_the_browser(page, no_broker):
     assert page.problems == [], page.problems
 
     page.context.clear_cookies()
-    _sign_in(page, manager.user)
+    sign_in(page, manager.user)
     page.goto("/w/acme/inbox/approvals/")
     page.get_by_text("Edit, then approve").click()
     page.locator("textarea[name=text]").fill("Yes, 8 to 12, Monday too.")
