@@ -53,11 +53,14 @@ check: lint
 
 # Benchmarks run on PostgreSQL (the production database); the database named here is filled and emptied.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cmhub_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/14
 bench: venv-dev
 	@psql "$(BENCH_DATABASE_URL)" -c 'SELECT 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres cmhub_bench
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench $(PY) manage.py migrate --verbosity=0
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.ingest
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.inbox_pages
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING \
+		$(PY) -m bench.publish
 	$(PY) -m assistant.eval.run
 
 messages: venv

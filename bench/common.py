@@ -40,3 +40,24 @@ def summary(name: str, samples_ms: list[float]) -> str:
         f"{name:<34} n={len(samples_ms):<4} p50={statistics.median(samples_ms):7.1f} ms"
         f"  p95={percentile(samples_ms, 95):7.1f} ms  max={max(samples_ms):7.1f} ms"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    is_postgres = comm.read().strip().startswith("postgres")
+                if is_postgres:
+                    total += cpu_seconds(int(entry))
+            except OSError:
+                continue
+    return total

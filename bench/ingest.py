@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from bench.common import machine, setup_django
+from bench.common import cpu_seconds, machine, postgres_cpu_seconds, setup_django
 
 MESSAGES = 30_000
 
@@ -38,27 +38,6 @@ def serve_fake(port_queue, messages: int) -> None:
             tops.append(fake.add_comment(post.id, text, created_time=at, author=author))
     port_queue.put((fake.base_url, page.token, page.id))
     fake.serve_forever()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds() -> float:
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as comm:
-                    is_postgres = comm.read().strip().startswith("postgres")
-                if is_postgres:
-                    total += cpu_seconds(int(entry))
-            except OSError:
-                continue
-    return total
 
 
 def main() -> int:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "inbox",
     "posts",
     "assistant",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -93,8 +94,17 @@ TEMPLATES = [
 
 # --- Data ---------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# Web server and Celery workers write one SQLite file concurrently: WAL lets readers go on, IMMEDIATE
+# transactions take the write lock up front (waiting up to `timeout`) instead of failing mid-transaction.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # e.g. a test's worker process
+        DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
     DATABASES = {
         "default": {
@@ -102,13 +112,7 @@ else:
             "NAME": VAR_DIR / "cmhub.sqlite3",
             # A file, not memory: tests that start a real Celery worker process share the database with it.
             "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
-            # Web server and Celery worker write concurrently: WAL lets readers go on, IMMEDIATE
-            # transactions take the write lock up front instead of failing mid-transaction.
-            "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -292,6 +296,8 @@ CELERY_TASK_ROUTES = {
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
     "inbox.sweep_replies": {"queue": "send"},
+    # The clock on a light queue: a backlog of publishes must not delay the tick that enqueues the next ones.
+    "posts.dispatch_due_targets": {"queue": "default"},
     "posts.*": {"queue": "publish"},
     "assistant.*": {"queue": "assistant"},
 }
@@ -315,6 +321,16 @@ CMHUB_POLL_CONCURRENCY = {
     "x": env_int("CMHUB_POLL_CONCURRENCY_X", 4),
     "linkedin": env_int("CMHUB_POLL_CONCURRENCY_LINKEDIN", 4),
 }
+
+# --- Optional language model (assistant drafts) ---------------------------------------------------------
+# Any OpenAI-compatible endpoint (base URL ending in /v1 or equivalent). Off unless both the base URL and the
+# model are set: then agents may ask for a reply draft, which only ever lands in the composer for a person.
+CMHUB_LLM_BASE_URL = env_str("CMHUB_LLM_BASE_URL").strip().rstrip("/")
+CMHUB_LLM_MODEL = env_str("CMHUB_LLM_MODEL").strip()
+CMHUB_LLM_API_KEY = env_str("CMHUB_LLM_API_KEY").strip()
+CMHUB_LLM_TIMEOUT = env_int("CMHUB_LLM_TIMEOUT", 30)  # seconds for the whole answer; the agent is waiting
+# Domains a draft may link to besides the workspace's FAQ links (comma-separated; subdomains included).
+CMHUB_LLM_ALLOWED_DOMAINS = env_list("CMHUB_LLM_ALLOWED_DOMAINS")
 
 # --- Logging: one line per event on stdout, key=value pairs that grep and log shippers understand. -----
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

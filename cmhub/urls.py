@@ -10,6 +10,7 @@ from core import views as core_views
 from core.signed_media import serve_signed_media
 from inbox.urls import workspace_urlpatterns as inbox_pages
 from networks.urls import workspace_urlpatterns as network_pages
+from notifications.urls import workspace_urlpatterns as notification_pages
 from posts.urls import workspace_urlpatterns as posts_pages
 
 # The admin login goes through allauth, so staff get the same MFA and rate limits as everyone.
@@ -24,7 +25,10 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("m/<str:token>/", serve_signed_media, name="signed_media"),
     path(
-        "w/<slug:slug>/", include(account_pages + inbox_pages + network_pages + assistant_pages + posts_pages)
+        "w/<slug:slug>/",
+        include(
+            account_pages + inbox_pages + network_pages + assistant_pages + posts_pages + notification_pages
+        ),
     ),
     path("", include("networks.urls")),
     path("", include("accounts.urls")),

@@ -10,9 +10,13 @@ such an address reach our own infrastructure (SSRF).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
+import os
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -70,6 +74,13 @@ if not any(isinstance(f, _RedactURLs) for f in logging.getLogger("httpx").filter
     logging.getLogger("httpx").addFilter(_RedactURLs())
 
 
+@functools.cache
+def _tls_context(trust_env: bool) -> ssl.SSLContext:
+    """Loading the CA bundle costs ~20 ms of CPU; a context is safe to share, so each process loads it once
+    instead of once per client (a publish or a reply builds one client each)."""
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
 def make_client(
     *,
     timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
@@ -82,11 +93,30 @@ def make_client(
     return httpx.Client(
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         headers={"User-Agent": user_agent},
-        transport=transport or httpx.HTTPTransport(retries=connect_retries, trust_env=trust_env),
+        transport=transport
+        or httpx.HTTPTransport(retries=connect_retries, trust_env=trust_env, verify=_tls_context(trust_env)),
         follow_redirects=False,
         trust_env=trust_env,
         event_hooks={"response": [_log_response]},
     )
+
+
+_worker_clients: dict[int, httpx.Client] = {}
+_worker_clients_lock = threading.Lock()
+
+
+def worker_client() -> httpx.Client:
+    """The process's long-lived client for background work (publishing, sending, polling): connections,
+    and TLS sessions, to each network stay open from one task to the next instead of one handshake per
+    task. httpx clients are thread-safe; never close this one. Keyed by process id, so a forked worker
+    child opens its own sockets rather than sharing its parent's."""
+    pid = os.getpid()
+    client = _worker_clients.get(pid)
+    if client is None:
+        with _worker_clients_lock:
+            client = _worker_clients.get(pid) or make_client()
+            _worker_clients[pid] = client
+    return client
 
 
 def send_idempotent(

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
-from core.http import make_client
+from core.http import make_client, worker_client
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
 from networks import services as network_services
@@ -367,28 +367,24 @@ def reply_send(message_id: int, *, http: httpx.Client | None = None) -> SendOutc
     if not reply_claim(message_id):
         return None
     message = _load(message_id)
-    client = http or make_client()
+    client = http or worker_client()
     try:
-        try:
-            target = reply_target(message)
-            provider = _provider(message.channel, client)
-        except Exception:
-            # Nothing left our side: the reply certainly was not sent.
-            _settle(message, S.FAILED, error=_("CM Hub could not prepare this reply for sending."))
-            raise
-        try:
-            result = _reply(message, provider, target, client)
-        except p.ProviderError as exc:
-            return _send_failed(message, exc)
-        except Exception:
-            # A bug or the task's time limit while the request may have left: never guess, check.
-            log.exception("reply send interrupted", extra={"reply": message.pk})
-            _settle(message, S.UNKNOWN, attempt=True, error=_("Interrupted while sending."))
-            raise
-        return _store_sent(message, result)
-    finally:
-        if http is None:
-            client.close()
+        target = reply_target(message)
+        provider = _provider(message.channel, client)
+    except Exception:
+        # Nothing left our side: the reply certainly was not sent.
+        _settle(message, S.FAILED, error=_("CM Hub could not prepare this reply for sending."))
+        raise
+    try:
+        result = _reply(message, provider, target, client)
+    except p.ProviderError as exc:
+        return _send_failed(message, exc)
+    except Exception:
+        # A bug or the task's time limit while the request may have left: never guess, check.
+        log.exception("reply send interrupted", extra={"reply": message.pk})
+        _settle(message, S.UNKNOWN, attempt=True, error=_("Interrupted while sending."))
+        raise
+    return _store_sent(message, result)
 
 
 def _provider(channel: Channel, client: httpx.Client) -> p.Provider:
@@ -574,7 +570,7 @@ def reply_reconcile(message: Message, *, http: httpx.Client | None = None) -> Se
     message = _load(message.pk)
     if message.send_status != S.UNKNOWN:
         return SendOutcome(message.send_status)
-    client = http or make_client()
+    client = http or worker_client()
     try:
         provider = registry.build_provider(message.channel, http=client)
         found = provider.find_reply(
@@ -585,9 +581,6 @@ def reply_reconcile(message: Message, *, http: httpx.Client | None = None) -> Se
         )
     except p.ProviderError as exc:
         return _check_failed(message, exc)
-    finally:
-        if http is None:
-            client.close()
     if found is not None:
         return _store_sent(message, found)
     if message.send_attempts >= MAX_ATTEMPTS:

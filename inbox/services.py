@@ -28,6 +28,8 @@ from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.registry import SPECS
+from notifications.models import Notification
+from notifications.services import notification_send
 
 log = logging.getLogger(__name__)
 
@@ -409,7 +411,18 @@ def _email_mentions(note_id: int) -> None:
     workspace = conversation.workspace
     url = settings.SITE_URL + reverse("inbox_conversation", args=[workspace.slug, conversation.pk])
     author = note.author.name if note.author else _("Someone")
-    for user in note.mentioned.filter(is_active=True):
+    mentioned = list(note.mentioned.filter(is_active=True).exclude(pk=note.author_id))
+    notification_send(
+        recipients=mentioned,
+        workspace=workspace,
+        kind=Notification.Kind.MENTIONED,
+        url=reverse("inbox_conversation", args=[workspace.slug, conversation.pk]),
+        text=lambda: (
+            _("%(author)s mentioned you in %(workspace)s")
+            % {"author": note.author.name if note.author else _("Someone"), "workspace": workspace.name}
+        ),
+    )
+    for user in mentioned:
         with translation.override(user.language or workspace.default_language):
             subject = _("%(author)s mentioned you in %(workspace)s") % {
                 "author": author,

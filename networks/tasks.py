@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from core.http import make_client
+from core.http import make_client, worker_client
 from networks import registry, services
 from networks.models import Channel, PollRun
 from networks.providers import base as p
@@ -99,13 +99,9 @@ def poll_once(channel: Channel, *, http=None) -> PollRun:
     in its own transaction (so a crash loses nothing and a replay stores nothing twice), while the next
     chunk is already being fetched: the network's latency and the database's overlap."""
     started_at = timezone.now()
-    client = http or make_client()
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
-            return _poll_chunks(channel, client, prefetch, started_at)
-    finally:
-        if http is None:
-            client.close()
+    client = http or worker_client()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
+        return _poll_chunks(channel, client, prefetch, started_at)
 
 
 def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at) -> PollRun:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
 import zoneinfo
 from collections.abc import Iterable
 
@@ -22,18 +23,21 @@ from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.policy import Perm, can, permissions_for
-from core.http import make_client
+from core.http import make_client, worker_client
 from core.signed_media import signed_media_url
 from networks import registry
 from networks import services as network_services
 from networks.models import Channel
 from networks.providers import base as p
 from networks.providers import limits
+from notifications.models import Notification
+from notifications.services import notification_send
 from posts import media as media_lib
 from posts import states
 from posts.models import (
@@ -60,7 +64,8 @@ PUBLISHING_STALE = dt.timedelta(minutes=5)  # longer than publish_target's hard 
 RECONCILE_DELAY = dt.timedelta(seconds=15)  # let the network index a post before reading it back
 FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
-DISPATCH_BATCH = 200
+DISPATCH_BATCH = 500
+DISPATCH_BUDGET = 20.0  # seconds one dispatch tick may spend enqueuing (its soft time limit is 30)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SIGNED_URL_SECONDS = 3600
 
@@ -379,9 +384,18 @@ def _notify_reviewers(post_id: int) -> None:
     if post is None:
         return
     roles = [role for role in Membership.Role.values if Perm.APPROVE_POSTS in permissions_for(role)]
-    reviewers = User.objects.filter(
-        memberships__workspace=post.workspace, memberships__role__in=roles, is_active=True
-    ).exclude(pk=post.author_id)
+    reviewers = list(
+        User.objects.filter(
+            memberships__workspace=post.workspace, memberships__role__in=roles, is_active=True
+        ).exclude(pk=post.author_id)
+    )
+    notification_send(
+        recipients=reviewers,
+        workspace=post.workspace,
+        kind=Notification.Kind.REVIEW_REQUESTED,
+        url=_post_url(post),
+        text=lambda: _("“%(post)s” is ready for review.") % {"post": str(post)},
+    )
     for reviewer in reviewers:
         with translation.override(reviewer.language or post.workspace.default_language):
             subject = _("A post waits for your review in %(workspace)s") % {"workspace": post.workspace.name}
@@ -393,6 +407,20 @@ def _notify_author(post_id: int, *, approved: bool, comment: str) -> None:
     post = Post.objects.select_related("workspace", "author").filter(pk=post_id).first()
     if post is None or post.author is None:
         return
+    notification_send(
+        recipients=[post.author],
+        workspace=post.workspace,
+        kind=Notification.Kind.POST_APPROVED if approved else Notification.Kind.CHANGES_REQUESTED,
+        url=_post_url(post),
+        text=lambda: (
+            (
+                _("Your post “%(post)s” was approved")
+                if approved
+                else _("Changes requested on your post “%(post)s”")
+            )
+            % {"post": str(post)}
+        ),
+    )
     with translation.override(post.author.language or post.workspace.default_language):
         if approved:
             subject = _("Your post “%(post)s” was approved") % {"post": str(post)}
@@ -400,6 +428,32 @@ def _notify_author(post_id: int, *, approved: bool, comment: str) -> None:
             subject = _("Changes requested on your post “%(post)s”") % {"post": str(post)}
         body = comment or subject
     send_mail(subject, body, None, [post.author.email])
+
+
+def _post_url(post: Post) -> str:
+    return reverse("post_detail", args=[post.workspace.slug, post.pk])
+
+
+def _notify_failed(target_id: int) -> None:
+    """The author hears that one channel refused the post (once per failure: `_settle` moves it once)."""
+    target = (
+        PostTarget.objects.select_related("post__workspace", "post__author", "channel")
+        .filter(pk=target_id, status=T.FAILED)
+        .first()
+    )
+    if target is None or target.post.author is None:
+        return
+    post = target.post
+    notification_send(
+        recipients=[post.author],
+        workspace=post.workspace,
+        kind=Notification.Kind.POST_FAILED,
+        url=_post_url(post),
+        text=lambda: (
+            _("“%(post)s” could not be published on %(channel)s.")
+            % {"post": str(post), "channel": target.channel.name}
+        ),
+    )
 
 
 # --- Scheduling --------------------------------------------------------------------------------------------
@@ -513,11 +567,24 @@ def target_retry(*, target: PostTarget, by: Membership) -> PostTarget:
 # --- Publishing: dispatch ----------------------------------------------------------------------------------
 
 
-def targets_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
+def targets_dispatch_due(*, now: dt.datetime | None = None, budget: float = DISPATCH_BUDGET) -> list[int]:
     """Due targets, leased so the next tick leaves them alone: scheduled ones to publish (or mark missed
     when overdue past the workspace's grace period), unknown ones to read back, publishing ones whose
-    worker died (they may have landed: unknown). Returns the ids to enqueue once this commits."""
+    worker died (they may have landed: unknown). Works in batches, each its own short transaction, until
+    nothing due is left or `budget` seconds are spent: a burst of thousands due in the same minute is
+    enqueued by one tick, not one batch per tick. Returns the ids enqueued."""
     now = now or timezone.now()
+    deadline = time.monotonic() + budget
+    ids: list[int] = []
+    while True:
+        batch, full = _dispatch_batch(now)
+        ids += batch
+        if not full or time.monotonic() >= deadline:
+            return ids
+
+
+def _dispatch_batch(now: dt.datetime) -> tuple[list[int], bool]:
+    """One batch: (ids enqueued once this commits, whether the batch was full so more may be due)."""
     ids: list[int] = []
     with transaction.atomic():
         stale = PostTarget.objects.select_for_update(skip_locked=True).filter(
@@ -529,7 +596,7 @@ def targets_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
             target.status, target.next_attempt_at = T.UNKNOWN, now + RECONCILE_DELAY
             target.attempts += 1
             target.save(update_fields=["status", "next_attempt_at", "attempts"])
-        due = (
+        due = list(
             PostTarget.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("post")
             .filter(status__in=[T.SCHEDULED, T.UNKNOWN], next_attempt_at__lte=now)
@@ -544,12 +611,11 @@ def targets_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
             if _overdue(target, now, graces[workspace_id]):
                 _settle(target, T.MISSED, error=MISSED_ERROR())
                 continue
-            target.leased_until = now + DISPATCH_LEASE
-            target.save(update_fields=["leased_until"])
             ids.append(target.pk)
+        PostTarget.objects.filter(pk__in=ids).update(leased_until=now + DISPATCH_LEASE)
         for target_id in ids:
             _enqueue(target_id)
-    return ids
+    return ids, len(due) == DISPATCH_BATCH
 
 
 def MISSED_ERROR() -> str:  # a message, translated when used
@@ -594,7 +660,11 @@ def _load(target_id: int) -> PostTarget:
 
 def target_process(target_id: int, *, http: httpx.Client | None = None) -> str | None:
     """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status."""
-    target = PostTarget.objects.select_related("post").filter(pk=target_id).first()
+    target = (
+        PostTarget.objects.select_related("post__workspace", "channel__workspace")
+        .filter(pk=target_id)
+        .first()
+    )
     if target is None:
         return None
     if target.status == T.SCHEDULED and _overdue(target, timezone.now()):
@@ -603,37 +673,42 @@ def target_process(target_id: int, *, http: httpx.Client | None = None) -> str |
         status = target_reconcile(target_id, http=http)
         if status != T.SCHEDULED:
             return status
-    return target_publish(target_id, http=http)
+        target = None  # read again after the claim: the read back changed it
+    return target_publish(target_id, http=http, loaded=target)
 
 
-def target_publish(target_id: int, *, http: httpx.Client | None = None) -> str | None:
+def target_publish(
+    target_id: int, *, http: httpx.Client | None = None, loaded: PostTarget | None = None
+) -> str | None:
+    """Claim and publish one target. `loaded` spares a read when the caller holds it from just before the
+    claim: the claim only succeeds on a row still scheduled, which an edit would have moved."""
     if not target_claim(target_id):
         return None
-    target = _load(target_id)
+    if loaded is None:
+        target = _load(target_id)
+    else:
+        target = loaded
+        target.status, target.leased_until = T.PUBLISHING, None
     _post_publishing(target.post_id)
-    client = http or make_client()
+    client = http or worker_client()
     try:
-        try:
-            provider = registry.build_provider(target.channel, http=client)
-            files = _media_files(target.post, target.channel.network, public=True)
-        except media_lib.MediaRejected as exc:
-            return _settle(target, T.FAILED, error=exc.render(_), attempt=True)
-        except Exception:
-            _settle(target, T.FAILED, error=_("CM Hub could not prepare this post for sending."))
-            raise
-        try:
-            result = provider.publish(text=target.text, media=files)
-        except p.ProviderError as exc:
-            return _publish_failed(target, exc)
-        except Exception:
-            # A bug or the time limit while the request may have left: never guess, read back.
-            log.exception("publish interrupted", extra={"target": target.pk})
-            _settle(target, T.UNKNOWN, error=_("Interrupted while publishing."), attempt=True)
-            raise
-        return _store_published(target, result)
-    finally:
-        if http is None:
-            client.close()
+        provider = registry.build_provider(target.channel, http=client)
+        files = _media_files(target.post, target.channel.network, public=True)
+    except media_lib.MediaRejected as exc:
+        return _settle(target, T.FAILED, error=exc.render(_), attempt=True)
+    except Exception:
+        _settle(target, T.FAILED, error=_("CM Hub could not prepare this post for sending."))
+        raise
+    try:
+        result = provider.publish(text=target.text, media=files)
+    except p.ProviderError as exc:
+        return _publish_failed(target, exc)
+    except Exception:
+        # A bug or the time limit while the request may have left: never guess, read back.
+        log.exception("publish interrupted", extra={"target": target.pk})
+        _settle(target, T.UNKNOWN, error=_("Interrupted while publishing."), attempt=True)
+        raise
+    return _store_published(target, result)
 
 
 def _words(exc: p.ProviderError) -> str:
@@ -712,6 +787,8 @@ def _settle(
             locked.published_at = now
             fields += ["external_id", "permalink", "published_at"]
         locked.save(update_fields=fields)
+        if status == T.FAILED:
+            transaction.on_commit(lambda: _notify_failed(locked.pk))
         post = Post.objects.get(pk=locked.post_id)
         _event(post, f"target_{status}", target=locked, detail=error)
         _post_from_targets(locked.post_id)
@@ -724,10 +801,10 @@ def _store_published(target: PostTarget, result: p.PublishResult) -> str:
 
 
 def _post_publishing(post_id: int) -> None:
-    with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post_id)
-        if post.status in (P.SCHEDULED, P.FAILED, P.PARTIALLY_PUBLISHED):
-            _move(post, P.PUBLISHING)
+    """The post shows "publishing" while a target is on its way: one conditional UPDATE, no lock to wait
+    for (each of its targets passes here, often at once). The sources are the state machine's."""
+    sources = [status for status, moves in states.POST_TRANSITIONS.items() if P.PUBLISHING in moves]
+    Post.objects.filter(pk=post_id, status__in=sources).update(status=P.PUBLISHING, updated_at=timezone.now())
 
 
 def _post_from_targets(post_id: int) -> None:
@@ -761,7 +838,7 @@ def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str
     if target.status != T.UNKNOWN:
         return target.status
     since = (target.post.scheduled_at or target.post.created_at) - FIND_MARGIN
-    client = http or make_client()
+    client = http or worker_client()
     try:
         provider = registry.build_provider(target.channel, http=client)
         found = provider.find_post(text=target.text, since=since, exclude=_known_ids(target))
@@ -777,9 +854,6 @@ def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str
             ) % {"words": _words(exc)}
             return _settle(target, T.FAILED, error=error)
         return _settle(target, T.UNKNOWN, error=target.error, due=timezone.now() + _backoff(2), attempt=True)
-    finally:
-        if http is None:
-            client.close()
     if found is not None:
         return _store_published(target, found)
     if target.attempts >= MAX_ATTEMPTS:

@@ -13,6 +13,7 @@ workspace_urlpatterns = [
     path("posts/<int:pk>/submit/", views.post_submit, name="post_submit"),
     path("posts/<int:pk>/review/", views.post_review, name="post_review"),
     path("posts/<int:pk>/schedule/", views.post_schedule, name="post_schedule"),
+    path("posts/<int:pk>/move/", views.post_move, name="post_move"),
     path("posts/<int:pk>/cancel/", views.post_cancel, name="post_cancel"),
     path("posts/<int:pk>/duplicate/", views.post_duplicate, name="post_duplicate"),
     path("posts/targets/<int:pk>/retry/", views.target_retry, name="post_target_retry"),

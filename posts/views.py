@@ -19,7 +19,8 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -49,6 +50,10 @@ TEXT_LIMITS = {
 }
 SUBMITTABLE = frozenset({P.DRAFT, P.CHANGES_REQUESTED})
 CANCELLABLE = frozenset(s for s, nexts in states.POST_TRANSITIONS.items() if P.CANCELLED in nexts)
+# Posts the calendar lets one drag to another day: only those not yet handed to the workers.
+MOVABLE = frozenset({P.SCHEDULED})
+# What the calendar's address may carry back after a move (nothing else is echoed into the redirect).
+CALENDAR_PARAMS = ("view", "date", "status", "channel")
 
 
 def _member(request: HttpRequest) -> Membership:
@@ -533,6 +538,11 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     for key in ("date", "view"):
         query.pop(key, None)
+    back = QueryDict(mutable=True)
+    back.update({"view": view, "date": anchor.isoformat()})
+    for key in ("status", "channel"):
+        if value := request.GET.get(key):
+            back[key] = value
     return render(
         request,
         "posts/calendar.html",
@@ -548,8 +558,73 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "calendar_statuses": [(s, P(s).label) for s in CALENDAR_STATUSES],
             "workspace_timezone": member.workspace.timezone or "UTC",
+            "can_move": can(member, Perm.DRAFT_POSTS),
+            "movable": MOVABLE,
+            "back": back.urlencode(),
         },
     )
+
+
+def _back_to_calendar(member: Membership, back: str, day: dt.date | None) -> HttpResponse:
+    """The calendar the move was made from (view, period and filters kept), else the new day's month."""
+    given = QueryDict(back)
+    query = QueryDict(mutable=True)
+    for key in CALENDAR_PARAMS:
+        if value := given.get(key):
+            query[key] = value[:40]
+    if "date" not in query and day is not None:
+        query["date"] = day.isoformat()
+    url = reverse("posts_calendar", args=[member.workspace.slug])
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
+
+
+@workspace_view(Perm.DRAFT_POSTS)
+@require_POST
+def post_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a scheduled post to another day (the calendar's drag and drop, or its Move form). The local
+    time of day is kept unless a time is given; the approval is kept, as the words and media do not change."""
+    member = _member(request)
+    post = selectors.get_post_for_member(member, pk)
+    back = request.POST.get("back", "")
+    try:
+        day = dt.date.fromisoformat(request.POST.get("date", ""))
+    except ValueError:
+        messages.error(request, _("Give the day to move it to."))
+        return _back_to_calendar(member, back, None)
+    if post.status not in MOVABLE or post.scheduled_at is None:
+        messages.error(
+            request,
+            _("Only a scheduled post can be moved; this one is “%(status)s”.")
+            % {"status": post.get_status_display()},
+        )
+        return _back_to_calendar(member, back, day)
+    zone = _tz(member)
+    time = timezone.localtime(post.scheduled_at, zone).time()
+    if request.POST.get("time"):
+        try:
+            time = dt.time.fromisoformat(request.POST["time"])
+        except ValueError:
+            messages.error(request, _("Give a time like 09:30."))
+            return _back_to_calendar(member, back, day)
+    when = services.scheduled_at_from_local(
+        workspace_timezone=member.workspace.timezone, local=dt.datetime.combine(day, time)
+    )
+    try:
+        services.post_reschedule(post=post, by=member, scheduled_at=when)
+    except (PostError, IllegalTransition) as exc:
+        messages.error(request, str(exc))
+    else:
+        local = timezone.localtime(when, zone)
+        messages.success(
+            request,
+            _("“%(post)s” moved to %(day)s at %(time)s.")
+            % {
+                "post": str(post),
+                "day": formats.date_format(local.date(), "DATE_FORMAT"),
+                "time": local.strftime("%H:%M"),
+            },
+        )
+    return _back_to_calendar(member, back, day)
 
 
 # --- Review queue ------------------------------------------------------------------------------------------

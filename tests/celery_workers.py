@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -42,3 +44,32 @@ def start_worker(queues: str, *, output: IO | int = subprocess.DEVNULL) -> subpr
         stdout=output,
         stderr=subprocess.STDOUT,
     )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    """A warm shutdown (the task in hand finishes), killed if it takes too long."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str | Callable[[], str], log: Path | None = None
+) -> None:
+    """Poll `condition` until it is true; on timeout, fail saying `what` (a callable is asked then, to show
+    the state at the end) with the tail of the worker's `log`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    what = what() if callable(what) else what
+    message = f"timed out waiting for {what}"
+    if log is not None:
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no worker log)"
+        message += f"; worker log:\n{tail}"
+    raise AssertionError(message)

@@ -1,5 +1,6 @@
 """Shared fixtures: a workspace with an owner (admin), a manager and an agent, and an outsider who is
-admin of another workspace. Every view module tests that the outsider gets 404."""
+admin of another workspace. Every view module tests that the outsider gets 404. Also two plain channels and a
+draft post on them, for the posts and notifications tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership
+from networks.models import Channel
+from posts import services as post_services
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 Role = Membership.Role
@@ -80,3 +83,24 @@ def outsider_client(outsider):
 @pytest.fixture
 def user_factory(db):
     return UserFactory
+
+
+@pytest.fixture
+def channels(workspace):
+    def make(network, name):
+        return Channel.objects.create(
+            workspace=workspace,
+            network=network,
+            external_id=name,
+            name=name,
+            api_base_url="http://127.0.0.1:9",
+        )
+
+    return [make("x", "Acme on X"), make("facebook", "Acme Page")]
+
+
+@pytest.fixture
+def draft(agent, channels):
+    return post_services.post_create(
+        author=agent.memberships.get(), text="Fresh croissants at 8!", channels=channels
+    )

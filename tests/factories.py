@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, User, Workspace
+from inbox.ingest import message_ingest_batch
+from inbox.models import Conversation
+from networks.models import Channel
+from networks.providers import base as p
 
 PASSWORD = "correct-horse-battery"
 
@@ -39,3 +45,22 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     workspace = factory.SubFactory(WorkspaceFactory)
     role = Membership.Role.AGENT
+
+
+def x_mention_conversation(workspace: Workspace, *, at: dt.datetime | None = None) -> Conversation:
+    """A conversation as polling leaves it: Léa's mention of an X channel (one that never answers), at `at`
+    (now by default)."""
+    channel = Channel.objects.create(
+        workspace=workspace, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
+    )
+    mention = p.EngagementItem(
+        network=p.Network.X,
+        external_id="100",
+        kind=p.ItemKind.MENTION,
+        text="@acme open on Sunday?",
+        created_at=at or dt.datetime.now(dt.UTC),
+        author=p.Author("9", handle="lea", name="Léa"),
+        thread_root_external_id="100",
+    )
+    message_ingest_batch(channel=channel, items=[mention])
+    return Conversation.objects.get(channel=channel)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 
-PROJECT_APPS = {"accounts", "networks", "inbox", "posts", "assistant", "reports"}
+PROJECT_APPS = {"accounts", "networks", "inbox", "posts", "assistant", "notifications", "reports"}
 
 
 @pytest.fixture

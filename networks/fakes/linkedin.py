@@ -5,6 +5,9 @@ or 426; `X-Restli-Protocol-Version: 2.0.0`), JSON shapes, start/count paging and
 (`{"status","serviceErrorCode","code","message"}`) as api.linkedin.com (shared/NETWORKS.md section 4).
 Deleted comments stay as tombstones filtered out after paging, so a page can be empty while `paging.total`
 says there is more.
+The posts author finder (`GET /rest/posts?q=author&author=<urn>`) lists newest first by `lastModifiedAt`,
+or by `createdAt` with `sortBy=CREATED`. Objects are dated by the fake's own clock (one second apart from
+2026-01-01, or from `start_clock_at`).
 
 Seed from Python (`add_organization`, `add_post`, `add_comment`...) or over HTTP with
 `POST /_fake/<action>` and the same keyword arguments as JSON, e.g. `POST /_fake/seed_comment`.
@@ -12,6 +15,7 @@ Seed from Python (`add_organization`, `add_post`, `add_comment`...) or over HTTP
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import time
@@ -35,6 +39,7 @@ TOKEN_LIFETIME = 60 * 24 * 3600
 FAKE_CLIENT_SECRET = "fake-linkedin-secret"  # noqa: S105 - the fake's own test credential
 MAX_COMMENTARY, MAX_COMMENT = 3000, 1250
 _UNESCAPE = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
+_POST_SORT_KEYS = {"LAST_MODIFIED": "lastModifiedAt", "CREATED": "createdAt"}
 
 
 class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
@@ -74,6 +79,12 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         database that kept the old ids never reuses one for another comment."""
         with self.lock:
             self._seq = max(self._seq, floor)
+
+    def start_clock_at(self, moment: dt.datetime) -> None:
+        """Date objects created from now on from `moment` (the fake's clock otherwise starts on
+        2026-01-01): for tests that compare the network's times with ours, as reading a post back does."""
+        with self.lock:
+            self._now_ms = int(moment.timestamp() * 1000)
 
     @property
     def now_ms(self) -> int:
@@ -321,12 +332,18 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             return refusal
         if request.arg("q") != "author":
             return error(400, "ILLEGAL_ARGUMENT", "Unsupported finder")
+        if not request.arg("author"):
+            return error(400, "ILLEGAL_ARGUMENT", "author is required for the author finder")
+        # The author finder lists newest first by last modification unless asked to sort by creation.
+        sort_key = _POST_SORT_KEYS.get(request.arg("sortBy", "LAST_MODIFIED"))
+        if sort_key is None:
+            return error(400, "ILLEGAL_ARGUMENT", f"Invalid sortBy value: {request.arg('sortBy')}")
         start, count = int(request.arg("start", "0")), int(request.arg("count", "10"))
         with self.lock:
             posts = [
                 p for p in self.posts.values() if p["author"] == request.arg("author") and not p["_deleted"]
             ]
-            posts.sort(key=lambda p: p["createdAt"], reverse=True)
+            posts.sort(key=lambda p: (p[sort_key], p["id"]), reverse=True)
             return Response(
                 200, page([public(p) for p in posts[start : start + count]], start, count, len(posts))
             )

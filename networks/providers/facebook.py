@@ -40,6 +40,7 @@ from networks.providers.base import (
 from networks.providers.graph import (
     Clock,
     GraphProvider,
+    find_oldest_post,
     item_id_for_log,
     optional_dict,
     optional_str,
@@ -267,26 +268,17 @@ class FacebookProvider(GraphProvider):
     def find_post(
         self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
     ) -> PublishResult | None:
-        """The Page's post with these words, read back from its published posts, newest first."""
-        wanted = reply_text_key(text)
-        floor = since.astimezone(dt.UTC).replace(microsecond=0)  # Graph times are whole seconds
+        """The Page's post with these words, read back from its published posts (newest first). The oldest
+        match wins: a later one is another post with the same words, not the one being settled."""
         params = {"fields": "id,message,created_time,permalink_url", "limit": self.page_size}
-        for number, (data, _has_next) in enumerate(
-            self.graph.pages(f"{self.page_id}/published_posts", params), 1
-        ):
-            for raw in data:
-                try:
-                    found_id, created = required_str(raw, "id"), parse_graph_time(raw.get("created_time"))
-                    words, link = optional_str(raw, "message"), optional_str(raw, "permalink_url")
-                except ValueError:
-                    continue
-                if created < floor:
-                    return None
-                if found_id not in exclude and reply_text_key(words) == wanted:
-                    return PublishResult(found_id, permalink=link, raw=raw)
-            if number >= MAX_FIND_PAGES:
-                break
-        return None
+        return find_oldest_post(
+            self.graph.pages(f"{self.page_id}/published_posts", params),
+            text=text,
+            since=since,
+            exclude=exclude,
+            fields=("created_time", "message", "permalink_url"),
+            max_pages=MAX_FIND_PAGES,
+        )
 
     def _send_message(self, target: ReplyTarget, text: str) -> PublishResult:
         _raise_problems(limits.check_text_length(text, max_chars=MAX_MESSENGER_TEXT, network="Messenger"))

@@ -41,6 +41,7 @@ from networks.providers.base import (
 from networks.providers.graph import (
     Clock,
     GraphProvider,
+    find_oldest_post,
     item_id_for_log,
     optional_dict,
     optional_str,
@@ -68,6 +69,9 @@ _MENTION = re.compile(r"(?<![\w.])@[\w.]+")
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,hidden"
 #: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
 MAX_FIND_PAGES = 10
+#: Reading back our own media stops after this many: a post being settled is minutes old.
+MAX_FIND_MEDIA = 100
+FIND_MEDIA_FIELDS = "id,caption,media_type,permalink,timestamp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +284,22 @@ class InstagramProvider(GraphProvider):
             if number >= MAX_FIND_PAGES:
                 break
         return best[1] if best else None
+
+    def find_post(
+        self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """The account's media with this caption, read back from its media list (newest first, so the
+        walk stops at the first media older than `since`). The oldest match wins: a later one is another
+        post with the same words, not the one being settled."""
+        params = {"fields": FIND_MEDIA_FIELDS, "limit": min(self.page_size, MAX_FIND_MEDIA)}
+        return find_oldest_post(
+            self.graph.pages(f"{self.ig_user_id}/media", params),
+            text=text,
+            since=since,
+            exclude=exclude,
+            fields=("timestamp", "caption", "permalink"),
+            max_items=MAX_FIND_MEDIA,
+        )
 
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
         if not media:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -89,9 +90,13 @@ IMAGE_RULES = limits.ImageRules(
 MAX_PAGES_PER_POST = 100
 #: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
 MAX_FIND_PAGES = 10
+#: Reading back our own posts stops after this many: a post being settled is minutes old.
+MAX_FIND_POSTS = 100
+FIND_POSTS_PAGE = 50
 MAX_EPOCH_MS = 10**14  # year 5138: anything larger is garbage, and would overflow datetime
 # Reserved characters of LinkedIn's "little text" commentary format: unescaped, they cut the post short.
 _LITTLE_TEXT_RESERVED = "\\|{}@[]()<>#*_~"
+_LITTLE_TEXT_ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +306,42 @@ class LinkedInProvider(Provider):
                 break
         return None
 
+    def find_post(
+        self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
+    ) -> PublishResult | None:
+        """The organization's post with these words, read back from its posts sorted by creation, newest
+        first, down to `since`. Reshares and drafts are not posts `publish` makes. The oldest match wins:
+        a later one is another post with the same words, not the one being settled."""
+        wanted = reply_text_key(text)
+        floor_ms = int(since.timestamp() * 1000)
+        best: tuple[int, PublishResult] | None = None
+        count = FIND_POSTS_PAGE
+        for start in range(0, MAX_FIND_POSTS, count):
+            params = {
+                "q": "author",
+                "author": self.account.external_id,
+                "sortBy": "CREATED",
+                "start": str(start),
+                "count": str(count),
+            }
+            body = _read(self._call("GET", "/rest/posts", params=params))
+            elements = _elements(body)
+            for raw in elements:
+                post = _own_post(raw, self.account.external_id)
+                if post is None:
+                    continue
+                urn, created_ms, words = post
+                if created_ms < floor_ms:
+                    return best[1] if best else None
+                if urn in exclude or reply_text_key(words) != wanted:
+                    continue
+                # Listed newest first: on a tie in time, the one listed later is older.
+                if best is None or created_ms <= best[0]:
+                    best = (created_ms, PublishResult(external_id=urn, permalink=permalink(urn), raw=raw))
+            if not _more_pages(body, start + count, len(elements), count):
+                break
+        return best[1] if best else None
+
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
         media = media or []
         raise_if(limits.check_not_blank(text) + self.validate_text(text) + self.validate_media(media))
@@ -448,6 +489,25 @@ def permalink(post_urn: str) -> str:
 
 def escape_little_text(text: str) -> str:
     return "".join(f"\\{char}" if char in _LITTLE_TEXT_RESERVED else char for char in text)
+
+
+def unescape_little_text(commentary: str) -> str:
+    """The words of a post as `publish` was given them: LinkedIn keeps the escapes it was sent."""
+    return _LITTLE_TEXT_ESCAPED.sub(r"\1", commentary)
+
+
+def _own_post(raw: Any, author: str) -> tuple[str, int, str] | None:
+    """(URN, created epoch ms, plain words) of a published original post by `author`; None otherwise."""
+    if not isinstance(raw, dict) or raw.get("author") != author:
+        return None
+    urn, created, commentary = raw.get("id"), raw.get("createdAt"), raw.get("commentary", "")
+    if not (isinstance(urn, str) and urn.startswith("urn:li:") and isinstance(commentary, str)):
+        return None
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < MAX_EPOCH_MS:
+        return None
+    if raw.get("lifecycleState", "PUBLISHED") != "PUBLISHED" or raw.get("reshareContext"):
+        return None
+    return urn, created, unescape_little_text(commentary)
 
 
 def next_midnight_utc(now: dt.datetime) -> dt.datetime:

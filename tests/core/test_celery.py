@@ -4,18 +4,14 @@ broker by default, Redis when REDIS_URL is set (as in CI)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from cmhub.celery import app
 from core.tasks import ping
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.celery_workers import start_worker, stop_worker
 
 
 @pytest.fixture
@@ -26,31 +22,9 @@ def worker_queue():
 
 @pytest.fixture
 def worker(worker_queue):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cmhub",
-            "worker",
-            "--pool=solo",
-            f"--queues={worker_queue}",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_worker(worker_queue)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_worker(process)
 
 
 @pytest.mark.worker

@@ -12,11 +12,10 @@ from playwright.sync_api import expect
 from accounts.models import Membership
 from inbox import tasks
 from inbox.ingest import message_ingest_batch
-from inbox.models import Conversation, InboxPolicy, Message, SavedReply
-from networks.models import Channel
+from inbox.models import InboxPolicy, Message, SavedReply
 from networks.providers import base as p
 from tests.e2e.browser import sign_in
-from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, x_mention_conversation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = Message.SendStatus
@@ -30,29 +29,12 @@ def no_broker(monkeypatch):
     return sent
 
 
-def _x_conversation(workspace) -> Conversation:
-    channel = Channel.objects.create(
-        workspace=workspace, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
-    )
-    mention = p.EngagementItem(
-        network=p.Network.X,
-        external_id="100",
-        kind=p.ItemKind.MENTION,
-        text="@acme open on Sunday?",
-        created_at=dt.datetime.now(dt.UTC),
-        author=p.Author("9", handle="lea", name="Léa"),
-        thread_root_external_id="100",
-    )
-    message_ingest_batch(channel=channel, items=[mention])
-    return Conversation.objects.get(channel=channel)
-
-
 def test_writing_a_reply_in_the_browser(page, no_broker):
     acme = WorkspaceFactory(name="Acme Bakery", slug="acme")
     agent = MembershipFactory(
         workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Ada")
     )
-    conversation = _x_conversation(acme)
+    conversation = x_mention_conversation(acme)
     SavedReply.objects.create(
         workspace=acme, title="Hours", body="Hi {{ contact.name }}, 9 to 5! 🥐", shortcut="hours"
     )
@@ -89,7 +71,7 @@ def test_a_stale_thread_and_the_approval_queue_in_the_browser(page, no_broker):
         workspace=acme, role=Membership.Role.MANAGER, user=UserFactory(display_name="Max")
     )
     InboxPolicy.objects.create(workspace=acme, agent_replies_need_approval=True)
-    conversation = _x_conversation(acme)
+    conversation = x_mention_conversation(acme)
     sign_in(page, agent.user)
     page.goto(f"/w/acme/inbox/{conversation.pk}/")
     expect(page.locator(".composer-approval")).to_be_visible()

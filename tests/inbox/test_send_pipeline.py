@@ -31,6 +31,7 @@ from networks.fakes.graph import GraphFake, drop_after_fault, expired_token_faul
 from networks.fakes.x import XFake
 from networks.models import Channel
 from networks.providers import base as p
+from tests.publishing_fakes import facebook_channel
 
 ROOT = Path(__file__).resolve().parents[2]
 S = Message.SendStatus
@@ -83,15 +84,7 @@ def graph_world(workspace, owner):
         post = fake.add_post(page.id, "New croissants today")
         fake.comment = fake.add_comment(post.id, "Vous livrez à Lyon ?", author={"id": "fan1", "name": "Léa"})
         fake.page = page
-        channel = services.channel_connect(
-            workspace=workspace,
-            network="facebook",
-            external_id=page.id,
-            name="Acme Page",
-            api_base_url=fake.base_url,
-            credentials=p.Credentials(access_token=page.token),
-            by=owner,
-        )
+        channel = facebook_channel(fake, page, workspace, owner)
         network_tasks.poll_once(channel)
         yield World(fake, channel, Conversation.objects.get(channel=channel), f"/{fake.comment.id}/comments")
 

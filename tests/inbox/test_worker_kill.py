@@ -16,14 +16,12 @@ import pytest
 from django.conf import settings
 
 from inbox.models import Conversation, Message
-from networks import services
 from networks.fakes.base import Fault
 from networks.fakes.graph import GraphFake
-from networks.providers import base as p
 from networks.tasks import poll_channel
-from tests.celery_workers import start_worker
+from tests.celery_workers import start_worker, stop_worker, wait_for
+from tests.publishing_fakes import facebook_channel
 
-ROOT = Path(__file__).resolve().parents[2]
 COMMENTS = 1500
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -34,16 +32,6 @@ LOG = Path(os.environ.get("CMHUB_VAR_DIR", "var/test")) / "worker-kill.log"
 
 def _start_worker(queue: str) -> subprocess.Popen:
     return start_worker(queue, output=LOG.open("ab"))  # kept for diagnosis: a timeout prints its tail
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    log = LOG.read_text(errors="replace")[-3000:] if LOG.exists() else "(no worker log)"
-    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log}")
 
 
 @pytest.fixture
@@ -59,15 +47,7 @@ def graph_channel(workspace, owner):
                 created_time=now - dt.timedelta(hours=4) + dt.timedelta(seconds=n),
                 author={"id": f"fan{n % 50}", "name": f"Fan {n % 50}"},
             )
-        channel = services.channel_connect(
-            workspace=workspace,
-            network="facebook",
-            external_id=page.id,
-            name="Kill Bakery",
-            api_base_url=fake.base_url,
-            credentials=p.Credentials(access_token=page.token),
-            by=owner,
-        )
+        channel = facebook_channel(fake, page, workspace, owner, name="Kill Bakery")
         yield channel, fake
 
 
@@ -78,7 +58,9 @@ def test_sigkill_mid_poll_loses_and_duplicates_nothing(graph_channel):
     worker = _start_worker(queue)
     try:
         poll_channel.apply_async((channel.pk,), queue=queue)
-        _wait_for(lambda: Message.objects.filter(channel=channel).count() >= 500, 90, "the first chunk")
+        wait_for(
+            lambda: Message.objects.filter(channel=channel).count() >= 500, 90, "the first chunk", log=LOG
+        )
         # Hold the network's next answers so the worker is surely mid-poll, then kill it without warning.
         fake.inject(Fault(path_pattern="/comments", kind="delay", seconds=5, times=50))
         time.sleep(0.5)
@@ -94,12 +76,13 @@ def test_sigkill_mid_poll_loses_and_duplicates_nothing(graph_channel):
     worker = _start_worker(queue)
     try:
         poll_channel.apply_async((channel.pk,), queue=queue)  # what the next dispatch tick would do
-        _wait_for(lambda: Message.objects.filter(channel=channel).count() >= COMMENTS, 120, "the rest")
+        wait_for(
+            lambda: Message.objects.filter(channel=channel).count() >= COMMENTS, 120, "the rest", log=LOG
+        )
         poll_channel.apply_async((channel.pk,), queue=queue)  # and once more: nothing new, nothing twice
         time.sleep(3)
     finally:
-        worker.terminate()
-        worker.wait(timeout=20)
+        stop_worker(worker)
     assert Message.objects.filter(channel=channel).count() == COMMENTS
     assert Message.objects.filter(channel=channel).values("external_id").distinct().count() == COMMENTS
     assert (

@@ -17,12 +17,9 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from networks import services as network_services
 from networks.fakes.base import Fault
-from networks.fakes.graph import GraphFake, graph_error_fault
-from networks.fakes.x import XFake
+from networks.fakes.graph import graph_error_fault
 from networks.models import Channel
-from networks.providers import base as p
 from posts import services, tasks
 from posts.models import Post, PostTarget, PublishingPolicy, Rendition
 
@@ -32,46 +29,6 @@ T = PostTarget.Status
 
 def member(user):
     return user.memberships.get()
-
-
-@pytest.fixture
-def x_fake(workspace, owner):
-    with XFake() as fake:
-        # Reading back compares the network's times with ours: the fake's clock must be ours.
-        fake._clock = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-        fake.brand = fake.add_user("acmebakery", "Acme Bakery")
-        token = fake.issue_token(fake.brand, scopes=("tweet.read", "users.read", "tweet.write"))
-        fake.channel = network_services.channel_connect(
-            workspace=workspace,
-            network="x",
-            external_id=fake.brand,
-            name="Acme on X",
-            handle="acmebakery",
-            api_base_url=fake.base_url,
-            credentials=p.Credentials(access_token=token["access_token"]),
-            by=owner,
-        )
-        fake.writes = lambda: [r for r in fake.requests if r.method == "POST" and r.path == "/2/tweets"]
-        yield fake
-
-
-@pytest.fixture
-def graph_fake(workspace, owner):
-    with GraphFake() as fake:
-        fake.page = fake.add_page("Acme Bakery", page_id="777")
-        fake.channel = network_services.channel_connect(
-            workspace=workspace,
-            network="facebook",
-            external_id=fake.page.id,
-            name="Acme Page",
-            api_base_url=fake.base_url,
-            credentials=p.Credentials(access_token=fake.page.token),
-            by=owner,
-        )
-        fake.writes = lambda: [
-            r for r in fake.requests if r.method == "POST" and r.path.endswith("/777/feed")
-        ]
-        yield fake
 
 
 def scheduled_post(channels, agent, manager, *, text="Fresh croissants at 8!", media=()) -> Post:

@@ -24,25 +24,6 @@ def member(user) -> Membership:
     return user.memberships.get()
 
 
-@pytest.fixture
-def channels(workspace):
-    def make(network, name):
-        return Channel.objects.create(
-            workspace=workspace,
-            network=network,
-            external_id=name,
-            name=name,
-            api_base_url="http://127.0.0.1:9",
-        )
-
-    return [make("x", "Acme on X"), make("facebook", "Acme Page")]
-
-
-@pytest.fixture
-def draft(agent, channels):
-    return services.post_create(author=member(agent), text="Fresh croissants at 8!", channels=channels)
-
-
 def in_review(post, author):
     return services.post_submit(post=post, by=member(author))
 

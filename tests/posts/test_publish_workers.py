@@ -1,0 +1,125 @@
+"""Publishing with real Celery worker processes: two workers handed the same due targets publish each one
+once, and a worker killed with SIGKILL while its publish is on the wire loses and duplicates nothing once
+the next worker takes over. Runs on the configured database and broker (SQLite file + filesystem broker by
+default; PostgreSQL + Redis in CI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from celery import current_app
+from django.utils import timezone
+
+from networks.fakes.base import Fault
+from posts import services
+from posts.models import Post, PostTarget
+from posts.tasks import publish_target
+from tests.celery_workers import start_worker, stop_worker, wait_for
+from tests.posts.test_publish import make_due, scheduled_post, target
+
+P = Post.Status
+T = PostTarget.Status
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+LOG = Path(os.environ.get("CMHUB_VAR_DIR", "var/test")) / "publish-workers.log"
+
+
+def _start_worker() -> subprocess.Popen:
+    # The production queue: dispatch enqueues there, as it would for the beat.
+    return start_worker("publish", output=LOG.open("ab"))
+
+
+@pytest.fixture(autouse=True)
+def empty_publish_queue():
+    """Other tests leave publish messages in the broker; a worker here would take them first."""
+    LOG.unlink(missing_ok=True)
+    current_app.control.purge()
+
+
+def _statuses(post_ids: list[int]) -> Counter:
+    return Counter(PostTarget.objects.filter(post_id__in=post_ids).values_list("status", flat=True))
+
+
+def test_two_workers_given_the_same_targets_publish_each_once(x_fake, agent, manager):
+    posts = [
+        scheduled_post([x_fake.channel], agent, manager, text=f"Today's special n°{n}") for n in range(24)
+    ]
+    for post in posts:
+        make_due(post)
+    ids = [pk for pk in PostTarget.objects.filter(post__in=posts).values_list("pk", flat=True)]
+    workers = [_start_worker(), _start_worker()]
+    try:
+        enqueued = services.targets_dispatch_due()
+        assert sorted(enqueued) == sorted(ids)
+        for target_id in ids:  # every one delivered a second time, as a lost ack or a lapsed lease would
+            publish_target.delay(target_id)
+        post_ids = [post.pk for post in posts]
+        wait_for(
+            lambda: _statuses(post_ids)[T.PUBLISHED] == len(ids),
+            120,
+            lambda: f"all published (now {dict(_statuses(post_ids))}, {len(x_fake.writes())} writes)",
+            log=LOG,
+        )
+        time.sleep(1)  # let any late duplicate delivery run: it must find nothing to claim
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    tweets = x_fake.tweets_by(x_fake.brand)
+    assert len(x_fake.writes()) == len(ids) == len(tweets)
+    assert sorted(t["text"] for t in tweets) == sorted(f"Today's special n°{n}" for n in range(24))
+    stored = PostTarget.objects.filter(pk__in=ids)
+    assert sorted(stored.values_list("external_id", flat=True)) == sorted(t["id"] for t in tweets)
+    assert set(Post.objects.filter(pk__in=post_ids).values_list("status", flat=True)) == {P.PUBLISHED}
+
+
+def test_a_worker_killed_mid_publish_is_settled_without_a_second_post(x_fake, agent, manager):
+    post = scheduled_post([x_fake.channel], agent, manager, text="Galette des rois is back!")
+    make_due(post)
+    the_target = target(post, x_fake.channel)
+    # X takes its time to answer: the worker is surely waiting on the wire when it dies. X applies the
+    # post anyway, after the worker is gone, and nobody hears the answer.
+    x_fake.inject(Fault(path_pattern=r"^/2/tweets$", method="POST", kind="delay", seconds=3))
+    worker = _start_worker()
+    try:
+        services.targets_dispatch_due()
+        wait_for(lambda: len(x_fake.writes()) == 1, 60, "the publish request to reach X", log=LOG)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        stop_worker(worker)
+    the_target.refresh_from_db()
+    assert the_target.status == T.PUBLISHING, "the worker finished before the kill: the test proves nothing"
+    wait_for(lambda: len(x_fake.tweets_by(x_fake.brand)) == 1, 10, "X to apply the post", log=LOG)
+
+    worker = _start_worker()
+    try:
+        # The beat's next ticks, as the clock moves on: nothing while the publish's time limit may still
+        # run, then the lost worker is noticed (unknown), then the channel is read back after a pause.
+        assert services.targets_dispatch_due() == []
+        later = timezone.now() + services.PUBLISHING_STALE + dt.timedelta(seconds=1)
+        assert services.targets_dispatch_due(now=later) == []
+        the_target.refresh_from_db()
+        assert the_target.status == T.UNKNOWN
+        assert services.targets_dispatch_due(now=later + services.RECONCILE_DELAY) == [the_target.pk]
+        wait_for(
+            lambda: PostTarget.objects.get(pk=the_target.pk).status == T.PUBLISHED,
+            60,
+            "the read back",
+            log=LOG,
+        )
+    finally:
+        stop_worker(worker)
+    the_target.refresh_from_db()
+    tweets = x_fake.tweets_by(x_fake.brand)
+    assert len(x_fake.writes()) == 1 and len(tweets) == 1
+    assert the_target.external_id == tweets[0]["id"]
+    assert the_target.permalink.endswith(f"/status/{tweets[0]['id']}")
+    assert Post.objects.get(pk=post.pk).status == P.PUBLISHED
