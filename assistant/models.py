@@ -15,6 +15,16 @@ class Language(models.TextChoices):
     EN = "en", _("English")
 
 
+class Intent(models.TextChoices):
+    """What the triage engine says a message wants: the choices of every form that filters or corrects it."""
+
+    QUESTION = "question", _("Question")
+    COMPLAINT = "complaint", _("Complaint")
+    PRAISE = "praise", _("Praise")
+    SPAM = "spam", _("Spam")
+    OTHER = "other", _("Other")
+
+
 class AssistantPolicy(models.Model):
     """What the assistant may do on its own in one workspace. Everything is off until a manager says so."""
 
@@ -23,6 +33,15 @@ class AssistantPolicy(models.Model):
         _("move clear spam to the spam folder"),
         default=False,
         help_text=_("Off: the spam score is only stored and shown."),
+    )
+    tone_guide = models.TextField(
+        _("tone guide"),
+        blank=True,
+        max_length=4000,
+        help_text=_(
+            "How the team writes (formality, greetings, sign-off, words to avoid). "
+            "Given to the language model when it drafts a reply."
+        ),
     )
 
     class Meta:
@@ -134,6 +153,7 @@ class Suggestion(models.Model):
     class Kind(models.TextChoices):
         FAQ = "faq", _("FAQ answer")
         SAVED_REPLY = "saved_reply", _("Saved reply")
+        LLM = "llm", _("Model draft")
 
     class Fate(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -166,7 +186,8 @@ class Suggestion(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="faq", saved_reply_id__isnull=True)
-                | Q(kind="saved_reply", faq_entry__isnull=True),
+                | Q(kind="saved_reply", faq_entry__isnull=True)
+                | Q(kind="llm", faq_entry__isnull=True, saved_reply_id__isnull=True),
                 name="suggestion_one_source",
             ),
         ]

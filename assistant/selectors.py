@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from assistant import engine
-from assistant.models import FaqEntry, MessageTriage, Suggestion
+from assistant.models import FaqEntry, MessageTriage, Suggestion, TriageCorrection
+from inbox.models import Message
 
 
 def triage_for_messages(ids: Iterable[int]) -> dict[int, MessageTriage]:
@@ -20,6 +24,20 @@ def triage_for_messages(ids: Iterable[int]) -> dict[int, MessageTriage]:
     if not ids:
         return {}
     return {t.message_id: t for t in MessageTriage.objects.filter(message_id__in=ids)}
+
+
+def get_triage_for_member(member: Membership, message_id: int) -> MessageTriage:
+    """The triage of one inbound message of the member's workspace, by message id; 404 otherwise."""
+    return get_object_or_404(
+        MessageTriage.objects.select_related("message__conversation"),
+        message_id=message_id,
+        message__workspace_id=member.workspace_id,
+        message__direction=Message.Direction.IN,
+    )
+
+
+def latest_correction(triage: MessageTriage) -> TriageCorrection | None:
+    return triage.corrections.select_related("corrected_by").order_by("-corrected_at", "-pk").first()
 
 
 def get_faq_entry_for_member(member: Membership, pk: int) -> FaqEntry:
@@ -95,3 +113,62 @@ def faq_acceptance(workspace: Workspace) -> list[FaqAcceptance]:
         n_ignored=Count("suggestions", filter=Q(suggestions__fate=F.IGNORED)),
     )
     return [FaqAcceptance(e, e.offered, e.n_as_is, e.n_edited, e.n_ignored) for e in rows]
+
+
+# --- Triage accuracy: what people corrected -------------------------------------------------------------
+
+ACCURACY_WINDOW = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class FieldAccuracy:
+    field: str  # a TriageCorrection.Field value
+    label: str
+    triaged: int
+    corrected: int  # triages whose final value differs from the engine's
+    top_correction: tuple[str, str, int] | None  # (engine said, person said, how often)
+
+    @property
+    def agreement_rate(self) -> float | None:
+        return 1 - self.corrected / self.triaged if self.triaged else None
+
+
+def triage_accuracy(workspace: Workspace, *, now: dt.datetime | None = None) -> list[FieldAccuracy]:
+    """Per triage field, over the messages triaged in the last 30 days: how many, how many a person
+    corrected, and the most common correction. Two queries, whatever the number of fields or messages.
+
+    A field corrected twice counts once, from the engine's value (the first correction's "was") to the
+    person's last word; corrected back to the engine's value, it counts as agreement."""
+    since = (now or timezone.now()) - ACCURACY_WINDOW
+    recent = MessageTriage.objects.filter(message__workspace_id=workspace.pk, created_at__gte=since)
+    triaged = recent.count()
+    rows = (
+        TriageCorrection.objects.filter(triage__in=recent)
+        .order_by("corrected_at", "pk")
+        .values_list("triage_id", "field", "old_value", "new_value")
+    )
+    first_last: dict[tuple[int, str], list[str]] = {}
+    for triage_id, field, old, new in rows:
+        key = (triage_id, field)
+        if key in first_last:
+            first_last[key][1] = new
+        else:
+            first_last[key] = [old, new]
+    changes: dict[str, Counter] = {}
+    for (_triage_id, field), (engine_said, person_said) in first_last.items():
+        if engine_said != person_said:
+            changes.setdefault(field, Counter())[(engine_said, person_said)] += 1
+    result = []
+    for field, label in TriageCorrection.Field.choices:
+        counter = changes.get(field, Counter())
+        top = counter.most_common(1)
+        result.append(
+            FieldAccuracy(
+                field=field,
+                label=str(label),
+                triaged=triaged,
+                corrected=sum(counter.values()),
+                top_correction=(top[0][0][0], top[0][0][1], top[0][1]) if top else None,
+            )
+        )
+    return result

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -24,11 +25,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can
-from assistant import engine, rules, selectors
+from assistant import engine, llm, rules, selectors
 from assistant.engine.text import STOP_WORDS
 from assistant.models import AssistantPolicy, FaqEntry, Language, MessageTriage, Suggestion, TriageCorrection
+from inbox import replies
 from inbox.models import Conversation, Message, SavedReply
 from inbox.saved_replies import saved_reply_render
+from inbox.selectors import SPAM_BADGE
 
 log = logging.getLogger(__name__)
 
@@ -151,25 +154,74 @@ def _mark_spam(stored: list[MessageTriage], now: dt.datetime) -> None:
             )
 
 
+SENTIMENT_VALUES = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}  # a person's band, as a score
+CORRECTION_LANGUAGES = (*Language.values, "unknown")
+
+
+def sentiment_band(score: float) -> str:
+    """The engine's three bands (its neutral band around zero): what a person can say about a score."""
+    return engine.sentiment_label(score)
+
+
+def triage_value(triage: MessageTriage, field: str) -> str:
+    """One field of a triage as a correction stores it: sentiment as its band, spam as "yes"/"no"."""
+    F = TriageCorrection.Field
+    if field == F.SENTIMENT:
+        return sentiment_band(triage.sentiment)
+    if field == F.SPAM:
+        return "yes" if triage.spam_score >= SPAM_BADGE else "no"  # what the person saw: the spam badge
+    return str(getattr(triage, field))
+
+
+def _clean_correction(field: str, value: str) -> str:
+    F = TriageCorrection.Field
+    allowed = {
+        F.LANGUAGE: CORRECTION_LANGUAGES,
+        F.SENTIMENT: tuple(SENTIMENT_VALUES),
+        F.INTENT: engine.INTENTS,
+        F.PRIORITY: tuple(str(p) for p in Conversation.Priority.values),
+        F.SPAM: ("yes", "no"),
+    }
+    if field not in allowed:
+        raise AssistantError(_("Unknown triage field."))
+    value = str(value).strip().lower()
+    if value not in allowed[field]:
+        raise AssistantError(_("“%(value)s” is not a valid value here.") % {"value": value[:64]})
+    return value
+
+
 def triage_correct(*, triage: MessageTriage, field: str, value: str, by: Membership) -> TriageCorrection:
-    """A person says the engine was wrong about one field; the correction is kept to measure accuracy."""
+    """A person says the engine was wrong about one field. The correction keeps the value it replaced and
+    who said so (to measure accuracy), and the triage row takes the person's value, so the badges, the
+    inbox intent filter and later rule dry runs see what the person said."""
     _require(by, Perm.REPLY)
     if triage.message.workspace_id != by.workspace_id:
         raise AssistantError(_("This belongs to another workspace."))
     F = TriageCorrection.Field
-    if field not in F.values:
-        raise AssistantError(_("Unknown triage field."))
-    if field == F.PRIORITY and value not in {str(p) for p in Conversation.Priority.values}:
-        raise AssistantError(_("Unknown priority."))
-    old = str(triage.spam_score >= engine.SPAM_THRESHOLD) if field == F.SPAM else str(getattr(triage, field))
+    value = _clean_correction(field, value)
+    now = timezone.now()
     with transaction.atomic():
+        # Locked: two people correcting the same message at once each record the value they replaced.
+        triage = MessageTriage.objects.select_for_update().select_related("message").get(pk=triage.pk)
+        old = triage_value(triage, field)
+        if old == value:
+            raise AssistantError(_("That is already the label."))
         correction = TriageCorrection.objects.create(
-            triage=triage, field=field, old_value=old[:64], new_value=str(value)[:64], corrected_by=by.user
+            triage=triage, field=field, old_value=old, new_value=value, corrected_by=by.user, corrected_at=now
         )
-        if field == F.PRIORITY:
+        if field == F.SENTIMENT:
+            triage.sentiment = SENTIMENT_VALUES[value]
+        elif field == F.SPAM:
+            triage.spam_score = 1.0 if value == "yes" else 0.0
+        elif field == F.PRIORITY:
+            triage.priority = int(value)
             Conversation.objects.filter(pk=triage.message.conversation_id).update(
-                priority=int(value), updated_at=timezone.now()
+                priority=int(value), updated_at=now
             )
+        else:
+            setattr(triage, field, value)
+        update = {F.SENTIMENT: "sentiment", F.SPAM: "spam_score"}.get(field, field)
+        triage.save(update_fields=[update])
     return correction
 
 
@@ -221,19 +273,28 @@ def _saved_reply_candidates(
     return out
 
 
+def _language_and_intent(message: Message) -> tuple[str, str]:
+    """The message's stored triage, or the engine's answer when it was never triaged."""
+    triage = MessageTriage.objects.filter(message=message).first()
+    if triage is None:
+        result = engine.triage(message.text)
+        return result.language, result.intent
+    return triage.language, triage.intent
+
+
 def suggestions_for(message: Message, *, limit: int = 3, agent: User | None = None) -> list[Suggestion]:
     """Ranked answers for an inbound message (FAQ and saved replies, in the customer's language), stored
     as Suggestion rows so what people do with them can be measured. A message keeps its first set: asking
     again returns the stored rows."""
-    existing = list(Suggestion.objects.filter(message=message).select_related("faq_entry").order_by("rank"))
+    existing = list(
+        Suggestion.objects.filter(message=message)
+        .exclude(kind=Suggestion.Kind.LLM)  # model drafts are asked for one by one, not ranked here
+        .select_related("faq_entry")
+        .order_by("rank")
+    )
     if existing:
         return existing
-    triage = MessageTriage.objects.filter(message=message).first()
-    if triage is None:
-        result = engine.triage(message.text)
-        language, intent = result.language, result.intent
-    else:
-        language, intent = triage.language, triage.intent
+    language, intent = _language_and_intent(message)
     if intent == "spam":
         return []
     workspace = Workspace.objects.get(pk=message.workspace_id)
@@ -298,6 +359,111 @@ def suggestion_record_fate(suggestion: Suggestion, final_text: str | None, user:
     else:
         suggestion.refresh_from_db()
     return suggestion
+
+
+# --- Model drafts (optional language model) ------------------------------------------------------------
+
+DRAFT_THREAD_MESSAGES = 10  # the latest messages of the conversation the model sees
+DRAFT_FAQ_PASSAGES = 3
+
+
+def _latest_inbound(conversation: Conversation) -> Message | None:
+    return (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _draft_thread(conversation: Conversation) -> list[llm.ThreadMessage]:
+    rows = list(
+        Message.objects.filter(conversation=conversation)
+        .exclude(direction=Message.Direction.OUT, send_status=Message.SendStatus.REJECTED)
+        .select_related("author_contact")
+        .order_by("-created_at", "-pk")[:DRAFT_THREAD_MESSAGES]
+    )
+    return [
+        llm.ThreadMessage(
+            sender="customer" if m.direction == Message.Direction.IN else "team",
+            name=(m.author_contact.name if m.author_contact else "")
+            if m.direction == Message.Direction.IN
+            else "",
+            text=m.text,
+        )
+        for m in reversed(rows)
+    ]
+
+
+def reply_draft_write(*, member: Membership, conversation: Conversation) -> Suggestion:
+    """Ask the language model for a draft answer to the conversation's latest inbound message, grounded in
+    the workspace's FAQ and tone guide. The draft is stored as a `llm` Suggestion and returned: it only ever
+    goes into the composer for a person to edit and send. Nothing else here writes: no reply, no status,
+    no assignment. Raises `llm.LlmError` (plain words) when there is no draft to show."""
+    _require(member, Perm.REPLY)
+    if conversation.workspace_id != member.workspace_id:
+        raise AssistantError(_("This belongs to another workspace."))
+    if not llm.configured():
+        raise llm.NotConfigured(_("No language model is configured for this installation."))
+    message = _latest_inbound(conversation)
+    if message is None or not message.text.strip():
+        raise AssistantError(_("There is no customer message to answer yet."))
+    workspace = member.workspace
+    language, intent = _language_and_intent(message)
+    if language not in Language.values:
+        language = workspace.default_language
+    index, entries = selectors.faq_index_for(workspace.pk)
+    found = index.suggest(message.text, language=language, limit=DRAFT_FAQ_PASSAGES, intent=intent)
+    faq = [entries[int(s.entry_id)] for s in found if s.language == language]
+    policy = AssistantPolicy.objects.filter(workspace=workspace).first()
+    limit = replies.reply_limit(conversation)
+    prompt = llm.prompt_build(
+        workspace_name=workspace.name,
+        network=conversation.channel.get_network_display(),
+        language=language,
+        limit=limit.max_length,
+        tone_guide=policy.tone_guide if policy else "",
+        faq=[llm.FaqPassage(answer=e.answer, url=e.url) for e in faq],
+        thread=_draft_thread(conversation),
+    )
+    raw = llm.chat_complete(prompt.messages)
+    # Links are checked against the whole active FAQ, not only the passages sent: the workspace vouches for it
+    faq_texts = [t for e in entries.values() for t in (e.url, e.answer) if t]
+    links = llm.LinkPolicy.from_faq(faq_texts, settings.CMHUB_LLM_ALLOWED_DOMAINS)
+    try:
+        text = llm.draft_check(
+            raw,
+            prompt=prompt,
+            links=links,
+            limit=limit.max_length,
+            length=lambda t: replies.reply_length(conversation, t),
+        )
+    except llm.DraftRefused:
+        log.warning("llm draft refused conversation=%s message=%s", conversation.pk, message.pk)
+        raise
+    with transaction.atomic():
+        # A new draft replaces the agent's earlier ones for this message: those were not used.
+        Suggestion.objects.filter(
+            message=message, kind=Suggestion.Kind.LLM, fate=Suggestion.Fate.PENDING
+        ).update(fate=Suggestion.Fate.IGNORED, decided_by=member.user, decided_at=timezone.now())
+        return Suggestion.objects.create(
+            message=message,
+            kind=Suggestion.Kind.LLM,
+            text=text,
+            rank=0,
+            confidence=0.0,
+            language=language,
+        )
+
+
+def tone_guide_update(*, workspace: Workspace, by: Membership, tone_guide: str) -> AssistantPolicy:
+    """Managers say how the team writes; the model's drafts follow it."""
+    _require(by, Perm.MANAGE_RULES)
+    if workspace.pk != by.workspace_id:
+        raise AssistantError(_("This belongs to another workspace."))
+    policy, _created = AssistantPolicy.objects.get_or_create(workspace=workspace)
+    policy.tone_guide = tone_guide.strip()
+    policy.save(update_fields=["tone_guide"])
+    return policy
 
 
 # --- FAQ upkeep -----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assistant import views
+from assistant import triage_views, views
 
 # Mounted under /w/<slug>/. Ids are <int:pk> / <int:conversation_id> so tests/workspace_urls.py can walk them.
 workspace_urlpatterns = [
@@ -18,5 +18,9 @@ workspace_urlpatterns = [
     path("settings/rules/<int:pk>/move/", views.rule_move, name="rule_move"),
     path("settings/auto-replies/", views.auto_reply_settings, name="auto_reply_settings"),
     path("assistant/faq/stats/", views.faq_stats, name="faq_stats"),
+    path("assistant/triage/accuracy/", triage_views.triage_accuracy, name="triage_accuracy"),
+    path("assistant/triage/<int:pk>/", triage_views.triage_correct_form, name="triage_correct_form"),
+    path("assistant/triage/<int:pk>/correct/", triage_views.triage_correct, name="triage_correct"),
     path("assistant/suggestions/<int:conversation_id>/", views.suggestion_list, name="assistant_suggestions"),
+    path("assistant/draft/<int:conversation_id>/", views.reply_draft, name="assistant_draft"),
 ]

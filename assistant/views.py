@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import workspace_view
 from accounts.models import Membership
 from accounts.policy import Perm
-from assistant import autoreply, rules, selectors, services
-from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Language, Rule
+from assistant import autoreply, llm, rules, selectors, services
+from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Intent, Language, Rule
 from core.htmx import is_htmx
 from inbox.models import Conversation, Message
 from inbox.selectors import get_conversation_for_member
@@ -156,21 +156,55 @@ def faq_stats(request: HttpRequest) -> HttpResponse:
     return render(request, "assistant/faq_stats.html", {"rows": selectors.faq_acceptance(request.workspace)})
 
 
-@workspace_view(Perm.REPLY)
-@require_GET
-def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    """Suggested answers to the conversation's latest inbound message: a fragment the composer includes."""
-    conversation = get_conversation_for_member(request.membership, conversation_id)
+def _suggestions_context(request: HttpRequest, conversation: Conversation) -> dict:
     message = (
         Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
         .order_by("-created_at", "-pk")
         .first()
     )
     suggestions = services.suggestions_for(message, agent=request.user) if message else []
-    context = {"conversation": conversation, "message": message, "suggestions": suggestions}
+    return {
+        "conversation": conversation,
+        "message": message,
+        "suggestions": suggestions,
+        "llm_enabled": llm.configured() and message is not None,
+    }
+
+
+@workspace_view(Perm.REPLY)
+@require_GET
+def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Suggested answers to the conversation's latest inbound message: a fragment the composer includes."""
+    conversation = get_conversation_for_member(request.membership, conversation_id)
+    context = _suggestions_context(request, conversation)
     if is_htmx(request):
         return render(request, "assistant/suggestions.html#suggestion-list", context)
     return render(request, "assistant/suggestions.html", context)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def reply_draft(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A draft by the language model for the composer (HTMX), or the suggestions page with it (no JS).
+
+    The draft is only shown: the agent's own reply form is the one way it can leave. Errors are shown in
+    the assistant panel and never touch the composer, so the agent loses nothing they had typed."""
+    conversation = get_conversation_for_member(request.membership, conversation_id)
+    if not llm.configured():
+        raise Http404("No language model is configured.")
+    draft, error, status = None, "", 200
+    try:
+        draft = services.reply_draft_write(member=request.membership, conversation=conversation)
+    except llm.LlmError as exc:
+        error, status = str(exc), 502
+    except services.AssistantError as exc:
+        error, status = str(exc), 400
+    if is_htmx(request):
+        # 200 even on error: HTMX swaps only successful answers, and the panel is where the error belongs.
+        context = {"conversation": conversation, "llm_enabled": True, "draft": draft, "draft_error": error}
+        return render(request, "assistant/suggestions.html#llm-draft", context)
+    context = {**_suggestions_context(request, conversation), "draft": draft, "draft_error": error}
+    return render(request, "assistant/suggestions.html", context, status=status)
 
 
 # --- Rules and auto-replies (managers) ------------------------------------------------------------------
@@ -238,13 +272,7 @@ class RuleForm(forms.Form):
     )
     intents = forms.MultipleChoiceField(
         label=gettext_lazy("Intents"),
-        choices=[
-            ("question", gettext_lazy("Question")),
-            ("complaint", gettext_lazy("Complaint")),
-            ("praise", gettext_lazy("Praise")),
-            ("spam", gettext_lazy("Spam")),
-            ("other", gettext_lazy("Other")),
-        ],
+        choices=Intent.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -482,19 +510,54 @@ class AutoReplyPolicyForm(forms.Form):
         self.fields["channels"].queryset = Channel.objects.filter(workspace=workspace).order_by("name")
 
 
+class ToneGuideForm(forms.Form):
+    tone_guide = forms.CharField(
+        label=gettext_lazy("Tone guide"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "How the team writes: formal or casual, greetings, sign-off, words to avoid. The language model "
+            "follows it when it drafts a reply; facts always come from the FAQ."
+        ),
+    )
+
+
+def _tone_guide_post(request: HttpRequest) -> HttpResponse:
+    form = ToneGuideForm(request.POST, prefix="tone")
+    if form.is_valid():
+        services.tone_guide_update(
+            workspace=request.workspace, by=request.membership, tone_guide=form.cleaned_data["tone_guide"]
+        )
+        messages.success(request, _("Tone guide saved."))
+        return redirect("auto_reply_settings", slug=request.workspace.slug)
+    context = {
+        "form": AutoReplyPolicyForm(initial=_auto_reply_initial(request), workspace=request.workspace),
+        "tone_form": form,
+        "llm_enabled": llm.configured(),
+    }
+    return render(request, "assistant/autoreply_policy.html", context, status=400)
+
+
+def _auto_reply_initial(request: HttpRequest) -> dict | None:
+    policy = AutoReplyPolicy.objects.filter(workspace=request.workspace).first()
+    if policy is None:
+        return None
+    return {
+        "enabled": policy.enabled,
+        "faq_entries": list(policy.faq_entries.all()),
+        "min_confidence": policy.min_confidence,
+        "channels": list(policy.channels.all()),
+        "daily_cap": policy.daily_cap,
+    }
+
+
 @workspace_view(Perm.MANAGE_RULES)
 @require_http_methods(["GET", "POST"])
 def auto_reply_settings(request: HttpRequest) -> HttpResponse:
-    policy = AutoReplyPolicy.objects.filter(workspace=request.workspace).first()
-    initial = None
-    if policy is not None:
-        initial = {
-            "enabled": policy.enabled,
-            "faq_entries": list(policy.faq_entries.all()),
-            "min_confidence": policy.min_confidence,
-            "channels": list(policy.channels.all()),
-            "daily_cap": policy.daily_cap,
-        }
+    if request.method == "POST" and request.POST.get("section") == "tone":
+        return _tone_guide_post(request)
+    initial = _auto_reply_initial(request)
     form = AutoReplyPolicyForm(request.POST or None, initial=initial, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -510,4 +573,9 @@ def auto_reply_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Auto-reply settings saved."))
         return redirect("auto_reply_settings", slug=request.workspace.slug)
     status = 400 if form.errors else 200
-    return render(request, "assistant/autoreply_policy.html", {"form": form}, status=status)
+    assistant_policy = AssistantPolicy.objects.filter(workspace=request.workspace).first()
+    tone_form = ToneGuideForm(
+        prefix="tone", initial={"tone_guide": assistant_policy.tone_guide if assistant_policy else ""}
+    )
+    context = {"form": form, "tone_form": tone_form, "llm_enabled": llm.configured()}
+    return render(request, "assistant/autoreply_policy.html", context, status=status)

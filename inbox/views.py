@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
+from assistant.models import Intent
 from core.htmx import is_htmx
 from inbox import presence, selectors, services
 from inbox.models import Conversation
@@ -36,14 +37,6 @@ SORT_CHOICES = [
     (Sort.NEWEST, gettext_lazy("Newest activity")),
     (Sort.OLDEST, gettext_lazy("Oldest activity")),
     (Sort.SLA, gettext_lazy("SLA due soonest")),
-]
-
-INTENT_CHOICES = [
-    ("question", gettext_lazy("Question")),
-    ("complaint", gettext_lazy("Complaint")),
-    ("praise", gettext_lazy("Praise")),
-    ("spam", gettext_lazy("Spam")),
-    ("other", gettext_lazy("Other")),
 ]
 
 
@@ -71,7 +64,7 @@ class FilterForm(forms.Form):
     date_to = forms.DateField(label=gettext_lazy("To"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
     intent = forms.ChoiceField(
-        label=gettext_lazy("Intent"), required=False, choices=[("", ""), *INTENT_CHOICES]
+        label=gettext_lazy("Intent"), required=False, choices=[("", ""), *Intent.choices]
     )
     sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=[("", ""), *SORT_CHOICES])
 
@@ -171,7 +164,7 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "sorts": SORT_CHOICES,
-        "intents": INTENT_CHOICES,
+        "intents": Intent.choices,
         "assignee_views": [
             (AssigneeFilter.ME, _("Mine")),
             (AssigneeFilter.UNASSIGNED, _("Unassigned")),

@@ -130,12 +130,9 @@
   // Insert puts the answer in the box (replacing an empty box, else at the cursor) and remembers which
   // suggestion it was, so the server can record whether it went out as is or edited.
 
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest(".suggestion-insert") : null;
-    if (!button) return;
+  function insertSuggestion(button) {
     var field = document.getElementById("reply-text");
-    if (!field) return;
-    event.preventDefault();
+    if (!field) return false;
     if (!field.value.trim()) {
       field.value = "";
       field.setSelectionRange(0, 0);
@@ -144,6 +141,22 @@
     var form = document.getElementById("reply-form");
     var hidden = form ? form.querySelector("input[name='suggestion_id']") : null;
     if (hidden) hidden.value = button.getAttribute("data-suggestion-id") || "";
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".suggestion-insert") : null;
+    if (!button) return;
+    if (insertSuggestion(button)) event.preventDefault();
+  });
+
+  // A draft written by the language model arrives in #assistant-draft: it goes into the box the same way,
+  // once (its Insert button stays for putting it in again). Nothing is sent: the person reads and sends.
+  document.addEventListener("htmx:load", function () {
+    var button = document.querySelector("#assistant-draft .suggestion-insert[data-autoinsert]");
+    if (!button) return;
+    button.removeAttribute("data-autoinsert");
+    insertSuggestion(button);
   });
 
   function savedReplies() {

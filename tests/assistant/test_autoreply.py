@@ -146,3 +146,11 @@ def test_a_customer_answering_a_human_is_not_flagged(rule, channel, make_item): 
     arrive(channel, make_item, "Merci !", parent="root-3")
     conversation = Conversation.objects.get(pk=first.conversation_id)
     assert not conversation.labels.exists()
+
+
+def test_an_auto_sent_reply_is_marked_in_the_thread(policy, channel, make_item, workspace, agent_client):  # noqa: F811
+    message = arrive(channel, make_item, HOURS_FR)
+    reply = outcome(message)[2]
+    Message.objects.filter(pk=reply.pk).update(send_status=S.SENT)
+    page = agent_client.get(f"/w/{workspace.slug}/inbox/{message.conversation_id}/").content.decode()
+    assert page.count("Sent automatically by the assistant") == 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import services, tasks
+from assistant import services
 from assistant.models import Suggestion
 from inbox import tasks as inbox_tasks
-from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation, Message
 from networks.models import Channel
+from tests.assistant.helpers import arrive, send_reply
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.django_db
@@ -30,26 +30,13 @@ def bakery_faq(workspace):
     return workspace
 
 
-def _arrive(channel, make_item, text: str = QUESTION) -> Message:  # noqa: F811
-    ids = message_ingest_batch(channel=channel, items=[make_item(text)]).new_message_ids
-    tasks.triage_messages(ids)
-    return Message.objects.select_related("conversation").get(pk=ids[0])
-
-
 @pytest.fixture
 def question(bakery_faq, channel, make_item):  # noqa: F811
-    return _arrive(channel, make_item)
+    return arrive(channel, make_item, QUESTION)
 
 
 def _send(client, conversation: Conversation, text: str, suggestion_id) -> None:
-    version = (
-        Message.objects.filter(conversation=conversation).order_by("-pk").values_list("pk", flat=True)[0]
-    )
-    response = client.post(
-        f"/w/acme/inbox/{conversation.pk}/reply/send/",
-        {"text": text, "suggestion_id": suggestion_id, "thread_version": version},
-    )
-    assert response.status_code == 302, response.content.decode()[:500]
+    send_reply(client, conversation, text, suggestion_id)
     assert Message.objects.filter(conversation=conversation, direction="out").exists()
 
 
@@ -92,7 +79,7 @@ def test_a_suggestion_of_another_workspace_is_ignored(agent_client, question, ot
         workspace=other_workspace, network="facebook", external_id="PAGE2", name="Other Page"
     )
     services.faq_load_demo(workspace=other_workspace)
-    foreign = services.suggestions_for(_arrive(foreign_channel, make_item))[0]
+    foreign = services.suggestions_for(arrive(foreign_channel, make_item, QUESTION))[0]
     _send(agent_client, question.conversation, foreign.text, foreign.pk)
     foreign.refresh_from_db()
     assert foreign.fate == Fate.PENDING and foreign.decided_by is None

@@ -1,0 +1,171 @@
+"""Triage corrections (any member who works the inbox) and how often the assistant was corrected (managers).
+
+The "Correct" link next to a message's badges has a real href: without JavaScript it opens a small page
+with the form; under HTMX the same form opens in place of the badges, and the answer is the badges again,
+showing what the person said.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import workspace_view
+from accounts.policy import Perm
+from assistant import selectors, services
+from assistant.models import Intent, MessageTriage, TriageCorrection
+from core.htmx import is_htmx
+from inbox.models import Conversation
+from inbox.selectors import TriageBadges
+
+F = TriageCorrection.Field
+
+LANGUAGE_CHOICES = [
+    ("fr", gettext_lazy("French")),
+    ("en", gettext_lazy("English")),
+    ("unknown", gettext_lazy("Other or unknown")),
+]
+SENTIMENT_CHOICES = [
+    ("negative", gettext_lazy("Negative")),
+    ("neutral", gettext_lazy("Neutral")),
+    ("positive", gettext_lazy("Positive")),
+]
+SPAM_CHOICES = [("no", gettext_lazy("Not spam")), ("yes", gettext_lazy("Spam"))]
+
+
+def _priority_choices() -> list[tuple[str, str]]:
+    return [(str(value), label) for value, label in Conversation.Priority.choices]
+
+
+CHOICES = {
+    F.LANGUAGE: LANGUAGE_CHOICES,
+    F.INTENT: Intent.choices,
+    F.SENTIMENT: SENTIMENT_CHOICES,
+    F.SPAM: SPAM_CHOICES,
+}
+
+
+def value_label(field: str, value: str) -> str:
+    """A stored correction value in words ("spam" -> "Spam", "3" -> "Urgent")."""
+    choices = _priority_choices() if field == F.PRIORITY else CHOICES.get(field, [])
+    return str(dict(choices).get(value, value))
+
+
+class TriageCorrectionForm(forms.Form):
+    """Every field starts at the triage's current value; the ones a person changes become corrections."""
+
+    intent = forms.ChoiceField(label=gettext_lazy("Intent"), choices=Intent.choices)
+    sentiment = forms.ChoiceField(label=gettext_lazy("Sentiment"), choices=SENTIMENT_CHOICES)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=LANGUAGE_CHOICES)
+    spam = forms.ChoiceField(label=gettext_lazy("Spam"), choices=SPAM_CHOICES)
+    priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=_priority_choices)
+
+    def __init__(self, *args, triage: MessageTriage, **kwargs):
+        self.current = {field: services.triage_value(triage, field) for field in F.values}
+        kwargs.setdefault("initial", self.current)
+        kwargs.setdefault("prefix", f"triage-{triage.message_id}")  # several forms may be open on one page
+        super().__init__(*args, **kwargs)
+        if self.current[F.LANGUAGE] not in dict(LANGUAGE_CHOICES):
+            self.fields[F.LANGUAGE].choices = [*LANGUAGE_CHOICES, (self.current[F.LANGUAGE],) * 2]
+
+    def changes(self) -> dict[str, str]:
+        return {f: v for f, v in self.cleaned_data.items() if v != self.current[f]}
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.changes():
+            raise forms.ValidationError(_("Nothing to correct: change at least one label."))
+        return data
+
+
+def _badges_context(request: HttpRequest, triage: MessageTriage, form=None) -> dict:
+    correction = selectors.latest_correction(triage)
+    return {
+        "badges": TriageBadges.of(triage),
+        "message": triage.message,
+        "conversation": triage.message.conversation,
+        "can_triage": True,
+        "corrected_by": (correction.corrected_by.name if correction.corrected_by else _("a former member"))
+        if correction
+        else "",
+        "triage_form": form,
+    }
+
+
+def _conversation_url(request: HttpRequest, triage: MessageTriage) -> str:
+    url = reverse("inbox_conversation", args=[request.workspace.slug, triage.message.conversation_id])
+    return f"{url}#message-{triage.message_id}"
+
+
+@workspace_view(Perm.REPLY)
+@require_GET
+def triage_correct_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """The correction form of message `pk`'s triage: in place of its badges (HTMX), or as a page.
+    `?close=1` (HTMX) gives the badges back without the form."""
+    triage = selectors.get_triage_for_member(request.membership, pk)
+    form = None if request.GET.get("close") else TriageCorrectionForm(triage=triage)
+    context = _badges_context(request, triage, form)
+    if is_htmx(request):
+        return render(request, "inbox/_triage_badges.html", context)
+    if form is None:
+        return redirect(_conversation_url(request, triage))
+    return render(request, "assistant/triage_correct.html", context)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def triage_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    triage = selectors.get_triage_for_member(request.membership, pk)
+    form = TriageCorrectionForm(request.POST, triage=triage)
+    if form.is_valid():
+        try:
+            with transaction.atomic():  # all the changed fields, or none
+                for field, value in form.changes().items():
+                    services.triage_correct(triage=triage, field=field, value=value, by=request.membership)
+        except services.AssistantError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        context = _badges_context(request, triage, form)
+        if is_htmx(request):
+            # 200: htmx swaps only successful answers, and the person must see the form and its error.
+            return render(request, "inbox/_triage_badges.html", context)
+        return render(request, "assistant/triage_correct.html", context, status=400)
+    triage.refresh_from_db()
+    if is_htmx(request):
+        response = render(request, "inbox/_triage_badges.html", _badges_context(request, triage))
+        if F.PRIORITY in form.changes():
+            # The conversation's priority changed too: its header is not part of this fragment.
+            messages.success(request, _("Thank you: the correction is saved."))
+            response["HX-Refresh"] = "true"
+        return response
+    messages.success(request, _("Thank you: the correction is saved."))
+    return redirect(_conversation_url(request, triage))
+
+
+@workspace_view(Perm.MANAGE_FAQ)
+@require_GET
+def triage_accuracy(request: HttpRequest) -> HttpResponse:
+    """How often people corrected each triage field over 30 days: a section of the assistant stats page
+    (loaded by HTMX) and a page of its own (the section's link, without JavaScript)."""
+    rows = [
+        {
+            "row": row,
+            "top": (
+                value_label(row.field, row.top_correction[0]),
+                value_label(row.field, row.top_correction[1]),
+            )
+            if row.top_correction
+            else None,
+            "top_count": row.top_correction[2] if row.top_correction else 0,
+        }
+        for row in selectors.triage_accuracy(request.workspace)
+    ]
+    template = "assistant/triage_accuracy.html"
+    return render(request, f"{template}#accuracy" if is_htmx(request) else template, {"rows": rows})
