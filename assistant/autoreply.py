@@ -198,9 +198,13 @@ def carry_out(step: dict, *, rule: Rule, message: Message) -> dict:
     return done
 
 
+UNSEEN = (Message.SendStatus.PENDING_APPROVAL, Message.SendStatus.REJECTED, Message.SendStatus.FAILED)
+
+
 def hand_back(messages: list[Message]) -> list[int]:
     """Conversations where a customer answered a direct auto-reply go back to the humans: labelled, open,
-    and at least high priority. Returns their ids."""
+    and at least high priority. Returns their ids. What the customer answered is the last reply they could
+    see: drafts waiting for approval, rejected or failed replies never reached them."""
     handed = []
     for message in messages:
         if message.direction != Message.Direction.IN:
@@ -209,6 +213,7 @@ def hand_back(messages: list[Message]) -> list[int]:
             Message.objects.filter(
                 conversation_id=message.conversation_id, direction=Message.Direction.OUT, pk__lt=message.pk
             )
+            .exclude(send_status__in=UNSEEN)
             .order_by("-pk")
             .values_list("raw", flat=True)
             .first()

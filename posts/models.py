@@ -251,3 +251,33 @@ class PostEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} on {self.post_id}"
+
+    def sentence(self) -> str:
+        """What happened, in the reader's language (load actor and target__channel with the event)."""
+        names = {
+            "actor": (self.actor.name or self.actor.email) if self.actor else _("CM Hub"),
+            "channel": self.target.channel.name if self.target else "",
+        }
+        template = EVENT_SENTENCES.get(self.action)
+        return str(template) % names if template else self.action
+
+
+# One sentence per PostEvent.action (services write the actions; the post page reads them).
+EVENT_SENTENCES = {
+    "created": _("%(actor)s wrote this post"),
+    "edited": _("%(actor)s edited it"),
+    "submitted": _("%(actor)s sent it for review"),
+    "approved": _("%(actor)s approved it"),
+    "changes_requested": _("%(actor)s asked for changes"),
+    "back_to_review": _("Edited by %(actor)s after approval: back to review"),
+    "scheduled": _("%(actor)s scheduled it"),
+    "rescheduled": _("%(actor)s moved it"),
+    "cancelled": _("%(actor)s cancelled it"),
+    "duplicated": _("%(actor)s made it from a copy"),
+    "retry": _("%(actor)s asked to publish it again on %(channel)s"),
+    "target_published": _("Published on %(channel)s"),
+    "target_failed": _("Not published on %(channel)s"),
+    "target_unknown": _("%(channel)s did not confirm: checking before any new attempt"),
+    "target_scheduled": _("%(channel)s: another attempt is planned"),
+    "target_missed": _("Missed on %(channel)s"),
+}

@@ -789,8 +789,9 @@ def _settle(
         locked.save(update_fields=fields)
         if status == T.FAILED:
             transaction.on_commit(lambda: _notify_failed(locked.pk))
-        post = Post.objects.get(pk=locked.post_id)
-        _event(post, f"target_{status}", target=locked, detail=error)
+        PostEvent.objects.create(
+            post_id=locked.post_id, target=locked, action=f"target_{status}", detail=error[:2000]
+        )
         _post_from_targets(locked.post_id)
     target.status = status
     return status

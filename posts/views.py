@@ -8,6 +8,7 @@ that redirects back, so the pages work without JavaScript; HTMX only refreshes t
 from __future__ import annotations
 
 import calendar as cal
+import contextlib
 import datetime as dt
 import unicodedata
 import zoneinfo
@@ -333,6 +334,17 @@ def post_preview(request: HttpRequest) -> HttpResponse:
 # --- Post page and its actions -----------------------------------------------------------------------------
 
 
+def _history(post: Post) -> list[PostEvent]:
+    """The post's events; a (re)schedule carries the instant it named, shown in the workspace's zone."""
+    events = list(PostEvent.objects.filter(post=post).select_related("actor", "target__channel"))
+    for event in events:
+        event.due = None
+        if event.action in ("scheduled", "rescheduled"):
+            with contextlib.suppress(ValueError):  # a detail written by hand in the admin
+                event.due = dt.datetime.fromisoformat(event.detail)
+    return events
+
+
 def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
     member = _member(request)
     local = timezone.localtime(post.scheduled_at, _tz(member)) if post.scheduled_at else None
@@ -341,7 +353,7 @@ def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
         "post": post,
         "targets": post.targets.select_related("channel").order_by("pk"),
         "reviews": Review.objects.filter(post=post).select_related("reviewer").order_by("created_at", "pk"),
-        "events": PostEvent.objects.filter(post=post).select_related("actor", "target__channel"),
+        "events": _history(post),
         "assets": [item.asset for item in PostMedia.objects.filter(post=post).select_related("asset")],
         "can_draft": can(member, Perm.DRAFT_POSTS),
         "can_edit": can(member, Perm.DRAFT_POSTS) and post.status in states.EDITABLE,

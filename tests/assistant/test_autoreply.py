@@ -141,6 +141,25 @@ def test_a_customer_answering_an_auto_reply_goes_back_to_the_humans(policy, chan
     assert autoreply.ANSWERED_LABEL in set(conversation.labels.values_list("name", flat=True))
 
 
+def test_a_draft_after_the_auto_reply_does_not_hide_the_hand_back(policy, channel, make_item, manager):  # noqa: F811
+    first = arrive(channel, make_item, HOURS_FR, external_id="root-4")
+    assert outcome(first)[0] == M.SENT
+    # A second rule (or a teammate) drafts another answer; it waits for approval, unseen by the customer.
+    Message.objects.create(
+        workspace=first.workspace,
+        conversation=first.conversation,
+        channel=channel,
+        direction=Message.Direction.OUT,
+        text="Autre brouillon",
+        send_status=S.PENDING_APPROVAL,
+        author_user=manager,
+    )
+    arrive(channel, make_item, "Et le dimanche ?", parent="root-4")
+    conversation = Conversation.objects.get(pk=first.conversation_id)
+    assert autoreply.ANSWERED_LABEL in set(conversation.labels.values_list("name", flat=True))
+    assert conversation.priority >= Conversation.Priority.HIGH
+
+
 def test_a_customer_answering_a_human_is_not_flagged(rule, channel, make_item):  # noqa: F811
     first = arrive(channel, make_item, HOURS_FR, external_id="root-3")  # a draft, not auto-sent
     arrive(channel, make_item, "Merci !", parent="root-3")

@@ -242,6 +242,27 @@ def test_schedule_converts_the_workspace_local_time_to_utc(agent_client, agent, 
     assert draft.scheduled_at == dt.datetime(2031, 12, 24, 17, 30, tzinfo=dt.UTC)  # CET is UTC+1
 
 
+def test_history_tells_who_did_what_in_words_at_workspace_times(
+    agent_client, agent, manager, workspace, draft
+):
+    workspace.timezone = "Europe/Paris"
+    workspace.save(update_fields=["timezone"])
+    in_review(draft, agent)
+    services.review_approve(post=draft, by=member(manager))
+    agent_client.post(f"/w/acme/posts/{draft.pk}/schedule/", {"date": "2031-12-24", "time": "18:30"})
+    page = agent_client.get(f"/w/acme/posts/{draft.pk}/").content.decode()
+    history = page[page.index('id="history-title"') :]
+    agent_name, manager_name = agent.name or agent.email, manager.name or manager.email
+    for sentence in (
+        f"{agent_name} wrote this post",
+        f"{agent_name} sent it for review",
+        f"{manager_name} approved it",
+        f"{agent_name} scheduled it for 12/24/2031 6:30 p.m.",  # Paris time, as it was chosen
+    ):
+        assert sentence in history
+    assert "<code>" not in history and "2031-12-24T17:30" not in history
+
+
 def test_schedule_needs_a_date_and_time(agent_client, agent, manager, draft):
     in_review(draft, agent)
     services.review_approve(post=draft, by=member(manager))
@@ -268,6 +289,19 @@ def test_failed_target_shows_its_error_and_can_be_retried(agent_client, agent, m
 
 
 # --- Calendar ----------------------------------------------------------------------------------------------
+
+
+def test_calendar_links_each_published_copy(owner_client, agent, manager, workspace, draft):
+    scheduled(draft, agent, manager, when=dt.datetime(2031, 5, 4, 10, 0, tzinfo=dt.UTC))
+    x_target, facebook_target = draft.targets.order_by("channel__network").reverse()
+    PostTarget.objects.filter(pk=x_target.pk).update(
+        status=T.PUBLISHED, permalink="https://x.com/acme/status/42", external_id="42"
+    )
+    PostTarget.objects.filter(pk=facebook_target.pk).update(status=T.FAILED, error="No.")
+    Post.objects.filter(pk=draft.pk).update(status=P.PARTIALLY_PUBLISHED)
+    body = owner_client.get("/w/acme/calendar/?date=2031-05-01").content.decode()
+    assert body.count('href="https://x.com/acme/status/42"') == 1
+    assert "facebook.com" not in body  # the failed copy has no link
 
 
 def test_calendar_places_posts_on_the_local_day(owner_client, agent, manager, workspace, draft):
