@@ -313,6 +313,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
 # Workers log through the LOGGING config above (logfmt on stdout) like the web processes.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fix-up closes every database connection after every task unless this is set: a new
+# PostgreSQL backend per publish cost more than the publish itself. cmhub/celery.py closes the broken or
+# expired ones after each task instead, as Django does after each request.
+CELERY_DB_REUSE_MAX = 100
 
 # Polls in flight at once, per network: a backlog on one network never takes every worker.
 CMHUB_POLL_CONCURRENCY = {

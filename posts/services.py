@@ -22,12 +22,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
+from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can, permissions_for
 from core.http import make_client, worker_client
 from core.signed_media import signed_media_url
@@ -103,6 +103,15 @@ def _move(post: Post, new: str, *, fields: Iterable[str] = ()) -> None:
     post.status = new
     post.updated_at = timezone.now()
     post.save(update_fields=["status", "updated_at", *fields])
+
+
+def _grace(workspace: Workspace) -> dt.timedelta:
+    """The workspace's grace period, from its policy when loaded with it (select_related) or stored."""
+    try:
+        policy = workspace.publishing_policy
+    except PublishingPolicy.DoesNotExist:
+        policy = PublishingPolicy(workspace=workspace)
+    return dt.timedelta(minutes=policy.missed_grace_minutes)
 
 
 def _policy(workspace_id: int) -> PublishingPolicy:
@@ -628,7 +637,7 @@ def _overdue(target: PostTarget, now: dt.datetime, grace: dt.timedelta | None = 
     if target.status != T.SCHEDULED or target.attempts or target.error:
         return False
     if grace is None:
-        grace = dt.timedelta(minutes=_policy(target.post.workspace_id).missed_grace_minutes)
+        grace = _grace(target.post.workspace)
     return (target.post.scheduled_at or target.next_attempt_at) < now - grace
 
 
@@ -661,7 +670,8 @@ def _load(target_id: int) -> PostTarget:
 def target_process(target_id: int, *, http: httpx.Client | None = None) -> str | None:
     """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status."""
     target = (
-        PostTarget.objects.select_related("post__workspace", "channel__workspace")
+        PostTarget.objects.select_related("post__workspace__publishing_policy", "channel__workspace")
+        .annotate(has_media=Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
         .filter(pk=target_id)
         .first()
     )
@@ -689,11 +699,14 @@ def target_publish(
     else:
         target = loaded
         target.status, target.leased_until = T.PUBLISHING, None
-    _post_publishing(target.post_id)
+    if target.post.status != P.PUBLISHING:  # the first of its targets to go; the others spare the UPDATE
+        _post_publishing(target.post_id)
     client = http or worker_client()
     try:
         provider = registry.build_provider(target.channel, http=client)
-        files = _media_files(target.post, target.channel.network, public=True)
+        # Most posts are words only: the load above says so, and spares the media query.
+        has_media = getattr(target, "has_media", True)
+        files = _media_files(target.post, target.channel.network, public=True) if has_media else []
     except media_lib.MediaRejected as exc:
         return _settle(target, T.FAILED, error=exc.render(_), attempt=True)
     except Exception:
