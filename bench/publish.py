@@ -28,7 +28,7 @@ ON_TIME_TARGETS = 600
 ON_TIME_SPREAD = 180  # seconds
 ACCOUNTS_PER_NETWORK = 20
 WORKERS = 2
-WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8"))
+WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "4"))
 WORKER_POOL = os.environ.get("BENCH_WORKER_POOL", "threads")
 NETWORKS = ("x", "facebook", "linkedin")
 

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -65,6 +65,8 @@ RECONCILE_DELAY = dt.timedelta(seconds=15)  # let the network index a post befor
 FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
 DISPATCH_BATCH = 500
+BURST_SIZE = 20  # more targets than this due in one dispatch batch: enqueued in chunks per channel
+PUBLISH_CHUNK = 10  # targets per task in a burst; each publish is bounded by the HTTP timeouts
 DISPATCH_BUDGET = 20.0  # seconds one dispatch tick may spend enqueuing (its soft time limit is 30)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SIGNED_URL_SECONDS = 3600
@@ -622,9 +624,26 @@ def _dispatch_batch(now: dt.datetime) -> tuple[list[int], bool]:
                 continue
             ids.append(target.pk)
         PostTarget.objects.filter(pk__in=ids).update(leased_until=now + DISPATCH_LEASE)
-        for target_id in ids:
-            _enqueue(target_id)
+        channels = {target.pk: target.channel_id for target in due}
+        for chunk in _chunks(ids, channels):
+            _enqueue(chunk)
     return ids, len(due) == DISPATCH_BATCH
+
+
+def _chunks(ids: list[int], channels: dict[int, int]) -> list[list[int]]:
+    """One task per target, as a rule: each publishes as soon as a worker is free, and a slow network
+    delays nothing else. In a burst (more than BURST_SIZE due at once) a task takes up to PUBLISH_CHUNK
+    targets of one channel, so the workers' time goes to publishing rather than to the broker."""
+    if len(ids) <= BURST_SIZE:
+        return [[target_id] for target_id in ids]
+    by_channel: dict[int, list[int]] = {}
+    for target_id in ids:
+        by_channel.setdefault(channels[target_id], []).append(target_id)
+    return [
+        group[start : start + PUBLISH_CHUNK]
+        for group in by_channel.values()
+        for start in range(0, len(group), PUBLISH_CHUNK)
+    ]
 
 
 def MISSED_ERROR() -> str:  # a message, translated when used
@@ -641,10 +660,10 @@ def _overdue(target: PostTarget, now: dt.datetime, grace: dt.timedelta | None = 
     return (target.post.scheduled_at or target.next_attempt_at) < now - grace
 
 
-def _enqueue(target_id: int) -> None:
+def _enqueue(target_ids: list[int]) -> None:
     from posts.tasks import enqueue_publish  # tasks import this module
 
-    enqueue_publish(target_id)
+    enqueue_publish(target_ids)
 
 
 # --- Publishing: one target --------------------------------------------------------------------------------
@@ -667,8 +686,11 @@ def _load(target_id: int) -> PostTarget:
     return PostTarget.objects.select_related("post__workspace", "channel__workspace").get(pk=target_id)
 
 
-def target_process(target_id: int, *, http: httpx.Client | None = None) -> str | None:
-    """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status."""
+def target_process(
+    target_id: int, *, http: httpx.Client | None = None, providers: dict[int, p.Provider] | None = None
+) -> str | None:
+    """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status.
+    `providers` (channel id -> client), shared by the steps of one task, builds each channel's client once."""
     target = (
         PostTarget.objects.select_related("post__workspace__publishing_policy", "channel__workspace")
         .annotate(has_media=Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
@@ -684,11 +706,15 @@ def target_process(target_id: int, *, http: httpx.Client | None = None) -> str |
         if status != T.SCHEDULED:
             return status
         target = None  # read again after the claim: the read back changed it
-    return target_publish(target_id, http=http, loaded=target)
+    return target_publish(target_id, http=http, loaded=target, providers=providers)
 
 
 def target_publish(
-    target_id: int, *, http: httpx.Client | None = None, loaded: PostTarget | None = None
+    target_id: int,
+    *,
+    http: httpx.Client | None = None,
+    loaded: PostTarget | None = None,
+    providers: dict[int, p.Provider] | None = None,
 ) -> str | None:
     """Claim and publish one target. `loaded` spares a read when the caller holds it from just before the
     claim: the claim only succeeds on a row still scheduled, which an edit would have moved."""
@@ -703,7 +729,11 @@ def target_publish(
         _post_publishing(target.post_id)
     client = http or worker_client()
     try:
-        provider = registry.build_provider(target.channel, http=client)
+        provider = (providers or {}).get(target.channel_id)
+        if provider is None:
+            provider = registry.build_provider(target.channel, http=client)
+            if providers is not None:
+                providers[target.channel_id] = provider
         # Most posts are words only: the load above says so, and spares the media query.
         has_media = getattr(target, "has_media", True)
         files = _media_files(target.post, target.channel.network, public=True) if has_media else []
@@ -782,30 +812,32 @@ def _settle(
     attempt: bool = False,
     result: p.PublishResult | None = None,
 ) -> str:
-    """Record a step's outcome on the target, if it is still where that step left it, then the post's."""
-    now = timezone.now()
+    """Record a step's outcome on the target, if it is still where that step left it, then the post's.
+    The conditional UPDATE is the check: no row means another step moved the target on first."""
+    states.check_target(target.status, status)
+    values: dict = {
+        "status": status,
+        "error": error[:2000],
+        "leased_until": None,
+        "next_attempt_at": due if status in (T.SCHEDULED, T.UNKNOWN) else None,
+        "attempts": F("attempts") + int(attempt),
+    }
+    if result is not None:
+        values |= {
+            "external_id": result.external_id[:300],
+            "permalink": (result.permalink or "")[:1000],
+            "published_at": timezone.now(),
+        }
     with transaction.atomic():
-        locked = PostTarget.objects.select_for_update().get(pk=target.pk)
-        if locked.status != target.status:
+        if not PostTarget.objects.filter(pk=target.pk, status=target.status).update(**values):
             log.warning("post target moved on during a step", extra={"target": target.pk, "to": status})
-            return locked.status
-        states.check_target(locked.status, status)
-        locked.status, locked.error, locked.leased_until = status, error[:2000], None
-        locked.next_attempt_at = due if status in (T.SCHEDULED, T.UNKNOWN) else None
-        locked.attempts += int(attempt)
-        fields = ["status", "error", "next_attempt_at", "attempts", "leased_until"]
-        if result is not None:
-            locked.external_id = result.external_id[:300]
-            locked.permalink = (result.permalink or "")[:1000]
-            locked.published_at = now
-            fields += ["external_id", "permalink", "published_at"]
-        locked.save(update_fields=fields)
+            return PostTarget.objects.filter(pk=target.pk).values_list("status", flat=True).first() or ""
         if status == T.FAILED:
-            transaction.on_commit(lambda: _notify_failed(locked.pk))
+            transaction.on_commit(lambda: _notify_failed(target.pk))
         PostEvent.objects.create(
-            post_id=locked.post_id, target=locked, action=f"target_{status}", detail=error[:2000]
+            post_id=target.post_id, target_id=target.pk, action=f"target_{status}", detail=error[:2000]
         )
-        _post_from_targets(locked.post_id)
+        _post_from_targets(target.post_id)
     target.status = status
     return status
 

@@ -1,11 +1,13 @@
 """Publishing tasks: `dispatch_due_targets` (beat) finds due targets, `publish_target` takes one target's
-next step. Both are thin: the rules, and the claim that makes a rerun harmless, live in `posts.services`."""
+next step (`publish_targets` a few of one channel's, in a burst). All are thin: the rules, and the claim
+that makes a rerun harmless, live in `posts.services`."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError, transaction
 
 from posts import services
@@ -13,16 +15,20 @@ from posts import services
 log = logging.getLogger(__name__)
 
 
-def enqueue_publish(target_id: int) -> None:
-    """Enqueue `publish_target` once the current transaction commits. A broker that refuses it loses
-    nothing: the target's lease runs out and the next dispatch enqueues it again."""
+def enqueue_publish(target_ids: list[int]) -> None:
+    """Enqueue the targets' next step once the current transaction commits: `publish_target` for one,
+    `publish_targets` for a burst's chunk. A broker that refuses it loses nothing: the targets' lease runs
+    out and the next dispatch enqueues them again."""
 
     def send() -> None:
         try:
-            publish_target.delay(target_id)
+            if len(target_ids) == 1:
+                publish_target.delay(target_ids[0])
+            else:
+                publish_targets.delay(target_ids)
         except Exception:  # kombu's errors vary by transport; every one means "not enqueued"
             log.warning(
-                "could not enqueue a publish; the beat will", extra={"target": target_id}, exc_info=True
+                "could not enqueue a publish; the beat will", extra={"targets": target_ids}, exc_info=True
             )
 
     transaction.on_commit(send)
@@ -48,3 +54,28 @@ def dispatch_due_targets() -> int:
 )
 def publish_target(target_id: int) -> None:
     services.target_process(target_id)
+
+
+@shared_task(
+    name="posts.publish_targets",
+    ignore_result=True,
+    # Up to services.PUBLISH_CHUNK publishes, each bounded by the HTTP timeouts; the hard limit stays
+    # below services.PUBLISHING_STALE, so a target left "publishing" past it surely lost its worker.
+    soft_time_limit=240,
+    time_limit=270,
+    acks_late=True,  # safe to run twice, as publish_target is
+)
+def publish_targets(target_ids: list[int]) -> None:
+    """A burst's chunk: each target's next step in turn. One that raises goes to `publish_target` and its
+    own retries; when time runs out, the rest do too, and the others are not held up."""
+    providers: dict = {}  # one channel's targets: its client is built once
+    for position, target_id in enumerate(target_ids):
+        try:
+            services.target_process(target_id, providers=providers)
+        except SoftTimeLimitExceeded:
+            for left in target_ids[position:]:
+                publish_target.delay(left)
+            return
+        except Exception:
+            log.exception("publish step failed; retrying it alone", extra={"target": target_id})
+            publish_target.delay(target_id)

@@ -62,6 +62,62 @@ def enqueued(monkeypatch):
 # --- Success -----------------------------------------------------------------------------------------------
 
 
+def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
+    x_fake, graph_fake, agent, manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    singles, chunks = [], []
+    monkeypatch.setattr(tasks.publish_target, "delay", singles.append)
+    monkeypatch.setattr(tasks.publish_targets, "delay", chunks.append)
+    monkeypatch.setattr(services, "BURST_SIZE", 4)
+    monkeypatch.setattr(services, "PUBLISH_CHUNK", 2)
+    few = [scheduled_post([x_fake.channel], agent, manager, text=f"Few {n}") for n in range(2)]
+    for post in few:
+        make_due(post)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.targets_dispatch_due()
+    assert sorted(singles) == sorted(target(post, x_fake.channel).pk for post in few) and chunks == []
+
+    singles.clear()
+    burst = [
+        scheduled_post([x_fake.channel, graph_fake.channel], agent, manager, text=f"Burst {n}")
+        for n in range(3)
+    ]
+    for post in burst:
+        make_due(post)
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueued = services.targets_dispatch_due()
+    # 3 per channel, at most 2 per task: a chunk of 2 and a lone one (its own publish_target) per channel.
+    assert len(enqueued) == 6 and [len(chunk) for chunk in chunks] == [2, 2] and len(singles) == 2
+    channel_of = dict(PostTarget.objects.values_list("pk", "channel_id"))
+    assert all(len({channel_of[pk] for pk in chunk}) == 1 for chunk in chunks)
+    assert sorted([pk for chunk in chunks for pk in chunk] + singles) == sorted(enqueued)
+
+    tasks.publish_targets.run(chunks[0])
+    tasks.publish_targets.run(chunks[0])  # delivered twice: nothing more happens
+    assert {PostTarget.objects.get(pk=pk).status for pk in chunks[0]} == {T.PUBLISHED}
+    assert len(x_fake.writes()) + len(graph_fake.writes()) == len(chunks[0])
+
+
+def test_a_chunk_hands_a_failing_step_to_its_own_task_and_goes_on(x_fake, agent, manager, monkeypatch):
+    retried = []
+    monkeypatch.setattr(tasks.publish_target, "delay", retried.append)
+    posts = [scheduled_post([x_fake.channel], agent, manager, text=f"Chunk {n}") for n in range(3)]
+    for post in posts:
+        make_due(post)
+    ids = [target(post, x_fake.channel).pk for post in posts]
+    # The middle target's channel cannot be built into a client: its step raises after failing it.
+    broken = Channel.objects.create(
+        workspace=x_fake.channel.workspace, network="myspace", external_id="b", name="Broken"
+    )
+    PostTarget.objects.filter(pk=ids[1]).update(channel=broken)
+
+    tasks.publish_targets.run(ids)
+
+    assert retried == [ids[1]]
+    assert [PostTarget.objects.get(pk=pk).status for pk in ids] == [T.PUBLISHED, T.FAILED, T.PUBLISHED]
+    assert len(x_fake.writes()) == 2
+
+
 def test_a_due_post_is_dispatched_once_and_published_to_x(
     x_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
 ):
