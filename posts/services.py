@@ -609,17 +609,13 @@ def _dispatch_batch(now: dt.datetime) -> tuple[list[int], bool]:
             target.save(update_fields=["status", "next_attempt_at", "attempts"])
         due = list(
             PostTarget.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("post")
+            .select_related("post__workspace__publishing_policy")
             .filter(status__in=[T.SCHEDULED, T.UNKNOWN], next_attempt_at__lte=now)
             .filter(Q(leased_until=None) | Q(leased_until__lte=now))
             .order_by("next_attempt_at")[:DISPATCH_BATCH]
         )
-        graces: dict[int, dt.timedelta] = {}
         for target in due:
-            workspace_id = target.post.workspace_id
-            if workspace_id not in graces:
-                graces[workspace_id] = dt.timedelta(minutes=_policy(workspace_id).missed_grace_minutes)
-            if _overdue(target, now, graces[workspace_id]):
+            if _overdue(target, now):
                 _settle(target, T.MISSED, error=MISSED_ERROR())
                 continue
             ids.append(target.pk)
@@ -650,14 +646,13 @@ def MISSED_ERROR() -> str:  # a message, translated when used
     return _("Not published: CM Hub was unavailable at the scheduled time and the grace period passed.")
 
 
-def _overdue(target: PostTarget, now: dt.datetime, grace: dt.timedelta | None = None) -> bool:
+def _overdue(target: PostTarget, now: dt.datetime) -> bool:
     """Never tried, and due longer ago than the grace period: workers were down. Publishing hours late
-    would surprise everyone, so it is missed instead (duplicating the post publishes it anew)."""
+    would surprise everyone, so it is missed instead (duplicating the post publishes it anew). Load the
+    target with post__workspace__publishing_policy to spare the policy's query."""
     if target.status != T.SCHEDULED or target.attempts or target.error:
         return False
-    if grace is None:
-        grace = _grace(target.post.workspace)
-    return (target.post.scheduled_at or target.next_attempt_at) < now - grace
+    return (target.post.scheduled_at or target.next_attempt_at) < now - _grace(target.post.workspace)
 
 
 def _enqueue(target_ids: list[int]) -> None:
