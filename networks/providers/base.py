@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import enum
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,3 +240,32 @@ def reply_text_key(text: str) -> str:
     characters after Unicode normalisation, line endings and surrounding whitespace aside."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPost:
+    """One of our posts as a network lists them, for reading a publish back."""
+
+    external_id: str
+    created_at: dt.datetime
+    text: str
+    permalink: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def oldest_match(
+    listed: Iterable[ListedPost], *, text: str, since: dt.datetime, exclude: Collection[str]
+) -> PublishResult | None:
+    """Our post with these words in a listing read newest first: the walk stops at the first post older
+    than `since`. The oldest match wins: a later one is another post with the same words, not the one
+    being settled (on a tie in time, the one listed later is older)."""
+    wanted = reply_text_key(text)
+    best: ListedPost | None = None
+    for post in listed:
+        if post.created_at < since:
+            break
+        if post.external_id in exclude or reply_text_key(post.text) != wanted:
+            continue
+        if best is None or post.created_at <= best.created_at:
+            best = post
+    return PublishResult(best.external_id, permalink=best.permalink, raw=best.raw) if best else None

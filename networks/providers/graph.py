@@ -25,6 +25,7 @@ from networks.providers.base import (
     Ambiguous,
     AuthExpired,
     Invalid,
+    ListedPost,
     NotFound,
     PermissionMissing,
     Provider,
@@ -33,7 +34,7 @@ from networks.providers.base import (
     RateLimited,
     RateLimitState,
     Transient,
-    reply_text_key,
+    oldest_match,
 )
 
 logger = logging.getLogger(__name__)
@@ -384,6 +385,30 @@ def optional_dict(raw: dict[str, Any], key: str) -> dict[str, Any] | None:
     return value
 
 
+def listed_posts(
+    pages: Iterator[tuple[list[Any], bool]],
+    *,
+    fields: tuple[str, str, str],
+    max_pages: int | None = None,
+    max_items: int | None = None,
+) -> Iterator[ListedPost]:
+    """A Graph listing of our posts, newest first, as ListedPost, up to a bound; malformed items are
+    skipped. `fields` names the listing's time, text and permalink keys."""
+    time_key, text_key, link_key = fields
+    read = 0
+    for number, (data, _has_next) in enumerate(pages, start=1):
+        for raw in data:
+            read += 1
+            try:
+                found_id, created = required_str(raw, "id"), parse_graph_time(raw.get(time_key))
+                words, link = optional_str(raw, text_key), optional_str(raw, link_key)
+            except ValueError:
+                continue
+            yield ListedPost(found_id, created, words, link, raw)
+        if (max_pages is not None and number >= max_pages) or (max_items is not None and read >= max_items):
+            return
+
+
 def find_oldest_post(
     pages: Iterator[tuple[list[Any], bool]],
     *,
@@ -394,32 +419,10 @@ def find_oldest_post(
     max_pages: int | None = None,
     max_items: int | None = None,
 ) -> PublishResult | None:
-    """Our post with these words in a listing read newest first (so the walk stops at the first item older
-    than `since`, or at a bound). The oldest match wins: a later one is another post with the same words,
-    not the one being settled. `fields` names the listing's time, text and permalink keys."""
-    time_key, text_key, link_key = fields
-    wanted = reply_text_key(text)
-    floor = since.astimezone(dt.UTC).replace(microsecond=0)  # Graph times are whole seconds
-    best: tuple[dt.datetime, PublishResult] | None = None
-    read = 0
-    for number, (data, _has_next) in enumerate(pages, start=1):
-        for raw in data:
-            read += 1
-            try:
-                found_id, created = required_str(raw, "id"), parse_graph_time(raw.get(time_key))
-                words, link = optional_str(raw, text_key), optional_str(raw, link_key)
-            except ValueError:
-                continue
-            if created < floor:
-                return best[1] if best else None
-            if found_id in exclude or reply_text_key(words) != wanted:
-                continue
-            # Listed newest first: on a tie in (whole-second) time, the one listed later is older.
-            if best is None or created <= best[0]:
-                best = (created, PublishResult(found_id, permalink=link, raw=raw))
-        if (max_pages is not None and number >= max_pages) or (max_items is not None and read >= max_items):
-            break
-    return best[1] if best else None
+    """find_post on a Graph listing (Graph times are whole seconds, so `since` is too)."""
+    listed = listed_posts(pages, fields=fields, max_pages=max_pages, max_items=max_items)
+    floor = since.astimezone(dt.UTC).replace(microsecond=0)
+    return oldest_match(listed, text=text, since=floor, exclude=exclude)
 
 
 def item_id_for_log(raw: Any) -> str:

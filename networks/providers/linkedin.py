@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +37,7 @@ from networks.providers.base import (
     EngagementItem,
     Invalid,
     ItemKind,
+    ListedPost,
     MediaFile,
     Network,
     NotFound,
@@ -49,6 +50,7 @@ from networks.providers.base import (
     RateLimitState,
     ReplyTarget,
     Transient,
+    oldest_match,
     reply_text_key,
 )
 
@@ -312,9 +314,10 @@ class LinkedInProvider(Provider):
         """The organization's post with these words, read back from its posts sorted by creation, newest
         first, down to `since`. Reshares and drafts are not posts `publish` makes. The oldest match wins:
         a later one is another post with the same words, not the one being settled."""
-        wanted = reply_text_key(text)
-        floor_ms = int(since.timestamp() * 1000)
-        best: tuple[int, PublishResult] | None = None
+        floor = since.replace(microsecond=since.microsecond // 1000 * 1000)  # LinkedIn times are in ms
+        return oldest_match(self._own_posts_newest_first(), text=text, since=floor, exclude=exclude)
+
+    def _own_posts_newest_first(self) -> Iterator[ListedPost]:
         count = FIND_POSTS_PAGE
         for start in range(0, MAX_FIND_POSTS, count):
             params = {
@@ -328,19 +331,12 @@ class LinkedInProvider(Provider):
             elements = _elements(body)
             for raw in elements:
                 post = _own_post(raw, self.account.external_id)
-                if post is None:
-                    continue
-                urn, created_ms, words = post
-                if created_ms < floor_ms:
-                    return best[1] if best else None
-                if urn in exclude or reply_text_key(words) != wanted:
-                    continue
-                # Listed newest first: on a tie in time, the one listed later is older.
-                if best is None or created_ms <= best[0]:
-                    best = (created_ms, PublishResult(external_id=urn, permalink=permalink(urn), raw=raw))
+                if post is not None:
+                    urn, created_ms, words = post
+                    created = dt.datetime.fromtimestamp(created_ms / 1000, dt.UTC)
+                    yield ListedPost(urn, created, words, permalink(urn), raw)
             if not _more_pages(body, start + count, len(elements), count):
-                break
-        return best[1] if best else None
+                return
 
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
         media = media or []
