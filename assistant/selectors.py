@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Membership, Workspace
 from assistant import engine
 from assistant.models import FaqEntry, MessageTriage, Suggestion, TriageCorrection
-from inbox.models import Message
+from inbox.models import Conversation, Message
 
 
 def triage_for_messages(ids: Iterable[int]) -> dict[int, MessageTriage]:
@@ -172,3 +172,12 @@ def triage_accuracy(workspace: Workspace, *, now: dt.datetime | None = None) -> 
             )
         )
     return result
+
+
+def latest_inbound(conversation: Conversation) -> Message | None:
+    """The message the team answers next: the conversation's newest inbound one."""
+    return (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
+        .order_by("-created_at", "-pk")
+        .first()
+    )

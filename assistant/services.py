@@ -213,6 +213,10 @@ def triage_correct(*, triage: MessageTriage, field: str, value: str, by: Members
             triage.sentiment = SENTIMENT_VALUES[value]
         elif field == F.SPAM:
             triage.spam_score = 1.0 if value == "yes" else 0.0
+            if value == "no":  # the assistant's spam verdict may have moved the thread out of the inbox
+                Conversation.objects.filter(
+                    pk=triage.message.conversation_id, status=Conversation.Status.SPAM
+                ).update(status=Conversation.Status.OPEN, updated_at=now)
         elif field == F.PRIORITY:
             triage.priority = int(value)
             Conversation.objects.filter(pk=triage.message.conversation_id).update(
@@ -367,14 +371,6 @@ DRAFT_THREAD_MESSAGES = 10  # the latest messages of the conversation the model 
 DRAFT_FAQ_PASSAGES = 3
 
 
-def _latest_inbound(conversation: Conversation) -> Message | None:
-    return (
-        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
 def _draft_thread(conversation: Conversation) -> list[llm.ThreadMessage]:
     rows = list(
         Message.objects.filter(conversation=conversation)
@@ -404,7 +400,7 @@ def reply_draft_write(*, member: Membership, conversation: Conversation) -> Sugg
         raise AssistantError(_("This belongs to another workspace."))
     if not llm.configured():
         raise llm.NotConfigured(_("No language model is configured for this installation."))
-    message = _latest_inbound(conversation)
+    message = selectors.latest_inbound(conversation)
     if message is None or not message.text.strip():
         raise AssistantError(_("There is no customer message to answer yet."))
     workspace = member.workspace

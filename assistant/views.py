@@ -19,7 +19,7 @@ from accounts.policy import Perm
 from assistant import autoreply, llm, rules, selectors, services
 from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Intent, Language, Rule
 from core.htmx import is_htmx
-from inbox.models import Conversation, Message
+from inbox.models import Conversation
 from inbox.selectors import get_conversation_for_member
 from networks.models import Channel, Network
 
@@ -157,11 +157,7 @@ def faq_stats(request: HttpRequest) -> HttpResponse:
 
 
 def _suggestions_context(request: HttpRequest, conversation: Conversation) -> dict:
-    message = (
-        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    message = selectors.latest_inbound(conversation)
     suggestions = services.suggestions_for(message, agent=request.user) if message else []
     return {
         "conversation": conversation,

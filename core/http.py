@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin
 
@@ -92,6 +93,9 @@ def make_client(
     """A new client for one provider, task or fetch; close it (or use it as a context manager)."""
     return httpx.Client(
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+        # Never keep a cookie: a client serves many channels (worker_client: every workspace's), and a
+        # cookie one account's answer sets must not ride along with another's requests.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         headers={"User-Agent": user_agent},
         transport=transport
         or httpx.HTTPTransport(retries=connect_retries, trust_env=trust_env, verify=_tls_context(trust_env)),

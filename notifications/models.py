@@ -45,7 +45,8 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            # The bell's count and the unread ones first: unread for (user, workspace), newest first.
+            # The bell's count, on every page: unread for (user, workspace). Partial, so it stays small
+            # however many read notifications pile up.
             models.Index(
                 fields=["recipient", "workspace", "-created_at"],
                 condition=Q(read_at__isnull=True),
@@ -57,7 +58,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
-
-    @property
-    def is_read(self) -> bool:
-        return self.read_at is not None

@@ -446,10 +446,11 @@ def _post_url(post: Post) -> str:
 
 
 def _notify_failed(target_id: int) -> None:
-    """The author hears that one channel refused the post (once per failure: `_settle` moves it once)."""
+    """The author hears that the post did not go out on one channel, refused or missed (once each:
+    `_settle` moves a target there once)."""
     target = (
         PostTarget.objects.select_related("post__workspace", "post__author", "channel")
-        .filter(pk=target_id, status=T.FAILED)
+        .filter(pk=target_id, status__in=[T.FAILED, T.MISSED])
         .first()
     )
     if target is None or target.post.author is None:
@@ -517,8 +518,11 @@ def post_reschedule(
     to review (and is scheduled again once approved)."""
     _require(by, Perm.DRAFT_POSTS, post)
     _future(scheduled_at)
-    post = post_update(post=post, by=by, text=text, overrides=overrides, media=media)
+    if text is not None or overrides is not None or media is not None:  # a move alone edits nothing
+        post = post_update(post=post, by=by, text=text, overrides=overrides, media=media)
     post = _lock(post)
+    if post.targets.filter(status__in=[T.PUBLISHING, T.PUBLISHED, T.UNKNOWN]).exists():
+        raise PostError(_("It is being published: it can no longer be moved."))
     post.scheduled_at = scheduled_at
     post.save(update_fields=["scheduled_at"])
     if post.status == P.SCHEDULED:
@@ -744,7 +748,13 @@ def target_publish(
     except Exception:
         # A bug or the time limit while the request may have left: never guess, read back.
         log.exception("publish interrupted", extra={"target": target.pk})
-        _settle(target, T.UNKNOWN, error=_("Interrupted while publishing."), attempt=True)
+        _settle(
+            target,
+            T.UNKNOWN,
+            error=_("Interrupted while publishing."),
+            due=timezone.now() + RECONCILE_DELAY,  # the dispatcher reads it back then
+            attempt=True,
+        )
         raise
     return _store_published(target, result)
 
@@ -827,7 +837,7 @@ def _settle(
         if not PostTarget.objects.filter(pk=target.pk, status=target.status).update(**values):
             log.warning("post target moved on during a step", extra={"target": target.pk, "to": status})
             return PostTarget.objects.filter(pk=target.pk).values_list("status", flat=True).first() or ""
-        if status == T.FAILED:
+        if status in (T.FAILED, T.MISSED):
             transaction.on_commit(lambda: _notify_failed(target.pk))
         PostEvent.objects.create(
             post_id=target.post_id, target_id=target.pk, action=f"target_{status}", detail=error[:2000]

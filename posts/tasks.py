@@ -11,6 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError, transaction
 
 from posts import services
+from posts.models import PostTarget
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,24 @@ def publish_target(target_id: int) -> None:
     acks_late=True,  # safe to run twice, as publish_target is
 )
 def publish_targets(target_ids: list[int]) -> None:
-    """A burst's chunk: each target's next step in turn. One that raises goes to `publish_target` and its
-    own retries; when time runs out, the rest do too, and the others are not held up."""
+    """A burst's chunk: each target's next step in turn. A step that raises does not hold up the others;
+    when time runs out, the targets not yet started get their own tasks."""
     providers: dict = {}  # one channel's targets: its client is built once
     for position, target_id in enumerate(target_ids):
         try:
             services.target_process(target_id, providers=providers)
         except SoftTimeLimitExceeded:
-            for left in target_ids[position:]:
-                publish_target.delay(left)
+            _retry_untouched(target_ids[position:])
             return
         except Exception:
-            log.exception("publish step failed; retrying it alone", extra={"target": target_id})
-            publish_target.delay(target_id)
+            log.exception("publish step failed", extra={"target": target_id})
+            _retry_untouched([target_id])
+
+
+def _retry_untouched(target_ids: list[int]) -> None:
+    """Targets never claimed go to their own task now; one a step touched (publishing, unknown...) is
+    left to the dispatcher, which reads it back at its due time: never sooner, never twice."""
+    for target_id in PostTarget.objects.filter(
+        pk__in=target_ids, status=PostTarget.Status.SCHEDULED
+    ).values_list("pk", flat=True):
+        publish_target.delay(target_id)

@@ -101,6 +101,14 @@ def test_a_correction_is_stored_with_who_when_and_what(agent_client, agent, ques
     assert "the correction is saved" in followed
 
 
+def test_not_spam_brings_a_thread_the_assistant_moved_to_spam_back_to_the_inbox(agent_client, question):
+    MessageTriage.objects.filter(message=question).update(intent="spam", spam_score=0.95)
+    Conversation.objects.filter(pk=question.conversation_id).update(status=Conversation.Status.SPAM)
+    agent_client.post(url(question), form_data(question, spam="no"))
+    assert Conversation.objects.get(pk=question.conversation_id).status == Conversation.Status.OPEN
+    assert TriageCorrection.objects.get(field="spam").new_value == "no"
+
+
 def test_htmx_rerenders_the_badges_in_place(agent_client, agent, question):
     agent.display_name = "Ada"
     agent.save()

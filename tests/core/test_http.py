@@ -402,3 +402,17 @@ def test_send_idempotent_refuses_posts() -> None:
 def test_connect_errors_surface_after_connect_retries() -> None:
     with make_client(timeout=1) as client, pytest.raises(httpx.ConnectError):
         client.get("http://127.0.0.1:9/")  # discard port: nothing listens
+
+
+def test_a_client_never_keeps_a_cookie_for_the_next_request() -> None:
+    """worker_client serves every workspace's channels: one account's cookie must not reach another's."""
+    seen = []
+
+    def network(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, headers={"set-cookie": "session=account-a; Path=/"})
+
+    with make_client(transport=httpx.MockTransport(network)) as client:
+        client.get("https://graph.example/me")
+        client.get("https://graph.example/other-account")
+    assert seen == [None, None]

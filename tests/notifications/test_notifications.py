@@ -3,6 +3,7 @@ the header bell, the list page and marking read."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import transaction
 
 from accounts.models import Membership
 from inbox import services as inbox_services
@@ -89,9 +91,14 @@ def test_the_author_hears_approval_and_changes_requested_the_reviewer_does_not(
 
 
 def test_nothing_is_notified_when_the_action_rolls_back(draft, agent, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        contextlib.suppress(RuntimeError),
+        transaction.atomic(),
+    ):
         post_services.post_submit(post=draft, by=member(agent))
-    assert not Notification.objects.exists()
+        raise RuntimeError("something after the submit failed")
+    assert callbacks == [] and not Notification.objects.exists()
 
 
 def test_each_failed_target_tells_the_author_once(draft, agent, manager, owner, on_commit):

@@ -105,6 +105,18 @@ def test_an_agent_may_move_and_the_move_is_in_the_history(agent_client, agent, p
     move(agent_client, post, date="2031-04-01")
     event = post.events.filter(action="rescheduled").get()
     assert event.actor == agent
+    assert not post.events.filter(action="edited").exists()  # a move changes no word
+
+
+def test_a_post_a_worker_already_publishes_is_not_moved(agent_client, post):
+    """A worker claimed one of its targets a moment before the drop: the others must not move away."""
+    first = post.targets.order_by("pk").first()
+    PostTarget.objects.filter(pk=first.pk).update(status=PostTarget.Status.PUBLISHING)
+    response = move(agent_client, post, date="2031-04-02")
+    assert any("It is being published" in m for m in said(response))
+    post.refresh_from_db()
+    assert post.scheduled_at == SATURDAY_NINE
+    assert set(post.targets.exclude(pk=first.pk).values_list("next_attempt_at", flat=True)) == {SATURDAY_NINE}
 
 
 def test_the_endpoint_wants_a_post_request(agent_client, post):

@@ -11,6 +11,7 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -20,6 +21,7 @@ from PIL import Image
 from networks.fakes.base import Fault
 from networks.fakes.graph import graph_error_fault
 from networks.models import Channel
+from notifications.models import Notification
 from posts import services, tasks
 from posts.models import Post, PostTarget, PublishingPolicy, Rendition
 
@@ -98,14 +100,14 @@ def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
     assert len(x_fake.writes()) + len(graph_fake.writes()) == len(chunks[0])
 
 
-def test_a_chunk_hands_a_failing_step_to_its_own_task_and_goes_on(x_fake, agent, manager, monkeypatch):
+def test_a_failing_step_in_a_chunk_holds_up_none_of_the_others(x_fake, agent, manager, monkeypatch):
     retried = []
     monkeypatch.setattr(tasks.publish_target, "delay", retried.append)
     posts = [scheduled_post([x_fake.channel], agent, manager, text=f"Chunk {n}") for n in range(3)]
     for post in posts:
         make_due(post)
     ids = [target(post, x_fake.channel).pk for post in posts]
-    # The middle target's channel cannot be built into a client: its step raises after failing it.
+    # The middle target's channel cannot be built into a client: its step fails it, then raises.
     broken = Channel.objects.create(
         workspace=x_fake.channel.workspace, network="myspace", external_id="b", name="Broken"
     )
@@ -113,9 +115,31 @@ def test_a_chunk_hands_a_failing_step_to_its_own_task_and_goes_on(x_fake, agent,
 
     tasks.publish_targets.run(ids)
 
-    assert retried == [ids[1]]
     assert [PostTarget.objects.get(pk=pk).status for pk in ids] == [T.PUBLISHED, T.FAILED, T.PUBLISHED]
+    assert retried == []  # failed with its reason shown; a person retries it
     assert len(x_fake.writes()) == 2
+
+
+def test_a_chunk_out_of_time_hands_the_targets_not_started_to_their_own_tasks(
+    x_fake, agent, manager, monkeypatch
+):
+    retried = []
+    monkeypatch.setattr(tasks.publish_target, "delay", retried.append)
+    posts = [scheduled_post([x_fake.channel], agent, manager, text=f"Late chunk {n}") for n in range(3)]
+    for post in posts:
+        make_due(post)
+    ids = [target(post, x_fake.channel).pk for post in posts]
+    process = services.target_process
+
+    def out_of_time_on_the_second(target_id, **kwargs):
+        if target_id == ids[1]:
+            raise SoftTimeLimitExceeded()  # what Celery raises in the task when its soft limit passes
+        return process(target_id, **kwargs)
+
+    monkeypatch.setattr(services, "target_process", out_of_time_on_the_second)
+    tasks.publish_targets.run(ids)
+    assert PostTarget.objects.get(pk=ids[0]).status == T.PUBLISHED
+    assert sorted(retried) == sorted([ids[1], ids[2]])  # never claimed: each gets its own task now
 
 
 def test_a_due_post_is_dispatched_once_and_published_to_x(
@@ -273,6 +297,29 @@ def test_a_worker_killed_after_the_claim_is_settled_and_published_once(x_fake, a
     assert len(x_fake.writes()) == 1
 
 
+def test_a_publish_interrupted_on_our_side_is_read_back_at_its_due_time(x_fake, agent, manager, monkeypatch):
+    """A bug or the time limit while the request may have left: unknown, and due for a read back later,
+    never left without a due time (the dispatcher would never see it again)."""
+    post = scheduled_post([x_fake.channel], agent, manager)
+    make_due(post)
+    tid = target(post, x_fake.channel).pk
+
+    def interrupted(self, **kwargs):
+        raise RuntimeError("time limit")
+
+    monkeypatch.setattr(
+        type(services.registry.build_provider(x_fake.channel, http=None)), "publish", interrupted
+    )
+    with pytest.raises(RuntimeError):
+        services.target_process(tid)
+    stuck = PostTarget.objects.get(pk=tid)
+    assert stuck.status == T.UNKNOWN and stuck.next_attempt_at is not None
+    monkeypatch.undo()
+    assert services.targets_dispatch_due() == []  # the network gets time to index it first
+    later = timezone.now() + services.RECONCILE_DELAY + dt.timedelta(seconds=1)
+    assert services.targets_dispatch_due(now=later) == [tid]
+
+
 def test_a_worker_killed_after_the_write_is_settled_without_a_second_write(x_fake, agent, manager):
     post = scheduled_post([x_fake.channel], agent, manager, text="Landed before the crash")
     make_due(post)
@@ -305,6 +352,8 @@ def test_a_post_due_past_the_grace_period_is_missed_not_published(
     assert enqueued == [target(late, x_fake.channel).pk]
     assert target(missed, x_fake.channel).status == T.MISSED
     assert Post.objects.get(pk=missed.pk).status == P.FAILED
+    # Its author hears of it, as of a failure.
+    assert Notification.objects.filter(recipient=agent, kind=Notification.Kind.POST_FAILED).count() == 1
     assert services.target_process(target(missed, x_fake.channel).pk) is None
     # A task that waited in the queue until the grace ran out does not publish it either.
     make_due(queued, ago=dt.timedelta(minutes=45))
