@@ -112,12 +112,17 @@ def test_each_failed_target_tells_the_author_once(draft, agent, manager, owner, 
         target.refresh_from_db()
         with on_commit():
             post_services._settle(target, T.FAILED, error="Refused", attempt=True)
+        # The same outcome recorded again (a second delivery of the step, holding the old state): no
+        # second notification, since the target already moved on.
+        target.status = T.PUBLISHING
+        with on_commit():
+            post_services._settle(target, T.FAILED, error="Refused", attempt=True)
     failed = Notification.objects.filter(recipient=agent, kind=K.POST_FAILED).order_by("text")
     assert [n.text for n in failed] == [
         "“Fresh croissants at 8!” could not be published on Acme Page.",
         "“Fresh croissants at 8!” could not be published on Acme on X.",
     ]
-    assert Notification.objects.count() == 2  # nobody else
+    assert Notification.objects.count() == 2  # once each, and nobody else
 
 
 def test_a_target_that_is_rescheduled_notifies_nobody(draft, agent, manager, on_commit):
