@@ -446,7 +446,7 @@ def _send_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
     now = timezone.now()
     with translation.override(message.channel.workspace.default_language):
         if isinstance(exc, p.RateLimited):
-            due = max(exc.reset_at, now) + dt.timedelta(seconds=1)
+            due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
             error = _("%(network)s asks us to wait until %(time)s; it will be sent then.") % {
                 **_network(message.channel),
                 "time": due.strftime("%H:%M UTC"),
@@ -611,7 +611,11 @@ def _check_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
             ) % {"words": _words(exc)}
             _settle(message, S.FAILED, error=error, attempt=True, states=(S.UNKNOWN,))
             return SendOutcome(S.FAILED)
-        due = exc.reset_at if isinstance(exc, p.RateLimited) else now + dt.timedelta(seconds=_backoff(2))
+        due = (
+            exc.resume_at(now=now, floor=p.RETRY_FLOOR)
+            if isinstance(exc, p.RateLimited)
+            else now + dt.timedelta(seconds=_backoff(2))
+        )
         error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
             message.channel
         )

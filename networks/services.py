@@ -132,7 +132,10 @@ def _apply_rate_limit(channel: Channel, state: p.RateLimitState | None) -> list[
     if state is None or (state.remaining is None and state.reset_at is None):
         return []
     channel.rate_limit_remaining = state.remaining
-    channel.rate_limit_reset_at = state.reset_at
+    reset_at = state.reset_at
+    if reset_at is not None:  # shown on the health page: never trusted beyond a day
+        reset_at = min(reset_at, timezone.now() + p.RESET_CEILING)
+    channel.rate_limit_reset_at = reset_at
     return ["rate_limit_remaining", "rate_limit_reset_at"]
 
 
@@ -172,23 +175,36 @@ def channel_poll_succeeded(
     )
 
 
+def _plain_words(error: Exception) -> str:
+    if isinstance(error, p.ProviderError):
+        return error.network_message or str(error) or error.__class__.__name__
+    # Not the network's doing: say so, without internals a person cannot act on (the log has the trace).
+    return _(
+        "CM Hub could not complete this poll (%(kind)s); it tries again with a growing delay. "
+        "The workers' log has the details."
+    ) % {"kind": type(error).__name__}
+
+
 @transaction.atomic
-def channel_poll_failed(*, channel: Channel, error: p.ProviderError, started_at: dt.datetime) -> PollRun:
-    """What a failed poll means for the channel: sleep, back off, or stop and ask for a reconnect."""
+def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.datetime) -> PollRun:
+    """What a failed poll means for the channel: sleep, back off, or stop and ask for a reconnect. Any
+    exception is accepted: a crash of ours is recorded and backed off like a network error."""
     now = timezone.now()
-    message = error.network_message or str(error) or error.__class__.__name__
+    message = _plain_words(error)
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     channel.last_error = message
     channel.last_error_at = now
     fields = ["last_error", "last_error_at"]
 
     if isinstance(error, p.RateLimited):
-        # Not a failure of ours: sleep until the network's reset, then go on.
+        # Not a failure of ours: sleep until the network's reset (never sooner than a normal poll would
+        # come, never more than a day), then go on.
+        resume_at = error.resume_at(now=now, floor=dt.timedelta(seconds=channel.poll_interval))
         channel.rate_limit_remaining = 0
-        channel.rate_limit_reset_at = error.reset_at
-        channel.next_poll_at = max(error.reset_at, now) + dt.timedelta(seconds=1)
+        channel.rate_limit_reset_at = resume_at
+        channel.next_poll_at = resume_at + dt.timedelta(seconds=1)
         channel.last_error = _("Rate limited by the network until %(time)s.") % {
-            "time": error.reset_at.strftime("%H:%M:%S UTC")
+            "time": resume_at.strftime("%H:%M:%S UTC")
         }
         fields += ["rate_limit_remaining", "rate_limit_reset_at", "next_poll_at"]
         outcome = PollRun.Outcome.RATE_LIMITED

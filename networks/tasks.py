@@ -7,15 +7,16 @@ import datetime as dt
 import logging
 import random
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from core.http import make_client, worker_client
-from networks import registry, services
+from networks import normalise, registry, services
 from networks.models import Channel, PollRun
 from networks.providers import base as p
 from networks.signals import items_fetched
@@ -28,6 +29,9 @@ POLL_IN_FLIGHT_FOR = dt.timedelta(minutes=3)
 # Items per run, fetched and stored in chunks; a channel with more comes back a second later (has_more).
 POLL_CHUNK = 500
 POLL_BUDGET = 2000
+# What one item can make the database refuse (its data, not the database's health): storing item by item
+# isolates it. Anything else (the database gone, a bug of ours) fails the poll and leaves the cursor.
+ITEM_REFUSALS = (DataError, IntegrityError, ValueError, TypeError)
 
 
 @shared_task(name="networks.dispatch_polls", ignore_result=True, soft_time_limit=20, time_limit=30)
@@ -100,8 +104,14 @@ def poll_once(channel: Channel, *, http=None) -> PollRun:
     chunk is already being fetched: the network's latency and the database's overlap."""
     started_at = timezone.now()
     client = http or worker_client()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
-        return _poll_chunks(channel, client, prefetch, started_at)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
+            return _poll_chunks(channel, client, prefetch, started_at)
+    except Exception as exc:
+        # Whatever went wrong (a bug, the database, a time limit), the channel says so on its health page
+        # and backs off: a poll never fails silently. What was stored before stays stored.
+        log.exception("poll crashed", extra={"channel": channel.pk, "network": channel.network})
+        return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at)
 
 
 def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at) -> PollRun:
@@ -140,21 +150,49 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
 
 
 def _store_chunk(channel: Channel, expected_cursor: dict, result: p.PollResult, provider, started_at):
-    """Store one chunk with its cursor; None when another poll of the channel moved the cursor first."""
+    """Store one chunk with its cursor; None when another poll of the channel moved the cursor first.
+
+    The cursor moves past an item only when it was stored or deliberately skipped (it cannot be stored:
+    normalise says so, or the database refused it on its own); any other failure rolls the chunk back."""
+    items, unstorable = normalise.items(result.items, channel_id=channel.pk)
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
         if (locked.cursor or {}) != expected_cursor:
             log.info("poll superseded", extra={"channel": channel.pk})
             return None
-        items_fetched.send(
-            sender=Channel,
-            channel=locked,
-            items=result.items,
-            backfill=locked.backfill_status != Channel.Backfill.DONE,
-        )
+        stored, refused = _store_items(locked, items)
+        stored_result = replace(result, items=stored, skipped=result.skipped + unstorable + refused)
         return services.channel_poll_succeeded(
-            channel=locked, result=result, rate_limit=provider.rate_limit, started_at=started_at
+            channel=locked, result=stored_result, rate_limit=provider.rate_limit, started_at=started_at
         )
+
+
+def _store_items(channel: Channel, items: list[p.EngagementItem]) -> tuple[list[p.EngagementItem], int]:
+    """Hand the items to the storing apps at once; when the database refuses the chunk, item by item, each
+    in its own savepoint, so one bad row cannot hold back the others. Returns what was stored and how many
+    items were refused."""
+    backfill = channel.backfill_status != Channel.Backfill.DONE
+    try:
+        with transaction.atomic():
+            items_fetched.send(sender=Channel, channel=channel, items=items, backfill=backfill)
+        return items, 0
+    except ITEM_REFUSALS as exc:
+        log.warning(
+            "chunk refused; storing item by item", extra={"channel": channel.pk, "error": str(exc)[:300]}
+        )
+    stored = []
+    for item in items:
+        try:
+            with transaction.atomic():
+                items_fetched.send(sender=Channel, channel=channel, items=[item], backfill=backfill)
+        except ITEM_REFUSALS as exc:
+            log.warning(
+                "skipped an item the database refused",
+                extra={"channel": channel.pk, "id": item.external_id, "error": str(exc)[:300]},
+            )
+            continue
+        stored.append(item)
+    return stored, len(items) - len(stored)
 
 
 def _superseded(channel: Channel, provider, started_at) -> PollRun:

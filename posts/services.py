@@ -772,7 +772,7 @@ def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
     network = str(target.channel.get_network_display())
     with translation.override(target.post.workspace.default_language):
         if isinstance(exc, p.RateLimited):
-            due = max(exc.reset_at, now) + dt.timedelta(seconds=1)
+            due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
             error = _("%(network)s asks us to wait until %(time)s; it will be published then.") % {
                 "network": network,
                 "time": due.strftime("%H:%M UTC"),

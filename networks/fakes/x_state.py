@@ -109,6 +109,8 @@ class XState:
                 "_is_raw": True,
                 "_raw": payload,
             }
+            if isinstance(payload, dict) and isinstance(payload.get("author_id"), str):
+                self.tweets[key]["author_id"] = payload["author_id"]  # expanded into includes.users
             return str(key)
 
     def delete_tweet(self, tweet_id: str) -> None:

@@ -44,10 +44,47 @@ class ProviderError(Exception):
         self.status = status
 
 
+# A network's reset or retry time is believed within this window only: a reset at or before now would make
+# a limited channel retry on every tick while the network keeps refusing, one years ahead would park it for
+# years, and one past datetime's range would raise inside every poll. A daily quota (LinkedIn, YouTube)
+# resets within a day, so a day is the ceiling.
+RESET_CEILING = dt.timedelta(hours=24)
+# The least wait before a write refused with 429 is tried again, whatever reset the network announced.
+RETRY_FLOOR = dt.timedelta(seconds=30)
+
+
+def reset_in(seconds: Any, *, now: dt.datetime) -> dt.datetime | None:
+    """`now` plus a delay a network sent (seconds, as a number or a string), bounded to [now, now + 24 h];
+    None when it is not a number."""
+    try:
+        delay = float(seconds)
+    except (TypeError, ValueError):
+        return None
+    if delay != delay:  # NaN
+        return None
+    return now + dt.timedelta(seconds=min(max(delay, 0.0), RESET_CEILING.total_seconds()))
+
+
+def reset_at_epoch(epoch: Any, *, now: dt.datetime) -> dt.datetime | None:
+    """A reset a network sent as Unix seconds, bounded to [now, now + 24 h]; None when unreadable."""
+    try:
+        value = float(epoch)
+    except (TypeError, ValueError):
+        return None
+    if value != value:
+        return None
+    return reset_in(value - now.timestamp(), now=now)
+
+
 class RateLimited(ProviderError):
     def __init__(self, message: str = "", *, reset_at: dt.datetime, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.reset_at = reset_at
+
+    def resume_at(self, *, now: dt.datetime, floor: dt.timedelta) -> dt.datetime:
+        """When to call again: the network's reset, but never sooner than `floor` from now (a reset in the
+        past is not a licence to hammer) nor later than a day."""
+        return min(max(self.reset_at, now + floor), now + RESET_CEILING)
 
 
 class AuthExpired(ProviderError):

@@ -35,6 +35,7 @@ from networks.providers.base import (
     RateLimitState,
     Transient,
     oldest_match,
+    reset_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,8 @@ def _percent_used(entry: Any) -> float:
     if not isinstance(entry, dict):
         return 0.0
     values = [entry.get(key) for key in ("call_count", "total_cputime", "total_time")]
-    return max((float(v) for v in values if isinstance(v, int | float)), default=0.0)
+    # json.loads reads NaN and Infinity too: only finite numbers count.
+    return max((float(v) for v in values if isinstance(v, int | float) and abs(v) < 1e9), default=0.0)
 
 
 def _buc_entries(headers: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -199,17 +201,18 @@ def _buc_entries(headers: Mapping[str, str]) -> list[dict[str, Any]]:
 
 def _regain_minutes(headers: Mapping[str, str]) -> float:
     minutes = [e.get("estimated_time_to_regain_access") for e in _buc_entries(headers)]
-    return max((float(m) for m in minutes if isinstance(m, int | float)), default=0.0)
+    return max((float(m) for m in minutes if isinstance(m, int | float) and m == m), default=0.0)
 
 
 def rate_limit_reset(headers: Mapping[str, str], *, now: dt.datetime) -> dt.datetime:
-    """When calls may resume: BUC's estimate (minutes), else Retry-After (seconds), else a default."""
+    """When calls may resume: BUC's estimate (minutes), else Retry-After (seconds), else a default; each
+    believed within a day of now."""
     minutes = _regain_minutes(headers)
     if minutes > 0:
-        return now + dt.timedelta(minutes=minutes)
-    retry_after = headers.get("retry-after", "")
-    if retry_after.isdigit() and int(retry_after) > 0:
-        return now + dt.timedelta(seconds=int(retry_after))
+        return reset_in(minutes * 60, now=now) or now + DEFAULT_RATE_LIMIT_WAIT
+    retry_after = reset_in(headers.get("retry-after"), now=now)
+    if retry_after is not None and retry_after > now:
+        return retry_after
     return now + DEFAULT_RATE_LIMIT_WAIT
 
 
@@ -222,9 +225,9 @@ def usage_state(headers: Mapping[str, str], *, now: dt.datetime) -> RateLimitSta
     entries = _buc_entries(headers)
     if app is None and not entries:
         return None
-    used = max([_percent_used(app), *(_percent_used(e) for e in entries)])
+    used = min(max([_percent_used(app), *(_percent_used(e) for e in entries)]), 100.0)
     minutes = _regain_minutes(headers)
-    reset_at = now + dt.timedelta(minutes=minutes) if minutes > 0 else None
+    reset_at = reset_in(minutes * 60, now=now) if minutes > 0 else None
     return RateLimitState(remaining=max(0, 100 - round(used)), limit=100, reset_at=reset_at)
 
 

@@ -383,7 +383,7 @@ class XProvider(Provider):
                 response = self.http.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise transport_error("X", exc, may_apply=may_apply) from exc
-        self.rate_limit = x_wire.rate_limit_state(response) or self.rate_limit
+        self.rate_limit = x_wire.rate_limit_state(response, now=self.clock()) or self.rate_limit
         if response.status_code >= 400:
             raise x_wire.status_error(response, self.clock)
         return response

@@ -124,7 +124,7 @@ def _token_request(
             f"X refused the token request: {message}", network_message=message, status=response.status_code
         )
     if response.status_code == 429:
-        reset_at = x_wire.rate_limit_reset(response) or utcnow() + x_wire.RATE_LIMIT_WINDOW
+        reset_at = x_wire.rate_limit_reset(response, now=utcnow()) or utcnow() + x_wire.RATE_LIMIT_WINDOW
         raise RateLimited(
             "X rate limit reached on the token endpoint.", network_message=message, reset_at=reset_at
         )

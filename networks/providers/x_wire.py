@@ -20,6 +20,7 @@ from networks.providers.base import (
     RateLimited,
     RateLimitState,
     Transient,
+    reset_at_epoch,
 )
 from networks.providers.rest import Clock, json_or_empty
 
@@ -30,7 +31,7 @@ def status_error(response: httpx.Response, clock: Clock) -> ProviderError:
     status = response.status_code
     detail = problem_detail(json_or_empty(response)) or response.reason_phrase
     if status == 429:
-        reset_at = rate_limit_reset(response) or clock() + RATE_LIMIT_WINDOW
+        reset_at = rate_limit_reset(response, now=clock()) or clock() + RATE_LIMIT_WINDOW
         return RateLimited("X rate limit reached.", network_message=detail, status=status, reset_at=reset_at)
     if status == 401:
         return AuthExpired("The X token is expired or revoked.", network_message=detail, status=status)
@@ -60,7 +61,7 @@ def problem_detail(body: Any) -> str:
     return " ".join(part for part in parts if part).strip()
 
 
-def rate_limit_state(response: httpx.Response) -> RateLimitState | None:
+def rate_limit_state(response: httpx.Response, *, now: dt.datetime) -> RateLimitState | None:
     limit, remaining = (
         response.headers.get("x-rate-limit-limit"),
         response.headers.get("x-rate-limit-remaining"),
@@ -68,13 +69,15 @@ def rate_limit_state(response: httpx.Response) -> RateLimitState | None:
     if limit is None and remaining is None:
         return None
     return RateLimitState(
-        remaining=int_or_none(remaining), limit=int_or_none(limit), reset_at=rate_limit_reset(response)
+        remaining=int_or_none(remaining),
+        limit=int_or_none(limit),
+        reset_at=rate_limit_reset(response, now=now),
     )
 
 
-def rate_limit_reset(response: httpx.Response) -> dt.datetime | None:
-    reset = int_or_none(response.headers.get("x-rate-limit-reset"))
-    return dt.datetime.fromtimestamp(reset, dt.UTC) if reset is not None else None
+def rate_limit_reset(response: httpx.Response, *, now: dt.datetime) -> dt.datetime | None:
+    """`x-rate-limit-reset` (Unix seconds), believed within a day of now."""
+    return reset_at_epoch(response.headers.get("x-rate-limit-reset"), now=now)
 
 
 def permalink(username: str, tweet_id: str) -> str:
@@ -114,8 +117,15 @@ def parse_time(value: Any) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
+# X ids are 64-bit unsigned integers (https://developer.x.com/en/docs/x-ids): a longer "id" is not one, and
+# believed it would carry the since_id cursor past every real post to come.
+MAX_ID_DIGITS = 20
+
+
 def numeric_id(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.isascii() and value.isdigit() else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return value
+    return None
 
 
 def require_numeric(value: Any, name: str) -> str:

@@ -68,8 +68,9 @@ def test_poll_hands_items_over_and_advances_the_cursor(x_channel, x_fake, receiv
     assert received[-1][0].text == "@demobakery merci !"
 
 
-def test_a_failing_receiver_keeps_the_cursor(x_channel, x_fake):
-    """Storage and cursor commit together: if storing fails, the next poll gets the items again."""
+def test_a_failing_receiver_keeps_the_cursor_and_says_so(x_channel, x_fake):
+    """Storage and cursor commit together: if storing fails, the next poll gets the items again. The
+    failure is a failed poll the health page shows, with a backoff, not a silent task error."""
     x_fake.add_mention(x_channel.fake_brand, x_fake.add_user("lea"), "@demobakery allô")
 
     def broken(**kwargs):
@@ -77,12 +78,16 @@ def test_a_failing_receiver_keeps_the_cursor(x_channel, x_fake):
 
     items_fetched.connect(broken)
     try:
-        with pytest.raises(RuntimeError):
-            tasks.poll_once(x_channel)
+        run = tasks.poll_once(x_channel)
     finally:
         items_fetched.disconnect(broken)
+    assert run.outcome == PollRun.Outcome.ERROR
+    assert "RuntimeError" in run.error
     x_channel.refresh_from_db()
     assert x_channel.cursor == {}
+    assert x_channel.consecutive_failures == 1
+    assert "could not complete this poll" in x_channel.last_error
+    assert x_channel.next_poll_at > timezone.now() + dt.timedelta(seconds=x_channel.poll_interval)
     assert tasks.poll_once(x_channel).fetched == 1
 
 
