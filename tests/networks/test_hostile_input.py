@@ -12,7 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inbox.models import Contact, Message
+from inbox.models import Contact, Conversation, Message
 from networks import normalise, services, tasks
 from networks.models import Channel, PollRun
 from networks.providers import base as p
@@ -210,3 +210,21 @@ def test_generated_hostile_pages_never_stop_the_channel(x_channel, x_fake, page)
     stored = set(Message.objects.filter(external_id__in=well_formed).values_list("external_id", flat=True))
     assert stored == set(well_formed)
     _healthy(x_channel)
+
+
+def test_the_inbox_columns_hold_what_normalise_lets_through():
+    """normalise's limits are the storage contract: a column narrower than them would fail a chunk again."""
+    widths = {
+        (Message, "external_id"): normalise.ITEM_ID_MAX,
+        (Message, "parent_external_id"): normalise.ITEM_ID_MAX,
+        (Message, "permalink"): normalise.URL_MAX,
+        (Contact, "external_id"): normalise.AUTHOR_ID_MAX,
+        (Contact, "name"): normalise.NAME_MAX,
+        (Contact, "handle"): normalise.NAME_MAX,
+        (Contact, "avatar_url"): normalise.URL_MAX,
+        (Contact, "profile_url"): normalise.URL_MAX,
+        (Conversation, "root_external_id"): normalise.ITEM_ID_MAX,
+        (Conversation, "post_external_id"): normalise.ITEM_ID_MAX,
+    }
+    for (model, name), needed in widths.items():
+        assert model._meta.get_field(name).max_length >= needed, f"{model.__name__}.{name}"
