@@ -51,7 +51,10 @@ MAX_COUNTDOWN = 300.0  # the longest wait handed to the broker; longer waits are
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still sends
 RECONCILE_DELAY = 15.0  # seconds before reading back a reply that may have landed: let the network index it
 FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
-SENDING_STALE = dt.timedelta(minutes=5)  # longer than the send task's hard time limit: its worker is gone
+# send_reply is killed at this hard limit, so no send lives longer: a reply still "sending" a margin past it
+# (clock skew, a slow database) lost its worker. A longer timer only makes a crash's recovery late.
+SEND_TIME_LIMIT = 60  # seconds
+SENDING_STALE = dt.timedelta(seconds=SEND_TIME_LIMIT + 30)
 QUEUED_GRACE = dt.timedelta(minutes=2)  # a reply due this long ago and still queued lost its enqueue
 SWEEP_BATCH = 500
 
@@ -478,6 +481,14 @@ def _send_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
             }
             _settle(message, S.FAILED, error=error, attempt=True)
             return SendOutcome(S.FAILED)
+        if isinstance(exc, p.Duplicate) and message.send_attempts > 0:
+            # An earlier attempt ended without a clear answer and the network now says it has these
+            # words: that attempt probably landed. Read the thread again rather than calling it failed.
+            error = _("%(network)s says this reply exists already; checking which one it is.") % _network(
+                message.channel
+            )
+            _settle(message, S.UNKNOWN, error=error, attempt=True)
+            return SendOutcome(S.UNKNOWN, RECONCILE_DELAY)
         if isinstance(exc, p.Invalid | p.NotFound | p.PermissionMissing):
             _settle(message, S.FAILED, error=_words(exc), attempt=True)
             return SendOutcome(S.FAILED)
@@ -603,6 +614,14 @@ def _check_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
         if isinstance(exc, p.NotFound):
             # The thread itself is gone: a reply in it is gone too.
             _settle(message, S.FAILED, error=_words(exc), states=(S.UNKNOWN,))
+            return SendOutcome(S.FAILED)
+        if isinstance(exc, p.ReadBackIncomplete):
+            error = _(
+                "CM Hub could not tell whether this reply was posted: the account has posted more since "
+                "than the network lets us read back. Look at the conversation on the network before "
+                "sending it again."
+            )
+            _settle(message, S.FAILED, error=error, states=(S.UNKNOWN,))
             return SendOutcome(S.FAILED)
         if message.send_attempts + 1 >= MAX_CHECKS:
             error = _(

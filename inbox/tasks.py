@@ -34,8 +34,8 @@ def enqueue_send(message_id: int, *, countdown: float = 0.0) -> None:
 @shared_task(
     name="inbox.send_reply",
     ignore_result=True,
-    soft_time_limit=45,
-    time_limit=60,  # replies.SENDING_STALE is longer: past it, a reply still "sending" lost its worker
+    soft_time_limit=replies.SEND_TIME_LIMIT - 15,
+    time_limit=replies.SEND_TIME_LIMIT,  # see replies.SENDING_STALE
     # Safe to run twice: the claim (queued -> sending) lets one run send, and unknown replies are read back.
     acks_late=True,
     autoretry_for=(OperationalError,),

@@ -60,7 +60,12 @@ T = PostTarget.Status
 MAX_ATTEMPTS = 5  # publishes that certainly failed (transient trouble) before giving up
 BACKOFF_BASE = 30.0  # seconds, doubled per attempt, with jitter
 DISPATCH_LEASE = dt.timedelta(minutes=2)  # an enqueue lost on the way is dispatched again after this
-PUBLISHING_STALE = dt.timedelta(minutes=5)  # longer than publish_target's hard time limit: worker gone
+# Every task that runs publish steps (publish_target, and publish_targets for a burst's chunk) is killed at
+# this hard limit, so no step lives longer: a target still "publishing" a margin past it (clock skew between
+# machines, a slow database) lost its worker. A longer timer only makes a crash's recovery late: each
+# target claimed by a killed worker waits this long before it is read back.
+STEP_TIME_LIMIT = 120  # seconds
+PUBLISHING_STALE = dt.timedelta(seconds=STEP_TIME_LIMIT + 30)
 RECONCILE_DELAY = dt.timedelta(seconds=15)  # let the network index a post before reading it back
 FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
@@ -799,6 +804,13 @@ def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
             }
             Post.objects.filter(pk=target.post_id).update(last_error=error)
             return _settle(target, T.FAILED, error=error, attempt=True)
+        if isinstance(exc, p.Duplicate) and target.attempts > 0:
+            # An earlier attempt ended without a clear answer and the network now says it has these
+            # words: that attempt probably landed. Read back again rather than calling it failed.
+            error = _("%(network)s says this post exists already; checking which one it is.") % {
+                "network": network
+            }
+            return _settle(target, T.UNKNOWN, error=error, due=now + RECONCILE_DELAY, attempt=True)
         if isinstance(exc, p.Invalid | p.NotFound | p.PermissionMissing):
             return _settle(target, T.FAILED, error=_words(exc), attempt=True)
         # Ambiguous, and anything unclassified: it may be online. Read the channel back before any retry.
@@ -895,6 +907,12 @@ def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str
         found = provider.find_post(text=target.text, since=since, exclude=_known_ids(target))
     except NotImplementedError:
         error = _("CM Hub cannot check this network; look at the channel before publishing again.")
+        return _settle(target, T.FAILED, error=error)
+    except p.ReadBackIncomplete:
+        error = _(
+            "CM Hub could not tell whether this was published: the channel has published more since "
+            "than the network lets us read back. Look at the channel before publishing again."
+        )
         return _settle(target, T.FAILED, error=error)
     except p.ProviderError as exc:
         if isinstance(exc, p.AuthExpired):

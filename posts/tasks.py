@@ -43,8 +43,8 @@ def dispatch_due_targets() -> int:
 @shared_task(
     name="posts.publish_target",
     ignore_result=True,
-    soft_time_limit=90,
-    time_limit=120,  # below services.PUBLISHING_STALE: a target "publishing" past it lost its worker
+    soft_time_limit=services.STEP_TIME_LIMIT - 20,
+    time_limit=services.STEP_TIME_LIMIT,  # see services.PUBLISHING_STALE
     # Safe to run twice: the claim (scheduled -> publishing) lets one run publish; unknown ones are read back.
     acks_late=True,
     autoretry_for=(OperationalError,),
@@ -60,10 +60,11 @@ def publish_target(target_id: int) -> None:
 @shared_task(
     name="posts.publish_targets",
     ignore_result=True,
-    # Up to services.PUBLISH_CHUNK publishes, each bounded by the HTTP timeouts; the hard limit stays
-    # below services.PUBLISHING_STALE, so a target left "publishing" past it surely lost its worker.
-    soft_time_limit=240,
-    time_limit=270,
+    # Up to services.PUBLISH_CHUNK publishes, each bounded by the HTTP timeouts (about a second each
+    # normally). The chunk shares publish_target's limits, so no step outlives services.PUBLISHING_STALE;
+    # when the soft limit strikes, the targets not started yet get their own tasks.
+    soft_time_limit=services.STEP_TIME_LIMIT - 20,
+    time_limit=services.STEP_TIME_LIMIT,
     acks_late=True,  # safe to run twice, as publish_target is
 )
 def publish_targets(target_ids: list[int]) -> None:

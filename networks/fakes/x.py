@@ -11,6 +11,7 @@ the same keyword arguments as JSON, e.g. `POST /_fake/seed_mention {"to": "100",
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email.parser
 import email.policy
 import time
@@ -24,6 +25,7 @@ from networks.fakes.x_state import XState
 from networks.providers.limits import inspect_image, x_weighted_length
 
 MENTIONS_VISIBLE = 800  # X only serves the 800 most recent mentions
+TIMELINE_VISIBLE = 3200  # and an account's 3,200 latest tweets
 WINDOW_SECONDS = 15 * 60
 DEFAULT_LIMITS = {"mentions": 300, "timeline": 900, "tweets": 100, "lookup": 900, "me": 75, "media": 500}
 PROBLEM_BASE = "https://api.twitter.com/2/problems"
@@ -203,7 +205,9 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
         return Response(200, {**body, "meta": meta}, headers)
 
     def _timeline(self, request: Request) -> Response:
-        """A user's own tweets, newest first (first page only: enough to reconcile a recent send)."""
+        """A user's own tweets, newest first, as GET /2/users/:id/tweets lists them
+        (https://docs.x.com/x-api/posts/user-posts-timeline-by-user-id): only the 3,200 latest,
+        `start_time` (inclusive, second granularity) as the oldest time listed, paged with next_token."""
         _user, refusal, headers = self._authenticate(request, "timeline", "tweet.read")
         if refusal:
             return refusal
@@ -212,14 +216,35 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
             return invalid_request(
                 "max_results", size, f"The `max_results` value [{size}] is not between 5 and 100"
             )
+        until = _decode_token(request.arg("pagination_token")) if request.arg("pagination_token") else None
+        if until is False:
+            return invalid_request(
+                "pagination_token", request.arg("pagination_token"), "Invalid pagination token"
+            )
+        start_time = None
+        if request.arg("start_time"):
+            try:
+                start_time = dt.datetime.strptime(request.arg("start_time"), "%Y-%m-%dT%H:%M:%SZ")
+            except ValueError:
+                return invalid_request("start_time", request.arg("start_time"), "Invalid start_time")
+            start_time = start_time.replace(tzinfo=dt.UTC)
         author = request.match["user_id"] if request.match else ""
         with self.lock:
-            own = [t for k, t in sorted(self.tweets.items(), reverse=True) if t.get("author_id") == author]
-            visible = [t for t in own if not t["_deleted"]][: int(size)]
+            own = [k for k, t in sorted(self.tweets.items(), reverse=True) if t.get("author_id") == author]
+            window = [
+                k
+                for k in own[:TIMELINE_VISIBLE]
+                if (until is None or k < until)
+                and (start_time is None or _created(self.tweets[k]) >= start_time)
+            ]
+            page, more = window[: int(size)], len(window) > int(size)
+            visible = [self.tweets[k] for k in page if not self.tweets[k]["_deleted"]]
             body = self._render_page(visible, request)
         meta: dict[str, Any] = {"result_count": len(visible)}
         if visible:
             meta.update(newest_id=visible[0]["id"], oldest_id=visible[-1]["id"])
+        if more:
+            meta["next_token"] = _encode_token(page[-1])
         return Response(200, {**body, "meta": meta}, headers)
 
     def _render_page(self, tweets: list[dict[str, Any]], request: Request) -> dict[str, Any]:
@@ -335,6 +360,16 @@ def _not_found(tweet_id: str) -> dict[str, Any]:
         "resource_id": tweet_id,
         "type": f"{PROBLEM_BASE}/resource-not-found",
     }
+
+
+def _created(tweet: dict[str, Any]) -> dt.datetime:
+    raw = tweet.get("_raw")
+    value = str(tweet.get("created_at") or (raw.get("created_at") if isinstance(raw, dict) else "") or "")
+    try:
+        created = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(microsecond=0)
+    except ValueError:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return created if created.tzinfo else created.replace(tzinfo=dt.UTC)
 
 
 def _encode_token(key: int) -> str:

@@ -103,6 +103,16 @@ class Invalid(ProviderError):
     """Our request was wrong (too long, bad media, duplicate...): retrying will not help."""
 
 
+class Duplicate(Invalid):
+    """The network refuses the same words again. After an ambiguous attempt this means the first one
+    probably landed: read back again rather than calling it failed."""
+
+
+class ReadBackIncomplete(ProviderError):
+    """Reading our posts or replies back reached what the network lets us list before the time the step
+    began: whether it landed cannot be told, and only a person looking at the account can decide."""
+
+
 class Transient(ProviderError):
     """5xx or network trouble before the request could have been applied: safe to retry."""
 

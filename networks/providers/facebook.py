@@ -33,6 +33,7 @@ from networks.providers.base import (
     PollResult,
     ProviderError,
     PublishResult,
+    ReadBackIncomplete,
     ReplyTarget,
     Transient,
     reply_text_key,
@@ -60,8 +61,9 @@ IMAGE_RULES = limits.ImageRules(formats=frozenset({"JPEG", "PNG"}), max_bytes=4 
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url,attachment"
 MESSAGE_FIELDS = "id,message,created_time,from{id,name},to,attachments"
 FIND_FIELDS = "id,message,created_time,from{id,name},permalink_url"
-#: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
-MAX_FIND_PAGES = 10
+#: Reading back walks to the time the step began; past this bound it says it cannot tell
+#: (ReadBackIncomplete) rather than answer "not there" and have the step done twice.
+MAX_FIND_PAGES = 30
 _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "video", "share": "link"}
 
 
@@ -248,7 +250,7 @@ class FacebookProvider(GraphProvider):
                 comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
             path = f"{comment_id}/comments"
             params = {"order": "reverse_chronological", "fields": FIND_FIELDS, "limit": self.page_size}
-        for number, (data, _has_next) in enumerate(self.graph.pages(path, params), start=1):
+        for number, (data, has_next) in enumerate(self.graph.pages(path, params), start=1):
             for raw in data:
                 try:
                     found_id, created = required_str(raw, "id"), parse_graph_time(raw.get("created_time"))
@@ -261,8 +263,8 @@ class FacebookProvider(GraphProvider):
                 ours = sender.get("id") == self.page_id
                 if ours and found_id not in exclude and reply_text_key(words) == wanted:
                     return PublishResult(found_id, permalink=link, raw=raw)
-            if number >= MAX_FIND_PAGES:
-                break
+            if number >= MAX_FIND_PAGES and has_next:
+                raise ReadBackIncomplete("The thread has more answers since than CM Hub reads back.")
         return None
 
     def find_post(

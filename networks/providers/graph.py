@@ -24,6 +24,7 @@ from networks.providers.base import (
     Account,
     Ambiguous,
     AuthExpired,
+    Duplicate,
     Invalid,
     ListedPost,
     NotFound,
@@ -33,6 +34,7 @@ from networks.providers.base import (
     PublishResult,
     RateLimited,
     RateLimitState,
+    ReadBackIncomplete,
     Transient,
     oldest_match,
     reset_in,
@@ -52,7 +54,7 @@ _RATE_LIMIT_CODES = frozenset({4, 17, 32, 613} | set(range(80000, 80015)))
 _RATE_LIMIT_SUBCODES = frozenset({1390008, 2207042})  # posting too fast; IG daily publishing cap
 _TRANSIENT_CODES = frozenset({1, 2})  # "unknown / temporary issue, retry later"
 _TRANSIENT_SUBCODES = frozenset({2207027})  # IG media not ready for publishing yet
-_INVALID_CODES = frozenset({506})  # duplicate post
+_DUPLICATE_CODE = 506  # "Duplicate status message"
 # Media too large / wrong format, IG aspect ratio, IG caption too long, Messenger 24 h window closed:
 # the request itself is wrong, whatever the code says about permissions.
 _INVALID_SUBCODES = frozenset({1366046, 2207009, 2207010, 2018278})
@@ -146,7 +148,9 @@ def error_for_response(response: httpx.Response, *, now: dt.datetime) -> Provide
         return AuthExpired(summary, **kwargs)
     if code in _RATE_LIMIT_CODES or subcode in _RATE_LIMIT_SUBCODES or status == 429:
         return RateLimited(summary, reset_at=rate_limit_reset(response.headers, now=now), **kwargs)
-    if subcode in _INVALID_SUBCODES or code in _INVALID_CODES:
+    if code == _DUPLICATE_CODE:
+        return Duplicate(summary, **kwargs)
+    if subcode in _INVALID_SUBCODES:
         return Invalid(summary, **kwargs)
     if code == 10 or 200 <= code <= 299:
         return PermissionMissing(summary, **kwargs)
@@ -399,7 +403,7 @@ def listed_posts(
     skipped. `fields` names the listing's time, text and permalink keys."""
     time_key, text_key, link_key = fields
     read = 0
-    for number, (data, _has_next) in enumerate(pages, start=1):
+    for number, (data, has_next) in enumerate(pages, start=1):
         for raw in data:
             read += 1
             try:
@@ -409,6 +413,8 @@ def listed_posts(
                 continue
             yield ListedPost(found_id, created, words, link, raw)
         if (max_pages is not None and number >= max_pages) or (max_items is not None and read >= max_items):
+            if has_next:  # reached only when the caller walked this far without passing its time
+                raise ReadBackIncomplete("More posts were published since than CM Hub reads back.")
             return
 
 

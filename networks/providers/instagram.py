@@ -34,6 +34,7 @@ from networks.providers.base import (
     PollResult,
     ProviderError,
     PublishResult,
+    ReadBackIncomplete,
     ReplyTarget,
     Transient,
     reply_text_key,
@@ -67,10 +68,11 @@ IMAGE_RULES = limits.ImageRules(
 _HASHTAG = re.compile(r"(?<![\w&])#\w+")
 _MENTION = re.compile(r"(?<![\w.])@[\w.]+")
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,hidden"
-#: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
-MAX_FIND_PAGES = 10
-#: Reading back our own media stops after this many: a post being settled is minutes old.
-MAX_FIND_MEDIA = 100
+#: Reading back walks to the time the step began; past this bound it says it cannot tell
+#: (ReadBackIncomplete) rather than answer "not there" and have the step done twice.
+MAX_FIND_PAGES = 30
+#: Likewise for our own media (the API publishes at most 100 a day per account).
+MAX_FIND_MEDIA = 500
 FIND_MEDIA_FIELDS = "id,caption,media_type,permalink,timestamp"
 
 
@@ -266,7 +268,7 @@ class InstagramProvider(GraphProvider):
         params = {"fields": "id,text,timestamp,username,from{id,username}", "limit": self.page_size}
         best: tuple[dt.datetime, PublishResult] | None = None
         pages = self.graph.pages(f"{comment_id}/replies", params)
-        for number, (data, _has_next) in enumerate(pages, start=1):
+        for number, (data, has_next) in enumerate(pages, start=1):
             for raw in data:
                 try:
                     found_id, created = required_str(raw, "id"), parse_graph_time(raw.get("timestamp"))
@@ -281,8 +283,10 @@ class InstagramProvider(GraphProvider):
                     continue
                 if best is None or created > best[0]:
                     best = (created, PublishResult(found_id, raw=raw))
-            if number >= MAX_FIND_PAGES:
-                break
+            if number >= MAX_FIND_PAGES and has_next:
+                if best is not None:
+                    break  # it landed: the rest could only hold a later copy
+                raise ReadBackIncomplete("The thread has more answers since than CM Hub reads back.")
         return best[1] if best else None
 
     def find_post(

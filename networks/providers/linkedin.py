@@ -34,6 +34,7 @@ from networks.providers.base import (
     AuthExpired,
     Author,
     Credentials,
+    Duplicate,
     EngagementItem,
     Invalid,
     ItemKind,
@@ -48,6 +49,7 @@ from networks.providers.base import (
     PublishResult,
     RateLimited,
     RateLimitState,
+    ReadBackIncomplete,
     ReplyTarget,
     Transient,
     oldest_match,
@@ -90,10 +92,11 @@ IMAGE_RULES = limits.ImageRules(
     formats=frozenset({"JPEG", "PNG", "GIF"}), max_bytes=10 * 1024 * 1024, max_pixels=36_152_320
 )
 MAX_PAGES_PER_POST = 100
-#: Reading back our own answers stops here: a reply being settled is minutes old, never pages deep.
-MAX_FIND_PAGES = 10
-#: Reading back our own posts stops after this many: a post being settled is minutes old.
-MAX_FIND_POSTS = 100
+#: Reading back walks to the time the step began; past these bounds it says it cannot tell
+#: (ReadBackIncomplete) rather than answer "not there" and have the step done twice. A burst can publish
+#: hundreds of posts on one page between a crash and its read-back.
+MAX_FIND_PAGES = 50
+MAX_FIND_POSTS = 2000
 FIND_POSTS_PAGE = 50
 MAX_EPOCH_MS = 10**14  # year 5138: anything larger is garbage, and would overflow datetime
 # Reserved characters of LinkedIn's "little text" commentary format: unescaped, they cut the post short.
@@ -305,8 +308,8 @@ class LinkedInProvider(Provider):
                 ):
                     return PublishResult(external_id=item.external_id, permalink=permalink(post), raw=raw)
             if not _more_pages(body, (page + 1) * self.page_size, len(elements), self.page_size):
-                break
-        return None
+                return None
+        raise ReadBackIncomplete("The thread has more comments since the reply than CM Hub reads back.")
 
     def find_post(
         self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
@@ -337,6 +340,7 @@ class LinkedInProvider(Provider):
                     yield ListedPost(urn, created, words, permalink(urn), raw)
             if not _more_pages(body, start + count, len(elements), count):
                 return
+        raise ReadBackIncomplete(f"The page has published more than {MAX_FIND_POSTS:,} posts since.")
 
     def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
         media = media or []
@@ -469,6 +473,8 @@ class LinkedInProvider(Provider):
                 f"LinkedIn no longer accepts API version {self.version}; CM Hub must move to a newer one."
             )
             return Invalid(message, network_message=detail, status=status)
+        if status == 422 and "duplicate" in f"{body.get('code', '')} {detail}".lower():
+            return Duplicate("LinkedIn refuses duplicate posts.", network_message=detail, status=status)
         if 400 <= status < 500:
             return Invalid(f"LinkedIn refused the request: {detail}", network_message=detail, status=status)
         return Transient(

@@ -42,6 +42,7 @@ from networks.providers.base import (
     PollResult,
     Provider,
     PublishResult,
+    ReadBackIncomplete,
     ReplyTarget,
     Transient,
     reply_text_key,
@@ -69,6 +70,9 @@ TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referen
 USER_FIELDS = "username,name"
 MIN_PAGE, MAX_PAGE = 5, 100  # what /mentions accepts for max_results
 MAX_PAGES_PER_RUN = 50  # an endless run of empty pages with next tokens must still end
+# GET /2/users/:id/tweets lists an account's latest 3,200 tweets, no more
+# (https://docs.x.com/x-api/posts/user-posts-timeline-by-user-id).
+TIMELINE_MAX = 3200
 MAX_IMAGES = 4
 IMAGE_RULES = limits.ImageRules(formats=frozenset({"JPEG", "PNG", "WEBP", "GIF"}), max_bytes=5 * 1024 * 1024)
 _LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
@@ -221,63 +225,72 @@ class XProvider(Provider):
         except (KeyError, TypeError, ValueError) as exc:
             raise Invalid(f"X returned an unreadable post: {exc}") from exc
 
-    def recent_own_posts(self, *, max_results: int = 20) -> list[OwnPost]:
-        """Our latest tweets, newest first (our replies never show up in our own mentions)."""
-        params = {"max_results": str(max(MIN_PAGE, min(max_results, MAX_PAGE))), "tweet.fields": TWEET_FIELDS}
-        body = _read(self._call("GET", f"/2/users/{self.account.external_id}/tweets", params=params))
-        posts = []
-        for raw in body.get("data") or []:
-            try:
-                tweet_id = x_wire.require_numeric(raw["id"], "id")
-                posts.append(
-                    OwnPost(
-                        external_id=tweet_id,
-                        text=str(raw["text"]),
-                        created_at=x_wire.parse_time(raw["created_at"]),
-                        in_reply_to=x_wire.replied_to(raw.get("referenced_tweets")) or "",
-                        permalink=permalink(self.account.handle, tweet_id),
+    def own_posts_since(self, since: dt.datetime) -> tuple[list[OwnPost], bool]:
+        """Our tweets (replies included: they never come back in our mentions) posted at or after `since`,
+        newest first, every page of them (`start_time` makes X stop there), and whether that is all of
+        them. X lists only an account's 3,200 latest tweets and then simply stops: a walk that read that
+        many cannot tell whether older ones since `since` exist."""
+        params = {
+            "max_results": str(MAX_PAGE),
+            "tweet.fields": TWEET_FIELDS,
+            "start_time": since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        posts: list[OwnPost] = []
+        listed = 0
+        for _page in range(TIMELINE_MAX // MAX_PAGE + 1):
+            body = _read(self._call("GET", f"/2/users/{self.account.external_id}/tweets", params=params))
+            data = body.get("data") or []
+            listed += len(data)
+            for raw in data:
+                try:
+                    tweet_id = x_wire.require_numeric(raw["id"], "id")
+                    posts.append(
+                        OwnPost(
+                            external_id=tweet_id,
+                            text=str(raw["text"]),
+                            created_at=x_wire.parse_time(raw["created_at"]),
+                            in_reply_to=x_wire.replied_to(raw.get("referenced_tweets")) or "",
+                            permalink=permalink(self.account.handle, tweet_id),
+                        )
                     )
-                )
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                log.warning("x: skipped a malformed tweet of our own: %s", exc)
-        return posts
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    log.warning("x: skipped a malformed tweet of our own: %s", exc)
+            token = x_wire.meta(body).get("next_token")
+            if not token:
+                break
+            params["pagination_token"] = str(token)
+        return posts, listed < TIMELINE_MAX
+
+    def _oldest_own(
+        self, *, text: str, since: dt.datetime, exclude: Collection[str], in_reply_to: str
+    ) -> PublishResult | None:
+        """The oldest of our tweets since `since` with these words, answering `in_reply_to` ('' for a
+        top-level post): if an earlier attempt landed, that is the one the thread shows first."""
+        wanted = _comparable(text)
+        posts, complete = self.own_posts_since(since)
+        matches = [
+            post
+            for post in posts
+            if post.in_reply_to == in_reply_to
+            and post.external_id not in exclude
+            and _comparable(post.text) == wanted
+        ]
+        if not matches:
+            if not complete:
+                raise ReadBackIncomplete(f"X lists only an account's {TIMELINE_MAX:,} latest posts.")
+            return None
+        post = min(matches, key=lambda p: int(p.external_id))
+        return PublishResult(external_id=post.external_id, permalink=post.permalink, raw={"text": post.text})
 
     def find_reply(
         self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
     ) -> PublishResult | None:
-        """Our answer to `target`, found among our latest tweets (our replies never come back in mentions).
-        The oldest match wins: if an earlier attempt landed, that is the one the thread shows first."""
-        wanted = _comparable(text)
-        matches = [
-            post
-            for post in self.recent_own_posts(max_results=MAX_PAGE)
-            if post.in_reply_to == target.external_id
-            and post.created_at >= since
-            and post.external_id not in exclude
-            and _comparable(post.text) == wanted
-        ]
-        if not matches:
-            return None
-        post = min(matches, key=lambda p: int(p.external_id))
-        return PublishResult(external_id=post.external_id, permalink=post.permalink, raw={"text": post.text})
+        return self._oldest_own(text=text, since=since, exclude=exclude, in_reply_to=target.external_id)
 
     def find_post(
         self, *, text: str, since: dt.datetime, exclude: Collection[str] = ()
     ) -> PublishResult | None:
-        """Our top-level tweet with these words among our latest; the oldest match wins."""
-        wanted = _comparable(text)
-        matches = [
-            post
-            for post in self.recent_own_posts(max_results=MAX_PAGE)
-            if not post.in_reply_to
-            and post.created_at >= since
-            and post.external_id not in exclude
-            and _comparable(post.text) == wanted
-        ]
-        if not matches:
-            return None
-        post = min(matches, key=lambda p: int(p.external_id))
-        return PublishResult(external_id=post.external_id, permalink=post.permalink, raw={"text": post.text})
+        return self._oldest_own(text=text, since=since, exclude=exclude, in_reply_to="")
 
     def me(self) -> Author:
         """Who the token belongs to; works before `external_id` is known (connect flow)."""

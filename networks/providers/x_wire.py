@@ -13,6 +13,7 @@ import httpx
 
 from networks.providers.base import (
     AuthExpired,
+    Duplicate,
     Invalid,
     NotFound,
     PermissionMissing,
@@ -40,7 +41,7 @@ def status_error(response: httpx.Response, clock: Clock) -> ProviderError:
         if "deleted or not visible" in lowered:
             return NotFound("The post is deleted or not visible.", network_message=detail, status=status)
         if "duplicate" in lowered:
-            return Invalid("X refuses duplicate posts.", network_message=detail, status=status)
+            return Duplicate("X refuses duplicate posts.", network_message=detail, status=status)
         return PermissionMissing("X refused: permission missing.", network_message=detail, status=status)
     if status == 404:
         return NotFound("Not found on X.", network_message=detail, status=status)

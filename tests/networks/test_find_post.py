@@ -15,6 +15,7 @@ from networks.fakes.graph_state import Media
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.x import XFake
 from networks.providers import base as p
+from networks.providers import instagram as instagram_module
 from networks.providers.facebook import FacebookProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LINKEDIN_VERSION, LinkedInProvider
@@ -164,17 +165,28 @@ def test_instagram_read_back_errors_map_to_the_taxonomy(instagram):
         provider.find_post(text="x", since=since)
 
 
-def test_instagram_reads_back_a_bounded_number_of_media(instagram):
+def test_instagram_finds_a_post_buried_under_a_burst(instagram):
     fake, ig_user, provider = instagram
     since = fake.now() - dt.timedelta(days=1)
     fake.add_media(ig_user.id, "Buried", fake.now() - dt.timedelta(hours=1))
     for n in range(120):
         fake.add_media(ig_user.id, f"Post {n}")
+    assert provider.find_post(text="Buried", since=since) is not None
 
-    assert provider.find_post(text="Buried", since=since) is None
+
+def test_instagram_says_it_cannot_tell_past_its_bound(instagram):
+    """A read-back that reaches its bound before the step's time must not answer "not there"."""
+    fake, ig_user, provider = instagram
+    since = fake.now() - dt.timedelta(days=1)
+    fake.add_media(ig_user.id, "Buried", fake.now() - dt.timedelta(hours=1))
+    for n in range(instagram_module.MAX_FIND_MEDIA + 10):
+        fake.add_media(ig_user.id, f"Post {n}")
+
+    with pytest.raises(p.ReadBackIncomplete):
+        provider.find_post(text="Buried", since=since)
 
     reads = [r for r in fake.requests if r.method == "GET" and r.path.endswith(f"/{ig_user.id}/media")]
-    assert len(reads) == 50  # 100 media, two a page
+    assert len(reads) == instagram_module.MAX_FIND_MEDIA // 2  # two a page
 
 
 # --- LinkedIn -------------------------------------------------------------------------------------------

@@ -398,7 +398,8 @@ def test_an_ambiguous_reply_can_be_reconciled_from_our_own_timeline(
     with pytest.raises(Ambiguous):
         provider.reply(target=ReplyTarget(target, ItemKind.MENTION), text="Did this land?")
 
-    own = provider.recent_own_posts()
+    own, complete = provider.own_posts_since(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    assert complete
 
     assert [(p.text, p.in_reply_to) for p in own] == [("Did this land?", target), ("An earlier post", "")]
     assert own[1].external_id == earlier.external_id
