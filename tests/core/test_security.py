@@ -94,3 +94,27 @@ def test_security_headers(agent_client):
 
 def test_health_endpoint(client, db):
     assert client.get("/healthz/").json() == {"status": "ok"}
+
+
+def _settings_value(env: dict[str, str], name: str) -> str:
+    code = f"from django.conf import settings; print(settings.{name})"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_hsts_preload_is_opt_in(tmp_path):
+    """Preloading is a promise to browsers that is slow to take back (every subdomain, HTTPS only, for
+    months): a deployment makes it on purpose, never by default."""
+    env = _production_env(tmp_path)
+    assert _settings_value(env, "SECURE_HSTS_PRELOAD") == "False"
+    assert _settings_value(env, "SECURE_HSTS_SECONDS") == "31536000"  # HSTS itself stays on
+    env["CMHUB_HSTS_PRELOAD"] = "1"
+    assert _settings_value(env, "SECURE_HSTS_PRELOAD") == "True"
