@@ -118,14 +118,28 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
+
+
+def redis_caches(url: str) -> dict:
+    """Redis behind core.cache.FallbackCache: while Redis is unreachable, sign-in and its rate limits go on
+    in each process's memory and presence shows nothing (core/cache.py says why). Short socket timeouts, so
+    a Redis that hangs costs a request one second, not the OS's minutes."""
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "core.cache.FallbackCache",
+            "LOCATION": url,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cmhub"),
+            "OPTIONS": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+            },
         }
     }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
     # A cache shared by every process (web, worker): allauth's rate limits must hold across requests.
     CACHES = {
