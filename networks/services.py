@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
+from core.text import single_line
 from networks.models import Channel, PollRun
 from networks.providers import base as p
 
@@ -60,6 +61,7 @@ def channel_connect(
     backfill_days: int = 14,
 ) -> Channel:
     """Create the channel, or bring an existing one back to life with fresh credentials."""
+    name = single_line(name)  # the network's display name names the channel in mail subjects
     channel, created = Channel.objects.select_for_update().get_or_create(
         workspace=workspace,
         network=network,
