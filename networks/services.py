@@ -7,7 +7,6 @@ import logging
 import random
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
+from core.mail import email_send
 from core.text import single_line
 from networks.models import Channel, PollRun
 from networks.providers import base as p
@@ -287,4 +287,4 @@ def _email_channel_admins(channel_id: int, template: str, *, expiring: bool) -> 
             else:
                 subject = _("Reconnect %(channel)s in %(workspace)s") % names
             body = render_to_string(template, {"channel": channel, "url": url, "user": admin})
-        send_mail(subject, body, None, [admin.email])
+        email_send(subject=subject, body=body, to=[admin.email])
