@@ -173,6 +173,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CM Hub] "
+# Invitation-only: a password reset (or code) asked for an address without an account mails nobody, and the
+# page answers exactly as for a known one (allauth's enumeration prevention stays on).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated so a reader sees them: failed logins are throttled per IP and per account.
     "login_failed": "10/m/ip,5/5m/key",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.core import mail
 from django.test import Client
 
 from tests.factories import PASSWORD, MembershipFactory
@@ -120,3 +121,24 @@ def test_superuser_reaches_admin_after_allauth_login(workspace):
     client = Client()
     _login(client, boss.email, PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+def _reset(email: str, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return Client().post("/accounts/password/reset/", {"email": email})
+
+
+def test_password_reset_mails_known_accounts_only_and_answers_the_same(
+    agent, django_capture_on_commit_callbacks
+):
+    """An invitation-only back office writes to no stranger (an open relay for 'someone asked to reset'
+    mails otherwise), and the page answers the same, so it tells nobody which addresses have accounts."""
+    unknown = _reset("stranger@example.test", django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+    known = _reset(agent.email, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [[agent.email]]
+    assert (unknown.status_code, unknown.headers.get("Location")) == (
+        known.status_code,
+        known.headers.get("Location"),
+    )
+    assert known.status_code == 302
