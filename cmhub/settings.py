@@ -177,8 +177,16 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CM Hub] "
 # page answers exactly as for a known one (allauth's enumeration prevention stays on).
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# Failed password sign-ins (accounts/adapters.py says why it is keyed this way): "amount/period" each.
+CMHUB_LOGIN_FAILED_LIMITS = {
+    "address_account": "5/5m",  # one address, one account: a few guesses
+    "address": "30/10m",  # one address, any accounts (an office behind one NAT shares it)
+    "account": "20/15m",  # every address on one account: past this the account is slowed, never locked,
+    "account_slowed": "1/5m",  # to one try per address per period
+}
 ACCOUNT_RATE_LIMITS = {
-    # allauth's defaults, stated so a reader sees them: failed logins are throttled per IP and per account.
+    # allauth's defaults, stated so a reader sees them. Password failures are counted by the adapter
+    # (CMHUB_LOGIN_FAILED_LIMITS); "login_failed" is what allauth still applies to the second factor.
     "login_failed": "10/m/ip,5/5m/key",
     "login": "30/m/ip",
     "reset_password": "20/m/ip,5/m/key",
