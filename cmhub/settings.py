@@ -261,6 +261,10 @@ if WHITENOISE_USE_FINDERS:
 HTTPS = env_bool("CMHUB_HTTPS", not DEBUG)
 if env_bool("CMHUB_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The client's address for the rate limits: the one our proxies appended to X-Forwarded-For (counted
+    # from the right), never what the client wrote before it. Without a proxy the header is ignored.
+    # Left at 0 behind a proxy, every person would share the proxy's address and its limits.
+    ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CMHUB_TRUSTED_PROXY_COUNT", 1)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -97,7 +97,7 @@ def test_health_endpoint(client, db):
 
 
 def _settings_value(env: dict[str, str], name: str) -> str:
-    code = f"from django.conf import settings; print(settings.{name})"
+    code = f"from django.conf import settings; print(getattr(settings, {name!r}, None))"
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
@@ -118,3 +118,14 @@ def test_hsts_preload_is_opt_in(tmp_path):
     assert _settings_value(env, "SECURE_HSTS_SECONDS") == "31536000"  # HSTS itself stays on
     env["CMHUB_HSTS_PRELOAD"] = "1"
     assert _settings_value(env, "SECURE_HSTS_PRELOAD") == "True"
+
+
+def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_appended(tmp_path):
+    """Left at allauth's default (0) behind a proxy, everyone shares the proxy's address: one person's
+    failed sign-ins would throttle the whole team."""
+    env = _production_env(tmp_path)
+    assert _settings_value(env, "ALLAUTH_TRUSTED_PROXY_COUNT") == "None"  # no proxy: the header is ignored
+    env["CMHUB_BEHIND_PROXY"] = "1"
+    assert _settings_value(env, "ALLAUTH_TRUSTED_PROXY_COUNT") == "1"
+    env["CMHUB_TRUSTED_PROXY_COUNT"] = "2"
+    assert _settings_value(env, "ALLAUTH_TRUSTED_PROXY_COUNT") == "2"
