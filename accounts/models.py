@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
+from core.text import single_line
+
 
 def validate_timezone(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
@@ -110,6 +112,12 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Every write path (settings page, admin, workspace_create) lands here: the name goes into mail
+        # subjects, where a line break refuses the mail.
+        self.name = single_line(self.name)
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

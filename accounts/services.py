@@ -7,7 +7,6 @@ import secrets
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, User, Workspace, hash_token
+from core.mail import email_send
 
 Role = Membership.Role
 
@@ -138,7 +138,7 @@ def _send_invitation_email(invitation: Invitation, token: str) -> None:
     with translation.override(invitation.workspace.default_language):
         subject = _("You are invited to %(workspace)s on CM Hub") % {"workspace": invitation.workspace.name}
         body = render_to_string("accounts/email/invitation.txt", context)
-    send_mail(subject, body, None, [invitation.email])
+    email_send(subject=subject, body=body, to=[invitation.email])
 
 
 def invitation_for_token(token: str) -> Invitation:

@@ -118,14 +118,28 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
+
+
+def redis_caches(url: str) -> dict:
+    """Redis behind core.cache.FallbackCache: while Redis is unreachable, sign-in and its rate limits go on
+    in each process's memory and presence shows nothing (core/cache.py says why). Short socket timeouts, so
+    a Redis that hangs costs a request one second, not the OS's minutes."""
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "core.cache.FallbackCache",
+            "LOCATION": url,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cmhub"),
+            "OPTIONS": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+            },
         }
     }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
     # A cache shared by every process (web, worker): allauth's rate limits must hold across requests.
     CACHES = {
@@ -159,8 +173,20 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CM Hub] "
+# Invitation-only: a password reset (or code) asked for an address without an account mails nobody, and the
+# page answers exactly as for a known one (allauth's enumeration prevention stays on).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed password sign-ins (accounts/adapters.py says why it is keyed this way): "amount/period" each.
+CMHUB_LOGIN_FAILED_LIMITS = {
+    "address_account": "5/5m",  # one address, one account: a few guesses
+    "address": "30/10m",  # one address, any accounts (an office behind one NAT shares it)
+    "account": "20/15m",  # every address on one account: past this the account is slowed, never locked,
+    "account_slowed": "1/5m",  # to one try per address per period
+}
 ACCOUNT_RATE_LIMITS = {
-    # allauth's defaults, stated so a reader sees them: failed logins are throttled per IP and per account.
+    # allauth's defaults, stated so a reader sees them. Password failures are counted by the adapter
+    # (CMHUB_LOGIN_FAILED_LIMITS); "login_failed" is what allauth still applies to the second factor.
     "login_failed": "10/m/ip,5/5m/key",
     "login": "30/m/ip",
     "reset_password": "20/m/ip,5/m/key",
@@ -235,12 +261,19 @@ if WHITENOISE_USE_FINDERS:
 HTTPS = env_bool("CMHUB_HTTPS", not DEBUG)
 if env_bool("CMHUB_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The client's address for the rate limits: the one our proxies appended to X-Forwarded-For (counted
+    # from the right), never what the client wrote before it. Without a proxy the header is ignored.
+    # Left at 0 behind a proxy, every person would share the proxy's address and its limits.
+    ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CMHUB_TRUSTED_PROXY_COUNT", 1)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+# Preloading asks browsers to hard-code HTTPS for the domain and every subdomain, and takes months to undo:
+# a deployment opts in knowingly. Off, check --deploy would warn (W021) on every run, so that one is silenced.
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("CMHUB_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

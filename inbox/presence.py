@@ -3,7 +3,8 @@
 The conversation page pings every 10 seconds with its state ("viewing" or "replying"); an entry counts
 for PRESENCE_TTL seconds after its last ping, so a closed tab disappears by itself. One cache key per
 conversation holds {user id: [state, name, timestamp]}. Two pings racing may drop one entry for one
-round; the next ping puts it back, which is all a presence hint needs.
+round; the next ping puts it back, which is all a presence hint needs. Presence is decoration: with the
+cache unreachable, nobody is shown and the page works (core/cache.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import enum
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from core.cache import decoration_get, decoration_set
 
 PRESENCE_TTL = 25  # seconds without a ping before someone no longer counts (pings come every 10 s)
 KEY_TTL = 120  # the whole key goes when nobody has pinged for this long
@@ -46,21 +47,21 @@ def presence_ping(
         state = State(state)
     except ValueError:
         state = State.VIEWING
-    entries = _live(cache.get(_key(conversation_id)) or {}, now)
+    entries = _live(decoration_get(_key(conversation_id)) or {}, now)
     entries[user_id] = [str(state), name, now]
-    cache.set(_key(conversation_id), entries, KEY_TTL)
+    decoration_set(_key(conversation_id), entries, KEY_TTL)
 
 
 def presence_leave(*, conversation_id: int, user_id: int) -> None:
-    entries = cache.get(_key(conversation_id)) or {}
+    entries = decoration_get(_key(conversation_id)) or {}
     if entries.pop(user_id, None) is not None:
-        cache.set(_key(conversation_id), entries, KEY_TTL)
+        decoration_set(_key(conversation_id), entries, KEY_TTL)
 
 
 def presence_others(*, conversation_id: int, user_id: int, now: float | None = None) -> list[Presence]:
     """Everyone else on the conversation, people replying first, then by name."""
     now = time.time() if now is None else now
-    entries = _live(cache.get(_key(conversation_id)) or {}, now)
+    entries = _live(decoration_get(_key(conversation_id)) or {}, now)
     people = [
         Presence(user_id=uid, name=name, state=State(state))
         for uid, (state, name, _at) in entries.items()

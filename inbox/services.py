@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
+from core.mail import email_send
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.registry import SPECS
 from notifications.models import Notification
@@ -432,10 +432,7 @@ def _email_mentions(note_id: int) -> None:
                 "inbox/email/mention.txt",
                 {"note": note, "author": author, "user": user, "url": url, "workspace": workspace},
             )
-        try:
-            send_mail(subject, body, None, [user.email])
-        except Exception:  # one unreachable mailbox must not stop the others
-            log.exception("mention email failed", extra={"note": note.pk, "user": user.pk})
+        email_send(subject=subject, body=body, to=[user.email])
 
 
 # --- Contacts -------------------------------------------------------------------------------------------

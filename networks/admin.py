@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.text import single_line
 from networks import services
 from networks.models import Channel, NetworkApp, PollRun
 
@@ -29,8 +30,17 @@ class NetworkAppAdmin(admin.ModelAdmin):
     search_fields = ["client_id"]
 
 
+class ChannelAdminForm(forms.ModelForm):
+    # No Meta: ChannelAdmin says which fields (modelform_factory fills in the model).
+
+    def clean_name(self) -> str:
+        # As channel_connect stores it: one line, since the name goes into mail subjects.
+        return single_line(self.cleaned_data["name"])
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelAdminForm
     list_display = [
         "name",
         "network",

@@ -7,7 +7,6 @@ import logging
 import random
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
+from core.mail import email_send
+from core.text import single_line
 from networks.models import Channel, PollRun
 from networks.providers import base as p
 
@@ -60,6 +61,7 @@ def channel_connect(
     backfill_days: int = 14,
 ) -> Channel:
     """Create the channel, or bring an existing one back to life with fresh credentials."""
+    name = single_line(name)  # the network's display name names the channel in mail subjects
     channel, created = Channel.objects.select_for_update().get_or_create(
         workspace=workspace,
         network=network,
@@ -301,4 +303,4 @@ def _email_channel_admins(channel_id: int, template: str, *, expiring: bool) -> 
             else:
                 subject = _("Reconnect %(channel)s in %(workspace)s") % names
             body = render_to_string(template, {"channel": channel, "url": url, "user": admin})
-        send_mail(subject, body, None, [admin.email])
+        email_send(subject=subject, body=body, to=[admin.email])

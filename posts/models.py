@@ -13,6 +13,7 @@ from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
+from core.text import single_line
 from networks.models import Channel, Network
 
 
@@ -87,7 +88,14 @@ class Post(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or self.text[:60] or f"Post #{self.pk}"
+        # The text has line breaks by nature; the post's name (subjects, notifications) has none.
+        return self.title or single_line(self.text[:120])[:60] or f"Post #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The one boundary for the title, whoever writes it (composer, duplicate, admin): it names the post
+        # in mail subjects, where a line break refuses the mail.
+        self.title = single_line(self.title)
+        super().save(*args, **kwargs)
 
 
 class PostTarget(models.Model):

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 import httpx
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can, permissions_for
 from core.http import make_client, worker_client
+from core.mail import email_send
 from core.signed_media import signed_media_url
 from networks import registry
 from networks import services as network_services
@@ -416,7 +416,7 @@ def _notify_reviewers(post_id: int) -> None:
         with translation.override(reviewer.language or post.workspace.default_language):
             subject = _("A post waits for your review in %(workspace)s") % {"workspace": post.workspace.name}
             body = _("“%(post)s” is ready for review.") % {"post": str(post)}
-        send_mail(subject, body, None, [reviewer.email])
+        email_send(subject=subject, body=body, to=[reviewer.email])
 
 
 def _notify_author(post_id: int, *, approved: bool, comment: str) -> None:
@@ -443,7 +443,7 @@ def _notify_author(post_id: int, *, approved: bool, comment: str) -> None:
         else:
             subject = _("Changes requested on your post “%(post)s”") % {"post": str(post)}
         body = comment or subject
-    send_mail(subject, body, None, [post.author.email])
+    email_send(subject=subject, body=body, to=[post.author.email])
 
 
 def _post_url(post: Post) -> str:

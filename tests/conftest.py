@@ -24,6 +24,16 @@ def _isolated(settings, tmp_path):
     cache.clear()  # rate-limit counters must not leak between tests
 
 
+@pytest.fixture(autouse=True)
+def _mail_task_in_process(monkeypatch):
+    """core.send_email runs in the test's process when it is queued (the real task, its retries included,
+    as Celery runs a task eagerly), so tests read what was sent in mail.outbox. Only the broker hop is
+    skipped; a test of the hop itself (tests/core/test_celery.py) uses a real worker."""
+    from core.tasks import send_email
+
+    monkeypatch.setattr(send_email, "delay", lambda **kwargs: send_email.apply(kwargs=kwargs))
+
+
 @pytest.fixture
 def workspace(db):
     return WorkspaceFactory(name="Acme Bakery", slug="acme")

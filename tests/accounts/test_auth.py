@@ -5,6 +5,7 @@ from __future__ import annotations
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.core import mail
 from django.test import Client
 
 from tests.factories import PASSWORD, MembershipFactory
@@ -120,3 +121,75 @@ def test_superuser_reaches_admin_after_allauth_login(workspace):
     client = Client()
     _login(client, boss.email, PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+def _reset(email: str, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return Client().post("/accounts/password/reset/", {"email": email})
+
+
+def test_password_reset_mails_known_accounts_only_and_answers_the_same(
+    agent, django_capture_on_commit_callbacks
+):
+    """An invitation-only back office writes to no stranger (an open relay for 'someone asked to reset'
+    mails otherwise), and the page answers the same, so it tells nobody which addresses have accounts."""
+    unknown = _reset("stranger@example.test", django_capture_on_commit_callbacks)
+    assert mail.outbox == []
+    known = _reset(agent.email, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [[agent.email]]
+    assert (unknown.status_code, unknown.headers.get("Location")) == (
+        known.status_code,
+        known.headers.get("Location"),
+    )
+    assert known.status_code == 302
+
+
+# --- Nobody can lock a colleague out --------------------------------------------------------------------
+
+ATTACKER, VICTIM_DESK = "203.0.113.7", "198.51.100.2"
+
+
+def _from(address: str, **headers) -> Client:
+    return Client(REMOTE_ADDR=address, **headers)
+
+
+def _refused(response) -> bool:
+    return response.status_code == 200 and "Too many failed login attempts" in response.content.decode()
+
+
+@time_machine.travel("2026-06-01 12:00", tick=False)
+def test_an_attacker_cannot_lock_a_colleague_out(agent):
+    attacker = _from(ATTACKER)
+    outcomes = [_refused(_login(attacker, agent.email, "wrong-password")) for _ in range(20)]
+    assert outcomes == [False] * 5 + [True] * 15  # five guesses from one address, then throttled
+    assert _login(_from(VICTIM_DESK), agent.email, PASSWORD).status_code == 302  # the victim gets in
+    assert _refused(_login(attacker, agent.email, PASSWORD))  # the attacker's address stays throttled
+
+
+@time_machine.travel("2026-06-01 12:00", tick=False)
+def test_many_addresses_slow_an_account_down_but_never_lock_it(agent, settings):
+    ceiling = int(settings.CMHUB_LOGIN_FAILED_LIMITS["account"].split("/")[0])
+    for n in range(ceiling + 5):
+        _login(_from(f"192.0.2.{n + 1}"), agent.email, "wrong-password")
+    # Past the ceiling each address gets one try at the account per period: guessing slows to a crawl...
+    bot = _from("192.0.2.200")
+    assert not _refused(_login(bot, agent.email, "wrong-password"))
+    assert _refused(_login(bot, agent.email, "wrong-password"))
+    # ...and the person, from an address of their own, still gets in with the right password.
+    assert _login(_from(VICTIM_DESK), agent.email, PASSWORD).status_code == 302
+
+
+@time_machine.travel("2026-06-01 12:00", tick=False)
+def test_a_forged_x_forwarded_for_does_not_escape_the_limit(agent, settings):
+    # Not behind a proxy (the default): the header is ignored, the connection's address counts.
+    for n in range(5):
+        _login(_from(ATTACKER, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"), agent.email, "wrong-password")
+    assert _refused(_login(_from(ATTACKER, HTTP_X_FORWARDED_FOR="10.0.0.99"), agent.email, PASSWORD))
+    # Behind one proxy: only the address the proxy appended counts, not what the client wrote before it.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = "10.1.1.1"
+    for n in range(5):
+        forged = f"10.0.0.{n}, {VICTIM_DESK}"
+        _login(_from(proxy, HTTP_X_FORWARDED_FOR=forged), agent.email, "wrong-password")
+    client = _from(proxy, HTTP_X_FORWARDED_FOR=f"10.9.9.9, {VICTIM_DESK}")
+    assert _refused(_login(client, agent.email, PASSWORD))

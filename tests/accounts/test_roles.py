@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 
 from accounts.models import Membership
 from accounts.policy import Perm, can, permissions_for
+from accounts.services import workspace_create
 
 Role = Membership.Role
 
@@ -101,3 +103,29 @@ def test_workspace_settings_rejects_unknown_timezone(owner_client, workspace):
     assert response.status_code == 200
     workspace.refresh_from_db()
     assert workspace.timezone == "UTC"
+
+
+def test_a_workspace_name_is_stored_on_one_line_and_its_mails_go_out(
+    owner_client, workspace, django_capture_on_commit_callbacks
+):
+    """A line break in the name used to be stored as is, then break every mail whose subject names the
+    workspace (BadHeaderError) after the action was saved: a 500, and the invitation lost."""
+    response = owner_client.post(
+        "/w/acme/settings/",
+        {"name": "Acme\r\nBakery\x1b", "timezone": "UTC", "default_language": "en"},
+    )
+    assert response.status_code == 302
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme Bakery"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            "/w/acme/settings/invitations/", {"email": "new@example.test", "role": "agent"}
+        )
+    assert response.status_code == 302
+    assert mail.outbox[-1].subject == "You are invited to Acme Bakery on CM Hub"
+
+
+def test_workspace_create_stores_the_name_on_one_line(owner):
+    created = workspace_create(name="Second\r\nBrand", slug="second", owner=owner)
+    created.refresh_from_db()
+    assert created.name == "Second Brand"

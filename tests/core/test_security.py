@@ -94,3 +94,38 @@ def test_security_headers(agent_client):
 
 def test_health_endpoint(client, db):
     assert client.get("/healthz/").json() == {"status": "ok"}
+
+
+def _settings_value(env: dict[str, str], name: str) -> str:
+    code = f"from django.conf import settings; print(getattr(settings, {name!r}, None))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_hsts_preload_is_opt_in(tmp_path):
+    """Preloading is a promise to browsers that is slow to take back (every subdomain, HTTPS only, for
+    months): a deployment makes it on purpose, never by default."""
+    env = _production_env(tmp_path)
+    assert _settings_value(env, "SECURE_HSTS_PRELOAD") == "False"
+    assert _settings_value(env, "SECURE_HSTS_SECONDS") == "31536000"  # HSTS itself stays on
+    env["CMHUB_HSTS_PRELOAD"] = "1"
+    assert _settings_value(env, "SECURE_HSTS_PRELOAD") == "True"
+
+
+def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_appended(tmp_path):
+    """Left at allauth's default (0) behind a proxy, everyone shares the proxy's address: one person's
+    failed sign-ins would throttle the whole team."""
+    env = _production_env(tmp_path)
+    assert _settings_value(env, "ALLAUTH_TRUSTED_PROXY_COUNT") == "None"  # no proxy: the header is ignored
+    env["CMHUB_BEHIND_PROXY"] = "1"
+    assert _settings_value(env, "ALLAUTH_TRUSTED_PROXY_COUNT") == "1"
+    env["CMHUB_TRUSTED_PROXY_COUNT"] = "2"
+    assert _settings_value(env, "ALLAUTH_TRUSTED_PROXY_COUNT") == "2"

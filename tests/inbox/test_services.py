@@ -329,8 +329,9 @@ def test_a_note_stores_its_mentions_and_emails_them_after_commit(
         )
     assert set(note.mentioned.all()) == {team["marc"]}  # not the author, not an outsider
     assert mailoutbox == []  # nothing leaves before the note is committed
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):  # the mail task is queued on commit in turn
+        for callback in callbacks:
+            callback()
     assert [m.to for m in mailoutbox] == [[team["marc"].email]]
     assert "Ada Lovelace mentioned you" in mailoutbox[0].subject
     assert f"/w/acme/inbox/{conversation.pk}/" in mailoutbox[0].body

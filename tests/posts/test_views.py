@@ -6,6 +6,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
@@ -353,3 +354,38 @@ def test_query_count_does_not_grow_with_posts(owner_client, agent, manager, chan
     few = _queries(owner_client, path)
     _make_posts(5, agent, manager, channels)
     assert _queries(owner_client, path) == few
+
+
+def test_a_post_title_is_stored_on_one_line_and_the_review_mails_go_out(
+    agent_client, manager_client, channels, django_capture_on_commit_callbacks
+):
+    """The title names the post in mail subjects: a line break in it used to make submitting (mail to the
+    reviewers) and approving (mail to the author) answer 500 after the change was saved."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_client.post(
+            "/w/acme/posts/new/",
+            {"title": "Launch\r\nday", "text": "Short", "channels": [channels[1].pk], "action": "submit"},
+        )
+    post = Post.objects.get()
+    assert response.status_code == 302 and post.status == P.IN_REVIEW
+    assert post.title == "Launch day"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(f"/w/acme/posts/{post.pk}/review/", {"decision": "approve"})
+    assert response.status_code in (200, 302)
+    assert Post.objects.get(pk=post.pk).status == P.APPROVED
+    assert mail.outbox[-1].subject == "Your post “Launch day” was approved"
+
+
+def test_an_untitled_post_whose_text_has_line_breaks_still_mails_its_author(
+    agent_client, manager_client, channels, django_capture_on_commit_callbacks
+):
+    """Without a title the subject quotes the text, which has line breaks by nature: the mail still goes."""
+    agent_client.post(
+        "/w/acme/posts/new/",
+        {"text": "Fresh bread\r\nat 8", "channels": [channels[1].pk], "action": "submit"},
+    )
+    post = Post.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(f"/w/acme/posts/{post.pk}/review/", {"decision": "approve"})
+    assert response.status_code in (200, 302)
+    assert mail.outbox[-1].subject == "Your post “Fresh bread at 8” was approved"
