@@ -280,7 +280,12 @@ class RuleForm(forms.Form):
         help_text=gettext_lazy("Separated by commas; accents and case are ignored."),
     )
     regex = forms.CharField(
-        label=gettext_lazy("Or matching this pattern"), required=False, max_length=rules.REGEX_MAX_CHARS
+        label=gettext_lazy("Or matching this pattern"),
+        required=False,
+        max_length=rules.REGEX_MAX_CHARS,
+        help_text=gettext_lazy(
+            "A regular expression; case is ignored. Back-references and look-arounds are not supported."
+        ),
     )
     first_time_author = forms.BooleanField(
         label=gettext_lazy("First message from this person"), required=False
