@@ -15,7 +15,9 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -29,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
+from core.uploads import read_upload
 from networks.models import Channel, Network
 from networks.providers import facebook, instagram, limits, linkedin
 from posts import media as media_lib
@@ -157,6 +160,13 @@ class ComposeForm(forms.Form):
         self.member = member
         self.fields["channels"].queryset = _channels(member)
         self.fields["channels"].label_from_instance = lambda c: f"{c.get_network_display()} · {c.name}"
+
+    def clean_upload(self) -> ContentFile | None:
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        # Refused by its size before it is read; only a file within the limit comes into memory.
+        return ContentFile(read_upload(upload, max_bytes=settings.POST_MEDIA_MAX_BYTES), name=upload.name)
 
 
 @dataclass
