@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Workspace, timezone_choices
 from core.images import ImageRejected, make_avatar
+from core.uploads import read_upload
 
 
 class ProfileForm(forms.Form):
@@ -32,13 +33,9 @@ class ProfileForm(forms.Form):
         upload = self.cleaned_data.get("avatar")
         if not upload:  # None (nothing sent) or False (the "clear" box was ticked)
             return upload
-        if upload.size > settings.AVATAR_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The image is too large (%(size)s MB at most).")
-                % {"size": round(settings.AVATAR_MAX_BYTES / 1024 / 1024, 1)}
-            )
+        data = read_upload(upload, max_bytes=settings.AVATAR_MAX_BYTES)
         try:
-            return make_avatar(upload.read(), max_bytes=settings.AVATAR_MAX_BYTES, size=settings.AVATAR_SIZE)
+            return make_avatar(data, max_bytes=settings.AVATAR_MAX_BYTES, size=settings.AVATAR_SIZE)
         except ImageRejected as exc:
             raise forms.ValidationError(str(exc)) from None
 

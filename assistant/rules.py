@@ -6,7 +6,7 @@ A rule is `conditions` (all must hold; an empty one matches everything) and `act
         "networks": ["facebook"], "channels": [12], "kinds": ["comment"], "languages": ["fr"],
         "intents": ["complaint"], "sentiment_above": -0.5, "sentiment_below": 0.2,
         "keywords": ["livraison", "delivery"],   # any of them, accents and case ignored
-        "regex": "commande\\s*n[o°]?\\s*\\d+",  # validated by `regex_problem`, run on a bounded input
+        "regex": "commande\\s*n[o°]?\\s*\\d+",  # run by RE2 (linear time), see `compile_pattern`
         "first_time_author": true, "outside_business_hours": true,
     }
     actions = [
@@ -30,11 +30,13 @@ conditional updates as `inbox.services`) rather than through services that check
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import zoneinfo
 from dataclasses import dataclass, field
 
+import re2
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404
@@ -53,7 +55,7 @@ log = logging.getLogger(__name__)
 DRY_RUN_WINDOW = dt.timedelta(days=7)
 DRY_RUN_LIMIT = 500
 REGEX_MAX_CHARS = 200
-REGEX_INPUT_CHARS = 2000  # regexes see at most this much of a message: bounds the cost of any pattern
+REGEX_INPUT_CHARS = 2000  # patterns see at most this much of a message
 KEYWORDS_MAX = 50
 SUGGEST_MIN_CONFIDENCE = 0.3
 
@@ -67,31 +69,100 @@ ACTION_TYPES = (
     "auto_reply",
 )
 
-# Nested quantifiers ("(a+)+", "(\w*)*", "(x+){2,}") and back-references are what make a backtracking
-# engine take exponential time; Python's `re` has no timeout, so such patterns are refused up front.
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d*,)")
-_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
-
 
 class RuleError(Exception):
     """A refused rule, in plain words."""
+
+
+# A rule's pattern runs on every customer's message, so it runs on RE2, whose time is linear in the input
+# whatever the pattern: Python's backtracking `re` takes minutes on 30 characters for "(a|aa)*c". RE2's
+# \w \d \s are ASCII-only; people write patterns for French text, so they are rewritten to the Unicode
+# classes Python's `re` gives them (outside a bracket, and inside one where a union can say it).
+# \b stays ASCII: RE2 has no Unicode word boundary.
+_UNICODE_CLASSES = {
+    "w": r"\p{L}\p{N}_",
+    "d": r"\p{Nd}",
+    "s": r"\t-\r\x{1c}-\x{1f}\x{85}\p{Z}",
+}
+_UNICODE_CLASSES_IN_BRACKETS = {**_UNICODE_CLASSES, "D": r"\P{Nd}"}
+
+
+def _unicode_classes(pattern: str) -> str:
+    out, i, in_brackets = [], 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            escaped = pattern[i + 1]
+            if in_brackets and escaped in _UNICODE_CLASSES_IN_BRACKETS:
+                out.append(_UNICODE_CLASSES_IN_BRACKETS[escaped])
+            elif not in_brackets and escaped.lower() in _UNICODE_CLASSES:
+                negate = "^" if escaped.isupper() else ""
+                out.append(f"[{negate}{_UNICODE_CLASSES[escaped.lower()]}]")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_brackets:
+            in_brackets = True
+            out.append(char)
+            i += 1
+            # A "]" first in a class (after an optional "^") is a literal, not its end.
+            if pattern.startswith("^", i):
+                out.append("^")
+                i += 1
+            if pattern.startswith("]", i):
+                out.append("]")
+                i += 1
+            continue
+        if char == "]" and in_brackets:
+            in_brackets = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # a refused pattern is the person's mistake, said on the form; not stderr
+    return options
+
+
+@functools.lru_cache(maxsize=256)
+def compile_pattern(pattern: str) -> re2._Regexp:
+    """A rule's pattern compiled for RE2, case ignored; raises `re2.error` when RE2 refuses it."""
+    return re2.compile(_unicode_classes(pattern), _options())
 
 
 def regex_problem(pattern: str) -> str | None:
     """Why `pattern` may not be used in a rule, or None when it may."""
     if len(pattern) > REGEX_MAX_CHARS:
         return _("The pattern is too long (%(max)d characters at most).") % {"max": REGEX_MAX_CHARS}
-    if _NESTED_QUANTIFIER.search(pattern) or _BACKREFERENCE.search(pattern):
-        return _(
-            "The pattern is too complex: avoid repeating a group that itself repeats, and back-references."
-        )
-    if pattern.count("(") > 10:
-        return _("The pattern is too complex: 10 groups at most.")
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return _("The pattern is not valid: %(error)s") % {"error": exc}
+        compile_pattern(pattern)
+    except re2.error as exc:
+        try:
+            re.compile(pattern)
+        except re.error as python_exc:
+            return _("The pattern is not valid: %(error)s") % {"error": python_exc}
+        # Valid for Python but not for RE2: what RE2 leaves out to stay linear.
+        log.info("rule pattern refused by RE2: %s", exc)
+        return _(
+            "Rules cannot use this pattern: back-references (such as \\1) and look-arounds (such as (?=…) "
+            "or (?<!…)) are not supported."
+        )
     return None
+
+
+def _pattern_matches(pattern: str, text: str) -> bool:
+    """Whether a stored pattern finds `text`; a pattern RE2 refuses (saved before RE2, or by hand) matches
+    nothing, and is logged, rather than stopping triage."""
+    try:
+        compiled = compile_pattern(pattern)
+    except re2.error:
+        log.warning("rule pattern refused by RE2, rule skipped", extra={"pattern": pattern[:REGEX_MAX_CHARS]})
+        return False
+    return compiled.search(text[:REGEX_INPUT_CHARS]) is not None
 
 
 def validate(conditions: dict, actions: list[dict], workspace: Workspace) -> None:
@@ -182,7 +253,7 @@ def _matches(conditions: dict, facts: Facts) -> bool:
         if not any(fold(k) in text for k in c["keywords"] if k.strip()):
             return False
     pattern = c.get("regex")
-    if pattern and (regex_problem(pattern) or not re.search(pattern, message.text[:REGEX_INPUT_CHARS], re.I)):
+    if pattern and not _pattern_matches(pattern, message.text):
         return False
     if c.get("first_time_author") and not facts.first_time_author:
         return False

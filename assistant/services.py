@@ -615,7 +615,8 @@ def faq_import_csv(*, by: Membership, content: str) -> ImportReport:
                 break
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue
-            data, problems = _parse_row({k: (v or "") for k, v in row.items() if isinstance(v, str)})
+            cells = {k: csv_unprotect(v or "") for k, v in row.items() if isinstance(v, str)}
+            data, problems = _parse_row(cells)
             if problems:
                 report.errors.append((line, "; ".join(problems)))
             else:
@@ -643,9 +644,26 @@ def faq_import_csv(*, by: Membership, content: str) -> ImportReport:
     return report
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run "=..." as a formula: quote it so it stays text.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+# A spreadsheet runs a cell starting with one of these as a formula; OWASP's advice is a leading quote,
+# which keeps it text. To give back on import exactly what was exported, the quote must be told apart from
+# one the value itself starts with: the export quotes every value that is quotes-then-a-trigger ("=1",
+# "'=1", "''=1"), and the import removes one quote from a cell that is one or more quotes-then-a-trigger.
+# Any other cell, apostrophes included ("'plain", "'"), passes both ways untouched.
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _quotes_then_trigger(value: str) -> bool:
+    return value.lstrip("'").startswith(_FORMULA_TRIGGERS)
+
+
+def csv_protect(value: str) -> str:
+    """A cell for export that no spreadsheet runs as a formula; `csv_unprotect` gives `value` back."""
+    return f"'{value}" if _quotes_then_trigger(value) else value
+
+
+def csv_unprotect(cell: str) -> str:
+    """The value `csv_protect` made `cell` from."""
+    return cell[1:] if cell.startswith("'") and _quotes_then_trigger(cell) else cell
 
 
 def faq_export_csv(workspace: Workspace) -> str:
@@ -655,12 +673,12 @@ def faq_export_csv(workspace: Workspace) -> str:
     for e in selectors.faq_entries(workspace):
         writer.writerow(
             [
-                _cell(e.group),
+                csv_protect(e.group),
                 e.language,
-                _cell(" | ".join(e.questions)),
-                _cell(e.answer),
-                _cell(e.url),
-                _cell(" | ".join(e.tags)),
+                csv_protect(" | ".join(e.questions)),
+                csv_protect(e.answer),
+                csv_protect(e.url),
+                csv_protect(" | ".join(e.tags)),
                 "yes" if e.active else "no",
             ]
         )

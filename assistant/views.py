@@ -19,6 +19,7 @@ from accounts.policy import Perm
 from assistant import autoreply, llm, rules, selectors, services
 from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Intent, Language, Rule
 from core.htmx import is_htmx
+from core.uploads import read_upload
 from inbox.models import Conversation
 from inbox.selectors import get_conversation_for_member
 from networks.models import Channel, Network
@@ -115,11 +116,9 @@ class FaqImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is too large (1 MB at most)."))
+        data = read_upload(self.cleaned_data["file"], max_bytes=MAX_UPLOAD_BYTES)
         try:
-            return upload.read().decode("utf-8-sig")
+            return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(_("Save the file as UTF-8 CSV and try again.")) from exc
 
@@ -280,7 +279,12 @@ class RuleForm(forms.Form):
         help_text=gettext_lazy("Separated by commas; accents and case are ignored."),
     )
     regex = forms.CharField(
-        label=gettext_lazy("Or matching this pattern"), required=False, max_length=rules.REGEX_MAX_CHARS
+        label=gettext_lazy("Or matching this pattern"),
+        required=False,
+        max_length=rules.REGEX_MAX_CHARS,
+        help_text=gettext_lazy(
+            "A regular expression; case is ignored. Back-references and look-arounds are not supported."
+        ),
     )
     first_time_author = forms.BooleanField(
         label=gettext_lazy("First message from this person"), required=False

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.uploads.RequestSizeLimitMiddleware",  # before anything reads the body (CSRF does)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -201,6 +202,13 @@ CREDENTIAL_KEYS = env_list("CREDENTIAL_KEYS") or [
 ]
 
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
+POST_MEDIA_MAX_BYTES = 20 * 1024 * 1024  # an original image for the composer; renditions are made from it
+# Uploads over 1 MB go to a temporary file as they arrive instead of sitting in a worker's memory, and the
+# form fields besides files are held up to 2 MB. A request declaring more than the largest upload plus
+# those fields is refused with 413 before its body is read (core.uploads).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+REQUEST_MAX_BYTES = max(POST_MEDIA_MAX_BYTES, AVATAR_MAX_BYTES) + DATA_UPLOAD_MAX_MEMORY_SIZE
 AVATAR_SIZE = 256
 INVITATION_VALID_DAYS = 7
 

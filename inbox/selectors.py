@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import Membership, User, Workspace
 from assistant.models import MessageTriage
 from assistant.selectors import triage_for_messages
+from core import dates
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.models import Channel
 
@@ -95,13 +96,8 @@ class Cursor:
             return None
         if value == "none":
             return cls(None, int(pk))
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace(" ", "+"))  # a raw "+" arrives as a space
-        except ValueError:
-            return None
-        if timezone.is_naive(parsed):
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return cls(parsed, int(pk))
+        parsed = dates.parse_datetime(value)
+        return None if parsed is None else cls(parsed, int(pk))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from accounts.access import workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from assistant.models import Intent
+from core import dates
 from core.htmx import is_htmx
 from inbox import presence, selectors, services
 from inbox.models import Conversation
@@ -60,8 +61,8 @@ class FilterForm(forms.Form):
         empty_value=None,
         choices=[("", ""), *Conversation.Priority.choices],
     )
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False)
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False)
+    date_from = dates.DateField(label=gettext_lazy("From"), required=False)
+    date_to = dates.DateField(label=gettext_lazy("To"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
     intent = forms.ChoiceField(
         label=gettext_lazy("Intent"), required=False, choices=[("", ""), *Intent.choices]
@@ -207,12 +208,7 @@ def inbox_updates(request: HttpRequest) -> HttpResponse:
     added, rows that left the filter removed. The new `since` comes back in the same response."""
     workspace = request.workspace
     now = timezone.now()
-    try:
-        since = dt.datetime.fromisoformat(request.GET.get("since", "").replace(" ", "+"))
-        if timezone.is_naive(since):
-            since = since.replace(tzinfo=dt.UTC)
-    except ValueError:
-        since = now
+    since = dates.parse_datetime(request.GET.get("since")) or now
     since = max(since, now - dt.timedelta(hours=1))  # a tab that slept all night reloads, it doesn't replay
     filters = FilterForm(request.GET).filters()
     paged = bool(request.GET.get("before") or request.GET.get("after"))

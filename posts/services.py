@@ -18,6 +18,7 @@ import zoneinfo
 from collections.abc import Iterable
 
 import httpx
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -73,7 +74,6 @@ DISPATCH_BATCH = 500
 BURST_SIZE = 20  # more targets than this due in one dispatch batch: enqueued in chunks per channel
 PUBLISH_CHUNK = 10  # targets per task in a burst; each publish is bounded by the HTTP timeouts
 DISPATCH_BUDGET = 20.0  # seconds one dispatch tick may spend enqueuing (its soft time limit is 30)
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SIGNED_URL_SECONDS = 3600
 
 
@@ -166,7 +166,7 @@ def media_upload(*, member: Membership, name: str, data: bytes, alt_text: str = 
     """Store an image once checked (media.inspect_upload); MediaRejected says what is wrong with it."""
     if not can(member, Perm.DRAFT_POSTS):
         raise PostError(_("Your role in this workspace does not allow this."))
-    info = media_lib.inspect_upload(data, max_bytes=MAX_UPLOAD_BYTES)
+    info = media_lib.inspect_upload(data, max_bytes=settings.POST_MEDIA_MAX_BYTES)
     asset = MediaAsset(
         workspace_id=member.workspace_id,
         alt_text=alt_text[:1000],

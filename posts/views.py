@@ -15,7 +15,9 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -29,6 +31,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
+from core import dates
+from core.uploads import read_upload
 from networks.models import Channel, Network
 from networks.providers import facebook, instagram, limits, linkedin
 from posts import media as media_lib
@@ -157,6 +161,13 @@ class ComposeForm(forms.Form):
         self.member = member
         self.fields["channels"].queryset = _channels(member)
         self.fields["channels"].label_from_instance = lambda c: f"{c.get_network_display()} · {c.name}"
+
+    def clean_upload(self) -> ContentFile | None:
+        upload = self.cleaned_data.get("upload")
+        if not upload:
+            return None
+        # Refused by its size before it is read; only a file within the limit comes into memory.
+        return ContentFile(read_upload(upload, max_bytes=settings.POST_MEDIA_MAX_BYTES), name=upload.name)
 
 
 @dataclass
@@ -415,12 +426,12 @@ def post_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _local_datetime(request: HttpRequest) -> dt.datetime | None:
+    day = dates.parse_date(request.POST.get("date"))
     try:
-        day = dt.date.fromisoformat(request.POST.get("date", ""))
         time = dt.time.fromisoformat(request.POST.get("time", ""))
     except ValueError:
         return None
-    return dt.datetime.combine(day, time)
+    return None if day is None else dt.datetime.combine(day, time)
 
 
 @workspace_view(Perm.DRAFT_POSTS)
@@ -515,13 +526,15 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     zone = _tz(member)
     view = "week" if request.GET.get("view") == "week" else "month"
-    try:
-        anchor = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        anchor = timezone.localtime(timezone.now(), zone).date()
-    start, end, previous, following = _period(view, anchor)
+    anchor = dates.parse_date(request.GET.get("date"))
     filters = ListFilters(request.GET, member=member)
     filters.is_valid()
+    ignored = [str(filters.fields[name].label) for name in filters.errors if name in filters.fields]
+    if anchor is None:
+        if request.GET.get("date"):
+            ignored.insert(0, _("Date"))
+        anchor = timezone.localtime(timezone.now(), zone).date()
+    start, end, previous, following = _period(view, anchor)
 
     def instant(day: dt.date) -> dt.datetime:
         return services.scheduled_at_from_local(
@@ -567,6 +580,7 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
             "following": following,
             "today": timezone.localtime(timezone.now(), zone).date(),
             "filters": filters,
+            "ignored_filters": ignored,
             "query": query.urlencode(),
             "calendar_statuses": [(s, P(s).label) for s in CALENDAR_STATUSES],
             "workspace_timezone": member.workspace.timezone or "UTC",
@@ -598,9 +612,8 @@ def post_move(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     back = request.POST.get("back", "")
-    try:
-        day = dt.date.fromisoformat(request.POST.get("date", ""))
-    except ValueError:
+    day = dates.parse_date(request.POST.get("date"))
+    if day is None:
         messages.error(request, _("Give the day to move it to."))
         return _back_to_calendar(member, back, None)
     if post.status not in MOVABLE or post.scheduled_at is None:

@@ -92,12 +92,32 @@ def test_create_a_rule_from_the_form(manager_client, workspace, manager, agent, 
     assert "livraison, livrer" in page and 'value="Livraison"' in page
 
 
-def test_a_catastrophic_regex_is_refused(manager_client):
+@pytest.mark.parametrize("pattern", [r"(x|y)\1", r"order(?! cancelled)"])
+def test_a_pattern_rules_cannot_run_is_refused_with_the_reason(manager_client, pattern):
     response = manager_client.post(
-        "/w/acme/settings/rules/new/", {"name": "Bad", "regex": "(a+)+$", "mark_spam": "on"}
+        "/w/acme/settings/rules/new/", {"name": "Bad", "regex": pattern, "mark_spam": "on"}
     )
     assert response.status_code == 400
+    assert "back-references" in response.content.decode()
     assert not Rule.objects.exists()
+
+
+def test_a_pattern_that_would_backtrack_is_saved_and_the_dry_run_returns(
+    manager_client,
+    workspace,
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+):
+    arrive(channel, make_item, "a" * 40)
+    response = manager_client.post(
+        "/w/acme/settings/rules/new/", {"name": "Odd", "active": "on", "regex": "(a|aa)*c", "mark_spam": "on"}
+    )
+    assert response.status_code == 302
+    response = manager_client.get("/w/acme/settings/rules/dry-run/")
+    assert response.status_code == 200
+    assert response.context["checked"] == 1 and Rule.objects.get(active=True).conditions == {
+        "regex": "(a|aa)*c"
+    }
 
 
 def test_a_rule_without_action_is_refused(manager_client):
