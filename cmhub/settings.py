@@ -30,6 +30,9 @@ SECRET_KEY = env_str("SECRET_KEY") or generated_secret(
     VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(64)
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# host[:port] an admin may point a network's API or OAuth URLs at besides the network's own (Django admin
+# refuses anything else: a channel's token is sent there). The demo's fakes listen on loopback.
+CMHUB_ALLOWED_API_HOSTS = [h.lower() for h in env_list("CMHUB_ALLOWED_API_HOSTS")]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.text import single_line
-from networks import services
+from networks import registry, services
 from networks.models import Channel, NetworkApp, PollRun
 
 
@@ -21,6 +21,21 @@ class NetworkAppForm(forms.ModelForm):
 
     def clean_client_secret(self) -> str:
         return self.cleaned_data["client_secret"] or (self.instance.client_secret if self.instance.pk else "")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        network = data.get("network", "")
+        for name in ("api_base_url", "oauth_base_url"):
+            url = data.get(name)
+            if url and not registry.allowed_url(network, url):
+                self.add_error(
+                    name,
+                    _(
+                        "Only the network's own https hosts, or a host listed in CMHUB_ALLOWED_API_HOSTS, "
+                        "can receive its tokens."
+                    ),
+                )
+        return data
 
 
 @admin.register(NetworkApp)
@@ -53,7 +68,13 @@ class ChannelAdmin(admin.ModelAdmin):
     list_filter = ["network", "status", "workspace"]
     search_fields = ["name", "handle", "external_id", "workspace__name"]
     list_select_related = ["workspace"]
+    # Where a channel's token goes and whose data it is are set by the connect flow only: editing the URL
+    # sent the customer's token to any address, editing the workspace moved a channel to another tenant.
     readonly_fields = [
+        "workspace",
+        "network",
+        "external_id",
+        "api_base_url",
         "created_at",
         "connected_by",
         "last_polled_at",

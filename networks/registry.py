@@ -129,3 +129,23 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     elif channel.network == Network.X and app:
         kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
     return spec.provider_class(account_of(channel), http=http, **kwargs)
+
+
+def allowed_url(network: str, url: str) -> bool:
+    """Whether an admin may point `network`'s API or OAuth calls at `url`: the network's own https hosts,
+    or a host the operator named in CMHUB_ALLOWED_API_HOSTS (a self-hosted instance, the local fakes).
+    A token is sent wherever these URLs point, so nothing else is accepted (the metadata service at
+    169.254.169.254, the database's port on localhost...)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(url)
+    spec = SPECS.get(network)
+    if spec is None or not parts.hostname:
+        return False
+    own = {urlsplit(spec.default_api_base).hostname, urlsplit(spec.default_oauth_base).hostname}
+    if parts.scheme == "https" and parts.hostname in own and parts.port in (None, 443):
+        return True
+    netloc = parts.netloc.lower().rsplit("@", 1)[-1]
+    return parts.scheme in ("http", "https") and netloc in settings.CMHUB_ALLOWED_API_HOSTS
