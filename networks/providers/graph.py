@@ -285,8 +285,13 @@ class GraphClient:
     ) -> dict[str, Any]:
         query = list(params.items()) if isinstance(params, Mapping) else list(params or [])
         query += self._auth_params()
+        # The token travels in the Authorization header, never in the URL (where proxies and access logs
+        # keep it); Graph accepts either.
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
         try:
-            response = self.http.request(method, url, params=query, data=data, json=json_body)
+            response = self.http.request(
+                method, url, params=query, data=data, json=json_body, headers=headers
+            )
         except httpx.TransportError as exc:
             raise error_for_transport(exc, method=method) from exc
         now = self.clock()
@@ -330,7 +335,7 @@ class GraphClient:
     def _auth_params(self) -> list[tuple[str, str]]:
         if not self._token:  # app-level calls (code exchange) authenticate with the client secret instead
             return []
-        params = [("access_token", self._token)]
+        params = []
         if self._app_secret:
             # Apps with "Require App Secret" on reject calls without this proof of the secret.
             proof = hmac.new(self._app_secret.encode(), self._token.encode(), hashlib.sha256).hexdigest()

@@ -119,6 +119,16 @@ def test_poll_reads_every_page_of_comments_and_replies(graph_fake, graph_page, g
     assert first.path.startswith(f"/{GRAPH_VERSION}/")
 
 
+def test_the_token_travels_in_the_authorization_header_never_the_url(graph_fake, graph_page, graph_http):
+    post = graph_fake.add_post(graph_page.id, "New croissants", ago(hours=5))
+    seed_thread(graph_fake, post, 7, ago(hours=4))
+    facebook(graph_fake, graph_page, graph_http).poll(cursor={})
+    assert graph_fake.requests
+    for request in graph_fake.requests:
+        assert "access_token" not in request.query, request.path
+        assert request.headers.get("authorization") == f"Bearer {graph_page.token}"
+
+
 def test_poll_maps_comments_to_engagement_items(graph_fake, graph_page, graph_http):
     post = graph_fake.add_post(graph_page.id, "Menu", ago(hours=5))
     top = graph_fake.add_comment(post.id, "Open on Sunday?", ago(hours=2), author={"id": "42", "name": "Ana"})
