@@ -23,6 +23,7 @@ from accounts.models import Membership, User, Workspace
 from assistant.models import MessageTriage
 from assistant.selectors import triage_for_messages
 from core import dates
+from core.urls_from_networks import http_url
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.models import Channel
 
@@ -568,9 +569,3 @@ def label_colours(labels: Iterable[Label]) -> list[tuple[int, str]]:
         if len(colour) == 7 and colour[0] == "#" and all(ch in "0123456789abcdefABCDEF" for ch in colour[1:]):
             out.append((label.pk, colour))
     return out
-
-
-def http_url(value: str) -> str:
-    """The URL if it is http(s), else "": links and images from networks are untrusted."""
-    value = (value or "").strip()
-    return value if value.lower().startswith(("https://", "http://")) else ""

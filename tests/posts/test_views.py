@@ -485,3 +485,20 @@ def test_an_image_over_the_upload_limit_is_refused_in_the_form_without_being_rea
     assert body.position == body.length  # streamed through (to a temporary file), not held
     assert peak < 8 * 1024 * 1024  # far below the 20 MB limit, let alone the 60 MB file
     assert not Post.objects.exists() and not MediaAsset.objects.exists() and not _stored_files(settings)
+
+
+def test_a_network_permalink_is_shown_only_when_it_is_http(agent_client, draft):
+    """Permalinks come from the network: they go through the same URL filter as every network link."""
+    from django.urls import reverse
+
+    targets = list(draft.targets.all())
+    PostTarget.objects.filter(pk=targets[0].pk).update(permalink="javascript:alert(document.domain)")
+    PostTarget.objects.filter(pk=targets[1].pk).update(permalink="https://x.com/acme/status/1")
+    for url in (
+        reverse("post_detail", args=[draft.workspace.slug, draft.pk]),
+        reverse("posts", args=[draft.workspace.slug]),
+    ):
+        page = agent_client.get(url).content.decode()
+        assert "javascript:" not in page, url
+    detail = agent_client.get(reverse("post_detail", args=[draft.workspace.slug, draft.pk])).content.decode()
+    assert 'href="https://x.com/acme/status/1"' in detail
