@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from networks import services
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.x import XFake
 from networks.models import NetworkApp
+from networks.providers import base as p
 
 
 @pytest.fixture
@@ -50,3 +52,23 @@ def graph_apps(db, graph_fake):
         )
         for network in ("facebook", "instagram")
     ]
+
+
+@pytest.fixture
+def x_channel(workspace, x_fake, x_app, owner):
+    """An X channel connected to the fake (no refresh token), with the fake's ids for the brand and token."""
+    brand = x_fake.add_user("demobakery", "Demo Bakery")
+    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))  # no refresh token
+    channel = services.channel_connect(
+        workspace=workspace,
+        network="x",
+        external_id=brand,
+        name="Demo Bakery",
+        handle="demobakery",
+        api_base_url=x_fake.base_url,
+        credentials=p.Credentials(access_token=token["access_token"]),
+        by=owner,
+    )
+    channel.fake_brand = brand
+    channel.fake_token = token["access_token"]
+    return channel

@@ -13,32 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inbox.models import Contact, Conversation, Message
-from networks import normalise, services, tasks
+from networks import normalise, tasks
 from networks.models import Channel, PollRun
-from networks.providers import base as p
 from networks.signals import items_fetched
 
 pytestmark = pytest.mark.django_db
 
 NUL, LONE_HIGH, LONE_LOW = "\x00", "\ud83d", "\ude00"
-
-
-@pytest.fixture
-def x_channel(workspace, x_fake, x_app, owner):
-    brand = x_fake.add_user("demobakery", "Demo Bakery")
-    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
-    channel = services.channel_connect(
-        workspace=workspace,
-        network="x",
-        external_id=brand,
-        name="Demo Bakery",
-        handle="demobakery",
-        api_base_url=x_fake.base_url,
-        credentials=p.Credentials(access_token=token["access_token"]),
-        by=owner,
-    )
-    channel.fake_brand = brand
-    return channel
 
 
 def _mention(x_fake, channel, *, text, author_id, created_at="2026-12-01T10:00:00.000Z", **extra) -> str:

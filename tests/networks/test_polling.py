@@ -28,25 +28,6 @@ def received():
     items_fetched.disconnect(receiver)
 
 
-@pytest.fixture
-def x_channel(workspace, x_fake, x_app, owner):
-    brand = x_fake.add_user("demobakery", "Demo Bakery")
-    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))  # no refresh token
-    channel = services.channel_connect(
-        workspace=workspace,
-        network="x",
-        external_id=brand,
-        name="Demo Bakery",
-        handle="demobakery",
-        api_base_url=x_fake.base_url,
-        credentials=p.Credentials(access_token=token["access_token"]),
-        by=owner,
-    )
-    channel.fake_brand = brand
-    channel.fake_token = token["access_token"]
-    return channel
-
-
 def test_poll_hands_items_over_and_advances_the_cursor(x_channel, x_fake, received):
     fan = x_fake.add_user("lea", "Léa")
     for text in ("@demobakery vous livrez à Lyon ?", "@demobakery best croissants in town 🥐"):

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from networks import services, tasks
+from networks import tasks
 from networks.fakes.base import Fault, Response
 from networks.models import Channel, PollRun
 from networks.providers import base as p
@@ -20,22 +20,6 @@ from networks.providers import graph
 pytestmark = pytest.mark.django_db
 
 DAY = dt.timedelta(hours=24)
-
-
-@pytest.fixture
-def x_channel(workspace, x_fake, x_app, owner):
-    brand = x_fake.add_user("demobakery", "Demo Bakery")
-    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
-    return services.channel_connect(
-        workspace=workspace,
-        network="x",
-        external_id=brand,
-        name="Demo Bakery",
-        handle="demobakery",
-        api_base_url=x_fake.base_url,
-        credentials=p.Credentials(access_token=token["access_token"]),
-        by=owner,
-    )
 
 
 def _answer(x_fake, status: int, reset: str) -> None:
