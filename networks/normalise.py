@@ -35,7 +35,7 @@ AUTHOR_ID_MAX = 200
 NAME_MAX = 200  # author names and handles
 URL_MAX = 1000
 TEXT_MAX = 100_000  # far above any network's own limit: only a broken or hostile payload is cut
-RAW_MAX_BYTES = 512 * 1024  # the raw payload kept for support; a bigger one is replaced by a marker
+RAW_MAX_CHARS = 512 * 1024  # the raw payload kept for support; a bigger one is replaced by a marker
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NUL_ESCAPED = "\\u0000"
@@ -69,20 +69,6 @@ def clean_url(value: Any) -> str:
     return url
 
 
-def clean_json(value: Any) -> Any:
-    """The JSON value with every string (and key) cleaned. Most payloads are clean already: one C-level
-    serialisation says so, and only the others are walked."""
-    try:
-        # NaN and Infinity are not JSON (PostgreSQL's JSONB refuses them), though json.loads reads them.
-        dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
-        if _NUL_ESCAPED not in dumped:
-            dumped.encode("utf-8")
-            return value
-    except (TypeError, ValueError, RecursionError):  # lone surrogates, NaN, non-JSON types, cycles
-        pass
-    return _walk(value, depth=0)
-
-
 def _walk(value: Any, *, depth: int) -> Any:
     if depth > 64:
         return None
@@ -100,10 +86,23 @@ def _walk(value: Any, *, depth: int) -> Any:
 
 
 def clean_raw(value: Any) -> dict[str, Any]:
-    raw = clean_json(value) if isinstance(value, dict) else {}
-    if len(json.dumps(raw, ensure_ascii=False).encode("utf-8")) > RAW_MAX_BYTES:
+    """The raw payload with every string (and key) cleaned, or a marker when it is too large to keep.
+    Most payloads are clean already: one C-level serialisation says so (and gives the size), and only
+    the others are walked."""
+    if not isinstance(value, dict):
+        return {}
+    try:
+        # NaN and Infinity are not JSON (PostgreSQL's JSONB refuses them), though json.loads reads them.
+        dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        if _NUL_ESCAPED in dumped:
+            raise ValueError("NUL")
+        dumped.encode("utf-8")  # UnicodeEncodeError on a lone surrogate
+    except (TypeError, ValueError, RecursionError):  # NUL, lone surrogates, NaN, non-JSON types, cycles
+        value = _walk(value, depth=0)
+        dumped = json.dumps(value, ensure_ascii=False)
+    if len(dumped) > RAW_MAX_CHARS:
         return {"cmhub_note": "payload too large to keep"}
-    return raw
+    return value
 
 
 def _id(value: Any, max_length: int) -> str | None:
