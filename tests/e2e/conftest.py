@@ -37,26 +37,52 @@ def browser():
         browser.close()
 
 
+#: Runs in every document before its own scripts: a CSP violation (a blocked script, style, form target or
+#: frame) becomes a console error, so it is caught even where Chromium would only fire the DOM event.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
 @pytest.fixture
-def new_page(browser, live_server):
+def new_page(browser, live_server, request):
     """Opens a page in a browser context of its own (its own cookies: another person signed in), watched for
-    problems: `page.problems` lists console errors and CSP violations, for assertions."""
+    problems: console errors, uncaught exceptions and CSP violations. `page.problems` lists them for
+    assertions mid-journey, and any problem left at the end fails the test, so no page regresses silently.
+    A test that provokes one on purpose takes it off the list (`page.problems.remove(...)`) once checked."""
+    pages = []
     contexts = []
 
-    def open_page():
-        context = browser.new_context(base_url=live_server.url, locale="en-US")
+    def open_page(locale: str = "en-US"):
+        context = browser.new_context(base_url=live_server.url, locale=locale)
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
         problems: list[str] = []
         page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
         page.problems = problems
+        pages.append(page)
         return page
 
     yield open_page
+    left = [f"{page.url}: {problem}" for page in pages for problem in page.problems]
     for context in contexts:
         context.close()
+    failed = getattr(request.node, "rep_call", None)
+    if left and not (failed and failed.failed):  # a failing test already says what went wrong
+        pytest.fail("Console errors or CSP violations in the browser:\n" + "\n".join(left), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
 
 
 @pytest.fixture
