@@ -93,7 +93,7 @@ def test_a_channel_pointed_at_an_unlisted_private_address_fails_its_poll_in_plai
     from networks import tasks
     from networks.models import PollRun
 
-    settings.CMHUB_ALLOWED_API_HOSTS = []  # the fake on 127.0.0.1 stands for the database or the metadata service
+    settings.CMHUB_ALLOWED_API_HOSTS = []  # the fake on 127.0.0.1 stands for the metadata service
     run = tasks.poll_once(x_channel)
 
     assert run.outcome == PollRun.Outcome.ERROR
