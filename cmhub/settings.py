@@ -339,7 +339,7 @@ CELERY_TASK_ROUTES = {
     "networks.poll_channel": {"queue": "poll"},
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
-    "inbox.sweep_replies": {"queue": "send"},
+    "inbox.dispatch_replies": {"queue": "send"},
     # The clock on a light queue: a backlog of publishes must not delay the tick that enqueues the next ones.
     "posts.dispatch_due_targets": {"queue": "default"},
     "posts.*": {"queue": "publish"},

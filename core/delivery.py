@@ -193,14 +193,16 @@ def dispatch_due(
     Returns (ids handed out, whether the batch was full so more may be due)."""
     with transaction.atomic():
         recover_stale(pipeline, now=now, batch=batch)
-        rows = list(
+        due = (
             pipeline.rows(**{f"{pipeline.status}__in": [pipeline.waiting, pipeline.unknown]})
             .filter(**{f"{pipeline.due}__lte": now})
             .filter(Q(**{pipeline.lease_field: None}) | Q(**{f"{pipeline.lease_field}__lte": now}))
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related(*select_related)
-            .order_by(pipeline.due)[:batch]
+            .order_by(pipeline.due)
         )
+        if select_related:
+            due = due.select_related(*select_related)
+        rows = list(due[:batch])
         ids = hand_out(rows) if hand_out is not None else [row.pk for row in rows]
         pipeline.rows(pk__in=ids).update(**{pipeline.lease_field: now + pipeline.lease})
     return ids, len(rows) == batch
