@@ -69,6 +69,27 @@ def _recent_texts(messages: list[Message]) -> dict[int, list[tuple[dt.datetime, 
     return by_author
 
 
+#: A message stored this long ago without a triage lost its enqueue: the sweeper hands it out again.
+TRIAGE_GRACE = dt.timedelta(minutes=2)
+#: Older than this, an untriaged message is left alone (a triage that late helps nobody route it).
+TRIAGE_WINDOW = dt.timedelta(days=2)
+SWEEP_BATCH = 500
+
+
+def untriaged_message_ids(*, now: dt.datetime) -> list[int]:
+    """Inbound messages stored between TRIAGE_WINDOW and TRIAGE_GRACE ago that have no triage yet."""
+    return list(
+        Message.objects.filter(
+            direction=Message.Direction.IN,
+            triage__isnull=True,
+            ingested_at__lte=now - TRIAGE_GRACE,
+            ingested_at__gte=now - TRIAGE_WINDOW,
+        )
+        .order_by("ingested_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+
+
 def message_triage_batch(*, message_ids: list[int]) -> list[MessageTriage]:
     """Triage the inbound messages among `message_ids` that have none yet; returns the triages stored by
     this call. Safe to run twice or concurrently: the one-to-one row is the guard, and only the run that

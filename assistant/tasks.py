@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
+from django.utils import timezone
 
 from assistant import services
-
-log = logging.getLogger(__name__)
+from core.queue import enqueue
 
 
 @shared_task(
@@ -30,15 +28,16 @@ def triage_messages(message_ids: list[int]) -> int:
 
 
 def enqueue_triage(message_ids: list[int]) -> None:
-    """Enqueue triage once the ingesting transaction commits. A broker that refuses is logged, not raised:
-    the poll that stored the messages must not fail for a triage."""
-    if not message_ids:
-        return
+    """Triage these messages once the storing transaction commits; the sweeper catches what the broker
+    refused, so the poll that stored them never fails for a triage."""
+    if message_ids:
+        enqueue(triage_messages, list(message_ids))
 
-    def send() -> None:
-        try:
-            triage_messages.delay(list(message_ids))
-        except Exception:  # kombu's errors vary by transport; every one of them means "not enqueued"
-            log.warning("could not enqueue triage", extra={"messages": len(message_ids)}, exc_info=True)
 
-    transaction.on_commit(send)
+@shared_task(name="assistant.sweep_untriaged", ignore_result=True, soft_time_limit=20, time_limit=30)
+def sweep_untriaged() -> int:
+    """Inbound messages stored a while ago and still without a triage (their enqueue was refused, or the
+    task was lost): triaged now, late but never forgotten."""
+    ids = services.untriaged_message_ids(now=timezone.now())
+    enqueue_triage(ids)
+    return len(ids)

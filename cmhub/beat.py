@@ -45,6 +45,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 10.0,
         "options": {"expires": 10},
     },
+    # Inbound messages whose triage was never enqueued (a broker outage) or got lost: triaged late.
+    "sweep-untriaged": {
+        "task": "assistant.sweep_untriaged",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Expired invitations are kept for the audit trail a while, then removed so the list stays readable.
     "purge-expired-invitations": {
         "task": "accounts.purge_expired_invitations",

@@ -9,13 +9,7 @@ the mail library (it would be a header injection).
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
-
 from core.text import single_line
-
-log = logging.getLogger(__name__)
 
 
 def email_send(
@@ -27,6 +21,7 @@ def email_send(
     html: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
+    from core.queue import enqueue
     from core.tasks import send_email
 
     payload = {
@@ -38,10 +33,4 @@ def email_send(
         "headers": dict(headers or {}),
     }
 
-    def enqueue() -> None:
-        try:
-            send_email.delay(**payload)
-        except Exception:  # kombu's errors vary by transport; every one means "not queued"
-            log.error("could not queue a mail", extra={"to": payload["to"], "subject": payload["subject"]})
-
-    transaction.on_commit(enqueue)
+    enqueue(send_email, **payload)

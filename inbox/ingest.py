@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.db import bulk_update_rows, insert_rows
 from inbox import sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message
+from inbox.signals import messages_stored
 from networks.models import Channel
 from networks.providers import base as p
 
@@ -68,7 +69,16 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
     touched = [c for root, c in conversations.items() if root not in created]
     reopened = _update_existing_conversations(channel, touched, messages, policy, now)
     _update_contact_counts(contacts, fresh)
+    _announce(channel.pk, [m.pk for m in messages if m.direction == Message.Direction.IN])
     return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), reopened)
+
+
+def _announce(channel_id: int, inbound_ids: list[int]) -> None:
+    """Tell the apps above the inbox (the assistant triages) what was stored, once it is committed."""
+    if inbound_ids:
+        transaction.on_commit(
+            lambda: messages_stored.send(sender=Message, channel_id=channel_id, inbound_ids=inbound_ids)
+        )
 
 
 def _is_ours(channel: Channel, item: p.EngagementItem) -> bool:

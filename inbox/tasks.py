@@ -4,32 +4,15 @@ live in `inbox.replies` and `core.delivery`. The database is the schedule, never
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
+from core.queue import enqueue
 from inbox import replies
-
-log = logging.getLogger(__name__)
 
 
 def enqueue_send(message_id: int) -> None:
-    """Enqueue `send_reply` once the current transaction commits (at once outside one).
-
-    A broker that refuses the message (down, unreachable) loses nothing: the reply is in the database,
-    queued, and the dispatcher hands it out again once its lease runs out. So the failure is logged, never
-    raised to the person."""
-
-    def send() -> None:
-        try:
-            send_reply.delay(message_id)
-        except Exception:  # kombu's errors vary by transport; every one of them means "not enqueued"
-            log.warning(
-                "could not enqueue a reply; the dispatcher will", extra={"reply": message_id}, exc_info=True
-            )
-
-    transaction.on_commit(send)
+    enqueue(send_reply, message_id)
 
 
 @shared_task(

@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.http import make_client, worker_client
+from core.queue import enqueue
 from networks import normalise, registry, services
 from networks.models import Channel, PollRun
 from networks.providers import base as p
@@ -63,7 +64,7 @@ def dispatch_polls() -> int:
                 )
                 claimed.append(pk)
         for pk in claimed:
-            transaction.on_commit(lambda pk=pk: poll_channel.delay(pk))
+            enqueue(poll_channel, pk)
     return len(claimed)
 
 

@@ -8,8 +8,9 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
+from core.queue import enqueue
 from posts import services
 from posts.models import PostTarget
 
@@ -17,22 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def enqueue_publish(target_ids: list[int]) -> None:
-    """Enqueue the targets' next step once the current transaction commits: `publish_target` for one,
-    `publish_targets` for a burst's chunk. A broker that refuses it loses nothing: the targets' lease runs
-    out and the next dispatch enqueues them again."""
-
-    def send() -> None:
-        try:
-            if len(target_ids) == 1:
-                publish_target.delay(target_ids[0])
-            else:
-                publish_targets.delay(target_ids)
-        except Exception:  # kombu's errors vary by transport; every one means "not enqueued"
-            log.warning(
-                "could not enqueue a publish; the beat will", extra={"targets": target_ids}, exc_info=True
-            )
-
-    transaction.on_commit(send)
+    """The targets' next step, once the current transaction commits: `publish_target` for one,
+    `publish_targets` for a burst's chunk. One refused by the broker is handed out again when its lease
+    runs out."""
+    if len(target_ids) == 1:
+        enqueue(publish_target, target_ids[0])
+    else:
+        enqueue(publish_targets, target_ids)
 
 
 @shared_task(name="posts.dispatch_due_targets", ignore_result=True, soft_time_limit=30, time_limit=40)
@@ -88,4 +80,4 @@ def _retry_untouched(target_ids: list[int]) -> None:
     for target_id in PostTarget.objects.filter(
         pk__in=target_ids, status=PostTarget.Status.SCHEDULED
     ).values_list("pk", flat=True):
-        publish_target.delay(target_id)
+        enqueue(publish_target, target_id)

@@ -35,7 +35,10 @@ def _mail_task_in_process(monkeypatch):
     skipped; a test of the hop itself (tests/core/test_celery.py) uses a real worker."""
     from core.tasks import send_email
 
-    monkeypatch.setattr(send_email, "delay", lambda **kwargs: send_email.apply(kwargs=kwargs))
+    def run_here(args=None, kwargs=None, **options):
+        return send_email.apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr(send_email, "apply_async", run_here)
 
 
 @dataclass

@@ -30,10 +30,12 @@ def workers(monkeypatch):
     collected and run by the test, so it can look at the thread between the two."""
     sends: list[int] = []
     monkeypatch.setattr(
-        assistant_tasks.triage_messages, "delay", lambda ids: assistant_tasks.triage_messages(ids)
+        assistant_tasks.triage_messages,
+        "apply_async",
+        lambda args, kwargs=None: assistant_tasks.triage_messages(*args),
     )
     monkeypatch.setattr(
-        inbox_tasks.send_reply, "apply_async", lambda args, countdown=None, **kw: sends.append(args[0])
+        inbox_tasks.send_reply, "apply_async", lambda args, kwargs=None: sends.append(args[0])
     )
     return sends
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
+from assistant import services as assistant_services
 from assistant import tasks
 from assistant.models import AssistantPolicy, MessageTriage
 from assistant.selectors import triage_for_messages
@@ -61,19 +65,44 @@ def test_receiver_enqueues_triage_after_the_poll_commits(
     eager_celery,
     django_capture_on_commit_callbacks,
 ):
-    """The same path as a poll: networks sends items_fetched inside its transaction, inbox stores, the
-    assistant enqueues on commit. Eager mode runs the real task in-process."""
+    """The same path as a poll: networks sends items_fetched inside its transaction, inbox stores and, on
+    commit, announces what it stored; the assistant enqueues its triage. Eager mode runs the real task."""
     item = make_item("Mon gâteau est arrivé écrasé, c'est inadmissible, je veux être remboursée !")
     with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
         items_fetched.send(sender=Channel, channel=channel, items=[item], backfill=False)
         message = Message.objects.get(channel=channel, external_id=item.external_id)
         assert not MessageTriage.objects.filter(message=message).exists()  # nothing before commit
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):  # the commit: what it announces runs
+        for callback in callbacks:
+            callback()
     triage = MessageTriage.objects.get(message=message)
     assert triage.intent == "complaint"
     conversation = Conversation.objects.get(pk=message.conversation_id)
     assert conversation.priority == triage.priority >= Conversation.Priority.HIGH
+
+
+def test_messages_whose_triage_was_never_enqueued_are_swept(
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+    broker,
+    django_capture_on_commit_callbacks,
+):
+    """A broker outage while the poll committed: nothing announced reached a worker. The sweeper finds
+    inbound messages left untriaged past the grace period, and only those."""
+    late, fresh, done = (
+        _ingest(channel, make_item(text, external_id=key))[0]
+        for text, key in [("Vous livrez ?", "late"), ("Et le dimanche ?", "fresh"), ("Merci !", "done")]
+    )
+    tasks.triage_messages([done])
+    past = timezone.now() - assistant_services.TRIAGE_GRACE - dt.timedelta(seconds=1)
+    Message.objects.filter(pk__in=[late, done]).update(ingested_at=past)
+    Message.objects.filter(pk=fresh).update(ingested_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.sweep_untriaged.run() == 1
+    assert broker.ids("assistant.triage_messages") == [[late]]
+    tasks.triage_messages([late])
+    assert tasks.sweep_untriaged.run() == 0
 
 
 def test_priority_is_raised_never_lowered(channel, make_item):  # noqa: F811

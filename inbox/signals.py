@@ -1,0 +1,10 @@
+"""What the inbox tells the apps above it (the assistant), without knowing them (dependencies point one way).
+
+`messages_stored` is sent once the transaction that stored new messages commits, with their ids: a
+receiver sees rows that exist, and a rolled-back poll announces nothing.
+"""
+
+from django.dispatch import Signal
+
+# sender=Message class; kwargs: channel_id (int), inbound_ids (list[int]: new messages from the public)
+messages_stored = Signal()
