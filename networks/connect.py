@@ -63,7 +63,9 @@ class Candidate:
 
 
 def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str) -> str:
-    """Remember a fresh `state` (and PKCE verifier) and return the consent page URL."""
+    """Remember a fresh `state` (and PKCE verifier) with the consent page URL; return the state.
+
+    The browser reaches the consent page through `authorisation_url` (see views.connect_authorise)."""
     state = secrets.token_urlsafe(24)
     pending: dict[str, Any] = {
         "workspace": workspace_slug,
@@ -100,11 +102,28 @@ def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str) ->
             scopes=spec.scopes,
             authorize_base=f"{origin}/oauth/v2/authorization",
         )
+    pending["authorisation_url"] = url
     flows = _load(session)
     flows = {k: v for k, v in flows.items() if time.time() - v.get("created", 0) < STATE_TTL}
     flows[state] = pending
     _save(session, flows)
-    return url
+    return state
+
+
+def authorisation_url(session, *, state: str, workspace_slug: str, network: str) -> str:
+    """The consent page of a pending flow started in this session (the flow stays pending: the callback
+    consumes it)."""
+    pending = _load(session).get(state) if state else None
+    if (
+        pending is None
+        or pending.get("network") != network
+        or pending.get("workspace") != workspace_slug
+        or "authorisation_url" not in pending
+    ):
+        raise ConnectError(_("This connection request is unknown or was already used. Start again."))
+    if time.time() - pending.get("created", 0) > STATE_TTL:
+        raise ConnectError(_("This connection request expired. Start again."))
+    return pending["authorisation_url"]
 
 
 # --- Step 2: the callback ---------------------------------------------------------------------------------
