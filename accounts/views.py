@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts import services
 from accounts.access import get_invitation_for_member, get_member_for_member, workspace_view
@@ -21,7 +21,7 @@ from accounts.policy import Perm, roles_grantable_by
 from core.htmx import is_htmx
 
 
-@require_GET
+@require_safe  # GET and HEAD: uptime monitors and link checkers ask for / with HEAD
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send the user to their last workspace, or their first, or tell them how to get one."""
