@@ -98,7 +98,8 @@ def chat_complete(messages: list[dict[str, str]], *, cfg: Config | None = None) 
         headers["Authorization"] = f"Bearer {cfg.api_key}"
     try:
         # POST is not retried on read errors (make_client retries connects only): a draft costs money.
-        with make_client(timeout=cfg.timeout) as client:
+        # The URL is the operator's (environment only), so a model served on their own network is allowed.
+        with make_client(timeout=cfg.timeout, allow_private=True) as client:
             response = client.post(f"{cfg.base_url}/chat/completions", json=payload, headers=headers)
     except httpx.TimeoutException as exc:
         raise Unreachable(_("The language model did not answer in time. Try again in a moment.")) from exc

@@ -6,6 +6,14 @@ user agent, connect-level retries only, and a log line per answer that never car
 because repeating a write that may have landed is how replies get sent twice.
 `safe_fetch` downloads media and avatars from addresses that people or networks hand us, without letting
 such an address reach our own infrastructure (SSRF).
+
+Every client `make_client` builds connects to public internet addresses only, unless the host is one the
+operator listed in CMHUB_ALLOWED_API_HOSTS (a self-hosted instance, the local fakes): a network app's or a
+channel's API address comes from Django admin or a database row, and a token must never be sent to the
+cloud's metadata service or a port on our own machine because such a row says so. The name is resolved and
+vetted at connect time and the connection goes to the vetted address, so DNS cannot answer differently
+between the check and the connect. With an outbound proxy (HTTPS_PROXY), the proxy decides where requests
+may go.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin
 
+import httpcore
 import httpx
 
 log = logging.getLogger("cmhub.http")
@@ -89,8 +98,13 @@ def make_client(
     connect_retries: int = CONNECT_RETRIES,
     trust_env: bool = True,
     transport: httpx.BaseTransport | None = None,
+    allow_private: bool = False,
 ) -> httpx.Client:
-    """A new client for one provider, task or fetch; close it (or use it as a context manager)."""
+    """A new client for one provider, task or fetch; close it (or use it as a context manager).
+
+    It reaches public addresses and the hosts listed in CMHUB_ALLOWED_API_HOSTS only. `allow_private` is
+    for addresses the operator alone sets in the environment (the language model's URL): those may be a
+    service on the operator's own network."""
     return httpx.Client(
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         # Never keep a cookie: a client serves many channels (worker_client: every workspace's), and a
@@ -98,11 +112,92 @@ def make_client(
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         headers={"User-Agent": user_agent},
         transport=transport
-        or httpx.HTTPTransport(retries=connect_retries, trust_env=trust_env, verify=_tls_context(trust_env)),
+        or guarded_transport(retries=connect_retries, trust_env=trust_env, allow_private=allow_private),
         follow_redirects=False,
         trust_env=trust_env,
         event_hooks={"response": [_log_response]},
     )
+
+
+# --- Where a client may connect ----------------------------------------------------------------------
+
+
+class UnsafeDestination(httpx.ConnectError):
+    """Refused before any byte was sent: the host is a private or reserved address nobody listed."""
+
+
+def listed_host(host: str, port: int, listed: Collection[str]) -> bool:
+    """Whether CMHUB_ALLOWED_API_HOSTS-style entries (`host` for any port, `host:port` for one) name this
+    host and port. Entries are lower-case; an IPv6 address is written in brackets, as in a URL."""
+    host = host.lower().strip("[]")
+    name = f"[{host}]" if ":" in host else host
+    return name in listed or f"{name}:{port}" in listed
+
+
+def _listed_api_hosts() -> Collection[str]:
+    # Read at connect time, not when the client is built: worker_client lives as long as the process.
+    from django.conf import settings
+
+    return getattr(settings, "CMHUB_ALLOWED_API_HOSTS", ())
+
+
+class _PublicOnlyBackend(httpcore.SyncBackend):
+    """httpcore's socket layer, refusing private addresses: the one place every connection is opened."""
+
+    def __init__(self, resolver: Resolver, listed: Callable[[], Collection[str]]) -> None:
+        self._resolver = resolver
+        self._listed = listed
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        if listed_host(host, port, self._listed()):
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        try:
+            addresses = _resolve(host, port, self._resolver)
+        except FetchError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        for ip in addresses:
+            if not is_public_address(ip):
+                raise UnsafeDestination(
+                    f"CM Hub did not connect to {host} ({ip}): it is a private or reserved network address, "
+                    "and only public internet addresses or hosts listed in CMHUB_ALLOWED_API_HOSTS are "
+                    "reached."
+                )
+        # TLS still checks the certificate against the host name: httpcore takes it from the request.
+        last_error: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for ip in addresses:
+            try:
+                return super().connect_tcp(str(ip), port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc  # another address of the same name may answer (IPv6 down, IPv4 up)
+        assert last_error is not None  # _resolve never returns an empty list
+        raise last_error
+
+
+def guarded_transport(
+    *,
+    retries: int = CONNECT_RETRIES,
+    trust_env: bool = True,
+    allow_private: bool = False,
+    resolver: Resolver | None = None,
+) -> httpx.HTTPTransport:
+    """httpx's own transport (pooling, TLS, HTTP/1.1), opening its sockets through _PublicOnlyBackend."""
+    transport = httpx.HTTPTransport(retries=retries, trust_env=trust_env, verify=_tls_context(trust_env))
+    if allow_private:
+        return transport
+    # httpx has no parameter for httpcore's network backend; the pool reads this attribute each time it
+    # opens a connection. Checked, so that an httpx upgrade that moves it fails here instead of unguarded.
+    pool = transport._pool
+    if not isinstance(getattr(pool, "_network_backend", None), httpcore.SyncBackend):
+        raise RuntimeError("httpx's transport no longer exposes httpcore's network backend")
+    pool._network_backend = _PublicOnlyBackend(resolver or system_resolver, _listed_api_hosts)
+    return transport
 
 
 _worker_clients: dict[int, httpx.Client] = {}

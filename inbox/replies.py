@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from dataclasses import dataclass
 
 import httpx
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
+from core import delivery
 from core.http import make_client, worker_client
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
@@ -44,13 +44,17 @@ log = logging.getLogger(__name__)
 S = Message.SendStatus
 PREVIEW_CHARS = 280
 MAX_TEXT_CHARS = 65_000  # above every network's limit: a guard against pasted novels, not a rule
-MAX_ATTEMPTS = 5  # sends that failed without a doubt (transient trouble) before giving up
-MAX_CHECKS = 10  # attempts plus reads of the thread that could not settle an unknown reply
-BACKOFF_BASE = 10.0  # seconds; doubled per attempt, with jitter
 MAX_COUNTDOWN = 300.0  # the longest wait handed to the broker; longer waits are the sweeper's
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still sends
 RECONCILE_DELAY = 15.0  # seconds before reading back a reply that may have landed: let the network index it
-FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
+POLICY = delivery.Policy(
+    max_attempts=5,
+    max_checks=10,
+    backoff_base=dt.timedelta(seconds=10),
+    backoff_cap=dt.timedelta(seconds=MAX_COUNTDOWN),
+    reconcile_delay=dt.timedelta(seconds=RECONCILE_DELAY),
+)
+MAX_ATTEMPTS = POLICY.max_attempts
 # send_reply is killed at this hard limit, so no send lives longer: a reply still "sending" a margin past it
 # (clock skew, a slow database) lost its worker. A longer timer only makes a crash's recovery late.
 SEND_TIME_LIMIT = 60  # seconds
@@ -412,14 +416,6 @@ def _reply(message: Message, provider: p.Provider, target: p.ReplyTarget, client
         return registry.build_provider(channel, http=client).reply(target=target, text=message.text)
 
 
-def _words(exc: p.ProviderError) -> str:
-    return (exc.network_message or str(exc) or type(exc).__name__)[:2000]
-
-
-def _backoff(attempts: int) -> float:
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), MAX_COUNTDOWN) * random.uniform(0.8, 1.2)
-
-
 def _settle(
     message: Message,
     status: str,
@@ -447,55 +443,47 @@ def _settle(
 
 def _send_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
     now = timezone.now()
+    decision = delivery.after_send_error(exc, attempts=message.send_attempts, now=now, policy=POLICY)
+    Next = delivery.Next
     with translation.override(message.channel.workspace.default_language):
-        if isinstance(exc, p.RateLimited):
-            due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
+        if decision.next is Next.WAIT:
             error = _("%(network)s asks us to wait until %(time)s; it will be sent then.") % {
                 **_network(message.channel),
-                "time": due.strftime("%H:%M UTC"),
+                "time": decision.due.strftime("%H:%M UTC"),
             }
-            _settle(message, S.QUEUED, error=error, due=due)
-            return SendOutcome(S.QUEUED, (due - now).total_seconds())
-        if isinstance(exc, p.Transient):
-            attempts = message.send_attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
-                    **_network(message.channel),
-                    "count": attempts,
-                    "words": _words(exc),
-                }
-                _settle(message, S.FAILED, error=error, attempt=True)
-                return SendOutcome(S.FAILED)
-            delay = _backoff(attempts)
+            _settle(message, S.QUEUED, error=error, due=decision.due)
+            return SendOutcome(S.QUEUED, (decision.due - now).total_seconds())
+        if decision.next is Next.RETRY:
             error = _("%(network)s had a problem; trying again shortly.") % _network(message.channel)
-            _settle(message, S.QUEUED, error=error, due=now + dt.timedelta(seconds=delay), attempt=True)
-            return SendOutcome(S.QUEUED, delay)
-        if isinstance(exc, p.AuthExpired):
-            from networks.services import channel_poll_failed
-
-            # What a poll does with a dead token: the channel stops and its admins are told, once.
-            channel_poll_failed(channel=message.channel, error=exc, started_at=now)
-            error = _("%(channel)s lost its connection: reconnect it, then send this again. (%(words)s)") % {
-                "channel": message.channel.name,
-                "words": _words(exc),
+            _settle(message, S.QUEUED, error=error, due=decision.due, attempt=True)
+            return SendOutcome(S.QUEUED, (decision.due - now).total_seconds())
+        if decision.next is Next.GAVE_UP:
+            error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
+                **_network(message.channel),
+                "count": message.send_attempts + 1,
+                "words": decision.words,
             }
             _settle(message, S.FAILED, error=error, attempt=True)
             return SendOutcome(S.FAILED)
-        if isinstance(exc, p.Duplicate) and message.send_attempts > 0:
-            # An earlier attempt ended without a clear answer and the network now says it has these
-            # words: that attempt probably landed. Read the thread again rather than calling it failed.
+        if decision.next is Next.AUTH_LOST:
+            network_services.channel_auth_lost(channel=message.channel, error=exc)
+            error = _("%(channel)s lost its connection: reconnect it, then send this again. (%(words)s)") % {
+                "channel": message.channel.name,
+                "words": decision.words,
+            }
+            _settle(message, S.FAILED, error=error, attempt=True)
+            return SendOutcome(S.FAILED)
+        if decision.next is Next.REFUSED:
+            _settle(message, S.FAILED, error=decision.words, attempt=True)
+            return SendOutcome(S.FAILED)
+        if decision.next is Next.DUPLICATE:
             error = _("%(network)s says this reply exists already; checking which one it is.") % _network(
                 message.channel
             )
-            _settle(message, S.UNKNOWN, error=error, attempt=True)
-            return SendOutcome(S.UNKNOWN, RECONCILE_DELAY)
-        if isinstance(exc, p.Invalid | p.NotFound | p.PermissionMissing):
-            _settle(message, S.FAILED, error=_words(exc), attempt=True)
-            return SendOutcome(S.FAILED)
-        # Ambiguous, and anything unclassified: it may be on the network. Read the thread before retrying.
-        error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
-            message.channel
-        )
+        else:
+            error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
+                message.channel
+            )
         _settle(message, S.UNKNOWN, error=error, attempt=True)
         return SendOutcome(S.UNKNOWN, RECONCILE_DELAY)
 
@@ -587,7 +575,7 @@ def reply_reconcile(message: Message, *, http: httpx.Client | None = None) -> Se
         found = provider.find_reply(
             target=reply_target(message),
             text=message.text,
-            since=message.created_at - FIND_MARGIN,
+            since=message.created_at - delivery.FIND_MARGIN,
             exclude=_known_ids(message),
         )
     except p.ProviderError as exc:
@@ -604,42 +592,35 @@ def reply_reconcile(message: Message, *, http: httpx.Client | None = None) -> Se
 
 
 def _check_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
-    """Reading the thread failed: the reply stays unknown and is checked again later, within bounds."""
+    """Reading the thread failed: the reply stays unknown and is checked again later, within bounds, or a
+    person is asked to look."""
     now = timezone.now()
+    decision = delivery.after_check_error(exc, attempts=message.send_attempts, now=now, policy=POLICY)
+    Next = delivery.Next
     with translation.override(message.channel.workspace.default_language):
-        if isinstance(exc, p.AuthExpired):
-            from networks.services import channel_poll_failed
-
-            channel_poll_failed(channel=message.channel, error=exc, started_at=now)
-        if isinstance(exc, p.NotFound):
-            # The thread itself is gone: a reply in it is gone too.
-            _settle(message, S.FAILED, error=_words(exc), states=(S.UNKNOWN,))
-            return SendOutcome(S.FAILED)
-        if isinstance(exc, p.ReadBackIncomplete):
+        if decision.next is Next.CHECK:
+            error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
+                message.channel
+            )
+            _settle(message, S.UNKNOWN, error=error, due=decision.due, attempt=True, states=(S.UNKNOWN,))
+            return SendOutcome(S.UNKNOWN, max((decision.due - now).total_seconds(), 0.0))
+        if decision.next is Next.AUTH_LOST:
+            network_services.channel_auth_lost(channel=message.channel, error=exc)
+        if decision.next is Next.REFUSED:
+            error = decision.words  # the thread itself is gone: a reply in it is gone too
+        elif isinstance(exc, p.ReadBackIncomplete):
             error = _(
                 "CM Hub could not tell whether this reply was posted: the account has posted more since "
                 "than the network lets us read back. Look at the conversation on the network before "
                 "sending it again."
             )
-            _settle(message, S.FAILED, error=error, states=(S.UNKNOWN,))
-            return SendOutcome(S.FAILED)
-        if message.send_attempts + 1 >= MAX_CHECKS:
+        else:
             error = _(
                 "CM Hub could not check whether this reply was posted (%(words)s). "
                 "Look at the conversation on the network before sending it again."
-            ) % {"words": _words(exc)}
-            _settle(message, S.FAILED, error=error, attempt=True, states=(S.UNKNOWN,))
-            return SendOutcome(S.FAILED)
-        due = (
-            exc.resume_at(now=now, floor=p.RETRY_FLOOR)
-            if isinstance(exc, p.RateLimited)
-            else now + dt.timedelta(seconds=_backoff(2))
-        )
-        error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
-            message.channel
-        )
-        _settle(message, S.UNKNOWN, error=error, due=due, attempt=True, states=(S.UNKNOWN,))
-        return SendOutcome(S.UNKNOWN, max((due - now).total_seconds(), 0.0))
+            ) % {"words": decision.words}
+        _settle(message, S.FAILED, error=error, attempt=decision.attempt, states=(S.UNKNOWN,))
+        return SendOutcome(S.FAILED)
 
 
 # --- What the task and the sweeper run ---------------------------------------------------------------------

@@ -2,7 +2,8 @@
 (the accounts the person may connect) -> the admin chooses -> channels.
 
 What waits between the steps (state, PKCE verifier, candidates with their tokens) is kept in the session,
-encrypted with the credential keys: a session row never holds a token in clear.
+encrypted with the credential keys: a session row never holds a token in clear. `manage.py
+rotate_credentials` re-encrypts these too, so a flow open while the keys rotate still finishes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -103,7 +105,7 @@ def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str) ->
             authorize_base=f"{origin}/oauth/v2/authorization",
         )
     pending["authorisation_url"] = url
-    flows = _load(session)
+    flows = _load(session, unreadable_is_empty=True)  # flows nobody can read any more are dropped
     flows = {k: v for k, v in flows.items() if time.time() - v.get("created", 0) < STATE_TTL}
     flows[state] = pending
     _save(session, flows)
@@ -258,7 +260,10 @@ def load_candidates(session, *, key: str, workspace_slug: str) -> tuple[str, lis
     token = session.get(f"{SESSION_KEY}_choice_{key}")
     if not token:
         raise ConnectError(_("This choice expired. Start the connection again."))
-    payload = json.loads(crypto.decrypt(token))
+    try:
+        payload = json.loads(crypto.decrypt(token))
+    except crypto.CredentialsUnreadable:
+        raise ConnectError(_keys_changed_message()) from None
     if payload["workspace"] != workspace_slug or time.time() - payload["created"] > STATE_TTL:
         raise ConnectError(_("This choice expired. Start the connection again."))
     return payload["network"], [Candidate(**c) for c in payload["candidates"]]
@@ -268,13 +273,38 @@ def drop_candidates(session, *, key: str) -> None:
     session.pop(f"{SESSION_KEY}_choice_{key}", None)
 
 
-def _load(session) -> dict[str, Any]:
+def rotate_flows(session: MutableMapping[str, Any]) -> int:
+    """Re-encrypt the pending flows and choices in a session's data with the newest credential key, and drop
+    those no key opens (lost either way, they would only fail later); how many entries changed."""
+    changed = 0
+    for key in list(session.keys()):
+        if key == SESSION_KEY or key.startswith(f"{SESSION_KEY}_choice_"):
+            try:
+                session[key] = crypto.rotate(session[key])
+            except crypto.CredentialsUnreadable:
+                del session[key]
+            changed += 1
+    return changed
+
+
+def _keys_changed_message() -> str:
+    return _(
+        "This connection request can no longer be read: the encryption keys changed while it was open. "
+        "Start again."
+    )
+
+
+def _load(session, *, unreadable_is_empty: bool = False) -> dict[str, Any]:
     token = session.get(SESSION_KEY)
     if not token:
         return {}
     try:
         return json.loads(crypto.decrypt(token))
-    except (crypto.CredentialsUnreadable, ValueError):
+    except crypto.CredentialsUnreadable:
+        if unreadable_is_empty:
+            return {}
+        raise ConnectError(_keys_changed_message()) from None
+    except ValueError:
         return {}
 
 

@@ -140,12 +140,20 @@ def allowed_url(network: str, url: str) -> bool:
 
     from django.conf import settings
 
-    parts = urlsplit(url)
+    from core.http import listed_host
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
     spec = SPECS.get(network)
     if spec is None or not parts.hostname:
         return False
     own = {urlsplit(spec.default_api_base).hostname, urlsplit(spec.default_oauth_base).hostname}
     if parts.scheme == "https" and parts.hostname in own and parts.port in (None, 443):
         return True
-    netloc = parts.netloc.lower().rsplit("@", 1)[-1]
-    return parts.scheme in ("http", "https") and netloc in settings.CMHUB_ALLOWED_API_HOSTS
+    if parts.scheme not in ("http", "https") or parts.username or parts.password:
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return listed_host(parts.hostname, port, settings.CMHUB_ALLOWED_API_HOSTS)

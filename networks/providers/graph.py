@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from core.http import UnsafeDestination
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -166,6 +167,8 @@ def error_for_response(response: httpx.Response, *, now: dt.datetime) -> Provide
 def error_for_transport(exc: httpx.TransportError, *, method: str) -> ProviderError:
     """Connection trouble: retry-safe unless a write may have reached the network."""
     reason = type(exc).__name__
+    if isinstance(exc, UnsafeDestination):
+        return Invalid(str(exc))  # nothing was sent, and trying again cannot help until the address changes
     if isinstance(exc, _NOT_SENT) or method == "GET":
         return Transient(f"Graph unreachable ({reason}) on {method}", network_message=str(exc))
     # The request left: the network may have applied it and lost only the answer.

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from core.http import UnsafeDestination
 from networks.providers.base import Ambiguous, Invalid, ProviderError, Transient
 
 Clock = Callable[[], dt.datetime]
@@ -25,6 +26,8 @@ def utcnow() -> dt.datetime:
 
 
 def transport_error(network: str, exc: httpx.TransportError, *, may_apply: bool) -> ProviderError:
+    if isinstance(exc, UnsafeDestination):
+        return Invalid(str(exc))  # nothing was sent, and trying again cannot help until the address changes
     if isinstance(exc, _NEVER_SENT) or not may_apply:
         return Transient(f"Could not reach {network} ({exc.__class__.__name__}); it is safe to try again.")
     return Ambiguous(

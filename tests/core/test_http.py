@@ -10,12 +10,15 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpcore
 import httpx
 import pytest
 
 from core.http import (
     FetchError,
+    UnsafeDestination,
     UnsafeURL,
+    guarded_transport,
     is_public_address,
     make_client,
     redact_url,
@@ -416,3 +419,67 @@ def test_a_client_never_keeps_a_cookie_for_the_next_request() -> None:
         client.get("https://graph.example/me")
         client.get("https://graph.example/other-account")
     assert seen == [None, None]
+
+
+# --- Where make_client's clients may connect ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.0.0.7", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]", "100.64.0.1"]
+)
+def test_a_client_refuses_private_addresses_nobody_listed(settings, address) -> None:
+    settings.CMHUB_ALLOWED_API_HOSTS = []
+    with make_client(timeout=2) as client, pytest.raises(UnsafeDestination, match="private or reserved"):
+        client.get(f"http://{address}:9/latest/meta-data/", headers={"Authorization": "Bearer secret"})
+
+
+def test_the_refusal_comes_before_any_byte_is_sent(settings, server: LocalServer) -> None:
+    server.routes["/me"] = lambda h: send(h, 200, b"{}")
+    settings.CMHUB_ALLOWED_API_HOSTS = []
+    with make_client() as client, pytest.raises(UnsafeDestination):
+        client.get(server.url("/me"), headers={"Authorization": "Bearer secret"})
+    assert server.seen == []
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused(settings) -> None:
+    settings.CMHUB_ALLOWED_API_HOSTS = []
+    transport = guarded_transport(resolver=fake_dns({"api.evil.example": ["93.184.216.34", "127.0.0.1"]}))
+    with make_client(transport=transport) as client, pytest.raises(UnsafeDestination, match=r"127\.0\.0\.1"):
+        client.get("http://api.evil.example/")
+
+
+def test_listed_hosts_are_reached_by_host_or_by_host_and_port(settings, server: LocalServer) -> None:
+    server.routes["/me"] = lambda h: send(h, 200, b"{}")
+    settings.CMHUB_ALLOWED_API_HOSTS = [f"127.0.0.1:{server.port}"]
+    with make_client() as client:
+        assert client.get(server.url("/me")).status_code == 200
+        with pytest.raises(UnsafeDestination):
+            client.get(f"http://127.0.0.1:{server.port + 1 if server.port < 65535 else 1}/me")
+    settings.CMHUB_ALLOWED_API_HOSTS = ["localhost"]
+    with make_client() as client:
+        assert client.get(f"http://localhost:{server.port}/me").status_code == 200
+
+
+def test_a_public_name_is_connected_to_the_address_that_was_vetted(settings, monkeypatch) -> None:
+    """DNS is asked once, at connect time, and the socket goes to the address the check looked at: a name
+    cannot resolve to a public address for the check and to 127.0.0.1 for the connect (rebinding)."""
+    settings.CMHUB_ALLOWED_API_HOSTS = []
+    answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+    sockets_opened = []
+
+    def no_internet(self, host, port, *args, **kwargs):  # httpcore's socket call, below the code under test
+        sockets_opened.append((host, port))
+        raise httpcore.ConnectError("no internet in tests")
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", no_internet)
+    transport = guarded_transport(retries=0, resolver=lambda host, port: next(answers))
+    with make_client(transport=transport) as client, pytest.raises(httpx.ConnectError):
+        client.get("https://rebind.example/me")
+    assert sockets_opened == [("93.184.216.34", 443)]
+
+
+def test_allow_private_is_for_operator_addresses(settings, server: LocalServer) -> None:
+    server.routes["/v1/chat/completions"] = lambda h: send(h, 200, b"{}")
+    settings.CMHUB_ALLOWED_API_HOSTS = []
+    with make_client(allow_private=True) as client:
+        assert client.post(server.url("/v1/chat/completions"), json={}).status_code == 200

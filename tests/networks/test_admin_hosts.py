@@ -36,9 +36,12 @@ def _app_form(api: str, oauth: str = "https://x.com") -> dict:
         "https://api.x.com.evil.example/",
         "http://api.x.com/",
         "https://graph.facebook.com/",
+        "http://127.0.0.1:8103/",
+        "http://user:pw@127.0.0.1:8102/",
     ],
 )
-def test_a_network_app_refuses_hosts_that_are_not_the_networks(staff_client, url):
+def test_a_network_app_refuses_hosts_that_are_not_the_networks(staff_client, settings, url):
+    settings.CMHUB_ALLOWED_API_HOSTS = ["127.0.0.1:8102"]
     response = staff_client.post(reverse("admin:networks_networkapp_add"), _app_form(url))
     assert response.status_code == 200
     assert "CMHUB_ALLOWED_API_HOSTS" in response.content.decode()
@@ -77,3 +80,23 @@ def test_a_channels_address_and_workspace_cannot_be_edited(staff_client, workspa
     channel.refresh_from_db()
     assert channel.workspace == workspace
     assert channel.api_base_url == "https://api.x.com"
+
+
+# --- What a channel row pointing at a private address gets at run time -------------------------------
+# Rows written before the admin allow-list (or straight into the database) still point where they point:
+# the HTTP client itself refuses such addresses, before the token leaves.
+
+
+def test_a_channel_pointed_at_an_unlisted_private_address_fails_its_poll_in_plain_words(
+    x_channel, x_fake, settings
+):
+    from networks import tasks
+    from networks.models import PollRun
+
+    settings.CMHUB_ALLOWED_API_HOSTS = []  # the fake on 127.0.0.1 stands for the metadata service
+    run = tasks.poll_once(x_channel)
+
+    assert run.outcome == PollRun.Outcome.ERROR
+    x_channel.refresh_from_db()
+    assert "private or reserved network address" in x_channel.last_error
+    assert x_fake.requests == []  # not one byte, so no token, reached it

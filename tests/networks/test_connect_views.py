@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -204,3 +205,90 @@ def test_one_facebook_login_connects_a_page_and_its_instagram_account(
     }
     instagram = Channel.objects.get(network="instagram")
     assert instagram.scopes_requested and "instagram_basic" in instagram.scopes_requested
+
+
+# --- Rotating the credential keys while someone is connecting ---------------------------------------------
+
+
+@pytest.fixture
+def rotating_keys(settings):
+    """CREDENTIAL_KEYS as an operator rotates them: returns (add a new key in front, drop the old one)."""
+    from core import crypto
+
+    old = list(settings.CREDENTIAL_KEYS)
+    new = crypto.generate_key()
+
+    def put_new_key_first():
+        settings.CREDENTIAL_KEYS = [new, *old]
+
+    def drop_old_keys():
+        settings.CREDENTIAL_KEYS = [new]
+
+    return put_new_key_first, drop_old_keys
+
+
+def test_a_consent_page_open_while_keys_rotate_still_connects(
+    owner_client, workspace, x_fake, x_app, rotating_keys
+):
+    from django.core.management import call_command
+
+    brand = x_fake.add_user("demobakery", "Demo Bakery")
+    put_new_key_first, drop_old_keys = rotating_keys
+    callback = _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    put_new_key_first()
+    call_command("rotate_credentials", stdout=io.StringIO())
+    drop_old_keys()
+
+    choose = owner_client.get(callback)
+    assert choose.status_code == 302, choose.content.decode()
+    owner_client.post(choose.url, {"account": [brand]})
+    assert Channel.objects.get(workspace=workspace).external_id == brand
+
+
+def test_accounts_waiting_to_be_chosen_survive_a_rotation(
+    owner_client, workspace, x_fake, x_app, rotating_keys
+):
+    from django.core.management import call_command
+
+    brand = x_fake.add_user("demobakery", "Demo Bakery")
+    put_new_key_first, drop_old_keys = rotating_keys
+    choice_url = owner_client.get(
+        _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    ).url
+    put_new_key_first()
+    out = io.StringIO()
+    call_command("rotate_credentials", stdout=out)
+    drop_old_keys()
+
+    assert "Re-encrypted 2 connection(s) in progress" in out.getvalue()  # the flows and the choice
+    assert "Demo Bakery" in owner_client.get(choice_url).content.decode()
+    owner_client.post(choice_url, {"account": [brand]})
+    assert Channel.objects.get(workspace=workspace).external_id == brand
+
+
+def test_rotation_keeps_each_sessions_expiry(owner_client, workspace, x_fake, x_app, rotating_keys):
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+
+    owner_client.post("/w/acme/settings/channels/connect/x/")
+    before = {s.pk: s.expire_date for s in Session.objects.all()}
+    rotating_keys[0]()
+    call_command("rotate_credentials", stdout=io.StringIO())
+    assert {s.pk: s.expire_date for s in Session.objects.all()} == before
+
+
+def test_keys_dropped_without_rotating_say_so_instead_of_failing(
+    owner_client, workspace, x_fake, x_app, rotating_keys
+):
+    x_fake.add_user("demobakery", "Demo Bakery")
+    _put_new_key_first, drop_old_keys = rotating_keys
+    flow = owner_client.post("/w/acme/settings/channels/connect/x/")
+    choice_url = owner_client.get(_follow_consent(flow)).url
+    callback = _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    drop_old_keys()  # the operator skipped rotate_credentials
+
+    for url in (callback, choice_url):
+        response = owner_client.get(url, follow=True)
+        assert response.status_code in (200, 400)
+        assert "the encryption keys changed" in response.content.decode()
+    assert not Channel.objects.exists()

@@ -441,3 +441,15 @@ def test_a_slow_answer_with_a_timeout_is_settled_by_reading_back(x_fake, agent, 
     make_due(post)
     assert services.target_process(tid) == T.PUBLISHED
     assert len(x_fake.writes()) == 1
+
+
+def test_a_post_for_such_a_channel_fails_once_and_is_never_sent(x_fake, agent, manager, settings):
+    """The HTTP client refuses a private address nobody listed before the token leaves (tests/networks/
+    test_admin_hosts.py): for a publish that is a plain failure, never an unclear attempt to settle."""
+    post = scheduled_post([x_fake.channel], agent, manager, text="Galette des rois is back!")
+    make_due(post)
+    settings.CMHUB_ALLOWED_API_HOSTS = []
+
+    assert services.target_process(target(post, x_fake.channel).pk) == T.FAILED
+    assert "private or reserved network address" in target(post, x_fake.channel).error
+    assert x_fake.requests == []

@@ -123,3 +123,65 @@ def test_a_worker_killed_mid_publish_is_settled_without_a_second_post(x_fake, ag
     assert the_target.external_id == tweets[0]["id"]
     assert the_target.permalink.endswith(f"/status/{tweets[0]['id']}")
     assert Post.objects.get(pk=post.pk).status == P.PUBLISHED
+
+
+def test_a_worker_killed_during_a_burst_is_read_back_under_the_posts_published_since(x_fake, agent, manager):
+    """The burst goes on without the dead worker: more than 100 posts of the same account are published
+    before its target is read back, so X's latest 100 no longer include it. The read-back pages back to the
+    time the step began, finds it, and nothing goes out twice. The dispatcher's ticks are the beat's code,
+    run here with the clock moved on, since its timers (lease, stale publishing) are minutes long."""
+    burst = 111
+    with x_fake.lock:
+        x_fake.limits["tweets"] = 1000  # the account's write window is not what this test is about
+    posts = [
+        scheduled_post([x_fake.channel], agent, manager, text=f"Advent calendar, day {n}")
+        for n in range(burst)
+    ]
+    for post in posts:
+        make_due(post)
+    post_ids = [post.pk for post in posts]
+    # The first publish is slow to answer: the first worker is surely on the wire when it is killed, and X
+    # applies that post after the worker is gone.
+    x_fake.inject(Fault(path_pattern=r"^/2/tweets$", method="POST", kind="delay", seconds=3))
+    first = _start_worker()
+    try:
+        assert len(services.targets_dispatch_due()) == burst  # chunks of 10: the burst path
+        wait_for(lambda: len(x_fake.writes()) == 1, 60, "the first publish to reach X", log=LOG)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        stop_worker(first)
+    lost = PostTarget.objects.get(post_id__in=post_ids, status=T.PUBLISHING)
+    wait_for(lambda: len(x_fake.tweets_by(x_fake.brand)) == 1, 10, "X to apply the lost post", log=LOG)
+
+    workers = [_start_worker(), _start_worker()]
+    try:
+        # The dead worker took chunks with it: their lease runs out and the next tick hands them out again.
+        services.targets_dispatch_due(now=timezone.now() + services.DISPATCH_LEASE + dt.timedelta(seconds=1))
+        wait_for(
+            lambda: _statuses(post_ids)[T.PUBLISHED] == burst - 1,
+            180,
+            lambda: f"the rest of the burst published (now {dict(_statuses(post_ids))})",
+            log=LOG,
+        )
+        assert len(x_fake.tweets_by(x_fake.brand)) == burst  # 110 newer than the lost one
+        later = timezone.now() + services.PUBLISHING_STALE + dt.timedelta(seconds=1)
+        services.targets_dispatch_due(now=later)
+        assert PostTarget.objects.get(pk=lost.pk).status == T.UNKNOWN
+        assert services.targets_dispatch_due(now=later + services.RECONCILE_DELAY) == [lost.pk]
+        wait_for(
+            lambda: PostTarget.objects.get(pk=lost.pk).status != T.UNKNOWN,
+            60,
+            "the lost post read back",
+            log=LOG,
+        )
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    lost.refresh_from_db()
+    tweets = x_fake.tweets_by(x_fake.brand)
+    assert lost.status == T.PUBLISHED, lost.error
+    assert len(x_fake.writes()) == burst and len(tweets) == burst
+    assert sorted(t["text"] for t in tweets) == sorted(f"Advent calendar, day {n}" for n in range(burst))
+    assert lost.external_id == next(t["id"] for t in tweets if t["text"] == lost.post.text)
+    assert set(Post.objects.filter(pk__in=post_ids).values_list("status", flat=True)) == {P.PUBLISHED}
