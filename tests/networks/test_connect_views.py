@@ -234,7 +234,7 @@ def test_a_consent_page_open_while_keys_rotate_still_connects(
 
     brand = x_fake.add_user("demobakery", "Demo Bakery")
     put_new_key_first, drop_old_keys = rotating_keys
-    callback = _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    callback = approve(_consent(owner_client, "x"))
     put_new_key_first()
     call_command("rotate_credentials", stdout=io.StringIO())
     drop_old_keys()
@@ -252,9 +252,7 @@ def test_accounts_waiting_to_be_chosen_survive_a_rotation(
 
     brand = x_fake.add_user("demobakery", "Demo Bakery")
     put_new_key_first, drop_old_keys = rotating_keys
-    choice_url = owner_client.get(
-        _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
-    ).url
+    choice_url = owner_client.get(approve(_consent(owner_client, "x"))).url
     put_new_key_first()
     out = io.StringIO()
     call_command("rotate_credentials", stdout=out)
@@ -282,9 +280,8 @@ def test_keys_dropped_without_rotating_say_so_instead_of_failing(
 ):
     x_fake.add_user("demobakery", "Demo Bakery")
     _put_new_key_first, drop_old_keys = rotating_keys
-    flow = owner_client.post("/w/acme/settings/channels/connect/x/")
-    choice_url = owner_client.get(_follow_consent(flow)).url
-    callback = _follow_consent(owner_client.post("/w/acme/settings/channels/connect/x/"))
+    choice_url = owner_client.get(approve(_consent(owner_client, "x"))).url
+    callback = approve(_consent(owner_client, "x"))
     drop_old_keys()  # the operator skipped rotate_credentials
 
     for url in (callback, choice_url):
