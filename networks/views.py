@@ -83,11 +83,21 @@ def connect_start(request: HttpRequest, network: str) -> HttpResponse:
             _("No %(network)s app is configured for this deployment.") % {"network": Network(network).label},
         )
         return redirect("channel_settings", slug=request.workspace.slug)
+    reconnect = ""
+    if request.POST.get("channel"):  # Reconnect: the choice that follows renews this channel only
+        try:
+            channel = selectors.get_channel_for_member(request.membership, int(request.POST["channel"]))
+        except ValueError:
+            raise Http404 from None
+        if channel.network != network:
+            raise Http404
+        reconnect = channel.external_id
     state = connect.start(
         request.session,
         workspace_slug=request.workspace.slug,
         app=app,
         redirect_uri=_redirect_uri(request, network),
+        reconnect=reconnect,
     )
     # Not a redirect to the network: the CSP's `form-action 'self'` covers every redirect that follows a
     # form submission, in Chromium even after a same-origin hop (POST -> 303 here -> 302 to x.com is
@@ -165,7 +175,11 @@ def oauth_callback(request: HttpRequest, network: str) -> HttpResponse:
         )
         return redirect(back)
     key = connect.keep_candidates(
-        request.session, workspace_slug=member.workspace.slug, network=network, candidates=candidates
+        request.session,
+        workspace_slug=member.workspace.slug,
+        network=network,
+        candidates=candidates,
+        reconnect=pending.get("reconnect", ""),
     )
     return redirect("connect_choose", slug=member.workspace.slug, network=network, key=key)
 
@@ -217,14 +231,22 @@ def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse
             "network", "external_id"
         )
     }
+    reconnect = connect.reconnecting(request.session, key=key)
     for candidate in candidates:
         candidate.already_connected = f"{candidate.network}:{candidate.external_id}" in existing
         candidate.network_label = Network(candidate.network).label
-    return render(
-        request,
-        "networks/choose.html",
-        {"network": Network(network), "candidates": candidates, "scopes": SPECS[network].scopes},
-    )
+        # Repairing one channel renews that one; the login's other accounts stay unticked.
+        candidate.preselected = not reconnect or candidate.external_id == reconnect
+    channels = Channel.objects.for_workspace(request.workspace)
+    repaired = channels.filter(network=network, external_id=reconnect).first() if reconnect else None
+    context = {
+        "network": Network(network),
+        "candidates": candidates,
+        "scopes": SPECS[network].scopes,
+        "reconnect": repaired,
+        "reconnect_missing": repaired is not None and all(c.external_id != reconnect for c in candidates),
+    }
+    return render(request, "networks/choose.html", context)
 
 
 def _backfill_days(raw: str | None) -> int:

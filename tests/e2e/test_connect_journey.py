@@ -140,6 +140,7 @@ def test_connect_one_facebook_page_among_two(page, admin, graph_fake):
 def test_reconnect_an_expired_facebook_page(page, admin, graph_fake):
     camille = graph_fake.add_user("Camille Manager")
     bakery = graph_fake.add_page("Demo Bakery", user_id=camille.id)
+    graph_fake.add_page("Camille's Garden", user_id=camille.id)  # hers too, never connected here
     channel = services.channel_connect(
         workspace=admin.memberships.get().workspace,
         network="facebook",
@@ -165,6 +166,8 @@ def test_reconnect_an_expired_facebook_page(page, admin, graph_fake):
     expect(page.get_by_text("Signed in as Camille Manager")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("already connected: credentials will be renewed")).to_be_visible()
+    expect(page.get_by_label("Facebook Demo Bakery")).to_be_checked()  # the channel being repaired, only
+    expect(page.get_by_label("Facebook Camille's Garden")).not_to_be_checked()
     page.get_by_role("button", name="Connect", exact=True).click()
 
     expect(page.locator(f"#channel-{channel.pk} .badge")).to_have_text("Active")

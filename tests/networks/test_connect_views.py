@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -289,3 +290,61 @@ def test_keys_dropped_without_rotating_say_so_instead_of_failing(
         assert response.status_code in (200, 400)
         assert "the encryption keys changed" in response.content.decode()
     assert not Channel.objects.exists()
+
+
+# --- Reconnect: the choice renews the channel being repaired --------------------------------------------
+
+
+def _facebook_channel(workspace, owner, graph_fake, page):
+    from networks import services
+    from networks.providers import base as p
+
+    return services.channel_connect(
+        workspace=workspace,
+        network="facebook",
+        external_id=page.id,
+        name=page.name,
+        api_base_url=graph_fake.base_url,
+        credentials=p.Credentials(access_token="expired-token"),
+        by=owner,
+    )
+
+
+def _reconnect(client, channel) -> str:
+    start = client.post(f"/w/acme/settings/channels/connect/{channel.network}/", {"channel": channel.pk})
+    url = client.get(start.url).context["url"]
+    return client.get(client.get(approve(url)).url).content.decode()
+
+
+def test_reconnect_ticks_only_the_channel_being_repaired(
+    owner_client, owner, workspace, graph_fake, graph_apps
+):
+    camille = graph_fake.add_user("Camille Manager")
+    bakery = graph_fake.add_page("Demo Bakery", user_id=camille.id)
+    graph_fake.add_page("Camille's Garden", user_id=camille.id)
+    channel = _facebook_channel(workspace, owner, graph_fake, bakery)
+    page = _reconnect(owner_client, channel)
+    assert "Demo Bakery is ticked: connecting renews its access" in page
+    ticked = re.findall(r'<input type="checkbox" name="account" value="([^"]+)"[^>]*checked', page)
+    assert ticked == [bakery.id]
+
+
+def test_reconnect_with_a_login_that_does_not_reach_the_channel_says_so(
+    owner_client, owner, workspace, graph_fake, graph_apps
+):
+    camille = graph_fake.add_user("Camille Manager")
+    graph_fake.add_page("Camille's Garden", user_id=camille.id)
+    lost = graph_fake.add_page("Demo Bakery", user_id=graph_fake.add_user("Someone Else").id)
+    channel = _facebook_channel(workspace, owner, graph_fake, lost)
+    page = _reconnect(owner_client, channel)  # the fake signs Camille in: she does not manage the bakery
+    assert "This Facebook login gives no access to Demo Bakery" in page
+    assert not re.findall(r'name="account" value="[^"]+"[^>]*checked', page)
+
+
+def test_reconnect_refuses_another_workspaces_channel(owner_client, workspace, other_workspace, x_app):
+    from networks.models import Channel
+
+    theirs = Channel.objects.create(workspace=other_workspace, network="x", external_id="9", name="Theirs")
+    start = owner_client.post("/w/acme/settings/channels/connect/x/", {"channel": theirs.pk})
+    assert start.status_code == 404
+    assert owner_client.post("/w/acme/settings/channels/connect/x/", {"channel": "x"}).status_code == 404
