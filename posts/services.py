@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -66,6 +66,13 @@ DISPATCH_LEASE = dt.timedelta(minutes=2)  # an enqueue lost on the way is dispat
 STEP_TIME_LIMIT = 120  # seconds
 PUBLISHING_STALE = dt.timedelta(seconds=STEP_TIME_LIMIT + 30)
 RECONCILE_DELAY = dt.timedelta(seconds=15)  # let the network index a post before reading it back
+DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
+DISPATCH_BATCH = 500
+BURST_SIZE = 20  # more targets than this due in one dispatch batch: enqueued in chunks per channel
+PUBLISH_CHUNK = 10  # targets per task in a burst; each publish is bounded by the HTTP timeouts
+DISPATCH_BUDGET = 20.0  # seconds one dispatch tick may spend enqueuing (its soft time limit is 30)
+SIGNED_URL_SECONDS = 3600
+
 POLICY = delivery.Policy(
     max_attempts=5,
     max_checks=6,
@@ -74,12 +81,19 @@ POLICY = delivery.Policy(
     reconcile_delay=RECONCILE_DELAY,
 )
 MAX_ATTEMPTS = POLICY.max_attempts
-DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
-DISPATCH_BATCH = 500
-BURST_SIZE = 20  # more targets than this due in one dispatch batch: enqueued in chunks per channel
-PUBLISH_CHUNK = 10  # targets per task in a burst; each publish is bounded by the HTTP timeouts
-DISPATCH_BUDGET = 20.0  # seconds one dispatch tick may spend enqueuing (its soft time limit is 30)
-SIGNED_URL_SECONDS = 3600
+PIPELINE = delivery.Pipeline(
+    model=PostTarget,
+    policy=POLICY,
+    status="status",
+    due="next_attempt_at",
+    attempts="attempts",
+    waiting=T.SCHEDULED,
+    in_flight=T.PUBLISHING,
+    unknown=T.UNKNOWN,
+    stale_after=PUBLISHING_STALE,
+    lease=DISPATCH_LEASE,
+    tolerance=DUE_TOLERANCE,
+)
 
 
 class PostError(Exception):
@@ -610,34 +624,26 @@ def targets_dispatch_due(*, now: dt.datetime | None = None, budget: float = DISP
 
 def _dispatch_batch(now: dt.datetime) -> tuple[list[int], bool]:
     """One batch: (ids enqueued once this commits, whether the batch was full so more may be due)."""
-    ids: list[int] = []
-    with transaction.atomic():
-        stale = PostTarget.objects.select_for_update(skip_locked=True).filter(
-            status=T.PUBLISHING, next_attempt_at__lte=now - PUBLISHING_STALE
-        )[:DISPATCH_BATCH]
-        for target in stale:
-            log.warning("post target left publishing by a lost worker", extra={"target": target.pk})
-            states.check_target(target.status, T.UNKNOWN)
-            target.status, target.next_attempt_at = T.UNKNOWN, now + RECONCILE_DELAY
-            target.attempts += 1
-            target.save(update_fields=["status", "next_attempt_at", "attempts"])
-        due = list(
-            PostTarget.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("post__workspace__publishing_policy")
-            .filter(status__in=[T.SCHEDULED, T.UNKNOWN], next_attempt_at__lte=now)
-            .filter(Q(leased_until=None) | Q(leased_until__lte=now))
-            .order_by("next_attempt_at")[:DISPATCH_BATCH]
-        )
+
+    def hand_out(due: list[PostTarget]) -> list[int]:
+        ids = []
         for target in due:
             if _overdue(target, now):
                 _settle(target, T.MISSED, error=MISSED_ERROR())
-                continue
-            ids.append(target.pk)
-        PostTarget.objects.filter(pk__in=ids).update(leased_until=now + DISPATCH_LEASE)
+            else:
+                ids.append(target.pk)
         channels = {target.pk: target.channel_id for target in due}
         for chunk in _chunks(ids, channels):
             _enqueue(chunk)
-    return ids, len(due) == DISPATCH_BATCH
+        return ids
+
+    return delivery.dispatch_due(
+        PIPELINE,
+        now=now,
+        batch=DISPATCH_BATCH,
+        select_related=("post__workspace__publishing_policy",),
+        hand_out=hand_out,
+    )
 
 
 def _chunks(ids: list[int], channels: dict[int, int]) -> list[list[int]]:
@@ -679,16 +685,9 @@ def _enqueue(target_ids: list[int]) -> None:
 
 
 def target_claim(target_id: int, *, now: dt.datetime | None = None) -> bool:
-    """scheduled -> publishing. Exactly one caller gets True, however many try at once."""
-    now = now or timezone.now()
-    return bool(
-        # No join here: Django turns an UPDATE with a join into `WHERE id IN (SELECT ...)`, and PostgreSQL
-        # does not re-evaluate that subquery for a row another worker just changed, so two would both win.
-        # (Cancelling a post cancels its scheduled targets, so the status alone says enough.)
-        PostTarget.objects.filter(
-            pk=target_id, status=T.SCHEDULED, next_attempt_at__lte=now + DUE_TOLERANCE
-        ).update(status=T.PUBLISHING, next_attempt_at=now, leased_until=None)
-    )
+    """scheduled -> publishing. Exactly one caller gets True, however many try at once. (Cancelling a post
+    cancels its scheduled targets, so the target's status alone says enough.)"""
+    return delivery.claim(PIPELINE, target_id, now=now or timezone.now())
 
 
 def _load(target_id: int) -> PostTarget:
