@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +20,10 @@ import pytest
 
 from tests.celery_workers import ROOT
 
-pytestmark = pytest.mark.worker
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed"),
+]
 READY = "CM Hub is ready on "
 
 
