@@ -29,6 +29,15 @@ def get_membership_for_user(user: User, slug: str) -> Membership:
     return get_object_or_404(Membership.objects.select_related("workspace"), user=user, workspace__slug=slug)
 
 
+def last_membership_of(user: User) -> Membership | None:
+    """The workspace a person is taken back to (/), and whose navigation their personal pages keep:
+    the last one they used, else the first by name."""
+    memberships = Membership.objects.filter(user=user).select_related("workspace")
+    return (
+        memberships.filter(workspace_id=user.last_workspace_id).first() if user.last_workspace_id else None
+    ) or memberships.order_by("workspace__name").first()
+
+
 def get_member_for_member(member: Membership, pk: int) -> Membership:
     return get_object_or_404(
         Membership.objects.select_related("user", "workspace"), pk=pk, workspace_id=member.workspace_id

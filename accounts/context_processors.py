@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from accounts.access import last_membership_of
 from accounts.models import Membership
 from accounts.policy import permissions_for
 
@@ -12,8 +13,14 @@ def workspace_nav(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     member = getattr(request, "membership", None)
+    workspace = getattr(request, "workspace", None)
+    if member is None:
+        # A personal page (profile, password, two-factor...) keeps the navigation of the workspace the
+        # person came from, so they are not stranded without the sidebar. Their own membership: no leak.
+        member = last_membership_of(user)
+        workspace = member.workspace if member else None
     return {
-        "current_workspace": getattr(request, "workspace", None),
+        "current_workspace": workspace,
         "current_membership": member,
         "ws_perms": {str(p) for p in permissions_for(member.role)} if member else set(),
         # Lazy: evaluated only by pages that draw the switcher, in one query.

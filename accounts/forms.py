@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, Workspace, timezone_choices
+from accounts.models import Membership, Workspace
 from core.images import ImageRejected, make_avatar
+from core.timezones import timezone_choices
 from core.uploads import read_upload
 
 
@@ -27,7 +28,11 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [("", _("Each workspace's time zone")), *timezone_choices()]
+        current = self.initial.get("timezone") or ""
+        self.fields["timezone"].choices = [
+            ("", _("Each workspace's time zone")),
+            *timezone_choices(current=current),
+        ]
 
     def clean_avatar(self):
         upload = self.cleaned_data.get("avatar")
@@ -44,7 +49,11 @@ class WorkspaceSettingsForm(forms.ModelForm):
     class Meta:
         model = Workspace
         fields = ["name", "timezone", "default_language", "require_mfa"]
-        widgets = {"timezone": forms.Select(choices=timezone_choices())}
+        widgets = {"timezone": forms.Select}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].widget.choices = timezone_choices(current=self.instance.timezone)
 
 
 class InvitationForm(forms.Form):

@@ -11,25 +11,26 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts import services
-from accounts.access import get_invitation_for_member, get_member_for_member, workspace_view
+from accounts.access import (
+    get_invitation_for_member,
+    get_member_for_member,
+    last_membership_of,
+    workspace_view,
+)
 from accounts.forms import InvitationForm, InvitationSignupForm, ProfileForm, RoleForm, WorkspaceSettingsForm
 from accounts.models import Invitation, Membership, User
 from accounts.policy import Perm, roles_grantable_by
 from core.htmx import is_htmx
 
 
-@require_GET
+@require_safe  # GET and HEAD: uptime monitors and link checkers ask for / with HEAD
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send the user to their last workspace, or their first, or tell them how to get one."""
-    memberships = Membership.objects.filter(user=request.user).select_related("workspace")
-    member = (
-        memberships.filter(workspace_id=request.user.last_workspace_id).first()
-        or memberships.order_by("workspace__name").first()
-    )
+    member = last_membership_of(request.user)
     if member is None:
         return render(request, "accounts/no_workspace.html")
     return redirect("workspace_home", slug=member.workspace.slug)

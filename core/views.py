@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe  # load balancers often probe with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers: the process answers and its database does."""
     with connection.cursor() as cursor:

@@ -64,14 +64,17 @@ class Candidate:
 # --- Step 1: where to send the browser ------------------------------------------------------------------
 
 
-def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str) -> str:
-    """Remember a fresh `state` (and PKCE verifier) and return the consent page URL."""
+def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str, reconnect: str = "") -> str:
+    """Remember a fresh `state` (and PKCE verifier) with the consent page URL; return the state.
+
+    The browser reaches the consent page through `authorisation_url` (see views.connect_authorise)."""
     state = secrets.token_urlsafe(24)
     pending: dict[str, Any] = {
         "workspace": workspace_slug,
         "network": app.network,
         "redirect_uri": redirect_uri,
         "created": time.time(),
+        "reconnect": reconnect,  # the external id of the channel being repaired, if that is the purpose
     }
     spec = SPECS[app.network]
     origin = app.oauth_base_url.rstrip("/")
@@ -102,11 +105,28 @@ def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str) ->
             scopes=spec.scopes,
             authorize_base=f"{origin}/oauth/v2/authorization",
         )
+    pending["authorisation_url"] = url
     flows = _load(session, unreadable_is_empty=True)  # flows nobody can read any more are dropped
     flows = {k: v for k, v in flows.items() if time.time() - v.get("created", 0) < STATE_TTL}
     flows[state] = pending
     _save(session, flows)
-    return url
+    return state
+
+
+def authorisation_url(session, *, state: str, workspace_slug: str, network: str) -> str:
+    """The consent page of a pending flow started in this session (the flow stays pending: the callback
+    consumes it)."""
+    pending = _load(session).get(state) if state else None
+    if (
+        pending is None
+        or pending.get("network") != network
+        or pending.get("workspace") != workspace_slug
+        or "authorisation_url" not in pending
+    ):
+        raise ConnectError(_("This connection request is unknown or was already used. Start again."))
+    if time.time() - pending.get("created", 0) > STATE_TTL:
+        raise ConnectError(_("This connection request expired. Start again."))
+    return pending["authorisation_url"]
 
 
 # --- Step 2: the callback ---------------------------------------------------------------------------------
@@ -225,13 +245,16 @@ def _candidate(
 # --- Step 3: candidates wait in the session while the admin chooses -------------------------------------
 
 
-def keep_candidates(session, *, workspace_slug: str, network: str, candidates: list[Candidate]) -> str:
+def keep_candidates(
+    session, *, workspace_slug: str, network: str, candidates: list[Candidate], reconnect: str = ""
+) -> str:
     key = secrets.token_urlsafe(12)
     payload = {
         "workspace": workspace_slug,
         "network": network,
         "created": time.time(),
         "candidates": [asdict(c) for c in candidates],
+        "reconnect": reconnect,
     }
     session[f"{SESSION_KEY}_choice_{key}"] = crypto.encrypt(json.dumps(payload))
     return key
@@ -248,6 +271,15 @@ def load_candidates(session, *, key: str, workspace_slug: str) -> tuple[str, lis
     if payload["workspace"] != workspace_slug or time.time() - payload["created"] > STATE_TTL:
         raise ConnectError(_("This choice expired. Start the connection again."))
     return payload["network"], [Candidate(**c) for c in payload["candidates"]]
+
+
+def reconnecting(session, *, key: str) -> str:
+    """The external id of the channel this choice repairs ("" for a new connection)."""
+    token = session.get(f"{SESSION_KEY}_choice_{key}")
+    try:
+        return json.loads(crypto.decrypt(token)).get("reconnect", "") if token else ""
+    except crypto.CredentialsUnreadable:
+        return ""
 
 
 def drop_candidates(session, *, key: str) -> None:

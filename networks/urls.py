@@ -8,6 +8,11 @@ workspace_urlpatterns = [
     path("settings/channels/<int:pk>/progress/", views.backfill_progress, name="channel_backfill"),
     path("settings/channels/<int:pk>/<slug:action>/", views.channel_action, name="channel_action"),
     path("settings/channels/connect/<slug:network>/", views.connect_start, name="connect_start"),
+    path(
+        "settings/channels/connect/<slug:network>/authorise/",
+        views.connect_authorise,
+        name="connect_authorise",
+    ),
     path("settings/channels/connect/<slug:network>/<str:key>/", views.connect_choose, name="connect_choose"),
 ]
 

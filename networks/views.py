@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -82,13 +83,54 @@ def connect_start(request: HttpRequest, network: str) -> HttpResponse:
             _("No %(network)s app is configured for this deployment.") % {"network": Network(network).label},
         )
         return redirect("channel_settings", slug=request.workspace.slug)
-    url = connect.start(
+    reconnect = ""
+    if request.POST.get("channel"):  # Reconnect: the choice that follows renews this channel only
+        try:
+            channel = selectors.get_channel_for_member(request.membership, int(request.POST["channel"]))
+        except ValueError:
+            raise Http404 from None
+        if channel.network != network:
+            raise Http404
+        reconnect = channel.external_id
+    state = connect.start(
         request.session,
         workspace_slug=request.workspace.slug,
         app=app,
         redirect_uri=_redirect_uri(request, network),
+        reconnect=reconnect,
     )
-    return redirect(url)
+    # Not a redirect to the network: the CSP's `form-action 'self'` covers every redirect that follows a
+    # form submission, in Chromium even after a same-origin hop (POST -> 303 here -> 302 to x.com is
+    # blocked too). Listing the networks' hosts in form-action would not hold either: their consent pages
+    # redirect on to hosts of their own (login, twitter.com). So the POST ends here, on our own page, and
+    # connect_authorise leaves it with a top-level navigation that no form-action governs.
+    target = reverse("connect_authorise", args=[request.workspace.slug, network])
+    response = redirect(f"{target}?{urlencode({'state': state})}")
+    response.status_code = 303  # See Other: the browser GETs the next page, a reload never re-posts
+    return response
+
+
+@workspace_view(Perm.MANAGE_CHANNELS)
+@require_GET
+def connect_authorise(request: HttpRequest, network: str) -> HttpResponse:
+    """A page that sends the browser to the network's consent page with a meta refresh (no script needed,
+    and it replaces this page in the history, so Back returns to the channels), with a link as fallback."""
+    if network not in SPECS:
+        raise Http404
+    try:
+        url = connect.authorisation_url(
+            request.session,
+            state=request.GET.get("state", ""),
+            workspace_slug=request.workspace.slug,
+            network=network,
+        )
+    except connect.ConnectError as exc:
+        return render(request, "networks/connect_error.html", {"error": str(exc)}, status=400)
+    if urlsplit(url).scheme not in ("http", "https"):  # registry.allowed_url vets the bases; belt and braces
+        raise Http404
+    response = render(request, "networks/authorise.html", {"network": Network(network), "url": url})
+    response["Cache-Control"] = "no-store"  # it names a pending state
+    return response
 
 
 @login_required
@@ -133,7 +175,11 @@ def oauth_callback(request: HttpRequest, network: str) -> HttpResponse:
         )
         return redirect(back)
     key = connect.keep_candidates(
-        request.session, workspace_slug=member.workspace.slug, network=network, candidates=candidates
+        request.session,
+        workspace_slug=member.workspace.slug,
+        network=network,
+        candidates=candidates,
+        reconnect=pending.get("reconnect", ""),
     )
     return redirect("connect_choose", slug=member.workspace.slug, network=network, key=key)
 
@@ -185,14 +231,22 @@ def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse
             "network", "external_id"
         )
     }
+    reconnect = connect.reconnecting(request.session, key=key)
     for candidate in candidates:
         candidate.already_connected = f"{candidate.network}:{candidate.external_id}" in existing
         candidate.network_label = Network(candidate.network).label
-    return render(
-        request,
-        "networks/choose.html",
-        {"network": Network(network), "candidates": candidates, "scopes": SPECS[network].scopes},
-    )
+        # Repairing one channel renews that one; the login's other accounts stay unticked.
+        candidate.preselected = not reconnect or candidate.external_id == reconnect
+    channels = Channel.objects.for_workspace(request.workspace)
+    repaired = channels.filter(network=network, external_id=reconnect).first() if reconnect else None
+    context = {
+        "network": Network(network),
+        "candidates": candidates,
+        "scopes": SPECS[network].scopes,
+        "reconnect": repaired,
+        "reconnect_missing": repaired is not None and all(c.external_id != reconnect for c in candidates),
+    }
+    return render(request, "networks/choose.html", context)
 
 
 def _backfill_days(raw: str | None) -> int:

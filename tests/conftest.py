@@ -11,6 +11,7 @@ import pytest
 from celery.app.task import Task
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Membership
 from networks.models import Channel
@@ -26,6 +27,9 @@ def _isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     yield
     cache.clear()  # rate-limit counters must not leak between tests
+    # A request by someone whose profile says French leaves French active in this thread (the middleware
+    # activates it for the response); the next test must start in the default language.
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -90,6 +90,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
     def setup_routes(self) -> None:
         api = self._api
         self.route("GET", f"{V}/dialog/oauth", self._consent)
+        self.route("POST", f"{V}/dialog/oauth", self._consent)
         self.route("GET", f"{V}/oauth/access_token", api(self._access_token, auth=False))
         self.route("GET", f"{V}/refresh_access_token", api(self._refresh_ig_token))
         self.route("GET", f"{V}/me/accounts", api(self._me_accounts))

@@ -10,8 +10,8 @@ import json
 import re
 import secrets
 from typing import Any
-from urllib.parse import urlencode
 
+from networks.fakes import consent
 from networks.fakes import graph_state as gs
 from networks.fakes.base import Request, Response
 from networks.fakes.graph_state import (
@@ -34,6 +34,16 @@ from networks.fakes.graph_state import (
     select,
 )
 
+GRAPH_WORDS = consent.ConsentWords(
+    "Facebook",
+    allow="Continue",
+    denied={
+        "error": "access_denied",
+        "error_code": "200",
+        "error_description": "Permissions error",
+        "error_reason": "user_denied",
+    },
+)
 AUTO: Any = object()  # "make one up" for seed arguments where None means "absent"
 
 
@@ -323,21 +333,18 @@ class FacebookRoutes:
     # --- OAuth ------------------------------------------------------------------------------------------
 
     def _consent(self, request: Request) -> Response:
-        """Stands in for the login dialog: consents at once and sends the browser back with a code."""
-        redirect_uri, app_id = request.arg("redirect_uri"), request.arg("client_id")
+        """The login dialog (GET) and its Continue / Cancel form (POST), for the first seeded user."""
+        params = consent.params_of(request)
+        redirect_uri, app_id = params.get("redirect_uri"), params.get("client_id", "")
         users = [u for u in self.objects.values() if isinstance(u, User)]
         if app_id not in self.apps or not redirect_uri or not users:
             return Response(400, {"error": "unknown app, missing redirect_uri or no user seeded"})
-        code = secrets.token_urlsafe(16)
-        self.codes[code] = {
-            "app_id": app_id,
-            "redirect_uri": redirect_uri,
-            "user_id": users[0].id,
-            "used": False,
-        }
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode({'code': code, 'state': request.arg('state')})}"
-        return Response(302, b"", {"location": location, "content-type": "text/html"})
+        if request.method == "GET":
+            scopes = params.get("scope", "").split(",")
+            return consent.page(request, GRAPH_WORDS, account=users[0].name, scopes=[s for s in scopes if s])
+        return consent.answer(
+            request, GRAPH_WORDS, lambda params: self.issue_code(app_id, params["redirect_uri"], users[0].id)
+        )
 
     def issue_code(self, app_id: str, redirect_uri: str, user_id: str) -> str:
         """What the consent endpoint does, for tests that skip the browser."""

@@ -1,8 +1,8 @@
 """LinkedIn's wire conventions for the fake (error bodies, Rest.li paging) and its connect-flow endpoints.
 
-The mixin serves what CM Hub calls while a page admin connects a channel: the consent page (answers yes at
-once and redirects with a code), the token endpoint, the member's organization ACLs and the organizations'
-names. LinkedInFake owns the state it reads.
+The mixin serves what CM Hub calls while a page admin connects a channel: the consent page (Allow or
+Cancel, then a redirect with a code or LinkedIn's refusal), the token endpoint, the member's organization
+ACLs and the organizations' names. LinkedInFake owns the state it reads.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
+from networks.fakes import consent
 from networks.fakes.base import Request, Response
 
 READ_SCOPE, WRITE_SCOPE, ADMIN_SCOPE = (
@@ -21,6 +21,11 @@ READ_SCOPE, WRITE_SCOPE, ADMIN_SCOPE = (
     "rw_organization_admin",
 )
 DEFAULT_SCOPES = (READ_SCOPE, WRITE_SCOPE, ADMIN_SCOPE)
+WORDS = consent.ConsentWords(
+    "LinkedIn",
+    allow="Allow",
+    denied={"error": "user_cancelled_authorize", "error_description": "The user cancelled the authorization"},
+)
 
 
 def error(status: int, code: str, message: str, service_code: int = 0) -> Response:
@@ -37,6 +42,7 @@ class LinkedInConnectRoutes:
     client_id: str
     client_secret: str
     consent_member: str
+    members: dict[str, dict[str, Any]]
     acls: list[dict[str, str]]
     organizations: dict[str, dict[str, Any]]
     codes: dict[str, dict[str, Any]]
@@ -49,6 +55,7 @@ class LinkedInConnectRoutes:
         self.route("GET", r"/rest/organizationAcls", self._acls)
         self.route("GET", r"/rest/organizations/(?P<org_id>\d+)", self._organization)
         self.route("GET", r"/oauth/v2/authorization", self._authorize)
+        self.route("POST", r"/oauth/v2/authorization", self._authorize)
         self.route("POST", r"/oauth/v2/accessToken", self._access_token)
 
     def _acls(self, request: Request) -> Response:
@@ -79,25 +86,33 @@ class LinkedInConnectRoutes:
     # --- OAuth -----------------------------------------------------------------------------------------
 
     def _authorize(self, request: Request) -> Response:
-        redirect_uri = request.arg("redirect_uri")
+        """LinkedIn's consent page (GET), and its Allow / Cancel form (POST)."""
+        params = consent.params_of(request)
         if (
-            request.arg("client_id") != self.client_id
-            or not redirect_uri
-            or request.arg("response_type") != "code"
+            params.get("client_id") != self.client_id
+            or not params.get("redirect_uri")
+            or params.get("response_type") != "code"
         ):
             return Response(
                 400, "Invalid request: unknown client or redirect_uri.", {"content-type": "text/plain"}
             )
-        code = secrets.token_urlsafe(16)
-        with self.lock:
-            self.codes[code] = {
-                "redirect_uri": redirect_uri,
-                "member": self.consent_member,
-                "scopes": tuple(request.arg("scope").split()) or DEFAULT_SCOPES,
-            }
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode({'code': code, 'state': request.arg('state')})}"
-        return Response(302, "", {"location": location, "content-type": "text/plain"})
+        scopes = tuple(params.get("scope", "").split()) or DEFAULT_SCOPES
+        if request.method == "GET":
+            with self.lock:
+                member = self.members.get(self.consent_member, {})
+            return consent.page(request, WORDS, account=member.get("name", "?"), scopes=list(scopes))
+
+        def issue_code(params: dict[str, str]) -> str:
+            code = secrets.token_urlsafe(16)
+            with self.lock:
+                self.codes[code] = {
+                    "redirect_uri": params["redirect_uri"],
+                    "member": self.consent_member,
+                    "scopes": scopes,
+                }
+            return code
+
+        return consent.answer(request, WORDS, issue_code)
 
     def _access_token(self, request: Request) -> Response:
         form = request.form()

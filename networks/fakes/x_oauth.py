@@ -1,4 +1,4 @@
-"""The fake X's OAuth 2.0 + PKCE endpoints: a consent page that says yes at once, and the token endpoint.
+"""The fake X's OAuth 2.0 + PKCE endpoints: the consent page (Authorize app / Cancel) and the token endpoint.
 
 A mixin for XFake, which owns the state it uses (`codes`, `refresh_tokens`, `issue_token`, the client id
 and secret, and `consent_user_id`: who "clicks Authorize").
@@ -12,17 +12,19 @@ import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
+from networks.fakes import consent
 from networks.fakes.base import Request, Response
 
 DEFAULT_SCOPES = ("tweet.read", "users.read", "tweet.write", "offline.access", "media.write")
+WORDS = consent.ConsentWords("X", allow="Authorize app", denied={"error": "access_denied"})
 
 
 class XOAuthRoutes:
     client_id: str
     client_secret: str
     consent_user_id: str
+    users: dict[str, dict[str, Any]]
     codes: dict[str, dict[str, Any]]
     refresh_tokens: dict[str, dict[str, Any]]
     lock: threading.RLock
@@ -31,29 +33,38 @@ class XOAuthRoutes:
 
     def oauth_routes(self) -> None:
         self.route("GET", r"/i/oauth2/authorize", self._authorize)
+        self.route("POST", r"/i/oauth2/authorize", self._authorize)
         self.route("POST", r"/2/oauth2/token", self._token)
 
     def _authorize(self, request: Request) -> Response:
-        redirect_uri = request.arg("redirect_uri")
-        if request.arg("client_id") != self.client_id or not redirect_uri:
+        """X's consent page (GET), and its Authorize app / Cancel form (POST)."""
+        params = consent.params_of(request)
+        if params.get("client_id") != self.client_id or not params.get("redirect_uri"):
             return Response(
                 400, "Something went wrong: this app is not known.", {"content-type": "text/plain"}
             )
-        if request.arg("code_challenge_method") != "S256" or not request.arg("code_challenge"):
+        if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
             return Response(
                 400, "Something went wrong: PKCE S256 is required.", {"content-type": "text/plain"}
             )
-        code = secrets.token_urlsafe(16)
-        with self.lock:
-            self.codes[code] = {
-                "redirect_uri": redirect_uri,
-                "challenge": request.arg("code_challenge"),
-                "user_id": self.consent_user_id,
-                "scopes": tuple(request.arg("scope").split()),
-            }
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode({'state': request.arg('state'), 'code': code})}"
-        return Response(302, "", {"location": location, "content-type": "text/plain"})
+        scopes = params.get("scope", "").split()
+        if request.method == "GET":
+            with self.lock:
+                user = self.users.get(self.consent_user_id, {})
+            return consent.page(request, WORDS, account=f"@{user.get('username', '?')}", scopes=scopes)
+
+        def issue_code(params: dict[str, str]) -> str:
+            code = secrets.token_urlsafe(16)
+            with self.lock:
+                self.codes[code] = {
+                    "redirect_uri": params["redirect_uri"],
+                    "challenge": params["code_challenge"],
+                    "user_id": self.consent_user_id,
+                    "scopes": tuple(scopes),
+                }
+            return code
+
+        return consent.answer(request, WORDS, issue_code)
 
     def _token(self, request: Request) -> Response:
         form = request.form()

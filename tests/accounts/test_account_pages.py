@@ -26,3 +26,24 @@ def test_entrance_pages_render(client, db, path):
     html = client.get(path).content.decode()
     assert 'class="entrance-card"' in html
     assert not INLINE_SCRIPT.search(html)
+
+
+@pytest.mark.parametrize(
+    "path", ["/me/", "/accounts/2fa/", "/accounts/password/change/", "/accounts/email/", "/accounts/logout/"]
+)
+def test_personal_pages_keep_the_last_workspaces_navigation(agent_client, agent, workspace, path):
+    from tests.factories import MembershipFactory, WorkspaceFactory
+
+    later = WorkspaceFactory(name="Zebra Studio", slug="zebra")  # after "Acme Bakery" by name
+    MembershipFactory(user=agent, workspace=later)
+    agent_client.get("/w/zebra/")  # the workspace they came from
+    html = agent_client.get(path).content.decode()
+    assert 'class="sidebar"' in html, path
+    assert 'href="/w/zebra/inbox/"' in html and 'href="/w/acme/inbox/"' not in html
+    assert '<span class="menu-label">Zebra Studio</span>' in html  # the switcher names it too
+
+
+def test_personal_pages_without_a_workspace_have_no_sidebar(user_factory, client):
+    client.force_login(user_factory())
+    html = client.get("/me/").content.decode()
+    assert 'class="topbar"' in html and 'class="sidebar"' not in html

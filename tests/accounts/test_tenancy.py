@@ -54,6 +54,15 @@ def test_home_redirects_to_last_workspace(agent_client, agent, workspace, other_
     assert agent_client.get("/").url == f"/w/{workspace.slug}/"
 
 
+def test_head_on_home_is_answered_like_get(client, agent_client, workspace):
+    """Uptime monitors and link checkers ask for / with HEAD: the same answer as GET, without a body."""
+    anonymous = client.head("/")
+    assert anonymous.status_code == 302 and anonymous.url.startswith("/accounts/login/")
+    member = agent_client.head("/")
+    assert member.status_code == 302 and member.url == f"/w/{workspace.slug}/"
+    assert client.head("/healthz/").status_code == 200
+
+
 def test_home_without_workspace_explains(user_factory, client):
     client.force_login(user_factory())
     response = client.get("/")

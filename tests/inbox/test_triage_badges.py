@@ -121,3 +121,21 @@ def test_the_thread_query_count_does_not_grow_with_triaged_messages(
     with django_assert_num_queries(len(small)):  # one query for every message's triage
         body = manager_client.get(url).content.decode()
     assert body.count("badge-intent-complaint") == 10
+
+
+@pytest.mark.parametrize(
+    ("language", "word", "enter", "escape"),
+    [("en", "unknown", "Enter", "Esc"), ("fr", "inconnue", "Entrée", "Échap")],
+)
+def test_an_unknown_language_and_the_key_names_are_in_the_persons_language(
+    manager_client, manager, thread_of, language, word, enter, escape
+):
+    manager.language = language
+    manager.save()
+    short, (ok,) = thread_of("short", ["ok"])
+    _triage(ok, language="unknown")  # too short to tell
+
+    body = manager_client.get("/w/acme/inbox/").content.decode()
+
+    assert f"</span>{word}</span>" in _row(body, short) and "UNKNOWN" not in body
+    assert f"<kbd>{enter}</kbd>" in body and f"<kbd>{escape}</kbd>" in body  # the shortcuts help

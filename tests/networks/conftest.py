@@ -7,8 +7,8 @@ import pytest
 from networks import services
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.x import XFake
-from networks.models import NetworkApp
 from networks.providers import base as p
+from tests.networks.connecting import wire_app
 
 
 @pytest.fixture
@@ -25,9 +25,13 @@ def linkedin_fake():
 
 @pytest.fixture
 def x_app(db, x_fake):
-    return NetworkApp.objects.create(
-        network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url, oauth_base_url=x_fake.base_url
-    )
+    return wire_app("x", x_fake, client_id=x_fake.client_id)
+
+
+@pytest.fixture
+def linkedin_app(db, linkedin_fake):
+    fake = linkedin_fake
+    return wire_app("linkedin", fake, client_id=fake.client_id, client_secret=fake.client_secret)
 
 
 @pytest.fixture
@@ -43,13 +47,7 @@ def graph_fake():
 def graph_apps(db, graph_fake):
     """Facebook and Instagram share the Graph API and the deployment's Meta app."""
     return [
-        NetworkApp.objects.create(
-            network=network,
-            client_id="1234567890",
-            client_secret="graph-app-secret",
-            api_base_url=graph_fake.base_url,
-            oauth_base_url=graph_fake.base_url,
-        )
+        wire_app(network, graph_fake, client_id="1234567890", client_secret="graph-app-secret")
         for network in ("facebook", "instagram")
     ]
 

@@ -8,7 +8,6 @@ import socket
 from collections import Counter
 from io import StringIO
 
-import httpx
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -20,6 +19,7 @@ from networks.fakes import graph_state as gs
 from networks.fakes.demo import DEMO_ACCOUNTS, DemoAddresses, DemoNetworks
 from networks.fakes.demo_content import DemoContent, Kind, base_texts
 from networks.models import Channel, NetworkApp, PollRun
+from tests.networks.connecting import approve, consent_url
 
 NETWORKS = list(DEMO_ACCOUNTS)
 
@@ -255,10 +255,7 @@ def test_reconnecting_through_the_fakes_consent_page_heals_the_channel(demo, dem
     tasks.poll_once(channel)
     admin = Client()
     admin.force_login(User.objects.get(email="admin@demo.test"))
-    start = admin.post(f"/w/demo/settings/channels/connect/{network}/")
-    consent = httpx.get(start.url, follow_redirects=False)  # the browser on the network's consent page
-    back = httpx.URL(consent.headers["location"])
-    callback = admin.get(f"{back.path}?{back.query.decode()}")
+    callback = admin.get(approve(consent_url(admin, "demo", network)))  # Allow on the network's page
     admin.post(callback.url, {"account": [channel.external_id]})
     channel.refresh_from_db()
     assert channel.status == Channel.Status.ACTIVE

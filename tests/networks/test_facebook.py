@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from networks.fakes import consent as consent_page
 from networks.fakes.base import Fault, Response
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import (
@@ -764,9 +765,10 @@ def test_oauth_code_exchange_then_page_listing(graph_fake, graph_http):
         dialog_base_url=graph_fake.base_url,
     )
 
-    consent = graph_http.get(dialog)  # the fake consents at once and sends the browser back
-    back = httpx.URL(consent.headers["location"])
-    assert consent.status_code == 302 and back.params["state"] == "s1"
+    assert "Camille" in graph_http.get(dialog).text  # the login dialog, for the person signed in
+    allowed = consent_page.approve(graph_http, dialog)  # Continue: the browser goes back with a code
+    back = httpx.URL(allowed.headers["location"])
+    assert allowed.status_code == 302 and back.params["state"] == "s1"
     token = exchange_code(
         graph_http, graph_fake.base_url, "99", "shh", "https://hub.example/cb", back.params["code"]
     )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from core.http import make_client
+from networks.fakes import consent
 from networks.fakes.base import Fault, Response
 from networks.fakes.linkedin import LinkedInFake
 from networks.providers.base import (
@@ -585,7 +586,7 @@ def test_connect_flow_lists_the_pages_the_member_administers(
     assert parse_qs(urlsplit(url).query)["scope"] == [
         "r_organization_social w_organization_social rw_organization_admin"
     ]
-    redirect = http.get(url)
+    redirect = consent.approve(http, url)
     assert redirect.status_code == 302
     params = parse_qs(urlsplit(redirect.headers["location"]).query)
     assert params["state"] == ["st-9"]

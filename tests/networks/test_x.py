@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from core.http import make_client
+from networks.fakes import consent as consent_page
 from networks.fakes.base import Fault, Response
 from networks.fakes.x import XFake, problem
 from networks.providers.base import (
@@ -576,7 +577,8 @@ def consent(fake: XFake, http: httpx.Client, challenge: str) -> tuple[str, str]:
     query = parse_qs(urlsplit(url).query)
     assert query["scope"] == ["tweet.read users.read tweet.write offline.access media.write"]
     assert query["code_challenge_method"] == ["S256"]
-    answer = http.get(url)
+    assert http.get(url).status_code == 200  # the consent page, where the person clicks Authorize app
+    answer = consent_page.approve(http, url)
     assert answer.status_code == 302
     location = urlsplit(answer.headers["location"])
     assert location.path == "/oauth/x/callback"
