@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
+from core import dates
 from core.http import make_client, worker_client
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
@@ -452,7 +453,7 @@ def _send_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
             due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
             error = _("%(network)s asks us to wait until %(time)s; it will be sent then.") % {
                 **_network(message.channel),
-                "time": due.strftime("%H:%M UTC"),
+                "time": dates.clock(due, message.channel.workspace.timezone),
             }
             _settle(message, S.QUEUED, error=error, due=due)
             return SendOutcome(S.QUEUED, (due - now).total_seconds())

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can, permissions_for
+from core import dates
 from core.http import make_client, worker_client
 from core.mail import email_send
 from core.signed_media import signed_media_url
@@ -780,7 +781,7 @@ def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
             due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
             error = _("%(network)s asks us to wait until %(time)s; it will be published then.") % {
                 "network": network,
-                "time": due.strftime("%H:%M UTC"),
+                "time": dates.clock(due, target.post.workspace.timezone),
             }
             return _settle(target, T.SCHEDULED, error=error, due=due)
         if isinstance(exc, p.Transient):

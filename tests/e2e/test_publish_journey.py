@@ -18,6 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Membership
+from core import dates
 from networks.fakes.graph_state import Post as GraphPost
 from networks.providers.linkedin import unescape_little_text
 from posts import services
@@ -160,7 +161,7 @@ def test_compose_review_schedule_publish_and_see_the_permalinks(
     manager_page.get_by_role("button", name="Schedule", exact=True).click()
     expect(manager_page.locator("#messages")).to_contain_text("Scheduled.")
     expect(manager_page.locator(".conversation-facts")).to_contain_text(
-        f"Scheduled for {soon.date().isoformat()} {soon:%H:%M} (Europe/Paris)"
+        f"Scheduled for {dates.format_instant(soon, zone=PARIS)} (Europe/Paris)"
     )
     post.refresh_from_db()
     assert post.status == Post.Status.SCHEDULED and post.scheduled_at == soon  # read in Paris time
