@@ -578,6 +578,7 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
             "view": view,
             "anchor": anchor,
             "weeks": [cells[i : i + 7] for i in range(0, len(cells), 7)],
+            "nothing": not any(day.posts for day in cells if day.in_period),
             "weekdays": [cells[i].date for i in range(7)],
             "previous": previous,
             "following": following,
