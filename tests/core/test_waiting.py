@@ -45,14 +45,14 @@ def waiting(workspace, manager, agent, channels, django_capture_on_commit_callba
 
 def _badges(html: str) -> dict[str, str]:
     """Sidebar link text -> its count badge."""
-    found = re.findall(r'class="sidebar-queue"[^>]*>([^<]+) <span class="badge badge-count"[^>]*>(\d+)', html)
+    found = re.findall(r'class="sidebar-queue"[^>]*>([^<]+)<span class="badge badge-count"[^>]*>(\d+)', html)
     return dict(found)
 
 
 def test_a_manager_sees_what_waits_for_them_and_not_their_own(manager_client, waiting):
     html = manager_client.get("/w/acme/").content.decode()
     assert _badges(html) == {"Review queue": "2", "Approvals": "2"}
-    assert ": 2 waiting for you" in html  # what a screen reader says
+    assert ", 2 waiting for you" in html  # what a screen reader says
 
 
 def test_counted_in_one_query(manager, waiting, django_assert_num_queries):

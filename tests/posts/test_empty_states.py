@@ -35,4 +35,4 @@ def test_in_french(owner, owner_client):
     html = owner_client.get("/w/acme/posts/").content.decode()
     assert "Aucune publication pour l’instant." in html and "Rédiger la première publication" in html
     html = owner_client.get("/w/acme/posts/review/").content.decode()
-    assert "Rien n’attend votre relecture." in html
+    assert "Rien n’attend votre validation." in html
