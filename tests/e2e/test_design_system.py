@@ -63,6 +63,8 @@ def test_primary_secondary_and_danger_buttons_look_different(page, acme):
     assert danger[1] == "rgb(179, 38, 30)" and danger[2] == "rgb(179, 38, 30)"  # red words, red outline
     assert len({tuple(primary), tuple(secondary), tuple(danger)}) == 3
     assert link_style == secondary
+    page.goto("/w/acme/posts/")
+    assert page.get_by_role("link", name="New post").evaluate(STYLE) == primary  # a link drawn as primary
 
 
 def test_cancelling_a_post_asks_first(page, acme):

@@ -10,13 +10,15 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from accounts.models import User
+from notifications.models import Notification
 from posts.models import Post, PostTarget
 
 P = Post.Status
 
 
 @pytest.fixture
-def seeded(db, settings):
+def seeded(transactional_db, settings):
+    """Real commits: the notifications go out after them, as in `make run`."""
     settings.CMHUB_DEMO = True
     for command in ("seed_demo", "seed_demo_channels", "seed_demo_posts"):
         call_command(command, stdout=StringIO())
@@ -46,6 +48,13 @@ def test_one_post_in_each_state_with_permalinks_and_a_plain_reason(seeded):
     assert failed.error.startswith("X refuses a post with exactly the same words")
     scheduled = posts.get(status=P.SCHEDULED)
     assert scheduled.media.count() == 1 and scheduled.targets.filter(status="scheduled").count() == 3
+
+
+def test_only_what_still_waits_is_new_for_the_manager(seeded):
+    manager = User.objects.get(email="manager@demo.test")
+    unread = Notification.objects.filter(recipient=manager, read_at__isnull=True)
+    waiting = Post.objects.get(status=P.IN_REVIEW)
+    assert list(unread.values_list("kind", "url")) == [("review_requested", f"/w/demo/posts/{waiting.pk}/")]
 
 
 def test_seeding_again_replaces_the_demo_posts(seeded):

@@ -86,6 +86,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._forget(workspace)
             made = self._seed(workspace, channels, author, reviewer)
+        # The notifications go out once the posts are committed. Review requests for the posts reviewed
+        # since were dealt with then: only the one still waiting is new.
+        done = [reverse("post_detail", args=[workspace.slug, post.pk]) for post in self.reviewed]
+        Notification.objects.filter(
+            workspace=workspace, kind=Notification.Kind.REVIEW_REQUESTED, url__in=done
+        ).update(read_at=timezone.now())
         self.stdout.write(self.style.SUCCESS(f"Demo posts ready in '{workspace.slug}': {', '.join(made)}."))
 
     def _forget(self, workspace: Workspace) -> None:
@@ -161,6 +167,7 @@ class Command(BaseCommand):
                 "then publish it again."
             },
         )
+        self.reviewed = [sent_back, workshop, thanks, rerun]
         return ["draft", "in review", "changes requested", "scheduled", "published", "failed"]
 
     def _published(self, post: Post, author, reviewer, when: dt.datetime, refusals: dict[int, str]) -> None:
