@@ -33,6 +33,7 @@ run: venv locale/fr/LC_MESSAGES/django.mo
 	$(RUN_ENV) $(PY) manage.py migrate --verbosity=0
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) $(PY) manage.py seed_demo_channels
+	$(RUN_ENV) $(PY) manage.py seed_demo_posts
 	$(RUN_ENV) $(PY) manage.py load_demo_faq
 	$(RUN_ENV) scripts/run
 

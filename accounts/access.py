@@ -2,7 +2,8 @@
 
 `workspace_view` is the one door into every `/w/<slug>/...` page: it resolves the membership (404 for
 outsiders), enforces the workspace's two-factor policy and the view's permission (403 for members who
-lack it), and remembers the workspace as the user's last one.
+lack it), activates the zone the page's times are read in, and remembers the workspace as the user's last
+one.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, User
 from accounts.policy import MFA_ROLES, Perm, can
+from core import dates
 
 
 def get_membership_for_user(user: User, slug: str) -> Membership:
@@ -72,6 +75,9 @@ def workspace_view(perm: Perm = Perm.VIEW_WORKSPACE) -> Callable:
                 raise PermissionDenied(_("Your role in this workspace does not allow this."))
             request.membership = member
             request.workspace = member.workspace
+            # Every time on the page is read in one zone: the person's own, else the workspace's
+            # (UserPreferencesMiddleware deactivates it when the response is done).
+            timezone.activate(dates.zone_for(request.user, member.workspace))
             if request.user.last_workspace_id != member.workspace_id:
                 request.user.last_workspace = member.workspace
                 request.user.save(update_fields=["last_workspace"])

@@ -255,6 +255,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times are written the same way on every page: the formats per language are in cmhub/formats/,
+# which of them each context uses in core/dates.py. The zone is activated per request (accounts.access).
+FORMAT_MODULE_PATH = ["cmhub.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -7,4 +7,8 @@ class InboxConfig(AppConfig):
     verbose_name = _("Inbox")
 
     def ready(self) -> None:
+        from core import waiting
         from inbox import receivers  # noqa: F401 - stores what networks fetch
+        from inbox.waiting import replies_awaiting_approval
+
+        waiting.register("replies", replies_awaiting_approval)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
-from core import delivery
+from core import dates, delivery
 from core.http import make_client, worker_client
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
@@ -463,7 +463,7 @@ def _send_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
         if decision.next is Next.WAIT:
             error = _("%(network)s asks us to wait until %(time)s; it will be sent then.") % {
                 **_network(message.channel),
-                "time": decision.due.strftime("%H:%M UTC"),
+                "time": dates.clock(decision.due, message.channel.workspace.timezone),
             }
             _settle(message, S.QUEUED, error=error, due=decision.due)
             return SendOutcome(S.QUEUED, (decision.due - now).total_seconds())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -156,13 +155,10 @@ def _search(workspace: Workspace, q: str) -> Q:
     return condition
 
 
-def _start_of(day: dt.date, workspace: Workspace) -> dt.datetime:
-    """Midnight of `day` in the workspace's time zone: "from the 3rd" means the team's 3rd."""
-    try:
-        zone = zoneinfo.ZoneInfo(workspace.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+def _start_of(day: dt.date, workspace: Workspace, user: User) -> dt.datetime:
+    """Midnight of `day` in the zone the person reads times in (theirs, else the workspace's): "from the
+    3rd" means the 3rd the list's dates are shown in."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dates.zone_for(user, workspace))
 
 
 def overdue_q(now: dt.datetime) -> Q:
@@ -193,9 +189,9 @@ def conversations_filtered(
     if filters.priority is not None:
         qs = qs.filter(priority=filters.priority)
     if filters.date_from:
-        qs = qs.filter(last_message_at__gte=_start_of(filters.date_from, workspace))
+        qs = qs.filter(last_message_at__gte=_start_of(filters.date_from, workspace, user))
     if filters.date_to:
-        qs = qs.filter(last_message_at__lt=_start_of(filters.date_to + dt.timedelta(days=1), workspace))
+        qs = qs.filter(last_message_at__lt=_start_of(filters.date_to + dt.timedelta(days=1), workspace, user))
     if filters.overdue:
         qs = qs.filter(overdue_q(now))
     if filters.intent:

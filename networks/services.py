@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
+from core import dates
 from core.mail import email_send
 from core.text import single_line
 from networks.models import Channel, PollRun
@@ -206,7 +207,7 @@ def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.da
         channel.rate_limit_reset_at = resume_at
         channel.next_poll_at = resume_at + dt.timedelta(seconds=1)
         channel.last_error = _("Rate limited by the network until %(time)s.") % {
-            "time": resume_at.strftime("%H:%M:%S UTC")
+            "time": dates.clock(resume_at, channel.workspace.timezone)
         }
         fields += ["rate_limit_remaining", "rate_limit_reset_at", "next_poll_at"]
         outcome = PollRun.Outcome.RATE_LIMITED

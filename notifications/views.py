@@ -29,8 +29,14 @@ def _mark_read(request: HttpRequest, pk: int) -> Notification:
 @workspace_view()
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
+    """Seeing a notification on this page reads it: the ones shown are marked read as the page is drawn,
+    and stay highlighted as new on it (the bell then counts only those not seen yet, on other pages)."""
     member = request.membership
     page = Paginator(selectors.notifications_for_member(member), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    seen = [n.pk for n in page.object_list if n.read_at is None]
+    if seen:
+        services.notifications_mark_read(user=request.user, workspace=member.workspace, ids=seen)
     return render(request, "notifications/list.html", {"page": page})
 
 

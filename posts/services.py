@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can, permissions_for
-from core import delivery
+from core import dates, delivery
 from core.http import make_client, worker_client
 from core.mail import email_send
 from core.signed_media import signed_media_url
@@ -777,7 +777,7 @@ def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
         if decision.next is Next.WAIT:
             error = _("%(network)s asks us to wait until %(time)s; it will be published then.") % {
                 "network": network,
-                "time": decision.due.strftime("%H:%M UTC"),
+                "time": dates.clock(decision.due, target.post.workspace.timezone),
             }
             return _settle(target, T.SCHEDULED, error=error, due=decision.due)
         if decision.next is Next.RETRY:

@@ -23,7 +23,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -70,7 +70,9 @@ def _channels(member: Membership) -> QuerySet[Channel]:
 
 
 def _tz(member: Membership) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(member.workspace.timezone or "UTC")
+    """The zone this person reads and types the workspace's times in: their own, else the workspace's
+    (`dates.zone_for`, activated for the request by `workspace_view`)."""
+    return timezone.get_current_timezone()
 
 
 def _detail(member: Membership, post: Post | int) -> HttpResponse:
@@ -375,7 +377,7 @@ def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
         "own_in_review": own and post.status == P.IN_REVIEW,
         "local_date": local.date().isoformat() if local else "",
         "local_time": local.strftime("%H:%M") if local else "",
-        "workspace_timezone": member.workspace.timezone or "UTC",
+        "workspace_timezone": _tz(member).key,
         **extra,
     }
 
@@ -437,14 +439,15 @@ def _local_datetime(request: HttpRequest) -> dt.datetime | None:
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
 def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    """Schedule an approved post, or move a scheduled one, at a wall-clock time in the workspace's zone."""
+    """Schedule an approved post, or move a scheduled one, at a wall-clock time in the zone the person
+    reads times in (their own, else the workspace's)."""
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     local = _local_datetime(request)
     if local is None:
         messages.error(request, _("Give a date and a time."))
         return _detail(member, post)
-    when = services.scheduled_at_from_local(workspace_timezone=member.workspace.timezone, local=local)
+    when = services.scheduled_at_from_local(workspace_timezone=_tz(member).key, local=local)
     try:
         if post.status == P.SCHEDULED:
             services.post_reschedule(post=post, by=member, scheduled_at=when)
@@ -538,7 +541,7 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
 
     def instant(day: dt.date) -> dt.datetime:
         return services.scheduled_at_from_local(
-            workspace_timezone=member.workspace.timezone, local=dt.datetime.combine(day, dt.time())
+            workspace_timezone=_tz(member).key, local=dt.datetime.combine(day, dt.time())
         )
 
     posts = selectors.posts_in_range(member, instant(start), instant(end))
@@ -553,7 +556,7 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
     days = (start + dt.timedelta(days=n) for n in range((end - start).days))
     grid = {day: Day(day, view == "week" or day.month == anchor.month) for day in days}
     for post in posts:
-        # Formatted here: the template's date filters would convert back to the active time zone.
+        # The Move form's time field wants HH:MM, whatever the language's own format.
         local = timezone.localtime(post.scheduled_at, zone)
         post.local_time = local.strftime("%H:%M")
         day = grid.get(local.date())
@@ -575,6 +578,7 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
             "view": view,
             "anchor": anchor,
             "weeks": [cells[i : i + 7] for i in range(0, len(cells), 7)],
+            "nothing": not any(day.posts for day in cells if day.in_period),
             "weekdays": [cells[i].date for i in range(7)],
             "previous": previous,
             "following": following,
@@ -583,7 +587,7 @@ def posts_calendar(request: HttpRequest) -> HttpResponse:
             "ignored_filters": ignored,
             "query": query.urlencode(),
             "calendar_statuses": [(s, P(s).label) for s in CALENDAR_STATUSES],
-            "workspace_timezone": member.workspace.timezone or "UTC",
+            "workspace_timezone": _tz(member).key,
             "can_move": can(member, Perm.DRAFT_POSTS),
             "movable": MOVABLE,
             "back": back.urlencode(),
@@ -632,7 +636,7 @@ def post_move(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("Give a time like 09:30."))
             return _back_to_calendar(member, back, day)
     when = services.scheduled_at_from_local(
-        workspace_timezone=member.workspace.timezone, local=dt.datetime.combine(day, time)
+        workspace_timezone=_tz(member).key, local=dt.datetime.combine(day, time)
     )
     try:
         services.post_reschedule(post=post, by=member, scheduled_at=when)
@@ -645,8 +649,8 @@ def post_move(request: HttpRequest, pk: int) -> HttpResponse:
             _("“%(post)s” moved to %(day)s at %(time)s.")
             % {
                 "post": str(post),
-                "day": formats.date_format(local.date(), "DATE_FORMAT"),
-                "time": local.strftime("%H:%M"),
+                "day": dates.format_instant(local.date(), "date"),
+                "time": dates.format_instant(local, "time"),
             },
         )
     return _back_to_calendar(member, back, day)

@@ -2,7 +2,10 @@
 live per-network previews and different words on LinkedIn), saves a draft and submits it; a manager, in
 another browser, approves it from the review queue and schedules it; once it is due a real Celery worker
 process on the `publish` queue publishes it to the network fakes over HTTP, and the post page shows each
-channel's permalink and the calendar shows it published. Each network sees exactly one write."""
+channel's permalink and the calendar shows it published. Each network sees exactly one write.
+
+And once in French: a post with an uploaded image goes from the composer through review (the manager sees
+it counted in the sidebar) to its day and time in the calendar, in French formats and Paris time."""
 
 from __future__ import annotations
 
@@ -14,17 +17,18 @@ from pathlib import Path
 
 import pytest
 from celery import current_app
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from accounts.models import Membership
+from core import dates
 from networks.fakes.graph_state import Post as GraphPost
 from networks.providers.linkedin import unescape_little_text
 from posts import services
 from posts.models import Post, PostTarget
 from tests import publishing_fakes
 from tests.celery_workers import start_worker, stop_worker, wait_for
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import sign_in, sign_in_french
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.posts.test_publish import make_due
 
@@ -160,7 +164,7 @@ def test_compose_review_schedule_publish_and_see_the_permalinks(
     manager_page.get_by_role("button", name="Schedule", exact=True).click()
     expect(manager_page.locator("#messages")).to_contain_text("Scheduled.")
     expect(manager_page.locator(".conversation-facts")).to_contain_text(
-        f"Scheduled for {soon.date().isoformat()} {soon:%H:%M} (Europe/Paris)"
+        f"Scheduled for {dates.format_instant(soon, zone=PARIS)} (Europe/Paris)"
     )
     post.refresh_from_db()
     assert post.status == Post.Status.SCHEDULED and post.scheduled_at == soon  # read in Paris time
@@ -206,3 +210,82 @@ def test_compose_review_schedule_publish_and_see_the_permalinks(
     assert Post.objects.get(pk=post.pk).status == Post.Status.PUBLISHED
     assert page.problems == [], page.problems
     assert manager_page.problems == [], manager_page.problems
+
+
+ALT = "Une galette dorée sur le comptoir"
+
+
+def _photo(path: Path) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (1200, 900), "#c8902c").save(path, "JPEG", quality=85)
+    return path
+
+
+def test_a_post_with_an_image_from_the_composer_to_the_calendar_in_french(
+    new_page, acme, x_fake, graph_fake, tmp_path
+):
+    """In French, through the UI: the agent writes a post for X and Facebook with an uploaded image, the
+    manager (who sees it waiting in the sidebar) approves and schedules it, and the calendar shows it on
+    its day at its time, in French formats and Paris time."""
+    agent = MembershipFactory(
+        workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Ada")
+    )
+    manager = MembershipFactory(workspace=acme, role=Membership.Role.MANAGER).user
+    page = new_page(locale="fr-FR")
+    sign_in_french(page, agent.user)
+    page.get_by_role("link", name="Publications", exact=True).click()
+    page.get_by_role("link", name="Nouvelle publication").click()
+    expect(page).to_have_url("/w/acme/posts/new/")
+    for name in ("Acme on X", "Acme Page"):
+        page.get_by_role("checkbox", name=name).check()
+    page.get_by_label("Texte (pour tous les canaux)").fill("La galette des rois est de retour ce week-end 👑")
+    page.get_by_label("Ajouter une image").set_input_files(_photo(tmp_path / "galette.jpg"))
+    page.get_by_label("Description de l’image (texte alternatif)").fill(ALT)
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.locator("#messages")).to_contain_text("Brouillon enregistré.")
+    expect(page).to_have_url(re.compile(r"/w/acme/posts/\d+/$"))
+    post = Post.objects.get(workspace=acme)
+    [asset] = post.media.all()
+    assert (asset.width, asset.height, asset.alt_text) == (1200, 900, ALT)
+    expect(page.locator("main")).to_contain_text(ALT)  # the post page shows its image, described
+    page.get_by_role("button", name="Soumettre pour validation").click()
+    expect(page.locator("#messages")).to_contain_text("Envoyée pour validation.")
+
+    # The manager sees it waiting in the sidebar, approves it and schedules it for tomorrow, 10:30 Paris.
+    review = new_page(locale="fr-FR")
+    sign_in_french(review, manager)
+    queue = review.locator(".sidebar a", has_text="Publications à valider")
+    expect(queue.locator(".badge-count")).to_have_text("1")
+    queue.click()
+    review.locator(".posts-review li", has_text="galette des rois").get_by_role("link").click()
+    review.get_by_label("Commentaire").fill("Très bien.")
+    review.get_by_role("button", name="Valider", exact=True).click()
+    expect(review.locator("#messages")).to_contain_text("Validée.")
+    expect(
+        review.locator(".sidebar a", has_text="Publications à valider").locator(".badge-count")
+    ).to_have_count(0)
+    today = timezone.localtime(timezone.now(), PARIS).date()
+    day = today + dt.timedelta(days=1)
+    review.get_by_label("Date", exact=True).fill(day.isoformat())
+    review.get_by_label("Heure", exact=True).fill("10:30")
+    review.get_by_role("button", name="Programmer", exact=True).click()
+    expect(review.locator("#messages")).to_contain_text("Programmée.")
+    when = dt.datetime.combine(day, dt.time(10, 30), tzinfo=PARIS)
+    with translation.override("fr"):
+        shown = dates.format_instant(when, zone=PARIS)
+    expect(review.locator(".conversation-facts")).to_contain_text(
+        f"Programmée pour le {shown} (Europe/Paris)"
+    )
+    post.refresh_from_db()
+    assert post.status == Post.Status.SCHEDULED and post.scheduled_at == when
+
+    # The calendar shows it on its day, at its time.
+    review.get_by_role("link", name="Calendrier", exact=True).click()
+    if day.month != today.month:
+        review.locator("a[rel=next]").click()
+    entry = review.locator(f'td[data-date="{day.isoformat()}"] .calendar-post')
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("10:30")
+    expect(entry).to_contain_text("La galette des rois")
+    expect(review.locator("main")).to_contain_text("Heures exprimées en Europe/Paris.")

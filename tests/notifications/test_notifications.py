@@ -220,12 +220,28 @@ def test_no_count_when_all_is_read(manager_client, manager, workspace):
     assert 'class="bell"' in page and "bell-count" not in page
 
 
-def test_list_shows_newest_first_and_marks_one_then_all_read(manager_client, manager, agent, workspace):
+def test_visiting_the_list_reads_what_it_shows_and_keeps_it_highlighted_once(
+    manager_client, manager, agent, workspace
+):
     first = notify(manager, workspace, "First")
     second = notify(manager, workspace, "Second")
     notify(agent, workspace, "Not yours")
     page = manager_client.get("/w/acme/notifications/").content.decode()
     assert page.index("Second") < page.index("First") and "Not yours" not in page
+    assert page.count('class="notification is-unread"') == 2 and page.count(">New</span>") == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.read_at is not None and second.read_at is not None  # seen: read
+    assert 'class="bell-count"' not in page  # the bell of this very page counts nothing left
+    again = manager_client.get("/w/acme/notifications/").content.decode()
+    assert "is-unread" not in again and ">New</span>" not in again
+    assert Notification.objects.filter(recipient=agent, read_at__isnull=True).count() == 1
+
+
+def test_marks_one_then_all_read(manager_client, manager, agent, workspace):
+    first = notify(manager, workspace, "First")
+    second = notify(manager, workspace, "Second")
+    notify(agent, workspace, "Not yours")
     response = manager_client.post(f"/w/acme/notifications/{second.pk}/read/")
     assert response.status_code == 302 and response.url == "/w/acme/notifications/"
     second.refresh_from_db()
@@ -284,16 +300,17 @@ def test_list_page_query_count_does_not_grow_with_rows(
     manager_client.get("/w/acme/")  # remembers the workspace once, so it is not counted below
     for n in range(3):
         notify(manager, workspace, f"Note {n}")
-    # session, user, membership, the bell's COUNT, workspace switcher, the page's COUNT (paginator), the
-    # page of notifications. The rows need nothing else: the text is stored rendered, so no post, author
-    # or conversation is looked up per row.
-    with django_assert_num_queries(7):
+    # session, user, membership, the page's COUNT (paginator), the page of notifications, one UPDATE that
+    # marks the shown ones read, the bell's COUNT, the sidebar's waiting counts (one query for every
+    # queue), workspace switcher. The rows need nothing else: the text is stored rendered, so no post,
+    # author or conversation is looked up per row.
+    with django_assert_num_queries(9):
         assert manager_client.get("/w/acme/notifications/").status_code == 200
     for n in range(30):
         notify(manager, workspace, f"More {n}")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = manager_client.get("/w/acme/notifications/")
-    assert response.content.decode().count('class="notification is-unread"') == 33
+    assert response.content.decode().count('class="notification is-unread"') == 30
 
 
 def test_admin_lists_notifications(admin_client, manager, workspace):

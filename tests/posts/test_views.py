@@ -259,7 +259,9 @@ def test_history_tells_who_did_what_in_words_at_workspace_times(
         f"{agent_name} wrote this post",
         f"{agent_name} sent it for review",
         f"{manager_name} approved it",
-        f"{agent_name} scheduled it for 12/24/2031 6:30 p.m.",  # Paris time, as it was chosen
+        # Paris time, as it was chosen, in the one format for instants
+        f'{agent_name} scheduled it for <time datetime="2031-12-24T18:30:00+01:00">'
+        "Dec 24, 2031, 6:30 PM</time>",
     ):
         assert sentence in history
     assert "<code>" not in history and "2031-12-24T17:30" not in history
