@@ -523,14 +523,15 @@ def test_list_page_query_count_does_not_grow_with_rows(
     # session, user, membership, workspace switcher, channels, labels, members (menus),
     # conversations (with channel, contact, assignee joined and read state as a subquery), labels prefetch,
     # and the triage badges of each row's latest inbound message (assistant_messagetriage, one query),
-    # and the header bell's unread notifications COUNT (notifications app, one query whatever the rows).
+    # and the header bell's unread notifications COUNT (notifications app, one query whatever the rows),
+    # and the channels that lost their connection (the banner every member sees, one query).
     # Each row's labels, assignee, contact, channel and read state would otherwise be one query per row.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert manager_client.get("/w/acme/inbox/").status_code == 200
     Conversation.objects.all().delete()
     ingest(30)
     _decorate_all(workspace, manager, agent)
-    with django_assert_num_queries(11):  # +1: the rows' triage badges, +1: the header bell
+    with django_assert_num_queries(12):  # the same count with ten times the rows
         response = manager_client.get("/w/acme/inbox/")
     assert response.content.decode().count('class="conversation-row') == 30
 
