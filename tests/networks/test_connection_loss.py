@@ -7,24 +7,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone, translation
 
 from accounts.models import Membership
 from networks import services
 from networks.models import Channel
 from networks.providers import base as p
+from tests.conftest import _client_for as client_for
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 RAW_190 = "Error validating access token: The session has been invalidated (code 190, subcode 460)"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
