@@ -338,7 +338,7 @@ def test_a_manager_approves_from_the_thread_but_not_their_own(manager_client, ma
     assert Message.objects.get(pk=own.pk).send_status == S.PENDING_APPROVAL
 
 
-QUEUE_QUERIES = 7  # +1: the header bell's unread notifications COUNT (notifications app)
+QUEUE_QUERIES = 8  # +1: the header bell's unread notifications COUNT, +1: the lost-connection banner
 
 # --- Approval queue -----------------------------------------------------------------------------------------
 

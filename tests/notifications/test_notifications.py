@@ -284,14 +284,14 @@ def test_list_page_query_count_does_not_grow_with_rows(
     manager_client.get("/w/acme/")  # remembers the workspace once, so it is not counted below
     for n in range(3):
         notify(manager, workspace, f"Note {n}")
-    # session, user, membership, the bell's COUNT, workspace switcher, the page's COUNT (paginator), the
-    # page of notifications. The rows need nothing else: the text is stored rendered, so no post, author
-    # or conversation is looked up per row.
-    with django_assert_num_queries(7):
+    # session, user, membership, the bell's COUNT, workspace switcher, the lost-connection banner, the
+    # page's COUNT (paginator), the page of notifications. The rows need nothing else: the text is stored
+    # rendered, so no post, author or conversation is looked up per row.
+    with django_assert_num_queries(8):
         assert manager_client.get("/w/acme/notifications/").status_code == 200
     for n in range(30):
         notify(manager, workspace, f"More {n}")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = manager_client.get("/w/acme/notifications/")
     assert response.content.decode().count('class="notification is-unread"') == 33
 
