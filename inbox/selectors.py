@@ -140,9 +140,11 @@ def _search(workspace: Workspace, q: str) -> Q:
         condition = Q(pk__in=set(hits))
     else:
         condition = Q(Exists(Message.objects.filter(matching, conversation=OuterRef("pk"))))
+    # A name typed with search syntax ("Léa Martin" in quotes) is still a name: its words, in order.
+    words = " ".join(search.parse(q).positive_words) or q
     contact_ids = list(
         Contact.objects.filter(workspace=workspace)
-        .filter(Q(name__icontains=q) | Q(handle__icontains=q.lstrip("@")))
+        .filter(Q(name__icontains=words) | Q(handle__icontains=q.lstrip("@")) | Q(name__icontains=q))
         .values_list("pk", flat=True)[:CONTACT_MATCHES_MAX]
     )
     if contact_ids:

@@ -131,6 +131,11 @@ def test_the_index_follows_edits_and_deletions(workspace, owner, corpus):
     assert found(workspace, owner, corpus, "café") == set()
 
 
+def test_a_contact_is_found_by_name_with_or_without_search_syntax(workspace, owner, corpus):
+    assert found(workspace, owner, corpus, "Quintal 2") == {"fast"}
+    assert found(workspace, owner, corpus, '"Quintal 2"') == {"fast"}
+
+
 def test_search_stays_in_its_workspace(workspace, owner, corpus, other_workspace):
     theirs = Channel.objects.create(
         workspace=other_workspace,
