@@ -7,6 +7,10 @@ queries are folded by the same function; existing rows are recomputed once.
 SQLite: an FTS5 index over inbox_message.text (external content: the text is stored once, in the table),
 tokenizer unicode61 with diacritics removed, kept in step by three triggers and rebuilt once here.
 Each side is a no-op on the other database.
+
+Beware: on SQLite, Django applies most later ALTERs of inbox_message by rebuilding the table, which drops
+these triggers. A migration that alters Message must run SQLITE_CREATE again (tests/inbox/test_search.py
+fails otherwise, since the test database is built by the migrations).
 """
 
 import unicodedata
