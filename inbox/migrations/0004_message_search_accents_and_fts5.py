@@ -8,9 +8,9 @@ SQLite: an FTS5 index over inbox_message.text (external content: the text is sto
 tokenizer unicode61 with diacritics removed, kept in step by three triggers and rebuilt once here.
 Each side is a no-op on the other database.
 
-Beware: on SQLite, Django applies most later ALTERs of inbox_message by rebuilding the table, which drops
-these triggers. A migration that alters Message must run SQLITE_CREATE again (tests/inbox/test_search.py
-fails otherwise, since the test database is built by the migrations).
+On SQLite, Django applies most later ALTERs of inbox_message by rebuilding the table, which drops these
+triggers: a post_migrate handler (inbox.apps.ensure_sqlite_search_index) runs SQLITE_CREATE again when
+they are missing, so this module's SQL is read by app code and must keep its names.
 """
 
 import unicodedata

@@ -197,3 +197,22 @@ HOSTILE = ['"unbalanced', "NEAR(a b", "col:x", "^a", "a*", "AND OR NOT", "\x00",
 def test_hostile_queries_answer_the_page(owner_client, workspace, corpus, q):
     response = owner_client.get(f"/w/{workspace.slug}/inbox/", {"q": q})
     assert response.status_code in (200, 400) and b"Traceback" not in response.content
+
+
+def test_the_sqlite_index_is_put_back_after_a_table_rebuild(workspace, owner, corpus):
+    """Django rebuilds a SQLite table for most ALTERs, dropping its triggers: post_migrate restores them."""
+    from django.db import connection
+
+    from inbox.apps import ensure_sqlite_search_index
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL keeps its trigger through ALTER TABLE")
+    with connection.cursor() as cursor:
+        for trigger in ("insert", "delete", "update"):
+            cursor.execute(f"DROP TRIGGER inbox_message_fts_{trigger}")
+    Message.objects.filter(external_id="m-fast").update(text="Colis perdu")
+    ensure_sqlite_search_index()
+    assert found(workspace, owner, corpus, "colis") == {"fast"}  # reindexed
+    assert found(workspace, owner, corpus, "rapide") == set()
+    Message.objects.filter(external_id="m-dessert").update(text="Tarte aux pommes")
+    assert found(workspace, owner, corpus, "pommes") == {"dessert"}  # kept in step again
