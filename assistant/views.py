@@ -205,8 +205,8 @@ def reply_draft(request: HttpRequest, conversation_id: int) -> HttpResponse:
 # --- Rules and auto-replies (managers) ------------------------------------------------------------------
 
 
-def _describe(step: dict, names: dict[int, str]) -> str:
-    """One planned or applied step, in words."""
+def _describe(step: dict, names: dict[int, str], faqs: dict[int, str] | None = None) -> str:
+    """One planned or applied step, in words (`faqs`: FAQ entry id -> its first question)."""
     kind = step.get("type")
     if kind == "add_label":
         return _("Add the label “%(label)s”") % {"label": step.get("label", "")}
@@ -219,6 +219,8 @@ def _describe(step: dict, names: dict[int, str]) -> str:
     if kind == "mark_spam":
         return _("Mark as spam")
     if kind == "suggest_faq":
+        if (title := (faqs or {}).get(step.get("faq_entry"))) is not None:
+            return _("Suggest the FAQ answer “%(question)s”") % {"question": title}
         return _("Suggest FAQ answer #%(entry)s") % {"entry": step.get("faq_entry", "?")}
     if kind == "auto_reply":
         mode = AutoReply.Mode(step["mode"]).label if step.get("mode") in AutoReply.Mode.values else "?"
@@ -334,7 +336,7 @@ class RuleForm(forms.Form):
         self.fields["assign_to"].choices = [("", "—"), *members]
         self.fields["round_robin"].choices = members
         self.fields["channels"].choices = [
-            (str(c.pk), str(c)) for c in Channel.objects.filter(workspace=workspace).order_by("name")
+            (str(c.pk), c.full_label) for c in Channel.objects.filter(workspace=workspace).order_by("name")
         ]
 
     def clean_regex(self) -> str:
@@ -459,17 +461,77 @@ def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("rules", slug=request.workspace.slug)
 
 
-@workspace_view(Perm.MANAGE_RULES)
-@require_GET
-def rule_dry_run(request: HttpRequest) -> HttpResponse:
+def _dry_run(request: HttpRequest, chain: list[Rule] | None = None) -> tuple[list, int]:
+    """(rows, messages checked): each recent message some rule of `chain` (the active rules by default)
+    would act on, with what each matching rule would do, in words."""
     names = dict(_members(request.workspace))
-    results = rules.rules_dry_run(workspace=request.workspace)
+    faqs = {e.pk: e.title for e in FaqEntry.objects.for_workspace(request.workspace)}
+    results = rules.rules_dry_run(workspace=request.workspace, rules=chain)
     rows = [
-        (row.message, [(p.rule, [_describe(a, names) for a in p.actions]) for p in row.rules])
+        (row.message, [(p.rule, [_describe(a, names, faqs) for a in p.actions]) for p in row.rules])
         for row in results
         if row.rules
     ]
-    context = {"rows": rows, "checked": len(results), "days": rules.DRY_RUN_WINDOW.days}
+    return rows, len(results)
+
+
+def _rule_as_written(request: HttpRequest, form: RuleForm, saved: Rule | None) -> Rule | None:
+    """An unsaved Rule from a valid form, as it would run (None, with the reason on the form, when it
+    could not run). It keeps a saved rule's identity and round-robin turn so the preview matches."""
+    data = form.cleaned_data
+    try:
+        rules.validate(data["conditions"], data["actions"], request.workspace)
+    except rules.RuleError as exc:
+        form.add_error(None, str(exc))
+        return None
+    return Rule(
+        pk=saved.pk if saved else None,
+        workspace=request.workspace,
+        name=data["name"].strip() or _("This rule"),
+        conditions=data["conditions"],
+        actions=data["actions"],
+        stop_here=data["stop_here"],
+        active=data["active"],
+        created_by=saved.created_by if saved and saved.created_by_id else request.user,
+        round_robin_cursor=saved.round_robin_cursor if saved else 0,
+    )
+
+
+def _try_rule(request: HttpRequest) -> HttpResponse:
+    """The rule form, posted by its "Try this rule" button: the same form, still filled in, with what the
+    rule as written (saved or not, active or not) would have done to recent messages. Saves nothing."""
+    saved = None
+    if (rule_id := request.POST.get("rule_id", "")).isdigit():
+        saved = rules.get_rule_for_member(request.membership, int(rule_id))
+    form = RuleForm(request.POST, workspace=request.workspace)
+    form.fields["name"].required = False  # a name is needed to save, not to try
+    trial = None
+    if form.is_valid() and (draft := _rule_as_written(request, form, saved)) is not None:
+        rows, checked = _dry_run(request, [draft])
+        trial = {"rows": rows, "checked": checked, "days": rules.DRY_RUN_WINDOW.days, "rule": draft}
+    context = {"form": form, "rule": saved, "trial": trial}
+    return render(request, "assistant/rules_form.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_RULES)
+@require_http_methods(["GET", "POST"])
+def rule_dry_run(request: HttpRequest) -> HttpResponse:
+    """GET: what the active rules, in order, would have done to recent messages; `?rule=<id>` tries that
+    one rule alone, active or not. POST: the rule form as written (see _try_rule)."""
+    if request.method == "POST":
+        return _try_rule(request)
+    only = None
+    if (rule_id := request.GET.get("rule", "")).isdigit():
+        only = rules.get_rule_for_member(request.membership, int(rule_id))
+    rows, checked = _dry_run(request, [only] if only else None)
+    inactive = Rule.objects.filter(workspace=request.workspace, active=False).order_by("position", "pk")
+    context = {
+        "rows": rows,
+        "checked": checked,
+        "days": rules.DRY_RUN_WINDOW.days,
+        "only": only,
+        "inactive": [] if only else list(inactive),
+    }
     return render(request, "assistant/rules_dry_run.html", context)
 
 
@@ -481,13 +543,25 @@ def rule_log(request: HttpRequest) -> HttpResponse:
     return render(request, "assistant/rules_log.html", {"rows": rows})
 
 
+class FaqChoiceField(forms.ModelMultipleChoiceField):
+    """FAQ answers named as people know them: their first question and language, not their group slug."""
+
+    def label_from_instance(self, obj: FaqEntry) -> str:
+        return f"{obj.title} ({obj.get_language_display()})"
+
+
+class ChannelChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Channel) -> str:
+        return obj.full_label
+
+
 class AutoReplyPolicyForm(forms.Form):
     enabled = forms.BooleanField(
         label=gettext_lazy("Allow direct sending"),
         required=False,
         help_text=gettext_lazy("Off: every auto-reply is a draft that waits for approval."),
     )
-    faq_entries = forms.ModelMultipleChoiceField(
+    faq_entries = FaqChoiceField(
         label=gettext_lazy("Answers that may go out directly"),
         queryset=FaqEntry.objects.none(),
         required=False,
@@ -496,7 +570,7 @@ class AutoReplyPolicyForm(forms.Form):
     min_confidence = forms.FloatField(
         label=gettext_lazy("Confidence threshold (0 to 1)"), min_value=0.0, max_value=1.0, initial=0.8
     )
-    channels = forms.ModelMultipleChoiceField(
+    channels = ChannelChoiceField(
         label=gettext_lazy("Channels allowed"),
         queryset=Channel.objects.none(),
         required=False,

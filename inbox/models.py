@@ -234,7 +234,8 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     review_comment = models.TextField(blank=True)
-    # PostgreSQL full-text (French and English); unused on SQLite, where search falls back to LIKE.
+    # PostgreSQL full-text (French and English, accents folded). SQLite searches an FTS5 index instead
+    # (inbox_message_fts, kept in step by triggers: migration inbox 0004).
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:

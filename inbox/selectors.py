@@ -12,8 +12,6 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery
-from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -23,6 +21,7 @@ from assistant.models import MessageTriage
 from assistant.selectors import triage_for_messages
 from core import dates
 from core.urls_from_networks import http_url
+from inbox import search
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.models import Channel
 
@@ -118,11 +117,11 @@ RARE_WORD_HITS = 1000
 def _search(workspace: Workspace, q: str) -> Q:
     """Conversations whose messages or contact match `q`.
 
-    PostgreSQL: the messages' French and English tsvector (GIN index) through websearch_to_tsquery in
-    both configurations, OR'ed. SQLite: a case-insensitive LIKE on message text. Both also match the
+    Messages: full-text search in websearch syntax, accents ignored, on both databases (inbox.search):
+    PostgreSQL's French and English tsvector (GIN index), SQLite's FTS5 index. Both also match the
     contact's name or handle, so "léa" finds Léa's threads.
 
-    How it stays fast at a million messages (PostgreSQL): one capped probe of the GIN index first. A rare
+    How it stays fast at a million messages: one capped probe of the full-text index first. A rare
     query (under RARE_WORD_HITS messages) becomes a plain list of conversation ids; a common one becomes a
     correlated EXISTS, so the list walks its own index and stops at the first page. Contacts are looked up
     as a short list of ids too: an OR with a second subquery would force every subquery to be computed
@@ -130,29 +129,56 @@ def _search(workspace: Workspace, q: str) -> Q:
     for a word that matches nothing.
     """
     q = q[:SEARCH_MAX_CHARS]
-    if connection.vendor == "postgresql":
-        query = SearchQuery(q, config="french", search_type="websearch") | SearchQuery(
-            q, config="english", search_type="websearch"
-        )
-        hits = list(
-            Message.objects.filter(workspace=workspace, search_vector=query).values_list(
-                "conversation_id", flat=True
-            )[:RARE_WORD_HITS]
-        )
-        if len(hits) < RARE_WORD_HITS:
-            condition = Q(pk__in=set(hits))
-        else:
-            condition = Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), search_vector=query)))
+    matching = search.message_condition(q)
+    hits = list(
+        Message.objects.filter(workspace=workspace)
+        .filter(matching)
+        .values_list("conversation_id", flat=True)[:RARE_WORD_HITS]
+    )
+    if len(hits) < RARE_WORD_HITS:
+        condition = Q(pk__in=set(hits))
     else:
-        condition = Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=q)))
+        condition = Q(Exists(Message.objects.filter(matching, conversation=OuterRef("pk"))))
+    # A name typed with search syntax ("Léa Martin" in quotes) is still a name: its words, in order.
+    words = " ".join(search.parse(q).positive_words) or q
     contact_ids = list(
         Contact.objects.filter(workspace=workspace)
-        .filter(Q(name__icontains=q) | Q(handle__icontains=q.lstrip("@")))
+        .filter(Q(name__icontains=words) | Q(handle__icontains=q.lstrip("@")) | Q(name__icontains=q))
         .values_list("pk", flat=True)[:CONTACT_MATCHES_MAX]
     )
     if contact_ids:
         condition |= Q(contact_id__in=contact_ids)
     return condition
+
+
+def attach_search_hits(rows: list[Conversation], q: str) -> list[Conversation]:
+    """Set `search_hit` on each row: its newest message matching `q` (or None when only the contact
+    matched), with `search_excerpt`, the parts of its text to show with the matches marked. Two queries
+    for the page, whatever its size."""
+    q = q.strip()[:SEARCH_MAX_CHARS]
+    for row in rows:
+        row.search_hit = None
+    if not q or not rows:
+        return rows
+    matching = search.message_condition(q)
+    newest = (
+        Message.objects.filter(matching, conversation=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    hit_ids = dict(
+        Conversation.objects.filter(pk__in=[r.pk for r in rows])
+        .annotate(hit=Subquery(newest))
+        .values_list("pk", "hit")
+    )
+    messages = Message.objects.in_bulk([pk for pk in hit_ids.values() if pk])
+    words = search.parse(q).positive_words
+    for row in rows:
+        message = messages.get(hit_ids.get(row.pk))
+        if message is not None:
+            row.search_hit = message
+            message.search_excerpt = search.excerpt(message.text, words)
+    return rows
 
 
 def _start_of(day: dt.date, workspace: Workspace, user: User) -> dt.datetime:
@@ -364,6 +390,8 @@ def conversation_page(
         rows = list(_ordered(with_row_data(qs, user=user), filters.sort, cursor)[: limit + 1])
     more = len(rows) > limit
     rows = attach_triage_badges(decorate(rows[:limit], sort=filters.sort, now=now), _latest_inbound_id)
+    if filters.q.strip():
+        attach_search_hits(rows, filters.q)
     next_cursor = Cursor(sort_value(rows[-1], filters.sort), rows[-1].pk) if more and rows else None
     return Page(rows=rows, next_cursor=next_cursor, sort=filters.sort)
 
@@ -423,6 +451,8 @@ def conversation_changes(
         now=now,
     )
     attach_triage_badges(rows, _latest_inbound_id)
+    if filters.q.strip():
+        attach_search_hits(rows, filters.q)
     found = {c.pk for c in rows}
     remove = [pk for pk in fresh if pk in shown and pk not in found]
     return Changes(rows, remove, now)

@@ -127,6 +127,12 @@ class Channel(models.Model):
         return f"{self.get_network_display()} · {self.name}"
 
     @property
+    def full_label(self) -> str:
+        """Network, name and handle: several channels may share a name, rarely a handle."""
+        handle = f" (@{self.handle.lstrip('@')})" if self.handle else ""
+        return f"{self}{handle}"
+
+    @property
     def access_token(self) -> str:
         return (self.credentials or {}).get("access_token", "")
 

@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import User, Workspace
 from core import dates
 from core.mail import email_send
 from core.text import single_line
 from networks.models import Channel, PollRun
 from networks.providers import base as p
+from networks.selectors import channel_fixers
 
 log = logging.getLogger(__name__)
 
@@ -306,15 +307,10 @@ def _notify_reconnect_needed(channel_id: int) -> None:
 
 
 def _email_channel_admins(channel_id: int, template: str, *, expiring: bool) -> None:
-    from accounts.policy import Perm, permissions_for
-
     channel = Channel.objects.select_related("workspace").filter(pk=channel_id).first()
     if channel is None:
         return
-    roles = [role for role in Membership.Role.values if Perm.MANAGE_CHANNELS in permissions_for(role)]
-    admins = User.objects.filter(
-        memberships__workspace=channel.workspace, memberships__role__in=roles, is_active=True
-    )
+    admins = channel_fixers(channel.workspace)
     url = settings.SITE_URL + reverse("channel_health", args=[channel.workspace.slug])
     for admin in admins:
         with translation.override(admin.language or channel.workspace.default_language):

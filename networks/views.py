@@ -39,7 +39,15 @@ def health(request: HttpRequest) -> HttpResponse:
     channels = list(selectors.channels_with_health(request.workspace))
     for channel in channels:
         channel.expiring_soon = selectors.expiring_soon(channel, now)
-    context = {"channels": channels, "now": now, "can_manage": can(request.membership, Perm.MANAGE_CHANNELS)}
+        channel.diagnosis = selectors.diagnose(channel, now=now)
+    context = {
+        "channels": channels,
+        "now": now,
+        "can_manage": can(request.membership, Perm.MANAGE_CHANNELS),
+        "fixers": selectors.channel_fixers(request.workspace)
+        if any(c.diagnosis and c.diagnosis.needs_admin for c in channels)
+        else [],
+    }
     if is_htmx(request):
         return render(request, "networks/health.html#health-table", context)
     return render(request, "networks/health.html", context)

@@ -215,3 +215,103 @@ def test_auto_reply_policy_page(manager_client, workspace, channel, other_worksp
         {"faq_entries": [str(foreign.pk)], "min_confidence": "0.5", "daily_cap": "1"},
     )
     assert response.status_code == 400
+
+
+# --- Trying a rule before it goes live ------------------------------------------------------------------
+
+
+@pytest.fixture
+def recent(channel, make_item):  # noqa: F811
+    return {
+        "complaint": arrive(channel, make_item, COMPLAINT_FR, author="a"),
+        "hours": arrive(channel, make_item, HOURS_FR, author="b"),
+    }
+
+
+def test_the_rule_form_is_tried_as_written_without_saving(manager_client, recent):
+    response = manager_client.post(
+        "/w/acme/settings/rules/dry-run/",
+        {"name": "", "intents": ["complaint"], "add_label": "Réclamation", "set_priority": "3"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="rule-trial"' in page
+    assert recent["complaint"].text[:25] in page and recent["hours"].text[:25] not in page
+    assert "Add the label “Réclamation”" in page
+    # The form comes back as written, ready to save (posting to the create view) or to try again.
+    assert 'action="/w/acme/settings/rules/new/"' in page
+    assert 'value="Réclamation"' in page and 'value="complaint" id="id_intents_1" checked' in page
+    assert not Rule.objects.exists() and not RuleExecution.objects.exists()
+    assert not recent["complaint"].conversation.labels.exists()
+
+
+def test_a_saved_inactive_rule_is_tried_from_its_form_and_from_the_list(
+    manager_client, workspace, manager, recent
+):
+    rule = make_rule(
+        workspace,
+        manager,
+        name="Hours",
+        active=False,
+        conditions={"keywords": ["heure"]},
+        actions=[{"type": "add_label", "label": "Horaires"}],
+    )
+    # The active chain leaves it out, and says so.
+    page = manager_client.get("/w/acme/settings/rules/dry-run/").content.decode()
+    assert recent["hours"].text[:25] not in page
+    assert f'href="/w/acme/settings/rules/dry-run/?rule={rule.pk}"' in page
+    # Alone, it runs although inactive.
+    page = manager_client.get(f"/w/acme/settings/rules/dry-run/?rule={rule.pk}").content.decode()
+    assert recent["hours"].text[:25] in page and "Horaires" in page
+    # From its edit form, with a change not saved yet: the change is what is tried.
+    response = manager_client.post(
+        "/w/acme/settings/rules/dry-run/",
+        {"rule_id": str(rule.pk), "name": "Hours", "keywords": "inadmissible", "add_label": "Horaires"},
+    )
+    page = response.content.decode()
+    assert recent["complaint"].text[:25] in page and recent["hours"].text[:25] not in page
+    assert f'action="/w/acme/settings/rules/{rule.pk}/"' in page
+    rule.refresh_from_db()
+    assert rule.conditions == {"keywords": ["heure"]} and not rule.active
+
+
+def test_a_rule_that_could_not_run_is_not_tried(manager_client, recent):
+    response = manager_client.post("/w/acme/settings/rules/dry-run/", {"keywords": "heure"})
+    assert response.status_code == 400
+    assert "A rule needs at least one action." in response.content.decode()
+    assert 'id="rule-trial"' not in response.content.decode()
+
+
+def test_trying_another_workspaces_rule_is_404(outsider_client, manager_client, rule, recent):
+    assert outsider_client.get(f"/w/other/settings/rules/dry-run/?rule={rule.pk}").status_code == 404
+    response = outsider_client.post(
+        "/w/other/settings/rules/dry-run/", {"rule_id": str(rule.pk), "add_label": "x"}
+    )
+    assert response.status_code == 404
+    assert outsider_client.post("/w/acme/settings/rules/dry-run/", {"add_label": "x"}).status_code == 404
+
+
+def test_the_rule_form_puts_each_checkbox_in_its_label_and_groups_conditions_and_actions(
+    manager_client,
+    channel,  # noqa: F811
+):
+    page = manager_client.get("/w/acme/settings/rules/new/").content.decode()
+    assert '<label class="check" for="id_active"><input type="checkbox" name="active"' in page
+    question = '<label class="check" for="id_intents_0"><input type="checkbox" name="intents"'
+    assert question in page
+    assert "<legend>Conditions: when a new message matches all of these</legend>" in page
+    assert "<legend>Actions: then do this, in this order</legend>" in page
+    assert "Facebook · Acme Page" in page
+
+
+def test_the_auto_reply_whitelist_names_answers_by_their_question(manager_client, workspace):
+    FaqEntry.objects.create(
+        workspace=workspace,
+        group="opening-hours",
+        language="fr",
+        questions=["Quels sont vos horaires ?", "Vous ouvrez quand ?"],
+        answer="9h-18h",
+    )
+    page = manager_client.get("/w/acme/settings/auto-replies/").content.decode()
+    assert "Quels sont vos horaires ? (French)" in page
+    assert "opening-hours (fr)" not in page

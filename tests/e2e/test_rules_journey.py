@@ -19,7 +19,7 @@ from inbox.models import Message
 from networks.models import Channel
 from networks.providers import base as p
 from tests.e2e.browser import sign_in
-from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -172,4 +172,96 @@ def test_an_agent_corrects_a_triage_on_the_conversation_page(page):
     page.goto("/w/acme/assistant/faq/stats/")
     intent = page.locator("#triage-accuracy-intent")
     expect(intent).to_contain_text("Question → Complaint (1 time)")
+    assert page.problems == [], page.problems
+
+
+#: What the journey reads and clicks, in each language it is taken in.
+WORDS = {
+    "en-US": {
+        "email": "Email",
+        "password": "Password",
+        "sign_in": "Sign In",
+        "new_rule": "New rule",
+        "name": "Name",
+        "active": "Active",
+        "question": "Question",
+        "keywords": "Any of these keywords",
+        "label": "Add the label",
+        "conditions": "Conditions: when a new message matches all of these",
+        "actions": "Actions: then do this, in this order",
+        "try": "Try this rule",
+        "would_have": "What this rule would have done",
+        "save": "Save",
+    },
+    "fr-FR": {
+        "email": "E-mail",
+        "password": "Mot de passe",
+        "sign_in": "Se connecter",
+        "new_rule": "Nouvelle règle",
+        "name": "Nom",
+        "active": "Actif",
+        "question": "Question",
+        "keywords": "L’un de ces mots-clés",
+        "label": "Ajouter l’étiquette",
+        "conditions": "Conditions : quand un nouveau message remplit toutes celles-ci",
+        "actions": "Actions : puis faire ceci, dans cet ordre",
+        "try": "Essayer cette règle",
+        "would_have": "Ce que cette règle aurait fait",
+        "save": "Enregistrer",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", WORDS)
+def test_a_manager_tries_a_new_rule_before_saving_it_active(new_page, locale):
+    words = WORDS[locale]
+    acme = WorkspaceFactory(name="Acme Bakery", slug="acme")
+    manager = MembershipFactory(
+        workspace=acme, role=Membership.Role.MANAGER, user=UserFactory(display_name="Max")
+    )
+    arrive = Arrivals(acme)
+    arrive(HOURS, "lea")
+    arrive(DELIVERY, "sam")
+    arrive(COMPLAINT, "noe")
+
+    page = new_page(locale=locale)
+    page.goto("/accounts/login/")
+    page.get_by_label(words["email"]).fill(manager.user.email)
+    page.get_by_label(words["password"]).fill(PASSWORD)
+    page.get_by_role("button", name=words["sign_in"]).click()
+    page.goto("/w/acme/settings/rules/")
+    page.get_by_role("link", name=words["new_rule"]).click()
+
+    # The form reads as conditions, then actions; every checkbox is named by its own label.
+    conditions = page.get_by_role("group", name=words["conditions"])
+    actions = page.get_by_role("group", name=words["actions"])
+    expect(conditions).to_be_visible()
+    expect(actions).to_be_visible()
+    page.get_by_label(re.compile(rf"^{words['name']}")).fill("Horaires")
+    page.get_by_label(words["active"], exact=True).uncheck()  # clicking the label's box, as a person would
+    conditions.get_by_label(words["question"], exact=True).check()
+    conditions.get_by_label(words["keywords"]).fill("heure")
+    actions.get_by_label(words["label"]).fill("Horaires")
+
+    # Tried first: which recent messages it would match, and what it would do; nothing saved.
+    page.get_by_role("button", name=words["try"]).click()
+    trial = page.get_by_role("region", name=words["would_have"])
+    expect(trial).to_contain_text("Vous êtes ouverts jusqu'à quelle heure")
+    expect(trial).to_contain_text("Horaires")
+    expect(trial).not_to_contain_text("vous livrez à Lyon")
+    expect(trial).not_to_contain_text("inadmissible")
+    assert not Rule.objects.exists() and not RuleExecution.objects.exists()
+    # The form is still as written, so it can be changed and tried again, or saved.
+    expect(conditions.get_by_label(words["keywords"])).to_have_value("heure")
+    expect(conditions.get_by_label(words["question"], exact=True)).to_be_checked()
+
+    # Then saved, active.
+    page.get_by_label(words["active"], exact=True).check()
+    page.get_by_role("button", name=words["save"], exact=True).click()
+    expect(page).to_have_url(re.compile(r"/w/acme/settings/rules/$"))
+    rule = Rule.objects.get()
+    assert rule.active and rule.conditions == {"intents": ["question"], "keywords": ["heure"]}
+    assert rule.actions == [{"type": "add_label", "label": "Horaires"}]
+    arrive("Vous fermez à quelle heure le samedi ?", "zoe")
+    assert RuleExecution.objects.filter(rule=rule).count() == 1
     assert page.problems == [], page.problems

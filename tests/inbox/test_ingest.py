@@ -204,5 +204,7 @@ def test_search_vector_is_filled_on_postgresql(channel, make_item):
     )
     french = Message.objects.filter(search_vector=SearchQuery("livraison gâteau", config="french"))
     assert french.count() == 0  # a different word: stemming is not magic
-    assert Message.objects.filter(search_vector=SearchQuery("gâteaux", config="french")).count() == 1
+    # The vector holds the words with their accents folded (queries are folded the same way).
+    assert Message.objects.filter(search_vector=SearchQuery("gateaux", config="french")).count() == 1
+    assert Message.objects.filter(search_vector=SearchQuery("gâteaux", config="french")).count() == 0
     assert Message.objects.filter(search_vector=SearchQuery("hello", config="english")).count() == 1

@@ -332,8 +332,9 @@ def test_a_manager_approves_from_the_thread_but_not_their_own(manager_client, ma
     assert Message.objects.get(pk=own.pk).send_status == S.PENDING_APPROVAL
 
 
-# +1: the header bell's unread notifications COUNT (notifications app), +1: the sidebar's waiting counts
-QUEUE_QUERIES = 8
+# +1: the header bell's unread notifications COUNT, +1: the sidebar's waiting counts, +1: the
+# lost-connection banner
+QUEUE_QUERIES = 9
 
 # --- Approval queue -----------------------------------------------------------------------------------------
 

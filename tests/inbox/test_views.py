@@ -523,15 +523,16 @@ def test_list_page_query_count_does_not_grow_with_rows(
     # session, user, membership, workspace switcher, channels, labels, members (menus),
     # conversations (with channel, contact, assignee joined and read state as a subquery), labels prefetch,
     # and the triage badges of each row's latest inbound message (assistant_messagetriage, one query),
-    # the header bell's unread notifications COUNT (notifications app, one query whatever the rows), and
-    # the sidebar's "waiting for you" counts (every queue in one query, core/waiting.py).
+    # the header bell's unread notifications COUNT (notifications app, one query whatever the rows), the
+    # sidebar's "waiting for you" counts (every queue in one query, core/waiting.py), and the channels that
+    # lost their connection (the banner every member sees, one query).
     # Each row's labels, assignee, contact, channel and read state would otherwise be one query per row.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert manager_client.get("/w/acme/inbox/").status_code == 200
     Conversation.objects.all().delete()
     ingest(30)
     _decorate_all(workspace, manager, agent)
-    with django_assert_num_queries(12):  # +1: the rows' triage badges, +1: the header bell
+    with django_assert_num_queries(13):  # the same count with ten times the rows
         response = manager_client.get("/w/acme/inbox/")
     assert response.content.decode().count('class="conversation-row') == 30
 

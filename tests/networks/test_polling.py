@@ -84,9 +84,10 @@ def test_expired_token_asks_for_a_reconnect_once(
     assert [m.to for m in mail.outbox] == [[owner.email]]  # the admin, not the agent
     assert "Reconnect" in mail.outbox[0].subject
 
-    # Within one poll the admins see the banner; agents do not.
-    assert "lost its connection" in owner_client.get("/w/acme/").content.decode()
-    assert "lost its connection" not in agent_client.get("/w/acme/").content.decode()
+    # Within one poll everyone sees the banner: admins to reconnect, agents to know why nothing arrives
+    # and whom to ask (tests/networks/test_connection_loss.py).
+    assert "until you reconnect it" in owner_client.get("/w/acme/").content.decode()
+    assert f"Who can fix it: {owner.name}." in agent_client.get("/w/acme/").content.decode()
 
     # It never loops: the channel is out of the dispatch, and a second failure sends no second email.
     assert not Channel.objects.due(timezone.now() + dt.timedelta(days=1)).exists()

@@ -302,13 +302,13 @@ def test_list_page_query_count_does_not_grow_with_rows(
         notify(manager, workspace, f"Note {n}")
     # session, user, membership, the page's COUNT (paginator), the page of notifications, one UPDATE that
     # marks the shown ones read, the bell's COUNT, the sidebar's waiting counts (one query for every
-    # queue), workspace switcher. The rows need nothing else: the text is stored rendered, so no post,
-    # author or conversation is looked up per row.
-    with django_assert_num_queries(9):
+    # queue), the lost-connection banner, workspace switcher. The rows need nothing else: the text is
+    # stored rendered, so no post, author or conversation is looked up per row.
+    with django_assert_num_queries(10):
         assert manager_client.get("/w/acme/notifications/").status_code == 200
     for n in range(30):
         notify(manager, workspace, f"More {n}")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = manager_client.get("/w/acme/notifications/")
     assert response.content.decode().count('class="notification is-unread"') == 30
 

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     """`queued_at` meant "the next send step is due (or began) at": say so. `leased_until` lets the reply
     dispatcher hand a due reply out once, as the post dispatcher does."""
 
-    dependencies = [("inbox", "0003_message_search_trigger")]
+    dependencies = [("inbox", "0004_message_search_accents_and_fts5")]
 
     operations = [
         migrations.RemoveIndex(model_name="message", name="msg_send_queue"),
