@@ -33,13 +33,33 @@ from networks.fakes.linkedin_connect import (
     page,
 )
 from networks.fakes.support import SeedableFake, public
-from networks.providers.linkedin import LINKEDIN_VERSION
 
 TOKEN_LIFETIME = 60 * 24 * 3600
 FAKE_CLIENT_SECRET = "fake-linkedin-secret"  # noqa: S105 - the fake's own test credential
 MAX_COMMENTARY, MAX_COMMENT = 3000, 1250
 _UNESCAPE = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 _POST_SORT_KEYS = {"LAST_MODIFIED": "lastModifiedAt", "CREATED": "createdAt"}
+#: LinkedIn releases a version each month (`YYYYMM`, sometimes `YYYYMM.RR` for a patch release) and
+#: supports each for a minimum of one year, then sunsets it and answers 426
+#: (https://learn.microsoft.com/en-us/linkedin/marketing/versioning, and the sunset table at
+#: https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations: 202411 sunset 2025-11-17).
+SUPPORT_MONTHS = 12
+_VERSION = re.compile(r"(?P<year>20\d\d)(?P<month>0[1-9]|1[0-2])(?:\.\d\d)?")
+
+
+def active_versions_on(today: dt.date, *, months: int = SUPPORT_MONTHS) -> frozenset[str]:
+    """The monthly versions LinkedIn serves on `today`: this month's and the `months` before it."""
+    versions = set()
+    year, month = today.year, today.month
+    for _ in range(months + 1):
+        versions.add(f"{year}{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return frozenset(versions)
+
+
+def version_active(version: str, active: frozenset[str]) -> bool:
+    match = _VERSION.fullmatch(version)
+    return bool(match) and f"{match['year']}{match['month']}" in active
 
 
 class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
@@ -50,11 +70,13 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         *,
         client_id: str = "cmhub-linkedin-client",
         client_secret: str = FAKE_CLIENT_SECRET,
-        active_versions: frozenset[str] = frozenset({LINKEDIN_VERSION}),
+        active_versions: frozenset[str] | None = None,
     ):
         self.client_id = client_id
         self.client_secret = client_secret
-        self.active_versions = active_versions
+        # Today's window unless a test pins one: a client left on a sunset version fails against the fake
+        # as it would against LinkedIn.
+        self.active_versions = active_versions or active_versions_on(dt.datetime.now(dt.UTC).date())
         super().__init__(host, port)
         self.reset()
 
@@ -290,9 +312,10 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
     def _check(self, request: Request, scope: str) -> tuple[str, Response | None]:
         """(member URN, refusal or None): version, protocol, token and scope, in LinkedIn's order."""
         version = request.headers.get("linkedin-version", "")
-        if version not in self.active_versions:
-            message = f"Requested version {version} is not active" if version else "A version must be present"
-            return "", error(426, "NONEXISTENT_VERSION", message)
+        if not version:
+            return "", error(426, "VERSION_MISSING", "A version must be present. Please specify a version.")
+        if not version_active(version, self.active_versions):
+            return "", error(426, "NONEXISTENT_VERSION", f"Requested version {version} is not active")
         if request.headers.get("x-restli-protocol-version") != "2.0.0":
             return "", error(400, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version 2.0.0 is required")
         grant = self.tokens.get(request.bearer())

@@ -424,7 +424,7 @@ def test_the_fake_requires_the_version_header(world: World, http: httpx.Client) 
         },
     )
     assert answer.status_code == 426
-    assert answer.json()["code"] == "NONEXISTENT_VERSION"
+    assert answer.json()["code"] == "VERSION_MISSING"
 
 
 def test_a_dropped_comment_is_ambiguous_and_the_fake_applied_it(
