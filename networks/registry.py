@@ -34,8 +34,17 @@ class NetworkSpec:
     refreshable: bool
     #: How long before expiry a refreshable token is renewed.
     refresh_ahead: dt.timedelta = dt.timedelta(minutes=10)
-    #: Days before expiry when admins are warned (LinkedIn tokens last 60 days and cannot be refreshed).
+    #: Refreshable only when the network issued a refresh token with the channel's token (LinkedIn gives
+    #: them to approved Community Management apps only).
+    refresh_needs_token: bool = False
+    #: Days before expiry when admins are warned about a token that cannot be refreshed.
     expiry_warning_days: int = 0
+
+    def renewable(self, channel: Channel) -> bool:
+        """Whether CM Hub can renew `channel`'s token without the person."""
+        if self.refreshable:
+            return True
+        return self.refresh_needs_token and bool((channel.credentials or {}).get("refresh_token"))
 
 
 SPECS: dict[str, NetworkSpec] = {
@@ -71,6 +80,8 @@ SPECS: dict[str, NetworkSpec] = {
         "https://www.linkedin.com",
         linkedin_auth.DEFAULT_SCOPES,
         refreshable=False,
+        refresh_needs_token=True,  # approved Community Management apps get 365-day refresh tokens
+        refresh_ahead=dt.timedelta(days=7),
         expiry_warning_days=7,
     ),
 }
@@ -128,6 +139,12 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
         kwargs = {"app_secret": app.client_secret if app else "", "lookback": lookback, "page_size": 100}
     elif channel.network == Network.X and app:
         kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
+    elif channel.network == Network.LINKEDIN and app:
+        kwargs = {
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "oauth_base_url": app.oauth_base_url,
+        }
     return spec.provider_class(account_of(channel), http=http, **kwargs)
 
 

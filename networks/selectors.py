@@ -33,7 +33,7 @@ def channels_with_health(workspace: Workspace) -> QuerySet[Channel]:
 def expiring_soon(channel: Channel, now: dt.datetime | None = None) -> bool:
     """True when a token that cannot be refreshed is within its network's warning window."""
     spec = SPECS[channel.network]
-    if spec.refreshable or not spec.expiry_warning_days or channel.token_expires_at is None:
+    if spec.renewable(channel) or not spec.expiry_warning_days or channel.token_expires_at is None:
         return False
     now = now or timezone.now()
     return channel.token_expires_at - now <= dt.timedelta(days=spec.expiry_warning_days)

@@ -265,7 +265,7 @@ def channel_refresh_if_expiring(channel: Channel, provider: p.Provider, *, force
     from networks import registry
 
     spec = registry.SPECS[channel.network]
-    if not spec.refreshable:
+    if not spec.renewable(channel):
         return False
     expiring = channel.token_expires_at and channel.token_expires_at <= timezone.now() + spec.refresh_ahead
     if not (force or expiring):
