@@ -83,15 +83,32 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
     # --- faults in X's own words -----------------------------------------------------------------------
 
     def rate_limited(
-        self, path_pattern: str, *, reset_in: int = 900, times: int = 1, limit: int = 300
+        self,
+        path_pattern: str,
+        *,
+        reset_in: int = 900,
+        times: int = 1,
+        limit: int = 300,
+        daily_reset_in: int | None = None,
+        daily_limit: int = 17,
     ) -> int:
-        """The next matching call(s) answer 429 as X does; returns the announced reset (Unix seconds)."""
+        """The next matching call(s) answer 429 as X does; returns the announced reset (Unix seconds).
+
+        With `daily_reset_in` the user's 24-hour cap is the one spent (`x-user-limit-24hour-*`, as on
+        POST /2/tweets for the Free tier), and its reset is the one returned."""
         reset = int(time.time()) + reset_in
         headers = {
             "x-rate-limit-limit": str(limit),
-            "x-rate-limit-remaining": "0",
+            "x-rate-limit-remaining": "0" if daily_reset_in is None else str(limit - 1),
             "x-rate-limit-reset": str(reset),
         }
+        if daily_reset_in is not None:
+            reset = int(time.time()) + daily_reset_in
+            headers |= {
+                "x-user-limit-24hour-limit": str(daily_limit),
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": str(reset),
+            }
         body = problem(429, "Too Many Requests", "Too Many Requests", f"{PROBLEM_BASE}/rate-limit-exceeded")
         self.inject(Fault(path_pattern, response=Response(429, body, headers), times=times))
         return reset
@@ -354,12 +371,30 @@ def _image_info(content: bytes) -> tuple[str, int, int] | None:
 # --- rendering helpers -----------------------------------------------------------------------------------
 
 
+def _escape(text: str) -> str:
+    """X returns &, < and > as HTML entities in a post's text (and nothing else escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _shown_text(text: str) -> str:
+    """`text` of a long post (Premium accounts post up to 25,000): cut to what fits in 280, with "…";
+    the whole of it is only in `note_tweet.text`."""
+    if not too_long(text):
+        return text
+    cut = text
+    while cut and too_long(cut + "…"):
+        cut = cut[:-1]
+    return cut + "…"
+
+
 def _render(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     rendered = {
         "id": tweet["id"],
-        "text": tweet["text"],
+        "text": _escape(_shown_text(tweet["text"])),
         "edit_history_tweet_ids": tweet["edit_history_tweet_ids"],
     }
+    if "note_tweet" in fields and too_long(tweet["text"]):
+        rendered["note_tweet"] = {"text": _escape(tweet["text"])}
     for name in ("created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets"):
         if name in fields and name in tweet:
             rendered[name] = tweet[name]
