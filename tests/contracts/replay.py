@@ -14,6 +14,7 @@ recorded; `same_shape` checks the fake answers the same request with the same ke
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,8 +42,9 @@ class ReplayServer:
     does not document fails loudly. `requests` keeps (method, path, query, body) of every call.
     """
 
-    def __init__(self, exchanges: list[dict[str, Any]], *, reuse: bool = False):
+    def __init__(self, exchanges: list[dict[str, Any]], *, reuse: bool = False, graph: bool = False):
         self.exchanges = exchanges
+        self.graph = graph  # Graph API: match paths whatever /vNN.N/ version prefix the client pins
         self.used: list[bool] = [False] * len(exchanges)
         self.reuse = reuse
         self.requests: list[tuple[str, str, dict[str, list[str]], bytes]] = []
@@ -79,12 +81,13 @@ class ReplayServer:
     def answer(self, method: str, raw_path: str, body: bytes) -> tuple[int, dict[str, str], Any]:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
+        path = re.sub(r"^/v\d+\.\d+(?=/)", "", split.path) if self.graph else split.path
         with self.lock:
             self.requests.append((method, split.path, query, body))
             for index, exchange in enumerate(self.exchanges):
                 if self.used[index] and not self.reuse:
                     continue
-                if _matches(exchange["request"], method, split.path, query):
+                if _matches(exchange["request"], method, path, query):
                     self.used[index] = True
                     response = exchange["response"]
                     return response["status"], response.get("headers", {}), response.get("body")
@@ -104,6 +107,17 @@ def _matches(request: dict[str, Any], method: str, path: str, query: dict[str, l
         return False
     wanted = request.get("query") or {}
     return all(query.get(name, [None])[0] == str(value) for name, value in wanted.items())
+
+
+def fill(value: Any, **values: str) -> Any:
+    """`value` with every "{name}" placeholder in its strings replaced (times relative to the test's now)."""
+    if isinstance(value, dict):
+        return {key: fill(item, **values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, **values) for item in value]
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in values:
+        return values[value[1:-1]]
+    return value
 
 
 def shape(value: Any) -> Any:
