@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from cmhub.env import env_str
 from networks.models import Channel, Network, NetworkApp
 from networks.providers import base as p
-from networks.providers import graph_oauth, linkedin_auth, x_auth
+from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
 from networks.providers.facebook import FacebookProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
@@ -129,6 +131,14 @@ def account_of(channel: Channel) -> p.Account:
     )
 
 
+def graph_version() -> str:
+    """The Graph API version Facebook and Instagram calls pin (setting CMHUB_GRAPH_API_VERSION)."""
+    version = getattr(settings, "CMHUB_GRAPH_API_VERSION", "") or graph.GRAPH_VERSION
+    if not graph.valid_graph_version(version):
+        raise ImproperlyConfigured(f"CMHUB_GRAPH_API_VERSION must look like v25.0, not {version!r}")
+    return version
+
+
 def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     spec = SPECS[channel.network]
     app = app_config(channel.network)
@@ -136,7 +146,12 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     lookback = dt.timedelta(days=channel.backfill_days)
     if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
         # Graph's largest page: fewer round trips per poll.
-        kwargs = {"app_secret": app.client_secret if app else "", "lookback": lookback, "page_size": 100}
+        kwargs = {
+            "app_secret": app.client_secret if app else "",
+            "lookback": lookback,
+            "page_size": 100,
+            "version": graph_version(),
+        }
     elif channel.network == Network.X and app:
         kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
     elif channel.network == Network.LINKEDIN and app:

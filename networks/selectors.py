@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from networks.models import Channel
-from networks.registry import SPECS
+from networks.providers.graph import graph_sunset
+from networks.registry import SPECS, graph_version
 
 
 def get_channel_for_member(member: Membership, pk: int) -> Channel:
@@ -47,3 +48,21 @@ def connection_alerts(workspace: Workspace) -> list[Channel]:
         )
     )
     return [c for c in channels if c.status == Channel.Status.NEEDS_RECONNECT or expiring_soon(c)]
+
+
+#: How long before Meta stops serving the pinned Graph version the health page raises it as a warning.
+GRAPH_SUNSET_WARNING = dt.timedelta(days=90)
+
+
+def graph_api_status(channels: list[Channel], today: dt.date) -> dict[str, object] | None:
+    """The Graph API version Facebook and Instagram channels use, when Meta stops serving it, and whether
+    that is close enough to plan the move now; None when no such channel is connected."""
+    if not any(channel.network in ("facebook", "instagram") for channel in channels):
+        return None
+    version = graph_version()
+    sunset = graph_sunset(version)
+    return {
+        "version": version,
+        "sunset": sunset,
+        "soon": sunset is not None and sunset - today <= GRAPH_SUNSET_WARNING,
+    }

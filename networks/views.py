@@ -38,7 +38,12 @@ def health(request: HttpRequest) -> HttpResponse:
     channels = list(selectors.channels_with_health(request.workspace))
     for channel in channels:
         channel.expiring_soon = selectors.expiring_soon(channel, now)
-    context = {"channels": channels, "now": now, "can_manage": can(request.membership, Perm.MANAGE_CHANNELS)}
+    context = {
+        "channels": channels,
+        "now": now,
+        "can_manage": can(request.membership, Perm.MANAGE_CHANNELS),
+        "graph_api": selectors.graph_api_status(channels, now.date()),
+    }
     if is_htmx(request):
         return render(request, "networks/health.html#health-table", context)
     return render(request, "networks/health.html", context)

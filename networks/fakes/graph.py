@@ -57,7 +57,10 @@ __all__ = [
 
 V = r"(?:/v\d+\.\d+)?"
 ID = r"(?P<id>(?!_fake/)[A-Za-z0-9_.:-]+)"
-API_VERSION = "v21.0"
+#: Meta serves each version about two years, then silently upgrades calls to the oldest one still served
+#: (https://developers.facebook.com/docs/graph-api/changelog/versions/): the fake answers every
+#: version, and writes the one a request used into the paging links it returns.
+API_VERSION = "v25.0"
 
 
 class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
@@ -295,7 +298,9 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         """An edge inlined in a node (`messages.limit(5){...}`): its next page lives at /{owner}/{edge}."""
         query = {"fields": spec.sub, "limit": spec.modifiers.get("limit", str(self.page_size))}
         query["access_token"] = request.arg("access_token")
-        return self.envelope(request, items, render, path=f"/{API_VERSION}/{owner_id}/{edge}", query=query)
+        used = re.match(r"/(v\d+\.\d+)/", request.path)
+        version = used.group(1) if used else API_VERSION
+        return self.envelope(request, items, render, path=f"/{version}/{owner_id}/{edge}", query=query)
 
     def _take_empty_page(self, path: str) -> bool:
         for pattern, left in self.empty_pages.items():

@@ -39,6 +39,7 @@ from networks.providers.base import (
     reply_text_key,
 )
 from networks.providers.graph import (
+    GRAPH_VERSION,
     Clock,
     GraphProvider,
     find_oldest_post,
@@ -82,8 +83,9 @@ class FacebookProvider(GraphProvider):
         max_posts: int = 25,
         poll_messages: bool = True,
         clock: Clock = utcnow,
+        version: str = GRAPH_VERSION,
     ):
-        super().__init__(account, http=http, app_secret=app_secret, clock=clock)
+        super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.page_id = account.external_id
         self.page_size = page_size
         self.lookback = lookback

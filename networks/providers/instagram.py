@@ -41,6 +41,7 @@ from networks.providers.base import (
     reply_text_key,
 )
 from networks.providers.graph import (
+    GRAPH_VERSION,
     Clock,
     GraphProvider,
     find_oldest_post,
@@ -101,8 +102,9 @@ class InstagramProvider(GraphProvider):
         container_check_interval: float = 3.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = utcnow,
+        version: str = GRAPH_VERSION,
     ):
-        super().__init__(account, http=http, app_secret=app_secret, clock=clock)
+        super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.ig_user_id = account.external_id
         self.page_size = page_size
         self.lookback = lookback

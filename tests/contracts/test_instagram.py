@@ -11,6 +11,7 @@ import pytest
 from core.http import make_client
 from networks.fakes.graph import GraphFake
 from networks.providers.base import Account, Credentials, Network
+from networks.providers.graph import GRAPH_VERSION
 from networks.providers.instagram import InstagramProvider
 from tests.contracts.replay import ReplayServer, fill, load, shape_differences
 
@@ -57,11 +58,11 @@ def test_the_fake_answers_the_media_and_comments_requests_with_the_documented_sh
         fake.add_ig_comment(media.id, "Love it", username="ada_eats")
         token = fake.objects[page.id].token
         media_list = http.get(
-            f"{fake.base_url}/v21.0/{ig_user.id}/media",
+            f"{fake.base_url}/{GRAPH_VERSION}/{ig_user.id}/media",
             params={"fields": "id,permalink,timestamp,comments_count", "access_token": token},
         ).json()
         comments = http.get(
-            f"{fake.base_url}/v21.0/{media.id}/comments",
+            f"{fake.base_url}/{GRAPH_VERSION}/{media.id}/comments",
             params={"fields": "id,text,timestamp,username,from{id,username},hidden", "access_token": token},
         ).json()
 
