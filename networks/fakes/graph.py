@@ -131,6 +131,10 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
             self.objects[user_id].page_ids.append(page_id)
         return page
 
+    def set_permissions(self, token: str, permissions: list[str] | tuple[str, ...]) -> None:
+        """What the person granted with this token (the fake grants every Page permission by default)."""
+        self.tokens[token].permissions = frozenset(permissions)
+
     def expire_token(self, token: str, subcode: int = 463) -> None:
         self.tokens[token].expired_subcode = subcode
 
@@ -163,6 +167,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         "seed_ig_comment": "add_ig_comment",
         "seed_raw_ig_comment": "add_raw_ig_comment",
         "expire_token": "expire_token",
+        "set_permissions": "set_permissions",
         "delete": "delete_object",
         "empty_page": "add_empty_page",
         "set_usage": "set_usage",

@@ -26,6 +26,9 @@ DEFAULT_SCOPES = (
     "pages_read_user_content",
     "pages_manage_engagement",
     "pages_manage_posts",
+    # Messenger's Conversations API needs all three: pages_messaging, pages_read_engagement and
+    # pages_manage_metadata (https://developers.facebook.com/docs/messenger-platform/conversations).
+    "pages_manage_metadata",
     "pages_messaging",
     "instagram_basic",
     "instagram_manage_comments",

@@ -39,7 +39,7 @@ def test_a_provider_calls_the_version_the_setting_names(db, workspace, graph_fak
 
 def test_a_malformed_version_setting_is_a_clear_error(settings) -> None:
     settings.CMHUB_GRAPH_API_VERSION = "24"
-    with pytest.raises(ImproperlyConfigured, match="must look like v25.0"):
+    with pytest.raises(ImproperlyConfigured, match=r"must look like v25\.0"):
         registry.graph_version()
 
 
