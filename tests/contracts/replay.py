@@ -13,6 +13,7 @@ recorded; `same_shape` checks the fake answers the same request with the same ke
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
@@ -107,6 +108,11 @@ def _matches(request: dict[str, Any], method: str, path: str, query: dict[str, l
         return False
     wanted = request.get("query") or {}
     return all(query.get(name, [None])[0] == str(value) for name, value in wanted.items())
+
+
+def graph_time(moment: dt.datetime) -> str:
+    """A time as Graph writes it (`2026-11-30T09:15:00+0000`)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def fill(value: Any, **values: str) -> Any:

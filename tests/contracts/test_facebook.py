@@ -4,12 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from core.http import make_client
 from networks import tasks
 from networks.fakes.graph import GraphFake
 from networks.models import Channel, PollRun
@@ -17,19 +14,9 @@ from networks.providers.base import Account, Credentials, Network
 from networks.providers.facebook import FacebookProvider
 from networks.providers.graph import GRAPH_VERSION
 from networks.providers.graph_oauth import DEFAULT_SCOPES
-from tests.contracts.replay import ReplayServer, fill, load, shape_differences
+from tests.contracts.replay import ReplayServer, fill, graph_time, load, shape_differences
 
 PAGE = "104525875432211"
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with make_client(timeout=5) as client:
-        yield client
-
-
-def graph_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def exchanges() -> list[dict]:

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from core.http import make_client
 from networks.fakes.graph import GraphFake
 from networks.providers.base import Account, Credentials, Network
 from networks.providers.graph import GRAPH_VERSION
 from networks.providers.instagram import InstagramProvider
-from tests.contracts.replay import ReplayServer, fill, load, shape_differences
+from tests.contracts.replay import ReplayServer, fill, graph_time, load, shape_differences
 
 IG_USER = "17841405822304914"
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with make_client(timeout=5) as client:
-        yield client
-
-
-def graph_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
 def test_a_new_comment_is_read_although_comments_count_did_not_change(http: httpx.Client) -> None:

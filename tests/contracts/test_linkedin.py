@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, quote
 import httpx
 import pytest
 
-from core.http import make_client
 from networks.fakes.linkedin import LinkedInFake
 from networks.providers.base import Account, Credentials, ItemKind, Network, ReplyTarget
 from networks.providers.linkedin import LINKEDIN_VERSION, LinkedInProvider
@@ -21,12 +20,6 @@ POST = "urn:li:share:6844785523593134080"
 TOP = "urn:li:comment:(urn:li:activity:6844785523593134081,6636062862760562688)"
 NO_ACTOR = "urn:li:comment:(urn:li:activity:6844785523593134081,6636062862760562699)"
 NESTED = "urn:li:comment:(urn:li:activity:6844785523593134081,6636062862760562700)"
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with make_client(timeout=5) as client:
-        yield client
 
 
 def client(base_url: str, http: httpx.Client, **credentials: str) -> LinkedInProvider:

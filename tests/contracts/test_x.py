@@ -10,19 +10,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from core.http import make_client
 from networks.fakes.x import XFake
 from networks.providers.base import Account, Credentials, ItemKind, Network, RateLimited, ReplyTarget
 from networks.providers.x import TWEET_FIELDS, XProvider
 from tests.contracts.replay import ReplayServer, load, shape_differences
 
 US = "2244994945"
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with make_client(timeout=5) as client:
-        yield client
 
 
 def client(base_url: str, http: httpx.Client) -> XProvider:
