@@ -164,19 +164,26 @@ class InstagramProvider(GraphProvider):
             "fields": f"{COMMENT_FIELDS},replies.limit({self.page_size}){{{COMMENT_FIELDS}}}",
             "limit": self.page_size,
         }
+        tops: list[tuple[EngagementItem, dict[str, Any]]] = []
         for data, has_next in self.graph.pages(f"{media.id}/comments", params):
             for raw in data:
                 top = self._parse(raw, media)
                 if top is None:
                     run.skipped += 1
                     continue
-                partial = self._walk_thread(run, walk, top, raw, media)
-                if partial is not None:
-                    return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
-                walk.passed(top.created_at, top.external_id)
+                tops.append((top, raw))
             if has_next and not run.take_page():
+                # Nothing of this media was delivered yet: the next run reads it again from the start.
                 run.interrupted = True
                 return walk.interrupted()
+        # Meta documents no order for a media's comments: walk them newest first, as the marks expect,
+        # whatever order they came in.
+        tops.sort(key=lambda pair: (pair[0].created_at, pair[0].external_id), reverse=True)
+        for top, raw in tops:
+            partial = self._walk_thread(run, walk, top, raw, media)
+            if partial is not None:
+                return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
+            walk.passed(top.created_at, top.external_id)
         return walk.finished()
 
     def _walk_thread(

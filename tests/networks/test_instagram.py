@@ -159,7 +159,9 @@ def test_empty_page_that_still_has_next_is_followed(graph_fake, graph_ig_user, g
     assert sorted(i.external_id for i in result.items) == sorted(ids)
 
 
-def test_bounded_run_resumes_without_loss_or_duplicates(graph_fake, graph_ig_user, graph_http):
+@pytest.mark.parametrize("order", ["newest", "oldest"])
+def test_bounded_run_resumes_without_loss_or_duplicates(graph_fake, graph_ig_user, graph_http, order):
+    graph_fake.ig_comment_order = order
     media = graph_fake.add_media(graph_ig_user.id, "x", ago(hours=6))
     created = []
     for i in range(4):
@@ -188,8 +190,12 @@ def test_bounded_run_resumes_without_loss_or_duplicates(graph_fake, graph_ig_use
         max_size=6,
     )
 )
-def test_any_schedule_of_comments_replies_and_budgets_delivers_each_once(graph_fake, graph_http, schedule):
+@pytest.mark.parametrize("order", ["newest", "oldest"])  # Instagram documents no order for comments
+def test_any_schedule_of_comments_replies_and_budgets_delivers_each_once(
+    graph_fake, graph_http, schedule, order
+):
     """Each step: some arrivals (True = a reply to an earlier comment), same second or not, a budget."""
+    graph_fake.ig_comment_order = order
     graph_ig_user = graph_fake.add_ig_user(page_id=graph_fake.add_page().id)  # fresh for each example
     media = graph_fake.add_media(graph_ig_user.id, "x", ago(hours=10))
     provider = instagram(graph_fake, graph_ig_user, graph_http)
