@@ -49,3 +49,17 @@ def test_the_health_page_shows_the_version_and_when_meta_stops_serving_it(owner_
     page = owner_client.get(reverse("channel_health", args=[workspace.slug])).content.decode()
     assert "Graph API v24.0" in page
     assert "Feb. 18, 2028" in page or "18 février 2028" in page
+
+
+def test_the_system_check_refuses_a_malformed_version_and_warns_before_a_sunset(settings) -> None:
+    from networks.checks import graph_api_version
+
+    settings.CMHUB_GRAPH_API_VERSION = "latest"
+    assert [m.id for m in graph_api_version(None)] == ["cmhub.E101"]
+    settings.CMHUB_GRAPH_API_VERSION = "v21.0"
+    assert graph_api_version(None, today=dt.date(2026, 6, 1)) == []
+    assert [m.id for m in graph_api_version(None, today=dt.date(2026, 12, 1))] == ["cmhub.W101"]
+    late = graph_api_version(None, today=dt.date(2027, 2, 1))
+    assert "stopped serving Graph API v21.0 on 2027-01-21" in late[0].msg
+    settings.CMHUB_GRAPH_API_VERSION = ""
+    assert graph_api_version(None) == []  # the default is served for more than 90 days
