@@ -8,7 +8,7 @@ PROD_CHECK_ENV := SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | 
 	CREDENTIAL_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	ALLOWED_HOSTS=cmhub.example.com DJANGO_DEBUG=0 CMHUB_VAR_DIR=var/check
 
-.PHONY: run test check lint format bench messages clean venv venv-dev
+.PHONY: run test test-fast check lint format bench messages clean venv venv-dev
 
 $(PY):
 	@py=$$(scripts/find-python) && echo "Using $$py" && "$$py" -m venv $(VENV)
@@ -38,6 +38,10 @@ run: venv locale/fr/LC_MESSAGES/django.mo
 
 test: venv-dev locale/fr/LC_MESSAGES/django.mo
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The everyday loop: everything but the tests that start Celery workers or drive Chromium.
+test-fast: venv-dev locale/fr/LC_MESSAGES/django.mo
+	$(PY) -m pytest -m "not worker and not browser" $(PYTEST_ARGS)
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

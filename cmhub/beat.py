@@ -30,12 +30,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=41, hour=3),
         "options": {"expires": 3600},
     },
-    # Replies whose send is overdue: queued while the broker was down, waiting for a check after an
-    # unconfirmed send, or left "sending" by a worker that died. Late, never lost.
-    "sweep-replies": {
-        "task": "inbox.sweep_replies",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+    # Replies whose next step is due: a retry after a backoff or a rate limit, a read-back after an
+    # unconfirmed send, one queued while the broker was down or left "sending" by a worker that died. The
+    # database is the schedule; this is only the clock, ticking often because people wait for replies.
+    "dispatch-replies": {
+        "task": "inbox.dispatch_replies",
+        "schedule": 5.0,
+        "options": {"expires": 5},
     },
     # Claims post targets due to publish (and unknown ones to read back); the database is the schedule,
     # retries set next_attempt_at and come back through here, so this is only the clock.

@@ -33,6 +33,17 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # host[:port] an admin may point a network's API or OAuth URLs at besides the network's own (Django admin
 # refuses anything else: a channel's token is sent there). The demo's fakes listen on loopback.
 CMHUB_ALLOWED_API_HOSTS = [h.lower() for h in env_list("CMHUB_ALLOWED_API_HOSTS")]
+# The deployment's own app on each network, when it is not set in Django admin (Network apps): client id and
+# secret, and API and OAuth addresses when they are not the network's own (a self-hosted instance, a fake).
+CMHUB_NETWORK_APPS = {
+    network: {
+        "client_id": env_str(f"CMHUB_{network.upper()}_CLIENT_ID"),
+        "client_secret": env_str(f"CMHUB_{network.upper()}_CLIENT_SECRET"),
+        "api_base_url": env_str(f"CMHUB_{network.upper()}_API_BASE_URL"),
+        "oauth_base_url": env_str(f"CMHUB_{network.upper()}_OAUTH_BASE_URL"),
+    }
+    for network in ("facebook", "instagram", "x", "linkedin")
+}
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -339,7 +350,7 @@ CELERY_TASK_ROUTES = {
     "networks.poll_channel": {"queue": "poll"},
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
-    "inbox.sweep_replies": {"queue": "send"},
+    "inbox.dispatch_replies": {"queue": "send"},
     # The clock on a light queue: a backlog of publishes must not delay the tick that enqueues the next ones.
     "posts.dispatch_due_targets": {"queue": "default"},
     "posts.*": {"queue": "publish"},

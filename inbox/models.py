@@ -224,7 +224,11 @@ class Message(models.Model):
     send_status = models.CharField(max_length=20, choices=SendStatus.choices, blank=True)
     send_error = models.TextField(blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
-    queued_at = models.DateTimeField(null=True, blank=True)
+    # When the reply's next send step is due (a retry's backoff and a rate limit's reset push it forward),
+    # or, while it is sending, when that step began. Empty for what CM Hub did not send (a poll's echo).
+    next_step_at = models.DateTimeField(null=True, blank=True)
+    # Handed to a worker until then: the dispatcher leaves it alone unless that enqueue was lost.
+    leased_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -246,9 +250,9 @@ class Message(models.Model):
         indexes = [
             # Conversation page: its messages in order.
             models.Index(fields=["conversation", "created_at", "id"], name="msg_conversation_order"),
-            # Send sweeper: replies left queued or unknown.
+            # Reply dispatcher: replies whose next step is due.
             models.Index(
-                fields=["send_status", "queued_at"], name="msg_send_queue", condition=~Q(send_status="")
+                fields=["send_status", "next_step_at"], name="msg_send_queue", condition=~Q(send_status="")
             ),
             # Full-text search: a GIN index on search_vector, created on PostgreSQL only (migration 0002).
         ]

@@ -6,20 +6,20 @@ States (`Message.send_status`) and who moves them:
                                                      |-> failed   (refused; retry by hand -> queued)
                                                      '-> unknown  (may have landed; read back: sent|queued)
 
-The claim is a conditional UPDATE (`queued -> sending`): its row count says which worker sends, so a task
-delivered twice, two workers, or the sweeper re-enqueueing a reply that is already on its way never send it
-twice. A send whose outcome is unknown is never retried blindly: the thread is read back first.
+The rules are the delivery engine's (`core.delivery`), shared with publishing: the claim is a conditional
+UPDATE (`queued -> sending`) whose row count says which worker sends, so a task delivered twice, two
+workers, or the dispatcher handing out a reply already on its way never send it twice. A send whose outcome
+is unknown is never retried blindly: the thread is read back first.
 
-For outbound replies `queued_at` is the time the current send step is due or began: when a queued reply may
-be sent (a retry's backoff and a rate limit's reset push it forward), when a claimed reply started sending,
-when a reply became unknown. The sweeper reads it to find work whose enqueue was lost or whose worker died.
+The database is the schedule: `next_step_at` says when a reply's next step is due (or when its send
+began), a new or approved reply is enqueued at once, and every later step (a retry, a read-back, a reply
+whose enqueue was lost or whose worker died) is handed out by the dispatcher's tick when it is due.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from dataclasses import dataclass
 
 import httpx
@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
+from core import delivery
 from core.http import make_client, worker_client
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
@@ -44,19 +45,35 @@ log = logging.getLogger(__name__)
 S = Message.SendStatus
 PREVIEW_CHARS = 280
 MAX_TEXT_CHARS = 65_000  # above every network's limit: a guard against pasted novels, not a rule
-MAX_ATTEMPTS = 5  # sends that failed without a doubt (transient trouble) before giving up
-MAX_CHECKS = 10  # attempts plus reads of the thread that could not settle an unknown reply
-BACKOFF_BASE = 10.0  # seconds; doubled per attempt, with jitter
-MAX_COUNTDOWN = 300.0  # the longest wait handed to the broker; longer waits are the sweeper's
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still sends
 RECONCILE_DELAY = 15.0  # seconds before reading back a reply that may have landed: let the network index it
-FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
+POLICY = delivery.Policy(
+    max_attempts=5,
+    max_checks=10,
+    backoff_base=dt.timedelta(seconds=10),
+    backoff_cap=dt.timedelta(minutes=5),
+    reconcile_delay=dt.timedelta(seconds=RECONCILE_DELAY),
+)
+MAX_ATTEMPTS = POLICY.max_attempts
 # send_reply is killed at this hard limit, so no send lives longer: a reply still "sending" a margin past it
 # (clock skew, a slow database) lost its worker. A longer timer only makes a crash's recovery late.
 SEND_TIME_LIMIT = 60  # seconds
 SENDING_STALE = dt.timedelta(seconds=SEND_TIME_LIMIT + 30)
-QUEUED_GRACE = dt.timedelta(minutes=2)  # a reply due this long ago and still queued lost its enqueue
-SWEEP_BATCH = 500
+DISPATCH_LEASE = dt.timedelta(minutes=2)  # an enqueue lost on the way is handed out again after this
+DISPATCH_BATCH = 500
+PIPELINE = delivery.Pipeline(
+    model=Message,
+    policy=POLICY,
+    status="send_status",
+    due="next_step_at",
+    attempts="send_attempts",
+    waiting=S.QUEUED,
+    in_flight=S.SENDING,
+    unknown=S.UNKNOWN,
+    stale_after=SENDING_STALE,
+    lease=DISPATCH_LEASE,
+    tolerance=DUE_TOLERANCE,
+)
 
 
 class ReplyError(Exception):
@@ -74,7 +91,8 @@ class StaleThread(ReplyError):
 @dataclass(frozen=True)
 class SendOutcome:
     status: str
-    #: Seconds until the next step is due (a retry, a reconcile); None when nothing more is to do.
+    #: Seconds until the next step is due (a retry, a read-back: the dispatcher hands it out then); None
+    #: when nothing more is to do.
     retry_in: float | None = None
 
 
@@ -165,10 +183,12 @@ def _touch(conversation_id: int, now: dt.datetime) -> None:
     Conversation.objects.filter(pk=conversation_id).update(updated_at=now)
 
 
-def _enqueue(message_id: int, countdown: float = 0.0) -> None:
+def _enqueue(message_id: int, now: dt.datetime) -> None:
+    """Send now (on commit), leased so the dispatcher's next tick does not hand it out a second time."""
     from inbox.tasks import enqueue_send  # tasks import this module
 
-    enqueue_send(message_id, countdown=countdown)
+    Message.objects.filter(pk=message_id).update(leased_until=now + DISPATCH_LEASE)
+    enqueue_send(message_id)
 
 
 # --- Writing and reviewing ----------------------------------------------------------------------------------
@@ -227,12 +247,12 @@ def reply_create(
             created_at=now,
             ingested_at=now,
             send_status=S.PENDING_APPROVAL if needs_approval else S.QUEUED,
-            queued_at=None if needs_approval else now,
+            next_step_at=None if needs_approval else now,
             raw={"drafted_by_assistant": True} if drafted_by_assistant else {},
         )
         _touch(conversation.pk, now)
         if not needs_approval:
-            _enqueue(message.pk)
+            _enqueue(message.pk, now)
     return message
 
 
@@ -253,14 +273,14 @@ def _decide(message: Message, by: Membership, **values) -> Message:
             raise ReplyError(_("This reply was already reviewed."))
         _touch(message.conversation_id, now)
         if values.get("send_status") == S.QUEUED:
-            _enqueue(message.pk)
+            _enqueue(message.pk, now)
     message.refresh_from_db()
     return message
 
 
 def reply_approve(*, message: Message, by: Membership) -> Message:
     _review(message, by)
-    return _decide(message, by, send_status=S.QUEUED, queued_at=timezone.now())
+    return _decide(message, by, send_status=S.QUEUED, next_step_at=timezone.now())
 
 
 def reply_edit_and_approve(*, message: Message, by: Membership, text: str) -> Message:
@@ -269,7 +289,7 @@ def reply_edit_and_approve(*, message: Message, by: Membership, text: str) -> Me
     problems = reply_problems(conversation=message.conversation, text=text)
     if problems:
         raise ReplyError(" ".join(problems))
-    return _decide(message, by, text=text, send_status=S.QUEUED, queued_at=timezone.now())
+    return _decide(message, by, text=text, send_status=S.QUEUED, next_step_at=timezone.now())
 
 
 def reply_reject(*, message: Message, by: Membership, comment: str) -> Message:
@@ -286,12 +306,12 @@ def reply_retry(*, message: Message, by: Membership) -> Message:
     now = timezone.now()
     with transaction.atomic():
         changed = Message.objects.filter(pk=message.pk, send_status=S.FAILED).update(
-            send_status=S.QUEUED, send_attempts=0, send_error="", queued_at=now
+            send_status=S.QUEUED, send_attempts=0, send_error="", next_step_at=now
         )
         if not changed:
             raise ReplyError(_("Only a reply that failed can be sent again."))
         _touch(message.conversation_id, now)
-        _enqueue(message.pk)
+        _enqueue(message.pk, now)
     message.refresh_from_db()
     return message
 
@@ -325,12 +345,7 @@ def inbox_policy_update(
 
 def reply_claim(message_id: int, *, now: dt.datetime | None = None) -> bool:
     """Take a due queued reply for sending. Exactly one caller gets True, however many try at once."""
-    now = now or timezone.now()
-    return bool(
-        Message.objects.filter(
-            pk=message_id, send_status=S.QUEUED, queued_at__lte=now + DUE_TOLERANCE
-        ).update(send_status=S.SENDING, queued_at=now)
-    )
+    return delivery.claim(PIPELINE, message_id, now=now or timezone.now())
 
 
 def reply_target(message: Message) -> p.ReplyTarget:
@@ -412,14 +427,6 @@ def _reply(message: Message, provider: p.Provider, target: p.ReplyTarget, client
         return registry.build_provider(channel, http=client).reply(target=target, text=message.text)
 
 
-def _words(exc: p.ProviderError) -> str:
-    return (exc.network_message or str(exc) or type(exc).__name__)[:2000]
-
-
-def _backoff(attempts: int) -> float:
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), MAX_COUNTDOWN) * random.uniform(0.8, 1.2)
-
-
 def _settle(
     message: Message,
     status: str,
@@ -438,65 +445,60 @@ def _settle(
             return None
         locked.send_status = status
         locked.send_error = error
-        locked.queued_at = due or now
+        locked.next_step_at = due or now
+        locked.leased_until = None  # the step is over: the dispatcher hands out the next one when due
         locked.send_attempts += int(attempt)
-        locked.save(update_fields=["send_status", "send_error", "queued_at", "send_attempts"])
+        locked.save(
+            update_fields=["send_status", "send_error", "next_step_at", "leased_until", "send_attempts"]
+        )
         _touch(locked.conversation_id, now)
     return locked
 
 
 def _send_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
     now = timezone.now()
+    decision = delivery.after_send_error(exc, attempts=message.send_attempts, now=now, policy=POLICY)
+    Next = delivery.Next
     with translation.override(message.channel.workspace.default_language):
-        if isinstance(exc, p.RateLimited):
-            due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
+        if decision.next is Next.WAIT:
             error = _("%(network)s asks us to wait until %(time)s; it will be sent then.") % {
                 **_network(message.channel),
-                "time": due.strftime("%H:%M UTC"),
+                "time": decision.due.strftime("%H:%M UTC"),
             }
-            _settle(message, S.QUEUED, error=error, due=due)
-            return SendOutcome(S.QUEUED, (due - now).total_seconds())
-        if isinstance(exc, p.Transient):
-            attempts = message.send_attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
-                    **_network(message.channel),
-                    "count": attempts,
-                    "words": _words(exc),
-                }
-                _settle(message, S.FAILED, error=error, attempt=True)
-                return SendOutcome(S.FAILED)
-            delay = _backoff(attempts)
+            _settle(message, S.QUEUED, error=error, due=decision.due)
+            return SendOutcome(S.QUEUED, (decision.due - now).total_seconds())
+        if decision.next is Next.RETRY:
             error = _("%(network)s had a problem; trying again shortly.") % _network(message.channel)
-            _settle(message, S.QUEUED, error=error, due=now + dt.timedelta(seconds=delay), attempt=True)
-            return SendOutcome(S.QUEUED, delay)
-        if isinstance(exc, p.AuthExpired):
-            from networks.services import channel_poll_failed
-
-            # What a poll does with a dead token: the channel stops and its admins are told, once.
-            channel_poll_failed(channel=message.channel, error=exc, started_at=now)
-            error = _("%(channel)s lost its connection: reconnect it, then send this again. (%(words)s)") % {
-                "channel": message.channel.name,
-                "words": _words(exc),
+            _settle(message, S.QUEUED, error=error, due=decision.due, attempt=True)
+            return SendOutcome(S.QUEUED, (decision.due - now).total_seconds())
+        if decision.next is Next.GAVE_UP:
+            error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
+                **_network(message.channel),
+                "count": message.send_attempts + 1,
+                "words": decision.words,
             }
             _settle(message, S.FAILED, error=error, attempt=True)
             return SendOutcome(S.FAILED)
-        if isinstance(exc, p.Duplicate) and message.send_attempts > 0:
-            # An earlier attempt ended without a clear answer and the network now says it has these
-            # words: that attempt probably landed. Read the thread again rather than calling it failed.
+        if decision.next is Next.AUTH_LOST:
+            network_services.channel_auth_lost(channel=message.channel, error=exc)
+            error = _("%(channel)s lost its connection: reconnect it, then send this again. (%(words)s)") % {
+                "channel": message.channel.name,
+                "words": decision.words,
+            }
+            _settle(message, S.FAILED, error=error, attempt=True)
+            return SendOutcome(S.FAILED)
+        if decision.next is Next.REFUSED:
+            _settle(message, S.FAILED, error=decision.words, attempt=True)
+            return SendOutcome(S.FAILED)
+        if decision.next is Next.DUPLICATE:
             error = _("%(network)s says this reply exists already; checking which one it is.") % _network(
                 message.channel
             )
-            _settle(message, S.UNKNOWN, error=error, attempt=True)
-            return SendOutcome(S.UNKNOWN, RECONCILE_DELAY)
-        if isinstance(exc, p.Invalid | p.NotFound | p.PermissionMissing):
-            _settle(message, S.FAILED, error=_words(exc), attempt=True)
-            return SendOutcome(S.FAILED)
-        # Ambiguous, and anything unclassified: it may be on the network. Read the thread before retrying.
-        error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
-            message.channel
-        )
-        _settle(message, S.UNKNOWN, error=error, attempt=True)
+        else:
+            error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
+                message.channel
+            )
+        _settle(message, S.UNKNOWN, error=error, due=decision.due, attempt=True)
         return SendOutcome(S.UNKNOWN, RECONCILE_DELAY)
 
 
@@ -522,12 +524,13 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
             .exclude(pk=message.pk)
             .first()
         )
-        if echo is not None and (echo.queued_at is not None or echo.author_user_id is not None):
+        if echo is not None and (echo.next_step_at is not None or echo.author_user_id is not None):
             # Another reply of ours already holds this id (the same words, settled first): this one is
             # still unaccounted for. Read the thread again, that reply's id now excluded.
             log.warning("network id already taken by another reply", extra={"reply": message.pk})
-            locked.send_status, locked.queued_at = S.UNKNOWN, now
-            locked.save(update_fields=["send_status", "queued_at"])
+            locked.send_status = S.UNKNOWN
+            locked.next_step_at = now + POLICY.reconcile_delay
+            locked.save(update_fields=["send_status", "next_step_at"])
             return SendOutcome(S.UNKNOWN, RECONCILE_DELAY)
         created_at, counted = now, False
         if echo is not None:
@@ -566,11 +569,11 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
 
 def _known_ids(message: Message) -> set[str]:
     """Ids of the other replies CM Hub sent in this thread: the same words found there are not this one.
-    (An echo stored by a poll has no queued_at: it may be this very reply, so it stays a candidate.)"""
+    (An echo stored by a poll has no next_step_at: it may be this very reply, so it stays a candidate.)"""
     return set(
         Message.objects.filter(conversation_id=message.conversation_id, direction=Message.Direction.OUT)
         .exclude(pk=message.pk)
-        .exclude(Q(external_id=None) | Q(queued_at=None))
+        .exclude(Q(external_id=None) | Q(next_step_at=None))
         .values_list("external_id", flat=True)
     )
 
@@ -587,7 +590,7 @@ def reply_reconcile(message: Message, *, http: httpx.Client | None = None) -> Se
         found = provider.find_reply(
             target=reply_target(message),
             text=message.text,
-            since=message.created_at - FIND_MARGIN,
+            since=message.created_at - delivery.FIND_MARGIN,
             exclude=_known_ids(message),
         )
     except p.ProviderError as exc:
@@ -604,42 +607,35 @@ def reply_reconcile(message: Message, *, http: httpx.Client | None = None) -> Se
 
 
 def _check_failed(message: Message, exc: p.ProviderError) -> SendOutcome:
-    """Reading the thread failed: the reply stays unknown and is checked again later, within bounds."""
+    """Reading the thread failed: the reply stays unknown and is checked again later, within bounds, or a
+    person is asked to look."""
     now = timezone.now()
+    decision = delivery.after_check_error(exc, attempts=message.send_attempts, now=now, policy=POLICY)
+    Next = delivery.Next
     with translation.override(message.channel.workspace.default_language):
-        if isinstance(exc, p.AuthExpired):
-            from networks.services import channel_poll_failed
-
-            channel_poll_failed(channel=message.channel, error=exc, started_at=now)
-        if isinstance(exc, p.NotFound):
-            # The thread itself is gone: a reply in it is gone too.
-            _settle(message, S.FAILED, error=_words(exc), states=(S.UNKNOWN,))
-            return SendOutcome(S.FAILED)
-        if isinstance(exc, p.ReadBackIncomplete):
+        if decision.next is Next.CHECK:
+            error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
+                message.channel
+            )
+            _settle(message, S.UNKNOWN, error=error, due=decision.due, attempt=True, states=(S.UNKNOWN,))
+            return SendOutcome(S.UNKNOWN, max((decision.due - now).total_seconds(), 0.0))
+        if decision.next is Next.AUTH_LOST:
+            network_services.channel_auth_lost(channel=message.channel, error=exc)
+        if decision.next is Next.REFUSED:
+            error = decision.words  # the thread itself is gone: a reply in it is gone too
+        elif isinstance(exc, p.ReadBackIncomplete):
             error = _(
                 "CM Hub could not tell whether this reply was posted: the account has posted more since "
                 "than the network lets us read back. Look at the conversation on the network before "
                 "sending it again."
             )
-            _settle(message, S.FAILED, error=error, states=(S.UNKNOWN,))
-            return SendOutcome(S.FAILED)
-        if message.send_attempts + 1 >= MAX_CHECKS:
+        else:
             error = _(
                 "CM Hub could not check whether this reply was posted (%(words)s). "
                 "Look at the conversation on the network before sending it again."
-            ) % {"words": _words(exc)}
-            _settle(message, S.FAILED, error=error, attempt=True, states=(S.UNKNOWN,))
-            return SendOutcome(S.FAILED)
-        due = (
-            exc.resume_at(now=now, floor=p.RETRY_FLOOR)
-            if isinstance(exc, p.RateLimited)
-            else now + dt.timedelta(seconds=_backoff(2))
-        )
-        error = _("%(network)s did not confirm this reply; checking whether it was posted.") % _network(
-            message.channel
-        )
-        _settle(message, S.UNKNOWN, error=error, due=due, attempt=True, states=(S.UNKNOWN,))
-        return SendOutcome(S.UNKNOWN, max((due - now).total_seconds(), 0.0))
+            ) % {"words": decision.words}
+        _settle(message, S.FAILED, error=error, attempt=decision.attempt, states=(S.UNKNOWN,))
+        return SendOutcome(S.FAILED)
 
 
 # --- What the task and the sweeper run ---------------------------------------------------------------------
@@ -653,11 +649,11 @@ def reply_process(message_id: int, *, http: httpx.Client | None = None) -> SendO
     now = timezone.now()
     if (
         message.send_status in (S.QUEUED, S.UNKNOWN)
-        and message.queued_at
-        and message.queued_at > now + DUE_TOLERANCE
+        and message.next_step_at
+        and message.next_step_at > now + DUE_TOLERANCE
     ):
         # Early (a duplicate delivery, a retry scheduled twice): the backoff or the rate limit still holds.
-        return SendOutcome(message.send_status, (message.queued_at - now).total_seconds())
+        return SendOutcome(message.send_status, (message.next_step_at - now).total_seconds())
     if message.send_status == S.UNKNOWN:
         outcome = reply_reconcile(message, http=http)
         if outcome.status != S.QUEUED:
@@ -668,23 +664,18 @@ def reply_process(message_id: int, *, http: httpx.Client | None = None) -> SendO
     return reply_send(message_id, http=http)
 
 
-def replies_sweep(*, now: dt.datetime | None = None) -> list[int]:
-    """Replies whose next step should have happened by now: queued ones whose enqueue was lost (a broker
-    outage), unknown ones waiting for a check, and sending ones whose worker died (treated as unknown:
-    they may have landed). Returns their ids for the caller to enqueue."""
-    now = now or timezone.now()
-    stale = list(
-        Message.objects.filter(send_status=S.SENDING, queued_at__lte=now - SENDING_STALE).values_list(
-            "pk", flat=True
-        )[:SWEEP_BATCH]
+def replies_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Replies whose next step is due: queued ones (a retry's time came, or their enqueue was lost), unknown
+    ones to read back, and sending ones whose worker died (unknown first: they may have landed). Leased and
+    enqueued on commit; returns their ids."""
+    from inbox.tasks import enqueue_send  # tasks import this module
+
+    def hand_out(due: list[Message]) -> list[int]:
+        for message in due:
+            enqueue_send(message.pk)
+        return [message.pk for message in due]
+
+    ids, _full = delivery.dispatch_due(
+        PIPELINE, now=now or timezone.now(), batch=DISPATCH_BATCH, hand_out=hand_out
     )
-    if stale:
-        Message.objects.filter(pk__in=stale, send_status=S.SENDING).update(
-            send_status=S.UNKNOWN, queued_at=now, send_attempts=F("send_attempts") + 1
-        )
-        log.warning("replies left sending by a lost worker", extra={"count": len(stale)})
-    overdue = Q(send_status=S.QUEUED, queued_at__lte=now - QUEUED_GRACE) | Q(
-        send_status=S.UNKNOWN, queued_at__lte=now - QUEUED_GRACE - dt.timedelta(seconds=RECONCILE_DELAY)
-    )
-    waiting = Message.objects.filter(overdue).order_by("queued_at").values_list("pk", flat=True)[:SWEEP_BATCH]
-    return list(dict.fromkeys([*stale, *waiting]))
+    return ids

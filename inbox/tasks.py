@@ -1,6 +1,6 @@
-"""Sending replies: `send_reply` takes one reply's next step (settle, send), `sweep_replies` finds replies
-whose step is overdue. Both are thin: the rules, and the claim that makes a rerun harmless, live in
-`inbox.replies`. The database is the schedule: no countdown handed to the broker exceeds a few minutes."""
+"""Sending replies: `send_reply` takes one reply's next step (settle, send), `dispatch_replies` hands out
+the replies whose next step is due. Both are thin: the rules, and the claim that makes a rerun harmless,
+live in `inbox.replies` and `core.delivery`. The database is the schedule, never a broker countdown."""
 
 from __future__ import annotations
 
@@ -14,18 +14,19 @@ from inbox import replies
 log = logging.getLogger(__name__)
 
 
-def enqueue_send(message_id: int, *, countdown: float = 0.0) -> None:
+def enqueue_send(message_id: int) -> None:
     """Enqueue `send_reply` once the current transaction commits (at once outside one).
 
     A broker that refuses the message (down, unreachable) loses nothing: the reply is in the database,
-    queued, and the sweeper enqueues it again. So the failure is logged, never raised to the person."""
+    queued, and the dispatcher hands it out again once its lease runs out. So the failure is logged, never
+    raised to the person."""
 
     def send() -> None:
         try:
-            send_reply.apply_async((message_id,), countdown=round(countdown, 3) or None)
+            send_reply.delay(message_id)
         except Exception:  # kombu's errors vary by transport; every one of them means "not enqueued"
             log.warning(
-                "could not enqueue a reply; the sweeper will", extra={"reply": message_id}, exc_info=True
+                "could not enqueue a reply; the dispatcher will", extra={"reply": message_id}, exc_info=True
             )
 
     transaction.on_commit(send)
@@ -45,14 +46,9 @@ def enqueue_send(message_id: int, *, countdown: float = 0.0) -> None:
     retry_jitter=True,
 )
 def send_reply(message_id: int) -> None:
-    outcome = replies.reply_process(message_id)
-    if outcome is not None and outcome.retry_in is not None and outcome.retry_in <= replies.MAX_COUNTDOWN:
-        enqueue_send(message_id, countdown=outcome.retry_in)
+    replies.reply_process(message_id)
 
 
-@shared_task(name="inbox.sweep_replies", ignore_result=True, soft_time_limit=50, time_limit=60)
-def sweep_replies() -> int:
-    ids = replies.replies_sweep()
-    for message_id in ids:
-        enqueue_send(message_id)
-    return len(ids)
+@shared_task(name="inbox.dispatch_replies", ignore_result=True, soft_time_limit=20, time_limit=30)
+def dispatch_replies() -> int:
+    return len(replies.replies_dispatch_due())

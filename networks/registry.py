@@ -15,7 +15,6 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from cmhub.env import env_str
 from networks.models import Channel, Network, NetworkApp
 from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
@@ -102,19 +101,19 @@ def app_config(network: str) -> AppConfig | None:
     """The deployment's app on `network`, or None when nobody configured one."""
     spec = SPECS[network]
     row = NetworkApp.objects.filter(network=network).first()
-    prefix = f"CMHUB_{network.upper()}_"
-    client_id = row.client_id if row else env_str(prefix + "CLIENT_ID")
+    configured = settings.CMHUB_NETWORK_APPS.get(network, {})
+    client_id = row.client_id if row else configured.get("client_id", "")
     if not client_id:
         return None
     return AppConfig(
         network=network,
         client_id=client_id,
-        client_secret=row.client_secret if row else env_str(prefix + "CLIENT_SECRET"),
+        client_secret=row.client_secret if row else configured.get("client_secret", ""),
         api_base_url=(row.api_base_url if row else "")
-        or env_str(prefix + "API_BASE_URL")
+        or configured.get("api_base_url", "")
         or spec.default_api_base,
         oauth_base_url=(row.oauth_base_url if row else "")
-        or env_str(prefix + "OAUTH_BASE_URL")
+        or configured.get("oauth_base_url", "")
         or spec.default_oauth_base,
     )
 
@@ -169,8 +168,6 @@ def allowed_url(network: str, url: str) -> bool:
     A token is sent wherever these URLs point, so nothing else is accepted (the metadata service at
     169.254.169.254, the database's port on localhost...)."""
     from urllib.parse import urlsplit
-
-    from django.conf import settings
 
     from core.http import listed_host
 

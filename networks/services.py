@@ -222,13 +222,8 @@ def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.da
         fields += ["rate_limit_remaining", "rate_limit_reset_at", "next_poll_at"]
         outcome = PollRun.Outcome.RATE_LIMITED
     elif isinstance(error, p.AuthExpired):
-        channel.status = Channel.Status.NEEDS_RECONNECT
-        fields.append("status")
+        fields += _needs_reconnect(channel, now)
         outcome = PollRun.Outcome.AUTH_EXPIRED
-        if channel.reconnect_notified_at is None:
-            channel.reconnect_notified_at = now
-            fields.append("reconnect_notified_at")
-            transaction.on_commit(lambda: _notify_reconnect_needed(channel.pk))
     else:
         channel.consecutive_failures += 1  # the row is locked: a plain increment is safe
         failures = channel.consecutive_failures
@@ -250,6 +245,31 @@ def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.da
         extra={"channel": channel.pk, "network": channel.network, "error": type(error).__name__},
     )
     return _record_run(channel, started_at=started_at, outcome=outcome, error=message)
+
+
+def channel_auth_lost(*, channel: Channel, error: Exception) -> None:
+    """A reply, a publish or a read-back met a dead token: the channel stops until someone reconnects it,
+    and its admins are told, once. No poll run is recorded: no poll took place."""
+    now = timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        channel.last_error = _plain_words(error)
+        channel.last_error_at = now
+        fields = ["last_error", "last_error_at", *_needs_reconnect(channel, now)]
+        channel.save(update_fields=fields)
+    log.warning("channel lost its authorisation", extra={"channel": channel.pk, "network": channel.network})
+
+
+def _needs_reconnect(channel: Channel, now: dt.datetime) -> list[str]:
+    """Mark the (locked) channel as needing a reconnect, telling its admins once; the fields changed."""
+    channel.status = Channel.Status.NEEDS_RECONNECT
+    fields = ["status"]
+    if channel.reconnect_notified_at is None:
+        channel.reconnect_notified_at = now
+        fields.append("reconnect_notified_at")
+        channel_id = channel.pk
+        transaction.on_commit(lambda: _notify_reconnect_needed(channel_id))
+    return fields
 
 
 def channel_credentials_refreshed(*, channel: Channel, credentials: p.Credentials) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import time
 import zoneinfo
 from collections.abc import Iterable
@@ -22,13 +21,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can, permissions_for
+from core import delivery
 from core.http import make_client, worker_client
 from core.mail import email_send
 from core.signed_media import signed_media_url
@@ -58,8 +58,6 @@ log = logging.getLogger(__name__)
 P = Post.Status
 T = PostTarget.Status
 
-MAX_ATTEMPTS = 5  # publishes that certainly failed (transient trouble) before giving up
-BACKOFF_BASE = 30.0  # seconds, doubled per attempt, with jitter
 DISPATCH_LEASE = dt.timedelta(minutes=2)  # an enqueue lost on the way is dispatched again after this
 # Every task that runs publish steps (publish_target, and publish_targets for a burst's chunk) is killed at
 # this hard limit, so no step lives longer: a target still "publishing" a margin past it (clock skew between
@@ -68,13 +66,34 @@ DISPATCH_LEASE = dt.timedelta(minutes=2)  # an enqueue lost on the way is dispat
 STEP_TIME_LIMIT = 120  # seconds
 PUBLISHING_STALE = dt.timedelta(seconds=STEP_TIME_LIMIT + 30)
 RECONCILE_DELAY = dt.timedelta(seconds=15)  # let the network index a post before reading it back
-FIND_MARGIN = dt.timedelta(minutes=10)  # clock difference tolerated between us and the network
 DUE_TOLERANCE = dt.timedelta(seconds=5)  # a task arriving a little early (clock skew) still publishes
 DISPATCH_BATCH = 500
 BURST_SIZE = 20  # more targets than this due in one dispatch batch: enqueued in chunks per channel
 PUBLISH_CHUNK = 10  # targets per task in a burst; each publish is bounded by the HTTP timeouts
 DISPATCH_BUDGET = 20.0  # seconds one dispatch tick may spend enqueuing (its soft time limit is 30)
 SIGNED_URL_SECONDS = 3600
+
+POLICY = delivery.Policy(
+    max_attempts=5,
+    max_checks=6,
+    backoff_base=dt.timedelta(seconds=30),
+    backoff_cap=dt.timedelta(minutes=10),
+    reconcile_delay=RECONCILE_DELAY,
+)
+MAX_ATTEMPTS = POLICY.max_attempts
+PIPELINE = delivery.Pipeline(
+    model=PostTarget,
+    policy=POLICY,
+    status="status",
+    due="next_attempt_at",
+    attempts="attempts",
+    waiting=T.SCHEDULED,
+    in_flight=T.PUBLISHING,
+    unknown=T.UNKNOWN,
+    stale_after=PUBLISHING_STALE,
+    lease=DISPATCH_LEASE,
+    tolerance=DUE_TOLERANCE,
+)
 
 
 class PostError(Exception):
@@ -605,34 +624,26 @@ def targets_dispatch_due(*, now: dt.datetime | None = None, budget: float = DISP
 
 def _dispatch_batch(now: dt.datetime) -> tuple[list[int], bool]:
     """One batch: (ids enqueued once this commits, whether the batch was full so more may be due)."""
-    ids: list[int] = []
-    with transaction.atomic():
-        stale = PostTarget.objects.select_for_update(skip_locked=True).filter(
-            status=T.PUBLISHING, next_attempt_at__lte=now - PUBLISHING_STALE
-        )[:DISPATCH_BATCH]
-        for target in stale:
-            log.warning("post target left publishing by a lost worker", extra={"target": target.pk})
-            states.check_target(target.status, T.UNKNOWN)
-            target.status, target.next_attempt_at = T.UNKNOWN, now + RECONCILE_DELAY
-            target.attempts += 1
-            target.save(update_fields=["status", "next_attempt_at", "attempts"])
-        due = list(
-            PostTarget.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("post__workspace__publishing_policy")
-            .filter(status__in=[T.SCHEDULED, T.UNKNOWN], next_attempt_at__lte=now)
-            .filter(Q(leased_until=None) | Q(leased_until__lte=now))
-            .order_by("next_attempt_at")[:DISPATCH_BATCH]
-        )
+
+    def hand_out(due: list[PostTarget]) -> list[int]:
+        ids = []
         for target in due:
             if _overdue(target, now):
                 _settle(target, T.MISSED, error=MISSED_ERROR())
-                continue
-            ids.append(target.pk)
-        PostTarget.objects.filter(pk__in=ids).update(leased_until=now + DISPATCH_LEASE)
+            else:
+                ids.append(target.pk)
         channels = {target.pk: target.channel_id for target in due}
         for chunk in _chunks(ids, channels):
             _enqueue(chunk)
-    return ids, len(due) == DISPATCH_BATCH
+        return ids
+
+    return delivery.dispatch_due(
+        PIPELINE,
+        now=now,
+        batch=DISPATCH_BATCH,
+        select_related=("post__workspace__publishing_policy",),
+        hand_out=hand_out,
+    )
 
 
 def _chunks(ids: list[int], channels: dict[int, int]) -> list[list[int]]:
@@ -674,16 +685,9 @@ def _enqueue(target_ids: list[int]) -> None:
 
 
 def target_claim(target_id: int, *, now: dt.datetime | None = None) -> bool:
-    """scheduled -> publishing. Exactly one caller gets True, however many try at once."""
-    now = now or timezone.now()
-    return bool(
-        # No join here: Django turns an UPDATE with a join into `WHERE id IN (SELECT ...)`, and PostgreSQL
-        # does not re-evaluate that subquery for a row another worker just changed, so two would both win.
-        # (Cancelling a post cancels its scheduled targets, so the status alone says enough.)
-        PostTarget.objects.filter(
-            pk=target_id, status=T.SCHEDULED, next_attempt_at__lte=now + DUE_TOLERANCE
-        ).update(status=T.PUBLISHING, next_attempt_at=now, leased_until=None)
-    )
+    """scheduled -> publishing. Exactly one caller gets True, however many try at once. (Cancelling a post
+    cancels its scheduled targets, so the target's status alone says enough.)"""
+    return delivery.claim(PIPELINE, target_id, now=now or timezone.now())
 
 
 def _load(target_id: int) -> PostTarget:
@@ -764,60 +768,49 @@ def target_publish(
     return _store_published(target, result)
 
 
-def _words(exc: p.ProviderError) -> str:
-    return (exc.network_message or str(exc) or type(exc).__name__)[:2000]
-
-
-def _backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=BACKOFF_BASE * 2 ** max(attempts - 1, 0) * random.uniform(0.8, 1.2))
-
-
 def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
     now = timezone.now()
+    decision = delivery.after_send_error(exc, attempts=target.attempts, now=now, policy=POLICY)
     network = str(target.channel.get_network_display())
+    Next = delivery.Next
     with translation.override(target.post.workspace.default_language):
-        if isinstance(exc, p.RateLimited):
-            due = exc.resume_at(now=now, floor=p.RETRY_FLOOR)
+        if decision.next is Next.WAIT:
             error = _("%(network)s asks us to wait until %(time)s; it will be published then.") % {
                 "network": network,
-                "time": due.strftime("%H:%M UTC"),
+                "time": decision.due.strftime("%H:%M UTC"),
             }
-            return _settle(target, T.SCHEDULED, error=error, due=due)
-        if isinstance(exc, p.Transient):
-            attempts = target.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
-                    "network": network,
-                    "count": attempts,
-                    "words": _words(exc),
-                }
-                return _settle(target, T.FAILED, error=error, attempt=True)
+            return _settle(target, T.SCHEDULED, error=error, due=decision.due)
+        if decision.next is Next.RETRY:
             error = _("%(network)s had a problem; trying again shortly.") % {"network": network}
-            return _settle(target, T.SCHEDULED, error=error, due=now + _backoff(attempts), attempt=True)
-        if isinstance(exc, p.AuthExpired):
-            network_services.channel_poll_failed(channel=target.channel, error=exc, started_at=now)
+            return _settle(target, T.SCHEDULED, error=error, due=decision.due, attempt=True)
+        if decision.next is Next.GAVE_UP:
+            error = _("%(network)s kept failing (%(count)s attempts): %(words)s") % {
+                "network": network,
+                "count": target.attempts + 1,
+                "words": decision.words,
+            }
+            return _settle(target, T.FAILED, error=error, attempt=True)
+        if decision.next is Next.AUTH_LOST:
+            network_services.channel_auth_lost(channel=target.channel, error=exc)
             error = _(
                 "%(channel)s lost its connection: reconnect it, then publish this again. (%(words)s)"
             ) % {
                 "channel": target.channel.name,
-                "words": _words(exc),
+                "words": decision.words,
             }
             Post.objects.filter(pk=target.post_id).update(last_error=error)
             return _settle(target, T.FAILED, error=error, attempt=True)
-        if isinstance(exc, p.Duplicate) and target.attempts > 0:
-            # An earlier attempt ended without a clear answer and the network now says it has these
-            # words: that attempt probably landed. Read back again rather than calling it failed.
+        if decision.next is Next.REFUSED:
+            return _settle(target, T.FAILED, error=decision.words, attempt=True)
+        if decision.next is Next.DUPLICATE:
             error = _("%(network)s says this post exists already; checking which one it is.") % {
                 "network": network
             }
-            return _settle(target, T.UNKNOWN, error=error, due=now + RECONCILE_DELAY, attempt=True)
-        if isinstance(exc, p.Invalid | p.NotFound | p.PermissionMissing):
-            return _settle(target, T.FAILED, error=_words(exc), attempt=True)
-        # Ambiguous, and anything unclassified: it may be online. Read the channel back before any retry.
-        error = _("%(network)s did not confirm this post; checking whether it was published.") % {
-            "network": network
-        }
-        return _settle(target, T.UNKNOWN, error=error, due=now + RECONCILE_DELAY, attempt=True)
+        else:
+            error = _("%(network)s did not confirm this post; checking whether it was published.") % {
+                "network": network
+            }
+        return _settle(target, T.UNKNOWN, error=error, due=decision.due, attempt=True)
 
 
 def _settle(
@@ -900,32 +893,40 @@ def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str
     target = _load(target_id)
     if target.status != T.UNKNOWN:
         return target.status
-    since = (target.post.scheduled_at or target.post.created_at) - FIND_MARGIN
+    since = (target.post.scheduled_at or target.post.created_at) - delivery.FIND_MARGIN
     client = http or worker_client()
     try:
         provider = registry.build_provider(target.channel, http=client)
         found = provider.find_post(text=target.text, since=since, exclude=_known_ids(target))
-    except NotImplementedError:
-        error = _("CM Hub cannot check this network; look at the channel before publishing again.")
-        return _settle(target, T.FAILED, error=error)
-    except p.ReadBackIncomplete:
-        error = _(
-            "CM Hub could not tell whether this was published: the channel has published more since "
-            "than the network lets us read back. Look at the channel before publishing again."
-        )
-        return _settle(target, T.FAILED, error=error)
-    except p.ProviderError as exc:
-        if isinstance(exc, p.AuthExpired):
-            network_services.channel_poll_failed(channel=target.channel, error=exc, started_at=timezone.now())
-        if target.attempts >= MAX_ATTEMPTS or isinstance(exc, p.AuthExpired):
-            error = _(
-                "CM Hub could not check whether this was published (%(words)s); look at the channel."
-            ) % {"words": _words(exc)}
-            return _settle(target, T.FAILED, error=error)
-        return _settle(target, T.UNKNOWN, error=target.error, due=timezone.now() + _backoff(2), attempt=True)
+    except (p.ProviderError, NotImplementedError) as exc:
+        return _check_failed(target, exc)
     if found is not None:
         return _store_published(target, found)
     if target.attempts >= MAX_ATTEMPTS:
         error = _("Not published after %(count)s attempts.") % {"count": target.attempts}
         return _settle(target, T.FAILED, error=error)
     return _settle(target, T.SCHEDULED, error="", due=timezone.now())
+
+
+def _check_failed(target: PostTarget, exc: Exception) -> str:
+    """Reading the channel back failed: checked again later, within bounds, or a person is asked."""
+    now = timezone.now()
+    decision = delivery.after_check_error(exc, attempts=target.attempts, now=now, policy=POLICY)
+    Next = delivery.Next
+    with translation.override(target.post.workspace.default_language):
+        if decision.next is Next.CHECK:
+            return _settle(target, T.UNKNOWN, error=target.error, due=decision.due, attempt=True)
+        if decision.next is Next.AUTH_LOST:
+            network_services.channel_auth_lost(channel=target.channel, error=exc)
+        if isinstance(exc, NotImplementedError):
+            error = _("CM Hub cannot check this network; look at the channel before publishing again.")
+        elif isinstance(exc, p.ReadBackIncomplete):
+            error = _(
+                "CM Hub could not tell whether this was published: the channel has published more since "
+                "than the network lets us read back. Look at the channel before publishing again."
+            )
+        else:
+            error = _(
+                "CM Hub could not check whether this was published (%(words)s); look at the channel."
+            ) % {"words": decision.words}
+        return _settle(target, T.FAILED, error=error)

@@ -4,7 +4,11 @@ draft post on them, for the posts and notifications tests."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import pytest
+from celery.app.task import Task
 from django.core.cache import cache
 from django.test import Client
 
@@ -32,6 +36,34 @@ def _mail_task_in_process(monkeypatch):
     from core.tasks import send_email
 
     monkeypatch.setattr(send_email, "delay", lambda **kwargs: send_email.apply(kwargs=kwargs))
+
+
+@dataclass
+class Broker:
+    """What reached the broker, in order, as (task name, args): nothing runs. `down = True` makes every
+    send fail as an unreachable broker does."""
+
+    messages: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    down: bool = False
+
+    def ids(self, task_name: str) -> list[Any]:
+        """The first argument of each message sent to `task_name` (the id of the row it works on)."""
+        return [args[0] for name, args in self.messages if name == task_name]
+
+
+@pytest.fixture
+def broker(monkeypatch) -> Broker:
+    """The one stand-in for the broker, for tests of what gets enqueued (the broker is the boundary, never
+    the code under test). A test of the hop itself uses a real worker (tests/celery_workers.py)."""
+    stand_in = Broker()
+
+    def apply_async(task, args=None, kwargs=None, **options):
+        if stand_in.down:
+            raise ConnectionRefusedError("the broker is down")
+        stand_in.messages.append((task.name, tuple(args or ()) + tuple((kwargs or {}).values())))
+
+    monkeypatch.setattr(Task, "apply_async", apply_async)
+    return stand_in
 
 
 @pytest.fixture

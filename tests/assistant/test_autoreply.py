@@ -48,7 +48,7 @@ def test_a_whitelisted_confident_answer_goes_out_directly(policy, channel, make_
     message = arrive(channel, make_item, HOURS_FR)
     mode, reason, reply = outcome(message)
     assert (mode, reason) == (M.SENT, "")
-    assert reply.send_status == S.QUEUED and reply.queued_at is not None  # the normal send pipeline
+    assert reply.send_status == S.QUEUED and reply.next_step_at is not None  # the normal send pipeline
     assert reply.raw["auto_sent"] is True
 
 

@@ -7,7 +7,6 @@ import pytest
 
 from assistant import services
 from assistant.models import Suggestion
-from inbox import tasks as inbox_tasks
 from inbox.models import Conversation, Message
 from networks.models import Channel
 from tests.assistant.helpers import arrive, send_reply
@@ -18,10 +17,7 @@ Fate = Suggestion.Fate
 HTMX = {"HTTP_HX_REQUEST": "true"}
 QUESTION = "Bonjour ! Vous êtes ouverts jusqu'à quelle heure ce soir ?"
 
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(inbox_tasks.send_reply, "apply_async", lambda args, countdown=None: None)
+pytestmark = pytest.mark.usefixtures("broker")  # enqueues are recorded, never sent
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from django.utils.html import escape
 
 from assistant.models import AssistantPolicy, Suggestion
-from inbox import tasks as inbox_tasks
 from inbox.models import Message
 from tests.assistant.helpers import arrive, send_reply
 from tests.assistant.test_llm import (  # noqa: F401 - shared fixtures
@@ -31,10 +30,7 @@ BUTTON = "Write a draft with the assistant"
 NOTE = "Written by the model: check it before sending."
 Fate = Suggestion.Fate
 
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(inbox_tasks.send_reply, "apply_async", lambda args, countdown=None: None)
+pytestmark = pytest.mark.usefixtures("broker")  # enqueues are recorded, never sent
 
 
 @pytest.fixture

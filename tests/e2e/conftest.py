@@ -77,6 +77,13 @@ def new_page(browser, live_server, request):
         pytest.fail("Console errors or CSP violations in the browser:\n" + "\n".join(left), pytrace=False)
 
 
+def pytest_collection_modifyitems(items):
+    """Every test in this directory drives the browser: `make test-fast` leaves them out by this mark."""
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

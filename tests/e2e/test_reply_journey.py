@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Membership
-from inbox import tasks
 from inbox.ingest import message_ingest_batch
 from inbox.models import InboxPolicy, Message, SavedReply
 from networks.providers import base as p
@@ -21,15 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = Message.SendStatus
 
 
-@pytest.fixture
-def no_broker(monkeypatch):
-    """Enqueues go nowhere (the live server runs in this process); what was asked for is recorded."""
-    sent: list[int] = []
-    monkeypatch.setattr(tasks.send_reply, "apply_async", lambda args, countdown=None: sent.append(args[0]))
-    return sent
-
-
-def test_writing_a_reply_in_the_browser(page, no_broker):
+def test_writing_a_reply_in_the_browser(page, broker):
     acme = WorkspaceFactory(name="Acme Bakery", slug="acme")
     agent = MembershipFactory(
         workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Ada")
@@ -58,11 +49,11 @@ def test_writing_a_reply_in_the_browser(page, no_broker):
     expect(page.locator("#thread")).to_contain_text("Yes, open")  # the thread reloaded itself
     expect(box).to_have_value("")
     reply = Message.objects.get(direction="out")
-    assert reply.send_status == S.QUEUED and no_broker == [reply.pk]
+    assert reply.send_status == S.QUEUED and broker.ids("inbox.send_reply") == [reply.pk]
     assert page.problems == [], page.problems  # no console error, no CSP violation
 
 
-def test_a_stale_thread_and_the_approval_queue_in_the_browser(page, no_broker):
+def test_a_stale_thread_and_the_approval_queue_in_the_browser(page, broker):
     acme = WorkspaceFactory(name="Acme Bakery", slug="acme")
     agent = MembershipFactory(
         workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Ada")

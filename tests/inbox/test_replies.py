@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Membership
-from inbox import replies, saved_replies, tasks
+from inbox import replies, saved_replies
 from inbox.ingest import message_ingest_batch
 from inbox.models import Contact, Conversation, InboxPolicy, Message
 from networks.models import Channel
@@ -16,26 +16,19 @@ from tests.factories import MembershipFactory
 S = Message.SendStatus
 
 
-class Broker:
-    """Stands in for the broker (not what is tested here): records what was enqueued once the transaction
-    that asked for it commits. `broker.commit(fn)` runs fn in a transaction that commits."""
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run an action in a transaction that commits, so what it enqueues on commit is sent."""
 
-    def __init__(self, capture):
-        self.capture = capture
-        self.sent: list[int] = []
-
-    def commit(self, action):
-        with self.capture(execute=True):
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
             return action()
 
+    return run
 
-@pytest.fixture
-def broker(monkeypatch, django_capture_on_commit_callbacks) -> Broker:
-    broker = Broker(django_capture_on_commit_callbacks)
-    monkeypatch.setattr(
-        tasks.send_reply, "apply_async", lambda args, countdown=None: broker.sent.append(args[0])
-    )
-    return broker
+
+def sent(broker) -> list[int]:
+    return broker.ids("inbox.send_reply")
 
 
 @pytest.fixture
@@ -74,22 +67,22 @@ def write(conversation, user, text="Oui, partout à Lyon.", **kwargs) -> Message
     ],
 )
 def test_the_approval_matrix(
-    request, conversation, workspace, broker, policy_on, sensitive, assistant, role, expected
+    request, conversation, workspace, broker, commit, policy_on, sensitive, assistant, role, expected
 ):
     InboxPolicy.objects.create(workspace=workspace, agent_replies_need_approval=policy_on)
     Conversation.objects.filter(pk=conversation.pk).update(sensitive=sensitive)
     conversation.refresh_from_db()
     user = request.getfixturevalue(role)
 
-    message = broker.commit(lambda: write(conversation, user, drafted_by_assistant=assistant))
+    message = commit(lambda: write(conversation, user, drafted_by_assistant=assistant))
 
     assert message.send_status == expected
     assert (message.direction, message.author_user, message.external_id) == ("out", user, None)
     assert message.parent_external_id == "c1"  # it answers the latest inbound message
     if expected == S.QUEUED:
-        assert message.queued_at is not None and broker.sent == [message.pk]
+        assert message.next_step_at is not None and sent(broker) == [message.pk]
     else:
-        assert message.queued_at is None and broker.sent == []
+        assert message.next_step_at is None and sent(broker) == []
 
 
 def test_without_a_policy_row_agents_send_directly(conversation, agent, broker):
@@ -105,24 +98,24 @@ def pending(conversation, workspace, agent) -> Message:
     return write(conversation, agent)
 
 
-def test_a_manager_approves_an_agents_reply_and_it_is_queued_once(pending, manager, broker):
-    approved = broker.commit(lambda: replies.reply_approve(message=pending, by=member(manager)))
+def test_a_manager_approves_an_agents_reply_and_it_is_queued_once(pending, manager, broker, commit):
+    approved = commit(lambda: replies.reply_approve(message=pending, by=member(manager)))
 
     assert (approved.send_status, approved.approved_by) == (S.QUEUED, manager)
-    assert approved.queued_at is not None and broker.sent == [pending.pk]
+    assert approved.next_step_at is not None and sent(broker) == [pending.pk]
     with pytest.raises(replies.ReplyError, match="already reviewed"):
-        broker.commit(lambda: replies.reply_approve(message=pending, by=member(manager)))
-    assert broker.sent == [pending.pk]
+        commit(lambda: replies.reply_approve(message=pending, by=member(manager)))
+    assert sent(broker) == [pending.pk]
 
 
-def test_an_agent_cannot_approve(pending, workspace, broker):
+def test_an_agent_cannot_approve(pending, workspace, broker, commit):
     other_agent = MembershipFactory(workspace=workspace, role=Membership.Role.AGENT)
     with pytest.raises(replies.ReplyError, match="role"):
-        broker.commit(lambda: replies.reply_approve(message=pending, by=other_agent))
-    assert Message.objects.get(pk=pending.pk).send_status == S.PENDING_APPROVAL and broker.sent == []
+        commit(lambda: replies.reply_approve(message=pending, by=other_agent))
+    assert Message.objects.get(pk=pending.pk).send_status == S.PENDING_APPROVAL and sent(broker) == []
 
 
-def test_nobody_approves_their_own_reply(conversation, manager, workspace, broker):
+def test_nobody_approves_their_own_reply(conversation, manager, workspace, broker, commit):
     Conversation.objects.filter(pk=conversation.pk).update(sensitive=True)
     conversation.refresh_from_db()
     own = write(conversation, manager)
@@ -137,8 +130,8 @@ def test_nobody_approves_their_own_reply(conversation, manager, workspace, broke
     assert Message.objects.get(pk=own.pk).send_status == S.PENDING_APPROVAL
 
     colleague = MembershipFactory(workspace=workspace, role=Membership.Role.MANAGER)
-    assert broker.commit(lambda: replies.reply_approve(message=own, by=colleague)).send_status == S.QUEUED
-    assert broker.sent == [own.pk]
+    assert commit(lambda: replies.reply_approve(message=own, by=colleague)).send_status == S.QUEUED
+    assert sent(broker) == [own.pk]
 
 
 def test_an_outsider_cannot_review(pending, outsider):
@@ -146,16 +139,16 @@ def test_an_outsider_cannot_review(pending, outsider):
         replies.reply_approve(message=pending, by=member(outsider))
 
 
-def test_edit_and_approve_replaces_the_text_after_checking_it(pending, manager, broker):
+def test_edit_and_approve_replaces_the_text_after_checking_it(pending, manager, broker, commit):
     with pytest.raises(replies.ReplyError):
         replies.reply_edit_and_approve(message=pending, by=member(manager), text="   ")
-    edited = broker.commit(
+    edited = commit(
         lambda: replies.reply_edit_and_approve(
             message=pending, by=member(manager), text="  Oui, dès demain.  "
         )
     )
     assert (edited.text, edited.send_status, edited.approved_by) == ("Oui, dès demain.", S.QUEUED, manager)
-    assert broker.sent == [pending.pk]
+    assert sent(broker) == [pending.pk]
 
 
 def test_rejecting_needs_a_comment_the_author_can_read(pending, manager, broker):
@@ -169,7 +162,7 @@ def test_rejecting_needs_a_comment_the_author_can_read(pending, manager, broker)
         "Too casual for this client.",
         manager,
     )
-    assert broker.sent == []
+    assert sent(broker) == []
     with pytest.raises(replies.ReplyError):
         replies.reply_approve(message=pending, by=member(manager))
 
@@ -299,16 +292,16 @@ def test_a_direct_message_is_answered_to_its_sender(channel, make_item, agent, b
     assert message.kind == "direct_message"
 
 
-def test_only_a_failed_reply_is_retried_and_it_starts_afresh(conversation, agent, broker):
-    message = broker.commit(lambda: write(conversation, agent))
+def test_only_a_failed_reply_is_retried_and_it_starts_afresh(conversation, agent, broker, commit):
+    message = commit(lambda: write(conversation, agent))
     with pytest.raises(replies.ReplyError, match="failed"):
         replies.reply_retry(message=message, by=member(agent))
     Message.objects.filter(pk=message.pk).update(send_status=S.FAILED, send_attempts=5, send_error="Refused")
 
-    retried = broker.commit(lambda: replies.reply_retry(message=message, by=member(agent)))
+    retried = commit(lambda: replies.reply_retry(message=message, by=member(agent)))
 
     assert (retried.send_status, retried.send_attempts, retried.send_error) == (S.QUEUED, 0, "")
-    assert broker.sent == [message.pk, message.pk]
+    assert sent(broker) == [message.pk, message.pk]
 
 
 def test_the_inbox_policy_is_for_admins(workspace, manager, owner):

@@ -9,7 +9,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership
-from inbox import tasks
 from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 from tests.factories import MembershipFactory
@@ -18,14 +17,7 @@ from tests.workspace_urls import workspace_paths
 HTMX = {"HTTP_HX_REQUEST": "true"}
 XSS = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 S = Message.SendStatus
-
-
-@pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    """Enqueues go nowhere (the broker is not what is tested here); what was asked for is recorded."""
-    sent: list[int] = []
-    monkeypatch.setattr(tasks.send_reply, "apply_async", lambda args, countdown=None: sent.append(args[0]))
-    return sent
+pytestmark = pytest.mark.usefixtures("broker")  # enqueues are recorded, never sent
 
 
 @pytest.fixture
@@ -85,7 +77,7 @@ def test_every_reply_route_is_walked_by_the_tenancy_tests(workspace):
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_an_outsider_gets_404_on_every_reply_url_with_real_ids(
-    outsider_client, conversation, agent, manager, method, no_broker
+    outsider_client, conversation, agent, manager, method, broker
 ):
     reply = reply_from(agent, conversation)
     saved = SavedReply.objects.create(workspace=conversation.workspace, title="Hours", body="9-5")
@@ -102,7 +94,7 @@ def test_an_outsider_gets_404_on_every_reply_url_with_real_ids(
         assert response.status_code == 404, f"{method} {path}: {response.status_code}"
     assert Message.objects.filter(direction="out").count() == 1
     assert Message.objects.get(pk=reply.pk).send_status == S.PENDING_APPROVAL
-    assert SavedReply.objects.get(pk=saved.pk).title == "Hours" and no_broker == []
+    assert SavedReply.objects.get(pk=saved.pk).title == "Hours" and broker.ids("inbox.send_reply") == []
 
 
 def test_ids_of_another_workspace_are_404_through_your_own(outsider, outsider_client, conversation, agent):
@@ -195,7 +187,7 @@ def test_the_composer_says_when_a_reply_will_need_approval(
 
 
 def test_sending_a_reply_queues_it_and_refreshes_the_thread(
-    agent_client, agent, conversation, no_broker, django_capture_on_commit_callbacks
+    agent_client, agent, conversation, broker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(
@@ -207,7 +199,7 @@ def test_sending_a_reply_queues_it_and_refreshes_the_thread(
     assert response.status_code == 200 and response["HX-Trigger"] == "thread-changed"
     reply = Message.objects.get(direction="out")
     assert (reply.text, reply.send_status, reply.author_user) == ("Oui, partout à Lyon.", S.QUEUED, agent)
-    assert no_broker == [reply.pk]
+    assert broker.ids("inbox.send_reply") == [reply.pk]
     fragment = html(response)
     assert "Reply on its way." in fragment and "Oui, partout" not in fragment  # a fresh, empty composer
 
@@ -297,7 +289,7 @@ def test_a_saved_reply_of_another_workspace_cannot_be_inserted(agent_client, con
 
 
 def test_a_failed_reply_says_why_and_can_be_sent_again(
-    agent_client, agent, conversation, no_broker, django_capture_on_commit_callbacks
+    agent_client, agent, conversation, broker, django_capture_on_commit_callbacks
 ):
     reply = reply_from(agent, conversation, status=S.FAILED)
     Message.objects.filter(pk=reply.pk).update(send_error="(#100) " + XSS)
@@ -309,7 +301,9 @@ def test_a_failed_reply_says_why_and_can_be_sent_again(
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(f"/w/acme/inbox/replies/{reply.pk}/retry/", **HTMX)
     assert "On its way" in html(response) and 'hx-trigger="every 3s"' in html(response)
-    assert Message.objects.get(pk=reply.pk).send_status == S.QUEUED and no_broker == [reply.pk]
+    assert Message.objects.get(pk=reply.pk).send_status == S.QUEUED and broker.ids("inbox.send_reply") == [
+        reply.pk
+    ]
 
 
 def test_a_settled_reply_asks_the_page_for_a_fresh_thread(agent_client, agent, conversation):
@@ -364,7 +358,7 @@ def test_the_queue_shows_each_reply_with_what_it_answers(manager_client, manager
 
 
 def test_approve_edit_and_reject_from_the_queue(
-    manager_client, agent, conversation, no_broker, django_capture_on_commit_callbacks
+    manager_client, agent, conversation, broker, django_capture_on_commit_callbacks
 ):
     plain, edited, rejected = (reply_from(agent, conversation, text=t) for t in ("A", "B", "C"))
 
@@ -397,7 +391,7 @@ def test_approve_edit_and_reject_from_the_queue(
         Message.objects.get(pk=rejected.pk).send_status,
         Message.objects.get(pk=rejected.pk).review_comment,
     ) == (S.REJECTED, "Off-brand")
-    assert no_broker == [plain.pk, edited.pk]
+    assert broker.ids("inbox.send_reply") == [plain.pk, edited.pk]
 
 
 def test_the_author_sees_the_rejection_and_its_reason(agent_client, agent, manager, conversation):

@@ -1,6 +1,6 @@
 """Sending replies through the production providers against the network fakes over real HTTP: success,
 every failure class, unknown outcomes settled by reading the thread back, the claim under concurrent
-workers (threads on PostgreSQL, a real Celery worker), a broker outage, the sweeper, and our own echo.
+workers (threads on PostgreSQL, a real Celery worker), a broker outage, the dispatcher, and our own echo.
 
 The one promise tested everywhere: the fake records every write, and a reply is written exactly once."""
 
@@ -19,7 +19,6 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerDown
 
 from core.http import make_client
 from inbox import replies, tasks
@@ -101,7 +100,7 @@ def create(world: World, member_user, text: str = "Yes, 8 to 12!") -> Message:
 
 def make_due(message: Message) -> None:
     """Time passes: the backoff or the rate-limit reset is over."""
-    Message.objects.filter(pk=message.pk).update(queued_at=timezone.now())
+    Message.objects.filter(pk=message.pk).update(next_step_at=timezone.now())
 
 
 # --- Success ------------------------------------------------------------------------------------------------
@@ -176,10 +175,11 @@ def test_server_errors_are_retried_with_backoff_then_fail_after_five_attempts(x_
         assert outcome.status == S.QUEUED
         waits.append(outcome.retry_in)
         message.refresh_from_db()
-        assert message.send_attempts == attempt and message.queued_at > timezone.now()
+        assert message.send_attempts == attempt and message.next_step_at > timezone.now()
         assert replies.reply_send(message.pk) is None  # not due yet: nobody sends it early
         make_due(message)
-    assert waits == sorted(waits) and all(0 < w <= replies.MAX_COUNTDOWN for w in waits)
+    cap = replies.POLICY.backoff_cap.total_seconds() * 1.2  # jitter included
+    assert waits == sorted(waits) and all(0 < w <= cap for w in waits)
 
     assert replies.reply_send(message.pk).status == S.FAILED
     message.refresh_from_db()
@@ -189,26 +189,31 @@ def test_server_errors_are_retried_with_backoff_then_fail_after_five_attempts(x_
     assert x_world.fake.tweets_by(x_world.fake.brand) == []
 
 
-def test_the_task_schedules_the_retry_with_a_short_countdown(
-    x_world, agent, monkeypatch, django_capture_on_commit_callbacks
+def test_a_retry_is_handed_out_by_the_dispatcher_when_it_is_due_and_once(
+    x_world, agent, broker, django_capture_on_commit_callbacks
 ):
-    scheduled = []
-    monkeypatch.setattr(
-        tasks.send_reply, "apply_async", lambda args, countdown=None: scheduled.append(countdown)
-    )
+    """The database is the schedule: a retry waits in its row, not in a broker countdown."""
     x_world.fake.server_error("/2/tweets$", times=1)
-    message = create(x_world, agent)
-
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.send_reply.run(message.pk)
+        message = create(x_world, agent)
+    assert broker.ids("inbox.send_reply") == [message.pk]  # a new reply goes at once
 
-    assert len(scheduled) == 1 and 0 < scheduled[0] <= replies.MAX_COUNTDOWN
+    tasks.send_reply.run(message.pk)  # X answers 503: queued again, due after a backoff
+    message.refresh_from_db()
+    assert message.send_status == S.QUEUED and message.next_step_at > timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_replies.run() == 0  # not due yet
+    due = message.next_step_at + dt.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert replies.replies_dispatch_due(now=due) == [message.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert replies.replies_dispatch_due(now=due) == []  # handed out under a lease: not twice
+    assert broker.ids("inbox.send_reply") == [message.pk, message.pk]
+
     make_due(message)
-    with django_capture_on_commit_callbacks(execute=True):
-        tasks.send_reply.run(message.pk)
-    assert len(scheduled) == 1  # sent: nothing more to schedule
+    tasks.send_reply.run(message.pk)
     assert Message.objects.get(pk=message.pk).send_status == S.SENT
-    assert len(x_world.writes()) == 2 and len(x_world.fake.tweets_by(x_world.fake.brand)) == 1
+    assert len(x_world.writes()) == 2
 
 
 def test_a_refused_reply_fails_with_the_networks_words(graph_world, agent):
@@ -238,7 +243,7 @@ def test_a_rate_limited_reply_waits_for_the_reset_then_goes(x_world, agent):
 
     assert outcome.status == S.QUEUED and 100 < outcome.retry_in <= 125
     message.refresh_from_db()
-    assert abs(message.queued_at.timestamp() - reset) <= 2 and message.send_attempts == 0
+    assert abs(message.next_step_at.timestamp() - reset) <= 2 and message.send_attempts == 0
     assert "wait" in message.send_error
     assert replies.reply_process(message.pk).status == S.QUEUED  # not yet
     make_due(message)
@@ -292,6 +297,7 @@ def test_a_reply_whose_answer_was_lost_is_found_on_the_network_and_never_sent_tw
     assert (message.send_status, message.send_attempts, message.external_id) == (S.UNKNOWN, 1, None)
     assert replies.reply_send(message.pk) is None  # an unknown reply is never simply sent again
 
+    make_due(message)  # the reconcile delay passes: the network has indexed it
     assert replies.reply_process(message.pk).status == S.SENT
 
     message.refresh_from_db()
@@ -310,6 +316,7 @@ def test_a_reply_that_timed_out_after_leaving_is_settled_by_reading_back(x_world
     while not x_world.fake.tweets_by(x_world.fake.brand) and time.monotonic() < deadline:
         time.sleep(0.05)  # X applies it after our client gave up
 
+    make_due(message)  # the reconcile delay passes: the network has indexed it
     assert replies.reply_process(message.pk).status == S.SENT
     assert (
         Message.objects.get(pk=message.pk).external_id == x_world.fake.tweets_by(x_world.fake.brand)[0]["id"]
@@ -336,12 +343,15 @@ def test_a_reply_left_sending_by_a_dead_worker_is_swept_and_settled_without_a_se
         x_world.fake.brand, "Posted just before the crash", in_reply_to=x_world.fake.mention
     )
 
-    assert replies.replies_sweep() == []  # still within the send task's time limit: it may be alive
+    assert replies.replies_dispatch_due() == []  # still within the send task's time limit: it may be alive
     claimed_at = timezone.now() - replies.SENDING_STALE - dt.timedelta(seconds=1)
-    Message.objects.filter(pk=message.pk).update(queued_at=claimed_at)  # time passes: the worker is gone
-    assert replies.replies_sweep() == [message.pk]
-    assert Message.objects.get(pk=message.pk).send_status == S.UNKNOWN
+    Message.objects.filter(pk=message.pk).update(next_step_at=claimed_at)  # time passes: the worker is gone
+    assert replies.replies_dispatch_due() == []
+    assert Message.objects.get(pk=message.pk).send_status == S.UNKNOWN  # read back after the delay
+    later = timezone.now() + dt.timedelta(seconds=replies.RECONCILE_DELAY + 1)
+    assert replies.replies_dispatch_due(now=later) == [message.pk]
 
+    make_due(message)
     assert replies.reply_process(message.pk).status == S.SENT
     assert Message.objects.get(pk=message.pk).external_id == posted
     assert x_world.writes() == []
@@ -358,6 +368,7 @@ def test_our_echo_stored_by_a_poll_first_is_merged_into_the_reply(graph_world, a
     echo = Message.objects.exclude(pk=message.pk).get(conversation=world.conversation, direction="out")
     assert echo.author_user is None and Conversation.objects.get(pk=world.conversation.pk).message_count == 2
 
+    make_due(message)  # the reconcile delay passes: the network has indexed it
     assert replies.reply_process(message.pk).status == S.SENT
 
     message.refresh_from_db()
@@ -380,6 +391,8 @@ def test_two_replies_with_the_same_words_each_get_their_own_comment(graph_world,
     assert replies.reply_send(first.pk).status == S.UNKNOWN
     assert replies.reply_send(second.pk).status == S.UNKNOWN
 
+    make_due(first)  # the reconcile delay passes: the network has indexed them
+    make_due(second)
     assert replies.reply_process(first.pk).status == S.SENT
     assert replies.reply_process(second.pk).status == S.SENT
 
@@ -405,50 +418,46 @@ def test_an_id_already_held_by_another_reply_is_never_taken_from_it(x_world, age
     assert Message.objects.get(pk=second.pk).external_id is None
 
 
-def test_the_sweeper_leaves_fresh_work_alone_and_picks_up_overdue_work(x_world, agent):
-    fresh = create(x_world, agent, "fresh")
-    overdue = create(x_world, agent, "overdue")
+def test_the_dispatcher_hands_out_due_work_no_lease_holds(x_world, agent):
+    fresh = create(x_world, agent, "fresh")  # enqueued at once, under a lease
+    lost = create(x_world, agent, "its enqueue was lost")
     waiting = create(x_world, agent, "unknown")
-    past = timezone.now() - replies.QUEUED_GRACE - dt.timedelta(minutes=1)
-    Message.objects.filter(pk=overdue.pk).update(queued_at=past)
-    Message.objects.filter(pk=waiting.pk).update(send_status=S.UNKNOWN, queued_at=past)
+    later = create(x_world, agent, "a retry due later")
+    past = timezone.now() - dt.timedelta(minutes=1)
+    Message.objects.filter(pk=lost.pk).update(leased_until=past)
+    Message.objects.filter(pk=waiting.pk).update(send_status=S.UNKNOWN, next_step_at=past, leased_until=None)
+    Message.objects.filter(pk=later.pk).update(
+        next_step_at=timezone.now() + dt.timedelta(minutes=5), leased_until=None
+    )
 
-    assert sorted(replies.replies_sweep()) == sorted([overdue.pk, waiting.pk])
-    assert fresh.pk not in replies.replies_sweep()
+    assert sorted(replies.replies_dispatch_due()) == sorted([lost.pk, waiting.pk])
+    assert replies.replies_dispatch_due() == []  # now leased too
+    assert fresh.pk not in replies.replies_dispatch_due(now=timezone.now() + dt.timedelta(seconds=30))
 
 
 # --- The broker, the claim, and real concurrency ------------------------------------------------------------
 
 
 def test_a_reply_queued_while_the_broker_was_down_is_sent_once_it_is_back(
-    x_world, agent, monkeypatch, django_capture_on_commit_callbacks
+    x_world, agent, broker, django_capture_on_commit_callbacks
 ):
-    def broker_down(*args, **kwargs):
-        raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(tasks.send_reply, "apply_async", broker_down)
+    broker.down = True
     with django_capture_on_commit_callbacks(execute=True):
         message = create(x_world, agent)  # the enqueue fails after commit; the person sees no error
     assert Message.objects.get(pk=message.pk).send_status == S.QUEUED
-    assert x_world.writes() == []
+    assert x_world.writes() == [] and broker.messages == []
 
-    # The broker is back; it delivers to a worker, here this process.
-    delivered = []
-
-    def deliver(args, countdown=None):
-        delivered.append(args[0])
-        tasks.send_reply.run(*args)
-
-    monkeypatch.setattr(tasks.send_reply, "apply_async", deliver)
+    broker.down = False  # back; what it receives, a worker (here this process) runs
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.sweep_replies.run() == 0  # not overdue yet: a normal enqueue may still be on its way
-    Message.objects.filter(pk=message.pk).update(queued_at=timezone.now() - replies.QUEUED_GRACE)
+        assert tasks.dispatch_replies.run() == 0  # leased: a normal enqueue may still be on its way
+    lease_over = timezone.now() + replies.DISPATCH_LEASE + dt.timedelta(seconds=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.sweep_replies.run() == 1
+        assert replies.replies_dispatch_due(now=lease_over) == [message.pk]
+    for message_id in broker.ids("inbox.send_reply"):
+        tasks.send_reply.run(message_id)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.sweep_replies.run() == 0  # sent: nothing left to sweep
+        assert replies.replies_dispatch_due(now=lease_over) == []  # sent: nothing left to hand out
 
-    assert delivered == [message.pk]
     assert Message.objects.get(pk=message.pk).send_status == S.SENT
     assert len(x_world.writes()) == 1
 
@@ -501,7 +510,7 @@ def test_real_workers_given_the_same_reply_twice_send_it_once(x_world, agent):
     message = create(x_world, agent)
     workers = [_start_worker(queue), _start_worker(queue)]
     try:
-        for _ in range(3):  # a duplicate delivery, a sweeper's re-enqueue...
+        for _ in range(3):  # a duplicate delivery, a dispatcher handing it out again...
             tasks.send_reply.apply_async((message.pk,), queue=queue)
         deadline = time.monotonic() + 90
         while Message.objects.get(pk=message.pk).send_status != S.SENT and time.monotonic() < deadline:

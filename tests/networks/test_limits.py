@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from hypothesis import given
@@ -22,6 +20,7 @@ from networks.providers.limits import (
     inspect_image,
     x_weighted_length,
 )
+from tests.images import png_claiming
 
 # --- X weighted length -----------------------------------------------------------------------------------
 
@@ -185,16 +184,7 @@ def test_pixel_cap() -> None:
 
 
 def test_a_decompression_bomb_header_is_not_decoded() -> None:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 200_000, 200_000, 8, 2, 0, 0, 0)  # claims 40 gigapixels
-    bomb = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b""))
-        + chunk(b"IEND", b"")
-    )
+    bomb = png_claiming(200_000, 200_000)  # claims 40 gigapixels
     assert inspect_image(bomb) is None
 
 

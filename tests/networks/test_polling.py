@@ -146,10 +146,8 @@ def test_refreshable_token_is_refreshed_before_it_expires(workspace, x_fake, x_a
 
 
 def test_dispatch_claims_only_due_active_channels(
-    x_channel, workspace, monkeypatch, django_capture_on_commit_callbacks
+    x_channel, workspace, broker, django_capture_on_commit_callbacks
 ):
-    queued: list[int] = []
-    monkeypatch.setattr(tasks.poll_channel, "delay", queued.append)  # the broker is not what is tested here
     later = Channel.objects.create(
         workspace=workspace,
         network="x",
@@ -168,12 +166,12 @@ def test_dispatch_claims_only_due_active_channels(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 1
-    assert queued == [x_channel.pk]
+    assert broker.ids("networks.poll_channel") == [x_channel.pk]
     x_channel.refresh_from_db()
     assert x_channel.next_poll_at > timezone.now() + dt.timedelta(seconds=x_channel.poll_interval - 1)
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 0  # claimed once
-    assert later.pk not in queued and paused.pk not in queued
+    assert {later.pk, paused.pk}.isdisjoint(broker.ids("networks.poll_channel"))
 
 
 def test_health_page_shows_each_channel(x_channel, x_fake, agent_client, django_assert_max_num_queries):
@@ -251,10 +249,8 @@ def test_linkedin_expiry_is_warned_once_a_week_ahead(workspace, owner, django_ca
 
 
 def test_dispatch_respects_each_networks_concurrency_cap(
-    workspace, settings, monkeypatch, django_capture_on_commit_callbacks
+    workspace, settings, broker, django_capture_on_commit_callbacks
 ):
-    queued: list[int] = []
-    monkeypatch.setattr(tasks.poll_channel, "delay", queued.append)
     settings.CMHUB_POLL_CONCURRENCY = {"x": 2, "facebook": 5}
     for n in range(4):
         Channel.objects.create(
@@ -273,12 +269,12 @@ def test_dispatch_respects_each_networks_concurrency_cap(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 3  # two X channels (the cap) and the Facebook one
-    assert facebook.pk in queued
+    assert facebook.pk in broker.ids("networks.poll_channel")
     Channel.objects.filter(network="x").update(next_poll_at=timezone.now())  # all due again
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 0  # the two X polls are still in flight
     # A finished poll frees its slot.
-    tasks.poll_channel(queued[0])
+    tasks.poll_channel(broker.ids("networks.poll_channel")[0])
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 1
 

@@ -10,7 +10,6 @@ import dataclasses
 import io
 import random
 import struct
-import zlib
 
 import pytest
 from django.utils import translation
@@ -19,6 +18,7 @@ from PIL import Image, ImageCms
 from networks.providers import facebook, instagram, limits, linkedin, x
 from posts import media
 from posts.media import MediaRejected, inspect_upload, make_rendition, preview_box
+from tests.images import png_claiming
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 PROVIDERS = {"facebook": facebook, "instagram": instagram, "x": x, "linkedin": linkedin}
@@ -51,22 +51,6 @@ def _stripes(size: tuple[int, int], colours, *, vertical: bool = True) -> Image.
         box = (start, 0, end, size[1]) if vertical else (0, start, size[0], end)
         image.paste(colour, box)
     return image
-
-
-def _png_header_only(width: int, height: int) -> bytes:
-    """A valid 1-bit greyscale PNG structure claiming width x height, with almost no pixel data: opening it is
-    free, decoding it fails. A refusal for size therefore proves the size was checked before decoding."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
-        + chunk(b"IEND", b"")
-    )
 
 
 def _icc_with_red_and_green_swapped() -> bytes:
@@ -174,7 +158,7 @@ def test_a_file_over_the_byte_limit_is_refused_before_it_is_opened():
 
 
 def test_a_decompression_bomb_is_refused_before_decoding():
-    bomb = _png_header_only(40_000, 40_000)  # 1.6 billion pixels declared in about 100 bytes
+    bomb = png_claiming(40_000, 40_000)  # 1.6 billion pixels declared in about 100 bytes
     assert len(bomb) < 200
     with pytest.raises(MediaRejected, match="too many pixels"):
         inspect_upload(bomb, max_bytes=10_000_000)
@@ -185,7 +169,7 @@ def test_a_decompression_bomb_is_refused_before_decoding():
 def test_huge_dimensions_under_pillows_own_alarm_are_refused_too():
     # 45 MP is below Pillow's decompression-bomb threshold (about 89 MP) but above what we decode.
     with pytest.raises(MediaRejected, match="too many pixels"):
-        inspect_upload(_png_header_only(9_000, 5_000), max_bytes=10_000_000)
+        inspect_upload(png_claiming(9_000, 5_000), max_bytes=10_000_000)
 
 
 def test_the_refusal_translates_with_its_parameters():

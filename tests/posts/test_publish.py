@@ -53,23 +53,22 @@ def target(post: Post, channel: Channel) -> PostTarget:
     return PostTarget.objects.get(post=post, channel=channel)
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """What reached the broker: publish_target ids (the broker is the boundary, not the code under test)."""
-    sent: list[int] = []
-    monkeypatch.setattr(tasks.publish_target, "delay", lambda target_id: sent.append(target_id))
-    return sent
+def enqueued(broker) -> list[int]:
+    """The targets handed to publish_target so far."""
+    return broker.ids("posts.publish_target")
+
+
+def chunks(broker) -> list[list[int]]:
+    """The burst chunks handed to publish_targets so far."""
+    return broker.ids("posts.publish_targets")
 
 
 # --- Success -----------------------------------------------------------------------------------------------
 
 
 def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
-    x_fake, graph_fake, agent, manager, monkeypatch, django_capture_on_commit_callbacks
+    x_fake, graph_fake, agent, manager, monkeypatch, broker, django_capture_on_commit_callbacks
 ):
-    singles, chunks = [], []
-    monkeypatch.setattr(tasks.publish_target, "delay", singles.append)
-    monkeypatch.setattr(tasks.publish_targets, "delay", chunks.append)
     monkeypatch.setattr(services, "BURST_SIZE", 4)
     monkeypatch.setattr(services, "PUBLISH_CHUNK", 2)
     few = [scheduled_post([x_fake.channel], agent, manager, text=f"Few {n}") for n in range(2)]
@@ -77,9 +76,10 @@ def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
         make_due(post)
     with django_capture_on_commit_callbacks(execute=True):
         services.targets_dispatch_due()
-    assert sorted(singles) == sorted(target(post, x_fake.channel).pk for post in few) and chunks == []
+    few_ids = sorted(target(post, x_fake.channel).pk for post in few)
+    assert sorted(enqueued(broker)) == few_ids and chunks(broker) == []
 
-    singles.clear()
+    broker.messages.clear()
     burst = [
         scheduled_post([x_fake.channel, graph_fake.channel], agent, manager, text=f"Burst {n}")
         for n in range(3)
@@ -87,22 +87,21 @@ def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
     for post in burst:
         make_due(post)
     with django_capture_on_commit_callbacks(execute=True):
-        enqueued = services.targets_dispatch_due()
+        dispatched = services.targets_dispatch_due()
+    singles, sent_chunks = enqueued(broker), chunks(broker)
     # 3 per channel, at most 2 per task: a chunk of 2 and a lone one (its own publish_target) per channel.
-    assert len(enqueued) == 6 and [len(chunk) for chunk in chunks] == [2, 2] and len(singles) == 2
+    assert len(dispatched) == 6 and [len(chunk) for chunk in sent_chunks] == [2, 2] and len(singles) == 2
     channel_of = dict(PostTarget.objects.values_list("pk", "channel_id"))
-    assert all(len({channel_of[pk] for pk in chunk}) == 1 for chunk in chunks)
-    assert sorted([pk for chunk in chunks for pk in chunk] + singles) == sorted(enqueued)
+    assert all(len({channel_of[pk] for pk in chunk}) == 1 for chunk in sent_chunks)
+    assert sorted([pk for chunk in sent_chunks for pk in chunk] + singles) == sorted(dispatched)
 
-    tasks.publish_targets.run(chunks[0])
-    tasks.publish_targets.run(chunks[0])  # delivered twice: nothing more happens
-    assert {PostTarget.objects.get(pk=pk).status for pk in chunks[0]} == {T.PUBLISHED}
-    assert len(x_fake.writes()) + len(graph_fake.writes()) == len(chunks[0])
+    tasks.publish_targets.run(sent_chunks[0])
+    tasks.publish_targets.run(sent_chunks[0])  # delivered twice: nothing more happens
+    assert {PostTarget.objects.get(pk=pk).status for pk in sent_chunks[0]} == {T.PUBLISHED}
+    assert len(x_fake.writes()) + len(graph_fake.writes()) == len(sent_chunks[0])
 
 
-def test_a_failing_step_in_a_chunk_holds_up_none_of_the_others(x_fake, agent, manager, monkeypatch):
-    retried = []
-    monkeypatch.setattr(tasks.publish_target, "delay", retried.append)
+def test_a_failing_step_in_a_chunk_holds_up_none_of_the_others(x_fake, agent, manager, broker):
     posts = [scheduled_post([x_fake.channel], agent, manager, text=f"Chunk {n}") for n in range(3)]
     for post in posts:
         make_due(post)
@@ -116,15 +115,13 @@ def test_a_failing_step_in_a_chunk_holds_up_none_of_the_others(x_fake, agent, ma
     tasks.publish_targets.run(ids)
 
     assert [PostTarget.objects.get(pk=pk).status for pk in ids] == [T.PUBLISHED, T.FAILED, T.PUBLISHED]
-    assert retried == []  # failed with its reason shown; a person retries it
+    assert enqueued(broker) == []  # failed with its reason shown; a person retries it
     assert len(x_fake.writes()) == 2
 
 
 def test_a_chunk_out_of_time_hands_the_targets_not_started_to_their_own_tasks(
-    x_fake, agent, manager, monkeypatch
+    x_fake, agent, manager, monkeypatch, broker
 ):
-    retried = []
-    monkeypatch.setattr(tasks.publish_target, "delay", retried.append)
     posts = [scheduled_post([x_fake.channel], agent, manager, text=f"Late chunk {n}") for n in range(3)]
     for post in posts:
         make_due(post)
@@ -139,11 +136,11 @@ def test_a_chunk_out_of_time_hands_the_targets_not_started_to_their_own_tasks(
     monkeypatch.setattr(services, "target_process", out_of_time_on_the_second)
     tasks.publish_targets.run(ids)
     assert PostTarget.objects.get(pk=ids[0]).status == T.PUBLISHED
-    assert sorted(retried) == sorted([ids[1], ids[2]])  # never claimed: each gets its own task now
+    assert sorted(enqueued(broker)) == sorted([ids[1], ids[2]])  # never claimed: each gets its own task now
 
 
 def test_a_due_post_is_dispatched_once_and_published_to_x(
-    x_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
+    x_fake, agent, manager, broker, django_capture_on_commit_callbacks
 ):
     post = scheduled_post([x_fake.channel], agent, manager)
     with django_capture_on_commit_callbacks(execute=True):
@@ -153,7 +150,7 @@ def test_a_due_post_is_dispatched_once_and_published_to_x(
         tasks.dispatch_due_targets.run()
         tasks.dispatch_due_targets.run()  # the next tick: the target is leased, not enqueued twice
     the_target = target(post, x_fake.channel)
-    assert enqueued == [the_target.pk]
+    assert enqueued(broker) == [the_target.pk]
 
     tasks.publish_target.run(the_target.pk)
     tasks.publish_target.run(the_target.pk)  # delivered twice: nothing happens the second time
@@ -198,7 +195,7 @@ def test_a_post_with_an_image_is_published_to_facebook_from_a_signed_rendition(g
 
 
 def test_a_refused_post_fails_with_the_networks_words_and_is_not_retried(
-    graph_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
+    graph_fake, agent, manager, broker, django_capture_on_commit_callbacks
 ):
     graph_fake.inject(
         graph_error_fault(r"/777/feed$", code=100, message="(#100) Blocked link", method="POST")
@@ -211,7 +208,7 @@ def test_a_refused_post_fails_with_the_networks_words_and_is_not_retried(
     assert Post.objects.get(pk=post.pk).status == P.FAILED
     with django_capture_on_commit_callbacks(execute=True):
         services.targets_dispatch_due(now=timezone.now() + dt.timedelta(days=1))
-    assert enqueued == [] and len(graph_fake.writes()) == 1
+    assert enqueued(broker) == [] and len(graph_fake.writes()) == 1
 
 
 def test_server_errors_back_off_then_fail_after_five_attempts(x_fake, agent, manager):
@@ -337,7 +334,7 @@ def test_a_worker_killed_after_the_write_is_settled_without_a_second_write(x_fak
 
 
 def test_a_post_due_past_the_grace_period_is_missed_not_published(
-    workspace, x_fake, agent, manager, enqueued, django_capture_on_commit_callbacks
+    workspace, x_fake, agent, manager, broker, django_capture_on_commit_callbacks
 ):
     PublishingPolicy.objects.create(workspace=workspace, missed_grace_minutes=30)
     late = scheduled_post([x_fake.channel], agent, manager, text="Late but fine")
@@ -349,7 +346,7 @@ def test_a_post_due_past_the_grace_period_is_missed_not_published(
     with django_capture_on_commit_callbacks(execute=True):
         services.targets_dispatch_due()
 
-    assert enqueued == [target(late, x_fake.channel).pk]
+    assert enqueued(broker) == [target(late, x_fake.channel).pk]
     assert target(missed, x_fake.channel).status == T.MISSED
     assert Post.objects.get(pk=missed.pk).status == P.FAILED
     # Its author hears of it, as of a failure.
@@ -358,7 +355,7 @@ def test_a_post_due_past_the_grace_period_is_missed_not_published(
     # A task that waited in the queue until the grace ran out does not publish it either.
     make_due(queued, ago=dt.timedelta(minutes=45))
     assert services.target_process(target(queued, x_fake.channel).pk) == T.MISSED
-    assert services.target_process(enqueued[0]) == T.PUBLISHED
+    assert services.target_process(enqueued(broker)[0]) == T.PUBLISHED
     assert [t["text"] for t in x_fake.tweets_by(x_fake.brand)] == ["Late but fine"]
 
 

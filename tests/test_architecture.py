@@ -1,0 +1,96 @@
+"""The dependency direction, checked on every import (module level and inside functions):
+
+    core  <-  accounts  <-  networks, notifications  <-  inbox, posts  <-  assistant  <-  cmhub (urls)
+
+An app imports only apps below it, never one beside or above it, and inbox and posts reach a network only
+through the provider interface (`networks.providers.base`) and the registry, never a concrete provider.
+What does not hold yet is listed in KNOWN, each with its reason: the list may only shrink."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = {
+    "core": 0,
+    "accounts": 1,
+    "networks": 2,
+    "notifications": 2,
+    "inbox": 3,
+    "posts": 3,
+    "assistant": 4,
+    "cmhub": 5,
+}
+#: Imports inbox and posts may make inside networks.providers: the interface, not a network.
+PROVIDER_INTERFACE = {"networks.providers", "networks.providers.base"}
+
+KNOWN = {
+    # Triage results (MessageTriage) and the suggestion fate are assistant models the inbox reads and
+    # writes; they move into inbox data the assistant computes (issue 12, item 3).
+    ("inbox/reply_views.py", "assistant.models"),
+    ("inbox/reply_views.py", "assistant.services"),
+    ("inbox/selectors.py", "assistant.models"),
+    ("inbox/selectors.py", "assistant.selectors"),
+    ("inbox/views.py", "assistant.models"),
+    # Text and image limits still live in the concrete providers (issue 12, item 4).
+    ("inbox/replies.py", "networks.providers.facebook"),
+    ("inbox/replies.py", "networks.providers.instagram"),
+    ("inbox/replies.py", "networks.providers.limits"),
+    ("inbox/replies.py", "networks.providers.linkedin"),
+    ("posts/services.py", "networks.providers.limits"),
+    ("posts/media.py", "networks.providers.facebook"),
+    ("posts/media.py", "networks.providers.instagram"),
+    ("posts/media.py", "networks.providers.limits"),
+    ("posts/media.py", "networks.providers.linkedin"),
+    ("posts/media.py", "networks.providers.x"),
+    ("posts/views.py", "networks.providers.facebook"),
+    ("posts/views.py", "networks.providers.instagram"),
+    ("posts/views.py", "networks.providers.limits"),
+    ("posts/views.py", "networks.providers.linkedin"),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from networks.providers import facebook` imports the module networks.providers.facebook.
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names}
+            modules |= {name for name in submodules if _is_module(name)} or {node.module}
+    return modules
+
+
+def violations() -> set[tuple[str, str]]:
+    found = set()
+    for app, layer in LAYERS.items():
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            source = str(path.relative_to(ROOT))
+            for module in imported_modules(path):
+                top = module.split(".")[0]
+                if top in LAYERS and top != app and LAYERS[top] >= layer:
+                    found.add((source, module))
+                concrete = module.startswith("networks.providers.") and module not in PROVIDER_INTERFACE
+                if app in ("inbox", "posts") and concrete:
+                    found.add((source, module))
+    return found
+
+
+def _is_module(dotted: str) -> bool:
+    path = ROOT / dotted.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def test_no_import_runs_against_the_dependency_direction():
+    new = violations() - KNOWN
+    assert not new, "imports against the dependency direction:\n" + "\n".join(sorted(map(str, new)))
+
+
+def test_the_known_exceptions_are_still_needed():
+    """Fixing one is the point: then it leaves KNOWN, so it cannot come back unnoticed."""
+    gone = KNOWN - violations()
+    assert not gone, f"no longer imported, remove from KNOWN: {sorted(gone)}"
