@@ -377,6 +377,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_DB_REUSE_MAX = 100
 
 # Polls in flight at once, per network: a backlog on one network never takes every worker.
+# The Graph API version Facebook and Instagram calls pin (empty: the one CM Hub is tested with). The
+# health page shows when Meta stops serving it.
+CMHUB_GRAPH_API_VERSION = env_str("CMHUB_GRAPH_API_VERSION").strip()
 CMHUB_POLL_CONCURRENCY = {
     "facebook": env_int("CMHUB_POLL_CONCURRENCY_FACEBOOK", 8),
     "instagram": env_int("CMHUB_POLL_CONCURRENCY_INSTAGRAM", 8),

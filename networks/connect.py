@@ -24,7 +24,7 @@ from networks.providers import base as p
 from networks.providers import graph_oauth, linkedin_auth, x_auth
 from networks.providers.linkedin import LinkedInProvider
 from networks.providers.x import XProvider
-from networks.registry import SPECS, AppConfig
+from networks.registry import SPECS, AppConfig, graph_version
 
 SESSION_KEY = "cmhub_oauth"
 STATE_TTL = 15 * 60  # seconds a consent page may stay open
@@ -85,6 +85,7 @@ def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str, re
             state=state,
             scopes=spec.scopes,
             dialog_base_url=origin,
+            version=graph_version(),
         )
     elif app.network == Network.X:
         verifier, challenge = x_auth.pkce_pair()
@@ -196,11 +197,12 @@ def finish(*, app: AppConfig, pending: dict[str, Any], code: str, http: httpx.Cl
 
 
 def _graph_candidates(app: AppConfig, *, http: httpx.Client, code: str, redirect_uri: str) -> list[Candidate]:
+    version = graph_version()
     user = graph_oauth.exchange_code(
-        http, app.api_base_url, app.client_id, app.client_secret, redirect_uri, code
+        http, app.api_base_url, app.client_id, app.client_secret, redirect_uri, code, version=version
     )
     candidates = []
-    for page in graph_oauth.list_pages(http, app.api_base_url, user.access_token):
+    for page in graph_oauth.list_pages(http, app.api_base_url, user.access_token, version=version):
         # A Page token from a long-lived user token does not expire (NETWORKS.md). The linked Instagram
         # account is reached with the same Page token, so one Facebook login offers both.
         page_credentials = p.Credentials(access_token=page.access_token)

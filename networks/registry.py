@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from networks.models import Channel, Network, NetworkApp
 from networks.providers import base as p
-from networks.providers import graph_oauth, linkedin_auth, x_auth
+from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
 from networks.providers.facebook import FacebookProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
@@ -34,8 +35,17 @@ class NetworkSpec:
     refreshable: bool
     #: How long before expiry a refreshable token is renewed.
     refresh_ahead: dt.timedelta = dt.timedelta(minutes=10)
-    #: Days before expiry when admins are warned (LinkedIn tokens last 60 days and cannot be refreshed).
+    #: Refreshable only when the network issued a refresh token with the channel's token (LinkedIn gives
+    #: them to approved Community Management apps only).
+    refresh_needs_token: bool = False
+    #: Days before expiry when admins are warned about a token that cannot be refreshed.
     expiry_warning_days: int = 0
+
+    def renewable(self, channel: Channel) -> bool:
+        """Whether CM Hub can renew `channel`'s token without the person."""
+        if self.refreshable:
+            return True
+        return self.refresh_needs_token and bool((channel.credentials or {}).get("refresh_token"))
 
 
 SPECS: dict[str, NetworkSpec] = {
@@ -71,6 +81,8 @@ SPECS: dict[str, NetworkSpec] = {
         "https://www.linkedin.com",
         linkedin_auth.DEFAULT_SCOPES,
         refreshable=False,
+        refresh_needs_token=True,  # approved Community Management apps get 365-day refresh tokens
+        refresh_ahead=dt.timedelta(days=7),
         expiry_warning_days=7,
     ),
 }
@@ -118,6 +130,14 @@ def account_of(channel: Channel) -> p.Account:
     )
 
 
+def graph_version() -> str:
+    """The Graph API version Facebook and Instagram calls pin (setting CMHUB_GRAPH_API_VERSION)."""
+    version = getattr(settings, "CMHUB_GRAPH_API_VERSION", "") or graph.GRAPH_VERSION
+    if not graph.valid_graph_version(version):
+        raise ImproperlyConfigured(f"CMHUB_GRAPH_API_VERSION must look like v25.0, not {version!r}")
+    return version
+
+
 def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     spec = SPECS[channel.network]
     app = app_config(channel.network)
@@ -125,9 +145,20 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     lookback = dt.timedelta(days=channel.backfill_days)
     if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
         # Graph's largest page: fewer round trips per poll.
-        kwargs = {"app_secret": app.client_secret if app else "", "lookback": lookback, "page_size": 100}
+        kwargs = {
+            "app_secret": app.client_secret if app else "",
+            "lookback": lookback,
+            "page_size": 100,
+            "version": graph_version(),
+        }
     elif channel.network == Network.X and app:
         kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
+    elif channel.network == Network.LINKEDIN and app:
+        kwargs = {
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "oauth_base_url": app.oauth_base_url,
+        }
     return spec.provider_class(account_of(channel), http=http, **kwargs)
 
 

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, permissions_for
 from networks.models import Channel, PollRun
-from networks.registry import SPECS
+from networks.providers.graph import graph_sunset
+from networks.registry import SPECS, graph_version
 
 
 def get_channel_for_member(member: Membership, pk: int) -> Channel:
@@ -40,7 +41,7 @@ def channels_with_health(workspace: Workspace) -> QuerySet[Channel]:
 def expiring_soon(channel: Channel, now: dt.datetime | None = None) -> bool:
     """True when a token that cannot be refreshed is within its network's warning window."""
     spec = SPECS[channel.network]
-    if spec.refreshable or not spec.expiry_warning_days or channel.token_expires_at is None:
+    if spec.renewable(channel) or not spec.expiry_warning_days or channel.token_expires_at is None:
         return False
     now = now or timezone.now()
     return channel.token_expires_at - now <= dt.timedelta(days=spec.expiry_warning_days)
@@ -119,3 +120,21 @@ def diagnose(channel: Channel, *, now: dt.datetime | None = None) -> Diagnosis |
         )
         return Diagnosis(summary, channel.status == Channel.Status.ERROR, raw)
     return None
+
+
+#: How long before Meta stops serving the pinned Graph version the health page raises it as a warning.
+GRAPH_SUNSET_WARNING = dt.timedelta(days=90)
+
+
+def graph_api_status(channels: list[Channel], today: dt.date) -> dict[str, object] | None:
+    """The Graph API version Facebook and Instagram channels use, when Meta stops serving it, and whether
+    that is close enough to plan the move now; None when no such channel is connected."""
+    if not any(channel.network in ("facebook", "instagram") for channel in channels):
+        return None
+    version = graph_version()
+    sunset = graph_sunset(version)
+    return {
+        "version": version,
+        "sunset": sunset,
+        "soon": sunset is not None and sunset - today <= GRAPH_SUNSET_WARNING,
+    }

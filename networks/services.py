@@ -169,13 +169,24 @@ def channel_poll_succeeded(
         channel.next_poll_at = now + dt.timedelta(seconds=1)
         fields.append("next_poll_at")
     fields += _apply_rate_limit(channel, rate_limit)
-    channel.save(update_fields=fields)
+    outcome = PollRun.Outcome.OK
+    if result.permission_missing:
+        # What could be read is stored, but part of the channel is dark: a failed poll, in plain words.
+        channel.last_error = _("Messages cannot be read, a permission is missing: %(words)s") % {
+            "words": result.permission_missing
+        }
+        channel.last_error_at = now
+        channel.status = Channel.Status.ERROR
+        fields += ["last_error", "last_error_at", "status"]
+        outcome = PollRun.Outcome.PERMISSION
+    channel.save(update_fields=list(dict.fromkeys(fields)))
     return _record_run(
         channel,
         started_at=started_at,
-        outcome=PollRun.Outcome.OK,
+        outcome=outcome,
         fetched=len(result.items),
         skipped=result.skipped,
+        error=result.permission_missing,
     )
 
 
@@ -287,7 +298,7 @@ def channel_refresh_if_expiring(channel: Channel, provider: p.Provider, *, force
     from networks import registry
 
     spec = registry.SPECS[channel.network]
-    if not spec.refreshable:
+    if not spec.renewable(channel):
         return False
     expiring = channel.token_expires_at and channel.token_expires_at <= timezone.now() + spec.refresh_ahead
     if not (force or expiring):

@@ -216,7 +216,7 @@ def refresh_tokens() -> int:
     refreshed = 0
     with make_client() as http:
         for network, spec in registry.SPECS.items():
-            if not spec.refreshable:
+            if not (spec.refreshable or spec.refresh_needs_token):
                 continue
             channels = Channel.objects.filter(
                 network=network,
@@ -224,6 +224,8 @@ def refresh_tokens() -> int:
                 status__in=[Channel.Status.ACTIVE, Channel.Status.ERROR],
             )
             for channel in channels:
+                if not spec.renewable(channel):
+                    continue  # a LinkedIn token without a refresh token: warned about instead
                 provider = registry.build_provider(channel, http=http)
                 refreshed += services.channel_refresh_if_expiring(channel, provider)
     return refreshed

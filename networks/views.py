@@ -47,6 +47,7 @@ def health(request: HttpRequest) -> HttpResponse:
         "fixers": selectors.channel_fixers(request.workspace)
         if any(c.diagnosis and c.diagnosis.needs_admin for c in channels)
         else [],
+        "graph_api": selectors.graph_api_status(channels, now.date()),
     }
     if is_htmx(request):
         return render(request, "networks/health.html#health-table", context)

@@ -24,11 +24,14 @@ from networks.fakes.base import FakeServer
 from networks.fakes.demo_content import DemoContent
 from networks.fakes.demo_feeds import DemoBrand, Feeds
 from networks.fakes.graph import GraphFake
-from networks.fakes.graph_state import Ids
+from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
 from networks.fakes.x import XFake
-from networks.providers.graph_oauth import DEFAULT_SCOPES as GRAPH_SCOPES
+
+#: The Meta permissions the demo Page admin granted: the fake's own list (never the client's login scopes,
+#: so the demo shows what the client asks for falling short).
+GRAPH_SCOPES = tuple(sorted(GRANTED_BY_DEFAULT))
 
 DEMO_HOST = "127.0.0.1"
 DEMO_GRAPH_PORT = 8101  # Facebook Pages and Instagram share one Graph API, as on graph.facebook.com

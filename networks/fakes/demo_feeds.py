@@ -17,7 +17,7 @@ from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import graph_time
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.x import XFake
-from networks.providers.limits import x_weighted_length
+from networks.fakes.x_text import weighted_length as x_weighted_length
 
 NETWORKS = ("facebook", "instagram", "x", "linkedin")
 # How many items of each network's history, spread over the last days.

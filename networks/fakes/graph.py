@@ -57,7 +57,10 @@ __all__ = [
 
 V = r"(?:/v\d+\.\d+)?"
 ID = r"(?P<id>(?!_fake/)[A-Za-z0-9_.:-]+)"
-API_VERSION = "v21.0"
+#: Meta serves each version about two years, then silently upgrades calls to the oldest one still served
+#: (https://developers.facebook.com/docs/graph-api/changelog/versions/): the fake answers every
+#: version, and writes the one a request used into the paging links it returns.
+API_VERSION = "v25.0"
 
 
 class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
@@ -74,6 +77,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
 
     def _init_state(self, page_size: int) -> None:
         self.page_size = page_size
+        self.ig_comment_order = "newest"  # or "oldest": Instagram documents no order for a media's comments
         self.ids = gs.Ids()
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.tokens: dict[str, Token] = {}
@@ -129,6 +133,10 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
             self.objects[user_id].page_ids.append(page_id)
         return page
 
+    def set_permissions(self, token: str, permissions: list[str] | tuple[str, ...]) -> None:
+        """What the person granted with this token (the fake grants every Page permission by default)."""
+        self.tokens[token].permissions = frozenset(permissions)
+
     def expire_token(self, token: str, subcode: int = 463) -> None:
         self.tokens[token].expired_subcode = subcode
 
@@ -161,6 +169,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         "seed_ig_comment": "add_ig_comment",
         "seed_raw_ig_comment": "add_raw_ig_comment",
         "expire_token": "expire_token",
+        "set_permissions": "set_permissions",
         "delete": "delete_object",
         "empty_page": "add_empty_page",
         "set_usage": "set_usage",
@@ -296,7 +305,9 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         """An edge inlined in a node (`messages.limit(5){...}`): its next page lives at /{owner}/{edge}."""
         query = {"fields": spec.sub, "limit": spec.modifiers.get("limit", str(self.page_size))}
         query["access_token"] = request.arg("access_token")
-        return self.envelope(request, items, render, path=f"/{API_VERSION}/{owner_id}/{edge}", query=query)
+        used = re.match(r"/(v\d+\.\d+)/", request.path)
+        version = used.group(1) if used else API_VERSION
+        return self.envelope(request, items, render, path=f"/{version}/{owner_id}/{edge}", query=query)
 
     def _take_empty_page(self, path: str) -> bool:
         for pattern, left in self.empty_pages.items():

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from networks.fakes import consent
@@ -53,6 +54,7 @@ class FacebookRoutes:
     deleted: set[str]
     apps: dict[str, str]
     codes: dict[str, dict[str, Any]]
+    _authenticate: Callable[[Request], Token]
 
     # --- Seeding ----------------------------------------------------------------------------------------
 
@@ -189,6 +191,9 @@ class FacebookRoutes:
         return self.envelope(request, comments, lambda c: self._comment_json(c, fields))
 
     def _conversations(self, request: Request, page: Page, fields: dict[str, FieldSpec]) -> dict[str, Any]:
+        refusal = gs.missing_permission(self._authenticate(request), gs.CONVERSATIONS_NEED)
+        if refusal is not None:
+            raise Reject(refusal)
         platform = request.arg("platform", "messenger")
         conversations = [] if platform != "messenger" else self.objects_of(Conversation)
         conversations = sorted((c for c in conversations if c.page_id == page.id), key=lambda c: c.updated)

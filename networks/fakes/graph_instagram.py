@@ -42,6 +42,7 @@ class InstagramRoutes:
     # Provided by GraphFake; declared for readers and type checkers.
     objects: dict[str, Any]
     container_statuses: list[str]
+    ig_comment_order: str
 
     # --- Seeding ----------------------------------------------------------------------------------------
 
@@ -137,11 +138,14 @@ class InstagramRoutes:
             used = sum(1 for m in self.objects_of(Media) if m.ig_user_id == obj.id and m.created >= since)
             return {"data": [{"quota_usage": used, "config": {"quota_total": 100, "quota_duration": 86400}}]}
         if isinstance(obj, Media) and edge == "comments":
-            # Top-level only, newest first; replies come through `replies`.
+            # Top-level only; replies come through `replies`. Meta documents no order for this edge: newest
+            # first unless a test asks for the other order (`ig_comment_order`).
             comments = sorted(
                 (c for c in self.objects_of(IgComment) if c.media_id == obj.id and not c.parent_id),
                 key=newest_first,
             )
+            if self.ig_comment_order == "oldest":
+                comments.reverse()
             return self.envelope(request, comments, lambda c: self._ig_comment_json(request, c, fields))
         if isinstance(obj, IgComment) and edge == "replies":
             return self.envelope(

@@ -19,12 +19,46 @@ from networks.fakes.base import Fault, Response
 # --- Objects -----------------------------------------------------------------------------------------
 
 
+#: The permissions a Page admin grants in the fake unless a test says otherwise (names from Meta's
+#: permissions reference, https://developers.facebook.com/docs/permissions).
+GRANTED_BY_DEFAULT = frozenset(
+    {
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_read_user_content",
+        "pages_manage_engagement",
+        "pages_manage_metadata",
+        "pages_manage_posts",
+        "pages_messaging",
+        "instagram_basic",
+        "instagram_manage_comments",
+        "instagram_content_publish",
+    }
+)
+#: Messenger's Conversations API refuses a token without all of these
+#: (https://developers.facebook.com/docs/messenger-platform/conversations).
+CONVERSATIONS_NEED = ("pages_manage_metadata", "pages_read_engagement", "pages_messaging")
+
+
 @dataclass
 class Token:
     value: str
     kind: str  # "user", "page" or "instagram" (Instagram Login)
     subject: str  # the user, Page or IG user the token acts as
     expired_subcode: int = 0  # 0 while valid; 463 expired, 460 password changed, 458 app removed...
+    permissions: frozenset[str] = GRANTED_BY_DEFAULT
+
+
+def missing_permission(token: Token, needed: tuple[str, ...]) -> Response | None:
+    """Graph's answer to a token lacking one of `needed`: (#230) for pages_messaging, (#10) otherwise."""
+    for permission in needed:
+        if permission not in token.permissions:
+            if permission == "pages_messaging":
+                return error_response(230, "(#230) Requires pages_messaging permission to manage the object")
+            return error_response(
+                10, f"(#10) This endpoint requires the '{permission}' permission to be granted to the app."
+            )
+    return None
 
 
 @dataclass

@@ -33,13 +33,33 @@ from networks.fakes.linkedin_connect import (
     page,
 )
 from networks.fakes.support import SeedableFake, public
-from networks.providers.linkedin import LINKEDIN_VERSION
 
 TOKEN_LIFETIME = 60 * 24 * 3600
 FAKE_CLIENT_SECRET = "fake-linkedin-secret"  # noqa: S105 - the fake's own test credential
 MAX_COMMENTARY, MAX_COMMENT = 3000, 1250
 _UNESCAPE = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 _POST_SORT_KEYS = {"LAST_MODIFIED": "lastModifiedAt", "CREATED": "createdAt"}
+#: LinkedIn releases a version each month (`YYYYMM`, sometimes `YYYYMM.RR` for a patch release) and
+#: supports each for a minimum of one year, then sunsets it and answers 426
+#: (https://learn.microsoft.com/en-us/linkedin/marketing/versioning, and the sunset table at
+#: https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations: 202411 sunset 2025-11-17).
+SUPPORT_MONTHS = 12
+_VERSION = re.compile(r"(?P<year>20\d\d)(?P<month>0[1-9]|1[0-2])(?:\.\d\d)?")
+
+
+def active_versions_on(today: dt.date, *, months: int = SUPPORT_MONTHS) -> frozenset[str]:
+    """The monthly versions LinkedIn serves on `today`: this month's and the `months` before it."""
+    versions = set()
+    year, month = today.year, today.month
+    for _ in range(months + 1):
+        versions.add(f"{year}{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return frozenset(versions)
+
+
+def version_active(version: str, active: frozenset[str]) -> bool:
+    match = _VERSION.fullmatch(version)
+    return bool(match) and f"{match['year']}{match['month']}" in active
 
 
 class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
@@ -50,11 +70,13 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         *,
         client_id: str = "cmhub-linkedin-client",
         client_secret: str = FAKE_CLIENT_SECRET,
-        active_versions: frozenset[str] = frozenset({LINKEDIN_VERSION}),
+        active_versions: frozenset[str] | None = None,
     ):
         self.client_id = client_id
         self.client_secret = client_secret
-        self.active_versions = active_versions
+        # Today's window unless a test pins one: a client left on a sunset version fails against the fake
+        # as it would against LinkedIn.
+        self.active_versions = active_versions or active_versions_on(dt.datetime.now(dt.UTC).date())
         super().__init__(host, port)
         self.reset()
 
@@ -62,6 +84,7 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         """Forget everything: seeded data, tokens, queued faults and recorded requests."""
         with self.lock:
             self.forget_traffic()
+            self.comment_order = "newest"  # or "oldest": LinkedIn documents no order for comment lists
             self.members: dict[str, dict[str, Any]] = {}
             self.organizations: dict[str, dict[str, Any]] = {}
             self.acls: list[dict[str, str]] = []
@@ -69,6 +92,7 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             self.comments: dict[str, list[dict[str, Any]]] = {}
             self.images: dict[str, dict[str, Any]] = {}
             self.tokens: dict[str, dict[str, Any]] = {}
+            self.refresh_tokens: dict[str, dict[str, Any]] = {}
             self.codes: dict[str, dict[str, Any]] = {}
             self.consent_member = ""
             self._seq = 7_100_000_000_000_000_000
@@ -161,8 +185,17 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             return urn
 
     def add_comment(
-        self, post: str, actor: str, text: str = "", *, parent: str = "", created_ms: int | None = None
+        self,
+        post: str,
+        actor: str,
+        text: str = "",
+        *,
+        parent: str = "",
+        created_ms: int | None = None,
+        without_actor: bool = False,
     ) -> str:
+        """A comment on `post`, or with `parent` a reply listed under that comment (never inline in the
+        post's list). `without_actor` leaves `actor` out, as LinkedIn does for some authors."""
         with self.lock:
             seq, time_ms = self._next(created_ms)
             urn = f"urn:li:comment:({self.posts[post]['_activity']},{seq})"
@@ -176,14 +209,18 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
                 "lastModified": {"actor": actor, "time": time_ms},
                 **({"parentComment": parent} if parent else {}),
             }
-            self.comments[post].append({**comment, "_deleted": False, "_raw": None, "_time": time_ms})
+            self.comments[post].append(
+                {**comment, "_deleted": False, "_raw": None, "_time": time_ms, "_no_actor": without_actor}
+            )
             return urn
 
     def add_raw_comment(self, post: str, payload: Any, *, created_ms: int | None = None) -> None:
         """Put `payload` verbatim among `post`'s comments (malformed-data tests)."""
         with self.lock:
             _seq, time_ms = self._next(created_ms)
-            self.comments[post].append({"_deleted": False, "_raw": payload, "_time": time_ms})
+            self.comments[post].append(
+                {"_deleted": False, "_raw": payload, "_is_raw": True, "_time": time_ms}
+            )
 
     def delete_post(self, post: str) -> None:
         with self.lock:
@@ -197,7 +234,9 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
 
     def comments_on(self, post: str) -> list[dict[str, Any]]:
         with self.lock:
-            return [public(c) for c in self.comments.get(post, []) if not c["_deleted"] and c["_raw"] is None]
+            return [
+                public(c) for c in self.comments.get(post, []) if not c["_deleted"] and not c.get("_is_raw")
+            ]
 
     def post(self, post: str) -> dict[str, Any] | None:
         stored = self.posts.get(post)
@@ -221,6 +260,23 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
                 "expires_at": time.time() + expires_in,
             }
             return {"access_token": token, "expires_in": expires_in, "scope": ",".join(scopes)}
+
+    def issue_refresh_token(
+        self,
+        member: str,
+        scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES,
+        *,
+        expires_in: int = 365 * 86400,
+    ) -> str:
+        """A refresh token, as LinkedIn gives approved Community Management apps (365 days)."""
+        with self.lock:
+            token = secrets.token_urlsafe(32)
+            self.refresh_tokens[token] = {
+                "member": member,
+                "scopes": tuple(scopes),
+                "expires_at": time.time() + expires_in,
+            }
+            return token
 
     def expire_token(self, access_token: str) -> None:
         with self.lock:
@@ -276,6 +332,7 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             "delete_post": self.delete_post,
             "delete_comment": self.delete_comment,
             "issue_token": self.issue_token,
+            "issue_refresh_token": self.issue_refresh_token,
             "expire_token": self.expire_token,
             "revoke_token": self.revoke_token,
             "throttled": self.throttled,
@@ -290,9 +347,10 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
     def _check(self, request: Request, scope: str) -> tuple[str, Response | None]:
         """(member URN, refusal or None): version, protocol, token and scope, in LinkedIn's order."""
         version = request.headers.get("linkedin-version", "")
-        if version not in self.active_versions:
-            message = f"Requested version {version} is not active" if version else "A version must be present"
-            return "", error(426, "NONEXISTENT_VERSION", message)
+        if not version:
+            return "", error(426, "VERSION_MISSING", "A version must be present. Please specify a version.")
+        if not version_active(version, self.active_versions):
+            return "", error(426, "NONEXISTENT_VERSION", f"Requested version {version} is not active")
         if request.headers.get("x-restli-protocol-version") != "2.0.0":
             return "", error(400, "ILLEGAL_ARGUMENT", "X-Restli-Protocol-Version 2.0.0 is required")
         grant = self.tokens.get(request.bearer())
@@ -352,29 +410,85 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         _member, refusal = self._check(request, READ_SCOPE)
         if refusal:
             return refusal
-        post = self._path_urn(request)
-        if post is None:
+        target = self._path_urn(request)
+        if target is None:
             return error(400, "ILLEGAL_ARGUMENT", "Syntax exception in path variables")
         start, count = int(request.arg("start", "0")), int(request.arg("count", "10"))
         with self.lock:
-            if post not in self.posts or self.posts[post]["_deleted"]:
-                return error(404, "NOT_FOUND", f"Not Found: {post}")
+            listed = self._listed_under(target)
+            if listed is None:
+                return error(404, "NOT_FOUND", f"Not Found: {target}")
+            # LinkedIn documents no order: the fake lists newest first unless told otherwise, and tests
+            # run both orders.
             ordered = sorted(
-                enumerate(self.comments[post]), key=lambda ic: (ic[1]["_time"], ic[0]), reverse=True
+                enumerate(listed),
+                key=lambda ic: (ic[1]["_time"], ic[0]),
+                reverse=self.comment_order == "newest",
             )
             window = [c for _i, c in ordered[start : start + count]]
-            visible = [c["_raw"] if c["_raw"] is not None else public(c) for c in window if not c["_deleted"]]
+            visible = [
+                c["_raw"] if c.get("_is_raw") else self._render_comment(c)
+                for c in window
+                if not c["_deleted"]
+            ]
             return Response(200, page(visible, start, count, len(ordered)))
+
+    def _listed_under(self, target: str) -> list[dict[str, Any]] | None:
+        """A post's first-level comments, or a comment's replies (the comment list of `target`)."""
+        if target in self.posts:
+            if self.posts[target]["_deleted"]:
+                return None
+            return [c for c in self.comments[target] if not c.get("parentComment")]
+        parent = self._comment(target)
+        if parent is None:
+            return None
+        return [c for c in self._all_comments() if c.get("parentComment") == target]
+
+    def _comment(self, urn: str) -> dict[str, Any] | None:
+        return next(
+            (c for c in self._all_comments() if c.get("commentUrn") == urn and not c["_deleted"]), None
+        )
+
+    def _render_comment(self, comment: dict[str, Any]) -> dict[str, Any]:
+        replies = [
+            c
+            for c in self._all_comments()
+            if c.get("parentComment") == comment["commentUrn"] and not c["_deleted"]
+        ]
+        rendered = public(comment)
+        if comment.get("_no_actor"):
+            rendered.pop("actor", None)
+        rendered["commentsSummary"] = {
+            "selectedComments": [c["commentUrn"] for c in replies[-1:]],
+            "totalFirstLevelComments": len(replies),
+            "aggregatedTotalComments": len(replies),
+        }
+        return rendered
 
     def _create_comment(self, request: Request) -> Response:
         member, refusal = self._check(request, WRITE_SCOPE)
         if refusal:
             return refusal
-        post, body = self._path_urn(request), request.json() or {}
-        if post is None:
+        target, body = self._path_urn(request), request.json() or {}
+        if target is None:
             return error(400, "ILLEGAL_ARGUMENT", "Syntax exception in path variables")
         actor, text = body.get("actor", ""), (body.get("message") or {}).get("text", "")
+        parent = body.get("parentComment", "")
         with self.lock:
+            if target.startswith("urn:li:comment:"):
+                # A nested comment is created under its parent comment's URN, with parentComment set.
+                found = self._comment(target)
+                if found is None or found.get("parentComment"):
+                    return error(404, "NOT_FOUND", f"Parent comment {target} not found")
+                if parent != target:
+                    return error(400, "ILLEGAL_ARGUMENT", "parentComment must be the comment in the path")
+                post = found["object"]
+            else:
+                post = target
+                if parent:
+                    return error(
+                        400, "ILLEGAL_ARGUMENT", "A nested comment is created under its parent comment"
+                    )
             if post not in self.posts or self.posts[post]["_deleted"]:
                 return error(404, "NOT_FOUND", f"Not Found: {post}")
             if not (actor == member or self._administers(member, actor)):
@@ -383,18 +497,14 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
                 return error(
                     400,
                     "ILLEGAL_ARGUMENT",
-                    "object must be the post in the path and message.text is required",
+                    "object must be the post commented on and message.text is required",
                 )
             if len(text) > MAX_COMMENT:
                 return error(
                     422, "UNPROCESSABLE_ENTITY", f"Comment text is longer than {MAX_COMMENT} characters"
                 )
-            parent = body.get("parentComment", "")
-            siblings = [c for c in self.comments[post] if c.get("commentUrn") == parent and not c["_deleted"]]
-            if parent and (not siblings or siblings[0].get("parentComment")):
-                return error(404, "NOT_FOUND", f"Parent comment {parent} not found")
             urn = self.add_comment(post, actor, text, parent=parent)
-            created = next(public(c) for c in self.comments[post] if c.get("commentUrn") == urn)
+            created = self._render_comment(self._comment(urn) or {})
         return Response(201, created, {"x-restli-id": urn})
 
     def _create_post(self, request: Request) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,7 @@ class LinkedInConnectRoutes:
     lock: threading.RLock
     route: Callable[..., None]
     issue_token: Callable[..., dict[str, Any]]
+    refresh_tokens: dict[str, dict[str, Any]]
     _check: Callable[[Request, str], tuple[str, Response | None]]
 
     def connect_routes(self) -> None:
@@ -114,15 +116,36 @@ class LinkedInConnectRoutes:
 
         return consent.answer(request, WORDS, issue_code)
 
+    def _refresh(self, refresh_token: str) -> Response:
+        """A new 60-day access token; the refresh token keeps its 365-day expiry (it is not rotated)."""
+        with self.lock:
+            grant = self.refresh_tokens.get(refresh_token)
+            if grant is None or grant["expires_at"] < time.time():
+                description = (
+                    "The provided authorization grant or refresh token is invalid, expired or revoked."
+                )
+                return Response(400, {"error": "invalid_grant", "error_description": description})
+            issued = self.issue_token(grant["member"], grant["scopes"])
+            return Response(
+                200,
+                {
+                    **issued,
+                    "refresh_token": refresh_token,
+                    "refresh_token_expires_in": int(grant["expires_at"] - time.time()),
+                },
+            )
+
     def _access_token(self, request: Request) -> Response:
         form = request.form()
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return Response(
                 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
             )
+        if form.get("grant_type") == "refresh_token":
+            return self._refresh(form.get("refresh_token", ""))
         if form.get("grant_type") != "authorization_code":
             return Response(
-                400, {"error": "unsupported_grant_type", "error_description": "Only authorization_code"}
+                400, {"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}
             )
         with self.lock:
             grant = self.codes.pop(form.get("code", ""), None)

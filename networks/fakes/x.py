@@ -14,15 +14,18 @@ import base64
 import datetime as dt
 import email.parser
 import email.policy
+import io
 import time
 from collections.abc import Callable
 from typing import Any
+
+from PIL import Image
 
 from networks.fakes.base import Fault, Request, Response
 from networks.fakes.support import SeedableFake
 from networks.fakes.x_oauth import XOAuthRoutes
 from networks.fakes.x_state import XState
-from networks.providers.limits import inspect_image, x_weighted_length
+from networks.fakes.x_text import too_long
 
 MENTIONS_VISIBLE = 800  # X only serves the 800 most recent mentions
 TIMELINE_VISIBLE = 3200  # and an account's 3,200 latest tweets
@@ -80,15 +83,32 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
     # --- faults in X's own words -----------------------------------------------------------------------
 
     def rate_limited(
-        self, path_pattern: str, *, reset_in: int = 900, times: int = 1, limit: int = 300
+        self,
+        path_pattern: str,
+        *,
+        reset_in: int = 900,
+        times: int = 1,
+        limit: int = 300,
+        daily_reset_in: int | None = None,
+        daily_limit: int = 17,
     ) -> int:
-        """The next matching call(s) answer 429 as X does; returns the announced reset (Unix seconds)."""
+        """The next matching call(s) answer 429 as X does; returns the announced reset (Unix seconds).
+
+        With `daily_reset_in` the user's 24-hour cap is the one spent (`x-user-limit-24hour-*`, as on
+        POST /2/tweets for the Free tier), and its reset is the one returned."""
         reset = int(time.time()) + reset_in
         headers = {
             "x-rate-limit-limit": str(limit),
-            "x-rate-limit-remaining": "0",
+            "x-rate-limit-remaining": "0" if daily_reset_in is None else str(limit - 1),
             "x-rate-limit-reset": str(reset),
         }
+        if daily_reset_in is not None:
+            reset = int(time.time()) + daily_reset_in
+            headers |= {
+                "x-user-limit-24hour-limit": str(daily_limit),
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": str(reset),
+            }
         body = problem(429, "Too Many Requests", "Too Many Requests", f"{PROBLEM_BASE}/rate-limit-exceeded")
         self.inject(Fault(path_pattern, response=Response(429, body, headers), times=times))
         return reset
@@ -291,7 +311,7 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
     def _refuse_tweet(self, user_id: str, text: str, media_ids: list[str], reply_to: str) -> Response | None:
         if not isinstance(text, str) or (not text and not media_ids):
             return invalid_request("text", str(text), "Your Tweet text is empty and no media was attached.")
-        if x_weighted_length(text) > 280:
+        if too_long(text):
             return invalid_request("text", text[:40], "Your Tweet text is too long.")
         if len(media_ids) > 4 or any(self.media.get(m, {}).get("owner") != user_id for m in media_ids):
             return invalid_request("media.media_ids", ",".join(media_ids), "Your media IDs are invalid.")
@@ -317,33 +337,64 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
         content = fields.get("media")
         if content is None:
             return invalid_request("media", "", "A media field is required.")
-        info = inspect_image(content)
-        if info is None or info.format not in {"JPEG", "PNG", "WEBP", "GIF"}:
+        info = _image_info(content)
+        if info is None:
             return invalid_request("media", "", "Unsupported media type.")
         if len(content) > 5 * 1024 * 1024:
             return invalid_request("media", str(len(content)), "File size exceeds 5242880 bytes.")
         with self.lock:
             media_id = str(self._new_id())
-            self.media[media_id] = {"owner": user_id, "size": len(content), "mime": info.mime}
+            self.media[media_id] = {"owner": user_id, "size": len(content), "mime": info[0]}
         data = {
             "id": media_id,
             "media_key": f"3_{media_id}",
             "size": len(content),
             "expires_after_secs": 86400,
-            "image": {"image_type": info.mime, "w": info.width, "h": info.height},
+            "image": {"image_type": info[0], "w": info[1], "h": info[2]},
         }
         return Response(200, {"data": data}, headers)
+
+
+def _image_info(content: bytes) -> tuple[str, int, int] | None:
+    """(MIME type, width, height) of an image X accepts (JPEG, PNG, WEBP, GIF), or None."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            mime = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}.get(
+                image.format or ""
+            )
+            width, height = image.size
+    except Exception:  # any Pillow failure means "not an image X would take"
+        return None
+    return (mime, width, height) if mime else None
 
 
 # --- rendering helpers -----------------------------------------------------------------------------------
 
 
+def _escape(text: str) -> str:
+    """X returns &, < and > as HTML entities in a post's text (and nothing else escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _shown_text(text: str) -> str:
+    """`text` of a long post (Premium accounts post up to 25,000): cut to what fits in 280, with "…";
+    the whole of it is only in `note_tweet.text`."""
+    if not too_long(text):
+        return text
+    cut = text
+    while cut and too_long(cut + "…"):
+        cut = cut[:-1]
+    return cut + "…"
+
+
 def _render(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     rendered = {
         "id": tweet["id"],
-        "text": tweet["text"],
+        "text": _escape(_shown_text(tweet["text"])),
         "edit_history_tweet_ids": tweet["edit_history_tweet_ids"],
     }
+    if "note_tweet" in fields and too_long(tweet["text"]):
+        rendered["note_tweet"] = {"text": _escape(tweet["text"])}
     for name in ("created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets"):
         if name in fields and name in tweet:
             rendered[name] = tweet[name]

@@ -113,6 +113,10 @@ class PollResult:
     cursor: dict[str, Any]  # JSON-serialisable; stored by the caller and handed back next time
     has_more: bool = False  # the run stopped at its budget; the next run resumes
     skipped: int = 0  # malformed items skipped (and logged)
+    #: The network refused part of the poll (Messenger conversations) for want of a permission, in its
+    #: own words: what was read is stored, and the poll still counts as failed, so the health page says
+    #: what is missing.
+    permission_missing: str = ""
 
 
 @dataclass(frozen=True, slots=True)

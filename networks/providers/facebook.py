@@ -39,6 +39,7 @@ from networks.providers.base import (
     reply_text_key,
 )
 from networks.providers.graph import (
+    GRAPH_VERSION,
     Clock,
     GraphProvider,
     find_oldest_post,
@@ -82,8 +83,9 @@ class FacebookProvider(GraphProvider):
         max_posts: int = 25,
         poll_messages: bool = True,
         clock: Clock = utcnow,
+        version: str = GRAPH_VERSION,
     ):
-        super().__init__(account, http=http, app_secret=app_secret, clock=clock)
+        super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.page_id = account.external_id
         self.page_size = page_size
         self.lookback = lookback
@@ -104,7 +106,13 @@ class FacebookProvider(GraphProvider):
             inbox = self._poll_inbox(run, inbox, floor)
         posts = self._poll_posts(run, cursor.get("posts"), floor)
         new_cursor = {"v": 1, "since": now.isoformat(), "posts": posts, "inbox": inbox}
-        return PollResult(items=run.items, cursor=new_cursor, has_more=run.interrupted, skipped=run.skipped)
+        return PollResult(
+            items=run.items,
+            cursor=new_cursor,
+            has_more=run.interrupted,
+            skipped=run.skipped,
+            permission_missing=run.permission_missing,
+        )
 
     def _poll_posts(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
         stored = stored if isinstance(stored, dict) else {}
@@ -164,8 +172,9 @@ class FacebookProvider(GraphProvider):
         try:
             newest, complete = self._walk_conversations(run, threads, floor, seen)
         except PermissionMissing as exc:
-            # Comments still work without `pages_messaging`: don't let the inbox take them down.
-            logger.warning("Facebook Page %s: cannot read conversations (%s)", self.page_id, exc)
+            # Comments still work without the Messenger permissions: they are stored, and the poll
+            # reports the missing permission rather than passing for a successful one.
+            run.permission_missing = exc.network_message or str(exc)
             return stored
         if complete and newest is not None:
             seen = Mark(max(newest, seen.at) if seen.at else newest)

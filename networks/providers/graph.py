@@ -43,8 +43,32 @@ from networks.providers.base import (
 
 logger = logging.getLogger(__name__)
 
-#: Pinned so a Graph default-version bump never changes response shapes under us.
-GRAPH_VERSION = "v21.0"
+#: Pinned so a Graph default-version bump never changes response shapes under us; the deployment can
+#: choose another with the CMHUB_GRAPH_API_VERSION setting. Meta serves each version about two years, then
+#: silently upgrades calls to the oldest one still served.
+GRAPH_VERSION = "v25.0"
+#: When Meta stops serving each recent version ("Available until" in
+#: https://developers.facebook.com/docs/graph-api/changelog/versions/); None: not announced yet.
+GRAPH_SUNSETS: dict[str, dt.date | None] = {
+    "v21.0": dt.date(2027, 1, 21),
+    "v22.0": dt.date(2027, 5, 20),
+    "v23.0": dt.date(2027, 10, 8),
+    "v24.0": dt.date(2028, 2, 18),
+    "v25.0": dt.date(2028, 7, 29),
+    "v26.0": None,
+}
+_VERSION_FORMAT = re.compile(r"v\d{1,3}\.\d")
+
+
+def valid_graph_version(version: str) -> bool:
+    return bool(_VERSION_FORMAT.fullmatch(version))
+
+
+def graph_sunset(version: str) -> dt.date | None:
+    """The day Meta stops serving `version`, when known."""
+    return GRAPH_SUNSETS.get(version)
+
+
 GRAPH_BASE_URL = "https://graph.facebook.com"
 #: When a limit is hit and no header says for how long, wait this long (Graph windows roll over an hour).
 DEFAULT_RATE_LIMIT_WAIT = dt.timedelta(minutes=15)
@@ -451,7 +475,15 @@ def item_id_for_log(raw: Any) -> str:
 class GraphProvider(Provider):
     """What Facebook and Instagram share: one Graph client whose usage headers feed `rate_limit`."""
 
-    def __init__(self, account: Account, *, http: httpx.Client, app_secret: str = "", clock: Clock = utcnow):
+    def __init__(
+        self,
+        account: Account,
+        *,
+        http: httpx.Client,
+        app_secret: str = "",
+        clock: Clock = utcnow,
+        version: str = GRAPH_VERSION,
+    ):
         super().__init__(account, http=http)
         self.clock = clock
         self.graph = GraphClient(
@@ -459,6 +491,7 @@ class GraphProvider(Provider):
             base_url=account.api_base_url,
             access_token=account.credentials.access_token,
             app_secret=app_secret,
+            version=version,
             on_usage=self._note_usage,
             clock=clock,
         )

@@ -26,6 +26,9 @@ DEFAULT_SCOPES = (
     "pages_read_user_content",
     "pages_manage_engagement",
     "pages_manage_posts",
+    # Messenger's Conversations API needs all three: pages_messaging, pages_read_engagement and
+    # pages_manage_metadata (https://developers.facebook.com/docs/messenger-platform/conversations).
+    "pages_manage_metadata",
     "pages_messaging",
     "instagram_basic",
     "instagram_manage_comments",
@@ -80,9 +83,10 @@ def exchange_code(
     code: str,
     *,
     clock: Clock = utcnow,
+    version: str = GRAPH_VERSION,
 ) -> UserToken:
     """Code -> short-lived user token -> long-lived user token (about 60 days)."""
-    graph = GraphClient(http, base_url=base_url, access_token="", clock=clock)
+    graph = GraphClient(http, base_url=base_url, access_token="", clock=clock, version=version)
     client = {"client_id": app_id, "client_secret": app_secret}
     short = graph.get("oauth/access_token", {**client, "redirect_uri": redirect_uri, "code": code})
     long = graph.get(
@@ -94,8 +98,10 @@ def exchange_code(
     return UserToken(access_token=_token_of(long), expires_at=expires_at)
 
 
-def list_pages(http: httpx.Client, base_url: str, user_token: str) -> list[PageGrant]:
-    graph = GraphClient(http, base_url=base_url, access_token=user_token)
+def list_pages(
+    http: httpx.Client, base_url: str, user_token: str, *, version: str = GRAPH_VERSION
+) -> list[PageGrant]:
+    graph = GraphClient(http, base_url=base_url, access_token=user_token, version=version)
     params = {"fields": "id,name,access_token,instagram_business_account{id,username}", "limit": 100}
     grants = []
     for data, _has_next in graph.pages("me/accounts", params):

@@ -197,6 +197,7 @@ class Run:
     skipped: int = 0
     pages: int = 0
     interrupted: bool = False
+    permission_missing: str = ""  # a part of the poll the token may not read (see PollResult)
 
     def has_room(self) -> bool:
         return len(self.items) < self.max_items

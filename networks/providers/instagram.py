@@ -1,10 +1,11 @@
 """Instagram professional accounts through the Graph API: comments and replies on recent media, answering
 comments, publishing single images.
 
-Instagram has no flat comment stream: the media list says which media have activity (`comments_count`
-changed), and for those we walk the top-level comments newest first with their replies inlined.
+Instagram has no flat comment stream: every recent media's top-level comments are walked, with their
+replies inlined, each run. `comments_count` counts the comments that exist now, so one deleted and one new
+comment leave it unchanged: it can never say a media has nothing new, and is not used to skip one.
 Poll cursor:
-    {"v": 1, "since": iso, "media": {media_id: stream state + {"n": comments_count when last walked}}}
+    {"v": 1, "since": iso, "media": {media_id: stream state}}
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from networks.providers.base import (
     reply_text_key,
 )
 from networks.providers.graph import (
+    GRAPH_VERSION,
     Clock,
     GraphProvider,
     find_oldest_post,
@@ -100,8 +102,9 @@ class InstagramProvider(GraphProvider):
         container_check_interval: float = 3.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = utcnow,
+        version: str = GRAPH_VERSION,
     ):
-        super().__init__(account, http=http, app_secret=app_secret, clock=clock)
+        super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.ig_user_id = account.external_id
         self.page_size = page_size
         self.lookback = lookback
@@ -123,9 +126,6 @@ class InstagramProvider(GraphProvider):
             if run.interrupted:  # out of budget: unvisited media keep their state for the next run
                 if isinstance(state, dict):
                     states[media.id] = state
-                continue
-            if not _has_activity(state, media.comments_count):
-                states[media.id] = state if isinstance(state, dict) else {"n": media.comments_count}
                 continue
             try:
                 states[media.id] = self._walk_media(run, media, state)
@@ -159,32 +159,32 @@ class InstagramProvider(GraphProvider):
 
     def _walk_media(self, run: Run, media: MediaSummary, state: Any) -> dict[str, Any]:
         walk = Walk(state)
-        known = walk.extra.get("n")
-        # How many comments appeared since the last walk (replies included): once that many are found
-        # and we are past the mark, older threads hold nothing new. Unknown on a first walk: read all.
-        expected = None
-        if isinstance(known, int) and media.comments_count is not None:
-            expected = media.comments_count - known
+        walk.extra.pop("n", None)  # the comment count older cursors kept: never a reason to stop
         params = {
             "fields": f"{COMMENT_FIELDS},replies.limit({self.page_size}){{{COMMENT_FIELDS}}}",
             "limit": self.page_size,
         }
+        tops: list[tuple[EngagementItem, dict[str, Any]]] = []
         for data, has_next in self.graph.pages(f"{media.id}/comments", params):
             for raw in data:
                 top = self._parse(raw, media)
                 if top is None:
                     run.skipped += 1
                     continue
-                if walk.below_mark(top.created_at) and expected is not None and walk.found >= expected:
-                    return {**walk.finished(), "n": media.comments_count}
-                partial = self._walk_thread(run, walk, top, raw, media)
-                if partial is not None:
-                    return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
-                walk.passed(top.created_at, top.external_id)
+                tops.append((top, raw))
             if has_next and not run.take_page():
+                # Nothing of this media was delivered yet: the next run reads it again from the start.
                 run.interrupted = True
                 return walk.interrupted()
-        return {**walk.finished(), "n": media.comments_count}
+        # Meta documents no order for a media's comments: walk them newest first, as the marks expect,
+        # whatever order they came in.
+        tops.sort(key=lambda pair: (pair[0].created_at, pair[0].external_id), reverse=True)
+        for top, raw in tops:
+            partial = self._walk_thread(run, walk, top, raw, media)
+            if partial is not None:
+                return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
+            walk.passed(top.created_at, top.external_id)
+        return walk.finished()
 
     def _walk_thread(
         self, run: Run, walk: Walk, top: EngagementItem, raw: dict[str, Any], media: MediaSummary
@@ -414,12 +414,6 @@ def _author(sender: dict[str, Any] | None, username: str) -> Author | None:
         handle=handle,
         profile_url=f"https://www.instagram.com/{handle}/" if handle else "",
     )
-
-
-def _has_activity(state: Any, comments_count: int | None) -> bool:
-    if not isinstance(state, dict):
-        return comments_count != 0
-    return "pending" in state or comments_count is None or state.get("n") != comments_count
 
 
 def _created_id(body: dict[str, Any]) -> str:

@@ -20,14 +20,14 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits
+from networks.providers import limits, linkedin_auth
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -127,8 +127,14 @@ class LinkedInProvider(Provider):
         page_size: int = 20,
         get_attempts: int = 2,
         clock: Clock = utcnow,
+        client_id: str = "",
+        client_secret: str = "",
+        oauth_base_url: str = linkedin_auth.DEFAULT_OAUTH_BASE,
     ):
         super().__init__(account, http=http)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.oauth_base_url = oauth_base_url
         self.version = version
         self.posts_to_scan = posts_to_scan
         self.page_size = page_size
@@ -154,16 +160,73 @@ class LinkedInProvider(Provider):
                 next_posts[post] = stored.get(post, {})  # untouched: the next run starts it afresh
                 continue
             try:
-                found, bad, marks, more = self._scan_post(post, PostMarks.load(stored.get(post)), budget)
+                walked, bad = self._read_thread(post)
             except NotFound:
                 log.info("linkedin: post %s is gone; dropped from the cursor", post)
                 continue
-            items += found
+            marks = PostMarks.load(stored.get(post))
+            fresh = sorted(
+                (pair for pair in walked if marks.is_new(pair[0], pair[1].external_id)),
+                key=lambda pair: (pair[0], pair[1].external_id),
+            )
+            taken = fresh[:budget]
+            items += [item for _time, item in taken]
             skipped += bad
+            marks = marks.advanced(
+                delivered=[(time_ms, item.external_id) for time_ms, item in taken],
+                walked=[(time_ms, item.external_id) for time_ms, item in walked],
+                complete=len(taken) == len(fresh),
+            )
             next_posts[post] = marks.dump()
-            has_more = has_more or more
+            has_more = has_more or len(taken) < len(fresh)
         items.sort(key=lambda item: (item.created_at, item.external_id))
         return PollResult(items=items, cursor={"posts": next_posts}, has_more=has_more, skipped=skipped)
+
+    def _read_thread(self, post: str) -> tuple[list[tuple[int, EngagementItem]], int]:
+        """Every comment of `post`: its first-level comments, and the replies of each that has some.
+
+        The post's list holds first-level comments only; a comment's replies are listed under the
+        comment's own URN. No order is documented for either list, so both are read to the end.
+        """
+        walked: list[tuple[int, EngagementItem]] = []
+        skipped = 0
+        for raw in self._walk(post):
+            parsed = self._parse(raw, post)
+            if parsed is None:
+                skipped += 1
+                continue
+            walked.append(parsed)
+            if parsed[1].kind == ItemKind.COMMENT and _has_replies(raw):
+                try:
+                    replies = list(self._walk(parsed[1].external_id))
+                except NotFound:
+                    continue  # deleted between the two reads
+                for reply in replies:
+                    nested = self._parse(reply, post, parent=parsed[1].external_id)
+                    if nested is None:
+                        skipped += 1
+                    else:
+                        walked.append(nested)
+        return walked, skipped
+
+    def _walk(self, urn: str) -> Iterator[Any]:
+        """Every element of the comment list under `urn` (a post, or a comment for its replies)."""
+        start = 0
+        for _page in range(MAX_PAGES_PER_POST):
+            body = self._comments_page(urn, start)
+            elements = _elements(body)
+            yield from elements
+            start += self.page_size
+            if not _more_pages(body, start, len(elements), self.page_size):
+                return
+        log.warning("linkedin: %s has more comments than CM Hub reads in one pass", urn)
+
+    def _parse(self, raw: Any, post: str, *, parent: str = "") -> tuple[int, EngagementItem] | None:
+        try:
+            return self._to_item(raw, post, parent=parent)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("linkedin: skipped a malformed comment on %s: %s", post, exc)
+            return None
 
     def _recent_posts(self) -> list[str]:
         params = {
@@ -182,59 +245,23 @@ class LinkedInProvider(Provider):
                 log.warning("linkedin: skipped a post without a usable id")
         return posts
 
-    def _scan_post(
-        self, post: str, marks: PostMarks, budget: int
-    ) -> tuple[list[EngagementItem], int, PostMarks, bool]:
-        """New comments of one post, newest first, down to its mark; (items, skipped, marks, more to read).
-
-        "More to read" is true when the budget cut the pass short, or when a resumed pass skipped comments
-        that arrived after it began (they belong to the next pass, which should then come soon).
-        """
-        found: list[EngagementItem] = []
-        skipped = 0
-        start = 0
-        newer_waiting = False
-        for _page in range(MAX_PAGES_PER_POST):
-            body = self._comments_page(post, start)
-            elements = _elements(body)
-            for raw in elements:
-                try:
-                    time_ms, item = self._to_item(raw, post)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    skipped += 1
-                    log.warning("linkedin: skipped a malformed comment on %s: %s", post, exc)
-                    continue
-                if marks.older_than_mark(time_ms):
-                    return found, skipped, marks.finished(), newer_waiting  # earlier passes took the rest
-                if marks.already_delivered(time_ms, item.external_id):
-                    newer_waiting = newer_waiting or marks.arrived_during_walk(time_ms, item.external_id)
-                    continue
-                if len(found) >= budget:
-                    return found, skipped, marks, True
-                found.append(item)
-                marks = marks.delivered(time_ms, item.external_id)
-            start += self.page_size
-            if not _more_pages(body, start, len(elements), self.page_size):
-                break
-        return found, skipped, marks.finished(), newer_waiting
-
-    def _comments_page(self, post: str, start: int) -> dict[str, Any]:
+    def _comments_page(self, urn: str, start: int) -> dict[str, Any]:
         params = {"start": str(start), "count": str(self.page_size)}
-        return _read(self._call("GET", f"/rest/socialActions/{urn_path(post)}/comments", params=params))
+        return _read(self._call("GET", f"/rest/socialActions/{urn_path(urn)}/comments", params=params))
 
-    def _to_item(self, raw: dict[str, Any], post: str) -> tuple[int, EngagementItem]:
+    def _to_item(self, raw: dict[str, Any], post: str, *, parent: str = "") -> tuple[int, EngagementItem]:
         urn = raw["commentUrn"]
         if not isinstance(urn, str) or not urn.startswith("urn:li:comment:"):
             raise ValueError("commentUrn is not a comment URN")
         text = raw["message"]["text"]
         time_ms = raw["created"]["time"]
-        actor = raw["actor"]
-        if not isinstance(text, str) or not isinstance(actor, str):
+        actor = raw.get("actor")  # may be missing (a member who left, a hidden author): stored unknown
+        if not isinstance(text, str) or not (actor is None or isinstance(actor, str)):
             raise TypeError("message.text and actor must be strings")
         if not isinstance(time_ms, int) or isinstance(time_ms, bool) or not 0 <= time_ms < MAX_EPOCH_MS:
             raise ValueError("created.time is not epoch milliseconds")
-        parent = raw.get("parentComment")
-        if parent is not None and not isinstance(parent, str):
+        parent = raw.get("parentComment") or parent
+        if not isinstance(parent, str):
             raise TypeError("parentComment is not a URN")
         item = EngagementItem(
             network=Network.LINKEDIN,
@@ -243,7 +270,7 @@ class LinkedInProvider(Provider):
             text=text,
             created_at=dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC),
             # Members' names need a scope organizations rarely get: the URN id stands in for a name.
-            author=Author(external_id=actor, handle=actor.rsplit(":", 1)[-1]),
+            author=Author(external_id=actor, handle=actor.rsplit(":", 1)[-1]) if actor else None,
             post_external_id=post,
             parent_external_id=parent or "",
             thread_root_external_id=parent or urn,  # LinkedIn nests one level: the parent is the root
@@ -266,12 +293,12 @@ class LinkedInProvider(Provider):
             "actor": self.account.external_id,
             "object": post,
             "message": {"text": text},
-            # One nesting level: a reply to a reply hangs under the top-level comment.
+            # One nesting level: a reply to a reply hangs under the top-level comment, and is created
+            # under that comment's own URN, as LinkedIn documents nested comments.
             "parentComment": target.thread_root_external_id or target.external_id,
         }
-        response = self._call(
-            "POST", f"/rest/socialActions/{urn_path(post)}/comments", json=body, may_apply=True
-        )
+        path = f"/rest/socialActions/{urn_path(body['parentComment'])}/comments"
+        response = self._call("POST", path, json=body, may_apply=True)
         created = json_or_empty(response)
         urn = created.get("commentUrn") or response.headers.get("x-restli-id", "")
         if not (isinstance(urn, str) and urn.startswith("urn:li:comment:")):
@@ -281,34 +308,49 @@ class LinkedInProvider(Provider):
     def find_reply(
         self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
     ) -> PublishResult | None:
-        """The organization's comment under the thread `reply` answered, read from the post's comments,
-        newest first (as the poll reads them), down to `since`."""
+        """The organization's comment under the thread `reply` answered, dated `since` or later: looked
+        for among the parent comment's replies (where `reply` creates it) and the post's own list. No
+        order is documented, so both lists are read to the end; the oldest match wins (a later one is
+        another reply with the same words)."""
         post = target.post_external_id
         if not post:
             return None  # `reply` refuses these, so nothing was sent
         parent = target.thread_root_external_id or target.external_id
         wanted = reply_text_key(text)
         floor_ms = int(since.timestamp() * 1000)
-        for page in range(MAX_FIND_PAGES):
-            body = self._comments_page(post, page * self.page_size)
-            elements = _elements(body)
+        matches: list[tuple[int, str, dict[str, Any]]] = []
+        for listed_under in (parent, post):
+            try:
+                elements = self._read_back(listed_under)
+            except NotFound:
+                continue
             for raw in elements:
                 try:
-                    time_ms, item = self._to_item(raw, post)
+                    time_ms, item = self._to_item(raw, post, parent=parent if listed_under == parent else "")
                 except (KeyError, TypeError, ValueError, AttributeError):
                     continue
-                if time_ms < floor_ms:
-                    return None
                 ours = item.author is not None and item.author.external_id == self.account.external_id
                 if (
                     ours
+                    and time_ms >= floor_ms
                     and item.parent_external_id == parent
                     and item.external_id not in exclude
                     and reply_text_key(item.text) == wanted
                 ):
-                    return PublishResult(external_id=item.external_id, permalink=permalink(post), raw=raw)
-            if not _more_pages(body, (page + 1) * self.page_size, len(elements), self.page_size):
-                return None
+                    matches.append((time_ms, item.external_id, raw))
+        if not matches:
+            return None
+        _time, urn, raw = min(matches, key=lambda match: (match[0], match[1]))
+        return PublishResult(external_id=urn, permalink=permalink(post), raw=raw)
+
+    def _read_back(self, urn: str) -> list[Any]:
+        elements: list[Any] = []
+        for page in range(MAX_FIND_PAGES):
+            body = self._comments_page(urn, page * self.page_size)
+            got = _elements(body)
+            elements += got
+            if not _more_pages(body, (page + 1) * self.page_size, len(got), self.page_size):
+                return elements
         raise ReadBackIncomplete("The thread has more comments since the reply than CM Hub reads back.")
 
     def find_post(
@@ -396,9 +438,22 @@ class LinkedInProvider(Provider):
         return limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="LinkedIn")
 
     def refresh_credentials(self) -> Credentials:
-        raise AuthExpired(
-            "LinkedIn tokens last 60 days and cannot be refreshed by this app; reconnect the channel."
+        """A new 60-day token from the channel's refresh token (approved apps get one, valid 365 days)."""
+        current = self.account.credentials
+        if not current.refresh_token:
+            raise AuthExpired(
+                "LinkedIn gave this channel no refresh token: its token lasts 60 days; reconnect the channel."
+            )
+        new = linkedin_auth.refresh(
+            self.http,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=current.refresh_token,
+            oauth_base=self.oauth_base_url,
+            now=self.clock(),
         )
+        self.account = replace(self.account, credentials=new)
+        return new
 
     # --- connect flow --------------------------------------------------------------------------------
 
@@ -520,6 +575,16 @@ def next_midnight_utc(now: dt.datetime) -> dt.datetime:
 
 def _image_ref(image_urn: str, alt_text: str) -> dict[str, str]:
     return {"id": image_urn, "altText": alt_text} if alt_text else {"id": image_urn}
+
+
+def _has_replies(raw: dict[str, Any]) -> bool:
+    """Whether a first-level comment's summary shows nested comments (read them when it says nothing)."""
+    summary = raw.get("commentsSummary")
+    if not isinstance(summary, dict):
+        return True
+    counts = [summary.get("aggregatedTotalComments"), summary.get("totalFirstLevelComments")]
+    known = [count for count in counts if isinstance(count, int) and not isinstance(count, bool)]
+    return not known or max(known) > 0 or bool(summary.get("selectedComments"))
 
 
 def _elements(body: dict[str, Any]) -> list[Any]:

@@ -1,12 +1,15 @@
-"""LinkedIn OAuth: the connect flow (before any Account exists) and the 60-day token's expiry warning.
+"""LinkedIn OAuth: the connect flow (before any Account exists), token refresh, and the expiry warning.
 
-Most apps get no refresh token: a token lives 60 days, then a person must reconnect. CM Hub warns a week
-ahead (`expiry_warning_due`) so the channel never goes silent unannounced.
+A token lives 60 days. Approved Community Management apps also get a refresh token (365 days,
+https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens): CM Hub then
+renews the access token before it expires (`refresh`). Without one a person must reconnect, and CM Hub
+warns a week ahead (`expiry_warning_due`) so the channel never goes silent unannounced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import httpx
@@ -63,6 +66,35 @@ def exchange_code(
         "client_id": client_id,
         "client_secret": client_secret,
     }
+    return _token_request(http, form, oauth_base=oauth_base, now=now)
+
+
+def refresh(
+    http: httpx.Client,
+    *,
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    oauth_base: str = DEFAULT_OAUTH_BASE,
+    now: dt.datetime | None = None,
+) -> Credentials:
+    """A new access token for a refresh token. LinkedIn keeps the refresh token's own expiry (it does not
+    rotate), and answers with the same token, which is stored again."""
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+    credentials = _token_request(http, form, oauth_base=oauth_base, now=now)
+    if not credentials.refresh_token:
+        credentials = replace(credentials, refresh_token=refresh_token)
+    return credentials
+
+
+def _token_request(
+    http: httpx.Client, form: dict[str, str], *, oauth_base: str, now: dt.datetime | None
+) -> Credentials:
     try:
         response = http.post(f"{oauth_base.rstrip('/')}/oauth/v2/accessToken", data=form)
     except httpx.TransportError as exc:

@@ -1,108 +1,77 @@
 """Per-post watermarks for the LinkedIn poll (see the cursor description in `linkedin.py`).
 
 Kept apart because this is where "nothing lost, nothing twice" is decided, and it deserves to be read (and
-tested) without the HTTP around it. Comments are scanned newest first; a position is (epoch ms, id).
+tested) without the HTTP around it. LinkedIn documents no order for a comment list, so a pass reads a
+post's whole thread and decides by time and id alone: a comment is new when it is dated after the mark
+and its id was not delivered yet. The mark trails the newest comment seen by an overlap window, and the ids
+delivered inside that window are kept, so a comment that shows up late with a slightly older date is still
+delivered once (the inbox's unique constraint is the last guard).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Watermark:
-    """A millisecond and the comment ids already handled at exactly that millisecond."""
-
-    time_ms: int
-    ids: frozenset[str]
-
-    def dump(self) -> list[Any]:
-        return [self.time_ms, sorted(self.ids)]
-
-    @classmethod
-    def load(cls, raw: Any) -> Watermark | None:
-        if raw is None:
-            return None
-        time_ms, ids = raw  # ValueError/TypeError on a broken shape: caught by PostMarks.load
-        if not isinstance(time_ms, int) or not all(isinstance(i, str) for i in ids):
-            raise TypeError("watermark must be [ms, [ids]]")
-        return cls(time_ms, frozenset(ids))
-
-
-def _newer(mark: Watermark | None, time_ms: int, item_id: str) -> Watermark:
-    """The newest of `mark` and (time_ms, id)."""
-    if mark is None or time_ms > mark.time_ms:
-        return Watermark(time_ms, frozenset({item_id}))
-    if time_ms == mark.time_ms:
-        return Watermark(time_ms, mark.ids | {item_id})
-    return mark
-
-
-def _older(mark: Watermark | None, time_ms: int, item_id: str) -> Watermark:
-    """The oldest of `mark` and (time_ms, id)."""
-    if mark is None or time_ms < mark.time_ms:
-        return Watermark(time_ms, frozenset({item_id}))
-    if time_ms == mark.time_ms:
-        return Watermark(time_ms, mark.ids | {item_id})
-    return mark
+#: How far behind the newest comment seen the mark stays (ms): LinkedIn's dates come from many servers.
+OVERLAP_MS = 5 * 60 * 1000
 
 
 @dataclass(frozen=True, slots=True)
 class PostMarks:
-    mark: Watermark | None = None  # everything older, and the ids at its ms, was delivered by earlier passes
-    floor: Watermark | None = None  # this unfinished pass delivered everything newer, and the ids at its ms
-    pending: Watermark | None = None  # the newest comment this unfinished pass delivered
+    mark: int | None = None  # every comment dated at or before this epoch ms was delivered
+    seen: dict[str, int] = field(default_factory=dict)  # ids delivered that are dated after the mark
 
     @classmethod
     def load(cls, raw: Any) -> PostMarks:
         if not raw:
             return cls()
         try:
-            return cls(*(Watermark.load(raw.get(name)) for name in ("mark", "floor", "pending")))
-        except (AttributeError, TypeError, ValueError):
+            if "seen" in raw or raw.get("mark") is None or isinstance(raw.get("mark"), int):
+                mark, seen = raw.get("mark"), raw.get("seen") or {}
+                if mark is not None and not isinstance(mark, int):
+                    raise TypeError("mark must be epoch ms")
+                if not all(isinstance(k, str) and isinstance(v, int) for k, v in seen.items()):
+                    raise TypeError("seen must map ids to epoch ms")
+                return cls(mark, dict(seen))
+            # The cursor of the newest-first walk, [ms, [ids at that ms]]: everything older was delivered.
+            # A pass it left unfinished starts again from that mark (the unique constraint drops repeats).
+            time_ms, ids = raw["mark"]
+            if not isinstance(time_ms, int) or not all(isinstance(i, str) for i in ids):
+                raise TypeError("watermark must be [ms, [ids]]")
+            return cls(time_ms - 1, dict.fromkeys(ids, time_ms))
+        except (AttributeError, KeyError, TypeError, ValueError):
             log.warning("linkedin: unreadable post cursor %r; rescanning that post from the start", raw)
             return cls()
 
     def dump(self) -> dict[str, Any]:
-        parts = {"mark": self.mark, "floor": self.floor, "pending": self.pending}
-        return {name: mark.dump() for name, mark in parts.items() if mark is not None}
+        return {"mark": self.mark, "seen": dict(sorted(self.seen.items()))}
 
-    def older_than_mark(self, time_ms: int) -> bool:
-        """Scanning newest first, this comment and all after it were delivered by earlier passes."""
-        return self.mark is not None and time_ms < self.mark.time_ms
+    def is_new(self, time_ms: int, item_id: str) -> bool:
+        return (self.mark is None or time_ms > self.mark) and item_id not in self.seen
 
-    def already_delivered(self, time_ms: int, item_id: str) -> bool:
-        if self.mark is not None and time_ms == self.mark.time_ms and item_id in self.mark.ids:
-            return True
-        if self.floor is None:
-            return False
-        # Newer than the floor: delivered earlier in this pass, or arrived since (then newer than
-        # `pending`, and delivered by the next pass once the mark has moved up).
-        return time_ms > self.floor.time_ms or (time_ms == self.floor.time_ms and item_id in self.floor.ids)
+    def advanced(
+        self, *, delivered: Iterable[tuple[int, str]], walked: Iterable[tuple[int, str]], complete: bool
+    ) -> PostMarks:
+        """The marks after a pass that read `walked` and delivered `delivered` (oldest first).
 
-    def arrived_during_walk(self, time_ms: int, item_id: str) -> bool:
-        """Skipped as newer than the floor, yet newer than anything this walk delivered: the next pass's."""
-        if self.pending is None:
-            return False
-        pending = self.pending
-        return time_ms > pending.time_ms or (time_ms == pending.time_ms and item_id not in pending.ids)
-
-    def delivered(self, time_ms: int, item_id: str) -> PostMarks:
-        return PostMarks(
-            mark=self.mark,
-            floor=_older(self.floor, time_ms, item_id),
-            pending=_newer(self.pending, time_ms, item_id),
-        )
-
-    def finished(self) -> PostMarks:
-        """The pass reached the mark: the newest comment delivered becomes the new mark."""
+        `complete` says every new comment was delivered; otherwise the rest are all newer than the last
+        one delivered, and the mark stays below them.
+        """
+        delivered = list(delivered)
+        known = {**self.seen, **{item_id: time_ms for time_ms, item_id in delivered}}
+        if complete:
+            times = [time_ms for time_ms, _id in walked] + list(known.values())
+        else:
+            times = [time_ms for time_ms, _id in delivered]
         mark = self.mark
-        if self.pending is not None:
-            mark = _newer(mark, self.pending.time_ms, next(iter(self.pending.ids)))
-            if mark.time_ms == self.pending.time_ms:
-                mark = Watermark(mark.time_ms, mark.ids | self.pending.ids)
-        return PostMarks(mark=mark)
+        if times:
+            candidate = max(times) - OVERLAP_MS
+            mark = candidate if mark is None else max(mark, candidate)
+        if mark is not None:
+            known = {item_id: time_ms for item_id, time_ms in known.items() if time_ms > mark}
+        return PostMarks(mark, known)

@@ -66,7 +66,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
+TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,note_tweet"
 USER_FIELDS = "username,name"
 MIN_PAGE, MAX_PAGE = 5, 100  # what /mentions accepts for max_results
 MAX_PAGES_PER_RUN = 50  # an endless run of empty pages with next tokens must still end
@@ -181,9 +181,7 @@ class XProvider(Provider):
 
     def _to_item(self, raw: dict[str, Any], users: dict[str, dict[str, Any]]) -> EngagementItem:
         tweet_id = x_wire.require_numeric(raw["id"], "id")
-        text = raw["text"]
-        if not isinstance(text, str):
-            raise TypeError("text is not a string")
+        text = x_wire.tweet_text(raw)
         created_at = x_wire.parse_time(raw["created_at"])
         author_id = str(raw.get("author_id") or "")
         replied_to = x_wire.replied_to(raw.get("referenced_tweets"))
@@ -247,7 +245,7 @@ class XProvider(Provider):
                     posts.append(
                         OwnPost(
                             external_id=tweet_id,
-                            text=str(raw["text"]),
+                            text=x_wire.tweet_text(raw),
                             created_at=x_wire.parse_time(raw["created_at"]),
                             in_reply_to=x_wire.replied_to(raw.get("referenced_tweets")) or "",
                             permalink=permalink(self.account.handle, tweet_id),

@@ -7,6 +7,7 @@ when to stop, what is safe to retry).
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 import httpx
@@ -32,7 +33,14 @@ def status_error(response: httpx.Response, clock: Clock) -> ProviderError:
     status = response.status_code
     detail = problem_detail(json_or_empty(response)) or response.reason_phrase
     if status == 429:
-        reset_at = rate_limit_reset(response, now=clock()) or clock() + RATE_LIMIT_WINDOW
+        now = clock()
+        capped = exhausted_daily_resets(response, now=now)
+        window = rate_limit_reset(response, now=now)
+        if capped:
+            # A 24-hour cap is spent: sleeping until the 15-minute window's reset would only hit it again.
+            reset_at = max([*capped, *([window] if window else [])])
+        else:
+            reset_at = window or now + RATE_LIMIT_WINDOW
         return RateLimited("X rate limit reached.", network_message=detail, status=status, reset_at=reset_at)
     if status == 401:
         return AuthExpired("The X token is expired or revoked.", network_message=detail, status=status)
@@ -62,11 +70,22 @@ def problem_detail(body: Any) -> str:
     return " ".join(part for part in parts if part).strip()
 
 
+#: X's 24-hour caps, per user and per app, come as their own header families beside the 15-minute window
+#: (https://docs.x.com/x-api/fundamentals/rate-limits).
+DAILY_CAPS = ("x-user-limit-24hour", "x-app-limit-24hour")
+DAY = dt.timedelta(hours=24)
+
+
 def rate_limit_state(response: httpx.Response, *, now: dt.datetime) -> RateLimitState | None:
     limit, remaining = (
         response.headers.get("x-rate-limit-limit"),
         response.headers.get("x-rate-limit-remaining"),
     )
+    capped = exhausted_daily_resets(response, now=now)
+    if capped:
+        # The tightest constraint wins: a spent daily cap holds the account until its own reset.
+        daily_limit = next((int_or_none(response.headers.get(f"{cap}-limit")) for cap in DAILY_CAPS), None)
+        return RateLimitState(remaining=0, limit=daily_limit, reset_at=max(capped))
     if limit is None and remaining is None:
         return None
     return RateLimitState(
@@ -74,6 +93,27 @@ def rate_limit_state(response: httpx.Response, *, now: dt.datetime) -> RateLimit
         limit=int_or_none(limit),
         reset_at=rate_limit_reset(response, now=now),
     )
+
+
+def exhausted_daily_resets(response: httpx.Response, *, now: dt.datetime) -> list[dt.datetime]:
+    """The resets of the 24-hour caps this answer says are spent (remaining 0), believed within a day."""
+    resets = []
+    for cap in DAILY_CAPS:
+        remaining = int_or_none(response.headers.get(f"{cap}-remaining"))
+        if remaining is not None and remaining <= 0:
+            reset = reset_at_epoch(response.headers.get(f"{cap}-reset"), now=now)
+            resets.append(reset or now + DAY)
+    return resets
+
+
+def tweet_text(raw: dict[str, Any]) -> str:
+    """A post's whole text: a long post's `text` is cut at 280, its `note_tweet.text` is not. X escapes
+    &, < and > as HTML entities in both: unescaped here, once."""
+    note = raw.get("note_tweet")
+    text = note.get("text") if isinstance(note, dict) and isinstance(note.get("text"), str) else raw["text"]
+    if not isinstance(text, str):
+        raise TypeError("text is not a string")
+    return html.unescape(text)
 
 
 def rate_limit_reset(response: httpx.Response, *, now: dt.datetime) -> dt.datetime | None:

@@ -278,3 +278,44 @@ def test_dispatch_respects_each_networks_concurrency_cap(
     tasks.poll_channel(broker.ids("networks.poll_channel")[0])
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 1
+
+
+def test_a_linkedin_channel_with_a_refresh_token_is_renewed_not_warned(
+    workspace, owner, linkedin_fake, django_capture_on_commit_callbacks
+):
+    """Approved Community Management apps get 365-day refresh tokens: such a channel is renewed a week
+    before its 60-day token expires, and its admins get no "reconnect" warning (issue 13, item 8)."""
+    from networks.models import NetworkApp
+    from networks.selectors import expiring_soon
+
+    NetworkApp.objects.create(
+        network="linkedin",
+        client_id=linkedin_fake.client_id,
+        client_secret=linkedin_fake.client_secret,
+        api_base_url=linkedin_fake.base_url,
+        oauth_base_url=linkedin_fake.base_url,
+    )
+    admin = linkedin_fake.add_member("Ana")
+    org = linkedin_fake.add_organization("Demo Bakery", admins=[admin])
+    token = linkedin_fake.issue_token(admin, expires_in=6 * 86400)
+    channel = services.channel_connect(
+        workspace=workspace,
+        network="linkedin",
+        external_id=org,
+        name="Demo Bakery",
+        api_base_url=linkedin_fake.base_url,
+        by=owner,
+        credentials=p.Credentials(
+            access_token=token["access_token"],
+            refresh_token=linkedin_fake.issue_refresh_token(admin),
+            expires_at=timezone.now() + dt.timedelta(days=6),
+        ),
+    )
+    assert not expiring_soon(channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.warn_expiring_tokens() == 0
+    assert tasks.refresh_tokens() == 1
+    channel.refresh_from_db()
+    assert channel.access_token != token["access_token"]
+    assert channel.token_expires_at > timezone.now() + dt.timedelta(days=50)
+    assert mail.outbox == []

@@ -137,7 +137,7 @@ def test_poll_reads_every_page_and_maps_items(world: World, provider: XProvider)
     assert first.arg("max_results") == "5"
     assert (
         first.arg("tweet.fields")
-        == "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets"
+        == "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,note_tweet"
     )
     assert (first.arg("expansions"), first.arg("user.fields")) == ("author_id", "username,name")
     assert first.bearer() == world.token["access_token"]

@@ -1,0 +1,81 @@
+"""Facebook contract fixtures, replayed against FacebookProvider, the poll task and the Graph fake
+(issue 13, item 2: Messenger DMs silently never arrived without pages_manage_metadata)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from networks import tasks
+from networks.fakes.graph import GraphFake
+from networks.models import Channel, PollRun
+from networks.providers.base import Account, Credentials, Network
+from networks.providers.facebook import FacebookProvider
+from networks.providers.graph import GRAPH_VERSION
+from networks.providers.graph_oauth import DEFAULT_SCOPES
+from tests.contracts.replay import ReplayServer, fill, graph_time, load, shape_differences
+
+PAGE = "104525875432211"
+
+
+def exchanges() -> list[dict]:
+    now = dt.datetime.now(dt.UTC)
+    fixture = load("facebook", "messenger_permission_missing")
+    return fill(
+        fixture["exchanges"],
+        recent=graph_time(now - dt.timedelta(days=1)),
+        recent_comment=graph_time(now - dt.timedelta(hours=1)),
+    )
+
+
+def test_the_facebook_login_asks_for_what_messenger_needs() -> None:
+    assert {"pages_manage_metadata", "pages_read_engagement", "pages_messaging"} <= set(DEFAULT_SCOPES)
+
+
+def test_a_missing_messenger_permission_is_reported_and_the_comments_still_arrive(http: httpx.Client) -> None:
+    with ReplayServer(exchanges(), graph=True) as network:
+        account = Account(Network.FACEBOOK, PAGE, network.base_url, Credentials("page-token"))
+        result = FacebookProvider(account, http=http).poll(cursor={})
+
+    assert [item.text for item in result.items] == ["Do you ship abroad?"]
+    assert "pages_messaging" in result.permission_missing
+
+
+def test_the_poll_is_a_failed_one_with_the_missing_permission_on_the_channel(db, workspace) -> None:
+    with ReplayServer(exchanges(), graph=True, reuse=True) as network:
+        channel = Channel.objects.create(
+            workspace=workspace,
+            network="facebook",
+            external_id=PAGE,
+            name="Acme",
+            api_base_url=network.base_url,
+            credentials={"access_token": "page-token"},
+        )
+        run = tasks.poll_once(channel)
+
+    channel.refresh_from_db()
+    assert run.outcome == PollRun.Outcome.PERMISSION
+    assert run.fetched == 1  # what could be read is stored
+    assert channel.status == Channel.Status.ERROR
+    assert "pages_messaging" in channel.last_error
+
+
+def test_the_fake_refuses_conversations_to_a_token_without_the_messenger_permissions(
+    http: httpx.Client,
+) -> None:
+    recorded = load("facebook", "messenger_permission_missing")["exchanges"][0]["response"]
+    with GraphFake() as fake:
+        page = fake.add_page("Acme Bakery")
+        allowed = http.get(
+            f"{fake.base_url}/{GRAPH_VERSION}/{page.id}/conversations", params={"access_token": page.token}
+        )
+        fake.set_permissions(page.token, ["pages_show_list", "pages_read_engagement", "pages_messaging"])
+        refused = http.get(
+            f"{fake.base_url}/{GRAPH_VERSION}/{page.id}/conversations", params={"access_token": page.token}
+        )
+
+    assert allowed.status_code == 200
+    assert refused.status_code == recorded["status"]
+    assert shape_differences(recorded["body"], refused.json()) == []
+    assert "pages_manage_metadata" in refused.json()["error"]["message"]

@@ -1,0 +1,105 @@
+"""X contract fixtures, replayed against XProvider and against XFake (issue 13, item 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from networks.fakes.x import XFake
+from networks.providers.base import Account, Credentials, ItemKind, Network, RateLimited, ReplyTarget
+from networks.providers.x import TWEET_FIELDS, XProvider
+from tests.contracts.replay import ReplayServer, load, shape_differences
+
+US = "2244994945"
+
+
+def client(base_url: str, http: httpx.Client) -> XProvider:
+    account = Account(Network.X, US, base_url, Credentials("token"), handle="demobakery")
+    return XProvider(account, http=http)
+
+
+def test_long_posts_arrive_whole_and_entities_are_unescaped_once(http: httpx.Client) -> None:
+    fixture = load("x", "mentions_long_posts_and_entities")
+    recorded = fixture["exchanges"][0]["response"]["body"]["data"]
+    with ReplayServer(fixture["exchanges"]) as network:
+        result = client(network.base_url, http).poll(cursor={})
+        _method, _path, query, _body = network.requests[0]
+
+    assert "note_tweet" in query["tweet.fields"][0].split(",")
+    texts = {item.external_id: item.text for item in result.items}
+    assert texts[recorded[0]["id"]] == html.unescape(recorded[0]["note_tweet"]["text"])
+    assert texts[recorded[0]["id"]].endswith("please <help>.")
+    assert texts[recorded[1]["id"]] == "@demobakery Bread & butter > everything"
+
+
+def test_a_spent_24_hour_cap_sleeps_until_its_own_reset(http: httpx.Client) -> None:
+    fixture = load("x", "tweet_24_hour_cap_spent")
+    now = int(time.time())
+    headers = fixture["exchanges"][0]["response"]["headers"]
+    for name, value in headers.items():
+        headers[name] = value.format(in_15_minutes=now + 900, in_20_hours=now + 20 * 3600)
+    target = ReplyTarget("1460323737035677699", ItemKind.MENTION, post_external_id="1460323737035677699")
+    with ReplayServer(fixture["exchanges"]) as network:
+        provider = client(network.base_url, http)
+        with pytest.raises(RateLimited) as caught:
+            provider.reply(target=target, text="Thank you!")
+
+    expected = dt.datetime.fromtimestamp(now + 20 * 3600, dt.UTC)
+    assert abs((caught.value.reset_at - expected).total_seconds()) < 2
+    assert provider.rate_limit is not None and provider.rate_limit.remaining == 0
+    assert abs((provider.rate_limit.reset_at - expected).total_seconds()) < 2
+
+
+# --- against the fake -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[XFake]:
+    with XFake() as server:
+        yield server
+
+
+def test_the_fake_serves_long_posts_and_entities_as_x_does(http: httpx.Client, fake: XFake) -> None:
+    recorded = load("x", "mentions_long_posts_and_entities")["exchanges"][0]["response"]["body"]
+    us = fake.add_user("demobakery", "Demo Bakery")
+    ada = fake.add_user("ada_eats", "Ada")
+    token = fake.issue_token(us)["access_token"]
+    whole = html.unescape(recorded["data"][0]["note_tweet"]["text"])
+    fake.add_mention(us, ada, whole)
+    fake.add_mention(us, ada, "@demobakery Bread & butter > everything")
+
+    answer = http.get(
+        f"{fake.base_url}/2/users/{us}/mentions",
+        params={"tweet.fields": TWEET_FIELDS, "expansions": "author_id", "user.fields": "username,name"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+
+    long_post = next(t for t in answer["data"] if "note_tweet" in t)
+    assert shape_differences(recorded["data"][0], long_post) == []
+    assert long_post["note_tweet"]["text"] == recorded["data"][0]["note_tweet"]["text"]  # escaped, whole
+    assert long_post["text"].endswith("…") and len(long_post["text"]) < len(whole)
+    short = next(t for t in answer["data"] if "note_tweet" not in t)
+    assert short["text"] == recorded["data"][1]["text"]
+    assert shape_differences({k: v for k, v in recorded.items() if k != "data"}, answer) == []
+
+
+def test_the_fake_announces_a_spent_24_hour_cap_with_its_headers(http: httpx.Client, fake: XFake) -> None:
+    recorded = load("x", "tweet_24_hour_cap_spent")["exchanges"][0]["response"]
+    us = fake.add_user("demobakery")
+    token = fake.issue_token(us)["access_token"]
+    fake.rate_limited("/2/tweets", daily_reset_in=20 * 3600)
+
+    answer = http.post(
+        f"{fake.base_url}/2/tweets", json={"text": "hi"}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert answer.status_code == recorded["status"]
+    user_caps = {name for name in recorded["headers"] if name.startswith(("x-rate-limit", "x-user-limit"))}
+    assert user_caps <= set(answer.headers)
+    assert answer.headers["x-user-limit-24hour-remaining"] == "0"
+    assert shape_differences(recorded["body"], answer.json()) == []
