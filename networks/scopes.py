@@ -19,6 +19,7 @@ WORDS = {
     "pages_manage_engagement": _("answer, hide and delete comments on your Pages"),
     "pages_manage_posts": _("publish on your Pages"),
     "pages_messaging": _("read and answer your Pages' private messages"),
+    "pages_manage_metadata": _("follow your Pages' conversations and settings"),
     "instagram_basic": _("read your Instagram profile and media"),
     "instagram_manage_comments": _("read and answer Instagram comments"),
     "instagram_content_publish": _("publish on Instagram"),

@@ -260,7 +260,7 @@ class LinkedInProvider(Provider):
             raise TypeError("message.text and actor must be strings")
         if not isinstance(time_ms, int) or isinstance(time_ms, bool) or not 0 <= time_ms < MAX_EPOCH_MS:
             raise ValueError("created.time is not epoch milliseconds")
-        parent = raw.get("parentComment") or parent
+        parent = raw.get("parentComment", parent)  # a 0 or [] there is no URN either: refused below
         if not isinstance(parent, str):
             raise TypeError("parentComment is not a URN")
         item = EngagementItem(
