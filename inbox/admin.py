@@ -14,7 +14,8 @@ from inbox.models import (
 
 @admin.register(InboxPolicy)
 class InboxPolicyAdmin(admin.ModelAdmin):
-    list_display = ["workspace", "agent_replies_need_approval", "first_response_minutes"]
+    list_display = ["workspace", "agent_replies_need_approval", "first_response_minutes", "after_reply"]
+    list_filter = ["after_reply"]
     list_select_related = ["workspace"]
     search_fields = ["workspace__name"]
 
@@ -42,7 +43,7 @@ class ConversationAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "priority", "workspace"]
     search_fields = ["root_external_id", "preview", "contact__name", "contact__handle"]
     list_select_related = ["workspace", "channel", "assignee"]
-    raw_id_fields = ["contact", "assignee", "channel"]
+    raw_id_fields = ["contact", "assignee", "channel", "preview_author"]
     filter_horizontal = ["labels"]
     show_full_result_count = False
 

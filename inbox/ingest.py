@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import bulk_update_rows, insert_rows
-from inbox import sla
+from inbox import answered, sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message
 from networks.models import Channel
 from networks.providers import base as p
@@ -163,25 +163,24 @@ def _apply_messages(
     now: dt.datetime,
 ) -> bool:
     """Fold new messages (direction, time, text; oldest first) into the conversation's counters.
-    Returns True when an inbound message reopened a resolved conversation."""
+    Returns True when an inbound message reopened a pending or resolved conversation."""
     reopened = False
     latest = rows[-1]
     inbound = [r for r in rows if r[0] == Message.Direction.IN]
+    outbound = [r for r in rows if r[0] == Message.Direction.OUT]
     first_ever = conversation.message_count == 0
     conversation.message_count += len(rows)
     if first_ever or latest[1] >= conversation.last_message_at:
         conversation.last_message_at = latest[1]
         conversation.preview = latest[2][:PREVIEW_CHARS]
+        # Ours when the team wrote it on the network itself (a reply sent from CM Hub is stored by the send).
+        conversation.preview_outbound = latest[0] == Message.Direction.OUT
+        conversation.preview_author = None
     if inbound:
         newest_in = inbound[-1][1]
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, newest_in]))
-        if conversation.status == Conversation.Status.RESOLVED:
-            # A customer wrote again: the thread needs the team again.
-            conversation.status = Conversation.Status.OPEN
-            conversation.resolved_at = None
-            conversation.first_response_at = None
-            conversation.first_response_due_at = None
-            reopened = True
+        # A customer wrote again: the thread needs the team again.
+        reopened = answered.conversation_customer_wrote(conversation)
         if conversation.first_response_due_at is None and conversation.first_response_at is None and policy:
             conversation.first_response_due_at = sla.due_at(
                 inbound[0][1],
@@ -189,6 +188,9 @@ def _apply_messages(
                 business_hours=policy.business_hours,
                 timezone_name=channel.workspace.timezone,
             )
+    if outbound and not first_ever:
+        # The team answered on the network itself (or this is our reply's echo): the same as a reply sent.
+        answered.conversation_answered(conversation, at=outbound[-1][1], policy=policy)
     conversation.updated_at = now
     return reopened
 
@@ -244,6 +246,9 @@ def _update_existing_conversations(
             "resolved_at",
             "first_response_at",
             "first_response_due_at",
+            "preview_outbound",
+            "preview_author",
+            *answered.FIELDS,
             "updated_at",
         ],
     )

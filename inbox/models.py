@@ -24,6 +24,22 @@ class InboxPolicy(models.Model):
     # {"0": ["09:00", "18:00"], ...} by weekday (Monday = 0), in the workspace's time zone; empty = 24/7.
     business_hours = models.JSONField(_("business hours"), default=dict, blank=True)
 
+    class AfterReply(models.TextChoices):
+        STAY_OPEN = "open", _("Stay open")
+        PENDING = "pending", _("Wait for the customer (pending)")
+        RESOLVE = "resolved", _("Resolve")
+
+    after_reply = models.CharField(
+        _("when the team has replied"),
+        max_length=10,
+        choices=AfterReply.choices,
+        default=AfterReply.PENDING,
+        help_text=_(
+            "What a conversation becomes once our reply reached the network. "
+            "The customer's next message reopens it."
+        ),
+    )
+
     class Meta:
         verbose_name = _("inbox policy")
         verbose_name_plural = _("inbox policies")
@@ -127,9 +143,16 @@ class Conversation(models.Model):
         _("sensitive"), default=False, help_text=_("Replies always need approval.")
     )
     preview = models.CharField(_("last message"), max_length=280, blank=True)
+    # Who wrote the preview: the list marks our side ("You:", a colleague's name, the channel's).
+    preview_outbound = models.BooleanField(default=False)
+    preview_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     message_count = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(_("last message"), default=tz.now)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # The newest reply of ours that reached the network: inbound messages up to it are answered.
+    last_reply_at = models.DateTimeField(null=True, blank=True)
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

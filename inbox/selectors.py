@@ -266,7 +266,7 @@ def with_row_data(qs: QuerySet[Conversation], *, user: User) -> QuerySet[Convers
     """
     my_read = ConversationRead.objects.filter(conversation=OuterRef("pk"), user=user).values("read_at")[:1]
     return (
-        qs.select_related("channel", "contact", "assignee")
+        qs.select_related("channel", "contact", "assignee", "preview_author")
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
         .annotate(
             my_read_at=Subquery(my_read), latest_inbound_id=Subquery(_latest_inbound().values("pk")[:1])
@@ -332,7 +332,9 @@ def decorate(rows: Iterable[Conversation], *, sort: Sort, now: dt.datetime) -> l
     soon = now + dt.timedelta(minutes=30)
     for c in rows:
         read_at = getattr(c, "my_read_at", None)
-        c.unread = c.last_inbound_at is not None and (read_at is None or c.last_inbound_at > read_at)
+        # Unread: the customer wrote after this member last looked, and nobody of the team has answered it.
+        seen = max(filter(None, [read_at, c.last_reply_at]), default=None)
+        c.unread = c.last_inbound_at is not None and (seen is None or c.last_inbound_at > seen)
         waiting = c.first_response_at is None and c.status in ACTIVE_STATUSES and c.first_response_due_at
         c.overdue = bool(waiting and c.first_response_due_at < now)
         c.due_soon = bool(waiting and not c.overdue and c.first_response_due_at <= soon)
@@ -441,12 +443,26 @@ def capped_count(qs: QuerySet, cap: int = BADGE_CAP) -> int:
 
 
 def my_queue_count(*, workspace: Workspace, user: User) -> int:
-    """Open conversations that are mine or nobody's: the sidebar badge."""
+    """Open conversations that are mine or nobody's: the sidebar badge. Answered ones are pending or
+    resolved (inbox.answered), so this counts what still needs a person."""
     return capped_count(
         Conversation.objects.for_workspace(workspace)
         .open()
         .filter(Q(assignee=user) | Q(assignee__isnull=True))
     )
+
+
+def view_counts(*, workspace: Workspace, user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """What each quick view holds that needs a person (open conversations), capped like the badge:
+    four short index-backed counts, whatever the workspace's size."""
+    now = now or timezone.now()
+    open_ = Conversation.objects.for_workspace(workspace).open()
+    return {
+        "me": capped_count(open_.filter(assignee=user)),
+        "unassigned": capped_count(open_.filter(assignee__isnull=True)),
+        "anyone": capped_count(open_),
+        "overdue": capped_count(Conversation.objects.for_workspace(workspace).filter(overdue_q(now))),
+    }
 
 
 # --- One conversation -----------------------------------------------------------------------------------

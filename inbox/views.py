@@ -31,6 +31,9 @@ from inbox.models import Conversation
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
 from networks.models import Network
 
+#: The event a response fires (HX-Trigger) when counts may have moved: the sidebar badge asks again.
+INBOX_CHANGED = "inbox-changed"
+
 # --- Filters --------------------------------------------------------------------------------------------
 
 ALL = "all"
@@ -140,6 +143,7 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         workspace=workspace, user=request.user, filters=filters, cursor=cursor, now=now
     )
     query = _filter_query(params)
+    counts = selectors.view_counts(workspace=workspace, user=request.user, now=now)
     base = reverse("inbox", args=[workspace.slug])
     next_url = ""
     if page.next_cursor:
@@ -167,10 +171,12 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "sorts": SORT_CHOICES,
         "intents": Intent.choices,
         "assignee_views": [
-            (AssigneeFilter.ME, _("Mine")),
-            (AssigneeFilter.UNASSIGNED, _("Unassigned")),
-            (AssigneeFilter.ANYONE, _("Everyone's")),
+            (AssigneeFilter.ME, _("Mine"), counts["me"]),
+            (AssigneeFilter.UNASSIGNED, _("Unassigned"), counts["unassigned"]),
+            (AssigneeFilter.ANYONE, _("Everyone's"), counts["anyone"]),
         ],
+        "overdue_count": counts["overdue"],
+        "count_cap": selectors.BADGE_CAP,
         "can_assign": can(member, Perm.ASSIGN),
         "can_triage": can(member, Perm.REPLY),
         "selected_ids": set(),
@@ -229,7 +235,10 @@ def inbox_updates(request: HttpRequest) -> HttpResponse:
         "can_triage": can(request.membership, Perm.REPLY),
         "sort_descending": filters.sort == Sort.NEWEST,
     }
-    return render(request, "inbox/list.html#updates", context)
+    response = render(request, "inbox/list.html#updates", context)
+    if insert or replace or changes.remove:
+        response["HX-Trigger"] = INBOX_CHANGED  # the sidebar badge counts again
+    return response
 
 
 @workspace_view()
@@ -330,7 +339,9 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         _report(request, result)
     if is_htmx(request):
         params = QueryDict(back.partition("?")[2])
-        return render(request, "inbox/list.html#list", _list_context(request, params))
+        response = render(request, "inbox/list.html#list", _list_context(request, params))
+        response["HX-Trigger"] = INBOX_CHANGED
+        return response
     return redirect(back)
 
 
@@ -433,7 +444,9 @@ def _after_action(request: HttpRequest, conv: Conversation, partial: str = "head
     if is_htmx(request):
         if partial == "header":
             conv = selectors.get_conversation_for_member(request.membership, conv.pk)
-            return render(request, "inbox/conversation.html#header", _header_context(request, conv))
+            response = render(request, "inbox/conversation.html#header", _header_context(request, conv))
+            response["HX-Trigger"] = INBOX_CHANGED
+            return response
         raise ValueError(partial)
     return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
 

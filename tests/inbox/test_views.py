@@ -523,14 +523,15 @@ def test_list_page_query_count_does_not_grow_with_rows(
     # session, user, membership, workspace switcher, channels, labels, members (menus),
     # conversations (with channel, contact, assignee joined and read state as a subquery), labels prefetch,
     # and the triage badges of each row's latest inbound message (assistant_messagetriage, one query),
-    # and the header bell's unread notifications COUNT (notifications app, one query whatever the rows).
+    # and the header bell's unread notifications COUNT (notifications app, one query whatever the rows),
+    # and the four quick views' capped counts (mine, unassigned, everyone's, overdue).
     # Each row's labels, assignee, contact, channel and read state would otherwise be one query per row.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(15):
         assert manager_client.get("/w/acme/inbox/").status_code == 200
     Conversation.objects.all().delete()
     ingest(30)
     _decorate_all(workspace, manager, agent)
-    with django_assert_num_queries(11):  # +1: the rows' triage badges, +1: the header bell
+    with django_assert_num_queries(15):  # the same 15 with ten times the rows
         response = manager_client.get("/w/acme/inbox/")
     assert response.content.decode().count('class="conversation-row') == 30
 
@@ -582,3 +583,36 @@ def test_conversation_page_query_count_does_not_grow_with_the_thread(
         response = manager_client.get(url(conversation))
     assert response.content.decode().count('class="message-item') == 35
     assert small <= 16, small
+
+
+# --- Answered conversations: previews mark our side, counters count what needs a person ---------------
+
+
+def test_previews_mark_our_side_you_a_colleague_or_the_channel(manager_client, agent_client, manager, ingest):
+    mine, colleague, direct = ingest(3)
+    Conversation.objects.filter(pk=mine.pk).update(
+        preview="On it", preview_outbound=True, preview_author=manager
+    )
+    Conversation.objects.filter(pk=colleague.pk).update(
+        preview="Done", preview_outbound=True, preview_author=manager
+    )
+    Conversation.objects.filter(pk=direct.pk).update(preview="Posted by hand", preview_outbound=True)
+    page = html_of(manager_client.get("/w/acme/inbox/"))
+    assert re.search(r'row-preview-ours">You:</span> On it', page)
+    page = html_of(agent_client.get("/w/acme/inbox/"))
+    assert re.search(rf'row-preview-ours">{re.escape(manager.name)}:</span> Done', page)
+    assert re.search(r'row-preview-ours">Acme Page:</span> Posted by hand', page)
+
+
+def test_the_customers_words_are_not_marked(manager_client, ingest):
+    ingest(1)
+    assert "row-preview-ours" not in html_of(manager_client.get("/w/acme/inbox/"))
+
+
+def test_quick_views_count_the_open_conversations_only(manager_client, manager, ingest):
+    first, _second, third = ingest(3)
+    Conversation.objects.filter(pk=first.pk).update(assignee=manager)
+    Conversation.objects.filter(pk=third.pk).update(status=Conversation.Status.PENDING)
+    page = html_of(manager_client.get("/w/acme/inbox/"))
+    counts = re.findall(r'<span class="view-count[^"]*">(\d+)<', page)
+    assert counts == ["1", "1", "2", "0"]  # mine, unassigned, everyone's, overdue
