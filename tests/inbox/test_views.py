@@ -500,9 +500,9 @@ def test_inbox_pages_have_no_inline_script_style_or_handlers(manager_client, thr
 # --- Query counts ---------------------------------------------------------------------------------------
 
 
-def _count(client, path) -> int:
+def _count(client, path, **headers) -> int:
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
+        assert client.get(path, **headers).status_code == 200
     return len(queries.captured_queries)
 
 
@@ -582,7 +582,36 @@ def test_conversation_page_query_count_does_not_grow_with_the_thread(
     with django_assert_num_queries(small):
         response = manager_client.get(url(conversation))
     assert response.content.decode().count('class="message-item') == 35
-    assert small <= 16, small
+    # The split page also draws the list beside the thread (the list page's queries, menus shared).
+    assert small <= 22, small
+    # What the list's JavaScript fetches when a row is clicked: the conversation column alone.
+    pane = {**HTMX, "HTTP_HX_TARGET": "conversation-pane"}
+    assert _count(manager_client, url(conversation), **pane) <= 16
+
+
+def test_a_click_in_the_list_fetches_the_conversation_column_alone(manager_client, ingest):
+    first, second = ingest(2)
+    pane = html_of(manager_client.get(url(first), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="conversation-pane"))
+    assert pane.lstrip().startswith('<div class="pane-conversation"') and "Question 0" in pane
+    assert 'id="conversation-rows"' not in pane and "<html" not in pane
+    # The same URL opened directly (a deep link, a reload) renders the split page: list and conversation.
+    page = html_of(manager_client.get(url(first) + "?network=facebook"))
+    assert 'class="inbox-split has-conversation"' in page
+    assert f'id="conv-{second.pk}"' in page and '<div class="pane-conversation"' in page
+    assert re.search(rf'href="/w/acme/inbox/{first.pk}/\?network=facebook" data-open-pane aria-current', page)
+
+
+def test_the_list_alone_leaves_the_pane_to_pick_a_conversation(manager_client, ingest):
+    ingest(1)
+    page = html_of(manager_client.get("/w/acme/inbox/"))
+    assert 'class="inbox-split"' in page and "Pick a conversation in the list" in page
+
+
+def test_a_history_restore_gets_the_whole_page(manager_client, ingest):
+    """htmx's back button, when its cache misses, asks with HX-Request too and swaps in the whole body."""
+    ingest(1)
+    restore = {**HTMX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+    assert "<html" in html_of(manager_client.get("/w/acme/inbox/?network=facebook", **restore))
 
 
 # --- Answered conversations: previews mark our side, counters count what needs a person ---------------
