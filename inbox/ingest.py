@@ -66,9 +66,23 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
     # Under the channel lock nothing else inserts these rows; the unique constraint still has the last word.
     insert_rows(messages, key="external_id")
     touched = [c for root, c in conversations.items() if root not in created]
+    _refresh_post_context(touched, fresh)
     reopened = _update_existing_conversations(channel, touched, messages, policy, now)
     _update_contact_counts(contacts, fresh)
     return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), reopened)
+
+
+def _refresh_post_context(conversations: list[Conversation], items: list[p.EngagementItem]) -> None:
+    """The post's words, picture and link as the latest payload gives them (an edited post, or a thread
+    stored before we kept them); saved with the conversation's counters."""
+    latest = {thread_root(item): item for item in items}
+    for conversation in conversations:
+        item = latest.get(conversation.root_external_id)
+        if item is None:
+            continue
+        conversation.post_text = item.post_text[:500] or conversation.post_text
+        conversation.post_image_url = item.post_image_url[:1000] or conversation.post_image_url
+        conversation.post_permalink = item.post_permalink[:1000] or conversation.post_permalink
 
 
 def _is_ours(channel: Channel, item: p.EngagementItem) -> bool:
@@ -139,6 +153,9 @@ def _upsert_conversations(
             kind=_KIND.get(first.kind, Conversation.Kind.COMMENT),
             root_external_id=root,
             post_external_id=first.post_external_id[:300],
+            post_text=first.post_text[:500],
+            post_image_url=first.post_image_url[:1000],
+            post_permalink=first.post_permalink[:1000],
             contact=contacts.get(first.author.external_id) if first.author else None,
             last_message_at=first.created_at,
             message_count=0,
@@ -248,6 +265,9 @@ def _update_existing_conversations(
             "first_response_due_at",
             "preview_outbound",
             "preview_author",
+            "post_text",
+            "post_image_url",
+            "post_permalink",
             *answered.FIELDS,
             "updated_at",
         ],

@@ -77,7 +77,21 @@ class Contact(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name or (f"@{self.handle}" if self.handle else self.external_id)
+        """The name the network gave, else the @handle; never a raw id or URN. LinkedIn gives no handle
+        (its member ids, `ACoAA...`, are not for people) and members' names only to some apps: without a
+        name a LinkedIn person is "LinkedIn member"."""
+        if self.name:
+            return self.name
+        if self.shown_handle:
+            return f"@{self.shown_handle}"
+        if self.network == Network.LINKEDIN:
+            return str(_("LinkedIn member"))
+        return self.external_id
+
+    @property
+    def shown_handle(self) -> str:
+        """The handle a person would recognise; empty where the network has none (LinkedIn stores ids)."""
+        return "" if self.network == Network.LINKEDIN else self.handle
 
 
 class Label(models.Model):
@@ -130,6 +144,10 @@ class Conversation(models.Model):
     root_external_id = models.CharField(_("thread root on the network"), max_length=300)
     post_external_id = models.CharField(_("post on the network"), max_length=300, blank=True)
     post_permalink = models.URLField(_("post link"), max_length=1000, blank=True)
+    # What the post says and shows, from the network's payload or from our own published post: a thread
+    # names its post by these, never by a raw id.
+    post_text = models.CharField(_("post text"), max_length=500, blank=True)
+    post_image_url = models.URLField(_("post picture"), max_length=1000, blank=True)
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, related_name="conversations")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     priority = models.PositiveSmallIntegerField(

@@ -521,6 +521,20 @@ def decorate_message(message: Message) -> Message:
     return message
 
 
+def post_context(conversation: Conversation) -> dict[str, str]:
+    """What names the post a thread is about: its first line, its picture and its link (http(s) only:
+    they come from the network). Empty strings where nothing is known."""
+    text = (conversation.post_text or "").strip()
+    first_line = text.splitlines()[0].strip() if text else ""
+    if len(first_line) > 140:
+        first_line = first_line[:139].rstrip() + "…"
+    return {
+        "post_first_line": first_line,
+        "post_picture": http_url(conversation.post_image_url),
+        "post_link": http_url(conversation.post_permalink),
+    }
+
+
 def decorate_contact(contact: Contact | None) -> Contact | None:
     if contact is not None:
         contact.safe_avatar = http_url(contact.avatar_url)

@@ -435,7 +435,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "history": selectors.contact_history(conv),
         "contact": selectors.decorate_contact(conv.contact),
         "others": presence.presence_others(conversation_id=conv.pk, user_id=request.user.pk),
-        "post_link": selectors.http_url(conv.post_permalink),
+        **selectors.post_context(conv),
     }
     if pane_only:
         return render(request, "inbox/conversation.html#pane", context)

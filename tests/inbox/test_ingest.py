@@ -245,3 +245,24 @@ def test_search_vector_is_filled_on_postgresql(channel, make_item):
     assert french.count() == 0  # a different word: stemming is not magic
     assert Message.objects.filter(search_vector=SearchQuery("gâteaux", config="french")).count() == 1
     assert Message.objects.filter(search_vector=SearchQuery("hello", config="english")).count() == 1
+
+
+def test_the_post_a_thread_is_about_is_stored_from_the_payload(channel, make_item):
+    import dataclasses
+
+    first = dataclasses.replace(
+        make_item("Vous livrez ?"), post_text="Nouveaux croissants", post_permalink="https://facebook.com/p1"
+    )
+    message_ingest_batch(channel=channel, items=[first])
+    conversation = Conversation.objects.get()
+    assert (conversation.post_text, conversation.post_permalink) == (
+        "Nouveaux croissants",
+        "https://facebook.com/p1",
+    )
+    edited = dataclasses.replace(
+        make_item("Et demain ?", parent=first.external_id), post_text="Nouveaux croissants (édité)"
+    )
+    message_ingest_batch(channel=channel, items=[edited])
+    conversation.refresh_from_db()
+    assert conversation.post_text == "Nouveaux croissants (édité)"
+    assert conversation.post_permalink == "https://facebook.com/p1"  # kept when a payload lacks it

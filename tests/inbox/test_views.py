@@ -645,3 +645,42 @@ def test_quick_views_count_the_open_conversations_only(manager_client, manager, 
     page = html_of(manager_client.get("/w/acme/inbox/"))
     counts = re.findall(r'<span class="view-count[^"]*">(\d+)<', page)
     assert counts == ["1", "1", "2", "0"]  # mine, unassigned, everyone's, overdue
+
+
+# --- Context on every item: the post, and people named, never by raw ids -------------------------------
+
+
+def test_a_thread_names_its_post_by_its_words_and_links_it(manager_client, ingest):
+    conversation = ingest(1)[0]
+    Conversation.objects.filter(pk=conversation.pk).update(
+        post_text="New croissants today!\nCome early.",
+        post_permalink="https://facebook.com/PAGE1_POST1",
+        post_image_url="https://cdn.example/croissants.jpg",
+    )
+    page = html_of(manager_client.get(url(conversation)))
+    assert re.search(r'class="post-context-text">New croissants today!</span>', page)  # the first line
+    assert "Come early." not in page
+    assert 'class="post-context-thumb" src="https://cdn.example/croissants.jpg"' in page
+    assert "About the post" not in page and "<code>PAGE1_POST1</code>" not in page
+
+
+def test_a_post_we_know_nothing_about_is_still_not_a_raw_id(manager_client, ingest):
+    conversation = ingest(1)[0]
+    page = html_of(manager_client.get(url(conversation)))
+    assert "A post on Facebook" in page and ">PAGE1_POST1<" not in page
+
+
+def test_linkedin_members_without_a_name_are_linkedin_members_never_urns(
+    manager_client, manager, workspace, ingest
+):
+    conversation = ingest(1)[0]
+    member = Contact.objects.create(
+        workspace=workspace, network="linkedin", external_id="urn:li:person:ACoAAB12", handle="ACoAAB12"
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(contact=member)
+    for path in ("/w/acme/inbox/", url(conversation)):
+        page = html_of(manager_client.get(path))
+        assert "LinkedIn member" in page and "ACoAAB12" not in page
+    manager.language = "fr"
+    manager.save(update_fields=["language"])
+    assert "Membre LinkedIn" in html_of(manager_client.get("/w/acme/inbox/"))
