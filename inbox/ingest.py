@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.db import bulk_update_rows, insert_rows
 from inbox import answered, sla
-from inbox.models import Contact, Conversation, InboxPolicy, Message
+from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
 from networks.models import Channel
 from networks.providers import base as p
 
@@ -83,6 +83,37 @@ def _refresh_post_context(conversations: list[Conversation], items: list[p.Engag
         conversation.post_text = item.post_text[:500] or conversation.post_text
         conversation.post_image_url = item.post_image_url[:1000] or conversation.post_image_url
         conversation.post_permalink = item.post_permalink[:1000] or conversation.post_permalink
+
+
+def _from_our_posts(channel: Channel, conversations: list[Conversation]) -> None:
+    """New threads under a post we published: its words and link when the payload lacked them (one
+    query per batch; the picture is read from PublishedPost when the thread is drawn)."""
+    wanted = {c.post_external_id for c in conversations if c.post_external_id and not c.post_text}
+    if not wanted:
+        return
+    ours = {
+        post.external_id: post
+        for post in PublishedPost.objects.filter(channel=channel, external_id__in=list(wanted))
+    }
+    for conversation in conversations:
+        post = ours.get(conversation.post_external_id)
+        if post is not None:
+            conversation.post_text = conversation.post_text or post.text
+            conversation.post_permalink = conversation.post_permalink or post.permalink
+
+
+def published_post_store(
+    *, channel_id: int, external_id: str, text: str, image_name: str, permalink: str
+) -> PublishedPost:
+    """Remember a post of ours as it went out, and name it in threads already under it."""
+    values = {"text": text.strip()[:500], "image_name": image_name[:500], "permalink": permalink[:1000]}
+    post, _created = PublishedPost.objects.update_or_create(
+        channel_id=channel_id, external_id=external_id[:300], defaults=values
+    )
+    under = Conversation.objects.filter(channel_id=channel_id, post_external_id=post.external_id)
+    under.filter(post_text="").update(post_text=post.text, updated_at=timezone.now())
+    under.filter(post_permalink="").update(post_permalink=post.permalink)
+    return post
 
 
 def _is_ours(channel: Channel, item: p.EngagementItem) -> bool:
@@ -163,6 +194,7 @@ def _upsert_conversations(
         )
         _apply_messages(channel, conversation, [_summary(channel, i) for i in thread], policy, now)
         new.append(conversation)
+    _from_our_posts(channel, new)
     insert_rows(new, key="root_external_id")
     return {**existing, **{c.root_external_id: c for c in new}}, {c.root_external_id for c in new}
 

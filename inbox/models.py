@@ -210,6 +210,25 @@ class Conversation(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
+class PublishedPost(models.Model):
+    """A post of ours as it went out on a channel (sent by posts through networks.signals.post_published):
+    what the threads under it are about, with its picture, which no network payload carries."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=300)
+    text = models.CharField(max_length=500, blank=True)
+    image_name = models.CharField(max_length=500, blank=True)  # a stored file (shown at a signed URL)
+    permalink = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="published_post_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
 class ConversationRead(models.Model):
     """Up to when a member has read a conversation (read state is per person)."""
 

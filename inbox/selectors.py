@@ -23,8 +23,9 @@ from accounts.models import Membership, User, Workspace
 from assistant.models import MessageTriage
 from assistant.selectors import triage_for_messages
 from core import dates
+from core.signed_media import inline_media_url
 from core.urls_from_networks import http_url
-from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
+from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note, PublishedPost
 from networks.models import Channel
 
 PAGE_SIZE = 50
@@ -528,9 +529,21 @@ def post_context(conversation: Conversation) -> dict[str, str]:
     first_line = text.splitlines()[0].strip() if text else ""
     if len(first_line) > 140:
         first_line = first_line[:139].rstrip() + "…"
+    picture = http_url(conversation.post_image_url)
+    if not picture and conversation.post_external_id:
+        # One of our own posts: its first picture, from our storage, at a signed same-site URL.
+        ours = (
+            PublishedPost.objects.filter(
+                channel_id=conversation.channel_id, external_id=conversation.post_external_id
+            )
+            .exclude(image_name="")
+            .values_list("image_name", flat=True)
+            .first()
+        )
+        picture = inline_media_url(ours or "")
     return {
         "post_first_line": first_line,
-        "post_picture": http_url(conversation.post_image_url),
+        "post_picture": picture,
         "post_link": http_url(conversation.post_permalink),
     }
 
