@@ -225,6 +225,8 @@
       if (open && row && row.getAttribute("data-id") === open) {
         link.setAttribute("aria-current", "true");
         row.classList.remove("is-unread"); // opening it read it
+        var dot = $(".unread-dot", row);
+        if (dot) dot.remove();
       } else {
         link.removeAttribute("aria-current");
       }
