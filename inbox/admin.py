@@ -8,6 +8,7 @@ from inbox.models import (
     Label,
     Message,
     Note,
+    PublishedPost,
     SavedReply,
 )
 
@@ -81,3 +82,14 @@ class ConversationReadAdmin(admin.ModelAdmin):
     list_select_related = ["conversation", "user"]
     raw_id_fields = ["conversation", "user"]
     search_fields = ["user__email"]
+
+
+@admin.register(PublishedPost)
+class PublishedPostAdmin(admin.ModelAdmin):
+    """Posts of ours as they went out, which name the threads under them (written by publishing)."""
+
+    list_display = ["external_id", "channel", "text"]
+    list_select_related = ["channel"]
+    search_fields = ["external_id", "text"]
+    raw_id_fields = ["channel"]
+    show_full_result_count = False
