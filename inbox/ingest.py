@@ -300,7 +300,7 @@ def _update_existing_conversations(
             "post_text",
             "post_image_url",
             "post_permalink",
-            *answered.FIELDS,
+            *(name for name in answered.FIELDS if name not in ("status", "resolved_at")),  # listed above
             "updated_at",
         ],
     )
