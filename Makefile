@@ -8,7 +8,7 @@ PROD_CHECK_ENV := SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | 
 	CREDENTIAL_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	ALLOWED_HOSTS=cmhub.example.com DJANGO_DEBUG=0 CMHUB_VAR_DIR=var/check
 
-.PHONY: run test test-fast check lint format bench messages clean venv venv-dev
+.PHONY: run test test-fast check lint format bench messages clean venv venv-dev screenshots
 
 $(PY):
 	@py=$$(scripts/find-python) && echo "Using $$py" && "$$py" -m venv $(VENV)
@@ -43,6 +43,10 @@ test: venv-dev locale/fr/LC_MESSAGES/django.mo
 # The everyday loop: everything but the tests that start Celery workers or drive Chromium.
 test-fast: venv-dev locale/fr/LC_MESSAGES/django.mo
 	$(PY) -m pytest -m "not worker and not browser" $(PYTEST_ARGS)
+
+# README screenshots (docs/screenshots/*.png, 1280x800), taken by the browser fixtures from seeded data.
+screenshots: venv-dev locale/fr/LC_MESSAGES/django.mo
+	CMHUB_SCREENSHOTS_DIR=docs/screenshots CMHUB_VAR_DIR=var/screenshots $(PY) -m pytest tests/e2e/take_screenshots.py -q -p no:randomly
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

@@ -22,6 +22,15 @@ def signed_media_url(name: str, *, max_age: int = 3600, base_url: str | None = N
     return (base_url or settings.SITE_URL).rstrip("/") + reverse("signed_media", args=[token])
 
 
+INLINE_URL_SECONDS = 6 * 3600  # a page showing it may stay open a while
+
+
+def inline_media_url(name: str) -> str:
+    """A stored picture shown in one of our pages: a signed, expiring URL relative to the page (the CSP
+    allows only the page's own origin for images, whatever SITE_URL says), never the storage path."""
+    return signed_media_url(name, max_age=INLINE_URL_SECONDS, base_url="/") if name else ""
+
+
 @require_GET
 def serve_signed_media(request: HttpRequest, token: str) -> HttpResponse:
     try:

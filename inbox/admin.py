@@ -8,13 +8,15 @@ from inbox.models import (
     Label,
     Message,
     Note,
+    PublishedPost,
     SavedReply,
 )
 
 
 @admin.register(InboxPolicy)
 class InboxPolicyAdmin(admin.ModelAdmin):
-    list_display = ["workspace", "agent_replies_need_approval", "first_response_minutes"]
+    list_display = ["workspace", "agent_replies_need_approval", "first_response_minutes", "after_reply"]
+    list_filter = ["after_reply"]
     list_select_related = ["workspace"]
     search_fields = ["workspace__name"]
 
@@ -42,7 +44,7 @@ class ConversationAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "priority", "workspace"]
     search_fields = ["root_external_id", "preview", "contact__name", "contact__handle"]
     list_select_related = ["workspace", "channel", "assignee"]
-    raw_id_fields = ["contact", "assignee", "channel"]
+    raw_id_fields = ["contact", "assignee", "channel", "preview_author"]
     filter_horizontal = ["labels"]
     show_full_result_count = False
 
@@ -80,3 +82,14 @@ class ConversationReadAdmin(admin.ModelAdmin):
     list_select_related = ["conversation", "user"]
     raw_id_fields = ["conversation", "user"]
     search_fields = ["user__email"]
+
+
+@admin.register(PublishedPost)
+class PublishedPostAdmin(admin.ModelAdmin):
+    """Posts of ours as they went out, which name the threads under them (written by publishing)."""
+
+    list_display = ["external_id", "channel", "text"]
+    list_select_related = ["channel"]
+    search_fields = ["external_id", "text"]
+    raw_id_fields = ["channel"]
+    show_full_result_count = False

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import bulk_update_rows, insert_rows
-from inbox import sla
-from inbox.models import Contact, Conversation, InboxPolicy, Message
+from inbox import answered, sla
+from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
 from inbox.signals import messages_stored
 from networks.models import Channel
 from networks.providers import base as p
@@ -67,6 +67,7 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
     # Under the channel lock nothing else inserts these rows; the unique constraint still has the last word.
     insert_rows(messages, key="external_id")
     touched = [c for root, c in conversations.items() if root not in created]
+    _refresh_post_context(touched, fresh)
     reopened = _update_existing_conversations(channel, touched, messages, policy, now)
     _update_contact_counts(contacts, fresh)
     _announce(channel.pk, [m.pk for m in messages if m.direction == Message.Direction.IN])
@@ -79,6 +80,50 @@ def _announce(channel_id: int, inbound_ids: list[int]) -> None:
         transaction.on_commit(
             lambda: messages_stored.send(sender=Message, channel_id=channel_id, inbound_ids=inbound_ids)
         )
+
+
+def _refresh_post_context(conversations: list[Conversation], items: list[p.EngagementItem]) -> None:
+    """The post's words, picture and link as the latest payload gives them (an edited post, or a thread
+    stored before we kept them); saved with the conversation's counters."""
+    latest = {thread_root(item): item for item in items}
+    for conversation in conversations:
+        item = latest.get(conversation.root_external_id)
+        if item is None:
+            continue
+        conversation.post_text = item.post_text[:500] or conversation.post_text
+        conversation.post_image_url = item.post_image_url[:1000] or conversation.post_image_url
+        conversation.post_permalink = item.post_permalink[:1000] or conversation.post_permalink
+
+
+def _from_our_posts(channel: Channel, conversations: list[Conversation]) -> None:
+    """New threads under a post we published: its words and link when the payload lacked them (one
+    query per batch; the picture is read from PublishedPost when the thread is drawn)."""
+    wanted = {c.post_external_id for c in conversations if c.post_external_id and not c.post_text}
+    if not wanted:
+        return
+    ours = {
+        post.external_id: post
+        for post in PublishedPost.objects.filter(channel=channel, external_id__in=list(wanted))
+    }
+    for conversation in conversations:
+        post = ours.get(conversation.post_external_id)
+        if post is not None:
+            conversation.post_text = conversation.post_text or post.text
+            conversation.post_permalink = conversation.post_permalink or post.permalink
+
+
+def published_post_store(
+    *, channel_id: int, external_id: str, text: str, image_name: str, permalink: str
+) -> PublishedPost:
+    """Remember a post of ours as it went out, and name it in threads already under it."""
+    values = {"text": text.strip()[:500], "image_name": image_name[:500], "permalink": permalink[:1000]}
+    post, _created = PublishedPost.objects.update_or_create(
+        channel_id=channel_id, external_id=external_id[:300], defaults=values
+    )
+    under = Conversation.objects.filter(channel_id=channel_id, post_external_id=post.external_id)
+    under.filter(post_text="").update(post_text=post.text, updated_at=timezone.now())
+    under.filter(post_permalink="").update(post_permalink=post.permalink)
+    return post
 
 
 def _is_ours(channel: Channel, item: p.EngagementItem) -> bool:
@@ -149,6 +194,9 @@ def _upsert_conversations(
             kind=_KIND.get(first.kind, Conversation.Kind.COMMENT),
             root_external_id=root,
             post_external_id=first.post_external_id[:300],
+            post_text=first.post_text[:500],
+            post_image_url=first.post_image_url[:1000],
+            post_permalink=first.post_permalink[:1000],
             contact=contacts.get(first.author.external_id) if first.author else None,
             last_message_at=first.created_at,
             message_count=0,
@@ -156,6 +204,7 @@ def _upsert_conversations(
         )
         _apply_messages(channel, conversation, [_summary(channel, i) for i in thread], policy, now)
         new.append(conversation)
+    _from_our_posts(channel, new)
     insert_rows(new, key="root_external_id")
     return {**existing, **{c.root_external_id: c for c in new}}, {c.root_external_id for c in new}
 
@@ -173,25 +222,24 @@ def _apply_messages(
     now: dt.datetime,
 ) -> bool:
     """Fold new messages (direction, time, text; oldest first) into the conversation's counters.
-    Returns True when an inbound message reopened a resolved conversation."""
+    Returns True when an inbound message reopened a pending or resolved conversation."""
     reopened = False
     latest = rows[-1]
     inbound = [r for r in rows if r[0] == Message.Direction.IN]
+    outbound = [r for r in rows if r[0] == Message.Direction.OUT]
     first_ever = conversation.message_count == 0
     conversation.message_count += len(rows)
     if first_ever or latest[1] >= conversation.last_message_at:
         conversation.last_message_at = latest[1]
         conversation.preview = latest[2][:PREVIEW_CHARS]
+        # Ours when the team wrote it on the network itself (a reply sent from CM Hub is stored by the send).
+        conversation.preview_outbound = latest[0] == Message.Direction.OUT
+        conversation.preview_author = None
     if inbound:
         newest_in = inbound[-1][1]
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, newest_in]))
-        if conversation.status == Conversation.Status.RESOLVED:
-            # A customer wrote again: the thread needs the team again.
-            conversation.status = Conversation.Status.OPEN
-            conversation.resolved_at = None
-            conversation.first_response_at = None
-            conversation.first_response_due_at = None
-            reopened = True
+        # A customer wrote again: the thread needs the team again.
+        reopened = answered.conversation_customer_wrote(conversation)
         if conversation.first_response_due_at is None and conversation.first_response_at is None and policy:
             conversation.first_response_due_at = sla.due_at(
                 inbound[0][1],
@@ -199,6 +247,9 @@ def _apply_messages(
                 business_hours=policy.business_hours,
                 timezone_name=channel.workspace.timezone,
             )
+    if outbound and not first_ever:
+        # The team answered on the network itself (or this is our reply's echo): the same as a reply sent.
+        answered.conversation_answered(conversation, at=outbound[-1][1], policy=policy)
     conversation.updated_at = now
     return reopened
 
@@ -254,6 +305,12 @@ def _update_existing_conversations(
             "resolved_at",
             "first_response_at",
             "first_response_due_at",
+            "preview_outbound",
+            "preview_author",
+            "post_text",
+            "post_image_url",
+            "post_permalink",
+            *(name for name in answered.FIELDS if name not in ("status", "resolved_at")),  # listed above
             "updated_at",
         ],
     )

@@ -24,6 +24,22 @@ class InboxPolicy(models.Model):
     # {"0": ["09:00", "18:00"], ...} by weekday (Monday = 0), in the workspace's time zone; empty = 24/7.
     business_hours = models.JSONField(_("business hours"), default=dict, blank=True)
 
+    class AfterReply(models.TextChoices):
+        STAY_OPEN = "open", _("Stay open")
+        PENDING = "pending", _("Wait for the customer (pending)")
+        RESOLVE = "resolved", _("Resolve")
+
+    after_reply = models.CharField(
+        _("when the team has replied"),
+        max_length=10,
+        choices=AfterReply.choices,
+        default=AfterReply.PENDING,
+        help_text=_(
+            "What a conversation becomes once our reply reached the network. "
+            "The customer's next message reopens it."
+        ),
+    )
+
     class Meta:
         verbose_name = _("inbox policy")
         verbose_name_plural = _("inbox policies")
@@ -61,7 +77,21 @@ class Contact(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name or (f"@{self.handle}" if self.handle else self.external_id)
+        """The name the network gave, else the @handle; never a raw id or URN. LinkedIn gives no handle
+        (its member ids, `ACoAA...`, are not for people) and members' names only to some apps: without a
+        name a LinkedIn person is "LinkedIn member"."""
+        if self.name:
+            return self.name
+        if self.shown_handle:
+            return f"@{self.shown_handle}"
+        if self.network == Network.LINKEDIN:
+            return str(_("LinkedIn member"))
+        return self.external_id
+
+    @property
+    def shown_handle(self) -> str:
+        """The handle a person would recognise; empty where the network has none (LinkedIn stores ids)."""
+        return "" if self.network == Network.LINKEDIN else self.handle
 
 
 class Label(models.Model):
@@ -114,6 +144,10 @@ class Conversation(models.Model):
     root_external_id = models.CharField(_("thread root on the network"), max_length=300)
     post_external_id = models.CharField(_("post on the network"), max_length=300, blank=True)
     post_permalink = models.URLField(_("post link"), max_length=1000, blank=True)
+    # What the post says and shows, from the network's payload or from our own published post: a thread
+    # names its post by these, never by a raw id.
+    post_text = models.CharField(_("post text"), max_length=500, blank=True)
+    post_image_url = models.URLField(_("post picture"), max_length=1000, blank=True)
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, related_name="conversations")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     priority = models.PositiveSmallIntegerField(
@@ -127,9 +161,16 @@ class Conversation(models.Model):
         _("sensitive"), default=False, help_text=_("Replies always need approval.")
     )
     preview = models.CharField(_("last message"), max_length=280, blank=True)
+    # Who wrote the preview: the list marks our side ("You:", a colleague's name, the channel's).
+    preview_outbound = models.BooleanField(default=False)
+    preview_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     message_count = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(_("last message"), default=tz.now)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # The newest reply of ours that reached the network: inbound messages up to it are answered.
+    last_reply_at = models.DateTimeField(null=True, blank=True)
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -167,6 +208,25 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class PublishedPost(models.Model):
+    """A post of ours as it went out on a channel (sent by posts through networks.signals.post_published):
+    what the threads under it are about, with its picture, which no network payload carries."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=300)
+    text = models.CharField(max_length=500, blank=True)
+    image_name = models.CharField(max_length=500, blank=True)  # a stored file (shown at a signed URL)
+    permalink = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="published_post_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
 
 
 class ConversationRead(models.Model):

@@ -6,9 +6,20 @@ from django.dispatch import receiver
 
 from inbox.ingest import message_ingest_batch
 from networks.models import Channel
-from networks.signals import items_fetched
+from networks.signals import items_fetched, post_published
 
 
 @receiver(items_fetched, sender=Channel, dispatch_uid="inbox.store_fetched_items")
 def store_fetched_items(sender, *, channel: Channel, items, backfill: bool, **kwargs) -> None:
     message_ingest_batch(channel=channel, items=items)
+
+
+@receiver(post_published, sender=Channel, dispatch_uid="inbox.remember_published_post")
+def remember_published_post(
+    sender, *, channel_id: int, external_id: str, text: str, image_name: str, permalink: str, **kwargs
+) -> None:
+    from inbox.ingest import published_post_store
+
+    published_post_store(
+        channel_id=channel_id, external_id=external_id, text=text, image_name=image_name, permalink=permalink
+    )

@@ -33,6 +33,7 @@ from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from core import dates, delivery
 from core.http import make_client, worker_client
+from inbox import answered
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
 from networks import services as network_services
@@ -324,19 +325,23 @@ def inbox_policy_update(
     agent_replies_need_approval: bool,
     first_response_minutes: int,
     business_hours: dict[str, list[str]],
+    after_reply: str | None = None,
 ) -> InboxPolicy:
-    """Who needs approval and the first-response target. Applies to replies written and messages received
-    from now on; what is already waiting keeps the rule it was written under."""
+    """Who needs approval, the first-response target and what a conversation becomes once answered
+    (None keeps the current choice). Applies to replies written and messages received from now on; what
+    is already waiting keeps the rule it was written under."""
     if by.workspace_id != workspace.pk or not can(by, Perm.MANAGE_WORKSPACE):
         raise ReplyError(_("Your role in this workspace does not allow this."))
-    policy, _created = InboxPolicy.objects.update_or_create(
-        workspace=workspace,
-        defaults={
-            "agent_replies_need_approval": agent_replies_need_approval,
-            "first_response_minutes": first_response_minutes,
-            "business_hours": business_hours,
-        },
-    )
+    defaults = {
+        "agent_replies_need_approval": agent_replies_need_approval,
+        "first_response_minutes": first_response_minutes,
+        "business_hours": business_hours,
+    }
+    if after_reply is not None:
+        if after_reply not in InboxPolicy.AfterReply.values:
+            raise ReplyError(_("Choose what a conversation becomes once answered."))
+        defaults["after_reply"] = after_reply
+    policy, _created = InboxPolicy.objects.update_or_create(workspace=workspace, defaults=defaults)
     return policy
 
 
@@ -542,6 +547,8 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
                     message_count=Greatest(F("message_count") - 1, 0), updated_at=now
                 )
             echo.delete()
+        # What the author saw when writing: a customer message after this was not answered by it.
+        written_at = min(locked.created_at, created_at)
         locked.external_id = result.external_id[:300]
         locked.permalink = (result.permalink or locked.permalink)[:1000]
         locked.send_status = S.SENT
@@ -556,10 +563,23 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
         if created_at >= conversation.last_message_at:
             conversation.last_message_at = created_at
             conversation.preview = locked.text[:PREVIEW_CHARS]
+            conversation.preview_outbound = True
+            conversation.preview_author_id = locked.author_user_id
         conversation.first_response_at = conversation.first_response_at or now
+        policy = InboxPolicy.objects.filter(workspace_id=conversation.workspace_id).first()
+        answered.conversation_answered(conversation, at=written_at, policy=policy)
         conversation.updated_at = now
         conversation.save(
-            update_fields=["message_count", "last_message_at", "preview", "first_response_at", "updated_at"]
+            update_fields=[
+                "message_count",
+                "last_message_at",
+                "preview",
+                "preview_outbound",
+                "preview_author",
+                "first_response_at",
+                *answered.FIELDS,
+                "updated_at",
+            ]
         )
     return SendOutcome(S.SENT)
 

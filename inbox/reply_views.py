@@ -426,6 +426,16 @@ class InboxSettingsForm(forms.Form):
         help_text=gettext_lazy("0 turns the target off."),
     )
 
+    after_reply = forms.ChoiceField(
+        label=gettext_lazy("After the team has replied"),
+        choices=InboxPolicy.AfterReply.choices,
+        widget=forms.RadioSelect,
+        required=False,  # left out: the current choice stays
+        help_text=gettext_lazy(
+            "Decided when the network has accepted our reply; the customer's next message reopens it."
+        ),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for day in range(7):
@@ -456,6 +466,7 @@ class InboxSettingsForm(forms.Form):
         initial = {
             "agent_replies_need_approval": policy.agent_replies_need_approval,
             "first_response_minutes": policy.first_response_minutes,
+            "after_reply": policy.after_reply,
         }
         for day, (opens, closes) in (policy.business_hours or {}).items():
             initial[f"opens_{day}"] = dt.time.fromisoformat(opens)
@@ -477,6 +488,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
             agent_replies_need_approval=form.cleaned_data["agent_replies_need_approval"],
             first_response_minutes=form.cleaned_data["first_response_minutes"],
             business_hours=form.cleaned_data["business_hours"],
+            after_reply=form.cleaned_data["after_reply"] or None,
         )
         messages.success(request, _("Inbox settings saved."))
         return redirect("inbox_settings", slug=request.workspace.slug)

@@ -47,7 +47,7 @@ def saved_reply_render(body: str, *, contact: Contact | None, agent: User, works
     """The body with the known variables replaced by their values, everything else untouched."""
     values = {
         "contact.name": (contact.name or contact.display_name) if contact else "",
-        "contact.handle": contact.handle.lstrip("@") if contact else "",
+        "contact.handle": contact.shown_handle.lstrip("@") if contact else "",
         "agent.first_name": _first_name(agent),
         "agent.name": agent.name,
         "workspace.name": workspace.name,

@@ -20,9 +20,10 @@ from accounts.models import Membership, User, Workspace
 from assistant.models import MessageTriage
 from assistant.selectors import triage_for_messages
 from core import dates
+from core.signed_media import inline_media_url
 from core.urls_from_networks import http_url
 from inbox import search
-from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
+from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note, PublishedPost
 from networks.models import Channel
 
 PAGE_SIZE = 50
@@ -288,7 +289,7 @@ def with_row_data(qs: QuerySet[Conversation], *, user: User) -> QuerySet[Convers
     """
     my_read = ConversationRead.objects.filter(conversation=OuterRef("pk"), user=user).values("read_at")[:1]
     return (
-        qs.select_related("channel", "contact", "assignee")
+        qs.select_related("channel", "contact", "assignee", "preview_author")
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
         .annotate(
             my_read_at=Subquery(my_read), latest_inbound_id=Subquery(_latest_inbound().values("pk")[:1])
@@ -354,7 +355,9 @@ def decorate(rows: Iterable[Conversation], *, sort: Sort, now: dt.datetime) -> l
     soon = now + dt.timedelta(minutes=30)
     for c in rows:
         read_at = getattr(c, "my_read_at", None)
-        c.unread = c.last_inbound_at is not None and (read_at is None or c.last_inbound_at > read_at)
+        # Unread: the customer wrote after this member last looked, and nobody of the team has answered it.
+        seen = max(filter(None, [read_at, c.last_reply_at]), default=None)
+        c.unread = c.last_inbound_at is not None and (seen is None or c.last_inbound_at > seen)
         waiting = c.first_response_at is None and c.status in ACTIVE_STATUSES and c.first_response_due_at
         c.overdue = bool(waiting and c.first_response_due_at < now)
         c.due_soon = bool(waiting and not c.overdue and c.first_response_due_at <= soon)
@@ -467,12 +470,26 @@ def capped_count(qs: QuerySet, cap: int = BADGE_CAP) -> int:
 
 
 def my_queue_count(*, workspace: Workspace, user: User) -> int:
-    """Open conversations that are mine or nobody's: the sidebar badge."""
+    """Open conversations that are mine or nobody's: the sidebar badge. Answered ones are pending or
+    resolved (inbox.answered), so this counts what still needs a person."""
     return capped_count(
         Conversation.objects.for_workspace(workspace)
         .open()
         .filter(Q(assignee=user) | Q(assignee__isnull=True))
     )
+
+
+def view_counts(*, workspace: Workspace, user: User, now: dt.datetime | None = None) -> dict[str, int]:
+    """What each quick view holds that needs a person (open conversations), capped like the badge:
+    four short index-backed counts, whatever the workspace's size."""
+    now = now or timezone.now()
+    open_ = Conversation.objects.for_workspace(workspace).open()
+    return {
+        "me": capped_count(open_.filter(assignee=user)),
+        "unassigned": capped_count(open_.filter(assignee__isnull=True)),
+        "anyone": capped_count(open_),
+        "overdue": capped_count(Conversation.objects.for_workspace(workspace).filter(overdue_q(now))),
+    }
 
 
 # --- One conversation -----------------------------------------------------------------------------------
@@ -529,6 +546,32 @@ def decorate_message(message: Message) -> Message:
         if isinstance(a, dict)
     ]
     return message
+
+
+def post_context(conversation: Conversation) -> dict[str, str]:
+    """What names the post a thread is about: its first line, its picture and its link (http(s) only:
+    they come from the network). Empty strings where nothing is known."""
+    text = (conversation.post_text or "").strip()
+    first_line = text.splitlines()[0].strip() if text else ""
+    if len(first_line) > 140:
+        first_line = first_line[:139].rstrip() + "…"
+    picture = http_url(conversation.post_image_url)
+    if not picture and conversation.post_external_id:
+        # One of our own posts: its first picture, from our storage, at a signed same-site URL.
+        ours = (
+            PublishedPost.objects.filter(
+                channel_id=conversation.channel_id, external_id=conversation.post_external_id
+            )
+            .exclude(image_name="")
+            .values_list("image_name", flat=True)
+            .first()
+        )
+        picture = inline_media_url(ours or "")
+    return {
+        "post_first_line": first_line,
+        "post_picture": picture,
+        "post_link": http_url(conversation.post_permalink),
+    }
 
 
 def decorate_contact(contact: Contact | None) -> Contact | None:

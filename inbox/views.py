@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import workspace_view
 from accounts.models import Membership, User
@@ -30,6 +31,9 @@ from inbox import presence, selectors, services
 from inbox.models import Conversation
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
 from networks.models import Network
+
+#: The event a response fires (HX-Trigger) when counts may have moved: the sidebar badge asks again.
+INBOX_CHANGED = "inbox-changed"
 
 # --- Filters --------------------------------------------------------------------------------------------
 
@@ -155,6 +159,7 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "paged": cursor is not None,
         "next_url": next_url,
         "filter_query": query,
+        "active_filters": sum(1 for name in FILTER_PARAMS if name != "q" and params.get(name)),
         "list_url": f"{base}?{query}" if query else base,
         "since": now.isoformat(),
         "channels": channels,
@@ -166,15 +171,26 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "priorities": Conversation.Priority.choices,
         "sorts": SORT_CHOICES,
         "intents": Intent.choices,
-        "assignee_views": [
-            (AssigneeFilter.ME, _("Mine")),
-            (AssigneeFilter.UNASSIGNED, _("Unassigned")),
-            (AssigneeFilter.ANYONE, _("Everyone's")),
-        ],
+        **_view_counts_context(request, filters, now),
         "can_assign": can(member, Perm.ASSIGN),
         "can_triage": can(member, Perm.REPLY),
         "selected_ids": set(),
         "sort_descending": filters.sort == Sort.NEWEST,
+    }
+
+
+def _view_counts_context(request: HttpRequest, filters: InboxFilters, now: dt.datetime) -> dict:
+    """The quick views with what each holds that needs a person (inbox.selectors.view_counts)."""
+    counts = selectors.view_counts(workspace=request.workspace, user=request.user, now=now)
+    return {
+        "filters": filters,
+        "assignee_views": [
+            (AssigneeFilter.ME, _("Mine"), counts["me"]),
+            (AssigneeFilter.UNASSIGNED, _("Unassigned"), counts["unassigned"]),
+            (AssigneeFilter.ANYONE, _("Everyone's"), counts["anyone"]),
+        ],
+        "overdue_count": counts["overdue"],
+        "count_cap": selectors.BADGE_CAP,
     }
 
 
@@ -228,8 +244,15 @@ def inbox_updates(request: HttpRequest) -> HttpResponse:
         "selected_ids": selected,
         "can_triage": can(request.membership, Perm.REPLY),
         "sort_descending": filters.sort == Sort.NEWEST,
+        "filter_query": _filter_query(request.GET),
     }
-    return render(request, "inbox/list.html#updates", context)
+    changed = bool(insert or replace or changes.remove)
+    if changed:  # the quick views count again (four capped counts, only when something moved)
+        context.update(_view_counts_context(request, filters, now))
+    response = render(request, "inbox/list.html#updates", context)
+    if changed:
+        response["HX-Trigger"] = INBOX_CHANGED  # and so does the sidebar badge
+    return response
 
 
 @workspace_view()
@@ -330,22 +353,35 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         _report(request, result)
     if is_htmx(request):
         params = QueryDict(back.partition("?")[2])
-        return render(request, "inbox/list.html#list", _list_context(request, params))
+        response = render(request, "inbox/list.html#list", _list_context(request, params))
+        response["HX-Trigger"] = INBOX_CHANGED
+        return response
     return redirect(back)
 
 
 # --- One conversation -----------------------------------------------------------------------------------
 
 
-def _header_context(request: HttpRequest, conversation: Conversation) -> dict:
-    labels = selectors.workspace_labels(request.workspace)
+def _header_context(
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    labels: list | None = None,
+    members: list | None = None,
+) -> dict:
+    """What the header draws; the split page passes the labels and members its list already read."""
+    labels = selectors.workspace_labels(request.workspace) if labels is None else labels
     member = request.membership
+    if not can(member, Perm.ASSIGN):
+        members = []
+    elif members is None:
+        members = selectors.workspace_members(request.workspace)
     return {
         "conversation": conversation,
         "conversation_labels": list(conversation.labels.all()),
         "labels": labels,
         "label_colours": selectors.label_colours(labels),
-        "members": selectors.workspace_members(request.workspace) if can(member, Perm.ASSIGN) else [],
+        "members": members,
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "can_assign": can(member, Perm.ASSIGN),
@@ -376,20 +412,33 @@ def _network_hides(conversation: Conversation) -> bool:
     return bool(spec and spec.provider_class.supports_hide)
 
 
+PANE = "conversation-pane"  # the split inbox's conversation column, which the list's JavaScript fills
+
+
 @workspace_view()
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The split inbox with this conversation open (list | thread | contact), or, for the list's
+    JavaScript (HX-Target: the pane), the conversation column alone."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     services.conversation_mark_read(conversation=conv, user=request.user)
+    pane_only = is_htmx(request) and request.headers.get("HX-Target") == PANE
+    # The list beside it keeps the filters the conversation was opened from (its query string).
+    listing = {} if pane_only else _list_context(request, request.GET)
     context = {
-        **_header_context(request, conv),
+        **listing,
+        "filter_query": _filter_query(request.GET),
+        **_header_context(request, conv, labels=listing.get("labels"), members=listing.get("members")),
         **_thread_context(request, conv),
         "notes": selectors.notes(conv),
         "history": selectors.contact_history(conv),
         "contact": selectors.decorate_contact(conv.contact),
         "others": presence.presence_others(conversation_id=conv.pk, user_id=request.user.pk),
-        "post_link": selectors.http_url(conv.post_permalink),
+        **selectors.post_context(conv),
     }
+    if pane_only:
+        return render(request, "inbox/conversation.html#pane", context)
     return render(request, "inbox/conversation.html", context)
 
 
@@ -433,7 +482,10 @@ def _after_action(request: HttpRequest, conv: Conversation, partial: str = "head
     if is_htmx(request):
         if partial == "header":
             conv = selectors.get_conversation_for_member(request.membership, conv.pk)
-            return render(request, "inbox/conversation.html#header", _header_context(request, conv))
+            context = {**_header_context(request, conv), "more_open": request.POST.get("from_more") == "1"}
+            response = render(request, "inbox/conversation.html#header", context)
+            response["HX-Trigger"] = INBOX_CHANGED
+            return response
         raise ValueError(partial)
     return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
 

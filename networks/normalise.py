@@ -35,6 +35,7 @@ AUTHOR_ID_MAX = 200
 NAME_MAX = 200  # author names and handles
 URL_MAX = 1000
 TEXT_MAX = 100_000  # far above any network's own limit: only a broken or hostile payload is cut
+POST_TEXT_MAX = 500  # a post's words, stored to remind the team what a thread is about
 RAW_MAX_CHARS = 512 * 1024  # the raw payload kept for support; a bigger one is replaced by a marker
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -146,6 +147,9 @@ def item(item: p.EngagementItem) -> p.EngagementItem:
         text=clean_text(item.text)[:TEXT_MAX],
         author=_author(item.author),
         permalink=clean_url(item.permalink),
+        post_text=clean_text(item.post_text)[:POST_TEXT_MAX],
+        post_image_url=clean_url(item.post_image_url),
+        post_permalink=clean_url(item.post_permalink),
         attachments=tuple(
             p.Attachment(
                 kind=clean_line(a.kind, max_length=32),

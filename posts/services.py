@@ -853,7 +853,27 @@ def _settle(
 
 
 def _store_published(target: PostTarget, result: p.PublishResult) -> str:
-    return _settle(target, T.PUBLISHED, result=result, attempt=True)
+    with transaction.atomic():
+        status = _settle(target, T.PUBLISHED, result=result, attempt=True)
+        if status == T.PUBLISHED:
+            _announce_published(target, result)
+    return status
+
+
+def _announce_published(target: PostTarget, result: p.PublishResult) -> None:
+    """Tell whoever names posts (the inbox, for the comments that will come under it) what went out."""
+    from networks.signals import post_published
+
+    post = Post.objects.get(pk=target.post_id)
+    first = PostMedia.objects.filter(post=post).select_related("asset").order_by("position").first()
+    post_published.send(
+        sender=Channel,
+        channel_id=target.channel_id,
+        external_id=result.external_id,
+        text=target.text_override or post.text,
+        image_name=first.asset.upload.name if first else "",
+        permalink=result.permalink or "",
+    )
 
 
 def _post_publishing(post_id: int) -> None:

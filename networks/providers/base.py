@@ -100,6 +100,9 @@ class EngagementItem:
     created_at: dt.datetime  # aware, UTC
     author: Author | None = None
     post_external_id: str = ""  # the post it is about
+    post_text: str = ""  # that post's words, where the payload read for this item carries them
+    post_image_url: str = ""  # and its picture (http(s)), likewise
+    post_permalink: str = ""  # and its address on the network
     parent_external_id: str = ""  # direct parent (a comment replied to)
     thread_root_external_id: str = ""  # top of the thread: groups items into one conversation
     permalink: str = ""

@@ -117,21 +117,22 @@ class FacebookProvider(GraphProvider):
     def _poll_posts(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
         stored = stored if isinstance(stored, dict) else {}
         states: dict[str, Any] = {}
-        for post_id, permalink in self._recent_posts(run, floor):
+        for post_id, permalink, words in self._recent_posts(run, floor):
             if run.interrupted:  # out of budget: unvisited posts keep their state for the next run
                 if post_id in stored:
                     states[post_id] = stored[post_id]
                 continue
             try:
-                states[post_id] = self._walk_comments(run, post_id, permalink, stored.get(post_id))
+                states[post_id] = self._walk_comments(run, post_id, permalink, stored.get(post_id), words)
             except NotFound:
                 logger.info("Facebook post %s vanished while polling; skipping it", post_id)
         return states
 
-    def _recent_posts(self, run: Run, floor: dt.datetime) -> list[tuple[str, str]]:
-        """The Page's posts created inside the look-back window, newest first, at most `max_posts`."""
-        params = {"fields": "id,created_time,permalink_url", "limit": min(self.max_posts, 100)}
-        posts: list[tuple[str, str]] = []
+    def _recent_posts(self, run: Run, floor: dt.datetime) -> list[tuple[str, str, str]]:
+        """The Page's posts created inside the look-back window, newest first, at most `max_posts`:
+        (id, permalink, words)."""
+        params = {"fields": "id,message,created_time,permalink_url", "limit": min(self.max_posts, 100)}
+        posts: list[tuple[str, str, str]] = []
         for data, has_next in self.graph.pages(f"{self.page_id}/published_posts", params):
             for raw in data:
                 try:
@@ -143,13 +144,15 @@ class FacebookProvider(GraphProvider):
                     continue
                 if created < floor or len(posts) >= self.max_posts:
                     return posts
-                posts.append((post_id, permalink))
+                posts.append((post_id, permalink, optional_str(raw, "message")))
             if has_next and not run.take_page():
                 run.interrupted = True
                 return posts
         return posts
 
-    def _walk_comments(self, run: Run, post_id: str, post_permalink: str, state: Any) -> dict[str, Any]:
+    def _walk_comments(
+        self, run: Run, post_id: str, post_permalink: str, state: Any, post_text: str = ""
+    ) -> dict[str, Any]:
         # filter=stream: every comment and reply of the post in one flat list, which reverse
         # chronological order makes a stream we can stop reading at the high-water mark.
         params = {
@@ -159,7 +162,10 @@ class FacebookProvider(GraphProvider):
             "limit": self.page_size,
         }
         parse = self._skipping(
-            lambda raw: parse_comment(raw, post_id=post_id, post_permalink=post_permalink), "comment"
+            lambda raw: parse_comment(
+                raw, post_id=post_id, post_permalink=post_permalink, post_text=post_text
+            ),
+            "comment",
         )
         return walk_stream(run, Walk(state), self.graph.pages(f"{post_id}/comments", params), parse)
 
@@ -349,7 +355,7 @@ class FacebookProvider(GraphProvider):
 # --- Parsing (pure functions: each raises ValueError on a malformed item) --------------------------------
 
 
-def parse_comment(raw: Any, *, post_id: str, post_permalink: str = "") -> EngagementItem:
+def parse_comment(raw: Any, *, post_id: str, post_permalink: str = "", post_text: str = "") -> EngagementItem:
     comment_id = required_str(raw, "id")
     created = parse_graph_time(raw.get("created_time"))
     parent = optional_dict(raw, "parent")
@@ -363,6 +369,8 @@ def parse_comment(raw: Any, *, post_id: str, post_permalink: str = "") -> Engage
         created_at=created,
         author=_author(optional_dict(raw, "from")),
         post_external_id=post_id,
+        post_text=post_text,
+        post_permalink=post_permalink,
         parent_external_id=parent_id if is_reply else "",
         # Two levels only: a reply's parent is the top-level comment that heads the thread.
         thread_root_external_id=parent_id if is_reply else comment_id,

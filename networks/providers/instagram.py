@@ -83,6 +83,7 @@ class MediaSummary:
     id: str
     permalink: str
     comments_count: int | None  # None when Graph did not say: walk it to be safe
+    caption: str = ""
 
 
 class InstagramProvider(GraphProvider):
@@ -135,7 +136,10 @@ class InstagramProvider(GraphProvider):
         return PollResult(items=run.items, cursor=new_cursor, has_more=run.interrupted, skipped=run.skipped)
 
     def _recent_media(self, run: Run, floor: dt.datetime) -> list[MediaSummary]:
-        params = {"fields": "id,permalink,timestamp,comments_count", "limit": min(self.max_media, 100)}
+        params = {
+            "fields": "id,caption,permalink,timestamp,comments_count",
+            "limit": min(self.max_media, 100),
+        }
         found: list[MediaSummary] = []
         for data, has_next in self.graph.pages(f"{self.ig_user_id}/media", params):
             for raw in data:
@@ -151,7 +155,15 @@ class InstagramProvider(GraphProvider):
                 if created < floor or len(found) >= self.max_media:
                     return found
                 count = raw.get("comments_count")
-                found.append(MediaSummary(media_id, permalink, count if isinstance(count, int) else None))
+                caption = raw.get("caption")
+                found.append(
+                    MediaSummary(
+                        media_id,
+                        permalink,
+                        count if isinstance(count, int) else None,
+                        caption if isinstance(caption, str) else "",
+                    )
+                )
             if has_next and not run.take_page():
                 run.interrupted = True
                 return found
@@ -235,7 +247,13 @@ class InstagramProvider(GraphProvider):
 
     def _parse(self, raw: Any, media: MediaSummary, thread_root: str = "") -> EngagementItem | None:
         try:
-            return parse_comment(raw, media_id=media.id, permalink=media.permalink, thread_root=thread_root)
+            return parse_comment(
+                raw,
+                media_id=media.id,
+                permalink=media.permalink,
+                thread_root=thread_root,
+                post_text=media.caption,
+            )
         except ValueError as exc:
             logger.warning("Skipping malformed Instagram comment (id=%s): %s", item_id_for_log(raw), exc)
             return None
@@ -384,7 +402,9 @@ class InstagramProvider(GraphProvider):
         return limits.check_images(media, IMAGE_RULES, max_count=1, network="Instagram")
 
 
-def parse_comment(raw: Any, *, media_id: str, permalink: str, thread_root: str = "") -> EngagementItem:
+def parse_comment(
+    raw: Any, *, media_id: str, permalink: str, thread_root: str = "", post_text: str = ""
+) -> EngagementItem:
     """An IG comment or reply; ValueError when malformed. `thread_root` is set for inlined replies."""
     comment_id = required_str(raw, "id")
     created = parse_graph_time(raw.get("timestamp"))
@@ -397,6 +417,8 @@ def parse_comment(raw: Any, *, media_id: str, permalink: str, thread_root: str =
         created_at=created,
         author=_author(optional_dict(raw, "from"), optional_str(raw, "username")),
         post_external_id=media_id,
+        post_text=post_text,
+        post_permalink=permalink,
         parent_external_id=parent_id,
         # Instagram threads are one level deep: a reply's parent heads the thread.
         thread_root_external_id=parent_id or comment_id,

@@ -135,6 +135,8 @@ class LinkedInProvider(Provider):
         self.client_id = client_id
         self.client_secret = client_secret
         self.oauth_base_url = oauth_base_url
+        self._post_texts: dict[str, str] = {}  # post URN -> its commentary, from the posts the poll lists
+        self._actor_names: dict[str, str] = {}  # organization URN -> its name, looked up once per poll
         self.version = version
         self.posts_to_scan = posts_to_scan
         self.page_size = page_size
@@ -241,6 +243,10 @@ class LinkedInProvider(Provider):
             post_id = element.get("id") if isinstance(element, dict) else None
             if isinstance(post_id, str) and post_id.startswith("urn:li:"):
                 posts.append(post_id)
+                commentary = element.get("commentary")
+                self._post_texts[post_id] = (
+                    unescape_little_text(commentary) if isinstance(commentary, str) else ""
+                )
             else:
                 log.warning("linkedin: skipped a post without a usable id")
         return posts
@@ -269,9 +275,12 @@ class LinkedInProvider(Provider):
             kind=ItemKind.REPLY if parent else ItemKind.COMMENT,
             text=text,
             created_at=dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC),
-            # Members' names need a scope organizations rarely get: the URN id stands in for a name.
-            author=Author(external_id=actor, handle=actor.rsplit(":", 1)[-1]) if actor else None,
+            # Members' names need a scope organizations rarely get (the inbox says "LinkedIn member"); an
+            # organization's name is public (GET /rest/organizations/{id}). A URN is never a handle.
+            author=Author(external_id=actor, name=self._actor_name(actor)) if actor else None,
             post_external_id=post,
+            post_text=self._post_texts.get(post, ""),
+            post_permalink=permalink(post),
             parent_external_id=parent or "",
             thread_root_external_id=parent or urn,  # LinkedIn nests one level: the parent is the root
             permalink=permalink(post),
@@ -469,6 +478,19 @@ class LinkedInProvider(Provider):
             if isinstance(urn, str) and urn.startswith("urn:li:organization:"):
                 urns.append(urn)
         return [Organization(urn=urn, name=self._organization_name(urn)) for urn in dict.fromkeys(urns)]
+
+    def _actor_name(self, actor: str) -> str:
+        """The name of an organization commenting (looked up once per poll); "" for a member, whose
+        name LinkedIn does not give this app, and for an organization it would not show."""
+        if not actor.startswith("urn:li:organization:"):
+            return ""
+        if actor not in self._actor_names:
+            try:
+                name = self._organization_name(actor)
+            except ProviderError:  # a name is not worth failing the poll for
+                name = ""
+            self._actor_names[actor] = "" if name == actor.rsplit(":", 1)[-1] else name
+        return self._actor_names[actor]
 
     def _organization_name(self, urn: str) -> str:
         org_id = urn.rsplit(":", 1)[-1]

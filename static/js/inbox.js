@@ -98,9 +98,9 @@
       case "Enter": {
         var row = selectedRow();
         var link = row && $(".row-link", row);
-        // Enter on a focused link or button does its own thing.
+        // Enter on a focused link or button does its own thing (a row's link opens it in the pane).
         if (!link || (event.key === "Enter" && event.target !== document.body)) { handled = false; break; }
-        window.location.assign(link.href);
+        openConversation(link.href, true);
         break;
       }
       case "x": {
@@ -117,7 +117,9 @@
       }
       case "u": {
         var back = $('[data-shortcut="back"]');
-        if (back) window.location.assign(back.href); else handled = false;
+        if (back && split()) closePane(true);
+        else if (back) window.location.assign(back.href);
+        else handled = false;
         break;
       }
       case "/": {
@@ -163,6 +165,7 @@
     rows().forEach(function (row) { row.removeAttribute("data-live"); });
     var row = selectedRow();
     if (row) row.classList.add("is-selected");
+    markOpenRow();
     // The focused row was redrawn by the swap: put the focus back on its new copy.
     if (focusBeforeSwap && (document.activeElement === document.body || !document.activeElement)) {
       var redrawn = document.getElementById(focusBeforeSwap);
@@ -202,6 +205,118 @@
     });
   });
 
+  // --- Split view: the list's rows open their conversation in the pane beside it ----------------------------
+  // The pane is the server's own partial of the conversation page (HX-Target: conversation-pane), fetched
+  // through htmx so its forms and polls work as on the full page; the address bar follows (pushState), the
+  // back button goes back through what was opened, and every URL also renders the same split page itself.
+
+  function split() { return document.getElementById("inbox-split"); }
+  function pane() { return document.getElementById("conversation-pane"); }
+
+  function conversationIdOf(url) {
+    var match = /\/inbox\/(\d+)\/$/.exec(new URL(url, window.location.href).pathname);
+    return match ? match[1] : null;
+  }
+
+  function markOpenRow() {
+    var open = split() && split().classList.contains("has-conversation") ? conversationIdOf(window.location.href) : null;
+    $all("#conversation-rows .row-link").forEach(function (link) {
+      var row = link.closest("li.conversation-row");
+      if (open && row && row.getAttribute("data-id") === open) {
+        link.setAttribute("aria-current", "true");
+        row.classList.remove("is-unread"); // opening it read it
+        var dot = $(".unread-dot", row);
+        if (dot) dot.remove();
+      } else {
+        link.removeAttribute("aria-current");
+      }
+    });
+  }
+
+  function setTitle() {
+    var box = split();
+    var conv = $(".pane-conversation", pane());
+    var suffix = box ? box.getAttribute("data-title-suffix") : "";
+    document.title = conv ? conv.getAttribute("data-title") + " · " + suffix : suffix;
+  }
+
+  function leavePresence() {
+    var poll = document.getElementById("presence-poll");
+    if (!poll) return;
+    if (!navigator.sendBeacon) return;
+    var headers = {};
+    try { headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { headers = {}; }
+    var data = new FormData();
+    data.append("state", "left");
+    data.append("csrfmiddlewaretoken", headers["X-CSRFToken"] || "");
+    navigator.sendBeacon(poll.getAttribute("data-presence-url"), data);
+  }
+
+  function openConversation(url, push) {
+    var box = split();
+    if (!box || !window.htmx || !conversationIdOf(url)) { window.location.assign(url); return; }
+    leavePresence();
+    window.htmx.ajax("GET", url, { target: "#conversation-pane", swap: "innerHTML" }).then(function () {
+      if (!$(".pane-conversation", pane())) { window.location.assign(url); return; } // not what we asked
+      if (push) window.history.pushState({ inboxPane: url }, "", url);
+      box.classList.add("has-conversation");
+      setTitle();
+      markOpenRow();
+      // One column (phones): the list is hidden now, so the conversation's heading takes the focus.
+      var list = $(".inbox-list-column", box);
+      if (list && list.offsetParent === null) {
+        var heading = $(".pane-conversation h1", pane());
+        if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+        window.scrollTo(0, 0);
+      }
+    }, function () { window.location.assign(url); });
+  }
+
+  function closePane(push) {
+    var box = split();
+    if (!box) return;
+    leavePresence();
+    var url = box.getAttribute("data-inbox-url") + window.location.search;
+    if (push) window.history.pushState({ inboxPane: "" }, "", url);
+    box.classList.remove("has-conversation");
+    var empty = document.getElementById("pane-empty-template");
+    pane().replaceChildren(empty ? empty.content.cloneNode(true) : "");
+    setTitle();
+    markOpenRow();
+    var row = selectedRow();
+    var link = row && $(".row-link", row);
+    if (link) link.focus();
+  }
+
+  // A poll sent from a conversation that has since left the pane answers for nothing on the page: drop it
+  // rather than let its out-of-band parts look for their places in another conversation.
+  // (A detached element's events do not bubble to the document: the listener goes on the element itself.)
+  function dropIfDetached(event) {
+    if (!document.body.contains(event.currentTarget)) event.preventDefault();
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.closest && elt.closest("#conversation-pane")) {
+      elt.removeEventListener("htmx:beforeOnLoad", dropIfDetached);
+      elt.addEventListener("htmx:beforeOnLoad", dropIfDetached);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    var link = event.target.closest && event.target.closest("a[data-open-pane], a[data-close-pane]");
+    if (!link || !split()) return;
+    event.preventDefault();
+    if (link.hasAttribute("data-close-pane")) closePane(true);
+    else openConversation(link.href, true);
+  });
+
+  window.addEventListener("popstate", function (event) {
+    if (!split() || (event.state && event.state.htmx)) return; // htmx restores the pages it pushed itself
+    if (conversationIdOf(window.location.href)) openConversation(window.location.href, false);
+    else if (split().classList.contains("has-conversation")) closePane(false);
+  });
+
   // --- Presence: "replying" while the reply box has focus or was typed in lately ---------------------------
 
   var lastInput = 0;
@@ -229,14 +344,5 @@
   });
 
   // Leaving the page: say so at once rather than waiting for the entry to expire.
-  window.addEventListener("pagehide", function () {
-    var poll = document.getElementById("presence-poll");
-    if (!poll || !navigator.sendBeacon) return;
-    var headers = {};
-    try { headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { headers = {}; }
-    var data = new FormData();
-    data.append("state", "left");
-    data.append("csrfmiddlewaretoken", headers["X-CSRFToken"] || "");
-    navigator.sendBeacon(poll.getAttribute("data-presence-url"), data);
-  });
+  window.addEventListener("pagehide", leavePresence);
 })();

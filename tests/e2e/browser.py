@@ -19,3 +19,26 @@ def sign_in_french(page, user) -> None:
     page.get_by_label("E-mail").fill(user.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+
+
+def connect_x_channel(x_fake, workspace):
+    """The workspace's X account on the X fake, connected as the connect flow leaves it (with the app the
+    flow would use); returns the channel and the brand's user id on the fake."""
+    from networks import services
+    from networks.models import NetworkApp
+    from networks.providers import base as p
+
+    NetworkApp.objects.create(network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url)
+    brand = x_fake.add_user("acmebakery", "Acme Bakery")
+    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
+    channel = services.channel_connect(
+        workspace=workspace,
+        network="x",
+        external_id=brand,
+        name="Acme X",
+        handle="acmebakery",
+        api_base_url=x_fake.base_url,
+        credentials=p.Credentials(access_token=token["access_token"]),
+        by=None,
+    )
+    return channel, brand

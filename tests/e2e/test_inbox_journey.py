@@ -10,12 +10,10 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership
 from inbox.models import Message, SavedReply
-from networks import services, tasks
+from networks import tasks
 from networks.fakes.x import XFake
-from networks.models import NetworkApp
-from networks.providers import base as p
 from tests.celery_workers import start_worker
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import connect_x_channel, sign_in
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -40,19 +38,7 @@ def test_filter_open_insert_saved_reply_send_and_see_it_sent(page, live_server, 
     agent = MembershipFactory(
         workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Ada")
     ).user
-    NetworkApp.objects.create(network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url)
-    brand = x_fake.add_user("acmebakery", "Acme Bakery")
-    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
-    channel = services.channel_connect(
-        workspace=acme,
-        network="x",
-        external_id=brand,
-        name="Acme X",
-        handle="acmebakery",
-        api_base_url=x_fake.base_url,
-        credentials=p.Credentials(access_token=token["access_token"]),
-        by=None,
-    )
+    channel, brand = connect_x_channel(x_fake, acme)
     fan = x_fake.add_user("lea", "Léa")
     mention = x_fake.add_mention(brand, fan, "@acmebakery vous ouvrez à quelle heure dimanche ?")
     tasks.poll_once(channel)  # the production client fetches it, ingestion stores it
@@ -66,13 +52,14 @@ def test_filter_open_insert_saved_reply_send_and_see_it_sent(page, live_server, 
     sign_in(page, agent)
 
     page.goto("/w/acme/inbox/")
+    page.locator(".filter-fold > summary").click()  # the filters fold behind one button
     page.locator("#filter-network").select_option("x")
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"network=x"))
     row = page.locator(".conversation-row", has_text="vous ouvrez à quelle heure")
     expect(row).to_be_visible()
     row.locator("a").first.click()
-    expect(page).to_have_url(re.compile(r"/w/acme/inbox/\d+/$"))
+    expect(page).to_have_url(re.compile(r"/w/acme/inbox/\d+/\?network=x$"))  # opened beside the list
 
     page.locator("#saved-reply").select_option(label="Horaires (/horaires)")
     box = page.locator("#reply-text")

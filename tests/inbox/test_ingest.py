@@ -92,6 +92,45 @@ def test_a_resolved_conversation_reopens_on_a_new_inbound_message(channel, make_
     assert Conversation.objects.get().status == Conversation.Status.OPEN
 
 
+def test_a_pending_conversation_reopens_when_the_customer_writes_again(channel, make_item):
+    first = make_item("Vous livrez ?")
+    message_ingest_batch(channel=channel, items=[first])
+    Conversation.objects.update(status=Conversation.Status.PENDING, first_response_at=first.created_at)
+    again = make_item("Alors ?", parent=first.external_id)
+    assert message_ingest_batch(channel=channel, items=[again]).reopened == 1
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.OPEN and conversation.first_response_at is None
+
+
+@pytest.mark.parametrize(
+    ("after_reply", "status"), [("open", "open"), ("pending", "pending"), ("resolved", "resolved")]
+)
+def test_an_answer_written_on_the_network_itself_answers_the_conversation(
+    channel, make_item, workspace, after_reply, status
+):
+    InboxPolicy.objects.create(workspace=workspace, after_reply=after_reply)
+    question = make_item("Allergènes ?")
+    message_ingest_batch(channel=channel, items=[question])
+    Conversation.objects.update(priority=Conversation.Priority.URGENT)
+    direct = make_item("Sans fruits à coque.", parent=question.external_id, author="PAGE1", name="Acme Page")
+    message_ingest_batch(channel=channel, items=[direct])
+    conversation = Conversation.objects.get()
+    assert conversation.status == status
+    assert conversation.priority == Conversation.Priority.NORMAL
+    assert (conversation.preview, conversation.preview_outbound) == ("Sans fruits à coque.", True)
+    assert conversation.last_reply_at == direct.created_at
+
+
+def test_an_answer_older_than_the_customers_last_message_does_not_answer_it(channel, make_item):
+    question = make_item("Allergènes ?")
+    message_ingest_batch(channel=channel, items=[question])
+    ours = make_item("Sans fruits à coque.", parent=question.external_id, author="PAGE1")
+    later = make_item("Et sans gluten ?", parent=question.external_id)
+    message_ingest_batch(channel=channel, items=[ours, later])
+    conversation = Conversation.objects.get()
+    assert conversation.status == Conversation.Status.OPEN and not conversation.preview_outbound
+
+
 def test_our_own_reply_seen_again_is_not_duplicated(channel, make_item):
     question = make_item("Prix du fraisier ?")
     message_ingest_batch(channel=channel, items=[question])
@@ -208,3 +247,24 @@ def test_search_vector_is_filled_on_postgresql(channel, make_item):
     assert Message.objects.filter(search_vector=SearchQuery("gateaux", config="french")).count() == 1
     assert Message.objects.filter(search_vector=SearchQuery("gâteaux", config="french")).count() == 0
     assert Message.objects.filter(search_vector=SearchQuery("hello", config="english")).count() == 1
+
+
+def test_the_post_a_thread_is_about_is_stored_from_the_payload(channel, make_item):
+    import dataclasses
+
+    first = dataclasses.replace(
+        make_item("Vous livrez ?"), post_text="Nouveaux croissants", post_permalink="https://facebook.com/p1"
+    )
+    message_ingest_batch(channel=channel, items=[first])
+    conversation = Conversation.objects.get()
+    assert (conversation.post_text, conversation.post_permalink) == (
+        "Nouveaux croissants",
+        "https://facebook.com/p1",
+    )
+    edited = dataclasses.replace(
+        make_item("Et demain ?", parent=first.external_id), post_text="Nouveaux croissants (édité)"
+    )
+    message_ingest_batch(channel=channel, items=[edited])
+    conversation.refresh_from_db()
+    assert conversation.post_text == "Nouveaux croissants (édité)"
+    assert conversation.post_permalink == "https://facebook.com/p1"  # kept when a payload lacks it

@@ -3,6 +3,8 @@ replies and the inbox settings. Tenancy (404), roles (403), CSRF, escaping, no-J
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -461,15 +463,18 @@ def test_inbox_settings_save_the_policy_and_business_hours(owner_client, workspa
             "closes_0": "18:00",
             "opens_5": "10:00",
             "closes_5": "13:30",
+            "after_reply": "resolved",
         },
     )
 
     assert response.status_code == 302
     policy = InboxPolicy.objects.get(workspace=workspace)
     assert policy.agent_replies_need_approval and policy.first_response_minutes == 45
+    assert policy.after_reply == InboxPolicy.AfterReply.RESOLVE
     assert policy.business_hours == {"0": ["09:00", "18:00"], "5": ["10:00", "13:30"]}
     again = html(owner_client.get("/w/acme/settings/inbox/"))
     assert 'value="13:30"' in again and "checked" in again
+    assert re.search(r'value="resolved"[^>]*checked', again)
 
 
 def test_inbox_settings_refuse_hours_that_make_no_sense(owner_client, workspace):

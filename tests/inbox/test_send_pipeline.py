@@ -527,3 +527,72 @@ def test_real_workers_given_the_same_reply_twice_send_it_once(x_world, agent):
     assert Message.objects.get(pk=message.pk).send_status == S.SENT
     assert len(x_world.writes()) == 1
     assert len(x_world.fake.tweets_by(x_world.fake.brand)) == 1
+
+
+# --- Answered conversations leave the queue (inbox.answered) ---------------------------------------------
+
+
+def _urgent(conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(priority=Conversation.Priority.URGENT)
+
+
+def test_a_sent_reply_leaves_the_conversation_waiting_for_the_customer(x_world, agent, manager):
+    from inbox import selectors
+
+    _urgent(x_world.conversation)
+    message = create(x_world, agent)
+    assert Conversation.objects.get(pk=x_world.conversation.pk).status == Conversation.Status.OPEN  # queued
+
+    assert replies.reply_send(message.pk).status == S.SENT
+
+    after = Conversation.objects.get(pk=x_world.conversation.pk)
+    assert after.status == Conversation.Status.PENDING and after.resolved_at is None
+    assert after.priority == Conversation.Priority.NORMAL  # the urgency was answered
+    assert (after.preview, after.preview_outbound, after.preview_author) == ("Yes, 8 to 12!", True, agent)
+    workspace = x_world.channel.workspace
+    assert selectors.my_queue_count(workspace=workspace, user=manager) == 0
+    # Nobody has it unread: the team answered what the customer wrote.
+    filters = selectors.InboxFilters(status=Conversation.Status.PENDING)
+    [row] = selectors.conversation_page(workspace=workspace, user=manager, filters=filters).rows
+    assert row.unread is False
+
+
+@pytest.mark.parametrize(
+    ("after_reply", "status"),
+    [("open", Conversation.Status.OPEN), ("pending", "pending"), ("resolved", "resolved")],
+)
+def test_what_an_answered_conversation_becomes_is_the_workspaces_choice(x_world, agent, after_reply, status):
+    from inbox.models import InboxPolicy
+
+    InboxPolicy.objects.create(workspace=x_world.channel.workspace, after_reply=after_reply)
+    replies.reply_send(create(x_world, agent).pk)
+    after = Conversation.objects.get(pk=x_world.conversation.pk)
+    assert after.status == status
+    assert (after.resolved_at is not None) == (status == "resolved")
+
+
+def test_a_reply_that_failed_keeps_the_conversation_in_the_queue(graph_world, agent):
+    graph_world.fake.inject(
+        graph_error_fault(rf"/{graph_world.fake.comment.id}/comments$", code=100, message="no", method="POST")
+    )
+    message = create(graph_world, agent)
+    assert replies.reply_send(message.pk).status == S.FAILED
+    after = Conversation.objects.get(pk=graph_world.conversation.pk)
+    assert after.status == Conversation.Status.OPEN and not after.preview_outbound
+
+
+def test_the_customer_writing_again_puts_the_conversation_back_in_the_queue(x_world, agent):
+    replies.reply_send(create(x_world, agent).pk)
+    assert Conversation.objects.get(pk=x_world.conversation.pk).status == Conversation.Status.PENDING
+    fake = x_world.fake
+    fan = fake.add_user("lea2", "Léa Martin")
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fake.add_mention(
+        fake.brand, fan, "@acmebakery and on Monday?", in_reply_to=fake.mention, created_at=later
+    )
+    network_tasks.poll_once(Channel.objects.get(pk=x_world.channel.pk))
+
+    after = Conversation.objects.get(pk=x_world.conversation.pk)
+    assert after.status == Conversation.Status.OPEN
+    assert after.preview == "@acmebakery and on Monday?" and not after.preview_outbound
+    assert after.first_response_at is None  # a new response is due

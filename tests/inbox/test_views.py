@@ -500,9 +500,9 @@ def test_inbox_pages_have_no_inline_script_style_or_handlers(manager_client, thr
 # --- Query counts ---------------------------------------------------------------------------------------
 
 
-def _count(client, path) -> int:
+def _count(client, path, **headers) -> int:
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(path).status_code == 200
+        assert client.get(path, **headers).status_code == 200
     return len(queries.captured_queries)
 
 
@@ -524,15 +524,16 @@ def test_list_page_query_count_does_not_grow_with_rows(
     # conversations (with channel, contact, assignee joined and read state as a subquery), labels prefetch,
     # and the triage badges of each row's latest inbound message (assistant_messagetriage, one query),
     # the header bell's unread notifications COUNT (notifications app, one query whatever the rows), the
-    # sidebar's "waiting for you" counts (every queue in one query, core/waiting.py), and the channels that
-    # lost their connection (the banner every member sees, one query).
+    # sidebar's "waiting for you" counts (every queue in one query, core/waiting.py), the channels that
+    # lost their connection (the banner every member sees, one query), and the four quick views' capped
+    # counts (mine, unassigned, everyone's, overdue).
     # Each row's labels, assignee, contact, channel and read state would otherwise be one query per row.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(17):
         assert manager_client.get("/w/acme/inbox/").status_code == 200
     Conversation.objects.all().delete()
     ingest(30)
     _decorate_all(workspace, manager, agent)
-    with django_assert_num_queries(13):  # the same count with ten times the rows
+    with django_assert_num_queries(17):  # the same 17 with ten times the rows
         response = manager_client.get("/w/acme/inbox/")
     assert response.content.decode().count('class="conversation-row') == 30
 
@@ -583,4 +584,106 @@ def test_conversation_page_query_count_does_not_grow_with_the_thread(
     with django_assert_num_queries(small):
         response = manager_client.get(url(conversation))
     assert response.content.decode().count('class="message-item') == 35
-    assert small <= 16, small
+    # The split page also draws the list beside the thread (the list page's queries, menus shared), and
+    # looks up the post's picture among our own published posts (one query).
+    assert small <= 23, small
+    # What the list's JavaScript fetches when a row is clicked: the conversation column alone.
+    pane = {**HTMX, "HTTP_HX_TARGET": "conversation-pane"}
+    assert _count(manager_client, url(conversation), **pane) <= 17
+
+
+def test_a_click_in_the_list_fetches_the_conversation_column_alone(manager_client, ingest):
+    first, second = ingest(2)
+    pane = html_of(manager_client.get(url(first), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="conversation-pane"))
+    assert pane.lstrip().startswith('<div class="pane-conversation"') and "Question 0" in pane
+    assert 'id="conversation-rows"' not in pane and "<html" not in pane
+    # The same URL opened directly (a deep link, a reload) renders the split page: list and conversation.
+    page = html_of(manager_client.get(url(first) + "?network=facebook"))
+    assert 'class="inbox-split has-conversation"' in page
+    assert f'id="conv-{second.pk}"' in page and '<div class="pane-conversation"' in page
+    assert re.search(rf'href="/w/acme/inbox/{first.pk}/\?network=facebook" data-open-pane aria-current', page)
+
+
+def test_the_list_alone_leaves_the_pane_to_pick_a_conversation(manager_client, ingest):
+    ingest(1)
+    page = html_of(manager_client.get("/w/acme/inbox/"))
+    assert 'class="inbox-split"' in page and "Pick a conversation in the list" in page
+
+
+def test_a_history_restore_gets_the_whole_page(manager_client, ingest):
+    """htmx's back button, when its cache misses, asks with HX-Request too and swaps in the whole body."""
+    ingest(1)
+    restore = {**HTMX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+    assert "<html" in html_of(manager_client.get("/w/acme/inbox/?network=facebook", **restore))
+
+
+# --- Answered conversations: previews mark our side, counters count what needs a person ---------------
+
+
+def test_previews_mark_our_side_you_a_colleague_or_the_channel(manager_client, agent_client, manager, ingest):
+    mine, colleague, direct = ingest(3)
+    Conversation.objects.filter(pk=mine.pk).update(
+        preview="On it", preview_outbound=True, preview_author=manager
+    )
+    Conversation.objects.filter(pk=colleague.pk).update(
+        preview="Done", preview_outbound=True, preview_author=manager
+    )
+    Conversation.objects.filter(pk=direct.pk).update(preview="Posted by hand", preview_outbound=True)
+    page = html_of(manager_client.get("/w/acme/inbox/"))
+    assert re.search(r'row-preview-ours">You:</span> On it', page)
+    page = html_of(agent_client.get("/w/acme/inbox/"))
+    assert re.search(rf'row-preview-ours">{re.escape(manager.name)}:</span> Done', page)
+    assert re.search(r'row-preview-ours">Acme Page:</span> Posted by hand', page)
+
+
+def test_the_customers_words_are_not_marked(manager_client, ingest):
+    ingest(1)
+    assert "row-preview-ours" not in html_of(manager_client.get("/w/acme/inbox/"))
+
+
+def test_quick_views_count_the_open_conversations_only(manager_client, manager, ingest):
+    first, _second, third = ingest(3)
+    Conversation.objects.filter(pk=first.pk).update(assignee=manager)
+    Conversation.objects.filter(pk=third.pk).update(status=Conversation.Status.PENDING)
+    page = html_of(manager_client.get("/w/acme/inbox/"))
+    counts = re.findall(r'<span class="view-count[^"]*">(\d+)<', page)
+    assert counts == ["1", "1", "2", "0"]  # mine, unassigned, everyone's, overdue
+
+
+# --- Context on every item: the post, and people named, never by raw ids -------------------------------
+
+
+def test_a_thread_names_its_post_by_its_words_and_links_it(manager_client, ingest):
+    conversation = ingest(1)[0]
+    Conversation.objects.filter(pk=conversation.pk).update(
+        post_text="New croissants today!\nCome early.",
+        post_permalink="https://facebook.com/PAGE1_POST1",
+        post_image_url="https://cdn.example/croissants.jpg",
+    )
+    page = html_of(manager_client.get(url(conversation)))
+    assert re.search(r'class="post-context-text">New croissants today!</span>', page)  # the first line
+    assert "Come early." not in page
+    assert 'class="post-context-thumb" src="https://cdn.example/croissants.jpg"' in page
+    assert "About the post" not in page and "<code>PAGE1_POST1</code>" not in page
+
+
+def test_a_post_we_know_nothing_about_is_still_not_a_raw_id(manager_client, ingest):
+    conversation = ingest(1)[0]
+    page = html_of(manager_client.get(url(conversation)))
+    assert "A post on Facebook" in page and ">PAGE1_POST1<" not in page
+
+
+def test_linkedin_members_without_a_name_are_linkedin_members_never_urns(
+    manager_client, manager, workspace, ingest
+):
+    conversation = ingest(1)[0]
+    member = Contact.objects.create(
+        workspace=workspace, network="linkedin", external_id="urn:li:person:ACoAAB12", handle="ACoAAB12"
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(contact=member)
+    for path in ("/w/acme/inbox/", url(conversation)):
+        page = html_of(manager_client.get(path))
+        assert "LinkedIn member" in page and "ACoAAB12" not in page
+    manager.language = "fr"
+    manager.save(update_fields=["language"])
+    assert "Membre LinkedIn" in html_of(manager_client.get("/w/acme/inbox/"))

@@ -149,6 +149,8 @@ def test_poll_maps_comments_to_engagement_items(graph_fake, graph_page, graph_ht
     assert (first.author.external_id, first.author.name) == ("42", "Ana")
     assert first.thread_root_external_id == top.id and first.parent_external_id == ""
     assert first.post_external_id == post.id
+    assert first.post_text == "Menu"  # the post's words, read with the post list (fields=message)
+    assert first.post_permalink.startswith("https://www.facebook.com/")
     assert first.permalink.startswith("https://www.facebook.com/") and "comment_id=" in first.permalink
     assert items[hidden_author.id].author is None
     answer = items[reply.id]

@@ -122,6 +122,7 @@ def test_poll_reads_comments_and_replies_across_pages(graph_fake, graph_ig_user,
         tops[0].id,
     )
     assert item.post_external_id == media.id and item.permalink.startswith("https://www.instagram.com/p/")
+    assert item.post_text == "Croissants" and item.post_permalink == item.permalink  # caption, media link
     assert item.author.handle == replies[1].username and item.author.external_id == replies[1].from_id
     top = next(i for i in result.items if i.external_id == tops[2].id)
     assert (top.kind, top.thread_root_external_id, top.text) == (ItemKind.COMMENT, tops[2].id, "top 2")

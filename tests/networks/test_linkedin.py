@@ -145,7 +145,12 @@ def test_poll_reads_every_post_and_page_and_maps_items(world: World, provider: L
     assert by_id[top].post_external_id == post_a
     assert by_id[top].permalink == f"https://www.linkedin.com/feed/update/{post_a}"
     assert by_id[top].author is not None
-    assert (by_id[top].author.external_id, by_id[top].author.handle) == (world.member, "bob")
+    # A member's URN is never a handle, and LinkedIn gives this app no member name: the inbox says
+    # "LinkedIn member". The post's words come with the item, from the posts the poll listed.
+    author = by_id[top].author
+    assert (author.external_id, author.handle, author.name) == (world.member, "", "")
+    assert by_id[top].post_text == world.fake.posts[by_id[top].post_external_id]["commentary"]
+    assert by_id[top].post_permalink.startswith("https://www.linkedin.com/feed/update/")
     assert by_id[top].text == "Great bread!"
     assert by_id[top].created_at.tzinfo is dt.UTC
 
@@ -642,3 +647,14 @@ def test_seeding_over_http(world: World, provider: LinkedInProvider, http: httpx
     assert http.post(f"{control}/throttled", json={"path_pattern": "/rest/posts"}).json()["ok"]
     with pytest.raises(RateLimited):
         provider.poll(cursor={})
+
+
+def test_an_organization_commenting_is_named_by_linkedin(world, provider):
+    fake = world.fake
+    other = fake.add_organization("Other Bakery")
+    post = fake.add_post(world.org, "New croissants")
+    fake.add_comment(post, other, "Congrats neighbours!")
+    items = provider.poll(cursor={}).items
+    [item] = [i for i in items if i.text == "Congrats neighbours!"]
+    assert (item.author.external_id, item.author.name, item.author.handle) == (other, "Other Bakery", "")
+    assert item.post_text == "New croissants"

@@ -192,6 +192,40 @@ def test_a_post_with_an_image_is_published_to_facebook_from_a_signed_rendition(g
     assert rendition.width <= 2048 and rendition.mime == "image/jpeg"
 
 
+def test_comments_under_a_post_we_published_are_about_its_words_and_picture(graph_fake, agent, manager):
+    from inbox import selectors
+    from inbox.ingest import message_ingest_batch
+    from inbox.models import Conversation
+    from networks.providers import base as p
+
+    asset = services.media_upload(member=member(agent), name="croissant.jpg", data=jpeg(), alt_text="")
+    post = scheduled_post(
+        [graph_fake.channel], agent, manager, text="Fresh croissants at 8!\nAll day.", media=[asset]
+    )
+    make_due(post)
+    assert services.target_process(target(post, graph_fake.channel).pk) == T.PUBLISHED
+    published = target(post, graph_fake.channel)
+
+    comment = p.EngagementItem(
+        network=p.Network.FACEBOOK,
+        external_id="c-under-ours",
+        kind=p.ItemKind.COMMENT,
+        text="Gluten free too?",
+        created_at=timezone.now(),
+        author=p.Author("fan", name="Léa"),
+        post_external_id=published.external_id,  # a payload without the post's words
+        thread_root_external_id="c-under-ours",
+    )
+    message_ingest_batch(channel=graph_fake.channel, items=[comment])
+
+    conversation = Conversation.objects.get(root_external_id="c-under-ours")
+    context = selectors.post_context(conversation)
+    assert context["post_first_line"] == "Fresh croissants at 8!"
+    assert context["post_link"] == published.permalink
+    assert context["post_picture"].startswith("/") and asset.upload.name not in context["post_picture"]
+    assert Client().get(context["post_picture"]).status_code == 200
+
+
 # --- Failures ----------------------------------------------------------------------------------------------
 
 

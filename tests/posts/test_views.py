@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tracemalloc
 
 import pytest
@@ -150,6 +151,12 @@ def test_preview_counts_as_x_does_and_shows_the_crop(agent_client, agent, worksp
     assert body.count("sent as 1600 × 400") == 2  # as it is on X and Facebook
     assert body.count("cropped to fit") == 1  # 4:1 is wider than Instagram's 1.91:1
     assert "sent as 764 × 400" in body
+    # Thumbnails at signed same-site URLs, never the storage path.
+    assert asset.upload.name not in body
+    thumbs = re.findall(r'<img class="media-thumb" src="(/[^"]+)"', body)
+    assert len(thumbs) == 3
+    shown = agent_client.get(thumbs[0])
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
 
 
 def test_submit_with_too_long_x_text_shows_the_x_problem(agent_client, agent, channels):
