@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "core.uploads.RequestSizeLimitMiddleware",  # before anything reads the body (CSRF does)
     "django.middleware.common.CommonMiddleware",
+    "core.htmx.HtmxMiddleware",  # request.htmx, and Vary: HX-Request where a view asked
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",

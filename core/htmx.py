@@ -1,13 +1,70 @@
-"""The one place that knows how HTMX announces itself."""
+"""How a view tells an htmx request from a page load, and answers each.
 
-from django.http import HttpRequest
+django-htmx's middleware (`HtmxMiddleware` below) parses the headers into `request.htmx`; this module adds
+the two rules the project keeps on top of it:
+
+- a history restore (the back button after htmx pushed a URL, with its cache missed) wants the whole page:
+  htmx swaps that answer in as the page, so a fragment there would show a bare inbox list;
+- a URL that answers a page or a fragment depending on `HX-Request` says so in `Vary`, so no cache (the
+  browser's included) serves one for the other. Asking `is_htmx` is what marks the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxMiddleware as BaseHtmxMiddleware
+
+_ASKED = "_cmhub_asked_htmx"
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    """True for requests sent by HTMX, which get a page's partial instead of the whole page.
+    """True for requests sent by htmx, which get a page's fragment instead of the whole page (never for a
+    history restore, which wants the whole page). The response will carry `Vary: HX-Request`."""
+    setattr(request, _ASKED, True)
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
 
-    Not for a history restore (the back button after htmx pushed a URL, with its cache missed): htmx
-    swaps the answer in as the whole page, so that request wants the whole page."""
-    if request.headers.get("HX-History-Restore-Request") == "true":
-        return False
-    return request.headers.get("HX-Request") == "true"
+
+def fragment_or_redirect(
+    request: HttpRequest,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    to: str,
+    message: str = "",
+    level: int = messages.SUCCESS,
+    trigger: str = "",
+    status: int = 200,
+) -> HttpResponse | HttpResponseRedirect:
+    """The tail of a view that changed something: htmx gets `template` (usually `page.html#fragment`)
+    rendered with `context`, a page load is redirected to `to` with `message` flashed (if any).
+    `trigger` names the HX-Trigger event the fragment fires (for example the inbox counts)."""
+    if is_htmx(request):
+        response = render(request, template, context, status=status)
+        if trigger:
+            response["HX-Trigger"] = trigger
+        return response
+    if message:
+        messages.add_message(request, level, message)
+    return redirect(to)
+
+
+class HtmxMiddleware(BaseHtmxMiddleware):
+    """django-htmx's `request.htmx`, plus `Vary: HX-Request` on every response whose view asked."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:  # type: ignore[override]
+        response = super().__call__(request)
+        assert isinstance(response, HttpResponseBase)  # the project's stack is synchronous
+        return vary_if_asked(request, response)
+
+
+def vary_if_asked(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    if getattr(request, _ASKED, False):
+        patch_vary_headers(response, ("HX-Request",))
+    return response

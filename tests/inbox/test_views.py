@@ -164,6 +164,22 @@ def test_filtering_under_htmx_answers_with_the_list_region_only(manager_client, 
     assert fragment.lstrip().startswith('<section id="inbox-list"') and "<html" not in fragment
 
 
+def test_the_list_says_it_varies_on_htmx_so_no_cache_serves_the_fragment_for_the_page(manager_client, ingest):
+    ingest(1)
+    for headers in ({}, HTMX):
+        response = manager_client.get("/w/acme/inbox/", **headers)
+        assert "HX-Request" in response.headers.get("Vary", ""), headers
+
+
+def test_going_back_in_the_browser_gets_the_whole_inbox_page_not_its_fragment(manager_client, ingest):
+    """htmx's history restore (the back button, its cache missed) swaps the answer in as the page."""
+    ingest(1)
+    restore = html_of(
+        manager_client.get("/w/acme/inbox/?status=open", **HTMX, HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    )
+    assert "<html" in restore and 'id="inbox-list"' in restore
+
+
 def test_live_updates_add_new_rows_redraw_changed_ones_and_drop_those_that_left(manager_client, ingest):
     kept, leaving = ingest(2)
     page = html_of(manager_client.get("/w/acme/inbox/"))
