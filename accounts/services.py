@@ -14,12 +14,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, User, Workspace, hash_token
+from core.errors import UserError
 from core.mail import email_send
 
 Role = Membership.Role
 
 
-class AccountsError(Exception):
+class AccountsError(UserError):
     """A refused operation, with a message meant for the person who asked."""
 
 

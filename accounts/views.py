@@ -23,7 +23,8 @@ from accounts.access import (
 from accounts.forms import InvitationForm, InvitationSignupForm, ProfileForm, RoleForm, WorkspaceSettingsForm
 from accounts.models import Invitation, Membership, User
 from accounts.policy import Perm, roles_grantable_by
-from core.htmx import is_htmx
+from core.errors import flash_user_errors, user_error_page
+from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 
 
 @require_safe  # GET and HEAD: uptime monitors and link checkers ask for / with HEAD
@@ -91,7 +92,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose a valid role."))
     else:
-        try:
+        with flash_user_errors(request):
             services.membership_change_role(
                 membership=target, role=form.cleaned_data["role"], by=request.user
             )
@@ -100,27 +101,29 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(name)s is now %(role)s.")
                 % {"name": target.user.name, "role": target.get_role_display()},
             )
-        except services.AccountsError as exc:
-            messages.error(request, str(exc))
-    if is_htmx(request):
-        return render(request, "accounts/settings/members.html#member-list", _members_context(request))
-    return redirect("members", slug=request.workspace.slug)
+    return _members_answer(request)
 
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     target = get_member_for_member(request.membership, pk)
-    try:
+    with flash_user_errors(request):
         services.membership_remove(membership=target, by=request.user)
         messages.success(request, _("%(name)s was removed from the workspace.") % {"name": target.user.name})
-    except services.AccountsError as exc:
-        messages.error(request, str(exc))
     if target.user_id == request.user.id and not Membership.objects.filter(pk=target.pk).exists():
         return redirect("home")
-    if is_htmx(request):
-        return render(request, "accounts/settings/members.html#member-list", _members_context(request))
-    return redirect("members", slug=request.workspace.slug)
+    return _members_answer(request)
+
+
+def _members_answer(request: HttpRequest) -> HttpResponse:
+    return fragment_or_redirect(
+        request,
+        "accounts/settings/members.html#member-list",
+        lambda: _members_context(request),
+        "members",
+        slug=request.workspace.slug,
+    )
 
 
 # --- Settings: invitations ------------------------------------------------------------------------------
@@ -155,48 +158,41 @@ def invitations(request: HttpRequest) -> HttpResponse:
                 return redirect("invitations", slug=request.workspace.slug)
             form = None
     context = _invitations_context(request, form)
-    if is_htmx(request):
-        return render(request, "accounts/settings/invitations.html#invitations-panel", context)
-    return render(request, "accounts/settings/invitations.html", context)
+    return fragment_or_page(request, "accounts/settings/invitations.html", "invitations-panel", context)
 
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_invitation_for_member(request.membership, pk)
-    try:
+    with flash_user_errors(request):
         services.invitation_revoke(invitation=invitation, by=request.user)
         messages.success(
             request, _("The invitation for %(email)s was revoked.") % {"email": invitation.email}
         )
-    except services.AccountsError as exc:
-        messages.error(request, str(exc))
-    if is_htmx(request):
-        return render(
-            request, "accounts/settings/invitations.html#invitations-panel", _invitations_context(request)
-        )
-    return redirect("invitations", slug=request.workspace.slug)
+    return fragment_or_redirect(
+        request,
+        "accounts/settings/invitations.html#invitations-panel",
+        lambda: _invitations_context(request),
+        "invitations",
+        slug=request.workspace.slug,
+    )
 
 
 # --- Accepting an invitation (the invitee is not a member yet) ------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
+@user_error_page("accounts/invitation_invalid.html", status=410)  # unknown, expired, used, revoked...
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        invitation = services.invitation_for_token(token)
-        services.invitation_check_usable(invitation)
-    except services.AccountsError as exc:
-        return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
+    invitation = services.invitation_for_token(token)
+    services.invitation_check_usable(invitation)
 
     user: User = request.user
     if user.is_authenticated:
         matches = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).exists()
         if request.method == "POST" and matches:
-            try:
-                member = services.invitation_accept(token=token, user=user)
-            except services.AccountsError as exc:
-                return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
+            member = services.invitation_accept(token=token, user=user)
             messages.success(request, _("Welcome to %(workspace)s!") % {"workspace": member.workspace.name})
             return redirect("workspace_home", slug=member.workspace.slug)
         return render(
@@ -211,14 +207,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
     form = InvitationSignupForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
-        try:
-            new_user, member = services.invitation_accept_as_new_user(
-                token=token,
-                password=form.cleaned_data["password1"],
-                display_name=form.cleaned_data["display_name"],
-            )
-        except services.AccountsError as exc:
-            return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
+        new_user, member = services.invitation_accept_as_new_user(
+            token=token,
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+        )
         login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to %(workspace)s!") % {"workspace": member.workspace.name})
         return redirect("workspace_home", slug=member.workspace.slug)

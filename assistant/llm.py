@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
+from core.errors import UserError
 from core.http import make_client
 
 TEMPERATURE = 0.3
@@ -34,7 +35,7 @@ SHINGLE_WORDS = 7  # this many consecutive words of our instructions in a draft 
 # --- Errors: each one a sentence an agent can act on ------------------------------------------------------
 
 
-class LlmError(Exception):
+class LlmError(UserError):
     """The draft could not be written; `str()` says why, in plain (translated) words."""
 
 

@@ -48,6 +48,7 @@ from accounts.policy import Perm, can
 from assistant import autoreply, selectors
 from assistant.engine.text import fold
 from assistant.models import MessageTriage, Rule, RuleExecution, Suggestion
+from core.errors import UserError
 from inbox.models import Conversation, InboxPolicy, Label, Message
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ ACTION_TYPES = (
 )
 
 
-class RuleError(Exception):
+class RuleError(UserError):
     """A refused rule, in plain words."""
 
 

@@ -28,6 +28,7 @@ from accounts.policy import Perm, can
 from assistant import engine, llm, rules, selectors
 from assistant.engine.text import STOP_WORDS
 from assistant.models import AssistantPolicy, FaqEntry, Language, MessageTriage, Suggestion, TriageCorrection
+from core.errors import UserError
 from inbox import replies
 from inbox.models import Conversation, Message, SavedReply
 from inbox.saved_replies import saved_reply_render
@@ -42,7 +43,7 @@ CLEAR_SPAM = 0.8  # a spam score this high may move a conversation to spam, wher
 DEMO_FAQ = Path(__file__).resolve().parent / "eval" / "faq_bakery.json"
 
 
-class AssistantError(Exception):
+class AssistantError(UserError):
     """A refused change, in plain words."""
 
 

@@ -11,11 +11,10 @@ the two rules the project keeps on top of it:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxMiddleware as BaseHtmxMiddleware
@@ -31,28 +30,32 @@ def is_htmx(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+def fragment_or_page(
+    request: HttpRequest, template: str, fragment: str, context: Mapping[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """A GET that shows a page: htmx gets its `fragment` (a partial of `template`), a page load the page."""
+    return render(request, f"{template}#{fragment}" if is_htmx(request) else template, context, status=status)
+
+
 def fragment_or_redirect(
     request: HttpRequest,
-    template: str,
-    context: Mapping[str, Any] | None = None,
-    *,
+    fragment: str,
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     to: str,
-    message: str = "",
-    level: int = messages.SUCCESS,
+    *to_args: Any,
     trigger: str = "",
-    status: int = 200,
-) -> HttpResponse | HttpResponseRedirect:
-    """The tail of a view that changed something: htmx gets `template` (usually `page.html#fragment`)
-    rendered with `context`, a page load is redirected to `to` with `message` flashed (if any).
-    `trigger` names the HX-Trigger event the fragment fires (for example the inbox counts)."""
-    if is_htmx(request):
-        response = render(request, template, context, status=status)
-        if trigger:
-            response["HX-Trigger"] = trigger
-        return response
-    if message:
-        messages.add_message(request, level, message)
-    return redirect(to)
+    **to_kwargs: Any,
+) -> HttpResponse:
+    """The tail of a view that changed something: htmx gets `fragment` (`page.html#partial`) rendered with
+    `context` (a callable is only called then), a page load is redirected to `to` (a URL name with its
+    arguments, or a URL), where the messages the view flashed are shown. `trigger` is the HX-Trigger event
+    the fragment fires (the inbox counts, a thread to reload...)."""
+    if not is_htmx(request):
+        return redirect(to, *to_args, **to_kwargs)
+    response = render(request, fragment, context() if callable(context) else context)
+    if trigger:
+        response["HX-Trigger"] = trigger
+    return response
 
 
 class HtmxMiddleware(BaseHtmxMiddleware):

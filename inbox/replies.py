@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from core import dates, delivery
+from core.errors import UserError
 from core.http import make_client, worker_client
 from inbox import answered
 from inbox.models import Conversation, InboxPolicy, Message
@@ -77,7 +78,7 @@ PIPELINE = delivery.Pipeline(
 )
 
 
-class ReplyError(Exception):
+class ReplyError(UserError):
     """A refused reply action, in plain words for the person who tried it."""
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can
+from core.errors import UserError
 from inbox.models import Contact, SavedReply
 
 VARIABLES: dict[str, str] = {
@@ -30,7 +31,7 @@ VARIABLES: dict[str, str] = {
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]+\.[A-Za-z_]+)\s*\}\}")
 
 
-class SavedReplyError(Exception):
+class SavedReplyError(UserError):
     """A refused change, in plain words."""
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
+from core.errors import UserError
 from core.mail import email_send
 from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
 from networks.registry import SPECS
@@ -39,7 +40,7 @@ CONTACT_NOTES_MAX_CHARS = 10_000
 BULK_MAX = 500
 
 
-class InboxError(Exception):
+class InboxError(UserError):
     """A refused triage action, with a message in plain words for the person who tried it."""
 
 

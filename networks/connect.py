@@ -19,6 +19,7 @@ import httpx
 from django.utils.translation import gettext as _
 
 from core import crypto
+from core.errors import UserError
 from networks.models import Network
 from networks.providers import base as p
 from networks.providers import graph_oauth, linkedin_auth, x_auth
@@ -30,7 +31,7 @@ SESSION_KEY = "cmhub_oauth"
 STATE_TTL = 15 * 60  # seconds a consent page may stay open
 
 
-class ConnectError(Exception):
+class ConnectError(UserError):
     """The flow cannot go on; the message is for the admin."""
 
 

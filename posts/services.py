@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can, permissions_for
 from core import dates, delivery
+from core.errors import UserError
 from core.http import make_client, worker_client
 from core.mail import email_send
 from core.signed_media import signed_media_url
@@ -96,7 +97,7 @@ PIPELINE = delivery.Pipeline(
 )
 
 
-class PostError(Exception):
+class PostError(UserError):
     """A refused post action, in plain words for the person who tried it."""
 
     def __init__(self, message: str, *, problems: dict[str, list[str]] | None = None):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from core.errors import UserError
 from posts.models import Post, PostTarget
 
 P = Post.Status
 T = PostTarget.Status
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(UserError):
     """A move the state machine does not allow, said in plain words."""
 
 
