@@ -8,6 +8,7 @@ partial it changed. Views are thin: reads in `inbox.selectors`, writes in `inbox
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -26,7 +27,8 @@ from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from assistant.models import Intent
 from core import dates
-from core.htmx import is_htmx
+from core.errors import flash_user_errors
+from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 from inbox import presence, selectors, services
 from inbox.models import Conversation
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
@@ -201,11 +203,9 @@ def _view_counts_context(request: HttpRequest, filters: InboxFilters, now: dt.da
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     context = _list_context(request, request.GET)
-    if is_htmx(request):
-        # "Load more" asks for the next page only; the filter bar asks for the whole list region.
-        partial = "rows-more" if request.GET.get("more") else "list"
-        return render(request, f"inbox/list.html#{partial}", context)
-    return render(request, "inbox/list.html", context)
+    # "Load more" asks for the next page only; the filter bar asks for the whole list region.
+    partial = "rows-more" if request.GET.get("more") else "list"
+    return fragment_or_page(request, "inbox/list.html", partial, context)
 
 
 def _parse_shown(values: list[str]) -> dict[int, str]:
@@ -317,7 +317,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
     action = request.POST.get("action", "")
     back = _safe_next(request, reverse("inbox", args=[request.workspace.slug]))
-    try:
+    with flash_user_errors(request):
         if not ids:
             raise services.InboxError(_("Tick at least one conversation first."))
         if action == "resolve":
@@ -347,16 +347,11 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
             result = services.conversations_mark_unread(ids=ids, user=request.user, by=member)
         else:
             raise services.InboxError(_("Choose an action."))
-    except services.InboxError as exc:
-        messages.error(request, str(exc))
-    else:
         _report(request, result)
-    if is_htmx(request):
-        params = QueryDict(back.partition("?")[2])
-        response = render(request, "inbox/list.html#list", _list_context(request, params))
-        response["HX-Trigger"] = INBOX_CHANGED
-        return response
-    return redirect(back)
+    params = QueryDict(back.partition("?")[2])
+    return fragment_or_redirect(
+        request, "inbox/list.html#list", lambda: _list_context(request, params), back, trigger=INBOX_CHANGED
+    )
 
 
 # --- One conversation -----------------------------------------------------------------------------------
@@ -478,26 +473,28 @@ def conversation_presence(request: HttpRequest, conversation_id: int) -> HttpRes
     return render(request, "inbox/conversation.html#presence", context)
 
 
-def _after_action(request: HttpRequest, conv: Conversation, partial: str = "header") -> HttpResponse:
-    if is_htmx(request):
-        if partial == "header":
-            conv = selectors.get_conversation_for_member(request.membership, conv.pk)
-            context = {**_header_context(request, conv), "more_open": request.POST.get("from_more") == "1"}
-            response = render(request, "inbox/conversation.html#header", context)
-            response["HX-Trigger"] = INBOX_CHANGED
-            return response
-        raise ValueError(partial)
-    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+def _after_action(request: HttpRequest, conv: Conversation) -> HttpResponse:
+    """After a change to the conversation: its header again (the counts may have moved), or its page."""
+
+    def context() -> dict:
+        fresh = selectors.get_conversation_for_member(request.membership, conv.pk)
+        return {**_header_context(request, fresh), "more_open": request.POST.get("from_more") == "1"}
+
+    return _conversation_answer(request, conv, "header", context, trigger=INBOX_CHANGED)
 
 
-def _run(request: HttpRequest, action, success: str = "") -> None:
-    try:
-        action()
-    except services.InboxError as exc:
-        messages.error(request, str(exc))
-    else:
-        if success:
-            messages.success(request, success)
+def _conversation_answer(
+    request: HttpRequest, conv: Conversation, partial: str, context: Callable[[], dict], trigger: str = ""
+) -> HttpResponse:
+    return fragment_or_redirect(
+        request,
+        f"inbox/conversation.html#{partial}",
+        context,
+        "inbox_conversation",
+        slug=request.workspace.slug,
+        conversation_id=conv.pk,
+        trigger=trigger,
+    )
 
 
 @workspace_view(Perm.REPLY)
@@ -505,15 +502,13 @@ def _run(request: HttpRequest, action, success: str = "") -> None:
 def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
 
-    def act():
+    with flash_user_errors(request):
         assignee = _member_user(request, request.POST.get("assignee", ""))
         services.conversation_assign(conversation=conv, assignee=assignee, by=request.membership)
         if assignee is None:
             messages.success(request, _("Nobody is assigned now."))
         else:
             messages.success(request, _("Assigned to %(name)s.") % {"name": assignee.name})
-
-    _run(request, act)
     return _after_action(request, conv)
 
 
@@ -523,11 +518,9 @@ def conversation_status(request: HttpRequest, conversation_id: int) -> HttpRespo
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     status = request.POST.get("status", "")
 
-    def act():
+    with flash_user_errors(request):
         services.conversation_set_status(conversation=conv, status=status, by=request.membership)
         messages.success(request, _("Status: %(status)s.") % {"status": conv.get_status_display()})
-
-    _run(request, act)
     return _after_action(request, conv)
 
 
@@ -537,13 +530,11 @@ def conversation_priority(request: HttpRequest, conversation_id: int) -> HttpRes
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     value = request.POST.get("priority", "")
 
-    def act():
+    with flash_user_errors(request):
         if not value.isdigit():
             raise services.InboxError(_("Unknown priority."))
         services.conversation_set_priority(conversation=conv, priority=int(value), by=request.membership)
         messages.success(request, _("Priority: %(priority)s.") % {"priority": conv.get_priority_display()})
-
-    _run(request, act)
     return _after_action(request, conv)
 
 
@@ -553,14 +544,12 @@ def conversation_sensitive(request: HttpRequest, conversation_id: int) -> HttpRe
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     sensitive = request.POST.get("sensitive") == "1"
 
-    def act():
+    with flash_user_errors(request):
         services.conversation_set_sensitive(conversation=conv, sensitive=sensitive, by=request.membership)
         if sensitive:
             messages.success(request, _("Marked sensitive: replies need a manager's approval."))
         else:
             messages.success(request, _("No longer marked sensitive."))
-
-    _run(request, act)
     return _after_action(request, conv)
 
 
@@ -571,22 +560,20 @@ def conversation_labels(request: HttpRequest, conversation_id: int) -> HttpRespo
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     member = request.membership
 
-    def act():
-        removed = request.POST.get("remove", "")
+    removed = request.POST.get("remove", "")
+    name = request.POST.get("name", "").strip()
+    with flash_user_errors(request):
         if removed:
             label = _label_from(request, removed)
             services.conversation_label(conversation=conv, remove=[label], by=member)
             messages.success(request, _("Label “%(name)s” removed.") % {"name": label.name})
-            return
-        name = request.POST.get("name", "").strip()
-        if name:  # typed: an existing label of that name, or a new one
-            label = services.label_get_or_create(name=name, by=member)
-        else:  # picked from the menu
-            label = _label_from(request, request.POST.get("add", ""))
-        services.conversation_label(conversation=conv, add=[label], by=member)
-        messages.success(request, _("Label “%(name)s” added.") % {"name": label.name})
-
-    _run(request, act)
+        else:
+            if name:  # typed: an existing label of that name, or a new one
+                label = services.label_get_or_create(name=name, by=member)
+            else:  # picked from the menu
+                label = _label_from(request, request.POST.get("add", ""))
+            services.conversation_label(conversation=conv, add=[label], by=member)
+            messages.success(request, _("Label “%(name)s” added.") % {"name": label.name})
     return _after_action(request, conv)
 
 
@@ -597,22 +584,21 @@ def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: in
     message = selectors.get_message_for_member(request.membership, conv, pk)
     hidden = request.POST.get("hidden", "1") == "1"
 
-    def act():
+    with flash_user_errors(request):
         services.conversation_hide_message(message=message, by=request.membership, hidden=hidden)
         messages.success(request, _("Message hidden.") if hidden else _("Message shown again."))
 
-    _run(request, act)
-    if is_htmx(request):
+    def context() -> dict:
         selectors.attach_triage_badges([message], selectors.inbound_message_id)
-        context = {
+        return {
             "conversation": conv,
             "message": selectors.decorate_message(message),
             "can_triage": True,
             "can_hide": True,
             "with_messages": True,
         }
-        return render(request, "inbox/conversation.html#message", context)
-    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+
+    return _conversation_answer(request, conv, "message", context)
 
 
 @workspace_view(Perm.REPLY)
@@ -633,15 +619,8 @@ def conversation_note(request: HttpRequest, conversation_id: int) -> HttpRespons
             messages.success(request, _("Note added; %(names)s will be emailed.") % {"names": names})
         else:
             messages.success(request, _("Note added."))
-    if is_htmx(request):
-        context = {
-            "conversation": conv,
-            "notes": selectors.notes(conv),
-            "note_text": text,
-            "note_error": error,
-        }
-        return render(request, "inbox/conversation.html#notes", context)
-    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+    context = {"conversation": conv, "note_text": text, "note_error": error}
+    return _conversation_answer(request, conv, "notes", lambda: {**context, "notes": selectors.notes(conv)})
 
 
 @workspace_view(Perm.REPLY)
@@ -649,20 +628,20 @@ def conversation_note(request: HttpRequest, conversation_id: int) -> HttpRespons
 def contact_notes(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     if conv.contact is not None:
-        _run(
-            request,
-            lambda: services.contact_set_notes(
+        with flash_user_errors(request):
+            services.contact_set_notes(
                 contact=conv.contact, notes=request.POST.get("notes", ""), by=request.membership
-            ),
-            _("Contact notes saved."),
-        )
-    if is_htmx(request):
-        context = {
+            )
+            messages.success(request, _("Contact notes saved."))
+    return _conversation_answer(
+        request,
+        conv,
+        "contact-card",
+        lambda: {
             "conversation": conv,
             "contact": selectors.decorate_contact(conv.contact),
             "history": selectors.contact_history(conv),
             "can_triage": True,
             "can_hide": True,
-        }
-        return render(request, "inbox/conversation.html#contact-card", context)
-    return redirect("inbox_conversation", slug=request.workspace.slug, conversation_id=conv.pk)
+        },
+    )
