@@ -25,7 +25,8 @@ from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import services as assistant_services
 from assistant.models import Suggestion
-from core.htmx import is_htmx
+from core.errors import flash_user_errors
+from core.htmx import fragment_or_redirect, is_htmx
 from inbox import replies, saved_replies, selectors
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 
@@ -228,29 +229,27 @@ def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
 def _after(request: HttpRequest, message: Message) -> HttpResponse:
     """Where a reply action answers: the approval queue it came from, or the conversation's thread."""
     from_queue = request.POST.get("from") == "queue"
+    if from_queue:
+        return fragment_or_redirect(
+            request,
+            "inbox/replies/approvals.html#approval-list",
+            lambda: _approvals_context(request),
+            "reply_approvals",
+            slug=request.workspace.slug,
+        )
     if is_htmx(request):
-        if from_queue:
-            return render(request, "inbox/replies/approvals.html#approval-list", _approvals_context(request))
         message = get_reply_for_member(request.membership, message.pk)
         return _status_response(request, message, trigger=True)
-    if from_queue:
-        return redirect("reply_approvals", slug=request.workspace.slug)
     return redirect(_conversation_url(request, message.conversation_id, f"message-{message.pk}"))
-
-
-def _act(request: HttpRequest, action, success: str) -> None:
-    try:
-        action()
-        messages.success(request, success)
-    except replies.ReplyError as exc:
-        messages.error(request, str(exc))
 
 
 @workspace_view(Perm.REPLY)
 @require_POST
 def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
-    _act(request, lambda: replies.reply_retry(message=message, by=request.membership), _("Sending it again."))
+    with flash_user_errors(request):
+        replies.reply_retry(message=message, by=request.membership)
+        messages.success(request, _("Sending it again."))
     return _after(request, message)
 
 
@@ -258,11 +257,9 @@ def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
-    _act(
-        request,
-        lambda: replies.reply_approve(message=message, by=request.membership),
-        _("Approved: the reply is on its way."),
-    )
+    with flash_user_errors(request):
+        replies.reply_approve(message=message, by=request.membership)
+        messages.success(request, _("Approved: the reply is on its way."))
     return _after(request, message)
 
 
@@ -271,11 +268,9 @@ def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
-    _act(
-        request,
-        lambda: replies.reply_edit_and_approve(message=message, by=request.membership, text=text),
-        _("Edited and approved: the reply is on its way."),
-    )
+    with flash_user_errors(request):
+        replies.reply_edit_and_approve(message=message, by=request.membership, text=text)
+        messages.success(request, _("Edited and approved: the reply is on its way."))
     return _after(request, message)
 
 
@@ -284,11 +279,9 @@ def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     comment = request.POST.get("comment", "")
-    _act(
-        request,
-        lambda: replies.reply_reject(message=message, by=request.membership, comment=comment),
-        _("Rejected: the author sees your comment."),
-    )
+    with flash_user_errors(request):
+        replies.reply_reject(message=message, by=request.membership, comment=comment)
+        messages.success(request, _("Rejected: the author sees your comment."))
     return _after(request, message)
 
 
