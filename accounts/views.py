@@ -23,7 +23,7 @@ from accounts.access import (
 from accounts.forms import InvitationForm, InvitationSignupForm, ProfileForm, RoleForm, WorkspaceSettingsForm
 from accounts.models import Invitation, Membership, User
 from accounts.policy import Perm, roles_grantable_by
-from core.errors import flash_user_errors, user_error_page
+from core.errors import flash_user_errors, user_error_page, user_errors_on
 from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 
 
@@ -143,16 +143,13 @@ def _invitations_context(request: HttpRequest, form: InvitationForm | None = Non
 def invitations(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with user_errors_on(form, "email"):
             invitation, _token = services.invitation_create(
                 workspace=request.workspace,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
             )
-        except services.AccountsError as exc:
-            form.add_error("email", str(exc))
-        else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             if not is_htmx(request):
                 return redirect("invitations", slug=request.workspace.slug)

@@ -21,7 +21,8 @@ from accounts.access import workspace_view
 from accounts.policy import Perm
 from assistant import selectors, services
 from assistant.models import Intent, MessageTriage, TriageCorrection
-from core.htmx import is_htmx
+from core.errors import user_errors_on
+from core.htmx import fragment_or_page, is_htmx
 from inbox.models import Conversation
 from inbox.selectors import TriageBadges
 
@@ -125,12 +126,9 @@ def triage_correct(request: HttpRequest, pk: int) -> HttpResponse:
     triage = selectors.get_triage_for_member(request.membership, pk)
     form = TriageCorrectionForm(request.POST, triage=triage)
     if form.is_valid():
-        try:
-            with transaction.atomic():  # all the changed fields, or none
-                for field, value in form.changes().items():
-                    services.triage_correct(triage=triage, field=field, value=value, by=request.membership)
-        except services.AssistantError as exc:
-            form.add_error(None, str(exc))
+        with user_errors_on(form), transaction.atomic():  # all the changed fields, or none
+            for field, value in form.changes().items():
+                services.triage_correct(triage=triage, field=field, value=value, by=request.membership)
     if form.errors:
         context = _badges_context(request, triage, form)
         if is_htmx(request):
@@ -168,4 +166,4 @@ def triage_accuracy(request: HttpRequest) -> HttpResponse:
         for row in selectors.triage_accuracy(request.workspace)
     ]
     template = "assistant/triage_accuracy.html"
-    return render(request, f"{template}#accuracy" if is_htmx(request) else template, {"rows": rows})
+    return fragment_or_page(request, template, "accuracy", {"rows": rows})

@@ -18,7 +18,8 @@ from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import autoreply, llm, rules, selectors, services
 from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Intent, Language, Rule
-from core.htmx import is_htmx
+from core.errors import user_errors_on
+from core.htmx import fragment_or_page, is_htmx
 from core.uploads import read_upload
 from inbox.models import Conversation
 from inbox.selectors import get_conversation_for_member
@@ -69,15 +70,13 @@ class FaqEntryForm(forms.Form):
 
 
 def _save(request: HttpRequest, form: FaqEntryForm, entry: FaqEntry | None) -> bool:
-    try:
+    with user_errors_on(form):
         if entry is None:
             services.faq_entry_create(by=request.membership, **form.cleaned_data)
         else:
             services.faq_entry_update(entry=entry, by=request.membership, **form.cleaned_data)
-    except services.AssistantError as exc:
-        form.add_error(None, str(exc))
-        return False
-    return True
+        return True
+    return False
 
 
 @workspace_view(Perm.MANAGE_FAQ)
@@ -172,9 +171,7 @@ def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Suggested answers to the conversation's latest inbound message: a fragment the composer includes."""
     conversation = get_conversation_for_member(request.membership, conversation_id)
     context = _suggestions_context(request, conversation)
-    if is_htmx(request):
-        return render(request, "assistant/suggestions.html#suggestion-list", context)
-    return render(request, "assistant/suggestions.html", context)
+    return fragment_or_page(request, "assistant/suggestions.html", "suggestion-list", context)
 
 
 @workspace_view(Perm.REPLY)
@@ -402,7 +399,7 @@ def _rule_form_page(request: HttpRequest, rule: Rule | None) -> HttpResponse:
     form = RuleForm(request.POST or None, initial=initial, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with user_errors_on(form):
             rules.rule_save(
                 workspace=request.workspace,
                 by=request.membership,
@@ -413,9 +410,6 @@ def _rule_form_page(request: HttpRequest, rule: Rule | None) -> HttpResponse:
                 active=data["active"],
                 rule=rule,
             )
-        except rules.RuleError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("Rule saved."))
             return redirect("rules", slug=request.workspace.slug)
     status = 400 if form.errors else 200
@@ -479,10 +473,9 @@ def _rule_as_written(request: HttpRequest, form: RuleForm, saved: Rule | None) -
     """An unsaved Rule from a valid form, as it would run (None, with the reason on the form, when it
     could not run). It keeps a saved rule's identity and round-robin turn so the preview matches."""
     data = form.cleaned_data
-    try:
+    with user_errors_on(form):
         rules.validate(data["conditions"], data["actions"], request.workspace)
-    except rules.RuleError as exc:
-        form.add_error(None, str(exc))
+    if form.errors:
         return None
     return Rule(
         pk=saved.pk if saved else None,

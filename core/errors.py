@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -35,6 +36,16 @@ def flash_user_errors(request: HttpRequest, *also: type[Exception]) -> Iterator[
         yield
     except (UserError, *also) as exc:
         messages.error(request, exc.message if isinstance(exc, UserError) else str(exc))
+
+
+@contextmanager
+def user_errors_on(form: BaseForm, field: str | None = None) -> Iterator[None]:
+    """Runs the block; a `UserError` becomes an error of `form` (on `field`, or the whole form), which the
+    view shows again. Code after the block runs in both cases: test `form.errors`, or return inside it."""
+    try:
+        yield
+    except UserError as exc:
+        form.add_error(field, exc.message)
 
 
 def user_error_page(template: str, *, status: int) -> Callable[[View], View]:

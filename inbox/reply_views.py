@@ -25,7 +25,7 @@ from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import services as assistant_services
 from assistant.models import Suggestion
-from core.errors import flash_user_errors
+from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_redirect, is_htmx
 from inbox import replies, saved_replies, selectors
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
@@ -358,15 +358,13 @@ class SavedReplyForm(forms.ModelForm):
 
 def _save_reply(request: HttpRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
     data = {k: form.cleaned_data[k] for k in ("title", "body", "shortcut", "language")}
-    try:
+    with user_errors_on(form):
         if reply is None:
             saved_replies.saved_reply_create(by=request.membership, **data)
         else:
             saved_replies.saved_reply_update(reply=reply, by=request.membership, **data)
-    except saved_replies.SavedReplyError as exc:
-        form.add_error(None, str(exc))
-        return False
-    return True
+        return True
+    return False
 
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)

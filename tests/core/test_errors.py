@@ -10,7 +10,7 @@ from accounts.services import AccountsError
 from assistant.llm import LlmError
 from assistant.rules import RuleError
 from assistant.services import AssistantError
-from core.errors import UserError, flash_user_errors
+from core.errors import UserError, flash_user_errors, user_errors_on
 from inbox.replies import ReplyError, StaleThread
 from inbox.saved_replies import SavedReplyError
 from inbox.services import InboxError
@@ -62,3 +62,16 @@ def test_flash_user_errors_turns_a_refusal_into_an_error_message_and_lets_the_vi
 def test_flash_user_errors_lets_a_bug_through():
     with pytest.raises(KeyError), flash_user_errors(_request()):
         raise KeyError("a bug is a 500, not a message")
+
+
+def test_user_errors_on_puts_a_refusal_on_the_form_and_the_code_after_the_block_runs():
+    from django import forms
+
+    class Form(forms.Form):
+        email = forms.EmailField()
+
+    form = Form({"email": "a@example.com"})
+    assert form.is_valid()
+    with user_errors_on(form, "email"):
+        raise AccountsError("Already a member.")
+    assert form.errors == {"email": ["Already a member."]}
