@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import get_membership_for_user, workspace_view
 from accounts.policy import Perm, can
-from core.htmx import is_htmx
+from core.errors import user_error_page
+from core.htmx import fragment_or_page
 from core.http import make_client
 from networks import connect, selectors, services
 from networks.models import Channel, Network
@@ -49,9 +50,7 @@ def health(request: HttpRequest) -> HttpResponse:
         else [],
         "graph_api": selectors.graph_api_status(channels, now.date()),
     }
-    if is_htmx(request):
-        return render(request, "networks/health.html#health-table", context)
-    return render(request, "networks/health.html", context)
+    return fragment_or_page(request, "networks/health.html", "health-table", context)
 
 
 # --- Settings -> Channels (admins) ----------------------------------------------------------------------
@@ -121,20 +120,18 @@ def connect_start(request: HttpRequest, network: str) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_GET
+@user_error_page("networks/connect_error.html", status=400)
 def connect_authorise(request: HttpRequest, network: str) -> HttpResponse:
     """A page that sends the browser to the network's consent page with a meta refresh (no script needed,
     and it replaces this page in the history, so Back returns to the channels), with a link as fallback."""
     if network not in SPECS:
         raise Http404
-    try:
-        url = connect.authorisation_url(
-            request.session,
-            state=request.GET.get("state", ""),
-            workspace_slug=request.workspace.slug,
-            network=network,
-        )
-    except connect.ConnectError as exc:
-        return render(request, "networks/connect_error.html", {"error": str(exc)}, status=400)
+    url = connect.authorisation_url(
+        request.session,
+        state=request.GET.get("state", ""),
+        workspace_slug=request.workspace.slug,
+        network=network,
+    )
     if urlsplit(url).scheme not in ("http", "https"):  # registry.allowed_url vets the bases; belt and braces
         raise Http404
     response = render(request, "networks/authorise.html", {"network": Network(network), "url": url})
@@ -144,14 +141,12 @@ def connect_authorise(request: HttpRequest, network: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@user_error_page("networks/connect_error.html", status=400)  # a state unknown, used or expired
 def oauth_callback(request: HttpRequest, network: str) -> HttpResponse:
     """Where the network sends the browser back. Outside /w/<slug>/: the state says which workspace."""
     if network not in SPECS:
         raise Http404
-    try:
-        pending = connect.take_state(request.session, state=request.GET.get("state", ""), network=network)
-    except connect.ConnectError as exc:
-        return render(request, "networks/connect_error.html", {"error": str(exc)}, status=400)
+    pending = connect.take_state(request.session, state=request.GET.get("state", ""), network=network)
     member = get_membership_for_user(request.user, pending["workspace"])
     if not can(member, Perm.MANAGE_CHANNELS):
         raise Http404
@@ -195,13 +190,11 @@ def oauth_callback(request: HttpRequest, network: str) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_http_methods(["GET", "POST"])
+@user_error_page("networks/connect_error.html", status=400)
 def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse:
-    try:
-        stored_network, candidates = connect.load_candidates(
-            request.session, key=key, workspace_slug=request.workspace.slug
-        )
-    except connect.ConnectError as exc:
-        return render(request, "networks/connect_error.html", {"error": str(exc)}, status=400)
+    stored_network, candidates = connect.load_candidates(
+        request.session, key=key, workspace_slug=request.workspace.slug
+    )
     if stored_network != network:
         raise Http404
     if request.method == "POST":
