@@ -32,6 +32,7 @@ from accounts.access import workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from core import dates
+from core.errors import UserError, flash_user_errors, user_errors_on
 from core.uploads import read_upload
 from networks.models import Channel, Network
 from networks.providers import facebook, instagram, limits, linkedin
@@ -39,7 +40,6 @@ from posts import media as media_lib
 from posts import selectors, services, states
 from posts.models import MediaAsset, Post, PostEvent, PostMedia, PostTarget, Review
 from posts.services import PostError
-from posts.states import IllegalTransition
 
 P = Post.Status
 T = PostTarget.Status
@@ -271,7 +271,7 @@ def _save(request: HttpRequest, form: ComposeForm, post: Post | None) -> Post | 
             return None
     fields = {k: form.cleaned_data[k] for k in ("title", "text", "campaign")}
     overrides = _overrides(request.POST, channels)
-    try:
+    with user_errors_on(form):
         if post is None:
             return services.post_create(
                 author=member, channels=channels, overrides=overrides, media=assets, **fields
@@ -279,9 +279,7 @@ def _save(request: HttpRequest, form: ComposeForm, post: Post | None) -> Post | 
         return services.post_update(
             post=post, by=member, channels=channels, overrides=overrides, media=assets, **fields
         )
-    except (PostError, IllegalTransition) as exc:
-        form.add_error(None, str(exc))
-        return None
+    return None
 
 
 def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
@@ -396,8 +394,8 @@ def _submit(request: HttpRequest, post: Post) -> HttpResponse:
         messages.error(request, _("Not submitted: fix what each network would refuse."))
         context = _detail_context(request, post, problems=exc.problems or {"": [str(exc)]})
         return render(request, "posts/detail.html", context, status=400)
-    except IllegalTransition as exc:
-        messages.error(request, str(exc))
+    except UserError as exc:  # not submittable in its state
+        messages.error(request, exc.message)
     else:
         messages.success(request, _("Sent for review."))
     return _detail(_member(request), post)
@@ -415,15 +413,13 @@ def post_review(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     comment = request.POST.get("comment", "").strip()
-    try:
+    with flash_user_errors(request):
         if request.POST.get("decision") == Review.Decision.APPROVE:
             services.review_approve(post=post, by=member, comment=comment)
             messages.success(request, _("Approved."))
         else:
             services.review_request_changes(post=post, by=member, comment=comment)
             messages.success(request, _("Changes requested."))
-    except (PostError, IllegalTransition) as exc:
-        messages.error(request, str(exc))
     return _detail(member, post)
 
 
@@ -448,15 +444,13 @@ def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Give a date and a time."))
         return _detail(member, post)
     when = services.scheduled_at_from_local(workspace_timezone=_tz(member).key, local=local)
-    try:
+    with flash_user_errors(request):
         if post.status == P.SCHEDULED:
             services.post_reschedule(post=post, by=member, scheduled_at=when)
             messages.success(request, _("Rescheduled."))
         else:
             services.post_schedule(post=post, by=member, scheduled_at=when)
             messages.success(request, _("Scheduled."))
-    except (PostError, IllegalTransition) as exc:
-        messages.error(request, str(exc))
     return _detail(member, post)
 
 
@@ -465,11 +459,9 @@ def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
-    try:
+    with flash_user_errors(request):
         services.post_cancel(post=post, by=member)
         messages.success(request, _("Cancelled."))
-    except (PostError, IllegalTransition) as exc:
-        messages.error(request, str(exc))
     return _detail(member, post)
 
 
@@ -478,13 +470,11 @@ def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def post_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
-    try:
+    with flash_user_errors(request):
         copy = services.post_duplicate(post=post, by=member)
-    except PostError as exc:
-        messages.error(request, str(exc))
-        return _detail(member, post)
-    messages.success(request, _("Copied into a new draft."))
-    return redirect("post_edit", slug=member.workspace.slug, pk=copy.pk)
+        messages.success(request, _("Copied into a new draft."))
+        return redirect("post_edit", slug=member.workspace.slug, pk=copy.pk)
+    return _detail(member, post)
 
 
 @workspace_view(Perm.DRAFT_POSTS)
@@ -492,11 +482,9 @@ def post_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 def target_retry(request: HttpRequest, pk: int) -> HttpResponse:
     member = _member(request)
     target = selectors.get_target_for_member(member, pk)
-    try:
+    with flash_user_errors(request):
         services.target_retry(target=target, by=member)
         messages.success(request, _("It will be published again shortly."))
-    except (PostError, IllegalTransition) as exc:
-        messages.error(request, str(exc))
     return _detail(member, target.post_id)
 
 
@@ -638,11 +626,8 @@ def post_move(request: HttpRequest, pk: int) -> HttpResponse:
     when = services.scheduled_at_from_local(
         workspace_timezone=_tz(member).key, local=dt.datetime.combine(day, time)
     )
-    try:
+    with flash_user_errors(request):
         services.post_reschedule(post=post, by=member, scheduled_at=when)
-    except (PostError, IllegalTransition) as exc:
-        messages.error(request, str(exc))
-    else:
         local = timezone.localtime(when, zone)
         messages.success(
             request,
