@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace_nav",
                 "networks.context_processors.connection_banner",
+                "core.htmx.context",  # htmx_fragment
             ],
         },
     }

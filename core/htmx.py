@@ -71,3 +71,9 @@ def vary_if_asked(request: HttpRequest, response: HttpResponseBase) -> HttpRespo
     if getattr(request, _ASKED, False):
         patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """`htmx_fragment` for templates: the same question as `is_htmx` (a history restore is a page load),
+    asked only when a template evaluates it, so only those responses say Vary: HX-Request."""
+    return {"htmx_fragment": lambda: is_htmx(request)}

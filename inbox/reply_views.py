@@ -95,6 +95,8 @@ def composer_context(
 def _composer_response(
     request: HttpRequest, conversation: Conversation, *, status: int = 200, trigger: bool = False, **kwargs
 ) -> HttpResponse:
+    """The composer again: its fragment for htmx (always 200: htmx swaps only successful answers, and the
+    person must see the problem), or the composer page with `status`."""
     if is_htmx(request):
         response = render(request, "inbox/_composer.html", composer_context(request, conversation, **kwargs))
         if trigger:
@@ -170,24 +172,22 @@ def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
             confirm_stale=request.POST.get("confirm_stale") == "1",
         )
     except replies.StaleThread as exc:
-        status = 200 if is_htmx(request) else 409
         return _composer_response(
             request,
             conversation,
             text=text,
             stale=exc.newer,
-            status=status,
+            status=409,
             trigger=True,
             suggestion_id=suggestion_id,
         )
     except replies.ReplyError as exc:
-        status = 200 if is_htmx(request) else 400
         return _composer_response(
             request,
             conversation,
             text=text,
-            problems=[str(exc)],
-            status=status,
+            problems=[exc.message],
+            status=400,
             suggestion_id=suggestion_id,
         )
     _suggestion_sent(request, conversation, suggestion_id, message.text)

@@ -178,6 +178,8 @@ def test_going_back_in_the_browser_gets_the_whole_inbox_page_not_its_fragment(ma
         manager_client.get("/w/acme/inbox/?status=open", **HTMX, HTTP_HX_HISTORY_RESTORE_REQUEST="true")
     )
     assert "<html" in restore and 'id="inbox-list"' in restore
+    # The page, not the page plus the fragment's out-of-band extras: one quick-views bar, none swapped.
+    assert restore.count('id="inbox-views"') == 1 and restore.count('id="messages"') == 1
 
 
 def test_live_updates_add_new_rows_redraw_changed_ones_and_drop_those_that_left(manager_client, ingest):
