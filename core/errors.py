@@ -29,13 +29,13 @@ class UserError(Exception):
 
 
 @contextmanager
-def flash_user_errors(request: HttpRequest, *also: type[Exception]) -> Iterator[None]:
-    """Runs the block; a `UserError` (or one of `also`, for errors that are not ours) becomes an error
-    message on the next page, and the view goes on to its usual answer."""
+def flash_user_errors(request: HttpRequest) -> Iterator[None]:
+    """Runs the block; a `UserError` becomes an error message (shown by the next page or fragment), and
+    the view goes on to its usual answer."""
     try:
         yield
-    except (UserError, *also) as exc:
-        messages.error(request, exc.message if isinstance(exc, UserError) else str(exc))
+    except UserError as exc:
+        messages.error(request, exc.message)
 
 
 @contextmanager

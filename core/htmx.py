@@ -17,6 +17,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
 from django_htmx.middleware import HtmxMiddleware as BaseHtmxMiddleware
 
 _ASKED = "_cmhub_asked_htmx"
@@ -26,8 +27,8 @@ def is_htmx(request: HttpRequest) -> bool:
     """True for requests sent by htmx, which get a page's fragment instead of the whole page (never for a
     history restore, which wants the whole page). The response will carry `Vary: HX-Request`."""
     setattr(request, _ASKED, True)
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)  # None: a request the middleware never saw
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def fragment_or_page(
@@ -51,7 +52,8 @@ def fragment_or_redirect(
     arguments, or a URL), where the messages the view flashed are shown. `trigger` is the HX-Trigger event
     the fragment fires (the inbox counts, a thread to reload...)."""
     if not is_htmx(request):
-        return redirect(to, *to_args, **to_kwargs)
+        back: HttpResponse = redirect(to, *to_args, **to_kwargs)
+        return back
     response = render(request, fragment, context() if callable(context) else context)
     if trigger:
         response["HX-Trigger"] = trigger
@@ -61,7 +63,7 @@ def fragment_or_redirect(
 class HtmxMiddleware(BaseHtmxMiddleware):
     """django-htmx's `request.htmx`, plus `Vary: HX-Request` on every response whose view asked."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:  # type: ignore[override]
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = super().__call__(request)
         assert isinstance(response, HttpResponseBase)  # the project's stack is synchronous
         return vary_if_asked(request, response)
