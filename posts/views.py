@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar as cal
 import contextlib
 import datetime as dt
-import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -33,8 +32,8 @@ from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from core import dates
 from core.uploads import read_upload
-from networks.models import Channel, Network
-from networks.providers import facebook, instagram, limits, linkedin
+from networks import registry
+from networks.models import Channel
 from posts import media as media_lib
 from posts import selectors, services, states
 from posts.models import MediaAsset, Post, PostEvent, PostMedia, PostTarget, Review
@@ -47,12 +46,6 @@ T = PostTarget.Status
 PAGE_SIZE = 50
 # Statuses the calendar shows: posts that have a time of their own.
 CALENDAR_STATUSES = [P.SCHEDULED, P.PUBLISHING, P.PUBLISHED, P.PARTIALLY_PUBLISHED, P.FAILED]
-TEXT_LIMITS = {
-    Network.X: limits.X_MAX_WEIGHTED_LENGTH,
-    Network.FACEBOOK: facebook.MAX_TEXT,
-    Network.INSTAGRAM: instagram.MAX_CAPTION,
-    Network.LINKEDIN: linkedin.MAX_TEXT,
-}
 SUBMITTABLE = frozenset({P.DRAFT, P.CHANGES_REQUESTED})
 CANCELLABLE = frozenset(s for s, nexts in states.POST_TRANSITIONS.items() if P.CANCELLED in nexts)
 # Posts the calendar lets one drag to another day: only those not yet handed to the workers.
@@ -192,12 +185,6 @@ class NetworkPreview:
     images: list[ImagePreview] = field(default_factory=list)
 
 
-def _length(network: str, text: str) -> int:
-    if network == Network.X:
-        return limits.x_weighted_length(text)
-    return len(unicodedata.normalize("NFC", text))
-
-
 def _overrides(data: QueryDict, channels: list[Channel]) -> dict[int, str]:
     return {c.pk: data.get(f"override-{c.pk}", "").strip() for c in channels}
 
@@ -208,14 +195,15 @@ def _previews(
     previews = []
     for channel in channels:
         words = overrides.get(channel.pk) or text
-        length, limit = _length(channel.network, words), TEXT_LIMITS.get(channel.network, 0)
+        rules = registry.provider_class(channel.network)
+        limit, length = rules.text_limit(), rules.text_length(words)
         preview = NetworkPreview(
             channel,
             words,
             length,
-            limit,
-            weighted=channel.network == Network.X,
-            over=bool(limit) and length > limit,
+            limit.max_length,
+            weighted=limit.weighted,
+            over=length > limit.max_length,
         )
         for asset in assets:
             if asset.width and asset.height:

@@ -35,6 +35,8 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     reply_text_key,
 )
@@ -70,6 +72,11 @@ _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "vi
 
 class FacebookProvider(GraphProvider):
     network = Network.FACEBOOK
+    text_limits = {
+        TextKind.POST: TextLimit(MAX_TEXT),
+        TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),
+    }
+    reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
     supports_direct_message_reply = True
 
     def __init__(

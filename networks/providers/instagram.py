@@ -37,6 +37,8 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     reply_text_key,
 )
@@ -88,6 +90,7 @@ class MediaSummary:
 
 class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
+    text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
     supports_text_posts = False
 
     def __init__(

@@ -51,6 +51,8 @@ from networks.providers.base import (
     RateLimitState,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     oldest_match,
     reply_text_key,
@@ -116,6 +118,8 @@ def urn_path(urn: str) -> str:
 
 class LinkedInProvider(Provider):
     network = Network.LINKEDIN
+    text_limits = {TextKind.POST: TextLimit(MAX_TEXT), TextKind.REPLY: TextLimit(MAX_COMMENT)}
+    reply_words = {TextKind.REPLY: "A LinkedIn comment"}
 
     def __init__(
         self,
