@@ -237,8 +237,11 @@ class FakeServer:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a delay fault): as a network
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
