@@ -239,7 +239,7 @@ class FieldSpec:
 def parse_fields(spec: str) -> dict[str, FieldSpec]:
     """`id,from{id,name},messages.limit(5){id,message}` -> {"id": ..., "from": ..., "messages": ...}."""
     parts: list[str] = []
-    depth, current = 0, []
+    depth, current = 0, list[str]()
     for char in spec:
         depth += (char == "{") - (char == "}")
         if char == "," and depth == 0:
