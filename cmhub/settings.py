@@ -124,7 +124,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "cmhub.sqlite3",
+            "NAME": str(VAR_DIR / "cmhub.sqlite3"),
             # A file, not memory: tests that start a real Celery worker process share the database with it.
             "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
             "OPTIONS": SQLITE_OPTIONS,
