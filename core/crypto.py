@@ -73,6 +73,9 @@ class EncryptedJSONField(_TextField):
     """A JSON value stored as a Fernet token: the database (and its dumps) never see it in clear."""
 
     description = "JSON encrypted with the deployment's credential keys"
+    # What the model attribute holds, for django-stubs (a TextField's would be str): any JSON value.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":
