@@ -191,7 +191,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except services.AccountsError as exc:
         return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
 
-    user: User = request.user
+    user = request.user
     if user.is_authenticated:
         matches = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).exists()
         if request.method == "POST" and matches:
