@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services
 from accounts.access import (
+    AuthenticatedRequest,
+    WorkspaceRequest,
     get_invitation_for_member,
     get_member_for_member,
     last_membership_of,
@@ -28,7 +30,7 @@ from core.htmx import is_htmx
 
 @require_safe  # GET and HEAD: uptime monitors and link checkers ask for / with HEAD
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Send the user to their last workspace, or their first, or tell them how to get one."""
     member = last_membership_of(request.user)
     if member is None:
@@ -38,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def workspace_home(request: HttpRequest) -> HttpResponse:
+def workspace_home(request: WorkspaceRequest) -> HttpResponse:
     members = Membership.objects.filter(workspace=request.workspace)
     context = {
         "member_count": members.count(),
@@ -52,7 +54,7 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_http_methods(["GET", "POST"])
-def workspace_settings(request: HttpRequest) -> HttpResponse:
+def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -64,7 +66,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
 # --- Settings: members ----------------------------------------------------------------------------------
 
 
-def _members_context(request: HttpRequest) -> dict:
+def _members_context(request: WorkspaceRequest) -> dict:
     members = (
         Membership.objects.filter(workspace=request.workspace)
         .select_related("user")
@@ -79,13 +81,13 @@ def _members_context(request: HttpRequest) -> dict:
 
 @workspace_view()
 @require_GET
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "accounts/settings/members.html", _members_context(request))
 
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
     target = get_member_for_member(request.membership, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -109,7 +111,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
     target = get_member_for_member(request.membership, pk)
     try:
         services.membership_remove(membership=target, by=request.user)
@@ -126,7 +128,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Settings: invitations ------------------------------------------------------------------------------
 
 
-def _invitations_context(request: HttpRequest, form: InvitationForm | None = None) -> dict:
+def _invitations_context(request: WorkspaceRequest, form: InvitationForm | None = None) -> dict:
     return {
         "invitations": Invitation.objects.filter(workspace=request.workspace).select_related("invited_by")[
             :200
@@ -137,7 +139,7 @@ def _invitations_context(request: HttpRequest, form: InvitationForm | None = Non
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
-def invitations(request: HttpRequest) -> HttpResponse:
+def invitations(request: WorkspaceRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -162,7 +164,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
     invitation = get_invitation_for_member(request.membership, pk)
     try:
         services.invitation_revoke(invitation=invitation, by=request.user)
@@ -189,7 +191,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except services.AccountsError as exc:
         return render(request, "accounts/invitation_invalid.html", {"error": str(exc)}, status=410)
 
-    user: User = request.user
+    user = request.user
     if user.is_authenticated:
         matches = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).exists()
         if request.method == "POST" and matches:
@@ -230,7 +232,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedRequest) -> HttpResponse:
     user: User = request.user
     initial = {"display_name": user.display_name, "language": user.language, "timezone": user.timezone}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import services as assistant_services
@@ -45,7 +45,7 @@ def get_reply_for_member(member: Membership, pk: int) -> Message:
     )
 
 
-def _conversation_url(request: HttpRequest, conversation_id: int, anchor: str = "") -> str:
+def _conversation_url(request: WorkspaceRequest, conversation_id: int, anchor: str = "") -> str:
     url = reverse("inbox_conversation", args=[request.workspace.slug, conversation_id])
     return f"{url}#{anchor}" if anchor else url
 
@@ -54,7 +54,7 @@ def _conversation_url(request: HttpRequest, conversation_id: int, anchor: str = 
 
 
 def composer_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     conversation: Conversation,
     *,
     text: str = "",
@@ -92,7 +92,12 @@ def composer_context(
 
 
 def _composer_response(
-    request: HttpRequest, conversation: Conversation, *, status: int = 200, trigger: bool = False, **kwargs
+    request: WorkspaceRequest,
+    conversation: Conversation,
+    *,
+    status: int = 200,
+    trigger: bool = False,
+    **kwargs,
 ) -> HttpResponse:
     if is_htmx(request):
         response = render(request, "inbox/_composer.html", composer_context(request, conversation, **kwargs))
@@ -110,13 +115,13 @@ def _composer_response(
 
 @workspace_view(Perm.REPLY)
 @require_GET
-def reply_composer(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply_composer(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """The composer: a fragment for the conversation page (HTMX), or a page of its own."""
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     return _composer_response(request, conversation)
 
 
-def _suggestion_sent(request: HttpRequest, conversation: Conversation, raw_id: str, text: str) -> None:
+def _suggestion_sent(request: WorkspaceRequest, conversation: Conversation, raw_id: str, text: str) -> None:
     """Record what became of the suggestion the reply started from: sent as is or edited (the service
     decides). Only a pending suggestion for this conversation's latest inbound message in this workspace
     counts; anything else (foreign, stale, already decided, malformed) is ignored without a word."""
@@ -145,7 +150,7 @@ def _thread_version(values: list[str]) -> int:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply_create(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
     suggestion_id = request.POST.get("suggestion_id", "")[:20]
@@ -216,7 +221,7 @@ def _status_response(request: HttpRequest, message: Message, *, trigger: bool = 
 
 @workspace_view()
 @require_GET
-def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """A reply's status, polled by the thread while it is on its way; a settled reply refreshes the thread."""
     message = get_reply_for_member(request.membership, pk)
     if not is_htmx(request):
@@ -225,7 +230,7 @@ def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
     return _status_response(request, message, trigger=bool(was) and was != message.send_status)
 
 
-def _after(request: HttpRequest, message: Message) -> HttpResponse:
+def _after(request: WorkspaceRequest, message: Message) -> HttpResponse:
     """Where a reply action answers: the approval queue it came from, or the conversation's thread."""
     from_queue = request.POST.get("from") == "queue"
     if is_htmx(request):
@@ -248,7 +253,7 @@ def _act(request: HttpRequest, action, success: str) -> None:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_retry(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     _act(request, lambda: replies.reply_retry(message=message, by=request.membership), _("Sending it again."))
     return _after(request, message)
@@ -256,7 +261,7 @@ def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_POST
-def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_approve(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     _act(
         request,
@@ -268,7 +273,7 @@ def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_POST
-def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_edit_approve(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
     _act(
@@ -281,7 +286,7 @@ def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_POST
-def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_reject(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     comment = request.POST.get("comment", "")
     _act(
@@ -295,7 +300,7 @@ def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Approval queue -----------------------------------------------------------------------------------------
 
 
-def _approvals_context(request: HttpRequest) -> dict:
+def _approvals_context(request: WorkspaceRequest) -> dict:
     pending = list(
         Message.objects.filter(
             workspace_id=request.workspace.pk,
@@ -322,7 +327,7 @@ def _approvals_context(request: HttpRequest) -> dict:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_GET
-def reply_approvals(request: HttpRequest) -> HttpResponse:
+def reply_approvals(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "inbox/replies/approvals.html", _approvals_context(request))
 
 
@@ -363,7 +368,7 @@ class SavedReplyForm(forms.ModelForm):
         """Uniqueness per workspace is checked above (the workspace is not a field of the form)."""
 
 
-def _save_reply(request: HttpRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
+def _save_reply(request: WorkspaceRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
     data = {k: form.cleaned_data[k] for k in ("title", "body", "shortcut", "language")}
     try:
         if reply is None:
@@ -378,7 +383,7 @@ def _save_reply(request: HttpRequest, form: SavedReplyForm, reply: SavedReply | 
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)
 @require_http_methods(["GET", "POST"])
-def saved_reply_list(request: HttpRequest) -> HttpResponse:
+def saved_reply_list(request: WorkspaceRequest) -> HttpResponse:
     form = SavedReplyForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid() and _save_reply(request, form, None):
         messages.success(request, _("Saved reply added."))
@@ -393,7 +398,7 @@ def saved_reply_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)
 @require_http_methods(["GET", "POST"])
-def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_reply_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     reply = saved_replies.get_saved_reply_for_member(request.membership, pk)
     form = SavedReplyForm(request.POST or None, instance=reply, workspace=request.workspace)
     if request.method == "POST" and form.is_valid() and _save_reply(request, form, reply):
@@ -405,7 +410,7 @@ def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)
 @require_POST
-def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_reply_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     reply = saved_replies.get_saved_reply_for_member(request.membership, pk)
     saved_replies.saved_reply_delete(reply=reply, by=request.membership)
     messages.success(request, _("Saved reply “%(title)s” deleted.") % {"title": reply.title})
@@ -476,7 +481,7 @@ class InboxSettingsForm(forms.Form):
 
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_http_methods(["GET", "POST"])
-def inbox_settings(request: HttpRequest) -> HttpResponse:
+def inbox_settings(request: WorkspaceRequest) -> HttpResponse:
     policy = InboxPolicy.objects.filter(workspace=request.workspace).first() or InboxPolicy(
         workspace=request.workspace
     )

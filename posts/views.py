@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from core import dates
@@ -54,7 +54,7 @@ MOVABLE = frozenset({P.SCHEDULED})
 CALENDAR_PARAMS = ("view", "date", "status", "channel")
 
 
-def _member(request: HttpRequest) -> Membership:
+def _member(request: WorkspaceRequest) -> Membership:
     return request.membership
 
 
@@ -109,7 +109,7 @@ def _with_targets(posts: QuerySet[Post]) -> QuerySet[Post]:
 
 @workspace_view()
 @require_GET
-def post_list(request: HttpRequest) -> HttpResponse:
+def post_list(request: WorkspaceRequest) -> HttpResponse:
     member = _member(request)
     filters = ListFilters(request.GET, member=member)
     filters.is_valid()
@@ -239,7 +239,7 @@ def _compose_context(
     }
 
 
-def _save(request: HttpRequest, form: ComposeForm, post: Post | None) -> Post | None:
+def _save(request: WorkspaceRequest, form: ComposeForm, post: Post | None) -> Post | None:
     """Create or update the post from a valid form; None (with the reason in `form`) when refused."""
     member = _member(request)
     channels = list(form.cleaned_data["channels"])
@@ -272,7 +272,7 @@ def _save(request: HttpRequest, form: ComposeForm, post: Post | None) -> Post | 
         return None
 
 
-def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
+def _compose(request: WorkspaceRequest, post: Post | None) -> HttpResponse:
     member = _member(request)
     if request.method == "POST":
         form = ComposeForm(request.POST, request.FILES, member=member)
@@ -305,13 +305,13 @@ def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_http_methods(["GET", "POST"])
-def post_new(request: HttpRequest) -> HttpResponse:
+def post_new(request: WorkspaceRequest) -> HttpResponse:
     return _compose(request, None)
 
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_http_methods(["GET", "POST"])
-def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def post_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     post = selectors.get_post_for_member(_member(request), pk)
     if post.status not in states.EDITABLE:
         messages.error(request, _("This post can no longer be edited."))
@@ -321,7 +321,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_preview(request: HttpRequest) -> HttpResponse:
+def post_preview(request: WorkspaceRequest) -> HttpResponse:
     """The composer's previews for the form as typed (HTMX)."""
     member = _member(request)
     form = ComposeForm(request.POST, member=member)
@@ -346,7 +346,7 @@ def _history(post: Post) -> list[PostEvent]:
     return events
 
 
-def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
+def _detail_context(request: WorkspaceRequest, post: Post, **extra) -> dict:
     member = _member(request)
     local = timezone.localtime(post.scheduled_at, _tz(member)) if post.scheduled_at else None
     own = post.author_id == request.user.pk
@@ -372,12 +372,12 @@ def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
 
 @workspace_view()
 @require_GET
-def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def post_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     post = selectors.get_post_for_member(_member(request), pk)
     return render(request, "posts/detail.html", _detail_context(request, post))
 
 
-def _submit(request: HttpRequest, post: Post) -> HttpResponse:
+def _submit(request: WorkspaceRequest, post: Post) -> HttpResponse:
     try:
         services.post_submit(post=post, by=_member(request))
     except PostError as exc:
@@ -393,13 +393,13 @@ def _submit(request: HttpRequest, post: Post) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def post_submit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _submit(request, selectors.get_post_for_member(_member(request), pk))
 
 
 @workspace_view(Perm.APPROVE_POSTS)
 @require_POST
-def post_review(request: HttpRequest, pk: int) -> HttpResponse:
+def post_review(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     comment = request.POST.get("comment", "").strip()
@@ -426,7 +426,7 @@ def _local_datetime(request: HttpRequest) -> dt.datetime | None:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def post_schedule(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Schedule an approved post, or move a scheduled one, at a wall-clock time in the zone the person
     reads times in (their own, else the workspace's)."""
     member = _member(request)
@@ -450,7 +450,7 @@ def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def post_cancel(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     try:
@@ -463,7 +463,7 @@ def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+def post_duplicate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     try:
@@ -477,7 +477,7 @@ def post_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def target_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def target_retry(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     target = selectors.get_target_for_member(member, pk)
     try:
@@ -513,7 +513,7 @@ def _period(view: str, anchor: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.d
 
 @workspace_view()
 @require_GET
-def posts_calendar(request: HttpRequest) -> HttpResponse:
+def posts_calendar(request: WorkspaceRequest) -> HttpResponse:
     member = _member(request)
     zone = _tz(member)
     view = "week" if request.GET.get("view") == "week" else "month"
@@ -598,7 +598,7 @@ def _back_to_calendar(member: Membership, back: str, day: dt.date | None) -> Htt
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_move(request: HttpRequest, pk: int) -> HttpResponse:
+def post_move(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Move a scheduled post to another day (the calendar's drag and drop, or its Move form). The local
     time of day is kept unless a time is given; the approval is kept, as the words and media do not change."""
     member = _member(request)
@@ -649,7 +649,7 @@ def post_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_POSTS)
 @require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: WorkspaceRequest) -> HttpResponse:
     member = _member(request)
     posts = selectors.posts_awaiting_review(member).prefetch_related(
         Prefetch("targets", queryset=PostTarget.objects.select_related("channel").order_by("pk"))
