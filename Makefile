@@ -57,6 +57,7 @@ format: venv-dev
 	$(VENV)/bin/ruff format .
 
 check: lint
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
@@ -77,4 +78,4 @@ messages: venv
 	$(PY) manage.py makemessages -d djangojs -l fr --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
 
 clean:
-	rm -rf var/test var/check var/celery .pytest_cache
+	rm -rf var/test var/check var/celery .pytest_cache .mypy_cache

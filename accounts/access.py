@@ -21,9 +21,22 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Invitation, Membership, User
+from accounts.models import Invitation, Membership, User, Workspace
 from accounts.policy import MFA_ROLES, Perm, can
 from core import dates
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request of a view behind login_required: its user is a person, not AnonymousUser."""
+
+    user: User
+
+
+class WorkspaceRequest(AuthenticatedRequest):
+    """The request of a view behind `workspace_view`, which sets these two."""
+
+    membership: Membership
+    workspace: Workspace
 
 
 def get_membership_for_user(user: User, slug: str) -> Membership:
@@ -59,7 +72,8 @@ def workspace_view(perm: Perm = Perm.VIEW_WORKSPACE) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @login_required
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Django passes an HttpRequest; this door makes it the WorkspaceRequest the view is typed with.
+        def wrapper(request: WorkspaceRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             member = get_membership_for_user(request.user, slug)
             if mfa_required_for(member) and not is_mfa_enabled(request.user):
                 messages.warning(

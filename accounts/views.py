@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services
 from accounts.access import (
+    AuthenticatedRequest,
+    WorkspaceRequest,
     get_invitation_for_member,
     get_member_for_member,
     last_membership_of,
@@ -29,7 +31,7 @@ from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 
 @require_safe  # GET and HEAD: uptime monitors and link checkers ask for / with HEAD
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Send the user to their last workspace, or their first, or tell them how to get one."""
     member = last_membership_of(request.user)
     if member is None:
@@ -39,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def workspace_home(request: HttpRequest) -> HttpResponse:
+def workspace_home(request: WorkspaceRequest) -> HttpResponse:
     members = Membership.objects.filter(workspace=request.workspace)
     context = {
         "member_count": members.count(),
@@ -53,7 +55,7 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_http_methods(["GET", "POST"])
-def workspace_settings(request: HttpRequest) -> HttpResponse:
+def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -65,7 +67,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
 # --- Settings: members ----------------------------------------------------------------------------------
 
 
-def _members_context(request: HttpRequest) -> dict:
+def _members_context(request: WorkspaceRequest) -> dict:
     members = (
         Membership.objects.filter(workspace=request.workspace)
         .select_related("user")
@@ -80,13 +82,13 @@ def _members_context(request: HttpRequest) -> dict:
 
 @workspace_view()
 @require_GET
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "accounts/settings/members.html", _members_context(request))
 
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
     target = get_member_for_member(request.membership, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -106,7 +108,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
     target = get_member_for_member(request.membership, pk)
     with flash_user_errors(request):
         services.membership_remove(membership=target, by=request.user)
@@ -116,7 +118,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _members_answer(request)
 
 
-def _members_answer(request: HttpRequest) -> HttpResponse:
+def _members_answer(request: WorkspaceRequest) -> HttpResponse:
     return fragment_or_redirect(
         request,
         "accounts/settings/members.html#member-list",
@@ -129,7 +131,7 @@ def _members_answer(request: HttpRequest) -> HttpResponse:
 # --- Settings: invitations ------------------------------------------------------------------------------
 
 
-def _invitations_context(request: HttpRequest, form: InvitationForm | None = None) -> dict:
+def _invitations_context(request: WorkspaceRequest, form: InvitationForm | None = None) -> dict:
     return {
         "invitations": Invitation.objects.filter(workspace=request.workspace).select_related("invited_by")[
             :200
@@ -140,7 +142,7 @@ def _invitations_context(request: HttpRequest, form: InvitationForm | None = Non
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
-def invitations(request: HttpRequest) -> HttpResponse:
+def invitations(request: WorkspaceRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with user_errors_on(form, "email"):
@@ -160,7 +162,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_MEMBERS)
 @require_POST
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
     invitation = get_invitation_for_member(request.membership, pk)
     with flash_user_errors(request):
         services.invitation_revoke(invitation=invitation, by=request.user)
@@ -185,7 +187,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token)
     services.invitation_check_usable(invitation)
 
-    user: User = request.user
+    user = request.user
     if user.is_authenticated:
         matches = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).exists()
         if request.method == "POST" and matches:
@@ -220,7 +222,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedRequest) -> HttpResponse:
     user: User = request.user
     initial = {"display_name": user.display_name, "language": user.language, "timezone": user.timezone}
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)

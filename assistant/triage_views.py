@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.policy import Perm
 from assistant import selectors, services
 from assistant.models import Intent, MessageTriage, TriageCorrection
@@ -100,14 +100,14 @@ def _badges_context(request: HttpRequest, triage: MessageTriage, form=None) -> d
     }
 
 
-def _conversation_url(request: HttpRequest, triage: MessageTriage) -> str:
+def _conversation_url(request: WorkspaceRequest, triage: MessageTriage) -> str:
     url = reverse("inbox_conversation", args=[request.workspace.slug, triage.message.conversation_id])
     return f"{url}#message-{triage.message_id}"
 
 
 @workspace_view(Perm.REPLY)
 @require_GET
-def triage_correct_form(request: HttpRequest, pk: int) -> HttpResponse:
+def triage_correct_form(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """The correction form of message `pk`'s triage: in place of its badges (HTMX), or as a page.
     `?close=1` (HTMX) gives the badges back without the form."""
     triage = selectors.get_triage_for_member(request.membership, pk)
@@ -122,7 +122,7 @@ def triage_correct_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def triage_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def triage_correct(request: WorkspaceRequest, pk: int) -> HttpResponse:
     triage = selectors.get_triage_for_member(request.membership, pk)
     form = TriageCorrectionForm(request.POST, triage=triage)
     if form.is_valid():
@@ -149,7 +149,7 @@ def triage_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_GET
-def triage_accuracy(request: HttpRequest) -> HttpResponse:
+def triage_accuracy(request: WorkspaceRequest) -> HttpResponse:
     """How often people corrected each triage field over 30 days: a section of the assistant stats page
     (loaded by HTMX) and a page of its own (the section's link, without JavaScript)."""
     rows = [

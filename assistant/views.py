@@ -5,15 +5,17 @@ Thin: writes go through `assistant.services`, reads through `assistant.selectors
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import autoreply, llm, rules, selectors, services
@@ -69,7 +71,7 @@ class FaqEntryForm(forms.Form):
         }
 
 
-def _save(request: HttpRequest, form: FaqEntryForm, entry: FaqEntry | None) -> bool:
+def _save(request: WorkspaceRequest, form: FaqEntryForm, entry: FaqEntry | None) -> bool:
     with user_errors_on(form):
         if entry is None:
             services.faq_entry_create(by=request.membership, **form.cleaned_data)
@@ -81,7 +83,7 @@ def _save(request: HttpRequest, form: FaqEntryForm, entry: FaqEntry | None) -> b
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_http_methods(["GET", "POST"])
-def faq_list(request: HttpRequest) -> HttpResponse:
+def faq_list(request: WorkspaceRequest) -> HttpResponse:
     form = FaqEntryForm(request.POST or None, initial={"language": request.workspace.default_language})
     if request.method == "POST" and form.is_valid() and _save(request, form, None):
         messages.success(request, _("FAQ answer added."))
@@ -92,7 +94,7 @@ def faq_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_http_methods(["GET", "POST"])
-def faq_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def faq_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     entry = selectors.get_faq_entry_for_member(request.membership, pk)
     form = FaqEntryForm(request.POST or None, initial=FaqEntryForm.initial_for(entry))
     if request.method == "POST" and form.is_valid() and _save(request, form, entry):
@@ -104,7 +106,7 @@ def faq_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_POST
-def faq_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def faq_deactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     entry = selectors.get_faq_entry_for_member(request.membership, pk)
     services.faq_entry_deactivate(entry=entry, by=request.membership)
     messages.success(request, _("“%(title)s” is no longer suggested.") % {"title": entry.title})
@@ -124,7 +126,7 @@ class FaqImportForm(forms.Form):
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_http_methods(["GET", "POST"])
-def faq_import(request: HttpRequest) -> HttpResponse:
+def faq_import(request: WorkspaceRequest) -> HttpResponse:
     form = FaqImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -140,7 +142,7 @@ def faq_import(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_GET
-def faq_export(request: HttpRequest) -> HttpResponse:
+def faq_export(request: WorkspaceRequest) -> HttpResponse:
     response = HttpResponse(
         services.faq_export_csv(request.workspace), content_type="text/csv; charset=utf-8"
     )
@@ -150,11 +152,11 @@ def faq_export(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_FAQ)
 @require_GET
-def faq_stats(request: HttpRequest) -> HttpResponse:
+def faq_stats(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "assistant/faq_stats.html", {"rows": selectors.faq_acceptance(request.workspace)})
 
 
-def _suggestions_context(request: HttpRequest, conversation: Conversation) -> dict:
+def _suggestions_context(request: WorkspaceRequest, conversation: Conversation) -> dict:
     message = selectors.latest_inbound(conversation)
     suggestions = services.suggestions_for(message, agent=request.user) if message else []
     return {
@@ -167,7 +169,7 @@ def _suggestions_context(request: HttpRequest, conversation: Conversation) -> di
 
 @workspace_view(Perm.REPLY)
 @require_GET
-def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def suggestion_list(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """Suggested answers to the conversation's latest inbound message: a fragment the composer includes."""
     conversation = get_conversation_for_member(request.membership, conversation_id)
     context = _suggestions_context(request, conversation)
@@ -176,7 +178,7 @@ def suggestion_list(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def reply_draft(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply_draft(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """A draft by the language model for the composer (HTMX), or the suggestions page with it (no JS).
 
     The draft is only shown: the agent's own reply form is the one way it can leave. Errors are shown in
@@ -226,7 +228,7 @@ def _describe(step: dict, names: dict[int, str], faqs: dict[int, str] | None = N
     return str(kind)
 
 
-_SENTIMENT = {"min_value": -1.0, "max_value": 1.0, "required": False}
+_SENTIMENT: dict[str, Any] = {"min_value": -1.0, "max_value": 1.0, "required": False}
 
 
 def _members(workspace) -> list[tuple[int, str]]:
@@ -394,7 +396,7 @@ class RuleForm(forms.Form):
         return initial
 
 
-def _rule_form_page(request: HttpRequest, rule: Rule | None) -> HttpResponse:
+def _rule_form_page(request: WorkspaceRequest, rule: Rule | None) -> HttpResponse:
     initial = RuleForm.initial_for(rule) if rule else None
     form = RuleForm(request.POST or None, initial=initial, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
@@ -418,7 +420,7 @@ def _rule_form_page(request: HttpRequest, rule: Rule | None) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_GET
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: WorkspaceRequest) -> HttpResponse:
     names = dict(_members(request.workspace))
     rows = [
         (rule, [_describe(a, names) for a in rule.actions or []])
@@ -429,19 +431,19 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_http_methods(["GET", "POST"])
-def rule_create(request: HttpRequest) -> HttpResponse:
+def rule_create(request: WorkspaceRequest) -> HttpResponse:
     return _rule_form_page(request, None)
 
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _rule_form_page(request, rules.get_rule_for_member(request.membership, pk))
 
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_POST
-def rule_activate(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_activate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     rule = rules.get_rule_for_member(request.membership, pk)
     rules.rule_set_active(rule=rule, by=request.membership, active=request.POST.get("active") == "1")
     return redirect("rules", slug=request.workspace.slug)
@@ -449,13 +451,13 @@ def rule_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_POST
-def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_move(request: WorkspaceRequest, pk: int) -> HttpResponse:
     rule = rules.get_rule_for_member(request.membership, pk)
     rules.rule_move(rule=rule, by=request.membership, up=request.POST.get("direction") == "up")
     return redirect("rules", slug=request.workspace.slug)
 
 
-def _dry_run(request: HttpRequest, chain: list[Rule] | None = None) -> tuple[list, int]:
+def _dry_run(request: WorkspaceRequest, chain: list[Rule] | None = None) -> tuple[list, int]:
     """(rows, messages checked): each recent message some rule of `chain` (the active rules by default)
     would act on, with what each matching rule would do, in words."""
     names = dict(_members(request.workspace))
@@ -469,7 +471,7 @@ def _dry_run(request: HttpRequest, chain: list[Rule] | None = None) -> tuple[lis
     return rows, len(results)
 
 
-def _rule_as_written(request: HttpRequest, form: RuleForm, saved: Rule | None) -> Rule | None:
+def _rule_as_written(request: WorkspaceRequest, form: RuleForm, saved: Rule | None) -> Rule | None:
     """An unsaved Rule from a valid form, as it would run (None, with the reason on the form, when it
     could not run). It keeps a saved rule's identity and round-robin turn so the preview matches."""
     data = form.cleaned_data
@@ -490,7 +492,7 @@ def _rule_as_written(request: HttpRequest, form: RuleForm, saved: Rule | None) -
     )
 
 
-def _try_rule(request: HttpRequest) -> HttpResponse:
+def _try_rule(request: WorkspaceRequest) -> HttpResponse:
     """The rule form, posted by its "Try this rule" button: the same form, still filled in, with what the
     rule as written (saved or not, active or not) would have done to recent messages. Saves nothing."""
     saved = None
@@ -508,7 +510,7 @@ def _try_rule(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_http_methods(["GET", "POST"])
-def rule_dry_run(request: HttpRequest) -> HttpResponse:
+def rule_dry_run(request: WorkspaceRequest) -> HttpResponse:
     """GET: what the active rules, in order, would have done to recent messages; `?rule=<id>` tries that
     one rule alone, active or not. POST: the rule form as written (see _try_rule)."""
     if request.method == "POST":
@@ -530,7 +532,7 @@ def rule_dry_run(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_GET
-def rule_log(request: HttpRequest) -> HttpResponse:
+def rule_log(request: WorkspaceRequest) -> HttpResponse:
     names = dict(_members(request.workspace))
     rows = [(e, [_describe(a, names) for a in e.actions]) for e in rules.executions_for(request.workspace)]
     return render(request, "assistant/rules_log.html", {"rows": rows})
@@ -590,7 +592,7 @@ class ToneGuideForm(forms.Form):
     )
 
 
-def _tone_guide_post(request: HttpRequest) -> HttpResponse:
+def _tone_guide_post(request: WorkspaceRequest) -> HttpResponse:
     form = ToneGuideForm(request.POST, prefix="tone")
     if form.is_valid():
         services.tone_guide_update(
@@ -606,7 +608,7 @@ def _tone_guide_post(request: HttpRequest) -> HttpResponse:
     return render(request, "assistant/autoreply_policy.html", context, status=400)
 
 
-def _auto_reply_initial(request: HttpRequest) -> dict | None:
+def _auto_reply_initial(request: WorkspaceRequest) -> dict | None:
     policy = AutoReplyPolicy.objects.filter(workspace=request.workspace).first()
     if policy is None:
         return None
@@ -621,7 +623,7 @@ def _auto_reply_initial(request: HttpRequest) -> dict | None:
 
 @workspace_view(Perm.MANAGE_RULES)
 @require_http_methods(["GET", "POST"])
-def auto_reply_settings(request: HttpRequest) -> HttpResponse:
+def auto_reply_settings(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("section") == "tone":
         return _tone_guide_post(request)
     initial = _auto_reply_initial(request)

@@ -126,7 +126,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "cmhub.sqlite3",
+            "NAME": str(VAR_DIR / "cmhub.sqlite3"),
             # A file, not memory: tests that start a real Celery worker process share the database with it.
             "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
             "OPTIONS": SQLITE_OPTIONS,
@@ -331,7 +331,7 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 if CELERY_BROKER_URL:
     CELERY_RESULT_BACKEND = CELERY_BROKER_URL
     # A task not acknowledged within this time is redelivered: longer than any task's hard limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery" / "broker"

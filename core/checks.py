@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def credential_keys_from_environment(app_configs, **kwargs):
+def credential_keys_from_environment(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if settings.DEBUG or os.environ.get("CREDENTIAL_KEYS") or os.environ.get("CREDENTIAL_KEYS_FILE"):
         return []
     return [

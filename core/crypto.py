@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -62,11 +62,20 @@ def _reset(**kwargs: Any) -> None:
 
 setting_changed.connect(_reset)
 
+# The stubs make Field generic; at run time it is not subscriptable.
+if TYPE_CHECKING:
+    _TextField = models.TextField[Any, Any]
+else:
+    _TextField = models.TextField
 
-class EncryptedJSONField(models.TextField):
+
+class EncryptedJSONField(_TextField):
     """A JSON value stored as a Fernet token: the database (and its dumps) never see it in clear."""
 
     description = "JSON encrypted with the deployment's credential keys"
+    # What the model attribute holds, for django-stubs (a TextField's would be str): any JSON value.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":
@@ -89,7 +98,7 @@ class EncryptedJSONField(models.TextField):
         return self.get_prep_value(self.value_from_object(obj))
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(_TextField):
     """A string stored as a Fernet token (client secrets)."""
 
     description = "Text encrypted with the deployment's credential keys"

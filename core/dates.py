@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -63,7 +64,7 @@ def parse_datetime(value: str | None) -> dt.datetime | None:
 class DateField(forms.DateField):
     """A form's date, refused as invalid outside the range (the filters then ignore it and say so)."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> dt.date | None:
         day = super().to_python(value)
         if day is not None and not _in_range(day):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
@@ -85,13 +86,15 @@ def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def zone_for(user, workspace) -> zoneinfo.ZoneInfo:
+def zone_for(user: object, workspace: object) -> zoneinfo.ZoneInfo:
     """The zone a person reads a workspace's times in: their own if they chose one, else the workspace's."""
     own = getattr(user, "timezone", "") if getattr(user, "is_authenticated", False) else ""
     return zone_named(own or getattr(workspace, "timezone", None))
 
 
-def format_instant(value: dt.datetime | dt.date | None, context: str = "datetime", zone=None) -> str:
+def format_instant(
+    value: dt.datetime | dt.date | None, context: str = "datetime", zone: dt.tzinfo | None = None
+) -> str:
     """`value` written for `context`, in `zone` (default: the active one) and the active language."""
     if value is None:
         return ""

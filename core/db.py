@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection, models
+from django.db.models.options import Options
 from psycopg.types.json import Jsonb
 
 
@@ -20,17 +22,17 @@ def bulk_update_rows(objs: Iterable[models.Model], fields: Sequence[str], *, bat
         return 0
     model = type(objs[0])
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    pk = meta.pk
+    columns = [_column(meta, name) for name in fields]
+    pk = _primary_key(meta)
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     typed = connection.vendor == "postgresql"
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
-    names = ", ".join(quote(c) for c in [pk.column, *(f.column for f in columns)])
+    assignments = ", ".join(f"{quote(_db_column(f))} = v.{quote(_db_column(f))}" for f in columns)
+    names = ", ".join(quote(_db_column(f)) for f in [pk, *columns])
     updated = 0
     for start in range(0, len(objs), batch_size):
         batch = objs[start : start + batch_size]
-        params: list[object] = []
+        params: list[Any] = []
         rows = []
         for obj in batch:
             cells = []
@@ -42,7 +44,7 @@ def bulk_update_rows(objs: Iterable[models.Model], fields: Sequence[str], *, bat
             rows.append(f"({', '.join(cells)})")
         if connection.vendor == "sqlite":
             # SQLite names VALUES columns column1, column2...: alias them through a CTE.
-            key = quote(pk.column)
+            key = quote(_db_column(pk))
             sql = (
                 f"WITH v({names}) AS (VALUES {', '.join(rows)}) "
                 f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{key} = v.{key}"
@@ -50,7 +52,7 @@ def bulk_update_rows(objs: Iterable[models.Model], fields: Sequence[str], *, bat
         else:
             sql = (
                 f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join(rows)}) AS v({names}) "
-                f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}"
+                f"WHERE {table}.{quote(_db_column(pk))} = v.{quote(_db_column(pk))}"
             )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -69,12 +71,12 @@ def insert_rows(objs: Sequence[models.Model], *, key: str) -> None:
         return
     model = type(objs[0])
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=1000)
+        model._default_manager.bulk_create(objs, batch_size=1000)
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if _copyable(f)]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(_db_column(f)) for f in fields)
     # psycopg adapts plain Python values itself; only JSON needs saying. (get_db_prep_save per cell,
     # through the connection proxy, cost more than the COPY.)
     attnames = [f.attname for f in fields]
@@ -86,28 +88,48 @@ def insert_rows(objs: Sequence[models.Model], *, key: str) -> None:
         for obj in objs:
             row = [getattr(obj, name) for name in attnames]
             copy.write_row([Jsonb(v) if j else v for v, j in zip(row, as_json, strict=True)])
-    key_field = meta.get_field(key)
+    key_field = _column(meta, key)
     values = [getattr(obj, key_field.attname) for obj in objs]
     scope = {
         f.attname: getattr(objs[0], f.attname)
         for f in meta.concrete_fields
         if f.is_relation and f.attname in _scope_fields(meta, key)
     }
-    pks = dict(model.objects.filter(**scope, **{f"{key}__in": values}).values_list(key, "pk"))
+    pks = dict(model._default_manager.filter(**scope, **{f"{key}__in": values}).values_list(key, "pk"))
     for obj in objs:
         obj.pk = pks[getattr(obj, key_field.attname)]
         obj._state.adding = False
 
 
-def _copyable(field: models.Field) -> bool:
+def _column(meta: Options[Any], name: str) -> models.Field[Any, Any]:
+    """The concrete field `name` of a model (a reverse relation has no column to write)."""
+    field = meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{meta.label}.{name} is not a column")
+    return field
+
+
+def _db_column(field: models.Field[Any, Any]) -> str:
+    if not field.column:
+        raise ValueError(f"{field} has no column")
+    return field.column
+
+
+def _primary_key(meta: Options[Any]) -> models.Field[Any, Any]:
+    if meta.pk is None:
+        raise ValueError(f"{meta.label} has no primary key column")
+    return meta.pk
+
+
+def _copyable(field: models.Field[Any, Any]) -> bool:
     # Non-editable fields still get written (timestamps, payloads), except columns a trigger fills.
     return not field.primary_key and field.get_internal_type() != "SearchVectorField"
 
 
-def _scope_fields(meta, key: str) -> set[str]:
+def _scope_fields(meta: Options[Any], key: str) -> set[str]:
     """The other fields of the unique constraint that contains `key` (e.g. channel for external_id)."""
     for constraint in meta.constraints:
         fields = getattr(constraint, "fields", ())
         if key in fields:
-            return {meta.get_field(name).attname for name in fields if name != key}
+            return {_column(meta, name).attname for name in fields if name != key}
     return set()

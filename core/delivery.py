@@ -141,7 +141,7 @@ class Pipeline:
     tolerance: dt.timedelta = dt.timedelta(seconds=5)
     lease_field: str = "leased_until"
 
-    def rows(self, **filters: Any) -> models.QuerySet:
+    def rows(self, **filters: Any) -> models.QuerySet[Any]:
         return self.model._default_manager.filter(**filters)
 
 

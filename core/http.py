@@ -423,7 +423,7 @@ def _is_ip_literal(host: str) -> bool:
 
 
 def _redirect_target(current: str, response: httpx.Response) -> str:
-    location = response.headers.get("location")
+    location: str | None = response.headers.get("location")
     if not location:
         raise FetchError("The server redirected without saying where to.")
     return urljoin(current, location)

@@ -46,7 +46,7 @@ def open_verified(data: bytes, *, accepted: set[str] = ACCEPTED_FORMATS) -> Imag
     return image
 
 
-def make_avatar(data: bytes, *, max_bytes: int, size: int) -> ContentFile:
+def make_avatar(data: bytes, *, max_bytes: int, size: int) -> ContentFile[bytes]:
     """A square WEBP of `size` pixels, upright, without metadata (location included)."""
     if len(data) > max_bytes:
         raise ImageRejected(

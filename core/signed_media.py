@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -32,7 +33,7 @@ def inline_media_url(name: str) -> str:
 
 
 @require_GET
-def serve_signed_media(request: HttpRequest, token: str) -> HttpResponse:
+def serve_signed_media(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         payload = signing.loads(token, salt=SALT)
     except signing.BadSignature:

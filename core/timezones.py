@@ -16,7 +16,11 @@ import zoneinfo
 from importlib import resources
 from pathlib import Path
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+#: A Select choice: (zone, label), or a group (region, [(zone, label), ...]).
+Choice = tuple[str | Promise, str | list[tuple[str, str]]]
 
 REGIONS = {
     "Africa": _("Africa"),
@@ -71,7 +75,7 @@ def zone_label(name: str, *, now: dt.datetime | None = None) -> str:
     return f"{words} ({_offset(name, now)})"
 
 
-def timezone_choices(*, current: str = "", now: dt.datetime | None = None) -> list:
+def timezone_choices(*, current: str = "", now: dt.datetime | None = None) -> list[Choice]:
     """Choices for a Select: UTC first, then one group per region sorted by place. A `current` value that is
     not canonical (an alias saved before) is offered first, so editing a form never changes it silently."""
     now = now or dt.datetime.now(dt.UTC)
@@ -80,7 +84,7 @@ def timezone_choices(*, current: str = "", now: dt.datetime | None = None) -> li
         region = name.partition("/")[0]
         if region in groups:
             groups[region].append((name, zone_label(name, now=now)))
-    choices: list = []
+    choices: list[Choice] = []
     if current and current not in canonical_zones() and current in zoneinfo.available_timezones():
         choices.append((current, zone_label(current, now=now)))
     choices.append(("UTC", "UTC"))

@@ -28,12 +28,14 @@ def _too_large(size: int, max_bytes: int) -> ValidationError:
     )
 
 
-def read_upload(upload: UploadedFile, *, max_bytes: int) -> bytes:
+def read_upload(upload: UploadedFile[bytes], *, max_bytes: int) -> bytes:
     """The file's bytes when it weighs `max_bytes` at most; ValidationError, in words, when it weighs more."""
     if upload.size is None or upload.size > max_bytes:
         raise _too_large(upload.size or 0, max_bytes)
     upload.seek(0)
-    data = upload.read(max_bytes + 1)  # bounded even if `size` was wrong: never more than the limit in memory
+    data: bytes = upload.read(
+        max_bytes + 1
+    )  # bounded even if `size` was wrong: never more than the limit in memory
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
     return data

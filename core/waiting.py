@@ -10,11 +10,12 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-Counter = Callable[[object], QuerySet | None]
+Counter = Callable[[Any], QuerySet[Any] | None]
 _counters: dict[str, Counter] = {}
 
 
@@ -22,7 +23,7 @@ def register(kind: str, counter: Counter) -> None:
     _counters[kind] = counter
 
 
-def waiting_for(member) -> dict[str, int]:
+def waiting_for(member: Any) -> dict[str, int]:
     """{kind: how many wait for this member}, for every kind their role has; one query, or none."""
     wanted = {kind: qs for kind, counter in _counters.items() if (qs := counter(member)) is not None}
     if not wanted:

@@ -40,7 +40,6 @@ from networks import registry
 from networks import services as network_services
 from networks.models import Channel
 from networks.providers import base as p
-from networks.providers import facebook, instagram, limits, linkedin
 
 log = logging.getLogger(__name__)
 
@@ -112,30 +111,19 @@ def reply_needs_approval(
     return bool(policy and policy.agent_replies_need_approval and not can(author, Perm.APPROVE_REPLIES))
 
 
-@dataclass(frozen=True)
-class TextLimit:
-    max_length: int
-    weighted: bool  # X counts links as 23 and many characters as 2
-
-
-def reply_limit(conversation: Conversation) -> TextLimit:
-    """The length a reply in this conversation may have (what the composer's counter counts against)."""
-    network = conversation.channel.network
-    if network == p.Network.X:
-        return TextLimit(limits.X_MAX_WEIGHTED_LENGTH, weighted=True)
-    if network == p.Network.LINKEDIN:
-        return TextLimit(linkedin.MAX_COMMENT, weighted=False)
-    if network == p.Network.INSTAGRAM:
-        return TextLimit(instagram.MAX_CAPTION, weighted=False)
+def _text_kind(conversation: Conversation) -> p.TextKind:
     if conversation.kind == Conversation.Kind.DIRECT_MESSAGE:
-        return TextLimit(facebook.MAX_MESSENGER_TEXT, weighted=False)
-    return TextLimit(facebook.MAX_TEXT, weighted=False)
+        return p.TextKind.DIRECT_MESSAGE
+    return p.TextKind.REPLY
+
+
+def reply_limit(conversation: Conversation) -> p.TextLimit:
+    """The length a reply in this conversation may have (what the composer's counter counts against)."""
+    return registry.provider_class(conversation.channel.network).text_limit(_text_kind(conversation))
 
 
 def reply_length(conversation: Conversation, text: str) -> int:
-    if reply_limit(conversation).weighted:
-        return limits.x_weighted_length(text)
-    return len(text)
+    return registry.provider_class(conversation.channel.network).text_length(text)
 
 
 def reply_problems(*, conversation: Conversation, text: str) -> list[str]:
@@ -147,17 +135,10 @@ def reply_problems(*, conversation: Conversation, text: str) -> list[str]:
     channel = conversation.channel
     with make_client() as http:
         provider = registry.build_provider(channel, http=http)
-    is_dm = conversation.kind == Conversation.Kind.DIRECT_MESSAGE
-    if is_dm and not provider.supports_direct_message_reply:
+    kind = _text_kind(conversation)
+    if kind == p.TextKind.DIRECT_MESSAGE and not provider.supports_direct_message_reply:
         return [_("%(network)s does not let CM Hub answer direct messages.") % _network(channel)]
-    problems = provider.validate_text(text)
-    if channel.network == p.Network.LINKEDIN:
-        problems += limits.check_text_length(
-            text, max_chars=linkedin.MAX_COMMENT, network="A LinkedIn comment"
-        )
-    if channel.network == p.Network.FACEBOOK and is_dm:
-        problems += limits.check_text_length(text, max_chars=facebook.MAX_MESSENGER_TEXT, network="Messenger")
-    return list(dict.fromkeys(problems))
+    return list(dict.fromkeys(provider.validate_reply(text, kind=kind)))
 
 
 def _network(channel: Channel) -> dict[str, str]:

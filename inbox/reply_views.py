@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership
 from accounts.policy import Perm
 from assistant import services as assistant_services
@@ -46,7 +46,7 @@ def get_reply_for_member(member: Membership, pk: int) -> Message:
     )
 
 
-def _conversation_url(request: HttpRequest, conversation_id: int, anchor: str = "") -> str:
+def _conversation_url(request: WorkspaceRequest, conversation_id: int, anchor: str = "") -> str:
     url = reverse("inbox_conversation", args=[request.workspace.slug, conversation_id])
     return f"{url}#{anchor}" if anchor else url
 
@@ -55,7 +55,7 @@ def _conversation_url(request: HttpRequest, conversation_id: int, anchor: str = 
 
 
 def composer_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     conversation: Conversation,
     *,
     text: str = "",
@@ -93,7 +93,12 @@ def composer_context(
 
 
 def _composer_response(
-    request: HttpRequest, conversation: Conversation, *, status: int = 200, trigger: bool = False, **kwargs
+    request: WorkspaceRequest,
+    conversation: Conversation,
+    *,
+    status: int = 200,
+    trigger: bool = False,
+    **kwargs,
 ) -> HttpResponse:
     """The composer again: its fragment for htmx (always 200: htmx swaps only successful answers, and the
     person must see the problem), or the composer page with `status`."""
@@ -113,13 +118,13 @@ def _composer_response(
 
 @workspace_view(Perm.REPLY)
 @require_GET
-def reply_composer(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply_composer(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """The composer: a fragment for the conversation page (HTMX), or a page of its own."""
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     return _composer_response(request, conversation)
 
 
-def _suggestion_sent(request: HttpRequest, conversation: Conversation, raw_id: str, text: str) -> None:
+def _suggestion_sent(request: WorkspaceRequest, conversation: Conversation, raw_id: str, text: str) -> None:
     """Record what became of the suggestion the reply started from: sent as is or edited (the service
     decides). Only a pending suggestion for this conversation's latest inbound message in this workspace
     counts; anything else (foreign, stale, already decided, malformed) is ignored without a word."""
@@ -148,7 +153,7 @@ def _thread_version(values: list[str]) -> int:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def reply_create(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply_create(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
     suggestion_id = request.POST.get("suggestion_id", "")[:20]
@@ -217,7 +222,7 @@ def _status_response(request: HttpRequest, message: Message, *, trigger: bool = 
 
 @workspace_view()
 @require_GET
-def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_status(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """A reply's status, polled by the thread while it is on its way; a settled reply refreshes the thread."""
     message = get_reply_for_member(request.membership, pk)
     if not is_htmx(request):
@@ -226,7 +231,7 @@ def reply_status(request: HttpRequest, pk: int) -> HttpResponse:
     return _status_response(request, message, trigger=bool(was) and was != message.send_status)
 
 
-def _after(request: HttpRequest, message: Message) -> HttpResponse:
+def _after(request: WorkspaceRequest, message: Message) -> HttpResponse:
     """Where a reply action answers: the approval queue it came from, or the conversation's thread."""
     from_queue = request.POST.get("from") == "queue"
     if from_queue:
@@ -245,7 +250,7 @@ def _after(request: HttpRequest, message: Message) -> HttpResponse:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_retry(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     with flash_user_errors(request):
         replies.reply_retry(message=message, by=request.membership)
@@ -255,7 +260,7 @@ def reply_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_POST
-def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_approve(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     with flash_user_errors(request):
         replies.reply_approve(message=message, by=request.membership)
@@ -265,7 +270,7 @@ def reply_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_POST
-def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_edit_approve(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     text = request.POST.get("text", "")[: replies.MAX_TEXT_CHARS]
     with flash_user_errors(request):
@@ -276,7 +281,7 @@ def reply_edit_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_POST
-def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def reply_reject(request: WorkspaceRequest, pk: int) -> HttpResponse:
     message = get_reply_for_member(request.membership, pk)
     comment = request.POST.get("comment", "")
     with flash_user_errors(request):
@@ -288,7 +293,7 @@ def reply_reject(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Approval queue -----------------------------------------------------------------------------------------
 
 
-def _approvals_context(request: HttpRequest) -> dict:
+def _approvals_context(request: WorkspaceRequest) -> dict:
     pending = list(
         Message.objects.filter(
             workspace_id=request.workspace.pk,
@@ -315,7 +320,7 @@ def _approvals_context(request: HttpRequest) -> dict:
 
 @workspace_view(Perm.APPROVE_REPLIES)
 @require_GET
-def reply_approvals(request: HttpRequest) -> HttpResponse:
+def reply_approvals(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "inbox/replies/approvals.html", _approvals_context(request))
 
 
@@ -356,7 +361,7 @@ class SavedReplyForm(forms.ModelForm):
         """Uniqueness per workspace is checked above (the workspace is not a field of the form)."""
 
 
-def _save_reply(request: HttpRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
+def _save_reply(request: WorkspaceRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
     data = {k: form.cleaned_data[k] for k in ("title", "body", "shortcut", "language")}
     with user_errors_on(form):
         if reply is None:
@@ -369,7 +374,7 @@ def _save_reply(request: HttpRequest, form: SavedReplyForm, reply: SavedReply | 
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)
 @require_http_methods(["GET", "POST"])
-def saved_reply_list(request: HttpRequest) -> HttpResponse:
+def saved_reply_list(request: WorkspaceRequest) -> HttpResponse:
     form = SavedReplyForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid() and _save_reply(request, form, None):
         messages.success(request, _("Saved reply added."))
@@ -384,7 +389,7 @@ def saved_reply_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)
 @require_http_methods(["GET", "POST"])
-def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_reply_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     reply = saved_replies.get_saved_reply_for_member(request.membership, pk)
     form = SavedReplyForm(request.POST or None, instance=reply, workspace=request.workspace)
     if request.method == "POST" and form.is_valid() and _save_reply(request, form, reply):
@@ -396,7 +401,7 @@ def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_SAVED_REPLIES)
 @require_POST
-def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_reply_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     reply = saved_replies.get_saved_reply_for_member(request.membership, pk)
     saved_replies.saved_reply_delete(reply=reply, by=request.membership)
     messages.success(request, _("Saved reply “%(title)s” deleted.") % {"title": reply.title})
@@ -467,7 +472,7 @@ class InboxSettingsForm(forms.Form):
 
 @workspace_view(Perm.MANAGE_WORKSPACE)
 @require_http_methods(["GET", "POST"])
-def inbox_settings(request: HttpRequest) -> HttpResponse:
+def inbox_settings(request: WorkspaceRequest) -> HttpResponse:
     policy = InboxPolicy.objects.filter(workspace=request.workspace).first() or InboxPolicy(
         workspace=request.workspace
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,7 +21,7 @@ from accounts.policy import Perm, can
 from core.errors import UserError
 from inbox.models import Contact, SavedReply
 
-VARIABLES: dict[str, str] = {
+VARIABLES: dict[str, Promise] = {  # lazy: read in the language of the page
     "contact.name": gettext_lazy("the contact's name (or handle)"),
     "contact.handle": gettext_lazy("the contact's handle, without @"),
     "agent.first_name": gettext_lazy("your first name"),

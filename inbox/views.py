@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from assistant.models import Intent
@@ -133,7 +133,7 @@ def _cursor_param(sort: Sort) -> str:
     return "before" if sort == Sort.NEWEST else "after"
 
 
-def _list_context(request: HttpRequest, params: QueryDict) -> dict:
+def _list_context(request: WorkspaceRequest, params: QueryDict) -> dict:
     workspace, member = request.workspace, request.membership
     channels = selectors.workspace_channels(workspace)
     labels = selectors.workspace_labels(workspace)
@@ -181,7 +181,7 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
     }
 
 
-def _view_counts_context(request: HttpRequest, filters: InboxFilters, now: dt.datetime) -> dict:
+def _view_counts_context(request: WorkspaceRequest, filters: InboxFilters, now: dt.datetime) -> dict:
     """The quick views with what each holds that needs a person (inbox.selectors.view_counts)."""
     counts = selectors.view_counts(workspace=request.workspace, user=request.user, now=now)
     return {
@@ -201,7 +201,7 @@ def _view_counts_context(request: HttpRequest, filters: InboxFilters, now: dt.da
 
 @workspace_view()
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: WorkspaceRequest) -> HttpResponse:
     context = _list_context(request, request.GET)
     # "Load more" asks for the next page only; the filter bar asks for the whole list region.
     partial = "rows-more" if request.GET.get("more") else "list"
@@ -219,7 +219,7 @@ def _parse_shown(values: list[str]) -> dict[int, str]:
 
 @workspace_view()
 @require_GET
-def inbox_updates(request: HttpRequest) -> HttpResponse:
+def inbox_updates(request: WorkspaceRequest) -> HttpResponse:
     """What changed since the page's last poll, as out-of-band swaps: changed rows in place, new rows
     added, rows that left the filter removed. The new `since` comes back in the same response."""
     workspace = request.workspace
@@ -257,7 +257,7 @@ def inbox_updates(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def inbox_badge(request: HttpRequest) -> HttpResponse:
+def inbox_badge(request: WorkspaceRequest) -> HttpResponse:
     count = selectors.my_queue_count(workspace=request.workspace, user=request.user)
     return render(request, "inbox/list.html#badge", {"count": count, "cap": selectors.BADGE_CAP})
 
@@ -269,7 +269,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-def _member_user(request: HttpRequest, value: str) -> User | None:
+def _member_user(request: WorkspaceRequest, value: str) -> User | None:
     """The member named by a form value: "me", a user id of this workspace, or None for "nobody"."""
     if value == "me":
         return request.user
@@ -285,7 +285,7 @@ def _member_user(request: HttpRequest, value: str) -> User | None:
     return None
 
 
-def _label_from(request: HttpRequest, value: str):
+def _label_from(request: WorkspaceRequest, value: str):
     if not value.isdigit():
         raise services.InboxError(_("Choose a label."))
     return selectors.get_label_for_member(request.membership, int(value))
@@ -311,7 +311,7 @@ def _report(request: HttpRequest, result: services.BulkResult) -> None:
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def inbox_bulk(request: HttpRequest) -> HttpResponse:
+def inbox_bulk(request: WorkspaceRequest) -> HttpResponse:
     """One action on the ticked conversations (or, for shortcuts, the one under the cursor)."""
     member = request.membership
     ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
@@ -358,7 +358,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _header_context(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     conversation: Conversation,
     *,
     labels: list | None = None,
@@ -388,7 +388,7 @@ def _header_context(
     }
 
 
-def _thread_context(request: HttpRequest, conversation: Conversation) -> dict:
+def _thread_context(request: WorkspaceRequest, conversation: Conversation) -> dict:
     thread = selectors.thread(conversation)
     return {
         "conversation": conversation,
@@ -413,7 +413,7 @@ PANE = "conversation-pane"  # the split inbox's conversation column, which the l
 @workspace_view()
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
-def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """The split inbox with this conversation open (list | thread | contact), or, for the list's
     JavaScript (HX-Target: the pane), the conversation column alone."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
@@ -439,7 +439,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @workspace_view()
 @require_GET
-def conversation_thread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_thread(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """The thread alone, with its new version out of band: what "show new messages" and a composer that
     just sent a reply (HX-Trigger: thread-changed) ask for."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
@@ -451,7 +451,7 @@ def conversation_thread(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @workspace_view()
 @require_POST
-def conversation_presence(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_presence(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """A ping from an open conversation page: records this member's state, answers who else is here and
     whether messages arrived after the thread version the page shows."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
@@ -473,7 +473,7 @@ def conversation_presence(request: HttpRequest, conversation_id: int) -> HttpRes
     return render(request, "inbox/conversation.html#presence", context)
 
 
-def _after_action(request: HttpRequest, conv: Conversation) -> HttpResponse:
+def _after_action(request: WorkspaceRequest, conv: Conversation) -> HttpResponse:
     """After a change to the conversation: its header again (the counts may have moved), or its page."""
 
     def context() -> dict:
@@ -484,7 +484,11 @@ def _after_action(request: HttpRequest, conv: Conversation) -> HttpResponse:
 
 
 def _conversation_answer(
-    request: HttpRequest, conv: Conversation, partial: str, context: Callable[[], dict], trigger: str = ""
+    request: WorkspaceRequest,
+    conv: Conversation,
+    partial: str,
+    context: Callable[[], dict],
+    trigger: str = "",
 ) -> HttpResponse:
     return fragment_or_redirect(
         request,
@@ -499,7 +503,7 @@ def _conversation_answer(
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_assign(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
 
     with flash_user_errors(request):
@@ -514,7 +518,7 @@ def conversation_assign(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_status(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     status = request.POST.get("status", "")
 
@@ -526,7 +530,7 @@ def conversation_status(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_priority(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_priority(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     value = request.POST.get("priority", "")
 
@@ -540,7 +544,7 @@ def conversation_priority(request: HttpRequest, conversation_id: int) -> HttpRes
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_sensitive(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_sensitive(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     sensitive = request.POST.get("sensitive") == "1"
 
@@ -555,7 +559,7 @@ def conversation_sensitive(request: HttpRequest, conversation_id: int) -> HttpRe
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_labels(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_labels(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     """Add a label (picked, or typed: a new name creates it) or remove one."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     member = request.membership
@@ -579,7 +583,7 @@ def conversation_labels(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: int) -> HttpResponse:
+def conversation_hide_message(request: WorkspaceRequest, conversation_id: int, pk: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     message = selectors.get_message_for_member(request.membership, conv, pk)
     hidden = request.POST.get("hidden", "1") == "1"
@@ -603,7 +607,7 @@ def conversation_hide_message(request: HttpRequest, conversation_id: int, pk: in
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_note(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_note(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     text = request.POST.get("text", "")
     error = ""
@@ -625,7 +629,7 @@ def conversation_note(request: HttpRequest, conversation_id: int) -> HttpRespons
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def contact_notes(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def contact_notes(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     if conv.contact is not None:
         with flash_user_errors(request):

@@ -134,7 +134,7 @@ def item(item: p.EngagementItem) -> p.EngagementItem:
     external_id = _id(item.external_id, ITEM_ID_MAX)
     if not external_id:
         raise ValueError("item id is empty or cannot be stored")
-    related = {}
+    related: dict[str, Any] = {}  # keyword arguments of replace()
     for name in ("post_external_id", "parent_external_id", "thread_root_external_id"):
         value = getattr(item, name)
         cleaned = _id(value, ITEM_ID_MAX) if value else ""

@@ -118,6 +118,11 @@ def app_config(network: str) -> AppConfig | None:
     )
 
 
+def provider_class(network: str) -> type[p.Provider]:
+    """What a network's provider knows without an account: its text limits and capabilities."""
+    return SPECS[network].provider_class
+
+
 def account_of(channel: Channel) -> p.Account:
     from networks.services import credentials_of
 

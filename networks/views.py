@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_membership_for_user, workspace_view
+from accounts.access import AuthenticatedRequest, WorkspaceRequest, get_membership_for_user, workspace_view
 from accounts.policy import Perm, can
 from core.errors import user_error_page
 from core.htmx import fragment_or_page
@@ -35,7 +35,7 @@ def _redirect_uri(request: HttpRequest, network: str) -> str:
 
 @workspace_view()
 @require_GET
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: WorkspaceRequest) -> HttpResponse:
     now = timezone.now()
     channels = list(selectors.channels_with_health(request.workspace))
     for channel in channels:
@@ -58,7 +58,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_GET
-def channel_settings(request: HttpRequest) -> HttpResponse:
+def channel_settings(request: WorkspaceRequest) -> HttpResponse:
     networks = [
         {
             "value": n.value,
@@ -74,14 +74,14 @@ def channel_settings(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_GET
-def backfill_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def backfill_progress(request: WorkspaceRequest, pk: int) -> HttpResponse:
     channel = selectors.get_channel_for_member(request.membership, pk)
     return render(request, "networks/_backfill.html", {"channel": channel})
 
 
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_POST
-def connect_start(request: HttpRequest, network: str) -> HttpResponse:
+def connect_start(request: WorkspaceRequest, network: str) -> HttpResponse:
     if network not in SPECS:
         raise Http404
     app = app_config(network)
@@ -121,7 +121,7 @@ def connect_start(request: HttpRequest, network: str) -> HttpResponse:
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_GET
 @user_error_page("networks/connect_error.html", status=400)
-def connect_authorise(request: HttpRequest, network: str) -> HttpResponse:
+def connect_authorise(request: WorkspaceRequest, network: str) -> HttpResponse:
     """A page that sends the browser to the network's consent page with a meta refresh (no script needed,
     and it replaces this page in the history, so Back returns to the channels), with a link as fallback."""
     if network not in SPECS:
@@ -142,7 +142,7 @@ def connect_authorise(request: HttpRequest, network: str) -> HttpResponse:
 @login_required
 @require_GET
 @user_error_page("networks/connect_error.html", status=400)  # a state unknown, used or expired
-def oauth_callback(request: HttpRequest, network: str) -> HttpResponse:
+def oauth_callback(request: AuthenticatedRequest, network: str) -> HttpResponse:
     """Where the network sends the browser back. Outside /w/<slug>/: the state says which workspace."""
     if network not in SPECS:
         raise Http404
@@ -191,7 +191,7 @@ def oauth_callback(request: HttpRequest, network: str) -> HttpResponse:
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_http_methods(["GET", "POST"])
 @user_error_page("networks/connect_error.html", status=400)
-def connect_choose(request: HttpRequest, network: str, key: str) -> HttpResponse:
+def connect_choose(request: WorkspaceRequest, network: str, key: str) -> HttpResponse:
     stored_network, candidates = connect.load_candidates(
         request.session, key=key, workspace_slug=request.workspace.slug
     )
@@ -260,7 +260,7 @@ def _backfill_days(raw: str | None) -> int:
 
 @workspace_view(Perm.MANAGE_CHANNELS)
 @require_POST
-def channel_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def channel_action(request: WorkspaceRequest, pk: int, action: str) -> HttpResponse:
     channel = selectors.get_channel_for_member(request.membership, pk)
     if action == "pause":
         services.channel_pause(channel=channel)

@@ -67,7 +67,9 @@ class Post(models.Model):
     campaign = models.CharField(_("campaign"), max_length=100, blank=True)
     approvals_required = models.PositiveSmallIntegerField(default=1)
     last_error = models.TextField(_("last problem"), blank=True)
-    media = models.ManyToManyField("MediaAsset", through="PostMedia", blank=True, related_name="posts")
+    media: models.ManyToManyField[MediaAsset, PostMedia] = models.ManyToManyField(
+        "MediaAsset", through="PostMedia", blank=True, related_name="posts"
+    )
     created_at = models.DateTimeField(default=tz.now)
     updated_at = models.DateTimeField(default=tz.now)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar as cal
 import contextlib
 import datetime as dt
-import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -28,14 +27,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import workspace_view
+from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from core import dates
 from core.errors import UserError, flash_user_errors, user_errors_on
 from core.uploads import read_upload
-from networks.models import Channel, Network
-from networks.providers import facebook, instagram, limits, linkedin
+from networks import registry
+from networks.models import Channel
 from posts import media as media_lib
 from posts import selectors, services, states
 from posts.models import MediaAsset, Post, PostEvent, PostMedia, PostTarget, Review
@@ -47,12 +46,6 @@ T = PostTarget.Status
 PAGE_SIZE = 50
 # Statuses the calendar shows: posts that have a time of their own.
 CALENDAR_STATUSES = [P.SCHEDULED, P.PUBLISHING, P.PUBLISHED, P.PARTIALLY_PUBLISHED, P.FAILED]
-TEXT_LIMITS = {
-    Network.X: limits.X_MAX_WEIGHTED_LENGTH,
-    Network.FACEBOOK: facebook.MAX_TEXT,
-    Network.INSTAGRAM: instagram.MAX_CAPTION,
-    Network.LINKEDIN: linkedin.MAX_TEXT,
-}
 SUBMITTABLE = frozenset({P.DRAFT, P.CHANGES_REQUESTED})
 CANCELLABLE = frozenset(s for s, nexts in states.POST_TRANSITIONS.items() if P.CANCELLED in nexts)
 # Posts the calendar lets one drag to another day: only those not yet handed to the workers.
@@ -61,7 +54,7 @@ MOVABLE = frozenset({P.SCHEDULED})
 CALENDAR_PARAMS = ("view", "date", "status", "channel")
 
 
-def _member(request: HttpRequest) -> Membership:
+def _member(request: WorkspaceRequest) -> Membership:
     return request.membership
 
 
@@ -116,7 +109,7 @@ def _with_targets(posts: QuerySet[Post]) -> QuerySet[Post]:
 
 @workspace_view()
 @require_GET
-def post_list(request: HttpRequest) -> HttpResponse:
+def post_list(request: WorkspaceRequest) -> HttpResponse:
     member = _member(request)
     filters = ListFilters(request.GET, member=member)
     filters.is_valid()
@@ -192,12 +185,6 @@ class NetworkPreview:
     images: list[ImagePreview] = field(default_factory=list)
 
 
-def _length(network: str, text: str) -> int:
-    if network == Network.X:
-        return limits.x_weighted_length(text)
-    return len(unicodedata.normalize("NFC", text))
-
-
 def _overrides(data: QueryDict, channels: list[Channel]) -> dict[int, str]:
     return {c.pk: data.get(f"override-{c.pk}", "").strip() for c in channels}
 
@@ -208,14 +195,15 @@ def _previews(
     previews = []
     for channel in channels:
         words = overrides.get(channel.pk) or text
-        length, limit = _length(channel.network, words), TEXT_LIMITS.get(channel.network, 0)
+        rules = registry.provider_class(channel.network)
+        limit, length = rules.text_limit(), rules.text_length(words)
         preview = NetworkPreview(
             channel,
             words,
             length,
-            limit,
-            weighted=channel.network == Network.X,
-            over=bool(limit) and length > limit,
+            limit.max_length,
+            weighted=limit.weighted,
+            over=length > limit.max_length,
         )
         for asset in assets:
             if asset.width and asset.height:
@@ -251,7 +239,7 @@ def _compose_context(
     }
 
 
-def _save(request: HttpRequest, form: ComposeForm, post: Post | None) -> Post | None:
+def _save(request: WorkspaceRequest, form: ComposeForm, post: Post | None) -> Post | None:
     """Create or update the post from a valid form; None (with the reason in `form`) when refused."""
     member = _member(request)
     channels = list(form.cleaned_data["channels"])
@@ -282,7 +270,7 @@ def _save(request: HttpRequest, form: ComposeForm, post: Post | None) -> Post | 
     return None
 
 
-def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
+def _compose(request: WorkspaceRequest, post: Post | None) -> HttpResponse:
     member = _member(request)
     if request.method == "POST":
         form = ComposeForm(request.POST, request.FILES, member=member)
@@ -315,13 +303,13 @@ def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_http_methods(["GET", "POST"])
-def post_new(request: HttpRequest) -> HttpResponse:
+def post_new(request: WorkspaceRequest) -> HttpResponse:
     return _compose(request, None)
 
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_http_methods(["GET", "POST"])
-def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def post_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     post = selectors.get_post_for_member(_member(request), pk)
     if post.status not in states.EDITABLE:
         messages.error(request, _("This post can no longer be edited."))
@@ -331,7 +319,7 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_preview(request: HttpRequest) -> HttpResponse:
+def post_preview(request: WorkspaceRequest) -> HttpResponse:
     """The composer's previews for the form as typed (HTMX)."""
     member = _member(request)
     form = ComposeForm(request.POST, member=member)
@@ -356,7 +344,7 @@ def _history(post: Post) -> list[PostEvent]:
     return events
 
 
-def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
+def _detail_context(request: WorkspaceRequest, post: Post, **extra) -> dict:
     member = _member(request)
     local = timezone.localtime(post.scheduled_at, _tz(member)) if post.scheduled_at else None
     own = post.author_id == request.user.pk
@@ -382,12 +370,12 @@ def _detail_context(request: HttpRequest, post: Post, **extra) -> dict:
 
 @workspace_view()
 @require_GET
-def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def post_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     post = selectors.get_post_for_member(_member(request), pk)
     return render(request, "posts/detail.html", _detail_context(request, post))
 
 
-def _submit(request: HttpRequest, post: Post) -> HttpResponse:
+def _submit(request: WorkspaceRequest, post: Post) -> HttpResponse:
     try:
         services.post_submit(post=post, by=_member(request))
     except PostError as exc:
@@ -403,13 +391,13 @@ def _submit(request: HttpRequest, post: Post) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def post_submit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     return _submit(request, selectors.get_post_for_member(_member(request), pk))
 
 
 @workspace_view(Perm.APPROVE_POSTS)
 @require_POST
-def post_review(request: HttpRequest, pk: int) -> HttpResponse:
+def post_review(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     comment = request.POST.get("comment", "").strip()
@@ -434,7 +422,7 @@ def _local_datetime(request: HttpRequest) -> dt.datetime | None:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def post_schedule(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Schedule an approved post, or move a scheduled one, at a wall-clock time in the zone the person
     reads times in (their own, else the workspace's)."""
     member = _member(request)
@@ -456,7 +444,7 @@ def post_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def post_cancel(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     with flash_user_errors(request):
@@ -467,7 +455,7 @@ def post_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+def post_duplicate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     post = selectors.get_post_for_member(member, pk)
     with flash_user_errors(request):
@@ -479,7 +467,7 @@ def post_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def target_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def target_retry(request: WorkspaceRequest, pk: int) -> HttpResponse:
     member = _member(request)
     target = selectors.get_target_for_member(member, pk)
     with flash_user_errors(request):
@@ -513,7 +501,7 @@ def _period(view: str, anchor: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.d
 
 @workspace_view()
 @require_GET
-def posts_calendar(request: HttpRequest) -> HttpResponse:
+def posts_calendar(request: WorkspaceRequest) -> HttpResponse:
     member = _member(request)
     zone = _tz(member)
     view = "week" if request.GET.get("view") == "week" else "month"
@@ -598,7 +586,7 @@ def _back_to_calendar(member: Membership, back: str, day: dt.date | None) -> Htt
 
 @workspace_view(Perm.DRAFT_POSTS)
 @require_POST
-def post_move(request: HttpRequest, pk: int) -> HttpResponse:
+def post_move(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Move a scheduled post to another day (the calendar's drag and drop, or its Move form). The local
     time of day is kept unless a time is given; the approval is kept, as the words and media do not change."""
     member = _member(request)
@@ -646,7 +634,7 @@ def post_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @workspace_view(Perm.APPROVE_POSTS)
 @require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: WorkspaceRequest) -> HttpResponse:
     member = _member(request)
     posts = selectors.posts_awaiting_review(member).prefetch_related(
         Prefetch("targets", queryset=PostTarget.objects.select_related("channel").order_by("pk"))

@@ -1,6 +1,10 @@
-"""Network fakes wired to a workspace for publishing: each `*_fake` starts a fake, connects a channel of the
-workspace to it and yields the fake with `.channel` (the connected Channel) and `.writes()` (the publish
-requests the network received, to count them). Used by the posts fixtures and by the browser journey."""
+"""Network accounts for publishing: each `*_account` starts a fake, connects a channel of the workspace to it
+and yields the fake with `.channel` (the connected Channel) and `.writes()` (the publish requests the
+network received, to count them). Used by the posts fixtures and by the browser journey.
+
+Fixture names mean one thing everywhere: `x_fake` (and `graph_fake`, `linkedin_fake`) is a bare fake
+server; `x_account` (and `facebook_account`, `instagram_account`, `linkedin_account`) is a fake with one of
+the workspace's channels connected to it."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def _a_minute_ago() -> dt.datetime:
 
 
 @contextmanager
-def x_fake(workspace: Workspace, owner: User | None) -> Iterator[XFake]:
+def x_account(workspace: Workspace, owner: User | None) -> Iterator[XFake]:
     with XFake() as fake:
         fake._clock = _a_minute_ago()
         fake.brand = fake.add_user("acmebakery", "Acme Bakery")
@@ -60,7 +64,7 @@ def facebook_channel(
 
 
 @contextmanager
-def facebook_fake(workspace: Workspace, owner: User | None) -> Iterator[GraphFake]:
+def facebook_account(workspace: Workspace, owner: User | None) -> Iterator[GraphFake]:
     with GraphFake() as fake:
         fake.page = fake.add_page("Acme Bakery", page_id="777")
         fake.channel = facebook_channel(fake, fake.page, workspace, owner)
@@ -71,7 +75,7 @@ def facebook_fake(workspace: Workspace, owner: User | None) -> Iterator[GraphFak
 
 
 @contextmanager
-def instagram_fake(workspace: Workspace, owner: User | None) -> Iterator[GraphFake]:
+def instagram_account(workspace: Workspace, owner: User | None) -> Iterator[GraphFake]:
     """Also `.media()`: the account's media as the network stores them."""
     with GraphFake() as fake:
         page = fake.add_page("Acme Bakery")
@@ -94,7 +98,7 @@ def instagram_fake(workspace: Workspace, owner: User | None) -> Iterator[GraphFa
 
 
 @contextmanager
-def linkedin_fake(workspace: Workspace, owner: User | None) -> Iterator[LinkedInFake]:
+def linkedin_account(workspace: Workspace, owner: User | None) -> Iterator[LinkedInFake]:
     """Also `.org` (the organization's URN) and `.org_posts()`: the URNs of the posts it authored."""
     with LinkedInFake() as fake:
         fake.start_clock_at(_a_minute_ago())

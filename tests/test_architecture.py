@@ -33,21 +33,13 @@ KNOWN = {
     ("inbox/selectors.py", "assistant.models"),
     ("inbox/selectors.py", "assistant.selectors"),
     ("inbox/views.py", "assistant.models"),
-    # Text and image limits still live in the concrete providers (issue 12, item 4).
-    ("inbox/replies.py", "networks.providers.facebook"),
-    ("inbox/replies.py", "networks.providers.instagram"),
-    ("inbox/replies.py", "networks.providers.limits"),
-    ("inbox/replies.py", "networks.providers.linkedin"),
+    # Image rules and renditions still read the concrete providers (issue 12, item 4).
     ("posts/services.py", "networks.providers.limits"),
     ("posts/media.py", "networks.providers.facebook"),
     ("posts/media.py", "networks.providers.instagram"),
     ("posts/media.py", "networks.providers.limits"),
     ("posts/media.py", "networks.providers.linkedin"),
     ("posts/media.py", "networks.providers.x"),
-    ("posts/views.py", "networks.providers.facebook"),
-    ("posts/views.py", "networks.providers.instagram"),
-    ("posts/views.py", "networks.providers.limits"),
-    ("posts/views.py", "networks.providers.linkedin"),
 }
 
 

@@ -10,5 +10,5 @@ register = template.Library()
 
 
 @register.filter
-def thumb_url(file) -> str:
+def thumb_url(file: object) -> str:
     return inline_media_url(str(getattr(file, "name", file) or ""))

@@ -48,7 +48,7 @@ GRAPH_WORDS = consent.ConsentWords(
 AUTO: Any = object()  # "make one up" for seed arguments where None means "absent"
 
 
-class FacebookRoutes:
+class FacebookRoutes(gs.GraphHost):
     # Provided by GraphFake; declared for readers and type checkers.
     objects: dict[str, Any]
     deleted: set[str]
@@ -140,7 +140,11 @@ class FacebookRoutes:
     # --- Dispatch (None: not a Facebook route, let Instagram try) ---------------------------------------
 
     def fb_node_json(self, obj: Any, fields: dict[str, FieldSpec]) -> dict[str, Any] | None:
-        renderers = {Post: self._post_json, Comment: self._comment_json, Page: self._page_json}
+        renderers: dict[type, Callable[[Any, dict[str, FieldSpec]], dict[str, Any]]] = {
+            Post: self._post_json,
+            Comment: self._comment_json,
+            Page: self._page_json,
+        }
         for kind, render in renderers.items():
             if isinstance(obj, kind):
                 return render(obj, fields)
@@ -251,7 +255,7 @@ class FacebookRoutes:
         return select(body, fields, ("id", "message", "created_time", "from"))
 
     def _page_json(self, page: Page, fields: dict[str, FieldSpec]) -> dict[str, Any]:
-        body = {"id": page.id, "name": page.name, "access_token": page.token}
+        body: dict[str, Any] = {"id": page.id, "name": page.name, "access_token": page.token}
         if page.ig_user_id:
             ig_user = self.objects[page.ig_user_id]
             body["instagram_business_account"] = {"id": ig_user.id, "username": ig_user.username}

@@ -14,6 +14,7 @@ from networks.fakes.base import Request, Response
 from networks.fakes.graph_state import (
     Container,
     FieldSpec,
+    GraphHost,
     IgComment,
     IgUser,
     Media,
@@ -38,7 +39,7 @@ _STATUS_TEXT = {
 }
 
 
-class InstagramRoutes:
+class InstagramRoutes(GraphHost):
     # Provided by GraphFake; declared for readers and type checkers.
     objects: dict[str, Any]
     container_statuses: list[str]

@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,7 +240,7 @@ class FieldSpec:
 def parse_fields(spec: str) -> dict[str, FieldSpec]:
     """`id,from{id,name},messages.limit(5){id,message}` -> {"id": ..., "from": ..., "messages": ...}."""
     parts: list[str] = []
-    depth, current = 0, []
+    depth, current = 0, list[str]()
     for char in spec:
         depth += (char == "{") - (char == "}")
         if char == "," and depth == 0:
@@ -393,3 +394,18 @@ def graph_error_fault(
 def drop_after_fault(path_pattern: str, *, method: str = "POST", times: int = 1) -> Fault:
     """Apply the request, then hang up without answering: the client cannot know it worked."""
     return Fault(path_pattern, kind="drop_after", method=method, times=times)
+
+
+class GraphHost:
+    """What the Facebook and Instagram route mixins use of the GraphFake they are mixed into: declared for
+    readers and type checkers (GraphFake defines each; this class adds nothing at run time)."""
+
+    ids: Ids
+    tokens: dict[str, Token]
+    comments_by_post: dict[str, list[Any]]
+    now: Callable[[], dt.datetime]
+    issue_token: Callable[..., str]
+    objects_of: Callable[[type], list[Any]]
+    owner_of: Callable[[Any], str]
+    envelope: Callable[..., dict[str, Any]]
+    nested: Callable[..., dict[str, Any]]

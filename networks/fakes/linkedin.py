@@ -59,7 +59,7 @@ def active_versions_on(today: dt.date, *, months: int = SUPPORT_MONTHS) -> froze
 
 def version_active(version: str, active: frozenset[str]) -> bool:
     match = _VERSION.fullmatch(version)
-    return bool(match) and f"{match['year']}{match['month']}" in active
+    return match is not None and f"{match['year']}{match['month']}" in active
 
 
 class LinkedInFake(LinkedInConnectRoutes, SeedableFake):

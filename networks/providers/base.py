@@ -158,6 +158,20 @@ class ReplyTarget:
     author_external_id: str = ""
 
 
+class TextKind(enum.StrEnum):
+    """What a text is, for the length a network allows it."""
+
+    POST = "post"
+    REPLY = "reply"  # an answer to a comment or a mention
+    DIRECT_MESSAGE = "direct_message"
+
+
+@dataclass(frozen=True, slots=True)
+class TextLimit:
+    max_length: int
+    weighted: bool = False  # counted the network's way (X: links 23, many characters 2), not in characters
+
+
 # --- The interface -------------------------------------------------------------------------------------
 
 
@@ -209,7 +223,34 @@ class Provider(abc.ABC):
 
     @abc.abstractmethod
     def validate_text(self, text: str) -> list[str]:
-        """Problems with `text` for this network, in plain words (empty list when fine)."""
+        """Problems with `text` as a post on this network, in plain words (empty list when fine)."""
+
+    #: The longest text of each kind, as the network counts it; a kind not listed takes the post's.
+    text_limits: dict[TextKind, TextLimit] = {}
+
+    @classmethod
+    def text_limit(cls, kind: TextKind = TextKind.POST) -> TextLimit:
+        """What the composer's counter counts against, for a text of this kind."""
+        return cls.text_limits.get(kind) or cls.text_limits[TextKind.POST]
+
+    @classmethod
+    def text_length(cls, text: str) -> int:
+        """The length of `text` as the network counts it (code points after NFC, unless weighted)."""
+        return len(unicodedata.normalize("NFC", text))
+
+    def validate_reply(self, text: str, *, kind: TextKind = TextKind.REPLY) -> list[str]:
+        """Problems with `text` as a reply (or a direct message) here: the post rules, then the kind's
+        own length where it is shorter."""
+        problems = self.validate_text(text)
+        limit = self.text_limit(kind)
+        length = self.text_length(text)
+        if length > limit.max_length and limit != self.text_limit(TextKind.POST):
+            what = self.reply_words.get(kind, str(self.network))
+            problems.append(f"The text has {length:,} characters; {what} allows {limit.max_length:,}.")
+        return problems
+
+    #: How the network's replies are named in a refusal ("A LinkedIn comment allows 1,250").
+    reply_words: dict[TextKind, str] = {}
 
     @abc.abstractmethod
     def validate_media(self, media: list[MediaFile]) -> list[str]: ...

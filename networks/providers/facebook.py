@@ -10,6 +10,7 @@ where a stream state is what `graph_scan.Walk` keeps (high-water mark, maybe an 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 from collections.abc import Callable, Collection
@@ -35,6 +36,8 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     reply_text_key,
 )
@@ -70,6 +73,11 @@ _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "vi
 
 class FacebookProvider(GraphProvider):
     network = Network.FACEBOOK
+    text_limits = {
+        TextKind.POST: TextLimit(MAX_TEXT),
+        TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),
+    }
+    reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
     supports_direct_message_reply = True
 
     def __init__(
@@ -169,10 +177,10 @@ class FacebookProvider(GraphProvider):
         )
         return walk_stream(run, Walk(state), self.graph.pages(f"{post_id}/comments", params), parse)
 
-    def _poll_inbox(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
-        stored = stored if isinstance(stored, dict) else {}
+    def _poll_inbox(self, run: Run, cursor: Any, floor: dt.datetime) -> dict[str, Any]:
+        stored: dict[str, Any] = cursor if isinstance(cursor, dict) else {}
         seen = Mark.load(stored.get("seen"))
-        old_threads = stored.get("threads") if isinstance(stored.get("threads"), dict) else {}
+        old_threads = found if isinstance(found := stored.get("threads"), dict) else {}
         # Threads quiet since before the window need no state: their next message is newer than `floor`.
         threads = {cid: s for cid, s in old_threads.items() if _fresh(s, floor)}
         try:
@@ -212,7 +220,7 @@ class FacebookProvider(GraphProvider):
                 newest = max(newest, updated) if newest else updated
                 link = _absolute_link(optional_str(raw, "link"))
                 parse = self._skipping(
-                    lambda r, c=conversation_id, lk=link: parse_message(r, c, lk), "message"
+                    functools.partial(parse_message, conversation_id=conversation_id, link=link), "message"
                 )
                 walk = Walk(threads.get(conversation_id), floor=floor)
                 threads[conversation_id] = walk_stream(run, walk, self.graph.pages_from(messages), parse)
@@ -413,11 +421,11 @@ def _comment_attachments(data: Any) -> tuple[Attachment, ...]:
     if not isinstance(data, dict):
         return ()
     kind = str(data.get("type") or "")
-    media = data.get("media") if isinstance(data.get("media"), dict) else {}
-    image = media.get("image") if isinstance(media.get("image"), dict) else {}
-    url = data.get("url") if isinstance(data.get("url"), str) else ""
-    preview = image.get("src") if isinstance(image.get("src"), str) else ""
-    title = data.get("title") if isinstance(data.get("title"), str) else ""
+    media = found if isinstance(found := data.get("media"), dict) else {}
+    image = found if isinstance(found := media.get("image"), dict) else {}
+    url = found if isinstance(found := data.get("url"), str) else ""
+    preview = found if isinstance(found := image.get("src"), str) else ""
+    title = found if isinstance(found := data.get("title"), str) else ""
     return (
         Attachment(
             kind=_ATTACHMENT_KINDS.get(kind, kind or "link"), url=url, preview_url=preview, title=title

@@ -310,7 +310,9 @@ class GraphClient:
         data: Mapping[str, Any] | None = None,
         json_body: Any = None,
     ) -> dict[str, Any]:
-        query = list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        query: list[tuple[str, Any]] = (
+            list(params.items()) if isinstance(params, Mapping) else list(params or [])
+        )
         query += self._auth_params()
         # The token travels in the Authorization header, never in the URL (where proxies and access logs
         # keep it); Graph accepts either.

@@ -82,13 +82,14 @@ class Walk:
         state = state if isinstance(state, dict) else {}
         # A stream we have no state for is taken as delivered up to `floor` (history we chose to skip).
         self.mark = Mark.load(state, default=Mark(floor) if floor else Mark())
-        pending = state.get("pending") if isinstance(state.get("pending"), dict) else {}
+        pending = found if isinstance(found := state.get("pending"), dict) else {}
         self.ranges = _load_ranges(pending.get("ranges"))
         # The newest item delivered so far: the mark once the walk completes.
         self.new = _higher(self.mark, Mark.load(pending.get("new")))
         self.low = Mark()
         self.thread_ids = frozenset(str(i) for i in pending.get("thread", []) if isinstance(i, str | int))
-        self.found = pending.get("found") if isinstance(pending.get("found"), int) else 0
+        found = pending.get("found")
+        self.found: int = found if isinstance(found, int) else 0
         self.extra = {k: v for k, v in state.items() if k not in {"t", "ids", "pending"}}
 
     def below_mark(self, at: dt.datetime) -> bool:

@@ -37,6 +37,8 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     reply_text_key,
 )
@@ -88,6 +90,7 @@ class MediaSummary:
 
 class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
+    text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
     supports_text_posts = False
 
     def __init__(
@@ -120,7 +123,7 @@ class InstagramProvider(GraphProvider):
         now = self.clock()
         run = Run(max_items=max_items)
         cursor = cursor if isinstance(cursor, dict) else {}
-        stored = cursor.get("media") if isinstance(cursor.get("media"), dict) else {}
+        stored = found if isinstance(found := cursor.get("media"), dict) else {}
         states: dict[str, Any] = {}
         for media in self._recent_media(run, now - self.lookback):
             state = stored.get(media.id)

@@ -51,6 +51,8 @@ from networks.providers.base import (
     RateLimitState,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     oldest_match,
     reply_text_key,
@@ -116,6 +118,8 @@ def urn_path(urn: str) -> str:
 
 class LinkedInProvider(Provider):
     network = Network.LINKEDIN
+    text_limits = {TextKind.POST: TextLimit(MAX_TEXT), TextKind.REPLY: TextLimit(MAX_COMMENT)}
+    reply_words = {TextKind.REPLY: "A LinkedIn comment"}
 
     def __init__(
         self,
@@ -150,7 +154,7 @@ class LinkedInProvider(Provider):
     # --- polling -------------------------------------------------------------------------------------
 
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
-        stored = cursor.get("posts") if isinstance(cursor.get("posts"), dict) else {}
+        stored = found if isinstance(found := cursor.get("posts"), dict) else {}
         items: list[EngagementItem] = []
         skipped = 0
         has_more = False
@@ -298,7 +302,7 @@ class LinkedInProvider(Provider):
         post = target.post_external_id
         if not post:
             raise Invalid("A LinkedIn reply needs the post it belongs to.")
-        body = {
+        body: dict[str, Any] = {
             "actor": self.account.external_id,
             "object": post,
             "message": {"text": text},
@@ -423,7 +427,7 @@ class LinkedInProvider(Provider):
         # Both steps only prepare an image nobody sees yet: safe to retry, hence no may_apply.
         init = {"initializeUploadRequest": {"owner": self.account.external_id}}
         value = _read(self._call("POST", "/rest/images", params={"action": "initializeUpload"}, json=init))
-        value = value.get("value") if isinstance(value.get("value"), dict) else {}
+        value = found if isinstance(found := value.get("value"), dict) else {}
         upload_url, image = value.get("uploadUrl"), value.get("image")
         if not (isinstance(upload_url, str) and isinstance(image, str)):
             raise Transient("LinkedIn did not return an upload address for the image.")
@@ -615,7 +619,7 @@ def _elements(body: dict[str, Any]) -> list[Any]:
 
 
 def _more_pages(body: dict[str, Any], next_start: int, got: int, count: int) -> bool:
-    paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
+    paging = found if isinstance(found := body.get("paging"), dict) else {}
     total = paging.get("total")
     if isinstance(total, int) and not isinstance(total, bool):
         return next_start < total  # an empty page can still have more behind it

@@ -44,6 +44,8 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    TextKind,
+    TextLimit,
     Transient,
     reply_text_key,
 )
@@ -91,6 +93,11 @@ class OwnPost:
 
 class XProvider(Provider):
     network = Network.X
+    text_limits = {TextKind.POST: TextLimit(limits.X_MAX_WEIGHTED_LENGTH, weighted=True)}
+
+    @classmethod
+    def text_length(cls, text: str) -> int:
+        return limits.x_weighted_length(text)
 
     def __init__(
         self,

@@ -109,7 +109,8 @@ def _token_request(
     refused: type[ProviderError],
 ) -> dict[str, Any]:
     # Confidential clients authenticate with HTTP Basic; public clients name themselves in the form.
-    auth = httpx.BasicAuth(client_id, client_secret) if client_secret else None
+    # (httpx.Auth() adds nothing: a public client sends no Authorization header.)
+    auth = httpx.BasicAuth(client_id, client_secret) if client_secret else httpx.Auth()
     if not client_secret:
         form = {**form, "client_id": client_id}
     try:

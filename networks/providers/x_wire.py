@@ -170,9 +170,10 @@ def numeric_id(value: Any) -> str | None:
 
 
 def require_numeric(value: Any, name: str) -> str:
-    if not numeric_id(value):
+    checked = numeric_id(value)
+    if not checked:
         raise ValueError(f"{name} is not a numeric id")
-    return value
+    return checked
 
 
 def max_id(a: str | None, b: str | None) -> str | None:

@@ -47,20 +47,20 @@ def acme(db):
 
 
 @pytest.fixture
-def x_fake(acme):
-    with publishing_fakes.x_fake(acme, None) as fake:
+def x_account(acme):
+    with publishing_fakes.x_account(acme, None) as fake:
         yield fake
 
 
 @pytest.fixture
-def graph_fake(acme):
-    with publishing_fakes.facebook_fake(acme, None) as fake:
+def facebook_account(acme):
+    with publishing_fakes.facebook_account(acme, None) as fake:
         yield fake
 
 
 @pytest.fixture
-def linkedin_fake(acme):
-    with publishing_fakes.linkedin_fake(acme, None) as fake:
+def linkedin_account(acme):
+    with publishing_fakes.linkedin_account(acme, None) as fake:
         yield fake
 
 
@@ -96,7 +96,7 @@ def _wait_for_published(post: Post, timeout: float = 90) -> None:
 
 
 def test_compose_review_schedule_publish_and_see_the_permalinks(
-    page, manager_page, acme, x_fake, graph_fake, linkedin_fake, publish_worker
+    page, manager_page, acme, x_account, facebook_account, linkedin_account, publish_worker
 ):
     agent = MembershipFactory(
         workspace=acme, role=Membership.Role.AGENT, user=UserFactory(display_name="Ada")
@@ -104,7 +104,7 @@ def test_compose_review_schedule_publish_and_see_the_permalinks(
     manager = MembershipFactory(
         workspace=acme, role=Membership.Role.MANAGER, user=UserFactory(display_name="Max")
     ).user
-    fakes = (x_fake, graph_fake, linkedin_fake)
+    fakes = (x_account, facebook_account, linkedin_account)
 
     # The agent composes for the three networks and watches the previews follow.
     sign_in(page, agent)
@@ -177,9 +177,11 @@ def test_compose_review_schedule_publish_and_see_the_permalinks(
     _wait_for_published(post)
 
     # Everyone sees it published, each channel with its permalink.
-    [tweet] = x_fake.tweets_by(x_fake.brand)
-    [facebook_post] = [item for item in graph_fake.objects_of(GraphPost) if item.page_id == "777"]
-    [linkedin_urn] = [urn for urn, item in linkedin_fake.posts.items() if item["author"] == linkedin_fake.org]
+    [tweet] = x_account.tweets_by(x_account.brand)
+    [facebook_post] = [item for item in facebook_account.objects_of(GraphPost) if item.page_id == "777"]
+    [linkedin_urn] = [
+        urn for urn, item in linkedin_account.posts.items() if item["author"] == linkedin_account.org
+    ]
     permalinks = {
         "Acme on X": f"https://x.com/acmebakery/status/{tweet['id']}",
         "Acme Page": f"https://www.facebook.com/777/posts/{facebook_post.id.partition('_')[2]}",
@@ -206,7 +208,7 @@ def test_compose_review_schedule_publish_and_see_the_permalinks(
     # Exactly once on each network, with the words meant for it.
     assert [len(fake.writes()) for fake in fakes] == [1, 1, 1]
     assert tweet["text"] == facebook_post.message == TEXT
-    assert unescape_little_text(linkedin_fake.posts[linkedin_urn]["commentary"]) == LINKEDIN_TEXT
+    assert unescape_little_text(linkedin_account.posts[linkedin_urn]["commentary"]) == LINKEDIN_TEXT
     assert Post.objects.get(pk=post.pk).status == Post.Status.PUBLISHED
     assert page.problems == [], page.problems
     assert manager_page.problems == [], manager_page.problems
@@ -223,7 +225,7 @@ def _photo(path: Path) -> Path:
 
 
 def test_a_post_with_an_image_from_the_composer_to_the_calendar_in_french(
-    new_page, acme, x_fake, graph_fake, tmp_path
+    new_page, acme, x_account, facebook_account, tmp_path
 ):
     """In French, through the UI: the agent writes a post for X and Facebook with an uploaded image, the
     manager (who sees it waiting in the sidebar) approves and schedules it, and the calendar shows it on

@@ -235,7 +235,7 @@ def test_each_network_checks_its_own_limits(workspace, agent):
     assert "direct messages" in replies.reply_problems(conversation=instagram_dm, text="Hi")[0]
     facebook_dm = _conversation_on(workspace, "facebook", Conversation.Kind.DIRECT_MESSAGE)
     assert "2,000" in replies.reply_problems(conversation=facebook_dm, text="a" * 2001)[0]
-    assert replies.reply_limit(x) == replies.TextLimit(280, weighted=True)
+    assert replies.reply_limit(x) == p.TextLimit(280, weighted=True)
     assert replies.reply_length(x, "see https://example.com/a/b/c") == 27
 
 

@@ -9,24 +9,24 @@ from tests import publishing_fakes
 
 
 @pytest.fixture
-def x_fake(workspace, owner):
-    with publishing_fakes.x_fake(workspace, owner) as fake:
+def x_account(workspace, owner):
+    with publishing_fakes.x_account(workspace, owner) as fake:
         yield fake
 
 
 @pytest.fixture
-def graph_fake(workspace, owner):
-    with publishing_fakes.facebook_fake(workspace, owner) as fake:
+def facebook_account(workspace, owner):
+    with publishing_fakes.facebook_account(workspace, owner) as fake:
         yield fake
 
 
 @pytest.fixture
-def instagram_fake(workspace, owner):
-    with publishing_fakes.instagram_fake(workspace, owner) as fake:
+def instagram_account(workspace, owner):
+    with publishing_fakes.instagram_account(workspace, owner) as fake:
         yield fake
 
 
 @pytest.fixture
-def linkedin_fake(workspace, owner):
-    with publishing_fakes.linkedin_fake(workspace, owner) as fake:
+def linkedin_account(workspace, owner):
+    with publishing_fakes.linkedin_account(workspace, owner) as fake:
         yield fake

@@ -48,9 +48,9 @@ def _statuses(post_ids: list[int]) -> Counter:
     return Counter(PostTarget.objects.filter(post_id__in=post_ids).values_list("status", flat=True))
 
 
-def test_two_workers_given_the_same_targets_publish_each_once(x_fake, agent, manager):
+def test_two_workers_given_the_same_targets_publish_each_once(x_account, agent, manager):
     posts = [
-        scheduled_post([x_fake.channel], agent, manager, text=f"Today's special n°{n}") for n in range(24)
+        scheduled_post([x_account.channel], agent, manager, text=f"Today's special n°{n}") for n in range(24)
     ]
     for post in posts:
         make_due(post)
@@ -65,39 +65,39 @@ def test_two_workers_given_the_same_targets_publish_each_once(x_fake, agent, man
         wait_for(
             lambda: _statuses(post_ids)[T.PUBLISHED] == len(ids),
             120,
-            lambda: f"all published (now {dict(_statuses(post_ids))}, {len(x_fake.writes())} writes)",
+            lambda: f"all published (now {dict(_statuses(post_ids))}, {len(x_account.writes())} writes)",
             log=LOG,
         )
         time.sleep(1)  # let any late duplicate delivery run: it must find nothing to claim
     finally:
         for worker in workers:
             stop_worker(worker)
-    tweets = x_fake.tweets_by(x_fake.brand)
-    assert len(x_fake.writes()) == len(ids) == len(tweets)
+    tweets = x_account.tweets_by(x_account.brand)
+    assert len(x_account.writes()) == len(ids) == len(tweets)
     assert sorted(t["text"] for t in tweets) == sorted(f"Today's special n°{n}" for n in range(24))
     stored = PostTarget.objects.filter(pk__in=ids)
     assert sorted(stored.values_list("external_id", flat=True)) == sorted(t["id"] for t in tweets)
     assert set(Post.objects.filter(pk__in=post_ids).values_list("status", flat=True)) == {P.PUBLISHED}
 
 
-def test_a_worker_killed_mid_publish_is_settled_without_a_second_post(x_fake, agent, manager):
-    post = scheduled_post([x_fake.channel], agent, manager, text="Galette des rois is back!")
+def test_a_worker_killed_mid_publish_is_settled_without_a_second_post(x_account, agent, manager):
+    post = scheduled_post([x_account.channel], agent, manager, text="Galette des rois is back!")
     make_due(post)
-    the_target = target(post, x_fake.channel)
+    the_target = target(post, x_account.channel)
     # X takes its time to answer: the worker is surely waiting on the wire when it dies. X applies the
     # post anyway, after the worker is gone, and nobody hears the answer.
-    x_fake.inject(Fault(path_pattern=r"^/2/tweets$", method="POST", kind="delay", seconds=3))
+    x_account.inject(Fault(path_pattern=r"^/2/tweets$", method="POST", kind="delay", seconds=3))
     worker = _start_worker()
     try:
         services.targets_dispatch_due()
-        wait_for(lambda: len(x_fake.writes()) == 1, 60, "the publish request to reach X", log=LOG)
+        wait_for(lambda: len(x_account.writes()) == 1, 60, "the publish request to reach X", log=LOG)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
         stop_worker(worker)
     the_target.refresh_from_db()
     assert the_target.status == T.PUBLISHING, "the worker finished before the kill: the test proves nothing"
-    wait_for(lambda: len(x_fake.tweets_by(x_fake.brand)) == 1, 10, "X to apply the post", log=LOG)
+    wait_for(lambda: len(x_account.tweets_by(x_account.brand)) == 1, 10, "X to apply the post", log=LOG)
 
     worker = _start_worker()
     try:
@@ -118,23 +118,25 @@ def test_a_worker_killed_mid_publish_is_settled_without_a_second_post(x_fake, ag
     finally:
         stop_worker(worker)
     the_target.refresh_from_db()
-    tweets = x_fake.tweets_by(x_fake.brand)
-    assert len(x_fake.writes()) == 1 and len(tweets) == 1
+    tweets = x_account.tweets_by(x_account.brand)
+    assert len(x_account.writes()) == 1 and len(tweets) == 1
     assert the_target.external_id == tweets[0]["id"]
     assert the_target.permalink.endswith(f"/status/{tweets[0]['id']}")
     assert Post.objects.get(pk=post.pk).status == P.PUBLISHED
 
 
-def test_a_worker_killed_during_a_burst_is_read_back_under_the_posts_published_since(x_fake, agent, manager):
+def test_a_worker_killed_during_a_burst_is_read_back_under_the_posts_published_since(
+    x_account, agent, manager
+):
     """The burst goes on without the dead worker: more than 100 posts of the same account are published
     before its target is read back, so X's latest 100 no longer include it. The read-back pages back to the
     time the step began, finds it, and nothing goes out twice. The dispatcher's ticks are the beat's code,
     run here with the clock moved on, since its timers (lease, stale publishing) are minutes long."""
     burst = 111
-    with x_fake.lock:
-        x_fake.limits["tweets"] = 1000  # the account's write window is not what this test is about
+    with x_account.lock:
+        x_account.limits["tweets"] = 1000  # the account's write window is not what this test is about
     posts = [
-        scheduled_post([x_fake.channel], agent, manager, text=f"Advent calendar, day {n}")
+        scheduled_post([x_account.channel], agent, manager, text=f"Advent calendar, day {n}")
         for n in range(burst)
     ]
     for post in posts:
@@ -142,17 +144,17 @@ def test_a_worker_killed_during_a_burst_is_read_back_under_the_posts_published_s
     post_ids = [post.pk for post in posts]
     # The first publish is slow to answer: the first worker is surely on the wire when it is killed, and X
     # applies that post after the worker is gone.
-    x_fake.inject(Fault(path_pattern=r"^/2/tweets$", method="POST", kind="delay", seconds=3))
+    x_account.inject(Fault(path_pattern=r"^/2/tweets$", method="POST", kind="delay", seconds=3))
     first = _start_worker()
     try:
         assert len(services.targets_dispatch_due()) == burst  # chunks of 10: the burst path
-        wait_for(lambda: len(x_fake.writes()) == 1, 60, "the first publish to reach X", log=LOG)
+        wait_for(lambda: len(x_account.writes()) == 1, 60, "the first publish to reach X", log=LOG)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
         stop_worker(first)
     lost = PostTarget.objects.get(post_id__in=post_ids, status=T.PUBLISHING)
-    wait_for(lambda: len(x_fake.tweets_by(x_fake.brand)) == 1, 10, "X to apply the lost post", log=LOG)
+    wait_for(lambda: len(x_account.tweets_by(x_account.brand)) == 1, 10, "X to apply the lost post", log=LOG)
 
     workers = [_start_worker(), _start_worker()]
     try:
@@ -164,7 +166,7 @@ def test_a_worker_killed_during_a_burst_is_read_back_under_the_posts_published_s
             lambda: f"the rest of the burst published (now {dict(_statuses(post_ids))})",
             log=LOG,
         )
-        assert len(x_fake.tweets_by(x_fake.brand)) == burst  # 110 newer than the lost one
+        assert len(x_account.tweets_by(x_account.brand)) == burst  # 110 newer than the lost one
         later = timezone.now() + services.PUBLISHING_STALE + dt.timedelta(seconds=1)
         services.targets_dispatch_due(now=later)
         assert PostTarget.objects.get(pk=lost.pk).status == T.UNKNOWN
@@ -179,9 +181,9 @@ def test_a_worker_killed_during_a_burst_is_read_back_under_the_posts_published_s
         for worker in workers:
             stop_worker(worker)
     lost.refresh_from_db()
-    tweets = x_fake.tweets_by(x_fake.brand)
+    tweets = x_account.tweets_by(x_account.brand)
     assert lost.status == T.PUBLISHED, lost.error
-    assert len(x_fake.writes()) == burst and len(tweets) == burst
+    assert len(x_account.writes()) == burst and len(tweets) == burst
     assert sorted(t["text"] for t in tweets) == sorted(f"Advent calendar, day {n}" for n in range(burst))
     assert lost.external_id == next(t["id"] for t in tweets if t["text"] == lost.post.text)
     assert set(Post.objects.filter(pk__in=post_ids).values_list("status", flat=True)) == {P.PUBLISHED}

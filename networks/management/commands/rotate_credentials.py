@@ -40,7 +40,7 @@ class Command(BaseCommand):
             quoted_table, quoted_column = connection.ops.quote_name(table), connection.ops.quote_name(column)
             with transaction.atomic():
                 # Raw tokens, not decoded values: rotating never needs the secret in clear in Python objects.
-                rows = model.objects.select_for_update().values_list("pk", flat=True)
+                rows = model._default_manager.select_for_update().values_list("pk", flat=True)
                 with connection.cursor() as cursor:
                     for pk in rows:
                         cursor.execute(f"SELECT {quoted_column} FROM {quoted_table} WHERE id = %s", [pk])  # noqa: S608
