@@ -51,11 +51,11 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
         cursor.execute(
             f"""
             INSERT INTO inbox_conversation (workspace_id, channel_id, kind, root_external_id, post_external_id,
-                post_permalink, contact_id, status, priority, assignee_id, sensitive, preview, message_count,
+                post_permalink, post_text, post_image_url, preview_outbound, contact_id, status, priority, assignee_id, sensitive, preview, message_count,
                 last_message_at, last_inbound_at, first_response_due_at, first_response_at, resolved_at,
                 created_at, updated_at)
-            SELECT %s, (%s::bigint[])[1 + g %% %s], 'comment', 'root-' || g, 'post-' || (g %% 500), '',
-                   %s + (g %% 20000),
+            SELECT %s, (%s::bigint[])[1 + g %% %s], 'comment', 'root-' || g, 'post-' || (g %% 500), '', '', '',
+                   false, %s + (g %% 20000),
                    (ARRAY['open','open','pending','resolved','resolved','resolved','spam'])[1 + g %% 7],
                    g %% 4, CASE WHEN g %% 3 = 0 THEN (%s::bigint[])[1 + g %% %s] END, false,
                    ({phrases})[1 + g %% {len(PHRASES)}], {MESSAGES_PER_CONVERSATION},
