@@ -7,6 +7,7 @@ from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
+from inbox import models as inbox_models
 from inbox.models import Message
 
 
@@ -15,14 +16,8 @@ class Language(models.TextChoices):
     EN = "en", _("English")
 
 
-class Intent(models.TextChoices):
-    """What the triage engine says a message wants: the choices of every form that filters or corrects it."""
-
-    QUESTION = "question", _("Question")
-    COMPLAINT = "complaint", _("Complaint")
-    PRAISE = "praise", _("Praise")
-    SPAM = "spam", _("Spam")
-    OTHER = "other", _("Other")
+# What a message wants: inbox data (it filters on it), computed by the assistant's triage.
+Intent = inbox_models.Intent
 
 
 class AssistantPolicy(models.Model):

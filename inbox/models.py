@@ -11,6 +11,17 @@ from accounts.models import Workspace
 from networks.models import Channel, Network
 
 
+class Intent(models.TextChoices):
+    """What a message wants, as the assistant's triage says: the choices of every form that filters or
+    corrects it. Inbox data (the inbox filters on it); the assistant computes it."""
+
+    QUESTION = "question", _("Question")
+    COMPLAINT = "complaint", _("Complaint")
+    PRAISE = "praise", _("Praise")
+    SPAM = "spam", _("Spam")
+    OTHER = "other", _("Other")
+
+
 class InboxPolicy(models.Model):
     """How a workspace runs its inbox: who needs approval, and the first-response target."""
 

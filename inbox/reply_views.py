@@ -11,7 +11,6 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,12 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership
 from accounts.policy import Perm
-from assistant import services as assistant_services
-from assistant.models import Suggestion
 from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_redirect, is_htmx
 from inbox import replies, saved_replies, selectors
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
+from inbox.signals import reply_written
 
 S = Message.SendStatus
 IN_FLIGHT = frozenset({S.QUEUED, S.SENDING, S.UNKNOWN})
@@ -124,28 +122,6 @@ def reply_composer(request: WorkspaceRequest, conversation_id: int) -> HttpRespo
     return _composer_response(request, conversation)
 
 
-def _suggestion_sent(request: WorkspaceRequest, conversation: Conversation, raw_id: str, text: str) -> None:
-    """Record what became of the suggestion the reply started from: sent as is or edited (the service
-    decides). Only a pending suggestion for this conversation's latest inbound message in this workspace
-    counts; anything else (foreign, stale, already decided, malformed) is ignored without a word."""
-    if not raw_id.isdigit():
-        return
-    latest_inbound = (
-        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
-        .order_by("-created_at", "-pk")
-        .values("pk")[:1]
-    )
-    suggestion = Suggestion.objects.filter(
-        pk=int(raw_id),
-        fate=Suggestion.Fate.PENDING,
-        message__workspace_id=request.workspace.pk,
-        message__conversation_id=conversation.pk,
-        message_id=Subquery(latest_inbound),
-    ).first()
-    if suggestion is not None:
-        assistant_services.suggestion_record_fate(suggestion, final_text=text, user=request.user)
-
-
 def _thread_version(values: list[str]) -> int:
     versions = [int(v) for v in values if v.isdigit()]
     return max(versions, default=0)
@@ -195,7 +171,8 @@ def reply_create(request: WorkspaceRequest, conversation_id: int) -> HttpRespons
             status=400,
             suggestion_id=suggestion_id,
         )
-    _suggestion_sent(request, conversation, suggestion_id, message.text)
+    # The assistant records what became of a suggestion the reply started from (it sits above the inbox).
+    reply_written.send(sender=Message, message=message, suggestion_id=suggestion_id, user=request.user)
     if message.send_status == S.PENDING_APPROVAL:
         messages.success(request, _("Reply saved: it goes out once a manager approves it."))
     else:

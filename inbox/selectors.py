@@ -11,14 +11,13 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Membership, User, Workspace
-from assistant.models import MessageTriage
-from assistant.selectors import triage_for_messages
 from core import dates
 from core.signed_media import inline_media_url
 from core.urls_from_networks import http_url
@@ -235,14 +234,15 @@ def _latest_inbound() -> QuerySet[Message]:
     )
 
 
-def _latest_triage_intent() -> QuerySet[MessageTriage]:
-    """The intent of the outer conversation's newest triaged inbound message."""
+def _latest_triage_intent() -> QuerySet[Message]:
+    """The intent of the outer conversation's newest triaged inbound message. The triage is the row the
+    assistant computes for a message (`Message.triage`): read here through the relation, never the app."""
     return (
-        MessageTriage.objects.filter(
-            message__conversation=OuterRef("pk"), message__direction=Message.Direction.IN
+        Message.objects.filter(
+            conversation=OuterRef("pk"), direction=Message.Direction.IN, triage__isnull=False
         )
-        .order_by("-message__created_at", "-message__pk")
-        .values("intent")[:1]
+        .order_by("-created_at", "-pk")
+        .values("triage__intent")[:1]
     )
 
 
@@ -262,7 +262,7 @@ class TriageBadges:
     spam: bool
 
     @classmethod
-    def of(cls, triage: MessageTriage) -> TriageBadges:
+    def of(cls, triage: Any) -> TriageBadges:  # a message's triage (language, intent, sentiment, spam_score)
         if triage.sentiment <= -SENTIMENT_BAND:
             sentiment = "negative"
         elif triage.sentiment >= SENTIMENT_BAND:
@@ -274,7 +274,9 @@ class TriageBadges:
 
 def attach_triage_badges(rows: list, message_id=lambda row: row.pk) -> list:
     """Set `triage_badges` (TriageBadges or None) on each row, from its message id, in one query."""
-    triages = triage_for_messages({mid for mid in map(message_id, rows) if mid})
+    ids = {mid for mid in map(message_id, rows) if mid}
+    triaged = Message.objects.filter(pk__in=ids, triage__isnull=False).select_related("triage") if ids else []
+    triages = {message.pk: message.triage for message in triaged}
     for row in rows:
         triage = triages.get(message_id(row))
         row.triage_badges = TriageBadges.of(triage) if triage else None

@@ -8,3 +8,7 @@ from django.dispatch import Signal
 
 # sender=Message class; kwargs: channel_id (int), inbound_ids (list[int]: new messages from the public)
 messages_stored = Signal()
+
+# sender=Message class; kwargs: message (the reply just written), suggestion_id (str: what the form said
+# the reply started from, unchecked), user. Sent once the reply is saved, so what it started from is known.
+reply_written = Signal()

@@ -25,12 +25,11 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.models import Membership, User
 from accounts.policy import Perm, can
-from assistant.models import Intent
 from core import dates
 from core.errors import flash_user_errors
 from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 from inbox import presence, selectors, services
-from inbox.models import Conversation
+from inbox.models import Conversation, Intent
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
 from networks.models import Network
 

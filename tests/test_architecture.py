@@ -26,13 +26,6 @@ LAYERS = {
 PROVIDER_INTERFACE = {"networks.providers", "networks.providers.base"}
 
 KNOWN = {
-    # Triage results (MessageTriage) and the suggestion fate are assistant models the inbox reads and
-    # writes; they move into inbox data the assistant computes (issue 12, item 3).
-    ("inbox/reply_views.py", "assistant.models"),
-    ("inbox/reply_views.py", "assistant.services"),
-    ("inbox/selectors.py", "assistant.models"),
-    ("inbox/selectors.py", "assistant.selectors"),
-    ("inbox/views.py", "assistant.models"),
     # Image rules and renditions still read the concrete providers (issue 12, item 4).
     ("posts/services.py", "networks.providers.limits"),
     ("posts/media.py", "networks.providers.facebook"),
