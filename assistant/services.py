@@ -9,11 +9,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,7 +38,6 @@ ENGINE_VERSION = "offline-1"
 RECENT_WINDOW = dt.timedelta(hours=24)  # the repeated-text spam signal looks this far back
 RECENT_LIMIT = 20
 CLEAR_SPAM = 0.8  # a spam score this high may move a conversation to spam, where the workspace allows it
-DEMO_FAQ = Path(__file__).resolve().parent / "eval" / "faq_bakery.json"
 
 
 class AssistantError(UserError):
@@ -705,26 +702,3 @@ def faq_export_csv(workspace: Workspace) -> str:
             ]
         )
     return out.getvalue()
-
-
-@transaction.atomic
-def faq_load_demo(*, workspace: Workspace, path: Path = DEMO_FAQ) -> int:
-    """Upsert the demo bakery FAQ into `workspace`; returns how many entries it holds. Idempotent."""
-    document = json.loads(path.read_text(encoding="utf-8"))
-    now = timezone.now()
-    count = 0
-    for item in engine.load_entries(document):
-        FaqEntry.objects.update_or_create(
-            workspace=workspace,
-            group=slugify(item.group or item.id)[:80],
-            language=item.language,
-            defaults={
-                "questions": item.questions,
-                "answer": item.answer,
-                "tags": item.tags,
-                "active": item.active,
-                "updated_at": now,
-            },
-        )
-        count += 1
-    return count

@@ -25,6 +25,9 @@ VAR_DIR = Path(env_str("CMHUB_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # The demo seed (demo users with a known password) runs only where this is explicitly on.
 CMHUB_DEMO = env_bool("CMHUB_DEMO", False)
+# The demo app (seeders, demo feeds, the demo FAQ) is installed with the demo, or for the test suite, whose
+# tests drive the demo world without wanting its seed to run; production never loads it.
+CMHUB_DEMO_APP = env_bool("CMHUB_DEMO_APP", CMHUB_DEMO)
 
 SECRET_KEY = env_str("SECRET_KEY") or generated_secret(
     VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(64)
@@ -66,6 +69,7 @@ INSTALLED_APPS = [
     "posts",
     "assistant",
     "notifications",
+    *(["demo"] if CMHUB_DEMO_APP else []),
 ]
 
 MIDDLEWARE = [

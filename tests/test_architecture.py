@@ -1,6 +1,6 @@
 """The dependency direction, checked on every import (module level and inside functions):
 
-    core  <-  accounts  <-  networks, notifications  <-  inbox, posts  <-  assistant  <-  cmhub (urls)
+    core  <-  accounts  <-  networks, notifications  <-  inbox, posts  <-  assistant  <-  demo, cmhub (urls)
 
 An app imports only apps below it, never one beside or above it, and inbox and posts reach a network only
 through the provider interface (`networks.providers.base`) and the registry, never a concrete provider.
@@ -20,6 +20,7 @@ LAYERS = {
     "inbox": 3,
     "posts": 3,
     "assistant": 4,
+    "demo": 5,
     "cmhub": 5,
 }
 #: Imports inbox and posts may make inside networks.providers: the interface, not a network.

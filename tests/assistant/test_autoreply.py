@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import autoreply, services
+from assistant import autoreply
 from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Rule
+from demo.faq import faq_load_demo
 from inbox.models import Conversation, Message
 from tests.assistant.test_rules import COMPLAINT_FR, HOURS_FR, arrive, make_rule
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
@@ -17,7 +18,7 @@ M = AutoReply.Mode
 
 @pytest.fixture
 def rule(workspace, manager) -> Rule:
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     return make_rule(workspace, manager, actions=[{"type": "auto_reply"}])
 
 

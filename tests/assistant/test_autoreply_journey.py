@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import autoreply, services
+from assistant import autoreply
 from assistant import tasks as assistant_tasks
 from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, MessageTriage
+from demo.faq import faq_load_demo
 from inbox import tasks as inbox_tasks
 from inbox.models import Conversation, Message
 from networks import tasks as network_tasks
@@ -43,7 +44,7 @@ def workers(monkeypatch):
 def test_a_rule_auto_answers_a_whitelisted_question_then_hands_the_follow_up_back(
     workspace, owner, manager, workers, django_capture_on_commit_callbacks
 ):
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     make_rule(
         workspace,
         manager,

@@ -7,6 +7,7 @@ import pytest
 
 from assistant import services
 from assistant.models import Suggestion
+from demo.faq import faq_load_demo
 from inbox.models import Conversation, Message
 from networks.models import Channel
 from tests.assistant.helpers import arrive, send_reply
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("broker")  # enqueues are recorded, never s
 
 @pytest.fixture
 def bakery_faq(workspace):
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     return workspace
 
 
@@ -74,7 +75,7 @@ def test_a_suggestion_of_another_workspace_is_ignored(agent_client, question, ot
     foreign_channel = Channel.objects.create(
         workspace=other_workspace, network="facebook", external_id="PAGE2", name="Other Page"
     )
-    services.faq_load_demo(workspace=other_workspace)
+    faq_load_demo(workspace=other_workspace)
     foreign = services.suggestions_for(arrive(foreign_channel, make_item, QUESTION))[0]
     _send(agent_client, question.conversation, foreign.text, foreign.pk)
     foreign.refresh_from_db()

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Workspace
 from assistant import services, tasks
 from assistant.models import FaqEntry, Suggestion
+from demo.faq import faq_load_demo
 from inbox.ingest import message_ingest_batch
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
 
@@ -87,7 +88,7 @@ def test_faq_list_query_count(manager_client, workspace, django_assert_max_num_q
 
 
 def test_stats_query_count(manager_client, workspace, channel, make_item, django_assert_max_num_queries):  # noqa: F811
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     for text in ["Quels sont vos horaires ?", "Vous livrez à Villeurbanne ?", "What are your opening hours?"]:
         ids = message_ingest_batch(channel=channel, items=[make_item(text)]).new_message_ids
         tasks.triage_messages(ids)
@@ -137,7 +138,7 @@ def test_csv_import_without_required_columns(manager, manager_client):
 
 
 def test_csv_export_round_trips(manager_client, manager, workspace, other_workspace):
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     FaqEntry.objects.create(
         workspace=other_workspace, group="secret", language="en", questions=["?"], answer="x"
     )
@@ -153,7 +154,7 @@ def test_csv_export_round_trips(manager_client, manager, workspace, other_worksp
 
 
 def test_suggestion_fragment_for_the_composer(agent_client, workspace, channel, make_item):  # noqa: F811
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     ids = message_ingest_batch(
         channel=channel, items=[make_item("Bonjour, quels sont vos horaires d'ouverture ?")]
     ).new_message_ids

@@ -19,6 +19,7 @@ import pytest
 from assistant import llm, services
 from assistant.fakes.openai import FakeOpenAI
 from assistant.models import AssistantPolicy, AutoReply, FaqEntry, RuleExecution, Suggestion
+from demo.faq import faq_load_demo
 from inbox.models import Conversation, Message
 from networks.providers import limits
 from tests.assistant.helpers import arrive
@@ -62,7 +63,7 @@ def llm_off(settings):
 
 @pytest.fixture
 def bakery(workspace):
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     FaqEntry.objects.filter(workspace=workspace, group="hours", language="fr").update(url=FAQ_URL)
     AssistantPolicy.objects.create(workspace=workspace, tone_guide=TONE)
     return workspace

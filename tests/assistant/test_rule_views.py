@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from assistant import services
 from assistant.models import AutoReplyPolicy, FaqEntry, Rule, RuleExecution
+from demo.faq import faq_load_demo
 from tests.assistant.test_rules import COMPLAINT_FR, HOURS_FR, arrive, make_rule
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
 
@@ -190,7 +190,7 @@ def test_rule_list_query_count(manager_client, workspace, manager, django_assert
 
 
 def test_auto_reply_policy_page(manager_client, workspace, channel, other_workspace):  # noqa: F811
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     entry = FaqEntry.objects.filter(workspace=workspace).first()
     response = manager_client.post(
         "/w/acme/settings/auto-replies/",

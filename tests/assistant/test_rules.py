@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from assistant import rules, services, tasks
+from assistant import rules, tasks
 from assistant.models import MessageTriage, Rule, RuleExecution, Suggestion
+from demo.faq import faq_load_demo
 from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation, InboxPolicy, Message
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
@@ -142,7 +143,7 @@ def test_round_robin_assign_and_mark_spam(workspace, manager, agent, owner, chan
 
 
 def test_suggest_faq_records_a_suggestion(workspace, manager, channel, make_item):  # noqa: F811
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     make_rule(workspace, manager, actions=[{"type": "suggest_faq"}])
     message = arrive(channel, make_item, HOURS_FR)
     suggestion = Suggestion.objects.get(message=message)
@@ -167,7 +168,7 @@ def test_dry_run_writes_nothing_and_matches_the_real_run(
     make_item,  # noqa: F811
     django_assert_max_num_queries,
 ):
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     texts = [HOURS_FR, COMPLAINT_FR, "Do you deliver to Villeurbanne?", HOURS_FR, "Merci, délicieux !"]
     messages = [arrive(channel, make_item, t, author=f"p{n % 3}") for n, t in enumerate(texts)]
     make_rule(

@@ -7,6 +7,7 @@ import pytest
 from accounts.models import Membership
 from assistant import selectors, services, tasks
 from assistant.models import FaqEntry, Suggestion
+from demo.faq import faq_load_demo
 from inbox.ingest import message_ingest_batch
 from inbox.models import Message, SavedReply
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
@@ -17,7 +18,7 @@ Fate = Suggestion.Fate
 
 @pytest.fixture
 def bakery_faq(workspace):
-    services.faq_load_demo(workspace=workspace)
+    faq_load_demo(workspace=workspace)
     return workspace
 
 

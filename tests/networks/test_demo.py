@@ -13,11 +13,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from accounts.models import User
+from demo.content import DemoContent, Kind, base_texts
+from demo.world import DEMO_ACCOUNTS, DemoAddresses, DemoNetworks
 from inbox.models import Message
 from networks import tasks
 from networks.fakes import graph_state as gs
-from networks.fakes.demo import DEMO_ACCOUNTS, DemoAddresses, DemoNetworks
-from networks.fakes.demo_content import DemoContent, Kind, base_texts
 from networks.models import Channel, NetworkApp, PollRun
 from tests.networks.connecting import approve, consent_url
 

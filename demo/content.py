@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from networks.fakes import demo_texts as t
+from demo import texts as t
 
 FRENCH_SHARE = 0.6
 POOL_SIZE = 60  # regulars: the same people come back, as they do on a brand's page

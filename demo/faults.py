@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from networks.fakes.demo import DEMO_FACEBOOK_PAGE_ID, DEMO_INSTAGRAM_USER_ID, DEMO_X_USER_ID
+from demo.world import DEMO_FACEBOOK_PAGE_ID, DEMO_INSTAGRAM_USER_ID, DEMO_X_USER_ID
 
 FAULTS = ("expire-token", "rate-limit", "server-error", "reset")
 DEFAULT_RESET_IN = 120  # seconds a rate limit lasts, where the network says so itself (X, Graph)

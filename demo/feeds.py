@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from networks.fakes.demo_content import DemoContent, Engagement, Kind, Person
+from demo.content import DemoContent, Engagement, Kind, Person
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import graph_time
 from networks.fakes.linkedin import LinkedInFake

@@ -1,7 +1,7 @@
 """Break a demo network on purpose, to watch CM Hub cope: `manage.py demo_fault facebook expire-token`.
 
 Talks to the running fakes (`make run` or `manage.py run_fakes`) over their HTTP control API; see
-networks.fakes.demo_faults for what each fault sends and what it should look like in the product.
+demo.faults for what each fault sends and what it should look like in the product.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from networks.fakes.demo import DEMO_ACCOUNTS
-from networks.fakes.demo_faults import DEFAULT_RESET_IN, FAULTS, fault_plan
-from networks.management.demo_addresses import add_address_arguments, addresses_from
+from demo.addresses import add_address_arguments, addresses_from
+from demo.faults import DEFAULT_RESET_IN, FAULTS, fault_plan
+from demo.world import DEMO_ACCOUNTS
 
 CONTROL_TIMEOUT = 5.0
 

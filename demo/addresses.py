@@ -6,7 +6,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from networks.fakes.demo import DEMO_GRAPH_PORT, DEMO_HOST, DEMO_LINKEDIN_PORT, DEMO_X_PORT, DemoAddresses
+from demo.world import DEMO_GRAPH_PORT, DEMO_HOST, DEMO_LINKEDIN_PORT, DEMO_X_PORT, DemoAddresses
 
 
 def add_address_arguments(parser: ArgumentParser) -> None:

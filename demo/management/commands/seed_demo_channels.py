@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User, Workspace
-from networks.fakes.demo import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses
-from networks.management.demo_addresses import add_address_arguments, addresses_from
+from demo.addresses import add_address_arguments, addresses_from
+from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses
 from networks.models import NetworkApp
 from networks.providers import base as p
 from networks.services import channel_connect

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from demo.content import DemoContent
+from demo.feeds import DemoBrand, Feeds
 from networks.fakes.base import FakeServer
-from networks.fakes.demo_content import DemoContent
-from networks.fakes.demo_feeds import DemoBrand, Feeds
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake

@@ -6,11 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Workspace
-from assistant.services import faq_load_demo
+from demo.faq import faq_load_demo
 
 
 class Command(BaseCommand):
-    help = "Load assistant/eval/faq_bakery.json into the demo workspace. Only where CMHUB_DEMO=1."
+    help = "Load the demo bakery FAQ into the demo workspace. Only where CMHUB_DEMO=1."
 
     def handle(self, *args, **options) -> None:
         if not settings.CMHUB_DEMO:

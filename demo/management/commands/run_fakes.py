@@ -14,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from networks.fakes.demo import DEMO_INTERVAL, DEMO_SEED, DemoNetworks
-from networks.management.demo_addresses import add_address_arguments, addresses_from
+from demo.addresses import add_address_arguments, addresses_from
+from demo.world import DEMO_INTERVAL, DEMO_SEED, DemoNetworks
 
 
 class Command(BaseCommand):
