@@ -13,11 +13,14 @@ import enum
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from core import remote_errors
+
+if TYPE_CHECKING:
+    from networks.providers.limits import ImageRules
 
 # The errors every provider raises live below every app (core), for the delivery engine; providers and
 # their callers reach them here as p.<Name>.
@@ -175,8 +178,29 @@ class TextLimit:
 # --- The interface -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a provider is built with besides the account: the deployment's app on the network (empty where
+    none is configured), how far back a new channel reads, and the API version the operator pinned ("" for
+    the provider's own)."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    oauth_base_url: str = ""
+    lookback: dt.timedelta = dt.timedelta(days=14)
+    api_version: str = ""
+
+
 class Provider(abc.ABC):
     network: Network
+    #: The network's name as people read it, in refusals and labels.
+    label: str = ""
+    #: What the network accepts as an image; renditions are made to pass these (posts.media).
+    image_rules: ImageRules | None = None
+    #: The widest rendition CM Hub sends where the network sets no maximum width of its own.
+    image_max_width: int | None = None
+    #: Whether people there have a handle a person would recognise (LinkedIn's member ids are not).
+    people_have_handles: bool = True
     #: Whether replying to a direct message is possible through this API.
     supports_direct_message_reply: bool = False
     supports_text_posts: bool = True
@@ -187,6 +211,11 @@ class Provider(abc.ABC):
         self.account = account
         self.http = http
         self.rate_limit = RateLimitState()
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> Provider:
+        """A provider for `account`, configured from `setup`: each network takes what it needs."""
+        return cls(account, http=http)
 
     @abc.abstractmethod
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:

@@ -51,6 +51,7 @@ from networks.providers.base import (
     RateLimitState,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
@@ -118,6 +119,21 @@ def urn_path(urn: str) -> str:
 
 class LinkedInProvider(Provider):
     network = Network.LINKEDIN
+    label = "LinkedIn"
+    image_rules = IMAGE_RULES
+    image_max_width = 4096  # LinkedIn's real ceiling is its pixel count (in the rules): 4096 px is plenty
+    people_have_handles = False  # its member ids (ACoAA...) are not for people
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> LinkedInProvider:
+        return cls(
+            account,
+            http=http,
+            client_id=setup.client_id,
+            client_secret=setup.client_secret,
+            oauth_base_url=setup.oauth_base_url or linkedin_auth.DEFAULT_OAUTH_BASE,
+        )
+
     text_limits = {TextKind.POST: TextLimit(MAX_TEXT), TextKind.REPLY: TextLimit(MAX_COMMENT)}
     reply_words = {TextKind.REPLY: "A LinkedIn comment"}
 
