@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import enum
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -191,6 +191,37 @@ class Setup:
     api_version: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class OAuthApp:
+    """The deployment's app on a network, as the connect flow needs it."""
+
+    client_id: str
+    client_secret: str
+    api_base_url: str
+    oauth_base_url: str  # the origin of the consent page (and, for some networks, of the token endpoint)
+    api_version: str = ""  # "" for the provider's own
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Where to send the browser, and what must wait for the callback (a PKCE verifier)."""
+
+    url: str
+    verifier: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Connectable:
+    """An account the person who consented may connect, with the credentials to act for it."""
+
+    network: Network
+    external_id: str
+    name: str
+    credentials: Credentials
+    handle: str = ""
+    avatar_url: str = ""
+
+
 class Provider(abc.ABC):
     network: Network
     #: The network's name as people read it, in refusals and labels.
@@ -216,6 +247,20 @@ class Provider(abc.ABC):
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> Provider:
         """A provider for `account`, configured from `setup`: each network takes what it needs."""
         return cls(account, http=http)
+
+    # The connect flow (networks.connect): the consent page, then the accounts the consent gave access to.
+
+    @classmethod
+    @abc.abstractmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        """The network's consent page for `app`, asking for `scopes`, coming back to `redirect_uri`."""
+
+    @classmethod
+    @abc.abstractmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        """Exchange the callback's `code`, and list the accounts it lets CM Hub act for."""
 
     @abc.abstractmethod
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:

@@ -20,7 +20,7 @@ import datetime as dt
 import html
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,6 +32,8 @@ from networks.providers.base import (
     Account,
     Ambiguous,
     Author,
+    Connectable,
+    Consent,
     Credentials,
     EngagementItem,
     Invalid,
@@ -39,6 +41,7 @@ from networks.providers.base import (
     MediaFile,
     Network,
     NotFound,
+    OAuthApp,
     PollResult,
     Provider,
     PublishResult,
@@ -101,6 +104,47 @@ class XProvider(Provider):
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> XProvider:
         return cls(account, http=http, client_id=setup.client_id, client_secret=setup.client_secret)
+
+    @classmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        verifier, challenge = pkce_pair()
+        url = authorize_url(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge,
+            scopes=tuple(scopes),
+            authorize_base=f"{app.oauth_base_url.rstrip('/')}/i/oauth2/authorize",
+        )
+        return Consent(url, verifier=verifier)
+
+    @classmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        credentials = exchange_code(
+            http,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=verifier,
+            api_base_url=app.api_base_url,
+        )
+        account = Account(
+            network=Network.X, external_id="", api_base_url=app.api_base_url, credentials=credentials
+        )
+        me = cls(account, http=http).me()
+        return [
+            Connectable(
+                Network.X,
+                me.external_id,
+                me.name or me.handle,
+                credentials,
+                handle=me.handle,
+                avatar_url=me.avatar_url,
+            )
+        ]
 
     text_limits = {TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True)}
 
