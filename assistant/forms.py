@@ -13,7 +13,7 @@ from assistant import rules, services
 from assistant.models import FaqEntry, Intent, Language, MessageTriage, Rule, TriageCorrection
 from core.uploads import read_upload
 from inbox.models import Conversation
-from networks.models import Channel, Network
+from networks.models import Channel, network_choices
 
 MAX_UPLOAD_BYTES = 1_000_000
 
@@ -89,7 +89,7 @@ class RuleForm(forms.Form):
     # Conditions: all that are filled in must hold.
     networks = forms.MultipleChoiceField(
         label=gettext_lazy("Networks"),
-        choices=Network.choices,
+        choices=network_choices(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

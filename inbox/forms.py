@@ -13,7 +13,7 @@ from core import dates
 from inbox import saved_replies, selectors
 from inbox.models import Conversation, InboxPolicy, Intent, SavedReply
 from inbox.selectors import AssigneeFilter, InboxFilters, Sort
-from networks.models import Network
+from networks.models import network_choices
 
 #: The event a response fires (HX-Trigger) when counts may have moved: the sidebar badge asks again.
 
@@ -128,7 +128,7 @@ class FilterForm(forms.Form):
         label=gettext_lazy("Channel"), required=False, coerce=int, empty_value=None
     )
     network = forms.ChoiceField(
-        label=gettext_lazy("Network"), required=False, choices=[("", ""), *Network.choices]
+        label=gettext_lazy("Network"), required=False, choices=[("", ""), *network_choices()]
     )
     assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False)
     label = forms.TypedChoiceField(label=gettext_lazy("Label"), required=False, coerce=int, empty_value=None)

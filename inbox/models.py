@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
 from networks import registry
-from networks.models import Channel, Network
+from networks.models import Channel, network_choices
 
 
 class Intent(models.TextChoices):
@@ -64,7 +64,7 @@ class Contact(models.Model):
     """A person on a network, as seen by one workspace."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
-    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
     external_id = models.CharField(_("id on the network"), max_length=200)
     handle = models.CharField(_("handle"), max_length=200, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)

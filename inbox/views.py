@@ -31,7 +31,7 @@ from inbox import presence, selectors, services
 from inbox.forms import SORT_CHOICES, FilterForm
 from inbox.models import Conversation, Intent
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
-from networks.models import Network
+from networks.models import network_choices
 
 #: The event a response fires (HX-Trigger) when counts may have moved: the sidebar badge asks again.
 INBOX_CHANGED = "inbox-changed"
@@ -91,7 +91,7 @@ def _list_context(request: WorkspaceRequest, params: QueryDict) -> dict:
         "labels": labels,
         "label_colours": selectors.label_colours(labels),
         "members": members,
-        "networks": Network.choices,
+        "networks": network_choices(),
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "sorts": SORT_CHOICES,

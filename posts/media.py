@@ -119,7 +119,7 @@ def _spec(label: str, rules: limits.ImageRules, *, max_width: int | None = None)
 # widths where the network sets none from the provider's `image_max_width`.
 NETWORK_IMAGE_SPECS: dict[str, RenditionSpec] = {
     network: _spec(
-        spec.provider_class.label,
+        spec.network.label,
         spec.provider_class.image_rules,
         max_width=spec.provider_class.image_max_width,
     )

@@ -41,10 +41,24 @@ reset_at_epoch = remote_errors.reset_at_epoch
 
 
 class Network(enum.StrEnum):
+    """Every network CM Hub speaks: its value is stored, its label is how people name it."""
+
     FACEBOOK = "facebook"
     INSTAGRAM = "instagram"
     X = "x"
     LINKEDIN = "linkedin"
+
+    @property
+    def label(self) -> str:
+        return NETWORK_LABELS[self]
+
+
+NETWORK_LABELS = {
+    Network.FACEBOOK: "Facebook",
+    Network.INSTAGRAM: "Instagram",
+    Network.X: "X",
+    Network.LINKEDIN: "LinkedIn",
+}
 
 
 class ItemKind(enum.StrEnum):
@@ -224,14 +238,14 @@ class Connectable:
 
 class Provider(abc.ABC):
     network: Network
-    #: The network's name as people read it, in refusals and labels.
-    label: str = ""
     #: What the network accepts as an image; renditions are made to pass these (posts.media).
     image_rules: ImageRules | None = None
     #: The widest rendition CM Hub sends where the network sets no maximum width of its own.
     image_max_width: int | None = None
     #: Whether people there have a handle a person would recognise (LinkedIn's member ids are not).
     people_have_handles: bool = True
+    #: Polls in flight at once for this network (setting CMHUB_POLL_CONCURRENCY_<NETWORK> overrides it).
+    poll_concurrency: int = 4
     #: Whether replying to a direct message is possible through this API.
     supports_direct_message_reply: bool = False
     supports_text_posts: bool = True

@@ -481,6 +481,8 @@ def item_id_for_log(raw: Any) -> str:
 class GraphProvider(Provider):
     """What Facebook and Instagram share: one Graph client whose usage headers feed `rate_limit`."""
 
+    poll_concurrency = 8  # Graph counts its limits per Page, so Pages' polls do not share one budget
+
     #: Whether a Facebook login connects the Pages themselves (Facebook) or only their Instagram accounts.
     connect_offers_pages = False
 

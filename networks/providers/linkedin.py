@@ -122,7 +122,6 @@ def urn_path(urn: str) -> str:
 
 class LinkedInProvider(Provider):
     network = Network.LINKEDIN
-    label = "LinkedIn"
     image_rules = IMAGE_RULES
     image_max_width = 4096  # LinkedIn's real ceiling is its pixel count (in the rules): 4096 px is plenty
     people_have_handles = False  # its member ids (ACoAA...) are not for people

@@ -97,7 +97,6 @@ class OwnPost:
 
 class XProvider(Provider):
     network = Network.X
-    label = "X"
     image_rules = IMAGE_RULES
     image_max_width = 4096  # X keeps images up to 4096 px wide
 
