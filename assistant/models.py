@@ -38,6 +38,15 @@ class AssistantPolicy(models.Model):
             "Given to the language model when it drafts a reply."
         ),
     )
+    synonyms = models.TextField(
+        _("workspace vocabulary"),
+        blank=True,
+        max_length=20000,
+        help_text=_(
+            "Words of your trade that mean the same thing, one concept per line: "
+            '"concept: word, other word, phrase". The FAQ suggestions treat them as one.'
+        ),
+    )
 
     class Meta:
         verbose_name = _("assistant policy")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from assistant import engine
-from assistant.models import FaqEntry, MessageTriage, Suggestion, TriageCorrection
+from assistant.models import AssistantPolicy, FaqEntry, MessageTriage, Suggestion, TriageCorrection
 from inbox.models import Conversation, Message
 
 
@@ -51,8 +51,8 @@ def faq_entries(workspace: Workspace):
 # --- The FAQ index, built once per FAQ version -----------------------------------------------------------
 
 _index_lock = threading.Lock()
-# workspace id -> (version, index, entries by id). A version is (max updated_at, row count): deleting a row
-# changes the count even when it was not the newest.
+# workspace id -> (version, index, entries by id). A version is (max updated_at, row count, the workspace
+# vocabulary): deleting a row changes the count even when it was not the newest.
 _index_cache: dict[int, tuple[tuple, engine.FaqIndex, dict[int, FaqEntry]]] = {}
 
 
@@ -60,22 +60,29 @@ def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntr
     stats = FaqEntry.objects.filter(workspace_id=workspace_id).aggregate(
         newest=Max("updated_at"), count=Count("pk")
     )
-    version = (stats["newest"], stats["count"])
+    vocabulary = (
+        AssistantPolicy.objects.filter(workspace_id=workspace_id).values_list("synonyms", flat=True).first()
+        or ""
+    )
+    version = (stats["newest"], stats["count"], vocabulary)
     cached = _index_cache.get(workspace_id)
     if cached is not None and cached[0] == version:
         return cached[1], cached[2]
     rows = {e.pk: e for e in FaqEntry.objects.filter(workspace_id=workspace_id, active=True)}
     index = engine.FaqIndex(
-        engine.FaqEntry(
-            id=str(e.pk),
-            questions=list(e.questions),
-            answer=e.answer,
-            language=e.language,
-            tags=list(e.tags),
-            active=e.active,
-            group=e.group,
-        )
-        for e in rows.values()
+        (
+            engine.FaqEntry(
+                id=str(e.pk),
+                questions=list(e.questions),
+                answer=e.answer,
+                language=e.language,
+                tags=list(e.tags),
+                active=e.active,
+                group=e.group,
+            )
+            for e in rows.values()
+        ),
+        synonyms=engine.parse_synonyms(vocabulary) if vocabulary.strip() else None,
     )
     with _index_lock:
         _index_cache[workspace_id] = (version, index, rows)

@@ -8,7 +8,15 @@ and calls this package. Typical use::
     suggestions = index.suggest(text, language=result.language, intent=result.intent)
 """
 
-from .faq import BAKERY_SYNONYMS, FaqEntry, FaqIndex, Suggestion, load_entries, parse_synonyms
+from .faq import (
+    AUTO_SEND_THRESHOLD,
+    GENERAL_SYNONYMS,
+    FaqEntry,
+    FaqIndex,
+    Suggestion,
+    load_entries,
+    parse_synonyms,
+)
 from .intent import INTENTS, classify_intent
 from .language import ENGLISH, FRENCH, UNKNOWN, detect_language
 from .sentiment import NEUTRAL_BAND, sentiment_label, sentiment_score
@@ -17,9 +25,10 @@ from .text import Token, fold, normalize, stem, tokenize
 from .triage import Triage, priority_for, triage
 
 __all__ = [
-    "BAKERY_SYNONYMS",
+    "AUTO_SEND_THRESHOLD",
     "ENGLISH",
     "FRENCH",
+    "GENERAL_SYNONYMS",
     "INTENTS",
     "KNOWN_PATTERNS",
     "NEUTRAL_BAND",

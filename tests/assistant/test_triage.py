@@ -112,6 +112,8 @@ def test_benchmark_runs_and_reports_every_target():
     with redirect_stdout(out):
         assert run.main([]) == 0
     report = out.getvalue()
-    for name in ("FAQ top-3 accuracy", "spam precision", "latency p95", "held-out 30%"):
+    for name in ("FAQ top-3 accuracy", "spam precision", "latency p95", "Calibration", "isp (unseen)"):
         assert name in report
+    for domain in run.DOMAINS:
+        assert f"{domain.name} ({domain.kind})" in report
     assert "met" in report
