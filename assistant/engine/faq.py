@@ -95,7 +95,7 @@ AUTO_SEND_THRESHOLD = 0.8
 
 _K1 = 1.2
 _B = 0.5
-_ANSWER_WEIGHT = 0.5  # answer words count half as much as phrasing words in the entry document
+_ANSWER_WEIGHT = 1.0  # answer words count as much as phrasing words: a day-one FAQ has few phrasings
 _FUZZY_MIN = 0.8  # bigram Dice needed to read a misspelt word as an indexed one
 _W_PHRASING, _W_ENTRY, _W_TRIGRAM = 0.30, 0.50, 0.20
 _MIN_SCORE = 0.12
