@@ -7,6 +7,7 @@ from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
+from assistant import engine
 from inbox import models as inbox_models
 from inbox.models import Message
 
@@ -277,7 +278,7 @@ class AutoReplyPolicy(models.Model):
     faq_entries = models.ManyToManyField(
         FaqEntry, blank=True, related_name="+", verbose_name=_("answers that may go out directly")
     )
-    min_confidence = models.FloatField(_("confidence threshold"), default=0.8)
+    min_confidence = models.FloatField(_("confidence threshold"), default=engine.AUTO_SEND_THRESHOLD)
     channels = models.ManyToManyField(
         "networks.Channel", blank=True, related_name="+", verbose_name=_("channels allowed")
     )

@@ -91,7 +91,7 @@ GENERAL_SYNONYMS: dict[str, list[str]] = parse_synonyms(GENERAL_SYNONYMS_SPEC)
 # Default confidence from which an answer may go out alone (a manager may raise it, never lower it below
 # what the evaluation supports): the lowest threshold with >= 98% right answers on the unseen evaluation
 # domains (python -m assistant.eval.run prints the calibration table).
-AUTO_SEND_THRESHOLD = 0.8
+AUTO_SEND_THRESHOLD = 0.85
 
 _K1 = 1.2
 _B = 0.5
