@@ -117,6 +117,9 @@ class FaqEntry:
     tags: list[str] = field(default_factory=list)
     active: bool = True
     group: str = ""
+    # Customer messages a manager accepted as phrasings of this entry: matched like ``questions``, but kept
+    # out of the entry's own document so that a few wordy messages do not pull every question their way.
+    learned: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FaqEntry:
@@ -128,6 +131,7 @@ class FaqEntry:
             tags=[str(t) for t in data.get("tags", [])],
             active=bool(data.get("active", True)),
             group=str(data.get("group", "")),
+            learned=[str(q) for q in data.get("learned", [])],
         )
 
 
@@ -256,6 +260,11 @@ class FaqIndex:
                 self._phrasing_entry.append(idx)
                 self._phrasing_grams.append(_trigrams(analysed.content))
                 entry_doc.update(doc)
+            for phrasing in entry.learned:
+                analysed = self._analyse(phrasing, lang, learn=True)
+                phrasing_docs.append(dict(analysed.terms))
+                self._phrasing_entry.append(idx)
+                self._phrasing_grams.append(_trigrams(analysed.content))
             entry_doc.update(tag_terms)
             for term, tf in self._analyse(entry.answer, lang, learn=True).terms.items():
                 entry_doc[term] += _ANSWER_WEIGHT * tf

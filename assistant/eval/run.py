@@ -20,12 +20,13 @@ least 98% there. Always exits 0: it is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -282,6 +283,47 @@ def report_calibration(
     )
 
 
+def is_replayed(text: str) -> bool:
+    """Deterministic half of the messages, by a hash of the text: the ones replayed as "answered by a
+    person" in the learned-phrasings measurement."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) % 2 == 0
+
+
+def with_learned_phrasings(domain: Domain, answered: Sequence[dict]) -> FaqIndex:
+    """The domain's index once every answered message has become an accepted phrasing of its entry: what a
+    workspace gets when people answer with FAQ entries and a manager accepts the candidates."""
+    faq = json.loads(domain.faq.read_text(encoding="utf-8"))
+    learned: dict[str, list[str]] = {}
+    for message in answered:
+        if message["expected_faq"]:
+            learned.setdefault(message["expected_faq"], []).append(message["text"])
+    entries = load_entries(faq)
+    grown = [replace(e, learned=[*e.learned, *learned.get(e.id, [])]) for e in entries]
+    return FaqIndex(grown, synonyms=load_synonyms(domain.synonyms))
+
+
+def report_learning(results: Sequence[tuple[Domain, Sequence[Outcome]]], out: TextIO | None = None) -> None:
+    """Replay half of each domain's messages as answered by a person, then score the other half."""
+    out = out or sys.stdout
+    print(
+        "\nLearned phrasings: half the messages replayed as answered by a person, the other half scored",
+        file=out,
+    )
+    print(
+        f"{'domain':<22}{'top-1 before':<18}{'top-1 after':<18}{'top-3 before':<18}{'top-3 after':<18}",
+        file=out,
+    )
+    for domain, outcomes in results:
+        messages = [o.message for o in outcomes]
+        answered = [m for m in messages if is_replayed(m["text"])]
+        scored = [m for m in messages if not is_replayed(m["text"])]
+        before = evaluate(build_index(domain), scored)
+        after = evaluate(with_learned_phrasings(domain, answered), scored)
+        cells = [_faq(before, 1), _faq(after, 1), _faq(before, 3), _faq(after, 3)]
+        shown = "".join(f"{f'{v:.1f}% ({d})' if v is not None else 'n/a':<18}" for v, d in cells)
+        print(f"{f'{domain.name} ({domain.kind})':<22}{shown}", file=out)
+
+
 def show_errors(outcomes: Sequence[Outcome], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     for o in outcomes:
@@ -331,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     report(results)
     report_calibration(results)
+    report_learning(results)
     if args.errors:
         for domain, outcomes in results:
             if domain.name == args.errors:
