@@ -103,6 +103,44 @@ class FaqEntry(models.Model):
         return self.questions[0] if self.questions else self.group
 
 
+class LearnedPhrasing(models.Model):
+    """A customer's message that a person answered with an FAQ entry: a candidate new way of asking it.
+
+    Accepted, it feeds the FAQ index at once (as a matching-only phrasing); dismissed, it stays recorded so
+    the same message is not proposed again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    faq_entry = models.ForeignKey(FaqEntry, on_delete=models.CASCADE, related_name="learned_phrasings")
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    text = models.TextField(_("customer's words"), max_length=1000)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created"), default=tz.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("learned phrasing")
+        verbose_name_plural = _("learned phrasings")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["faq_entry", "text"], name="learned_phrasing_unique_text"),
+        ]
+        indexes = [
+            # The FAQ page's candidates and the index's accepted phrasings, per workspace.
+            models.Index(fields=["workspace", "status"], name="learned_ws_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.faq_entry_id}: {self.text[:40]}"
+
+
 class MessageTriage(models.Model):
     """What the engine made of one inbound message. Written once: the unique message is the guard."""
 

@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from assistant import engine
-from assistant.models import AssistantPolicy, FaqEntry, MessageTriage, Suggestion, TriageCorrection
+from assistant.models import (
+    AssistantPolicy,
+    FaqEntry,
+    LearnedPhrasing,
+    MessageTriage,
+    Suggestion,
+    TriageCorrection,
+)
 from inbox.models import Conversation, Message
 
 
@@ -52,7 +59,8 @@ def faq_entries(workspace: Workspace):
 
 _index_lock = threading.Lock()
 # workspace id -> (version, index, entries by id). A version is (max updated_at, row count, the workspace
-# vocabulary): deleting a row changes the count even when it was not the newest.
+# vocabulary, the accepted learned phrasings): deleting a row changes the count even when it was not the
+# newest.
 _index_cache: dict[int, tuple[tuple, engine.FaqIndex, dict[int, FaqEntry]]] = {}
 
 
@@ -64,11 +72,19 @@ def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntr
         AssistantPolicy.objects.filter(workspace_id=workspace_id).values_list("synonyms", flat=True).first()
         or ""
     )
-    version = (stats["newest"], stats["count"], vocabulary)
+    learned_rows = list(
+        LearnedPhrasing.objects.filter(workspace_id=workspace_id, status=LearnedPhrasing.Status.ACCEPTED)
+        .order_by("pk")
+        .values_list("pk", "faq_entry_id", "text")
+    )
+    version = (stats["newest"], stats["count"], vocabulary, tuple(pk for pk, _, _ in learned_rows))
     cached = _index_cache.get(workspace_id)
     if cached is not None and cached[0] == version:
         return cached[1], cached[2]
     rows = {e.pk: e for e in FaqEntry.objects.filter(workspace_id=workspace_id, active=True)}
+    learned: dict[int, list[str]] = {}
+    for _, entry_id, text in learned_rows:
+        learned.setdefault(entry_id, []).append(text)
     index = engine.FaqIndex(
         (
             engine.FaqEntry(
@@ -79,6 +95,7 @@ def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntr
                 tags=list(e.tags),
                 active=e.active,
                 group=e.group,
+                learned=learned.get(e.pk, []),
             )
             for e in rows.values()
         ),
