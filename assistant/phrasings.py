@@ -76,11 +76,12 @@ def phrasing_propose(*, entry: FaqEntry, message: Message) -> LearnedPhrasing | 
 
 def phrasing_from_suggestion(*, suggestion: Suggestion) -> LearnedPhrasing | None:
     """A decided FAQ suggestion that went out (as is or edited) proposes its customer's message."""
-    if suggestion.kind != Suggestion.Kind.FAQ or suggestion.faq_entry_id is None:
+    entry = suggestion.faq_entry
+    if suggestion.kind != Suggestion.Kind.FAQ or entry is None:
         return None
     if suggestion.fate not in (Suggestion.Fate.SENT_AS_IS, Suggestion.Fate.EDITED):
         return None
-    return phrasing_propose(entry=suggestion.faq_entry, message=suggestion.message)
+    return phrasing_propose(entry=entry, message=suggestion.message)
 
 
 def phrasing_from_reply(*, reply: Message) -> LearnedPhrasing | None:
