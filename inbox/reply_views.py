@@ -7,16 +7,11 @@ HTMX, answers with the fragment it changed. Writes go through `inbox.replies` an
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WorkspaceRequest, workspace_view
@@ -25,6 +20,7 @@ from accounts.policy import Perm
 from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_redirect, is_htmx
 from inbox import replies, saved_replies, selectors
+from inbox.forms import InboxSettingsForm, SavedReplyForm
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 from inbox.signals import reply_written
 
@@ -304,40 +300,6 @@ def reply_approvals(request: WorkspaceRequest) -> HttpResponse:
 # --- Saved replies ------------------------------------------------------------------------------------------
 
 
-class SavedReplyForm(forms.ModelForm):
-    class Meta:
-        model = SavedReply
-        fields = ["title", "body", "shortcut", "language"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.workspace = workspace
-        names = ", ".join("{{ %s }}" % name for name in saved_replies.VARIABLES)  # noqa: UP031
-        self.fields["body"].help_text = _("Variables: %(names)s.") % {"names": names}
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        unknown = saved_replies.unknown_variables(body)
-        if unknown:
-            raise forms.ValidationError(
-                _("Unknown variable(s): %(names)s.") % {"names": ", ".join("{{ %s }}" % n for n in unknown)}  # noqa: UP031
-            )
-        return body
-
-    def clean_shortcut(self) -> str:
-        shortcut = self.cleaned_data["shortcut"].lower()
-        taken = SavedReply.objects.filter(workspace=self.workspace, shortcut=shortcut).exclude(
-            pk=self.instance.pk
-        )
-        if shortcut and taken.exists():
-            raise forms.ValidationError(_("Another saved reply already uses this shortcut."))
-        return shortcut
-
-    def validate_unique(self) -> None:
-        """Uniqueness per workspace is checked above (the workspace is not a field of the form)."""
-
-
 def _save_reply(request: WorkspaceRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
     data = {k: form.cleaned_data[k] for k in ("title", "body", "shortcut", "language")}
     with user_errors_on(form):
@@ -386,65 +348,6 @@ def saved_reply_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 
 # --- Inbox settings -----------------------------------------------------------------------------------------
-
-
-class InboxSettingsForm(forms.Form):
-    agent_replies_need_approval = forms.BooleanField(
-        label=gettext_lazy("Agents' replies need a manager's approval"), required=False
-    )
-    first_response_minutes = forms.IntegerField(
-        label=gettext_lazy("First-response target (minutes)"),
-        min_value=0,
-        max_value=60 * 24 * 14,
-        help_text=gettext_lazy("0 turns the target off."),
-    )
-
-    after_reply = forms.ChoiceField(
-        label=gettext_lazy("After the team has replied"),
-        choices=InboxPolicy.AfterReply.choices,
-        widget=forms.RadioSelect,
-        required=False,  # left out: the current choice stays
-        help_text=gettext_lazy(
-            "Decided when the network has accepted our reply; the customer's next message reopens it."
-        ),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for day in range(7):
-            for end in ("opens", "closes"):
-                self.fields[f"{end}_{day}"] = forms.TimeField(
-                    required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-                )
-
-    def days(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [(WEEKDAYS[day], self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
-
-    def clean(self) -> dict:
-        data = super().clean()
-        hours: dict[str, list[str]] = {}
-        for day in range(7):
-            opens, closes = data.get(f"opens_{day}"), data.get(f"closes_{day}")
-            if opens is None and closes is None:
-                continue
-            if opens is None or closes is None or opens >= closes:
-                self.add_error(f"opens_{day}", _("Give an opening time before the closing time, or neither."))
-                continue
-            hours[str(day)] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
-        data["business_hours"] = hours
-        return data
-
-    @classmethod
-    def initial_for(cls, policy: InboxPolicy) -> dict:
-        initial = {
-            "agent_replies_need_approval": policy.agent_replies_need_approval,
-            "first_response_minutes": policy.first_response_minutes,
-            "after_reply": policy.after_reply,
-        }
-        for day, (opens, closes) in (policy.business_hours or {}).items():
-            initial[f"opens_{day}"] = dt.time.fromisoformat(opens)
-            initial[f"closes_{day}"] = dt.time.fromisoformat(closes)
-        return initial
 
 
 @workspace_view(Perm.MANAGE_WORKSPACE)

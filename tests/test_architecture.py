@@ -28,7 +28,7 @@ PROVIDER_INTERFACE = {"networks.providers", "networks.providers.base"}
 
 KNOWN = {
     # Image rules and renditions still read the concrete providers (issue 12, item 4).
-    ("posts/services.py", "networks.providers.limits"),
+    ("posts/services/compose.py", "networks.providers.limits"),
     ("posts/media.py", "networks.providers.facebook"),
     ("posts/media.py", "networks.providers.instagram"),
     ("posts/media.py", "networks.providers.limits"),
