@@ -252,6 +252,11 @@ def auto_reply_policy_update(
         c.workspace_id != workspace.pk for c in channels
     ):
         raise ReplyError(gettext("This belongs to another workspace."))
+    if not engine.AUTO_SEND_THRESHOLD <= min_confidence <= 1.0:
+        raise ReplyError(
+            gettext("The confidence threshold must be between %(low)s and 1.")
+            % {"low": engine.AUTO_SEND_THRESHOLD}
+        )
     policy, _created = AutoReplyPolicy.objects.update_or_create(
         workspace=workspace,
         defaults={

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
-from assistant import rules, services
+from assistant import engine, rules, services
 from assistant.models import FaqEntry, Intent, Language, MessageTriage, Rule, TriageCorrection
 from core.uploads import read_upload
 from inbox.models import Conversation
@@ -263,7 +264,14 @@ class AutoReplyPolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     min_confidence = forms.FloatField(
-        label=gettext_lazy("Confidence threshold (0 to 1)"), min_value=0.0, max_value=1.0, initial=0.8
+        label=gettext_lazy("Confidence threshold (0 to 1)"),
+        min_value=engine.AUTO_SEND_THRESHOLD,
+        max_value=1.0,
+        initial=engine.AUTO_SEND_THRESHOLD,
+        help_text=format_lazy(
+            gettext_lazy("At least {threshold}: below it, an answer is never sent alone."),
+            threshold=engine.AUTO_SEND_THRESHOLD,
+        ),
     )
     channels = ChannelChoiceField(
         label=gettext_lazy("Channels allowed"),

@@ -205,3 +205,44 @@ def latest_inbound(conversation: Conversation) -> Message | None:
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+# --- Auto-send calibration in this workspace -----------------------------------------------------------
+
+
+def faq_first_answers_at(workspace_id: int, threshold: float) -> tuple[int, int]:
+    """(right, decided): the workspace's own first FAQ suggestions at or above ``threshold`` that a person
+    decided, and how many of them went out (as is or edited) rather than being passed over."""
+    decided = Suggestion.objects.filter(
+        message__workspace_id=workspace_id,
+        kind=Suggestion.Kind.FAQ,
+        rank=1,
+        confidence__gte=threshold,
+    ).exclude(fate=Suggestion.Fate.PENDING)
+    counts = decided.aggregate(
+        total=Count("pk"),
+        right=Count("pk", filter=Q(fate__in=[Suggestion.Fate.SENT_AS_IS, Suggestion.Fate.EDITED])),
+    )
+    return counts["right"], counts["total"]
+
+
+# --- Learned phrasings -----------------------------------------------------------------------------------
+
+
+def learned_phrasings_pending(workspace: Workspace, limit: int = 50) -> list[LearnedPhrasing]:
+    """Candidates waiting for a manager, newest first, with their entry."""
+    return list(
+        LearnedPhrasing.objects.filter(workspace=workspace, status=LearnedPhrasing.Status.PENDING)
+        .select_related("faq_entry")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def learned_phrasing_counts(workspace: Workspace) -> dict[int, int]:
+    """Accepted learned phrasings per FAQ entry id."""
+    rows = (
+        LearnedPhrasing.objects.filter(workspace=workspace, status=LearnedPhrasing.Status.ACCEPTED)
+        .values("faq_entry_id")
+        .annotate(n=Count("pk"))
+    )
+    return {r["faq_entry_id"]: r["n"] for r in rows}

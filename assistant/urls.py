@@ -9,6 +9,11 @@ workspace_urlpatterns = [
     path("settings/faq/export/", views.faq_export, name="faq_export"),
     path("settings/faq/<int:pk>/", views.faq_edit, name="faq_entry_edit"),
     path("settings/faq/<int:pk>/deactivate/", views.faq_deactivate, name="faq_entry_deactivate"),
+    path(
+        "settings/faq/phrasings/<int:pk>/<str:decision>/",
+        views.faq_phrasing_decide,
+        name="faq_phrasing_decide",
+    ),
     path("settings/rules/", views.rule_list, name="rules"),
     path("settings/rules/new/", views.rule_create, name="rule_create"),
     path("settings/rules/dry-run/", views.rule_dry_run, name="rule_dry_run"),

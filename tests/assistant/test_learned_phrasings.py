@@ -100,3 +100,39 @@ def test_the_engine_matches_learned_phrasings_without_growing_the_entry():
     other = engine.FaqEntry("b", ["Livrez-vous ?"], "Oui", "fr")
     index = engine.FaqIndex([entry, other])
     assert index.suggest("il sort quand le bouquet ?")[0].entry_id == "a"
+
+
+def test_managers_accept_or_dismiss_on_the_faq_page_in_one_click(manager_client, bakery, channel, make_item):
+    hours = FaqEntry.objects.get(workspace=bakery, group="hours", language="fr")
+    first = phrasings.phrasing_propose(entry=hours, message=arrive(channel, make_item, ODD))
+    second = phrasings.phrasing_propose(
+        entry=hours, message=arrive(channel, make_item, "ouvert tard le jeudi ?")
+    )
+    page = manager_client.get("/w/acme/settings/faq/").content.decode()
+    assert f'id="phrasing-{first.pk}"' in page and "ouvert tard le jeudi ?" in page
+    assert f'action="/w/acme/settings/faq/phrasings/{first.pk}/accept/"' in page
+
+    response = manager_client.post(f"/w/acme/settings/faq/phrasings/{first.pk}/accept/")
+    assert response.status_code == 302 and response["Location"].endswith("#learned-phrasings")
+    manager_client.post(f"/w/acme/settings/faq/phrasings/{second.pk}/dismiss/")
+    assert dict(LearnedPhrasing.objects.values_list("pk", "status")) == {
+        first.pk: S.ACCEPTED,
+        second.pk: S.DISMISSED,
+    }
+    page = manager_client.get("/w/acme/settings/faq/").content.decode()
+    assert f'id="phrasing-{first.pk}"' not in page and "+1 learned" in page
+    # Twice, or with a made-up decision: a clear refusal, nothing changes.
+    page = manager_client.post(f"/w/acme/settings/faq/phrasings/{first.pk}/dismiss/", follow=True).content
+    assert "already decided" in page.decode()
+    assert manager_client.post(f"/w/acme/settings/faq/phrasings/{first.pk}/delete/").status_code == 404
+    assert LearnedPhrasing.objects.get(pk=first.pk).status == S.ACCEPTED
+
+
+def test_agents_cannot_decide_phrasings(agent_client, bakery, channel, make_item):
+    hours = FaqEntry.objects.get(workspace=bakery, group="hours", language="fr")
+    candidate = phrasings.phrasing_propose(entry=hours, message=arrive(channel, make_item, ODD))
+    assert agent_client.post(f"/w/acme/settings/faq/phrasings/{candidate.pk}/accept/").status_code in (
+        403,
+        404,
+    )
+    assert LearnedPhrasing.objects.get(pk=candidate.pk).status == S.PENDING
