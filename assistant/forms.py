@@ -287,6 +287,27 @@ class AutoReplyPolicyForm(forms.Form):
         self.fields["channels"].queryset = Channel.objects.filter(workspace=workspace).order_by("name")
 
 
+class VocabularyForm(forms.Form):
+    synonyms = forms.CharField(
+        label=gettext_lazy("Vocabulary"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "One concept per line, then the words and phrases your customers use for it, in French and "
+            "English: “box: box, routeur, modem, router”. Lines starting with # are notes."
+        ),
+    )
+
+    def clean_synonyms(self) -> str:
+        text = self.cleaned_data["synonyms"]
+        try:
+            services.vocabulary_check(text)
+        except services.AssistantError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return text
+
+
 class ToneGuideForm(forms.Form):
     tone_guide = forms.CharField(
         label=gettext_lazy("Tone guide"),

@@ -7,6 +7,7 @@ workspace_urlpatterns = [
     path("settings/faq/", views.faq_list, name="faq_entries"),
     path("settings/faq/import/", views.faq_import, name="faq_import"),
     path("settings/faq/export/", views.faq_export, name="faq_export"),
+    path("settings/faq/vocabulary/", views.faq_vocabulary, name="faq_vocabulary"),
     path("settings/faq/<int:pk>/", views.faq_edit, name="faq_entry_edit"),
     path("settings/faq/<int:pk>/deactivate/", views.faq_deactivate, name="faq_entry_deactivate"),
     path(

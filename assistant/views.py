@@ -22,6 +22,7 @@ from assistant.forms import (
     FaqImportForm,
     RuleForm,
     ToneGuideForm,
+    VocabularyForm,
     _members,
 )
 from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Rule
@@ -58,6 +59,23 @@ def faq_list(request: WorkspaceRequest) -> HttpResponse:
         "pending": selectors.learned_phrasings_pending(request.workspace),
     }
     return render(request, "assistant/faq_list.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_FAQ)
+@require_http_methods(["GET", "POST"])
+def faq_vocabulary(request: WorkspaceRequest) -> HttpResponse:
+    """The workspace's own words: what the FAQ suggestions treat as the same thing."""
+    policy = AssistantPolicy.objects.filter(workspace=request.workspace).first()
+    form = VocabularyForm(request.POST or None, initial={"synonyms": policy.synonyms if policy else ""})
+    if request.method == "POST" and form.is_valid():
+        with user_errors_on(form, "synonyms"):
+            services.vocabulary_update(
+                workspace=request.workspace, by=request.membership, text=form.cleaned_data["synonyms"]
+            )
+            messages.success(request, _("Vocabulary saved: the suggestions use it now."))
+            return redirect("faq_vocabulary", slug=request.workspace.slug)
+    context = {"form": form, "general": sorted(engine.GENERAL_SYNONYMS)}
+    return render(request, "assistant/faq_vocabulary.html", context, status=400 if form.errors else 200)
 
 
 @workspace_view(Perm.MANAGE_FAQ)
