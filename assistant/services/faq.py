@@ -85,12 +85,18 @@ def faq_entry_deactivate(*, entry: FaqEntry, by: Membership) -> FaqEntry:
 
 
 MAX_VOCABULARY_CONCEPTS = 300
+MAX_VOCABULARY_CHARS = 20000  # as the form and the model field say
 _CONCEPT_RE = re.compile(r"^[\w-]{1,40}$")
 
 
 def vocabulary_check(text: str) -> dict[str, list[str]]:
     """The concepts of a vocabulary ("concept: word, phrase" lines, "#" comments), or a refusal that says
     which line is wrong."""
+    if len(text) > MAX_VOCABULARY_CHARS:
+        raise AssistantError(
+            _("At most %(max)s characters, please: merge the concepts that mean the same.")
+            % {"max": MAX_VOCABULARY_CHARS}
+        )
     concepts: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):

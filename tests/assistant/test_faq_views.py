@@ -221,3 +221,13 @@ def test_agents_do_not_edit_the_vocabulary(agent_client, workspace):
     response = agent_client.post("/w/acme/settings/faq/vocabulary/", {"synonyms": "box: box"})
     assert response.status_code in (403, 404)
     assert not AssistantPolicy.objects.filter(workspace=workspace, synonyms="box: box").exists()
+
+
+def test_an_oversized_or_overfull_vocabulary_is_refused_by_the_service(workspace, manager):
+    member = manager.memberships.get(workspace=workspace)
+    with pytest.raises(services.AssistantError):
+        services.vocabulary_update(workspace=workspace, by=member, text="a: b\n" * 5000)
+    many = "\n".join(f"c{n}: w{n}" for n in range(services.MAX_VOCABULARY_CONCEPTS + 1))
+    with pytest.raises(services.AssistantError):
+        services.vocabulary_update(workspace=workspace, by=member, text=many)
+    assert not AssistantPolicy.objects.filter(workspace=workspace).exclude(synonyms="").exists()
