@@ -11,9 +11,16 @@ workspace_urlpatterns = [
     path("settings/faq/<int:pk>/", views.faq_edit, name="faq_entry_edit"),
     path("settings/faq/<int:pk>/deactivate/", views.faq_deactivate, name="faq_entry_deactivate"),
     path(
-        "settings/faq/phrasings/<int:pk>/<str:decision>/",
+        "settings/faq/phrasings/<int:pk>/accept/",
         views.faq_phrasing_decide,
-        name="faq_phrasing_decide",
+        {"decision": "accept"},
+        name="faq_phrasing_accept",
+    ),
+    path(
+        "settings/faq/phrasings/<int:pk>/dismiss/",
+        views.faq_phrasing_decide,
+        {"decision": "dismiss"},
+        name="faq_phrasing_dismiss",
     ),
     path("settings/rules/", views.rule_list, name="rules"),
     path("settings/rules/new/", views.rule_create, name="rule_create"),
