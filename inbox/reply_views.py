@@ -61,7 +61,6 @@ def composer_context(
     """Everything the composer shows. The conversation page may pass this as its own context (then the
     composer draws at once instead of loading itself); `standalone` is the no-JavaScript composer page."""
     member = request.membership
-    limit = replies.reply_limit(conversation)
     channel = conversation.channel
     return {
         "conversation": conversation,
@@ -73,9 +72,7 @@ def composer_context(
             "suggestion_id": suggestion_id if suggestion_id.isdigit() else "",
             "thread_version": selectors.thread_version(conversation) if standalone else None,
             "needs_approval": replies.reply_needs_approval(conversation=conversation, author=member),
-            "limit": limit.max_length,
-            "weighted": limit.weighted,
-            "length": replies.reply_length(conversation, text),
+            "count": replies.reply_count(conversation, text),
             "network": channel.network,
             "network_name": channel.get_network_display(),
             "blocked": channel.status == channel.Status.NEEDS_RECONNECT,
@@ -116,6 +113,16 @@ def reply_composer(request: WorkspaceRequest, conversation_id: int) -> HttpRespo
     """The composer: a fragment for the conversation page (HTMX), or a page of its own."""
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     return _composer_response(request, conversation)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def reply_count(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
+    """The composer's counter for the text being written, counted as the network counts it (one count, on
+    the server: the browser only shows it). Inside the counter element, which stays for screen readers."""
+    conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
+    count = replies.reply_count(conversation, request.POST.get("text", "")[: replies.MAX_TEXT_CHARS])
+    return render(request, "inbox/_text_count.html", {"count": count})
 
 
 def _thread_version(values: list[str]) -> int:
@@ -287,7 +294,7 @@ def _approvals_context(request: WorkspaceRequest) -> dict:
     for message in pending:
         message.answers = parents.get((message.channel_id, message.parent_external_id))
         message.own = message.author_user_id == request.user.pk
-        message.limit = replies.reply_limit(message.conversation)
+        message.count = replies.reply_count(message.conversation, message.text)
     return {"pending": pending}
 
 

@@ -33,7 +33,15 @@ from .pipeline import (
     SEND_TIME_LIMIT,
     SENDING_STALE,
 )
-from .rules import reply_length, reply_limit, reply_needs_approval, reply_problems, thread_changes_since
+from .rules import (
+    TextCount,
+    reply_count,
+    reply_length,
+    reply_limit,
+    reply_needs_approval,
+    reply_problems,
+    thread_changes_since,
+)
 from .sending import reply_claim, reply_reconcile, reply_send, reply_target
 from .writing import (
     inbox_policy_update,
@@ -59,10 +67,12 @@ __all__ = [
     "ReplyError",
     "SendOutcome",
     "StaleThread",
+    "TextCount",
     "inbox_policy_update",
     "replies_dispatch_due",
     "reply_approve",
     "reply_claim",
+    "reply_count",
     "reply_create",
     "reply_edit_and_approve",
     "reply_length",

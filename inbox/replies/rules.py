@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
@@ -39,6 +41,31 @@ def reply_limit(conversation: Conversation) -> p.TextLimit:
 
 def reply_length(conversation: Conversation, text: str) -> int:
     return registry.provider_class(conversation.channel.network).text_length(text)
+
+
+@dataclass(frozen=True)
+class TextCount:
+    """What the composer's counter shows: the length as the network counts it, against its limit."""
+
+    length: int
+    limit: int
+    weighted: bool  # the network counts some characters (links, emoji, many scripts) as more than one
+    network_name: str
+
+    @property
+    def over(self) -> bool:
+        return self.length > self.limit
+
+
+def reply_count(conversation: Conversation, text: str) -> TextCount:
+    """The counter for `text` as a reply in this conversation. Counted here only: the browser shows it."""
+    limit = reply_limit(conversation)
+    return TextCount(
+        length=reply_length(conversation, text),
+        limit=limit.max_length,
+        weighted=limit.weighted,
+        network_name=str(conversation.channel.get_network_display()),
+    )
 
 
 def reply_problems(*, conversation: Conversation, text: str) -> list[str]:

@@ -90,6 +90,9 @@ class MediaSummary:
 
 class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
+    label = "Instagram"
+    image_rules = IMAGE_RULES
+
     text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
     supports_text_posts = False
 
