@@ -6,6 +6,12 @@ and calls this package. Typical use::
     index = FaqIndex(load_entries(faq_rows))          # once per FAQ version
     result = triage(text, author_followers=1200, recent_texts=earlier_texts)
     suggestions = index.suggest(text, language=result.language, intent=result.intent)
+
+The engine knows no trade: French and English, their stop words and light stems, and the concepts every
+business hears (``GENERAL_SYNONYMS``: opening hours, prices, refunds, contact...). A workspace adds its own
+words with ``FaqIndex(entries, synonyms=parse_synonyms(text))`` and its accepted customer phrasings with
+``FaqEntry(..., learned=[...])``. ``AUTO_SEND_THRESHOLD`` is the calibrated confidence below which an answer
+is never sent alone; ``python -m assistant.eval.run`` measures all of it per domain.
 """
 
 from .faq import (
