@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
-from assistant import rules, services
+from assistant import engine, rules, services
 from assistant.models import FaqEntry, Intent, Language, MessageTriage, Rule, TriageCorrection
 from core.uploads import read_upload
 from inbox.models import Conversation
@@ -263,7 +264,14 @@ class AutoReplyPolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     min_confidence = forms.FloatField(
-        label=gettext_lazy("Confidence threshold (0 to 1)"), min_value=0.0, max_value=1.0, initial=0.8
+        label=gettext_lazy("Confidence threshold (0 to 1)"),
+        min_value=engine.AUTO_SEND_THRESHOLD,
+        max_value=1.0,
+        initial=engine.AUTO_SEND_THRESHOLD,
+        help_text=format_lazy(
+            gettext_lazy("At least {threshold}: below it, an answer is never sent alone."),
+            threshold=engine.AUTO_SEND_THRESHOLD,
+        ),
     )
     channels = ChannelChoiceField(
         label=gettext_lazy("Channels allowed"),
@@ -277,6 +285,27 @@ class AutoReplyPolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["faq_entries"].queryset = FaqEntry.objects.filter(workspace=workspace, active=True)
         self.fields["channels"].queryset = Channel.objects.filter(workspace=workspace).order_by("name")
+
+
+class VocabularyForm(forms.Form):
+    synonyms = forms.CharField(
+        label=gettext_lazy("Vocabulary"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "One concept per line, then the words and phrases your customers use for it, in French and "
+            "English: “box: box, routeur, modem, router”. Lines starting with # are notes."
+        ),
+    )
+
+    def clean_synonyms(self) -> str:
+        text = self.cleaned_data["synonyms"]
+        try:
+            services.vocabulary_check(text)
+        except services.AssistantError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return text
 
 
 class ToneGuideForm(forms.Form):

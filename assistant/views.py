@@ -8,22 +8,25 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.policy import Perm
-from assistant import autoreply, llm, rules, selectors, services
+from assistant import autoreply, engine, llm, phrasings, rules, selectors, services
+from assistant.eval import calibration
 from assistant.forms import (
     AutoReplyPolicyForm,
     FaqEntryForm,
     FaqImportForm,
     RuleForm,
     ToneGuideForm,
+    VocabularyForm,
     _members,
 )
 from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Rule
-from core.errors import user_errors_on
+from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_page, is_htmx
 from inbox.models import Conversation
 from inbox.selectors import get_conversation_for_member
@@ -46,8 +49,51 @@ def faq_list(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _save(request, form, None):
         messages.success(request, _("FAQ answer added."))
         return redirect("faq_entries", slug=request.workspace.slug)
-    context = {"form": form, "entries": selectors.faq_entries(request.workspace)}
+    entries = list(selectors.faq_entries(request.workspace))
+    learned = selectors.learned_phrasing_counts(request.workspace)
+    for entry in entries:
+        setattr(entry, "learned_count", learned.get(entry.pk, 0))  # noqa: B010 - shown by the template
+    context = {
+        "form": form,
+        "entries": entries,
+        "pending": selectors.learned_phrasings_pending(request.workspace),
+    }
     return render(request, "assistant/faq_list.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_FAQ)
+@require_http_methods(["GET", "POST"])
+def faq_vocabulary(request: WorkspaceRequest) -> HttpResponse:
+    """The workspace's own words: what the FAQ suggestions treat as the same thing."""
+    policy = AssistantPolicy.objects.filter(workspace=request.workspace).first()
+    form = VocabularyForm(request.POST or None, initial={"synonyms": policy.synonyms if policy else ""})
+    if request.method == "POST" and form.is_valid():
+        with user_errors_on(form, "synonyms"):
+            services.vocabulary_update(
+                workspace=request.workspace, by=request.membership, text=form.cleaned_data["synonyms"]
+            )
+            messages.success(request, _("Vocabulary saved: the suggestions use it now."))
+            return redirect("faq_vocabulary", slug=request.workspace.slug)
+    context = {"form": form, "general": sorted(engine.GENERAL_SYNONYMS)}
+    return render(request, "assistant/faq_vocabulary.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_FAQ)
+@require_POST
+def faq_phrasing_decide(request: WorkspaceRequest, pk: int, decision: str) -> HttpResponse:
+    """Accept or dismiss one learned phrasing, in one click from the FAQ page."""
+    decide = {"accept": phrasings.phrasing_accept, "dismiss": phrasings.phrasing_dismiss}.get(decision)
+    if decide is None:
+        raise Http404
+    with flash_user_errors(request):
+        phrasing = decide(workspace=request.workspace, phrasing_id=pk, user=request.user)
+        if decision == "accept":
+            messages.success(
+                request, _("Phrasing added to “%(title)s”.") % {"title": phrasing.faq_entry.title}
+            )
+        else:
+            messages.success(request, _("Phrasing dismissed."))
+    return redirect(f"{reverse('faq_entries', kwargs={'slug': request.workspace.slug})}#learned-phrasings")
 
 
 @workspace_view(Perm.MANAGE_FAQ)
@@ -329,6 +375,7 @@ def _tone_guide_post(request: WorkspaceRequest) -> HttpResponse:
         "form": AutoReplyPolicyForm(initial=_auto_reply_initial(request), workspace=request.workspace),
         "tone_form": form,
         "llm_enabled": llm.configured(),
+        "calibration": _calibration(request, (_auto_reply_initial(request) or {}).get("min_confidence")),
     }
     return render(request, "assistant/autoreply_policy.html", context, status=400)
 
@@ -371,5 +418,31 @@ def auto_reply_settings(request: WorkspaceRequest) -> HttpResponse:
     tone_form = ToneGuideForm(
         prefix="tone", initial={"tone_guide": assistant_policy.tone_guide if assistant_policy else ""}
     )
-    context = {"form": form, "tone_form": tone_form, "llm_enabled": llm.configured()}
+    context = {
+        "form": form,
+        "tone_form": tone_form,
+        "llm_enabled": llm.configured(),
+        "calibration": _calibration(request, initial["min_confidence"] if initial else None),
+    }
     return render(request, "assistant/autoreply_policy.html", context, status=status)
+
+
+def _share(right: int, total: int) -> dict:
+    return {"right": right, "total": total, "percent": round(100 * right / total) if total else None}
+
+
+def _calibration(request: WorkspaceRequest, chosen: float | None) -> dict:
+    """What a threshold means: right answers at or above it on the evaluation sets the engine was never
+    tuned on, and among the first FAQ answers people decided in this workspace."""
+    chosen = engine.AUTO_SEND_THRESHOLD if chosen is None else chosen
+    thresholds = sorted({engine.AUTO_SEND_THRESHOLD, 0.9, 0.95, round(chosen, 2)})
+    rows = [
+        {
+            "threshold": t,
+            "chosen": abs(t - chosen) < 1e-9,
+            "evaluation": _share(*calibration.unseen_precision_at(t)),
+            "workspace": _share(*selectors.faq_first_answers_at(request.workspace.pk, t)),
+        }
+        for t in thresholds
+    ]
+    return {"rows": rows, "default": engine.AUTO_SEND_THRESHOLD}

@@ -8,7 +8,14 @@ assistant suggests and a person decides: nothing here sends anything. Callers us
 
 from .common import AssistantError
 from .drafts import DRAFT_FAQ_PASSAGES, DRAFT_THREAD_MESSAGES, reply_draft_write, tone_guide_update
-from .faq import faq_entry_create, faq_entry_deactivate, faq_entry_update
+from .faq import (
+    MAX_VOCABULARY_CONCEPTS,
+    faq_entry_create,
+    faq_entry_deactivate,
+    faq_entry_update,
+    vocabulary_check,
+    vocabulary_update,
+)
 from .faq_csv import (
     CSV_COLUMNS,
     MAX_IMPORT_ROWS,
@@ -44,6 +51,7 @@ __all__ = [
     "DRAFT_THREAD_MESSAGES",
     "ENGINE_VERSION",
     "MAX_IMPORT_ROWS",
+    "MAX_VOCABULARY_CONCEPTS",
     "RECENT_LIMIT",
     "RECENT_WINDOW",
     "SENTIMENT_VALUES",
@@ -68,4 +76,6 @@ __all__ = [
     "triage_correct",
     "triage_value",
     "untriaged_message_ids",
+    "vocabulary_check",
+    "vocabulary_update",
 ]

@@ -65,7 +65,7 @@ def llm_off(settings):
 def bakery(workspace):
     faq_load_demo(workspace=workspace)
     FaqEntry.objects.filter(workspace=workspace, group="hours", language="fr").update(url=FAQ_URL)
-    AssistantPolicy.objects.create(workspace=workspace, tone_guide=TONE)
+    AssistantPolicy.objects.update_or_create(workspace=workspace, defaults={"tone_guide": TONE})
     return workspace
 
 
