@@ -164,6 +164,7 @@ class TextKind(enum.StrEnum):
     POST = "post"
     REPLY = "reply"  # an answer to a comment or a mention
     DIRECT_MESSAGE = "direct_message"
+    PRIVATE_REPLY = "private_reply"  # a direct message answering a public comment
 
 
 @dataclass(frozen=True, slots=True)

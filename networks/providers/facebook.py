@@ -78,6 +78,7 @@ class FacebookProvider(GraphModeration, GraphProvider):
     text_limits = {
         TextKind.POST: TextLimit(MAX_TEXT),
         TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),
+        TextKind.PRIVATE_REPLY: TextLimit(MAX_MESSENGER_TEXT),
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
     capabilities = frozenset(
@@ -86,7 +87,6 @@ class FacebookProvider(GraphModeration, GraphProvider):
     hide_param = "is_hidden"
     hidden_field = "is_hidden"
     can_reply_privately_field = "can_reply_privately"
-    private_reply_max = MAX_MESSENGER_TEXT
 
     def __init__(
         self,

@@ -24,7 +24,9 @@ from networks.providers.base import (
     CommentState,
     Invalid,
     NotFound,
+    Provider,
     PublishResult,
+    TextKind,
 )
 from networks.providers.graph import GraphClient
 
@@ -32,18 +34,16 @@ from networks.providers.graph import GraphClient
 PRIVATE_REPLY_WINDOW = dt.timedelta(days=7)
 
 
-class GraphModeration:
-    """Mixed into a Graph provider: the parameter and field names are the network's own."""
+class GraphModeration(Provider):
+    """Mixed into a Graph provider (before GraphProvider): the parameter and field names are the
+    network's own."""
 
     graph: GraphClient
-    account: Any
     #: The write parameter that hides a comment, and the field that says it is hidden.
     hide_param: ClassVar[str]
     hidden_field: ClassVar[str]
     #: The field saying a private reply is still possible, where the network has one.
     can_reply_privately_field: ClassVar[str] = ""
-    #: The longest private reply the network's messaging accepts.
-    private_reply_max: ClassVar[int]
     private_reply_window: ClassVar[dt.timedelta | None] = PRIVATE_REPLY_WINDOW
 
     def hide_comment(self, *, comment_id: str, hidden: bool) -> None:
@@ -56,7 +56,7 @@ class GraphModeration:
 
     def private_reply(self, *, comment_id: str, text: str) -> PublishResult:
         problems = limits.check_not_blank(text) + limits.check_text_length(
-            text, max_chars=self.private_reply_max, network="A private reply"
+            text, max_chars=self.text_limit(TextKind.PRIVATE_REPLY).max_length, network="A private reply"
         )
         if problems:
             raise Invalid(" ".join(problems))

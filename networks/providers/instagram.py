@@ -93,12 +93,14 @@ class MediaSummary:
 
 class InstagramProvider(GraphModeration, GraphProvider):
     network = Network.INSTAGRAM
-    text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
+    text_limits = {
+        TextKind.POST: TextLimit(MAX_CAPTION),
+        TextKind.PRIVATE_REPLY: TextLimit(MAX_MESSAGE_TEXT),
+    }
     supports_text_posts = False
     capabilities = frozenset({Capability.HIDE, Capability.DELETE, Capability.PRIVATE_REPLY})
     hide_param = "hide"
     hidden_field = "hidden"
-    private_reply_max = MAX_MESSAGE_TEXT
 
     def __init__(
         self,
