@@ -743,3 +743,15 @@ def test_linkedin_members_without_a_name_are_linkedin_members_never_urns(
     manager.language = "fr"
     manager.save(update_fields=["language"])
     assert "Membre LinkedIn" in html_of(manager_client.get("/w/acme/inbox/"))
+
+
+def test_the_moderation_buttons_and_states_speak_french(manager_client, manager, thread, broker):
+    manager.language = "fr"
+    manager.save(update_fields=["language"])
+    message = thread.messages.get(direction="in")
+    page = html_of(manager_client.get(url(thread)))
+    assert "Masquer sur Facebook" in page and "Supprimer sur Facebook" in page
+    fragment = html_of(
+        manager_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "hide"}, **HTMX)
+    )
+    assert "Masquage sur le réseau…" in fragment
