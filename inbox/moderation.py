@@ -121,10 +121,17 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
         return _("Your role in this workspace does not allow this.")
     if provider is None or capability is None or not provider.supports(capability):
         return _("%(network)s does not let CM Hub do this.") % {"network": network}
-    if not _is_comment(message) or (action != A.DELETE and message.direction != Message.Direction.IN):
+    if message.direction == Message.Direction.OUT:
+        # Our own answers: deleted where the network allows it (a comment, a reply under a mention), and
+        # nothing else: hiding or privately answering ourselves makes no sense.
+        if action != A.DELETE:
+            return _("Only comments from other people can be hidden or answered privately.")
+        if message.conversation.kind == Conversation.Kind.DIRECT_MESSAGE:
+            return _("Direct messages cannot be deleted from CM Hub.")
+        if message.send_status != Message.SendStatus.SENT or not message.external_id:
+            return _("This reply has not reached the network.")
+    elif not _is_comment(message):
         return _("Only comments under the posts of this channel can be moderated.")
-    if message.direction == Message.Direction.OUT and message.send_status != Message.SendStatus.SENT:
-        return _("This reply has not reached the network.")
     done = {a.action for a in _actions(message) if a.state == S.DONE}
     if A.DELETE in done:
         return _("This comment was deleted on the network.")

@@ -53,6 +53,7 @@ from networks.providers.rest import Clock, json_object, json_or_empty, raise_if,
 
 # The connect flow lives in x_auth; re-exported so the Django layer imports everything X from here.
 from networks.providers.x_auth import AUTHORIZE_URL, DEFAULT_SCOPES, authorize_url, exchange_code, pkce_pair
+from networks.providers.x_moderation import CAPABILITIES, XModeration
 from networks.providers.x_wire import permalink
 
 __all__ = [
@@ -91,9 +92,10 @@ class OwnPost:
     permalink: str
 
 
-class XProvider(Provider):
+class XProvider(XModeration, Provider):
     network = Network.X
     text_limits = {TextKind.POST: TextLimit(limits.X_MAX_WEIGHTED_LENGTH, weighted=True)}
+    capabilities = CAPABILITIES
 
     @classmethod
     def text_length(cls, text: str) -> int:

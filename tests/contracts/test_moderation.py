@@ -160,3 +160,45 @@ def test_the_fake_never_lets_a_page_hide_its_own_comment(http: httpx.Client) -> 
 
     assert refused.status_code == 400
     assert no_permission.status_code == 400 and no_permission.json()["error"]["code"] == 10
+
+
+# --- X: the account deletes its own posts, nothing else ------------------------------------------------
+
+X_US = "2244994945"
+X_POST = "1445880548472328192"
+
+
+def test_x_deletes_its_own_post_as_documented_and_reads_the_deletion_back(http: httpx.Client) -> None:
+    from networks.providers.x import XProvider
+
+    with ReplayServer(load("x", "delete_own_post")["exchanges"]) as network:
+        account = Account(Network.X, X_US, network.base_url, Credentials("token"), handle="demobakery")
+        provider = XProvider(account, http=http)
+        provider.delete_comment(comment_id=X_POST)
+        state = provider.comment_state(comment_id=X_POST)
+        methods = [(method, path) for method, path, *_ in network.requests]
+
+    assert not state.exists
+    assert methods == [("DELETE", f"/2/tweets/{X_POST}"), ("GET", f"/2/tweets/{X_POST}")]
+    assert XProvider.supports(Capability.DELETE_OWN) and not XProvider.supports(Capability.DELETE)
+
+
+def test_the_x_fake_deletes_only_the_authors_posts_with_the_documented_shapes(http: httpx.Client) -> None:
+    from networks.fakes.x import XFake
+
+    recorded = load("x", "delete_own_post")["exchanges"]
+    with XFake() as fake:
+        brand, fan = fake.add_user("demobakery", "Demo Bakery"), fake.add_user("lea", "Léa")
+        token = fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))["access_token"]
+        ours, theirs = fake.add_tweet(brand, "Our answer"), fake.add_tweet(fan, "A fan's post")
+        headers = {"Authorization": f"Bearer {token}"}
+        refused = http.delete(f"{fake.base_url}/2/tweets/{theirs}", headers=headers)
+        deleted = http.delete(f"{fake.base_url}/2/tweets/{ours}", headers=headers)
+        gone = http.get(f"{fake.base_url}/2/tweets/{ours}", headers=headers)
+
+    assert refused.status_code == 403
+    assert (
+        deleted.status_code == 200
+        and shape_differences(recorded[0]["response"]["body"], deleted.json()) == []
+    )
+    assert gone.status_code == 200 and shape_differences(recorded[1]["response"]["body"], gone.json()) == []

@@ -325,3 +325,70 @@ def test_admin_lists_the_actions_filtered_by_action_and_state(facebook, agent, m
     assert f"/admin/inbox/moderationaction/{hide.pk}/change/" in hides
     assert f"/admin/inbox/moderationaction/{hide.pk}/change/" not in deletes and "Delete #" in deletes
     assert client.get(f"{url}{hide.pk}/change/").status_code == 200
+
+
+# --- X: only our own replies can be deleted --------------------------------------------------------------
+
+
+@pytest.fixture
+def x_thread(workspace, owner, manager):
+    from networks.fakes.x import XFake
+
+    with XFake() as fake:
+        brand, fan = fake.add_user("acmebakery", "Acme Bakery"), fake.add_user("lea", "Léa")
+        token = fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
+        channel = services.channel_connect(
+            workspace=workspace,
+            network="x",
+            external_id=brand,
+            name="Acme on X",
+            handle="acmebakery",
+            api_base_url=fake.base_url,
+            credentials=p.Credentials(access_token=token["access_token"]),
+            by=owner,
+        )
+        mention = fake.add_mention(brand, fan, "@acmebakery open on Sunday?")
+        network_tasks.poll_once(channel)
+        conversation = Conversation.objects.get(channel=channel)
+        ours = fake.add_tweet(brand, "Yes, 8 to 12!", in_reply_to=mention)
+        reply = Message.objects.create(
+            workspace=workspace,
+            conversation=conversation,
+            channel=channel,
+            direction=Message.Direction.OUT,
+            kind="reply",
+            author_user=manager,
+            external_id=ours,
+            text="Yes, 8 to 12!",
+            send_status=Message.SendStatus.SENT,
+        )
+        fake.ours, fake.mention_id = ours, mention
+        yield fake, channel, reply
+
+
+def test_a_manager_deletes_our_own_reply_on_x_but_never_a_fans_post(x_thread, manager, agent, broker):
+    fake, channel, reply = x_thread
+    inbound = Message.objects.get(channel=channel, direction=Message.Direction.IN)
+    boss = manager.memberships.get()
+    assert not moderation.describe(inbound, member=boss).can_delete  # X deletes only the author's posts
+    with pytest.raises(moderation.ModerationError, match="X does not let CM Hub do this"):
+        moderation.moderation_request(message=inbound, by=boss, action=A.DELETE)
+    assert not moderation.describe(reply, member=agent.memberships.get()).can_delete  # agents never
+
+    row = moderation.moderation_request(message=reply, by=boss, action=A.DELETE)
+    assert moderation.moderation_process(row.pk) == S.DONE
+    assert fake.tweet(fake.ours) is None  # gone on X
+    assert moderation.describe(Message.objects.get(pk=reply.pk), member=boss).deleted
+    deletes = [r for r in fake.requests if r.method == "DELETE"]
+    assert len(deletes) == 1
+
+
+def test_an_unclear_x_deletion_is_read_back_without_a_second_delete(x_thread, manager, broker):
+    fake, _channel, reply = x_thread
+    fake.drop_after(rf"/2/tweets/{fake.ours}$", method="DELETE")
+    row = moderation.moderation_request(message=reply, by=manager.memberships.get(), action=A.DELETE)
+
+    assert moderation.moderation_process(row.pk) == S.UNKNOWN
+    make_due(row)
+    assert moderation.moderation_process(row.pk) == S.DONE
+    assert len([r for r in fake.requests if r.method == "DELETE"]) == 1
