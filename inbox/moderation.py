@@ -31,6 +31,7 @@ from core import dates, delivery
 from core.errors import UserError
 from core.http import worker_client
 from inbox.models import Conversation, Message, ModerationAction
+from inbox.replies import _provider as fresh_provider  # the channel's provider, its token renewed if due
 from networks import registry
 from networks import services as network_services
 from networks.models import Channel
@@ -334,19 +335,11 @@ def _load(action_id: int) -> ModerationAction | None:
     )
 
 
-def _provider(channel: Channel, client: httpx.Client) -> p.Provider:
-    provider = registry.build_provider(channel, http=client)
-    if network_services.channel_refresh_if_expiring(channel, provider):
-        channel.refresh_from_db()
-        provider = registry.build_provider(channel, http=client)
-    return provider
-
-
 def _run(row: ModerationAction, *, http: httpx.Client | None) -> str:
     client = http or worker_client()
     comment_id = row.message.external_id or ""
     try:
-        provider = _provider(row.channel, client)
+        provider = fresh_provider(row.channel, client)
     except Exception:
         _settle(row, S.FAILED, error=_("CM Hub could not prepare this action."))  # nothing left our side
         raise
@@ -499,12 +492,6 @@ def moderation_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
     enqueued on commit; returns their ids."""
     from inbox.moderation_tasks import enqueue_moderation
 
-    def hand_out(due: list[ModerationAction]) -> list[int]:
-        for row in due:
-            enqueue_moderation(row.pk)
-        return [row.pk for row in due]
-
-    ids, _full = delivery.dispatch_due(
-        PIPELINE, now=now or timezone.now(), batch=DISPATCH_BATCH, hand_out=hand_out
+    return delivery.dispatch_due_to(
+        PIPELINE, enqueue=enqueue_moderation, now=now or timezone.now(), batch=DISPATCH_BATCH
     )
-    return ids

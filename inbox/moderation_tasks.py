@@ -5,8 +5,8 @@ actions whose next step is due. Thin: the rules, and the claim that makes a reru
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from core import delivery
 from core.queue import enqueue
 from inbox import moderation
 
@@ -17,16 +17,9 @@ def enqueue_moderation(action_id: int) -> None:
 
 @shared_task(
     name="inbox.moderate",
-    ignore_result=True,
     soft_time_limit=moderation.TIME_LIMIT - 15,
     time_limit=moderation.TIME_LIMIT,  # see moderation.PIPELINE.stale_after
-    # Safe to run twice: the claim (queued -> running) lets one run write, and unknown ones are read back.
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **delivery.STEP_TASK_OPTIONS,
 )
 def moderate(action_id: int) -> None:
     moderation.moderation_process(action_id)

@@ -16,6 +16,7 @@ from networks import tasks as network_tasks
 from networks.fakes.graph import GraphFake, drop_after_fault, graph_error_fault, server_error_fault
 from networks.models import Channel
 from networks.providers import base as p
+from tests.e2e.browser import connect_x_channel
 from tests.publishing_fakes import facebook_channel
 
 A = ModerationAction.Action
@@ -331,22 +332,12 @@ def test_admin_lists_the_actions_filtered_by_action_and_state(facebook, agent, m
 
 
 @pytest.fixture
-def x_thread(workspace, owner, manager):
+def x_thread(workspace, manager):
     from networks.fakes.x import XFake
 
     with XFake() as fake:
-        brand, fan = fake.add_user("acmebakery", "Acme Bakery"), fake.add_user("lea", "Léa")
-        token = fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
-        channel = services.channel_connect(
-            workspace=workspace,
-            network="x",
-            external_id=brand,
-            name="Acme on X",
-            handle="acmebakery",
-            api_base_url=fake.base_url,
-            credentials=p.Credentials(access_token=token["access_token"]),
-            by=owner,
-        )
+        channel, brand = connect_x_channel(fake, workspace)
+        fan = fake.add_user("lea", "Léa")
         mention = fake.add_mention(brand, fan, "@acmebakery open on Sunday?")
         network_tasks.poll_once(channel)
         conversation = Conversation.objects.get(channel=channel)
