@@ -192,8 +192,10 @@ def attach(
         if conversation is not None and message.conversation_id == conversation.pk:
             message.conversation = conversation
             message.channel = conversation.channel
-    rows = ModerationAction.objects.filter(message__in=[m.pk for m in messages]).order_by(
-        "-requested_at", "-pk"
+    rows = (
+        ModerationAction.objects.filter(message__in=[m.pk for m in messages])
+        .select_related("requested_by")  # the thread names who sent each private reply
+        .order_by("-requested_at", "-pk")
     )
     for row in rows:
         by_message[row.message_id].append(row)

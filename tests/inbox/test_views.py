@@ -616,6 +616,19 @@ def test_conversation_page_query_count_does_not_grow_with_the_thread(
             for n in range(messages)
         ]
         message_ingest_batch(channel=channel, items=items)
+        for message in Message.objects.filter(
+            conversation=conversation, direction="in", moderation_actions=None
+        ):
+            # Each answered privately by a member: shown with who asked, in the thread's one moderation query.
+            ModerationAction.objects.create(
+                workspace=workspace,
+                channel=channel,
+                message=message,
+                action="private_reply",
+                text="Sent you a message",
+                requested_by=agent,
+                state="done",
+            )
         Message.objects.create(
             workspace=workspace,
             conversation=conversation,
