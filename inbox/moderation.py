@@ -353,6 +353,14 @@ def _run(row: ModerationAction, *, http: httpx.Client | None) -> str:
             provider.delete_comment(comment_id=comment_id)
         else:
             external_id = provider.private_reply(comment_id=comment_id, text=row.text).external_id
+    except p.NotFound as exc:
+        if row.action == A.DELETE:
+            return _done(row)  # gone already (its author deleted it): what was asked is true
+        with translation.override(row.channel.workspace.default_language):
+            error = _("This comment no longer exists on %(network)s.") % _network(row)
+        log.info("moderated comment gone", extra={"moderation": row.pk, "error": str(exc)})
+        _settle(row, S.FAILED, error=error, attempt=True)
+        return S.FAILED
     except p.ProviderError as exc:
         return _send_failed(row, exc)
     except NotImplementedError:

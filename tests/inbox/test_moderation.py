@@ -412,3 +412,24 @@ def test_four_workers_given_the_same_hide_write_it_once(facebook, agent, broker)
 
     assert outcomes.count(S.DONE) >= 1 and len(outcomes) == 4
     assert len(facebook.writes()) == 1  # one claim won; the others saw it running or done
+
+
+def test_a_comment_its_author_deleted_is_deleted_already_and_cannot_be_hidden(facebook, manager, broker):
+    facebook.fake.delete_object(facebook.comment_id)  # the author deleted it before we acted
+    hide = ask(facebook, manager, A.HIDE)
+    assert moderation.moderation_process(hide.pk) == S.FAILED
+    hide.refresh_from_db()
+    assert hide.error == "This comment no longer exists on Facebook."
+
+    delete = ask(facebook, manager, A.DELETE)
+    assert moderation.moderation_process(delete.pk) == S.DONE  # what was asked is true
+    assert moderation.describe(facebook.message, member=manager.memberships.get()).deleted
+
+
+def test_an_unknown_action_is_refused_with_a_sentence(agent_client, facebook, agent):
+    message = facebook.message
+    path = f"/w/acme/inbox/{message.conversation_id}/messages/{message.pk}/moderate/"
+    response = agent_client.post(path, {"action": "ban_forever"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Choose what to do with this message." in response.content.decode()
+    assert agent_client.get(path).status_code == 405
+    assert not ModerationAction.objects.exists()
