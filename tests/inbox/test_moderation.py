@@ -433,3 +433,15 @@ def test_an_unknown_action_is_refused_with_a_sentence(agent_client, facebook, ag
     assert response.status_code == 200 and "Choose what to do with this message." in response.content.decode()
     assert agent_client.get(path).status_code == 405
     assert not ModerationAction.objects.exists()
+
+
+def test_moderation_runs_on_the_send_queue_with_a_dispatcher_on_beat(settings):
+    from celery import current_app
+
+    from cmhub.beat import BEAT_SCHEDULE
+
+    router = current_app.amqp.router
+    for name in ("inbox.moderate", "inbox.dispatch_moderation"):
+        assert router.route({}, name)["queue"].name == "send", name
+    assert BEAT_SCHEDULE["dispatch-moderation"]["task"] == "inbox.dispatch_moderation"
+    assert BEAT_SCHEDULE["dispatch-moderation"]["options"]["expires"] <= 5
