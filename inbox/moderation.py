@@ -86,6 +86,7 @@ class MessageModeration:
     deleting: bool = False
     private_reply: ModerationAction | None = None  # the comment's one private reply, if asked
     last_failed: ModerationAction | None = None  # the latest refused change, to say why
+    last_done: ModerationAction | None = None  # the latest change that landed: who hid or deleted it, when
     can_hide: bool = False
     can_unhide: bool = False
     can_delete: bool = False
@@ -227,6 +228,7 @@ def describe(message: Message, *, member: Membership, now: dt.datetime | None = 
         deleting=any(a.action == A.DELETE for a in pending),
         private_reply=private,
         last_failed=last_failed,
+        last_done=next((a for a in changes if a.state == S.DONE), None),
         can_hide=allowed(A.HIDE),
         can_unhide=allowed(A.UNHIDE),
         can_delete=allowed(A.DELETE),

@@ -118,9 +118,11 @@ def test_a_manager_deletes_a_comment_and_the_thread_says_so(world_name, request,
     row = ask(world, manager, A.DELETE)
 
     assert moderation.moderation_process(row.pk) == S.DONE
+    row.refresh_from_db()
     assert world.comment_id in world.fake.deleted
     shown = moderation.describe(world.message, member=manager.memberships.get())
     assert shown.deleted and not (shown.can_hide or shown.can_delete or shown.can_reply_privately)
+    assert shown.last_done == row and row.requested_by == manager  # who deleted it, shown in the thread
     with pytest.raises(moderation.ModerationError, match="deleted"):
         ask(world, manager, A.HIDE)
 
@@ -445,3 +447,12 @@ def test_moderation_runs_on_the_send_queue_with_a_dispatcher_on_beat(settings):
         assert router.route({}, name)["queue"].name == "send", name
     assert BEAT_SCHEDULE["dispatch-moderation"]["task"] == "inbox.dispatch_moderation"
     assert BEAT_SCHEDULE["dispatch-moderation"]["options"]["expires"] <= 5
+
+
+def test_the_thread_says_who_hid_a_comment_and_when(facebook, agent, agent_client, broker):
+    hide = ask(facebook, agent, A.HIDE)
+    moderation.moderation_process(hide.pk)
+    message = facebook.message
+    page = agent_client.get(f"/w/acme/inbox/{message.conversation_id}/").content.decode()
+    assert "Hidden on the network" in page and f"Hide · {agent.name}" in page
+    assert "Show again on Facebook" in page
