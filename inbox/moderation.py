@@ -68,6 +68,14 @@ DISPATCH_BATCH = 200
 MAX_TEXT_CHARS = 10_000  # a guard against pasted novels; the network's own limit is checked too
 #: Messages whose comment can be moderated: comments and replies under our posts, not DMs nor mentions.
 COMMENT_KINDS = ("comment", "reply")
+#: Who may ask for what: hiding is undone in a click and a private reply is a reply, so agents may; a
+#: deletion cannot be undone, so only managers (and admins) may.
+PERMISSION: dict[str, Perm] = {
+    A.HIDE: Perm.HIDE_MESSAGES,
+    A.UNHIDE: Perm.HIDE_MESSAGES,
+    A.DELETE: Perm.DELETE_MESSAGES,
+    A.PRIVATE_REPLY: Perm.REPLY,
+}
 
 
 class ModerationError(UserError):
@@ -117,7 +125,7 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
     capability = _capability(message, action)
     if message.workspace_id != by.workspace_id:
         return _("This message belongs to another workspace.")
-    if not can(by, Perm.DELETE_MESSAGES if action == A.DELETE else _perm(action)):
+    if not can(by, PERMISSION[action]):
         if action == A.DELETE:
             return _("Only managers may delete messages on the network.")
         return _("Your role in this workspace does not allow this.")
@@ -154,10 +162,6 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
     if message.channel.status == Channel.Status.NEEDS_RECONNECT:
         return _("%(channel)s lost its connection: reconnect it first.") % {"channel": message.channel.name}
     return ""
-
-
-def _perm(action: str) -> Perm:
-    return Perm.REPLY if action == A.PRIVATE_REPLY else Perm.HIDE_MESSAGES
 
 
 def _capability(message: Message, action: str) -> p.Capability | None:
