@@ -8,6 +8,7 @@ from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
+from networks import registry
 from networks.models import Channel, Network
 
 
@@ -95,14 +96,14 @@ class Contact(models.Model):
             return self.name
         if self.shown_handle:
             return f"@{self.shown_handle}"
-        if self.network == Network.LINKEDIN:
-            return str(_("LinkedIn member"))
+        if not registry.provider_class(self.network).people_have_handles:
+            return str(_("%(network)s member") % {"network": self.get_network_display()})
         return self.external_id
 
     @property
     def shown_handle(self) -> str:
         """The handle a person would recognise; empty where the network has none (LinkedIn stores ids)."""
-        return "" if self.network == Network.LINKEDIN else self.handle
+        return self.handle if registry.provider_class(self.network).people_have_handles else ""
 
 
 class Label(models.Model):

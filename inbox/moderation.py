@@ -31,7 +31,7 @@ from core import dates, delivery
 from core.errors import UserError
 from core.http import worker_client
 from inbox.models import Conversation, Message, ModerationAction
-from inbox.replies import _provider as fresh_provider  # the channel's provider, its token renewed if due
+from inbox.replies.sending import _provider as fresh_provider  # the channel's provider, token renewed
 from networks import registry
 from networks import services as network_services
 from networks.models import Channel

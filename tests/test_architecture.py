@@ -23,18 +23,11 @@ LAYERS = {
     "demo": 5,
     "cmhub": 5,
 }
-#: Imports inbox and posts may make inside networks.providers: the interface, not a network.
-PROVIDER_INTERFACE = {"networks.providers", "networks.providers.base"}
+#: Imports inbox and posts may make inside networks.providers: the interface and its network-free rules
+#: (limits: image and text checks), never a network.
+PROVIDER_INTERFACE = {"networks.providers", "networks.providers.base", "networks.providers.limits"}
 
-KNOWN = {
-    # Image rules and renditions still read the concrete providers (issue 12, item 4).
-    ("posts/services.py", "networks.providers.limits"),
-    ("posts/media.py", "networks.providers.facebook"),
-    ("posts/media.py", "networks.providers.instagram"),
-    ("posts/media.py", "networks.providers.limits"),
-    ("posts/media.py", "networks.providers.linkedin"),
-    ("posts/media.py", "networks.providers.x"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -93,6 +93,9 @@ class MediaSummary:
 
 class InstagramProvider(GraphModeration, GraphProvider):
     network = Network.INSTAGRAM
+    label = "Instagram"
+    image_rules = IMAGE_RULES
+
     text_limits = {
         TextKind.POST: TextLimit(MAX_CAPTION),
         TextKind.PRIVATE_REPLY: TextLimit(MAX_MESSAGE_TEXT),
