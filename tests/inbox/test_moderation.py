@@ -389,28 +389,15 @@ def test_an_unclear_x_deletion_is_read_back_without_a_second_delete(x_thread, ma
 
 @pytest.mark.django_db(transaction=True)
 def test_four_workers_given_the_same_hide_write_it_once(facebook, agent, broker):
-    import threading
-
     from django.db import connection
+
+    from tests.threads import at_once
 
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises every writer: two threads cannot race for the claim there")
     row = ask(facebook, agent, A.HIDE)
-    barrier = threading.Barrier(4)
-    outcomes: list = []
 
-    def worker() -> None:
-        try:
-            barrier.wait()
-            outcomes.append(moderation.moderation_process(row.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = at_once(lambda: moderation.moderation_process(row.pk), times=4)
 
     assert outcomes.count(S.DONE) >= 1 and len(outcomes) == 4
     assert len(facebook.writes()) == 1  # one claim won; the others saw it running or done
