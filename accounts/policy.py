@@ -24,12 +24,16 @@ class Perm(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_CHANNELS = "manage_channels"
     MANAGE_WORKSPACE = "manage_workspace"
+    HIDE_MESSAGES = "hide_messages"  # hide a comment on its network and show it again (reversible)
+    DELETE_MESSAGES = "delete_messages"  # delete a comment on its network (for good)
 
 
 Role = Membership.Role
 
-_AGENT = frozenset({Perm.VIEW_WORKSPACE, Perm.REPLY, Perm.DRAFT_POSTS})
+# Agents may hide (reversible) and answer privately (a reply); only managers delete, which cannot be undone.
+_AGENT = frozenset({Perm.VIEW_WORKSPACE, Perm.REPLY, Perm.DRAFT_POSTS, Perm.HIDE_MESSAGES})
 _MANAGER = _AGENT | {
+    Perm.DELETE_MESSAGES,
     Perm.ASSIGN,
     Perm.APPROVE_POSTS,
     Perm.APPROVE_REPLIES,

@@ -38,6 +38,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 5.0,
         "options": {"expires": 5},
     },
+    # Moderation actions (hide, delete, private reply) whose next step is due: a retry, a read-back of an
+    # unclear outcome, a lost enqueue or a dead worker's. The database is the schedule; this is the clock.
+    "dispatch-moderation": {
+        "task": "inbox.dispatch_moderation",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
     # Claims post targets due to publish (and unknown ones to read back); the database is the schedule,
     # retries set next_attempt_at and come back through here, so this is only the clock.
     "dispatch-due-targets": {

@@ -362,6 +362,8 @@ CELERY_TASK_ROUTES = {
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
     "inbox.dispatch_replies": {"queue": "send"},
+    "inbox.moderate": {"queue": "send"},
+    "inbox.dispatch_moderation": {"queue": "send"},
     # The clock on a light queue: a backlog of publishes must not delay the tick that enqueues the next ones.
     "posts.dispatch_due_targets": {"queue": "default"},
     "posts.*": {"queue": "publish"},

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import OperationalError, models, transaction
 from django.db.models import F, Q
 
 from core import remote_errors as p
@@ -206,3 +206,30 @@ def dispatch_due(
         ids = hand_out(rows) if hand_out is not None else [row.pk for row in rows]
         pipeline.rows(pk__in=ids).update(**{pipeline.lease_field: now + pipeline.lease})
     return ids, len(rows) == batch
+
+
+def dispatch_due_to(
+    pipeline: Pipeline, *, enqueue: Callable[[int], None], now: dt.datetime, batch: int
+) -> list[int]:
+    """`dispatch_due` for a pipeline whose every due row is simply enqueued (on commit) by id."""
+
+    def hand_out(rows: list[Any]) -> list[int]:
+        for row in rows:
+            enqueue(row.pk)
+        return [row.pk for row in rows]
+
+    ids, _full = dispatch_due(pipeline, now=now, batch=batch, hand_out=hand_out)
+    return ids
+
+
+#: Celery options of a task that takes one step of a pipeline: safe to run twice (the claim lets one run
+#: write, an unknown outcome is read back), so acknowledged late and retried on a database hiccup.
+STEP_TASK_OPTIONS: dict[str, Any] = {
+    "ignore_result": True,
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "max_retries": 5,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+}

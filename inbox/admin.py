@@ -93,3 +93,6 @@ class PublishedPostAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "text"]
     raw_id_fields = ["channel"]
     show_full_result_count = False
+
+
+from inbox import moderation_admin  # noqa: E402, F401 - registers ModerationAction

@@ -381,3 +381,6 @@ class SavedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+from inbox.moderation_models import ModerationAction  # noqa: E402, F401 - an inbox model in its own module

@@ -27,8 +27,7 @@ from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from core.errors import UserError
 from core.mail import email_send
-from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
-from networks.registry import SPECS
+from inbox.models import Contact, Conversation, ConversationRead, Label, Note
 from notifications.models import Notification
 from notifications.services import notification_send
 
@@ -306,38 +305,6 @@ def conversations_bulk_mark_read(*, ids: Iterable[int], user: User, by: Membersh
 def conversations_mark_unread(*, ids: Iterable[int], user: User, by: Membership) -> BulkResult:
     deleted, _rows = ConversationRead.objects.filter(user=user, conversation__in=_scoped(by, ids)).delete()
     return BulkResult(changed=deleted)
-
-
-# --- Moderation -----------------------------------------------------------------------------------------
-
-
-def conversation_hide_message(*, message: Message, by: Membership, hidden: bool = True) -> Message:
-    """Hide (or show again) a comment on the network. Refused, with the reason, where the network's API
-    has no such thing; otherwise recorded here.
-
-    TODO(networks): call the provider's hide endpoint once Provider grows one; for now only networks whose
-    provider declares `supports_hide` get here, and none does yet.
-    """
-    if message.workspace_id != by.workspace_id:
-        raise InboxError(_("This message belongs to another workspace."))
-    _require(by, Perm.REPLY)
-    if message.direction != Message.Direction.IN:
-        raise InboxError(_("Only messages from other people can be hidden."))
-    network = message.channel.network
-    spec = SPECS.get(network)
-    if spec is None or not spec.provider_class.supports_hide:
-        raise InboxError(
-            _(
-                "%(network)s does not let CM Hub hide messages. Hide it on %(network)s itself, "
-                "or mark the conversation as spam."
-            )
-            % {"network": message.channel.get_network_display()}
-        )
-    if message.hidden != hidden:
-        message.hidden = hidden
-        message.save(update_fields=["hidden"])
-        Conversation.objects.filter(pk=message.conversation_id).update(updated_at=timezone.now())
-    return message
 
 
 # --- Notes and mentions ---------------------------------------------------------------------------------

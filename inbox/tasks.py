@@ -35,3 +35,6 @@ def send_reply(message_id: int) -> None:
 @shared_task(name="inbox.dispatch_replies", ignore_result=True, soft_time_limit=20, time_limit=30)
 def dispatch_replies() -> int:
     return len(replies.replies_dispatch_due())
+
+
+from inbox import moderation_tasks  # noqa: E402, F401 - registers the moderation tasks with Celery

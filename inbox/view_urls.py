@@ -18,9 +18,4 @@ inbox_urlpatterns = [
     path("inbox/<int:conversation_id>/labels/", views.conversation_labels, name="inbox_labels"),
     path("inbox/<int:conversation_id>/notes/", views.conversation_note, name="inbox_note"),
     path("inbox/<int:conversation_id>/contact-notes/", views.contact_notes, name="inbox_contact_notes"),
-    path(
-        "inbox/<int:conversation_id>/messages/<int:pk>/hide/",
-        views.conversation_hide_message,
-        name="inbox_hide_message",
-    ),
 ]

@@ -27,7 +27,7 @@ from accounts.policy import Perm, can
 from core import dates
 from core.errors import flash_user_errors
 from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
-from inbox import presence, selectors, services
+from inbox import moderation, presence, selectors, services
 from inbox.forms import SORT_CHOICES, FilterForm
 from inbox.models import Conversation, Intent
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
@@ -312,22 +312,16 @@ def _header_context(
 
 
 def _thread_context(request: WorkspaceRequest, conversation: Conversation) -> dict:
-    thread = selectors.thread(conversation)
+    # Each message's moderation state and buttons: only what the network supports and the role allows.
+    thread = moderation.attach(
+        selectors.thread(conversation), member=request.membership, conversation=conversation
+    )
     return {
         "conversation": conversation,
         "thread": thread,
         "thread_version": selectors.thread_version(conversation, thread),
         "can_triage": can(request.membership, Perm.REPLY),
-        # No button for what the network cannot do (none of the four lets us hide comments yet).
-        "can_hide": can(request.membership, Perm.REPLY) and _network_hides(conversation),
     }
-
-
-def _network_hides(conversation: Conversation) -> bool:
-    from networks.registry import SPECS
-
-    spec = SPECS.get(conversation.channel.network)
-    return bool(spec and spec.provider_class.supports_hide)
 
 
 PANE = "conversation-pane"  # the split inbox's conversation column, which the list's JavaScript fills
@@ -506,30 +500,6 @@ def conversation_labels(request: WorkspaceRequest, conversation_id: int) -> Http
 
 @workspace_view(Perm.REPLY)
 @require_POST
-def conversation_hide_message(request: WorkspaceRequest, conversation_id: int, pk: int) -> HttpResponse:
-    conv = selectors.get_conversation_for_member(request.membership, conversation_id)
-    message = selectors.get_message_for_member(request.membership, conv, pk)
-    hidden = request.POST.get("hidden", "1") == "1"
-
-    with flash_user_errors(request):
-        services.conversation_hide_message(message=message, by=request.membership, hidden=hidden)
-        messages.success(request, _("Message hidden.") if hidden else _("Message shown again."))
-
-    def context() -> dict:
-        selectors.attach_triage_badges([message], selectors.inbound_message_id)
-        return {
-            "conversation": conv,
-            "message": selectors.decorate_message(message),
-            "can_triage": True,
-            "can_hide": True,
-            "with_messages": True,
-        }
-
-    return _conversation_answer(request, conv, "message", context)
-
-
-@workspace_view(Perm.REPLY)
-@require_POST
 def conversation_note(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     text = request.POST.get("text", "")
@@ -569,6 +539,5 @@ def contact_notes(request: WorkspaceRequest, conversation_id: int) -> HttpRespon
             "contact": selectors.decorate_contact(conv.contact),
             "history": selectors.contact_history(conv),
             "can_triage": True,
-            "can_hide": True,
         },
     )

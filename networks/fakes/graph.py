@@ -24,6 +24,7 @@ from networks.fakes import graph_state as gs
 from networks.fakes.base import FakeServer, Request, Response
 from networks.fakes.graph_facebook import FacebookRoutes
 from networks.fakes.graph_instagram import InstagramRoutes
+from networks.fakes.graph_moderation import ModerationRoutes
 from networks.fakes.graph_state import (
     Comment,
     Conversation,
@@ -63,7 +64,7 @@ ID = r"(?P<id>(?!_fake/)[A-Za-z0-9_.:-]+)"
 API_VERSION = "v25.0"
 
 
-class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
+class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, page_size: int = 25):
         self._init_state(page_size)
         super().__init__(host, port)
@@ -84,6 +85,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         self.objects: dict[str, Any] = {}  # every node by id: pages, posts, comments, media...
         self.comments_by_post: dict[str, list[Any]] = {}  # Facebook comments, in creation order
         self.deleted: set[str] = set()
+        self.private_replies: dict[str, str] = {}  # comment id -> the one private reply it allows
         self.apps: dict[str, str] = {}  # app id -> secret
         self.codes: dict[str, dict[str, Any]] = {}  # OAuth codes issued by the consent endpoint
         self.empty_pages: dict[str, int] = {}  # path regex -> how many empty pages (with `next`) to serve
@@ -102,6 +104,8 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         self.route("GET", f"{V}/{ID}/(?P<edge>[a-z_]+)", api(self._get_edge))
         self.route("POST", f"{V}/{ID}/(?P<edge>[a-z_]+)", api(self._post_edge))
         self.route("GET", f"{V}/{ID}", api(self._get_node))
+        self.route("POST", f"{V}/{ID}", api(self._post_node))
+        self.route("DELETE", f"{V}/{ID}", api(self._delete_node))
 
     # --- Seeding ----------------------------------------------------------------------------------------
 
@@ -337,7 +341,9 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
     def _post_edge(self, request: Request, token: Token) -> Response:
         obj = self.visible(token, request.match["id"], "POST")
         edge, params = request.match["edge"], self.params(request)
-        written = self.fb_write(obj, edge, params)
+        written = self.moderation_write(token, obj, edge, params)
+        if written is None:
+            written = self.fb_write(obj, edge, params)
         if written is None:
             written = self.ig_write(obj, edge, params)
         if written is None:

@@ -55,6 +55,7 @@ class FacebookRoutes(gs.GraphHost):
     apps: dict[str, str]
     codes: dict[str, dict[str, Any]]
     _authenticate: Callable[[Request], Token]
+    moderation_fields: Callable[[Any], dict[str, Any]]
 
     # --- Seeding ----------------------------------------------------------------------------------------
 
@@ -244,7 +245,7 @@ class FacebookRoutes(gs.GraphHost):
             "comment_count": sum(
                 1 for c in self._comments_of_post(comment.post_id) if c.parent_id == comment.id
             ),
-            "is_hidden": False,
+            **self.moderation_fields(comment),
         }
         if comment.author is not None:
             body["from"] = comment.author

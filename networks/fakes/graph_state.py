@@ -107,6 +107,7 @@ class Comment:
     parent_id: str = ""  # a top-level comment's id for a reply
     attachment: dict[str, Any] | None = None
     raw: dict[str, Any] | None = None  # sent as is instead of the rendering (malformed-data tests)
+    hidden: bool = False  # hidden by the Page: still listed to it, with is_hidden true
 
 
 @dataclass

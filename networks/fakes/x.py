@@ -23,6 +23,7 @@ from PIL import Image
 
 from networks.fakes.base import Fault, Request, Response
 from networks.fakes.support import SeedableFake
+from networks.fakes.x_moderation import XModerationRoutes
 from networks.fakes.x_oauth import XOAuthRoutes
 from networks.fakes.x_state import XState
 from networks.fakes.x_text import too_long
@@ -48,7 +49,7 @@ def invalid_request(parameter: str, value: str, message: str) -> Response:
     return Response(400, body)
 
 
-class XFake(XOAuthRoutes, XState, SeedableFake):
+class XFake(XModerationRoutes, XOAuthRoutes, XState, SeedableFake):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -78,6 +79,7 @@ class XFake(XOAuthRoutes, XState, SeedableFake):
         self.route("GET", r"/2/tweets/(?P<tweet_id>\d+)", self._lookup)
         self.route("POST", r"/2/tweets", self._create_tweet)
         self.route("POST", r"/2/media/upload", self._upload)
+        self.moderation_routes(self.route)
         self.oauth_routes()
 
     # --- faults in X's own words -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import enum
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -181,12 +181,36 @@ class TextKind(enum.StrEnum):
     POST = "post"
     REPLY = "reply"  # an answer to a comment or a mention
     DIRECT_MESSAGE = "direct_message"
+    PRIVATE_REPLY = "private_reply"  # a direct message answering a public comment
 
 
 @dataclass(frozen=True, slots=True)
 class TextLimit:
     max_length: int
     weighted: bool = False  # counted the network's way (X: links 23, many characters 2), not in characters
+
+
+class Capability(enum.StrEnum):
+    """What a network lets CM Hub do besides reading and answering in public. The inbox asks the
+    provider class (`Provider.supports`) and shows a button only for what is declared here."""
+
+    DIRECT_MESSAGES = "direct_messages"  # answer direct messages
+    HIDE = "hide"  # hide a person's comment from the public, and show it again
+    DELETE = "delete"  # delete comments on our own posts, other people's included
+    DELETE_OWN = "delete_own"  # delete only what the account itself wrote
+    PRIVATE_REPLY = "private_reply"  # answer a public comment with one direct message
+    EDIT = "edit"  # edit what the account wrote
+
+
+@dataclass(frozen=True, slots=True)
+class CommentState:
+    """A comment as the network shows it now, for reading back a moderation step whose outcome was
+    unclear. `None` where the network does not say."""
+
+    exists: bool
+    hidden: bool | None = None
+    #: Whether the one private reply this comment allows has been used (None: the network does not say).
+    private_reply_sent: bool | None = None
 
 
 # --- The interface -------------------------------------------------------------------------------------
@@ -246,11 +270,21 @@ class Provider(abc.ABC):
     people_have_handles: bool = True
     #: Polls in flight at once for this network (setting CMHUB_POLL_CONCURRENCY_<NETWORK> overrides it).
     poll_concurrency: int = 4
-    #: Whether replying to a direct message is possible through this API.
-    supports_direct_message_reply: bool = False
     supports_text_posts: bool = True
     supports_image_posts: bool = True
-    supports_hide: bool = False
+    #: What the network allows beyond reading and public answers (see Capability).
+    capabilities: frozenset[Capability] = frozenset()
+    #: How long after a comment was written a private reply to it is still allowed.
+    private_reply_window: ClassVar[dt.timedelta | None] = None
+
+    @classmethod
+    def supports(cls, capability: Capability) -> bool:
+        return capability in cls.capabilities
+
+    @property
+    def supports_direct_message_reply(self) -> bool:
+        """Whether replying to a direct message is possible through this API."""
+        return self.supports(Capability.DIRECT_MESSAGES)
 
     def __init__(self, account: Account, *, http: httpx.Client):
         self.account = account
@@ -346,6 +380,25 @@ class Provider(abc.ABC):
     def refresh_credentials(self) -> Credentials:
         """New credentials where the network allows refreshing; AuthExpired where it does not."""
         raise AuthExpired("This network does not allow refreshing tokens; reconnect the channel.")
+
+    # --- Moderation (only what `capabilities` declares is ever called) -----------------------------------
+
+    def hide_comment(self, *, comment_id: str, hidden: bool) -> None:
+        """Hide the comment from the public (or show it again); its author still sees it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hide comments")
+
+    def delete_comment(self, *, comment_id: str) -> None:
+        """Delete the comment on the network, for good."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete comments")
+
+    def private_reply(self, *, comment_id: str, text: str) -> PublishResult:
+        """Answer a public comment with a direct message to its author (once per comment)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot answer comments privately")
+
+    def comment_state(self, *, comment_id: str) -> CommentState:
+        """The comment as the network shows it now: how an unclear moderation step is settled before
+        anything is sent again. NotImplementedError where it cannot be read."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read a comment's state")
 
 
 def reply_text_key(text: str) -> str:

@@ -24,6 +24,7 @@ from networks.providers.base import (
     Ambiguous,
     Attachment,
     Author,
+    Capability,
     EngagementItem,
     Invalid,
     ItemKind,
@@ -53,6 +54,7 @@ from networks.providers.graph import (
     required_str,
     utcnow,
 )
+from networks.providers.graph_moderation import GraphModeration
 from networks.providers.graph_scan import Mark, Run, Walk, walk_stream
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ MAX_FIND_PAGES = 30
 _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "video", "share": "link"}
 
 
-class FacebookProvider(GraphProvider):
+class FacebookProvider(GraphModeration, GraphProvider):
     network = Network.FACEBOOK
     image_rules = IMAGE_RULES
     image_max_width = 2048  # Facebook shows photos at most 2048 px wide
@@ -79,9 +81,15 @@ class FacebookProvider(GraphProvider):
     text_limits = {
         TextKind.POST: TextLimit(MAX_TEXT),
         TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),
+        TextKind.PRIVATE_REPLY: TextLimit(MAX_MESSENGER_TEXT),
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
-    supports_direct_message_reply = True
+    capabilities = frozenset(
+        {Capability.DIRECT_MESSAGES, Capability.HIDE, Capability.DELETE, Capability.PRIVATE_REPLY}
+    )
+    hide_param = "is_hidden"
+    hidden_field = "is_hidden"
+    can_reply_privately_field = "can_reply_privately"
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ from networks.providers.base import (
     Account,
     Ambiguous,
     Author,
+    Capability,
     Credentials,
     EngagementItem,
     Invalid,
@@ -54,6 +55,7 @@ from networks.providers.graph import (
     required_str,
     utcnow,
 )
+from networks.providers.graph_moderation import GraphModeration
 from networks.providers.graph_scan import Run, Walk
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ logger = logging.getLogger(__name__)
 MAX_CAPTION = 2_200
 MAX_HASHTAGS = 30
 MAX_MENTIONS = 20
+MAX_MESSAGE_TEXT = 1_000  # the Instagram Messaging Send API's limit (UTF-8, 1,000 bytes at most)
 IMAGE_RULES = limits.ImageRules(
     formats=frozenset({"JPEG"}),
     max_bytes=8 * 1024 * 1024,
@@ -88,12 +91,18 @@ class MediaSummary:
     caption: str = ""
 
 
-class InstagramProvider(GraphProvider):
+class InstagramProvider(GraphModeration, GraphProvider):
     network = Network.INSTAGRAM
     image_rules = IMAGE_RULES
 
-    text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
+    text_limits = {
+        TextKind.POST: TextLimit(MAX_CAPTION),
+        TextKind.PRIVATE_REPLY: TextLimit(MAX_MESSAGE_TEXT),
+    }
     supports_text_posts = False
+    capabilities = frozenset({Capability.HIDE, Capability.DELETE, Capability.PRIVATE_REPLY})
+    hide_param = "hide"
+    hidden_field = "hidden"
 
     def __init__(
         self,

@@ -57,6 +57,7 @@ from networks.providers.rest import Clock, json_object, json_or_empty, raise_if,
 
 # The connect flow lives in x_auth; re-exported so the Django layer imports everything X from here.
 from networks.providers.x_auth import AUTHORIZE_URL, DEFAULT_SCOPES, authorize_url, exchange_code, pkce_pair
+from networks.providers.x_moderation import CAPABILITIES, XModeration
 from networks.providers.x_wire import permalink
 
 __all__ = [
@@ -95,7 +96,7 @@ class OwnPost:
     permalink: str
 
 
-class XProvider(Provider):
+class XProvider(XModeration, Provider):
     network = Network.X
     image_rules = IMAGE_RULES
     image_max_width = 4096  # X keeps images up to 4096 px wide
@@ -146,6 +147,7 @@ class XProvider(Provider):
         ]
 
     text_limits = {TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True)}
+    capabilities = CAPABILITIES
 
     @classmethod
     def text_length(cls, text: str) -> int:

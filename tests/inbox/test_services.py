@@ -10,10 +10,9 @@ import pytest
 
 from accounts.models import Membership
 from inbox import presence, services
-from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
+from inbox.models import Contact, Conversation, ConversationRead, Label, Note
 from inbox.services import InboxError
 from networks.models import Channel
-from networks.providers.facebook import FacebookProvider
 from tests.factories import MembershipFactory, UserFactory
 
 T0 = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -250,43 +249,6 @@ def test_bulk_read_and_unread(workspace, owner, make_conversation, theirs):
     assert set(ConversationRead.objects.values_list("conversation_id", flat=True)) == {a.pk, b.pk}
     services.conversations_mark_unread(ids=[a.pk], user=owner, by=by)
     assert set(ConversationRead.objects.values_list("conversation_id", flat=True)) == {b.pk}
-
-
-# --- Hiding a message on the network --------------------------------------------------------------------
-
-
-@pytest.fixture
-def inbound(workspace, channel, make_conversation):
-    conversation = make_conversation()
-    return Message.objects.create(
-        workspace=workspace, conversation=conversation, channel=channel, external_id="c1", text="spam spam"
-    )
-
-
-def test_hiding_is_refused_in_plain_words_where_the_network_cannot(workspace, agent, inbound):
-    with pytest.raises(InboxError, match="Facebook does not let CM Hub hide"):
-        services.conversation_hide_message(message=inbound, by=member(agent, workspace))
-    inbound.refresh_from_db()
-    assert inbound.hidden is False
-
-
-def test_hiding_is_recorded_where_the_provider_supports_it(workspace, agent, inbound, monkeypatch):
-    monkeypatch.setattr(FacebookProvider, "supports_hide", True)  # a capability flag, not the code under test
-    services.conversation_hide_message(message=inbound, by=member(agent, workspace))
-    inbound.refresh_from_db()
-    assert inbound.hidden is True and fresh(inbound.conversation).updated_at > T0
-    services.conversation_hide_message(message=inbound, by=member(agent, workspace), hidden=False)
-    inbound.refresh_from_db()
-    assert inbound.hidden is False
-
-
-def test_our_own_replies_cannot_be_hidden(workspace, agent, inbound, monkeypatch):
-    monkeypatch.setattr(FacebookProvider, "supports_hide", True)
-    inbound.direction = Message.Direction.OUT
-    inbound.send_status = Message.SendStatus.SENT
-    inbound.save()
-    with pytest.raises(InboxError, match="Only messages from other people"):
-        services.conversation_hide_message(message=inbound, by=member(agent, workspace))
 
 
 # --- Notes and mentions ---------------------------------------------------------------------------------

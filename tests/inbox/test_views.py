@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inbox.ingest import message_ingest_batch
-from inbox.models import Contact, Conversation, ConversationRead, Label, Message, Note
+from inbox.models import Contact, Conversation, ConversationRead, Label, Message, ModerationAction, Note
 from inbox.selectors import row_version
+from networks.models import Channel
 from tests.workspace_urls import workspace_paths
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -52,7 +53,7 @@ def html_of(response) -> str:
 
 def test_every_inbox_route_is_walked_by_the_tenancy_test(workspace):
     inbox_paths = [p for p in workspace_paths(workspace.slug) if "/inbox/" in p]
-    assert "/w/acme/inbox/" in inbox_paths and "/w/acme/inbox/1/messages/1/hide/" in inbox_paths
+    assert "/w/acme/inbox/" in inbox_paths and "/w/acme/inbox/1/messages/1/moderate/" in inbox_paths
     assert len(inbox_paths) >= 15
 
 
@@ -80,7 +81,7 @@ def test_a_conversation_cannot_be_reached_through_another_workspace(outsider_cli
         ("labels/", {"name": "leak"}),
         ("notes/", {"text": "hello"}),
         ("presence/", {"state": "viewing"}),
-        (f"messages/{message.pk}/hide/", {"hidden": "1"}),
+        (f"messages/{message.pk}/moderate/", {"action": "hide"}),
     ]:
         assert outsider_client.post(base + action, data).status_code == 404, action
     response = outsider_client.post("/w/other/inbox/bulk/", {"ids": [conversation.pk], "action": "resolve"})
@@ -420,19 +421,54 @@ def test_an_agent_takes_an_unassigned_conversation_but_not_someone_elses(
     assert Conversation.objects.get(pk=thread.pk).assignee == manager
 
 
-def test_hiding_on_a_network_that_cannot_is_refused_with_the_reason(agent_client, thread):
+def test_hiding_a_comment_from_the_thread_queues_it_and_shows_it_on_its_way(
+    agent_client, thread, django_capture_on_commit_callbacks, broker
+):
     message = thread.messages.get(direction="in")
-    fragment = html_of(agent_client.post(url(thread, f"messages/{message.pk}/hide"), {"hidden": "1"}, **HTMX))
+    page = html_of(agent_client.get(url(thread)))
+    assert "Hide on Facebook" in page and f"messages/{message.pk}/moderate/" in page
+    assert "Delete on Facebook" not in page  # agents may not delete
+    assert "Reply privately" not in page  # the comment is older than the 7 days Facebook allows
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fragment = html_of(
+            agent_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "hide"}, **HTMX)
+        )
     assert fragment.lstrip().startswith(f'<li id="message-{message.pk}"')
-    assert "Facebook does not let CM Hub hide messages" in fragment
-    message.refresh_from_db()
-    assert message.hidden is False
+    assert "Hiding it on the network" in fragment and 'hx-trigger="every 2s"' in fragment
+    assert "Hide on Facebook" not in fragment  # one change at a time
+    assert ModerationAction.objects.get().action == "hide" and broker.ids("inbox.moderate")
+
+
+def test_moderating_where_the_network_cannot_is_refused_with_the_reason(agent_client, thread):
+    Channel.objects.filter(pk=thread.channel_id).update(network="x")
+    message = thread.messages.get(direction="in")
+    assert "Hide on" not in html_of(agent_client.get(url(thread)))
+    fragment = html_of(
+        agent_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "hide"}, **HTMX)
+    )
+    assert "X does not let CM Hub do this" in fragment
+    assert not ModerationAction.objects.exists()
+
+
+def test_a_manager_gets_the_delete_button_and_the_page_works_without_javascript(
+    manager_client, thread, broker
+):
+    message = thread.messages.get(direction="in")
+    assert "Delete on Facebook" in html_of(manager_client.get(url(thread)))
+    response = manager_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "delete"})
+    assert response.status_code == 302 and response["Location"] == url(thread)
+    assert ModerationAction.objects.get().action == "delete"
 
 
 def test_a_message_of_another_conversation_is_404(agent_client, thread, ingest):
     other = ingest(2)[1]
     message = other.messages.first()
-    assert agent_client.post(url(thread, f"messages/{message.pk}/hide")).status_code == 404
+    assert (
+        agent_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "hide"}).status_code
+        == 404
+    )
+    assert agent_client.get(url(thread, f"messages/{message.pk}/moderation")).status_code == 404
 
 
 def test_a_note_with_a_mention_is_added_and_the_teammate_emailed(
@@ -580,6 +616,19 @@ def test_conversation_page_query_count_does_not_grow_with_the_thread(
             for n in range(messages)
         ]
         message_ingest_batch(channel=channel, items=items)
+        for message in Message.objects.filter(
+            conversation=conversation, direction="in", moderation_actions=None
+        ):
+            # Each answered privately by a member: shown with who asked, in the thread's one moderation query.
+            ModerationAction.objects.create(
+                workspace=workspace,
+                channel=channel,
+                message=message,
+                action="private_reply",
+                text="Sent you a message",
+                requested_by=agent,
+                state="done",
+            )
         Message.objects.create(
             workspace=workspace,
             conversation=conversation,
@@ -604,11 +653,12 @@ def test_conversation_page_query_count_does_not_grow_with_the_thread(
     assert response.content.decode().count('class="message-item') == 35
     # The split page also draws the list beside the thread (the list page's queries, menus shared), and
     # looks up the post's picture among our own published posts (one query); the page frame adds the
-    # sidebar's waiting counts and the connection banner (one query each).
-    assert small <= 25, small
+    # sidebar's waiting counts and the connection banner (one query each); the thread's moderation actions
+    # (hidden, deleted, answered privately) come in one more.
+    assert small <= 26, small
     # What the list's JavaScript fetches when a row is clicked: the conversation column alone.
     pane = {**HTMX, "HTTP_HX_TARGET": "conversation-pane"}
-    assert _count(manager_client, url(conversation), **pane) <= 17
+    assert _count(manager_client, url(conversation), **pane) <= 18
 
 
 def test_a_click_in_the_list_fetches_the_conversation_column_alone(manager_client, ingest):
@@ -706,3 +756,15 @@ def test_linkedin_members_without_a_name_are_linkedin_members_never_urns(
     manager.language = "fr"
     manager.save(update_fields=["language"])
     assert "Membre LinkedIn" in html_of(manager_client.get("/w/acme/inbox/"))
+
+
+def test_the_moderation_buttons_and_states_speak_french(manager_client, manager, thread, broker):
+    manager.language = "fr"
+    manager.save(update_fields=["language"])
+    message = thread.messages.get(direction="in")
+    page = html_of(manager_client.get(url(thread)))
+    assert "Masquer sur Facebook" in page and "Supprimer sur Facebook" in page
+    fragment = html_of(
+        manager_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "hide"}, **HTMX)
+    )
+    assert "Masquage sur le réseau…" in fragment
