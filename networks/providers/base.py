@@ -182,6 +182,9 @@ class Provider(abc.ABC):
     supports_text_posts: bool = True
     supports_image_posts: bool = True
     supports_hide: bool = False
+    #: How long after the customer's last message a direct message may still be answered (None: no
+    #: window). The inbox says so before queueing; the provider refuses before sending.
+    direct_message_window: dt.timedelta | None = None
 
     def __init__(self, account: Account, *, http: httpx.Client):
         self.account = account

@@ -23,7 +23,7 @@ def test_every_scope_asked_has_words_in_english_and_french(network):
 
 def test_an_unknown_scope_keeps_its_name():
     with translation.override("en"):
-        assert words_for(["tweet.write", "dm.read"]) == ["post and reply", "dm.read"]
+        assert words_for(["tweet.write", "bookmark.read"]) == ["post and reply", "bookmark.read"]
 
 
 def test_channel_settings_say_what_each_permission_allows(owner_client, owner, workspace, x_app):
