@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +93,8 @@ class InstagramInboxRoutes(gs.GraphHost):
         ours = {"username": account.username, "id": account.id}
         sender, recipient = (ours, thread.user) if from_business else (thread.user, ours)
         created = parse_time(created_time) or self.now()
-        raw_id = f"ig_message:{self.ids.next()}:{secrets.token_hex(4)}"
+        # Drawn from the fake's counter, not at random: a demo world seeded again gets the same ids.
+        raw_id = f"ig_message:{self.ids.next()}"
         message = IgDm(
             base64.b64encode(raw_id.encode()).decode(), thread.id, text, created, sender, recipient
         )

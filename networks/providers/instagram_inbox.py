@@ -392,7 +392,7 @@ def parse_tag(raw: Any) -> EngagementItem:
         kind=ItemKind.MENTION,
         text=caption,
         created_at=parse_graph_time(raw.get("timestamp")),
-        author=Author("", handle=username, profile_url=_profile(username)) if username else None,
+        author=_by_username(username),
         post_external_id=media_id,
         post_text=caption,
         post_permalink=permalink,
@@ -414,7 +414,7 @@ def parse_mentioned_comment(raw: Any, *, media_id: str) -> EngagementItem:
         kind=ItemKind.MENTION,
         text=optional_str(raw, "text"),
         created_at=parse_graph_time(raw.get("timestamp")),
-        author=Author("", handle=username, profile_url=_profile(username)) if username else None,
+        author=_by_username(username),
         post_external_id=media_id,
         post_text=str(media.get("caption") or ""),
         post_permalink=permalink,
@@ -429,6 +429,14 @@ def _author(sender: dict[str, Any] | None) -> Author | None:
         return None
     username = optional_str(sender, "username")
     return Author(required_str(sender, "id"), handle=username, profile_url=_profile(username))
+
+
+def _by_username(username: str) -> Author | None:
+    """Tags and mentions name their author by username only (no IGSID is given for another account's
+    media): the username keys the contact, so the person still has a name and a history in the inbox."""
+    if not username:
+        return None
+    return Author(f"@{username}", handle=username, profile_url=_profile(username))
 
 
 def _profile(username: str) -> str:
