@@ -1,6 +1,6 @@
 """Where the demo's public writes, network by network: comments under the brand's posts, customers
 answering each other in threads, X mentions and DMs, Instagram comments, DMs and tags, Messenger DMs,
-LinkedIn comments.
+LinkedIn comments and posts mentioning the page.
 
 `Feeds` writes through the fakes' seeding methods, each item at a given time: `seed_history` walks the
 last days in time order (and lets the brand answer some messages, as it did before the product was
@@ -294,6 +294,12 @@ class Feeds:
 
     def _linkedin(self, at: dt.datetime) -> int:
         c, org = self.content, self.brand.linkedin_org_urn
+        if c.rng.random() < 0.15:
+            # A member's own post naming the page: LinkedIn notifies the page (SHARE_MENTION).
+            opener = c.comment()
+            text = f"{opener.text} @{self.brand.name}"
+            self.linkedin.add_mention_post(org, _linkedin_urn(opener.author), text, created_ms=_ms(at))
+            return 1
         if c.rng.random() < 0.3 and self.threads["linkedin"]:
             thread = c.rng.choice(self.threads["linkedin"])
             reply = c.reply(thread.opener, mention="name")

@@ -66,7 +66,8 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
         + sum(e["sender_id"] != brand.x_user_id for e in networks.x.dm_events),
         "linkedin": sum(
             c["actor"] != brand.linkedin_org_urn for cs in networks.linkedin.comments.values() for c in cs
-        ),
+        )
+        + len(networks.linkedin.notifications),
     }
 
 
@@ -326,3 +327,4 @@ def test_the_demo_history_brings_instagram_and_x_direct_messages_and_mentions(de
     }
     assert {"direct_message", "mention", "comment"} <= kinds["instagram"]
     assert {"direct_message", "mention"} <= kinds["x"]
+    assert "mention" in kinds["linkedin"]
