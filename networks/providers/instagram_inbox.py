@@ -53,7 +53,7 @@ from networks.providers.graph import (
     parse_graph_time,
     required_str,
 )
-from networks.providers.graph_scan import Mark, Run, Walk, walk_stream
+from networks.providers.graph_scan import Mark, Run, Walk, poll_threads, walk_stream
 
 logger = logging.getLogger(__name__)
 
@@ -111,20 +111,14 @@ class InstagramInbox:
 
     def poll_messages(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
         stored = stored if isinstance(stored, dict) else {}
-        seen = Mark.load(stored.get("seen"))
-        old = found if isinstance(found := stored.get("threads"), dict) else {}
-        threads = {cid: s for cid, s in old.items() if _fresh(s, floor)}
-        try:
-            owner = self.owner_id(str(stored.get("owner") or ""))
-            newest, complete = self._walk_conversations(run, owner, threads, floor, seen)
-        except PermissionMissing as exc:
-            # Comments still read without the messaging permissions: they are stored, and the poll
-            # reports what is missing rather than passing for a successful one.
-            run.permission_missing = exc.network_message or str(exc)
-            return dict(stored)
-        if complete and newest is not None:
-            seen = Mark(max(newest, seen.at) if seen.at else newest)
-        return {"owner": owner, "seen": seen.dump(), "threads": threads}
+        owner = self.owner_id(str(stored.get("owner") or ""))
+        state = poll_threads(
+            run,
+            stored,
+            floor,
+            lambda threads, seen: self._walk_conversations(run, owner, threads, floor, seen),
+        )
+        return {**state, "owner": owner}
 
     def _walk_conversations(
         self, run: Run, owner: str, threads: dict[str, Any], floor: dt.datetime, seen: Mark
@@ -459,8 +453,3 @@ def _newest_first(items: list[EngagementItem]) -> list[EngagementItem]:
 
 def _same(item: Any) -> EngagementItem | None:
     return item if isinstance(item, EngagementItem) else None
-
-
-def _fresh(state: Any, floor: dt.datetime) -> bool:
-    mark = Mark.load(state)
-    return isinstance(state, dict) and ("pending" in state or (mark.at is not None and mark.at >= floor))
