@@ -232,7 +232,8 @@ def test_each_network_checks_its_own_limits(workspace, agent):
     linkedin = _conversation_on(workspace, "linkedin")
     assert "1,250" in replies.reply_problems(conversation=linkedin, text="a" * 1251)[0]
     instagram_dm = _conversation_on(workspace, "instagram", Conversation.Kind.DIRECT_MESSAGE)
-    assert "direct messages" in replies.reply_problems(conversation=instagram_dm, text="Hi")[0]
+    # Instagram DMs are answered (within their window): the text limit is the Send API's 1,000.
+    assert "1,000" in replies.reply_problems(conversation=instagram_dm, text="a" * 1001)[0]
     facebook_dm = _conversation_on(workspace, "facebook", Conversation.Kind.DIRECT_MESSAGE)
     assert "2,000" in replies.reply_problems(conversation=facebook_dm, text="a" * 2001)[0]
     assert replies.reply_limit(x) == p.TextLimit(280, weighted=True)
