@@ -72,6 +72,9 @@ _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "vi
 
 class FacebookProvider(GraphProvider):
     network = Network.FACEBOOK
+    image_rules = IMAGE_RULES
+    image_max_width = 2048  # Facebook shows photos at most 2048 px wide
+    connect_offers_pages = True
     text_limits = {
         TextKind.POST: TextLimit(MAX_TEXT),
         TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),

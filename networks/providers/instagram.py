@@ -91,6 +91,8 @@ class MediaSummary:
 
 class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
+    image_rules = IMAGE_RULES
+
     text_limits = {
         TextKind.POST: TextLimit(MAX_CAPTION),
         TextKind.DIRECT_MESSAGE: TextLimit(MAX_DM_BYTES),

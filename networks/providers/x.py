@@ -20,18 +20,20 @@ import datetime as dt
 import html
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits, x_auth, x_dm, x_wire
+from networks.providers import limits, x_auth, x_dm, x_weight, x_wire
 from networks.providers.base import (
     Account,
     Ambiguous,
     Author,
+    Connectable,
+    Consent,
     Credentials,
     EngagementItem,
     Invalid,
@@ -39,12 +41,14 @@ from networks.providers.base import (
     MediaFile,
     Network,
     NotFound,
+    OAuthApp,
     PermissionMissing,
     PollResult,
     Provider,
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
@@ -94,8 +98,56 @@ class OwnPost:
 
 class XProvider(Provider):
     network = Network.X
+    image_rules = IMAGE_RULES
+    image_max_width = 4096  # X keeps images up to 4096 px wide
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> XProvider:
+        return cls(account, http=http, client_id=setup.client_id, client_secret=setup.client_secret)
+
+    @classmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        verifier, challenge = pkce_pair()
+        url = authorize_url(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge,
+            scopes=tuple(scopes),
+            authorize_base=f"{app.oauth_base_url.rstrip('/')}/i/oauth2/authorize",
+        )
+        return Consent(url, verifier=verifier)
+
+    @classmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        credentials = exchange_code(
+            http,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=verifier,
+            api_base_url=app.api_base_url,
+        )
+        account = Account(
+            network=Network.X, external_id="", api_base_url=app.api_base_url, credentials=credentials
+        )
+        me = cls(account, http=http).me()
+        return [
+            Connectable(
+                Network.X,
+                me.external_id,
+                me.name or me.handle,
+                credentials,
+                handle=me.handle,
+                avatar_url=me.avatar_url,
+            )
+        ]
+
     text_limits = {
-        TextKind.POST: TextLimit(limits.X_MAX_WEIGHTED_LENGTH, weighted=True),
+        TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True),
         TextKind.DIRECT_MESSAGE: TextLimit(x_dm.MAX_DM_TEXT),
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "an X direct message"}
@@ -103,7 +155,7 @@ class XProvider(Provider):
 
     @classmethod
     def text_length(cls, text: str) -> int:
-        return limits.x_weighted_length(text)
+        return x_weight.x_weighted_length(text)
 
     def __init__(
         self,
@@ -401,7 +453,7 @@ class XProvider(Provider):
         return media_id
 
     def validate_text(self, text: str) -> list[str]:
-        return limits.check_x_text(text)
+        return x_weight.check_x_text(text)
 
     def validate_reply(self, text: str, *, kind: TextKind = TextKind.REPLY) -> list[str]:
         if kind == TextKind.DIRECT_MESSAGE:  # DMs are not posts: no 280 weighted characters
@@ -463,7 +515,7 @@ def _comparable(text: str) -> str:
     """A tweet's words as X stores them: it escapes &, < and > in `text`, shortens every link to t.co and
     may lead a reply with the @handles it answers; none of that makes it another reply."""
     text = reply_text_key(html.unescape(text))
-    for start, end in reversed(limits.find_urls(text)):
+    for start, end in reversed(x_weight.find_urls(text)):
         text = f"{text[:start]}\x00link{text[end:]}"
     return _LEADING_MENTIONS.sub("", text)
 
