@@ -39,7 +39,7 @@ def reply_window(conversation: Conversation) -> ReplyWindow | None:
     return ReplyWindow(last + window if last else None, int(window.total_seconds() // 3600))
 
 
-def window_problems(conversation: Conversation, *, now: dt.datetime | None = None) -> list[str]:
+def window_problems(*, conversation: Conversation, now: dt.datetime | None = None) -> list[str]:
     """Why an answer cannot be sent now, in the agent's language; [] while the window is open."""
     window = reply_window(conversation)
     now = now or timezone.now()

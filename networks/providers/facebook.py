@@ -81,6 +81,8 @@ class FacebookProvider(GraphProvider):
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
     supports_direct_message_reply = True
+    #: Messenger's standard messaging window (https://developers.facebook.com/docs/messenger-platform/policy/policy-overview).
+    direct_message_window = dt.timedelta(hours=24)
 
     def __init__(
         self,

@@ -67,6 +67,8 @@ def test_an_agent_answers_an_instagram_dm_and_an_x_dm_from_the_inbox(page, live_
     x_thread = Conversation.objects.get(channel=x_channel, kind=Conversation.Kind.DIRECT_MESSAGE)
 
     sign_in(page, agent)
+    page.goto(f"/w/acme/inbox/{ig_thread.pk}/")
+    expect(page.locator(".composer-window")).to_contain_text("window closes 24 hours after")
     answer(page, ig_thread, "Yes, the buckwheat loaf, until noon!")
     answer(page, x_thread, "Sorry Léa, it ships today; tracking by DM soon.")
 

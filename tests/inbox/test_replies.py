@@ -3,6 +3,8 @@ variables. (Sending itself is in test_send_pipeline.py, against the network fake
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from accounts.models import Membership
@@ -276,8 +278,14 @@ def test_the_target_threads_the_reply_under_the_message_it_answers(
 
 
 def test_a_direct_message_is_answered_to_its_sender(channel, make_item, agent, broker):
+    # Written an hour ago: inside Messenger's 24-hour window (tests/inbox/test_dm_window.py has the rest).
     dm = make_item(
-        "Open today?", kind=p.ItemKind.DIRECT_MESSAGE, author="psid-7", root="t_1", external_id="m_1"
+        "Open today?",
+        kind=p.ItemKind.DIRECT_MESSAGE,
+        author="psid-7",
+        root="t_1",
+        external_id="m_1",
+        at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
     )
     message_ingest_batch(channel=channel, items=[dm])
     conversation = Conversation.objects.select_related("channel").get(root_external_id="t_1")
