@@ -1,5 +1,6 @@
 """Where the demo's public writes, network by network: comments under the brand's posts, customers
-answering each other in threads, X mentions, Instagram comments, Messenger DMs, LinkedIn comments.
+answering each other in threads, X mentions and DMs, Instagram comments, DMs and tags, Messenger DMs,
+LinkedIn comments and posts mentioning the page.
 
 `Feeds` writes through the fakes' seeding methods, each item at a given time: `seed_history` walks the
 last days in time order (and lets the brand answer some messages, as it did before the product was
@@ -179,6 +180,11 @@ class Feeds:
 
     def _instagram(self, at: dt.datetime) -> int:
         c, brand = self.content, self.brand
+        roll = c.rng.random()
+        if roll < 0.2:
+            return self._instagram_dm(at)
+        if roll < 0.3:
+            return self._instagram_tag(at)
         if c.rng.random() < 0.3 and self.threads["instagram"]:
             thread = c.rng.choice(self.threads["instagram"])
             reply = c.reply(thread.opener, mention="handle")
@@ -213,9 +219,46 @@ class Feeds:
         self._remember("instagram", _Thread(comment.id, media, opener))
         return 1
 
+    def _instagram_dm(self, at: dt.datetime) -> int:
+        person = self._dm_person()
+        message = self.content.direct_message(person)
+        user = {"id": _instagram_id(message.author), "username": message.author.handle}
+        with self.graph.lock:
+            self.graph.add_ig_message(self.brand.instagram_user_id, user, message.text, created_time=at)
+        self._keep_dm_person(message)
+        return 1
+
+    def _instagram_tag(self, at: dt.datetime) -> int:
+        """Someone's own photo that tags the brand (and names it in the caption)."""
+        opener = self.content.comment()
+        caption = f"{opener.text} @{self.brand.instagram_username}"
+        with self.graph.lock:
+            self.graph.add_ig_tag(
+                self.brand.instagram_user_id, caption, username=opener.author.handle, created_time=at
+            )
+        return 1
+
+    def _x_dm(self, at: dt.datetime) -> int:
+        person = self._dm_person()
+        message = self.content.direct_message(person)
+        sender = self._x_user(message.author)
+        self.x.add_dm(sender, self.brand.x_user_id, message.text, created_at=_x_time(at))
+        self._keep_dm_person(message)
+        return 1
+
+    def _dm_person(self) -> Person:
+        c = self.content
+        return c.rng.choice(self.dm_people) if self.dm_people and c.rng.random() < 0.4 else c.person()
+
+    def _keep_dm_person(self, message: Engagement) -> None:
+        if message.author not in self.dm_people and message.kind != Kind.SPAM:
+            self.dm_people.append(message.author)
+
     def _x(self, at: dt.datetime) -> int:
         c, brand = self.content, self.brand
         roll = c.rng.random()
+        if roll < 0.15:
+            return self._x_dm(at)
         if roll < 0.3 and self.threads["x"]:
             # A customer answering another one: X puts both handles in front of the reply.
             thread = c.rng.choice(self.threads["x"])
@@ -251,6 +294,12 @@ class Feeds:
 
     def _linkedin(self, at: dt.datetime) -> int:
         c, org = self.content, self.brand.linkedin_org_urn
+        if c.rng.random() < 0.15:
+            # A member's own post naming the page: LinkedIn notifies the page (SHARE_MENTION).
+            opener = c.comment()
+            text = f"{opener.text} @{self.brand.name}"
+            self.linkedin.add_mention_post(org, _linkedin_urn(opener.author), text, created_ms=_ms(at))
+            return 1
         if c.rng.random() < 0.3 and self.threads["linkedin"]:
             thread = c.rng.choice(self.threads["linkedin"])
             reply = c.reply(thread.opener, mention="name")

@@ -74,7 +74,7 @@ DEMO_TOKENS = {
 }
 # The X grant has no `offline.access` (hence no refresh token): the seed cannot know a refresh token the
 # fake would draw. Reconnecting through the consent page grants the full set.
-DEMO_X_SCOPES = ("tweet.read", "users.read", "tweet.write", "media.write")
+DEMO_X_SCOPES = ("tweet.read", "users.read", "tweet.write", "media.write", "dm.read", "dm.write")
 # Long enough never to run out in a demo session; LinkedIn's is its real 60 days (the product tracks it).
 DEMO_X_TOKEN_LIFETIME = 365 * 24 * 3600
 DEMO_LINKEDIN_TOKEN_LIFETIME = 60 * 24 * 3600

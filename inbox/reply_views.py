@@ -19,7 +19,7 @@ from accounts.models import Membership
 from accounts.policy import Perm
 from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_redirect, is_htmx
-from inbox import replies, saved_replies, selectors
+from inbox import dm_window, replies, saved_replies, selectors
 from inbox.forms import InboxSettingsForm, SavedReplyForm
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 from inbox.signals import reply_written
@@ -76,10 +76,25 @@ def composer_context(
             "network": channel.network,
             "network_name": channel.get_network_display(),
             "blocked": channel.status == channel.Status.NEEDS_RECONNECT,
+            "window": _window(conversation),
             "saved_replies": saved_replies.saved_replies_for_composer(
                 workspace=request.workspace, contact=conversation.contact, agent=request.user
             ),
         },
+    }
+
+
+def _window(conversation: Conversation) -> dict | None:
+    """When a DM conversation's messaging window closes, or why it is closed (None: no window)."""
+    window = dm_window.reply_window(conversation)
+    if window is None:
+        return None
+    problems = dm_window.window_problems(conversation=conversation)
+    return {
+        "closes_at": window.closes_at,
+        "hours": window.hours,
+        "closed": bool(problems),
+        "problems": problems,
     }
 
 

@@ -23,12 +23,15 @@ WORDS = {
     "instagram_basic": _("read your Instagram profile and media"),
     "instagram_manage_comments": _("read and answer Instagram comments"),
     "instagram_content_publish": _("publish on Instagram"),
+    "instagram_manage_messages": _("read and answer your Instagram direct messages"),
     # X (OAuth 2.0 scopes of the X API v2)
     "tweet.read": _("read posts and mentions"),
     "users.read": _("read account profiles"),
     "tweet.write": _("post and reply"),
     "offline.access": _("stay connected without signing in again"),
     "media.write": _("upload images"),
+    "dm.read": _("read your direct messages"),
+    "dm.write": _("answer direct messages"),
     # LinkedIn pages (Community Management API)
     "r_organization_social": _("read your pages' posts and comments"),
     "w_organization_social": _("post and comment as your pages"),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from accounts.policy import Perm, can
 from core.http import make_client
+from inbox import dm_window
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
 from networks.models import Channel
@@ -80,7 +81,8 @@ def reply_problems(*, conversation: Conversation, text: str) -> list[str]:
     kind = _text_kind(conversation)
     if kind == p.TextKind.DIRECT_MESSAGE and not provider.supports_direct_message_reply:
         return [_("%(network)s does not let CM Hub answer direct messages.") % _network(channel)]
-    return list(dict.fromkeys(provider.validate_reply(text, kind=kind)))
+    problems = provider.validate_reply(text, kind=kind) + dm_window.window_problems(conversation=conversation)
+    return list(dict.fromkeys(problems))
 
 
 def _network(channel: Channel) -> dict[str, str]:

@@ -24,6 +24,7 @@ from networks.fakes import graph_state as gs
 from networks.fakes.base import FakeServer, Request, Response
 from networks.fakes.graph_facebook import FacebookRoutes
 from networks.fakes.graph_instagram import InstagramRoutes
+from networks.fakes.graph_instagram_inbox import InstagramInboxRoutes
 from networks.fakes.graph_moderation import ModerationRoutes
 from networks.fakes.graph_state import (
     Comment,
@@ -64,7 +65,7 @@ ID = r"(?P<id>(?!_fake/)[A-Za-z0-9_.:-]+)"
 API_VERSION = "v25.0"
 
 
-class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
+class GraphFake(InstagramInboxRoutes, FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, page_size: int = 25):
         self._init_state(page_size)
         super().__init__(host, port)
@@ -92,6 +93,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
         self.app_usage = {"call_count": 1, "total_cputime": 1, "total_time": 1}
         self.buc_usage: dict[str, Any] | None = None  # extra BUC entry fields, sent once set
         self.container_statuses = ["FINISHED"]
+        self.ig_tags: dict[str, set[str]] = {}  # media id -> IG accounts tagged in it
 
     def setup_routes(self) -> None:
         api = self._api
@@ -172,6 +174,9 @@ class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
         "seed_media": "add_media",
         "seed_ig_comment": "add_ig_comment",
         "seed_raw_ig_comment": "add_raw_ig_comment",
+        "seed_ig_message": "add_ig_message",
+        "seed_ig_tag": "add_ig_tag",
+        "seed_ig_mention_comment": "add_ig_mention_comment",
         "expire_token": "expire_token",
         "set_permissions": "set_permissions",
         "delete": "delete_object",
@@ -265,7 +270,8 @@ class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
             return self.objects[obj.post_id].page_id
         if isinstance(obj, Message):
             return self.objects[obj.conversation_id].page_id
-        return self.ig_owner_of(obj)
+        inbox_owner = self.ig_inbox_owner_of(obj)
+        return inbox_owner if inbox_owner is not None else self.ig_owner_of(obj)
 
     def envelope(
         self,
@@ -325,13 +331,18 @@ class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
     def _get_node(self, request: Request, token: Token) -> Response:
         obj = self.visible(token, request.match["id"])
         fields = parse_fields(request.arg("fields"))
+        body = self.ig_inbox_node(request, obj, fields)
+        if body is not None:
+            return Response(200, body)
         body = self.fb_node_json(obj, fields)
         return Response(200, body if body is not None else self.ig_node_json(request, obj, fields))
 
     def _get_edge(self, request: Request, token: Token) -> Response:
         obj = self.visible(token, request.match["id"])
         edge, fields = request.match["edge"], parse_fields(request.arg("fields"))
-        listed = self.fb_edge(request, obj, edge, fields)
+        listed = self.ig_inbox_edge(request, obj, edge, fields)
+        if listed is None:
+            listed = self.fb_edge(request, obj, edge, fields)
         if listed is None:
             listed = self.ig_edge(request, obj, edge, fields)
         if listed is None:
@@ -342,6 +353,8 @@ class GraphFake(FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
         obj = self.visible(token, request.match["id"], "POST")
         edge, params = request.match["edge"], self.params(request)
         written = self.moderation_write(token, obj, edge, params)
+        if written is None:
+            written = self.ig_inbox_write(obj, edge, params)
         if written is None:
             written = self.fb_write(obj, edge, params)
         if written is None:

@@ -48,7 +48,7 @@ class ModerationRoutes:
         name = {Comment: "is_hidden", IgComment: "hide"}.get(type(obj), "")
         if not name or name not in params:
             raise Reject(error_response(100, "(#100) Unsupported post request on this object"))
-        self._require(token, HIDE_NEEDS[type(obj)])
+        self._require_token(token, HIDE_NEEDS[type(obj)])
         if self._written_by_owner(obj):
             raise Reject(error_response(100, "(#100) You cannot hide your own comment"))
         value = str(params[name]).lower()
@@ -61,7 +61,7 @@ class ModerationRoutes:
         obj = self.visible(token, _node_id(request), "DELETE")
         if not isinstance(obj, Comment | IgComment):
             raise Reject(error_response(100, "(#100) Unsupported delete request"))
-        self._require(token, HIDE_NEEDS[type(obj)])
+        self._require_token(token, HIDE_NEEDS[type(obj)])
         self.deleted.add(obj.id)
         return Response(200, {"success": True})
 
@@ -86,7 +86,7 @@ class ModerationRoutes:
             or self.owner_of(comment) != obj.id
         ):
             raise Reject(error_response(100, "(#100) Invalid comment_id parameter", subcode=2018292))
-        self._require(
+        self._require_token(
             token, ("pages_messaging",) if isinstance(obj, Page) else ("instagram_manage_comments",)
         )
         if self._written_by_owner(comment):
@@ -120,7 +120,7 @@ class ModerationRoutes:
         return comment.from_id == owner
 
     @staticmethod
-    def _require(token: Token, needed: tuple[str, ...]) -> None:
+    def _require_token(token: Token, needed: tuple[str, ...]) -> None:
         refusal = gs.missing_permission(token, needed)
         if refusal is not None:
             raise Reject(refusal)

@@ -34,6 +34,7 @@ GRANTED_BY_DEFAULT = frozenset(
         "instagram_basic",
         "instagram_manage_comments",
         "instagram_content_publish",
+        "instagram_manage_messages",
     }
 )
 #: Messenger's Conversations API refuses a token without all of these

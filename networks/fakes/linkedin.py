@@ -32,6 +32,7 @@ from networks.fakes.linkedin_connect import (
     error,
     page,
 )
+from networks.fakes.linkedin_mentions import LinkedInMentionRoutes
 from networks.fakes.support import SeedableFake, public
 
 TOKEN_LIFETIME = 60 * 24 * 3600
@@ -62,7 +63,7 @@ def version_active(version: str, active: frozenset[str]) -> bool:
     return match is not None and f"{match['year']}{match['month']}" in active
 
 
-class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
+class LinkedInFake(LinkedInMentionRoutes, LinkedInConnectRoutes, SeedableFake):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -97,6 +98,7 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             self.consent_member = ""
             self._seq = 7_100_000_000_000_000_000
             self._now_ms = 1_767_225_600_000  # 2026-01-01T00:00:00Z; advances one second per object
+            self.reset_mentions_state()
 
     def skip_ids_to(self, floor: int) -> None:
         """Hand out ids above `floor` from now on (never lower them), so a demo world restarted against a
@@ -122,6 +124,7 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
         self.route("POST", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self._create_comment)
         self.route("POST", r"/rest/images", self._initialize_upload)
         self.route("PUT", r"/dms-uploads/(?P<token>[\w-]+)", self._receive_upload)
+        self.mention_routes()
         self.connect_routes()
 
     # --- seeding ---------------------------------------------------------------------------------------
@@ -339,6 +342,7 @@ class LinkedInFake(LinkedInConnectRoutes, SeedableFake):
             "unauthorized": self.unauthorized,
             "server_error": self.server_error,
             "drop_after": self.drop_after,
+            "seed_mention_post": self.add_mention_post,
             "reset": self.reset,
         }
 

@@ -23,6 +23,7 @@ from PIL import Image
 
 from networks.fakes.base import Fault, Request, Response
 from networks.fakes.support import SeedableFake
+from networks.fakes.x_dm import XDirectMessageRoutes
 from networks.fakes.x_moderation import XModerationRoutes
 from networks.fakes.x_oauth import XOAuthRoutes
 from networks.fakes.x_state import XState
@@ -31,7 +32,16 @@ from networks.fakes.x_text import too_long
 MENTIONS_VISIBLE = 800  # X only serves the 800 most recent mentions
 TIMELINE_VISIBLE = 3200  # and an account's 3,200 latest tweets
 WINDOW_SECONDS = 15 * 60
-DEFAULT_LIMITS = {"mentions": 300, "timeline": 900, "tweets": 100, "lookup": 900, "me": 75, "media": 500}
+DEFAULT_LIMITS = {
+    "mentions": 300,
+    "timeline": 900,
+    "tweets": 100,
+    "lookup": 900,
+    "me": 75,
+    "media": 500,
+    "dm_read": 300,  # DM limits are tier-dependent; these leave a demo room to poll
+    "dm_write": 200,
+}
 PROBLEM_BASE = "https://api.twitter.com/2/problems"
 
 
@@ -49,7 +59,7 @@ def invalid_request(parameter: str, value: str, message: str) -> Response:
     return Response(400, body)
 
 
-class XFake(XModerationRoutes, XOAuthRoutes, XState, SeedableFake):
+class XFake(XDirectMessageRoutes, XModerationRoutes, XOAuthRoutes, XState, SeedableFake):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -71,6 +81,7 @@ class XFake(XModerationRoutes, XOAuthRoutes, XState, SeedableFake):
             self.limits = dict(self._configured_limits)
             self.forget_traffic()
             self.reset_state()
+            self.reset_dm_state()
 
     def setup_routes(self) -> None:
         self.route("GET", r"/2/users/me", self._me)
@@ -80,6 +91,7 @@ class XFake(XModerationRoutes, XOAuthRoutes, XState, SeedableFake):
         self.route("POST", r"/2/tweets", self._create_tweet)
         self.route("POST", r"/2/media/upload", self._upload)
         self.moderation_routes(self.route)
+        self.dm_routes()
         self.oauth_routes()
 
     # --- faults in X's own words -----------------------------------------------------------------------
@@ -141,6 +153,7 @@ class XFake(XModerationRoutes, XOAuthRoutes, XState, SeedableFake):
             "seed_user": self.add_user,
             "seed_tweet": self.add_tweet,
             "seed_mention": self.add_mention,
+            "seed_dm": self.add_dm,
             "seed_raw_mention": self.add_raw_mention,
             "issue_token": self.issue_token,
             "expire_token": self.expire_token,

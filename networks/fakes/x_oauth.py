@@ -16,7 +16,15 @@ from typing import Any
 from networks.fakes import consent
 from networks.fakes.base import Request, Response
 
-DEFAULT_SCOPES = ("tweet.read", "users.read", "tweet.write", "offline.access", "media.write")
+DEFAULT_SCOPES = (
+    "tweet.read",
+    "users.read",
+    "tweet.write",
+    "offline.access",
+    "media.write",
+    "dm.read",
+    "dm.write",
+)
 WORDS = consent.ConsentWords("X", allow="Authorize app", denied={"error": "access_denied"})
 
 

@@ -286,6 +286,10 @@ class Provider(abc.ABC):
         """Whether replying to a direct message is possible through this API."""
         return self.supports(Capability.DIRECT_MESSAGES)
 
+    #: How long after the customer's last message a direct message may still be answered (None: no
+    #: window). The inbox says so before queueing; the provider refuses before sending.
+    direct_message_window: dt.timedelta | None = None
+
     def __init__(self, account: Account, *, http: httpx.Client):
         self.account = account
         self.http = http

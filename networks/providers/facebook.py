@@ -31,7 +31,6 @@ from networks.providers.base import (
     MediaFile,
     Network,
     NotFound,
-    PermissionMissing,
     PollResult,
     ProviderError,
     PublishResult,
@@ -55,7 +54,7 @@ from networks.providers.graph import (
     utcnow,
 )
 from networks.providers.graph_moderation import GraphModeration
-from networks.providers.graph_scan import Mark, Run, Walk, walk_stream
+from networks.providers.graph_scan import Mark, Run, Walk, poll_threads, walk_stream
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +89,8 @@ class FacebookProvider(GraphModeration, GraphProvider):
     hide_param = "is_hidden"
     hidden_field = "is_hidden"
     can_reply_privately_field = "can_reply_privately"
+    #: Messenger's standard messaging window (https://developers.facebook.com/docs/messenger-platform/policy/policy-overview).
+    direct_message_window = dt.timedelta(hours=24)
 
     def __init__(
         self,
@@ -189,21 +190,11 @@ class FacebookProvider(GraphModeration, GraphProvider):
         return walk_stream(run, Walk(state), self.graph.pages(f"{post_id}/comments", params), parse)
 
     def _poll_inbox(self, run: Run, cursor: Any, floor: dt.datetime) -> dict[str, Any]:
-        stored: dict[str, Any] = cursor if isinstance(cursor, dict) else {}
-        seen = Mark.load(stored.get("seen"))
-        old_threads = found if isinstance(found := stored.get("threads"), dict) else {}
-        # Threads quiet since before the window need no state: their next message is newer than `floor`.
-        threads = {cid: s for cid, s in old_threads.items() if _fresh(s, floor)}
-        try:
-            newest, complete = self._walk_conversations(run, threads, floor, seen)
-        except PermissionMissing as exc:
-            # Comments still work without the Messenger permissions: they are stored, and the poll
-            # reports the missing permission rather than passing for a successful one.
-            run.permission_missing = exc.network_message or str(exc)
-            return stored
-        if complete and newest is not None:
-            seen = Mark(max(newest, seen.at) if seen.at else newest)
-        return {"seen": seen.dump(), "threads": threads}
+        # Comments still work without the Messenger permissions: they are stored, and the poll reports
+        # the missing permission rather than passing for a successful one.
+        return poll_threads(
+            run, cursor, floor, lambda threads, seen: self._walk_conversations(run, threads, floor, seen)
+        )
 
     def _walk_conversations(
         self, run: Run, threads: dict[str, Any], floor: dt.datetime, seen: Mark
@@ -458,11 +449,6 @@ def _message_attachments(data: Any) -> tuple[Attachment, ...]:
 
 def _absolute_link(link: str) -> str:
     return f"https://www.facebook.com{link}" if link.startswith("/") else link
-
-
-def _fresh(state: Any, floor: dt.datetime) -> bool:
-    mark = Mark.load(state)
-    return isinstance(state, dict) and ("pending" in state or (mark.at is not None and mark.at >= floor))
 
 
 def _created_id(body: dict[str, Any], key: str) -> str:

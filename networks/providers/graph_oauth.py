@@ -34,6 +34,9 @@ DEFAULT_SCOPES = (
     "instagram_basic",
     "instagram_manage_comments",
     "instagram_content_publish",
+    # Instagram direct messages: instagram_basic, instagram_manage_messages and pages_manage_metadata
+    # (https://developers.facebook.com/docs/messenger-platform/conversations).
+    "instagram_manage_messages",
 )
 
 

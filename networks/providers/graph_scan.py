@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from networks.providers.base import EngagementItem
+from networks.providers.base import EngagementItem, PermissionMissing
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +242,36 @@ def walk_stream(
             run.interrupted = True
             return walk.interrupted()
     return walk.finished()
+
+
+def poll_threads(
+    run: Run,
+    cursor: Any,
+    floor: dt.datetime,
+    walk: Callable[[dict[str, Any], Mark], tuple[dt.datetime | None, bool]],
+) -> dict[str, Any]:
+    """An inbox of threads (Messenger, Instagram DMs): `{"seen": mark, "threads": {id: stream state}}`.
+
+    `walk(threads, seen)` walks the threads updated since `seen` into `run`, updating `threads`, and
+    answers (newest update, whether the listing was read to its end). Threads quiet since before the
+    window need no state: their next message is newer than `floor`. A PermissionMissing leaves the
+    state as it was and is reported by the run: the rest of the poll is stored, and the poll still
+    fails, saying what is missing."""
+    stored: dict[str, Any] = cursor if isinstance(cursor, dict) else {}
+    seen = Mark.load(stored.get("seen"))
+    old_threads = found if isinstance(found := stored.get("threads"), dict) else {}
+    threads = {cid: s for cid, s in old_threads.items() if fresh_stream(s, floor)}
+    try:
+        newest, complete = walk(threads, seen)
+    except PermissionMissing as exc:
+        run.permission_missing = run.permission_missing or exc.network_message or str(exc)
+        return dict(stored)
+    if complete and newest is not None:
+        seen = Mark(max(newest, seen.at) if seen.at else newest)
+    return {**stored, "seen": seen.dump(), "threads": threads}
+
+
+def fresh_stream(state: Any, floor: dt.datetime) -> bool:
+    """A stream state worth keeping: interrupted, or delivered up to a time inside the window."""
+    mark = Mark.load(state)
+    return isinstance(state, dict) and ("pending" in state or (mark.at is not None and mark.at >= floor))

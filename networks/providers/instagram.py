@@ -57,6 +57,7 @@ from networks.providers.graph import (
 )
 from networks.providers.graph_moderation import GraphModeration
 from networks.providers.graph_scan import Run, Walk
+from networks.providers.instagram_inbox import DM_WINDOW, MAX_DM_BYTES, InstagramInbox
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +99,16 @@ class InstagramProvider(GraphModeration, GraphProvider):
     text_limits = {
         TextKind.POST: TextLimit(MAX_CAPTION),
         TextKind.PRIVATE_REPLY: TextLimit(MAX_MESSAGE_TEXT),
+        TextKind.DIRECT_MESSAGE: TextLimit(MAX_DM_BYTES),
     }
+    reply_words = {TextKind.DIRECT_MESSAGE: "an Instagram direct message"}
     supports_text_posts = False
-    capabilities = frozenset({Capability.HIDE, Capability.DELETE, Capability.PRIVATE_REPLY})
+    capabilities = frozenset(
+        {Capability.DIRECT_MESSAGES, Capability.HIDE, Capability.DELETE, Capability.PRIVATE_REPLY}
+    )
     hide_param = "hide"
     hidden_field = "hidden"
+    direct_message_window = DM_WINDOW
 
     def __init__(
         self,
@@ -118,9 +124,20 @@ class InstagramProvider(GraphModeration, GraphProvider):
         sleep: Callable[[float], None] = time.sleep,
         clock: Clock = utcnow,
         version: str = GRAPH_VERSION,
+        poll_messages: bool = True,
+        poll_mentions: bool = True,
     ):
         super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.ig_user_id = account.external_id
+        self.poll_messages = poll_messages
+        self.poll_mentions = poll_mentions
+        self.inbox = InstagramInbox(
+            self.graph,
+            ig_user_id=account.external_id,
+            handle=account.handle,
+            page_size=page_size,
+            clock=clock,
+        )
         self.page_size = page_size
         self.lookback = lookback
         self.max_media = max_media
@@ -135,6 +152,7 @@ class InstagramProvider(GraphModeration, GraphProvider):
         run = Run(max_items=max_items)
         cursor = cursor if isinstance(cursor, dict) else {}
         stored = found if isinstance(found := cursor.get("media"), dict) else {}
+        extra = self._poll_inbox_and_tags(run, cursor, now - self.lookback)
         states: dict[str, Any] = {}
         for media in self._recent_media(run, now - self.lookback):
             state = stored.get(media.id)
@@ -146,8 +164,32 @@ class InstagramProvider(GraphModeration, GraphProvider):
                 states[media.id] = self._walk_media(run, media, state)
             except NotFound:
                 logger.info("Instagram media %s vanished while polling; skipping it", media.id)
-        new_cursor = {"v": 1, "since": now.isoformat(), "media": states}
-        return PollResult(items=run.items, cursor=new_cursor, has_more=run.interrupted, skipped=run.skipped)
+        new_cursor = {"v": 1, "since": now.isoformat(), "media": states, **extra}
+        return PollResult(
+            items=run.items,
+            cursor=new_cursor,
+            has_more=run.interrupted,
+            skipped=run.skipped,
+            permission_missing=run.permission_missing,
+        )
+
+    def _poll_inbox_and_tags(self, run: Run, cursor: dict[str, Any], floor: dt.datetime) -> dict[str, Any]:
+        """Direct messages first (the 24-hour window makes them the most urgent), then the media the
+        account is tagged in; each keeps its own part of the cursor."""
+        extra: dict[str, Any] = {}
+        if self.poll_messages:
+            extra["inbox"] = self.inbox.poll_messages(run, cursor.get("inbox"), floor)
+        elif "inbox" in cursor:
+            extra["inbox"] = cursor["inbox"]
+        if self.poll_mentions and not run.interrupted:
+            extra["tags"] = self.inbox.poll_tags(run, cursor.get("tags"), floor)
+        elif "tags" in cursor:
+            extra["tags"] = cursor["tags"]
+        return extra
+
+    def read_mention(self, *, media_id: str, comment_id: str = "") -> EngagementItem:
+        """A caption or comment @mentioning the account, by the ids the `mentions` webhook carries."""
+        return self.inbox.read_mention(media_id=media_id, comment_id=comment_id)
 
     def _recent_media(self, run: Run, floor: dt.datetime) -> list[MediaSummary]:
         params = {
@@ -275,9 +317,11 @@ class InstagramProvider(GraphModeration, GraphProvider):
     # --- Reply and publish ------------------------------------------------------------------------------
 
     def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
-        if target.kind == ItemKind.DIRECT_MESSAGE:
-            raise Invalid("Instagram direct messages cannot be answered from CM Hub.")
         _raise_problems(limits.check_not_blank(text) + self.validate_text(text))
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            return self.inbox.send_message(target, text)
+        if target.kind == ItemKind.MENTION:
+            return self.inbox.reply_to_mention(target, text)
         # Only top-level comments take replies; Instagram files an answer to a reply under its parent.
         comment_id = target.external_id
         if target.kind == ItemKind.REPLY:
@@ -291,7 +335,9 @@ class InstagramProvider(GraphModeration, GraphProvider):
         """The account's answer read back from the replies of the comment `reply` answered. Instagram does
         not promise an order for replies, so every page (up to a bound) is read and the newest match wins."""
         if target.kind == ItemKind.DIRECT_MESSAGE:
-            return None  # `reply` never sends one, so there is nothing to find
+            return self.inbox.find_message(target, text, since, exclude)
+        if target.kind == ItemKind.MENTION:
+            return self.inbox.find_mention_reply(target, text, since, exclude)
         comment_id = target.external_id
         if target.kind == ItemKind.REPLY:
             comment_id = target.thread_root_external_id or target.parent_external_id or comment_id

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits, linkedin_auth
+from networks.providers import limits, linkedin_auth, linkedin_mentions
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -182,8 +182,10 @@ class LinkedInProvider(Provider):
         client_id: str = "",
         client_secret: str = "",
         oauth_base_url: str = linkedin_auth.DEFAULT_OAUTH_BASE,
+        poll_mentions: bool = True,
     ):
         super().__init__(account, http=http)
+        self.poll_mentions = poll_mentions
         self.client_id = client_id
         self.client_secret = client_secret
         self.oauth_base_url = oauth_base_url
@@ -194,6 +196,14 @@ class LinkedInProvider(Provider):
         self.page_size = page_size
         self.get_attempts = get_attempts
         self.clock = clock
+        self.mentions = linkedin_mentions.LinkedInMentions(
+            self._call,
+            _read,
+            org_urn=account.external_id,
+            clock=clock,
+            text_of=lambda value: unescape_little_text(value) if isinstance(value, str) else "",
+            permalink=permalink,
+        )
 
     @property
     def base_url(self) -> str:
@@ -202,6 +212,27 @@ class LinkedInProvider(Provider):
     # --- polling -------------------------------------------------------------------------------------
 
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        """Comments on the organization's posts, then posts mentioning it; each keeps its cursor part."""
+        comments = self._poll_comments(cursor=cursor, max_items=max_items)
+        if not self.poll_mentions:
+            return comments
+        stored = cursor.get("mentions")
+        try:
+            found, part, more, bad = self.mentions.poll(stored, max(max_items - len(comments.items), 1))
+        except PermissionMissing as exc:
+            # Mentions need rw_organization_admin: the comments are stored, and the poll says so.
+            missing = exc.network_message or str(exc)
+            kept = {**comments.cursor, **({"mentions": stored} if isinstance(stored, dict) else {})}
+            return replace(comments, cursor=kept, permission_missing=missing)
+        return replace(
+            comments,
+            items=comments.items + found,
+            cursor={**comments.cursor, **({"mentions": part} if part else {})},
+            has_more=comments.has_more or more,
+            skipped=comments.skipped + bad,
+        )
+
+    def _poll_comments(self, *, cursor: dict[str, Any], max_items: int) -> PollResult:
         stored = found if isinstance(found := cursor.get("posts"), dict) else {}
         items: list[EngagementItem] = []
         skipped = 0
@@ -350,6 +381,8 @@ class LinkedInProvider(Provider):
         post = target.post_external_id
         if not post:
             raise Invalid("A LinkedIn reply needs the post it belongs to.")
+        if target.kind == ItemKind.MENTION:
+            return self._comment_on_mention(post, text)
         body: dict[str, Any] = {
             "actor": self.account.external_id,
             "object": post,
@@ -366,6 +399,18 @@ class LinkedInProvider(Provider):
             raise Ambiguous("LinkedIn accepted the comment but did not say its id; check the post.")
         return PublishResult(external_id=urn, permalink=permalink(post), raw=created)
 
+    def _comment_on_mention(self, post: str, text: str) -> PublishResult:
+        """A top-level comment of the organization on a member's post that mentions it."""
+        body = {"actor": self.account.external_id, "object": post, "message": {"text": text}}
+        response = self._call(
+            "POST", f"/rest/socialActions/{urn_path(post)}/comments", json=body, may_apply=True
+        )
+        created = json_or_empty(response)
+        urn = created.get("commentUrn") or response.headers.get("x-restli-id", "")
+        if not (isinstance(urn, str) and urn.startswith("urn:li:comment:")):
+            raise Ambiguous("LinkedIn accepted the comment but did not say its id; check the post.")
+        return PublishResult(external_id=urn, permalink=permalink(post), raw=created)
+
     def find_reply(
         self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
     ) -> PublishResult | None:
@@ -376,11 +421,13 @@ class LinkedInProvider(Provider):
         post = target.post_external_id
         if not post:
             return None  # `reply` refuses these, so nothing was sent
-        parent = target.thread_root_external_id or target.external_id
+        # A mention is answered with a top-level comment on the mentioning post: no parent to look under.
+        mention = target.kind == ItemKind.MENTION
+        parent = "" if mention else (target.thread_root_external_id or target.external_id)
         wanted = reply_text_key(text)
         floor_ms = int(since.timestamp() * 1000)
         matches: list[tuple[int, str, dict[str, Any]]] = []
-        for listed_under in (parent, post):
+        for listed_under in (post,) if mention else (parent, post):
             try:
                 elements = self._read_back(listed_under)
             except NotFound:

@@ -27,11 +27,12 @@ from typing import Any
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits, x_auth, x_weight, x_wire
+from networks.providers import limits, x_auth, x_dm, x_weight, x_wire
 from networks.providers.base import (
     Account,
     Ambiguous,
     Author,
+    Capability,
     Connectable,
     Consent,
     Credentials,
@@ -42,6 +43,7 @@ from networks.providers.base import (
     Network,
     NotFound,
     OAuthApp,
+    PermissionMissing,
     PollResult,
     Provider,
     PublishResult,
@@ -146,8 +148,12 @@ class XProvider(XModeration, Provider):
             )
         ]
 
-    text_limits = {TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True)}
-    capabilities = CAPABILITIES
+    text_limits = {
+        TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True),
+        TextKind.DIRECT_MESSAGE: TextLimit(x_dm.MAX_DM_TEXT),
+    }
+    reply_words = {TextKind.DIRECT_MESSAGE: "an X direct message"}
+    capabilities = CAPABILITIES | {Capability.DIRECT_MESSAGES}
 
     @classmethod
     def text_length(cls, text: str) -> int:
@@ -163,8 +169,11 @@ class XProvider(XModeration, Provider):
         page_size: int = MAX_PAGE,
         get_attempts: int = 2,
         clock: Clock = utcnow,
+        poll_messages: bool = True,
     ):
         super().__init__(account, http=http)
+        self.poll_messages = poll_messages
+        self.dms = x_dm.XDirectMessages(self._call, account_id=account.external_id)
         self.client_id = client_id
         self.client_secret = client_secret
         self.page_size = max(MIN_PAGE, min(page_size, MAX_PAGE))
@@ -178,6 +187,30 @@ class XProvider(XModeration, Provider):
     # --- polling -------------------------------------------------------------------------------------
 
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
+        """Direct messages first (a person waits on them), then mentions; each keeps its own cursor part
+        (DMs under "dm"), so either can resume from a cut without the other."""
+        cursor = cursor if isinstance(cursor, dict) else {}
+        dm_cursor = cursor.get("dm") if isinstance(cursor.get("dm"), dict) else {}
+        dms: list[EngagementItem] = []
+        dm_more, dm_skipped, missing = False, 0, ""
+        if self.poll_messages:
+            try:
+                dms, dm_cursor, dm_more, dm_skipped = self.dms.poll(dm_cursor, max_items)
+            except PermissionMissing as exc:
+                # Channels connected before CM Hub asked for dm.read: mentions still arrive, and the poll
+                # says what is missing.
+                missing = exc.network_message or str(exc)
+        mentions = self._poll_mentions(cursor=cursor, max_items=max(max_items - len(dms), MIN_PAGE))
+        next_cursor = {**mentions.cursor, **({"dm": dm_cursor} if dm_cursor else {})}
+        return PollResult(
+            items=dms + mentions.items,
+            cursor=next_cursor,
+            has_more=mentions.has_more or dm_more,
+            skipped=mentions.skipped + dm_skipped,
+            permission_missing=missing,
+        )
+
+    def _poll_mentions(self, *, cursor: dict[str, Any], max_items: int) -> PollResult:
         since_id, token, newest = _load_cursor(cursor)
         items: list[EngagementItem] = []
         skipped = pages = 0
@@ -344,6 +377,8 @@ class XProvider(XModeration, Provider):
     def find_reply(
         self, *, target: ReplyTarget, text: str, since: dt.datetime, exclude: Collection[str] = ()
     ) -> PublishResult | None:
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            return self.dms.find_dm(target, text, since, exclude)
         return self._oldest_own(text=text, since=since, exclude=exclude, in_reply_to=target.external_id)
 
     def find_post(
@@ -372,6 +407,9 @@ class XProvider(XModeration, Provider):
     # --- writing -------------------------------------------------------------------------------------
 
     def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+        if target.kind == ItemKind.DIRECT_MESSAGE:
+            raise_if(limits.check_not_blank(text))
+            return self.dms.send(target, text)
         raise_if(limits.check_not_blank(text) + self.validate_text(text))
         return self._create_tweet({"text": text, "reply": {"in_reply_to_tweet_id": target.external_id}})
 
@@ -418,6 +456,11 @@ class XProvider(XModeration, Provider):
 
     def validate_text(self, text: str) -> list[str]:
         return x_weight.check_x_text(text)
+
+    def validate_reply(self, text: str, *, kind: TextKind = TextKind.REPLY) -> list[str]:
+        if kind == TextKind.DIRECT_MESSAGE:  # DMs are not posts: no 280 weighted characters
+            return limits.check_text_length(text, max_chars=x_dm.MAX_DM_TEXT, network="an X direct message")
+        return super().validate_reply(text, kind=kind)
 
     def validate_media(self, media: list[MediaFile]) -> list[str]:
         problems = limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="X")

@@ -23,7 +23,16 @@ from networks.providers.rest import json_or_empty, transport_error, utcnow
 DEFAULT_API_BASE = "https://api.x.com"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 # media.write is the scope name for POST /2/media/upload as far as we know [unverified].
-DEFAULT_SCOPES = ("tweet.read", "users.read", "tweet.write", "offline.access", "media.write")
+# dm.read and dm.write: direct messages in and out (https://docs.x.com/x-api/direct-messages/lookup/integrate).
+DEFAULT_SCOPES = (
+    "tweet.read",
+    "users.read",
+    "tweet.write",
+    "offline.access",
+    "media.write",
+    "dm.read",
+    "dm.write",
+)
 
 
 def api_origin(base: str) -> str:

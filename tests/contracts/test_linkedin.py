@@ -26,8 +26,14 @@ def client(base_url: str, http: httpx.Client, **credentials: str) -> LinkedInPro
     account = Account(
         Network.LINKEDIN, ORG, base_url, Credentials(credentials.pop("token", "t"), **credentials)
     )
+    # These cases are about comments; mentions have their own fixture (test_linkedin_mentions.py).
     return LinkedInProvider(
-        account, http=http, client_id="cid", client_secret="secret", oauth_base_url=base_url
+        account,
+        http=http,
+        client_id="cid",
+        client_secret="secret",
+        oauth_base_url=base_url,
+        poll_mentions=False,
     )
 
 

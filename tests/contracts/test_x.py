@@ -18,9 +18,10 @@ from tests.contracts.replay import ReplayServer, load, shape_differences
 US = "2244994945"
 
 
-def client(base_url: str, http: httpx.Client) -> XProvider:
+def client(base_url: str, http: httpx.Client, *, poll_messages: bool = False) -> XProvider:
+    # The mention cases do not record dm_events; the DM cases ask for them.
     account = Account(Network.X, US, base_url, Credentials("token"), handle="demobakery")
-    return XProvider(account, http=http)
+    return XProvider(account, http=http, poll_messages=poll_messages)
 
 
 def test_long_posts_arrive_whole_and_entities_are_unescaped_once(http: httpx.Client) -> None:

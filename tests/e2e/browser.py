@@ -30,7 +30,9 @@ def connect_x_channel(x_fake, workspace):
 
     NetworkApp.objects.create(network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url)
     brand = x_fake.add_user("acmebakery", "Acme Bakery")
-    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))
+    token = x_fake.issue_token(
+        brand, scopes=("tweet.read", "users.read", "tweet.write", "dm.read", "dm.write")
+    )
     channel = services.channel_connect(
         workspace=workspace,
         network="x",
@@ -42,3 +44,32 @@ def connect_x_channel(x_fake, workspace):
         by=None,
     )
     return channel, brand
+
+
+def connect_instagram_channel(graph_fake, workspace):
+    """The workspace's Instagram account on the Graph fake, reached with its linked Page's token as the
+    Facebook Login flow leaves it; returns the channel and the fake's IG user."""
+    from networks import services
+    from networks.models import NetworkApp
+    from networks.providers import base as p
+
+    app = graph_fake.add_app()
+    NetworkApp.objects.create(
+        network="instagram",
+        client_id=app["app_id"],
+        client_secret=app["secret"],
+        api_base_url=graph_fake.base_url,
+    )
+    page = graph_fake.add_page("Acme Bakery")
+    ig_user = graph_fake.add_ig_user("acme.bakery", page_id=page.id)
+    channel = services.channel_connect(
+        workspace=workspace,
+        network="instagram",
+        external_id=ig_user.id,
+        name="Acme Instagram",
+        handle="acme.bakery",
+        api_base_url=graph_fake.base_url,
+        credentials=p.Credentials(access_token=page.token),
+        by=None,
+    )
+    return channel, ig_user

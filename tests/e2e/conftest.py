@@ -95,3 +95,14 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+@pytest.fixture
+def send_worker():
+    """A real Celery worker on the `send` queue, for journeys that watch a reply leave."""
+    from tests.celery_workers import start_worker
+
+    process = start_worker("send")
+    yield process
+    process.terminate()
+    process.wait(timeout=20)

@@ -12,19 +12,10 @@ from accounts.models import Membership
 from inbox.models import Message, SavedReply
 from networks import tasks
 from networks.fakes.x import XFake
-from tests.celery_workers import start_worker
 from tests.e2e.browser import connect_x_channel, sign_in
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def send_worker():
-    process = start_worker("send")
-    yield process
-    process.terminate()
-    process.wait(timeout=20)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ variables. (Sending itself is in test_send_pipeline.py, against the network fake
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from accounts.models import Membership
@@ -232,7 +234,8 @@ def test_each_network_checks_its_own_limits(workspace, agent):
     linkedin = _conversation_on(workspace, "linkedin")
     assert "1,250" in replies.reply_problems(conversation=linkedin, text="a" * 1251)[0]
     instagram_dm = _conversation_on(workspace, "instagram", Conversation.Kind.DIRECT_MESSAGE)
-    assert "direct messages" in replies.reply_problems(conversation=instagram_dm, text="Hi")[0]
+    # Instagram DMs are answered (within their window): the text limit is the Send API's 1,000.
+    assert "1,000" in replies.reply_problems(conversation=instagram_dm, text="a" * 1001)[0]
     facebook_dm = _conversation_on(workspace, "facebook", Conversation.Kind.DIRECT_MESSAGE)
     assert "2,000" in replies.reply_problems(conversation=facebook_dm, text="a" * 2001)[0]
     assert replies.reply_limit(x) == p.TextLimit(280, weighted=True)
@@ -275,8 +278,14 @@ def test_the_target_threads_the_reply_under_the_message_it_answers(
 
 
 def test_a_direct_message_is_answered_to_its_sender(channel, make_item, agent, broker):
+    # Written an hour ago: inside Messenger's 24-hour window (tests/inbox/test_dm_window.py has the rest).
     dm = make_item(
-        "Open today?", kind=p.ItemKind.DIRECT_MESSAGE, author="psid-7", root="t_1", external_id="m_1"
+        "Open today?",
+        kind=p.ItemKind.DIRECT_MESSAGE,
+        author="psid-7",
+        root="t_1",
+        external_id="m_1",
+        at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
     )
     message_ingest_batch(channel=channel, items=[dm])
     conversation = Conversation.objects.select_related("channel").get(root_external_id="t_1")

@@ -56,7 +56,10 @@ def graph_apps(db, graph_fake):
 def x_channel(workspace, x_fake, x_app, owner):
     """An X channel connected to the fake (no refresh token), with the fake's ids for the brand and token."""
     brand = x_fake.add_user("demobakery", "Demo Bakery")
-    token = x_fake.issue_token(brand, scopes=("tweet.read", "users.read", "tweet.write"))  # no refresh token
+    # No offline.access, so no refresh token.
+    token = x_fake.issue_token(
+        brand, scopes=("tweet.read", "users.read", "tweet.write", "dm.read", "dm.write")
+    )
     channel = services.channel_connect(
         workspace=workspace,
         network="x",

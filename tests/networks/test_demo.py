@@ -18,6 +18,7 @@ from demo.world import DEMO_ACCOUNTS, DemoAddresses, DemoNetworks
 from inbox.models import Message
 from networks import tasks
 from networks.fakes import graph_state as gs
+from networks.fakes.graph_instagram_inbox import IgDm
 from networks.models import Channel, NetworkApp, PollRun
 from tests.networks.connecting import approve, consent_url
 
@@ -58,11 +59,15 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
             or isinstance(o, gs.Message)
             for o in graph
         ),
-        "instagram": sum(isinstance(o, gs.IgComment) and o.from_id != brand.instagram_user_id for o in graph),
-        "x": sum(t["author_id"] != brand.x_user_id for t in networks.x.tweets.values()),
+        "instagram": sum(isinstance(o, gs.IgComment) and o.from_id != brand.instagram_user_id for o in graph)
+        + sum(isinstance(o, IgDm) and o.sender["id"] != brand.instagram_user_id for o in graph)
+        + len(networks.graph.ig_tags),
+        "x": sum(t["author_id"] != brand.x_user_id for t in networks.x.tweets.values())
+        + sum(e["sender_id"] != brand.x_user_id for e in networks.x.dm_events),
         "linkedin": sum(
             c["actor"] != brand.linkedin_org_urn for cs in networks.linkedin.comments.values() for c in cs
-        ),
+        )
+        + len(networks.linkedin.notifications),
     }
 
 
@@ -311,3 +316,15 @@ def test_seed_demo_channels_is_idempotent_and_keeps_cursors(demo, demo_channels)
     assert facebook.connected_by.email == "admin@demo.test"
     app = NetworkApp.objects.get(network="x")
     assert app.api_base_url == app.oauth_base_url == demo.base_url("x")
+
+
+def test_the_demo_history_brings_instagram_and_x_direct_messages_and_mentions(demo, demo_channels):
+    for channel in demo_channels.values():
+        assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
+    kinds = {
+        network: set(Message.objects.filter(channel=channel).values_list("kind", flat=True))
+        for network, channel in demo_channels.items()
+    }
+    assert {"direct_message", "mention", "comment"} <= kinds["instagram"]
+    assert {"direct_message", "mention"} <= kinds["x"]
+    assert "mention" in kinds["linkedin"]

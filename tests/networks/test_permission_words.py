@@ -23,7 +23,7 @@ def test_every_scope_asked_has_words_in_english_and_french(network):
 
 def test_an_unknown_scope_keeps_its_name():
     with translation.override("en"):
-        assert words_for(["tweet.write", "dm.read"]) == ["post and reply", "dm.read"]
+        assert words_for(["tweet.write", "bookmark.read"]) == ["post and reply", "bookmark.read"]
 
 
 def test_channel_settings_say_what_each_permission_allows(owner_client, owner, workspace, x_app):
@@ -40,7 +40,7 @@ def test_channel_settings_say_what_each_permission_allows(owner_client, owner, w
         by=owner,
     )
     page = owner_client.get("/w/acme/settings/channels/").content.decode()
-    assert "<summary>5 permissions demandées</summary>" in page
+    assert "<summary>7 permissions demandées</summary>" in page
     assert '<li title="tweet.write">publier et répondre</li>' in page
     assert '<td class="small">lire les posts et les mentions; lire les profils des comptes' in page
     missing = page.split("Manquantes", 1)[1].split("</p>", 1)[0]
