@@ -31,7 +31,6 @@ from core import dates, delivery
 from core.errors import UserError
 from core.http import worker_client
 from inbox.models import Conversation, Message, ModerationAction
-from inbox.replies.sending import _provider as fresh_provider  # the channel's provider, token renewed
 from networks import registry
 from networks import services as network_services
 from networks.models import Channel
@@ -347,7 +346,7 @@ def _run(row: ModerationAction, *, http: httpx.Client | None) -> str:
     client = http or worker_client()
     comment_id = row.message.external_id or ""
     try:
-        provider = fresh_provider(row.channel, client)
+        provider = network_services.provider_with_fresh_token(row.channel, http=client)
     except Exception:
         _settle(row, S.FAILED, error=_("CM Hub could not prepare this action."))  # nothing left our side
         raise

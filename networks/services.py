@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import random
 
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -332,3 +333,15 @@ def _email_channel_admins(channel_id: int, template: str, *, expiring: bool) -> 
                 subject = _("Reconnect %(channel)s in %(workspace)s") % names
             body = render_to_string(template, {"channel": channel, "url": url, "user": admin})
         email_send(subject=subject, body=body, to=[admin.email])
+
+
+def provider_with_fresh_token(channel: Channel, *, http: httpx.Client) -> p.Provider:
+    """The channel's provider, its token renewed first when it is about to expire: for a write that should
+    not fail on a token the next poll would have renewed."""
+    from networks import registry
+
+    provider = registry.build_provider(channel, http=http)
+    if channel_refresh_if_expiring(channel, provider):
+        channel.refresh_from_db()
+        provider = registry.build_provider(channel, http=http)
+    return provider

@@ -73,7 +73,7 @@ def reply_send(message_id: int, *, http: httpx.Client | None = None) -> SendOutc
     client = http or worker_client()
     try:
         target = reply_target(message)
-        provider = _provider(message.channel, client)
+        provider = network_services.provider_with_fresh_token(message.channel, http=client)
     except Exception:
         # Nothing left our side: the reply certainly was not sent.
         _settle(message, S.FAILED, error=_("CM Hub could not prepare this reply for sending."))
@@ -88,15 +88,6 @@ def reply_send(message_id: int, *, http: httpx.Client | None = None) -> SendOutc
         _settle(message, S.UNKNOWN, attempt=True, error=_("Interrupted while sending."))
         raise
     return _store_sent(message, result)
-
-
-def _provider(channel: Channel, client: httpx.Client) -> p.Provider:
-
-    provider = registry.build_provider(channel, http=client)
-    if network_services.channel_refresh_if_expiring(channel, provider):
-        channel.refresh_from_db()
-        provider = registry.build_provider(channel, http=client)
-    return provider
 
 
 def _reply(message: Message, provider: p.Provider, target: p.ReplyTarget, client) -> p.PublishResult:
