@@ -15,7 +15,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from networks.models import Channel, Network, NetworkApp
+from networks.models import Channel, Network, NetworkApp, WatchSettings
 from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
 from networks.providers.facebook import FacebookProvider
@@ -143,11 +143,29 @@ def graph_version() -> str:
     return version
 
 
+def watch_windows(channel: Channel) -> p.WatchWindows:
+    """The channel's workspace's watch windows (WatchSettings), as the providers take them."""
+    row = WatchSettings.for_workspace(channel.workspace_id)
+    return p.WatchWindows(
+        recent_days=row.recent_days,
+        recent_posts=row.recent_posts,
+        sweep_days=row.sweep_days,
+        sweep_interval=dt.timedelta(hours=row.sweep_interval_hours),
+        sweep_posts=row.sweep_posts_per_run,
+    )
+
+
 def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     spec = SPECS[channel.network]
     app = app_config(channel.network)
     kwargs: dict[str, Any] = {}
-    lookback = dt.timedelta(days=channel.backfill_days)
+    windows = watch_windows(channel)
+    # Recent posts are read at every poll; while the history chosen at connection is being imported, the
+    # window reaches back that far too.
+    days = windows.recent_days
+    if channel.backfill_status != Channel.Backfill.DONE:
+        days = max(days, channel.backfill_days)
+    lookback = dt.timedelta(days=days)
     if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
         # Graph's largest page: fewer round trips per poll.
         kwargs = {
@@ -156,6 +174,10 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
             "page_size": 100,
             "version": graph_version(),
         }
+        if channel.network == Network.FACEBOOK:
+            kwargs.update(max_posts=windows.recent_posts, windows=windows)
+        else:
+            kwargs["max_media"] = windows.recent_posts
     elif channel.network == Network.X and app:
         kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
     elif channel.network == Network.LINKEDIN and app:
@@ -164,6 +186,9 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
             "client_secret": app.client_secret,
             "oauth_base_url": app.oauth_base_url,
         }
+    if channel.network == Network.LINKEDIN:
+        # No sweep on LinkedIn yet: never fewer posts than the ten it always read.
+        kwargs["posts_to_scan"] = max(10, windows.recent_posts)
     return spec.provider_class(account_of(channel), http=http, **kwargs)
 
 

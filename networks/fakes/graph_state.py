@@ -87,6 +87,8 @@ class Post:
     published: bool = True
     attached_media: list[str] = field(default_factory=list)
     link: str = ""
+    author: dict[str, str] | None = None  # a visitor's post: who wrote it (None: the Page itself)
+    edited: dt.datetime | None = None
 
 
 @dataclass
@@ -107,6 +109,7 @@ class Comment:
     parent_id: str = ""  # a top-level comment's id for a reply
     attachment: dict[str, Any] | None = None
     raw: dict[str, Any] | None = None  # sent as is instead of the rendering (malformed-data tests)
+    edited: dt.datetime | None = None
 
 
 @dataclass

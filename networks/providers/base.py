@@ -49,6 +49,8 @@ class ItemKind(enum.StrEnum):
     REPLY = "reply"
     MENTION = "mention"
     DIRECT_MESSAGE = "direct_message"
+    #: A post someone else wrote on the brand's page (Facebook visitor posts): it heads its own thread.
+    VISITOR_POST = "visitor_post"
 
 
 # --- Plain data ----------------------------------------------------------------------------------------
@@ -108,6 +110,9 @@ class EngagementItem:
     permalink: str = ""
     attachments: tuple[Attachment, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    #: When the network says the text was last changed (LinkedIn `lastModified`, Graph `updated_time`);
+    #: None when it does not say. An item re-read with other words is an edit either way.
+    edited_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,40 @@ class PollResult:
     #: own words: what was read is stored, and the poll still counts as failed, so the health page says
     #: what is missing.
     permission_missing: str = ""
+    #: Items read again (a re-read of threads already delivered): what changed is an edit, what is new is
+    #: stored as new. Not counted as fetched.
+    reread: tuple[EngagementItem, ...] = ()
+    #: Threads read again from top to bottom: every item of the post that still exists, so what the
+    #: inbox holds under that post and the listing lacks was deleted on the network.
+    listings: tuple[ThreadListing, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadListing:
+    """A complete listing of one post's comments, read at `read_at`."""
+
+    post_external_id: str
+    item_ids: frozenset[str]
+    read_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WatchWindows:
+    """Which posts a poll watches (a workspace setting; the defaults are the historical ones).
+
+    Posts created inside the recent window are read at every poll; older ones, back to `sweep_days`, are
+    swept every `sweep_interval`, at most `sweep_posts` of them per poll, resuming where the last run
+    stopped. The same interval paces the re-read of recent threads that finds edits and deletions."""
+
+    recent_days: int = 14
+    recent_posts: int = 25
+    sweep_days: int = 365  # 0: no sweep
+    sweep_interval: dt.timedelta = dt.timedelta(hours=6)
+    sweep_posts: int = 25
+
+    @property
+    def recent(self) -> dt.timedelta:
+        return dt.timedelta(days=self.recent_days)
 
 
 @dataclass(frozen=True, slots=True)
