@@ -211,3 +211,30 @@ def test_an_incomplete_listing_marks_nothing_deleted(fake, channel, monkeypatch)
 
     assert Message.objects.filter(channel=channel, deleted_at__isnull=False).count() == 0
     assert seen and all(listing == [] for listing in seen)
+
+
+def test_the_thread_shows_the_edit_with_the_old_words_and_the_deletion(fake, channel, owner_client):
+    from django.urls import reverse
+
+    post = fake.add_post(fake.page.id, "Croissant day", ago(hours=5))
+    edited = fake.add_comment(post.id, "Open at 7?", ago(hours=4), author={"id": "p1", "name": "Pat"})
+    gone = fake.add_comment(post.id, "Rude words", ago(hours=3), author={"id": "p1", "name": "Pat"})
+    poll(channel)
+    fake.edit_comment(edited.id, "Open at 7 on Sundays?")
+    fake.delete_object(gone.id)
+    interval_passed(channel)
+    poll(channel)
+
+    conversation = Conversation.objects.get(channel=channel, root_external_id=edited.id)
+    slug = channel.workspace.slug
+    page = owner_client.get(reverse("inbox_conversation", args=[slug, conversation.pk]))
+    assert page.status_code == 200
+    assert "Open at 7 on Sundays?" in page.text
+    assert "Earlier version" in page.text and "Open at 7?" in page.text
+    assert "Edited" in page.text
+
+    deleted = Conversation.objects.get(channel=channel, root_external_id=gone.id)
+    page = owner_client.get(reverse("inbox_conversation", args=[slug, deleted.pk]))
+    assert "Deleted on the network" in page.text
+    assert "Rude words" in page.text  # kept for the agent to see
+    assert "is-deleted" in page.text
