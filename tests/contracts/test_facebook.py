@@ -79,3 +79,51 @@ def test_the_fake_refuses_conversations_to_a_token_without_the_messenger_permiss
     assert refused.status_code == recorded["status"]
     assert shape_differences(recorded["body"], refused.json()) == []
     assert "pages_manage_metadata" in refused.json()["error"]["message"]
+
+
+# --- Visitor posts (issue 13, item 4) ------------------------------------------------------------------
+
+
+def feed_exchanges() -> list[dict]:
+    now = dt.datetime.now(dt.UTC)
+    fixture = load("facebook", "feed_visitor_post")
+    return fill(
+        fixture["exchanges"],
+        visitor_post=graph_time(now - dt.timedelta(hours=3)),
+        visitor_comment=graph_time(now - dt.timedelta(hours=1)),
+        page_post=graph_time(now - dt.timedelta(days=1)),
+    )
+
+
+def test_a_visitor_post_on_the_feed_arrives_heading_its_comments(http: httpx.Client) -> None:
+    with ReplayServer(feed_exchanges(), graph=True) as network:
+        account = Account(Network.FACEBOOK, PAGE, network.base_url, Credentials("page-token"))
+        result = FacebookProvider(account, http=http, poll_messages=False).poll(cursor={})
+
+    post_id = "104525875432211_122139090912594941"
+    assert [(item.kind, item.text) for item in result.items] == [
+        ("visitor_post", "My order never arrived, can someone help?"),
+        ("comment", "Same for me"),
+    ]
+    assert {item.thread_root_external_id for item in result.items} == {post_id}
+    assert result.items[0].author is not None and result.items[0].author.name == "Ada Lovelace"
+
+
+def test_the_fake_serves_visitor_posts_on_the_feed_only(http: httpx.Client) -> None:
+    recorded = load("facebook", "feed_visitor_post")["exchanges"][0]["response"]["body"]
+    fields = "id,message,created_time,updated_time,permalink_url,from{id,name}"
+    with GraphFake() as fake:
+        page = fake.add_page("Acme Bakery")
+        visitor = fake.add_visitor_post(page.id, "My order never arrived", author={"id": "68", "name": "Ada"})
+        fake.add_post(page.id, "Our winter menu is here")
+        base = f"{fake.base_url}/{GRAPH_VERSION}/{page.id}"
+        auth = {"access_token": page.token, "fields": fields}
+        feed = http.get(f"{base}/feed", params=auth).json()
+        published = http.get(f"{base}/published_posts", params=auth).json()
+        visitors = http.get(f"{base}/visitor_posts", params=auth).json()
+
+    assert shape_differences(recorded, feed) == []
+    assert {post["id"] for post in feed["data"]} >= {visitor.id}
+    assert visitor.id not in {post["id"] for post in published["data"]}
+    assert [post["id"] for post in visitors["data"]] == [visitor.id]
+    assert next(p for p in feed["data"] if p["id"] == visitor.id)["from"] == {"id": "68", "name": "Ada"}
