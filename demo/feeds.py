@@ -66,6 +66,7 @@ class Feeds:
         self._history_until = now - dt.timedelta(minutes=1)
         try:
             start = self._seed_posts(now, days) + dt.timedelta(minutes=10)
+            self._visitor_post(now - dt.timedelta(hours=5))
             for network, count in HISTORY.items():
                 span = (now - dt.timedelta(minutes=2) - start).total_seconds()
                 moments = sorted(
@@ -130,6 +131,14 @@ class Feeds:
         roll = c.rng.random()
         if roll < 0.25:
             return self._messenger(at)
+        if roll < 0.28:
+            return self._visitor_post(at)
+        if roll < 0.32 and self.threads["facebook"]:
+            # Someone rewrites their comment: the poll's re-read shows it edited, the old words kept.
+            thread = c.rng.choice(self.threads["facebook"])
+            with self.graph.lock:
+                self.graph.edit_comment(thread.root, c.comment().text, at)
+            return 0
         if roll < 0.45 and self.threads["facebook"]:
             thread = c.rng.choice(self.threads["facebook"])
             reply = c.reply(thread.opener, mention="name")
@@ -149,6 +158,15 @@ class Feeds:
                 page = {"id": page_id, "name": self.brand.name}
                 self.graph.add_comment(post, c.brand_reply(opener), answered_at, page, parent_id=comment.id)
         self._remember("facebook", _Thread(comment.id, post, opener))
+        return 1
+
+    def _visitor_post(self, at: dt.datetime) -> int:
+        """Someone writes on the Page itself (Facebook visitor posts): a thread of its own."""
+        opener = self.content.comment()
+        with self.graph.lock:
+            self.graph.add_visitor_post(
+                self.brand.facebook_page_id, opener.text, at, author=_facebook_author(opener.author)
+            )
         return 1
 
     def _messenger(self, at: dt.datetime) -> int:

@@ -311,3 +311,11 @@ def test_seed_demo_channels_is_idempotent_and_keeps_cursors(demo, demo_channels)
     assert facebook.connected_by.email == "admin@demo.test"
     app = NetworkApp.objects.get(network="x")
     assert app.api_base_url == app.oauth_base_url == demo.base_url("x")
+
+
+def test_the_demo_page_has_a_visitor_post_in_the_inbox(demo, demo_channels):
+    channel = demo_channels["facebook"]
+    tasks.poll_once(channel)
+    visitor = Message.objects.filter(channel=channel, kind="visitor_post")
+    assert visitor.exists()  # one seeded a few hours ago, and those the history's ticks wrote
+    assert all(m.conversation.root_external_id == m.external_id for m in visitor)
