@@ -51,25 +51,72 @@ def message_edits_apply(
     previews: dict[int, tuple[str, str]] = {}
     for message in rows:
         item = by_id[message.external_id or ""]
-        dirty = False
-        if message.deleted_at is not None:
-            # Listed again: it was hidden or the listing was wrong, not deleted.
-            message.deleted_at = None
-            dirty = True
-        if not _same_words(message.text, item.text):
-            history = [*message.previous_texts, {"text": message.text, "replaced_at": now.isoformat()}]
-            message.previous_texts = history[-MAX_PREVIOUS:]
-            previews[message.conversation_id] = (message.text[:PREVIEW_CHARS], item.text[:PREVIEW_CHARS])
-            message.text = item.text
-            message.edited_at = item.edited_at or now
-            dirty = True
-        if dirty:
+        if _apply_one(message, item, now, previews):
             changed.append(message)
+    _save(changed, previews, now)
+    return [m.pk for m in changed]
+
+
+def _apply_one(
+    message: Message, item: p.EngagementItem, now: dt.datetime, previews: dict[int, tuple[str, str]]
+) -> bool:
+    """Fold what the network says now into `message`; True when something changed."""
+    dirty = False
+    if message.deleted_at is not None:
+        # Listed again: it was hidden or the listing was wrong, not deleted.
+        message.deleted_at = None
+        dirty = True
+    if not _same_words(message.text, item.text):
+        history = [*message.previous_texts, {"text": message.text, "replaced_at": now.isoformat()}]
+        message.previous_texts = history[-MAX_PREVIOUS:]
+        previews[message.conversation_id] = (message.text[:PREVIEW_CHARS], item.text[:PREVIEW_CHARS])
+        message.text = item.text
+        message.edited_at = item.edited_at or now
+        dirty = True
+    return dirty
+
+
+def _save(changed: list[Message], previews: dict[int, tuple[str, str]], now: dt.datetime) -> None:
     bulk_update_rows(changed, ["text", "previous_texts", "edited_at", "deleted_at"])
     for conversation_id, (old, new) in previews.items():
         # The list shows the latest message's words: an edit of that message shows there too.
         Conversation.objects.filter(pk=conversation_id, preview=old).update(preview=new, updated_at=now)
-    return [m.pk for m in changed]
+
+
+def message_versions_apply(
+    *, channel: Channel, fresh: list[p.EngagementItem], now: dt.datetime | None = None
+) -> list[p.EngagementItem]:
+    """Where an edit is a new item naming the versions it replaces (X), fold it into the message we
+    hold for an earlier version instead of storing it as new; returns the items still to store.
+
+    An earlier version in the same batch as its successor is not stored at all: the newest words win."""
+    with_history = [item for item in fresh if item.replaces_external_ids]
+    if not with_history:
+        return fresh
+    now = now or timezone.now()
+    in_batch = {item.external_id for item in fresh}
+    superseded = {rid for item in with_history for rid in item.replaces_external_ids if rid in in_batch}
+    wanted = {rid for item in with_history for rid in item.replaces_external_ids}
+    held = {
+        m.external_id: m
+        for m in Message.objects.filter(
+            channel=channel, external_id__in=list(wanted), direction=Message.Direction.IN
+        )
+    }
+    still: list[p.EngagementItem] = []
+    changed: dict[int, Message] = {}
+    previews: dict[int, tuple[str, str]] = {}
+    for item in sorted(fresh, key=lambda i: i.created_at):
+        if item.external_id in superseded:
+            continue
+        holder = next((held[r] for r in reversed(item.replaces_external_ids) if r in held), None)
+        if holder is None:
+            still.append(item)
+        elif _apply_one(holder, item, now, previews):
+            changed[holder.pk] = holder
+    _save(list(changed.values()), previews, now)
+    keep = {id(item) for item in still}
+    return [item for item in fresh if id(item) in keep]
 
 
 @transaction.atomic

@@ -113,6 +113,9 @@ class EngagementItem:
     #: When the network says the text was last changed (LinkedIn `lastModified`, Graph `updated_time`);
     #: None when it does not say. An item re-read with other words is an edit either way.
     edited_at: dt.datetime | None = None
+    #: Earlier versions of this item, oldest first, where an edit gives the new version an id of its own
+    #: (X `edit_history_tweet_ids`): the inbox shows it as an edit of the message it holds, not a new one.
+    replaces_external_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
