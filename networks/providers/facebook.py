@@ -134,6 +134,7 @@ class FacebookProvider(GraphProvider):
             now=now,
             windows=self.windows,
             handed_over=handed_over,
+            watched=set(posts),
             walk=self._walk_old_post,
         )
         if self._rereading:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -175,12 +175,15 @@ def sweep(
     now: dt.datetime,
     windows: WatchWindows,
     handed_over: dict[str, Any],
+    watched: Collection[str],
     walk: Callable[[Run, FeedPost, Any], dict[str, Any]],
 ) -> dict[str, Any]:
     """One bounded run of the sweep when it is due (or a pass is under way); the sweep's next state.
 
     `handed_over` holds the stream states of posts the recent poll watched until now: a post leaving the
-    recent window keeps its high-water mark instead of being walked again from the window's floor."""
+    recent window keeps its high-water mark instead of being walked again from the window's floor.
+    `watched` are the posts the recent poll read this time: every other post is the sweep's, a recent one
+    beyond the recent poll's count included."""
     stored = stored if isinstance(stored, dict) else {}
     floor = now - windows.recent
     kept = found if isinstance(found := stored.get("posts"), dict) else {}
@@ -193,15 +196,16 @@ def sweep(
         return {**state, "posts": states}
 
     oldest = now - dt.timedelta(days=windows.sweep_days)
-    start = until if until is not None else int(floor.timestamp())
-    params = {"fields": FEED_FIELDS, "limit": min(100, max(1, windows.sweep_posts)), "until": start}
+    params: dict[str, Any] = {"fields": FEED_FIELDS, "limit": min(100, max(1, windows.sweep_posts))}
+    if until is not None:
+        params["until"] = until
     # Posts of the resume second the last run walked already (`until` includes its second).
     edge = {str(i) for i in stored.get("edge", []) if isinstance(i, str)} if until is not None else set()
     walked, last, finished, stop = 0, None, True, False
     at_last: list[str] = []
     for data, has_next in feed_pages(provider, params):
         for post in parse_posts(run, data):
-            if post.created >= floor or post.id in edge:
+            if post.id in watched or post.id in edge:
                 continue  # the recent poll watches it, or the last run walked it
             if post.created < oldest:
                 stop = True
@@ -230,11 +234,14 @@ def sweep(
     if finished:
         state.update(until=None, edge=[], next_at=(now + windows.sweep_interval).isoformat())
     else:
-        resume = int(last.timestamp()) if last is not None else start
+        resume = int(last.timestamp()) if last is not None else until
         # `until` includes its second: the posts of that second walked already are remembered and
         # skipped next time (an interrupted one is walked again; its state skips what was delivered).
-        state["edge"] = sorted(set(at_last) | (edge if resume == until else set()))
-        state["until"] = resume
+        if resume is None:  # stopped before walking any post: the next run starts this pass again
+            state.update(until=None, edge=[])
+        else:
+            state["edge"] = sorted(set(at_last) | (edge if resume == until else set()))
+            state["until"] = resume
     state["swept_at"] = now.isoformat()
     return {**state, "posts": {pid: s for pid, s in states.items() if fresh(s, floor)}}
 
@@ -257,6 +264,9 @@ def reread(
     stored = stored if isinstance(stored, dict) else {}
     next_at = _time(stored.get("reread_at"))
     done = [str(i) for i in stored.get("reread_done", []) if isinstance(i, str)]
+    if next_at is None and not done:
+        # The first poll has just read every thread: the first re-read is one interval away.
+        return {"reread_at": (now + windows.sweep_interval).isoformat(), "reread_done": []}
     if (next_at is not None and now < next_at and not done) or run.interrupted or _budget_low(provider):
         return {"reread_at": stored.get("reread_at"), "reread_done": done}
     todo = [post for post in posts if post.id not in set(done)]

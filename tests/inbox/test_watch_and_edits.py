@@ -92,6 +92,27 @@ def test_the_sweep_reaches_no_further_back_than_the_setting(fake, channel, works
     assert texts(channel) == ["Still selling the spring box?"]
 
 
+def test_a_recent_post_beyond_the_recent_count_is_swept(fake, channel, workspace):
+    WatchSettings.objects.create(workspace=workspace, recent_posts=1)
+    older = fake.add_post(fake.page.id, "Tuesday's bread", ago(days=2))
+    fake.add_comment(older.id, "Any rye left?", ago(hours=1))
+    fake.add_post(fake.page.id, "Wednesday's bread", ago(days=1))
+
+    poll(channel)
+
+    assert texts(channel) == ["Any rye left?"]
+
+
+def test_the_first_poll_reads_each_thread_once(fake, channel):
+    post = fake.add_post(fake.page.id, "Croissant day", ago(hours=5))
+    fake.add_comment(post.id, "Lovely!", ago(hours=4))
+
+    poll(channel)
+
+    reads = [r for r in fake.requests if r.path.endswith(f"/{post.id}/comments")]
+    assert len(reads) == 1  # the walk; the first re-read waits one interval
+
+
 def test_a_long_sweep_is_bounded_per_poll_and_resumes(fake, channel, workspace):
     WatchSettings.objects.create(workspace=workspace, sweep_posts_per_run=2)
     for n in range(5):
