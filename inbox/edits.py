@@ -131,6 +131,8 @@ def message_deletions_apply(*, channel: Channel, listings: Iterable[p.ThreadList
                 direction=Message.Direction.IN,
                 kind__in=[p.ItemKind.COMMENT, p.ItemKind.REPLY],
                 deleted_at__isnull=True,
+                # A comment hidden from the public may be left out of some listings: hidden is not gone.
+                hidden=False,
                 # Stored before the listing was read: a comment written since may be missing from it.
                 ingested_at__lt=listing.read_at,
             )
