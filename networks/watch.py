@@ -18,6 +18,7 @@ from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from core.errors import UserError
 from networks.models import WatchSettings
+from networks.registry import provider_class
 
 FIELDS = tuple(WatchSettings.LIMITS)
 
@@ -87,10 +88,6 @@ class SweepState:
     next_at: dt.datetime | None = None
 
 
-#: The networks whose provider sweeps older posts (facebook_watch); the others read recent posts only.
-SWEEPING_NETWORKS = frozenset({"facebook"})
-
-
 def _time(value: Any) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
@@ -98,8 +95,16 @@ def _time(value: Any) -> dt.datetime | None:
         return None
 
 
+def sweeping_networks() -> tuple[list[str], list[str]]:
+    """The names of the networks whose poll sweeps older posts, and of the others."""
+    from networks.providers.base import Network
+
+    sweeping = [n for n in Network if provider_class(n).sweeps_older_posts]
+    return [n.label for n in sweeping], [n.label for n in Network if n not in sweeping]
+
+
 def sweep_state(channel: Any) -> SweepState:
-    if channel.network not in SWEEPING_NETWORKS:
+    if not provider_class(channel.network).sweeps_older_posts:
         return SweepState(supported=False)
     sweep = (channel.cursor or {}).get("sweep")
     sweep = sweep if isinstance(sweep, dict) else {}

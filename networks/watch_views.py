@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.policy import Perm
 from networks.models import WatchSettings
-from networks.watch import WatchSettingsError, WatchSettingsForm, watch_settings_update
+from networks.watch import WatchSettingsError, WatchSettingsForm, sweeping_networks, watch_settings_update
 
 
 @workspace_view(Perm.MANAGE_CHANNELS)
@@ -29,4 +29,6 @@ def watch_settings(request: WorkspaceRequest) -> HttpResponse:
             messages.success(request, _("Watch windows saved. They apply from each channel's next poll."))
             return redirect("watch_settings", slug=request.workspace.slug)
     status = 400 if form.errors else 200
-    return render(request, "networks/watch_settings.html", {"form": form}, status=status)
+    sweeping, recent_only = sweeping_networks()
+    context = {"form": form, "sweeping": ", ".join(sweeping), "recent_only": ", ".join(recent_only)}
+    return render(request, "networks/watch_settings.html", context, status=status)

@@ -36,6 +36,7 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
@@ -75,12 +76,31 @@ _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "vi
 
 class FacebookProvider(GraphProvider):
     network = Network.FACEBOOK
+    image_rules = IMAGE_RULES
+    image_max_width = 2048  # Facebook shows photos at most 2048 px wide
+    connect_offers_pages = True
     text_limits = {
         TextKind.POST: TextLimit(MAX_TEXT),
         TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
     supports_direct_message_reply = True
+    sweeps_older_posts = True
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> FacebookProvider:
+        # The workspace's watch windows: how many recent posts, and the sweep and re-read (facebook_watch).
+        windows = setup.windows
+        return cls(
+            account,
+            http=http,
+            app_secret=setup.client_secret,
+            lookback=setup.lookback,
+            page_size=100,  # Graph's largest page: fewer round trips per poll
+            version=setup.api_version or GRAPH_VERSION,
+            max_posts=windows.recent_posts if windows else 25,
+            windows=windows,
+        )
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
@@ -90,8 +91,23 @@ class MediaSummary:
 
 class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
+    image_rules = IMAGE_RULES
+
     text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
     supports_text_posts = False
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> InstagramProvider:
+        return cls(
+            account,
+            http=http,
+            app_secret=setup.client_secret,
+            lookback=setup.lookback,
+            page_size=100,  # Graph's largest page: fewer round trips per poll
+            version=setup.api_version or GRAPH_VERSION,
+            # The workspace's recent-post count (no sweep of older media yet).
+            max_media=setup.windows.recent_posts if setup.windows else 25,
+        )
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('networks', '0003_channel_poll_in_flight'),
+        ('networks', '0004_network_choices_from_the_providers'),
     ]
 
     operations = [

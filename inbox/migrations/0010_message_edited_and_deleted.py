@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inbox', '0008_published_post'),
+        ('inbox', '0009_network_choices_from_the_providers'),
     ]
 
     operations = [
