@@ -40,6 +40,7 @@ from networks.providers.base import (
     Setup,
     TextKind,
     TextLimit,
+    ThreadListing,
     Transient,
     reply_text_key,
 )
@@ -138,6 +139,9 @@ class InstagramProvider(GraphProvider):
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
         now = self.clock()
         run = Run(max_items=max_items)
+        # Every poll reads each recent media's comments and replies to the end: a media read whole is a
+        # listing, and a comment we hold that it lacks was deleted (Instagram comments cannot be edited).
+        self._listings: list[ThreadListing] = []
         cursor = cursor if isinstance(cursor, dict) else {}
         stored = found if isinstance(found := cursor.get("media"), dict) else {}
         states: dict[str, Any] = {}
@@ -152,7 +156,13 @@ class InstagramProvider(GraphProvider):
             except NotFound:
                 logger.info("Instagram media %s vanished while polling; skipping it", media.id)
         new_cursor = {"v": 1, "since": now.isoformat(), "media": states}
-        return PollResult(items=run.items, cursor=new_cursor, has_more=run.interrupted, skipped=run.skipped)
+        return PollResult(
+            items=run.items,
+            cursor=new_cursor,
+            has_more=run.interrupted,
+            skipped=run.skipped,
+            listings=tuple(self._listings),
+        )
 
     def _recent_media(self, run: Run, floor: dt.datetime) -> list[MediaSummary]:
         params = {
@@ -196,6 +206,8 @@ class InstagramProvider(GraphProvider):
             "limit": self.page_size,
         }
         tops: list[tuple[EngagementItem, dict[str, Any]]] = []
+        read_at, skipped_before = self.clock(), run.skipped
+        self._listed: set[str] = set()
         for data, has_next in self.graph.pages(f"{media.id}/comments", params):
             for raw in data:
                 top = self._parse(raw, media)
@@ -215,6 +227,9 @@ class InstagramProvider(GraphProvider):
             if partial is not None:
                 return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
             walk.passed(top.created_at, top.external_id)
+        if run.skipped == skipped_before:  # an item we could not read is not an item we know is gone
+            ids = self._listed | {top.external_id for top, _raw in tops}
+            self._listings.append(ThreadListing(media.id, frozenset(ids), read_at))
         return walk.finished()
 
     def _walk_thread(
@@ -262,6 +277,7 @@ class InstagramProvider(GraphProvider):
                 if reply is None:
                     run.skipped += 1
                 else:
+                    self._listed.add(reply.external_id)
                     yield reply
 
     def _parse(self, raw: Any, media: MediaSummary, thread_root: str = "") -> EngagementItem | None:

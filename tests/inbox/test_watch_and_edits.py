@@ -259,3 +259,22 @@ def test_the_thread_shows_the_edit_with_the_old_words_and_the_deletion(fake, cha
     assert "Deleted on the network" in page.text
     assert "Rude words" in page.text  # kept for the agent to see
     assert "is-deleted" in page.text
+
+
+def test_an_instagram_comment_deleted_on_the_network_is_marked_deleted(workspace, owner):
+    from tests.publishing_fakes import instagram_account
+
+    with instagram_account(workspace, owner) as ig:
+        media = ig.add_media(ig.ig_user.id, "New croissant", ago(hours=5))
+        kept = ig.add_ig_comment(media.id, "Looks great", ago(hours=4), username="ana")
+        gone = ig.add_ig_comment(media.id, "Meh", ago(hours=3), username="bob")
+        reply = ig.add_ig_comment(media.id, "Agreed", ago(hours=2), username="cy", parent_id=kept.id)
+        poll(ig.channel)
+        assert Message.objects.filter(channel=ig.channel).count() == 3
+
+        ig.delete_object(gone.id)
+        poll(ig.channel)
+
+    states = dict(Message.objects.filter(channel=ig.channel).values_list("external_id", "deleted_at"))
+    assert states[gone.id] is not None
+    assert states[kept.id] is None and states[reply.id] is None
