@@ -133,7 +133,7 @@ class Feeds:
             return self._messenger(at)
         if roll < 0.28:
             return self._visitor_post(at)
-        if roll < 0.32 and self.threads["facebook"]:
+        if roll < 0.32 and self._history_until is None and self.threads["facebook"]:
             # Someone rewrites their comment: the poll's re-read shows it edited, the old words kept.
             thread = c.rng.choice(self.threads["facebook"])
             with self.graph.lock:
@@ -234,6 +234,12 @@ class Feeds:
     def _x(self, at: dt.datetime) -> int:
         c, brand = self.content, self.brand
         roll = c.rng.random()
+        if roll > 0.96 and self._history_until is None and self.threads["x"]:
+            # Someone edits their post: X publishes a new version naming the one it replaces.
+            thread = c.rng.choice(self.threads["x"])
+            text = _clip(f"@{brand.x_username} {c.comment().text}", X_MAX)
+            self.x.edit_tweet(thread.root, text, created_at=_x_time(at))
+            return 0
         if roll < 0.3 and self.threads["x"]:
             # A customer answering another one: X puts both handles in front of the reply.
             thread = c.rng.choice(self.threads["x"])
@@ -269,7 +275,13 @@ class Feeds:
 
     def _linkedin(self, at: dt.datetime) -> int:
         c, org = self.content, self.brand.linkedin_org_urn
-        if c.rng.random() < 0.3 and self.threads["linkedin"]:
+        roll = c.rng.random()
+        if roll > 0.96 and self._history_until is None and self.threads["linkedin"]:
+            # Someone rewrites their comment: the next poll shows it edited (lastModified moved).
+            thread = c.rng.choice(self.threads["linkedin"])
+            self.linkedin.edit_comment(thread.root, c.comment().text, modified_ms=_ms(at))
+            return 0
+        if roll < 0.3 and self.threads["linkedin"]:
             thread = c.rng.choice(self.threads["linkedin"])
             reply = c.reply(thread.opener, mention="name")
             actor = _linkedin_urn(reply.author)
