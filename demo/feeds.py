@@ -67,6 +67,7 @@ class Feeds:
         self._history_until = now - dt.timedelta(minutes=1)
         try:
             start = self._seed_posts(now, days) + dt.timedelta(minutes=10)
+            self._visitor_post(now - dt.timedelta(hours=5))
             for network, count in HISTORY.items():
                 span = (now - dt.timedelta(minutes=2) - start).total_seconds()
                 moments = sorted(
@@ -131,6 +132,14 @@ class Feeds:
         roll = c.rng.random()
         if roll < 0.25:
             return self._messenger(at)
+        if roll < 0.28:
+            return self._visitor_post(at)
+        if roll < 0.32 and self._history_until is None and self.threads["facebook"]:
+            # Someone rewrites their comment: the poll's re-read shows it edited, the old words kept.
+            thread = c.rng.choice(self.threads["facebook"])
+            with self.graph.lock:
+                self.graph.edit_comment(thread.root, c.comment().text, at)
+            return 0
         if roll < 0.45 and self.threads["facebook"]:
             thread = c.rng.choice(self.threads["facebook"])
             reply = c.reply(thread.opener, mention="name")
@@ -150,6 +159,15 @@ class Feeds:
                 page = {"id": page_id, "name": self.brand.name}
                 self.graph.add_comment(post, c.brand_reply(opener), answered_at, page, parent_id=comment.id)
         self._remember("facebook", _Thread(comment.id, post, opener))
+        return 1
+
+    def _visitor_post(self, at: dt.datetime) -> int:
+        """Someone writes on the Page itself (Facebook visitor posts): a thread of its own."""
+        opener = self.content.comment()
+        with self.graph.lock:
+            self.graph.add_visitor_post(
+                self.brand.facebook_page_id, opener.text, at, author=_facebook_author(opener.author)
+            )
         return 1
 
     def _messenger(self, at: dt.datetime) -> int:
@@ -259,6 +277,12 @@ class Feeds:
         roll = c.rng.random()
         if roll < 0.15:
             return self._x_dm(at)
+        if roll > 0.96 and self._history_until is None and self.threads["x"]:
+            # Someone edits their post: X publishes a new version naming the one it replaces.
+            thread = c.rng.choice(self.threads["x"])
+            text = _clip(f"@{brand.x_username} {c.comment().text}", X_MAX)
+            self.x.edit_tweet(thread.root, text, created_at=_x_time(at))
+            return 0
         if roll < 0.3 and self.threads["x"]:
             # A customer answering another one: X puts both handles in front of the reply.
             thread = c.rng.choice(self.threads["x"])
@@ -294,13 +318,19 @@ class Feeds:
 
     def _linkedin(self, at: dt.datetime) -> int:
         c, org = self.content, self.brand.linkedin_org_urn
-        if c.rng.random() < 0.15:
+        roll = c.rng.random()
+        if roll > 0.96 and self._history_until is None and self.threads["linkedin"]:
+            # Someone rewrites their comment: the next poll shows it edited (lastModified moved).
+            thread = c.rng.choice(self.threads["linkedin"])
+            self.linkedin.edit_comment(thread.root, c.comment().text, modified_ms=_ms(at))
+            return 0
+        if roll < 0.15:
             # A member's own post naming the page: LinkedIn notifies the page (SHARE_MENTION).
             opener = c.comment()
             text = f"{opener.text} @{self.brand.name}"
             self.linkedin.add_mention_post(org, _linkedin_urn(opener.author), text, created_ms=_ms(at))
             return 1
-        if c.rng.random() < 0.3 and self.threads["linkedin"]:
+        if roll < 0.3 and self.threads["linkedin"]:
             thread = c.rng.choice(self.threads["linkedin"])
             reply = c.reply(thread.opener, mention="name")
             actor = _linkedin_urn(reply.author)

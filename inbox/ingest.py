@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import bulk_update_rows, insert_rows
-from inbox import answered, sla
+from inbox import answered, edits, sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
 from inbox.signals import messages_stored
 from networks.models import Channel
@@ -56,6 +56,10 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
         )
     )
     fresh = [item for key, item in unique.items() if key not in known]
+    # Read again with other words: an edit, never a new message (nothing announced, no triage again).
+    edits.message_edits_apply(channel=channel, items=[item for key, item in unique.items() if key in known])
+    # A new version of a message we hold (X gives an edit an id of its own): an edit too.
+    fresh = edits.message_versions_apply(channel=channel, fresh=fresh)
     if not fresh:
         return IngestResult([], [], 0)
 

@@ -292,6 +292,12 @@ class Message(models.Model):
     permalink = models.URLField(max_length=1000, blank=True)
     hidden = models.BooleanField(default=False)
     raw = models.JSONField(default=dict, blank=True)
+    # Edits and deletions seen on the network (inbox/edits.py): the words before each edit, oldest first,
+    # as [{"text", "replaced_at"}], for the agent to see what was answered; a deleted message stays,
+    # marked, so the thread and its triage history keep their sense.
+    edited_at = models.DateTimeField(null=True, blank=True)
+    previous_texts = models.JSONField(default=list, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
     # Outbound replies only.
     send_status = models.CharField(max_length=20, choices=SendStatus.choices, blank=True)
     send_error = models.TextField(blank=True)

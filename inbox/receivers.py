@@ -6,12 +6,21 @@ from django.dispatch import receiver
 
 from inbox.ingest import message_ingest_batch
 from networks.models import Channel
-from networks.signals import items_fetched, post_published
+from networks.signals import items_fetched, items_reread, post_published
 
 
 @receiver(items_fetched, sender=Channel, dispatch_uid="inbox.store_fetched_items")
 def store_fetched_items(sender, *, channel: Channel, items, backfill: bool, **kwargs) -> None:
     message_ingest_batch(channel=channel, items=items)
+
+
+@receiver(items_reread, sender=Channel, dispatch_uid="inbox.apply_reread_items")
+def apply_reread_items(sender, *, channel: Channel, items, listings, **kwargs) -> None:
+    from inbox.edits import message_deletions_apply
+
+    # What is new in a re-read (a comment the walk missed) is stored as new; the rest are edits.
+    message_ingest_batch(channel=channel, items=items)
+    message_deletions_apply(channel=channel, listings=listings)
 
 
 @receiver(post_published, sender=Channel, dispatch_uid="inbox.remember_published_post")

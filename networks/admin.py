@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.text import single_line
 from networks import registry, services
-from networks.models import Channel, NetworkApp, PollRun
+from networks.models import Channel, NetworkApp, PollRun, WatchSettings
 
 
 class NetworkAppForm(forms.ModelForm):
@@ -108,3 +108,10 @@ class PollRunAdmin(admin.ModelAdmin):
     search_fields = ["channel__name", "error"]
     list_select_related = ["channel"]
     date_hierarchy = "started_at"
+
+
+@admin.register(WatchSettings)
+class WatchSettingsAdmin(admin.ModelAdmin):
+    list_display = ["workspace", *WatchSettings.LIMITS, "updated_at"]
+    search_fields = ["workspace__name", "workspace__slug"]
+    raw_id_fields = ["workspace"]

@@ -181,3 +181,66 @@ class PollRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
+
+
+class WatchSettings(models.Model):
+    """Which posts the workspace's polls watch, and how often older ones are swept (issue 13, item 4).
+
+    Recent posts are read at every poll. Older posts, back to `sweep_days`, are swept every
+    `sweep_interval_hours`, at most `sweep_posts_per_run` per poll, resuming where the last run stopped;
+    the same interval paces the re-read of recent threads that finds edited and deleted comments. Every
+    post read costs calls against the network's rate limit: wider windows mean more calls."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="watch_settings")
+    recent_days = models.PositiveSmallIntegerField(
+        _("recent posts: created in the last (days)"),
+        default=14,
+        help_text=_("Their comments are read at every poll."),
+    )
+    recent_posts = models.PositiveSmallIntegerField(
+        _("recent posts: at most"), default=25, help_text=_("The newest ones, per channel.")
+    )
+    sweep_days = models.PositiveSmallIntegerField(
+        _("older posts: swept back to (days)"),
+        default=365,
+        help_text=_("Comments on older posts arrive through a slower sweep. 0 turns the sweep off."),
+    )
+    sweep_interval_hours = models.PositiveSmallIntegerField(
+        _("sweep every (hours)"),
+        default=6,
+        help_text=_("Also how often recent threads are read again for edited and deleted comments."),
+    )
+    sweep_posts_per_run = models.PositiveSmallIntegerField(
+        _("posts swept per poll"), default=25, help_text=_("A long sweep resumes at the next poll.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    LIMITS = {
+        "recent_days": (1, 90),
+        "recent_posts": (1, 100),
+        "sweep_days": (0, 3650),
+        "sweep_interval_hours": (1, 168),
+        "sweep_posts_per_run": (1, 100),
+    }
+
+    class Meta:
+        verbose_name = _("watch windows")
+        verbose_name_plural = _("watch windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recent_days__gte=1, recent_days__lte=90)
+                & Q(recent_posts__gte=1, recent_posts__lte=100)
+                & Q(sweep_days__lte=3650)
+                & Q(sweep_interval_hours__gte=1, sweep_interval_hours__lte=168)
+                & Q(sweep_posts_per_run__gte=1, sweep_posts_per_run__lte=100),
+                name="watch_settings_in_bounds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace}: {self.recent_days} d / {self.sweep_days} d"
+
+    @classmethod
+    def for_workspace(cls, workspace_id: int) -> WatchSettings:
+        """The workspace's row, or the defaults (unsaved) when nobody changed them."""
+        return cls.objects.filter(workspace_id=workspace_id).first() or cls(workspace_id=workspace_id)

@@ -15,7 +15,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from networks.models import Channel, Network, NetworkApp
+from networks.models import Channel, Network, NetworkApp, WatchSettings
 from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
 from networks.providers.facebook import FacebookProvider
@@ -147,15 +147,34 @@ def graph_version() -> str:
     return version
 
 
+def watch_windows(channel: Channel) -> p.WatchWindows:
+    """The channel's workspace's watch windows (WatchSettings), as the providers take them."""
+    row = WatchSettings.for_workspace(channel.workspace_id)
+    return p.WatchWindows(
+        recent_days=row.recent_days,
+        recent_posts=row.recent_posts,
+        sweep_days=row.sweep_days,
+        sweep_interval=dt.timedelta(hours=row.sweep_interval_hours),
+        sweep_posts=row.sweep_posts_per_run,
+    )
+
+
 def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     spec = SPECS[channel.network]
     app = app_config(channel.network)
+    windows = watch_windows(channel)
+    # Recent posts are read at every poll; while the history chosen at connection is being imported, the
+    # window reaches back that far too.
+    days = windows.recent_days
+    if channel.backfill_status != Channel.Backfill.DONE:
+        days = max(days, channel.backfill_days)
     setup = p.Setup(
         client_id=app.client_id if app else "",
         client_secret=app.client_secret if app else "",
         oauth_base_url=app.oauth_base_url if app else "",
-        lookback=dt.timedelta(days=channel.backfill_days),
+        lookback=dt.timedelta(days=days),
         api_version=spec.api_version() if spec.api_version else "",
+        windows=windows,
     )
     return spec.provider_class.build(account_of(channel), http=http, setup=setup)
 

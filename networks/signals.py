@@ -9,6 +9,11 @@ from django.dispatch import Signal
 # sender=Channel class; kwargs: channel (Channel), items (list[EngagementItem]), backfill (bool)
 items_fetched = Signal()
 
+# Sent after items_fetched, in the same transaction: what a poll read again (edits), and the threads it
+# listed completely (deletions). kwargs: channel (Channel), items (list[EngagementItem]),
+# listings (list[ThreadListing]).
+items_reread = Signal()
+
 # Something of ours went out on a channel (posts publishes it; the inbox names it in the threads under it).
 # Sent inside the transaction that records it. sender=Channel class; kwargs: channel_id (int),
 # external_id (str: the network's id), text (str), image_name (str: a stored file, or ""), permalink (str)

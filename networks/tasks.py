@@ -20,7 +20,7 @@ from core.queue import enqueue
 from networks import normalise, registry, services
 from networks.models import Channel, PollRun
 from networks.providers import base as p
-from networks.signals import items_fetched
+from networks.signals import items_fetched, items_reread
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ def _store_chunk(channel: Channel, expected_cursor: dict, result: p.PollResult, 
             log.info("poll superseded", extra={"channel": channel.pk})
             return None
         stored, refused = _store_items(locked, items)
+        _store_reread(locked, result)
         stored_result = replace(result, items=stored, skipped=result.skipped + unstorable + refused)
         return services.channel_poll_succeeded(
             channel=locked, result=stored_result, rate_limit=provider.rate_limit, started_at=started_at
@@ -195,6 +196,19 @@ def _store_items(channel: Channel, items: list[p.EngagementItem]) -> tuple[list[
             continue
         stored.append(item)
     return stored, len(items) - len(stored)
+
+
+def _store_reread(channel: Channel, result: p.PollResult) -> None:
+    """What the poll read again (edits) and listed completely (deletions), in a savepoint of its own: a
+    refusal here is logged and costs the re-read, never the new items or the cursor."""
+    if not result.reread and not result.listings:
+        return
+    items, _unstorable = normalise.items(list(result.reread), channel_id=channel.pk)
+    try:
+        with transaction.atomic():
+            items_reread.send(sender=Channel, channel=channel, items=items, listings=list(result.listings))
+    except ITEM_REFUSALS as exc:
+        log.warning("re-read refused", extra={"channel": channel.pk, "error": str(exc)[:300]})
 
 
 def _superseded(channel: Channel, provider, started_at) -> PollRun:

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from networks import views
+from networks import views, watch_views
 
 workspace_urlpatterns = [
     path("channels/", views.health, name="channel_health"),
     path("settings/channels/", views.channel_settings, name="channel_settings"),
+    path("settings/watching/", watch_views.watch_settings, name="watch_settings"),
     path("settings/channels/<int:pk>/progress/", views.backfill_progress, name="channel_backfill"),
     path("settings/channels/<int:pk>/<slug:action>/", views.channel_action, name="channel_action"),
     path("settings/channels/connect/<slug:network>/", views.connect_start, name="connect_start"),

@@ -19,9 +19,10 @@ from core.errors import user_error_page
 from core.htmx import fragment_or_page
 from core.http import make_client
 from networks import connect, selectors, services
-from networks.models import Channel, Network
+from networks.models import Channel, Network, WatchSettings
 from networks.providers import base as p
 from networks.registry import SPECS, app_config
+from networks.watch import sweep_state
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def health(request: WorkspaceRequest) -> HttpResponse:
     for channel in channels:
         channel.expiring_soon = selectors.expiring_soon(channel, now)
         channel.diagnosis = selectors.diagnose(channel, now=now)
+        channel.sweep = sweep_state(channel)
     context = {
         "channels": channels,
         "now": now,
@@ -49,6 +51,7 @@ def health(request: WorkspaceRequest) -> HttpResponse:
         if any(c.diagnosis and c.diagnosis.needs_admin for c in channels)
         else [],
         "graph_api": selectors.graph_api_status(channels, now.date()),
+        "watch": WatchSettings.for_workspace(request.workspace.pk),
     }
     return fragment_or_page(request, "networks/health.html", "health-table", context)
 

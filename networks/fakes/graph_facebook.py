@@ -72,6 +72,30 @@ class FacebookRoutes(gs.GraphHost):
         self.objects[post_id] = post
         return post
 
+    def add_visitor_post(
+        self, page_id: str, message: str = "Hello Page!", created_time: Any = None, author: Any = AUTO
+    ) -> Post:
+        """A post someone wrote on the Page: on its `feed` (and `visitor_posts`), never `published_posts`."""
+        if author is AUTO:
+            person = self.ids.next()
+            author = {"id": person, "name": f"Visitor {person[-4:]}"}
+        post = self.add_post(page_id, message, created_time)
+        post.author = author
+        return post
+
+    def edit_comment(self, comment_id: str, message: str, at: Any = None) -> Comment:
+        """The commenter changed their words: same id, new `message` (Graph gives no edit time)."""
+        comment = self.objects[comment_id]
+        comment.message = message
+        comment.edited = parse_time(at) or self.now()
+        return comment
+
+    def edit_post(self, post_id: str, message: str, at: Any = None) -> Post:
+        post = self.objects[post_id]
+        post.message = message
+        post.edited = parse_time(at) or self.now()
+        return post
+
     def add_comment(
         self,
         post_id: str,
@@ -154,11 +178,8 @@ class FacebookRoutes(gs.GraphHost):
     def fb_edge(
         self, request: Request, obj: Any, edge: str, fields: dict[str, FieldSpec]
     ) -> dict[str, Any] | None:
-        if isinstance(obj, Page) and edge in {"published_posts", "feed", "posts"}:
-            posts = sorted(
-                (p for p in self.objects_of(Post) if p.page_id == obj.id and p.published), key=newest_first
-            )
-            return self.envelope(request, posts, lambda p: self._post_json(p, fields))
+        if isinstance(obj, Page) and edge in {"published_posts", "feed", "posts", "visitor_posts"}:
+            return self._page_posts(request, obj, edge, fields)
         if isinstance(obj, Page) and edge == "conversations":
             return self._conversations(request, obj, fields)
         if isinstance(obj, Post | Comment) and edge == "comments":
@@ -195,6 +216,31 @@ class FacebookRoutes(gs.GraphHost):
         comments.sort(key=oldest_first, reverse=request.arg("order") == "reverse_chronological")
         return self.envelope(request, comments, lambda c: self._comment_json(c, fields))
 
+    def _page_posts(
+        self, request: Request, page: Page, edge: str, fields: dict[str, FieldSpec]
+    ) -> dict[str, Any]:
+        """`feed` holds the Page's posts and visitors' posts; `published_posts` and `posts` only the Page's,
+        `visitor_posts` only visitors'. `since` / `until` (Unix seconds, inclusive) bound `created_time`,
+        Graph's time-based paging (https://developers.facebook.com/docs/graph-api/results)."""
+        posts = [p for p in self.objects_of(Post) if p.page_id == page.id and p.published]
+        if edge in {"published_posts", "posts"}:
+            posts = [p for p in posts if p.author is None]
+        elif edge == "visitor_posts":
+            posts = [p for p in posts if p.author is not None]
+        for name, keep in (
+            ("until", lambda p, t: p.created.timestamp() <= t),
+            ("since", lambda p, t: p.created.timestamp() >= t),
+        ):
+            bound = request.arg(name)
+            if bound:
+                try:
+                    limit = float(bound)
+                except ValueError:
+                    raise Reject(error_response(100, f"(#100) Param {name} must be a Unix time")) from None
+                posts = [p for p in posts if keep(p, limit)]
+        posts.sort(key=newest_first)
+        return self.envelope(request, posts, lambda p: self._post_json(p, fields))
+
     def _conversations(self, request: Request, page: Page, fields: dict[str, FieldSpec]) -> dict[str, Any]:
         refusal = gs.missing_permission(self._authenticate(request), gs.CONVERSATIONS_NEED)
         if refusal is not None:
@@ -224,13 +270,17 @@ class FacebookRoutes(gs.GraphHost):
 
     def _post_json(self, post: Post, fields: dict[str, FieldSpec]) -> dict[str, Any]:
         page = self.objects[post.page_id]
+        # The Post reference: `updated_time` is the time the post was created, last edited, or last
+        # commented on (https://developers.facebook.com/docs/graph-api/reference/post/).
+        times = [post.created, *(t for t in [post.edited] if t)]
+        times += [c.created for c in self._comments_of_post(post.id)]
         body = {
             "id": post.id,
             "message": post.message,
             "created_time": graph_time(post.created),
-            "updated_time": graph_time(post.created),
+            "updated_time": graph_time(max(times)),
             "permalink_url": _post_link(post.id),
-            "from": {"id": page.id, "name": page.name},
+            "from": post.author or {"id": page.id, "name": page.name},
         }
         return select(body, fields, ("id", "message", "created_time"))
 

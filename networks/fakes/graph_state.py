@@ -88,6 +88,8 @@ class Post:
     published: bool = True
     attached_media: list[str] = field(default_factory=list)
     link: str = ""
+    author: dict[str, str] | None = None  # a visitor's post: who wrote it (None: the Page itself)
+    edited: dt.datetime | None = None
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Comment:
     attachment: dict[str, Any] | None = None
     raw: dict[str, Any] | None = None  # sent as is instead of the rendering (malformed-data tests)
     hidden: bool = False  # hidden by the Page: still listed to it, with is_hidden true
+    edited: dt.datetime | None = None
 
 
 @dataclass

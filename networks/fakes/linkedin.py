@@ -229,6 +229,16 @@ class LinkedInFake(LinkedInMentionRoutes, LinkedInConnectRoutes, SeedableFake):
         with self.lock:
             self.posts[post]["_deleted"] = True
 
+    def edit_comment(self, comment_urn: str, text: str, *, modified_ms: int | None = None) -> None:
+        """The author changed their words: same URN, new `message.text`, `lastModified.time` moved
+        (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/comments-api)."""
+        with self.lock:
+            _seq, time_ms = self._next(modified_ms)
+            for comment in self._all_comments():
+                if comment.get("commentUrn") == comment_urn:
+                    comment["message"] = {**comment["message"], "text": text}
+                    comment["lastModified"] = {**comment["lastModified"], "time": time_ms}
+
     def delete_comment(self, comment_urn: str) -> None:
         with self.lock:
             for comment in self._all_comments():

@@ -113,6 +113,22 @@ class XState:
                 self.tweets[key]["author_id"] = payload["author_id"]  # expanded into includes.users
             return str(key)
 
+    def edit_tweet(self, tweet_id: str, text: str, *, created_at: str = "") -> str:
+        """The author edits a post: X publishes a new version with an id of its own, and every version's
+        `edit_history_tweet_ids` lists them all, oldest first
+        (https://docs.x.com/x-api/fundamentals/edit-posts). Returns the new version's id."""
+        with self.lock:
+            old = self.tweets[int(tweet_id)]
+            key = self._new_id()
+            history = [*old["edit_history_tweet_ids"], str(key)]
+            new = {**old, "id": str(key), "text": text, "created_at": self._tick(created_at)}
+            new["edit_history_tweet_ids"] = history
+            new["_mentions"] = set(old["_mentions"]) | self.mention_handles(text)
+            self.tweets[key] = new
+            for version in history[:-1]:
+                self.tweets[int(version)]["edit_history_tweet_ids"] = list(history)
+            return str(key)
+
     def delete_tweet(self, tweet_id: str) -> None:
         with self.lock:
             self.tweets[int(tweet_id)]["_deleted"] = True

@@ -66,6 +66,8 @@ class ItemKind(enum.StrEnum):
     REPLY = "reply"
     MENTION = "mention"
     DIRECT_MESSAGE = "direct_message"
+    #: A post someone else wrote on the brand's page (Facebook visitor posts): it heads its own thread.
+    VISITOR_POST = "visitor_post"
 
 
 # --- Plain data ----------------------------------------------------------------------------------------
@@ -125,6 +127,12 @@ class EngagementItem:
     permalink: str = ""
     attachments: tuple[Attachment, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    #: When the network says the text was last changed (LinkedIn `lastModified`, Graph `updated_time`);
+    #: None when it does not say. An item re-read with other words is an edit either way.
+    edited_at: dt.datetime | None = None
+    #: Earlier versions of this item, oldest first, where an edit gives the new version an id of its own
+    #: (X `edit_history_tweet_ids`): the inbox shows it as an edit of the message it holds, not a new one.
+    replaces_external_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +145,40 @@ class PollResult:
     #: own words: what was read is stored, and the poll still counts as failed, so the health page says
     #: what is missing.
     permission_missing: str = ""
+    #: Items read again (a re-read of threads already delivered): what changed is an edit, what is new is
+    #: stored as new. Not counted as fetched.
+    reread: tuple[EngagementItem, ...] = ()
+    #: Threads read again from top to bottom: every item of the post that still exists, so what the
+    #: inbox holds under that post and the listing lacks was deleted on the network.
+    listings: tuple[ThreadListing, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadListing:
+    """A complete listing of one post's comments, read at `read_at`."""
+
+    post_external_id: str
+    item_ids: frozenset[str]
+    read_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WatchWindows:
+    """Which posts a poll watches (a workspace setting; the defaults are the historical ones).
+
+    Posts created inside the recent window are read at every poll; older ones, back to `sweep_days`, are
+    swept every `sweep_interval`, at most `sweep_posts` of them per poll, resuming where the last run
+    stopped. The same interval paces the re-read of recent threads that finds edits and deletions."""
+
+    recent_days: int = 14
+    recent_posts: int = 25
+    sweep_days: int = 365  # 0: no sweep
+    sweep_interval: dt.timedelta = dt.timedelta(hours=6)
+    sweep_posts: int = 25
+
+    @property
+    def recent(self) -> dt.timedelta:
+        return dt.timedelta(days=self.recent_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +269,8 @@ class Setup:
     oauth_base_url: str = ""
     lookback: dt.timedelta = dt.timedelta(days=14)
     api_version: str = ""
+    #: The workspace's watch windows (None: the provider's defaults, no sweep).
+    windows: WatchWindows | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +333,8 @@ class Provider(abc.ABC):
     #: How long after the customer's last message a direct message may still be answered (None: no
     #: window). The inbox says so before queueing; the provider refuses before sending.
     direct_message_window: dt.timedelta | None = None
+    #: Whether the poll sweeps posts older than the recent window (the workspace's watch windows).
+    sweeps_older_posts: bool = False
 
     def __init__(self, account: Account, *, http: httpx.Client):
         self.account = account

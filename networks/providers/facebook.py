@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from networks.providers import limits
+from networks.providers import facebook_watch, limits
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -36,11 +36,14 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
+    WatchWindows,
     reply_text_key,
 )
+from networks.providers.facebook_watch import FeedPost
 from networks.providers.graph import (
     GRAPH_VERSION,
     Clock,
@@ -91,6 +94,22 @@ class FacebookProvider(GraphModeration, GraphProvider):
     can_reply_privately_field = "can_reply_privately"
     #: Messenger's standard messaging window (https://developers.facebook.com/docs/messenger-platform/policy/policy-overview).
     direct_message_window = dt.timedelta(hours=24)
+    sweeps_older_posts = True
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> FacebookProvider:
+        # The workspace's watch windows: how many recent posts, and the sweep and re-read (facebook_watch).
+        windows = setup.windows
+        return cls(
+            account,
+            http=http,
+            app_secret=setup.client_secret,
+            lookback=setup.lookback,
+            page_size=100,  # Graph's largest page: fewer round trips per poll
+            version=setup.api_version or GRAPH_VERSION,
+            max_posts=windows.recent_posts if windows else 25,
+            windows=windows,
+        )
 
     def __init__(
         self,
@@ -104,6 +123,7 @@ class FacebookProvider(GraphModeration, GraphProvider):
         poll_messages: bool = True,
         clock: Clock = utcnow,
         version: str = GRAPH_VERSION,
+        windows: WatchWindows | None = None,
     ):
         super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.page_id = account.external_id
@@ -111,6 +131,12 @@ class FacebookProvider(GraphModeration, GraphProvider):
         self.lookback = lookback
         self.max_posts = max_posts
         self.poll_messages = poll_messages
+        # Without workspace settings: no sweep, no re-read (the historical behaviour, for callers that
+        # build a provider for one-off calls).
+        self.windows = windows or WatchWindows(
+            recent_days=lookback.days, recent_posts=max_posts, sweep_days=0, sweep_interval=dt.timedelta(0)
+        )
+        self._rereading = windows is not None
 
     # --- Poll -------------------------------------------------------------------------------------------
 
@@ -124,54 +150,130 @@ class FacebookProvider(GraphModeration, GraphProvider):
         inbox = cursor.get("inbox") or {}
         if self.poll_messages:
             inbox = self._poll_inbox(run, inbox, floor)
-        posts = self._poll_posts(run, cursor.get("posts"), floor)
-        new_cursor = {"v": 1, "since": now.isoformat(), "posts": posts, "inbox": inbox}
+        stored_posts = found if isinstance(found := cursor.get("posts"), dict) else {}
+        recent = self._recent_posts(run, floor)
+        posts = self._poll_posts(run, stored_posts, recent)
+        # Older posts, and the re-read that finds edits and deletions (facebook_watch).
+        watch = facebook_watch.Watch()
+        handed_over = {pid: state for pid, state in stored_posts.items() if pid not in posts}
+        swept = facebook_watch.sweep(
+            self,
+            run,
+            cursor.get("sweep"),
+            now=now,
+            windows=self.windows,
+            handed_over=handed_over,
+            watched=set(posts),
+            walk=self._walk_old_post,
+        )
+        if self._rereading:
+            swept.update(
+                facebook_watch.reread(
+                    self,
+                    run,
+                    cursor.get("sweep"),
+                    [post for post in recent if post.id in posts],
+                    now=now,
+                    windows=self.windows,
+                    read=functools.partial(self._reread_post, run),
+                    out=watch,
+                )
+            )
+        new_cursor = {"v": 1, "since": now.isoformat(), "posts": posts, "inbox": inbox, "sweep": swept}
         return PollResult(
             items=run.items,
             cursor=new_cursor,
             has_more=run.interrupted,
             skipped=run.skipped,
             permission_missing=run.permission_missing,
+            reread=tuple(watch.reread),
+            listings=tuple(watch.listings),
         )
 
-    def _poll_posts(self, run: Run, stored: Any, floor: dt.datetime) -> dict[str, Any]:
-        stored = stored if isinstance(stored, dict) else {}
+    def _poll_posts(self, run: Run, stored: dict[str, Any], recent: list[FeedPost]) -> dict[str, Any]:
         states: dict[str, Any] = {}
-        for post_id, permalink, words in self._recent_posts(run, floor):
+        for post in recent:
             if run.interrupted:  # out of budget: unvisited posts keep their state for the next run
-                if post_id in stored:
-                    states[post_id] = stored[post_id]
+                if post.id in stored:
+                    states[post.id] = stored[post.id]
                 continue
             try:
-                states[post_id] = self._walk_comments(run, post_id, permalink, stored.get(post_id), words)
+                states[post.id] = self._walk_post(run, post, stored.get(post.id))
             except NotFound:
-                logger.info("Facebook post %s vanished while polling; skipping it", post_id)
+                logger.info("Facebook post %s vanished while polling; skipping it", post.id)
         return states
 
-    def _recent_posts(self, run: Run, floor: dt.datetime) -> list[tuple[str, str, str]]:
-        """The Page's posts created inside the look-back window, newest first, at most `max_posts`:
-        (id, permalink, words)."""
-        params = {"fields": "id,message,created_time,permalink_url", "limit": min(self.max_posts, 100)}
-        posts: list[tuple[str, str, str]] = []
-        for data, has_next in self.graph.pages(f"{self.page_id}/published_posts", params):
-            for raw in data:
-                try:
-                    post_id, created = required_str(raw, "id"), parse_graph_time(raw.get("created_time"))
-                    permalink = optional_str(raw, "permalink_url")
-                except ValueError as exc:
-                    logger.warning("Skipping malformed Facebook post (id=%s): %s", item_id_for_log(raw), exc)
-                    run.skipped += 1
-                    continue
-                if created < floor or len(posts) >= self.max_posts:
+    def _recent_posts(self, run: Run, floor: dt.datetime) -> list[FeedPost]:
+        """The posts on the Page's feed (its own and visitors') created inside the look-back window,
+        newest first, at most `max_posts`."""
+        params = {"fields": facebook_watch.FEED_FIELDS, "limit": min(self.max_posts, 100)}
+        posts: list[FeedPost] = []
+        for data, has_next in facebook_watch.feed_pages(self, params):
+            for post in facebook_watch.parse_posts(run, data):
+                if post.created < floor or len(posts) >= self.max_posts:
                     return posts
-                posts.append((post_id, permalink, optional_str(raw, "message")))
+                posts.append(post)
             if has_next and not run.take_page():
                 run.interrupted = True
                 return posts
         return posts
 
+    def _walk_post(
+        self, run: Run, post: FeedPost, state: Any, *, floor: dt.datetime | None = None
+    ) -> dict[str, Any]:
+        """Deliver the post's new comments, and a visitor's post itself the first time it is seen.
+
+        In the sweep (`floor` set), an old visitor post is delivered only with a fresh comment under it:
+        the thread it heads is what needs an answer, not years of the Page's history."""
+        visitor = post.by_visitor(self.page_id)
+        announced = isinstance(state, dict) and state.get("visitor") is True
+        before = len(run.items)
+        new_state = self._walk_comments(
+            run, post.id, post.permalink, state, post.message, visitor=visitor, floor=floor
+        )
+        if visitor and not announced and (floor is None or len(run.items) > before):
+            run.items.insert(before, facebook_watch.visitor_item(post))
+            new_state["visitor"] = True
+        elif announced:
+            new_state["visitor"] = True
+        return new_state
+
+    def _walk_old_post(self, run: Run, post: FeedPost, state: Any) -> dict[str, Any]:
+        return self._walk_post(run, post, state, floor=self.clock() - self.windows.recent)
+
+    def _comment_parser(self, post: FeedPost) -> Callable[[Any], EngagementItem | None]:
+        visitor = post.by_visitor(self.page_id)
+
+        def parse(raw: Any) -> EngagementItem:
+            item = parse_comment(raw, post_id=post.id, post_permalink=post.permalink, post_text=post.message)
+            return facebook_watch.in_visitor_thread(item, post.id) if visitor else item
+
+        return self._skipping(parse, "comment")
+
+    def _reread_post(self, run: Run, post: FeedPost) -> tuple[list[EngagementItem], bool]:
+        """The post's comments (and a visitor's post) as they are now, for edits and deletions."""
+        params = {
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "fields": COMMENT_FIELDS,
+            "limit": self.page_size,
+        }
+        parse = self._comment_parser(post)
+        items, complete = facebook_watch.read_whole_stream(self, run, post, parse, params)
+        if post.by_visitor(self.page_id):
+            items.insert(0, facebook_watch.visitor_item(post))
+        return items, complete
+
     def _walk_comments(
-        self, run: Run, post_id: str, post_permalink: str, state: Any, post_text: str = ""
+        self,
+        run: Run,
+        post_id: str,
+        post_permalink: str,
+        state: Any,
+        post_text: str = "",
+        *,
+        visitor: bool = False,
+        floor: dt.datetime | None = None,
     ) -> dict[str, Any]:
         # filter=stream: every comment and reply of the post in one flat list, which reverse
         # chronological order makes a stream we can stop reading at the high-water mark.
@@ -181,13 +283,14 @@ class FacebookProvider(GraphModeration, GraphProvider):
             "fields": COMMENT_FIELDS,
             "limit": self.page_size,
         }
-        parse = self._skipping(
-            lambda raw: parse_comment(
-                raw, post_id=post_id, post_permalink=post_permalink, post_text=post_text
-            ),
-            "comment",
-        )
-        return walk_stream(run, Walk(state), self.graph.pages(f"{post_id}/comments", params), parse)
+
+        def parse_one(raw: Any) -> EngagementItem:
+            item = parse_comment(raw, post_id=post_id, post_permalink=post_permalink, post_text=post_text)
+            return facebook_watch.in_visitor_thread(item, post_id) if visitor else item
+
+        parse = self._skipping(parse_one, "comment")
+        walk = Walk(state, floor=floor)
+        return walk_stream(run, walk, self.graph.pages(f"{post_id}/comments", params), parse)
 
     def _poll_inbox(self, run: Run, cursor: Any, floor: dt.datetime) -> dict[str, Any]:
         # Comments still work without the Messenger permissions: they are stored, and the poll reports
@@ -251,10 +354,11 @@ class FacebookProvider(GraphModeration, GraphProvider):
         _raise_problems(limits.check_not_blank(text) + self.validate_text(text))
         if target.kind == ItemKind.DIRECT_MESSAGE:
             return self._send_message(target, text)
-        # Facebook threads are two levels deep: an answer to a reply belongs under its top-level comment.
+        # Facebook threads are two levels deep: an answer to a reply belongs under its top-level comment
+        # (the reply's parent; in a visitor's thread the root is the visitor's post, not that comment).
         comment_id = target.external_id
         if target.kind == ItemKind.REPLY:
-            comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
+            comment_id = target.parent_external_id or target.thread_root_external_id or comment_id
         body = self.graph.post(f"{comment_id}/comments", data={"message": text})
         reply_id = _created_id(body, "id")
         return PublishResult(reply_id, permalink=self._permalink(reply_id), raw=body)
@@ -272,7 +376,7 @@ class FacebookProvider(GraphModeration, GraphProvider):
         else:
             comment_id = target.external_id
             if target.kind == ItemKind.REPLY:
-                comment_id = target.thread_root_external_id or target.parent_external_id or comment_id
+                comment_id = target.parent_external_id or target.thread_root_external_id or comment_id
             path = f"{comment_id}/comments"
             params = {"order": "reverse_chronological", "fields": FIND_FIELDS, "limit": self.page_size}
         for number, (data, has_next) in enumerate(self.graph.pages(path, params), start=1):

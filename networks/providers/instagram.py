@@ -38,8 +38,10 @@ from networks.providers.base import (
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
+    ThreadListing,
     Transient,
     reply_text_key,
 )
@@ -110,6 +112,19 @@ class InstagramProvider(GraphModeration, GraphProvider):
     hidden_field = "hidden"
     direct_message_window = DM_WINDOW
 
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> InstagramProvider:
+        return cls(
+            account,
+            http=http,
+            app_secret=setup.client_secret,
+            lookback=setup.lookback,
+            page_size=100,  # Graph's largest page: fewer round trips per poll
+            version=setup.api_version or GRAPH_VERSION,
+            # The workspace's recent-post count (no sweep of older media yet).
+            max_media=setup.windows.recent_posts if setup.windows else 25,
+        )
+
     def __init__(
         self,
         account: Account,
@@ -150,6 +165,9 @@ class InstagramProvider(GraphModeration, GraphProvider):
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
         now = self.clock()
         run = Run(max_items=max_items)
+        # Every poll reads each recent media's comments and replies to the end: a media read whole is a
+        # listing, and a comment we hold that it lacks was deleted (Instagram comments cannot be edited).
+        self._listings: list[ThreadListing] = []
         cursor = cursor if isinstance(cursor, dict) else {}
         stored = found if isinstance(found := cursor.get("media"), dict) else {}
         extra = self._poll_inbox_and_tags(run, cursor, now - self.lookback)
@@ -171,6 +189,7 @@ class InstagramProvider(GraphModeration, GraphProvider):
             has_more=run.interrupted,
             skipped=run.skipped,
             permission_missing=run.permission_missing,
+            listings=tuple(self._listings),
         )
 
     def _poll_inbox_and_tags(self, run: Run, cursor: dict[str, Any], floor: dt.datetime) -> dict[str, Any]:
@@ -233,6 +252,8 @@ class InstagramProvider(GraphModeration, GraphProvider):
             "limit": self.page_size,
         }
         tops: list[tuple[EngagementItem, dict[str, Any]]] = []
+        read_at, skipped_before = self.clock(), run.skipped
+        self._listed: set[str] = set()
         for data, has_next in self.graph.pages(f"{media.id}/comments", params):
             for raw in data:
                 top = self._parse(raw, media)
@@ -252,6 +273,9 @@ class InstagramProvider(GraphModeration, GraphProvider):
             if partial is not None:
                 return walk.interrupted(thread_ids=[*walk.thread_ids, *partial])
             walk.passed(top.created_at, top.external_id)
+        if run.skipped == skipped_before:  # an item we could not read is not an item we know is gone
+            ids = self._listed | {top.external_id for top, _raw in tops}
+            self._listings.append(ThreadListing(media.id, frozenset(ids), read_at))
         return walk.finished()
 
     def _walk_thread(
@@ -299,6 +323,7 @@ class InstagramProvider(GraphModeration, GraphProvider):
                 if reply is None:
                     run.skipped += 1
                 else:
+                    self._listed.add(reply.external_id)
                     yield reply
 
     def _parse(self, raw: Any, media: MediaSummary, thread_root: str = "") -> EngagementItem | None:

@@ -57,6 +57,7 @@ from networks.providers.base import (
     Setup,
     TextKind,
     TextLimit,
+    ThreadListing,
     Transient,
     oldest_match,
     reply_text_key,
@@ -134,6 +135,8 @@ class LinkedInProvider(Provider):
             client_id=setup.client_id,
             client_secret=setup.client_secret,
             oauth_base_url=setup.oauth_base_url or linkedin_auth.DEFAULT_OAUTH_BASE,
+            # No sweep of older posts on LinkedIn yet: never fewer than the ten it always read.
+            posts_to_scan=max(10, setup.windows.recent_posts) if setup.windows else 10,
         )
 
     @classmethod
@@ -204,6 +207,7 @@ class LinkedInProvider(Provider):
             text_of=lambda value: unescape_little_text(value) if isinstance(value, str) else "",
             permalink=permalink,
         )
+        self._thread_cut = False  # the thread being read was not read to its end (see poll)
 
     @property
     def base_url(self) -> str:
@@ -235,6 +239,10 @@ class LinkedInProvider(Provider):
     def _poll_comments(self, *, cursor: dict[str, Any], max_items: int) -> PollResult:
         stored = found if isinstance(found := cursor.get("posts"), dict) else {}
         items: list[EngagementItem] = []
+        # Every poll reads each watched post's whole thread: the edited comments among what was delivered
+        # go back as a re-read, and a thread read to the end is a listing that shows deletions.
+        reread: list[EngagementItem] = []
+        listings: list[ThreadListing] = []
         skipped = 0
         has_more = False
         next_posts: dict[str, Any] = {}
@@ -244,12 +252,22 @@ class LinkedInProvider(Provider):
                 has_more = True
                 next_posts[post] = stored.get(post, {})  # untouched: the next run starts it afresh
                 continue
+            read_at = self.clock()
+            self._thread_cut = False
             try:
                 walked, bad = self._read_thread(post)
             except NotFound:
                 log.info("linkedin: post %s is gone; dropped from the cursor", post)
                 continue
             marks = PostMarks.load(stored.get(post))
+            reread += [
+                item
+                for time_ms, item in walked
+                if item.edited_at is not None and not marks.is_new(time_ms, item.external_id)
+            ]
+            if not bad and not self._thread_cut:
+                ids = frozenset(item.external_id for _time, item in walked)
+                listings.append(ThreadListing(post, ids, read_at))
             fresh = sorted(
                 (pair for pair in walked if marks.is_new(pair[0], pair[1].external_id)),
                 key=lambda pair: (pair[0], pair[1].external_id),
@@ -265,7 +283,14 @@ class LinkedInProvider(Provider):
             next_posts[post] = marks.dump()
             has_more = has_more or len(taken) < len(fresh)
         items.sort(key=lambda item: (item.created_at, item.external_id))
-        return PollResult(items=items, cursor={"posts": next_posts}, has_more=has_more, skipped=skipped)
+        return PollResult(
+            items=items,
+            cursor={"posts": next_posts},
+            has_more=has_more,
+            skipped=skipped,
+            reread=tuple(reread),
+            listings=tuple(listings),
+        )
 
     def _read_thread(self, post: str) -> tuple[list[tuple[int, EngagementItem]], int]:
         """Every comment of `post`: its first-level comments, and the replies of each that has some.
@@ -285,6 +310,7 @@ class LinkedInProvider(Provider):
                 try:
                     replies = list(self._walk(parsed[1].external_id))
                 except NotFound:
+                    self._thread_cut = True  # not a listing to read deletions from
                     continue  # deleted between the two reads
                 for reply in replies:
                     nested = self._parse(reply, post, parent=parsed[1].external_id)
@@ -304,6 +330,7 @@ class LinkedInProvider(Provider):
             start += self.page_size
             if not _more_pages(body, start, len(elements), self.page_size):
                 return
+        self._thread_cut = True
         log.warning("linkedin: %s has more comments than CM Hub reads in one pass", urn)
 
     def _parse(self, raw: Any, post: str, *, parent: str = "") -> tuple[int, EngagementItem] | None:
@@ -349,6 +376,16 @@ class LinkedInProvider(Provider):
             raise TypeError("message.text and actor must be strings")
         if not isinstance(time_ms, int) or isinstance(time_ms, bool) or not 0 <= time_ms < MAX_EPOCH_MS:
             raise ValueError("created.time is not epoch milliseconds")
+        # `lastModified` moves when the author edits the comment; LinkedIn sets it to `created` otherwise.
+        modified = raw.get("lastModified")
+        modified_ms = modified.get("time") if isinstance(modified, dict) else None
+        edited_at = None
+        if (
+            isinstance(modified_ms, int)
+            and not isinstance(modified_ms, bool)
+            and time_ms + 1000 < modified_ms < MAX_EPOCH_MS
+        ):
+            edited_at = dt.datetime.fromtimestamp(modified_ms / 1000, dt.UTC)
         parent = raw.get("parentComment", parent)  # a 0 or [] there is no URN either: refused below
         if not isinstance(parent, str):
             raise TypeError("parentComment is not a URN")
@@ -368,6 +405,7 @@ class LinkedInProvider(Provider):
             thread_root_external_id=parent or urn,  # LinkedIn nests one level: the parent is the root
             permalink=permalink(post),
             raw=raw,
+            edited_at=edited_at,
         )
         return time_ms, item
 

@@ -287,9 +287,16 @@ class XProvider(XModeration, Provider):
         if author_id:
             profile = f"https://x.com/{username}" if username else ""
             author = Author(author_id, handle=username, name=str(user.get("name") or ""), profile_url=profile)
+        # Each version of an edited post has an id of its own; the history lists them oldest first, this
+        # one included (https://docs.x.com/x-api/fundamentals/edit-posts).
+        history = [str(i) for i in raw.get("edit_history_tweet_ids") or [] if x_wire.numeric_id(str(i))]
+        # Only the versions before this one: an older version read back lists its successors too.
+        earlier = tuple(history[: history.index(tweet_id)]) if tweet_id in history else ()
         return EngagementItem(
             network=Network.X,
             external_id=tweet_id,
+            edited_at=created_at if earlier else None,
+            replaces_external_ids=earlier,
             kind=ItemKind.REPLY if ours else ItemKind.MENTION,
             text=text,
             created_at=created_at,

@@ -79,3 +79,118 @@ def test_the_fake_refuses_conversations_to_a_token_without_the_messenger_permiss
     assert refused.status_code == recorded["status"]
     assert shape_differences(recorded["body"], refused.json()) == []
     assert "pages_manage_metadata" in refused.json()["error"]["message"]
+
+
+# --- Visitor posts (issue 13, item 4) ------------------------------------------------------------------
+
+
+def feed_exchanges() -> list[dict]:
+    now = dt.datetime.now(dt.UTC)
+    fixture = load("facebook", "feed_visitor_post")
+    return fill(
+        fixture["exchanges"],
+        visitor_post=graph_time(now - dt.timedelta(hours=3)),
+        visitor_comment=graph_time(now - dt.timedelta(hours=1)),
+        page_post=graph_time(now - dt.timedelta(days=1)),
+    )
+
+
+def test_a_visitor_post_on_the_feed_arrives_heading_its_comments(http: httpx.Client) -> None:
+    with ReplayServer(feed_exchanges(), graph=True) as network:
+        account = Account(Network.FACEBOOK, PAGE, network.base_url, Credentials("page-token"))
+        result = FacebookProvider(account, http=http, poll_messages=False).poll(cursor={})
+
+    post_id = "104525875432211_122139090912594941"
+    assert [(item.kind, item.text) for item in result.items] == [
+        ("visitor_post", "My order never arrived, can someone help?"),
+        ("comment", "Same for me"),
+    ]
+    assert {item.thread_root_external_id for item in result.items} == {post_id}
+    assert result.items[0].author is not None and result.items[0].author.name == "Ada Lovelace"
+
+
+def test_the_fake_serves_visitor_posts_on_the_feed_only(http: httpx.Client) -> None:
+    recorded = load("facebook", "feed_visitor_post")["exchanges"][0]["response"]["body"]
+    fields = "id,message,created_time,updated_time,permalink_url,from{id,name}"
+    with GraphFake() as fake:
+        page = fake.add_page("Acme Bakery")
+        visitor = fake.add_visitor_post(page.id, "My order never arrived", author={"id": "68", "name": "Ada"})
+        fake.add_post(page.id, "Our winter menu is here")
+        base = f"{fake.base_url}/{GRAPH_VERSION}/{page.id}"
+        auth = {"access_token": page.token, "fields": fields}
+        feed = http.get(f"{base}/feed", params=auth).json()
+        published = http.get(f"{base}/published_posts", params=auth).json()
+        visitors = http.get(f"{base}/visitor_posts", params=auth).json()
+
+    assert shape_differences(recorded, feed) == []
+    assert {post["id"] for post in feed["data"]} >= {visitor.id}
+    assert visitor.id not in {post["id"] for post in published["data"]}
+    assert [post["id"] for post in visitors["data"]] == [visitor.id]
+    assert next(p for p in feed["data"] if p["id"] == visitor.id)["from"] == {"id": "68", "name": "Ada"}
+
+
+# --- Edits and deletions (issue 13, item 9) -------------------------------------------------------------
+
+
+def test_a_reread_sees_the_edited_words_and_a_listing_without_the_deleted_comment(http: httpx.Client) -> None:
+    from networks.providers.base import WatchWindows
+
+    now = dt.datetime.now(dt.UTC)
+    exchanges = fill(
+        load("facebook", "comment_edited_and_deleted")["exchanges"],
+        post_time=graph_time(now - dt.timedelta(days=1)),
+        first_comment=graph_time(now - dt.timedelta(hours=3)),
+        second_comment=graph_time(now - dt.timedelta(hours=2)),
+        edit_time=graph_time(now - dt.timedelta(hours=1)),
+    )
+    windows = WatchWindows(sweep_days=0)
+    with ReplayServer(exchanges, graph=True) as network:
+        account = Account(Network.FACEBOOK, PAGE, network.base_url, Credentials("page-token"))
+        provider = FacebookProvider(account, http=http, poll_messages=False, windows=windows)
+        first = provider.poll(cursor={})
+        cursor = {**first.cursor, "sweep": {**first.cursor["sweep"], "reread_at": now.isoformat()}}
+        second = provider.poll(cursor=cursor)  # the re-read is due
+
+    assert {item.text for item in first.items} == {"Do you open at 7?", "Rude words"}
+    assert second.items == []  # nothing new
+    assert [(item.external_id, item.text) for item in second.reread] == [
+        ("122131676912594941_1213590066982748", "Do you open at 7 on Sundays?")
+    ]
+    (listing,) = second.listings
+    assert listing.item_ids == frozenset({"122131676912594941_1213590066982748"})
+
+
+def test_the_fake_edits_and_deletes_comments_as_graph_shows_them(http: httpx.Client) -> None:
+    recorded = load("facebook", "comment_edited_and_deleted")["exchanges"][3]["response"]["body"]
+    with GraphFake() as fake:
+        page = fake.add_page("Acme Bakery")
+        post = fake.add_post(page.id, "Our winter menu is here")
+        kept = fake.add_comment(post.id, "Do you open at 7?", author={"id": "68", "name": "Ada"})
+        gone = fake.add_comment(post.id, "Rude words", author={"id": "69", "name": "Bob"})
+        before = http.get(
+            f"{fake.base_url}/{GRAPH_VERSION}/{post.id}",
+            params={"access_token": page.token, "fields": "updated_time"},
+        ).json()["updated_time"]
+        fake.edit_comment(
+            kept.id, "Do you open at 7 on Sundays?", at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+        )
+        fake.edit_post(
+            post.id, "Our winter menu is here!", at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
+        )
+        fake.delete_object(gone.id)
+        body = http.get(
+            f"{fake.base_url}/{GRAPH_VERSION}/{post.id}/comments",
+            params={
+                "access_token": page.token,
+                "filter": "stream",
+                "fields": "id,message,created_time,from,permalink_url",
+            },
+        ).json()
+        after = http.get(
+            f"{fake.base_url}/{GRAPH_VERSION}/{post.id}",
+            params={"access_token": page.token, "fields": "updated_time"},
+        ).json()["updated_time"]
+
+    assert shape_differences(recorded, body) == []
+    assert [(c["id"], c["message"]) for c in body["data"]] == [(kept.id, "Do you open at 7 on Sundays?")]
+    assert after > before  # the post's updated_time moved with the edit

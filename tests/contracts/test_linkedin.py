@@ -212,3 +212,45 @@ def test_the_fake_refreshes_a_refresh_token_as_documented(http: httpx.Client, fa
     )
     assert answer.status_code == recorded["status"]
     assert shape_differences(recorded["body"], answer.json()) == []
+
+
+# --- edits and deletions (issue 13, item 9) ---------------------------------------------------------------
+
+EDITED = "urn:li:comment:(urn:li:activity:6844785523593134081,6636062862760562688)"
+DELETED = "urn:li:comment:(urn:li:activity:6844785523593134081,6636062862760562690)"
+
+
+def test_an_edit_comes_back_as_a_reread_and_a_deletion_as_a_listing_without_it(http: httpx.Client) -> None:
+    fixture = load("linkedin", "comment_edited_and_deleted")
+    with ReplayServer(fixture["exchanges"]) as network:
+        first = client(network.base_url, http).poll(cursor={})
+        second = client(network.base_url, http).poll(cursor=first.cursor)
+
+    assert {item.external_id for item in first.items} == {EDITED, DELETED}
+    assert all(item.edited_at is None for item in first.items)  # lastModified == created: not edited
+    assert second.items == []  # nothing new
+    (edit,) = second.reread
+    assert (edit.external_id, edit.text) == (EDITED, "Is it vegan and gluten-free?")
+    assert edit.edited_at == dt.datetime.fromtimestamp(1630000900, dt.UTC)
+    (listing,) = second.listings
+    assert (listing.post_external_id, listing.item_ids) == (POST, frozenset({EDITED}))
+
+
+def test_the_fake_edits_and_deletes_as_the_recording_shows(http: httpx.Client) -> None:
+    recorded = load("linkedin", "comment_edited_and_deleted")["exchanges"][3]["response"]["body"]
+    with LinkedInFake() as fake:
+        admin = fake.add_member("Ana Admin", "ana")
+        org = fake.add_organization("Acme Bakery", admins=[admin])
+        member = fake.add_member("Bob Public", "bob")
+        post = fake.add_post(org, "Our new sourdough is out")
+        kept = fake.add_comment(post, member, "Is it vegan?")
+        gone = fake.add_comment(post, member, "Terrible idea")
+        fake.edit_comment(kept, "Is it vegan and gluten-free?")
+        fake.delete_comment(gone)
+        token = fake.issue_token(admin)["access_token"]
+        body = client(fake.base_url, http, token=token)._comments_page(post, 0)
+
+    assert shape_differences(recorded, body) == []
+    (comment,) = body["elements"]
+    assert comment["commentUrn"] == kept and comment["message"]["text"] == "Is it vegan and gluten-free?"
+    assert comment["lastModified"]["time"] > comment["created"]["time"]

@@ -104,3 +104,45 @@ def test_the_fake_announces_a_spent_24_hour_cap_with_its_headers(http: httpx.Cli
     assert user_caps <= set(answer.headers)
     assert answer.headers["x-user-limit-24hour-remaining"] == "0"
     assert shape_differences(recorded["body"], answer.json()) == []
+
+
+# --- edits (issue 13, item 9) ------------------------------------------------------------------------------
+
+ORIGINAL, EDITED = "1460323737035677700", "1460323737035677711"
+
+
+def test_an_edited_post_names_the_version_it_replaces(http: httpx.Client) -> None:
+    fixture = load("x", "mention_edited")
+    with ReplayServer(fixture["exchanges"]) as network:
+        first = client(network.base_url, http).poll(cursor={})
+        second = client(network.base_url, http).poll(cursor=first.cursor)
+
+    (original,) = first.items
+    assert (original.external_id, original.replaces_external_ids, original.edited_at) == (ORIGINAL, (), None)
+    (edited,) = second.items
+    assert edited.external_id == EDITED and edited.text == "@demobakery Do you open at 7 on Sundays?"
+    assert edited.replaces_external_ids == (ORIGINAL,)
+    assert edited.edited_at == dt.datetime(2026, 11, 30, 9, 18, tzinfo=dt.UTC)
+
+
+def test_the_fake_gives_an_edit_a_new_id_and_the_whole_history(http: httpx.Client, fake: XFake) -> None:
+    recorded = load("x", "mention_edited")["exchanges"][1]["response"]["body"]
+    us = fake.add_user("demobakery", "Demo Bakery")
+    ada = fake.add_user("ada_eats", "Ada")
+    token = fake.issue_token(us)["access_token"]
+    first = fake.add_mention(us, ada, "@demobakery Do you open at 7?")
+    second = fake.edit_tweet(first, "@demobakery Do you open at 7 on Sundays?")
+
+    answer = http.get(
+        f"{fake.base_url}/2/users/{us}/mentions",
+        params={"tweet.fields": TWEET_FIELDS, "expansions": "author_id", "user.fields": "username,name"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+
+    newest = next(t for t in answer["data"] if t["id"] == second)
+    assert newest["edit_history_tweet_ids"] == [first, second]
+    assert shape_differences({k: v for k, v in recorded.items() if k != "data"}, answer) == []
+    assert (
+        shape_differences({k: v for k, v in recorded["data"][0].items() if k != "edit_controls"}, newest)
+        == []
+    )

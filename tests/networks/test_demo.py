@@ -328,3 +328,11 @@ def test_the_demo_history_brings_instagram_and_x_direct_messages_and_mentions(de
     assert {"direct_message", "mention", "comment"} <= kinds["instagram"]
     assert {"direct_message", "mention"} <= kinds["x"]
     assert "mention" in kinds["linkedin"]
+
+
+def test_the_demo_page_has_a_visitor_post_in_the_inbox(demo, demo_channels):
+    channel = demo_channels["facebook"]
+    tasks.poll_once(channel)
+    visitor = Message.objects.filter(channel=channel, kind="visitor_post")
+    assert visitor.exists()  # one seeded a few hours ago, and those the history's ticks wrote
+    assert all(m.conversation.root_external_id == m.external_id for m in visitor)

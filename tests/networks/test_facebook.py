@@ -334,7 +334,7 @@ def test_tokens_never_reach_the_logs(graph_fake, graph_page, graph_http, caplog)
     seed_thread(graph_fake, post, 4, ago(hours=4))
     graph_fake.add_raw_comment(post.id, {"id": 1}, ago(hours=3))
     provider = facebook(graph_fake, graph_page, graph_http)
-    graph_fake.inject(server_error_fault(r"/feed$"))
+    graph_fake.inject(server_error_fault(r"/feed$", method="POST"))
 
     with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="httpx"):
         provider.poll(cursor={})
@@ -390,7 +390,7 @@ def test_missing_messaging_permission_leaves_comment_polling_working(graph_fake,
 
 @pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
 def test_rate_limit_codes_raise_rate_limited_with_the_header_reset(graph_fake, graph_page, graph_http, code):
-    graph_fake.inject(rate_limit_fault(r"/published_posts$", code=code, minutes=12, owner_id=graph_page.id))
+    graph_fake.inject(rate_limit_fault(r"/feed$", code=code, minutes=12, owner_id=graph_page.id))
     provider = facebook(graph_fake, graph_page, graph_http, poll_messages=False)
 
     with pytest.raises(RateLimited) as caught:
@@ -402,7 +402,7 @@ def test_rate_limit_codes_raise_rate_limited_with_the_header_reset(graph_fake, g
 
 
 def test_rate_limit_without_an_estimate_waits_the_default(graph_fake, graph_page, graph_http):
-    graph_fake.inject(rate_limit_fault(r"/published_posts$", code=4, minutes=0))
+    graph_fake.inject(rate_limit_fault(r"/feed$", code=4, minutes=0))
     provider = facebook(graph_fake, graph_page, graph_http, poll_messages=False)
 
     with pytest.raises(RateLimited) as caught:
@@ -413,7 +413,7 @@ def test_rate_limit_without_an_estimate_waits_the_default(graph_fake, graph_page
 
 
 def test_http_429_with_retry_after_is_rate_limited(graph_fake, graph_page, graph_http):
-    graph_fake.inject(Fault(r"/published_posts$", response=Response(429, "slow down", {"retry-after": "90"})))
+    graph_fake.inject(Fault(r"/feed$", response=Response(429, "slow down", {"retry-after": "90"})))
     provider = facebook(graph_fake, graph_page, graph_http, poll_messages=False)
 
     with pytest.raises(RateLimited) as caught:
@@ -448,7 +448,7 @@ def test_expired_or_revoked_token_raises_auth_expired(graph_fake, graph_page, gr
 
 
 def test_server_error_is_transient(graph_fake, graph_page, graph_http):
-    graph_fake.inject(server_error_fault(r"/published_posts$", status=503))
+    graph_fake.inject(server_error_fault(r"/feed$", status=503))
 
     with pytest.raises(Transient):
         facebook(graph_fake, graph_page, graph_http, poll_messages=False).poll(cursor={})
@@ -464,7 +464,7 @@ def test_unreachable_graph_is_transient(graph_page, graph_http):
 
 
 def test_connection_dropped_on_a_read_is_transient(graph_fake, graph_page, graph_http):
-    graph_fake.inject(drop_after_fault(r"/published_posts$", method="GET"))
+    graph_fake.inject(drop_after_fault(r"/feed$", method="GET"))
 
     with pytest.raises(Transient):
         facebook(graph_fake, graph_page, graph_http, poll_messages=False).poll(cursor={})
@@ -825,6 +825,6 @@ def test_fake_is_seeded_and_faulted_over_http(graph_fake, graph_http):
     provider = FacebookProvider(account, http=graph_http, poll_messages=False)
 
     assert [i.external_id for i in provider.poll(cursor={}).items] == [comment["id"]]
-    graph_http.post(f"{control}/rate_limit_fault", json={"path_pattern": "/published_posts$", "minutes": 4})
+    graph_http.post(f"{control}/rate_limit_fault", json={"path_pattern": "/feed$", "minutes": 4})
     with pytest.raises(RateLimited):
         provider.poll(cursor={})
