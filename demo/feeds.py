@@ -67,7 +67,12 @@ class Feeds:
         self._history_until = now - dt.timedelta(minutes=1)
         try:
             start = self._seed_posts(now, days) + dt.timedelta(minutes=10)
+            # One of each kind a chance draw might leave out, so every demo inbox shows them all.
             self._visitor_post(now - dt.timedelta(hours=5))
+            self._instagram_tag(now - dt.timedelta(hours=4))
+            self._instagram_dm(now - dt.timedelta(hours=3))
+            self._x_dm(now - dt.timedelta(hours=3))
+            self._linkedin_mention(now - dt.timedelta(hours=2))
             for network, count in HISTORY.items():
                 span = (now - dt.timedelta(minutes=2) - start).total_seconds()
                 moments = sorted(
@@ -246,6 +251,15 @@ class Feeds:
         self._keep_dm_person(message)
         return 1
 
+    def _linkedin_mention(self, at: dt.datetime) -> int:
+        """A member's own post naming the page: LinkedIn notifies the page (SHARE_MENTION)."""
+        opener = self.content.comment()
+        text = f"{opener.text} @{self.brand.name}"
+        self.linkedin.add_mention_post(
+            self.brand.linkedin_org_urn, _linkedin_urn(opener.author), text, created_ms=_ms(at)
+        )
+        return 1
+
     def _instagram_tag(self, at: dt.datetime) -> int:
         """Someone's own photo that tags the brand (and names it in the caption)."""
         opener = self.content.comment()
@@ -282,7 +296,7 @@ class Feeds:
             thread = c.rng.choice(self.threads["x"])
             text = _clip(f"@{brand.x_username} {c.comment().text}", X_MAX)
             self.x.edit_tweet(thread.root, text, created_at=_x_time(at))
-            return 0
+            return 1  # the edit is a new post on X (its id names the one it replaces)
         if roll < 0.3 and self.threads["x"]:
             # A customer answering another one: X puts both handles in front of the reply.
             thread = c.rng.choice(self.threads["x"])
@@ -325,11 +339,7 @@ class Feeds:
             self.linkedin.edit_comment(thread.root, c.comment().text, modified_ms=_ms(at))
             return 0
         if roll < 0.15:
-            # A member's own post naming the page: LinkedIn notifies the page (SHARE_MENTION).
-            opener = c.comment()
-            text = f"{opener.text} @{self.brand.name}"
-            self.linkedin.add_mention_post(org, _linkedin_urn(opener.author), text, created_ms=_ms(at))
-            return 1
+            return self._linkedin_mention(at)
         if roll < 0.3 and self.threads["linkedin"]:
             thread = c.rng.choice(self.threads["linkedin"])
             reply = c.reply(thread.opener, mention="name")
