@@ -44,6 +44,8 @@ CMHUB_NETWORK_APPS = {
         "client_secret": env_str(f"CMHUB_{network.upper()}_CLIENT_SECRET"),
         "api_base_url": env_str(f"CMHUB_{network.upper()}_API_BASE_URL"),
         "oauth_base_url": env_str(f"CMHUB_{network.upper()}_OAUTH_BASE_URL"),
+        # Meta's webhook "Verify token" (the GET handshake); LinkedIn signs with the client secret.
+        "webhook_verify_token": env_str(f"CMHUB_{network.upper()}_WEBHOOK_VERIFY_TOKEN"),
     }
     for network in ("facebook", "instagram", "x", "linkedin")
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from networks import views
+from networks import views, webhook_views
 
 workspace_urlpatterns = [
     path("channels/", views.health, name="channel_health"),
@@ -18,4 +18,5 @@ workspace_urlpatterns = [
 
 urlpatterns = [
     path("oauth/<slug:network>/callback/", views.oauth_callback, name="oauth_callback"),
+    path("webhooks/<slug:network>/", webhook_views.network_webhook, name="network_webhook"),
 ]
