@@ -219,7 +219,7 @@ class WebhookDelivery(models.Model):
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     events = models.PositiveIntegerField(default=0)
-    stored = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0)  # items handed to the inbox (it keeps one copy of each)
     skipped = models.PositiveIntegerField(default=0)  # malformed entries, logged
     stale = models.PositiveIntegerField(default=0)  # entries older than the replay window, ignored
     error = models.TextField(blank=True)
@@ -261,7 +261,7 @@ class ChannelWebhookState(models.Model):
     subscribe_error = models.TextField(_("subscription error"), blank=True)
     last_delivery_at = models.DateTimeField(_("last verified delivery"), null=True, blank=True)
     deliveries = models.PositiveIntegerField(_("verified deliveries"), default=0)
-    stored = models.PositiveIntegerField(_("messages stored from webhooks"), default=0)
+    stored = models.PositiveIntegerField(_("items received from webhooks"), default=0)
     refused = models.PositiveIntegerField(_("refused deliveries"), default=0)
     last_refused_at = models.DateTimeField(_("last refused delivery"), null=True, blank=True)
 

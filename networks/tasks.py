@@ -265,6 +265,10 @@ def enqueue_webhook(delivery_id: int) -> None:
     enqueue(process_webhook, delivery_id)
 
 
+def enqueue_webhook_subscribe(channel_id: int) -> None:
+    enqueue(subscribe_webhooks, channel_id)
+
+
 @shared_task(
     name="networks.process_webhook",
     ignore_result=True,

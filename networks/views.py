@@ -18,7 +18,7 @@ from accounts.policy import Perm, can
 from core.errors import user_error_page
 from core.htmx import fragment_or_page
 from core.http import make_client
-from networks import connect, selectors, services
+from networks import connect, selectors, services, tasks
 from networks.models import Channel, Network
 from networks.providers import base as p
 from networks.registry import SPECS, app_config
@@ -217,6 +217,9 @@ def connect_choose(request: WorkspaceRequest, network: str, key: str) -> HttpRes
                 backfill_days=backfill_days,
                 by=request.user,
             )
+            if channel.network == Network.FACEBOOK:
+                # Meta sends a Page's webhooks only once the Page has installed the app.
+                tasks.enqueue_webhook_subscribe(channel.pk)
             connected.append(channel.name)
         if not connected:
             messages.error(request, _("Choose at least one account."))

@@ -281,33 +281,31 @@ def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) 
         return []  # Instagram DMs: the poll reads them (their conversations live on the linked Page)
     filed: list[p.EngagementItem] = []
     provider: FacebookProvider | None = None
-    with worker_client() as http:
-        for event in events:
-            assert event.item is not None
-            key = f"webhooks:conversation:{channel.pk}:{event.customer_id}"
-            found = cache.get(key)
-            if found is None:
-                try:
-                    provider = provider or _facebook(channel, http)
-                    found = provider.conversation_with(event.customer_id)
-                except p.ProviderError as exc:
-                    log.info(
-                        "conversation of a webhook DM not found; the poll will read it",
-                        extra={"channel": channel.pk, "error": type(exc).__name__},
-                    )
-                    continue
-                if found is None:
-                    continue
-                cache.set(key, list(found), CONVERSATION_CACHE_SECONDS)
-            conversation_id, link, name = found
-            author = event.item.author
-            if author is not None and author.external_id == event.customer_id and name:
-                author = replace(
-                    author, name=name, profile_url=f"https://www.facebook.com/{author.external_id}"
+    http = worker_client()  # the worker's shared client: not closed here
+    for event in events:
+        assert event.item is not None
+        key = f"webhooks:conversation:{channel.pk}:{event.customer_id}"
+        found = cache.get(key)
+        if found is None:
+            try:
+                provider = provider or _facebook(channel, http)
+                found = provider.conversation_with(event.customer_id)
+            except p.ProviderError as exc:
+                log.info(
+                    "conversation of a webhook DM not found; the poll will read it",
+                    extra={"channel": channel.pk, "error": type(exc).__name__},
                 )
-            filed.append(
-                replace(event.item, thread_root_external_id=conversation_id, permalink=link, author=author)
-            )
+                continue
+            if found is None:
+                continue
+            cache.set(key, list(found), CONVERSATION_CACHE_SECONDS)
+        conversation_id, link, name = found
+        author = event.item.author
+        if author is not None and author.external_id == event.customer_id and name:
+            author = replace(author, name=name, profile_url=f"https://www.facebook.com/{author.external_id}")
+        filed.append(
+            replace(event.item, thread_root_external_id=conversation_id, permalink=link, author=author)
+        )
     return filed
 
 
@@ -355,8 +353,7 @@ def channel_webhooks_subscribe(*, channel: Channel) -> bool:
         return False
     _ensure_states([channel.pk])
     try:
-        with worker_client() as http:
-            _facebook(channel, http).webhook_subscribe()
+        _facebook(channel, worker_client()).webhook_subscribe()
     except p.ProviderError as exc:
         ChannelWebhookState.objects.filter(channel_id=channel.pk).update(subscribe_error=str(exc)[:500])
         log.warning("webhook subscription failed", extra={"channel": channel.pk, "error": str(exc)[:300]})

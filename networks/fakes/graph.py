@@ -44,6 +44,7 @@ from networks.fakes.graph_state import (
     rate_limit_fault,
     server_error_fault,
 )
+from networks.fakes.graph_webhooks import GraphWebhooks
 
 # The fault helpers are re-exported so callers find everything about this fake in one import.
 __all__ = [
@@ -63,7 +64,7 @@ ID = r"(?P<id>(?!_fake/)[A-Za-z0-9_.:-]+)"
 API_VERSION = "v25.0"
 
 
-class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
+class GraphFake(GraphWebhooks, FacebookRoutes, InstagramRoutes, FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, page_size: int = 25):
         self._init_state(page_size)
         super().__init__(host, port)
@@ -90,6 +91,7 @@ class GraphFake(FacebookRoutes, InstagramRoutes, FakeServer):
         self.app_usage = {"call_count": 1, "total_cputime": 1, "total_time": 1}
         self.buc_usage: dict[str, Any] | None = None  # extra BUC entry fields, sent once set
         self.container_statuses = ["FINISHED"]
+        self._init_webhooks()
 
     def setup_routes(self) -> None:
         api = self._api
