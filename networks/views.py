@@ -18,7 +18,7 @@ from accounts.policy import Perm, can
 from core.errors import user_error_page
 from core.htmx import fragment_or_page
 from core.http import make_client
-from networks import connect, selectors, services, tasks
+from networks import connect, selectors, services, tasks, webhook_selectors
 from networks.models import Channel, Network
 from networks.providers import base as p
 from networks.registry import SPECS, app_config
@@ -49,7 +49,9 @@ def health(request: WorkspaceRequest) -> HttpResponse:
         if any(c.diagnosis and c.diagnosis.needs_admin for c in channels)
         else [],
         "graph_api": selectors.graph_api_status(channels, now.date()),
+        "webhook_endpoints": webhook_selectors.webhook_endpoints({c.network for c in channels}, now=now),
     }
+    webhook_selectors.attach_webhook_states(channels)
     return fragment_or_page(request, "networks/health.html", "health-table", context)
 
 
@@ -274,6 +276,12 @@ def channel_action(request: WorkspaceRequest, pk: int, action: str) -> HttpRespo
     elif action == "disconnect":
         services.channel_disconnect(channel=channel)
         messages.success(request, _("%(channel)s was disconnected.") % {"channel": channel.name})
+    elif action == "subscribe-webhooks" and channel.network == Network.FACEBOOK:
+        tasks.enqueue_webhook_subscribe(channel.pk)
+        messages.success(
+            request,
+            _("CM Hub is asking Facebook to send %(channel)s's webhooks.") % {"channel": channel.name},
+        )
     else:
         raise Http404
     next_url = request.POST.get("next", "")
