@@ -138,3 +138,12 @@ def test_every_encrypted_column_is_rotated():
         if isinstance(field, EncryptedTextField | EncryptedJSONField)
     }
     assert encrypted == set(ENCRYPTED_COLUMNS)
+
+
+def test_the_webhook_state_speaks_french(owner, owner_client, meta_app, page):
+    owner.language = "fr"
+    owner.save(update_fields=["language"])
+    ChannelWebhookState.objects.create(channel=page, refused=3)
+    html = health(owner_client)
+    assert "Aucun envoi vérifié pour l’instant" in html
+    assert "3 envois refusés" in html and "URL des webhooks" in html
