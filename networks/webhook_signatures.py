@@ -20,6 +20,7 @@ import hmac
 
 META_PREFIX = "sha256="
 LINKEDIN_SIGNED_PREFIX = b"hmacsha256="
+MAX_CHALLENGE = 200
 
 
 class Verdict(enum.StrEnum):
@@ -50,7 +51,8 @@ def meta_signature(*, secret: str, body: bytes, header: str | None) -> Verdict:
 
 def meta_handshake(*, verify_token: str, mode: str, token: str, challenge: str) -> str | None:
     """The text to answer Meta's subscription handshake with, or None when it must be refused."""
-    if not verify_token or mode != "subscribe" or not challenge:
+    # Meta's challenges are short numbers; anything long is not Meta, and is not echoed back.
+    if not verify_token or mode != "subscribe" or not challenge or len(challenge) > MAX_CHALLENGE:
         return None
     if not hmac.compare_digest(verify_token.encode(), token.encode("utf-8", "replace")):
         return None

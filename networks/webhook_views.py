@@ -18,7 +18,11 @@ def network_webhook(request: HttpRequest, network: str) -> HttpResponse:
         raise Http404
     if request.method == "GET":
         return _handshake(request, network)
-    if int(request.headers.get("Content-Length") or 0) > webhooks.MAX_BODY_BYTES:
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = webhooks.MAX_BODY_BYTES + 1
+    if declared > webhooks.MAX_BODY_BYTES:
         return HttpResponse("Too large.\n", status=413, content_type="text/plain")
     receipt = webhooks.webhook_delivery_receive(network=network, body=request.body, headers=request.headers)
     words = "Refused.\n" if receipt.status >= 400 else ("Duplicate.\n" if receipt.refusal else "OK\n")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from networks.providers.base import Attachment, Author, EngagementItem, ItemKind, Network
+from networks.providers.graph import optional_str
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +136,6 @@ def _id(raw: Any, key: str, *, required: bool = True) -> str:
     return str(value)
 
 
-def _text(raw: dict[str, Any], key: str) -> str:
-    value = raw.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValueError(f"`{key}` is a {type(value).__name__}, not a string")
-    return value
-
-
 def _epoch(value: Any) -> dt.datetime:
     """Meta's webhook times are Unix integers: seconds for Page changes, milliseconds for messaging."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -200,21 +192,21 @@ def _fb_comment(value: dict[str, Any]) -> EngagementItem:
         author_id = _id(sender, "id")
         author = Author(
             external_id=author_id,
-            name=_text(sender, "name"),
+            name=optional_str(sender, "name"),
             profile_url=f"https://www.facebook.com/{author_id}",
         )
     post = found if isinstance(found := value.get("post"), dict) else {}
-    post_link = _text(post, "permalink_url")
-    photo = _text(value, "photo")
+    post_link = optional_str(post, "permalink_url")
+    photo = optional_str(value, "photo")
     return EngagementItem(
         network=Network.FACEBOOK,
         external_id=comment_id,
         kind=ItemKind.REPLY if is_reply else ItemKind.COMMENT,
-        text=_text(value, "message"),
+        text=optional_str(value, "message"),
         created_at=_epoch(value.get("created_time")),
         author=author,
         post_external_id=post_id,
-        post_text=_text(post, "message"),
+        post_text=optional_str(post, "message"),
         post_permalink=post_link,
         parent_external_id=parent_id if is_reply else "",
         # As the poll files it (facebook.parse_comment): two levels, a reply's parent heads the thread.
@@ -234,7 +226,7 @@ def _ig_comment(at: dt.datetime, value: dict[str, Any]) -> EngagementItem:
     sender = value.get("from")
     author = None
     if isinstance(sender, dict):
-        handle = _text(sender, "username")
+        handle = optional_str(sender, "username")
         author = Author(
             external_id=_id(sender, "id"),
             handle=handle,
@@ -244,7 +236,7 @@ def _ig_comment(at: dt.datetime, value: dict[str, Any]) -> EngagementItem:
         network=Network.INSTAGRAM,
         external_id=comment_id,
         kind=ItemKind.REPLY if parent_id else ItemKind.COMMENT,
-        text=_text(value, "text"),
+        text=optional_str(value, "text"),
         created_at=at,  # the payload has no time of its own; the entry's is when Meta sent it
         author=author,
         post_external_id=_id(media, "id"),
@@ -276,7 +268,7 @@ def _messaging(network: Network, account: str, at: dt.datetime, event: Any) -> W
         network=network,
         external_id=_id(message, "mid"),
         kind=ItemKind.DIRECT_MESSAGE,
-        text=_text(message, "text"),
+        text=optional_str(message, "text"),
         created_at=created,
         author=Author(external_id=sender),
         attachments=tuple(attachments),

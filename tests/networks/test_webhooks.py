@@ -57,17 +57,22 @@ def linkedin_app(db):
     return NetworkApp.objects.create(network="linkedin", client_id="li-client", client_secret=LINKEDIN_SECRET)
 
 
-@pytest.fixture
-def page(workspace):
+def quiet_channel(workspace, network: str, external_id: str, **fields) -> Channel:
+    """A channel whose next poll is five minutes away: a delivery that makes it due shows."""
     return Channel.objects.create(
         workspace=workspace,
-        network="facebook",
-        external_id=PAGE,
+        network=network,
+        external_id=external_id,
         name="Acme",
         api_base_url="http://127.0.0.1:9",
-        credentials={"access_token": "page-token"},
         next_poll_at=timezone.now() + dt.timedelta(minutes=5),
+        **fields,
     )
+
+
+@pytest.fixture
+def page(workspace):
+    return quiet_channel(workspace, "facebook", PAGE, credentials={"access_token": "page-token"})
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +117,7 @@ def test_meta_handshake_echoes_the_challenge_as_plain_text(client, meta_apps):
         {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY, "hub.challenge": "1"},
         {"hub.mode": "subscribe", "hub.challenge": "1"},
         {"hub.mode": "subscribe", "hub.verify_token": VERIFY},
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "<script>" + "x" * 300},
     ],
 )
 def test_meta_handshake_is_refused_without_the_right_token_and_mode(client, meta_apps, query):
@@ -130,6 +136,16 @@ def test_linkedin_validation_answers_the_hmac_of_the_challenge_code(client, link
     assert response.status_code == 200
     expected = hmac.new(LINKEDIN_SECRET.encode(), code.encode(), hashlib.sha256).hexdigest()
     assert response.json() == {"challengeCode": code, "challengeResponse": expected}
+
+
+def test_an_oversized_or_garbled_body_length_is_refused_before_reading(client, meta_apps, broker):
+    big = b"{" + b" " * 1_000_001 + b"}"
+    assert deliver(client, "facebook", big, X_Hub_Signature_256=meta_header(big)).status_code == 413
+    response = client.generic(
+        "POST", "/webhooks/facebook/", b"{}", content_type="application/json", headers={"Content-Length": "x"}
+    )
+    assert response.status_code in (400, 413)
+    assert not WebhookDelivery.objects.exists()
 
 
 def test_an_unknown_network_has_no_webhook_url(client, db):
@@ -235,14 +251,7 @@ def test_entries_older_than_the_window_are_ignored_and_counted(client, meta_apps
 
 
 def test_linkedin_deliveries_are_checked_with_x_li_signature(client, linkedin_app, workspace, broker):
-    channel = Channel.objects.create(
-        workspace=workspace,
-        network="linkedin",
-        external_id=ORG,
-        name="Acme",
-        api_base_url="http://127.0.0.1:9",
-        next_poll_at=timezone.now() + dt.timedelta(minutes=5),
-    )
+    channel = quiet_channel(workspace, "linkedin", ORG)
     body = encode(documented("linkedin_social_action"))
     assert deliver(client, "linkedin", body, X_LI_Signature="0" * 64).status_code == 403
     assert deliver(client, "linkedin", body).status_code == 403
@@ -348,14 +357,7 @@ def test_a_paused_channel_stores_nothing_from_webhooks(client, meta_apps, page, 
 
 
 def test_instagram_comments_are_stored_and_mentions_make_the_poll_due(client, meta_apps, workspace, broker):
-    channel = Channel.objects.create(
-        workspace=workspace,
-        network="instagram",
-        external_id=IG_USER,
-        name="acme",
-        api_base_url="http://127.0.0.1:9",
-        next_poll_at=timezone.now() + dt.timedelta(minutes=5),
-    )
+    channel = quiet_channel(workspace, "instagram", IG_USER)
     body = encode(documented("instagram_comments_mentions"))
     deliver(client, "instagram", body, X_Hub_Signature_256=meta_header(body))
     process_queued(broker)
