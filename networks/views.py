@@ -49,8 +49,9 @@ def health(request: WorkspaceRequest) -> HttpResponse:
         if any(c.diagnosis and c.diagnosis.needs_admin for c in channels)
         else [],
         "graph_api": selectors.graph_api_status(channels, now.date()),
-        "webhook_endpoints": webhook_selectors.webhook_endpoints({c.network for c in channels}, now=now),
     }
+    if context["can_manage"]:  # the URLs are for whoever sets up the network's side
+        context["webhook_endpoints"] = webhook_selectors.webhook_endpoints({c.network for c in channels})
     webhook_selectors.attach_webhook_states(channels)
     return fragment_or_page(request, "networks/health.html", "health-table", context)
 

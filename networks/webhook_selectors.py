@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count
-from django.utils import timezone
-
 from networks import registry
-from networks.models import Channel, ChannelWebhookState, Network, WebhookDelivery
+from networks.models import Channel, ChannelWebhookState, Network
 from networks.webhooks import WEBHOOK_NETWORKS, webhook_url
 
 
@@ -19,16 +15,17 @@ class WebhookEndpoint:
     label: str
     url: str
     configured: bool  # an app secret to check signatures with (and, for Meta, a verify token)
-    refused_24h: int
 
 
 def attach_webhook_states(channels: list[Channel]) -> list[Channel]:
     """Sets `webhook` on each channel of a network that pushes: its ChannelWebhookState, or an unsaved
     empty one (nothing received yet); None for networks without webhooks. One query."""
-    states = {
-        state.channel_id: state
-        for state in ChannelWebhookState.objects.filter(channel__in=[c.pk for c in channels])
-    }
+    pushing = [c.pk for c in channels if c.network in WEBHOOK_NETWORKS]
+    states = (
+        {state.channel_id: state for state in ChannelWebhookState.objects.filter(channel__in=pushing)}
+        if pushing
+        else {}
+    )
     for channel in channels:
         pushes = channel.network in WEBHOOK_NETWORKS
         state = (states.get(channel.pk) or ChannelWebhookState(channel=channel)) if pushes else None
@@ -36,30 +33,14 @@ def attach_webhook_states(channels: list[Channel]) -> list[Channel]:
     return channels
 
 
-def webhook_endpoints(networks: set[str], *, now: dt.datetime | None = None) -> list[WebhookEndpoint]:
-    """The webhook URL of each network app among `networks` (the workspace's channels), with whether it
-    can check what arrives and how many deliveries it refused in the last 24 hours."""
-    wanted = [n for n in WEBHOOK_NETWORKS if n in networks]
-    if not wanted:
-        return []
-    since = (now or timezone.now()) - dt.timedelta(hours=24)
-    refused = dict(
-        WebhookDelivery.objects.filter(
-            network__in=wanted, status=WebhookDelivery.Status.REFUSED, received_at__gte=since
-        )
-        .values("network")
-        .annotate(n=Count("pk"))
-        .values_list("network", "n")
-    )
+def webhook_endpoints(networks: set[str]) -> list[WebhookEndpoint]:
+    """The webhook URL of each network app among `networks` (the workspace's channels), and whether it can
+    check what arrives (an app secret, and for Meta a verify token for the handshake)."""
     endpoints = []
-    for network in wanted:
+    for network in (n for n in WEBHOOK_NETWORKS if n in networks):
         app = registry.app_config(network)
         configured = bool(app and app.client_secret) and (
             network == Network.LINKEDIN or bool(app and app.webhook_verify_token)
         )
-        endpoints.append(
-            WebhookEndpoint(
-                network, Network(network).label, webhook_url(network), configured, refused.get(network, 0)
-            )
-        )
+        endpoints.append(WebhookEndpoint(network, Network(network).label, webhook_url(network), configured))
     return endpoints

@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,6 +63,25 @@ def test_the_webhook_state_is_shown_per_channel(owner_client, meta_app, page):
     assert "3 minutes ago" in html.replace("\xa0", " ")  # Django's relative times keep their words together
     assert "Subscribed" in html and "2 deliveries refused" in html
     assert "Not subscribed" not in html
+
+
+def test_the_states_cost_one_query_whatever_the_number_of_channels(agent_client, meta_app, page, workspace):
+    # The N+1 this guards against: one ChannelWebhookState query per channel row.
+    health(agent_client)
+    with CaptureQueriesContext(connection) as one:
+        health(agent_client)
+    for n in range(5):
+        extra = Channel.objects.create(
+            workspace=workspace,
+            network="instagram",
+            external_id=f"ig{n}",
+            name=f"IG {n}",
+            api_base_url="http://x.test",
+        )
+        ChannelWebhookState.objects.create(channel=extra, deliveries=n)
+    with CaptureQueriesContext(connection) as six:
+        health(agent_client)
+    assert len(six.captured_queries) == len(one.captured_queries)
 
 
 def test_an_app_without_a_verify_token_is_flagged(owner_client, meta_app, page):
