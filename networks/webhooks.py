@@ -33,6 +33,7 @@ from networks.models import Channel, ChannelWebhookState, Network, WebhookDelive
 from networks.providers import base as p
 from networks.providers import linkedin_webhooks, meta_webhooks
 from networks.providers.facebook import FacebookProvider
+from networks.providers.graph import GraphProvider
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ MAX_ATTEMPTS = 5
 KEEP_FOR = dt.timedelta(days=7)
 #: A Messenger conversation found for a person is remembered this long (one Graph call per person a day).
 CONVERSATION_CACHE_SECONDS = 24 * 3600
+#: A post's words and address, read for comments whose delivery lacks them, are remembered this long.
+POST_CACHE_SECONDS = 3600
 #: Meta batches up to 1,000 changes per delivery; bodies are small. Anything larger is not Meta's.
 MAX_BODY_BYTES = 1_000_000
 
@@ -248,6 +251,7 @@ def _apply(events: list[meta_webhooks.WebhookEvent]) -> int:
 
 def _apply_to_channel(channel: Channel, events: list[meta_webhooks.WebhookEvent], now: dt.datetime) -> int:
     items = [e.item for e in events if e.hint == meta_webhooks.Hint.STORE and e.item is not None]
+    items = _with_post_context(channel, items)
     messages = [e for e in events if e.hint == meta_webhooks.Hint.MESSAGE and e.item is not None]
     if messages:
         items += _filed_messages(channel, messages)
@@ -271,6 +275,46 @@ def _apply_to_channel(channel: Channel, events: list[meta_webhooks.WebhookEvent]
             next_poll_at=now
         )
     return len(kept)
+
+
+def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[p.EngagementItem]:
+    """Comments carry the post they are under by id; the inbox shows the post's words and link beside a
+    thread, as the poll stores them. Read once per post (then remembered); without them the comment is
+    stored all the same."""
+    wanted = {
+        i.post_external_id for i in items if i.post_external_id and not (i.post_text and i.post_permalink)
+    }
+    if not wanted or channel.network not in _META:
+        return items
+    found: dict[str, tuple[str, str]] = {}
+    provider: GraphProvider | None = None
+    for post_id in wanted:
+        key = f"webhooks:post:{channel.pk}:{post_id}"
+        context = cache.get(key)
+        if context is None:
+            try:
+                provider = provider or _graph(channel)
+                context = provider.post_context(post_id)
+            except p.ProviderError as exc:
+                log.info(
+                    "post of a webhook comment not read",
+                    extra={"channel": channel.pk, "error": type(exc).__name__},
+                )
+                continue
+            cache.set(key, list(context), POST_CACHE_SECONDS)
+        found[post_id] = (context[0], context[1])
+    filled = []
+    for item in items:
+        text, link = found.get(item.post_external_id, ("", ""))
+        filled.append(
+            replace(
+                item,
+                post_text=item.post_text or text,
+                post_permalink=item.post_permalink or link,
+                permalink=item.permalink or link,
+            )
+        )
+    return filled
 
 
 def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) -> list[p.EngagementItem]:
@@ -307,6 +351,12 @@ def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) 
             replace(event.item, thread_root_external_id=conversation_id, permalink=link, author=author)
         )
     return filed
+
+
+def _graph(channel: Channel) -> GraphProvider:
+    provider = registry.build_provider(channel, http=worker_client())
+    assert isinstance(provider, GraphProvider)
+    return provider
 
 
 def _facebook(channel: Channel, http) -> FacebookProvider:

@@ -404,6 +404,8 @@ class InstagramProvider(GraphProvider):
     def validate_media(self, media: list[MediaFile]) -> list[str]:
         return limits.check_images(media, IMAGE_RULES, max_count=1, network="Instagram")
 
+    post_fields = ("caption", "permalink")  # what post_context reads of a media
+
 
 def parse_comment(
     raw: Any, *, media_id: str, permalink: str, thread_root: str = "", post_text: str = ""

@@ -71,8 +71,12 @@ def test_a_comment_pushed_and_polled_is_one_message(
         assert WebhookDelivery.objects.get(status="processed").stored == 1
     message = Message.objects.get()
     assert (message.external_id, message.text) == (comment.id, "Is it vegan?")
-    assert Conversation.objects.get().root_external_id == comment.id
+    conversation = Conversation.objects.get()
+    assert conversation.root_external_id == comment.id
     assert message.author_contact.name == "Sam Vegan"
+    # The post beside the thread, whichever copy came first.
+    assert conversation.post_text == "New sourdough"
+    assert conversation.post_permalink.endswith(post.id.split("_")[1])
 
 
 def test_a_reply_pushed_joins_the_thread_the_poll_started(
@@ -153,3 +157,38 @@ def test_connecting_a_facebook_page_asks_for_its_webhooks(
     assert broker.ids("networks.subscribe_webhooks") == [channel.pk]
     tasks.subscribe_webhooks(channel.pk)
     assert APP in graph_fake.installed_apps[bakery.id]
+
+
+def test_an_instagram_comment_pushed_comes_with_its_media_and_joins_the_poll(
+    client, graph_fake, receiver, page, workspace, broker, django_capture_on_commit_callbacks
+):
+    user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
+    graph_fake.subscribe_app(APP, "instagram", receiver.url, ["comments"], VERIFY)
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="instagram",
+        external_id=user.id,
+        name="acme.bakery",
+        api_base_url=graph_fake.base_url,
+        credentials={"access_token": page.access_token},
+    )
+    media = graph_fake.add_media(user.id, "Croissants, fresh at 7")
+    comment = graph_fake.add_ig_comment(media.id, "Still some left?", username="lea")
+    assert graph_fake.webhooks.drain(10)
+    for received in receiver.posts:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                "/webhooks/instagram/",
+                data=received.body,
+                content_type="application/json",
+                headers={"X-Hub-Signature-256": received.headers["x-hub-signature-256"]},
+            )
+    for delivery_id in broker.ids("networks.process_webhook"):
+        webhooks.webhook_delivery_process(delivery_id)
+    stored = Message.objects.get(channel=channel)
+    assert stored.external_id == comment.id
+    assert stored.conversation.post_text == "Croissants, fresh at 7"
+    assert stored.conversation.post_permalink.startswith("https://www.instagram.com/p/")
+    assert stored.permalink == stored.conversation.post_permalink
+    tasks.poll_once(channel)
+    assert Message.objects.filter(channel=channel).count() == 1
