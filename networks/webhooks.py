@@ -141,7 +141,8 @@ def webhook_delivery_receive(*, network: str, body: bytes, headers: Any) -> Rece
             delivery = WebhookDelivery.objects.create(
                 network=network,
                 digest=digest,
-                body=body.decode("utf-8", "replace"),
+                # What the signature covered, as text: a NUL cannot be stored (JSON never has a raw one).
+                body=body.decode("utf-8", "replace").replace("\x00", "\ufffd"),
                 account_ids=_named_accounts(network, body),
             )
     except IntegrityError:

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from networks.providers.base import Network
-from networks.providers.meta_webhooks import Hint, Parsed, WebhookEvent
+from networks.providers.meta_webhooks import Hint, Parsed, WebhookEvent, listed_ids
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,9 @@ _WANTED = {
 
 def account_ids(payload: Any, *, limit: int = 20) -> list[str]:
     notifications = payload.get("notifications") if isinstance(payload, dict) else None
-    found: list[str] = []
-    for notification in notifications if isinstance(notifications, list) else []:
-        urn = notification.get("organizationalEntity") if isinstance(notification, dict) else None
-        if isinstance(urn, str) and urn and urn[:200] not in found:
-            found.append(urn[:200])
-        if len(found) >= limit:
-            break
-    return found
+    listed = notifications if isinstance(notifications, list) else []
+    urns = (n.get("organizationalEntity") for n in listed if isinstance(n, dict))
+    return listed_ids((urn for urn in urns if isinstance(urn, str)), limit=limit)
 
 
 def parse(payload: Any, *, now: dt.datetime, max_age: dt.timedelta) -> Parsed:

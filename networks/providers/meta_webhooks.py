@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,17 +65,30 @@ class Parsed:
     ignored: int = 0  # well-formed but of no interest (reactions, read receipts...)
 
 
-def account_ids(payload: Any, *, limit: int = 20) -> list[str]:
-    """The account ids a payload names, best effort (for counting refused deliveries per channel)."""
-    entries = payload.get("entry") if isinstance(payload, dict) else None
+#: What an account id looks like (Graph ids, LinkedIn URNs): anything else in an unverified body is dropped,
+#: never stored (a NUL or a lone surrogate would not even fit in the database).
+_ACCOUNT_ID = re.compile(r"[\w:.,()-]{1,200}", re.ASCII)
+
+
+def listed_ids(values: Any, *, limit: int = 20) -> list[str]:
+    """The plausible account ids among `values`, unique, at most `limit` (bodies may be hostile)."""
     found: list[str] = []
-    for entry in entries if isinstance(entries, list) else []:
-        value = entry.get("id") if isinstance(entry, dict) else None
-        if isinstance(value, _ID_TYPES) and str(value) not in found:
-            found.append(str(value)[:200])
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, _ID_TYPES):
+            continue
+        text = str(value)
+        if _ACCOUNT_ID.fullmatch(text) and text not in found:
+            found.append(text)
         if len(found) >= limit:
             break
     return found
+
+
+def account_ids(payload: Any, *, limit: int = 20) -> list[str]:
+    """The account ids a payload names, best effort (for counting refused deliveries per channel)."""
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    listed = entries if isinstance(entries, list) else []
+    return listed_ids((entry.get("id") for entry in listed if isinstance(entry, dict)), limit=limit)
 
 
 def parse(payload: Any, *, now: dt.datetime, max_age: dt.timedelta) -> Parsed:

@@ -190,6 +190,15 @@ def test_missing_forged_or_wrong_algorithm_signatures_are_refused_and_counted(
     assert broker.messages == []
 
 
+def test_a_forged_body_naming_hostile_ids_is_refused_and_stores_only_plausible_ids(client, meta_apps, page):
+    body = (
+        b'{"object":"page","entry":[{"id":"\\u0000x"},{"id":"\\ud800"},{"id":"<script>"},{"id":true},'
+        b'{"id":"' + PAGE.encode() + b'"},{"id":' + b"1" * 300 + b"}]}"
+    )
+    assert deliver(client, "facebook", body, X_Hub_Signature_256="sha256=" + "0" * 64).status_code == 403
+    assert WebhookDelivery.objects.get().account_ids == [PAGE]
+
+
 def test_a_sha1_signature_in_the_legacy_header_is_not_enough(client, meta_apps, page, broker):
     body = encode(documented("facebook_feed_comment"))
     legacy = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
