@@ -20,44 +20,19 @@ import multiprocessing
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bench.common import machine, percentile, setup_django, summary
+from bench.publish import start_process, stop_process
 
-ROOT = Path(__file__).resolve().parents[1]
 DELIVERIES = int(os.environ.get("BENCH_WEBHOOK_DELIVERIES", "300"))
 PAGES = 20
 POSTS_PER_PAGE = 7
 SECRET = "bench-webhook-app-secret"  # noqa: S105 - a bench database only
 TARGET_P95_MS = 2000.0
 WAIT_LIMIT_S = 30.0
-
-
-def start_worker(log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cmhub",
-            "worker",
-            "--queues=default",
-            "--concurrency=2",
-            "--pool=threads",
-            "--hostname=bench-webhooks@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 def serve_graph(out, stop) -> None:
@@ -148,7 +123,19 @@ def main() -> int:
     WebhookDelivery.objects.filter(network="facebook").delete()
 
     current_app.control.purge()
-    worker = start_worker(log)
+    worker = start_process(
+        [
+            "worker",
+            "--queues=default",
+            "--concurrency=2",
+            "--pool=threads",
+            "--hostname=bench-webhooks@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        log,
+    )
     client = Client()
     rng = random.Random(11)
     ack_ms: list[float] = []
@@ -183,11 +170,7 @@ def main() -> int:
                 time.sleep(0.005)
     finally:
         stop.set()
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker)
 
     stored = Conversation.objects.filter(workspace=workspace).count()
     with_post = Conversation.objects.filter(workspace=workspace).exclude(post_text="").count()
