@@ -217,6 +217,7 @@ class WebhookDelivery(models.Model):
     body = models.TextField(blank=True)
     account_ids = models.JSONField(default=list, blank=True)  # the accounts the body names (entry ids)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a worker is on it (a lease: see webhooks)
     attempts = models.PositiveSmallIntegerField(default=0)
     events = models.PositiveIntegerField(default=0)
     stored = models.PositiveIntegerField(default=0)  # items handed to the inbox (it keeps one copy of each)

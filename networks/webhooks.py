@@ -11,6 +11,7 @@ and marks the channels it names due. A delivery whose task never reached the bro
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -21,8 +22,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,7 +42,10 @@ log = logging.getLogger(__name__)
 #: so late the poll has long since fetched what it carried. Meta retries for up to 36 hours; LinkedIn for 8.
 REPLAY_WINDOW = dt.timedelta(hours=48)
 #: How long a received delivery may wait for its task before the sweeper hands it out again.
-SWEEP_AFTER = dt.timedelta(seconds=30)
+SWEEP_AFTER = dt.timedelta(seconds=60)
+#: A claimed delivery belongs to its worker this long (the task's hard limit is 90 s): a second copy of its
+#: task finds it taken and does nothing; after a crash, the sweeper hands it out again.
+CLAIM_LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 #: Deliveries are kept this long (a little beyond the replay window, for the health page and admin).
 KEEP_FOR = dt.timedelta(days=7)
@@ -178,17 +182,15 @@ def webhook_handshake_linkedin(*, challenge_code: str) -> dict[str, str] | None:
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.RECEIVED)
-            .first()
-        )
-        if delivery is None:
-            return None
-        delivery.attempts += 1
-        delivery.save(update_fields=["attempts"])
-        return delivery
+    """The conditional UPDATE whose row count says who won: one worker processes a delivery at a time,
+    however many copies of its task the sweeper and the broker's redeliveries made."""
+    now = timezone.now()
+    won = (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.RECEIVED)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return WebhookDelivery.objects.filter(pk=delivery_id).first() if won else None
 
 
 def webhook_delivery_process(delivery_id: int) -> WebhookDelivery | None:
@@ -214,6 +216,8 @@ def webhook_delivery_process(delivery_id: int) -> WebhookDelivery | None:
         log.exception("webhook delivery processing failed", extra={"delivery": delivery.pk})
         if delivery.attempts >= MAX_ATTEMPTS:
             return _finish(delivery, WebhookDelivery.Status.FAILED, error=str(exc)[:500])
+        with contextlib.suppress(DatabaseError):  # let the task's retry claim it at once
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_at=None)
         raise
     return _finish(
         delivery,
@@ -371,7 +375,9 @@ def webhook_deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:
     enqueued again. Those that failed MAX_ATTEMPTS times are marked failed and left for admin to see."""
     now = now or timezone.now()
     pending = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.RECEIVED, received_at__lte=now - SWEEP_AFTER
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE),
+        status=WebhookDelivery.Status.RECEIVED,
+        received_at__lte=now - SWEEP_AFTER,
     )
     pending.filter(attempts__gte=MAX_ATTEMPTS).update(
         status=WebhookDelivery.Status.FAILED, processed_at=now, error="Gave up after repeated failures."

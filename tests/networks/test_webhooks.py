@@ -403,6 +403,31 @@ def test_a_delivery_is_processed_once_however_often_its_task_runs(client, meta_a
     assert ChannelWebhookState.objects.get(channel=page).deliveries == 1
 
 
+def test_a_claimed_delivery_is_left_to_its_worker_until_the_lease_ends(client, meta_apps, page, broker):
+    body = encode(documented("facebook_feed_comment"))
+    deliver(client, "facebook", body, X_Hub_Signature_256=meta_header(body))
+    delivery = WebhookDelivery.objects.get()
+    claimed = timezone.now() - dt.timedelta(seconds=10)  # a worker took it, and is still on it
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_at=claimed)
+    later = timezone.now() + webhooks.SWEEP_AFTER
+    assert webhooks.webhook_deliveries_sweep(now=later) == []
+    assert webhooks.webhook_delivery_process(delivery.pk) is None  # a second copy of its task
+    after_the_lease = claimed + webhooks.CLAIM_LEASE + dt.timedelta(seconds=1)
+    with _capture(execute=True):
+        assert webhooks.webhook_deliveries_sweep(now=after_the_lease) == [delivery.pk]
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_at=claimed - webhooks.CLAIM_LEASE)
+    assert webhooks.webhook_delivery_process(delivery.pk).status == "processed"
+
+
+def test_a_delivery_that_keeps_failing_is_given_up_after_its_attempts(client, meta_apps, page, broker):
+    body = encode(documented("facebook_feed_comment"))
+    deliver(client, "facebook", body, X_Hub_Signature_256=meta_header(body))
+    WebhookDelivery.objects.update(attempts=webhooks.MAX_ATTEMPTS)
+    later = timezone.now() + webhooks.SWEEP_AFTER + dt.timedelta(seconds=1)
+    assert webhooks.webhook_deliveries_sweep(now=later) == []
+    assert WebhookDelivery.objects.get().status == "failed"
+
+
 def test_old_deliveries_are_pruned(meta_apps, db):
     WebhookDelivery.objects.create(
         network="facebook", digest="a", received_at=timezone.now() - dt.timedelta(days=8)
