@@ -170,7 +170,8 @@ def webhook_handshake_meta(*, network: str, mode: str, token: str, challenge: st
 def webhook_handshake_linkedin(*, challenge_code: str) -> dict[str, str] | None:
     """LinkedIn's GET validation: the JSON to answer with, or None when no client secret is configured."""
     secret = _app_secret(Network.LINKEDIN)
-    if not secret or not challenge_code:
+    # LinkedIn's codes are UUIDs; anything long is not LinkedIn, and is not echoed back.
+    if not secret or not challenge_code or len(challenge_code) > sig.MAX_CHALLENGE:
         return None
     return {
         "challengeCode": challenge_code,

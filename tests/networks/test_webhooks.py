@@ -148,6 +148,13 @@ def test_an_oversized_or_garbled_body_length_is_refused_before_reading(client, m
     assert not WebhookDelivery.objects.exists()
 
 
+def test_linkedin_validation_is_refused_without_a_secret_or_with_a_long_code(client, db):
+    assert client.get("/webhooks/linkedin/", {"challengeCode": "890e4665"}).status_code == 403
+    NetworkApp.objects.create(network="linkedin", client_id="li", client_secret=LINKEDIN_SECRET)
+    assert client.get("/webhooks/linkedin/", {"challengeCode": "x" * 201}).status_code == 403
+    assert client.get("/webhooks/linkedin/").status_code == 403
+
+
 def test_an_unknown_network_has_no_webhook_url(client, db):
     assert client.get("/webhooks/x/").status_code == 404
     assert client.post("/webhooks/mastodon/", data=b"{}", content_type="application/json").status_code == 404
