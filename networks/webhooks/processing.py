@@ -1,46 +1,33 @@
-"""Webhooks as accelerators: what Meta and LinkedIn push is stored through the poll's own path, and the
-channel is polled at once; the poll stays the source of truth and the catch-up after any outage.
-
-The request does the minimum (Meta retries an endpoint that answers slowly): check the signature, record
-the delivery row (its body digest is the replay guard: one row per network and body), enqueue its
-processing. `webhook_delivery_process` then reads it into items, stores them with `items_fetched` exactly as
-a poll does (the unique (channel, external_id) constraint makes a delivery and the poll's copy one message),
-and marks the channels it names due. A delivery whose task never reached the broker is handed out again by
-`webhook_deliveries_sweep`.
-"""
+"""Processing a recorded delivery: read into the items a poll returns, stored through the poll's own path
+(the unique (channel, external_id) constraint makes a delivery and the poll's copy one message), and the
+channels it names made due for a poll. Claimed with a lease; swept when its task never ran; pruned."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from core.http import worker_client
-from networks import normalise, registry
-from networks import webhook_signatures as sig
+from networks import normalise
 from networks.models import Channel, ChannelWebhookState, Network, WebhookDelivery
 from networks.providers import base as p
 from networks.providers import linkedin_webhooks, meta_webhooks
 from networks.providers.facebook import FacebookProvider
 from networks.providers.graph import GraphProvider
+from networks.webhooks.common import META, REPLAY_WINDOW, ensure_states, facebook_provider, graph_provider
 
 log = logging.getLogger(__name__)
 
-#: Deliveries (and entries) older than this are not processed: a replay of a captured delivery, or a retry
-#: so late the poll has long since fetched what it carried. Meta retries for up to 36 hours; LinkedIn for 8.
-REPLAY_WINDOW = dt.timedelta(hours=48)
 #: How long a received delivery may wait for its task before the sweeper hands it out again.
 SWEEP_AFTER = dt.timedelta(seconds=60)
 #: A claimed delivery belongs to its worker this long (the task's hard limit is 90 s): a second copy of its
@@ -53,133 +40,6 @@ KEEP_FOR = dt.timedelta(days=7)
 CONVERSATION_CACHE_SECONDS = 24 * 3600
 #: A post's words and address, read for comments whose delivery lacks them, are remembered this long.
 POST_CACHE_SECONDS = 3600
-#: Meta batches up to 1,000 changes per delivery; bodies are small. Anything larger is not Meta's.
-MAX_BODY_BYTES = 1_000_000
-
-WEBHOOK_NETWORKS = (Network.FACEBOOK, Network.INSTAGRAM, Network.LINKEDIN)
-_META = (Network.FACEBOOK, Network.INSTAGRAM)
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """How the request is answered: its status, and the delivery row when one was accepted."""
-
-    status: int
-    delivery: WebhookDelivery | None = None
-    refusal: str = ""
-
-
-def webhook_url(network: str) -> str:
-    """The address to give the network's app dashboard for `network`'s webhooks."""
-    return settings.SITE_URL + reverse("network_webhook", args=[network])
-
-
-def _app_secret(network: str) -> str:
-    app = registry.app_config(network)
-    return app.client_secret if app else ""
-
-
-def _verdict(network: str, *, secret: str, body: bytes, headers: Any) -> sig.Verdict:
-    if network == Network.LINKEDIN:
-        return sig.linkedin_signature(secret=secret, body=body, header=headers.get("X-LI-Signature"))
-    return sig.meta_signature(secret=secret, body=body, header=headers.get("X-Hub-Signature-256"))
-
-
-def _named_accounts(network: str, body: bytes) -> list[str]:
-    """The accounts an (untrusted) body names, for counting refusals per channel; [] when unreadable."""
-    try:
-        payload = json.loads(body[:MAX_BODY_BYTES])
-    except ValueError:
-        return []
-    reader = linkedin_webhooks.account_ids if network == Network.LINKEDIN else meta_webhooks.account_ids
-    return reader(payload)
-
-
-def _channels_for(network: str, account_ids: list[str]) -> list[Channel]:
-    networks = list(_META) if network in _META else [network]
-    return list(Channel.objects.filter(network__in=networks, external_id__in=account_ids))
-
-
-def _ensure_states(channel_ids: list[int]) -> None:
-    ChannelWebhookState.objects.bulk_create(
-        [ChannelWebhookState(channel_id=pk) for pk in channel_ids], ignore_conflicts=True
-    )
-
-
-def _refuse(network: str, refusal: str, body: bytes, *, status: int) -> Receipt:
-    accounts = _named_accounts(network, body)
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.create(
-            network=network,
-            status=WebhookDelivery.Status.REFUSED,
-            refusal=refusal,
-            digest=hashlib.sha256(body).hexdigest(),
-            account_ids=accounts,
-            processed_at=now,
-        )
-        channel_ids = [c.pk for c in _channels_for(network, accounts)]
-        if channel_ids:
-            _ensure_states(channel_ids)
-            ChannelWebhookState.objects.filter(channel_id__in=channel_ids).update(
-                refused=F("refused") + 1, last_refused_at=now
-            )
-    log.warning(
-        "webhook delivery refused",
-        extra={"network": network, "refusal": refusal, "delivery": delivery.pk, "accounts": accounts[:5]},
-    )
-    return Receipt(status, delivery, refusal)
-
-
-def webhook_delivery_receive(*, network: str, body: bytes, headers: Any) -> Receipt:
-    """Check and record one POST to the webhook URL; enqueue its processing once recorded."""
-    secret = _app_secret(network)
-    if not secret:
-        return _refuse(network, WebhookDelivery.Refusal.NOT_CONFIGURED, body, status=403)
-    verdict = _verdict(network, secret=secret, body=body, headers=headers)
-    if verdict != sig.Verdict.VALID:
-        return _refuse(network, str(verdict), body, status=403)
-    digest = hashlib.sha256(body).hexdigest()
-    try:
-        with transaction.atomic():
-            delivery = WebhookDelivery.objects.create(
-                network=network,
-                digest=digest,
-                # What the signature covered, as text: a NUL cannot be stored (JSON never has a raw one).
-                body=body.decode("utf-8", "replace").replace("\x00", "\ufffd"),
-                account_ids=_named_accounts(network, body),
-            )
-    except IntegrityError:
-        # The same signed body again: a retry of one we already have, or someone replaying a captured
-        # one. Answered 200 so the network stops retrying; nothing is processed twice.
-        return _refuse(network, WebhookDelivery.Refusal.REPLAY, body, status=200)
-    from networks.tasks import enqueue_webhook
-
-    enqueue_webhook(delivery.pk)
-    return Receipt(200, delivery)
-
-
-def webhook_handshake_meta(*, network: str, mode: str, token: str, challenge: str) -> str | None:
-    """Meta's GET verification: the challenge to echo, or None (answered 403)."""
-    app = registry.app_config(network)
-    return sig.meta_handshake(
-        verify_token=app.webhook_verify_token if app else "", mode=mode, token=token, challenge=challenge
-    )
-
-
-def webhook_handshake_linkedin(*, challenge_code: str) -> dict[str, str] | None:
-    """LinkedIn's GET validation: the JSON to answer with, or None when no client secret is configured."""
-    secret = _app_secret(Network.LINKEDIN)
-    # LinkedIn's codes are UUIDs; anything long is not LinkedIn, and is not echoed back.
-    if not secret or not challenge_code or len(challenge_code) > sig.MAX_CHALLENGE:
-        return None
-    return {
-        "challengeCode": challenge_code,
-        "challengeResponse": sig.linkedin_challenge_response(secret=secret, challenge_code=challenge_code),
-    }
-
-
-# --- Processing ---------------------------------------------------------------------------------------
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
@@ -266,7 +126,7 @@ def _apply_to_channel(channel: Channel, events: list[meta_webhooks.WebhookEvent]
 
     with transaction.atomic():
         kept, _refused = store_items(channel, clean) if clean else ([], 0)
-        _ensure_states([channel.pk])
+        ensure_states([channel.pk])
         ChannelWebhookState.objects.filter(channel_id=channel.pk).update(
             last_delivery_at=now,
             deliveries=F("deliveries") + 1,
@@ -290,7 +150,7 @@ def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[
     wanted = {
         i.post_external_id for i in items if i.post_external_id and not (i.post_text and i.post_permalink)
     }
-    if not wanted or channel.network not in _META:
+    if not wanted or channel.network not in META:
         return items
     found: dict[str, tuple[str, str]] = {}
     provider: GraphProvider | None = None
@@ -299,7 +159,7 @@ def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[
         context = cache.get(key)
         if context is None:
             try:
-                provider = provider or _graph(channel)
+                provider = provider or graph_provider(channel)
                 context = provider.post_context(post_id)
             except p.ProviderError as exc:
                 log.info(
@@ -338,7 +198,7 @@ def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) 
         found = cache.get(key)
         if found is None:
             try:
-                provider = provider or _facebook(channel, http)
+                provider = provider or facebook_provider(channel, http)
                 found = provider.conversation_with(event.customer_id)
             except p.ProviderError as exc:
                 log.info(
@@ -357,18 +217,6 @@ def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) 
             replace(event.item, thread_root_external_id=conversation_id, permalink=link, author=author)
         )
     return filed
-
-
-def _graph(channel: Channel) -> GraphProvider:
-    provider = registry.build_provider(channel, http=worker_client())
-    assert isinstance(provider, GraphProvider)
-    return provider
-
-
-def _facebook(channel: Channel, http) -> FacebookProvider:
-    provider = registry.build_provider(channel, http=http)
-    assert isinstance(provider, FacebookProvider)
-    return provider
 
 
 def webhook_deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:
@@ -397,26 +245,3 @@ def webhook_deliveries_prune(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     deleted, _detail = WebhookDelivery.objects.filter(received_at__lt=now - KEEP_FOR).delete()
     return deleted
-
-
-# --- Subscribing ----------------------------------------------------------------------------------------
-
-
-def channel_webhooks_subscribe(*, channel: Channel) -> bool:
-    """Ask the network to send this channel's events to our webhook URL, where the API allows it (a
-    Facebook Page installs the app with `subscribed_apps`). Instagram follows its Page's subscription and
-    the app's dashboard; LinkedIn subscriptions are made per member and organization in LinkedIn's portal.
-    Records the outcome on the channel's webhook state; True when subscribed."""
-    if channel.network != Network.FACEBOOK:
-        return False
-    _ensure_states([channel.pk])
-    try:
-        _facebook(channel, worker_client()).webhook_subscribe()
-    except p.ProviderError as exc:
-        ChannelWebhookState.objects.filter(channel_id=channel.pk).update(subscribe_error=str(exc)[:500])
-        log.warning("webhook subscription failed", extra={"channel": channel.pk, "error": str(exc)[:300]})
-        return False
-    ChannelWebhookState.objects.filter(channel_id=channel.pk).update(
-        subscribed_at=timezone.now(), subscribe_error=""
-    )
-    return True
