@@ -220,8 +220,8 @@ def connect_choose(request: WorkspaceRequest, network: str, key: str) -> HttpRes
                 backfill_days=backfill_days,
                 by=request.user,
             )
-            if channel.network == Network.FACEBOOK:
-                # Meta sends a Page's webhooks only once the Page has installed the app.
+            if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
+                # Meta sends a Page's (and its Instagram account's) webhooks once the Page installed the app.
                 tasks.enqueue_webhook_subscribe(channel.pk)
             connected.append(channel.name)
         if not connected:

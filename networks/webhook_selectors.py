@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from networks import registry
 from networks.models import Channel, ChannelWebhookState, Network
 from networks.webhooks import WEBHOOK_NETWORKS, webhook_url
+from networks.webhooks.subscribing import SUBSCRIBABLE
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ def attach_webhook_states(channels: list[Channel]) -> list[Channel]:
         pushes = channel.network in WEBHOOK_NETWORKS
         state = (states.get(channel.pk) or ChannelWebhookState(channel=channel)) if pushes else None
         channel.webhook = state  # type: ignore[attr-defined]
+        channel.webhook_subscribable = channel.network in SUBSCRIBABLE  # type: ignore[attr-defined]
     return channels
 
 

@@ -22,6 +22,7 @@ from networks.fakes.graph_state import (
     Conversation,
     FieldSpec,
     IgComment,
+    IgUser,
     Media,
     Message,
     Page,
@@ -86,8 +87,11 @@ class GraphWebhooks(gs.GraphHost):
         self._push_ig_comment(comment)
         return comment
 
-    def _subscribers(self, object_type: str, page_id: str, field: str) -> list[Subscription]:
-        installed = self.installed_apps.get(page_id, {})
+    def _subscribers(
+        self, object_type: str, page_id: str, field: str, ig_user_id: str = ""
+    ) -> list[Subscription]:
+        # An Instagram account is reached through its Page's installation, or its own (Instagram Login).
+        installed = {**self.installed_apps.get(page_id, {}), **self.installed_apps.get(ig_user_id, {})}
         found = []
         for (app_id, kind), subscription in self.webhook_subscriptions.items():
             if kind != object_type or field not in subscription.fields or app_id not in installed:
@@ -151,7 +155,7 @@ class GraphWebhooks(gs.GraphHost):
             return
         owner = self.objects.get(media.ig_user_id)
         page_id = getattr(owner, "page_id", "")
-        subscribers = self._subscribers("instagram", page_id, "comments")
+        subscribers = self._subscribers("instagram", page_id, "comments", media.ig_user_id)
         if not subscribers:
             return
         value: dict[str, Any] = {
@@ -194,11 +198,11 @@ class GraphWebhooks(gs.GraphHost):
         return super().fb_edge(request, obj, edge, fields)  # type: ignore[misc]
 
     def fb_write(self, obj: Any, edge: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        if isinstance(obj, Page) and edge == "subscribed_apps":
+        if isinstance(obj, Page | IgUser) and edge == "subscribed_apps":
             wanted = [f for f in str(params.get("subscribed_fields", "")).split(",") if f]
             if not wanted:
                 raise gs.Reject(gs.error_response(100, "(#100) The parameter subscribed_fields is required."))
-            # The Page's own token asks (what the fake's routes hand a writer is the object, not the token).
+            # The object's own token asks (what the fake's routes hand a writer is the object, not the token).
             token = self.tokens.get(obj.token)
             if token is not None and "pages_manage_metadata" not in token.permissions:
                 raise gs.Reject(

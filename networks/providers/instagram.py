@@ -406,6 +406,16 @@ class InstagramProvider(GraphProvider):
 
     post_fields = ("caption", "permalink")  # what post_context reads of a media
 
+    def webhook_subscribe(self) -> None:
+        """Meta sends an Instagram account's webhooks once its Page has installed the app (Facebook Login:
+        `POST /{page-id}/subscribed_apps`; the Page is whoever the token is), or, with an Instagram Login
+        token, once the account subscribed itself (`POST /{ig-user-id}/subscribed_apps`)."""
+        me = required_str(self.graph.get("me", {"fields": "id"}), "id")
+        fields = "comments,messages" if me == self.ig_user_id else "feed"
+        body = self.graph.post(f"{me}/subscribed_apps", data={"subscribed_fields": fields})
+        if body.get("success") not in (True, "true"):
+            raise Invalid("Instagram did not confirm the webhook subscription.")
+
 
 def parse_comment(
     raw: Any, *, media_id: str, permalink: str, thread_root: str = "", post_text: str = ""

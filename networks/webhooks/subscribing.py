@@ -7,23 +7,31 @@ import logging
 from django.utils import timezone
 
 from core.http import worker_client
+from networks import registry
 from networks.models import Channel, ChannelWebhookState, Network
 from networks.providers import base as p
-from networks.webhooks.common import ensure_states, facebook_provider
+from networks.providers.facebook import FacebookProvider
+from networks.providers.instagram import InstagramProvider
+from networks.webhooks.common import ensure_states
 
 log = logging.getLogger(__name__)
+
+#: The networks whose API lets CM Hub subscribe an account to the app's webhooks.
+SUBSCRIBABLE = (Network.FACEBOOK, Network.INSTAGRAM)
 
 
 def channel_webhooks_subscribe(*, channel: Channel) -> bool:
     """Ask the network to send this channel's events to our webhook URL, where the API allows it (a
-    Facebook Page installs the app with `subscribed_apps`). Instagram follows its Page's subscription and
-    the app's dashboard; LinkedIn subscriptions are made per member and organization in LinkedIn's portal.
-    Records the outcome on the channel's webhook state; True when subscribed."""
-    if channel.network != Network.FACEBOOK:
+    Facebook Page, or an Instagram account's Page, installs the app with `subscribed_apps`). LinkedIn
+    subscriptions are made per member and organization, outside CM Hub. Records the outcome on the
+    channel's webhook state; True when subscribed."""
+    if channel.network not in SUBSCRIBABLE:
         return False
     ensure_states([channel.pk])
     try:
-        facebook_provider(channel, worker_client()).webhook_subscribe()
+        provider = registry.build_provider(channel, http=worker_client())
+        assert isinstance(provider, FacebookProvider | InstagramProvider)
+        provider.webhook_subscribe()
     except p.ProviderError as exc:
         ChannelWebhookState.objects.filter(channel_id=channel.pk).update(subscribe_error=str(exc)[:500])
         log.warning("webhook subscription failed", extra={"channel": channel.pk, "error": str(exc)[:300]})

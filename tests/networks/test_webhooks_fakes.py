@@ -192,3 +192,33 @@ def test_an_instagram_comment_pushed_comes_with_its_media_and_joins_the_poll(
     assert stored.permalink == stored.conversation.post_permalink
     tasks.poll_once(channel)
     assert Message.objects.filter(channel=channel).count() == 1
+
+
+def test_subscribing_an_instagram_account_installs_the_app_on_its_page(graph_fake, page, workspace):
+    user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
+    graph_fake.installed_apps.clear()
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="instagram",
+        external_id=user.id,
+        name="acme.bakery",
+        api_base_url=graph_fake.base_url,
+        credentials={"access_token": page.access_token},  # Facebook Login: the Page's token
+    )
+    assert webhooks.channel_webhooks_subscribe(channel=channel)
+    assert APP in graph_fake.installed_apps[page.external_id]
+    assert ChannelWebhookState.objects.get(channel=channel).subscribed_at is not None
+
+
+def test_an_instagram_login_account_subscribes_itself(graph_fake, graph_apps, workspace):
+    user = graph_fake.add_ig_user("solo.shop")  # no Page: an Instagram Login token of its own
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="instagram",
+        external_id=user.id,
+        name="solo.shop",
+        api_base_url=graph_fake.base_url,
+        credentials={"access_token": user.token},
+    )
+    assert webhooks.channel_webhooks_subscribe(channel=channel)
+    assert graph_fake.installed_apps[user.id][APP] == {"comments", "messages"}

@@ -61,8 +61,8 @@ class Command(BaseCommand):
                     scopes_requested=account.scopes,
                     by=admin,
                 )
-                if network == "facebook":
-                    enqueue_webhook_subscribe(channel.pk)  # as connecting a Page does
+                if network in ("facebook", "instagram"):
+                    enqueue_webhook_subscribe(channel.pk)  # as connecting a Page or its account does
                 self.stdout.write(f"  {channel}  ->  {channel.api_base_url}")
         self.stdout.write(
             self.style.SUCCESS(f"Demo channels wired to the fakes in workspace '{workspace.slug}'.")
