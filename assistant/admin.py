@@ -5,6 +5,7 @@ from assistant.models import (
     AutoReply,
     AutoReplyPolicy,
     FaqEntry,
+    LearnedPhrasing,
     MessageTriage,
     Rule,
     RuleExecution,
@@ -26,6 +27,15 @@ class FaqEntryAdmin(admin.ModelAdmin):
     list_filter = ["language", "active", "workspace"]
     search_fields = ["group", "answer", "workspace__name"]
     list_select_related = ["workspace"]
+
+
+@admin.register(LearnedPhrasing)
+class LearnedPhrasingAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "workspace", "faq_entry", "status", "created_at", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["text", "workspace__name"]
+    list_select_related = ["workspace", "faq_entry", "decided_by"]
+    raw_id_fields = ["faq_entry", "message", "decided_by"]
 
 
 class TriageCorrectionInline(admin.TabularInline):

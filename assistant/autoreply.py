@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
-from assistant import selectors
+from assistant import engine, selectors
 from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Language, MessageTriage, Rule
 from inbox.models import Conversation, Label, Message
 from inbox.replies import ReplyError, reply_create
@@ -120,8 +120,8 @@ def why_not_direct(
         return "sensitive"
     if not policy.faq_entries.filter(pk=entry.pk).exists():
         return "not_allowed"
-    if confidence < policy.min_confidence:
-        return "low_confidence"
+    if confidence < max(policy.min_confidence, engine.AUTO_SEND_THRESHOLD):
+        return "low_confidence"  # below the calibrated default, an answer is never sent alone
     if not policy.channels.filter(pk=message.channel_id).exists():
         return "channel"
     if conversation.pk in state.auto_answered or _auto_answered(conversation.pk):
@@ -252,6 +252,11 @@ def auto_reply_policy_update(
         c.workspace_id != workspace.pk for c in channels
     ):
         raise ReplyError(gettext("This belongs to another workspace."))
+    if not engine.AUTO_SEND_THRESHOLD <= min_confidence <= 1.0:
+        raise ReplyError(
+            gettext("The confidence threshold must be between %(low)s and 1.")
+            % {"low": engine.AUTO_SEND_THRESHOLD}
+        )
     policy, _created = AutoReplyPolicy.objects.update_or_create(
         workspace=workspace,
         defaults={

@@ -7,6 +7,7 @@ from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
+from assistant import engine
 from inbox import models as inbox_models
 from inbox.models import Message
 
@@ -36,6 +37,15 @@ class AssistantPolicy(models.Model):
         help_text=_(
             "How the team writes (formality, greetings, sign-off, words to avoid). "
             "Given to the language model when it drafts a reply."
+        ),
+    )
+    synonyms = models.TextField(
+        _("workspace vocabulary"),
+        blank=True,
+        max_length=20000,
+        help_text=_(
+            "Words of your trade that mean the same thing, one concept per line: "
+            '"concept: word, other word, phrase". The FAQ suggestions treat them as one.'
         ),
     )
 
@@ -91,6 +101,44 @@ class FaqEntry(models.Model):
     @property
     def title(self) -> str:
         return self.questions[0] if self.questions else self.group
+
+
+class LearnedPhrasing(models.Model):
+    """A customer's message that a person answered with an FAQ entry: a candidate new way of asking it.
+
+    Accepted, it feeds the FAQ index at once (as a matching-only phrasing); dismissed, it stays recorded so
+    the same message is not proposed again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    faq_entry = models.ForeignKey(FaqEntry, on_delete=models.CASCADE, related_name="learned_phrasings")
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    text = models.TextField(_("customer's words"), max_length=1000)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created"), default=tz.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("learned phrasing")
+        verbose_name_plural = _("learned phrasings")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["faq_entry", "text"], name="learned_phrasing_unique_text"),
+        ]
+        indexes = [
+            # The FAQ page's candidates and the index's accepted phrasings, per workspace.
+            models.Index(fields=["workspace", "status"], name="learned_ws_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.faq_entry_id}: {self.text[:40]}"
 
 
 class MessageTriage(models.Model):
@@ -268,7 +316,7 @@ class AutoReplyPolicy(models.Model):
     faq_entries = models.ManyToManyField(
         FaqEntry, blank=True, related_name="+", verbose_name=_("answers that may go out directly")
     )
-    min_confidence = models.FloatField(_("confidence threshold"), default=0.8)
+    min_confidence = models.FloatField(_("confidence threshold"), default=engine.AUTO_SEND_THRESHOLD)
     channels = models.ManyToManyField(
         "networks.Channel", blank=True, related_name="+", verbose_name=_("channels allowed")
     )

@@ -1,13 +1,14 @@
 """What the assistant does with what the inbox announces (inbox.signals): it triages the messages stored
 (`messages_stored`, sent on commit: the rows exist; the sweeper catches what a refused enqueue left), and
-records the fate of the suggestion a written reply started from (`reply_written`)."""
+records the fate of the suggestion a written reply started from (`reply_written`), and the customer's
+message as a candidate phrasing when the reply answered with an FAQ entry (assistant.phrasings)."""
 
 from __future__ import annotations
 
 from django.db.models import Subquery
 from django.dispatch import receiver
 
-from assistant import services
+from assistant import phrasings, services
 from assistant.models import Suggestion
 from assistant.tasks import enqueue_triage
 from inbox.models import Message
@@ -25,6 +26,7 @@ def record_suggestion_fate(sender, *, message: Message, suggestion_id: str, user
     decides). Only a pending suggestion for the conversation's latest inbound message in the reply's
     workspace counts; anything else (foreign, stale, already decided, malformed) is ignored without a word."""
     if not suggestion_id.isdigit():
+        phrasings.phrasing_from_reply(reply=message)  # written by hand: maybe an FAQ answer all the same
         return
     latest_inbound = (
         Message.objects.filter(conversation_id=message.conversation_id, direction=Message.Direction.IN)
@@ -38,5 +40,9 @@ def record_suggestion_fate(sender, *, message: Message, suggestion_id: str, user
         message__conversation_id=message.conversation_id,
         message_id=Subquery(latest_inbound),
     ).first()
-    if suggestion is not None:
-        services.suggestion_record_fate(suggestion, final_text=message.text, user=user)
+    if suggestion is None:
+        phrasings.phrasing_from_reply(reply=message)
+        return
+    suggestion = services.suggestion_record_fate(suggestion, final_text=message.text, user=user)
+    if phrasings.phrasing_from_suggestion(suggestion=suggestion) is None:
+        phrasings.phrasing_from_reply(reply=message)

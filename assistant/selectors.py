@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from assistant import engine
-from assistant.models import FaqEntry, MessageTriage, Suggestion, TriageCorrection
+from assistant.models import (
+    AssistantPolicy,
+    FaqEntry,
+    LearnedPhrasing,
+    MessageTriage,
+    Suggestion,
+    TriageCorrection,
+)
 from inbox.models import Conversation, Message
 
 
@@ -51,8 +58,9 @@ def faq_entries(workspace: Workspace):
 # --- The FAQ index, built once per FAQ version -----------------------------------------------------------
 
 _index_lock = threading.Lock()
-# workspace id -> (version, index, entries by id). A version is (max updated_at, row count): deleting a row
-# changes the count even when it was not the newest.
+# workspace id -> (version, index, entries by id). A version is (max updated_at, row count, the workspace
+# vocabulary, the accepted learned phrasings): deleting a row changes the count even when it was not the
+# newest.
 _index_cache: dict[int, tuple[tuple, engine.FaqIndex, dict[int, FaqEntry]]] = {}
 
 
@@ -60,22 +68,38 @@ def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntr
     stats = FaqEntry.objects.filter(workspace_id=workspace_id).aggregate(
         newest=Max("updated_at"), count=Count("pk")
     )
-    version = (stats["newest"], stats["count"])
+    vocabulary = (
+        AssistantPolicy.objects.filter(workspace_id=workspace_id).values_list("synonyms", flat=True).first()
+        or ""
+    )
+    learned_rows = list(
+        LearnedPhrasing.objects.filter(workspace_id=workspace_id, status=LearnedPhrasing.Status.ACCEPTED)
+        .order_by("pk")
+        .values_list("pk", "faq_entry_id", "text")
+    )
+    version = (stats["newest"], stats["count"], vocabulary, tuple(pk for pk, _, _ in learned_rows))
     cached = _index_cache.get(workspace_id)
     if cached is not None and cached[0] == version:
         return cached[1], cached[2]
     rows = {e.pk: e for e in FaqEntry.objects.filter(workspace_id=workspace_id, active=True)}
+    learned: dict[int, list[str]] = {}
+    for _, entry_id, text in learned_rows:
+        learned.setdefault(entry_id, []).append(text)
     index = engine.FaqIndex(
-        engine.FaqEntry(
-            id=str(e.pk),
-            questions=list(e.questions),
-            answer=e.answer,
-            language=e.language,
-            tags=list(e.tags),
-            active=e.active,
-            group=e.group,
-        )
-        for e in rows.values()
+        (
+            engine.FaqEntry(
+                id=str(e.pk),
+                questions=list(e.questions),
+                answer=e.answer,
+                language=e.language,
+                tags=list(e.tags),
+                active=e.active,
+                group=e.group,
+                learned=learned.get(e.pk, []),
+            )
+            for e in rows.values()
+        ),
+        synonyms=engine.parse_synonyms(vocabulary) if vocabulary.strip() else None,
     )
     with _index_lock:
         _index_cache[workspace_id] = (version, index, rows)
@@ -181,3 +205,44 @@ def latest_inbound(conversation: Conversation) -> Message | None:
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+# --- Auto-send calibration in this workspace -----------------------------------------------------------
+
+
+def faq_first_answers_at(workspace_id: int, threshold: float) -> tuple[int, int]:
+    """(right, decided): the workspace's own first FAQ suggestions at or above ``threshold`` that a person
+    decided, and how many of them went out (as is or edited) rather than being passed over."""
+    decided = Suggestion.objects.filter(
+        message__workspace_id=workspace_id,
+        kind=Suggestion.Kind.FAQ,
+        rank=1,
+        confidence__gte=threshold,
+    ).exclude(fate=Suggestion.Fate.PENDING)
+    counts = decided.aggregate(
+        total=Count("pk"),
+        right=Count("pk", filter=Q(fate__in=[Suggestion.Fate.SENT_AS_IS, Suggestion.Fate.EDITED])),
+    )
+    return counts["right"], counts["total"]
+
+
+# --- Learned phrasings -----------------------------------------------------------------------------------
+
+
+def learned_phrasings_pending(workspace: Workspace, limit: int = 50) -> list[LearnedPhrasing]:
+    """Candidates waiting for a manager, newest first, with their entry."""
+    return list(
+        LearnedPhrasing.objects.filter(workspace=workspace, status=LearnedPhrasing.Status.PENDING)
+        .select_related("faq_entry")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def learned_phrasing_counts(workspace: Workspace) -> dict[int, int]:
+    """Accepted learned phrasings per FAQ entry id."""
+    rows = (
+        LearnedPhrasing.objects.filter(workspace=workspace, status=LearnedPhrasing.Status.ACCEPTED)
+        .values("faq_entry_id")
+        .annotate(n=Count("pk"))
+    )
+    return {r["faq_entry_id"]: r["n"] for r in rows}

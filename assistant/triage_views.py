@@ -7,83 +7,22 @@ showing what the person said.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import WorkspaceRequest, workspace_view
 from accounts.policy import Perm
 from assistant import selectors, services
-from assistant.models import Intent, MessageTriage, TriageCorrection
+from assistant.forms import F, TriageCorrectionForm, value_label
+from assistant.models import MessageTriage
 from core.errors import user_errors_on
 from core.htmx import fragment_or_page, is_htmx
-from inbox.models import Conversation
 from inbox.selectors import TriageBadges
-
-F = TriageCorrection.Field
-
-LANGUAGE_CHOICES = [
-    ("fr", gettext_lazy("French")),
-    ("en", gettext_lazy("English")),
-    ("unknown", gettext_lazy("Other or unknown")),
-]
-SENTIMENT_CHOICES = [
-    ("negative", gettext_lazy("Negative")),
-    ("neutral", gettext_lazy("Neutral")),
-    ("positive", gettext_lazy("Positive")),
-]
-SPAM_CHOICES = [("no", gettext_lazy("Not spam")), ("yes", gettext_lazy("Spam"))]
-
-
-def _priority_choices() -> list[tuple[str, str]]:
-    return [(str(value), label) for value, label in Conversation.Priority.choices]
-
-
-CHOICES = {
-    F.LANGUAGE: LANGUAGE_CHOICES,
-    F.INTENT: Intent.choices,
-    F.SENTIMENT: SENTIMENT_CHOICES,
-    F.SPAM: SPAM_CHOICES,
-}
-
-
-def value_label(field: str, value: str) -> str:
-    """A stored correction value in words ("spam" -> "Spam", "3" -> "Urgent")."""
-    choices = _priority_choices() if field == F.PRIORITY else CHOICES.get(field, [])
-    return str(dict(choices).get(value, value))
-
-
-class TriageCorrectionForm(forms.Form):
-    """Every field starts at the triage's current value; the ones a person changes become corrections."""
-
-    intent = forms.ChoiceField(label=gettext_lazy("Intent"), choices=Intent.choices)
-    sentiment = forms.ChoiceField(label=gettext_lazy("Sentiment"), choices=SENTIMENT_CHOICES)
-    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=LANGUAGE_CHOICES)
-    spam = forms.ChoiceField(label=gettext_lazy("Spam"), choices=SPAM_CHOICES)
-    priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=_priority_choices)
-
-    def __init__(self, *args, triage: MessageTriage, **kwargs):
-        self.current = {field: services.triage_value(triage, field) for field in F.values}
-        kwargs.setdefault("initial", self.current)
-        kwargs.setdefault("prefix", f"triage-{triage.message_id}")  # several forms may be open on one page
-        super().__init__(*args, **kwargs)
-        if self.current[F.LANGUAGE] not in dict(LANGUAGE_CHOICES):
-            self.fields[F.LANGUAGE].choices = [*LANGUAGE_CHOICES, (self.current[F.LANGUAGE],) * 2]
-
-    def changes(self) -> dict[str, str]:
-        return {f: v for f, v in self.cleaned_data.items() if v != self.current[f]}
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors and not self.changes():
-            raise forms.ValidationError(_("Nothing to correct: change at least one label."))
-        return data
 
 
 def _badges_context(request: HttpRequest, triage: MessageTriage, form=None) -> dict:

@@ -5,70 +5,31 @@ Thin: writes go through `assistant.services`, reads through `assistant.selectors
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WorkspaceRequest, workspace_view
-from accounts.models import Membership
 from accounts.policy import Perm
-from assistant import autoreply, llm, rules, selectors, services
-from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Intent, Language, Rule
-from core.errors import user_errors_on
+from assistant import autoreply, engine, llm, phrasings, rules, selectors, services
+from assistant.eval import calibration
+from assistant.forms import (
+    AutoReplyPolicyForm,
+    FaqEntryForm,
+    FaqImportForm,
+    RuleForm,
+    ToneGuideForm,
+    VocabularyForm,
+    _members,
+)
+from assistant.models import AssistantPolicy, AutoReply, AutoReplyPolicy, FaqEntry, Rule
+from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_page, is_htmx
-from core.uploads import read_upload
 from inbox.models import Conversation
 from inbox.selectors import get_conversation_for_member
-from networks.models import Channel, Network
-
-MAX_UPLOAD_BYTES = 1_000_000
-
-
-class FaqEntryForm(forms.Form):
-    group = forms.SlugField(
-        label=gettext_lazy("Group"),
-        max_length=80,
-        help_text=gettext_lazy("A short name shared by the translations of this answer, e.g. opening-hours."),
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=Language.choices)
-    questions = forms.CharField(
-        label=gettext_lazy("Questions"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("One way of asking per line."),
-    )
-    answer = forms.CharField(label=gettext_lazy("Answer"), widget=forms.Textarea(attrs={"rows": 5}))
-    url = forms.URLField(label=gettext_lazy("Help page"), required=False, max_length=500)
-    tags = forms.CharField(
-        label=gettext_lazy("Tags"), required=False, help_text=gettext_lazy("Separated by commas.")
-    )
-    active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
-
-    def clean_questions(self) -> list[str]:
-        questions = [q.strip() for q in self.cleaned_data["questions"].splitlines() if q.strip()]
-        if not questions:
-            raise forms.ValidationError(_("Give at least one question."))
-        return questions
-
-    def clean_tags(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
-
-    @classmethod
-    def initial_for(cls, entry: FaqEntry) -> dict:
-        return {
-            "group": entry.group,
-            "language": entry.language,
-            "questions": "\n".join(entry.questions),
-            "answer": entry.answer,
-            "url": entry.url,
-            "tags": ", ".join(entry.tags),
-            "active": entry.active,
-        }
 
 
 def _save(request: WorkspaceRequest, form: FaqEntryForm, entry: FaqEntry | None) -> bool:
@@ -88,8 +49,51 @@ def faq_list(request: WorkspaceRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _save(request, form, None):
         messages.success(request, _("FAQ answer added."))
         return redirect("faq_entries", slug=request.workspace.slug)
-    context = {"form": form, "entries": selectors.faq_entries(request.workspace)}
+    entries = list(selectors.faq_entries(request.workspace))
+    learned = selectors.learned_phrasing_counts(request.workspace)
+    for entry in entries:
+        setattr(entry, "learned_count", learned.get(entry.pk, 0))  # noqa: B010 - shown by the template
+    context = {
+        "form": form,
+        "entries": entries,
+        "pending": selectors.learned_phrasings_pending(request.workspace),
+    }
     return render(request, "assistant/faq_list.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_FAQ)
+@require_http_methods(["GET", "POST"])
+def faq_vocabulary(request: WorkspaceRequest) -> HttpResponse:
+    """The workspace's own words: what the FAQ suggestions treat as the same thing."""
+    policy = AssistantPolicy.objects.filter(workspace=request.workspace).first()
+    form = VocabularyForm(request.POST or None, initial={"synonyms": policy.synonyms if policy else ""})
+    if request.method == "POST" and form.is_valid():
+        with user_errors_on(form, "synonyms"):
+            services.vocabulary_update(
+                workspace=request.workspace, by=request.membership, text=form.cleaned_data["synonyms"]
+            )
+            messages.success(request, _("Vocabulary saved: the suggestions use it now."))
+            return redirect("faq_vocabulary", slug=request.workspace.slug)
+    context = {"form": form, "general": sorted(engine.GENERAL_SYNONYMS)}
+    return render(request, "assistant/faq_vocabulary.html", context, status=400 if form.errors else 200)
+
+
+@workspace_view(Perm.MANAGE_FAQ)
+@require_POST
+def faq_phrasing_decide(request: WorkspaceRequest, pk: int, decision: str) -> HttpResponse:
+    """Accept or dismiss one learned phrasing, in one click from the FAQ page."""
+    decide = {"accept": phrasings.phrasing_accept, "dismiss": phrasings.phrasing_dismiss}.get(decision)
+    if decide is None:
+        raise Http404
+    with flash_user_errors(request):
+        phrasing = decide(workspace=request.workspace, phrasing_id=pk, user=request.user)
+        if decision == "accept":
+            messages.success(
+                request, _("Phrasing added to “%(title)s”.") % {"title": phrasing.faq_entry.title}
+            )
+        else:
+            messages.success(request, _("Phrasing dismissed."))
+    return redirect(f"{reverse('faq_entries', kwargs={'slug': request.workspace.slug})}#learned-phrasings")
 
 
 @workspace_view(Perm.MANAGE_FAQ)
@@ -111,17 +115,6 @@ def faq_deactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     services.faq_entry_deactivate(entry=entry, by=request.membership)
     messages.success(request, _("“%(title)s” is no longer suggested.") % {"title": entry.title})
     return redirect("faq_entries", slug=request.workspace.slug)
-
-
-class FaqImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("CSV file"))
-
-    def clean_file(self):
-        data = read_upload(self.cleaned_data["file"], max_bytes=MAX_UPLOAD_BYTES)
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError(_("Save the file as UTF-8 CSV and try again.")) from exc
 
 
 @workspace_view(Perm.MANAGE_FAQ)
@@ -226,174 +219,6 @@ def _describe(step: dict, names: dict[int, str], faqs: dict[int, str] | None = N
         reason = autoreply.REASONS.get(step.get("reason", ""), "")
         return _("Auto-reply: %(mode)s") % {"mode": mode} + (f" ({reason})" if reason else "")
     return str(kind)
-
-
-_SENTIMENT: dict[str, Any] = {"min_value": -1.0, "max_value": 1.0, "required": False}
-
-
-def _members(workspace) -> list[tuple[int, str]]:
-    rows = Membership.objects.filter(workspace=workspace, user__is_active=True).select_related("user")
-    return [(m.user_id, m.user.name) for m in rows.order_by("user__email")]
-
-
-class RuleForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
-    active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
-    stop_here = forms.BooleanField(
-        label=gettext_lazy("Stop here"),
-        required=False,
-        help_text=gettext_lazy("When this rule matches, the rules after it do not run."),
-    )
-    # Conditions: all that are filled in must hold.
-    networks = forms.MultipleChoiceField(
-        label=gettext_lazy("Networks"),
-        choices=Network.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    channels = forms.MultipleChoiceField(
-        label=gettext_lazy("Channels"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    kinds = forms.MultipleChoiceField(
-        label=gettext_lazy("Kinds"),
-        choices=Conversation.Kind.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    languages = forms.MultipleChoiceField(
-        label=gettext_lazy("Languages"),
-        choices=Language.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    intents = forms.MultipleChoiceField(
-        label=gettext_lazy("Intents"),
-        choices=Intent.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    sentiment_above = forms.FloatField(label=gettext_lazy("Sentiment above (-1 to 1)"), **_SENTIMENT)
-    sentiment_below = forms.FloatField(label=gettext_lazy("Sentiment below (-1 to 1)"), **_SENTIMENT)
-    keywords = forms.CharField(
-        label=gettext_lazy("Any of these keywords"),
-        required=False,
-        help_text=gettext_lazy("Separated by commas; accents and case are ignored."),
-    )
-    regex = forms.CharField(
-        label=gettext_lazy("Or matching this pattern"),
-        required=False,
-        max_length=rules.REGEX_MAX_CHARS,
-        help_text=gettext_lazy(
-            "A regular expression; case is ignored. Back-references and look-arounds are not supported."
-        ),
-    )
-    first_time_author = forms.BooleanField(
-        label=gettext_lazy("First message from this person"), required=False
-    )
-    outside_business_hours = forms.BooleanField(label=gettext_lazy("Outside business hours"), required=False)
-    # Actions, in this order.
-    add_label = forms.CharField(label=gettext_lazy("Add the label"), required=False, max_length=50)
-    assign_to = forms.TypedChoiceField(
-        label=gettext_lazy("Assign to"), required=False, coerce=int, empty_value=None
-    )
-    round_robin = forms.TypedMultipleChoiceField(
-        label=gettext_lazy("Or assign in turn among"),
-        required=False,
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    set_priority = forms.TypedChoiceField(
-        label=gettext_lazy("Set priority"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", "—"), *Conversation.Priority.choices],
-    )
-    mark_spam = forms.BooleanField(label=gettext_lazy("Mark as spam"), required=False)
-    suggest_faq = forms.BooleanField(label=gettext_lazy("Suggest an FAQ answer"), required=False)
-    auto_reply = forms.BooleanField(
-        label=gettext_lazy("Auto-reply with the best FAQ answer"),
-        required=False,
-        help_text=gettext_lazy(
-            "A draft that waits for approval, unless the auto-reply settings allow sending it."
-        ),
-    )
-
-    _CONDITIONS = (
-        "networks",
-        "kinds",
-        "languages",
-        "intents",
-        "regex",
-        "first_time_author",
-        "outside_business_hours",
-    )
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, **kwargs)
-        members = _members(workspace)
-        self.fields["assign_to"].choices = [("", "—"), *members]
-        self.fields["round_robin"].choices = members
-        self.fields["channels"].choices = [
-            (str(c.pk), c.full_label) for c in Channel.objects.filter(workspace=workspace).order_by("name")
-        ]
-
-    def clean_regex(self) -> str:
-        pattern = self.cleaned_data["regex"].strip()
-        if pattern and (problem := rules.regex_problem(pattern)):
-            raise forms.ValidationError(problem)
-        return pattern
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        conditions = {k: data[k] for k in self._CONDITIONS if data.get(k)}
-        if data.get("channels"):
-            conditions["channels"] = [int(c) for c in data["channels"]]
-        for name in ("sentiment_above", "sentiment_below"):
-            if data.get(name) is not None:
-                conditions[name] = data[name]
-        keywords = [k.strip() for k in (data.get("keywords") or "").split(",") if k.strip()]
-        if keywords:
-            conditions["keywords"] = keywords
-        actions: list[dict] = []
-        if data.get("add_label", "").strip():
-            actions.append({"type": "add_label", "label": data["add_label"].strip()})
-        if data.get("round_robin"):
-            actions.append({"type": "round_robin", "users": data["round_robin"]})
-        elif data.get("assign_to"):
-            actions.append({"type": "assign", "user": data["assign_to"]})
-        if data.get("set_priority") is not None:
-            actions.append({"type": "set_priority", "priority": data["set_priority"]})
-        actions += [{"type": k} for k in ("mark_spam", "suggest_faq", "auto_reply") if data.get(k)]
-        data["conditions"], data["actions"] = conditions, actions
-        return data
-
-    @classmethod
-    def initial_for(cls, rule: Rule) -> dict:
-        c = rule.conditions or {}
-        initial = {"name": rule.name, "active": rule.active, "stop_here": rule.stop_here}
-        initial.update({k: c.get(k) for k in cls._CONDITIONS if c.get(k)})
-        initial.update(
-            channels=[str(pk) for pk in c.get("channels", [])],
-            sentiment_above=c.get("sentiment_above"),
-            sentiment_below=c.get("sentiment_below"),
-            keywords=", ".join(c.get("keywords", [])),
-        )
-        for action in rule.actions or []:
-            kind = action.get("type")
-            if kind == "add_label":
-                initial["add_label"] = action.get("label", "")
-            elif kind == "assign":
-                initial["assign_to"] = action.get("user")
-            elif kind == "round_robin":
-                initial["round_robin"] = action.get("users", [])
-            elif kind == "set_priority":
-                initial["set_priority"] = action.get("priority")
-            else:
-                initial[kind] = True
-        return initial
 
 
 def _rule_form_page(request: WorkspaceRequest, rule: Rule | None) -> HttpResponse:
@@ -538,60 +363,6 @@ def rule_log(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "assistant/rules_log.html", {"rows": rows})
 
 
-class FaqChoiceField(forms.ModelMultipleChoiceField):
-    """FAQ answers named as people know them: their first question and language, not their group slug."""
-
-    def label_from_instance(self, obj: FaqEntry) -> str:
-        return f"{obj.title} ({obj.get_language_display()})"
-
-
-class ChannelChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Channel) -> str:
-        return obj.full_label
-
-
-class AutoReplyPolicyForm(forms.Form):
-    enabled = forms.BooleanField(
-        label=gettext_lazy("Allow direct sending"),
-        required=False,
-        help_text=gettext_lazy("Off: every auto-reply is a draft that waits for approval."),
-    )
-    faq_entries = FaqChoiceField(
-        label=gettext_lazy("Answers that may go out directly"),
-        queryset=FaqEntry.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    min_confidence = forms.FloatField(
-        label=gettext_lazy("Confidence threshold (0 to 1)"), min_value=0.0, max_value=1.0, initial=0.8
-    )
-    channels = ChannelChoiceField(
-        label=gettext_lazy("Channels allowed"),
-        queryset=Channel.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    daily_cap = forms.IntegerField(label=gettext_lazy("Direct replies per day"), min_value=0, initial=20)
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["faq_entries"].queryset = FaqEntry.objects.filter(workspace=workspace, active=True)
-        self.fields["channels"].queryset = Channel.objects.filter(workspace=workspace).order_by("name")
-
-
-class ToneGuideForm(forms.Form):
-    tone_guide = forms.CharField(
-        label=gettext_lazy("Tone guide"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=gettext_lazy(
-            "How the team writes: formal or casual, greetings, sign-off, words to avoid. The language model "
-            "follows it when it drafts a reply; facts always come from the FAQ."
-        ),
-    )
-
-
 def _tone_guide_post(request: WorkspaceRequest) -> HttpResponse:
     form = ToneGuideForm(request.POST, prefix="tone")
     if form.is_valid():
@@ -604,6 +375,7 @@ def _tone_guide_post(request: WorkspaceRequest) -> HttpResponse:
         "form": AutoReplyPolicyForm(initial=_auto_reply_initial(request), workspace=request.workspace),
         "tone_form": form,
         "llm_enabled": llm.configured(),
+        "calibration": _calibration(request, (_auto_reply_initial(request) or {}).get("min_confidence")),
     }
     return render(request, "assistant/autoreply_policy.html", context, status=400)
 
@@ -646,5 +418,31 @@ def auto_reply_settings(request: WorkspaceRequest) -> HttpResponse:
     tone_form = ToneGuideForm(
         prefix="tone", initial={"tone_guide": assistant_policy.tone_guide if assistant_policy else ""}
     )
-    context = {"form": form, "tone_form": tone_form, "llm_enabled": llm.configured()}
+    context = {
+        "form": form,
+        "tone_form": tone_form,
+        "llm_enabled": llm.configured(),
+        "calibration": _calibration(request, initial["min_confidence"] if initial else None),
+    }
     return render(request, "assistant/autoreply_policy.html", context, status=status)
+
+
+def _share(right: int, total: int) -> dict:
+    return {"right": right, "total": total, "percent": round(100 * right / total) if total else None}
+
+
+def _calibration(request: WorkspaceRequest, chosen: float | None) -> dict:
+    """What a threshold means: right answers at or above it on the evaluation sets the engine was never
+    tuned on, and among the first FAQ answers people decided in this workspace."""
+    chosen = engine.AUTO_SEND_THRESHOLD if chosen is None else chosen
+    thresholds = sorted({engine.AUTO_SEND_THRESHOLD, 0.9, 0.95, round(chosen, 2)})
+    rows = [
+        {
+            "threshold": t,
+            "chosen": abs(t - chosen) < 1e-9,
+            "evaluation": _share(*calibration.unseen_precision_at(t)),
+            "workspace": _share(*selectors.faq_first_answers_at(request.workspace.pk, t)),
+        }
+        for t in thresholds
+    ]
+    return {"rows": rows, "default": engine.AUTO_SEND_THRESHOLD}

@@ -7,6 +7,7 @@ so secrets never have to sit in the process environment. An explicitly set varia
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -78,3 +79,27 @@ def generated_secret(path: Path, factory) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
     return value
+
+
+# WEBHOOK_VERIFY_TOKEN: Meta's webhook "Verify token" (the GET handshake); LinkedIn signs with the secret.
+_APP_FIELDS = ("CLIENT_ID", "CLIENT_SECRET", "API_BASE_URL", "OAUTH_BASE_URL", "WEBHOOK_VERIFY_TOKEN")
+_APP_VARIABLE = re.compile(rf"^CMHUB_([A-Z0-9]+)_({'|'.join(_APP_FIELDS)})(?:_FILE)?$")
+
+
+def network_apps_from_env() -> dict[str, dict[str, str]]:
+    """The deployment's apps on the networks, from CMHUB_<NETWORK>_CLIENT_ID, _CLIENT_SECRET, _API_BASE_URL,
+    _OAUTH_BASE_URL and _WEBHOOK_VERIFY_TOKEN (each also as _FILE), for whatever networks they name:
+    {"x": {"client_id": ...}}."""
+    networks = {m.group(1) for name in os.environ if (m := _APP_VARIABLE.match(name))}
+    return {
+        network.lower(): {field.lower(): env_str(f"CMHUB_{network}_{field}") for field in _APP_FIELDS}
+        for network in sorted(networks)
+    }
+
+
+def env_ints_by_suffix(prefix: str) -> dict[str, int]:
+    """{"x": 2} from PREFIX_X=2: one positive whole number per name that follows the prefix (lower-cased);
+    an empty or non-positive value is left out (the caller's default applies)."""
+    names = {name.removesuffix("_FILE")[len(prefix) :] for name in os.environ if name.startswith(prefix)}
+    values = {name.lower(): env_int(f"{prefix}{name}", 0) for name in sorted(names) if name}
+    return {name: value for name, value in values.items() if value > 0}

@@ -17,7 +17,15 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from cmhub.env import env_bool, env_int, env_list, env_str, generated_secret
+from cmhub.env import (
+    env_bool,
+    env_int,
+    env_ints_by_suffix,
+    env_list,
+    env_str,
+    generated_secret,
+    network_apps_from_env,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CMHUB_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -38,17 +46,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CMHUB_ALLOWED_API_HOSTS = [h.lower() for h in env_list("CMHUB_ALLOWED_API_HOSTS")]
 # The deployment's own app on each network, when it is not set in Django admin (Network apps): client id and
 # secret, and API and OAuth addresses when they are not the network's own (a self-hosted instance, a fake).
-CMHUB_NETWORK_APPS = {
-    network: {
-        "client_id": env_str(f"CMHUB_{network.upper()}_CLIENT_ID"),
-        "client_secret": env_str(f"CMHUB_{network.upper()}_CLIENT_SECRET"),
-        "api_base_url": env_str(f"CMHUB_{network.upper()}_API_BASE_URL"),
-        "oauth_base_url": env_str(f"CMHUB_{network.upper()}_OAUTH_BASE_URL"),
-        # Meta's webhook "Verify token" (the GET handshake); LinkedIn signs with the client secret.
-        "webhook_verify_token": env_str(f"CMHUB_{network.upper()}_WEBHOOK_VERIFY_TOKEN"),
-    }
-    for network in ("facebook", "instagram", "x", "linkedin")
-}
+# CMHUB_<NETWORK>_CLIENT_ID (and _CLIENT_SECRET, _API_BASE_URL, _OAUTH_BASE_URL), for any network the
+# registry knows: read by name, so a new network needs no line here.
+CMHUB_NETWORK_APPS = network_apps_from_env()
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -384,16 +384,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # expired ones after each task instead, as Django does after each request.
 CELERY_DB_REUSE_MAX = 100
 
-# Polls in flight at once, per network: a backlog on one network never takes every worker.
 # The Graph API version Facebook and Instagram calls pin (empty: the one CM Hub is tested with). The
 # health page shows when Meta stops serving it.
 CMHUB_GRAPH_API_VERSION = env_str("CMHUB_GRAPH_API_VERSION").strip()
-CMHUB_POLL_CONCURRENCY = {
-    "facebook": env_int("CMHUB_POLL_CONCURRENCY_FACEBOOK", 8),
-    "instagram": env_int("CMHUB_POLL_CONCURRENCY_INSTAGRAM", 8),
-    "x": env_int("CMHUB_POLL_CONCURRENCY_X", 4),
-    "linkedin": env_int("CMHUB_POLL_CONCURRENCY_LINKEDIN", 4),
-}
+# Polls in flight at once, per network: a backlog on one network never takes every worker. Each provider
+# has its own default (`poll_concurrency`); CMHUB_POLL_CONCURRENCY_<NETWORK> overrides it.
+CMHUB_POLL_CONCURRENCY = env_ints_by_suffix("CMHUB_POLL_CONCURRENCY_")
 
 # --- Optional language model (assistant drafts) ---------------------------------------------------------
 # Any OpenAI-compatible endpoint (base URL ending in /v1 or equivalent). Off unless both the base URL and the

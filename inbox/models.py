@@ -8,7 +8,8 @@ from django.utils import timezone as tz
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
-from networks.models import Channel, Network
+from networks import registry
+from networks.models import Channel, network_choices
 
 
 class Intent(models.TextChoices):
@@ -63,7 +64,7 @@ class Contact(models.Model):
     """A person on a network, as seen by one workspace."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
-    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
     external_id = models.CharField(_("id on the network"), max_length=200)
     handle = models.CharField(_("handle"), max_length=200, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
@@ -95,14 +96,14 @@ class Contact(models.Model):
             return self.name
         if self.shown_handle:
             return f"@{self.shown_handle}"
-        if self.network == Network.LINKEDIN:
-            return str(_("LinkedIn member"))
+        if not registry.provider_class(self.network).people_have_handles:
+            return str(_("%(network)s member") % {"network": self.get_network_display()})
         return self.external_id
 
     @property
     def shown_handle(self) -> str:
         """The handle a person would recognise; empty where the network has none (LinkedIn stores ids)."""
-        return "" if self.network == Network.LINKEDIN else self.handle
+        return self.handle if registry.provider_class(self.network).people_have_handles else ""
 
 
 class Label(models.Model):

@@ -6,6 +6,7 @@ from inbox import reply_views as views
 reply_urlpatterns = [
     path("inbox/<int:conversation_id>/reply/", views.reply_composer, name="reply_composer"),
     path("inbox/<int:conversation_id>/reply/send/", views.reply_create, name="reply_create"),
+    path("inbox/<int:conversation_id>/reply/count/", views.reply_count, name="reply_count"),
     path("inbox/replies/<int:pk>/status/", views.reply_status, name="reply_status"),
     path("inbox/replies/<int:pk>/retry/", views.reply_retry, name="reply_retry"),
     path("inbox/approvals/", views.reply_approvals, name="reply_approvals"),

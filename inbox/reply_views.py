@@ -7,16 +7,11 @@ HTMX, answers with the fragment it changed. Writes go through `inbox.replies` an
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WorkspaceRequest, workspace_view
@@ -25,6 +20,7 @@ from accounts.policy import Perm
 from core.errors import flash_user_errors, user_errors_on
 from core.htmx import fragment_or_redirect, is_htmx
 from inbox import replies, saved_replies, selectors
+from inbox.forms import InboxSettingsForm, SavedReplyForm
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
 from inbox.signals import reply_written
 
@@ -65,7 +61,6 @@ def composer_context(
     """Everything the composer shows. The conversation page may pass this as its own context (then the
     composer draws at once instead of loading itself); `standalone` is the no-JavaScript composer page."""
     member = request.membership
-    limit = replies.reply_limit(conversation)
     channel = conversation.channel
     return {
         "conversation": conversation,
@@ -77,9 +72,7 @@ def composer_context(
             "suggestion_id": suggestion_id if suggestion_id.isdigit() else "",
             "thread_version": selectors.thread_version(conversation) if standalone else None,
             "needs_approval": replies.reply_needs_approval(conversation=conversation, author=member),
-            "limit": limit.max_length,
-            "weighted": limit.weighted,
-            "length": replies.reply_length(conversation, text),
+            "count": replies.reply_count(conversation, text),
             "network": channel.network,
             "network_name": channel.get_network_display(),
             "blocked": channel.status == channel.Status.NEEDS_RECONNECT,
@@ -120,6 +113,16 @@ def reply_composer(request: WorkspaceRequest, conversation_id: int) -> HttpRespo
     """The composer: a fragment for the conversation page (HTMX), or a page of its own."""
     conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
     return _composer_response(request, conversation)
+
+
+@workspace_view(Perm.REPLY)
+@require_POST
+def reply_count(request: WorkspaceRequest, conversation_id: int) -> HttpResponse:
+    """The composer's counter for the text being written, counted as the network counts it (one count, on
+    the server: the browser only shows it). Inside the counter element, which stays for screen readers."""
+    conversation = selectors.get_conversation_for_member(request.membership, conversation_id)
+    count = replies.reply_count(conversation, request.POST.get("text", "")[: replies.MAX_TEXT_CHARS])
+    return render(request, "inbox/_text_count.html", {"count": count})
 
 
 def _thread_version(values: list[str]) -> int:
@@ -291,7 +294,7 @@ def _approvals_context(request: WorkspaceRequest) -> dict:
     for message in pending:
         message.answers = parents.get((message.channel_id, message.parent_external_id))
         message.own = message.author_user_id == request.user.pk
-        message.limit = replies.reply_limit(message.conversation)
+        message.count = replies.reply_count(message.conversation, message.text)
     return {"pending": pending}
 
 
@@ -302,40 +305,6 @@ def reply_approvals(request: WorkspaceRequest) -> HttpResponse:
 
 
 # --- Saved replies ------------------------------------------------------------------------------------------
-
-
-class SavedReplyForm(forms.ModelForm):
-    class Meta:
-        model = SavedReply
-        fields = ["title", "body", "shortcut", "language"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.workspace = workspace
-        names = ", ".join("{{ %s }}" % name for name in saved_replies.VARIABLES)  # noqa: UP031
-        self.fields["body"].help_text = _("Variables: %(names)s.") % {"names": names}
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        unknown = saved_replies.unknown_variables(body)
-        if unknown:
-            raise forms.ValidationError(
-                _("Unknown variable(s): %(names)s.") % {"names": ", ".join("{{ %s }}" % n for n in unknown)}  # noqa: UP031
-            )
-        return body
-
-    def clean_shortcut(self) -> str:
-        shortcut = self.cleaned_data["shortcut"].lower()
-        taken = SavedReply.objects.filter(workspace=self.workspace, shortcut=shortcut).exclude(
-            pk=self.instance.pk
-        )
-        if shortcut and taken.exists():
-            raise forms.ValidationError(_("Another saved reply already uses this shortcut."))
-        return shortcut
-
-    def validate_unique(self) -> None:
-        """Uniqueness per workspace is checked above (the workspace is not a field of the form)."""
 
 
 def _save_reply(request: WorkspaceRequest, form: SavedReplyForm, reply: SavedReply | None) -> bool:
@@ -386,65 +355,6 @@ def saved_reply_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 
 # --- Inbox settings -----------------------------------------------------------------------------------------
-
-
-class InboxSettingsForm(forms.Form):
-    agent_replies_need_approval = forms.BooleanField(
-        label=gettext_lazy("Agents' replies need a manager's approval"), required=False
-    )
-    first_response_minutes = forms.IntegerField(
-        label=gettext_lazy("First-response target (minutes)"),
-        min_value=0,
-        max_value=60 * 24 * 14,
-        help_text=gettext_lazy("0 turns the target off."),
-    )
-
-    after_reply = forms.ChoiceField(
-        label=gettext_lazy("After the team has replied"),
-        choices=InboxPolicy.AfterReply.choices,
-        widget=forms.RadioSelect,
-        required=False,  # left out: the current choice stays
-        help_text=gettext_lazy(
-            "Decided when the network has accepted our reply; the customer's next message reopens it."
-        ),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for day in range(7):
-            for end in ("opens", "closes"):
-                self.fields[f"{end}_{day}"] = forms.TimeField(
-                    required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-                )
-
-    def days(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [(WEEKDAYS[day], self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
-
-    def clean(self) -> dict:
-        data = super().clean()
-        hours: dict[str, list[str]] = {}
-        for day in range(7):
-            opens, closes = data.get(f"opens_{day}"), data.get(f"closes_{day}")
-            if opens is None and closes is None:
-                continue
-            if opens is None or closes is None or opens >= closes:
-                self.add_error(f"opens_{day}", _("Give an opening time before the closing time, or neither."))
-                continue
-            hours[str(day)] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
-        data["business_hours"] = hours
-        return data
-
-    @classmethod
-    def initial_for(cls, policy: InboxPolicy) -> dict:
-        initial = {
-            "agent_replies_need_approval": policy.agent_replies_need_approval,
-            "first_response_minutes": policy.first_response_minutes,
-            "after_reply": policy.after_reply,
-        }
-        for day, (opens, closes) in (policy.business_hours or {}).items():
-            initial[f"opens_{day}"] = dt.time.fromisoformat(opens)
-            initial[f"closes_{day}"] = dt.time.fromisoformat(closes)
-        return initial
 
 
 @workspace_view(Perm.MANAGE_WORKSPACE)

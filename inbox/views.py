@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -18,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -29,90 +28,15 @@ from core import dates
 from core.errors import flash_user_errors
 from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 from inbox import presence, selectors, services
+from inbox.forms import SORT_CHOICES, FilterForm
 from inbox.models import Conversation, Intent
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
-from networks.models import Network
+from networks.models import network_choices
 
 #: The event a response fires (HX-Trigger) when counts may have moved: the sidebar badge asks again.
 INBOX_CHANGED = "inbox-changed"
 
 # --- Filters --------------------------------------------------------------------------------------------
-
-ALL = "all"
-SORT_CHOICES = [
-    (Sort.NEWEST, gettext_lazy("Newest activity")),
-    (Sort.OLDEST, gettext_lazy("Oldest activity")),
-    (Sort.SLA, gettext_lazy("SLA due soonest")),
-]
-
-
-class FilterForm(forms.Form):
-    """The list's GET parameters. An invalid field is ignored (and said so), never an error page."""
-
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=selectors.SEARCH_MAX_CHARS)
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
-    channel = forms.TypedChoiceField(
-        label=gettext_lazy("Channel"), required=False, coerce=int, empty_value=None
-    )
-    network = forms.ChoiceField(
-        label=gettext_lazy("Network"), required=False, choices=[("", ""), *Network.choices]
-    )
-    assignee = forms.ChoiceField(label=gettext_lazy("Assignee"), required=False)
-    label = forms.TypedChoiceField(label=gettext_lazy("Label"), required=False, coerce=int, empty_value=None)
-    priority = forms.TypedChoiceField(
-        label=gettext_lazy("Priority"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", ""), *Conversation.Priority.choices],
-    )
-    date_from = dates.DateField(label=gettext_lazy("From"), required=False)
-    date_to = dates.DateField(label=gettext_lazy("To"), required=False)
-    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
-    intent = forms.ChoiceField(
-        label=gettext_lazy("Intent"), required=False, choices=[("", ""), *Intent.choices]
-    )
-    sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=[("", ""), *SORT_CHOICES])
-
-    def __init__(self, *args, channels=None, labels=None, members=None, **kwargs):
-        """With the workspace's channels, labels and members, ids are checked against them (the list page
-        draws those menus anyway). Without them (the live-update poll, which must stay cheap) ids are only
-        checked to be numbers: the query is scoped to the workspace, so a foreign id matches nothing."""
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", ""), (ALL, ""), *Conversation.Status.choices]
-        if channels is None:
-            self.fields["channel"] = forms.IntegerField(required=False, min_value=1)
-            self.fields["label"] = forms.IntegerField(required=False, min_value=1)
-            self.fields["assignee"] = forms.RegexField(
-                required=False, regex=r"^(?:anyone|me|unassigned|\d{1,18})$"
-            )
-            return
-        self.fields["channel"].choices = [("", ""), *[(c.pk, c.name) for c in channels]]
-        self.fields["label"].choices = [("", ""), *[(label.pk, label.name) for label in labels or ()]]
-        self.fields["assignee"].choices = [
-            ("", ""),
-            *[(a.value, a.value) for a in AssigneeFilter],
-            *[(str(u.pk), u.name) for u in members or ()],
-        ]
-
-    def filters(self) -> InboxFilters:
-        self.is_valid()
-        data = self.cleaned_data
-        status = data.get("status") or Conversation.Status.OPEN
-        return InboxFilters(
-            status="" if status == ALL else status,
-            channel_id=data.get("channel"),
-            network=data.get("network") or "",
-            assignee=data.get("assignee") or AssigneeFilter.ANYONE,
-            label_id=data.get("label"),
-            priority=data.get("priority"),
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            overdue=bool(data.get("overdue")),
-            intent=data.get("intent") or "",
-            sort=Sort(data.get("sort") or Sort.NEWEST),
-            q=(data.get("q") or "").strip(),
-        )
 
 
 FILTER_PARAMS = tuple(FilterForm.base_fields)
@@ -167,7 +91,7 @@ def _list_context(request: WorkspaceRequest, params: QueryDict) -> dict:
         "labels": labels,
         "label_colours": selectors.label_colours(labels),
         "members": members,
-        "networks": Network.choices,
+        "networks": network_choices(),
         "statuses": Conversation.Status.choices,
         "priorities": Conversation.Priority.choices,
         "sorts": SORT_CHOICES,

@@ -69,7 +69,7 @@ class NetworkAppAdmin(admin.ModelAdmin):
     def webhook_address(self, app: NetworkApp) -> str:
         """What to give the network's dashboard (Meta: with the verify token; LinkedIn: it signs with the
         client secret)."""
-        if app.network not in webhooks.WEBHOOK_NETWORKS:
+        if webhooks.receiver(app.network) is None:
             return str(_("none: this network is polled only"))
         return webhooks.webhook_url(app.network)
 

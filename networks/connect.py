@@ -20,12 +20,8 @@ from django.utils.translation import gettext as _
 
 from core import crypto
 from core.errors import UserError
-from networks.models import Network
 from networks.providers import base as p
-from networks.providers import graph_oauth, linkedin_auth, x_auth
-from networks.providers.linkedin import LinkedInProvider
-from networks.providers.x import XProvider
-from networks.registry import SPECS, AppConfig, graph_version
+from networks.registry import SPECS, AppConfig
 
 SESSION_KEY = "cmhub_oauth"
 STATE_TTL = 15 * 60  # seconds a consent page may stay open
@@ -78,35 +74,12 @@ def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str, re
         "reconnect": reconnect,  # the external id of the channel being repaired, if that is the purpose
     }
     spec = SPECS[app.network]
-    origin = app.oauth_base_url.rstrip("/")
-    if app.network in (Network.FACEBOOK, Network.INSTAGRAM):
-        url = graph_oauth.authorize_url(
-            app_id=app.client_id,
-            redirect_uri=redirect_uri,
-            state=state,
-            scopes=spec.scopes,
-            dialog_base_url=origin,
-            version=graph_version(),
-        )
-    elif app.network == Network.X:
-        verifier, challenge = x_auth.pkce_pair()
-        pending["verifier"] = verifier
-        url = x_auth.authorize_url(
-            client_id=app.client_id,
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=challenge,
-            scopes=spec.scopes,
-            authorize_base=f"{origin}/i/oauth2/authorize",
-        )
-    else:
-        url = linkedin_auth.authorize_url(
-            client_id=app.client_id,
-            redirect_uri=redirect_uri,
-            state=state,
-            scopes=spec.scopes,
-            authorize_base=f"{origin}/oauth/v2/authorization",
-        )
+    consent = spec.provider_class.consent(
+        oauth_app(app), redirect_uri=redirect_uri, state=state, scopes=spec.scopes
+    )
+    if consent.verifier:
+        pending["verifier"] = consent.verifier
+    url = consent.url
     pending["authorisation_url"] = url
     flows = _load(session, unreadable_is_empty=True)  # flows nobody can read any more are dropped
     flows = {k: v for k, v in flows.items() if time.time() - v.get("created", 0) < STATE_TTL}
@@ -150,98 +123,38 @@ def take_state(session, *, state: str, network: str) -> dict[str, Any]:
 
 def finish(*, app: AppConfig, pending: dict[str, Any], code: str, http: httpx.Client) -> list[Candidate]:
     """Exchange the code and list the accounts this person can connect."""
-    redirect_uri = pending["redirect_uri"]
-    if app.network in (Network.FACEBOOK, Network.INSTAGRAM):
-        return _graph_candidates(app, http=http, code=code, redirect_uri=redirect_uri)
-    if app.network == Network.X:
-        credentials = x_auth.exchange_code(
-            http,
-            client_id=app.client_id,
-            client_secret=app.client_secret,
-            code=code,
-            redirect_uri=redirect_uri,
-            code_verifier=pending.get("verifier", ""),
+    found = SPECS[app.network].provider_class.connectable(
+        oauth_app(app),
+        http=http,
+        code=code,
+        redirect_uri=pending["redirect_uri"],
+        verifier=pending.get("verifier", ""),
+    )
+    return [
+        Candidate(
+            network=str(account.network),
+            external_id=account.external_id,
+            name=account.name,
             api_base_url=app.api_base_url,
+            access_token=account.credentials.access_token,
+            refresh_token=account.credentials.refresh_token,
+            expires_at=account.credentials.expires_at.timestamp() if account.credentials.expires_at else None,
+            scopes=list(account.credentials.scopes),
+            handle=account.handle,
+            avatar_url=account.avatar_url,
         )
-        provider = XProvider(
-            p.Account(
-                network=p.Network.X, external_id="", api_base_url=app.api_base_url, credentials=credentials
-            ),
-            http=http,
-        )
-        me = provider.me()
-        return [
-            _candidate(
-                app,
-                me.external_id,
-                me.name or me.handle,
-                credentials,
-                handle=me.handle,
-                avatar_url=me.avatar_url,
-            )
-        ]
-    credentials = linkedin_auth.exchange_code(
-        http,
+        for account in found
+    ]
+
+
+def oauth_app(app: AppConfig) -> p.OAuthApp:
+    spec = SPECS[app.network]
+    return p.OAuthApp(
         client_id=app.client_id,
         client_secret=app.client_secret,
-        code=code,
-        redirect_uri=redirect_uri,
-        oauth_base=app.oauth_base_url,
-    )
-    provider = LinkedInProvider(
-        p.Account(
-            network=p.Network.LINKEDIN, external_id="", api_base_url=app.api_base_url, credentials=credentials
-        ),
-        http=http,
-    )
-    return [_candidate(app, org.urn, org.name, credentials) for org in provider.administered_organizations()]
-
-
-def _graph_candidates(app: AppConfig, *, http: httpx.Client, code: str, redirect_uri: str) -> list[Candidate]:
-    version = graph_version()
-    user = graph_oauth.exchange_code(
-        http, app.api_base_url, app.client_id, app.client_secret, redirect_uri, code, version=version
-    )
-    candidates = []
-    for page in graph_oauth.list_pages(http, app.api_base_url, user.access_token, version=version):
-        # A Page token from a long-lived user token does not expire (NETWORKS.md). The linked Instagram
-        # account is reached with the same Page token, so one Facebook login offers both.
-        page_credentials = p.Credentials(access_token=page.access_token)
-        if app.network == Network.FACEBOOK:
-            candidates.append(_candidate(app, page.page_id, page.name, page_credentials))
-        if page.instagram_user_id:
-            candidates.append(
-                _candidate(
-                    app,
-                    page.instagram_user_id,
-                    page.instagram_username or page.name,
-                    page_credentials,
-                    handle=page.instagram_username,
-                    network=Network.INSTAGRAM,
-                )
-            )
-    return candidates
-
-
-def _candidate(
-    app: AppConfig,
-    external_id: str,
-    name: str,
-    credentials: p.Credentials,
-    *,
-    network: str = "",
-    **extra: str,
-) -> Candidate:
-    return Candidate(
-        network=network or app.network,
-        external_id=external_id,
-        name=name,
         api_base_url=app.api_base_url,
-        access_token=credentials.access_token,
-        refresh_token=credentials.refresh_token,
-        expires_at=credentials.expires_at.timestamp() if credentials.expires_at else None,
-        scopes=list(credentials.scopes),
-        **extra,
+        oauth_base_url=app.oauth_base_url,
+        api_version=spec.api_version() if spec.api_version else "",
     )
 
 

@@ -10,19 +10,21 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
 from core.crypto import EncryptedJSONField, EncryptedTextField
+from networks.providers import base as p
+
+# The one list of networks is the providers' (networks.providers.base.Network). The fields take their choices
+# from a callable, so a network added there needs no migration.
+Network = p.Network
 
 
-class Network(models.TextChoices):
-    FACEBOOK = "facebook", "Facebook"
-    INSTAGRAM = "instagram", "Instagram"
-    X = "x", "X"
-    LINKEDIN = "linkedin", "LinkedIn"
+def network_choices() -> list[tuple[str, str]]:
+    return [(network.value, network.label) for network in Network]
 
 
 class NetworkApp(models.Model):
     """The deployment's own app on a network (client id and secret), set in admin or the environment."""
 
-    network = models.CharField(_("network"), max_length=16, choices=Network.choices, unique=True)
+    network = models.CharField(_("network"), max_length=16, choices=network_choices, unique=True)
     client_id = models.CharField(_("client id"), max_length=200)
     client_secret = EncryptedTextField(_("client secret"), blank=True)
     api_base_url = models.URLField(
@@ -78,7 +80,7 @@ class Channel(models.Model):
         DONE = "done", _("History imported")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="channels")
-    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
     external_id = models.CharField(_("account id on the network"), max_length=200)
     name = models.CharField(_("name"), max_length=200)
     handle = models.CharField(_("handle"), max_length=200, blank=True)
@@ -209,7 +211,7 @@ class WebhookDelivery(models.Model):
         NOT_CONFIGURED = "not_configured", _("No app secret configured")
         MALFORMED = "malformed", _("Not a webhook payload")
 
-    network = models.CharField(_("network"), max_length=16, choices=Network.choices)
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
     received_at = models.DateTimeField(_("received"), default=tz.now)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
     refusal = models.CharField(_("refused because"), max_length=20, choices=Refusal.choices, blank=True)

@@ -8,8 +8,8 @@ environment: `CMHUB_<NETWORK>_CLIENT_ID`, `_CLIENT_SECRET`, `_API_BASE_URL`, `_O
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from django.conf import settings
@@ -40,6 +40,8 @@ class NetworkSpec:
     refresh_needs_token: bool = False
     #: Days before expiry when admins are warned about a token that cannot be refreshed.
     expiry_warning_days: int = 0
+    #: The API version the operator pinned for this network (a setting), where there is one.
+    api_version: Callable[[], str] | None = None
 
     def renewable(self, channel: Channel) -> bool:
         """Whether CM Hub can renew `channel`'s token without the person."""
@@ -56,6 +58,7 @@ SPECS: dict[str, NetworkSpec] = {
         "https://www.facebook.com",
         tuple(graph_oauth.DEFAULT_SCOPES),
         refreshable=False,
+        api_version=lambda: graph_version(),
     ),
     Network.INSTAGRAM: NetworkSpec(
         Network.INSTAGRAM,
@@ -65,6 +68,7 @@ SPECS: dict[str, NetworkSpec] = {
         tuple(graph_oauth.DEFAULT_SCOPES),
         refreshable=True,
         refresh_ahead=dt.timedelta(days=7),
+        api_version=lambda: graph_version(),
     ),
     Network.X: NetworkSpec(
         Network.X,
@@ -150,25 +154,14 @@ def graph_version() -> str:
 def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
     spec = SPECS[channel.network]
     app = app_config(channel.network)
-    kwargs: dict[str, Any] = {}
-    lookback = dt.timedelta(days=channel.backfill_days)
-    if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
-        # Graph's largest page: fewer round trips per poll.
-        kwargs = {
-            "app_secret": app.client_secret if app else "",
-            "lookback": lookback,
-            "page_size": 100,
-            "version": graph_version(),
-        }
-    elif channel.network == Network.X and app:
-        kwargs = {"client_id": app.client_id, "client_secret": app.client_secret}
-    elif channel.network == Network.LINKEDIN and app:
-        kwargs = {
-            "client_id": app.client_id,
-            "client_secret": app.client_secret,
-            "oauth_base_url": app.oauth_base_url,
-        }
-    return spec.provider_class(account_of(channel), http=http, **kwargs)
+    setup = p.Setup(
+        client_id=app.client_id if app else "",
+        client_secret=app.client_secret if app else "",
+        oauth_base_url=app.oauth_base_url if app else "",
+        lookback=dt.timedelta(days=channel.backfill_days),
+        api_version=spec.api_version() if spec.api_version else "",
+    )
+    return spec.provider_class.build(account_of(channel), http=http, setup=setup)
 
 
 def allowed_url(network: str, url: str) -> bool:

@@ -45,7 +45,8 @@ def dispatch_polls() -> int:
     in_flight = _polls_in_flight(now)
     claimed: list[int] = []
     with transaction.atomic():
-        for network, cap in settings.CMHUB_POLL_CONCURRENCY.items():
+        for network, spec in registry.SPECS.items():
+            cap = settings.CMHUB_POLL_CONCURRENCY.get(network, spec.provider_class.poll_concurrency)
             slots = min(cap - in_flight.get(network, 0), DISPATCH_BATCH - len(claimed))
             if slots <= 0:
                 continue

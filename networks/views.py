@@ -18,7 +18,7 @@ from accounts.policy import Perm, can
 from core.errors import user_error_page
 from core.htmx import fragment_or_page
 from core.http import make_client
-from networks import connect, selectors, services, tasks, webhook_selectors
+from networks import connect, selectors, services, tasks, webhook_selectors, webhooks
 from networks.models import Channel, Network
 from networks.providers import base as p
 from networks.registry import SPECS, app_config
@@ -220,8 +220,8 @@ def connect_choose(request: WorkspaceRequest, network: str, key: str) -> HttpRes
                 backfill_days=backfill_days,
                 by=request.user,
             )
-            if channel.network in (Network.FACEBOOK, Network.INSTAGRAM):
-                # Meta sends a Page's (and its Instagram account's) webhooks once the Page installed the app.
+            if webhooks.subscribable(channel.network):
+                # Meta, for one, pushes a Page's events only once the Page has installed the app.
                 tasks.enqueue_webhook_subscribe(channel.pk)
             connected.append(channel.name)
         if not connected:
@@ -277,11 +277,12 @@ def channel_action(request: WorkspaceRequest, pk: int, action: str) -> HttpRespo
     elif action == "disconnect":
         services.channel_disconnect(channel=channel)
         messages.success(request, _("%(channel)s was disconnected.") % {"channel": channel.name})
-    elif action == "subscribe-webhooks" and channel.network == Network.FACEBOOK:
+    elif action == "subscribe-webhooks" and webhooks.subscribable(channel.network):
         tasks.enqueue_webhook_subscribe(channel.pk)
         messages.success(
             request,
-            _("CM Hub is asking Facebook to send %(channel)s's webhooks.") % {"channel": channel.name},
+            _("CM Hub is asking %(network)s to send %(channel)s's webhooks.")
+            % {"network": channel.get_network_display(), "channel": channel.name},
         )
     else:
         raise Http404

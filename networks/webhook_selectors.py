@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from networks import registry
 from networks.models import Channel, ChannelWebhookState, Network
-from networks.webhooks import WEBHOOK_NETWORKS, webhook_url
-from networks.webhooks.subscribing import SUBSCRIBABLE
+from networks.webhooks import receiver, subscribable, webhook_networks, webhook_url
 
 
 @dataclass(frozen=True)
@@ -15,34 +14,42 @@ class WebhookEndpoint:
     network: str
     label: str
     url: str
-    configured: bool  # an app secret to check signatures with (and, for Meta, a verify token)
+    configured: bool  # an app secret to check signatures with (and a verify token where one is needed)
+    needs_verify_token: bool
 
 
 def attach_webhook_states(channels: list[Channel]) -> list[Channel]:
     """Sets `webhook` on each channel of a network that pushes: its ChannelWebhookState, or an unsaved
     empty one (nothing received yet); None for networks without webhooks. One query."""
-    pushing = [c.pk for c in channels if c.network in WEBHOOK_NETWORKS]
+    networks = set(webhook_networks())
+    pushing = [c.pk for c in channels if c.network in networks]
     states = (
         {state.channel_id: state for state in ChannelWebhookState.objects.filter(channel__in=pushing)}
         if pushing
         else {}
     )
     for channel in channels:
-        pushes = channel.network in WEBHOOK_NETWORKS
+        pushes = channel.network in networks
         state = (states.get(channel.pk) or ChannelWebhookState(channel=channel)) if pushes else None
         channel.webhook = state  # type: ignore[attr-defined]
-        channel.webhook_subscribable = channel.network in SUBSCRIBABLE  # type: ignore[attr-defined]
+        channel.webhook_subscribable = subscribable(channel.network)  # type: ignore[attr-defined]
     return channels
 
 
 def webhook_endpoints(networks: set[str]) -> list[WebhookEndpoint]:
     """The webhook URL of each network app among `networks` (the workspace's channels), and whether it can
-    check what arrives (an app secret, and for Meta a verify token for the handshake)."""
+    check what arrives (an app secret, and a verify token for the handshake where the network wants one)."""
     endpoints = []
-    for network in (n for n in WEBHOOK_NETWORKS if n in networks):
+    for network in (n for n in webhook_networks() if n in networks):
+        door = receiver(network)
+        assert door is not None
         app = registry.app_config(network)
         configured = bool(app and app.client_secret) and (
-            network == Network.LINKEDIN or bool(app and app.webhook_verify_token)
+            not door.needs_verify_token or bool(app and app.webhook_verify_token)
         )
-        endpoints.append(WebhookEndpoint(network, Network(network).label, webhook_url(network), configured))
+        endpoints.append(
+            WebhookEndpoint(
+                network, Network(network).label, webhook_url(network), configured, door.needs_verify_token
+            )
+        )
     return endpoints

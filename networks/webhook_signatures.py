@@ -14,19 +14,14 @@ alone).
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import hmac
+
+from networks.providers.webhooks_base import Verdict
 
 META_PREFIX = "sha256="
 LINKEDIN_SIGNED_PREFIX = b"hmacsha256="
 MAX_CHALLENGE = 200
-
-
-class Verdict(enum.StrEnum):
-    VALID = "valid"
-    MISSING = "missing_signature"
-    FORGED = "bad_signature"
 
 
 def _hex_hmac(secret: str, message: bytes) -> str:

@@ -3,21 +3,21 @@ a delivery. Both answer fast and plainly; the work happens in a task (networks.w
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from networks import webhooks
-from networks.models import Network
 
 
 @csrf_exempt  # the network cannot hold our CSRF token: the signature over the raw body is the proof
 @require_http_methods(["GET", "POST"])
 def network_webhook(request: HttpRequest, network: str) -> HttpResponse:
-    if network not in webhooks.WEBHOOK_NETWORKS:
+    if webhooks.receiver(network) is None:
         raise Http404
     if request.method == "GET":
-        return _handshake(request, network)
+        answer = webhooks.webhook_handshake(network=network, query=request.GET)
+        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
@@ -27,21 +27,3 @@ def network_webhook(request: HttpRequest, network: str) -> HttpResponse:
     receipt = webhooks.webhook_delivery_receive(network=network, body=request.body, headers=request.headers)
     words = "Refused.\n" if receipt.status >= 400 else ("Duplicate.\n" if receipt.refusal else "OK\n")
     return HttpResponse(words, status=receipt.status, content_type="text/plain")
-
-
-def _handshake(request: HttpRequest, network: str) -> HttpResponse:
-    if network == Network.LINKEDIN:
-        answer = webhooks.webhook_handshake_linkedin(challenge_code=request.GET.get("challengeCode", ""))
-        if answer is None:
-            return HttpResponse("Refused.\n", status=403, content_type="text/plain")
-        return JsonResponse(answer)
-    challenge = webhooks.webhook_handshake_meta(
-        network=network,
-        mode=request.GET.get("hub.mode", ""),
-        token=request.GET.get("hub.verify_token", ""),
-        challenge=request.GET.get("hub.challenge", ""),
-    )
-    if challenge is None:
-        return HttpResponse("Refused.\n", status=403, content_type="text/plain")
-    # Meta compares the body with the challenge it sent: plain text, nothing around it.
-    return HttpResponse(challenge, content_type="text/plain")

@@ -1,7 +1,8 @@
 """Images for posts: find out what an upload really is, then make one clean rendition per network.
 
-Plain Python (no Django import here): the posts app calls it from views and tasks; the composer preview
-draws `preview_box`, the very geometry `make_rendition` applies, so the author sees what will be sent.
+Plain image work, with each network's rules read from its provider through the registry: the posts app
+calls it from views and tasks; the composer preview draws `preview_box`, the very geometry `make_rendition`
+applies, so the author sees what will be sent.
 
 Safety comes from `core.images.open_verified` (format sniffed from the bytes, never the file name; pixel
 count refused before decoding; structure verified; first frame decoded so a truncated file fails here and not
@@ -27,8 +28,8 @@ from typing import Literal
 from PIL import Image, ImageOps, ImageSequence
 
 from core.images import ImageRejected, open_verified
-from networks.providers import facebook, instagram, limits, linkedin, x
-from networks.providers.base import Network
+from networks import registry
+from networks.providers import limits
 
 try:  # Pillow built without LittleCMS (some distro builds): colours are then converted naively
     from PIL import ImageCms
@@ -114,14 +115,16 @@ def _spec(label: str, rules: limits.ImageRules, *, max_width: int | None = None)
     )
 
 
-# Limits come from each provider's IMAGE_RULES (one source of truth with the checks run before sending).
-# Widths where the network sets none are our choice: Facebook shows photos at most 2048 px wide, X keeps up
-# to 4096 px, LinkedIn's real ceiling is its pixel count (in the rules), so 4096 px is plenty.
+# Limits come from each provider's image rules (one source of truth with the checks run before sending), and
+# widths where the network sets none from the provider's `image_max_width`.
 NETWORK_IMAGE_SPECS: dict[str, RenditionSpec] = {
-    Network.FACEBOOK.value: _spec("Facebook", facebook.IMAGE_RULES, max_width=2048),
-    Network.INSTAGRAM.value: _spec("Instagram", instagram.IMAGE_RULES),
-    Network.X.value: _spec("X", x.IMAGE_RULES, max_width=4096),
-    Network.LINKEDIN.value: _spec("LinkedIn", linkedin.IMAGE_RULES, max_width=4096),
+    network: _spec(
+        spec.network.label,
+        spec.provider_class.image_rules,
+        max_width=spec.provider_class.image_max_width,
+    )
+    for network, spec in registry.SPECS.items()
+    if spec.provider_class.image_rules is not None
 }
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
 from core.text import single_line
-from networks.models import Channel, Network
+from networks.models import Channel, network_choices
 
 
 class PublishingPolicy(models.Model):
@@ -180,7 +180,7 @@ class Rendition(models.Model):
         PAD = "pad", _("Pad")
 
     asset = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="renditions")
-    network = models.CharField(max_length=16, choices=Network.choices)
+    network = models.CharField(max_length=16, choices=network_choices)
     fit = models.CharField(max_length=4, choices=Fit.choices, default=Fit.CROP)
     file = models.FileField(upload_to="posts/renditions/%Y/%m/")
     width = models.PositiveIntegerField()

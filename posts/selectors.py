@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Membership
+from networks.models import Channel
 from posts.models import MediaAsset, Post, PostTarget
 
 
@@ -43,3 +44,8 @@ def posts_awaiting_review(member: Membership) -> QuerySet[Post]:
         .select_related("author")
         .order_by("updated_at")
     )
+
+
+def channels_for_member(member: Membership) -> QuerySet[Channel]:
+    """The workspace's channels, in the order the composer and the filters list them."""
+    return Channel.objects.filter(workspace_id=member.workspace_id).order_by("network", "name")

@@ -1,6 +1,6 @@
 """Publishing tasks: `dispatch_due_targets` (beat) finds due targets, `publish_target` takes one target's
 next step (`publish_targets` a few of one channel's, in a burst). All are thin: the rules, and the claim
-that makes a rerun harmless, live in `posts.services`."""
+that makes a rerun harmless, live in the `posts.services` package."""
 
 from __future__ import annotations
 

@@ -13,10 +13,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -24,19 +21,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import WorkspaceRequest, workspace_view
-from accounts.models import Membership, User
+from accounts.models import Membership
 from accounts.policy import Perm, can
 from core import dates
 from core.errors import UserError, flash_user_errors, user_errors_on
-from core.uploads import read_upload
 from networks import registry
 from networks.models import Channel
 from posts import media as media_lib
 from posts import selectors, services, states
+from posts.forms import ComposeForm, ListFilters
 from posts.models import MediaAsset, Post, PostEvent, PostMedia, PostTarget, Review
 from posts.services import PostError
 
@@ -58,10 +54,6 @@ def _member(request: WorkspaceRequest) -> Membership:
     return request.membership
 
 
-def _channels(member: Membership) -> QuerySet[Channel]:
-    return Channel.objects.filter(workspace_id=member.workspace_id).order_by("network", "name")
-
-
 def _tz(member: Membership) -> zoneinfo.ZoneInfo:
     """The zone this person reads and types the workspace's times in: their own, else the workspace's
     (`dates.zone_for`, activated for the request by `workspace_view`)."""
@@ -74,31 +66,6 @@ def _detail(member: Membership, post: Post | int) -> HttpResponse:
 
 
 # --- List --------------------------------------------------------------------------------------------------
-
-
-class ListFilters(forms.Form):
-    """The list's GET parameters; an invalid one is ignored rather than an error page."""
-
-    status = forms.ChoiceField(
-        label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("Any")), *P.choices]
-    )
-    author = forms.TypedChoiceField(
-        label=gettext_lazy("Author"), required=False, coerce=int, empty_value=None
-    )
-    channel = forms.TypedChoiceField(
-        label=gettext_lazy("Channel"), required=False, coerce=int, empty_value=None
-    )
-
-    def __init__(self, data: QueryDict, *, member: Membership):
-        super().__init__(data)
-        authors = User.objects.filter(memberships__workspace_id=member.workspace_id).order_by(
-            "display_name", "email"
-        )
-        self.fields["author"].choices = [("", _("Anyone")), *((u.pk, u.name) for u in authors)]
-        self.fields["channel"].choices = [
-            ("", _("Any")),
-            *((c.pk, f"{c.get_network_display()} · {c.name}") for c in _channels(member)),
-        ]
 
 
 def _with_targets(posts: QuerySet[Post]) -> QuerySet[Post]:
@@ -137,32 +104,6 @@ def post_list(request: WorkspaceRequest) -> HttpResponse:
 
 
 # --- Composer ----------------------------------------------------------------------------------------------
-
-
-class ComposeForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Internal title"), required=False, max_length=200)
-    text = forms.CharField(label=gettext_lazy("Text"), required=False, widget=forms.Textarea)
-    campaign = forms.CharField(label=gettext_lazy("Campaign"), required=False, max_length=100)
-    channels = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Channels"), queryset=Channel.objects.none(), widget=forms.CheckboxSelectMultiple
-    )
-    upload = forms.FileField(label=gettext_lazy("Add an image"), required=False)
-    alt_text = forms.CharField(
-        label=gettext_lazy("Image description (alt text)"), required=False, max_length=1000
-    )
-
-    def __init__(self, *args, member: Membership, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.member = member
-        self.fields["channels"].queryset = _channels(member)
-        self.fields["channels"].label_from_instance = lambda c: f"{c.get_network_display()} · {c.name}"
-
-    def clean_upload(self) -> ContentFile | None:
-        upload = self.cleaned_data.get("upload")
-        if not upload:
-            return None
-        # Refused by its size before it is read; only a file within the limit comes into memory.
-        return ContentFile(read_upload(upload, max_bytes=settings.POST_MEDIA_MAX_BYTES), name=upload.name)
 
 
 @dataclass

@@ -6,9 +6,23 @@ and calls this package. Typical use::
     index = FaqIndex(load_entries(faq_rows))          # once per FAQ version
     result = triage(text, author_followers=1200, recent_texts=earlier_texts)
     suggestions = index.suggest(text, language=result.language, intent=result.intent)
+
+The engine knows no trade: French and English, their stop words and light stems, and the concepts every
+business hears (``GENERAL_SYNONYMS``: opening hours, prices, refunds, contact...). A workspace adds its own
+words with ``FaqIndex(entries, synonyms=parse_synonyms(text))`` and its accepted customer phrasings with
+``FaqEntry(..., learned=[...])``. ``AUTO_SEND_THRESHOLD`` is the calibrated confidence below which an answer
+is never sent alone; ``python -m assistant.eval.run`` measures all of it per domain.
 """
 
-from .faq import BAKERY_SYNONYMS, FaqEntry, FaqIndex, Suggestion, load_entries, parse_synonyms
+from .faq import (
+    AUTO_SEND_THRESHOLD,
+    GENERAL_SYNONYMS,
+    FaqEntry,
+    FaqIndex,
+    Suggestion,
+    load_entries,
+    parse_synonyms,
+)
 from .intent import INTENTS, classify_intent
 from .language import ENGLISH, FRENCH, UNKNOWN, detect_language
 from .sentiment import NEUTRAL_BAND, sentiment_label, sentiment_score
@@ -17,9 +31,10 @@ from .text import Token, fold, normalize, stem, tokenize
 from .triage import Triage, priority_for, triage
 
 __all__ = [
-    "BAKERY_SYNONYMS",
+    "AUTO_SEND_THRESHOLD",
     "ENGLISH",
     "FRENCH",
+    "GENERAL_SYNONYMS",
     "INTENTS",
     "KNOWN_PATTERNS",
     "NEUTRAL_BAND",

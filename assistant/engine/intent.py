@@ -67,7 +67,10 @@ _COMPLAINT_RE = re.compile(
     r"incomplet\w*|refuse\w*|malade|plus de pain|je attends|attend\w* depuis|service client|"
     r"late|waiting|refund|charged|wrong|missing|damaged|broken|crushed|squashed|smashed|stale|"
     r"burnt|rude|disappointed|ridiculous|a joke|not let|sick|overpriced|complain\w*|where is my|"
-    r"ou est ma|waste\w*)\b"
+    r"ou est ma|waste\w*|ne marche|ne fonctionne|marche plus|fonctionne plus|not working|does not work|"
+    r"sans prevenir|without (?:warning|notice)|no warning|will not (?:work|let)|"
+    r"(?:depuis|ca fait|cela fait) \d+ (?:jours?|semaines?|mois|heures?|h)|"
+    r"for \d+ (?:days?|weeks?|months?|hours?))\b"
 )
 _PRAISE_RE = re.compile(
     r"\b(?:merci pour|merci a|merci de|bravo|felicitations|thank you for|thanks for|love|loved|best|"
@@ -84,6 +87,7 @@ _WISHES_RE = re.compile(
 class IntentFeatures:
     question: float
     complaint: float
+    problem: float  # the part of ``complaint`` that reports a problem, as opposed to a negative tone
     praise: float
     sentiment: SentimentDetail
     spam: SpamResult
@@ -129,7 +133,8 @@ def intent_features(
         if pattern.search(folded):
             question += 1.5
 
-    complaint = 2.0 * len(_STRONG_COMPLAINT_RE.findall(folded)) + len(_COMPLAINT_RE.findall(folded))
+    problem = 2.0 * len(_STRONG_COMPLAINT_RE.findall(folded)) + len(_COMPLAINT_RE.findall(folded))
+    complaint = problem
     if sentiment.score < 0:
         complaint += -sentiment.score * 2.0
     praise = float(len(_PRAISE_RE.findall(folded)))
@@ -141,6 +146,7 @@ def intent_features(
     return IntentFeatures(
         question=question,
         complaint=complaint,
+        problem=problem,
         praise=praise,
         sentiment=sentiment,
         spam=spam,
@@ -152,6 +158,8 @@ def intent_features(
 def decide_intent(f: IntentFeatures) -> str:
     if f.spam.is_spam:
         return SPAM
+    if f.question >= 3.5 and not f.problem and not f.talks_to_others:
+        return QUESTION  # a question asked in anger ("WHY is it so hard to reach you? what number?")
     if f.complaint >= 2.0 or (f.complaint >= 1.0 and f.sentiment.score <= -0.4):
         return COMPLAINT
     if f.complaint >= 1.0 and f.question < 2.0 and f.sentiment.score < 0.2:

@@ -43,7 +43,8 @@ _EN_WORDS = wordset(
     morning evening week sunday saturday monday tuesday open close order delivery cake bread shop
     price much many very really so too also if or but all one love best good great nice
     here never always every everyone as had than then only us would should thank been being isn't
-    recommend amazing awesome lovely thanks anyone someone something nothing
+    recommend amazing awesome lovely thanks anyone someone something nothing agree totally same sure
+    exactly
     """
 )
 # Common words of other languages, so that they do not fall back on French or English.
@@ -126,6 +127,8 @@ def detect_language(text: str | Sequence[Token]) -> str:
     best, runner_up = (FRENCH, fr), en
     if en > fr:
         best, runner_up = (ENGLISH, en), fr
-    if best[1] < _MIN_EVIDENCE or best[1] - runner_up < _MIN_LEAD or other >= best[1]:
+    # One sure word and nothing against it is enough for a short message ("Bonjour", "merci !", "Hello").
+    lone_word = best[1] >= 1.0 and not runner_up and not other
+    if not lone_word and (best[1] < _MIN_EVIDENCE or best[1] - runner_up < _MIN_LEAD or other >= best[1]):
         return UNKNOWN
     return best[0]

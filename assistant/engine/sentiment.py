@@ -58,12 +58,14 @@ _FR_WORDS = _parse(
     "| 1: remercie pro qualité mieux rapide léger légère fiable"
     "| 0.5: merci frais fraîche"
     "| -0.5: froid froide tiède attente"
-    "| -1: dur dure plastique souci mou molle manque manquait bof triste terrible sec sèche"
+    "| -1: panne lent lente dur dure plastique souci mou molle manque manquait bof triste terrible sec sèche"
     "| -1.5: retard erreur problème trempé trempée incomplet incomplète dommage grr malheureusement fade"
+    " bondé bondée raté raccroché"
     "| -2: mauvais mauvaise mauvaises rassis rassise brûlé brûlée écrasé écrasée abîmé abîmée cassé cassée"
     " gâché gâchée gâchis malade pénible galère marre ridicule inexistant abusé impossible cheveu"
-    " refusé refusée"
-    "| -2.5: nul nulle nuls déçu déçue déçus déception décevant décevante désagréable impoli impolie"
+    " refusé refusée agressif agressive injoignable"
+    "| -2.5: menti arnaqué arnaquée nul nulle nuls déçu déçue déçus déception décevant décevante"
+    " désagréable impoli impolie"
     " malpoli furieux furieuse énervé énervée insupportable"
     "| -3: dégoûtant dégoûtante dégueulasse dégueu immonde horrible inadmissible inacceptable scandale"
     " scandaleux honte honteux lamentable catastrophe catastrophique arnaque voleurs immangeable infect"
@@ -81,13 +83,14 @@ _EN_WORDS = _parse(
     "| 1: quick fast fine"
     "| 0.5: thanks thank"
     "| -0.5: cold tiny"
-    "| -1: dry expensive sorry issue problem meh mid unfortunately bland late hard"
-    "| -1.5: wrong missing mediocre sad slow"
+    "| -1: dry expensive sorry issue problem meh mid unfortunately bland late hard slow outage"
+    "| -1.5: wrong missing mediocre sad crowded packed missed buggy crashes crashed"
     "| -2: bad poor stale burnt burned broken broke crushed squashed smashed damaged overpriced sick"
     " annoyed annoying frustrating frustrated waste wasted lazy dirty"
-    "| -2.5: rude disappointed disappointing ridiculous furious angry useless ruined sucks trash"
+    "| -2.5: lied unbearable aggressive rude disappointed disappointing ridiculous furious angry useless"
+    " ruined sucks trash"
     "| -3: disgusting awful horrible worst unacceptable scam disgrace gross inedible appalling pathetic"
-    " hate hated terrible"
+    " hate hated terrible shameful scammed"
     "| 0: please pls"
 )
 _LEXICONS = {"fr": _FR_WORDS, "en": _EN_WORDS}
@@ -95,24 +98,35 @@ _LEXICONS = {"fr": _FR_WORDS, "en": _EN_WORDS}
 _PHRASES = _parse_phrases(
     "2.5: trop bien, trop bon, trop bonne, trop bons, de ouf, à tomber, au top, rien à redire,"
     " merci d'exister, can not get enough, great job, top notch"
-    "| 2: fait plaisir, would recommend, well done, good job"
+    "| 2: fait plaisir, would recommend, well done, good job, ils me ont remboursé, on me a remboursé,"
+    " me a remboursé, me ont remboursé, ai été remboursé, ai été remboursée, suis remboursé,"
+    " suis remboursée, refunded me, got my refund, got a refund, got my money back, been refunded"
+    "| 1.5: ce est réglé, tout est réglé, problème résolu, problème réglé, all sorted, all good now,"
+    " it is fixed, it is sorted, issue resolved, problem solved, marche à nouveau, works again,"
+    " working again, remarche"
     "| 1.5: pas mal, sans hésiter, pile à l'heure, merci beaucoup, merci pour, bonne année, joyeux"
     " noël, not bad, i like, we like, i liked, we liked, really like, really liked, hands down,"
     " right on time, happy holidays, merry christmas"
     "| 1: pas trop sucré, pas trop sucrée, geste commercial, bon courage, on time, thank you"
     "| 0.5: à l'heure, pas de souci, pas de problème, no worries, no problem"
     "| 0.2: merci d'avance, thanks in advance"
-    "| 0: nulle part, belle mère, beau père, belle sœur, beau frère, belle fille, beaux parents,"
+    "| 0: top up, topped up, nulle part, belle mère, beau père, belle sœur, beau frère, belle fille,"
+    " beaux parents,"
     " belle famille, customer service, service client, gluten free, sans gluten"
     "| -0.5: à peine"
-    "| -1: trop sucré, trop sucrée, trop salé, pour rien, too sweet"
+    "| -1: trop sucré, trop sucrée, trop salé, pour rien, for nothing, too sweet"
     "| -1.5: pas terrible, pas top, pas ouf, pas cool, pas cuit, pas assez cuit, n'importe comment,"
     " trop cuit, en retard, toujours pas, bof bof, les yeux au ciel, do not like, did not like,"
     " does not like, still waiting, still hasn't, nothing like"
-    "| -2: n'importe quoi, se fout de, hors de prix, trop cher, toujours rien, pas de réponse,"
+    "| -2: n'importe quoi, se fout de, vous foutez, une blague, are you kidding, what a joke,"
+    " is this a joke, ce est du vol, merci pour rien, thanks for nothing, sans prévenir, no warning,"
+    " without warning, without notice, ne marche pas, ne marche plus, marche plus, ne fonctionne pas,"
+    " ne fonctionne plus, fonctionne plus, not working, does not work, do not work, is down, hung up,"
+    " are you serious, hors de prix, trop cher, toujours rien, pas de réponse,"
     " aucune réponse, personne ne répond, personne répond, plus jamais, no reply, no answer,"
     " nobody answers, a joke, waste of, too expensive, let down, fed up"
-    "| -2.5: never came, never arrived, will not be back, not coming back, rip off, ripped off"
+    "| -2.5: jamais passé, jamais venu, jamais venue, never showed up, never showed, did not show up,"
+    " no show, never came, never arrived, will not be back, not coming back, rip off, ripped off"
     "| -3: à chier, foutage de gueule"
 )
 _PHRASE_FIRST: dict[str, list[tuple[str, ...]]] = {}
@@ -212,6 +226,7 @@ def analyze_sentiment(tokens: Sequence[Token] | str, language: str | None = None
     is_question = any(t.kind == "punct" and "?" in t.text for t in tokens)
     exclamations = sum(t.text.count("!") for t in tokens if t.kind == "punct")
     items: list[tuple[int, float]] = []  # (clause index, contribution)
+    clause_words: dict[int, int] = {}  # clause index -> how many words it has
     clause = 0
     negated_for = 0  # how many more words the last negator covers
     scale = 1.0
@@ -227,6 +242,8 @@ def analyze_sentiment(tokens: Sequence[Token] | str, language: str | None = None
             continue
         value: float | None = None
         width = 1
+        if tok.kind == "word":
+            clause_words[clause] = clause_words.get(clause, 0) + 1
         if tok.kind == "word" and tok.norm not in _KNOWN:
             tok = _canonical(tok)
         if tok.kind == "emoji":
@@ -271,7 +288,17 @@ def analyze_sentiment(tokens: Sequence[Token] | str, language: str | None = None
         elif negated_for:
             negated_for -= 1
         i += width
-    return _combine(items, exclamations)
+    return _combine(_irony(items, clause_words), exclamations)
+
+
+def _irony(items: list[tuple[int, float]], clause_words: dict[int, int]) -> list[tuple[int, float]]:
+    """ "The technician never came. Great." / "Trois rendez-vous annulés, bravo !": a praise word standing
+    alone in its clause, in a message that also complains, is irony and counts against."""
+    if not any(v <= -1.0 for c, v in items if c != -1):
+        return items
+    return [
+        (c, -abs(v)) if c != -1 and v > 0 and clause_words.get(c) == 1 and c > 0 else (c, v) for c, v in items
+    ]
 
 
 def _canonical(tok: Token) -> Token:

@@ -81,6 +81,12 @@ KNOWN_PATTERNS: tuple[SpamPattern, ...] = (
     _p(
         "follower_scheme",
         0.65,
+        r"\b(?:sell\w*|vends?|vendons|je propose|buy|achete[rz]?|cheap|pas chers?)\b.{0,30}"
+        r"\b(?:abonnes|followers|likes|subscribers)\b",
+    ),
+    _p(
+        "follower_scheme",
+        0.65,
         r"(?:\+ ?\d[\d\s.,]*k?|\d+ ?k)\s*(?:real )?(?:abonnes|followers|likes|subscribers)",
     ),
     _p(

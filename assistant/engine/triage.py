@@ -50,6 +50,19 @@ def priority_for(intent: str, sentiment: float, author_followers: int | None = N
     return max(0, min(3, priority))
 
 
+_LEANING = 0.25  # just past the neutral band: the intent gives the sign, the words gave no strength
+
+
+def _signed(score: float, intent: str) -> float:
+    """A complaint is unhappy and praise is happy even when no word said how much ("I was charged twice,
+    I want a refund"): a neutral score takes the sign the intent implies."""
+    if intent == COMPLAINT and score > -_LEANING:
+        return min(score, -_LEANING) if score < _LEANING else score
+    if intent == PRAISE and score < _LEANING:
+        return max(score, _LEANING) if score > -_LEANING else score
+    return score
+
+
 def triage(text: str, *, author_followers: int | None = None, recent_texts: Sequence[str] = ()) -> Triage:
     """Everything the inbox needs to sort and route a new inbound message."""
     tokens = tokenize(text)
@@ -61,7 +74,7 @@ def triage(text: str, *, author_followers: int | None = None, recent_texts: Sequ
     intent = decide_intent(features)
     return Triage(
         language=language,
-        sentiment=sentiment.score,
+        sentiment=_signed(sentiment.score, intent),
         intent=intent,
         priority=priority_for(intent, sentiment.score, author_followers),
         spam_score=spam.score,

@@ -1,9 +1,20 @@
 """Quality benchmark of the offline assistant engine: ``python -m assistant.eval.run``.
 
-Runs triage and FAQ suggestions on every labelled message of ``messages.jsonl`` against the Demo Bakery FAQ
-and prints each figure with its target, on all messages and on a held-out 30% split chosen by a hash of the
-text. Lexicons, rules and weights were tuned while looking at the other 70% only ("dev"), so a large gap
-between the columns means over-fitting. Always exits 0: it is a benchmark, not a test.
+Runs triage and FAQ suggestions on every labelled message of each evaluation domain and prints every
+figure per domain, side by side, with its target:
+
+* ``bakery``: the Demo Bakery (``faq_bakery.json``, ``messages.jsonl``), with the demo workspace's own
+  lexicon (``demo/data/bakery_synonyms.txt``) as its workspace synonyms, as the demo runs it. The engine
+  was developed on it.
+* ``transit``: a small *dev* domain (``domains/transit``): tuning on it is allowed.
+* ``isp`` and ``townhall``: *unseen* domains (``domains/isp``, ``domains/townhall``), frozen before the
+  engine was generalised and never tuned on. Their figures are the ones that say how the engine does for a
+  brand it has never seen; the targets apply to them.
+
+Then a calibration table: for each auto-send threshold, the share of right answers among the messages
+whose best suggestion reaches it (all intents but spam, so chit-chat answered by mistake counts as wrong),
+pooled over the unseen domains; the engine's ``AUTO_SEND_THRESHOLD`` must be the lowest threshold with at
+least 98% there. Always exits 0: it is a benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -14,22 +25,54 @@ import json
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from assistant.engine import FaqIndex, load_entries, sentiment_label, triage
+from assistant.engine import (
+    AUTO_SEND_THRESHOLD,
+    FaqIndex,
+    load_entries,
+    parse_synonyms,
+    sentiment_label,
+    triage,
+)
 
 HERE = Path(__file__).resolve().parent
-HELD_OUT_PERCENT = 30
-CONFIDENT = 0.7  # a suggestion at or above this confidence could be offered first, or auto-sent if allowed
+ROOT = HERE.parent.parent
+BAKERY_SYNONYMS_FILE = ROOT / "demo" / "data" / "bakery_synonyms.txt"
+CALIBRATION_THRESHOLDS = [round(0.05 * i, 2) for i in range(8, 20)]  # 0.40 .. 0.95
+CALIBRATION_PRECISION = 98.0
 
 
-def is_held_out(text: str) -> bool:
-    """Deterministic 30% split by a hash of the text (stable across runs, machines and file order)."""
-    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) % 100 < HELD_OUT_PERCENT
+@dataclass(frozen=True, slots=True)
+class Domain:
+    name: str
+    kind: str  # "own" (developed on), "dev" (tuning allowed) or "unseen" (never tuned on)
+    faq: Path
+    messages: Path
+    synonyms: Path | None = None
+
+
+DOMAINS = [
+    Domain("bakery", "own", HERE / "faq_bakery.json", HERE / "messages.jsonl", BAKERY_SYNONYMS_FILE),
+    Domain(
+        "transit",
+        "dev",
+        HERE / "domains" / "transit" / "faq.json",
+        HERE / "domains" / "transit" / "messages.jsonl",
+    ),
+    Domain(
+        "isp", "unseen", HERE / "domains" / "isp" / "faq.json", HERE / "domains" / "isp" / "messages.jsonl"
+    ),
+    Domain(
+        "townhall",
+        "unseen",
+        HERE / "domains" / "townhall" / "faq.json",
+        HERE / "domains" / "townhall" / "messages.jsonl",
+    ),
+]
 
 
 @dataclass(slots=True)
@@ -41,6 +84,14 @@ class Outcome:
     spam: bool
     suggestions: list
     seconds: float
+
+    @property
+    def top(self) -> str | None:
+        return self.suggestions[0].entry_id if self.suggestions else None
+
+    @property
+    def confidence(self) -> float:
+        return self.suggestions[0].confidence if self.suggestions else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,20 +113,19 @@ def _faq(outcomes: Sequence[Outcome], k: int) -> tuple[float | None, str]:
     return _ratio(hits, len(rows))
 
 
-def _confident_precision(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
-    confident = [o for o in outcomes if o.suggestions and o.suggestions[0].confidence >= CONFIDENT]
-    hits = sum(o.suggestions[0].entry_id == o.message["expected_faq"] for o in confident)
-    return _ratio(hits, len(confident))
+def precision_at(outcomes: Sequence[Outcome], threshold: float) -> tuple[int, int]:
+    """(right, sent) among the messages whose best suggestion reaches ``threshold``."""
+    sent = [o for o in outcomes if o.suggestions and o.confidence >= threshold]
+    return sum(o.top == o.message["expected_faq"] for o in sent), len(sent)
 
 
-def _confident_coverage(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
+def _auto_precision(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
+    return _ratio(*precision_at(outcomes, AUTO_SEND_THRESHOLD))
+
+
+def _auto_coverage(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
     rows = [o for o in outcomes if o.message["expected_faq"]]
-    hits = sum(
-        bool(o.suggestions)
-        and o.suggestions[0].confidence >= CONFIDENT
-        and o.suggestions[0].entry_id == o.message["expected_faq"]
-        for o in rows
-    )
+    hits = sum(o.confidence >= AUTO_SEND_THRESHOLD and o.top == o.message["expected_faq"] for o in rows)
     return _ratio(hits, len(rows))
 
 
@@ -92,48 +142,56 @@ def _spam_recall(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
 def _latency(q: int) -> Callable[[Sequence[Outcome]], tuple[float | None, str]]:
     def compute(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
         ms = sorted(o.seconds * 1000 for o in outcomes)
-        if not ms:
+        if len(ms) < 2:
             return None, "0"
         return statistics.quantiles(ms, n=100, method="inclusive")[q - 1], f"n={len(ms)}"
 
     return compute
 
 
+def _share(predicate: Callable[[Outcome], bool]) -> Callable[[Sequence[Outcome]], tuple[float | None, str]]:
+    return lambda outcomes: _ratio(sum(predicate(o) for o in outcomes), len(outcomes))
+
+
 METRICS = [
     Metric("FAQ top-3 accuracy", ">= 90%", lambda v: v >= 90, lambda o: _faq(o, 3)),
-    Metric("FAQ top-1 accuracy", ">= 75% (own)", lambda v: v >= 75, lambda o: _faq(o, 1)),
+    Metric("FAQ top-1 accuracy", ">= 80%", lambda v: v >= 80, lambda o: _faq(o, 1)),
+    Metric(f"precision at conf >= {AUTO_SEND_THRESHOLD:.2f}", ">= 98%", lambda v: v >= 98, _auto_precision),
+    Metric(f"FAQ answered at conf >= {AUTO_SEND_THRESHOLD:.2f}", "(shown)", lambda v: True, _auto_coverage),
+    Metric("intent accuracy", ">= 90%", lambda v: v >= 90, _share(lambda x: x.intent == x.message["intent"])),
     Metric(
-        f"top-1 precision at conf >= {CONFIDENT}", ">= 90% (own)", lambda v: v >= 90, _confident_precision
-    ),
-    Metric(f"FAQ answered at conf >= {CONFIDENT}", ">= 50% (own)", lambda v: v >= 50, _confident_coverage),
-    Metric(
-        "intent accuracy",
-        ">= 85% (own)",
+        "sentiment sign",
+        ">= 85%",
         lambda v: v >= 85,
-        lambda o: _ratio(sum(x.intent == x.message["intent"] for x in o), len(o)),
-    ),
-    Metric(
-        "sentiment agreement",
-        ">= 80% (own)",
-        lambda v: v >= 80,
-        lambda o: _ratio(sum(sentiment_label(x.sentiment) == x.message["sentiment"] for x in o), len(o)),
+        _share(lambda x: sentiment_label(x.sentiment) == x.message["sentiment"]),
     ),
     Metric(
         "language accuracy",
         ">= 95% (own)",
         lambda v: v >= 95,
-        lambda o: _ratio(sum(x.language == x.message["language"] for x in o), len(o)),
+        _share(lambda x: x.language == x.message["language"]),
     ),
     Metric("spam precision", ">= 95%", lambda v: v >= 95, _spam_precision),
-    Metric("spam recall", ">= 85% (own)", lambda v: v >= 85, _spam_recall),
+    Metric("spam recall", ">= 80%", lambda v: v >= 80, _spam_recall),
     Metric("latency p50 (ms)", "<= 10 ms (own)", lambda v: v <= 10, _latency(50), unit="ms"),
-    Metric("latency p95 (ms)", "<= 50 ms", lambda v: v <= 50, _latency(95), unit="ms"),
+    Metric("latency p95 (ms)", "<= 20 ms", lambda v: v <= 20, _latency(95), unit="ms"),
 ]
 
 
 def load_messages(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_synonyms(path: Path | None) -> dict[str, list[str]] | None:
+    if path is None or not path.exists():
+        return None
+    return parse_synonyms(path.read_text(encoding="utf-8"))
+
+
+def build_index(domain: Domain) -> FaqIndex:
+    faq = json.loads(domain.faq.read_text(encoding="utf-8"))
+    return FaqIndex(load_entries(faq), synonyms=load_synonyms(domain.synonyms))
 
 
 def evaluate(index: FaqIndex, messages: Sequence[dict]) -> list[Outcome]:
@@ -158,37 +216,124 @@ def evaluate(index: FaqIndex, messages: Sequence[dict]) -> list[Outcome]:
     return outcomes
 
 
-def _cell(metric: Metric, outcomes: Sequence[Outcome]) -> tuple[str, str]:
+def _cell(metric: Metric, outcomes: Sequence[Outcome]) -> tuple[str, bool | None]:
     value, detail = metric.compute(outcomes)
     if value is None:
-        return "n/a", "n/a"
+        return "n/a", None
     shown = f"{value:.1f}%" if metric.unit == "%" else f"{value:.2f}"
-    return f"{shown} ({detail})", "met" if metric.passes(value) else "MISSED"
+    return f"{shown} ({detail})", metric.passes(value)
 
 
-def report(outcomes: Sequence[Outcome], out: TextIO | None = None) -> None:
+def report(results: Sequence[tuple[Domain, Sequence[Outcome]]], out: TextIO | None = None) -> None:
+    """One row per metric, one column per domain; "MISSED" marks a target missed on a domain."""
     out = out or sys.stdout
-    held = [o for o in outcomes if is_held_out(o.message["text"])]
-    header = f"{'metric':<34}{'all':<22}{'':<8}{'held-out 30%':<22}{'':<8}target"
+    width = 24
+    header = f"{'metric':<32}" + "".join(f"{f'{d.name} ({d.kind})':<{width}}" for d, _ in results) + "target"
     print(header, file=out)
     print("-" * len(header), file=out)
     for metric in METRICS:
-        all_cell, all_status = _cell(metric, outcomes)
-        held_cell, held_status = _cell(metric, held)
-        print(
-            f"{metric.name:<34}{all_cell:<22}{all_status:<8}{held_cell:<22}{held_status:<8}{metric.target}",
-            file=out,
-        )
+        cells = []
+        for _, outcomes in results:
+            shown, passed = _cell(metric, outcomes)
+            cells.append(f"{shown + ('' if passed in (True, None) else ' MISSED'):<{width}}")
+        print(f"{metric.name:<32}{''.join(cells)}{metric.target}", file=out)
+
+
+def calibration(outcomes: Sequence[Outcome]) -> list[tuple[float, int, int]]:
+    """(threshold, right, sent) for each threshold of ``CALIBRATION_THRESHOLDS``."""
+    return [(t, *precision_at(outcomes, t)) for t in CALIBRATION_THRESHOLDS]
+
+
+def lowest_safe_threshold(
+    outcomes: Sequence[Outcome], precision: float = CALIBRATION_PRECISION
+) -> float | None:
+    """The lowest threshold from which on every higher one keeps at least ``precision`` percent right."""
+    rows = calibration(outcomes)
+    safe = None
+    for threshold, right, sent in reversed(rows):
+        if sent and 100.0 * right / sent < precision:
+            break
+        safe = threshold
+    return safe
+
+
+def report_calibration(
+    results: Sequence[tuple[Domain, Sequence[Outcome]]], out: TextIO | None = None
+) -> None:
+    out = out or sys.stdout
+    unseen = [o for d, outcomes in results if d.kind == "unseen" for o in outcomes]
+    columns = [(f"{d.name}", list(o)) for d, o in results] + [("unseen pooled", unseen)]
+    print(
+        "\nCalibration: share of right answers among messages whose best suggestion reaches the threshold",
+        file=out,
+    )
+    print(f"{'threshold':<12}" + "".join(f"{name:<22}" for name, _ in columns), file=out)
+    for i, threshold in enumerate(CALIBRATION_THRESHOLDS):
+        cells = []
+        for _, outcomes in columns:
+            _, right, sent = calibration(outcomes)[i]
+            cells.append(f"{f'{100.0 * right / sent:.1f}% ({right}/{sent})' if sent else 'n/a':<22}")
+        print(f"{threshold:<12.2f}{''.join(cells)}", file=out)
+    safe = lowest_safe_threshold(unseen)
+    print(
+        f"lowest threshold with >= {CALIBRATION_PRECISION:.0f}% on the unseen domains: "
+        f"{'none' if safe is None else f'{safe:.2f}'}; "
+        f"engine default AUTO_SEND_THRESHOLD = {AUTO_SEND_THRESHOLD:.2f}",
+        file=out,
+    )
+
+
+def is_replayed(text: str) -> bool:
+    """Deterministic half of the messages, by a hash of the text: the ones replayed as "answered by a
+    person" in the learned-phrasings measurement."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) % 2 == 0
+
+
+def with_learned_phrasings(domain: Domain, answered: Sequence[dict]) -> FaqIndex:
+    """The domain's index once every answered message has become an accepted phrasing of its entry: what a
+    workspace gets when people answer with FAQ entries and a manager accepts the candidates."""
+    faq = json.loads(domain.faq.read_text(encoding="utf-8"))
+    learned: dict[str, list[str]] = {}
+    for message in answered:
+        if message["expected_faq"]:
+            learned.setdefault(message["expected_faq"], []).append(message["text"])
+    entries = load_entries(faq)
+    grown = [replace(e, learned=[*e.learned, *learned.get(e.id, [])]) for e in entries]
+    return FaqIndex(grown, synonyms=load_synonyms(domain.synonyms))
+
+
+def report_learning(results: Sequence[tuple[Domain, Sequence[Outcome]]], out: TextIO | None = None) -> None:
+    """Replay half of each domain's messages as answered by a person, then score the other half."""
+    out = out or sys.stdout
+    print(
+        "\nLearned phrasings: half the messages replayed as answered by a person, the other half scored",
+        file=out,
+    )
+    print(
+        f"{'domain':<22}{'top-1 before':<18}{'top-1 after':<18}{'top-3 before':<18}{'top-3 after':<18}",
+        file=out,
+    )
+    for domain, outcomes in results:
+        messages = [o.message for o in outcomes]
+        answered = [m for m in messages if is_replayed(m["text"])]
+        scored = [m for m in messages if not is_replayed(m["text"])]
+        before = evaluate(build_index(domain), scored)
+        after = evaluate(with_learned_phrasings(domain, answered), scored)
+        cells = [_faq(before, 1), _faq(after, 1), _faq(before, 3), _faq(after, 3)]
+        shown = "".join(f"{f'{v:.1f}% ({d})' if v is not None else 'n/a':<18}" for v, d in cells)
+        print(f"{f'{domain.name} ({domain.kind})':<22}{shown}", file=out)
 
 
 def show_errors(outcomes: Sequence[Outcome], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     for o in outcomes:
         m = o.message
-        ids = [s.entry_id for s in o.suggestions]
+        ids = [f"{s.entry_id}:{s.confidence:.2f}" for s in o.suggestions]
         problems = []
-        if m["expected_faq"] and m["expected_faq"] not in ids[:1]:
+        if m["expected_faq"] and m["expected_faq"] != o.top:
             problems.append(f"faq {m['expected_faq']} got {ids}")
+        elif not m["expected_faq"] and o.confidence >= AUTO_SEND_THRESHOLD:
+            problems.append(f"faq none got {ids}")
         if o.intent != m["intent"]:
             problems.append(f"intent {m['intent']} got {o.intent}")
         if sentiment_label(o.sentiment) != m["sentiment"]:
@@ -200,41 +345,40 @@ def show_errors(outcomes: Sequence[Outcome], out: TextIO | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--faq", type=Path, default=HERE / "faq_bakery.json")
-    parser.add_argument("--messages", type=Path, default=HERE / "messages.jsonl")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--errors", choices=["dev", "held-out", "all"], help="also list the messages the engine gets wrong"
+        "--domain", action="append", choices=[d.name for d in DOMAINS], help="only these domains (repeatable)"
+    )
+    parser.add_argument(
+        "--errors",
+        choices=[d.name for d in DOMAINS if d.kind != "unseen"],
+        help="also list the messages the engine gets wrong on this domain (never on an unseen one)",
     )
     args = parser.parse_args(argv)
 
-    faq = json.loads(args.faq.read_text(encoding="utf-8"))
-    started = time.perf_counter()
-    index = FaqIndex(load_entries(faq))
-    build_ms = (time.perf_counter() - started) * 1000
-    messages = load_messages(args.messages)
-    outcomes = evaluate(index, messages)
-
-    languages = Counter(m["language"] for m in messages)
-    intents = Counter(m["intent"] for m in messages)
-    with_faq = sum(bool(m["expected_faq"]) for m in messages)
-    held = sum(is_held_out(m["text"]) for m in messages)
-    print(f"Assistant engine benchmark: {faq.get('business', 'FAQ')}, {len(index.entries)} FAQ entries")
-    print(
-        f"{len(messages)} messages ({', '.join(f'{k} {v}' for k, v in languages.most_common())}); "
-        f"{', '.join(f'{k} {v}' for k, v in intents.most_common())}; {with_faq} with an expected FAQ; "
-        f"held-out split {held}"
-    )
-    print(f"index built in {build_ms:.1f} ms; latency is triage + suggestions per message, one thread\n")
-    report(outcomes)
+    chosen = [d for d in DOMAINS if not args.domain or d.name in args.domain]
+    results = []
+    print("Assistant engine benchmark; latency is triage + suggestions per message, one thread")
+    for domain in chosen:
+        started = time.perf_counter()
+        index = build_index(domain)
+        build_ms = (time.perf_counter() - started) * 1000
+        messages = load_messages(domain.messages)
+        with_faq = sum(bool(m["expected_faq"]) for m in messages)
+        print(
+            f"- {domain.name} ({domain.kind}): {len(index.entries)} FAQ entries, {len(messages)} messages, "
+            f"{with_faq} with an expected FAQ; index built in {build_ms:.1f} ms"
+        )
+        results.append((domain, evaluate(index, messages)))
+    print()
+    report(results)
+    report_calibration(results)
+    report_learning(results)
     if args.errors:
-        chosen = [
-            o
-            for o in outcomes
-            if args.errors == "all" or (args.errors == "held-out") == is_held_out(o.message["text"])
-        ]
-        print(f"\nErrors ({args.errors}):")
-        show_errors(chosen)
+        for domain, outcomes in results:
+            if domain.name == args.errors:
+                print(f"\nErrors ({domain.name}):")
+                show_errors(outcomes)
     return 0
 
 

@@ -11,13 +11,17 @@ import abc
 import datetime as dt
 import enum
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from core import remote_errors
+
+if TYPE_CHECKING:
+    from networks.providers.limits import ImageRules
+    from networks.providers.webhooks_base import WebhookReceiver
 
 # The errors every provider raises live below every app (core), for the delivery engine; providers and
 # their callers reach them here as p.<Name>.
@@ -38,10 +42,24 @@ reset_at_epoch = remote_errors.reset_at_epoch
 
 
 class Network(enum.StrEnum):
+    """Every network CM Hub speaks: its value is stored, its label is how people name it."""
+
     FACEBOOK = "facebook"
     INSTAGRAM = "instagram"
     X = "x"
     LINKEDIN = "linkedin"
+
+    @property
+    def label(self) -> str:
+        return NETWORK_LABELS[self]
+
+
+NETWORK_LABELS = {
+    Network.FACEBOOK: "Facebook",
+    Network.INSTAGRAM: "Instagram",
+    Network.X: "X",
+    Network.LINKEDIN: "LinkedIn",
+}
 
 
 class ItemKind(enum.StrEnum):
@@ -175,8 +193,60 @@ class TextLimit:
 # --- The interface -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a provider is built with besides the account: the deployment's app on the network (empty where
+    none is configured), how far back a new channel reads, and the API version the operator pinned ("" for
+    the provider's own)."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    oauth_base_url: str = ""
+    lookback: dt.timedelta = dt.timedelta(days=14)
+    api_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthApp:
+    """The deployment's app on a network, as the connect flow needs it."""
+
+    client_id: str
+    client_secret: str
+    api_base_url: str
+    oauth_base_url: str  # the origin of the consent page (and, for some networks, of the token endpoint)
+    api_version: str = ""  # "" for the provider's own
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Where to send the browser, and what must wait for the callback (a PKCE verifier)."""
+
+    url: str
+    verifier: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Connectable:
+    """An account the person who consented may connect, with the credentials to act for it."""
+
+    network: Network
+    external_id: str
+    name: str
+    credentials: Credentials
+    handle: str = ""
+    avatar_url: str = ""
+
+
 class Provider(abc.ABC):
     network: Network
+    #: What the network accepts as an image; renditions are made to pass these (posts.media).
+    image_rules: ImageRules | None = None
+    #: The widest rendition CM Hub sends where the network sets no maximum width of its own.
+    image_max_width: int | None = None
+    #: Whether people there have a handle a person would recognise (LinkedIn's member ids are not).
+    people_have_handles: bool = True
+    #: Polls in flight at once for this network (setting CMHUB_POLL_CONCURRENCY_<NETWORK> overrides it).
+    poll_concurrency: int = 4
     #: Whether replying to a direct message is possible through this API.
     supports_direct_message_reply: bool = False
     supports_text_posts: bool = True
@@ -187,6 +257,25 @@ class Provider(abc.ABC):
         self.account = account
         self.http = http
         self.rate_limit = RateLimitState()
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> Provider:
+        """A provider for `account`, configured from `setup`: each network takes what it needs."""
+        return cls(account, http=http)
+
+    # The connect flow (networks.connect): the consent page, then the accounts the consent gave access to.
+
+    @classmethod
+    @abc.abstractmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        """The network's consent page for `app`, asking for `scopes`, coming back to `redirect_uri`."""
+
+    @classmethod
+    @abc.abstractmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        """Exchange the callback's `code`, and list the accounts it lets CM Hub act for."""
 
     @abc.abstractmethod
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
@@ -258,6 +347,26 @@ class Provider(abc.ABC):
     def refresh_credentials(self) -> Credentials:
         """New credentials where the network allows refreshing; AuthExpired where it does not."""
         raise AuthExpired("This network does not allow refreshing tokens; reconnect the channel.")
+
+    # Webhooks (networks.webhooks): how the network pushes, and what a push needs read from its API.
+
+    #: How the network's webhook deliveries are checked and read; None: the network is polled only.
+    webhooks: ClassVar[WebhookReceiver | None] = None
+    #: Whether CM Hub can subscribe an account to the app's webhooks through the API (webhook_subscribe).
+    supports_webhook_subscribe: bool = False
+
+    def webhook_subscribe(self) -> None:
+        """Ask the network to push this account's events to the app's webhook URL."""
+        raise NotImplementedError(f"{type(self).__name__} cannot subscribe to webhooks")
+
+    def conversation_with(self, customer_id: str) -> tuple[str, str, str] | None:
+        """The DM conversation with one person (id, link, their name), for pushed messages that name only
+        their sender; None where the network cannot say."""
+        return None
+
+    def post_context(self, post_id: str) -> tuple[str, str]:
+        """A post's words and address, for pushed comments that name only their post."""
+        return ("", "")
 
 
 def reply_text_key(text: str) -> str:

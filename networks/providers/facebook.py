@@ -54,6 +54,7 @@ from networks.providers.graph import (
     utcnow,
 )
 from networks.providers.graph_scan import Mark, Run, Walk, walk_stream
+from networks.providers.meta_webhooks import META_WEBHOOKS
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +74,17 @@ _ATTACHMENT_KINDS = {"photo": "image", "sticker": "sticker", "video_inline": "vi
 
 class FacebookProvider(GraphProvider):
     network = Network.FACEBOOK
+    image_rules = IMAGE_RULES
+    image_max_width = 2048  # Facebook shows photos at most 2048 px wide
+    connect_offers_pages = True
     text_limits = {
         TextKind.POST: TextLimit(MAX_TEXT),
         TextKind.DIRECT_MESSAGE: TextLimit(MAX_MESSENGER_TEXT),
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "Messenger"}
     supports_direct_message_reply = True
+    webhooks = META_WEBHOOKS
+    supports_webhook_subscribe = True
 
     def __init__(
         self,

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -25,10 +25,13 @@ from networks.providers.base import (
     Account,
     Ambiguous,
     AuthExpired,
+    Connectable,
+    Consent,
     Duplicate,
     Invalid,
     ListedPost,
     NotFound,
+    OAuthApp,
     PermissionMissing,
     Provider,
     ProviderError,
@@ -36,6 +39,7 @@ from networks.providers.base import (
     RateLimited,
     RateLimitState,
     ReadBackIncomplete,
+    Setup,
     Transient,
     oldest_match,
     reset_in,
@@ -476,6 +480,39 @@ def item_id_for_log(raw: Any) -> str:
 
 class GraphProvider(Provider):
     """What Facebook and Instagram share: one Graph client whose usage headers feed `rate_limit`."""
+
+    poll_concurrency = 8  # Graph counts its limits per Page, so Pages' polls do not share one budget
+
+    #: Whether a Facebook login connects the Pages themselves (Facebook) or only their Instagram accounts.
+    connect_offers_pages = False
+
+    @classmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        from networks.providers import graph_oauth  # it builds on this module's client
+
+        return graph_oauth.consent(app, redirect_uri=redirect_uri, state=state, scopes=scopes)
+
+    @classmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        from networks.providers import graph_oauth
+
+        return graph_oauth.connectable(
+            app, http=http, code=code, redirect_uri=redirect_uri, pages=cls.connect_offers_pages
+        )
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> Provider:
+        # Graph's largest page: fewer round trips per poll.
+        return cls(  # type: ignore[call-arg]  # Facebook and Instagram take the reach; the base does not
+            account,
+            http=http,
+            app_secret=setup.client_secret,
+            lookback=setup.lookback,
+            page_size=100,
+            version=setup.api_version or GRAPH_VERSION,
+        )
 
     def __init__(
         self,

@@ -9,12 +9,13 @@ user token) and, when one is linked, its Instagram professional account.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import httpx
 
-from networks.providers.base import Transient
+from networks.providers.base import Connectable, Consent, Credentials, Network, OAuthApp, Transient
 from networks.providers.graph import GRAPH_VERSION, Clock, GraphClient, optional_dict, utcnow
 
 DIALOG_BASE_URL = "https://www.facebook.com"
@@ -137,3 +138,43 @@ def _token_of(body: dict[str, object]) -> str:
     if not isinstance(token, str) or not token:
         raise Transient("Facebook answered the token exchange without a token")
     return token
+
+
+def consent(app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+    url = authorize_url(
+        app_id=app.client_id,
+        redirect_uri=redirect_uri,
+        state=state,
+        scopes=tuple(scopes),
+        dialog_base_url=app.oauth_base_url.rstrip("/"),
+        version=app.api_version or GRAPH_VERSION,
+    )
+    return Consent(url)
+
+
+def connectable(
+    app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, pages: bool
+) -> list[Connectable]:
+    """The Pages (where `pages`) and linked Instagram accounts one Facebook login gives access to."""
+    version = app.api_version or GRAPH_VERSION
+    user = exchange_code(
+        http, app.api_base_url, app.client_id, app.client_secret, redirect_uri, code, version=version
+    )
+    found = []
+    for page in list_pages(http, app.api_base_url, user.access_token, version=version):
+        # A Page token from a long-lived user token does not expire (NETWORKS.md). The linked Instagram
+        # account is reached with the same Page token, so one Facebook login offers both.
+        credentials = Credentials(access_token=page.access_token)
+        if pages:
+            found.append(Connectable(Network.FACEBOOK, page.page_id, page.name, credentials))
+        if page.instagram_user_id:
+            found.append(
+                Connectable(
+                    Network.INSTAGRAM,
+                    page.instagram_user_id,
+                    page.instagram_username or page.name,
+                    credentials,
+                    handle=page.instagram_username,
+                )
+            )
+    return found

@@ -55,6 +55,7 @@ from networks.providers.graph import (
     utcnow,
 )
 from networks.providers.graph_scan import Run, Walk
+from networks.providers.meta_webhooks import META_WEBHOOKS
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +91,12 @@ class MediaSummary:
 
 class InstagramProvider(GraphProvider):
     network = Network.INSTAGRAM
+    image_rules = IMAGE_RULES
+
     text_limits = {TextKind.POST: TextLimit(MAX_CAPTION)}
     supports_text_posts = False
+    webhooks = META_WEBHOOKS
+    supports_webhook_subscribe = True
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +33,8 @@ from networks.providers.base import (
     Ambiguous,
     AuthExpired,
     Author,
+    Connectable,
+    Consent,
     Credentials,
     Duplicate,
     EngagementItem,
@@ -42,6 +44,7 @@ from networks.providers.base import (
     MediaFile,
     Network,
     NotFound,
+    OAuthApp,
     PermissionMissing,
     PollResult,
     Provider,
@@ -51,6 +54,7 @@ from networks.providers.base import (
     RateLimitState,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
@@ -67,6 +71,7 @@ from networks.providers.linkedin_auth import (
     expiry_warning_due,
 )
 from networks.providers.linkedin_marks import PostMarks
+from networks.providers.linkedin_webhooks import LINKEDIN_WEBHOOKS
 from networks.providers.rest import Clock, json_object, json_or_empty, raise_if, transport_error, utcnow
 
 __all__ = [
@@ -118,6 +123,51 @@ def urn_path(urn: str) -> str:
 
 class LinkedInProvider(Provider):
     network = Network.LINKEDIN
+    image_rules = IMAGE_RULES
+    image_max_width = 4096  # LinkedIn's real ceiling is its pixel count (in the rules): 4096 px is plenty
+    people_have_handles = False  # its member ids (ACoAA...) are not for people
+    webhooks = LINKEDIN_WEBHOOKS
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> LinkedInProvider:
+        return cls(
+            account,
+            http=http,
+            client_id=setup.client_id,
+            client_secret=setup.client_secret,
+            oauth_base_url=setup.oauth_base_url or linkedin_auth.DEFAULT_OAUTH_BASE,
+        )
+
+    @classmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        url = linkedin_auth.authorize_url(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            scopes=tuple(scopes),
+            authorize_base=f"{app.oauth_base_url.rstrip('/')}/oauth/v2/authorization",
+        )
+        return Consent(url)
+
+    @classmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        """The organizations the person administers."""
+        credentials = linkedin_auth.exchange_code(
+            http,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            oauth_base=app.oauth_base_url,
+        )
+        account = Account(
+            network=Network.LINKEDIN, external_id="", api_base_url=app.api_base_url, credentials=credentials
+        )
+        organizations = cls(account, http=http).administered_organizations()
+        return [Connectable(Network.LINKEDIN, org.urn, org.name, credentials) for org in organizations]
+
     text_limits = {TextKind.POST: TextLimit(MAX_TEXT), TextKind.REPLY: TextLimit(MAX_COMMENT)}
     reply_words = {TextKind.REPLY: "A LinkedIn comment"}
 

@@ -12,11 +12,23 @@ unique constraint keeps one copy however many notifications and polls see it).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
+from networks import webhook_signatures as sig
 from networks.providers.base import Network
-from networks.providers.meta_webhooks import Hint, Parsed, WebhookEvent, listed_ids
+from networks.providers.meta_webhooks import listed_ids
+from networks.providers.webhooks_base import (
+    REFUSED,
+    Handshake,
+    Hint,
+    Parsed,
+    Verdict,
+    WebhookEvent,
+    WebhookReceiver,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +95,30 @@ def _notification(raw: Any) -> WebhookEvent | None:
     if what is None:
         return None
     return WebhookEvent(Network.LINKEDIN, org, Hint.POLL, what, at)
+
+
+class LinkedInWebhooks(WebhookReceiver):
+    networks = (Network.LINKEDIN,)
+
+    def verdict(self, *, secret: str, body: bytes, headers: Mapping[str, str]) -> Verdict:
+        return sig.linkedin_signature(secret=secret, body=body, header=headers.get("X-LI-Signature"))
+
+    def handshake(self, *, query: Mapping[str, str], secret: str, verify_token: str) -> Handshake:
+        code = query.get("challengeCode", "")
+        # LinkedIn's codes are UUIDs; anything long is not LinkedIn, and is not echoed back.
+        if not secret or not code or len(code) > sig.MAX_CHALLENGE:
+            return REFUSED
+        answer = {
+            "challengeCode": code,
+            "challengeResponse": sig.linkedin_challenge_response(secret=secret, challenge_code=code),
+        }
+        return Handshake(200, "application/json", json.dumps(answer))
+
+    def account_ids(self, payload: Any) -> list[str]:
+        return account_ids(payload)
+
+    def parse(self, payload: Any, *, now: dt.datetime, max_age: dt.timedelta) -> Parsed:
+        return parse(payload, now=now, max_age=max_age)
+
+
+LINKEDIN_WEBHOOKS = LinkedInWebhooks()

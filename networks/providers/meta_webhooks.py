@@ -21,48 +21,29 @@ goes on. Nothing here trusts the payload beyond its shape; the signature was che
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from networks import webhook_signatures as sig
 from networks.providers.base import Attachment, Author, EngagementItem, ItemKind, Network
 from networks.providers.graph import optional_str
+from networks.providers.webhooks_base import (
+    REFUSED,
+    Handshake,
+    Hint,
+    Parsed,
+    Verdict,
+    WebhookEvent,
+    WebhookReceiver,
+)
 
 log = logging.getLogger(__name__)
 
 #: Graph ids are strings, but a few payloads send numbers; anything else is malformed.
 _ID_TYPES = (str, int)
 _VISITOR_POST_ITEMS = frozenset({"post", "status", "photo", "video", "share"})
-
-
-class Hint(enum.StrEnum):
-    """What an event asks of the channel besides (or instead of) storing an item."""
-
-    STORE = "store"  # the item is complete: store it
-    MESSAGE = "message"  # a DM: store it once its conversation is known (the payload names only the sender)
-    POLL = "poll"  # something the payload only summarises (an edit, a removal, a mention, a visitor post)
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEvent:
-    network: Network
-    account_id: str  # the Page, the Instagram account, the LinkedIn organization
-    hint: Hint
-    what: str  # "comment", "message", "mention", "edited", "remove", "post": for logs and counts
-    at: dt.datetime
-    item: EngagementItem | None = None
-    customer_id: str = ""  # DMs: the person on the other side of the conversation (PSID, IGSID)
-
-
-@dataclass
-class Parsed:
-    events: list[WebhookEvent] = field(default_factory=list)
-    skipped: int = 0  # malformed entries or changes
-    stale: int = 0  # entries older than the window
-    ignored: int = 0  # well-formed but of no interest (reactions, read receipts...)
 
 
 #: What an account id looks like (Graph ids, LinkedIn URNs): anything else in an unverified body is dropped,
@@ -284,8 +265,40 @@ def _messaging(network: Network, account: str, at: dt.datetime, event: Any) -> W
         kind=ItemKind.DIRECT_MESSAGE,
         text=optional_str(message, "text"),
         created_at=created,
-        author=Author(external_id=sender),
+        author=Author(
+            external_id=sender,
+            profile_url=f"https://www.facebook.com/{sender}" if network == Network.FACEBOOK else "",
+        ),
         attachments=tuple(attachments),
         raw=event,
     )
     return WebhookEvent(network, account, Hint.MESSAGE, "message", at, item=item, customer_id=customer)
+
+
+class MetaWebhooks(WebhookReceiver):
+    """One Meta app pushes for Pages (`object: page`) and Instagram accounts (`object: instagram`)."""
+
+    networks = (Network.FACEBOOK, Network.INSTAGRAM)
+    needs_verify_token = True
+
+    def verdict(self, *, secret: str, body: bytes, headers: Mapping[str, str]) -> Verdict:
+        return sig.meta_signature(secret=secret, body=body, header=headers.get("X-Hub-Signature-256"))
+
+    def handshake(self, *, query: Mapping[str, str], secret: str, verify_token: str) -> Handshake:
+        challenge = sig.meta_handshake(
+            verify_token=verify_token,
+            mode=query.get("hub.mode", ""),
+            token=query.get("hub.verify_token", ""),
+            challenge=query.get("hub.challenge", ""),
+        )
+        # Meta compares the body with the challenge it sent: plain text, nothing around it.
+        return REFUSED if challenge is None else Handshake(200, "text/plain", challenge)
+
+    def account_ids(self, payload: Any) -> list[str]:
+        return account_ids(payload)
+
+    def parse(self, payload: Any, *, now: dt.datetime, max_age: dt.timedelta) -> Parsed:
+        return parse(payload, now=now, max_age=max_age)
+
+
+META_WEBHOOKS = MetaWebhooks()

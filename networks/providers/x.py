@@ -20,18 +20,20 @@ import datetime as dt
 import html
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits, x_auth, x_wire
+from networks.providers import limits, x_auth, x_weight, x_wire
 from networks.providers.base import (
     Account,
     Ambiguous,
     Author,
+    Connectable,
+    Consent,
     Credentials,
     EngagementItem,
     Invalid,
@@ -39,11 +41,13 @@ from networks.providers.base import (
     MediaFile,
     Network,
     NotFound,
+    OAuthApp,
     PollResult,
     Provider,
     PublishResult,
     ReadBackIncomplete,
     ReplyTarget,
+    Setup,
     TextKind,
     TextLimit,
     Transient,
@@ -93,11 +97,59 @@ class OwnPost:
 
 class XProvider(Provider):
     network = Network.X
-    text_limits = {TextKind.POST: TextLimit(limits.X_MAX_WEIGHTED_LENGTH, weighted=True)}
+    image_rules = IMAGE_RULES
+    image_max_width = 4096  # X keeps images up to 4096 px wide
+
+    @classmethod
+    def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> XProvider:
+        return cls(account, http=http, client_id=setup.client_id, client_secret=setup.client_secret)
+
+    @classmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        verifier, challenge = pkce_pair()
+        url = authorize_url(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge,
+            scopes=tuple(scopes),
+            authorize_base=f"{app.oauth_base_url.rstrip('/')}/i/oauth2/authorize",
+        )
+        return Consent(url, verifier=verifier)
+
+    @classmethod
+    def connectable(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
+    ) -> list[Connectable]:
+        credentials = exchange_code(
+            http,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=verifier,
+            api_base_url=app.api_base_url,
+        )
+        account = Account(
+            network=Network.X, external_id="", api_base_url=app.api_base_url, credentials=credentials
+        )
+        me = cls(account, http=http).me()
+        return [
+            Connectable(
+                Network.X,
+                me.external_id,
+                me.name or me.handle,
+                credentials,
+                handle=me.handle,
+                avatar_url=me.avatar_url,
+            )
+        ]
+
+    text_limits = {TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True)}
 
     @classmethod
     def text_length(cls, text: str) -> int:
-        return limits.x_weighted_length(text)
+        return x_weight.x_weighted_length(text)
 
     def __init__(
         self,
@@ -363,7 +415,7 @@ class XProvider(Provider):
         return media_id
 
     def validate_text(self, text: str) -> list[str]:
-        return limits.check_x_text(text)
+        return x_weight.check_x_text(text)
 
     def validate_media(self, media: list[MediaFile]) -> list[str]:
         problems = limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="X")
@@ -420,7 +472,7 @@ def _comparable(text: str) -> str:
     """A tweet's words as X stores them: it escapes &, < and > in `text`, shortens every link to t.co and
     may lead a reply with the @handles it answers; none of that makes it another reply."""
     text = reply_text_key(html.unescape(text))
-    for start, end in reversed(limits.find_urls(text)):
+    for start, end in reversed(x_weight.find_urls(text)):
         text = f"{text[:start]}\x00link{text[end:]}"
     return _LEADING_MENTIONS.sub("", text)
 

@@ -9,7 +9,7 @@ and marks the channels it names due. A delivery whose task never reached the bro
 `webhook_deliveries_sweep`.
 """
 
-from networks.webhooks.common import MAX_BODY_BYTES, REPLAY_WINDOW, WEBHOOK_NETWORKS, webhook_url
+from networks.webhooks.common import MAX_BODY_BYTES, REPLAY_WINDOW, receiver, webhook_networks, webhook_url
 from networks.webhooks.processing import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
@@ -18,13 +18,8 @@ from networks.webhooks.processing import (
     webhook_deliveries_sweep,
     webhook_delivery_process,
 )
-from networks.webhooks.receiving import (
-    Receipt,
-    webhook_delivery_receive,
-    webhook_handshake_linkedin,
-    webhook_handshake_meta,
-)
-from networks.webhooks.subscribing import channel_webhooks_subscribe
+from networks.webhooks.receiving import Receipt, webhook_delivery_receive, webhook_handshake
+from networks.webhooks.subscribing import channel_webhooks_subscribe, subscribable
 
 __all__ = [
     "CLAIM_LEASE",
@@ -32,14 +27,15 @@ __all__ = [
     "MAX_BODY_BYTES",
     "REPLAY_WINDOW",
     "SWEEP_AFTER",
-    "WEBHOOK_NETWORKS",
     "Receipt",
     "channel_webhooks_subscribe",
+    "receiver",
+    "subscribable",
     "webhook_deliveries_prune",
     "webhook_deliveries_sweep",
     "webhook_delivery_process",
     "webhook_delivery_receive",
-    "webhook_handshake_linkedin",
-    "webhook_handshake_meta",
+    "webhook_handshake",
+    "webhook_networks",
     "webhook_url",
 ]

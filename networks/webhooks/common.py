@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from core.http import worker_client
 from networks import registry
-from networks.models import Channel, ChannelWebhookState, Network
-from networks.providers.facebook import FacebookProvider
-from networks.providers.graph import GraphProvider
+from networks.models import Channel, ChannelWebhookState
+from networks.providers import base as p
+from networks.providers.webhooks_base import WebhookReceiver
 
 #: Deliveries (and entries) older than this are not processed: a replay of a captured delivery, or a retry
 #: so late the poll has long since fetched what it carried. Meta retries for up to 36 hours; LinkedIn for 8.
@@ -19,8 +19,16 @@ REPLAY_WINDOW = dt.timedelta(hours=48)
 #: Meta batches up to 1,000 changes per delivery; bodies are small. Anything larger is not Meta's.
 MAX_BODY_BYTES = 1_000_000
 
-WEBHOOK_NETWORKS = (Network.FACEBOOK, Network.INSTAGRAM, Network.LINKEDIN)
-META = (Network.FACEBOOK, Network.INSTAGRAM)
+
+def receiver(network: str) -> WebhookReceiver | None:
+    """How `network`'s pushes are checked and read; None when it is polled only."""
+    spec = registry.SPECS.get(network)
+    return spec.provider_class.webhooks if spec else None
+
+
+def webhook_networks() -> list[str]:
+    """The networks that push, in the registry's order."""
+    return [network for network in registry.SPECS if receiver(network) is not None]
 
 
 def webhook_url(network: str) -> str:
@@ -39,13 +47,5 @@ def ensure_states(channel_ids: list[int]) -> None:
     )
 
 
-def graph_provider(channel: Channel) -> GraphProvider:
-    provider = registry.build_provider(channel, http=worker_client())
-    assert isinstance(provider, GraphProvider)
-    return provider
-
-
-def facebook_provider(channel: Channel, http) -> FacebookProvider:
-    provider = registry.build_provider(channel, http=http)
-    assert isinstance(provider, FacebookProvider)
-    return provider
+def provider_for(channel: Channel) -> p.Provider:
+    return registry.build_provider(channel, http=worker_client())

@@ -17,14 +17,11 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.http import worker_client
 from networks import normalise
-from networks.models import Channel, ChannelWebhookState, Network, WebhookDelivery
+from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 from networks.providers import base as p
-from networks.providers import linkedin_webhooks, meta_webhooks
-from networks.providers.facebook import FacebookProvider
-from networks.providers.graph import GraphProvider
-from networks.webhooks.common import META, REPLAY_WINDOW, ensure_states, facebook_provider, graph_provider
+from networks.providers.webhooks_base import Hint, WebhookEvent
+from networks.webhooks.common import REPLAY_WINDOW, ensure_states, provider_for, receiver
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +59,10 @@ def webhook_delivery_process(delivery_id: int) -> WebhookDelivery | None:
     if delivery is None:
         return None
     try:
-        payload = json.loads(delivery.body)
-        reader = linkedin_webhooks.parse if delivery.network == Network.LINKEDIN else meta_webhooks.parse
-        parsed = reader(payload, now=timezone.now(), max_age=REPLAY_WINDOW)
+        door = receiver(delivery.network)
+        if door is None:
+            raise ValueError(f"{delivery.network} does not push")
+        parsed = door.parse(json.loads(delivery.body), now=timezone.now(), max_age=REPLAY_WINDOW)
     except ValueError as exc:
         log.warning(
             "webhook delivery is not a payload we read", extra={"delivery": delivery.pk, "error": str(exc)}
@@ -99,8 +97,8 @@ def _finish(delivery: WebhookDelivery, status: str, **fields: Any) -> WebhookDel
     return delivery
 
 
-def _apply(events: list[meta_webhooks.WebhookEvent]) -> int:
-    by_account: dict[tuple[str, str], list[meta_webhooks.WebhookEvent]] = defaultdict(list)
+def _apply(events: list[WebhookEvent]) -> int:
+    by_account: dict[tuple[str, str], list[WebhookEvent]] = defaultdict(list)
     for event in events:
         by_account[(str(event.network), event.account_id)].append(event)
     stored = 0
@@ -115,10 +113,10 @@ def _apply(events: list[meta_webhooks.WebhookEvent]) -> int:
     return stored
 
 
-def _apply_to_channel(channel: Channel, events: list[meta_webhooks.WebhookEvent], now: dt.datetime) -> int:
-    items = [e.item for e in events if e.hint == meta_webhooks.Hint.STORE and e.item is not None]
+def _apply_to_channel(channel: Channel, events: list[WebhookEvent], now: dt.datetime) -> int:
+    items = [e.item for e in events if e.hint == Hint.STORE and e.item is not None]
     items = _with_post_context(channel, items)
-    messages = [e for e in events if e.hint == meta_webhooks.Hint.MESSAGE and e.item is not None]
+    messages = [e for e in events if e.hint == Hint.MESSAGE and e.item is not None]
     if messages:
         items += _filed_messages(channel, messages)
     clean, _unstorable = normalise.items(items, channel_id=channel.pk)
@@ -150,16 +148,16 @@ def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[
     wanted = {
         i.post_external_id for i in items if i.post_external_id and not (i.post_text and i.post_permalink)
     }
-    if not wanted or channel.network not in META:
+    if not wanted:
         return items
     found: dict[str, tuple[str, str]] = {}
-    provider: GraphProvider | None = None
+    provider: p.Provider | None = None
     for post_id in wanted:
         key = f"webhooks:post:{channel.pk}:{post_id}"
         context = cache.get(key)
         if context is None:
             try:
-                provider = provider or graph_provider(channel)
+                provider = provider or provider_for(channel)
                 context = provider.post_context(post_id)
             except p.ProviderError as exc:
                 log.info(
@@ -183,22 +181,19 @@ def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[
     return filled
 
 
-def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) -> list[p.EngagementItem]:
+def _filed_messages(channel: Channel, events: list[WebhookEvent]) -> list[p.EngagementItem]:
     """DMs filed in the conversation the poll files them in. The payload names only the sender, so the
-    conversation is asked of Graph once per person (then remembered); a DM whose conversation cannot be
-    named is left to the poll, which this delivery makes due."""
-    if channel.network != Network.FACEBOOK:
-        return []  # Instagram DMs: the poll reads them (their conversations live on the linked Page)
+    conversation is asked of the network once per person (then remembered); a DM whose conversation the
+    provider cannot name is left to the poll, which this delivery makes due."""
     filed: list[p.EngagementItem] = []
-    provider: FacebookProvider | None = None
-    http = worker_client()  # the worker's shared client: not closed here
+    provider: p.Provider | None = None
     for event in events:
         assert event.item is not None
         key = f"webhooks:conversation:{channel.pk}:{event.customer_id}"
         found = cache.get(key)
         if found is None:
             try:
-                provider = provider or facebook_provider(channel, http)
+                provider = provider or provider_for(channel)
                 found = provider.conversation_with(event.customer_id)
             except p.ProviderError as exc:
                 log.info(
@@ -212,7 +207,7 @@ def _filed_messages(channel: Channel, events: list[meta_webhooks.WebhookEvent]) 
         conversation_id, link, name = found
         author = event.item.author
         if author is not None and author.external_id == event.customer_id and name:
-            author = replace(author, name=name, profile_url=f"https://www.facebook.com/{author.external_id}")
+            author = replace(author, name=name)
         filed.append(
             replace(event.item, thread_root_external_id=conversation_id, permalink=link, author=author)
         )

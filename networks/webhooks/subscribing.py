@@ -8,16 +8,17 @@ from django.utils import timezone
 
 from core.http import worker_client
 from networks import registry
-from networks.models import Channel, ChannelWebhookState, Network
+from networks.models import Channel, ChannelWebhookState
 from networks.providers import base as p
-from networks.providers.facebook import FacebookProvider
-from networks.providers.instagram import InstagramProvider
 from networks.webhooks.common import ensure_states
 
 log = logging.getLogger(__name__)
 
-#: The networks whose API lets CM Hub subscribe an account to the app's webhooks.
-SUBSCRIBABLE = (Network.FACEBOOK, Network.INSTAGRAM)
+
+def subscribable(network: str) -> bool:
+    """Whether the network's API lets CM Hub subscribe an account to the app's webhooks."""
+    spec = registry.SPECS.get(network)
+    return bool(spec and spec.provider_class.supports_webhook_subscribe)
 
 
 def channel_webhooks_subscribe(*, channel: Channel) -> bool:
@@ -25,13 +26,11 @@ def channel_webhooks_subscribe(*, channel: Channel) -> bool:
     Facebook Page, or an Instagram account's Page, installs the app with `subscribed_apps`). LinkedIn
     subscriptions are made per member and organization, outside CM Hub. Records the outcome on the
     channel's webhook state; True when subscribed."""
-    if channel.network not in SUBSCRIBABLE:
+    if not subscribable(channel.network):
         return False
     ensure_states([channel.pk])
     try:
-        provider = registry.build_provider(channel, http=worker_client())
-        assert isinstance(provider, FacebookProvider | InstagramProvider)
-        provider.webhook_subscribe()
+        registry.build_provider(channel, http=worker_client()).webhook_subscribe()
     except p.ProviderError as exc:
         ChannelWebhookState.objects.filter(channel_id=channel.pk).update(subscribe_error=str(exc)[:500])
         log.warning("webhook subscription failed", extra={"channel": channel.pk, "error": str(exc)[:300]})

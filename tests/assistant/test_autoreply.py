@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import autoreply
+from assistant import autoreply, engine
 from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Rule
 from demo.faq import faq_load_demo
 from inbox.models import Conversation, Message
@@ -61,6 +61,23 @@ def test_the_kill_switch_stops_direct_sending(policy, channel, make_item):  # no
 def test_below_the_threshold_it_is_a_draft(policy, channel, make_item):  # noqa: F811
     AutoReplyPolicy.objects.filter(pk=policy.pk).update(min_confidence=1.01)
     assert outcome(arrive(channel, make_item, HOURS_FR))[:2] == (M.DRAFTED, "low_confidence")
+
+
+def test_below_the_calibrated_default_nothing_goes_out_alone_whatever_the_policy_says(
+    policy,
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+):
+    assert policy.min_confidence < 0.2  # the manager set it very low
+    message = arrive(channel, make_item, "Vous fermez tard ?")  # hours first, but only fairly sure
+    mode, reason, _ = outcome(message)
+    audit = AutoReply.objects.get(message=message)
+    assert policy.min_confidence < audit.confidence < engine.AUTO_SEND_THRESHOLD
+    assert (mode, reason) == (M.DRAFTED, "low_confidence")
+
+
+def test_a_new_policy_starts_at_the_calibrated_default(workspace):
+    assert AutoReplyPolicy.objects.create(workspace=workspace).min_confidence == engine.AUTO_SEND_THRESHOLD
 
 
 def test_an_answer_not_on_the_list_is_a_draft(policy, channel, make_item):  # noqa: F811

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine.faq import FaqEntry, FaqIndex, load_entries
+from assistant.engine.faq import FaqEntry, FaqIndex, load_entries, parse_synonyms
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "assistant" / "eval"
 
@@ -52,7 +52,14 @@ def test_elision_and_inversion_find_the_same_answer(index):
 
 def test_synonyms_bridge_different_words(index):
     assert top(index, "c'est quoi vos horaires ?") == "hours.fr"  # "horaires" is not in any phrasing
-    assert top(index, "vous livrez chez moi ?") == "delivery.fr"
+
+
+def test_the_engine_knows_no_trade_but_takes_a_workspace_vocabulary(index):
+    assert top(index, "vous livrez chez moi ?") is None  # no built-in "livrez" ~ "livraison"
+    vocabulary = parse_synonyms("# our words\ndelivery: livraison, livrer, livrez, deliver")
+    with_words = FaqIndex(index.entries, synonyms=vocabulary)
+    assert top(with_words, "vous livrez chez moi ?") == "delivery.fr"
+    assert top(with_words, "c'est quoi vos horaires ?") == "hours.fr"  # the general concepts stay
 
 
 def test_accents_make_no_difference(index):

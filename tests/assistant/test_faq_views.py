@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from accounts.models import Workspace
-from assistant import services, tasks
-from assistant.models import FaqEntry, Suggestion
+from assistant import selectors, services, tasks
+from assistant.models import AssistantPolicy, FaqEntry, Suggestion
 from demo.faq import faq_load_demo
 from inbox.ingest import message_ingest_batch
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
@@ -81,7 +81,8 @@ def test_faq_list_query_count(manager_client, workspace, django_assert_max_num_q
             workspace=workspace, group=f"g{n}", language="fr", questions=[f"q{n}", "bis"], answer="a"
         )
     # Guards an N+1 over entries: the list reads the entries once, whatever their number.
-    with django_assert_max_num_queries(9):  # the page frame: bell, waiting counts, connection banner
+    # The page frame (bell, waiting counts, connection banner), entries, learned counts, pending phrasings.
+    with django_assert_max_num_queries(11):
         response = manager_client.get("/w/acme/settings/faq/")
     assert response.status_code == 200
     assert response.content.decode().count('id="faq-') == 30
@@ -182,3 +183,51 @@ def test_load_demo_faq_is_idempotent_and_demo_only(settings):
     count = FaqEntry.objects.filter(workspace=workspace).count()
     call_command("load_demo_faq")
     assert count > 10 and FaqEntry.objects.filter(workspace=workspace).count() == count
+
+
+def test_managers_give_their_trade_words_and_suggestions_use_them_at_once(manager_client, workspace):
+    for group, question in [("outage", "Y a-t-il une panne ?"), ("hours", "Quels sont vos horaires ?")]:
+        FaqEntry.objects.create(
+            workspace=workspace, group=group, language="fr", questions=[question], answer="…"
+        )
+
+    def first(text):
+        index, rows = selectors.faq_index_for(workspace.pk)
+        found = index.suggest(text, language="fr")
+        return rows[int(found[0].entry_id)].group if found else None
+
+    assert first("plus de réseau depuis ce matin") is None
+    response = manager_client.post(
+        "/w/acme/settings/faq/vocabulary/",
+        {"synonyms": "# our words\noutage: panne, plus de réseau, coupure"},
+    )
+    assert response.status_code == 302
+    assert first("plus de réseau depuis ce matin") == "outage"
+    page = manager_client.get("/w/acme/settings/faq/vocabulary/").content.decode()
+    assert (
+        "outage: panne, plus de réseau, coupure" in page and "hours" in page
+    )  # theirs, and the general ones
+
+
+def test_a_vocabulary_line_that_cannot_be_read_is_refused_and_nothing_is_lost(manager_client, workspace):
+    AssistantPolicy.objects.create(workspace=workspace, synonyms="box: box, routeur")
+    response = manager_client.post("/w/acme/settings/faq/vocabulary/", {"synonyms": "box: box\njust words"})
+    assert response.status_code == 400
+    assert "Line 2" in response.content.decode()
+    assert AssistantPolicy.objects.get(workspace=workspace).synonyms == "box: box, routeur"
+
+
+def test_agents_do_not_edit_the_vocabulary(agent_client, workspace):
+    response = agent_client.post("/w/acme/settings/faq/vocabulary/", {"synonyms": "box: box"})
+    assert response.status_code in (403, 404)
+    assert not AssistantPolicy.objects.filter(workspace=workspace, synonyms="box: box").exists()
+
+
+def test_an_oversized_or_overfull_vocabulary_is_refused_by_the_service(workspace, manager):
+    member = manager.memberships.get(workspace=workspace)
+    with pytest.raises(services.AssistantError):
+        services.vocabulary_update(workspace=workspace, by=member, text="a: b\n" * 5000)
+    many = "\n".join(f"c{n}: w{n}" for n in range(services.MAX_VOCABULARY_CONCEPTS + 1))
+    with pytest.raises(services.AssistantError):
+        services.vocabulary_update(workspace=workspace, by=member, text=many)
+    assert not AssistantPolicy.objects.filter(workspace=workspace).exclude(synonyms="").exists()

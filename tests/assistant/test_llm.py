@@ -21,7 +21,7 @@ from assistant.fakes.openai import FakeOpenAI
 from assistant.models import AssistantPolicy, AutoReply, FaqEntry, RuleExecution, Suggestion
 from demo.faq import faq_load_demo
 from inbox.models import Conversation, Message
-from networks.providers import limits
+from networks.providers import x_weight
 from tests.assistant.helpers import arrive
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
 
@@ -65,7 +65,7 @@ def llm_off(settings):
 def bakery(workspace):
     faq_load_demo(workspace=workspace)
     FaqEntry.objects.filter(workspace=workspace, group="hours", language="fr").update(url=FAQ_URL)
-    AssistantPolicy.objects.create(workspace=workspace, tone_guide=TONE)
+    AssistantPolicy.objects.update_or_create(workspace=workspace, defaults={"tone_guide": TONE})
     return workspace
 
 
@@ -295,9 +295,9 @@ def test_the_draft_is_plain_text_and_capped_to_the_channel():
     french = "Bonjour\u202f! Ouvert de 7h à 19h30\u00a0: à bientôt…"
     assert llm.draft_check(french, prompt=_prompt(), links=POLICY, limit=500) == french  # typography kept
     weighted = llm.draft_check(
-        "🎉" * 400, prompt=_prompt(), links=POLICY, limit=280, length=limits.x_weighted_length
+        "🎉" * 400, prompt=_prompt(), links=POLICY, limit=280, length=x_weight.x_weighted_length
     )
-    assert limits.x_weighted_length(weighted) <= 280
+    assert x_weight.x_weighted_length(weighted) <= 280
 
 
 def test_an_empty_or_leaking_draft_is_refused():

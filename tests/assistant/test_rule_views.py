@@ -7,8 +7,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.models import Membership
+from assistant import autoreply, engine, services
+from assistant.eval import calibration
 from assistant.models import AutoReplyPolicy, FaqEntry, Rule, RuleExecution
 from demo.faq import faq_load_demo
+from inbox.replies import ReplyError
 from tests.assistant.test_rules import COMPLAINT_FR, HOURS_FR, arrive, make_rule
 from tests.inbox.conftest import channel, make_item  # noqa: F401 - shared fixtures
 
@@ -197,14 +201,14 @@ def test_auto_reply_policy_page(manager_client, workspace, channel, other_worksp
         {
             "enabled": "on",
             "faq_entries": [str(entry.pk)],
-            "min_confidence": "0.7",
+            "min_confidence": "0.9",
             "channels": [str(channel.pk)],
             "daily_cap": "3",
         },
     )
     assert response.status_code == 302
     policy = AutoReplyPolicy.objects.get(workspace=workspace)
-    assert policy.enabled and policy.min_confidence == 0.7 and policy.daily_cap == 3
+    assert policy.enabled and policy.min_confidence == 0.9 and policy.daily_cap == 3
     assert list(policy.faq_entries.all()) == [entry] and list(policy.channels.all()) == [channel]
     # Another workspace's FAQ entry is not a valid choice.
     foreign = FaqEntry.objects.create(
@@ -212,7 +216,7 @@ def test_auto_reply_policy_page(manager_client, workspace, channel, other_worksp
     )
     response = manager_client.post(
         "/w/acme/settings/auto-replies/",
-        {"faq_entries": [str(foreign.pk)], "min_confidence": "0.5", "daily_cap": "1"},
+        {"faq_entries": [str(foreign.pk)], "min_confidence": "0.9", "daily_cap": "1"},
     )
     assert response.status_code == 400
 
@@ -315,3 +319,44 @@ def test_the_auto_reply_whitelist_names_answers_by_their_question(manager_client
     page = manager_client.get("/w/acme/settings/auto-replies/").content.decode()
     assert "Quels sont vos horaires ? (French)" in page
     assert "opening-hours (fr)" not in page
+
+
+def test_a_threshold_below_the_calibrated_default_is_refused(manager_client, workspace, channel):  # noqa: F811
+    faq_load_demo(workspace=workspace)
+    response = manager_client.post(
+        "/w/acme/settings/auto-replies/",
+        {"enabled": "on", "min_confidence": "0.5", "channels": [str(channel.pk)], "daily_cap": "3"},
+    )
+    assert response.status_code == 400
+    assert not AutoReplyPolicy.objects.filter(workspace=workspace).exists()
+    with pytest.raises(ReplyError):
+        autoreply.auto_reply_policy_update(
+            workspace=workspace,
+            by=Membership.objects.get(workspace=workspace, role="manager"),
+            enabled=True,
+            faq_entries=[],
+            min_confidence=0.5,
+            channels=[],
+            daily_cap=3,
+        )
+
+
+def test_the_settings_page_says_what_the_threshold_means_on_the_evaluation_sets_and_here(
+    manager_client,
+    workspace,
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+    agent,
+):
+    faq_load_demo(workspace=workspace)
+    AutoReplyPolicy.objects.create(workspace=workspace, min_confidence=0.9)
+    question = arrive(channel, make_item, HOURS_FR)
+    first = services.suggestions_for(question)[0]
+    assert first.confidence >= 0.9
+    services.suggestion_record_fate(first, final_text=first.text, user=agent)
+    body = manager_client.get("/w/acme/settings/auto-replies/").content.decode()
+    right, sent = calibration.unseen_precision_at(0.9)
+    assert sent and f"{round(100 * right / sent)}% ({right} of {sent})" in body
+    assert '<tr class="is-current">' in body and "0.9 (yours)" in body
+    assert "100% (1 of 1)" in body  # this workspace: the one decided first answer went out
+    assert f"The default, {engine.AUTO_SEND_THRESHOLD}," in body

@@ -112,6 +112,79 @@ def test_benchmark_runs_and_reports_every_target():
     with redirect_stdout(out):
         assert run.main([]) == 0
     report = out.getvalue()
-    for name in ("FAQ top-3 accuracy", "spam precision", "latency p95", "held-out 30%"):
+    for name in ("FAQ top-3 accuracy", "spam precision", "latency p95", "Calibration", "isp (unseen)"):
         assert name in report
+    for domain in run.DOMAINS:
+        assert f"{domain.name} ({domain.kind})" in report
     assert "met" in report
+
+
+# --- Issue 14: triage that reads people, on wordings no evaluation set contains -------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ils m'ont remboursé en trois jours, rien à dire",
+        "J'ai été remboursée hier soir, merci",
+        "They refunded me within a week, cheers",
+        "Got my money back already, thank you",
+    ],
+)
+def test_a_refund_received_is_good_news_not_a_complaint(text):
+    result = triage(text)
+    assert result.intent == "praise"
+    assert result.sentiment > 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le plombier n'est jamais passé, j'ai attendu toute la matinée. Génial.",
+        "The parcel never showed up and nobody called. Great.",
+    ],
+)
+def test_a_lone_praise_word_after_a_complaint_is_irony(text):
+    result = triage(text)
+    assert result.intent == "complaint"
+    assert result.sentiment < 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MAIS ENFIN, COMMENT ON FAIT POUR AVOIR UN RENDEZ-VOUS CHEZ VOUS ??? c'est pénible",
+        "Why on earth is it so hard to find your phone number?? what is it??",
+    ],
+)
+def test_a_question_asked_in_anger_stays_a_question(text):
+    result = triage(text)
+    assert result.intent == "question"
+    assert result.sentiment < 0
+
+
+def test_a_complaint_without_strong_words_is_still_unhappy():
+    result = triage("On m'a facturé deux fois le même mois, je veux être remboursé")
+    assert result.intent == "complaint"
+    assert result.sentiment <= -0.2
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("Bonjour", "fr"), ("merci !", "fr"), ("Hello", "en"), ("totally agree!!", "en")]
+)
+def test_short_messages_get_a_language(text, language):
+    assert triage(text).language == language
+
+
+@pytest.mark.parametrize("text", ["ok", "lol", "👍", "??"])
+def test_messages_without_words_of_a_language_stay_unknown(text):
+    assert triage(text).language == "unknown"
+
+
+def test_the_app_stopped_working_is_a_complaint():
+    assert triage("The app is not working since yesterday's update").intent == "complaint"
+    assert triage("L'appli ne fonctionne plus depuis 3 jours").intent == "complaint"
+
+
+def test_selling_followers_is_spam():
+    assert triage("We sell cheap followers for your page, DM us").intent == "spam"

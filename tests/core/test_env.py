@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from cmhub.env import EnvError, env_bool, env_int, env_list, env_str, generated_secret
+from cmhub.env import (
+    EnvError,
+    env_bool,
+    env_int,
+    env_ints_by_suffix,
+    env_list,
+    env_str,
+    generated_secret,
+    network_apps_from_env,
+)
 
 
 def test_file_variant_is_read(monkeypatch, tmp_path):
@@ -52,3 +63,34 @@ def test_generated_secret_is_stable_and_private(tmp_path):
     first = generated_secret(path, lambda: "generated-once")
     assert generated_secret(path, lambda: "another") == first == "generated-once"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_network_apps_are_read_for_any_network_the_environment_names(monkeypatch, tmp_path):
+    for name in [n for n in os.environ if n.startswith("CMHUB_") and n.endswith(("_ID", "_SECRET", "_URL"))]:
+        monkeypatch.delenv(name)
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    monkeypatch.setenv("CMHUB_X_CLIENT_ID", "x-id")
+    monkeypatch.setenv("CMHUB_MASTODON_CLIENT_ID", "m-id")
+    monkeypatch.setenv("CMHUB_MASTODON_CLIENT_SECRET_FILE", str(secret))
+    monkeypatch.setenv("CMHUB_MASTODON_API_BASE_URL", "https://mastodon.example")
+    monkeypatch.setenv("CMHUB_DEMO_APP", "1")  # not an app field: ignored
+    apps = network_apps_from_env()
+    assert set(apps) == {"x", "mastodon"}
+    assert apps["mastodon"] == {
+        "client_id": "m-id",
+        "client_secret": "s3cret",
+        "api_base_url": "https://mastodon.example",
+        "oauth_base_url": "",
+    }
+    assert apps["x"]["client_id"] == "x-id" and apps["x"]["client_secret"] == ""
+
+
+def test_whole_numbers_by_suffix_keep_only_positive_ones(monkeypatch):
+    monkeypatch.setenv("CMHUB_CAP_X", "2")
+    monkeypatch.setenv("CMHUB_CAP_MASTODON", "0")
+    monkeypatch.setenv("CMHUB_CAP_BLUESKY", "")
+    assert env_ints_by_suffix("CMHUB_CAP_") == {"x": 2}
+    monkeypatch.setenv("CMHUB_CAP_X", "two")
+    with pytest.raises(EnvError, match="CMHUB_CAP_X"):
+        env_ints_by_suffix("CMHUB_CAP_")

@@ -60,6 +60,7 @@ def html(response) -> str:
 REPLY_ROUTES = [
     "/w/acme/inbox/1/reply/",
     "/w/acme/inbox/1/reply/send/",
+    "/w/acme/inbox/1/reply/count/",
     "/w/acme/inbox/replies/1/status/",
     "/w/acme/inbox/replies/1/retry/",
     "/w/acme/inbox/approvals/",
@@ -507,3 +508,32 @@ def test_a_second_manager_in_the_workspace_can_approve_a_managers_sensitive_repl
     client.force_login(colleague)
     client.post(f"/w/acme/inbox/approvals/{own.pk}/approve/", {"from": "queue"})
     assert Message.objects.get(pk=own.pk).send_status == S.QUEUED
+
+
+# --- The counter, counted on the server ---------------------------------------------------------------------
+
+
+def count_url(conversation) -> str:
+    return f"/w/acme/inbox/{conversation.pk}/reply/count/"
+
+
+def test_the_counter_counts_as_the_network_does(agent_client, conversation):
+    """Facebook counts code points; X (the same route, another channel) weighs links and emoji."""
+    body = html(
+        agent_client.post(count_url(conversation), {"text": "Oui 🥐 https://example.com/" + "a" * 40}, **HTMX)
+    )
+    assert "66 / 63206" in body  # 3 + 1 + 1 (the croissant) + 1 + 60 (the link as written)
+    assert "is-over" not in body and "counts" not in body
+    conversation.channel.network = "x"
+    conversation.channel.save(update_fields=["network"])
+    body = html(
+        agent_client.post(count_url(conversation), {"text": "Oui 🥐 https://example.com/" + "a" * 40}, **HTMX)
+    )
+    assert "30 / 280" in body and "as X counts" in body  # 3 + 1 + 2 (emoji) + 1 + 23 (any link)
+    over = html(agent_client.post(count_url(conversation), {"text": "日" * 141}))
+    assert "282 / 280" in over and "is-over" in over
+
+
+def test_the_counter_is_a_post_and_counts_nothing_it_was_not_sent(agent_client, conversation):
+    assert agent_client.get(count_url(conversation)).status_code == 405
+    assert "0 / " in html(agent_client.post(count_url(conversation), {}))

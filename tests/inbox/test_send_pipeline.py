@@ -23,6 +23,7 @@ from django.utils import timezone
 from core.http import make_client
 from inbox import replies, tasks
 from inbox.models import Conversation, Message
+from inbox.replies import sending
 from networks import services
 from networks import tasks as network_tasks
 from networks.fakes.base import Fault
@@ -411,7 +412,7 @@ def test_an_id_already_held_by_another_reply_is_never_taken_from_it(x_world, age
     taken = Message.objects.get(pk=first.pk).external_id
     Message.objects.filter(pk=second.pk).update(send_status=S.UNKNOWN)
 
-    outcome = replies._store_sent(Message.objects.get(pk=second.pk), p.PublishResult(taken))
+    outcome = sending._store_sent(Message.objects.get(pk=second.pk), p.PublishResult(taken))
 
     assert outcome.status == S.UNKNOWN
     assert Message.objects.get(pk=first.pk).external_id == taken

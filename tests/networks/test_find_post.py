@@ -68,7 +68,7 @@ def test_facebook_finds_our_post_in_the_pages_published_posts():
 def test_networks_that_cannot_read_back_say_so_rather_than_answer_not_found():
     class Blind(p.Provider):
         network = p.Network.LINKEDIN
-        poll = reply = find_reply = publish = validate_text = validate_media = None
+        poll = reply = find_reply = publish = validate_text = validate_media = consent = connectable = None
 
     with httpx.Client() as http:
         provider = Blind(

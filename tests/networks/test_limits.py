@@ -15,11 +15,9 @@ from networks.providers.limits import (
     check_image,
     check_images,
     check_text_length,
-    check_x_text,
-    find_urls,
     inspect_image,
-    x_weighted_length,
 )
+from networks.providers.x_weight import check_x_text, find_urls, x_weighted_length
 from tests.images import png_claiming
 
 # --- X weighted length -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from networks import services, tasks
+from networks import registry, services, tasks
 from networks.models import Channel, PollRun
 from networks.providers import base as p
 from networks.signals import items_fetched
@@ -275,9 +275,27 @@ def test_dispatch_respects_each_networks_concurrency_cap(
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 0  # the two X polls are still in flight
     # A finished poll frees its slot.
-    tasks.poll_channel(broker.ids("networks.poll_channel")[0])
+    polled_x = [pk for pk in broker.ids("networks.poll_channel") if pk != facebook.pk]
+    tasks.poll_channel(polled_x[0])
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 1
+
+
+def test_a_network_without_a_setting_is_polled_up_to_its_providers_own_cap(
+    workspace, settings, broker, django_capture_on_commit_callbacks
+):
+    """Before, a network missing from the setting was never polled at all."""
+    settings.CMHUB_POLL_CONCURRENCY = {}
+    for n in range(6):
+        Channel.objects.create(
+            workspace=workspace,
+            network="linkedin",
+            external_id=f"urn:li:organization:{n}",
+            name=f"Org {n}",
+            api_base_url="http://127.0.0.1:9",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == registry.provider_class("linkedin").poll_concurrency == 4
 
 
 def test_a_linkedin_channel_with_a_refresh_token_is_renewed_not_warned(

@@ -19,6 +19,7 @@ from notifications import services
 from notifications.models import Notification
 from posts import services as post_services
 from posts.models import PostTarget
+from posts.services import publishing
 from tests.factories import MembershipFactory, UserFactory, x_mention_conversation
 
 K = Notification.Kind
@@ -111,12 +112,12 @@ def test_each_failed_target_tells_the_author_once(draft, agent, manager, owner, 
         PostTarget.objects.filter(pk=target.pk).update(status=T.PUBLISHING)
         target.refresh_from_db()
         with on_commit():
-            post_services._settle(target, T.FAILED, error="Refused", attempt=True)
+            publishing._settle(target, T.FAILED, error="Refused", attempt=True)
         # The same outcome recorded again (a second delivery of the step, holding the old state): no
         # second notification, since the target already moved on.
         target.status = T.PUBLISHING
         with on_commit():
-            post_services._settle(target, T.FAILED, error="Refused", attempt=True)
+            publishing._settle(target, T.FAILED, error="Refused", attempt=True)
     failed = Notification.objects.filter(recipient=agent, kind=K.POST_FAILED).order_by("text")
     assert [n.text for n in failed] == [
         "“Fresh croissants at 8!” could not be published on Acme Page.",
@@ -135,7 +136,7 @@ def test_a_target_that_is_rescheduled_notifies_nobody(draft, agent, manager, on_
     PostTarget.objects.filter(pk=target.pk).update(status=T.PUBLISHING)
     target.refresh_from_db()
     with on_commit():
-        post_services._settle(target, T.SCHEDULED, error="Try again", due=LATER, attempt=True)
+        publishing._settle(target, T.SCHEDULED, error="Try again", due=LATER, attempt=True)
     assert not Notification.objects.exists()
 
 

@@ -18,12 +18,15 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from networks import registry
 from networks.fakes.base import Fault
 from networks.fakes.graph import graph_error_fault
 from networks.models import Channel
 from notifications.models import Notification
 from posts import services, tasks
 from posts.models import Post, PostTarget, PublishingPolicy, Rendition
+from posts.services import dispatch
+from posts.states import IllegalTransition
 
 P = Post.Status
 T = PostTarget.Status
@@ -69,8 +72,8 @@ def chunks(broker) -> list[list[int]]:
 def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
     x_account, facebook_account, agent, manager, monkeypatch, broker, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BURST_SIZE", 4)
-    monkeypatch.setattr(services, "PUBLISH_CHUNK", 2)
+    monkeypatch.setattr(dispatch, "BURST_SIZE", 4)
+    monkeypatch.setattr(dispatch, "PUBLISH_CHUNK", 2)
     few = [scheduled_post([x_account.channel], agent, manager, text=f"Few {n}") for n in range(2)]
     for post in few:
         make_due(post)
@@ -343,9 +346,7 @@ def test_a_publish_interrupted_on_our_side_is_read_back_at_its_due_time(
     def interrupted(self, **kwargs):
         raise RuntimeError("time limit")
 
-    monkeypatch.setattr(
-        type(services.registry.build_provider(x_account.channel, http=None)), "publish", interrupted
-    )
+    monkeypatch.setattr(type(registry.build_provider(x_account.channel, http=None)), "publish", interrupted)
     with pytest.raises(RuntimeError):
         services.target_process(tid)
     stuck = PostTarget.objects.get(pk=tid)
@@ -410,7 +411,7 @@ def test_partial_success_then_retry_of_the_failed_target_only(x_account, faceboo
     failed = target(post, facebook_account.channel)
     assert failed.status == T.FAILED
 
-    with pytest.raises(services.IllegalTransition):
+    with pytest.raises(IllegalTransition):
         services.target_retry(target=target(post, x_account.channel), by=member(agent))
     services.target_retry(target=failed, by=member(agent))
     assert Post.objects.get(pk=post.pk).status == P.PUBLISHING

@@ -1,0 +1,166 @@
+"""Writing, approving, rejecting and retrying replies, and the workspace's inbox rules for them."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Workspace
+from accounts.policy import Perm, can
+from inbox.models import Conversation, InboxPolicy, Message
+from networks.models import Channel
+
+from .common import ReplyError, StaleThread, _enqueue, _require, _touch
+from .pipeline import S
+from .rules import reply_needs_approval, reply_problems, thread_changes_since
+
+
+def reply_create(
+    *,
+    conversation: Conversation,
+    author: Membership,
+    text: str,
+    thread_version: int,
+    confirm_stale: bool = False,
+    drafted_by_assistant: bool = False,
+) -> Message:
+    """A reply to the conversation's latest inbound message, queued for sending or waiting for approval.
+
+    Refused (StaleThread) when messages arrived after `thread_version` unless the author confirms they
+    want to send anyway; refused (ReplyError) when the network would refuse the text.
+    """
+    _require(author, Perm.REPLY, conversation)
+    text = text.strip()
+    channel = conversation.channel
+    if channel.status == Channel.Status.NEEDS_RECONNECT:
+        raise ReplyError(
+            _("%(channel)s lost its connection: reconnect it before replying.") % {"channel": channel}
+        )
+    problems = reply_problems(conversation=conversation, text=text)
+    if problems:
+        raise ReplyError(" ".join(problems))
+    newer = thread_changes_since(conversation=conversation, version=thread_version, author=author)
+    if newer and not confirm_stale:
+        raise StaleThread(newer)
+    needs_approval = reply_needs_approval(
+        conversation=conversation, author=author, drafted_by_assistant=drafted_by_assistant
+    )
+    parent = (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
+        .exclude(external_id=None)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock order shared with ingestion (channel, then conversation): the insert below takes key locks
+        # on both rows, and taking them the other way round deadlocks against a poll storing this thread.
+        Channel.objects.select_for_update(no_key=True).filter(pk=channel.pk).first()
+        message = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            channel=channel,
+            direction=Message.Direction.OUT,
+            kind="direct_message" if conversation.kind == Conversation.Kind.DIRECT_MESSAGE else "reply",
+            author_user=author.user,
+            parent_external_id=(parent.external_id if parent else conversation.root_external_id)[:300],
+            text=text,
+            created_at=now,
+            ingested_at=now,
+            send_status=S.PENDING_APPROVAL if needs_approval else S.QUEUED,
+            next_step_at=None if needs_approval else now,
+            raw={"drafted_by_assistant": True} if drafted_by_assistant else {},
+        )
+        _touch(conversation.pk, now)
+        if not needs_approval:
+            _enqueue(message.pk, now)
+    return message
+
+
+def _review(message: Message, by: Membership) -> None:
+    _require(by, Perm.APPROVE_REPLIES, message)
+    if message.author_user_id is not None and message.author_user_id == by.user_id:
+        raise ReplyError(_("Someone else must approve your own reply."))
+
+
+def _decide(message: Message, by: Membership, **values) -> Message:
+    """Move a reply out of pending_approval, once: a second reviewer clicking at the same time loses."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Message.objects.filter(pk=message.pk, send_status=S.PENDING_APPROVAL).update(
+            approved_by=by.user, **values
+        )
+        if not changed:
+            raise ReplyError(_("This reply was already reviewed."))
+        _touch(message.conversation_id, now)
+        if values.get("send_status") == S.QUEUED:
+            _enqueue(message.pk, now)
+    message.refresh_from_db()
+    return message
+
+
+def reply_approve(*, message: Message, by: Membership) -> Message:
+    _review(message, by)
+    return _decide(message, by, send_status=S.QUEUED, next_step_at=timezone.now())
+
+
+def reply_edit_and_approve(*, message: Message, by: Membership, text: str) -> Message:
+    _review(message, by)
+    text = text.strip()
+    problems = reply_problems(conversation=message.conversation, text=text)
+    if problems:
+        raise ReplyError(" ".join(problems))
+    return _decide(message, by, text=text, send_status=S.QUEUED, next_step_at=timezone.now())
+
+
+def reply_reject(*, message: Message, by: Membership, comment: str) -> Message:
+    _review(message, by)
+    comment = comment.strip()
+    if not comment:
+        raise ReplyError(_("Say why, so the author can do better next time."))
+    return _decide(message, by, send_status=S.REJECTED, review_comment=comment[:2000])
+
+
+def reply_retry(*, message: Message, by: Membership) -> Message:
+    """Send a failed reply again (after a reconnect, an edit of the thread on the network...)."""
+    _require(by, Perm.REPLY, message)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Message.objects.filter(pk=message.pk, send_status=S.FAILED).update(
+            send_status=S.QUEUED, send_attempts=0, send_error="", next_step_at=now
+        )
+        if not changed:
+            raise ReplyError(_("Only a reply that failed can be sent again."))
+        _touch(message.conversation_id, now)
+        _enqueue(message.pk, now)
+    message.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def inbox_policy_update(
+    *,
+    workspace: Workspace,
+    by: Membership,
+    agent_replies_need_approval: bool,
+    first_response_minutes: int,
+    business_hours: dict[str, list[str]],
+    after_reply: str | None = None,
+) -> InboxPolicy:
+    """Who needs approval, the first-response target and what a conversation becomes once answered
+    (None keeps the current choice). Applies to replies written and messages received from now on; what
+    is already waiting keeps the rule it was written under."""
+    if by.workspace_id != workspace.pk or not can(by, Perm.MANAGE_WORKSPACE):
+        raise ReplyError(_("Your role in this workspace does not allow this."))
+    defaults = {
+        "agent_replies_need_approval": agent_replies_need_approval,
+        "first_response_minutes": first_response_minutes,
+        "business_hours": business_hours,
+    }
+    if after_reply is not None:
+        if after_reply not in InboxPolicy.AfterReply.values:
+            raise ReplyError(_("Choose what a conversation becomes once answered."))
+        defaults["after_reply"] = after_reply
+    policy, _created = InboxPolicy.objects.update_or_create(workspace=workspace, defaults=defaults)
+    return policy
