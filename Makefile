@@ -71,6 +71,8 @@ bench: venv-dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING $(PY) -m bench.inbox_pages
 	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING \
 		$(PY) -m bench.publish
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING \
+		$(PY) -m bench.webhooks
 	$(PY) -m assistant.eval.run
 
 messages: venv

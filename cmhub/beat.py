@@ -24,6 +24,18 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=23, hour="*/6"),
         "options": {"expires": 3600},
     },
+    # Webhook deliveries recorded but never processed (the broker refused the task, a worker died).
+    "sweep-webhooks": {
+        "task": "networks.sweep_webhooks",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    # Webhook deliveries are kept a week (the replay guard needs two days), then removed.
+    "prune-webhooks": {
+        "task": "networks.prune_webhooks",
+        "schedule": crontab(minute=47, hour=3),
+        "options": {"expires": 3600},
+    },
     # Poll history feeds the health page's 24-hour figures; a week is plenty.
     "prune-poll-runs": {
         "task": "networks.prune_poll_runs",

@@ -81,13 +81,15 @@ def generated_secret(path: Path, factory) -> str:
     return value
 
 
-_APP_FIELDS = ("CLIENT_ID", "CLIENT_SECRET", "API_BASE_URL", "OAUTH_BASE_URL")
+# WEBHOOK_VERIFY_TOKEN: Meta's webhook "Verify token" (the GET handshake); LinkedIn signs with the secret.
+_APP_FIELDS = ("CLIENT_ID", "CLIENT_SECRET", "API_BASE_URL", "OAUTH_BASE_URL", "WEBHOOK_VERIFY_TOKEN")
 _APP_VARIABLE = re.compile(rf"^CMHUB_([A-Z0-9]+)_({'|'.join(_APP_FIELDS)})(?:_FILE)?$")
 
 
 def network_apps_from_env() -> dict[str, dict[str, str]]:
-    """The deployment's apps on the networks, from CMHUB_<NETWORK>_CLIENT_ID, _CLIENT_SECRET, _API_BASE_URL
-    and _OAUTH_BASE_URL (each also as _FILE), for whatever networks they name: {"x": {"client_id": ...}}."""
+    """The deployment's apps on the networks, from CMHUB_<NETWORK>_CLIENT_ID, _CLIENT_SECRET, _API_BASE_URL,
+    _OAUTH_BASE_URL and _WEBHOOK_VERIFY_TOKEN (each also as _FILE), for whatever networks they name:
+    {"x": {"client_id": ...}}."""
     networks = {m.group(1) for name in os.environ if (m := _APP_VARIABLE.match(name))}
     return {
         network.lower(): {field.lower(): env_str(f"CMHUB_{network}_{field}") for field in _APP_FIELDS}

@@ -60,6 +60,8 @@ DEMO_LINKEDIN_CLIENT_SECRET = "demo-linkedin-client-secret"  # noqa: S105 - publ
 DEMO_LINKEDIN_ADMIN_URN = "urn:li:person:demoAdmin01"
 DEMO_LINKEDIN_ORG_ID = 90210
 DEMO_LINKEDIN_ORG_URN = f"urn:li:organization:{DEMO_LINKEDIN_ORG_ID}"
+# Meta's webhook "Verify token" for the demo app (NetworkApp.webhook_verify_token); LinkedIn needs none.
+DEMO_WEBHOOK_VERIFY_TOKEN = "demo-webhook-verify-token"  # noqa: S105 - published on purpose: demo only
 
 # The tokens the channels are seeded with (published on purpose: valid on the demo fakes only). Instagram
 # accounts connected through Facebook Login act with their Page's token, as the connect flow stores them,
@@ -100,6 +102,7 @@ class DemoApp:
 
     client_id: str
     client_secret: str
+    webhook_verify_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +119,8 @@ class DemoAccount:
 
 
 DEMO_APPS = {
-    "facebook": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET),
-    "instagram": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET),
+    "facebook": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET, DEMO_WEBHOOK_VERIFY_TOKEN),
+    "instagram": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET, DEMO_WEBHOOK_VERIFY_TOKEN),
     "x": DemoApp(DEMO_X_CLIENT_ID, DEMO_X_CLIENT_SECRET),
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
 }
@@ -171,11 +174,15 @@ class DemoNetworks:
         seed: int = DEMO_SEED,
         session: str = "",
         history_days: int = 5,
+        webhook_base: str = "",
     ) -> None:
         """`seed` fixes the people and the seeded history; `session` varies the live engagement (a new
-        one per run by default, so each run's new messages differ)."""
+        one per run by default, so each run's new messages differ). With `webhook_base` (the product's
+        address, e.g. http://127.0.0.1:8000), live engagement is also pushed to its webhook URLs, signed
+        as Meta and LinkedIn sign them; the seeded history is only polled."""
         addresses = addresses or DemoAddresses()
         self.seed = seed
+        self.webhook_base = webhook_base.rstrip("/")
         self.session = session or str(time.time_ns())
         self.history_days = history_days
         self._fakes: list[FakeServer] = []
@@ -231,6 +238,8 @@ class DemoNetworks:
         self.feeds.seed_history(DemoContent(self.seed, stream="history"), now=now, days=self.history_days)
         self._continue_ids_above(time.time_ns() // 1_000_000)
         self.feeds.content = DemoContent(self.seed, stream=f"live/{self.session}")
+        if self.webhook_base:
+            self._subscribe_webhooks(self.webhook_base)
         for fake in self._fakes:
             fake.start()
         self._started = True
@@ -308,6 +317,28 @@ class DemoNetworks:
         self.linkedin.issue_token(
             admin, LINKEDIN_SCOPES, DEMO_LINKEDIN_TOKEN_LIFETIME, value=DEMO_TOKENS["linkedin"]
         )
+
+    def _subscribe_webhooks(self, base: str) -> None:
+        """What an operator sets in Meta's App Dashboard and LinkedIn's developer portal: the callback URLs
+        (shown on the product's health page), Meta's verify token, the fields; and the demo Page has the
+        app installed, as connecting it through the product does (`subscribed_apps`)."""
+        with self.graph.lock:
+            self.graph.subscribe_app(
+                DEMO_GRAPH_APP_ID,
+                "page",
+                f"{base}/webhooks/facebook/",
+                ["feed", "messages"],
+                DEMO_WEBHOOK_VERIFY_TOKEN,
+            )
+            self.graph.subscribe_app(
+                DEMO_GRAPH_APP_ID,
+                "instagram",
+                f"{base}/webhooks/instagram/",
+                ["comments", "mentions", "messages"],
+                DEMO_WEBHOOK_VERIFY_TOKEN,
+            )
+            self.graph.install_app(DEMO_FACEBOOK_PAGE_ID, DEMO_GRAPH_APP_ID, ["feed", "messages"])
+        self.linkedin.subscribe_webhook(f"{base}/webhooks/linkedin/")
 
     def _continue_ids_above(self, now_ms: int) -> None:
         """From here on every fake hands out ids above a floor that grows with the clock (see the module

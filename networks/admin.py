@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.text import single_line
-from networks import registry, services
-from networks.models import Channel, NetworkApp, PollRun, WatchSettings
+from networks import registry, services, tasks, webhooks
+from networks.models import Channel, ChannelWebhookState, NetworkApp, PollRun, WatchSettings, WebhookDelivery
 
 
 class NetworkAppForm(forms.ModelForm):
@@ -14,13 +14,33 @@ class NetworkAppForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Stored encrypted. Leave empty to keep the current secret."),
     )
+    webhook_verify_token = forms.CharField(
+        label=_("webhook verify token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "Meta only: what you type as “Verify token” next to the webhook URL in Meta's App Dashboard. "
+            "Stored encrypted. Leave empty to keep the current one."
+        ),
+    )
 
     class Meta:
         model = NetworkApp
-        fields = ["network", "client_id", "client_secret", "api_base_url", "oauth_base_url"]
+        fields = [
+            "network",
+            "client_id",
+            "client_secret",
+            "api_base_url",
+            "oauth_base_url",
+            "webhook_verify_token",
+        ]
 
     def clean_client_secret(self) -> str:
         return self.cleaned_data["client_secret"] or (self.instance.client_secret if self.instance.pk else "")
+
+    def clean_webhook_verify_token(self) -> str:
+        token = self.cleaned_data["webhook_verify_token"]
+        return token or (self.instance.webhook_verify_token if self.instance.pk else "")
 
     def clean(self) -> dict:
         data = super().clean()
@@ -41,8 +61,44 @@ class NetworkAppForm(forms.ModelForm):
 @admin.register(NetworkApp)
 class NetworkAppAdmin(admin.ModelAdmin):
     form = NetworkAppForm
-    list_display = ["network", "client_id", "api_base_url", "oauth_base_url"]
+    list_display = ["network", "client_id", "api_base_url", "oauth_base_url", "webhook_address"]
     search_fields = ["client_id"]
+    readonly_fields = ["webhook_address"]
+
+    @admin.display(description=_("webhook URL"))
+    def webhook_address(self, app: NetworkApp) -> str:
+        """What to give the network's dashboard (Meta: with the verify token; LinkedIn: it signs with the
+        client secret)."""
+        if webhooks.receiver(app.network) is None:
+            return str(_("none: this network is polled only"))
+        return webhooks.webhook_url(app.network)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "network", "status", "refusal", "events", "stored", "skipped", "stale"]
+    list_filter = ["network", "status", "refusal"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ChannelWebhookState)
+class ChannelWebhookStateAdmin(admin.ModelAdmin):
+    list_display = ["channel", "subscribed_at", "last_delivery_at", "deliveries", "stored", "refused"]
+    list_select_related = ["channel"]
+    readonly_fields = [f.name for f in ChannelWebhookState._meta.fields]
+    actions = ["subscribe"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Ask the network again to send these channels' webhooks"))
+    def subscribe(self, request, queryset):
+        for state in queryset.select_related("channel"):
+            tasks.enqueue_webhook_subscribe(state.channel_id)
 
 
 class ChannelAdminForm(forms.ModelForm):

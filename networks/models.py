@@ -37,6 +37,14 @@ class NetworkApp(models.Model):
             "Where people grant access (e.g. https://www.facebook.com). Leave empty for the network's own."
         ),
     )
+    webhook_verify_token = EncryptedTextField(
+        _("webhook verify token"),
+        blank=True,
+        help_text=_(
+            "Meta only: the word you type as “Verify token” when you give Meta the webhook URL. "
+            "LinkedIn signs with the client secret and needs none."
+        ),
+    )
 
     class Meta:
         verbose_name = _("network app")
@@ -244,3 +252,88 @@ class WatchSettings(models.Model):
     def for_workspace(cls, workspace_id: int) -> WatchSettings:
         """The workspace's row, or the defaults (unsaved) when nobody changed them."""
         return cls.objects.filter(workspace_id=workspace_id).first() or cls(workspace_id=workspace_id)
+
+
+class WebhookDelivery(models.Model):
+    """One POST a network made to our webhook URL, kept whatever became of it: the quick answer records
+    it, a task processes it, a sweeper hands out the ones whose task was never enqueued.
+
+    Accepted deliveries keep their raw body (what the signature covered) until processed; refused ones
+    keep only why, and the accounts they named, for the counts on the health page."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        REFUSED = "refused", _("Refused")
+
+    class Refusal(models.TextChoices):
+        MISSING_SIGNATURE = "missing_signature", _("No signature")
+        BAD_SIGNATURE = "bad_signature", _("Forged signature")
+        REPLAY = "replay", _("Replayed delivery")
+        NOT_CONFIGURED = "not_configured", _("No app secret configured")
+        MALFORMED = "malformed", _("Not a webhook payload")
+
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
+    received_at = models.DateTimeField(_("received"), default=tz.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    refusal = models.CharField(_("refused because"), max_length=20, choices=Refusal.choices, blank=True)
+    digest = models.CharField(max_length=64, blank=True)  # sha256 of the raw body: the replay guard
+    body = models.TextField(blank=True)
+    account_ids = models.JSONField(default=list, blank=True)  # the accounts the body names (entry ids)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # a worker is on it (a lease: see webhooks)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0)  # items handed to the inbox (it keeps one copy of each)
+    skipped = models.PositiveIntegerField(default=0)  # malformed entries, logged
+    stale = models.PositiveIntegerField(default=0)  # entries older than the replay window, ignored
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-received_at"]
+        constraints = [
+            # A delivery seen once is not processed again (Meta and LinkedIn retry until answered 200;
+            # anyone who captured one could replay it): same network, same body, one row.
+            models.UniqueConstraint(
+                fields=["network", "digest"],
+                condition=~Q(status="refused"),
+                name="webhookdelivery_unique_body",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["received", "processed", "failed", "refused"]),
+                name="webhookdelivery_status_valid",
+            ),
+        ]
+        indexes = [
+            # The sweeper: WHERE status='received' AND received_at < now - grace.
+            models.Index(fields=["status", "received_at"], name="webhookdelivery_pending"),
+            # Health page: refused deliveries per network in the last 24 hours.
+            models.Index(fields=["network", "status", "-received_at"], name="webhookdelivery_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} webhook @ {self.received_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+
+class ChannelWebhookState(models.Model):
+    """What webhooks did for one channel: when a verified delivery last named it, how many were refused,
+    and whether the account is subscribed (our subscribe call succeeded, or a verified delivery came)."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="webhook_state")
+    subscribed_at = models.DateTimeField(_("subscribed"), null=True, blank=True)
+    subscribe_error = models.TextField(_("subscription error"), blank=True)
+    last_delivery_at = models.DateTimeField(_("last verified delivery"), null=True, blank=True)
+    deliveries = models.PositiveIntegerField(_("verified deliveries"), default=0)
+    stored = models.PositiveIntegerField(_("items received from webhooks"), default=0)
+    refused = models.PositiveIntegerField(_("refused deliveries"), default=0)
+    last_refused_at = models.DateTimeField(_("last refused delivery"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("channel webhook state")
+        verbose_name_plural = _("channel webhook states")
+
+    def __str__(self) -> str:
+        return f"{self.channel} webhooks"

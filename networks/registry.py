@@ -99,6 +99,8 @@ class AppConfig:
     client_secret: str
     api_base_url: str
     oauth_base_url: str
+    #: Meta's webhook "Verify token", echoed in the GET handshake (empty: handshakes are refused).
+    webhook_verify_token: str = ""
 
 
 def app_config(network: str) -> AppConfig | None:
@@ -119,6 +121,8 @@ def app_config(network: str) -> AppConfig | None:
         oauth_base_url=(row.oauth_base_url if row else "")
         or configured.get("oauth_base_url", "")
         or spec.default_oauth_base,
+        webhook_verify_token=(row.webhook_verify_token if row else "")
+        or configured.get("webhook_verify_token", ""),
     )
 
 

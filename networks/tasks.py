@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -268,3 +268,67 @@ def prune_poll_runs(days: int = 7) -> int:
         started_at__lt=timezone.now() - dt.timedelta(days=days)
     ).delete()
     return deleted
+
+
+# --- Webhooks (networks.webhooks): the accelerator; the poll above stays the source of truth -----------
+
+#: What a webhook delivery stores goes through the poll's own storing step (same receivers, same guards).
+store_items = _store_items
+
+
+def enqueue_webhook(delivery_id: int) -> None:
+    enqueue(process_webhook, delivery_id)
+
+
+def enqueue_webhook_subscribe(channel_id: int) -> None:
+    enqueue(subscribe_webhooks, channel_id)
+
+
+@shared_task(
+    name="networks.process_webhook",
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+    # A rerun is safe: the delivery is claimed while `received`, and storage is idempotent.
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+)
+def process_webhook(delivery_id: int) -> None:
+    from networks import webhooks
+
+    webhooks.webhook_delivery_process(delivery_id)
+
+
+@shared_task(name="networks.sweep_webhooks", ignore_result=True, soft_time_limit=20, time_limit=30)
+def sweep_webhooks() -> int:
+    from networks import webhooks
+
+    return len(webhooks.webhook_deliveries_sweep())
+
+
+@shared_task(name="networks.prune_webhooks", ignore_result=True, soft_time_limit=120, time_limit=180)
+def prune_webhooks() -> int:
+    from networks import webhooks
+
+    return webhooks.webhook_deliveries_prune()
+
+
+@shared_task(
+    name="networks.subscribe_webhooks",
+    ignore_result=True,
+    soft_time_limit=60,
+    time_limit=90,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=10,
+)
+def subscribe_webhooks(channel_id: int) -> None:
+    from networks import webhooks
+
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is not None:
+        webhooks.channel_webhooks_subscribe(channel=channel)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from networks import views, watch_views
+from networks import views, watch_views, webhook_views
 
 workspace_urlpatterns = [
     path("channels/", views.health, name="channel_health"),
@@ -19,4 +19,5 @@ workspace_urlpatterns = [
 
 urlpatterns = [
     path("oauth/<slug:network>/callback/", views.oauth_callback, name="oauth_callback"),
+    path("webhooks/<slug:network>/", webhook_views.network_webhook, name="network_webhook"),
 ]

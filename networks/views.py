@@ -18,7 +18,7 @@ from accounts.policy import Perm, can
 from core.errors import user_error_page
 from core.htmx import fragment_or_page
 from core.http import make_client
-from networks import connect, selectors, services
+from networks import connect, selectors, services, tasks, webhook_selectors, webhooks
 from networks.models import Channel, Network, WatchSettings
 from networks.providers import base as p
 from networks.registry import SPECS, app_config
@@ -53,6 +53,9 @@ def health(request: WorkspaceRequest) -> HttpResponse:
         "graph_api": selectors.graph_api_status(channels, now.date()),
         "watch": WatchSettings.for_workspace(request.workspace.pk),
     }
+    if context["can_manage"]:  # the URLs are for whoever sets up the network's side
+        context["webhook_endpoints"] = webhook_selectors.webhook_endpoints({c.network for c in channels})
+    webhook_selectors.attach_webhook_states(channels)
     return fragment_or_page(request, "networks/health.html", "health-table", context)
 
 
@@ -220,6 +223,9 @@ def connect_choose(request: WorkspaceRequest, network: str, key: str) -> HttpRes
                 backfill_days=backfill_days,
                 by=request.user,
             )
+            if webhooks.subscribable(channel.network):
+                # Meta, for one, pushes a Page's events only once the Page has installed the app.
+                tasks.enqueue_webhook_subscribe(channel.pk)
             connected.append(channel.name)
         if not connected:
             messages.error(request, _("Choose at least one account."))
@@ -274,6 +280,13 @@ def channel_action(request: WorkspaceRequest, pk: int, action: str) -> HttpRespo
     elif action == "disconnect":
         services.channel_disconnect(channel=channel)
         messages.success(request, _("%(channel)s was disconnected.") % {"channel": channel.name})
+    elif action == "subscribe-webhooks" and webhooks.subscribable(channel.network):
+        tasks.enqueue_webhook_subscribe(channel.pk)
+        messages.success(
+            request,
+            _("CM Hub is asking %(network)s to send %(channel)s's webhooks.")
+            % {"network": channel.get_network_display(), "channel": channel.name},
+        )
     else:
         raise Http404
     next_url = request.POST.get("next", "")

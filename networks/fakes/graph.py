@@ -46,6 +46,7 @@ from networks.fakes.graph_state import (
     rate_limit_fault,
     server_error_fault,
 )
+from networks.fakes.graph_webhooks import GraphWebhooks
 
 # The fault helpers are re-exported so callers find everything about this fake in one import.
 __all__ = [
@@ -65,7 +66,9 @@ ID = r"(?P<id>(?!_fake/)[A-Za-z0-9_.:-]+)"
 API_VERSION = "v25.0"
 
 
-class GraphFake(InstagramInboxRoutes, FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer):
+class GraphFake(
+    GraphWebhooks, InstagramInboxRoutes, FacebookRoutes, InstagramRoutes, ModerationRoutes, FakeServer
+):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, page_size: int = 25):
         self._init_state(page_size)
         super().__init__(host, port)
@@ -94,6 +97,7 @@ class GraphFake(InstagramInboxRoutes, FacebookRoutes, InstagramRoutes, Moderatio
         self.buc_usage: dict[str, Any] | None = None  # extra BUC entry fields, sent once set
         self.container_statuses = ["FINISHED"]
         self.ig_tags: dict[str, set[str]] = {}  # media id -> IG accounts tagged in it
+        self._init_webhooks()
 
     def setup_routes(self) -> None:
         api = self._api

@@ -33,6 +33,7 @@ from networks.fakes.linkedin_connect import (
     page,
 )
 from networks.fakes.linkedin_mentions import LinkedInMentionRoutes
+from networks.fakes.linkedin_webhooks import LinkedInWebhooks
 from networks.fakes.support import SeedableFake, public
 
 TOKEN_LIFETIME = 60 * 24 * 3600
@@ -63,7 +64,7 @@ def version_active(version: str, active: frozenset[str]) -> bool:
     return match is not None and f"{match['year']}{match['month']}" in active
 
 
-class LinkedInFake(LinkedInMentionRoutes, LinkedInConnectRoutes, SeedableFake):
+class LinkedInFake(LinkedInWebhooks, LinkedInMentionRoutes, LinkedInConnectRoutes, SeedableFake):
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -215,6 +216,7 @@ class LinkedInFake(LinkedInMentionRoutes, LinkedInConnectRoutes, SeedableFake):
             self.comments[post].append(
                 {**comment, "_deleted": False, "_raw": None, "_time": time_ms, "_no_actor": without_actor}
             )
+            self.push_comment(post, urn, actor)
             return urn
 
     def add_raw_comment(self, post: str, payload: Any, *, created_ms: int | None = None) -> None:

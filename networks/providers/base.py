@@ -21,6 +21,7 @@ from core import remote_errors
 
 if TYPE_CHECKING:
     from networks.providers.limits import ImageRules
+    from networks.providers.webhooks_base import WebhookReceiver
 
 # The errors every provider raises live below every app (core), for the delivery engine; providers and
 # their callers reach them here as p.<Name>.
@@ -449,6 +450,26 @@ class Provider(abc.ABC):
         """The comment as the network shows it now: how an unclear moderation step is settled before
         anything is sent again. NotImplementedError where it cannot be read."""
         raise NotImplementedError(f"{type(self).__name__} cannot read a comment's state")
+
+    # Webhooks (networks.webhooks): how the network pushes, and what a push needs read from its API.
+
+    #: How the network's webhook deliveries are checked and read; None: the network is polled only.
+    webhooks: ClassVar[WebhookReceiver | None] = None
+    #: Whether CM Hub can subscribe an account to the app's webhooks through the API (webhook_subscribe).
+    supports_webhook_subscribe: bool = False
+
+    def webhook_subscribe(self) -> None:
+        """Ask the network to push this account's events to the app's webhook URL."""
+        raise NotImplementedError(f"{type(self).__name__} cannot subscribe to webhooks")
+
+    def conversation_with(self, customer_id: str) -> tuple[str, str, str] | None:
+        """The DM conversation with one person (id, link, their name), for pushed messages that name only
+        their sender; None where the network cannot say."""
+        return None
+
+    def post_context(self, post_id: str) -> tuple[str, str]:
+        """A post's words and address, for pushed comments that name only their post."""
+        return ("", "")
 
 
 def reply_text_key(text: str) -> str:

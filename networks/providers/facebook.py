@@ -58,6 +58,7 @@ from networks.providers.graph import (
 )
 from networks.providers.graph_moderation import GraphModeration
 from networks.providers.graph_scan import Mark, Run, Walk, poll_threads, walk_stream
+from networks.providers.meta_webhooks import META_WEBHOOKS
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class FacebookProvider(GraphModeration, GraphProvider):
     #: Messenger's standard messaging window (https://developers.facebook.com/docs/messenger-platform/policy/policy-overview).
     direct_message_window = dt.timedelta(hours=24)
     sweeps_older_posts = True
+    webhooks = META_WEBHOOKS
+    supports_webhook_subscribe = True
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> FacebookProvider:
@@ -464,6 +467,38 @@ class FacebookProvider(GraphModeration, GraphProvider):
 
     def validate_media(self, media: list[MediaFile]) -> list[str]:
         return limits.check_images(media, IMAGE_RULES, max_count=MAX_IMAGES, network="Facebook")
+
+    # --- Webhooks ---------------------------------------------------------------------------------------
+
+    def webhook_subscribe(self, fields: tuple[str, ...] = ("feed", "messages")) -> None:
+        """Install the app on the Page for these webhook fields (`POST /{page-id}/subscribed_apps`):
+        without it Meta sends the Page nothing, whatever the app's own subscription says."""
+        body = self.graph.post(
+            f"{self.page_id}/subscribed_apps", data={"subscribed_fields": ",".join(fields)}
+        )
+        if body.get("success") not in (True, "true"):
+            raise Invalid("Facebook did not confirm the webhook subscription.")
+
+    def conversation_with(self, customer_id: str) -> tuple[str, str, str] | None:
+        """The Messenger conversation between the Page and one person (`GET /{page-id}/conversations
+        ?user_id=PSID`): its id, link and the person's name, or None when Graph lists none. A webhook names
+        only the sender; the poll files messages by conversation, and a delivery must land in the same one."""
+        params = {"platform": "messenger", "user_id": customer_id, "fields": "id,link,participants"}
+        for data, _has_next in self.graph.pages(f"{self.page_id}/conversations", params):
+            for raw in data:
+                try:
+                    conversation_id = required_str(raw, "id")
+                    link = _absolute_link(optional_str(raw, "link"))
+                    people = (optional_dict(raw, "participants") or {}).get("data")
+                except ValueError:
+                    continue
+                name = ""
+                for person in people if isinstance(people, list) else []:
+                    if isinstance(person, dict) and person.get("id") == customer_id:
+                        name = found if isinstance(found := person.get("name"), str) else ""
+                return conversation_id, link, name
+            return None
+        return None
 
 
 # --- Parsing (pure functions: each raises ValueError on a malformed item) --------------------------------

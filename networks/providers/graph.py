@@ -537,3 +537,13 @@ class GraphProvider(Provider):
 
     def _note_usage(self, state: RateLimitState) -> None:
         self.rate_limit = state
+
+    #: Where a post keeps its words and its address (a Page post; Instagram media say caption, permalink).
+    post_fields: tuple[str, str] = ("message", "permalink_url")
+
+    def post_context(self, post_id: str) -> tuple[str, str]:
+        """A post's words and address (`GET /{post-id}?fields=...`), for items that name their post
+        without them (webhook deliveries); ("", "") for fields Graph leaves out."""
+        body = self.graph.get(post_id, {"fields": ",".join(self.post_fields)})
+        text, link = (body.get(name) for name in self.post_fields)
+        return (text if isinstance(text, str) else "", link if isinstance(link, str) else "")

@@ -60,6 +60,7 @@ from networks.providers.graph import (
 from networks.providers.graph_moderation import GraphModeration
 from networks.providers.graph_scan import Run, Walk
 from networks.providers.instagram_inbox import DM_WINDOW, MAX_DM_BYTES, InstagramInbox
+from networks.providers.meta_webhooks import META_WEBHOOKS
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class InstagramProvider(GraphModeration, GraphProvider):
     hide_param = "hide"
     hidden_field = "hidden"
     direct_message_window = DM_WINDOW
+    webhooks = META_WEBHOOKS
+    supports_webhook_subscribe = True
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> InstagramProvider:
@@ -485,6 +488,18 @@ class InstagramProvider(GraphModeration, GraphProvider):
 
     def validate_media(self, media: list[MediaFile]) -> list[str]:
         return limits.check_images(media, IMAGE_RULES, max_count=1, network="Instagram")
+
+    post_fields = ("caption", "permalink")  # what post_context reads of a media
+
+    def webhook_subscribe(self) -> None:
+        """Meta sends an Instagram account's webhooks once its Page has installed the app (Facebook Login:
+        `POST /{page-id}/subscribed_apps`; the Page is whoever the token is), or, with an Instagram Login
+        token, once the account subscribed itself (`POST /{ig-user-id}/subscribed_apps`)."""
+        me = required_str(self.graph.get("me", {"fields": "id"}), "id")
+        fields = "comments,messages" if me == self.ig_user_id else "feed"
+        body = self.graph.post(f"{me}/subscribed_apps", data={"subscribed_fields": fields})
+        if body.get("success") not in (True, "true"):
+            raise Invalid("Instagram did not confirm the webhook subscription.")
 
 
 def parse_comment(

@@ -72,6 +72,7 @@ from networks.providers.linkedin_auth import (
     expiry_warning_due,
 )
 from networks.providers.linkedin_marks import PostMarks
+from networks.providers.linkedin_webhooks import LINKEDIN_WEBHOOKS
 from networks.providers.rest import Clock, json_object, json_or_empty, raise_if, transport_error, utcnow
 
 __all__ = [
@@ -126,6 +127,7 @@ class LinkedInProvider(Provider):
     image_rules = IMAGE_RULES
     image_max_width = 4096  # LinkedIn's real ceiling is its pixel count (in the rules): 4096 px is plenty
     people_have_handles = False  # its member ids (ACoAA...) are not for people
+    webhooks = LINKEDIN_WEBHOOKS
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> LinkedInProvider:

@@ -66,7 +66,8 @@ def test_generated_secret_is_stable_and_private(tmp_path):
 
 
 def test_network_apps_are_read_for_any_network_the_environment_names(monkeypatch, tmp_path):
-    for name in [n for n in os.environ if n.startswith("CMHUB_") and n.endswith(("_ID", "_SECRET", "_URL"))]:
+    fields = ("_ID", "_SECRET", "_URL", "_TOKEN")
+    for name in [n for n in os.environ if n.startswith("CMHUB_") and n.endswith(fields)]:
         monkeypatch.delenv(name)
     secret = tmp_path / "secret"
     secret.write_text("s3cret\n")
@@ -75,13 +76,16 @@ def test_network_apps_are_read_for_any_network_the_environment_names(monkeypatch
     monkeypatch.setenv("CMHUB_MASTODON_CLIENT_SECRET_FILE", str(secret))
     monkeypatch.setenv("CMHUB_MASTODON_API_BASE_URL", "https://mastodon.example")
     monkeypatch.setenv("CMHUB_DEMO_APP", "1")  # not an app field: ignored
+    monkeypatch.setenv("CMHUB_FACEBOOK_WEBHOOK_VERIFY_TOKEN", "vt")
     apps = network_apps_from_env()
-    assert set(apps) == {"x", "mastodon"}
+    assert set(apps) == {"x", "mastodon", "facebook"}
+    assert apps["facebook"]["webhook_verify_token"] == "vt"  # Meta's webhook handshake
     assert apps["mastodon"] == {
         "client_id": "m-id",
         "client_secret": "s3cret",
         "api_base_url": "https://mastodon.example",
         "oauth_base_url": "",
+        "webhook_verify_token": "",
     }
     assert apps["x"]["client_id"] == "x-id" and apps["x"]["client_secret"] == ""
 

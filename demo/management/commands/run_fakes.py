@@ -38,11 +38,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ticks", type=int, default=0, help="stop after this many batches (default: run until stopped)"
         )
+        parser.add_argument(
+            "--webhook-base",
+            default="",
+            help="the product's address (e.g. http://127.0.0.1:8000): live engagement is also pushed to "
+            "its webhook URLs, signed as Meta and LinkedIn sign them (default: polled only)",
+        )
         add_address_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            networks = DemoNetworks(addresses_from(options), seed=options["seed"])
+            networks = DemoNetworks(
+                addresses_from(options), seed=options["seed"], webhook_base=options["webhook_base"]
+            )
         except OSError as exc:
             raise CommandError(
                 f"Cannot listen for the demo fakes ({exc}). Is another run_fakes running? "
@@ -67,6 +75,8 @@ class Command(BaseCommand):
             f"X on {networks.base_url('x')}, LinkedIn on {networks.base_url('linkedin')} "
             f"(seed {networks.seed})."
         )
+        if networks.webhook_base:
+            self.stdout.write(f"Webhooks pushed to {networks.webhook_base}/webhooks/<network>/.")
         self.stdout.flush()
 
     def _log_tick(self, number: int, counts: dict[str, int]) -> None:

@@ -21,6 +21,7 @@ from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses
 from networks.models import NetworkApp
 from networks.providers import base as p
 from networks.services import channel_connect
+from networks.tasks import enqueue_webhook_subscribe
 
 DEMO_WORKSPACE = "demo"
 DEMO_ADMIN = "admin@demo.test"
@@ -60,6 +61,8 @@ class Command(BaseCommand):
                     scopes_requested=account.scopes,
                     by=admin,
                 )
+                if network in ("facebook", "instagram"):
+                    enqueue_webhook_subscribe(channel.pk)  # as connecting a Page or its account does
                 self.stdout.write(f"  {channel}  ->  {channel.api_base_url}")
         self.stdout.write(
             self.style.SUCCESS(f"Demo channels wired to the fakes in workspace '{workspace.slug}'.")
@@ -77,5 +80,6 @@ class Command(BaseCommand):
                     "client_secret": app.client_secret,
                     "api_base_url": base_url,
                     "oauth_base_url": base_url,
+                    "webhook_verify_token": app.webhook_verify_token,
                 },
             )

@@ -27,7 +27,11 @@ DATABASE_SESSION_ENGINES = (
 )
 
 # (model, encrypted column): every column written by an Encrypted*Field.
-ENCRYPTED_COLUMNS = [(Channel, "credentials"), (NetworkApp, "client_secret")]
+ENCRYPTED_COLUMNS = [
+    (Channel, "credentials"),
+    (NetworkApp, "client_secret"),
+    (NetworkApp, "webhook_verify_token"),
+]
 
 
 class Command(BaseCommand):
