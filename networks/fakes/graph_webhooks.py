@@ -87,6 +87,25 @@ class GraphWebhooks(gs.GraphHost):
         self._push_ig_comment(comment)
         return comment
 
+    def add_ig_mention_comment(self, ig_user_id: str, *args: Any, **kwargs: Any) -> IgComment:
+        comment = super().add_ig_mention_comment(ig_user_id, *args, **kwargs)  # type: ignore[misc]
+        self._push_ig_mention(ig_user_id, comment)
+        return comment
+
+    def _push_ig_mention(self, ig_user_id: str, comment: IgComment) -> None:
+        """The mentioned account's `mentions` field: ids only, the words are read from the API
+        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment)."""
+        owner = self.objects.get(ig_user_id)
+        subscribers = self._subscribers("instagram", getattr(owner, "page_id", ""), "mentions", ig_user_id)
+        value = {"comment_id": comment.id, "media_id": comment.media_id}
+        entry = {
+            "id": ig_user_id,
+            "time": int(time.time()),
+            "changes": [{"field": "mentions", "value": value}],
+        }
+        for subscription in subscribers:
+            self.webhooks.send(subscription, {"object": "instagram", "entry": [entry]})
+
     def _subscribers(
         self, object_type: str, page_id: str, field: str, ig_user_id: str = ""
     ) -> list[Subscription]:

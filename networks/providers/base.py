@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import enum
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -465,6 +465,11 @@ class Provider(abc.ABC):
     def conversation_with(self, customer_id: str) -> tuple[str, str, str] | None:
         """The DM conversation with one person (id, link, their name), for pushed messages that name only
         their sender; None where the network cannot say."""
+        return None
+
+    def read_pushed(self, what: str, refs: Mapping[str, str]) -> EngagementItem | None:
+        """What a webhook announced by ids alone (`what`: "mention"...), read from the API; None where this
+        network has nothing to read for it (the poll then catches up)."""
         return None
 
     def post_context(self, post_id: str) -> tuple[str, str]:

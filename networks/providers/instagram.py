@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +208,11 @@ class InstagramProvider(GraphModeration, GraphProvider):
         elif "tags" in cursor:
             extra["tags"] = cursor["tags"]
         return extra
+
+    def read_pushed(self, what: str, refs: Mapping[str, str]) -> EngagementItem | None:
+        if what != "mention" or not refs.get("media_id"):
+            return None
+        return self.read_mention(media_id=refs["media_id"], comment_id=refs.get("comment_id", ""))
 
     def read_mention(self, *, media_id: str, comment_id: str = "") -> EngagementItem:
         """A caption or comment @mentioning the account, by the ids the `mentions` webhook carries."""

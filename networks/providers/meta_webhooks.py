@@ -157,8 +157,9 @@ def _change(network: Network, account: str, at: dt.datetime, change: Any) -> Web
     if network == Network.INSTAGRAM and name == "comments":
         return WebhookEvent(network, account, Hint.STORE, "comment", at, item=_ig_comment(at, value))
     if network == Network.INSTAGRAM and name == "mentions":
-        _id(value, "media_id")  # the mention is resolved by the poll: the payload holds only ids
-        return WebhookEvent(network, account, Hint.POLL, "mention", at)
+        # Ids only, and no edge lists mentions for the poll to find: the words are read by these ids.
+        refs = {"media_id": _id(value, "media_id"), "comment_id": _id(value, "comment_id", required=False)}
+        return WebhookEvent(network, account, Hint.READ, "mention", at, refs=refs)
     return None
 
 

@@ -29,6 +29,7 @@ class Hint(enum.StrEnum):
     STORE = "store"  # the item is complete: store it
     MESSAGE = "message"  # a DM: store it once its conversation is known (the payload names only the sender)
     POLL = "poll"  # something the payload only summarises (an edit, a removal, a mention, a visitor post)
+    READ = "read"  # ids only, of something the poll cannot list: read it from the API (Provider.read_pushed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class WebhookEvent:
     at: dt.datetime
     item: EngagementItem | None = None
     customer_id: str = ""  # DMs: the person on the other side of the conversation (PSID, IGSID)
+    refs: dict[str, str] = field(default_factory=dict)  # READ: the ids the payload gave
 
 
 @dataclass

@@ -119,6 +119,7 @@ def _apply_to_channel(channel: Channel, events: list[WebhookEvent], now: dt.date
     messages = [e for e in events if e.hint == Hint.MESSAGE and e.item is not None]
     if messages:
         items += _filed_messages(channel, messages)
+    items += _read_pushed(channel, [e for e in events if e.hint == Hint.READ])
     clean, _unstorable = normalise.items(items, channel_id=channel.pk)
     from networks.tasks import store_items
 
@@ -179,6 +180,26 @@ def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[
             )
         )
     return filled
+
+
+def _read_pushed(channel: Channel, events: list[WebhookEvent]) -> list[p.EngagementItem]:
+    """What a delivery named by ids only and the poll cannot list (an Instagram @mention), read from the
+    network; one that cannot be read is logged and counted as the poll's to catch, never a failed delivery."""
+    found: list[p.EngagementItem] = []
+    provider: p.Provider | None = None
+    for event in events:
+        try:
+            provider = provider or provider_for(channel)
+            item = provider.read_pushed(event.what, event.refs)
+        except p.ProviderError as exc:
+            log.info(
+                "webhook item not read",
+                extra={"channel": channel.pk, "what": event.what, "error": type(exc).__name__},
+            )
+            continue
+        if item is not None:
+            found.append(item)
+    return found
 
 
 def _filed_messages(channel: Channel, events: list[WebhookEvent]) -> list[p.EngagementItem]:

@@ -106,6 +106,34 @@ def test_the_fake_pushes_instagram_comments_as_documented() -> None:
     assert all(meta_signed(received) for received in receiver.posts)
 
 
+def test_the_fake_pushes_instagram_mentions_as_documented_and_they_read_as_ids_to_fetch() -> None:
+    with Receiver(verify_token=VERIFY) as receiver:
+        fake, page = graph_with_page(receiver, objects=("instagram",))
+        with fake:
+            user = fake.add_ig_user("acme.bakery", page_id=page)
+            comment = fake.add_ig_mention_comment(user.id, text="@acme.bakery hello")
+            assert fake.webhooks.drain(10)
+    recorded = documented("instagram_comments_mentions")["delivery"]
+    recorded["entry"][0]["changes"] = recorded["entry"][0]["changes"][2:]
+    pushed = [r.json() for r in receiver.posts if r.json()["entry"][0]["id"] == user.id]
+    assert len(pushed) == 1 and shape_differences(recorded, pushed[0]) == []
+    parsed = meta_webhooks.parse(
+        documented("instagram_comments_mentions")["delivery"],
+        now=dt.datetime.now(dt.UTC),
+        max_age=dt.timedelta(days=2),
+    )
+    mention = parsed.events[-1]
+    assert (mention.hint, mention.what, mention.refs) == (
+        "read",
+        "mention",
+        {"media_id": "17918195224117851", "comment_id": "17894227972186120"},
+    )
+    assert pushed[0]["entry"][0]["changes"][0]["value"] == {
+        "comment_id": comment.id,
+        "media_id": comment.media_id,
+    }
+
+
 def test_the_fake_sends_nothing_to_a_page_that_did_not_install_the_app_or_a_wrong_verify_token() -> None:
     with Receiver(verify_token="something else") as receiver:
         fake = GraphFake()

@@ -194,6 +194,46 @@ def test_an_instagram_comment_pushed_comes_with_its_media_and_joins_the_poll(
     assert Message.objects.filter(channel=channel).count() == 1
 
 
+def test_an_instagram_mention_pushed_by_ids_is_read_and_stored(
+    client, graph_fake, receiver, page, workspace, broker, django_capture_on_commit_callbacks
+):
+    """No edge lists @mentions, so the poll never finds them: the `mentions` delivery (ids only) is read
+    by those ids and stored. Before, it only made the channel due, and the mention was lost."""
+    user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
+    graph_fake.subscribe_app(APP, "instagram", receiver.url, ["mentions"], VERIFY)
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="instagram",
+        external_id=user.id,
+        name="acme.bakery",
+        api_base_url=graph_fake.base_url,
+        credentials={"access_token": page.access_token},
+    )
+    comment = graph_fake.add_ig_mention_comment(
+        user.id, text="@acme.bakery best croissant", username="ada_eats"
+    )
+    assert graph_fake.webhooks.drain(10)
+    assert [r.json()["entry"][0]["changes"][0]["field"] for r in receiver.posts] == ["mentions"]
+    for received in receiver.posts:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                "/webhooks/instagram/",
+                data=received.body,
+                content_type="application/json",
+                headers={"X-Hub-Signature-256": received.headers["x-hub-signature-256"]},
+            )
+    for delivery_id in broker.ids("networks.process_webhook"):
+        webhooks.webhook_delivery_process(delivery_id)
+    stored = Message.objects.get(channel=channel)
+    assert (stored.external_id, stored.kind, stored.text) == (
+        comment.id,
+        "mention",
+        "@acme.bakery best croissant",
+    )
+    tasks.poll_once(channel)
+    assert Message.objects.filter(channel=channel).count() == 1
+
+
 def test_subscribing_an_instagram_account_installs_the_app_on_its_page(graph_fake, page, workspace):
     user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
     graph_fake.installed_apps.clear()
