@@ -37,13 +37,13 @@ def page(workspace, graph_fake, graph_apps, receiver):
     )
 
 
-def forward(client, graph_fake, receiver, broker, capture) -> None:
+def forward(client, graph_fake, receiver, broker, capture, network="facebook") -> None:
     """What the fake pushed, POSTed as it came (body and headers) to our URL; then processed."""
     assert graph_fake.webhooks.drain(10)
     for received in receiver.posts:
         with capture(execute=True):
             response = client.post(
-                "/webhooks/facebook/",
+                f"/webhooks/{network}/",
                 data=received.body,
                 content_type="application/json",
                 headers={"X-Hub-Signature-256": received.headers["x-hub-signature-256"]},
@@ -53,6 +53,20 @@ def forward(client, graph_fake, receiver, broker, capture) -> None:
     for delivery_id in broker.ids("networks.process_webhook"):
         webhooks.webhook_delivery_process(delivery_id)
     broker.messages.clear()
+
+
+def instagram_channel(graph_fake, receiver, page, workspace, *, field: str) -> Channel:
+    """The Page's linked Instagram account, connected, with the app subscribed to `field`."""
+    user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
+    graph_fake.subscribe_app(APP, "instagram", receiver.url, [field], VERIFY)
+    return Channel.objects.create(
+        workspace=workspace,
+        network="instagram",
+        external_id=user.id,
+        name="acme.bakery",
+        api_base_url=graph_fake.base_url,
+        credentials={"access_token": page.access_token},
+    )
 
 
 @pytest.mark.parametrize("webhook_first", [True, False])
@@ -162,29 +176,11 @@ def test_connecting_a_facebook_page_asks_for_its_webhooks(
 def test_an_instagram_comment_pushed_comes_with_its_media_and_joins_the_poll(
     client, graph_fake, receiver, page, workspace, broker, django_capture_on_commit_callbacks
 ):
-    user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
-    graph_fake.subscribe_app(APP, "instagram", receiver.url, ["comments"], VERIFY)
-    channel = Channel.objects.create(
-        workspace=workspace,
-        network="instagram",
-        external_id=user.id,
-        name="acme.bakery",
-        api_base_url=graph_fake.base_url,
-        credentials={"access_token": page.access_token},
-    )
-    media = graph_fake.add_media(user.id, "Croissants, fresh at 7")
+    channel = instagram_channel(graph_fake, receiver, page, workspace, field="comments")
+    user_id = channel.external_id
+    media = graph_fake.add_media(user_id, "Croissants, fresh at 7")
     comment = graph_fake.add_ig_comment(media.id, "Still some left?", username="lea")
-    assert graph_fake.webhooks.drain(10)
-    for received in receiver.posts:
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                "/webhooks/instagram/",
-                data=received.body,
-                content_type="application/json",
-                headers={"X-Hub-Signature-256": received.headers["x-hub-signature-256"]},
-            )
-    for delivery_id in broker.ids("networks.process_webhook"):
-        webhooks.webhook_delivery_process(delivery_id)
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks, network="instagram")
     stored = Message.objects.get(channel=channel)
     assert stored.external_id == comment.id
     assert stored.conversation.post_text == "Croissants, fresh at 7"
@@ -199,31 +195,12 @@ def test_an_instagram_mention_pushed_by_ids_is_read_and_stored(
 ):
     """No edge lists @mentions, so the poll never finds them: the `mentions` delivery (ids only) is read
     by those ids and stored. Before, it only made the channel due, and the mention was lost."""
-    user = graph_fake.add_ig_user("acme.bakery", page_id=page.external_id)
-    graph_fake.subscribe_app(APP, "instagram", receiver.url, ["mentions"], VERIFY)
-    channel = Channel.objects.create(
-        workspace=workspace,
-        network="instagram",
-        external_id=user.id,
-        name="acme.bakery",
-        api_base_url=graph_fake.base_url,
-        credentials={"access_token": page.access_token},
-    )
+    channel = instagram_channel(graph_fake, receiver, page, workspace, field="mentions")
+    user_id = channel.external_id
     comment = graph_fake.add_ig_mention_comment(
-        user.id, text="@acme.bakery best croissant", username="ada_eats"
+        user_id, text="@acme.bakery best croissant", username="ada_eats"
     )
-    assert graph_fake.webhooks.drain(10)
-    assert [r.json()["entry"][0]["changes"][0]["field"] for r in receiver.posts] == ["mentions"]
-    for received in receiver.posts:
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                "/webhooks/instagram/",
-                data=received.body,
-                content_type="application/json",
-                headers={"X-Hub-Signature-256": received.headers["x-hub-signature-256"]},
-            )
-    for delivery_id in broker.ids("networks.process_webhook"):
-        webhooks.webhook_delivery_process(delivery_id)
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks, network="instagram")
     stored = Message.objects.get(channel=channel)
     assert (stored.external_id, stored.kind, stored.text) == (
         comment.id,
