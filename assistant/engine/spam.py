@@ -28,6 +28,9 @@ _CONTACT_OFFSITE = re.compile(
 )
 
 
+_PHONE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(?\d{1,4}\)?[\s.-]?){3,}\d{2,4}")
+
+
 @dataclass(frozen=True, slots=True)
 class SpamPattern:
     """A known pattern; ``regex`` runs on the folded text (lower case, no accents, single spaces)."""
@@ -158,6 +161,26 @@ KNOWN_PATTERNS: tuple[SpamPattern, ...] = (
         r"\b(?:ray-?bans?|rolex|ugg|louis vuitton|michael kors|airpods)\b.{0,40}"
         r"(?:-\s?\d{2} ?%|\d{2} ?% off|cheap|pas cher|outlet|promo)",
     ),
+    _p(
+        "follower_scheme",
+        0.6,
+        r"\b(?:follow ?4 ?follow|like ?4 ?like|sub ?4 ?sub|"
+        r"follow ?(?:me )?(?:and|&) i.{0,4}follow (?:you )?back|"
+        r"(?:je (?:te )?(?:suis|follow|m.abonne)|abonnement) en retour)",
+    ),
+    _p(
+        "miracle_claim",
+        0.5,
+        r"\b(?:perd(?:re|ez|s)|lose|losing|lost) \d+ ?(?:kg|kilos?|lbs?|pounds) "
+        r"(?:en|in) (?:\d+ |une |un |one |a )?"
+        r"(?:jours?|semaines?|mois|days?|weeks?|month)",
+    ),
+    _p(
+        "shady_shipping",
+        0.4,
+        r"\b(?:worldwide shipping|discreet (?:shipping|delivery)|livraison (?:discrete|dans le monde entier|"
+        r"mondiale)|no prescription|sans ordonnance)",
+    ),
     _p("click_bait", 0.35, r"\b(?:cliquez ici|click here|click now|clique ici|cliquez sur le lien)\b"),
 )
 
@@ -213,6 +236,8 @@ def spam_check(
         hit("shortener", 0.45)
     if _CONTACT_OFFSITE.search(folded):
         hit("offsite_contact", 0.35)
+        if _PHONE.search(text):
+            hit("offsite_phone", 0.3)  # "WhatsApp +33 6 12 34 56 78": a number to take the talk elsewhere
 
     letters = [c for t in tokens if t.kind == "word" for c in t.text if c.isalpha()]
     upper_ratio = sum(c.isupper() for c in letters) / len(letters) if letters else 0.0

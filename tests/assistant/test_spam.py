@@ -92,3 +92,34 @@ def test_score_is_bounded_and_reasons_are_sorted():
     )
     assert 0.99 <= result.score <= 1.0
     assert list(result.reasons) == sorted(result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Abonne-toi, je m'abonne en retour 🔁", "follower_scheme"),
+        ("follow me and I'll follow you back, like4like", "follower_scheme"),
+        ("Écris-moi sur WhatsApp +33 6 12 34 56 78 pour des compléments", "offsite_phone"),
+        ("Perdez 10 kg en 2 semaines avec ma méthode, infos en MP", "miracle_claim"),
+        ("Lose 15 lbs in one week, message me on telegram", "miracle_claim"),
+        ("Cheap pills, no prescription, worldwide shipping, text me", "shady_shipping"),
+    ],
+)
+def test_second_round_schemes_are_spam(text, reason):
+    result = spam_check(text)
+    assert result.is_spam, (text, result)
+    assert reason in result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rappelez-moi au 06 12 34 56 78 svp, c'est pour ma commande",  # a customer's own number
+        "Can you call me back on +44 20 7946 0958? my order is late",
+        "J'ai perdu 8 kg en 3 mois grâce à vos cours, merci !",  # a happy customer, no scheme
+        "Do you ship worldwide?",
+        "Je vous suis depuis des années, merci pour tout",
+    ],
+)
+def test_phone_numbers_and_results_alone_are_not_spam(text):
+    assert not spam_check(text).is_spam, spam_check(text)
