@@ -87,6 +87,8 @@ def test_features_explain_the_decision():
         "C'est une honte, comment on vous contacte ?",
         "l'appli me dit identifiants incorrects, je fais quoi",
         "my card was refused at the desk, what should I do",
+        "is it possible to suspend for a month",  # "suspend" asked about is no problem
+        "Mon compte a été désactivé ?",
     ],
 )
 def test_an_unhappy_tone_or_a_plea_for_help_is_a_question(text):

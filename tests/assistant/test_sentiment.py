@@ -137,6 +137,9 @@ def test_label_thresholds():
         ("Mon compte est désactivé et l'appli bugue", "negative"),
         ("On m'a volé mon vélo devant l'entrée", "negative"),
         ("The changing room was freezing", "negative"),
+        ("la musique est beaucoup trop forte", "negative"),  # excess, whatever the adjective
+        ("The queue was way too long", "negative"),
+        ("Can I suspend my plan?", "neutral"),
     ],
 )
 def test_winning_and_losing_words_in_both_languages(text, expected):
