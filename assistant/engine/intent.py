@@ -40,7 +40,8 @@ _REQUEST_RE = re.compile(
     r"wondering|let me know|is it possible|do (?:you|u)|can (?:i|you|u|we)|are (?:you|u)|"
     r"any (?:chance|way)|c quoi|ce est quoi|cest quoi|"
     r"aidez moi|aide moi|help me|je fais (?:quoi|comment)|que (?:dois je|faire)|"
-    r"what (?:do|should|can) i do)\b"
+    r"what (?:do|should|can) i do|"
+    r"je ai (?:oublie|perdu)|i (?:forgot|lost|left) (?:my|a|an|the)|(?:left|forgot|lost) my)\b"
 )
 # Spoken-style questions and bare requests: "vous livrez à Bron ou pas", "tel de la boutique svp".
 _TAG_QUESTION_RE = re.compile(r"\b(?:ou pas|ou non|or not|or nah|oui ou non)\b")
@@ -166,6 +167,8 @@ def decide_intent(f: IntentFeatures) -> str:
         return SPAM
     if f.question >= 3.5 and not f.problem and not f.talks_to_others:
         return QUESTION  # a question asked in anger ("WHY is it so hard to reach you? what number?")
+    if f.question >= 1.5 and not f.problem and f.complaint < 2.0 and not f.talks_to_others:
+        return QUESTION  # unhappy, but no problem reported: "j'ai oublié mon sac 😭, on fait comment ?"
     if f.complaint >= 2.0 or (f.complaint >= 1.0 and f.sentiment.score <= -0.4):
         return COMPLAINT
     if f.complaint >= 1.0 and f.question < 2.0 and f.sentiment.score < 0.2:

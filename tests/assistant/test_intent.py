@@ -106,3 +106,16 @@ def test_an_unhappy_tone_or_a_plea_for_help_is_a_question(text):
 )
 def test_a_repeated_failure_is_a_complaint(text):
     assert classify_intent(text) == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("J'ai oublié mon sac dans le bus ce matin 😭", "question"),
+        ("Left my umbrella in the changing room yesterday 😩", "question"),
+        ("I lost my card, can you help?", "question"),
+        ("Mon colis est arrivé cassé 😭 vous pouvez me rembourser ?", "complaint"),  # a problem reported
+    ],
+)
+def test_a_loss_told_sadly_asks_for_help_and_a_problem_stays_a_complaint(text, expected):
+    assert classify_intent(text) == expected
