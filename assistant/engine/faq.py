@@ -40,10 +40,10 @@ GENERAL_SYNONYMS_SPEC = """
 hours: horaire, heures d'ouverture, opening hours, opening times, hours, schedule, timetable
 open: ouvert, ouvrir, ouvre, ouvrez, ouvrent, ouverture, open, opening
 close: fermé, fermer, fermez, ferment, fermeture, close, closing, closed
-time: heure, quelle heure, what time, time
+time: heure, quelle heure, what time, what times, opening time, closing time
 morning: matin, tôt, morning, early
 evening: soir, fin de journée, ce soir, evening, tonight, end of the day
-sunday: dimanche, sunday, week-end, weekend
+sunday: dimanche, samedi, sunday, saturday, week-end, weekend, weekends
 holiday: férié, fériés, jour férié, jours fériés, pâques, pentecôte, bank holiday, bank holidays, public \
 holiday, public holidays, easter, whitsun
 address: adresse, situé, localisation, emplacement, rue, itinéraire, plan, address, located, location, \
@@ -312,6 +312,10 @@ class FaqIndex:
             for term in word_terms:
                 weight = similarity * (_CONCEPT_WEIGHT if term.startswith("@") else 1.0)
                 terms[term] = max(terms.get(term, 0.0), weight)
+        # "Vous fermez à quelle heure ?", "what time do you open?": the time of opening or closing is the
+        # opening hours, whatever the FAQ calls them.
+        if "@time" in terms and ("@open" in terms or "@close" in terms):
+            terms.setdefault("@hours", _CONCEPT_WEIGHT)
         # "Vous livrez sur Caluire ?": a place the FAQ does not name still says "which area".
         if any(places) or (places and "@delivery" in terms):
             terms.setdefault("@area", _CONCEPT_WEIGHT)

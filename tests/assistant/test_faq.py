@@ -215,3 +215,29 @@ def service_index():
 def test_general_service_concepts_bridge_the_customers_words(service_index, text, language, expected):
     top = service_index.suggest(text, language=language)
     assert top and top[0].entry_id == expected, top
+
+
+@pytest.fixture(scope="module")
+def hours_index():
+    rows = [
+        ("hours", "fr", "Quels sont vos horaires d'ouverture ?", "6 h-23 h en semaine, 8 h-20 h le weekend"),
+        ("hours", "en", "What are your opening hours?", "6am-11pm on weekdays, 8am-8pm at weekends."),
+        ("guest", "fr", "Puis-je venir avec un ami ?", "Oui, 4 fois par mois."),
+        ("guest", "en", "Can I bring a friend?", "Yes, 4 times a month."),
+        ("classes", "fr", "Comment réserver un cours ?", "Dans l'appli, jusqu'à 2 h avant."),
+        ("classes", "en", "How do I book a class?", "In the app, up to 2 hours before."),
+    ]
+    return FaqIndex([entry(f"{g}.{lang}", lang, [q], a, g) for g, lang, q, a in rows])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Vous fermez à quelle heure en semaine svp", "fr", "hours.fr"),
+        ("what time do you close on saturdays?", "en", "hours.en"),
+        ("Vous ouvrez le samedi ?", "fr", "hours.fr"),
+    ],
+)
+def test_the_time_of_opening_or_closing_is_the_opening_hours(hours_index, text, language, expected):
+    top = hours_index.suggest(text, language=language)
+    assert top and top[0].entry_id == expected, top
