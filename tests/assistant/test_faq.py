@@ -177,6 +177,11 @@ def test_bundled_index_is_fast(bakery):
     assert build < 1.0 and per_message < 0.05  # generous: measured in ms on a laptop
 
 
+def _one_phrasing_index(rows: list[tuple[str, str, str, str]]) -> FaqIndex:
+    """(group, language, the one phrasing, answer) rows: a day-one FAQ."""
+    return FaqIndex([entry(f"{g}.{lang}", lang, [q], a, g) for g, lang, q, a in rows])
+
+
 @pytest.fixture(scope="module")
 def service_index():
     """A subscription service's day-one FAQ: one phrasing each, none of the customers' words."""
@@ -194,7 +199,7 @@ def service_index():
         ("price", "fr", "Combien coûte l'abonnement ?", "29,90 € par mois."),
         ("price", "en", "How much is a membership?", "€29.90 a month."),
     ]
-    return FaqIndex([entry(f"{g}.{lang}", lang, [q], a, g) for g, lang, q, a in rows])
+    return _one_phrasing_index(rows)
 
 
 @pytest.mark.parametrize(
@@ -227,7 +232,7 @@ def hours_index():
         ("classes", "fr", "Comment réserver un cours ?", "Dans l'appli, jusqu'à 2 h avant."),
         ("classes", "en", "How do I book a class?", "In the app, up to 2 hours before."),
     ]
-    return FaqIndex([entry(f"{g}.{lang}", lang, [q], a, g) for g, lang, q, a in rows])
+    return _one_phrasing_index(rows)
 
 
 @pytest.mark.parametrize(
