@@ -44,11 +44,18 @@ def _p(reason: str, weight: float, pattern: str) -> SpamPattern:
     return SpamPattern(reason, weight, re.compile(pattern))
 
 
-_MONEY = r"\d[\d\s.,]*\s?(?:k|€|\$|£|euros?|dollars?|usd|usdt)"
+_MONEY = r"(?:\d[\d\s.,]*\s?(?:k|€|\$|£|euros?|dollars?|usd|usdt)|[€$£]\s?\d[\d.,]*k?)"
+# Who gets the money: "gagnez 300 € par jour" is a scheme, "je paie 39,99 € par mois" is a customer.
+_EARNING = (
+    r"\b(?:gagn\w*|earn\w*|make|making|made|income|revenus?|touche[rz]?|jusqu.a|up to|profit\w*|"
+    r"salaire|paid|paye[rz]? (?:jusqu|entre))\b"
+)
 _PERIOD = r"(?:par|per|a|an|/|chaque|every)\s?(?:jour|semaine|mois|day|week|month|heure|hour|h)\b"
 # Patterns run on the folded text (lower case, no accents). Keep them about schemes, not topics.
 KNOWN_PATTERNS: tuple[SpamPattern, ...] = (
-    _p("money_scheme", 0.65, rf"{_MONEY}.{{0,25}}{_PERIOD}"),
+    _p("money_scheme", 0.65, rf"{_EARNING}.{{0,40}}{_MONEY}.{{0,25}}{_PERIOD}"),
+    _p("money_scheme", 0.65, rf"{_MONEY}.{{0,25}}{_PERIOD}.{{0,30}}\b(?:net|garantis?|guaranteed|minimum)\b"),
+    _p("money_per_period", 0.25, rf"{_MONEY}.{{0,25}}{_PERIOD}"),
     _p(
         "money_scheme",
         0.6,

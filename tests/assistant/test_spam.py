@@ -123,3 +123,31 @@ def test_second_round_schemes_are_spam(text, reason):
 )
 def test_phone_numbers_and_results_alone_are_not_spam(text):
     assert not spam_check(text).is_spam, spam_check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je paie 39,99 € par mois et la connexion est nulle",
+        "On me facture 12€ par mois en plus sans raison",
+        "Le forfait à 19,99€/mois il est dispo ?",
+        "I pay $45 a month for this??",
+    ],
+)
+def test_a_customer_quoting_a_monthly_price_is_not_a_money_scheme(text):
+    result = spam_check(text)
+    assert not result.is_spam, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gagnez 500€ par semaine, écrivez-moi",
+        "Make $400 a day, DM me",
+        "Rejoins mon équipe, 2000€/mois minimum",
+        "Jusqu'à 3000 € par mois depuis ton canapé",
+    ],
+)
+def test_money_for_the_reader_per_period_is_still_a_scheme(text):
+    result = spam_check(text)
+    assert result.is_spam and "money_scheme" in result.reasons, result
