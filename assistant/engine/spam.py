@@ -60,7 +60,10 @@ KNOWN_PATTERNS: tuple[SpamPattern, ...] = (
         "money_scheme",
         0.6,
         r"\b(?:argent facile|gagne[rz]? de l.argent|easy (?:money|cash)|earn money|"
-        r"make money|from home|depuis chez (?:vous|toi)|de chez (?:vous|toi)|propre patron|own boss|"
+        r"make money|propre patron|own boss|"
+        # Working or earning from home, not ordering from home ("how do I order from home?").
+        r"(?:work\w*|job|earn\w*|make|making|money|cash|gagne\w*|travaill\w*|bosse\w*|revenus?|argent)"
+        r"(?: \S+){0,4} (?:from home|depuis chez (?:vous|toi|soi)|de chez (?:vous|toi|soi))|"
         r"revenu passif|passive income|side hustle)",
     ),
     _p(

@@ -151,3 +151,16 @@ def test_a_customer_quoting_a_monthly_price_is_not_a_money_scheme(text):
 def test_money_for_the_reader_per_period_is_still_a_scheme(text):
     result = spam_check(text)
     assert result.is_spam and "money_scheme" in result.reasons, result
+
+
+@pytest.mark.parametrize(
+    ("text", "spam"),
+    [
+        ("how do i order from home? is there an app", False),
+        ("Je peux payer depuis chez vous ?", False),
+        ("Work from home and earn big, DM me", True),
+        ("Travaille depuis chez toi et deviens ton propre patron", True),
+    ],
+)
+def test_from_home_is_a_scheme_only_when_it_is_work_or_money(text, spam):
+    assert spam_check(text).is_spam is spam, spam_check(text)
