@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404
@@ -23,6 +24,7 @@ from assistant.models import (
     TriageCorrection,
 )
 from inbox.models import Conversation, Message
+from inbox.selectors import SPAM_BADGE
 
 
 def triage_for_messages(ids: Iterable[int]) -> dict[int, MessageTriage]:
@@ -195,6 +197,96 @@ def triage_accuracy(workspace: Workspace, *, now: dt.datetime | None = None) -> 
                 top_correction=(top[0][0][0], top[0][0][1], top[0][1]) if top else None,
             )
         )
+    return result
+
+
+@dataclass(frozen=True)
+class LabelAccuracy:
+    field: str  # a TriageCorrection.Field value
+    value: str  # the engine's label, as a correction stores it ("question", "negative", "yes"...)
+    triaged: int  # recent messages the engine gave this label
+    corrected: int  # of those, how many a person changed (and did not put back)
+    corrected_to: tuple[tuple[str, int], ...]  # the people's labels instead, most common first
+
+    @property
+    def corrected_rate(self) -> float | None:
+        return self.corrected / self.triaged if self.triaged else None
+
+
+def engine_value(field: str, row: Mapping[str, Any]) -> str:
+    """One triage field of a ``MessageTriage`` row (``values()``) as a correction stores it."""
+    if field == TriageCorrection.Field.SENTIMENT:
+        return engine.sentiment_label(row["sentiment"])
+    if field == TriageCorrection.Field.SPAM:
+        return "yes" if row["spam_score"] >= SPAM_BADGE else "no"
+    return str(row[field])
+
+
+def _engine_and_final_labels(
+    workspace: Workspace, since: dt.datetime
+) -> dict[int, dict[str, tuple[str, str]]]:
+    """Per recent triage, per field: (the engine's label, the final label). A corrected field's engine
+    label is its first correction's "was" (the row holds the person's value now). Two queries."""
+    recent = MessageTriage.objects.filter(message__workspace_id=workspace.pk, created_at__gte=since)
+    rows = {
+        row["pk"]: row
+        for row in recent.values("pk", "language", "sentiment", "intent", "priority", "spam_score")
+    }
+    first_was: dict[tuple[int, str], str] = {}
+    for triage_id, field, old in (
+        TriageCorrection.objects.filter(triage__in=recent)
+        .order_by("corrected_at", "pk")
+        .values_list("triage_id", "field", "old_value")
+    ):
+        first_was.setdefault((triage_id, field), old)
+    labels: dict[int, dict[str, tuple[str, str]]] = {}
+    for pk, row in rows.items():
+        labels[pk] = {}
+        for field in TriageCorrection.Field.values:
+            final = engine_value(field, row)
+            labels[pk][field] = (first_was.get((pk, field), final), final)
+    return labels
+
+
+def triage_label_accuracy(workspace: Workspace, *, now: dt.datetime | None = None) -> list[LabelAccuracy]:
+    """Per triage field and per label the engine gave, over the messages triaged in the last 30 days: how
+    many got it, what share a person corrected and to what. "The engine says *complaint* too often" shows
+    here as a high share on that label. Sorted by field (in ``Field`` order), then by most used label."""
+    since = (now or timezone.now()) - ACCURACY_WINDOW
+    counts: dict[tuple[str, str], list] = {}
+    for fields in _engine_and_final_labels(workspace, since).values():
+        for field, (engine_said, final) in fields.items():
+            bucket = counts.setdefault((field, engine_said), [0, Counter()])
+            bucket[0] += 1
+            if final != engine_said:
+                bucket[1][final] += 1
+    order = {field: i for i, field in enumerate(TriageCorrection.Field.values)}
+    result = [
+        LabelAccuracy(
+            field=field,
+            value=value,
+            triaged=triaged,
+            corrected=sum(changed.values()),
+            corrected_to=tuple(changed.most_common()),
+        )
+        for (field, value), (triaged, changed) in counts.items()
+    ]
+    return sorted(result, key=lambda r: (order[r.field], -r.triaged, r.value))
+
+
+def corrected_triage_labels(workspace: Workspace) -> list[tuple[Message, dict[str, str]]]:
+    """Every inbound message of the workspace that a person corrected at least once, oldest first, with
+    its final labels per field (the person's where they corrected, the engine's where they let it
+    stand): the workspace's own labelled examples."""
+    corrected = MessageTriage.objects.filter(
+        message__workspace_id=workspace.pk, corrections__isnull=False
+    ).distinct()
+    rows = corrected.values("pk", "message_id", "language", "sentiment", "intent", "priority", "spam_score")
+    messages = Message.objects.in_bulk([row["message_id"] for row in rows])
+    result = []
+    for row in sorted(rows, key=lambda r: r["message_id"]):
+        labels = {field: engine_value(field, row) for field in TriageCorrection.Field.values}
+        result.append((messages[row["message_id"]], labels))
     return result
 
 

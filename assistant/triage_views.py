@@ -104,5 +104,15 @@ def triage_accuracy(request: WorkspaceRequest) -> HttpResponse:
         }
         for row in selectors.triage_accuracy(request.workspace)
     ]
+    field_labels = dict(F.choices)
+    labels = [
+        {
+            "row": row,
+            "field_label": field_labels[row.field],
+            "value": value_label(row.field, row.value),
+            "corrected_to": [(value_label(row.field, value), count) for value, count in row.corrected_to],
+        }
+        for row in selectors.triage_label_accuracy(request.workspace)
+    ]
     template = "assistant/triage_accuracy.html"
-    return fragment_or_page(request, template, "accuracy", {"rows": rows})
+    return fragment_or_page(request, template, "accuracy", {"rows": rows, "labels": labels})

@@ -38,7 +38,10 @@ _REQUEST_RE = re.compile(
     r"prenez|acceptez|ouvrez|etes|proposez|recrutez|embauchez)|"
     r"i would like|i am looking for|looking for|i need|need (?:a|an|some|to)|"
     r"wondering|let me know|is it possible|do (?:you|u)|can (?:i|you|u|we)|are (?:you|u)|"
-    r"any (?:chance|way)|c quoi|ce est quoi|cest quoi)\b"
+    r"any (?:chance|way)|c quoi|ce est quoi|cest quoi|"
+    r"aidez moi|aide moi|help me|je fais (?:quoi|comment)|que (?:dois je|faire)|"
+    r"what (?:do|should|can) i do|"
+    r"je ai (?:oublie|perdu)|i (?:forgot|lost|left) (?:my|a|an|the)|(?:left|forgot|lost) my)\b"
 )
 # Spoken-style questions and bare requests: "vous livrez à Bron ou pas", "tel de la boutique svp".
 _TAG_QUESTION_RE = re.compile(r"\b(?:ou pas|ou non|or not|or nah|oui ou non)\b")
@@ -62,16 +65,20 @@ _STRONG_COMPLAINT_RE = re.compile(
 )
 # Words that point to a problem but also appear in plain questions ("how long does a refund take?").
 _COMPLAINT_RE = re.compile(
-    r"\b(?:retard|rembourse\w*|remboursement|je veux|honte|decu\w*|deception|ne importe quoi|"
+    r"\b(?:retard|rembourse\w*|remboursement|je veux|"
     r"ecrase\w*|abime\w*|casse\w*|brule\w*|rassis\w*|immangeable|cheveu|factur\w*|debite\w*|manqu\w*|"
     r"incomplet\w*|refuse\w*|malade|plus de pain|je attends|attend\w* depuis|service client|"
     r"late|waiting|refund|charged|wrong|missing|damaged|broken|crushed|squashed|smashed|stale|"
-    r"burnt|rude|disappointed|ridiculous|a joke|not let|sick|overpriced|complain\w*|where is my|"
+    r"burnt|rude|not let|sick|overpriced|complain\w*|where is my|"
     r"ou est ma|waste\w*|ne marche|ne fonctionne|marche plus|fonctionne plus|not working|does not work|"
     r"sans prevenir|without (?:warning|notice)|no warning|will not (?:work|let)|"
+    r"encore une fois|une fois de plus|(?:once|yet) again|\w+ again (?:this|today|tonight)|"
     r"(?:depuis|ca fait|cela fait) \d+ (?:jours?|semaines?|mois|heures?|h)|"
     r"for \d+ (?:days?|weeks?|months?|hours?))\b"
 )
+# Words of an unhappy tone that report no problem by themselves: they make a complaint of a message with no
+# question in it, but a question asked with them ("why is it so hard to cancel?! ridiculous") stays one.
+_TONE_RE = re.compile(r"\b(?:honte|decu\w*|deception|ne importe quoi|disappointed|ridiculous|a joke)\b")
 _PRAISE_RE = re.compile(
     r"\b(?:merci pour|merci a|merci de|bravo|felicitations|thank you for|thanks for|love|loved|best|"
     r"meilleur\w*|recommande|recommend|je recommande|great job|well done|top)\b"
@@ -134,7 +141,7 @@ def intent_features(
             question += 1.5
 
     problem = 2.0 * len(_STRONG_COMPLAINT_RE.findall(folded)) + len(_COMPLAINT_RE.findall(folded))
-    complaint = problem
+    complaint = problem + len(_TONE_RE.findall(folded))
     if sentiment.score < 0:
         complaint += -sentiment.score * 2.0
     praise = float(len(_PRAISE_RE.findall(folded)))
@@ -160,6 +167,8 @@ def decide_intent(f: IntentFeatures) -> str:
         return SPAM
     if f.question >= 3.5 and not f.problem and not f.talks_to_others:
         return QUESTION  # a question asked in anger ("WHY is it so hard to reach you? what number?")
+    if f.question >= 1.5 and not f.problem and f.complaint < 2.0 and not f.talks_to_others:
+        return QUESTION  # unhappy, but no problem reported: "j'ai oublié mon sac 😭, on fait comment ?"
     if f.complaint >= 2.0 or (f.complaint >= 1.0 and f.sentiment.score <= -0.4):
         return COMPLAINT
     if f.complaint >= 1.0 and f.question < 2.0 and f.sentiment.score < 0.2:

@@ -28,6 +28,9 @@ _CONTACT_OFFSITE = re.compile(
 )
 
 
+_PHONE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(?\d{1,4}\)?[\s.-]?){3,}\d{2,4}")
+
+
 @dataclass(frozen=True, slots=True)
 class SpamPattern:
     """A known pattern; ``regex`` runs on the folded text (lower case, no accents, single spaces)."""
@@ -41,16 +44,26 @@ def _p(reason: str, weight: float, pattern: str) -> SpamPattern:
     return SpamPattern(reason, weight, re.compile(pattern))
 
 
-_MONEY = r"\d[\d\s.,]*\s?(?:k|€|\$|£|euros?|dollars?|usd|usdt)"
+_MONEY = r"(?:\d[\d\s.,]*\s?(?:k|€|\$|£|euros?|dollars?|usd|usdt)|[€$£]\s?\d[\d.,]*k?)"
+# Who gets the money: "gagnez 300 € par jour" is a scheme, "je paie 39,99 € par mois" is a customer.
+_EARNING = (
+    r"\b(?:gagn\w*|earn\w*|make|making|made|income|revenus?|touche[rz]?|jusqu.a|up to|profit\w*|"
+    r"salaire|paid|paye[rz]? (?:jusqu|entre))\b"
+)
 _PERIOD = r"(?:par|per|a|an|/|chaque|every)\s?(?:jour|semaine|mois|day|week|month|heure|hour|h)\b"
 # Patterns run on the folded text (lower case, no accents). Keep them about schemes, not topics.
 KNOWN_PATTERNS: tuple[SpamPattern, ...] = (
-    _p("money_scheme", 0.65, rf"{_MONEY}.{{0,25}}{_PERIOD}"),
+    _p("money_scheme", 0.65, rf"{_EARNING}.{{0,40}}{_MONEY}.{{0,25}}{_PERIOD}"),
+    _p("money_scheme", 0.65, rf"{_MONEY}.{{0,25}}{_PERIOD}.{{0,30}}\b(?:net|garantis?|guaranteed|minimum)\b"),
+    _p("money_per_period", 0.25, rf"{_MONEY}.{{0,25}}{_PERIOD}"),
     _p(
         "money_scheme",
         0.6,
         r"\b(?:argent facile|gagne[rz]? de l.argent|easy (?:money|cash)|earn money|"
-        r"make money|from home|depuis chez (?:vous|toi)|de chez (?:vous|toi)|propre patron|own boss|"
+        r"make money|propre patron|own boss|"
+        # Working or earning from home, not ordering from home ("how do I order from home?").
+        r"(?:work\w*|job|earn\w*|make|making|money|cash|gagne\w*|travaill\w*|bosse\w*|revenus?|argent)"
+        r"(?: \S+){0,4} (?:from home|depuis chez (?:vous|toi|soi)|de chez (?:vous|toi|soi))|"
         r"revenu passif|passive income|side hustle)",
     ),
     _p(
@@ -158,6 +171,26 @@ KNOWN_PATTERNS: tuple[SpamPattern, ...] = (
         r"\b(?:ray-?bans?|rolex|ugg|louis vuitton|michael kors|airpods)\b.{0,40}"
         r"(?:-\s?\d{2} ?%|\d{2} ?% off|cheap|pas cher|outlet|promo)",
     ),
+    _p(
+        "follower_scheme",
+        0.6,
+        r"\b(?:follow ?4 ?follow|like ?4 ?like|sub ?4 ?sub|"
+        r"follow ?(?:me )?(?:and|&) i.{0,4}follow (?:you )?back|"
+        r"(?:je (?:te )?(?:suis|follow|m.abonne)|abonnement) en retour)",
+    ),
+    _p(
+        "miracle_claim",
+        0.5,
+        r"\b(?:perd(?:re|ez|s)|lose|losing|lost) \d+ ?(?:kg|kilos?|lbs?|pounds) "
+        r"(?:en|in) (?:\d+ |une |un |one |a )?"
+        r"(?:jours?|semaines?|mois|days?|weeks?|month)",
+    ),
+    _p(
+        "shady_shipping",
+        0.4,
+        r"\b(?:worldwide shipping|discreet (?:shipping|delivery)|livraison (?:discrete|dans le monde entier|"
+        r"mondiale)|no prescription|sans ordonnance)",
+    ),
     _p("click_bait", 0.35, r"\b(?:cliquez ici|click here|click now|clique ici|cliquez sur le lien)\b"),
 )
 
@@ -213,6 +246,8 @@ def spam_check(
         hit("shortener", 0.45)
     if _CONTACT_OFFSITE.search(folded):
         hit("offsite_contact", 0.35)
+        if _PHONE.search(text):
+            hit("offsite_phone", 0.3)  # "WhatsApp +33 6 12 34 56 78": a number to take the talk elsewhere
 
     letters = [c for t in tokens if t.kind == "word" for c in t.text if c.isalpha()]
     upper_ratio = sum(c.isupper() for c in letters) / len(letters) if letters else 0.0

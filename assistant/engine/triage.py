@@ -63,6 +63,19 @@ def _signed(score: float, intent: str) -> float:
     return score
 
 
+# Schemes that sell a dream (easy money, returns, a prize, a bargain) speak in a happy tone even when no
+# word of the lexicon says so ("Make $400 a day from home, DM me"); phishing threatens and stays as scored.
+_PROMISING_SPAM = frozenset(
+    {"money_scheme", "crypto_scheme", "guaranteed_returns", "prize_scam", "counterfeit"}
+)
+
+
+def _spam_tone(score: float, intent: str, reasons: Sequence[str]) -> float:
+    if intent == SPAM and -_LEANING < score < _LEANING and _PROMISING_SPAM.intersection(reasons):
+        return max(score, _LEANING)
+    return score
+
+
 def triage(text: str, *, author_followers: int | None = None, recent_texts: Sequence[str] = ()) -> Triage:
     """Everything the inbox needs to sort and route a new inbound message."""
     tokens = tokenize(text)
@@ -74,7 +87,7 @@ def triage(text: str, *, author_followers: int | None = None, recent_texts: Sequ
     intent = decide_intent(features)
     return Triage(
         language=language,
-        sentiment=_signed(sentiment.score, intent),
+        sentiment=_spam_tone(_signed(sentiment.score, intent), intent, spam.reasons),
         intent=intent,
         priority=priority_for(intent, sentiment.score, author_followers),
         spam_score=spam.score,

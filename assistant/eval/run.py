@@ -6,10 +6,12 @@ figure per domain, side by side, with its target:
 * ``bakery``: the Demo Bakery (``faq_bakery.json``, ``messages.jsonl``), with the demo workspace's own
   lexicon (``demo/data/bakery_synonyms.txt``) as its workspace synonyms, as the demo runs it. The engine
   was developed on it.
-* ``transit``: a small *dev* domain (``domains/transit``): tuning on it is allowed.
+* ``transit`` and ``gym``: *dev* domains (``domains/transit``, ``domains/gym``): tuning on them is allowed.
 * ``isp`` and ``townhall``: *unseen* domains (``domains/isp``, ``domains/townhall``), frozen before the
   engine was generalised and never tuned on. Their figures are the ones that say how the engine does for a
   brand it has never seen; the targets apply to them.
+* ``--workspace-set DIR`` (repeatable) adds a workspace's own labelled messages: the ones its agents
+  corrected in the triage, exported with its FAQ by ``manage.py export_triage_eval <slug> DIR``.
 
 Then a calibration table: for each auto-send threshold, the share of right answers among the messages
 whose best suggestion reaches it (all intents but spam, so chit-chat answered by mistake counts as wrong),
@@ -63,6 +65,7 @@ DOMAINS = [
         HERE / "domains" / "transit" / "faq.json",
         HERE / "domains" / "transit" / "messages.jsonl",
     ),
+    Domain("gym", "dev", HERE / "domains" / "gym" / "faq.json", HERE / "domains" / "gym" / "messages.jsonl"),
     Domain(
         "isp", "unseen", HERE / "domains" / "isp" / "faq.json", HERE / "domains" / "isp" / "messages.jsonl"
     ),
@@ -73,6 +76,12 @@ DOMAINS = [
         HERE / "domains" / "townhall" / "messages.jsonl",
     ),
 ]
+
+
+def workspace_domain(directory: Path) -> Domain:
+    """A workspace's exported corrections (``faq.json`` and ``messages.jsonl`` in ``directory``)."""
+    name = directory.name or "workspace"
+    return Domain(name, "workspace", directory / "faq.json", directory / "messages.jsonl")
 
 
 @dataclass(slots=True)
@@ -354,9 +363,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=[d.name for d in DOMAINS if d.kind != "unseen"],
         help="also list the messages the engine gets wrong on this domain (never on an unseen one)",
     )
+    parser.add_argument(
+        "--workspace-set",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="also score a workspace's own corrected messages (manage.py export_triage_eval writes DIR)",
+    )
     args = parser.parse_args(argv)
 
     chosen = [d for d in DOMAINS if not args.domain or d.name in args.domain]
+    chosen += [workspace_domain(directory) for directory in args.workspace_set]
     results = []
     print("Assistant engine benchmark; latency is triage + suggestions per message, one thread")
     for domain in chosen:

@@ -175,3 +175,74 @@ def test_bundled_index_is_fast(bakery):
         index.suggest("Bonjour, vous livrez à Villeurbanne le samedi matin ? Merci 🙏")
     per_message = (time.perf_counter() - started) / 50
     assert build < 1.0 and per_message < 0.05  # generous: measured in ms on a laptop
+
+
+def _one_phrasing_index(rows: list[tuple[str, str, str, str]]) -> FaqIndex:
+    """(group, language, the one phrasing, answer) rows: a day-one FAQ."""
+    return FaqIndex([entry(f"{g}.{lang}", lang, [q], a, g) for g, lang, q, a in rows])
+
+
+@pytest.fixture(scope="module")
+def service_index():
+    """A subscription service's day-one FAQ: one phrasing each, none of the customers' words."""
+    rows = [
+        ("pause", "fr", "Puis-je suspendre mon abonnement ?", "Oui, de 1 à 3 mois par an."),
+        ("pause", "en", "Can I freeze my membership?", "Yes, for 1 to 3 months a year."),
+        ("trial", "fr", "Proposez-vous une séance d'essai ?", "Oui, la première est offerte."),
+        ("trial", "en", "Do you offer a free trial?", "Yes, the first session is free."),
+        ("parking", "fr", "Y a-t-il un parking ?", "Oui, gratuit 2 heures."),
+        ("parking", "en", "Is there parking?", "Yes, free for 2 hours."),
+        ("discount", "fr", "Avez-vous des tarifs réduits ?", "Oui, pour les étudiants et les seniors."),
+        ("discount", "en", "Do you have concessions?", "Yes, for students and seniors."),
+        ("lost", "fr", "J'ai perdu un objet", "Voyez l'accueil."),
+        ("lost", "en", "I lost something", "Ask at the front desk."),
+        ("price", "fr", "Combien coûte l'abonnement ?", "29,90 € par mois."),
+        ("price", "en", "How much is a membership?", "€29.90 a month."),
+    ]
+    return _one_phrasing_index(rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Je pars 2 mois, possible de mettre l'abonnement en pause ?", "fr", "pause.fr"),
+        ("Injured my knee, can I put my plan on hold?", "en", "pause.en"),
+        ("On peut essayer avant de s'inscrire ?", "fr", "trial.fr"),
+        ("can I try it out before joining?", "en", "trial.en"),
+        ("On peut se garer où ?", "fr", "parking.fr"),
+        ("where can i park my car", "en", "parking.en"),
+        ("Y a une réduction pour les étudiants ?", "fr", "discount.fr"),
+        ("Is there a student discount?", "en", "discount.en"),
+        ("J'ai oublié mon sac hier soir", "fr", "lost.fr"),
+        ("is there a lost and found?", "en", "lost.en"),
+    ],
+)
+def test_general_service_concepts_bridge_the_customers_words(service_index, text, language, expected):
+    top = service_index.suggest(text, language=language)
+    assert top and top[0].entry_id == expected, top
+
+
+@pytest.fixture(scope="module")
+def hours_index():
+    rows = [
+        ("hours", "fr", "Quels sont vos horaires d'ouverture ?", "6 h-23 h en semaine, 8 h-20 h le weekend"),
+        ("hours", "en", "What are your opening hours?", "6am-11pm on weekdays, 8am-8pm at weekends."),
+        ("guest", "fr", "Puis-je venir avec un ami ?", "Oui, 4 fois par mois."),
+        ("guest", "en", "Can I bring a friend?", "Yes, 4 times a month."),
+        ("classes", "fr", "Comment réserver un cours ?", "Dans l'appli, jusqu'à 2 h avant."),
+        ("classes", "en", "How do I book a class?", "In the app, up to 2 hours before."),
+    ]
+    return _one_phrasing_index(rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Vous fermez à quelle heure en semaine svp", "fr", "hours.fr"),
+        ("what time do you close on saturdays?", "en", "hours.en"),
+        ("Vous ouvrez le samedi ?", "fr", "hours.fr"),
+    ],
+)
+def test_the_time_of_opening_or_closing_is_the_opening_hours(hours_index, text, language, expected):
+    top = hours_index.suggest(text, language=language)
+    assert top and top[0].entry_id == expected, top

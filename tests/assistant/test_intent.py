@@ -78,3 +78,44 @@ def test_features_explain_the_decision():
     assert f.question >= 2 and f.complaint >= 1
     assert not f.talks_to_others and not f.spam.is_spam
     assert intent_features("@marc regarde ça").talks_to_others
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Why is it so hard to find out how to cancel?! Ridiculous",
+        "C'est une honte, comment on vous contacte ?",
+        "l'appli me dit identifiants incorrects, je fais quoi",
+        "my card was refused at the desk, what should I do",
+        "is it possible to suspend for a month",  # "suspend" asked about is no problem
+        "Mon compte a été désactivé ?",
+    ],
+)
+def test_an_unhappy_tone_or_a_plea_for_help_is_a_question(text):
+    assert classify_intent(text) == "question"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les douches étaient froides ce matin, encore une fois",
+        "The lift is out of order again today",
+        "Une fois de plus la salle d'attente était fermée",
+        "Quelle déception, franchement",  # a tone and no question: a complaint
+    ],
+)
+def test_a_repeated_failure_is_a_complaint(text):
+    assert classify_intent(text) == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("J'ai oublié mon sac dans le bus ce matin 😭", "question"),
+        ("Left my umbrella in the changing room yesterday 😩", "question"),
+        ("I lost my card, can you help?", "question"),
+        ("Mon colis est arrivé cassé 😭 vous pouvez me rembourser ?", "complaint"),  # a problem reported
+    ],
+)
+def test_a_loss_told_sadly_asks_for_help_and_a_problem_stays_a_complaint(text, expected):
+    assert classify_intent(text) == expected

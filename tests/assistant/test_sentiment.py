@@ -126,3 +126,21 @@ def test_label_thresholds():
     assert sentiment_label(NEUTRAL_BAND) == "positive"
     assert sentiment_label(-NEUTRAL_BAND) == "negative"
     assert sentiment_label(0.0) == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("CONGRATULATIONS! You won a free trip", "positive"),
+        ("Gagnez un abonnement offert, résultats garantis", "positive"),
+        ("Your account will be suspended and disabled", "negative"),
+        ("Mon compte est désactivé et l'appli bugue", "negative"),
+        ("On m'a volé mon vélo devant l'entrée", "negative"),
+        ("The changing room was freezing", "negative"),
+        ("la musique est beaucoup trop forte", "negative"),  # excess, whatever the adjective
+        ("The queue was way too long", "negative"),
+        ("Can I suspend my plan?", "neutral"),
+    ],
+)
+def test_winning_and_losing_words_in_both_languages(text, expected):
+    assert label(text) == expected

@@ -92,3 +92,75 @@ def test_score_is_bounded_and_reasons_are_sorted():
     )
     assert 0.99 <= result.score <= 1.0
     assert list(result.reasons) == sorted(result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Abonne-toi, je m'abonne en retour 🔁", "follower_scheme"),
+        ("follow me and I'll follow you back, like4like", "follower_scheme"),
+        ("Écris-moi sur WhatsApp +33 6 12 34 56 78 pour des compléments", "offsite_phone"),
+        ("Perdez 10 kg en 2 semaines avec ma méthode, infos en MP", "miracle_claim"),
+        ("Lose 15 lbs in one week, message me on telegram", "miracle_claim"),
+        ("Cheap pills, no prescription, worldwide shipping, text me", "shady_shipping"),
+    ],
+)
+def test_second_round_schemes_are_spam(text, reason):
+    result = spam_check(text)
+    assert result.is_spam, (text, result)
+    assert reason in result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rappelez-moi au 06 12 34 56 78 svp, c'est pour ma commande",  # a customer's own number
+        "Can you call me back on +44 20 7946 0958? my order is late",
+        "J'ai perdu 8 kg en 3 mois grâce à vos cours, merci !",  # a happy customer, no scheme
+        "Do you ship worldwide?",
+        "Je vous suis depuis des années, merci pour tout",
+    ],
+)
+def test_phone_numbers_and_results_alone_are_not_spam(text):
+    assert not spam_check(text).is_spam, spam_check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je paie 39,99 € par mois et la connexion est nulle",
+        "On me facture 12€ par mois en plus sans raison",
+        "Le forfait à 19,99€/mois il est dispo ?",
+        "I pay $45 a month for this??",
+    ],
+)
+def test_a_customer_quoting_a_monthly_price_is_not_a_money_scheme(text):
+    result = spam_check(text)
+    assert not result.is_spam, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gagnez 500€ par semaine, écrivez-moi",
+        "Make $400 a day, DM me",
+        "Rejoins mon équipe, 2000€/mois minimum",
+        "Jusqu'à 3000 € par mois depuis ton canapé",
+    ],
+)
+def test_money_for_the_reader_per_period_is_still_a_scheme(text):
+    result = spam_check(text)
+    assert result.is_spam and "money_scheme" in result.reasons, result
+
+
+@pytest.mark.parametrize(
+    ("text", "spam"),
+    [
+        ("how do i order from home? is there an app", False),
+        ("Je peux payer depuis chez vous ?", False),
+        ("Work from home and earn big, DM me", True),
+        ("Travaille depuis chez toi et deviens ton propre patron", True),
+    ],
+)
+def test_from_home_is_a_scheme_only_when_it_is_work_or_money(text, spam):
+    assert spam_check(text).is_spam is spam, spam_check(text)

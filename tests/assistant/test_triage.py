@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import INTENTS, load_entries, priority_for, triage
+from assistant.engine import INTENTS, load_entries, priority_for, sentiment_label, triage
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "assistant" / "eval"
 
@@ -188,3 +188,22 @@ def test_the_app_stopped_working_is_a_complaint():
 
 def test_selling_followers_is_spam():
     assert triage("We sell cheap followers for your page, DM us").intent == "spam"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Make $400 a day from home, DM me for details 💸",
+        "Investis dans le trading avec mon mentor, contacte-moi",
+        "Get cheap ray bans 80% off www.raybans-outlet.example.top",
+    ],
+)
+def test_a_scheme_selling_a_dream_reads_happy(text):
+    result = triage(text)
+    assert result.intent == "spam" and sentiment_label(result.sentiment) == "positive", result
+
+
+def test_phishing_and_plain_messages_keep_their_tone():
+    phishing = triage("Your account has been disabled for violating our rules, verify: fb-appeal.example")
+    assert phishing.intent == "spam" and sentiment_label(phishing.sentiment) != "positive"
+    assert sentiment_label(triage("Vous ouvrez à quelle heure le dimanche ?").sentiment) == "neutral"

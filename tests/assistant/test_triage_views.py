@@ -279,10 +279,11 @@ def test_accuracy_page_query_count(
     correct_some(1)
     manager_client.get("/w/acme/assistant/triage/accuracy/", **HTMX)  # warm the session
     # Guards against an N+1 over fields (one count per field) or over corrections (one query per
-    # correction's triage or author): session + user + membership, then one count and one correction list.
-    with django_assert_num_queries(5):
+    # correction's triage or author): session + user + membership, one count and one correction list for
+    # the fields, then the triages and their first corrections for the labels.
+    with django_assert_num_queries(7):
         manager_client.get("/w/acme/assistant/triage/accuracy/", **HTMX)
     correct_some(5)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         response = manager_client.get("/w/acme/assistant/triage/accuracy/", **HTMX)
     assert "Question → Spam (6 times)" in response.content.decode()

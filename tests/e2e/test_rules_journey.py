@@ -172,6 +172,8 @@ def test_an_agent_corrects_a_triage_on_the_conversation_page(page):
     page.goto("/w/acme/assistant/faq/stats/")
     intent = page.locator("#triage-accuracy-intent")
     expect(intent).to_contain_text("Question → Complaint (1 time)")
+    # And per label: the share of the engine's "question" labels people changed, and to what.
+    expect(page.locator("#triage-label-intent-question")).to_contain_text("Complaint (1)")
     assert page.problems == [], page.problems
 
 
