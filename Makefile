@@ -37,12 +37,13 @@ run: venv locale/fr/LC_MESSAGES/django.mo
 	$(RUN_ENV) $(PY) manage.py load_demo_faq
 	$(RUN_ENV) scripts/run
 
+# One pytest-xdist worker per core (each with its own var dir and Redis databases: tests/xdist_worker.py).
 test: venv-dev locale/fr/LC_MESSAGES/django.mo
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 # The everyday loop: everything but the tests that start Celery workers or drive Chromium.
 test-fast: venv-dev locale/fr/LC_MESSAGES/django.mo
-	$(PY) -m pytest -m "not worker and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto -m "not worker and not browser" $(PYTEST_ARGS)
 
 # README screenshots (docs/screenshots/*.png, 1280x800), taken by the browser fixtures from seeded data.
 screenshots: venv-dev locale/fr/LC_MESSAGES/django.mo

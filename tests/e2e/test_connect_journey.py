@@ -64,7 +64,7 @@ def _is_healthy(page, channel: Channel, *, active: str = "Active") -> None:
     page.goto("/w/acme/channels/")
     row = page.locator(f"#channel-{channel.pk}")
     expect(row.locator(".badge").first).to_have_text(active)
-    expect(row.locator("time")).to_have_count(1)  # "last successful poll": a time, no longer "never"
+    expect(row.locator(".health-last-poll > time")).to_have_count(1)  # a time, no longer "never"
     expect(row.locator(".error-text")).to_have_count(0)
 
 
