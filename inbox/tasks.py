@@ -5,8 +5,8 @@ live in `inbox.replies` and `core.delivery`. The database is the schedule, never
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from core import delivery
 from core.queue import enqueue
 from inbox import replies
 
@@ -17,16 +17,9 @@ def enqueue_send(message_id: int) -> None:
 
 @shared_task(
     name="inbox.send_reply",
-    ignore_result=True,
     soft_time_limit=replies.SEND_TIME_LIMIT - 15,
     time_limit=replies.SEND_TIME_LIMIT,  # see replies.SENDING_STALE
-    # Safe to run twice: the claim (queued -> sending) lets one run send, and unknown replies are read back.
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **delivery.STEP_TASK_OPTIONS,  # the claim (queued -> sending) lets one run send
 )
 def send_reply(message_id: int) -> None:
     replies.reply_process(message_id)

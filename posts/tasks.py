@@ -8,8 +8,8 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError
 
+from core import delivery
 from core.queue import enqueue
 from posts import services
 from posts.models import PostTarget
@@ -34,16 +34,9 @@ def dispatch_due_targets() -> int:
 
 @shared_task(
     name="posts.publish_target",
-    ignore_result=True,
     soft_time_limit=services.STEP_TIME_LIMIT - 20,
     time_limit=services.STEP_TIME_LIMIT,  # see services.PUBLISHING_STALE
-    # Safe to run twice: the claim (scheduled -> publishing) lets one run publish; unknown ones are read back.
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    max_retries=5,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
+    **delivery.STEP_TASK_OPTIONS,  # the claim (scheduled -> publishing) lets one run publish
 )
 def publish_target(target_id: int) -> None:
     services.target_process(target_id)

@@ -44,12 +44,6 @@ def replies_dispatch_due(*, now: dt.datetime | None = None) -> list[int]:
     enqueued on commit; returns their ids."""
     from inbox.tasks import enqueue_send  # tasks import this module
 
-    def hand_out(due: list[Message]) -> list[int]:
-        for message in due:
-            enqueue_send(message.pk)
-        return [message.pk for message in due]
-
-    ids, _full = delivery.dispatch_due(
-        PIPELINE, now=now or timezone.now(), batch=DISPATCH_BATCH, hand_out=hand_out
+    return delivery.dispatch_due_to(
+        PIPELINE, enqueue=enqueue_send, now=now or timezone.now(), batch=DISPATCH_BATCH
     )
-    return ids
