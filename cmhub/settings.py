@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "posts",
     "assistant",
     "notifications",
+    "reports",
+    "ops",
     *(["demo"] if CMHUB_DEMO_APP else []),
 ]
 

@@ -12,6 +12,7 @@ from inbox.urls import workspace_urlpatterns as inbox_pages
 from networks.urls import workspace_urlpatterns as network_pages
 from notifications.urls import workspace_urlpatterns as notification_pages
 from posts.urls import workspace_urlpatterns as posts_pages
+from reports.urls import workspace_urlpatterns as report_pages
 
 # The admin login goes through allauth, so staff get the same MFA and rate limits as everyone.
 admin.autodiscover()
@@ -23,11 +24,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("", include("ops.urls")),
     path("m/<str:token>/", serve_signed_media, name="signed_media"),
     path(
         "w/<slug:slug>/",
         include(
-            account_pages + inbox_pages + network_pages + assistant_pages + posts_pages + notification_pages
+            account_pages
+            + inbox_pages
+            + network_pages
+            + assistant_pages
+            + posts_pages
+            + notification_pages
+            + report_pages
         ),
     ),
     path("", include("networks.urls")),

@@ -1,6 +1,6 @@
 """The dependency direction, checked on every import (module level and inside functions):
 
-    core  <-  accounts  <-  networks, notifications  <-  inbox, posts  <-  assistant  <-  demo, cmhub (urls)
+    core <- accounts <- networks, notifications <- inbox, posts <- assistant <- reports, ops <- demo, cmhub
 
 An app imports only apps below it, never one beside or above it, and inbox and posts reach a network only
 through the provider interface (`networks.providers.base`) and the registry, never a concrete provider.
@@ -20,8 +20,10 @@ LAYERS = {
     "inbox": 3,
     "posts": 3,
     "assistant": 4,
-    "demo": 5,
-    "cmhub": 5,
+    "reports": 5,
+    "ops": 5,
+    "demo": 6,
+    "cmhub": 6,
 }
 #: Imports inbox and posts may make inside networks.providers: the interface and its network-free rules
 #: (limits: image and text checks), never a network.
