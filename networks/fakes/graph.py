@@ -83,6 +83,7 @@ class GraphFake(
     def _init_state(self, page_size: int) -> None:
         self.page_size = page_size
         self.ig_comment_order = "newest"  # or "oldest": Instagram documents no order for a media's comments
+        self.ig_media_order = "newest"  # or "oldest": nor for an account's media
         self.ids = gs.Ids()
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.tokens: dict[str, Token] = {}

@@ -44,6 +44,7 @@ class InstagramRoutes(GraphHost):
     objects: dict[str, Any]
     container_statuses: list[str]
     ig_comment_order: str
+    ig_media_order: str
 
     # --- Seeding ----------------------------------------------------------------------------------------
 
@@ -133,6 +134,8 @@ class InstagramRoutes(GraphHost):
     ) -> dict[str, Any] | None:
         if isinstance(obj, IgUser) and edge == "media":
             media = sorted((m for m in self.objects_of(Media) if m.ig_user_id == obj.id), key=newest_first)
+            if self.ig_media_order == "oldest":
+                media.reverse()
             return self.envelope(request, media, lambda m: self._media_json(m, fields))
         if isinstance(obj, IgUser) and edge == "content_publishing_limit":
             since = self.now() - dt.timedelta(hours=24)

@@ -43,7 +43,8 @@ from networks.providers.graph import (
     parse_graph_time,
     required_str,
 )
-from networks.providers.graph_scan import Mark, Run
+from networks.providers.graph_scan import Run, fresh
+from networks.providers.post_sweep import stored_time
 
 if TYPE_CHECKING:
     from networks.providers.facebook import FacebookProvider
@@ -51,9 +52,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FEED_FIELDS = "id,message,created_time,updated_time,permalink_url,from{id,name}"
-#: Below this share of the Graph budget left (percent, from the usage headers), the sweep and the re-read
-#: wait for a later poll: new comments on recent posts come first.
-LOW_BUDGET = 40
 #: A re-read reads a post's whole stream; past this many pages the listing is not complete, and nothing
 #: is marked deleted from it.
 MAX_REREAD_PAGES = 10
@@ -144,26 +142,6 @@ def parse_posts(run: Run, data: list[Any]) -> Iterator[FeedPost]:
             run.skipped += 1
 
 
-def _budget_low(provider: FacebookProvider) -> bool:
-    left = provider.rate_limit.remaining
-    return left is not None and left < LOW_BUDGET
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
-    except ValueError:
-        return None
-
-
-def fresh(state: Any, floor: dt.datetime) -> bool:
-    """A stream state worth keeping: interrupted, or its newest comment inside the recent window."""
-    mark = Mark.load(state)
-    return isinstance(state, dict) and ("pending" in state or (mark.at is not None and mark.at >= floor))
-
-
 # --- The sweep over older posts -----------------------------------------------------------------------
 
 
@@ -190,9 +168,9 @@ def sweep(
     states = {pid: s for pid, s in {**handed_over, **kept}.items() if fresh(s, floor)}
     state: dict[str, Any] = {k: v for k, v in stored.items() if k != "posts"}
     until = stored.get("until") if isinstance(stored.get("until"), int) else None
-    next_at = _time(stored.get("next_at"))
+    next_at = stored_time(stored.get("next_at"))
     due = until is not None or next_at is None or now >= next_at
-    if windows.sweep_days <= 0 or not due or run.interrupted or _budget_low(provider):
+    if windows.sweep_days <= 0 or not due or run.interrupted or provider.budget_low():
         return {**state, "posts": states}
 
     oldest = now - dt.timedelta(days=windows.sweep_days)
@@ -262,12 +240,12 @@ def reread(
 ) -> dict[str, Any]:
     """Read the comment streams of recent posts again, a bounded number per poll, once per interval."""
     stored = stored if isinstance(stored, dict) else {}
-    next_at = _time(stored.get("reread_at"))
+    next_at = stored_time(stored.get("reread_at"))
     done = [str(i) for i in stored.get("reread_done", []) if isinstance(i, str)]
     if next_at is None and not done:
         # The first poll has just read every thread: the first re-read is one interval away.
         return {"reread_at": (now + windows.sweep_interval).isoformat(), "reread_done": []}
-    if (next_at is not None and now < next_at and not done) or run.interrupted or _budget_low(provider):
+    if (next_at is not None and now < next_at and not done) or run.interrupted or provider.budget_low():
         return {"reread_at": stored.get("reread_at"), "reread_done": done}
     todo = [post for post in posts if post.id not in set(done)]
     for post in todo[: max(1, windows.sweep_posts)]:

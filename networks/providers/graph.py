@@ -478,6 +478,10 @@ def item_id_for_log(raw: Any) -> str:
     return value[:64] if isinstance(value, str) else "?"
 
 
+#: Below this share of the Graph budget left (percent), the slower reads of a poll wait (`budget_low`).
+LOW_BUDGET = 40
+
+
 class GraphProvider(Provider):
     """What Facebook and Instagram share: one Graph client whose usage headers feed `rate_limit`."""
 
@@ -537,6 +541,12 @@ class GraphProvider(Provider):
 
     def _note_usage(self, state: RateLimitState) -> None:
         self.rate_limit = state
+
+    def budget_low(self) -> bool:
+        """Less than LOW_BUDGET percent of Graph's budget left (from the usage headers): the sweeps and
+        re-reads wait for a later poll, new comments on recent posts come first."""
+        left = self.rate_limit.remaining
+        return left is not None and left < LOW_BUDGET
 
     #: Where a post keeps its words and its address (a Page post; Instagram media say caption, permalink).
     post_fields: tuple[str, str] = ("message", "permalink_url")

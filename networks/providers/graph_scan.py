@@ -71,6 +71,13 @@ class Mark:
         return cls(at, frozenset(str(i) for i in ids) if isinstance(ids, list) else frozenset())
 
 
+def fresh(state: Any, floor: dt.datetime) -> bool:
+    """A stream state worth keeping once its post has left the recent window: interrupted, or its newest
+    delivered item inside the window (older states are dropped: a later walk starts at the floor)."""
+    mark = Mark.load(state)
+    return isinstance(state, dict) and ("pending" in state or (mark.at is not None and mark.at >= floor))
+
+
 class Walk:
     """One stream's walk in one run. State in and out is plain JSON for the poll cursor.
 

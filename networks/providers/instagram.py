@@ -4,8 +4,10 @@ comments, publishing single images.
 Instagram has no flat comment stream: every recent media's top-level comments are walked, with their
 replies inlined, each run. `comments_count` counts the comments that exist now, so one deleted and one new
 comment leave it unchanged: it can never say a media has nothing new, and is not used to skip one.
+Media older than the recent window (or past its count) are walked by the slower sweep (post_sweep), from
+the recent window's floor down.
 Poll cursor:
-    {"v": 1, "since": iso, "media": {media_id: stream state}}
+    {"v": 1, "since": iso, "media": {media_id: stream state}, "inbox": ..., "tags": ..., "sweep": ...}
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from networks.providers import limits
+from networks.providers import limits, post_sweep
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -43,6 +45,7 @@ from networks.providers.base import (
     TextLimit,
     ThreadListing,
     Transient,
+    WatchWindows,
     reply_text_key,
 )
 from networks.providers.graph import (
@@ -58,7 +61,7 @@ from networks.providers.graph import (
     utcnow,
 )
 from networks.providers.graph_moderation import GraphModeration
-from networks.providers.graph_scan import Run, Walk
+from networks.providers.graph_scan import Run, Walk, fresh
 from networks.providers.instagram_inbox import DM_WINDOW, MAX_DM_BYTES, InstagramInbox
 from networks.providers.meta_webhooks import META_WEBHOOKS
 
@@ -79,6 +82,7 @@ IMAGE_RULES = limits.ImageRules(
 _HASHTAG = re.compile(r"(?<![\w&])#\w+")
 _MENTION = re.compile(r"(?<![\w.])@[\w.]+")
 COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,hidden"
+MEDIA_FIELDS = "id,caption,permalink,timestamp,comments_count"
 #: Reading back walks to the time the step began; past this bound it says it cannot tell
 #: (ReadBackIncomplete) rather than answer "not there" and have the step done twice.
 MAX_FIND_PAGES = 30
@@ -114,6 +118,7 @@ class InstagramProvider(GraphModeration, GraphProvider):
     direct_message_window = DM_WINDOW
     webhooks = META_WEBHOOKS
     supports_webhook_subscribe = True
+    sweeps_older_posts = True
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> InstagramProvider:
@@ -124,8 +129,9 @@ class InstagramProvider(GraphModeration, GraphProvider):
             lookback=setup.lookback,
             page_size=100,  # Graph's largest page: fewer round trips per poll
             version=setup.api_version or GRAPH_VERSION,
-            # The workspace's recent-post count (no sweep of older media yet).
+            # The workspace's watch windows: how many recent media, and the sweep over older ones.
             max_media=setup.windows.recent_posts if setup.windows else 25,
+            windows=setup.windows,
         )
 
     def __init__(
@@ -144,6 +150,7 @@ class InstagramProvider(GraphModeration, GraphProvider):
         version: str = GRAPH_VERSION,
         poll_messages: bool = True,
         poll_mentions: bool = True,
+        windows: WatchWindows | None = None,
     ):
         super().__init__(account, http=http, app_secret=app_secret, clock=clock, version=version)
         self.ig_user_id = account.external_id
@@ -159,6 +166,10 @@ class InstagramProvider(GraphModeration, GraphProvider):
         self.page_size = page_size
         self.lookback = lookback
         self.max_media = max_media
+        # Without workspace settings: no sweep (the historical behaviour, for one-off providers).
+        self.windows = windows or WatchWindows(
+            recent_days=lookback.days, recent_posts=max_media, sweep_days=0, sweep_interval=dt.timedelta(0)
+        )
         self.container_checks = container_checks
         self.container_check_interval = container_check_interval
         self.sleep = sleep
@@ -185,7 +196,18 @@ class InstagramProvider(GraphModeration, GraphProvider):
                 states[media.id] = self._walk_media(run, media, state)
             except NotFound:
                 logger.info("Instagram media %s vanished while polling; skipping it", media.id)
-        new_cursor = {"v": 1, "since": now.isoformat(), "media": states, **extra}
+        # Older media (and recent ones past the recent count): the slower sweep (post_sweep).
+        handed_over = {mid: state for mid, state in stored.items() if mid not in states}
+        swept = post_sweep.sweep(
+            self._sweeper(run, floor=now - self.windows.recent),
+            cursor.get("sweep"),
+            now=now,
+            windows=self.windows,
+            watched=set(states),
+            handed_over=handed_over,
+            hold=self.budget_low(),
+        )
+        new_cursor = {"v": 1, "since": now.isoformat(), "media": states, **extra, "sweep": swept}
         return PollResult(
             items=run.items,
             cursor=new_cursor,
@@ -218,42 +240,65 @@ class InstagramProvider(GraphModeration, GraphProvider):
         """A caption or comment @mentioning the account, by the ids the `mentions` webhook carries."""
         return self.inbox.read_mention(media_id=media_id, comment_id=comment_id)
 
+    def _sweeper(self, run: Run, *, floor: dt.datetime) -> post_sweep.Sweeper:
+        def pages() -> Iterator[list[post_sweep.Candidate]]:
+            params = {"fields": MEDIA_FIELDS, "limit": 100}
+            for data, has_next in self.graph.pages(f"{self.ig_user_id}/media", params):
+                listed = (self._media_summary(run, raw) for raw in data)
+                yield [post_sweep.Candidate(m.id, created, m) for m, created in filter(None, listed)]
+                if has_next and not run.take_page():
+                    run.interrupted = True
+                    return
+
+        return post_sweep.Sweeper(
+            pages=pages,
+            # Meta documents no order for an account's media: each pass reads the whole list.
+            newest_first=False,
+            walk=lambda candidate, state: self._walk_media(run, candidate.post, state, floor=floor),
+            fresh=lambda state: fresh(state, floor),
+            room=run.has_room,
+            interrupted=lambda: run.interrupted,
+        )
+
+    def _media_summary(self, run: Run, raw: Any) -> tuple[MediaSummary, dt.datetime] | None:
+        try:
+            media_id, created = required_str(raw, "id"), parse_graph_time(raw.get("timestamp"))
+            permalink = optional_str(raw, "permalink")
+        except ValueError as exc:
+            logger.warning("Skipping malformed Instagram media (id=%s): %s", item_id_for_log(raw), exc)
+            run.skipped += 1
+            return None
+        count, caption = raw.get("comments_count"), raw.get("caption")
+        summary = MediaSummary(
+            media_id,
+            permalink,
+            count if isinstance(count, int) else None,
+            caption if isinstance(caption, str) else "",
+        )
+        return summary, created
+
     def _recent_media(self, run: Run, floor: dt.datetime) -> list[MediaSummary]:
-        params = {
-            "fields": "id,caption,permalink,timestamp,comments_count",
-            "limit": min(self.max_media, 100),
-        }
+        params = {"fields": MEDIA_FIELDS, "limit": min(self.max_media, 100)}
         found: list[MediaSummary] = []
         for data, has_next in self.graph.pages(f"{self.ig_user_id}/media", params):
             for raw in data:
-                try:
-                    media_id, created = required_str(raw, "id"), parse_graph_time(raw.get("timestamp"))
-                    permalink = optional_str(raw, "permalink")
-                except ValueError as exc:
-                    logger.warning(
-                        "Skipping malformed Instagram media (id=%s): %s", item_id_for_log(raw), exc
-                    )
-                    run.skipped += 1
+                listed = self._media_summary(run, raw)
+                if listed is None:
                     continue
+                media, created = listed
                 if created < floor or len(found) >= self.max_media:
                     return found
-                count = raw.get("comments_count")
-                caption = raw.get("caption")
-                found.append(
-                    MediaSummary(
-                        media_id,
-                        permalink,
-                        count if isinstance(count, int) else None,
-                        caption if isinstance(caption, str) else "",
-                    )
-                )
+                found.append(media)
             if has_next and not run.take_page():
                 run.interrupted = True
                 return found
         return found
 
-    def _walk_media(self, run: Run, media: MediaSummary, state: Any) -> dict[str, Any]:
-        walk = Walk(state)
+    def _walk_media(
+        self, run: Run, media: MediaSummary, state: Any, *, floor: dt.datetime | None = None
+    ) -> dict[str, Any]:
+        # `floor`: an old media the sweep walks without a state delivers only what is newer than it.
+        walk = Walk(state, floor=floor)
         walk.extra.pop("n", None)  # the comment count older cursors kept: never a reason to stop
         params = {
             "fields": f"{COMMENT_FIELDS},replies.limit({self.page_size}){{{COMMENT_FIELDS}}}",
