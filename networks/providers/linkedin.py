@@ -4,14 +4,11 @@
 origin (`https://api.linkedin.com`). Every call carries the pinned `LinkedIn-Version` and Rest.li 2.0
 headers; URNs in paths are percent-encoded, as LinkedIn requires.
 
-There is no "since" on comments: the poll reads the organization's most recent posts and, for each, the
-comments newest first down to that post's watermark. Polling cursor (JSON, stored by the caller):
-`{"posts": {postUrn: {"mark": [ms, [ids]]}}}`. A watermark is a time in epoch ms plus the ids already seen
-at exactly that millisecond, so two comments in the same millisecond are neither lost nor repeated. When a
-run stops at its budget in the middle of a post, that post also keeps `"floor"` (the oldest comment
-delivered so far in this pass) and `"pending"` (the newest): the next run skips down to the floor, goes on
-to the mark, and only then moves the mark to `pending`. Offsets are never stored, because inserts and
-deletions shift them.
+There is no "since" on comments, and no documented order: every poll reads the whole thread of each of the
+organization's most recent posts and delivers what its marks (linkedin_marks) say is new. Older posts are
+walked by the slower sweep (post_sweep, over the posts sorted by creation), from the recent window's floor.
+Polling cursor (JSON, stored by the caller): `{"posts": {postUrn: marks}, "sweep": ..., "mentions": ...}`.
+Offsets are never stored, because inserts and deletions shift them.
 """
 
 from __future__ import annotations
@@ -20,14 +17,14 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits, linkedin_auth, linkedin_mentions
+from networks.providers import limits, linkedin_auth, linkedin_mentions, post_sweep
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -59,6 +56,7 @@ from networks.providers.base import (
     TextLimit,
     ThreadListing,
     Transient,
+    WatchWindows,
     oldest_match,
     reply_text_key,
 )
@@ -71,7 +69,7 @@ from networks.providers.linkedin_auth import (
     exchange_code,
     expiry_warning_due,
 )
-from networks.providers.linkedin_marks import PostMarks
+from networks.providers.linkedin_marks import OVERLAP_MS, PostMarks
 from networks.providers.linkedin_webhooks import LINKEDIN_WEBHOOKS
 from networks.providers.rest import Clock, json_object, json_or_empty, raise_if, transport_error, utcnow
 
@@ -112,6 +110,21 @@ _LITTLE_TEXT_RESERVED = "\\|{}@[]()<>#*_~"
 _LITTLE_TEXT_ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 
 
+@dataclass(slots=True)
+class _CommentRun:
+    """What one poll's comment walks gathered, and its item budget."""
+
+    max_items: int
+    items: list[EngagementItem] = field(default_factory=list)
+    reread: list[EngagementItem] = field(default_factory=list)
+    listings: list[ThreadListing] = field(default_factory=list)
+    skipped: int = 0
+    has_more: bool = False
+
+    def room(self) -> int:
+        return self.max_items - len(self.items)
+
+
 @dataclass(frozen=True, slots=True)
 class Organization:
     urn: str
@@ -128,6 +141,7 @@ class LinkedInProvider(Provider):
     image_max_width = 4096  # LinkedIn's real ceiling is its pixel count (in the rules): 4096 px is plenty
     people_have_handles = False  # its member ids (ACoAA...) are not for people
     webhooks = LINKEDIN_WEBHOOKS
+    sweeps_older_posts = True
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> LinkedInProvider:
@@ -137,8 +151,9 @@ class LinkedInProvider(Provider):
             client_id=setup.client_id,
             client_secret=setup.client_secret,
             oauth_base_url=setup.oauth_base_url or linkedin_auth.DEFAULT_OAUTH_BASE,
-            # No sweep of older posts on LinkedIn yet: never fewer than the ten it always read.
+            # Never fewer than the ten it always read; older posts are swept (post_sweep).
             posts_to_scan=max(10, setup.windows.recent_posts) if setup.windows else 10,
+            windows=setup.windows,
         )
 
     @classmethod
@@ -188,9 +203,12 @@ class LinkedInProvider(Provider):
         client_secret: str = "",
         oauth_base_url: str = linkedin_auth.DEFAULT_OAUTH_BASE,
         poll_mentions: bool = True,
+        windows: WatchWindows | None = None,
     ):
         super().__init__(account, http=http)
         self.poll_mentions = poll_mentions
+        # Without workspace settings: no sweep (the historical behaviour, for one-off providers).
+        self.windows = windows or WatchWindows(sweep_days=0)
         self.client_id = client_id
         self.client_secret = client_secret
         self.oauth_base_url = oauth_base_url
@@ -240,58 +258,95 @@ class LinkedInProvider(Provider):
 
     def _poll_comments(self, *, cursor: dict[str, Any], max_items: int) -> PollResult:
         stored = found if isinstance(found := cursor.get("posts"), dict) else {}
-        items: list[EngagementItem] = []
-        # Every poll reads each watched post's whole thread: the edited comments among what was delivered
-        # go back as a re-read, and a thread read to the end is a listing that shows deletions.
-        reread: list[EngagementItem] = []
-        listings: list[ThreadListing] = []
-        skipped = 0
-        has_more = False
+        out = _CommentRun(max_items)
         next_posts: dict[str, Any] = {}
-        for post in self._recent_posts():
-            budget = max_items - len(items)
-            if has_more or budget <= 0:
-                has_more = True
+        recent = self._recent_posts()
+        for post in recent:
+            if out.has_more or out.room() <= 0:
+                out.has_more = True
                 next_posts[post] = stored.get(post, {})  # untouched: the next run starts it afresh
                 continue
-            read_at = self.clock()
-            self._thread_cut = False
             try:
-                walked, bad = self._read_thread(post)
+                next_posts[post] = self._walk_post(out, post, PostMarks.load(stored.get(post)))
             except NotFound:
                 log.info("linkedin: post %s is gone; dropped from the cursor", post)
-                continue
-            marks = PostMarks.load(stored.get(post))
-            reread += [
-                item
-                for time_ms, item in walked
-                if item.edited_at is not None and not marks.is_new(time_ms, item.external_id)
-            ]
-            if not bad and not self._thread_cut:
-                ids = frozenset(item.external_id for _time, item in walked)
-                listings.append(ThreadListing(post, ids, read_at))
-            fresh = sorted(
-                (pair for pair in walked if marks.is_new(pair[0], pair[1].external_id)),
-                key=lambda pair: (pair[0], pair[1].external_id),
-            )
-            taken = fresh[:budget]
-            items += [item for _time, item in taken]
-            skipped += bad
-            marks = marks.advanced(
-                delivered=[(time_ms, item.external_id) for time_ms, item in taken],
-                walked=[(time_ms, item.external_id) for time_ms, item in walked],
-                complete=len(taken) == len(fresh),
-            )
-            next_posts[post] = marks.dump()
-            has_more = has_more or len(taken) < len(fresh)
-        items.sort(key=lambda item: (item.created_at, item.external_id))
+        # Older posts (and recent ones past the recent count): the slower sweep (post_sweep).
+        now = self.clock()
+        floor_ms = int((now - self.windows.recent).timestamp() * 1000)
+        swept = post_sweep.sweep(
+            self._sweeper(out, floor_ms),
+            cursor.get("sweep"),
+            now=now,
+            windows=self.windows,
+            watched=set(recent),
+            handed_over={post: state for post, state in stored.items() if post not in next_posts},
+        )
+        out.items.sort(key=lambda item: (item.created_at, item.external_id))
         return PollResult(
-            items=items,
-            cursor={"posts": next_posts},
-            has_more=has_more,
-            skipped=skipped,
-            reread=tuple(reread),
-            listings=tuple(listings),
+            items=out.items,
+            cursor={"posts": next_posts, "sweep": swept},
+            has_more=out.has_more,
+            skipped=out.skipped,
+            reread=tuple(out.reread),
+            listings=tuple(out.listings),
+        )
+
+    def _walk_post(self, out: _CommentRun, post: str, marks: PostMarks) -> dict[str, Any]:
+        """Read the post's whole thread: deliver what is new (within the run's budget), send back the edited
+        comments among what was delivered, and list the thread when it was read to its end (deletions)."""
+        read_at = self.clock()
+        self._thread_cut = False
+        walked, bad = self._read_thread(post)
+        out.reread += [
+            item
+            for time_ms, item in walked
+            if item.edited_at is not None and not marks.is_new(time_ms, item.external_id)
+        ]
+        if not bad and not self._thread_cut:
+            ids = frozenset(item.external_id for _time, item in walked)
+            out.listings.append(ThreadListing(post, ids, read_at))
+        fresh = sorted(
+            (pair for pair in walked if marks.is_new(pair[0], pair[1].external_id)),
+            key=lambda pair: (pair[0], pair[1].external_id),
+        )
+        taken = fresh[: out.room()]
+        out.items += [item for _time, item in taken]
+        out.skipped += bad
+        out.has_more = out.has_more or len(taken) < len(fresh)
+        return marks.advanced(
+            delivered=[(time_ms, item.external_id) for time_ms, item in taken],
+            walked=[(time_ms, item.external_id) for time_ms, item in walked],
+            complete=len(taken) == len(fresh),
+        ).dump()
+
+    def _sweeper(self, out: _CommentRun, floor_ms: int) -> post_sweep.Sweeper:
+        def pages() -> Iterator[list[post_sweep.Candidate]]:
+            try:
+                for page in self._own_post_pages():
+                    for post in page:
+                        self._post_texts[post.external_id] = post.text
+                    yield [post_sweep.Candidate(post.external_id, post.created_at) for post in page]
+            except ReadBackIncomplete:
+                log.warning(
+                    "linkedin: more than %s posts in the sweep window; the pass ends there", MAX_FIND_POSTS
+                )
+
+        def walk(candidate: post_sweep.Candidate, state: Any) -> dict[str, Any]:
+            # An old post without a state delivers only what is newer than the recent window's floor.
+            marks = PostMarks.load(state) if state else PostMarks(mark=floor_ms)
+            return self._walk_post(out, candidate.id, marks)
+
+        def fresh(state: Any) -> bool:
+            mark = PostMarks.load(state).mark
+            return bool(state) and mark is not None and mark + OVERLAP_MS >= floor_ms
+
+        return post_sweep.Sweeper(
+            pages=pages,
+            newest_first=True,  # sortBy=CREATED: documented, newest first
+            walk=walk,
+            fresh=fresh,
+            room=lambda: out.room() > 0,
+            interrupted=lambda: out.has_more,
         )
 
     def _read_thread(self, post: str) -> tuple[list[tuple[int, EngagementItem]], int]:
@@ -511,6 +566,12 @@ class LinkedInProvider(Provider):
         return oldest_match(self._own_posts_newest_first(), text=text, since=floor, exclude=exclude)
 
     def _own_posts_newest_first(self) -> Iterator[ListedPost]:
+        for page in self._own_post_pages():
+            yield from page
+
+    def _own_post_pages(self) -> Iterator[list[ListedPost]]:
+        """The organization's published posts sorted by creation, newest first, a page at a time. Past
+        MAX_FIND_POSTS it says it cannot tell (ReadBackIncomplete) rather than stop as if at the end."""
         count = FIND_POSTS_PAGE
         for start in range(0, MAX_FIND_POSTS, count):
             params = {
@@ -522,12 +583,14 @@ class LinkedInProvider(Provider):
             }
             body = _read(self._call("GET", "/rest/posts", params=params))
             elements = _elements(body)
+            page = []
             for raw in elements:
                 post = _own_post(raw, self.account.external_id)
                 if post is not None:
                     urn, created_ms, words = post
                     created = dt.datetime.fromtimestamp(created_ms / 1000, dt.UTC)
-                    yield ListedPost(urn, created, words, permalink(urn), raw)
+                    page.append(ListedPost(urn, created, words, permalink(urn), raw))
+            yield page
             if not _more_pages(body, start + count, len(elements), count):
                 return
         raise ReadBackIncomplete(f"The page has published more than {MAX_FIND_POSTS:,} posts since.")

@@ -12,6 +12,7 @@ from networks import services, tasks
 from networks.fakes.graph import GraphFake
 from networks.models import Channel, WatchSettings
 from networks.providers import base as p
+from tests.publishing_fakes import linkedin_account
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -154,3 +155,69 @@ def test_a_media_leaving_the_recent_window_hands_its_mark_to_the_sweep(graph, in
     assert texts(instagram) == ["And tomorrow?", "Any rye left?"]
     instagram.refresh_from_db()
     assert first.id in instagram.cursor["sweep"]["posts"]
+
+
+# --- LinkedIn ---------------------------------------------------------------------------------------------
+
+
+def ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@pytest.fixture
+def linkedin(workspace, owner):
+    with linkedin_account(workspace, owner) as fake:
+        fake.member = fake.add_member("Lee Reader", "lee")
+        # The recent poll reads the most recent posts (the workspace's count, 25 by default), whatever
+        # their age: these fill them.
+        for n in range(25):
+            fake.add_post(fake.org, f"This week's post {n}", created_ms=ms(ago(days=1, minutes=n)))
+        Channel.objects.filter(pk=fake.channel.pk).update(backfill_status=Channel.Backfill.DONE)
+        fake.channel.refresh_from_db()
+        yield fake
+
+
+def test_a_comment_on_an_old_linkedin_post_arrives_through_the_sweep(linkedin):
+    old = linkedin.add_post(linkedin.org, "Our 2025 hiring drive", created_ms=ms(ago(days=200)))
+    linkedin.add_comment(old, linkedin.member, "Is the role still open?", created_ms=ms(ago(hours=2)))
+    linkedin.add_comment(old, linkedin.member, "Years-old chatter", created_ms=ms(ago(days=190)))
+
+    run = poll(linkedin.channel)
+
+    assert run.outcome == "ok"
+    assert texts(linkedin.channel) == ["Is the role still open?"]
+    assert Conversation.objects.get(channel=linkedin.channel).post_external_id == old
+
+
+def test_without_the_sweep_the_old_linkedin_post_is_not_read(linkedin, workspace):
+    WatchSettings.objects.create(workspace=workspace, sweep_days=0)
+    old = linkedin.add_post(linkedin.org, "Our 2025 hiring drive", created_ms=ms(ago(days=200)))
+    linkedin.add_comment(old, linkedin.member, "Is the role still open?", created_ms=ms(ago(hours=2)))
+
+    poll(linkedin.channel)
+
+    assert texts(linkedin.channel) == []
+
+
+def test_the_linkedin_sweep_is_bounded_per_poll_resumes_and_stops_at_its_window(linkedin, workspace):
+    WatchSettings.objects.create(workspace=workspace, sweep_posts_per_run=2, sweep_days=100)
+    for n in range(5):
+        post = linkedin.add_post(linkedin.org, f"Old post {n}", created_ms=ms(ago(days=30 + n)))
+        linkedin.add_comment(post, linkedin.member, f"Question {n}", created_ms=ms(ago(hours=1, minutes=n)))
+    ancient = linkedin.add_post(linkedin.org, "Ancient", created_ms=ms(ago(days=300)))
+    linkedin.add_comment(ancient, linkedin.member, "Beyond the window", created_ms=ms(ago(hours=1)))
+
+    poll(linkedin.channel)
+    assert len(texts(linkedin.channel)) == 2
+    poll(linkedin.channel)
+    assert len(texts(linkedin.channel)) == 4
+    poll(linkedin.channel)
+    assert texts(linkedin.channel) == [f"Question {n}" for n in range(5)]
+    linkedin.channel.refresh_from_db()
+    assert "walked" not in linkedin.channel.cursor["sweep"]
+
+    linkedin.add_comment(ancient, linkedin.member, "Still beyond", created_ms=ms(ago(minutes=1)))
+    interval_passed(linkedin.channel)
+    poll(linkedin.channel)
+    assert "Beyond the window" not in texts(linkedin.channel)
+    assert "Still beyond" not in texts(linkedin.channel)
