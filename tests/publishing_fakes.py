@@ -97,6 +97,19 @@ def instagram_account(workspace: Workspace, owner: User | None) -> Iterator[Grap
         yield fake
 
 
+def linkedin_channel(fake: LinkedInFake, admin: str, workspace: Workspace, owner: User | None) -> Channel:
+    """A LinkedIn channel of the workspace for `fake.org`, connected with a token of its admin `admin`."""
+    return network_services.channel_connect(
+        workspace=workspace,
+        network="linkedin",
+        external_id=fake.org,
+        name="Acme on LinkedIn",
+        api_base_url=fake.base_url,
+        credentials=p.Credentials(access_token=fake.issue_token(admin)["access_token"]),
+        by=owner,
+    )
+
+
 @contextmanager
 def linkedin_account(workspace: Workspace, owner: User | None) -> Iterator[LinkedInFake]:
     """Also `.org` (the organization's URN) and `.org_posts()`: the URNs of the posts it authored."""
@@ -104,15 +117,7 @@ def linkedin_account(workspace: Workspace, owner: User | None) -> Iterator[Linke
         fake.start_clock_at(_a_minute_ago())
         admin = fake.add_member("Ana Admin", "ana")
         fake.org = fake.add_organization("Acme Bakery", admins=[admin])
-        fake.channel = network_services.channel_connect(
-            workspace=workspace,
-            network="linkedin",
-            external_id=fake.org,
-            name="Acme on LinkedIn",
-            api_base_url=fake.base_url,
-            credentials=p.Credentials(access_token=fake.issue_token(admin)["access_token"]),
-            by=owner,
-        )
+        fake.channel = linkedin_channel(fake, admin, workspace, owner)
         fake.writes = lambda: [r for r in fake.requests if r.method == "POST" and r.path == "/rest/posts"]
         fake.org_posts = lambda: [urn for urn, post in fake.posts.items() if post["author"] == fake.org]
         yield fake

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
@@ -348,6 +348,23 @@ class LinkedInProvider(Provider):
             room=lambda: out.room() > 0,
             interrupted=lambda: out.has_more,
         )
+
+    def read_pushed(self, what: str, refs: Mapping[str, str]) -> EngagementItem | None:
+        """A comment a social-action notification named, on any post however old: the poll reads only
+        recent posts, and the sweep comes by every few hours. Read from the post's thread (a nested
+        comment is listed under its parent, and the thread read finds it there); None when it is not
+        there (yet): the poll the delivery makes due catches it."""
+        post, comment = refs.get("post", ""), refs.get("comment", "")
+        if what != "comment" or not post.startswith("urn:li:") or not comment.startswith("urn:li:comment:"):
+            return None
+        self._post_texts.setdefault(post, self.post_context(post)[0])
+        walked, _bad = self._read_thread(post)
+        return next((item for _time, item in walked if item.external_id == comment), None)
+
+    def post_context(self, post_id: str) -> tuple[str, str]:
+        body = _read(self._call("GET", f"/rest/posts/{urn_path(post_id)}"))
+        commentary = body.get("commentary")
+        return (unescape_little_text(commentary) if isinstance(commentary, str) else "", permalink(post_id))
 
     def _read_thread(self, post: str) -> tuple[list[tuple[int, EngagementItem]], int]:
         """Every comment of `post`: its first-level comments, and the replies of each that has some.

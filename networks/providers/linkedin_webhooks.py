@@ -5,8 +5,10 @@ Shape (https://learn.microsoft.com/en-us/linkedin/marketing/community-management
 "organizationalEntity": "urn:li:organization:…", "action": "COMMENT"|"ADMIN_COMMENT"|"SHARE_MENTION"|
 "COMMENT_EDIT"|"COMMENT_DELETE"|"LIKE"|"SHARE", "sourcePost": URN, "generatedActivity": URN,
 "lastModifiedAt": ms, "subscriber": URN, ...}]}`, batched by ten, retried every five minutes for eight
-hours. A notification names what happened, not its words: the channel is polled for them (the poll's
-unique constraint keeps one copy however many notifications and polls see it).
+hours. A notification names what happened, not its words. A member's comment is read by its ids
+(`sourcePost`, `generatedActivity`: the poll reads only recent posts, and this one may be years old);
+everything else, and the comment too, makes the channel due for a poll (the unique constraint keeps one
+copy however many notifications and polls see it).
 """
 
 from __future__ import annotations
@@ -91,9 +93,14 @@ def _notification(raw: Any) -> WebhookEvent | None:
         at = dt.datetime.fromtimestamp(modified / 1000, dt.UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError("`lastModifiedAt` out of range") from exc
-    what = _WANTED.get(str(raw.get("action")))
+    action = str(raw.get("action"))
+    what = _WANTED.get(action)
     if what is None:
         return None
+    post, activity = raw.get("sourcePost"), raw.get("generatedActivity")
+    if action == "COMMENT" and isinstance(post, str) and isinstance(activity, str):
+        refs = {"post": post, "comment": activity}
+        return WebhookEvent(Network.LINKEDIN, org, Hint.READ, what, at, refs=refs)
     return WebhookEvent(Network.LINKEDIN, org, Hint.POLL, what, at)
 
 

@@ -13,7 +13,7 @@ import httpx
 
 from networks.fakes.graph import GraphFake
 from networks.fakes.linkedin import LinkedInFake
-from networks.providers import meta_webhooks
+from networks.providers import linkedin_webhooks, meta_webhooks
 from networks.providers.base import Account, Credentials, Network
 from networks.providers.facebook import FacebookProvider
 from tests.contracts.replay import ReplayServer, fill, load, shape_differences
@@ -190,6 +190,24 @@ def test_the_documented_deliveries_read_into_items_and_hints() -> None:
     )
     assert [(e.hint, e.customer_id) for e in messenger.events] == [("message", "2449874838325621")]
     assert messenger.ignored == 1  # the read receipt
+
+
+def test_a_documented_linkedin_comment_notification_is_read_by_its_ids() -> None:
+    """The notification names the post and the comment (generatedActivity): enough to read the comment at
+    once, whatever the post's age; the like is of no interest."""
+    delivery = documented("linkedin_social_action")["delivery"]
+    parsed = linkedin_webhooks.parse(delivery, now=dt.datetime.now(dt.UTC), max_age=dt.timedelta(days=2))
+    assert [(e.hint, e.what, e.refs) for e in parsed.events] == [
+        (
+            "read",
+            "comment",
+            {
+                "post": "urn:li:share:6988129412374282240",
+                "comment": "urn:li:comment:(urn:li:activity:6988129412374282240,6988136232127873024)",
+            },
+        )
+    ]
+    assert parsed.ignored == 1
 
 
 def test_the_conversation_lookup_is_read_as_documented(http: httpx.Client) -> None:
