@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ops.middleware.RequestLatencyMiddleware",  # first: times the whole stack
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -421,3 +422,14 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Operator metrics (ops: /metrics) -----------------------------------------------------------------
+# Scrapers prove themselves with this bearer token, or come from one of these networks (CIDRs). Neither
+# set: /metrics answers 404 to everyone (nothing is exposed by default).
+CMHUB_METRICS_TOKEN = env_str("CMHUB_METRICS_TOKEN").strip()
+CMHUB_METRICS_ALLOW = env_list("CMHUB_METRICS_ALLOW")
+# Behind a reverse proxy every request comes from the proxy: only then read the client from the last
+# X-Forwarded-For entry (the one the proxy appended). Off by default: the header is the client's to forge.
+CMHUB_METRICS_TRUST_X_FORWARDED_FOR = env_bool("CMHUB_METRICS_TRUST_X_FORWARDED_FOR", False)
+# Polls, replies and webhooks are counted over this window at scrape time (seconds).
+CMHUB_METRICS_WINDOW = env_int("CMHUB_METRICS_WINDOW", 900)
