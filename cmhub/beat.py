@@ -76,4 +76,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=17, hour=3),
         "options": {"expires": 3600},
     },
+    # Engagement of the last four weeks' published posts, for the Publishing report: figures settle
+    # slowly and each read spends the channel's rate limit, so hourly is plenty; a tick an hour late is
+    # superseded by the next one.
+    "refresh-post-metrics": {
+        "task": "posts.refresh_post_metrics",
+        "schedule": crontab(minute=23),
+        "options": {"expires": 3000},
+    },
 }

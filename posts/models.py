@@ -291,3 +291,28 @@ EVENT_SENTENCES = {
     "target_scheduled": _("%(channel)s: another attempt is planned"),
     "target_missed": _("Missed on %(channel)s"),
 }
+
+
+class PostMetricsSnapshot(models.Model):
+    """A published target's engagement as its network counted it, one row per day (the last read of the
+    day wins): the newest row is the latest figure, the rows together are engagement over time. A figure
+    the network does not report stays NULL, never 0."""
+
+    target = models.ForeignKey(PostTarget, on_delete=models.CASCADE, related_name="metrics")
+    day = models.DateField()
+    fetched_at = models.DateTimeField()
+    views = models.PositiveBigIntegerField(null=True, blank=True)
+    reach = models.PositiveBigIntegerField(null=True, blank=True)
+    likes = models.PositiveBigIntegerField(null=True, blank=True)
+    comments = models.PositiveBigIntegerField(null=True, blank=True)
+    shares = models.PositiveBigIntegerField(null=True, blank=True)
+    saves = models.PositiveBigIntegerField(null=True, blank=True)
+    clicks = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post metrics")
+        verbose_name_plural = _("post metrics")
+        constraints = [models.UniqueConstraint(fields=["target", "day"], name="postmetrics_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.day}"

@@ -13,6 +13,7 @@ from core import delivery
 from core.queue import enqueue
 from posts import services
 from posts.models import PostTarget
+from posts.services import metrics as metrics_service
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +75,8 @@ def _retry_untouched(target_ids: list[int]) -> None:
         pk__in=target_ids, status=PostTarget.Status.SCHEDULED
     ).values_list("pk", flat=True):
         enqueue(publish_target, target_id)
+
+
+@shared_task(name="posts.refresh_post_metrics", ignore_result=True, soft_time_limit=600, time_limit=660)
+def refresh_post_metrics() -> int:
+    return metrics_service.refresh_recent_metrics()

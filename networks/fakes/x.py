@@ -89,6 +89,7 @@ class XFake(XDirectMessageRoutes, XModerationRoutes, XOAuthRoutes, XState, Seeda
         self.route("GET", r"/2/users/(?P<user_id>\d+)/tweets", self._timeline)
         self.route("GET", r"/2/tweets/(?P<tweet_id>\d+)", self._lookup)
         self.route("POST", r"/2/tweets", self._create_tweet)
+        self.route("GET", r"/2/tweets", self._lookup_many)
         self.route("POST", r"/2/media/upload", self._upload)
         self.moderation_routes(self.route)
         self.dm_routes()
@@ -306,6 +307,33 @@ class XFake(XDirectMessageRoutes, XModerationRoutes, XOAuthRoutes, XState, Seeda
             200, {"data": body["data"][0], **{k: v for k, v in body.items() if k != "data"}}, headers
         )
 
+    def _lookup_many(self, request: Request) -> Response:
+        """GET /2/tweets?ids=a,b: found tweets in data[], missing ones in errors[], status 200 either way."""
+        _user, refusal, headers = self._authenticate(request, "lookup", "tweet.read")
+        if refusal:
+            return refusal
+        ids = [i for i in request.arg("ids").split(",") if i]
+        if not ids or len(ids) > 100:
+            problem = {"title": "Invalid Request", "detail": "ids must hold 1 to 100 tweet ids."}
+            return Response(400, {"errors": [problem], **problem}, headers)
+        with self.lock:
+            found, missing = [], []
+            for tweet_id in ids:
+                stored = self.tweets.get(int(tweet_id)) if tweet_id.isdigit() else None
+                if stored is None or stored["_deleted"] or stored["_is_raw"]:
+                    missing.append(_not_found(tweet_id))
+                else:
+                    found.append(stored)
+            body = self._render_page(found, request)
+        if missing:
+            body["errors"] = missing
+        return Response(200, body, headers)
+
+    def set_metrics(self, tweet_id: str, **counts: int) -> None:
+        """Set a tweet's public_metrics counts (like_count=3, impression_count=40...) for a test."""
+        with self.lock:
+            self.tweets[int(tweet_id)].setdefault("_metrics", {}).update(counts)
+
     def _create_tweet(self, request: Request) -> Response:
         user_id, refusal, headers = self._authenticate(request, "tweets", "tweet.write")
         if refusal:
@@ -413,7 +441,20 @@ def _render(tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     for name in ("created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets"):
         if name in fields and name in tweet:
             rendered[name] = tweet[name]
+    if "public_metrics" in fields:
+        rendered["public_metrics"] = {name: tweet.get("_metrics", {}).get(name, 0) for name in PUBLIC_METRICS}
     return rendered
+
+
+# X API v2 tweet object, public_metrics (docs.x.com/x-api/fundamentals/data-dictionary).
+PUBLIC_METRICS = (
+    "retweet_count",
+    "reply_count",
+    "like_count",
+    "quote_count",
+    "bookmark_count",
+    "impression_count",
+)
 
 
 def _not_found(tweet_id: str) -> dict[str, Any]:

@@ -243,6 +243,7 @@ class Capability(enum.StrEnum):
     DELETE_OWN = "delete_own"  # delete only what the account itself wrote
     PRIVATE_REPLY = "private_reply"  # answer a public comment with one direct message
     EDIT = "edit"  # edit what the account wrote
+    POST_METRICS = "post_metrics"  # read engagement counts of the account's own published posts
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,29 @@ class CommentState:
     hidden: bool | None = None
     #: Whether the one private reply this comment allows has been used (None: the network does not say).
     private_reply_sent: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostMetrics:
+    """Engagement of one published post as the network counts it, normalised across networks. `None`
+    where the network does not report that figure (never 0: a report must not read "not reported" as
+    "nobody"). `views` is Meta's replacement for the retired impression metrics and X's
+    impression_count."""
+
+    post_id: str
+    views: int | None = None
+    reach: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    clicks: int | None = None
+
+    @property
+    def interactions(self) -> int | None:
+        """Likes, comments, shares and saves together; None when the network reported none of them."""
+        parts = [n for n in (self.likes, self.comments, self.shares, self.saves) if n is not None]
+        return sum(parts) if parts else None
 
 
 # --- The interface -------------------------------------------------------------------------------------
@@ -445,6 +469,11 @@ class Provider(abc.ABC):
     def private_reply(self, *, comment_id: str, text: str) -> PublishResult:
         """Answer a public comment with a direct message to its author (once per comment)."""
         raise NotImplementedError(f"{type(self).__name__} cannot answer comments privately")
+
+    def post_metrics(self, *, post_ids: Sequence[str]) -> list[PostMetrics]:
+        """Engagement of these published posts (Capability.POST_METRICS); a post the network no longer
+        knows is left out rather than reported as zero."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read post metrics")
 
     def comment_state(self, *, comment_id: str) -> CommentState:
         """The comment as the network shows it now: how an unclear moderation step is settled before

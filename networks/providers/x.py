@@ -45,6 +45,7 @@ from networks.providers.base import (
     OAuthApp,
     PermissionMissing,
     PollResult,
+    PostMetrics,
     Provider,
     PublishResult,
     ReadBackIncomplete,
@@ -153,7 +154,7 @@ class XProvider(XModeration, Provider):
         TextKind.DIRECT_MESSAGE: TextLimit(x_dm.MAX_DM_TEXT),
     }
     reply_words = {TextKind.DIRECT_MESSAGE: "an X direct message"}
-    capabilities = CAPABILITIES | {Capability.DIRECT_MESSAGES}
+    capabilities = CAPABILITIES | {Capability.DIRECT_MESSAGES, Capability.POST_METRICS}
 
     @classmethod
     def text_length(cls, text: str) -> int:
@@ -323,6 +324,20 @@ class XProvider(XModeration, Provider):
             return self._to_item(body["data"], x_wire.users_by_id(body))
         except (KeyError, TypeError, ValueError) as exc:
             raise Invalid(f"X returned an unreadable post: {exc}") from exc
+
+    def post_metrics(self, *, post_ids: Sequence[str]) -> list[PostMetrics]:
+        """public_metrics of our tweets, 100 ids per request (the lookup's maximum). These counts are
+        public, so the app's user token is enough; the private ones (non_public_metrics, organic_metrics)
+        would need the author's context and stop after 30 days, so they are not asked for."""
+        out: list[PostMetrics] = []
+        ids = list(dict.fromkeys(post_ids))
+        for start in range(0, len(ids), 100):
+            params = {"ids": ",".join(ids[start : start + 100]), "tweet.fields": "public_metrics"}
+            body = _read(self._call("GET", "/2/tweets", params=params))
+            for tweet in body.get("data") or []:
+                if isinstance(tweet, dict) and tweet.get("id"):
+                    out.append(_metrics(str(tweet["id"]), tweet.get("public_metrics")))
+        return out
 
     def own_posts_since(self, since: dt.datetime) -> tuple[list[OwnPost], bool]:
         """Our tweets (replies included: they never come back in our mentions) posted at or after `since`,
@@ -531,6 +546,24 @@ def _comparable(text: str) -> str:
 
 def _oldest_first(items: list[EngagementItem]) -> list[EngagementItem]:
     return sorted(items, key=lambda item: int(item.external_id))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _metrics(tweet_id: str, public: Any) -> PostMetrics:
+    counts = public if isinstance(public, dict) else {}
+    retweets, quotes = _count(counts.get("retweet_count")), _count(counts.get("quote_count"))
+    shares = None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0)
+    return PostMetrics(
+        post_id=tweet_id,
+        views=_count(counts.get("impression_count")),
+        likes=_count(counts.get("like_count")),
+        comments=_count(counts.get("reply_count")),
+        shares=shares,
+        saves=_count(counts.get("bookmark_count")),
+    )
 
 
 def _read(response: httpx.Response) -> dict[str, Any]:
