@@ -185,6 +185,8 @@ class PollRun(models.Model):
         indexes = [
             # Health page: items fetched per channel in the last 24 hours.
             models.Index(fields=["channel", "-started_at"], name="pollrun_channel_recent"),
+            # /metrics counts the polls of the last window across every channel (ops.metrics).
+            models.Index(fields=["-started_at"], name="pollrun_recent"),
         ]
 
     def __str__(self) -> str:
