@@ -1,4 +1,4 @@
-"""FAQ import and export as CSV, with spreadsheet-formula protection both ways."""
+"""FAQ import and export as CSV, with spreadsheet-formula protection both ways (`core.csv`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Workspace
 from assistant import selectors
 from assistant.models import FaqEntry, Language
+from core.csv import csv_protect, csv_unprotect
 
 from .common import _require
 
@@ -124,28 +125,6 @@ def faq_import_csv(*, by: Membership, content: str) -> ImportReport:
                 report.updated += 1
     report.errors.sort()
     return report
-
-
-# A spreadsheet runs a cell starting with one of these as a formula; OWASP's advice is a leading quote,
-# which keeps it text. To give back on import exactly what was exported, the quote must be told apart from
-# one the value itself starts with: the export quotes every value that is quotes-then-a-trigger ("=1",
-# "'=1", "''=1"), and the import removes one quote from a cell that is one or more quotes-then-a-trigger.
-# Any other cell, apostrophes included ("'plain", "'"), passes both ways untouched.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _quotes_then_trigger(value: str) -> bool:
-    return value.lstrip("'").startswith(_FORMULA_TRIGGERS)
-
-
-def csv_protect(value: str) -> str:
-    """A cell for export that no spreadsheet runs as a formula; `csv_unprotect` gives `value` back."""
-    return f"'{value}" if _quotes_then_trigger(value) else value
-
-
-def csv_unprotect(cell: str) -> str:
-    """The value `csv_protect` made `cell` from."""
-    return cell[1:] if cell.startswith("'") and _quotes_then_trigger(cell) else cell
 
 
 def faq_export_csv(workspace: Workspace) -> str:
