@@ -5,6 +5,7 @@ from posts.models import (
     Post,
     PostEvent,
     PostMedia,
+    PostMetricsSnapshot,
     PostTarget,
     PublishingPolicy,
     Rendition,
@@ -48,6 +49,23 @@ class PostTargetAdmin(admin.ModelAdmin):
     list_filter = ["status", "channel__network"]
     search_fields = ["external_id", "post__title", "channel__name"]
     list_select_related = ["post", "channel"]
+
+
+@admin.register(PostMetricsSnapshot)
+class PostMetricsSnapshotAdmin(admin.ModelAdmin):
+    """Read from the networks: shown, never edited by hand."""
+
+    list_display = ["target", "day", "views", "likes", "comments", "shares", "fetched_at"]
+    list_filter = ["target__channel__network"]
+    search_fields = ["target__external_id", "target__post__title"]
+    list_select_related = ["target", "target__post"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(MediaAsset)
