@@ -32,6 +32,7 @@ WORDS = {
     "media.write": _("upload images"),
     "dm.read": _("read your direct messages"),
     "dm.write": _("answer direct messages"),
+    "tweet.moderate.write": _("hide replies to your posts"),
     # LinkedIn pages (Community Management API)
     "r_organization_social": _("read your pages' posts and comments"),
     "w_organization_social": _("post and comment as your pages"),

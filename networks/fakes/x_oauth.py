@@ -24,6 +24,7 @@ DEFAULT_SCOPES = (
     "media.write",
     "dm.read",
     "dm.write",
+    "tweet.moderate.write",
 )
 WORDS = consent.ConsentWords("X", allow="Authorize app", denied={"error": "access_denied"})
 

@@ -24,6 +24,7 @@ DEFAULT_API_BASE = "https://api.x.com"
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 # media.write is the scope name for POST /2/media/upload as far as we know [unverified].
 # dm.read and dm.write: direct messages in and out (https://docs.x.com/x-api/direct-messages/lookup/integrate).
+# tweet.moderate.write: hide replies to our posts (https://docs.x.com/x-api/posts/hide-replies/introduction).
 DEFAULT_SCOPES = (
     "tweet.read",
     "users.read",
@@ -32,6 +33,7 @@ DEFAULT_SCOPES = (
     "media.write",
     "dm.read",
     "dm.write",
+    "tweet.moderate.write",
 )
 
 

@@ -202,3 +202,61 @@ def test_the_x_fake_deletes_only_the_authors_posts_with_the_documented_shapes(ht
         and shape_differences(recorded[0]["response"]["body"], deleted.json()) == []
     )
     assert gone.status_code == 200 and shape_differences(recorded[1]["response"]["body"], gone.json()) == []
+
+
+# --- X: replies to our own posts can be hidden ---------------------------------------------------------
+
+X_REPLY = "1232720193182412800"
+
+
+def test_x_hides_and_shows_a_reply_as_documented(http: httpx.Client) -> None:
+    from networks.providers.x import XProvider
+
+    recorded = load("x", "hide_reply")["exchanges"]
+    with ReplayServer(recorded) as network:
+        account = Account(Network.X, X_US, network.base_url, Credentials("token"), handle="demobakery")
+        provider = XProvider(account, http=http)
+        provider.hide_comment(comment_id=X_REPLY, hidden=True)
+        provider.hide_comment(comment_id=X_REPLY, hidden=False)
+        sent = [(method, path, json.loads(body)) for method, path, _query, body in network.requests]
+
+    assert sent == [(e["request"]["method"], e["request"]["path"], e["request"]["json"]) for e in recorded]
+    assert XProvider.supports(Capability.HIDE) and not XProvider.supports(Capability.PRIVATE_REPLY)
+
+
+def test_the_x_fake_hides_only_replies_in_conversations_the_account_started(http: httpx.Client) -> None:
+    from networks.fakes.x import XFake
+
+    recorded = load("x", "hide_reply")["exchanges"]
+    with XFake() as fake:
+        brand, fan = fake.add_user("demobakery", "Demo Bakery"), fake.add_user("lea", "Léa")
+        scopes = ("tweet.read", "users.read", "tweet.write", "tweet.moderate.write")
+        token = fake.issue_token(brand, scopes=scopes)["access_token"]
+        without = fake.issue_token(brand, scopes=scopes[:3])["access_token"]
+        ours = fake.add_tweet(brand, "Fresh bread today")
+        reply = fake.add_tweet(fan, "@demobakery rye?", in_reply_to=ours)
+        elsewhere = fake.add_tweet(
+            fan, "@demobakery you should see this", in_reply_to=fake.add_tweet(fan, "x")
+        )
+
+        def put(tweet_id: str, hidden: object, bearer: str = token) -> httpx.Response:
+            url = f"{fake.base_url}/2/tweets/{tweet_id}/hidden"
+            return http.put(url, json={"hidden": hidden}, headers={"Authorization": f"Bearer {bearer}"})
+
+        hidden, shown = put(reply, True), put(reply, False)
+        not_ours, root, no_scope, garbled = (
+            put(elsewhere, True),
+            put(ours, True),
+            put(reply, True, without),
+            put(reply, "yes"),
+        )
+
+    for index, answer in enumerate((hidden, shown)):
+        assert answer.status_code == recorded[index]["response"]["status"]
+        assert answer.json() == recorded[index]["response"]["body"]
+    assert [not_ours.status_code, root.status_code, no_scope.status_code, garbled.status_code] == [
+        403,
+        403,
+        403,
+        400,
+    ]

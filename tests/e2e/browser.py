@@ -31,7 +31,8 @@ def connect_x_channel(x_fake, workspace):
     NetworkApp.objects.create(network="x", client_id=x_fake.client_id, api_base_url=x_fake.base_url)
     brand = x_fake.add_user("acmebakery", "Acme Bakery")
     token = x_fake.issue_token(
-        brand, scopes=("tweet.read", "users.read", "tweet.write", "dm.read", "dm.write")
+        brand,
+        scopes=("tweet.read", "users.read", "tweet.write", "dm.read", "dm.write", "tweet.moderate.write"),
     )
     channel = services.channel_connect(
         workspace=workspace,

@@ -281,13 +281,13 @@ def test_what_the_network_does_not_support_has_no_button_and_is_refused(facebook
         ask(facebook, agent, A.HIDE)
 
 
-def test_x_and_linkedin_offer_no_hiding_nor_private_replies():
+def test_x_hides_but_answers_no_comment_privately_and_linkedin_does_neither():
     from networks.registry import provider_class
 
+    assert provider_class("x").supports(p.Capability.HIDE)
+    assert not provider_class("linkedin").supports(p.Capability.HIDE)
     for network in ("x", "linkedin"):
-        provider = provider_class(network)
-        assert not provider.supports(p.Capability.HIDE)
-        assert not provider.supports(p.Capability.PRIVATE_REPLY)
+        assert not provider_class(network).supports(p.Capability.PRIVATE_REPLY)
 
 
 def test_direct_messages_and_our_own_replies_cannot_be_hidden(facebook, agent, broker):
@@ -374,6 +374,51 @@ def test_a_manager_deletes_our_own_reply_on_x_but_never_a_fans_post(x_thread, ma
     assert moderation.describe(Message.objects.get(pk=reply.pk), member=boss).deleted
     deletes = [r for r in fake.requests if r.method == "DELETE"]
     assert len(deletes) == 1
+
+
+def test_an_agent_hides_a_fans_reply_to_our_x_post_and_shows_it_again(workspace, agent, broker):
+    from networks.fakes.x import XFake
+
+    with XFake() as fake:
+        channel, brand = connect_x_channel(fake, workspace)
+        fan = fake.add_user("lea", "Léa")
+        ours = fake.add_tweet(brand, "Rye bread is back")
+        reply = fake.add_tweet(fan, "@acmebakery until when?", in_reply_to=ours)
+        mention = fake.add_mention(brand, fan, "@acmebakery is the shop open?")
+        network_tasks.poll_once(channel)
+        member = agent.memberships.get()
+        in_reply = Message.objects.get(channel=channel, external_id=reply)
+        alone = Message.objects.get(channel=channel, external_id=mention)
+        assert not moderation.describe(alone, member=member).can_hide  # a mention is not under our post
+
+        row = moderation.moderation_request(message=in_reply, by=member, action=A.HIDE)
+        assert moderation.moderation_process(row.pk) == S.DONE
+        assert fake.tweets[int(reply)]["_hidden"] is True
+        assert Message.objects.get(pk=in_reply.pk).hidden
+        row = moderation.moderation_request(
+            message=Message.objects.get(pk=in_reply.pk), by=member, action=A.UNHIDE
+        )
+        assert moderation.moderation_process(row.pk) == S.DONE
+        assert fake.tweets[int(reply)]["_hidden"] is False
+        assert not Message.objects.get(pk=in_reply.pk).hidden
+
+
+def test_an_x_hide_whose_answer_was_lost_is_simply_sent_again(workspace, agent, broker):
+    from networks.fakes.x import XFake
+
+    with XFake() as fake:
+        channel, brand = connect_x_channel(fake, workspace)
+        fan = fake.add_user("lea", "Léa")
+        reply = fake.add_tweet(fan, "@acmebakery meh", in_reply_to=fake.add_tweet(brand, "New cake"))
+        network_tasks.poll_once(channel)
+        message = Message.objects.get(channel=channel, external_id=reply)
+        fake.drop_after(rf"/2/tweets/{reply}/hidden$", method="PUT")
+        row = moderation.moderation_request(message=message, by=agent.memberships.get(), action=A.HIDE)
+
+        assert moderation.moderation_process(row.pk) == S.QUEUED  # setting a state twice is harmless
+        make_due(row)
+        assert moderation.moderation_process(row.pk) == S.DONE
+        assert len([r for r in fake.requests if r.method == "PUT"]) == 2
 
 
 def test_an_unclear_x_deletion_is_read_back_without_a_second_delete(x_thread, manager, broker):

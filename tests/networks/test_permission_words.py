@@ -40,7 +40,7 @@ def test_channel_settings_say_what_each_permission_allows(owner_client, owner, w
         by=owner,
     )
     page = owner_client.get("/w/acme/settings/channels/").content.decode()
-    assert "<summary>7 permissions demandées</summary>" in page
+    assert "<summary>8 permissions demandées</summary>" in page
     assert '<li title="tweet.write">publier et répondre</li>' in page
     assert '<td class="small">lire les posts et les mentions; lire les profils des comptes' in page
     missing = page.split("Manquantes", 1)[1].split("</p>", 1)[0]

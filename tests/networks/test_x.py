@@ -575,7 +575,9 @@ def consent(fake: XFake, http: httpx.Client, challenge: str) -> tuple[str, str]:
         authorize_base=f"{fake.base_url}/i/oauth2/authorize",
     )
     query = parse_qs(urlsplit(url).query)
-    assert query["scope"] == ["tweet.read users.read tweet.write offline.access media.write dm.read dm.write"]
+    assert query["scope"] == [
+        "tweet.read users.read tweet.write offline.access media.write dm.read dm.write tweet.moderate.write"
+    ]
     assert query["code_challenge_method"] == ["S256"]
     assert http.get(url).status_code == 200  # the consent page, where the person clicks Authorize app
     answer = consent_page.approve(http, url)
