@@ -15,12 +15,16 @@ def store_fetched_items(sender, *, channel: Channel, items, backfill: bool, **kw
 
 
 @receiver(items_reread, sender=Channel, dispatch_uid="inbox.apply_reread_items")
-def apply_reread_items(sender, *, channel: Channel, items, listings, **kwargs) -> None:
-    from inbox.edits import message_deletions_apply
+def apply_reread_items(sender, *, channel: Channel, items, listings, gone=(), **kwargs) -> None:
+    from django.utils import timezone
+
+    from inbox.edits import message_deleted_on_network, message_deletions_apply
 
     # What is new in a re-read (a comment the walk missed) is stored as new; the rest are edits.
     message_ingest_batch(channel=channel, items=items)
     message_deletions_apply(channel=channel, listings=listings)
+    if gone:
+        message_deleted_on_network(channel=channel, external_ids=gone, at=timezone.now())
 
 
 @receiver(post_published, sender=Channel, dispatch_uid="inbox.remember_published_post")

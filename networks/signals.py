@@ -11,7 +11,7 @@ items_fetched = Signal()
 
 # Sent after items_fetched, in the same transaction: what a poll read again (edits), and the threads it
 # listed completely (deletions). kwargs: channel (Channel), items (list[EngagementItem]),
-# listings (list[ThreadListing]).
+# listings (list[ThreadListing]), gone (list[str]: external ids the network says were deleted).
 items_reread = Signal()
 
 # Something of ours went out on a channel (posts publishes it; the inbox names it in the threads under it).

@@ -201,12 +201,18 @@ def _store_items(channel: Channel, items: list[p.EngagementItem]) -> tuple[list[
 def _store_reread(channel: Channel, result: p.PollResult) -> None:
     """What the poll read again (edits) and listed completely (deletions), in a savepoint of its own: a
     refusal here is logged and costs the re-read, never the new items or the cursor."""
-    if not result.reread and not result.listings:
+    if not result.reread and not result.listings and not result.gone:
         return
     items, _unstorable = normalise.items(list(result.reread), channel_id=channel.pk)
     try:
         with transaction.atomic():
-            items_reread.send(sender=Channel, channel=channel, items=items, listings=list(result.listings))
+            items_reread.send(
+                sender=Channel,
+                channel=channel,
+                items=items,
+                listings=list(result.listings),
+                gone=list(result.gone),
+            )
     except ITEM_REFUSALS as exc:
         log.warning("re-read refused", extra={"channel": channel.pk, "error": str(exc)[:300]})
 

@@ -321,7 +321,7 @@ class XFake(XDirectMessageRoutes, XModerationRoutes, XOAuthRoutes, XState, Seeda
             for tweet_id in ids:
                 stored = self.tweets.get(int(tweet_id)) if tweet_id.isdigit() else None
                 if stored is None or stored["_deleted"] or stored["_is_raw"]:
-                    missing.append(_not_found(tweet_id))
+                    missing.append(_not_found(tweet_id, "ids"))
                 else:
                     found.append(stored)
             body = self._render_page(found, request)
@@ -457,13 +457,15 @@ PUBLIC_METRICS = (
 )
 
 
-def _not_found(tweet_id: str) -> dict[str, Any]:
+def _not_found(tweet_id: str, parameter: str = "id") -> dict[str, Any]:
+    """X's partial error for a missing post; `parameter` names the query field that asked for it ("ids" for
+    GET /2/tweets?ids=, as recorded in the academictwitteR fixtures)."""
     return {
         "value": tweet_id,
-        "detail": f"Could not find tweet with id: [{tweet_id}].",
+        "detail": f"Could not find tweet with {parameter}: [{tweet_id}].",
         "title": "Not Found Error",
         "resource_type": "tweet",
-        "parameter": "id",
+        "parameter": parameter,
         "resource_id": tweet_id,
         "type": f"{PROBLEM_BASE}/resource-not-found",
     }

@@ -152,6 +152,8 @@ class PollResult:
     #: Threads read again from top to bottom: every item of the post that still exists, so what the
     #: inbox holds under that post and the listing lacks was deleted on the network.
     listings: tuple[ThreadListing, ...] = ()
+    #: Items the network says no longer exist, asked for again by id (X): marked deleted, never removed.
+    gone: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from core.http import send_idempotent
-from networks.providers import limits, x_auth, x_dm, x_weight, x_wire
+from networks.providers import limits, x_auth, x_dm, x_watch, x_weight, x_wire
 from networks.providers.base import (
     Account,
     Ambiguous,
@@ -48,6 +48,7 @@ from networks.providers.base import (
     PostMetrics,
     Provider,
     PublishResult,
+    RateLimited,
     ReadBackIncomplete,
     ReplyTarget,
     Setup,
@@ -202,14 +203,44 @@ class XProvider(XModeration, Provider):
                 # says what is missing.
                 missing = exc.network_message or str(exc)
         mentions = self._poll_mentions(cursor=cursor, max_items=max(max_items - len(dms), MIN_PAGE))
-        next_cursor = {**mentions.cursor, **({"dm": dm_cursor} if dm_cursor else {})}
+        now = self.clock()
+        watch = x_watch.remember(x_watch.load(cursor), mentions.items, now=now)
+        gone: list[str] = []
+        if not mentions.has_more and watch.due(now):
+            found = self._deleted_mentions(watch)
+            if found is not None:
+                gone = found
+                watch = x_watch.forget(watch, gone, checked_at=now)
+        next_cursor = {
+            **mentions.cursor,
+            **({"watch": x_watch.dump(watch)} if watch.ids or watch.checked_at else {}),
+            **({"dm": dm_cursor} if dm_cursor else {}),
+        }
         return PollResult(
             items=dms + mentions.items,
             cursor=next_cursor,
             has_more=mentions.has_more or dm_more,
             skipped=mentions.skipped + dm_skipped,
             permission_missing=missing,
+            gone=tuple(gone),
         )
+
+    def _deleted_mentions(self, watch: x_watch.Watch) -> list[str] | None:
+        """Which delivered mentions X now answers as deleted (x_watch); None when it could not be asked
+        this time (the next poll asks again). The lookup has a rate-limit bucket of its own, so its
+        headers must not stand for the mentions' one."""
+        saved = self.rate_limit
+        gone: list[str] = []
+        try:
+            for chunk in watch.chunks():
+                body = _read(self._call("GET", "/2/tweets", params={"ids": ",".join(chunk)}))
+                gone += x_watch.not_found(body, asked=set(chunk))
+        except (RateLimited, Transient) as exc:
+            log.info("x: deleted mentions not checked this time: %s", exc)
+            return None
+        finally:
+            self.rate_limit = saved
+        return gone
 
     def _poll_mentions(self, *, cursor: dict[str, Any], max_items: int) -> PollResult:
         since_id, token, newest = _load_cursor(cursor)

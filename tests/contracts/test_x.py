@@ -146,3 +146,60 @@ def test_the_fake_gives_an_edit_a_new_id_and_the_whole_history(http: httpx.Clien
         shape_differences({k: v for k, v in recorded["data"][0].items() if k != "edit_controls"}, newest)
         == []
     )
+
+
+# --- deletions: delivered mentions looked up again by id ---------------------------------------------------
+
+FOUND, DELETED, PRIVATE = "1460323737035677698", "1460323737035677699", "1460323737035677700"
+
+
+def _watching(checked_at: dt.datetime) -> dict:
+    written = (checked_at - dt.timedelta(hours=1)).isoformat()
+    return {
+        "since_id": FOUND,
+        "watch": {
+            "ids": dict.fromkeys((FOUND, DELETED, PRIVATE), written),
+            "checked_at": checked_at.isoformat(),
+        },
+    }
+
+
+def test_a_deleted_mention_is_named_gone_and_a_private_one_is_not(http: httpx.Client) -> None:
+    fixture = load("x", "tweets_lookup_deleted")
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=61)
+    with ReplayServer(fixture["exchanges"]) as network:
+        result = client(network.base_url, http).poll(cursor=_watching(an_hour_ago))
+        lookups = [query for method, path, query, _ in network.requests if path == "/2/tweets"]
+
+    assert result.gone == (DELETED,)
+    assert lookups == [{"ids": [f"{FOUND},{DELETED},{PRIVATE}"]}]
+    assert set(result.cursor["watch"]["ids"]) == {FOUND, PRIVATE}  # a deletion is announced once
+
+
+def test_mentions_are_looked_up_again_at_most_once_an_hour(http: httpx.Client) -> None:
+    fixture = load("x", "tweets_lookup_deleted")
+    with ReplayServer(fixture["exchanges"]) as network:
+        recent = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
+        result = client(network.base_url, http).poll(cursor=_watching(recent))
+        paths = [path for _method, path, *_ in network.requests]
+
+    assert result.gone == () and "/2/tweets" not in paths
+    assert len(result.cursor["watch"]["ids"]) == 3
+
+
+def test_the_fake_answers_a_lookup_of_deleted_posts_as_x_does(http: httpx.Client, fake: XFake) -> None:
+    recorded = load("x", "tweets_lookup_deleted")["exchanges"][1]["response"]["body"]
+    brand, fan = fake.add_user("demobakery"), fake.add_user("lea")
+    token = fake.issue_token(brand)["access_token"]
+    kept, deleted = fake.add_mention(brand, fan), fake.add_mention(brand, fan)
+    fake.delete_tweet(deleted)
+    answer = http.get(
+        f"{fake.base_url}/2/tweets",
+        params={"ids": f"{kept},{deleted}"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    body = answer.json()
+    assert answer.status_code == 200 and [t["id"] for t in body["data"]] == [kept]
+    assert shape_differences(recorded["errors"][0], body["errors"][0]) == []
+    assert (body["errors"][0]["resource_id"], body["errors"][0]["parameter"]) == (deleted, "ids")

@@ -441,13 +441,13 @@ def test_hiding_a_comment_from_the_thread_queues_it_and_shows_it_on_its_way(
 
 
 def test_moderating_where_the_network_cannot_is_refused_with_the_reason(agent_client, thread):
-    Channel.objects.filter(pk=thread.channel_id).update(network="x")
+    Channel.objects.filter(pk=thread.channel_id).update(network="linkedin")
     message = thread.messages.get(direction="in")
     assert "Hide on" not in html_of(agent_client.get(url(thread)))
     fragment = html_of(
         agent_client.post(url(thread, f"messages/{message.pk}/moderate"), {"action": "hide"}, **HTMX)
     )
-    assert "X does not let CM Hub do this" in fragment
+    assert "LinkedIn does not let CM Hub do this" in fragment
     assert not ModerationAction.objects.exists()
 
 
