@@ -5,7 +5,10 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit_models import ACTION_GROUPS, AuditAction, AuditEvent
+from accounts.audit_selectors import AuditFilters
 from accounts.models import Membership, Workspace
+from core.dates import DateField
 from core.images import ImageRejected, make_avatar
 from core.timezones import timezone_choices
 from core.uploads import read_upload
@@ -91,3 +94,42 @@ class InvitationSignupForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class AuditFilterForm(forms.Form):
+    """The Audit log page's filters (GET). Choices are built per workspace: its members, then the
+    assistant and the system; actions grouped by what they concern."""
+
+    actor = forms.ChoiceField(label=_("Who"), required=False)
+    action = forms.ChoiceField(label=_("What"), required=False)
+    date_from = DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    target = forms.CharField(label=_("Target"), required=False, max_length=100)
+
+    def __init__(self, *args, members: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        people = sorted(((str(m.user_id), m.user.name) for m in members), key=lambda c: c[1].lower())
+        self.fields["actor"].choices = [  # type: ignore[attr-defined]
+            ("", _("Anyone")),
+            (_("People"), people),
+            (_("Automatic"), list(AuditEvent.ActorKind.choices[1:])),
+        ]
+        grouped = [
+            (label, [(f"group:{group}", _("All: %(group)s") % {"group": label})])
+            for group, label in ACTION_GROUPS.items()
+        ]
+        by_group = dict(grouped)
+        for action in AuditAction:
+            by_group[ACTION_GROUPS[action.group]].append((action.value, action.label))
+        self.fields["action"].choices = [("", _("Any action")), *grouped]  # type: ignore[attr-defined]
+
+    def filters(self) -> AuditFilters:
+        self.is_valid()  # an invalid field (a date out of range) is dropped; the others still filter
+        data = self.cleaned_data
+        return AuditFilters(
+            actor=data.get("actor") or "",
+            action=data.get("action") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            target=(data.get("target") or "").strip(),
+        )

@@ -25,3 +25,16 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class AuditContextMiddleware:
+    """Who is asking, and from where, for the audit log: services record events without a request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from accounts.audit import audit_context, audit_context_from_request
+
+        with audit_context(audit_context_from_request(request)):
+            return self.get_response(request)

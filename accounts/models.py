@@ -205,3 +205,6 @@ class Invitation(models.Model):
 
     def get_status_display(self) -> str:
         return self.Status(self.status).label
+
+
+from accounts.audit_models import AuditEvent  # noqa: E402, F401 - an accounts model in its own module

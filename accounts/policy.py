@@ -24,6 +24,7 @@ class Perm(enum.StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_CHANNELS = "manage_channels"
     MANAGE_WORKSPACE = "manage_workspace"
+    VIEW_AUDIT_LOG = "view_audit_log"  # the workspace's audit log, and its CSV
     HIDE_MESSAGES = "hide_messages"  # hide a comment on its network and show it again (reversible)
     DELETE_MESSAGES = "delete_messages"  # delete a comment on its network (for good)
 
@@ -42,7 +43,7 @@ _MANAGER = _AGENT | {
     Perm.MANAGE_FAQ,
     Perm.VIEW_REPORTS,
 }
-_ADMIN = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_CHANNELS, Perm.MANAGE_WORKSPACE}
+_ADMIN = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_CHANNELS, Perm.MANAGE_WORKSPACE, Perm.VIEW_AUDIT_LOG}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.AGENT: _AGENT,

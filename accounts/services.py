@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Invitation, Membership, User, Workspace, hash_token
 from core.errors import UserError
 from core.mail import email_send
@@ -68,6 +69,36 @@ def workspace_create(*, name: str, slug: str, owner: User, timezone_name: str = 
     return workspace
 
 
+WORKSPACE_SETTINGS = ("name", "timezone", "default_language", "require_mfa")
+
+
+@transaction.atomic
+def workspace_update_settings(*, workspace: Workspace, by: User, **values: object) -> Workspace:
+    """Save the Settings page's fields (WORKSPACE_SETTINGS). The values before are read from the row: a
+    ModelForm has already written the new ones onto the instance it was given."""
+    unknown = set(values) - set(WORKSPACE_SETTINGS)
+    if unknown:
+        raise ValueError(f"Not workspace settings: {sorted(unknown)}")
+    before = Workspace.objects.filter(pk=workspace.pk).values(*values).get()
+    for field, value in values.items():
+        setattr(workspace, field, value)
+    workspace.save(update_fields=list(values))
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.WORKSPACE_SETTINGS_CHANGED,
+        target=workspace,
+        actor=by,
+        before=before,
+        after={field: getattr(workspace, field) for field in values},
+    )
+    return workspace
+
+
+def _member_target(membership: Membership) -> tuple[str, int, str]:
+    # Named by the person, not "user @ workspace (role)": the role is in before/after.
+    return ("membership", membership.pk, f"{membership.user.name} <{membership.user.email}>")
+
+
 def _other_admins_exist(membership: Membership) -> bool:
     # Lock the workspace's admin rows: two admins demoting each other at once must not both succeed.
     admins = list(
@@ -84,8 +115,17 @@ def membership_change_role(*, membership: Membership, role: str, by: User) -> Me
         raise AccountsError(_("Unknown role."))
     if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_admins_exist(membership):
         raise AccountsError(_("A workspace needs at least one admin: promote someone else first."))
+    before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    audit_record(
+        workspace=membership.workspace_id,
+        action=AuditAction.MEMBER_ROLE_CHANGED,
+        target=_member_target(membership),
+        actor=by,
+        before={"role": before},
+        after={"role": role},
+    )
     return membership
 
 
@@ -94,7 +134,16 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.role == Role.ADMIN and not _other_admins_exist(membership):
         raise AccountsError(_("A workspace needs at least one admin: promote someone else first."))
     user = membership.user
+    target, role = _member_target(membership), membership.role
     membership.delete()
+    audit_record(
+        workspace=membership.workspace_id,
+        action=AuditAction.MEMBER_REMOVED,
+        target=target,
+        actor=by,
+        before={"role": role},
+        only_changes=False,
+    )
     if user.last_workspace_id == membership.workspace_id:
         user.last_workspace = None
         user.save(update_fields=["last_workspace"])
@@ -129,6 +178,14 @@ def invitation_create(
         invited_by=invited_by,
         created_at=now,
         expires_at=now + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.INVITATION_SENT,
+        target=invitation,
+        actor=invited_by,
+        after={"email": email, "role": role},
+        only_changes=False,
     )
     transaction.on_commit(lambda: _send_invitation_email(invitation, token))
     return invitation, token
@@ -180,6 +237,14 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        workspace=invitation.workspace,
+        action=AuditAction.INVITATION_ACCEPTED,
+        target=invitation,
+        actor=user,
+        after={"role": membership.role},
+        only_changes=False,
+    )
     return membership
 
 
@@ -194,6 +259,7 @@ def invitation_accept_as_new_user(*, token: str, password: str, display_name: st
     return user, invitation_accept(token=token, user=user)
 
 
+@transaction.atomic
 def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     updated = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
@@ -201,6 +267,14 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     if not updated:
         raise AccountsError(_("Only a pending invitation can be revoked."))
     invitation.refresh_from_db()
+    audit_record(
+        workspace=invitation.workspace_id,
+        action=AuditAction.INVITATION_REVOKED,
+        target=invitation,
+        actor=by,
+        before={"email": invitation.email, "role": invitation.role},
+        only_changes=False,
+    )
     return invitation
 
 

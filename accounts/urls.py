@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import audit_views, views
 
 # Pages of one workspace, mounted under /w/<slug>/ by the project's urls.
 workspace_urlpatterns = [
@@ -11,6 +11,8 @@ workspace_urlpatterns = [
     path("settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("settings/invitations/", views.invitations, name="invitations"),
     path("settings/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("settings/audit/", audit_views.audit_log, name="audit_log"),
+    path("settings/audit/export.csv", audit_views.audit_log_export, name="audit_log_export"),
 ]
 
 urlpatterns = [

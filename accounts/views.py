@@ -58,7 +58,11 @@ def workspace_home(request: WorkspaceRequest) -> HttpResponse:
 def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.workspace_update_settings(
+            workspace=request.workspace,
+            by=request.user,
+            **{field: form.cleaned_data[field] for field in services.WORKSPACE_SETTINGS},
+        )
         messages.success(request, _("Workspace settings saved."))
         return redirect("workspace_settings", slug=request.workspace.slug)
     return render(request, "accounts/settings/workspace.html", {"form": form})

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from assistant import engine, selectors
@@ -176,6 +177,7 @@ def carry_out(step: dict, *, rule: Rule, message: Message) -> dict:
                     thread_version=message.pk,
                     confirm_stale=True,
                     drafted_by_assistant=not direct,
+                    by_assistant=True,
                 )
         except ReplyError:
             done.update(mode=M.SKIPPED.value, reason="refused")
@@ -257,6 +259,8 @@ def auto_reply_policy_update(
             gettext("The confidence threshold must be between %(low)s and 1.")
             % {"low": engine.AUTO_SEND_THRESHOLD}
         )
+    current = AutoReplyPolicy.objects.filter(workspace=workspace).first()
+    before = _auto_reply_state(current) if current is not None else {}
     policy, _created = AutoReplyPolicy.objects.update_or_create(
         workspace=workspace,
         defaults={
@@ -268,4 +272,23 @@ def auto_reply_policy_update(
     )
     policy.faq_entries.set(faq_entries)
     policy.channels.set(channels)
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.AUTO_REPLY_SETTINGS_CHANGED,
+        target=policy,
+        actor=by,
+        before=before,
+        after=_auto_reply_state(policy),
+    )
     return policy
+
+
+def _auto_reply_state(policy: AutoReplyPolicy) -> dict:
+    """The settings as the audit log keeps them: FAQ entries and channels by name, sorted."""
+    return {
+        "enabled": policy.enabled,
+        "min_confidence": policy.min_confidence,
+        "daily_cap": policy.daily_cap,
+        "faq_entries": sorted(str(e) for e in policy.faq_entries.all()),
+        "channels": sorted(str(c) for c in policy.channels.all()),
+    }

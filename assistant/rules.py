@@ -43,6 +43,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from assistant import autoreply, selectors
@@ -476,6 +477,7 @@ def rule_save(
         raise RuleError(_("This belongs to another workspace."))
     validate(conditions, actions, workspace)
     now = timezone.now()
+    before = _rule_state(rule) if rule is not None else None
     if rule is None:
         last = (
             Rule.objects.filter(workspace=workspace).order_by("-position").values_list("position", flat=True)
@@ -483,8 +485,29 @@ def rule_save(
         rule = Rule(workspace=workspace, created_by=by.user, position=(last.first() or 0) + 1, created_at=now)
     rule.name, rule.conditions, rule.actions = name.strip()[:120], conditions, actions
     rule.stop_here, rule.active, rule.updated_at = stop_here, active, now
-    rule.save()
+    with transaction.atomic():
+        rule.save()
+        audit_record(
+            workspace=workspace,
+            action=AuditAction.RULE_CREATED if before is None else AuditAction.RULE_CHANGED,
+            target=rule,
+            actor=by,
+            before=before,
+            after=_rule_state(rule),
+            only_changes=before is not None,
+        )
     return rule
+
+
+def _rule_state(rule: Rule) -> dict:
+    """What the audit log keeps of a rule, before and after a change."""
+    return {
+        "name": rule.name,
+        "conditions": rule.conditions,
+        "actions": rule.actions,
+        "stop_here": rule.stop_here,
+        "active": rule.active,
+    }
 
 
 @transaction.atomic
@@ -507,8 +530,18 @@ def rule_move(*, rule: Rule, by: Membership, up: bool) -> None:
 def rule_set_active(*, rule: Rule, by: Membership, active: bool) -> Rule:
     if by.workspace_id != rule.workspace_id or not can(by, Perm.MANAGE_RULES):
         raise RuleError(_("Your role in this workspace does not allow this."))
+    before = rule.active
     rule.active, rule.updated_at = active, timezone.now()
-    rule.save(update_fields=["active", "updated_at"])
+    with transaction.atomic():
+        rule.save(update_fields=["active", "updated_at"])
+        audit_record(
+            workspace=rule.workspace_id,
+            action=AuditAction.RULE_CHANGED,
+            target=rule,
+            actor=by,
+            before={"active": before},
+            after={"active": active},
+        )
     return rule
 
 

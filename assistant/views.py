@@ -137,7 +137,8 @@ def faq_import(request: WorkspaceRequest) -> HttpResponse:
 @require_GET
 def faq_export(request: WorkspaceRequest) -> HttpResponse:
     response = HttpResponse(
-        services.faq_export_csv(request.workspace), content_type="text/csv; charset=utf-8"
+        services.faq_export_csv(request.workspace, by=request.membership),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="faq-{request.workspace.slug}.csv"'
     return response

@@ -149,12 +149,12 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.action(description=_("Pause polling of the selected channels"))
     def pause(self, request, queryset):
         for channel in queryset:
-            services.channel_pause(channel=channel)
+            services.channel_pause(channel=channel, by=request.user)
 
     @admin.action(description=_("Resume polling of the selected channels"))
     def resume(self, request, queryset):
         for channel in queryset:
-            services.channel_resume(channel=channel)
+            services.channel_resume(channel=channel, by=request.user)
 
 
 @admin.register(PollRun)

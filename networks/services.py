@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import User, Workspace
 from core import dates
 from core.mail import email_send
@@ -90,27 +91,71 @@ def channel_connect(
         channel.backfill_status = Channel.Backfill.PENDING
         channel.connected_by = by
     channel.save()
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.CHANNEL_CONNECTED,
+        target=channel,
+        actor=by,
+        after={"network": network, "handle": handle, "reconnected": not created},
+        only_changes=False,
+    )
     return channel
 
 
-def channel_pause(*, channel: Channel) -> Channel:
-    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.PAUSED)
+@transaction.atomic
+def channel_pause(*, channel: Channel, by: User | None = None) -> Channel:
+    before = channel.status
+    paused = Channel.objects.filter(pk=channel.pk).exclude(status=Channel.Status.PAUSED)
+    changed = paused.update(status=Channel.Status.PAUSED)
     channel.refresh_from_db()
+    if changed:
+        audit_record(
+            workspace=channel.workspace_id,
+            action=AuditAction.CHANNEL_PAUSED,
+            target=channel,
+            actor=by,
+            before={"status": before},
+            after={"status": channel.status},
+        )
     return channel
 
 
-def channel_resume(*, channel: Channel) -> Channel:
+@transaction.atomic
+def channel_resume(*, channel: Channel, by: User | None = None) -> Channel:
     """Back to polling now; a channel whose token died stays as it is until reconnected."""
-    Channel.objects.filter(pk=channel.pk).exclude(status=Channel.Status.NEEDS_RECONNECT).update(
-        status=Channel.Status.ACTIVE, next_poll_at=timezone.now(), consecutive_failures=0
+    before = channel.status
+    changed = (
+        Channel.objects.filter(pk=channel.pk)
+        .exclude(status=Channel.Status.NEEDS_RECONNECT)
+        .update(status=Channel.Status.ACTIVE, next_poll_at=timezone.now(), consecutive_failures=0)
     )
     channel.refresh_from_db()
+    if changed and before != channel.status:
+        audit_record(
+            workspace=channel.workspace_id,
+            action=AuditAction.CHANNEL_RESUMED,
+            target=channel,
+            actor=by,
+            before={"status": before},
+            after={"status": channel.status},
+        )
     return channel
 
 
-def channel_disconnect(*, channel: Channel) -> None:
+@transaction.atomic
+def channel_disconnect(*, channel: Channel, by: User | None = None) -> None:
     """Forget the channel and its credentials."""
+    target = ("channel", channel.pk, str(channel))
+    workspace_id, network, handle = channel.workspace_id, channel.network, channel.handle
     channel.delete()
+    audit_record(
+        workspace=workspace_id,
+        action=AuditAction.CHANNEL_DISCONNECTED,
+        target=target,
+        actor=by,
+        before={"network": network, "handle": handle},
+        only_changes=False,
+    )
 
 
 # --- Poll outcomes ------------------------------------------------------------------------------------

@@ -272,13 +272,13 @@ def _backfill_days(raw: str | None) -> int:
 def channel_action(request: WorkspaceRequest, pk: int, action: str) -> HttpResponse:
     channel = selectors.get_channel_for_member(request.membership, pk)
     if action == "pause":
-        services.channel_pause(channel=channel)
+        services.channel_pause(channel=channel, by=request.user)
         messages.success(request, _("%(channel)s is paused.") % {"channel": channel.name})
     elif action == "resume":
-        services.channel_resume(channel=channel)
+        services.channel_resume(channel=channel, by=request.user)
         messages.success(request, _("%(channel)s is polled again.") % {"channel": channel.name})
     elif action == "disconnect":
-        services.channel_disconnect(channel=channel)
+        services.channel_disconnect(channel=channel, by=request.user)
         messages.success(request, _("%(channel)s was disconnected.") % {"channel": channel.name})
     elif action == "subscribe-webhooks" and webhooks.subscribable(channel.network):
         tasks.enqueue_webhook_subscribe(channel.pk)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm
 from assistant import llm, selectors
@@ -106,12 +107,22 @@ def reply_draft_write(*, member: Membership, conversation: Conversation) -> Sugg
         )
 
 
+@transaction.atomic
 def tone_guide_update(*, workspace: Workspace, by: Membership, tone_guide: str) -> AssistantPolicy:
     """Managers say how the team writes; the model's drafts follow it."""
     _require(by, Perm.MANAGE_RULES)
     if workspace.pk != by.workspace_id:
         raise AssistantError(_("This belongs to another workspace."))
     policy, _created = AssistantPolicy.objects.get_or_create(workspace=workspace)
+    before = {"tone_guide": policy.tone_guide}
     policy.tone_guide = tone_guide.strip()
     policy.save(update_fields=["tone_guide"])
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.ASSISTANT_SETTINGS_CHANGED,
+        target=policy,
+        actor=by,
+        before=before,
+        after={"tone_guide": policy.tone_guide},
+    )
     return policy

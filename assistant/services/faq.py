@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, Workspace
 from assistant.models import AssistantPolicy, FaqEntry
 
@@ -116,6 +117,7 @@ def vocabulary_check(text: str) -> dict[str, list[str]]:
     return concepts
 
 
+@transaction.atomic
 def vocabulary_update(*, workspace: Workspace, by: Membership, text: str) -> AssistantPolicy:
     """Managers give the words of their trade that mean the same thing; the FAQ index uses them at once."""
     _require(by)
@@ -123,6 +125,15 @@ def vocabulary_update(*, workspace: Workspace, by: Membership, text: str) -> Ass
         raise AssistantError(_("This belongs to another workspace."))
     vocabulary_check(text)
     policy, _created = AssistantPolicy.objects.get_or_create(workspace=workspace)
+    before = {"synonyms": policy.synonyms}
     policy.synonyms = text.strip()
     policy.save(update_fields=["synonyms"])
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.ASSISTANT_SETTINGS_CHANGED,
+        target=policy,
+        actor=by,
+        before=before,
+        after={"synonyms": policy.synonyms},
+    )
     return policy

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_export_downloaded
 from accounts.models import Membership, Workspace
 from assistant import selectors
 from assistant.models import FaqEntry, Language
@@ -127,7 +128,10 @@ def faq_import_csv(*, by: Membership, content: str) -> ImportReport:
     return report
 
 
-def faq_export_csv(workspace: Workspace) -> str:
+def faq_export_csv(workspace: Workspace, *, by: Membership | None = None) -> str:
+    """The FAQ as CSV; `by` (the person downloading it) is recorded in the audit log."""
+    if by is not None:
+        audit_export_downloaded(workspace=workspace, by=by, export="faq")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, AuditEvent, audit_record
 from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from inbox.models import Conversation, InboxPolicy, Message
@@ -24,8 +25,12 @@ def reply_create(
     thread_version: int,
     confirm_stale: bool = False,
     drafted_by_assistant: bool = False,
+    by_assistant: bool = False,
 ) -> Message:
     """A reply to the conversation's latest inbound message, queued for sending or waiting for approval.
+
+    `by_assistant`: written by an auto-reply rule (in `author`'s name), so the audit log says the
+    assistant sent it, not the person.
 
     Refused (StaleThread) when messages arrived after `thread_version` unless the author confirms they
     want to send anyway; refused (ReplyError) when the network would refuse the text.
@@ -75,7 +80,30 @@ def reply_create(
         _touch(conversation.pk, now)
         if not needs_approval:
             _enqueue(message.pk, now)
+        _audit_reply(
+            message,
+            action=(
+                (AuditAction.REPLY_SUBMITTED if needs_approval else AuditAction.REPLY_AUTO_SENT)
+                if by_assistant
+                else (AuditAction.REPLY_SUBMITTED if needs_approval else AuditAction.REPLY_SENT)
+            ),
+            by=None if by_assistant else author,
+            after={"text": text, "status": message.send_status},
+        )
     return message
+
+
+def _audit_reply(message: Message, *, action: AuditAction, by: Membership | None, **values) -> None:
+    conversation_label = f"{message.conversation} · {message.text[:80]}"
+    audit_record(
+        workspace=message.workspace_id,
+        action=action,
+        target=("message", message.pk, conversation_label),
+        actor=by,
+        actor_kind=AuditEvent.ActorKind.PERSON if by is not None else AuditEvent.ActorKind.ASSISTANT,
+        only_changes=False,
+        **values,
+    )
 
 
 def _review(message: Message, by: Membership) -> None:
@@ -87,6 +115,7 @@ def _review(message: Message, by: Membership) -> None:
 def _decide(message: Message, by: Membership, **values) -> Message:
     """Move a reply out of pending_approval, once: a second reviewer clicking at the same time loses."""
     now = timezone.now()
+    before_text = message.text
     with transaction.atomic():
         changed = Message.objects.filter(pk=message.pk, send_status=S.PENDING_APPROVAL).update(
             approved_by=by.user, **values
@@ -96,7 +125,20 @@ def _decide(message: Message, by: Membership, **values) -> Message:
         _touch(message.conversation_id, now)
         if values.get("send_status") == S.QUEUED:
             _enqueue(message.pk, now)
-    message.refresh_from_db()
+        message.refresh_from_db()
+        approved = message.send_status == S.QUEUED
+        edited = approved and message.text != before_text
+        _audit_reply(
+            message,
+            action=AuditAction.REPLY_APPROVED if approved else AuditAction.REPLY_REJECTED,
+            by=by,
+            before={"status": S.PENDING_APPROVAL, **({"text": before_text} if edited else {})},
+            after={
+                "status": message.send_status,
+                **({"text": message.text} if edited else {}),
+                **({"comment": message.review_comment} if not approved else {}),
+            },
+        )
     return message
 
 
@@ -162,5 +204,14 @@ def inbox_policy_update(
         if after_reply not in InboxPolicy.AfterReply.values:
             raise ReplyError(_("Choose what a conversation becomes once answered."))
         defaults["after_reply"] = after_reply
+    current = InboxPolicy.objects.filter(workspace=workspace).values(*defaults).first() or {}
     policy, _created = InboxPolicy.objects.update_or_create(workspace=workspace, defaults=defaults)
+    audit_record(
+        workspace=workspace,
+        action=AuditAction.INBOX_POLICY_CHANGED,
+        target=("inboxpolicy", policy.pk, _("Inbox policy")),
+        actor=by,
+        before=current,
+        after={field: getattr(policy, field) for field in defaults},
+    )
     return policy

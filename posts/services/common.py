@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction, audit_record
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, can
 from core.errors import UserError
@@ -44,6 +45,12 @@ def _require(member: Membership, perm: Perm, post: Post | MediaAsset) -> None:
 
 def _event(post: Post, action: str, *, by: User | None = None, target=None, detail: str = "") -> None:
     PostEvent.objects.create(post=post, actor=by, target=target, action=action, detail=detail[:2000])
+
+
+def _audit(post: Post, action: AuditAction, *, by: Membership, before: dict, after: dict) -> None:
+    audit_record(
+        workspace=post.workspace_id, action=action, target=post, actor=by, before=before, after=after
+    )
 
 
 def _lock(post: Post) -> Post:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction
 from accounts.models import Membership
 from accounts.policy import Perm
 from posts.models import (
@@ -13,7 +14,7 @@ from posts.models import (
 )
 from posts.states import IllegalTransition
 
-from .common import P, PostError, _event, _lock, _move, _require
+from .common import P, PostError, _audit, _event, _lock, _move, _require
 from .compose import _drop_approvals
 from .notify import _notify_author
 
@@ -40,6 +41,13 @@ def review_approve(*, post: Post, by: Membership, comment: str = "") -> Post:
     if approvals >= post.approvals_required:
         _move(post, P.APPROVED)
         transaction.on_commit(lambda: _notify_author(post.pk, approved=True, comment=comment))
+    _audit(
+        post,
+        AuditAction.POST_APPROVED,
+        by=by,
+        before={"status": P.IN_REVIEW, "approvals": approvals - 1},
+        after={"status": post.status, "approvals": approvals, "comment": comment or None},
+    )
     return post
 
 
@@ -55,5 +63,12 @@ def review_request_changes(*, post: Post, by: Membership, comment: str) -> Post:
     )
     _move(post, P.CHANGES_REQUESTED)
     _event(post, "changes_requested", by=by.user, detail=comment)
+    _audit(
+        post,
+        AuditAction.POST_REJECTED,
+        by=by,
+        before={"status": P.IN_REVIEW},
+        after={"status": post.status, "comment": comment},
+    )
     transaction.on_commit(lambda: _notify_author(post.pk, approved=False, comment=comment))
     return post

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditAction
 from accounts.models import Membership
 from accounts.policy import Perm
 from posts import states
@@ -21,7 +22,7 @@ from posts.models import (
 )
 from posts.states import IllegalTransition
 
-from .common import P, PostError, T, _aware, _event, _lock, _move, _require
+from .common import P, PostError, T, _audit, _aware, _event, _lock, _move, _require
 from .compose import post_create, post_update
 
 
@@ -49,13 +50,19 @@ def post_schedule(*, post: Post, by: Membership, scheduled_at: dt.datetime) -> P
     _require(by, Perm.DRAFT_POSTS, post)
     _future(scheduled_at)
     post = _lock(post)
+    before = {"status": post.status, "scheduled_at": post.scheduled_at}
     post.scheduled_at = scheduled_at
     _move(post, P.SCHEDULED, fields=["scheduled_at"])
     for target in post.targets.filter(status=T.PENDING):
         states.check_target(target.status, T.SCHEDULED)
     post.targets.filter(status=T.PENDING).update(status=T.SCHEDULED, next_attempt_at=scheduled_at, error="")
     _event(post, "scheduled", by=by.user, detail=scheduled_at.isoformat())
+    _audit(post, AuditAction.POST_SCHEDULED, by=by, before=before, after=_schedule_state(post))
     return post
+
+
+def _schedule_state(post: Post) -> dict:
+    return {"status": post.status, "scheduled_at": post.scheduled_at}
 
 
 @transaction.atomic
@@ -77,12 +84,14 @@ def post_reschedule(
     post = _lock(post)
     if post.targets.filter(status__in=[T.PUBLISHING, T.PUBLISHED, T.UNKNOWN]).exists():
         raise PostError(_("It is being published: it can no longer be moved."))
+    before = _schedule_state(post)
     post.scheduled_at = scheduled_at
     post.save(update_fields=["scheduled_at"])
     if post.status == P.SCHEDULED:
         _move(post, P.SCHEDULED)
         post.targets.filter(status=T.SCHEDULED).update(next_attempt_at=scheduled_at)
     _event(post, "rescheduled", by=by.user, detail=scheduled_at.isoformat())
+    _audit(post, AuditAction.POST_SCHEDULED, by=by, before=before, after=_schedule_state(post))
     return post
 
 
@@ -90,9 +99,11 @@ def post_reschedule(
 def post_cancel(*, post: Post, by: Membership) -> Post:
     _require(by, Perm.DRAFT_POSTS, post)
     post = _lock(post)
+    before = _schedule_state(post)
     _move(post, P.CANCELLED)
     post.targets.filter(status__in=[T.PENDING, T.SCHEDULED]).update(status=T.CANCELLED, next_attempt_at=None)
     _event(post, "cancelled", by=by.user)
+    _audit(post, AuditAction.POST_CANCELLED, by=by, before=before, after=_schedule_state(post))
     return post
 
 
