@@ -81,3 +81,16 @@ def test_backfill_is_idempotent_and_scoped_to_its_workspace() -> None:
     assert kinds == ["conversation_created", "resolved"]
     assert ReportingEvent.objects.get(kind="resolved").value_seconds == 5 * 3600
     assert not ReportingEvent.objects.filter(workspace=workspace).exists()
+
+
+def test_conversation_changed_rewrites_that_conversations_facts() -> None:
+    from inbox.models import Conversation
+    from inbox.signals import conversation_changed
+
+    workspace = _workspace_with_hours()
+    conversation = x_mention_conversation(workspace, at=SATURDAY)
+    facts_rebuild(workspace=workspace)
+    _reply(conversation, at=MONDAY_10_PARIS, user=UserFactory())
+    conversation_changed.send(sender=Conversation, conversation=conversation)
+    assert ReportingEvent.objects.filter(conversation=conversation, kind="first_response").count() == 1
+    assert ReportingEvent.objects.filter(conversation=conversation).count() == 3  # created, first, reply
