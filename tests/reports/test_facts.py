@@ -94,3 +94,17 @@ def test_conversation_changed_rewrites_that_conversations_facts() -> None:
     conversation_changed.send(sender=Conversation, conversation=conversation)
     assert ReportingEvent.objects.filter(conversation=conversation, kind="first_response").count() == 1
     assert ReportingEvent.objects.filter(conversation=conversation).count() == 3  # created, first, reply
+
+
+def test_resolving_a_conversation_records_its_resolution() -> None:
+    from accounts.models import Membership
+    from inbox.services import conversation_set_status
+    from tests.factories import MembershipFactory
+
+    workspace = _workspace_with_hours()
+    manager = MembershipFactory(workspace=workspace, role=Membership.Role.MANAGER)
+    conversation = x_mention_conversation(workspace, at=SATURDAY)
+    conversation_set_status(conversation=conversation, status="resolved", by=manager)
+    assert ReportingEvent.objects.filter(conversation=conversation, kind="resolved").count() == 1
+    conversation_set_status(conversation=conversation, status="open", by=manager)
+    assert not ReportingEvent.objects.filter(conversation=conversation, kind="resolved").exists()
