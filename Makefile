@@ -35,6 +35,7 @@ run: venv locale/fr/LC_MESSAGES/django.mo
 	$(RUN_ENV) $(PY) manage.py seed_demo_channels
 	$(RUN_ENV) $(PY) manage.py seed_demo_posts
 	$(RUN_ENV) $(PY) manage.py load_demo_faq
+	$(RUN_ENV) $(PY) manage.py seed_demo_history
 	$(RUN_ENV) scripts/run
 
 # One pytest-xdist worker per core (each with its own var dir and Redis databases: tests/xdist_worker.py).

@@ -27,6 +27,7 @@ from accounts.models import Membership, User
 from accounts.policy import Perm, can
 from core.errors import UserError
 from core.mail import email_send
+from inbox import signals
 from inbox.models import Contact, Conversation, ConversationRead, Label, Note
 from notifications.models import Notification
 from notifications.services import notification_send
@@ -151,7 +152,9 @@ def conversation_set_status(*, conversation: Conversation, status: str, by: Memb
     if conversation.status != status:
         for name, value in _status_fields(status, timezone.now()).items():
             setattr(conversation, name, value)
-        _touch(conversation, ["status", "resolved_at"])
+        with transaction.atomic():
+            _touch(conversation, ["status", "resolved_at"])
+            signals.conversation_changed.send(sender=Conversation, conversation=conversation)
     return conversation
 
 

@@ -12,3 +12,7 @@ messages_stored = Signal()
 # sender=Message class; kwargs: message (the reply just written), suggestion_id (str: what the form said
 # the reply started from, unchecked), user. Sent once the reply is saved, so what it started from is known.
 reply_written = Signal()
+
+# sender=Conversation class; kwargs: conversation. Sent inside the transaction that changed what the
+# reports count about it (a reply reached the network): a receiver rewrites its facts atomically.
+conversation_changed = Signal()

@@ -44,3 +44,36 @@ def due_at(
         next_day = cursor.date() + dt.timedelta(days=1)
         cursor = dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=tz)
     return None
+
+
+def business_seconds_between(
+    start: dt.datetime, end: dt.datetime, *, business_hours: dict[str, list[str]] | None, timezone_name: str
+) -> int:
+    """Seconds of open time between two aware instants (0 when end <= start).
+
+    Without business hours every second counts. With them, only the time inside each day's opening
+    window in the workspace's zone counts (a reply on Monday 10:00 to a message of Saturday, with a
+    Monday-to-Friday 09:00-18:00 schedule, took one business hour). Windows are computed per local
+    day and compared in UTC, so a DST change shortens or lengthens the day correctly."""
+    start_utc, end_utc = (
+        start.astimezone(dt.UTC),
+        end.astimezone(dt.UTC),
+    )  # same-zone subtraction is wall-clock
+    if end_utc <= start_utc:
+        return 0
+    if not business_hours:
+        return int((end_utc - start_utc).total_seconds())
+    tz = zoneinfo.ZoneInfo(timezone_name)
+    day = start.astimezone(tz).date()
+    last_day = end.astimezone(tz).date()
+    total = dt.timedelta()
+    while day <= last_day:
+        hours = business_hours.get(str(day.weekday()))
+        if hours:
+            opens = dt.datetime.combine(day, _parse(hours[0]), tzinfo=tz).astimezone(dt.UTC)
+            closes = dt.datetime.combine(day, _parse(hours[1]), tzinfo=tz).astimezone(dt.UTC)
+            begin, finish = max(start_utc, opens), min(end_utc, closes)
+            if begin < finish:
+                total += finish - begin
+        day += dt.timedelta(days=1)
+    return int(total.total_seconds())

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from core import dates, delivery
 from core.http import worker_client
-from inbox import answered
+from inbox import answered, signals
 from inbox.models import Conversation, InboxPolicy, Message
 from networks import registry
 from networks import services as network_services
@@ -252,6 +252,8 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
                 "updated_at",
             ]
         )
+    # In the same transaction: the reports' facts of this thread are rewritten with the reply in them.
+    signals.conversation_changed.send(sender=Conversation, conversation=conversation)
     return SendOutcome(S.SENT)
 
 

@@ -1,0 +1,124 @@
+"""Writes of the reporting facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from accounts.models import Workspace
+from inbox.models import Conversation, InboxPolicy, Message
+from inbox.sla import business_seconds_between
+from reports.models import ReportingEvent
+
+BATCH = 5000
+
+
+def _seconds(start: dt.datetime, end: dt.datetime) -> int:
+    return max(0, int((end - start).total_seconds()))
+
+
+def facts_rebuild(*, workspace: Workspace) -> int:
+    """Delete and rewrite a workspace's facts from its stored messages (idempotent). Returns the rows written.
+
+    A human reply is an outbound message with an author (the assistant's auto-replies have none, so they
+    do not stop the first-response clock). Each reply is timed from the oldest inbound message it answers."""
+    rules = _Rules(workspace)
+    rows: list[ReportingEvent] = []
+    written = 0
+    with transaction.atomic():
+        ReportingEvent.objects.filter(workspace=workspace).delete()
+        conversations = (
+            Conversation.objects.filter(workspace=workspace).select_related("channel").order_by("pk")
+        )
+        for conversation in conversations.iterator(chunk_size=2000):
+            rows.extend(_conversation_facts(conversation, rules))
+            if len(rows) >= BATCH:
+                ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
+                written += len(rows)
+                rows = []
+        ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
+        written += len(rows)
+    return written
+
+
+def conversation_facts_refresh(*, conversation: Conversation) -> None:
+    """Rewrite one conversation's facts (the inbox's `conversation_changed`, inside its transaction)."""
+    with transaction.atomic():
+        ReportingEvent.objects.filter(conversation=conversation).delete()
+        ReportingEvent.objects.bulk_create(_conversation_facts(conversation, _Rules(conversation.workspace)))
+
+
+class _Rules:
+    """What a workspace's policy says about timing: business hours, zone, first-response target."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        policy = InboxPolicy.objects.filter(workspace=workspace).first()
+        self.hours = policy.business_hours if policy else {}
+        self.target = policy.first_response_minutes * 60 if policy and policy.first_response_minutes else None
+        self.tz_name = workspace.timezone or "UTC"
+        self.workspace = workspace
+
+
+def _conversation_facts(conversation: Conversation, rules: _Rules) -> list[ReportingEvent]:
+    hours, target, tz_name, workspace = rules.hours, rules.target, rules.tz_name, rules.workspace
+    rows: list[ReportingEvent] = []
+    base = {
+        "workspace": workspace,
+        "conversation": conversation,
+        "channel_id": conversation.channel_id,
+        "network": conversation.channel.network,
+    }
+    # Opened when its first message was written on the network (the row itself is stored later).
+    opened = conversation.created_at
+    waiting_since: dt.datetime | None = None
+    first_done = False
+    messages = Message.objects.filter(conversation=conversation).order_by("created_at", "pk")
+    for index, message in enumerate(messages.only("direction", "author_user_id", "created_at")):
+        if index == 0:
+            opened = min(opened, message.created_at)
+        if message.direction == Message.Direction.IN:
+            waiting_since = waiting_since or message.created_at
+            continue
+        if message.author_user_id is None or waiting_since is None:
+            continue
+        wall = _seconds(waiting_since, message.created_at)
+        business = business_seconds_between(
+            waiting_since, message.created_at, business_hours=hours, timezone_name=tz_name
+        )
+        common = {"user_id": message.author_user_id, "at": message.created_at, **base}
+        if not first_done:
+            first_done = True
+            sla = None if target is None else (business if hours else wall) <= target
+            rows.append(
+                ReportingEvent(
+                    kind=ReportingEvent.Kind.FIRST_RESPONSE,
+                    value_seconds=wall,
+                    business_value_seconds=business,
+                    sla_met=sla,
+                    **common,
+                )
+            )
+        rows.append(
+            ReportingEvent(
+                kind=ReportingEvent.Kind.REPLY,
+                value_seconds=wall,
+                business_value_seconds=business,
+                **common,
+            )
+        )
+        waiting_since = None
+    rows.append(ReportingEvent(kind=ReportingEvent.Kind.CONVERSATION_CREATED, at=opened, **base))
+    if conversation.resolved_at is not None:
+        rows.append(
+            ReportingEvent(
+                kind=ReportingEvent.Kind.RESOLVED,
+                at=conversation.resolved_at,
+                value_seconds=_seconds(opened, conversation.resolved_at),
+                business_value_seconds=business_seconds_between(
+                    opened, conversation.resolved_at, business_hours=hours, timezone_name=tz_name
+                ),
+                **base,
+            )
+        )
+    return rows

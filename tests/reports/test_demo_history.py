@@ -1,0 +1,28 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Membership
+from inbox.models import Conversation
+from networks.models import Channel
+from reports.models import ReportingEvent
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_history_seeds_90_days_once_and_backfills_facts() -> None:
+    membership = MembershipFactory(role=Membership.Role.AGENT)
+    Channel.objects.create(
+        workspace=membership.workspace,
+        network="x",
+        external_id="1",
+        name="Acme X",
+        api_base_url="http://127.0.0.1:9",
+    )
+    call_command("seed_demo_history")
+    count = Conversation.objects.count()
+    assert count > 90
+    call_command("seed_demo_history")
+    assert Conversation.objects.count() == count
+    assert ReportingEvent.objects.filter(kind="first_response").count() == count
+    assert ReportingEvent.objects.filter(kind="conversation_created").count() == count
