@@ -4,7 +4,6 @@ from accounts import audit_views, views
 
 # Pages of one workspace, mounted under /w/<slug>/ by the project's urls.
 workspace_urlpatterns = [
-    path("", views.workspace_home, name="workspace_home"),
     path("settings/", views.workspace_settings, name="workspace_settings"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:pk>/role/", views.member_role, name="member_role"),

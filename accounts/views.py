@@ -39,17 +39,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("workspace_home", slug=member.workspace.slug)
 
 
-@workspace_view()
-@require_GET
-def workspace_home(request: WorkspaceRequest) -> HttpResponse:
-    members = Membership.objects.filter(workspace=request.workspace)
-    context = {
-        "member_count": members.count(),
-        "pending_invitations": Invitation.objects.pending().filter(workspace=request.workspace).count(),
-    }
-    return render(request, "accounts/workspace_home.html", context)
-
-
 # --- Settings: workspace --------------------------------------------------------------------------------
 
 
