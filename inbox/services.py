@@ -195,8 +195,17 @@ def conversations_bulk_set_status(*, ids: Iterable[int], status: str, by: Member
     _require(by, Perm.REPLY)
     if status not in Conversation.Status.values:
         raise InboxError(_("Unknown status."))
-    scoped = _scoped(by, ids)
-    changed = _bulk_update(scoped.exclude(status=status), **_status_fields(status, timezone.now()))
+    moving = _scoped(by, ids).exclude(status=status)
+    with transaction.atomic():
+        targets = list(moving.select_for_update().select_related("channel", "workspace"))
+        changed = _bulk_update(
+            moving.filter(pk__in=[c.pk for c in targets]), **_status_fields(status, timezone.now())
+        )
+        # The apps above (reports' facts) hear of each change as they would of a single one.
+        for conversation in Conversation.objects.filter(pk__in=[c.pk for c in targets]).select_related(
+            "channel", "workspace"
+        ):
+            signals.conversation_changed.send(sender=Conversation, conversation=conversation)
     return BulkResult(changed=changed)
 
 

@@ -108,3 +108,25 @@ def test_resolving_a_conversation_records_its_resolution() -> None:
     assert ReportingEvent.objects.filter(conversation=conversation, kind="resolved").count() == 1
     conversation_set_status(conversation=conversation, status="open", by=manager)
     assert not ReportingEvent.objects.filter(conversation=conversation, kind="resolved").exists()
+
+
+def test_resolving_many_at_once_records_each_resolution_as_one_would() -> None:
+    from accounts.models import Membership
+    from inbox.services import conversations_bulk_set_status
+    from tests.factories import MembershipFactory
+
+    workspaces = [_workspace_with_hours() for _ in range(3)]
+    conversations = [x_mention_conversation(workspace, at=SATURDAY) for workspace in workspaces]
+    ids = [c.pk for c in conversations]
+    manager = MembershipFactory(workspace=workspaces[0], role=Membership.Role.MANAGER)
+    # One workspace's manager moves only that workspace's conversations.
+    assert conversations_bulk_set_status(ids=ids, status="resolved", by=manager).changed == 1
+    for workspace in workspaces[1:]:
+        conversations_bulk_set_status(
+            ids=ids,
+            status="resolved",
+            by=MembershipFactory(workspace=workspace, role=Membership.Role.MANAGER),
+        )
+    assert ReportingEvent.objects.filter(conversation_id__in=ids, kind="resolved").count() == 3
+    conversations_bulk_set_status(ids=ids[:1], status="open", by=manager)
+    assert ReportingEvent.objects.filter(conversation_id__in=ids, kind="resolved").count() == 2
