@@ -195,16 +195,15 @@ def conversations_bulk_set_status(*, ids: Iterable[int], status: str, by: Member
     _require(by, Perm.REPLY)
     if status not in Conversation.Status.values:
         raise InboxError(_("Unknown status."))
-    moving = _scoped(by, ids).exclude(status=status)
     with transaction.atomic():
-        targets = list(moving.select_for_update().select_related("channel", "workspace"))
+        pks = list(_scoped(by, ids).exclude(status=status).values_list("pk", flat=True))
         changed = _bulk_update(
-            moving.filter(pk__in=[c.pk for c in targets]), **_status_fields(status, timezone.now())
+            Conversation.objects.filter(pk__in=pks).exclude(status=status),
+            **_status_fields(status, timezone.now()),
         )
         # The apps above (reports' facts) hear of each change as they would of a single one.
-        for conversation in Conversation.objects.filter(pk__in=[c.pk for c in targets]).select_related(
-            "channel", "workspace"
-        ):
+        moved = Conversation.objects.filter(pk__in=pks, status=status).select_related("channel", "workspace")
+        for conversation in moved:
             signals.conversation_changed.send(sender=Conversation, conversation=conversation)
     return BulkResult(changed=changed)
 

@@ -238,6 +238,11 @@ class XProvider(XModeration, Provider):
         except (RateLimited, Transient) as exc:
             log.info("x: deleted mentions not checked this time: %s", exc)
             return None
+        except (Invalid, NotFound, PermissionMissing) as exc:
+            # A refusal that asking again would not change: counted as checked, so the lookup is not
+            # repeated at every poll, and never fails the poll of the mentions already read.
+            log.warning("x: the lookup of delivered mentions was refused: %s", exc)
+            return gone
         finally:
             self.rate_limit = saved
         return gone

@@ -33,3 +33,28 @@ def test_a_mention_deleted_on_x_is_marked_deleted_within_the_hour_and_kept(works
     assert gone.deleted_at is not None and gone.text.endswith("awful")  # marked, never removed
     assert Message.objects.get(external_id=kept).deleted_at is None
     assert len(lookups) == 1
+
+
+def test_a_refused_lookup_never_costs_the_mentions_and_is_not_repeated_at_every_poll(workspace, broker):
+    from networks.fakes.base import Fault, Response
+
+    with XFake() as fake:
+        channel, brand = connect_x_channel(fake, workspace)
+        fan = fake.add_user("lea", "Léa")
+        today = timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        fake.add_mention(brand, fan, "@acmebakery first", created_at=today)
+        network_tasks.poll_once(channel)
+        refusal = {
+            "title": "Forbidden",
+            "detail": "You are not permitted to perform this action.",
+            "status": 403,
+        }
+        fake.inject(Fault(r"^/2/tweets$", response=Response(403, refusal), times=5))
+        later = fake.add_mention(brand, fan, "@acmebakery second", created_at=today)
+        with time_machine.travel(timezone.now() + timezone.timedelta(minutes=61)):
+            run = network_tasks.poll_once(Channel.objects.get(pk=channel.pk))
+            network_tasks.poll_once(Channel.objects.get(pk=channel.pk))
+        lookups = [r for r in fake.requests if r.path == "/2/tweets"]
+
+    assert run.error == "" and Message.objects.filter(external_id=later).exists()
+    assert len(lookups) == 1  # counted as checked: asked again in an hour, not at the next poll
