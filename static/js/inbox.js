@@ -211,6 +211,19 @@
   // back button goes back through what was opened, and every URL also renders the same split page itself.
 
   function split() { return document.getElementById("inbox-split"); }
+
+  // A filtered list that lands while a conversation is open keeps that conversation in the address bar:
+  // the pane still shows it, so the URL says so too (with the new filters), whatever order the answers came in.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var detail = event.detail;
+    var elt = detail && detail.requestConfig && detail.requestConfig.elt;
+    if (!detail.history || !elt || elt.id !== "inbox-filters") return;
+    var box = split();
+    var open = box && box.classList.contains("has-conversation") ? conversationIdOf(window.location.href) : null;
+    if (!open) return;
+    var filtered = new URL(detail.history.path, window.location.href);
+    detail.history.path = window.location.pathname + filtered.search;
+  });
   function pane() { return document.getElementById("conversation-pane"); }
 
   function conversationIdOf(url) {

@@ -149,3 +149,28 @@ def test_on_a_phone_the_list_comes_first_and_the_filters_fold(new_page, x_fake):
     expect(page.locator(".inbox-list-column")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/w/acme/inbox/$"))
     assert page.problems == [], page.problems
+
+
+def test_a_filtered_list_arriving_after_a_conversation_opened_keeps_it_in_the_address_bar(page, x_fake):
+    """The filters answer late (held here): the pane shows a conversation by then, so the address bar must
+    go on naming it, with the new filters, instead of falling back to the bare list."""
+    agent = _acme_with_two_mentions(x_fake)
+    sign_in(page, agent)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/w/acme/inbox/")
+    held = []
+    page.route(re.compile(r"/w/acme/inbox/\?network=x"), lambda route: held.append(route))
+    page.locator(".filter-fold > summary").click()
+    page.locator("#filter-network").select_option("x")  # a change sends the filtered list at once
+    page.wait_for_function("document.querySelector('#inbox-filters').classList.contains('htmx-request')")
+    _row(page, "open on Sunday").locator(".row-link").click()
+    sunday = Conversation.objects.get(preview__contains="open on Sunday")
+    expect(page).to_have_url(re.compile(rf"/w/acme/inbox/{sunday.pk}/$"))
+    expect(page.locator("#thread")).to_contain_text("open on Sunday?")
+    assert held, "the filtered list was not requested"
+    for route in held:
+        route.continue_()
+    expect(page.locator("#inbox-filters")).not_to_have_class(re.compile(r"htmx-request"))
+    expect(page).to_have_url(re.compile(rf"/w/acme/inbox/{sunday.pk}/\?network=x$"))
+    expect(page.locator("#thread")).to_contain_text("open on Sunday?")
+    assert page.problems == [], page.problems
