@@ -327,7 +327,7 @@ class DemoNetworks:
                 DEMO_GRAPH_APP_ID,
                 "page",
                 f"{base}/webhooks/facebook/",
-                ["feed", "messages"],
+                ["feed", "messages", "message_edits"],
                 DEMO_WEBHOOK_VERIFY_TOKEN,
             )
             self.graph.subscribe_app(
@@ -337,7 +337,9 @@ class DemoNetworks:
                 ["comments", "mentions", "messages"],
                 DEMO_WEBHOOK_VERIFY_TOKEN,
             )
-            self.graph.install_app(DEMO_FACEBOOK_PAGE_ID, DEMO_GRAPH_APP_ID, ["feed", "messages"])
+            self.graph.install_app(
+                DEMO_FACEBOOK_PAGE_ID, DEMO_GRAPH_APP_ID, ["feed", "messages", "message_edits"]
+            )
         self.linkedin.subscribe_webhook(f"{base}/webhooks/linkedin/")
 
     def _continue_ids_above(self, now_ms: int) -> None:

@@ -15,13 +15,17 @@ def store_fetched_items(sender, *, channel: Channel, items, backfill: bool, **kw
 
 
 @receiver(items_reread, sender=Channel, dispatch_uid="inbox.apply_reread_items")
-def apply_reread_items(sender, *, channel: Channel, items, listings, gone=(), **kwargs) -> None:
+def apply_reread_items(sender, *, channel: Channel, items, listings, gone=(), edited=(), **kwargs) -> None:
     from django.utils import timezone
 
-    from inbox.edits import message_deleted_on_network, message_deletions_apply
+    from inbox.edits import message_deleted_on_network, message_deletions_apply, message_edits_apply
 
     # What is new in a re-read (a comment the walk missed) is stored as new; the rest are edits.
     message_ingest_batch(channel=channel, items=items)
+    if edited:
+        # Under the channel's lock, as the ingest's own edits are.
+        locked = Channel.objects.select_for_update().get(pk=channel.pk)
+        message_edits_apply(channel=locked, items=edited)
     message_deletions_apply(channel=channel, listings=listings)
     if gone:
         message_deleted_on_network(channel=channel, external_ids=gone, at=timezone.now())

@@ -11,7 +11,9 @@ items_fetched = Signal()
 
 # Sent after items_fetched, in the same transaction: what a poll read again (edits), and the threads it
 # listed completely (deletions). kwargs: channel (Channel), items (list[EngagementItem]),
-# listings (list[ThreadListing]), gone (list[str]: external ids the network says were deleted).
+# listings (list[ThreadListing]), gone (list[str]: external ids the network says were deleted),
+# edited (list[EngagementItem]: new words the network pushed for messages we may hold; applied to those we
+# do, never stored as new, since such an item names the message and little else).
 items_reread = Signal()
 
 # Something of ours went out on a channel (posts publishes it; the inbox names it in the threads under it).

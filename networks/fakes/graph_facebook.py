@@ -154,6 +154,13 @@ class FacebookRoutes(gs.GraphHost):
         self.objects[message.id] = message
         return message
 
+    def edit_conversation_message(self, message_id: str, text: str) -> Message:
+        """The person edits a Messenger message they sent: the conversation shows the new words."""
+        message = self.objects[message_id]
+        message.text = text
+        message.edits += 1
+        return message
+
     def _conversation(self, page_id: str, user: dict[str, str]) -> Conversation:
         for obj in self.objects.values():
             if isinstance(obj, Conversation) and obj.page_id == page_id and obj.user["id"] == user["id"]:

@@ -2,7 +2,8 @@
 
 - `GET /{page-id}/conversations?platform=instagram` (needs instagram_basic, instagram_manage_messages and
   pages_manage_metadata: https://developers.facebook.com/docs/messenger-platform/conversations), each
-  thread's `messages` edge holding only its 20 most recent messages;
+  thread's `messages` edge holding only its 20 most recent messages, and `&user_id=IGSID` narrowing the
+  list to the thread with that person;
 - `POST /{page-id}/messages` to an IGSID, refused (code 10, subcode 2018278) more than 24 hours after the
   person's last message (https://developers.facebook.com/docs/messenger-platform/instagram/features/send-message);
 - `GET /{ig-user-id}/tags` (media the account is tagged in), the `mentioned_media.media_id(...)` and
@@ -221,6 +222,9 @@ class InstagramInboxRoutes(gs.GraphHost):
         self, request: Request, ig_user_id: str, fields: dict[str, FieldSpec]
     ) -> dict[str, Any]:
         threads = [t for t in self.objects_of(IgThread) if t.ig_user_id == ig_user_id and t.messages]
+        person = request.arg("user_id")
+        if person:  # "a conversation with a specific person": the thread with that IGSID, if any
+            threads = [t for t in threads if t.user.get("id") == person]
         threads.sort(key=lambda t: t.updated, reverse=True)
         account = self.objects.get(ig_user_id)
 

@@ -123,6 +123,7 @@ class Message:
     sender: dict[str, str]
     recipient: dict[str, str]
     raw: dict[str, Any] | None = None
+    edits: int = 0  # Messenger lets a person edit a message (five times at most, says Meta)
 
 
 @dataclass

@@ -4,7 +4,11 @@ delivery for every comment and message a person writes, shaped as Meta's referen
 
 - Page `feed`: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/#feed
 - Messenger `messages`: https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages
+- Messenger `message_edits`: https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/message-edits
+  (Messenger only, says Meta's list of messaging fields: Instagram sends no edit notification)
 - Instagram `comments`: https://developers.facebook.com/docs/instagram-platform/webhooks/examples
+- Instagram `messages`: https://developers.facebook.com/documentation/business-messaging/instagram-messaging/webhooks
+  (the account's own messages come back in the same field, marked `is_echo`)
 
 A mixin placed before the Facebook and Instagram routes of `GraphFake`: it wraps their seeding methods, so
 everything that adds engagement (tests, the demo feeds) also pushes it when a subscription asks for it.
@@ -17,6 +21,7 @@ from typing import Any
 
 from networks.fakes import graph_state as gs
 from networks.fakes.base import Request
+from networks.fakes.graph_instagram_inbox import IgDm
 from networks.fakes.graph_state import (
     Comment,
     Conversation,
@@ -80,6 +85,16 @@ class GraphWebhooks(gs.GraphHost):
     def add_conversation_message(self, page_id: str, *args: Any, **kwargs: Any) -> Message:
         message = super().add_conversation_message(page_id, *args, **kwargs)  # type: ignore[misc]
         self._push_message(page_id, message)
+        return message
+
+    def edit_conversation_message(self, message_id: str, text: str) -> Message:
+        message = super().edit_conversation_message(message_id, text)  # type: ignore[misc]
+        self._push_message_edit(message)
+        return message
+
+    def add_ig_message(self, ig_user_id: str, *args: Any, **kwargs: Any) -> IgDm:
+        message = super().add_ig_message(ig_user_id, *args, **kwargs)  # type: ignore[misc]
+        self._push_ig_message(ig_user_id, message)
         return message
 
     def add_ig_comment(self, media_id: str, *args: Any, **kwargs: Any) -> IgComment:
@@ -167,6 +182,39 @@ class GraphWebhooks(gs.GraphHost):
         entry = {"id": page_id, "time": int(time.time() * 1000), "messaging": [event]}
         for subscription in subscribers:
             self.webhooks.send(subscription, {"object": "page", "entry": [entry]})
+
+    def _push_message_edit(self, message: Message) -> None:
+        conversation = self.objects[message.conversation_id]
+        subscribers = self._subscribers("page", conversation.page_id, "message_edits")
+        if not subscribers or message.sender.get("id") == conversation.page_id:
+            return  # only what a person wrote can be edited by them
+        event = {
+            "sender": {"id": message.sender["id"]},
+            "recipient": {"id": message.recipient["id"]},
+            "timestamp": int(time.time() * 1000),
+            "message_edit": {"mid": message.id, "text": message.text, "num_edit": message.edits},
+        }
+        entry = {"id": conversation.page_id, "time": int(time.time() * 1000), "messaging": [event]}
+        for subscription in subscribers:
+            self.webhooks.send(subscription, {"object": "page", "entry": [entry]})
+
+    def _push_ig_message(self, ig_user_id: str, message: IgDm) -> None:
+        owner = self.objects.get(ig_user_id)
+        subscribers = self._subscribers("instagram", getattr(owner, "page_id", ""), "messages", ig_user_id)
+        if not subscribers:
+            return
+        body: dict[str, Any] = {"mid": message.id, "text": message.text}
+        if message.sender.get("id") == ig_user_id:
+            body["is_echo"] = True
+        event = {
+            "sender": {"id": message.sender["id"]},
+            "recipient": {"id": message.recipient["id"]},
+            "timestamp": int(message.created.timestamp() * 1000),
+            "message": body,
+        }
+        entry = {"id": ig_user_id, "time": int(time.time() * 1000), "messaging": [event]}
+        for subscription in subscribers:
+            self.webhooks.send(subscription, {"object": "instagram", "entry": [entry]})
 
     def _push_ig_comment(self, comment: IgComment) -> None:
         media = self.objects.get(comment.media_id)

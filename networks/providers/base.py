@@ -493,9 +493,9 @@ class Provider(abc.ABC):
         """Ask the network to push this account's events to the app's webhook URL."""
         raise NotImplementedError(f"{type(self).__name__} cannot subscribe to webhooks")
 
-    def conversation_with(self, customer_id: str) -> tuple[str, str, str] | None:
-        """The DM conversation with one person (id, link, their name), for pushed messages that name only
-        their sender; None where the network cannot say."""
+    def conversation_with(self, customer_id: str) -> DmThread | None:
+        """The DM conversation with one person, for pushed messages that name only their sender; None where
+        the network lists none or cannot say."""
         return None
 
     def read_pushed(self, what: str, refs: Mapping[str, str]) -> EngagementItem | None:
@@ -513,6 +513,16 @@ def reply_text_key(text: str) -> str:
     characters after Unicode normalisation, line endings and surrounding whitespace aside."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.strip().split("\n"))
+
+
+@dataclass(frozen=True, slots=True)
+class DmThread:
+    """A DM conversation as the poll files it: its id, its address, and the person as the network names
+    them there (a Messenger name, an Instagram username), which a pushed message lacks."""
+
+    conversation_id: str
+    permalink: str
+    customer: Author | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from networks.providers.base import (
     Attachment,
     Author,
     Capability,
+    DmThread,
     EngagementItem,
     Invalid,
     ItemKind,
@@ -470,7 +471,7 @@ class FacebookProvider(GraphModeration, GraphProvider):
 
     # --- Webhooks ---------------------------------------------------------------------------------------
 
-    def webhook_subscribe(self, fields: tuple[str, ...] = ("feed", "messages")) -> None:
+    def webhook_subscribe(self, fields: tuple[str, ...] = ("feed", "messages", "message_edits")) -> None:
         """Install the app on the Page for these webhook fields (`POST /{page-id}/subscribed_apps`):
         without it Meta sends the Page nothing, whatever the app's own subscription says."""
         body = self.graph.post(
@@ -479,10 +480,10 @@ class FacebookProvider(GraphModeration, GraphProvider):
         if body.get("success") not in (True, "true"):
             raise Invalid("Facebook did not confirm the webhook subscription.")
 
-    def conversation_with(self, customer_id: str) -> tuple[str, str, str] | None:
+    def conversation_with(self, customer_id: str) -> DmThread | None:
         """The Messenger conversation between the Page and one person (`GET /{page-id}/conversations
-        ?user_id=PSID`): its id, link and the person's name, or None when Graph lists none. A webhook names
-        only the sender; the poll files messages by conversation, and a delivery must land in the same one."""
+        ?user_id=PSID`), or None when Graph lists none. A webhook names only the sender; the poll files
+        messages by conversation, and a delivery must land in the same one."""
         params = {"platform": "messenger", "user_id": customer_id, "fields": "id,link,participants"}
         for data, _has_next in self.graph.pages(f"{self.page_id}/conversations", params):
             for raw in data:
@@ -496,7 +497,12 @@ class FacebookProvider(GraphModeration, GraphProvider):
                 for person in people if isinstance(people, list) else []:
                     if isinstance(person, dict) and person.get("id") == customer_id:
                         name = found if isinstance(found := person.get("name"), str) else ""
-                return conversation_id, link, name
+                customer = Author(
+                    external_id=customer_id,
+                    name=name,
+                    profile_url=f"https://www.facebook.com/{customer_id}",
+                )
+                return DmThread(conversation_id, link, customer if name else None)
             return None
         return None
 

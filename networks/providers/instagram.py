@@ -29,6 +29,7 @@ from networks.providers.base import (
     Author,
     Capability,
     Credentials,
+    DmThread,
     EngagementItem,
     Invalid,
     ItemKind,
@@ -235,6 +236,9 @@ class InstagramProvider(GraphModeration, GraphProvider):
         if what != "mention" or not refs.get("media_id"):
             return None
         return self.read_mention(media_id=refs["media_id"], comment_id=refs.get("comment_id", ""))
+
+    def conversation_with(self, customer_id: str) -> DmThread | None:
+        return self.inbox.conversation_with(customer_id)
 
     def read_mention(self, *, media_id: str, comment_id: str = "") -> EngagementItem:
         """A caption or comment @mentioning the account, by the ids the `mentions` webhook carries."""

@@ -35,6 +35,7 @@ from networks.providers.base import (
     Ambiguous,
     Attachment,
     Author,
+    DmThread,
     EngagementItem,
     Invalid,
     ItemKind,
@@ -173,6 +174,33 @@ class InstagramInbox:
                     )
                     run.skipped += 1
         return _newest_first(items)
+
+    # --- Webhooks: the thread of a pushed DM -----------------------------------------------------------
+
+    def conversation_with(self, customer_id: str) -> DmThread | None:
+        """The thread between the account and one person (`GET /{page-id}/conversations?platform=instagram
+        &user_id=IGSID`, https://developers.facebook.com/docs/messenger-platform/conversations), named by
+        the id the poll files it under, with the person's username, which the `messages` webhook lacks.
+        None when Graph lists no such thread."""
+        owner = self.owner_id()
+        params = {"platform": "instagram", "user_id": customer_id, "fields": "id,participants"}
+        for data, _has_next in self.graph.pages(f"{owner}/conversations", params):
+            for raw in data:
+                try:
+                    conversation_id = required_str(raw, "id")
+                    people = (optional_dict(raw, "participants") or {}).get("data")
+                except ValueError:
+                    continue
+                customer = None
+                for person in people if isinstance(people, list) else []:
+                    if isinstance(person, dict) and person.get("id") == customer_id:
+                        try:
+                            customer = _author(person)
+                        except ValueError:
+                            customer = None
+                return DmThread(conversation_id, INBOX_LINK, customer)
+            return None
+        return None
 
     # --- Poll: media the account is tagged in ----------------------------------------------------------
 

@@ -9,6 +9,10 @@ Shapes, from Meta's reference:
 - Messenger `messages` (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messages):
   `entry[].messaging[] = {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": ms, "message":
   {"mid", "text", "attachments": [{"type", "payload": {"url"}}], "is_echo"?}}`; `entry.time` is in ms.
+- Messenger `message_edits` (https://developers.facebook.com/documentation/business-messaging/messenger-platform/
+  webhooks/webhook-events/message-edits): the same envelope with `"message_edit": {"mid", "text",
+  "num_edit"}`, the new words of a message the person sent. Meta sends it for Messenger only; no poll sees
+  an edit (the Conversations API gives the current words, and the walk stops at what it has delivered).
 - Instagram (https://developers.facebook.com/docs/instagram-platform/webhooks/examples): `object:
   "instagram"`, `entry.id` the professional account; `comments` value `{"id", "from": {"id", "username"},
   "text", "parent_id"?, "media": {"id", "media_product_type"}}`; `mentions` value `{"comment_id"?,
@@ -246,6 +250,8 @@ def _ig_comment(at: dt.datetime, value: dict[str, Any]) -> EngagementItem:
 def _messaging(network: Network, account: str, at: dt.datetime, event: Any) -> WebhookEvent | None:
     if not isinstance(event, dict):
         raise ValueError("messaging event is not an object")
+    if isinstance(event.get("message_edit"), dict):
+        return _message_edit(network, account, at, event)
     message = event.get("message")
     if not isinstance(message, dict):
         return None  # delivery and read receipts, reactions, postbacks...
@@ -274,6 +280,26 @@ def _messaging(network: Network, account: str, at: dt.datetime, event: Any) -> W
         raw=event,
     )
     return WebhookEvent(network, account, Hint.MESSAGE, "message", at, item=item, customer_id=customer)
+
+
+def _message_edit(network: Network, account: str, at: dt.datetime, event: dict[str, Any]) -> WebhookEvent:
+    edit = event["message_edit"]
+    text = edit.get("text")
+    if not isinstance(text, str):
+        raise ValueError("message_edit without its new `text`")
+    sender = _id(event.get("sender"), "id")
+    edited = _epoch(event["timestamp"]) if "timestamp" in event else at
+    item = EngagementItem(
+        network=network,
+        external_id=_id(edit, "mid"),
+        kind=ItemKind.DIRECT_MESSAGE,
+        text=text,
+        created_at=edited,  # the payload says when it was edited, not when it was first sent
+        author=Author(external_id=sender),
+        edited_at=edited,
+        raw=event,
+    )
+    return WebhookEvent(network, account, Hint.EDIT, "message_edit", at, item=item, customer_id=sender)
 
 
 class MetaWebhooks(WebhookReceiver):

@@ -30,6 +30,9 @@ class Hint(enum.StrEnum):
     MESSAGE = "message"  # a DM: store it once its conversation is known (the payload names only the sender)
     POLL = "poll"  # something the payload only summarises (an edit, a removal, a mention, a visitor post)
     READ = "read"  # ids only, of something the poll cannot list: read it from the API (Provider.read_pushed)
+    EDIT = (
+        "edit"  # new words for a message we may hold (the item names it): applied where we do, never stored
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from networks import normalise
 from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 from networks.providers import base as p
 from networks.providers.webhooks_base import Hint, WebhookEvent
+from networks.signals import items_reread
 from networks.webhooks.common import REPLAY_WINDOW, ensure_states, provider_for, receiver
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,15 @@ def _apply_to_channel(channel: Channel, events: list[WebhookEvent], now: dt.date
         items += _filed_messages(channel, messages)
     items += _read_pushed(channel, [e for e in events if e.hint == Hint.READ])
     clean, _unstorable = normalise.items(items, channel_id=channel.pk)
+    edits = [e.item for e in events if e.hint == Hint.EDIT and e.item is not None]
+    edited, _unstorable_edits = normalise.items(edits, channel_id=channel.pk)
     from networks.tasks import store_items
 
     with transaction.atomic():
         kept, _refused = store_items(channel, clean) if clean else ([], 0)
+        if edited:
+            # After the new items: an edit pushed with the message it changes finds it stored.
+            items_reread.send(sender=Channel, channel=channel, items=[], listings=[], edited=edited)
         ensure_states([channel.pk])
         ChannelWebhookState.objects.filter(channel_id=channel.pk).update(
             last_delivery_at=now,
@@ -210,27 +216,38 @@ def _filed_messages(channel: Channel, events: list[WebhookEvent]) -> list[p.Enga
     provider: p.Provider | None = None
     for event in events:
         assert event.item is not None
-        key = f"webhooks:conversation:{channel.pk}:{event.customer_id}"
-        found = cache.get(key)
-        if found is None:
+        key = f"webhooks:dm-thread:{channel.pk}:{event.customer_id}"
+        thread = cache.get(key)
+        if not isinstance(thread, p.DmThread):
             try:
                 provider = provider or provider_for(channel)
-                found = provider.conversation_with(event.customer_id)
+                thread = provider.conversation_with(event.customer_id)
             except p.ProviderError as exc:
                 log.info(
                     "conversation of a webhook DM not found; the poll will read it",
                     extra={"channel": channel.pk, "error": type(exc).__name__},
                 )
                 continue
-            if found is None:
+            if thread is None:
                 continue
-            cache.set(key, list(found), CONVERSATION_CACHE_SECONDS)
-        conversation_id, link, name = found
+            cache.set(key, thread, CONVERSATION_CACHE_SECONDS)
         author = event.item.author
-        if author is not None and author.external_id == event.customer_id and name:
-            author = replace(author, name=name)
+        known = thread.customer
+        if author is not None and known is not None and author.external_id == known.external_id:
+            # The poll names the person as the thread does: the same contact, whichever copy comes first.
+            author = replace(
+                author,
+                name=known.name or author.name,
+                handle=known.handle or author.handle,
+                profile_url=known.profile_url or author.profile_url,
+            )
         filed.append(
-            replace(event.item, thread_root_external_id=conversation_id, permalink=link, author=author)
+            replace(
+                event.item,
+                thread_root_external_id=thread.conversation_id,
+                permalink=thread.permalink,
+                author=author,
+            )
         )
     return filed
 

@@ -16,6 +16,7 @@ from networks.fakes.linkedin import LinkedInFake
 from networks.providers import linkedin_webhooks, meta_webhooks
 from networks.providers.base import Account, Credentials, Network
 from networks.providers.facebook import FacebookProvider
+from networks.providers.instagram import InstagramProvider
 from tests.contracts.replay import ReplayServer, fill, load, shape_differences
 from tests.contracts.webhook_receiver import Receiver
 
@@ -215,8 +216,101 @@ def test_the_conversation_lookup_is_read_as_documented(http: httpx.Client) -> No
     with ReplayServer([fixture["conversation_lookup"]], graph=True) as network:
         account = Account(Network.FACEBOOK, "104525875432211", network.base_url, Credentials("page-token"))
         found = FacebookProvider(account, http=http).conversation_with("2449874838325621")
-    assert found == (
+    assert found is not None
+    assert (found.conversation_id, found.permalink) == (
         "t_10215100000000000",
         "https://www.facebook.com/104525875432211/inbox/t_10215100000000000",
-        "Dominique Customer",
     )
+    assert found.customer is not None and found.customer.name == "Dominique Customer"
+
+
+IGSID = "6543210987654321"
+
+
+def test_an_instagram_dm_delivery_and_its_thread_lookup_are_read_as_documented(http: httpx.Client) -> None:
+    """The delivery names the sender by IGSID only; the thread (the id the poll files DMs under, and the
+    person's username) is asked of the account's Page once."""
+    fixture = documented("instagram_message", igsid=IGSID)
+    parsed = meta_webhooks.parse(
+        fixture["delivery"], now=dt.datetime.now(dt.UTC), max_age=dt.timedelta(days=2)
+    )
+    assert [(e.hint, e.customer_id, e.item.text) for e in parsed.events if e.item] == [
+        ("message", IGSID, "Do you deliver on Sundays?"),
+        ("message", IGSID, "Yes, from 8am!"),  # the echo: the customer is the recipient
+    ]
+    me = {
+        "request": {"method": "GET", "path": "/me"},
+        "response": {"status": 200, "body": {"id": "104525875432211"}},
+    }
+    with ReplayServer([me, fixture["conversation_lookup"]], graph=True) as network:
+        account = Account(Network.INSTAGRAM, "17841405822304914", network.base_url, Credentials("page-token"))
+        found = InstagramProvider(account, http=http).conversation_with(IGSID)
+    assert found is not None
+    assert found.conversation_id == fixture["conversation_lookup"]["response"]["body"]["data"][0]["id"]
+    assert found.customer is not None
+    assert (found.customer.external_id, found.customer.handle) == (IGSID, "dana.customer")
+    assert found.customer.profile_url == "https://www.instagram.com/dana.customer/"
+
+
+def test_the_fake_pushes_instagram_dms_and_answers_the_thread_lookup_as_documented() -> None:
+    fixture = documented("instagram_message", igsid=IGSID)
+    with Receiver(verify_token=VERIFY) as receiver:
+        fake, page = graph_with_page(receiver, objects=())
+        fake.subscribe_app(APP, "instagram", receiver.url, ["messages"], VERIFY)
+        with fake:
+            user = fake.add_ig_user("acme.bakery", page_id=page)
+            person = {"id": IGSID, "username": "dana.customer"}
+            message = fake.add_ig_message(user.id, person, "Do you deliver on Sundays?")
+            fake.add_ig_message(user.id, person, "Yes, from 8am!", from_business=True)
+            assert fake.webhooks.drain(10)
+            looked_up = httpx.get(
+                f"{fake.base_url}/v25.0/{page}/conversations",
+                params={"platform": "instagram", "user_id": IGSID, "fields": "id,participants"},
+                headers={"Authorization": f"Bearer {fake.objects[page].token}"},
+            ).json()
+            nobody = httpx.get(
+                f"{fake.base_url}/v25.0/{page}/conversations",
+                params={"platform": "instagram", "user_id": "111", "fields": "id"},
+                headers={"Authorization": f"Bearer {fake.objects[page].token}"},
+            ).json()
+    pushed = [received.json() for received in receiver.posts]
+    recorded = fixture["delivery"]
+    for index, delivery in enumerate(pushed):
+        expected = {
+            **recorded,
+            "entry": [{**recorded["entry"][0], "messaging": [recorded["entry"][0]["messaging"][index]]}],
+        }
+        assert shape_differences(expected, delivery) == []
+    assert pushed[0]["entry"][0]["messaging"][0]["message"]["mid"] == message.id
+    assert "is_echo" not in pushed[0]["entry"][0]["messaging"][0]["message"]
+    assert pushed[1]["entry"][0]["messaging"][0]["message"]["is_echo"] is True
+    assert all(meta_signed(received) for received in receiver.posts)
+    assert shape_differences(fixture["conversation_lookup"]["response"]["body"], looked_up) == []
+    assert [t["id"] for t in looked_up["data"]] == [message.thread_id]
+    assert nobody["data"] == []
+
+
+def test_a_documented_messenger_edit_reads_as_new_words_for_the_message_it_names() -> None:
+    delivery = documented("facebook_message_edit")["delivery"]
+    parsed = meta_webhooks.parse(delivery, now=dt.datetime.now(dt.UTC), max_age=dt.timedelta(days=2))
+    [event] = parsed.events
+    assert (event.hint, event.what, event.customer_id) == ("edit", "message_edit", "2449874838325621")
+    assert event.item is not None and event.item.text == "hello, world! (edited)"
+    assert event.item.external_id.startswith("m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM")
+    assert event.item.edited_at is not None
+
+
+def test_the_fake_pushes_a_messenger_edit_as_documented() -> None:
+    with Receiver(verify_token=VERIFY) as receiver:
+        fake, page = graph_with_page(receiver, objects=())
+        fake.subscribe_app(APP, "page", receiver.url, ["messages", "message_edits"], VERIFY)
+        fake.install_app(page, APP, ["messages", "message_edits"])
+        with fake:
+            message = fake.add_conversation_message(page, {"id": "2449874838325621", "name": "D"}, "hello")
+            fake.edit_conversation_message(message.id, "hello, world!")
+            assert fake.webhooks.drain(10)
+    edits = [r.json() for r in receiver.posts if "message_edit" in r.json()["entry"][0]["messaging"][0]]
+    assert len(edits) == 1
+    assert shape_differences(documented("facebook_message_edit")["delivery"], edits[0]) == []
+    edit = edits[0]["entry"][0]["messaging"][0]["message_edit"]
+    assert (edit["mid"], edit["text"], edit["num_edit"]) == (message.id, "hello, world!", 1)

@@ -128,6 +128,39 @@ def test_a_messenger_dm_pushed_lands_in_the_conversation_the_poll_reads(
     assert Message.objects.count() == 2
 
 
+def test_a_messenger_dm_edited_after_it_arrived_shows_the_new_words_and_keeps_the_old(
+    client, graph_fake, receiver, page, broker, django_capture_on_commit_callbacks
+):
+    """No poll sees an edit (the walk stops at what it delivered): the `message_edits` push is the only
+    way the inbox learns of it."""
+    graph_fake.subscribe_app(APP, "page", receiver.url, ["feed", "messages", "message_edits"], VERIFY)
+    graph_fake.install_app(page.external_id, APP, ["feed", "messages", "message_edits"])
+    customer = {"id": "2449874838325621", "name": "Dominique Customer"}
+    message = graph_fake.add_conversation_message(page.external_id, customer, "Open on Sunday?")
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks)
+    graph_fake.edit_conversation_message(message.id, "Open on Sunday morning?")
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks)
+    stored = Message.objects.get()
+    assert stored.text == "Open on Sunday morning?"
+    assert [v["text"] for v in stored.previous_texts] == ["Open on Sunday?"]
+    assert stored.edited_at is not None
+    assert stored.conversation.preview == "Open on Sunday morning?"
+    assert stored.conversation.message_count == 1  # an edit is not a new message
+
+
+def test_an_edit_of_a_message_we_never_stored_stores_nothing(
+    client, graph_fake, receiver, page, broker, django_capture_on_commit_callbacks
+):
+    graph_fake.subscribe_app(APP, "page", receiver.url, ["message_edits"], VERIFY)
+    graph_fake.install_app(page.external_id, APP, ["message_edits"])
+    message = graph_fake.add_conversation_message(page.external_id, {"id": "42", "name": "D"}, "Hi")
+    graph_fake.edit_conversation_message(message.id, "Hi there")
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks)
+    assert not Message.objects.exists()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.events, delivery.stored) == ("processed", 1, 0)
+
+
 def test_a_dm_whose_conversation_cannot_be_read_is_left_to_the_poll(
     client, graph_fake, receiver, page, broker, django_capture_on_commit_callbacks
 ):
@@ -141,10 +174,10 @@ def test_a_dm_whose_conversation_cannot_be_read_is_left_to_the_poll(
     assert page.next_poll_at is not None
 
 
-def test_subscribing_a_page_installs_the_app_for_feed_and_messages(graph_fake, page):
+def test_subscribing_a_page_installs_the_app_for_feed_messages_and_their_edits(graph_fake, page):
     graph_fake.installed_apps.clear()
     assert webhooks.channel_webhooks_subscribe(channel=page)
-    assert graph_fake.installed_apps[page.external_id][APP] == {"feed", "messages"}
+    assert graph_fake.installed_apps[page.external_id][APP] == {"feed", "messages", "message_edits"}
     state = ChannelWebhookState.objects.get(channel=page)
     assert state.subscribed_at is not None and state.subscribe_error == ""
 
@@ -209,6 +242,28 @@ def test_an_instagram_mention_pushed_by_ids_is_read_and_stored(
     )
     tasks.poll_once(channel)
     assert Message.objects.filter(channel=channel).count() == 1
+
+
+def test_an_instagram_dm_pushed_lands_in_the_thread_the_poll_reads_with_the_persons_username(
+    client, graph_fake, receiver, page, workspace, broker, django_capture_on_commit_callbacks
+):
+    """Before, a pushed Instagram DM only made the channel due; now it is stored at once, filed under the
+    thread the poll files it under, so the poll's copy is the same message."""
+    channel = instagram_channel(graph_fake, receiver, page, workspace, field="messages")
+    person = {"id": "6543210987654321", "username": "dana.customer"}
+    message = graph_fake.add_ig_message(channel.external_id, person, "Do you deliver on Sundays?")
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks, network="instagram")
+    stored = Message.objects.get(channel=channel)
+    assert (stored.external_id, stored.text) == (message.id, "Do you deliver on Sundays?")
+    assert stored.conversation.kind == Conversation.Kind.DIRECT_MESSAGE
+    assert stored.conversation.root_external_id == message.thread_id
+    assert stored.author_contact.handle == "dana.customer"
+    graph_fake.add_ig_message(channel.external_id, person, "Yes, from 8am!", from_business=True)
+    forward(client, graph_fake, receiver, broker, django_capture_on_commit_callbacks, network="instagram")
+    tasks.poll_once(channel)
+    assert Conversation.objects.filter(channel=channel).count() == 1
+    assert Message.objects.filter(channel=channel).count() == 2
+    assert Message.objects.get(channel=channel, text="Yes, from 8am!").direction == Message.Direction.OUT
 
 
 def test_subscribing_an_instagram_account_installs_the_app_on_its_page(graph_fake, page, workspace):
