@@ -10,9 +10,13 @@ Written from Meta's documentation, not from the client:
 - Private replies (https://developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies,
   https://developers.facebook.com/docs/instagram-platform/private-replies): `POST /{page-id}/messages`
   (Instagram: `/{ig-user-id}/messages`) with `recipient.comment_id`: only one message per comment, only
-  within 7 days of the comment, never to the account itself. The error codes for a second reply and for
-  a closed window are [unverified]: the fake answers Graph's (#10900) "Activity already replied to" and
-  (#10903) for both cases' families. The Messenger thread a private reply opens is not modelled.
+  within 7 days of the comment, never to the account itself. Meta's pages do not list the error codes
+  for a second reply or a closed window. (#10900) "Activity already replied to" is the code public
+  integrations handle for a second reply; (#10902) "This is not a Replyable activity" is reported in
+  https://github.com/facebookarchive/php-graph-sdk/issues/568; the fake answers (#10903) for a closed
+  window, still [unverified]. The client depends on none of them: every 4xx refusal of this call is final,
+  in Graph's words (tests/contracts/test_moderation.py). The Messenger thread a private reply opens is
+  not modelled.
 """
 
 from __future__ import annotations

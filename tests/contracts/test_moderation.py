@@ -148,6 +148,37 @@ def test_the_fake_allows_one_private_reply_per_comment_within_seven_days(http: h
     assert late.status_code == 400 and late.json()["error"]["code"] == 10903
 
 
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        # Public integrations handle this code for a second private reply to one comment.
+        (10900, "(#10900) Activity already replied to"),
+        # Reported in https://github.com/facebookarchive/php-graph-sdk/issues/568.
+        (10902, "(#10902) This is not a Replyable activity"),
+        (10903, "(#10903) This activity can't be replied to"),
+    ],
+)
+def test_a_refused_private_reply_is_final_and_says_why_whatever_its_code(
+    http: httpx.Client, code: int, words: str
+) -> None:
+    """No primary source lists the codes Graph gives for a second private reply or a closed window: the
+    client must not depend on which one comes. Any of them is a refusal (never resent), in Graph's words."""
+    from networks.providers.base import Invalid
+
+    refused = {
+        "request": {"method": "POST", "path": f"/{PAGE}/messages"},
+        "response": {
+            "status": 400,
+            "body": {"error": {"message": words, "type": "OAuthException", "code": code, "fbtrace_id": "A1"}},
+        },
+    }
+    with ReplayServer([refused], graph=True) as network:
+        account = Account(Network.FACEBOOK, PAGE, network.base_url, Credentials("page-token"))
+        with pytest.raises(Invalid) as caught:
+            FacebookProvider(account, http=http).private_reply(comment_id=FB_COMMENT, text="Hello")
+    assert words in str(caught.value)
+
+
 def test_the_fake_never_lets_a_page_hide_its_own_comment(http: httpx.Client) -> None:
     with GraphFake() as fake:
         page = fake.add_page("Acme Bakery")
