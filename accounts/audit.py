@@ -48,6 +48,7 @@ class AuditContext:
     ip_address: str | None = None
     user_agent: str = ""
     user: User | None = None
+    via: str = ""  # how the person acted when not in the browser ("API token “CRM sync”")
 
 
 _EMPTY = AuditContext()  # frozen: a shared default is safe
@@ -85,6 +86,12 @@ def audit_context(context: AuditContext) -> Iterator[None]:
 
 def current_context() -> AuditContext:
     return _context.get()
+
+
+def audit_context_act_as(user: User, *, via: str) -> None:
+    """From here to the end of the request, events are the acts of `user` through `via` (an API token
+    authenticates inside the request, after the middleware opened its context, which resets this)."""
+    _context.set(dataclasses.replace(_context.get(), user=user, via=via))
 
 
 def _jsonable(value: Any) -> Any:
@@ -155,6 +162,8 @@ def audit_record(
     label = actor_label or (actor.email if actor is not None else "")
     if actor is not None and actor.name != actor.email and not actor_label:
         label = f"{actor.name} <{actor.email}>"
+    if context.via and actor_kind == ActorKind.PERSON:
+        label = f"{label} · {context.via}"
     return AuditEvent.objects.create(
         workspace_id=workspace.pk if isinstance(workspace, Workspace) else workspace,
         actor=actor,

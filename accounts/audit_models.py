@@ -70,6 +70,9 @@ class AuditAction(models.TextChoices):
     ASSISTANT_SETTINGS_CHANGED = "assistant.settings_changed", _("Assistant settings changed")
     # Exports
     EXPORT_DOWNLOADED = "export.downloaded", _("Export downloaded")
+    # API
+    API_TOKEN_CREATED = "api.token_created", _("API token created")
+    API_TOKEN_REVOKED = "api.token_revoked", _("API token revoked")
 
     @property
     def group(self) -> str:
@@ -90,6 +93,7 @@ ACTION_GROUPS: dict[str, Any] = {
     "rule": _("Rules"),
     "assistant": _("Assistant"),
     "export": _("Exports"),
+    "api": _("API"),
 }
 
 #: Actions recorded with workspace=None, shown in each workspace the actor belongs to.

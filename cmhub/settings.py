@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "ops",
+    "ninja",
+    "api",
     *(["demo"] if CMHUB_DEMO_APP else []),
 ]
 
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
     "accounts.middleware.AuditContextMiddleware",  # after auth: the audit log reads the person
+    "api.middleware.ApiMiddleware",  # inside the audit context: API tokens name who acts
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.urls import workspace_urlpatterns as account_pages
+from api.urls import workspace_urlpatterns as api_pages
 from assistant.urls import workspace_urlpatterns as assistant_pages
 from core import views as core_views
 from core.signed_media import serve_signed_media
@@ -36,8 +37,10 @@ urlpatterns = [
             + posts_pages
             + notification_pages
             + report_pages
+            + api_pages
         ),
     ),
+    path("", include("api.urls")),
     path("", include("networks.urls")),
     path("", include("accounts.urls")),
 ]

@@ -26,11 +26,13 @@ def reply_create(
     confirm_stale: bool = False,
     drafted_by_assistant: bool = False,
     by_assistant: bool = False,
+    hold_for_approval: bool = False,
 ) -> Message:
     """A reply to the conversation's latest inbound message, queued for sending or waiting for approval.
 
     `by_assistant`: written by an auto-reply rule (in `author`'s name), so the audit log says the
-    assistant sent it, not the person.
+    assistant sent it, not the person. `hold_for_approval`: a draft that waits for a person to approve it
+    whatever the workspace's policy (a bot drafts through the API, a human sends).
 
     Refused (StaleThread) when messages arrived after `thread_version` unless the author confirms they
     want to send anyway; refused (ReplyError) when the network would refuse the text.
@@ -48,7 +50,7 @@ def reply_create(
     newer = thread_changes_since(conversation=conversation, version=thread_version, author=author)
     if newer and not confirm_stale:
         raise StaleThread(newer)
-    needs_approval = reply_needs_approval(
+    needs_approval = hold_for_approval or reply_needs_approval(
         conversation=conversation, author=author, drafted_by_assistant=drafted_by_assistant
     )
     parent = (

@@ -1,0 +1,179 @@
+"""Conversations, their messages, and replies: the inbox's list, filters and services, nothing of its own."""
+
+from django.db.models import Max
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+from pydantic import Field
+
+from api.auth import ApiRequest, scoped
+from api.problems import invalid, not_found, refused
+from api.schemas import (
+    ConversationOut,
+    ConversationPage,
+    ConversationPatch,
+    MessageOut,
+    ReplyIn,
+    ThreadOut,
+    conversation_out,
+    message_out,
+)
+from core.errors import UserError
+from inbox import selectors
+from inbox import services as inbox_services
+from inbox.forms import FilterForm
+from inbox.models import Conversation, Label, Message
+from inbox.replies.writing import reply_create
+
+router = Router(tags=["conversations"])
+
+MAX_LIMIT = 100
+
+
+class ListQuery(Schema):
+    q: str = Field("", description='Words, "phrases", -excluded; or a contact\'s name.')
+    status: str = Field("", description="open (default), pending, resolved, or all.")
+    channel: int | None = None
+    network: str = ""
+    assignee: str = Field("", description="anyone, me, unassigned, or a member's user id.")
+    label: int | None = None
+    priority: int | None = None
+    date_from: str = ""
+    date_to: str = ""
+    overdue: bool = False
+    intent: str = ""
+    sort: str = Field("", description="newest (default), oldest, or sla.")
+    cursor: str = ""
+    limit: int = Field(25, ge=1, le=MAX_LIMIT)
+
+
+def _get(request: ApiRequest, conversation_id: int) -> Conversation:
+    found = (
+        Conversation.objects.select_related("channel", "contact", "assignee")
+        .filter(pk=conversation_id, workspace_id=request.member.workspace_id)
+        .first()
+    )
+    if found is None:
+        raise not_found()
+    return found
+
+
+@router.get("/conversations", response=ConversationPage, summary="List conversations")
+@scoped("conversations:read")
+def list_conversations(request: ApiRequest, query: Query[ListQuery]) -> ConversationPage:
+    """The inbox's list with its filters and search, newest first, a page at a time (cursor paging: no
+    offsets, so a page is as fast at the millionth row as at the first)."""
+    params = {k: v for k, v in query.dict(exclude={"cursor", "limit"}).items() if v not in ("", None, False)}
+    form = FilterForm(params)
+    if not form.is_valid():
+        raise invalid(
+            [
+                {"loc": ["query", name], "msg": " ".join(str(e) for e in errors)}
+                for name, errors in form.errors.items()
+            ]
+        )
+    cursor = selectors.Cursor.decode(query.cursor) if query.cursor else None
+    if query.cursor and cursor is None:
+        raise invalid([{"loc": ["query", "cursor"], "msg": "Not a cursor this API gave."}])
+    member = request.member
+    page = selectors.conversation_page(
+        workspace=member.workspace, user=member.user, filters=form.filters(), cursor=cursor, limit=query.limit
+    )
+    slug = member.workspace.slug
+    return ConversationPage(
+        items=[conversation_out(row, slug=slug) for row in page.rows],
+        next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+    )
+
+
+@router.get("/conversations/{conversation_id}", response=ConversationOut, summary="Get a conversation")
+@scoped("conversations:read")
+def get_conversation(request: ApiRequest, conversation_id: int) -> ConversationOut:
+    return conversation_out(_get(request, conversation_id), slug=request.member.workspace.slug)
+
+
+@router.patch("/conversations/{conversation_id}", response=ConversationOut, summary="Update a conversation")
+@scoped("conversations:write")
+def update_conversation(
+    request: ApiRequest, conversation_id: int, patch: ConversationPatch
+) -> ConversationOut:
+    """Status, priority, assignee and labels, each through the inbox's own service (same permissions,
+    audit entries and refusals as the browser). Fields left out are left alone."""
+    member = request.member
+    conversation = _get(request, conversation_id)
+    sent = patch.model_fields_set
+    try:
+        if "status" in sent and patch.status:
+            conversation = inbox_services.conversation_set_status(
+                conversation=conversation, status=patch.status, by=member
+            )
+        if "priority" in sent and patch.priority is not None:
+            conversation = inbox_services.conversation_set_priority(
+                conversation=conversation, priority=patch.priority, by=member
+            )
+        if "assignee_id" in sent:
+            assignee = None
+            if patch.assignee_id:
+                assignee = next(
+                    (u for u in selectors.workspace_members(member.workspace) if u.pk == patch.assignee_id),
+                    None,
+                )
+                if assignee is None:
+                    raise invalid(
+                        [{"loc": ["body", "assignee_id"], "msg": "Not a member of this workspace."}]
+                    )
+            conversation = inbox_services.conversation_assign(
+                conversation=conversation, assignee=assignee, by=member
+            )
+        if patch.add_labels or patch.remove_labels:
+            add = [inbox_services.label_get_or_create(name=name, by=member) for name in patch.add_labels]
+            remove = list(Label.objects.filter(workspace_id=member.workspace_id, pk__in=patch.remove_labels))
+            inbox_services.conversation_label(conversation=conversation, add=add, remove=remove, by=member)
+    except UserError as exc:
+        raise refused(exc.message) from exc
+    return conversation_out(_get(request, conversation_id), slug=member.workspace.slug)
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages", response=ThreadOut, summary="Messages of a conversation"
+)
+@scoped("conversations:read")
+def list_messages(request: ApiRequest, conversation_id: int) -> ThreadOut:
+    conversation = _get(request, conversation_id)
+    messages = list(
+        Message.objects.filter(conversation=conversation)
+        .select_related("author_user", "author_contact")
+        .order_by("created_at", "pk")
+    )
+    return ThreadOut(
+        conversation_id=conversation.pk,
+        thread_version=selectors.thread_version(conversation, messages),
+        items=[message_out(m) for m in messages],
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/replies",
+    response={201: MessageOut},
+    summary="Reply, or draft a reply for approval",
+)
+@scoped("conversations:write")
+def create_reply(request: ApiRequest, conversation_id: int, reply: ReplyIn) -> Status:
+    """Queued for sending through the delivery engine, or waiting for a person's approval when the
+    workspace's policy says so or when `draft` is true (its `send_status` says which)."""
+    conversation = _get(request, conversation_id)
+    version = reply.thread_version
+    if version is None:
+        version = Message.objects.filter(conversation=conversation).aggregate(v=Max("pk"))["v"] or 0
+    try:
+        message = reply_create(
+            conversation=conversation,
+            author=request.member,
+            text=reply.text,
+            thread_version=version,
+            confirm_stale=reply.confirm_stale,
+            hold_for_approval=reply.draft,
+        )
+    except UserError as exc:
+        raise refused(exc.message) from exc
+    message = Message.objects.select_related("author_user", "author_contact").get(pk=message.pk)
+    return Status(201, message_out(message))

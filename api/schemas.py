@@ -1,0 +1,181 @@
+"""What the API answers and accepts. Output is built from the apps' rows by the `*_out` functions, so a
+field means the same thing on every route."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from ninja import Schema
+from pydantic import Field
+
+from inbox.models import Contact, Conversation, Label, Message
+from networks.models import Channel
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class ChannelRef(Schema):
+    id: int
+    name: str
+    network: str
+
+
+class ContactOut(Schema):
+    id: int
+    network: str
+    name: str
+    handle: str
+    profile_url: str
+    first_seen_at: dt.datetime
+    last_seen_at: dt.datetime
+    message_count: int
+
+
+class LabelOut(Schema):
+    id: int
+    name: str
+    colour: str = ""
+
+
+class ConversationOut(Schema):
+    id: int
+    channel: ChannelRef
+    kind: str
+    status: str
+    priority: int
+    sensitive: bool
+    assignee: Ref | None
+    labels: list[LabelOut]
+    contact: ContactOut | None
+    preview: str
+    message_count: int
+    post_permalink: str
+    created_at: dt.datetime
+    last_message_at: dt.datetime
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    link: str
+
+
+class ConversationPage(Schema):
+    items: list[ConversationOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+class ConversationPatch(Schema):
+    status: Conversation.Status | None = None
+    priority: int | None = Field(None, ge=0, le=3)
+    assignee_id: int | None = Field(None, description="A member's user id; 0 unassigns.")
+    add_labels: list[str] = Field(default_factory=list, description="Label names, created when new.")
+    remove_labels: list[int] = Field(default_factory=list, description="Label ids.")
+
+
+class MessageOut(Schema):
+    id: int
+    direction: str
+    kind: str
+    text: str
+    author: str
+    created_at: dt.datetime
+    permalink: str
+    edited_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+    hidden: bool
+    send_status: str
+    send_error: str
+    attachments: list[dict[str, Any]]
+
+
+class ReplyIn(Schema):
+    text: str = Field(..., min_length=1, max_length=65000)
+    draft: bool = Field(
+        False, description="Wait for a person to approve it, whatever the workspace's approval policy."
+    )
+    thread_version: int | None = Field(
+        None,
+        description="The `thread_version` you read; a reply to a thread that moved since is refused "
+        "unless `confirm_stale` is true. Omitted: the current thread.",
+    )
+    confirm_stale: bool = False
+
+
+class ThreadOut(Schema):
+    conversation_id: int
+    thread_version: int
+    items: list[MessageOut]
+
+
+def channel_ref(channel: Channel) -> ChannelRef:
+    return ChannelRef(id=channel.pk, name=channel.name, network=channel.network)
+
+
+def contact_out(contact: Contact) -> ContactOut:
+    return ContactOut(
+        id=contact.pk,
+        network=contact.network,
+        name=contact.display_name,
+        handle=contact.handle,
+        profile_url=contact.profile_url,
+        first_seen_at=contact.first_seen_at,
+        last_seen_at=contact.last_seen_at,
+        message_count=contact.message_count,
+    )
+
+
+def label_out(label: Label) -> LabelOut:
+    return LabelOut(id=label.pk, name=label.name, colour=label.color)
+
+
+def conversation_out(conversation: Conversation, *, slug: str) -> ConversationOut:
+    assignee = conversation.assignee
+    return ConversationOut(
+        id=conversation.pk,
+        channel=channel_ref(conversation.channel),
+        kind=conversation.kind,
+        status=conversation.status,
+        priority=conversation.priority,
+        sensitive=conversation.sensitive,
+        assignee=Ref(id=assignee.pk, name=assignee.name) if assignee else None,
+        labels=[label_out(label) for label in conversation.labels.all()],
+        contact=contact_out(conversation.contact) if conversation.contact else None,
+        preview=conversation.preview,
+        message_count=conversation.message_count,
+        post_permalink=conversation.post_permalink,
+        created_at=conversation.created_at,
+        last_message_at=conversation.last_message_at,
+        first_response_at=conversation.first_response_at,
+        resolved_at=conversation.resolved_at,
+        link=absolute(reverse("inbox_conversation", args=[slug, conversation.pk])),
+    )
+
+
+def message_out(message: Message) -> MessageOut:
+    if message.author_user_id:
+        author = message.author_user.name if message.author_user else ""
+    else:
+        author = message.author_contact.display_name if message.author_contact else ""
+    return MessageOut(
+        id=message.pk,
+        direction=message.direction,
+        kind=message.kind,
+        text=message.text,
+        author=author,
+        created_at=message.created_at,
+        permalink=message.permalink,
+        edited_at=message.edited_at,
+        deleted_at=message.deleted_at,
+        hidden=message.hidden,
+        send_status=message.send_status,
+        send_error=message.send_error,
+        attachments=list(message.attachments or []),
+    )
