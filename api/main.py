@@ -75,9 +75,11 @@ def _refused(request: HttpRequest, exc: UserError) -> HttpResponse:
 
 
 def _routers() -> None:
-    from api.routes import conversations
+    from api.routes import conversations, knowledge, publishing
 
     api.add_router("/", conversations.router)
+    api.add_router("/", knowledge.router)
+    api.add_router("/", publishing.router)
 
 
 _routers()

@@ -1,0 +1,286 @@
+"""Posts (drafts for several channels, with media; submitted for review like the composer's, never past
+approvals), channels (their health) and reports (the figures of the report pages)."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+from pydantic import Field
+
+from accounts.policy import Perm, can
+from api.auth import ApiRequest, scoped
+from api.problems import invalid, refused
+from api.schemas import ChannelRef, absolute, channel_ref
+from core.uploads import read_upload
+from networks.models import Channel
+from posts.media import MediaRejected
+from posts.models import MediaAsset, Post
+from posts.services.common import PostError
+from posts.services.compose import post_create, post_submit
+from posts.services.media import media_upload
+from reports.framework import report_filter_parse
+from reports.selectors import first_response_summary
+
+router = Router()
+
+
+# --- Media and posts ----------------------------------------------------------------------------------
+
+
+class MediaOut(Schema):
+    id: int
+    width: int
+    height: int
+    format: str
+    alt_text: str
+
+
+@router.post("/media", response={201: MediaOut}, tags=["posts"], summary="Upload an image for a post")
+@scoped("posts:write")
+def upload_media(request: ApiRequest, file: File[UploadedFile], alt_text: Form[str] = "") -> Status:
+    """Multipart `file` (JPEG, PNG, GIF or WebP), checked as the composer checks it."""
+    try:
+        data = read_upload(file, max_bytes=settings.POST_MEDIA_MAX_BYTES)
+        asset = media_upload(member=request.member, name=file.name or "image", data=data, alt_text=alt_text)
+    except DjangoValidationError as exc:
+        raise invalid([{"loc": ["body", "file"], "msg": " ".join(exc.messages)}]) from exc
+    except MediaRejected as exc:
+        raise invalid([{"loc": ["body", "file"], "msg": exc.render(_)}]) from exc
+    return Status(
+        201,
+        MediaOut(
+            id=asset.pk, width=asset.width, height=asset.height, format=asset.format, alt_text=asset.alt_text
+        ),
+    )
+
+
+class PostIn(Schema):
+    text: str = Field(..., min_length=1, max_length=65000)
+    channel_ids: list[int] = Field(..., min_length=1, max_length=50)
+    title: str = Field("", max_length=200)
+    campaign: str = Field("", max_length=100)
+    overrides: dict[int, str] = Field(default_factory=dict, description="Per channel id, its own words.")
+    media_ids: list[int] = Field(default_factory=list, max_length=10)
+    scheduled_at: dt.datetime | None = None
+    submit: bool = Field(False, description="Send it for review at once (as the composer's Submit).")
+
+
+class TargetOut(Schema):
+    channel: ChannelRef
+    status: str
+    text: str
+    permalink: str
+    error: str
+    published_at: dt.datetime | None
+
+
+class PostOut(Schema):
+    id: int
+    status: str
+    title: str
+    text: str
+    campaign: str
+    scheduled_at: dt.datetime | None
+    approvals_required: int
+    targets: list[TargetOut]
+    media_ids: list[int]
+    created_at: dt.datetime
+    link: str
+
+
+def _post_out(post: Post, slug: str) -> PostOut:
+    targets = post.targets.select_related("channel").order_by("pk")
+    return PostOut(
+        id=post.pk,
+        status=post.status,
+        title=post.title,
+        text=post.text,
+        campaign=post.campaign,
+        scheduled_at=post.scheduled_at,
+        approvals_required=post.approvals_required,
+        targets=[
+            TargetOut(
+                channel=channel_ref(t.channel),
+                status=t.status,
+                text=t.text_override or post.text,
+                permalink=t.permalink,
+                error=t.error,
+                published_at=t.published_at,
+            )
+            for t in targets
+        ],
+        media_ids=list(post.post_media.order_by("position", "pk").values_list("asset_id", flat=True)),
+        created_at=post.created_at,
+        link=absolute(reverse("post_detail", args=[slug, post.pk])),
+    )
+
+
+def _post_problem(exc: PostError) -> Exception:
+    errors = [
+        {"loc": ["body", "channels", name], "msg": " ".join(found)} for name, found in exc.problems.items()
+    ]
+    return refused(exc.message, errors=errors)
+
+
+@router.post("/posts", response={201: PostOut}, tags=["posts"], summary="Draft a post (and submit it)")
+@scoped("posts:write")
+def create_post(request: ApiRequest, body: PostIn) -> Status:
+    """A draft with one target per channel. With `submit`, it goes to review as from the composer: it is
+    published only once approved (and scheduled) by the people the workspace's policy names."""
+    member = request.member
+    channels = list(Channel.objects.filter(workspace_id=member.workspace_id, pk__in=body.channel_ids))
+    missing = set(body.channel_ids) - {c.pk for c in channels}
+    if missing:
+        raise invalid([{"loc": ["body", "channel_ids"], "msg": f"Unknown channels: {sorted(missing)}"}])
+    media = list(MediaAsset.objects.filter(workspace_id=member.workspace_id, pk__in=body.media_ids))
+    if len(media) != len(set(body.media_ids)):
+        raise invalid([{"loc": ["body", "media_ids"], "msg": "Unknown media."}])
+    by_id = {m.pk: m for m in media}
+    try:
+        post = post_create(
+            author=member,
+            text=body.text,
+            channels=channels,
+            title=body.title,
+            campaign=body.campaign,
+            overrides=body.overrides,
+            media=[by_id[pk] for pk in dict.fromkeys(body.media_ids)],
+            scheduled_at=body.scheduled_at,
+        )
+        if body.submit:
+            post = post_submit(post=post, by=member)
+    except PostError as exc:
+        raise _post_problem(exc) from exc
+    return Status(201, _post_out(post, member.workspace.slug))
+
+
+@router.get("/posts/{post_id}", response=PostOut, tags=["posts"], summary="Get a post and its targets")
+@scoped("posts:read")
+def get_post(request: ApiRequest, post_id: int) -> PostOut:
+    post = get_object_or_404(Post, pk=post_id, workspace_id=request.member.workspace_id)
+    return _post_out(post, request.member.workspace.slug)
+
+
+@router.post("/posts/{post_id}/submit", response=PostOut, tags=["posts"], summary="Submit a draft for review")
+@scoped("posts:write")
+def submit_post(request: ApiRequest, post_id: int) -> PostOut:
+    post = get_object_or_404(Post, pk=post_id, workspace_id=request.member.workspace_id)
+    try:
+        post = post_submit(post=post, by=request.member)
+    except PostError as exc:
+        raise _post_problem(exc) from exc
+    return _post_out(post, request.member.workspace.slug)
+
+
+# --- Channels ------------------------------------------------------------------------------------------
+
+
+class ChannelOut(ChannelRef):
+    handle: str
+    status: str
+    last_polled_at: dt.datetime | None
+    next_poll_at: dt.datetime
+    consecutive_failures: int
+    last_error: str
+    last_error_at: dt.datetime | None
+    token_expires_at: dt.datetime | None
+
+
+@router.get("/channels", response=list[ChannelOut], tags=["channels"], summary="Channels and their health")
+@scoped("channels:read")
+def list_channels(request: ApiRequest) -> list[ChannelOut]:
+    channels = Channel.objects.filter(workspace_id=request.member.workspace_id).order_by("name", "pk")
+    return [
+        ChannelOut(
+            id=c.pk,
+            name=c.name,
+            network=c.network,
+            handle=c.handle,
+            status=c.status,
+            last_polled_at=c.last_polled_at,
+            next_poll_at=c.next_poll_at,
+            consecutive_failures=c.consecutive_failures,
+            last_error=c.last_error,
+            last_error_at=c.last_error_at,
+            token_expires_at=c.token_expires_at,
+        )
+        for c in channels
+    ]
+
+
+# --- Reports -------------------------------------------------------------------------------------------
+
+
+class ReportQuery(Schema):
+    range: str = Field("30d", description="7d, 30d, 90d or custom (with start and end).")
+    start: str = ""
+    end: str = ""
+    business_hours: bool = False
+    channel: int | None = None
+    network: str = ""
+    label: int | None = None
+    assignee: int | None = None
+
+
+class Durations(Schema):
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+    mean_seconds: float | None
+
+
+class FirstResponseReport(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    first_response: Durations
+    buckets: list[int] = Field(..., description="0-1 h, 1-4 h, 4-8 h, 8-24 h, 24 h+")
+    within_sla_percent: float | None
+
+
+@router.get(
+    "/reports/first-response", response=FirstResponseReport, tags=["reports"], summary="First response"
+)
+@scoped("reports:read")
+def first_response_report(request: ApiRequest, query: Query[ReportQuery]) -> FirstResponseReport:
+    """The report page's first-response figures: median, p90, mean, buckets and the share within the SLA.
+    Agents get their own figures, as on the page."""
+    member = request.member
+    params = {
+        k: str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in query.dict().items()
+        if v not in ("", None, False)
+    }
+    data = QueryDict(mutable=True)
+    data.update(params)
+    parsed, form = report_filter_parse(
+        data, timezone_name=member.workspace.timezone or "UTC", today=timezone.localdate()
+    )
+    if parsed is None:
+        errors = [
+            {"loc": ["query", name], "msg": " ".join(str(e) for e in found)}
+            for name, found in form.errors.items()
+        ]
+        raise invalid(errors)
+    user_id = None if can(member, Perm.VIEW_REPORTS) else member.user_id
+    summary = first_response_summary(member.workspace, parsed, user_id=user_id)
+    durations = summary["durations"]
+    return FirstResponseReport(
+        start=parsed.start,
+        end=parsed.end,
+        first_response=Durations(
+            count=durations.count,
+            median_seconds=durations.median,
+            p90_seconds=durations.p90,
+            mean_seconds=durations.mean,
+        ),
+        buckets=summary["buckets"],
+        within_sla_percent=summary["within_sla_percent"],
+    )
