@@ -31,7 +31,7 @@ class Budget:
 
 
 def limit_per_minute() -> int:
-    return int(getattr(settings, "CMHUB_API_RATE_LIMIT", 300))
+    return int(settings.CMHUB_API_RATE_LIMIT)
 
 
 def take(token_id: int, *, now: float | None = None) -> Budget:

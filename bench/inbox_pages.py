@@ -82,12 +82,12 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
             f"""
             INSERT INTO inbox_message (workspace_id, conversation_id, channel_id, external_id, direction, kind,
                 author_contact_id, parent_external_id, text, attachments, created_at, ingested_at, permalink,
-                hidden, raw, send_status, send_error, send_attempts, review_comment)
+                hidden, raw, send_status, send_error, send_attempts, review_comment, previous_texts)
             SELECT %s, c.id, c.channel_id, 'm-' || g, CASE WHEN g %% 5 = 4 THEN 'out' ELSE 'in' END, 'comment',
                    CASE WHEN g %% 5 = 4 THEN NULL ELSE c.contact_id END, '',
                    ({phrases})[1 + g %% {len(PHRASES)}] || ' #' || g, '[]'::jsonb,
                    c.last_message_at - ((g %% {MESSAGES_PER_CONVERSATION}) || ' minutes')::interval, now(), '',
-                   false, '{{}}'::jsonb, CASE WHEN g %% 5 = 4 THEN 'sent' ELSE '' END, '', 0, ''
+                   false, '{{}}'::jsonb, CASE WHEN g %% 5 = 4 THEN 'sent' ELSE '' END, '', 0, '', '[]'::jsonb
             FROM generate_series(0, %s - 1) g
             JOIN inbox_conversation c ON c.id = %s + g / {MESSAGES_PER_CONVERSATION}
             """,
@@ -96,18 +96,17 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
         cursor.execute("ANALYZE inbox_contact; ANALYZE inbox_conversation; ANALYZE inbox_message")
 
 
-def main() -> int:
-    setup_django()
+def ensure_dataset():
+    """The bench workspace with its 1,000,000 messages (built once, kept between runs), and its members
+    (admin, manager, two agents). None when the database is not PostgreSQL."""
     from django.db import connection, transaction
-    from django.test import Client
 
     from accounts.models import Membership, User, Workspace
-    from inbox.models import Contact, Conversation, Message
+    from inbox.models import Contact, Message
     from networks.models import Channel
 
     if connection.vendor != "postgresql":
-        print("bench/inbox_pages.py wants PostgreSQL (set DATABASE_URL); skipping.")
-        return 0
+        return None
     workspace, _ = Workspace.objects.get_or_create(slug=SLUG, defaults={"name": "Bench pages"})
     if "--rebuild" in sys.argv:
         Channel.objects.filter(workspace=workspace).delete()
@@ -138,7 +137,21 @@ def main() -> int:
             f"built {CONVERSATIONS:,} conversations and {CONVERSATIONS * MESSAGES_PER_CONVERSATION:,} messages "
             f"in {time.perf_counter() - start:.0f} s"
         )
+    return workspace, users
 
+
+def main() -> int:
+    setup_django()
+    from django.db import connection
+    from django.test import Client
+
+    from inbox.models import Conversation, Message
+
+    found = ensure_dataset()
+    if found is None:
+        print("bench/inbox_pages.py wants PostgreSQL (set DATABASE_URL); skipping.")
+        return 0
+    workspace, users = found
     client = Client()
     client.force_login(users[2])
     base = f"/w/{SLUG}/inbox/"

@@ -36,6 +36,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=47, hour=3),
         "options": {"expires": 3600},
     },
+    # Answers kept for API retries with an Idempotency-Key: a retry comes within 24 hours or not at all.
+    "prune-idempotent-answers": {
+        "task": "api.prune_idempotent_answers",
+        "schedule": crontab(minute=53, hour=3),
+        "options": {"expires": 3600},
+    },
     # Poll history feeds the health page's 24-hour figures; a week is plenty.
     "prune-poll-runs": {
         "task": "networks.prune_poll_runs",

@@ -231,6 +231,8 @@ CREDENTIAL_KEYS = env_list("CREDENTIAL_KEYS") or [
 ]
 
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 5 * 1024 * 1024)
+# REST API requests per token per minute (api.limits).
+CMHUB_API_RATE_LIMIT = env_int("CMHUB_API_RATE_LIMIT", 300)
 POST_MEDIA_MAX_BYTES = 20 * 1024 * 1024  # an original image for the composer; renditions are made from it
 # Uploads over 1 MB go to a temporary file as they arrive instead of sitting in a worker's memory, and the
 # form fields besides files are held up to 2 MB. A request declaring more than the largest upload plus
@@ -375,6 +377,7 @@ CELERY_TASK_ROUTES = {
     "posts.dispatch_due_targets": {"queue": "default"},
     "posts.*": {"queue": "publish"},
     "assistant.*": {"queue": "assistant"},
+    "api.*": {"queue": "default"},
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60

@@ -214,3 +214,15 @@ def test_the_openapi_document_is_served_valid_and_names_every_route(client, db):
 def test_the_interactive_docs_are_for_signed_in_people(client, owner_client):
     assert client.get("/api/v1/docs").status_code == 302
     assert owner_client.get("/api/v1/docs").status_code == 200
+
+
+def test_answers_past_the_window_are_pruned(owner, workspace):
+    from api.idempotency import idempotent_answers_prune
+
+    conversation = x_mention_conversation(workspace)
+    api = api_for(owner, workspace)
+    api.post(f"/conversations/{conversation.pk}/replies", {"text": "Yes"}, headers={"Idempotency-Key": "old"})
+    assert idempotent_answers_prune() == 0
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)):
+        assert idempotent_answers_prune() == 1
+    assert not IdempotentAnswer.objects.exists()
