@@ -26,6 +26,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Workspace
 from networks.providers.base import PostMetrics
@@ -41,6 +42,43 @@ ENGAGEMENT_LIMIT = 100
 FAILURE_ACTIONS = ("target_failed", "target_missed")
 # A review cycle starts when the post is sent for review, or goes back to review after an edit.
 CYCLE_STARTS = ("submitted", "back_to_review")
+
+
+FIGURE_LABELS = {
+    "views": _("Views"),
+    "reach": _("Reach"),
+    "likes": _("Likes"),
+    "comments": _("Comments"),
+    "shares": _("Shares"),
+    "saves": _("Saves"),
+    "clicks": _("Clicks"),
+    "interactions": _("Interactions"),
+}
+_ENGAGEMENT = (*FIGURES, "interactions")
+#: Each table's columns, in order: the key of `cells()` and the heading (the page's table and the CSV).
+COLUMNS = {
+    "networks": [
+        ("network", _("Network")),
+        ("published", _("Posts published")),
+        ("on_time", _("On time")),
+        ("late", _("Late")),
+        *FIGURE_LABELS.items(),
+    ],
+    "series": [("period", _("Period")), ("total", _("Posts published"))],
+    "failures": [("cause", _("Cause")), ("count", _("Failures"))],
+    "posts": [
+        ("post", _("Post")),
+        ("network", _("Network")),
+        ("channel", _("Channel")),
+        ("published_at", _("Published at")),
+        *FIGURE_LABELS.items(),
+        ("permalink", _("Link")),
+    ],
+}
+
+
+def _figures(metrics: PostMetrics) -> dict[str, int | None]:
+    return {name: getattr(metrics, name) for name in _ENGAGEMENT}
 
 
 def _targets(workspace: Workspace, f: ReportFilter) -> QuerySet[PostTarget]:
@@ -73,6 +111,15 @@ class NetworkRow:
     late: int
     # Totals of the latest figures (post_id empty); a figure None: no post of these had it reported.
     engagement: PostMetrics
+
+    def cells(self) -> dict[str, object]:
+        return {
+            "network": self.network,
+            "published": self.published,
+            "on_time": self.on_time,
+            "late": self.late,
+            **_figures(self.engagement),
+        }
 
 
 def per_network(
@@ -121,6 +168,9 @@ class PeriodRow:
     def total(self) -> int:
         return sum(self.published.values())
 
+    def cells(self) -> dict[str, object]:
+        return {"period": self.period, "total": self.total, **self.published}
+
 
 def published_series(workspace: Workspace, f: ReportFilter) -> list[PeriodRow]:
     """Targets published per period and network, every period of the range listed. One query."""
@@ -149,6 +199,9 @@ class CauseRow:
     @property
     def label(self) -> str:
         return str(FailureCause(self.cause).label) if self.cause in FailureCause.values else "—"
+
+    def cells(self) -> dict[str, object]:
+        return {"cause": self.label, "count": self.count}
 
 
 def failures_by_cause(workspace: Workspace, f: ReportFilter) -> list[CauseRow]:
@@ -216,6 +269,16 @@ class PostEngagement:
     permalink: str
     # The latest figures (all None for a target never read); `.interactions` sums the reactions.
     engagement: PostMetrics
+
+    def cells(self) -> dict[str, object]:
+        return {
+            "post": self.post,
+            "network": self.network,
+            "channel": self.channel,
+            "published_at": self.published_at,
+            **_figures(self.engagement),
+            "permalink": self.permalink,
+        }
 
 
 def engagement_per_post(

@@ -222,3 +222,27 @@ def test_the_whole_report_takes_seven_queries_however_many_posts(
 
     assert report.published == 12 and report.failed == 12 and report.lead_time.approved == 12
     assert len(report.posts) == 12 and sum(r.engagement.likes or 0 for r in report.networks) == sum(range(12))
+
+
+def test_every_table_row_has_a_cell_per_column_and_french_headings(workspace, agent, channels):
+    from django.utils import translation
+
+    from reports.publishing import COLUMNS
+
+    x, _fb = channels
+    target = published(x, agent, "1", scheduled=None, at=NOON)
+    record_metrics([target], [PostMetrics(post_id="1", likes=1)], now=NOON)
+    event(target.post, "target_failed", NOON, target=target, cause=FailureCause.MEDIA)
+    report = publishing_report(workspace, DAY)
+    tables = {
+        "networks": report.networks,
+        "series": report.series,
+        "failures": report.failures,
+        "posts": report.posts,
+    }
+    for name, rows in tables.items():
+        keys = [key for key, _heading in COLUMNS[name]]
+        assert rows and all(set(keys) <= set(row.cells()) for row in rows), name
+    with translation.override("fr"):
+        assert report.failures[0].cells()["cause"] == "Média inutilisable"
+        assert [str(h) for _k, h in COLUMNS["failures"]] == ["Cause", "Échecs"]
