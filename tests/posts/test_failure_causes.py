@@ -10,9 +10,9 @@ import pytest
 from core import remote_errors as errors
 from networks.fakes.graph import graph_error_fault
 from posts import services
-from posts.models import FailureCause, PostEvent, PostTarget, PublishingPolicy
+from posts.models import FailureCause, PostEvent, PostTarget, PublishingPolicy, Rendition
 from posts.services.pipeline import failure_cause
-from tests.posts.test_publish import make_due, member, scheduled_post, target
+from tests.posts.test_publish import jpeg, make_due, member, scheduled_post, target
 
 T = PostTarget.Status
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
@@ -67,6 +67,20 @@ def test_a_missed_post_is_missed(workspace, x_account, agent, manager):
     make_due(post, ago=dt.timedelta(minutes=45))
     services.targets_dispatch_due()
     assert settled(post, x_account.channel) == (T.MISSED, FailureCause.MISSED, [FailureCause.MISSED])
+
+
+def test_an_image_that_cannot_be_used_any_more_is_a_media_failure(facebook_account, agent, manager):
+    asset = services.media_upload(member=member(agent), name="croissant.jpg", data=jpeg(), alt_text="")
+    post = scheduled_post([facebook_account.channel], agent, manager, media=[asset])
+    # The stored original went bad after the post was approved (a restore from a broken backup...).
+    Rendition.objects.filter(asset=asset).delete()
+    with open(asset.upload.path, "wb") as broken:
+        broken.write(b"not an image any more")
+    make_due(post)
+
+    assert services.target_process(target(post, facebook_account.channel).pk) == T.FAILED
+    assert settled(post, facebook_account.channel) == (T.FAILED, FailureCause.MEDIA, [FailureCause.MEDIA])
+    assert facebook_account.writes() == []
 
 
 def test_a_retry_clears_the_targets_cause_and_the_history_keeps_it(facebook_account, agent, manager):
