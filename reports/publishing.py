@@ -5,7 +5,8 @@ a bounded number of queries, returning rows ready for the page, its table and it
 Posts have neither labels nor assignees: the filter's channel and network apply, its label and assignee do
 not. Engagement is the latest snapshot of each target (PostMetricsSnapshot, one row per day); a figure the
 network does not report stays None, never 0 (`views` is what Meta counts since it retired the impression
-metrics in 2026, and X's impression_count)."""
+metrics in 2026, and X's impression_count). Only providers declaring Capability.POST_METRICS are read (X
+today): the other networks' posts show no figures rather than zeros."""
 
 from __future__ import annotations
 
