@@ -217,11 +217,15 @@ def hand_back(messages: list[Message]) -> list[int]:
             )
             .exclude(send_status__in=UNSEEN)
             .order_by("-pk")
-            .values_list("raw", flat=True)
+            .values_list("pk", "raw")
             .first()
         )
-        if not (last_ours or {}).get("auto_sent"):
+        if last_ours is None or not (last_ours[1] or {}).get("auto_sent"):
             continue
+        # The reports count hand-backs from here (the label can be taken off later); once per reply.
+        AutoReply.objects.filter(reply_id=last_ours[0], mode=AutoReply.Mode.SENT, handed_back_at=None).update(
+            handed_back_at=timezone.now()
+        )
         label = Label.objects.filter(workspace_id=message.workspace_id, name__iexact=ANSWERED_LABEL).first()
         if label is None:
             label, _created = Label.objects.get_or_create(

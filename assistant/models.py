@@ -350,6 +350,9 @@ class AutoReply(models.Model):
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("when"), default=tz.now)
+    # A direct reply the customer answered, so the conversation went back to the humans (hand_back): the
+    # first time only. The label hand_back adds may be removed later; this stays for the reports.
+    handed_back_at = models.DateTimeField(_("handed back"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("auto-reply")
@@ -358,6 +361,12 @@ class AutoReply(models.Model):
         indexes = [
             # Daily cap: direct sends of one workspace since the start of its day.
             models.Index(fields=["workspace", "mode", "created_at"], name="autoreply_ws_mode_day"),
+            # Sentiment report: hand-backs of one workspace in a period.
+            models.Index(
+                fields=["workspace", "handed_back_at"],
+                name="autoreply_ws_handed_back",
+                condition=Q(handed_back_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -100,6 +100,23 @@ class Post(models.Model):
         super().save(*args, **kwargs)
 
 
+class FailureCause(models.TextChoices):
+    """Why a target was not published, as a stable code (reports count by it; the words shown to a person
+    are in `PostTarget.error`). Set by the publish pipeline from the error class the network raised."""
+
+    RATE_LIMITED = "rate_limited", _("Rate limited by the network")
+    AUTH_LOST = "auth_lost", _("Connection lost")
+    PERMISSION = "permission", _("Permission missing")
+    INVALID = "invalid", _("Refused by the network")
+    DUPLICATE = "duplicate", _("Refused as a duplicate")
+    NOT_FOUND = "not_found", _("Account or page gone")
+    TRANSIENT = "transient", _("Network kept failing")
+    MEDIA = "media", _("Media cannot be used")
+    UNCONFIRMED = "unconfirmed", _("Could not be confirmed")
+    MISSED = "missed", _("Missed: CM Hub was unavailable")
+    INTERNAL = "internal", _("CM Hub could not prepare it")
+
+
 class PostTarget(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -118,6 +135,8 @@ class PostTarget(models.Model):
     external_id = models.CharField(max_length=300, blank=True)
     permalink = models.URLField(max_length=1000, blank=True)
     error = models.TextField(blank=True)
+    # Why it failed or was missed; empty in every other status.
+    failure_cause = models.CharField(max_length=16, choices=FailureCause.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When the next step is due (publish, retry, reconcile) or, while publishing, when the step began.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -250,6 +269,8 @@ class PostEvent(models.Model):
     target = models.ForeignKey(PostTarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=40)
     detail = models.TextField(blank=True)
+    # On target_failed and target_missed: the FailureCause, kept when the target is retried later.
+    cause = models.CharField(max_length=16, choices=FailureCause.choices, blank=True)
     created_at = models.DateTimeField(default=tz.now)
 
     class Meta:
@@ -257,6 +278,8 @@ class PostEvent(models.Model):
         indexes = [
             # A post's history, in order.
             models.Index(fields=["post", "created_at"], name="postevent_post_time"),
+            # Publishing report: failures, approvals and submissions in a period.
+            models.Index(fields=["action", "created_at"], name="postevent_action_time"),
         ]
 
     def __str__(self) -> str:

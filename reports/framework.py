@@ -11,6 +11,8 @@ import datetime as dt
 import zoneinfo
 
 from django import forms
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions.datetime import TruncBase
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -104,3 +106,47 @@ def report_filter_parse(
         ),
         form,
     )
+
+
+# --- Time buckets ---------------------------------------------------------------------------------------
+
+_TRUNCS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def period_trunc(field: str, f: ReportFilter) -> TruncBase:
+    """`field` truncated to the start of its day, week (Monday) or month in the filter's time zone (the
+    workspace's): a GROUP BY key that `period_buckets` lists."""
+    return _TRUNCS[f.grouping](field, tzinfo=f.start.tzinfo)
+
+
+def period_start(day: dt.date, grouping: str) -> dt.date:
+    if grouping == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grouping == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_buckets(f: ReportFilter) -> list[dt.date]:
+    """Every period of the filter's range, in order, as the date it starts on (the first may start before
+    the range: a week or month the range begins inside). A series fills the periods nothing happened in
+    with zeros from this list, so a chart never skips a gap."""
+    first, last = f.start.date(), (f.end - dt.timedelta(days=1)).date()
+    current, buckets = period_start(first, f.grouping), []
+    while current <= last:
+        buckets.append(current)
+        if f.grouping == "month":
+            current = (current.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        else:
+            current += dt.timedelta(days=7 if f.grouping == "week" else 1)
+    return buckets
+
+
+def period_key(value: dt.datetime | dt.date | None, f: ReportFilter) -> dt.date | None:
+    """The bucket date of a `period_trunc` value as the database returns it (an aware datetime, or a
+    date on some backends)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(f.start.tzinfo).date()
+    return value

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core import delivery
 from posts.models import (
+    FailureCause,
     PostTarget,
 )
 
@@ -48,7 +49,7 @@ def _dispatch_batch(now: dt.datetime) -> tuple[list[int], bool]:
         ids = []
         for target in due:
             if _overdue(target, now):
-                _settle(target, T.MISSED, error=MISSED_ERROR())
+                _settle(target, T.MISSED, error=MISSED_ERROR(), cause=FailureCause.MISSED)
             else:
                 ids.append(target.pk)
         channels = {target.pk: target.channel_id for target in due}

@@ -7,7 +7,9 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from core import delivery
+from core import remote_errors as errors
 from posts.models import (
+    FailureCause,
     PostTarget,
 )
 
@@ -61,3 +63,27 @@ def _overdue(target: PostTarget, now: dt.datetime) -> bool:
     if target.status != T.SCHEDULED or target.attempts or target.error:
         return False
     return (target.post.scheduled_at or target.next_attempt_at) < now - _grace(target.post.workspace)
+
+
+#: The error a network raised, as the cause a report counts (the most specific class first: Duplicate is
+#: an Invalid).
+_CAUSES: tuple[tuple[type[BaseException], FailureCause], ...] = (
+    (errors.RateLimited, FailureCause.RATE_LIMITED),
+    (errors.AuthExpired, FailureCause.AUTH_LOST),
+    (errors.PermissionMissing, FailureCause.PERMISSION),
+    (errors.Duplicate, FailureCause.DUPLICATE),
+    (errors.Invalid, FailureCause.INVALID),
+    (errors.NotFound, FailureCause.NOT_FOUND),
+    (errors.Transient, FailureCause.TRANSIENT),
+    (errors.ReadBackIncomplete, FailureCause.UNCONFIRMED),
+    (errors.Ambiguous, FailureCause.UNCONFIRMED),
+    (NotImplementedError, FailureCause.UNCONFIRMED),
+)
+
+
+def failure_cause(exc: BaseException) -> FailureCause:
+    """The stable cause code of a publish that ended on `exc`."""
+    for kind, cause in _CAUSES:
+        if isinstance(exc, kind):
+            return cause
+    return FailureCause.UNCONFIRMED if isinstance(exc, errors.ProviderError) else FailureCause.INTERNAL

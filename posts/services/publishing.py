@@ -20,6 +20,7 @@ from networks.providers import base as p
 from posts import media as media_lib
 from posts import states
 from posts.models import (
+    FailureCause,
     Post,
     PostEvent,
     PostMedia,
@@ -29,7 +30,7 @@ from posts.models import (
 from .common import P, T, _move
 from .media import _media_files
 from .notify import _notify_failed
-from .pipeline import MAX_ATTEMPTS, MISSED_ERROR, PIPELINE, POLICY, RECONCILE_DELAY, _overdue
+from .pipeline import MAX_ATTEMPTS, MISSED_ERROR, PIPELINE, POLICY, RECONCILE_DELAY, _overdue, failure_cause
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def target_process(
     if target is None:
         return None
     if target.status == T.SCHEDULED and _overdue(target, timezone.now()):
-        return _settle(target, T.MISSED, error=MISSED_ERROR())
+        return _settle(target, T.MISSED, error=MISSED_ERROR(), cause=FailureCause.MISSED)
     if target.status == T.UNKNOWN:
         status = target_reconcile(target_id, http=http)
         if status != T.SCHEDULED:
@@ -96,9 +97,14 @@ def target_publish(
         has_media = getattr(target, "has_media", True)
         files = _media_files(target.post, target.channel.network, public=True) if has_media else []
     except media_lib.MediaRejected as exc:
-        return _settle(target, T.FAILED, error=exc.render(_), attempt=True)
+        return _settle(target, T.FAILED, error=exc.render(_), attempt=True, cause=FailureCause.MEDIA)
     except Exception:
-        _settle(target, T.FAILED, error=_("CM Hub could not prepare this post for sending."))
+        _settle(
+            target,
+            T.FAILED,
+            error=_("CM Hub could not prepare this post for sending."),
+            cause=FailureCause.INTERNAL,
+        )
         raise
     try:
         result = provider.publish(text=target.text, media=files)
@@ -139,7 +145,7 @@ def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
                 "count": target.attempts + 1,
                 "words": decision.words,
             }
-            return _settle(target, T.FAILED, error=error, attempt=True)
+            return _settle(target, T.FAILED, error=error, attempt=True, cause=FailureCause.TRANSIENT)
         if decision.next is Next.AUTH_LOST:
             network_services.channel_auth_lost(channel=target.channel, error=exc)
             error = _(
@@ -149,9 +155,9 @@ def _publish_failed(target: PostTarget, exc: p.ProviderError) -> str:
                 "words": decision.words,
             }
             Post.objects.filter(pk=target.post_id).update(last_error=error)
-            return _settle(target, T.FAILED, error=error, attempt=True)
+            return _settle(target, T.FAILED, error=error, attempt=True, cause=FailureCause.AUTH_LOST)
         if decision.next is Next.REFUSED:
-            return _settle(target, T.FAILED, error=decision.words, attempt=True)
+            return _settle(target, T.FAILED, error=decision.words, attempt=True, cause=failure_cause(exc))
         if decision.next is Next.DUPLICATE:
             error = _("%(network)s says this post exists already; checking which one it is.") % {
                 "network": network
@@ -171,13 +177,17 @@ def _settle(
     due: dt.datetime | None = None,
     attempt: bool = False,
     result: p.PublishResult | None = None,
+    cause: FailureCause | None = None,
 ) -> str:
     """Record a step's outcome on the target, if it is still where that step left it, then the post's.
-    The conditional UPDATE is the check: no row means another step moved the target on first."""
+    The conditional UPDATE is the check: no row means another step moved the target on first. A target
+    that fails or is missed carries its `cause` (on the target and on the event, which keeps it)."""
     states.check_target(target.status, status)
+    cause_code = str(cause) if status in (T.FAILED, T.MISSED) and cause is not None else ""
     values: dict = {
         "status": status,
         "error": error[:2000],
+        "failure_cause": cause_code,
         "leased_until": None,
         "next_attempt_at": due if status in (T.SCHEDULED, T.UNKNOWN) else None,
         "attempts": F("attempts") + int(attempt),
@@ -195,7 +205,11 @@ def _settle(
         if status in (T.FAILED, T.MISSED):
             transaction.on_commit(lambda: _notify_failed(target.pk))
         PostEvent.objects.create(
-            post_id=target.post_id, target_id=target.pk, action=f"target_{status}", detail=error[:2000]
+            post_id=target.post_id,
+            target_id=target.pk,
+            action=f"target_{status}",
+            detail=error[:2000],
+            cause=cause_code,
         )
         _post_from_targets(target.post_id)
     target.status = status
@@ -271,7 +285,7 @@ def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str
         return _store_published(target, found)
     if target.attempts >= MAX_ATTEMPTS:
         error = _("Not published after %(count)s attempts.") % {"count": target.attempts}
-        return _settle(target, T.FAILED, error=error)
+        return _settle(target, T.FAILED, error=error, cause=FailureCause.TRANSIENT)
     return _settle(target, T.SCHEDULED, error="", due=timezone.now())
 
 
@@ -283,8 +297,12 @@ def _check_failed(target: PostTarget, exc: Exception) -> str:
     with translation.override(target.post.workspace.default_language):
         if decision.next is Next.CHECK:
             return _settle(target, T.UNKNOWN, error=target.error, due=decision.due, attempt=True)
+        cause = FailureCause.UNCONFIRMED
         if decision.next is Next.AUTH_LOST:
             network_services.channel_auth_lost(channel=target.channel, error=exc)
+            cause = FailureCause.AUTH_LOST
+        elif decision.next is Next.REFUSED:
+            cause = failure_cause(exc)
         if isinstance(exc, NotImplementedError):
             error = _("CM Hub cannot check this network; look at the channel before publishing again.")
         elif isinstance(exc, p.ReadBackIncomplete):
@@ -296,4 +314,4 @@ def _check_failed(target: PostTarget, exc: Exception) -> str:
             error = _(
                 "CM Hub could not check whether this was published (%(words)s); look at the channel."
             ) % {"words": decision.words}
-        return _settle(target, T.FAILED, error=error)
+        return _settle(target, T.FAILED, error=error, cause=cause)

@@ -134,9 +134,9 @@ def target_retry(*, target: PostTarget, by: Membership) -> PostTarget:
     if locked.status != T.FAILED:
         raise IllegalTransition(_("Only a target that failed can be published again."))
     states.check_target(locked.status, T.SCHEDULED)
-    locked.status, locked.attempts, locked.error = T.SCHEDULED, 0, ""
+    locked.status, locked.attempts, locked.error, locked.failure_cause = T.SCHEDULED, 0, "", ""
     locked.next_attempt_at = timezone.now()
-    locked.save(update_fields=["status", "attempts", "error", "next_attempt_at"])
+    locked.save(update_fields=["status", "attempts", "error", "failure_cause", "next_attempt_at"])
     post = _lock(locked.post)
     if post.status != P.PUBLISHING:
         _move(post, P.PUBLISHING)

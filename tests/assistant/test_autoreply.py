@@ -191,3 +191,27 @@ def test_an_auto_sent_reply_is_marked_in_the_thread(policy, channel, make_item, 
     Message.objects.filter(pk=reply.pk).update(send_status=S.SENT)
     page = agent_client.get(f"/w/{workspace.slug}/inbox/{message.conversation_id}/").content.decode()
     assert page.count("Sent automatically by the assistant") == 1
+
+
+def test_a_hand_back_is_recorded_once_on_the_auto_reply_and_outlives_the_label(policy, channel, make_item):  # noqa: F811
+    first = arrive(channel, make_item, HOURS_FR, external_id="root-5")
+    audit = AutoReply.objects.get(message=first)
+    assert audit.mode == M.SENT and audit.handed_back_at is None
+
+    arrive(channel, make_item, "Et le dimanche ?", parent="root-5", external_id="c-1")
+    audit.refresh_from_db()
+    handed_back_at = audit.handed_back_at
+    assert handed_back_at is not None
+    conversation = Conversation.objects.get(pk=first.conversation_id)
+    conversation.labels.clear()  # a person took the label off: the report still counts the hand-back
+
+    arrive(channel, make_item, "Vous êtes là ?", parent="root-5", external_id="c-2")
+    audit.refresh_from_db()
+    assert audit.handed_back_at == handed_back_at  # answered twice, handed back once
+    assert AutoReply.objects.filter(handed_back_at__isnull=False).count() == 1
+
+
+def test_a_customer_answering_a_drafted_reply_is_no_hand_back(rule, channel, make_item):  # noqa: F811
+    first = arrive(channel, make_item, HOURS_FR, external_id="root-6")
+    arrive(channel, make_item, "Merci !", parent="root-6", external_id="c-3")
+    assert AutoReply.objects.get(message=first).handed_back_at is None
