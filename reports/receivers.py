@@ -10,5 +10,7 @@ from reports.services import conversation_facts_refresh
 
 
 @receiver(conversation_changed, dispatch_uid="reports_conversation_changed")
-def _conversation_changed(sender: Any, *, conversation: Conversation, **kwargs: Any) -> None:
-    conversation_facts_refresh(conversation=conversation)
+def _conversation_changed(
+    sender: Any, *, conversation: Conversation, by_user_id: int | None = None, **kwargs: Any
+) -> None:
+    conversation_facts_refresh(conversation=conversation, by_user_id=by_user_id)
