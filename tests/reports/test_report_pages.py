@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
 import re
 from urllib.parse import urlsplit
 
@@ -16,11 +15,11 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership
-from inbox.models import Conversation, InboxPolicy, Message
-from networks.models import Channel
+from inbox.models import InboxPolicy
 from posts.models import PostEvent, Review
 from reports.services import facts_rebuild
 from tests.factories import MembershipFactory
+from tests.reports.timelines import thread
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,6 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 25, 11, 0, tzinfo=dt.UTC)
 SATURDAY_16_PARIS = dt.datetime(2026, 11, 21, 15, 0, tzinfo=dt.UTC)
 MONDAY_10_PARIS = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-_ids = itertools.count(1000)
 
 
 @pytest.fixture(autouse=True)
@@ -49,42 +47,6 @@ def hours(workspace):
         },
     )
     return workspace
-
-
-def thread(channel: Channel, *steps: tuple[str, dt.datetime, object]) -> Conversation:
-    """A conversation from (who, when, by) steps: "in" from the public, "out" a sent reply by a user (None:
-    the assistant's auto-reply), "resolve" resolved by that user."""
-    start = steps[0][1]
-    conversation = Conversation.objects.create(
-        workspace=channel.workspace,
-        channel=channel,
-        kind=Conversation.Kind.MENTION,
-        root_external_id=str(next(_ids)),
-        created_at=start,
-        last_message_at=start,
-    )
-    resolver = None
-    for who, at, by in steps:
-        if who == "resolve":
-            conversation.status, conversation.resolved_at, resolver = Conversation.Status.RESOLVED, at, by
-            conversation.save(update_fields=["status", "resolved_at"])
-            continue
-        Message.objects.create(
-            workspace=channel.workspace,
-            conversation=conversation,
-            channel=channel,
-            external_id=str(next(_ids)),
-            direction=Message.Direction.IN if who == "in" else Message.Direction.OUT,
-            author_user=by if who == "out" else None,
-            send_status="" if who == "in" else Message.SendStatus.SENT,
-            text="hello",
-            created_at=at,
-        )
-    if resolver is not None:
-        from reports.services import conversation_facts_refresh
-
-        conversation_facts_refresh(conversation=conversation, by_user_id=resolver.pk)
-    return conversation
 
 
 @pytest.fixture
