@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from inbox.models import InboxPolicy
+from networks.models import Channel
 from posts.models import PostEvent, Review
 from reports.services import facts_rebuild
 from tests.factories import MembershipFactory
@@ -283,3 +284,29 @@ def test_query_counts_do_not_grow_with_history_or_team(
             manager_client.get(_url(workspace, "reports_team"))
         people = [MembershipFactory(workspace=workspace, role=Membership.Role.AGENT).user for _ in range(3)]
         _more_history(workspace, channels, people, 12)
+
+
+def test_the_reports_are_in_french_for_french_readers(timeline, workspace, manager, manager_client):
+    manager.language = "fr"
+    manager.save(update_fields=["language"])
+    inbox = manager_client.get(_url(workspace)).content.decode()
+    assert "Délais de réponse" in inbox and "Messages reçus par heure de la semaine" in inbox
+    assert "Lundi" in inbox and "2 tenus" in inbox
+    team = manager_client.get(_url(workspace, "reports_team")).content.decode()
+    assert "Validations données" in team and "Équipe" in team
+
+
+def test_the_inbox_conversations_filter_is_scoped_and_says_so(
+    timeline, workspace, other_workspace, manager_client
+):
+    inbox = reverse("inbox", args=[workspace.slug])
+    foreign = thread(
+        Channel.objects.create(workspace=other_workspace, network="x", external_id="9", name="Other X"),
+        ("in", NOW - dt.timedelta(hours=1), None),
+    )
+    ids = f"{timeline['slow'].pk},{foreign.pk}"
+    page = manager_client.get(f"{inbox}?status=all&conversations={ids}").content.decode()
+    assert set(map(int, re.findall(r'id="conv-(\d+)"', page))) == {timeline["slow"].pk}  # never another's
+    assert 'id="drill-notice"' in page
+    bad = manager_client.get(f"{inbox}?status=all&conversations=1;DROP").content.decode()
+    assert "Conversations" in bad and "not understood" in bad  # ignored, and said so
