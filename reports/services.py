@@ -60,6 +60,55 @@ def conversation_facts_refresh(*, conversation: Conversation, by_user_id: int | 
         )
 
 
+def facts_messages_received(*, message_ids: list[int]) -> int:
+    """Facts for inbound messages just stored (the inbox's `messages_stored`, after its commit): one
+    MESSAGE_RECEIVED per message, CONVERSATION_CREATED for a thread that has none yet, and the resolution of
+    a thread the customer reopened is dropped. Four queries per batch, whatever its size, so polling stays
+    cheap; a full rewrite (a reply sent, a status changed, `reports_backfill`) gives the same rows."""
+    messages = list(
+        Message.objects.filter(pk__in=message_ids, direction=Message.Direction.IN)
+        .select_related("conversation", "channel")
+        .only(
+            "created_at",
+            "workspace_id",
+            "channel__network",
+            "conversation__created_at",
+            "conversation__channel_id",
+        )
+    )
+    if not messages:
+        return 0
+    conversation_ids = {m.conversation_id for m in messages}
+    with transaction.atomic():
+        ReportingEvent.objects.filter(
+            conversation_id__in=conversation_ids,
+            kind=ReportingEvent.Kind.RESOLVED,
+            conversation__resolved_at__isnull=True,
+        ).delete()
+        known = set(
+            ReportingEvent.objects.filter(
+                conversation_id__in=conversation_ids, kind=ReportingEvent.Kind.CONVERSATION_CREATED
+            ).values_list("conversation_id", flat=True)
+        )
+        rows = []
+        for message in sorted(messages, key=lambda m: (m.created_at, m.pk)):
+            base = {
+                "workspace_id": message.workspace_id,
+                "conversation_id": message.conversation_id,
+                "channel_id": message.channel_id,
+                "network": message.channel.network,
+            }
+            if message.conversation_id not in known:
+                known.add(message.conversation_id)
+                opened = min(message.conversation.created_at, message.created_at)
+                rows.append(ReportingEvent(kind=ReportingEvent.Kind.CONVERSATION_CREATED, at=opened, **base))
+            rows.append(
+                ReportingEvent(kind=ReportingEvent.Kind.MESSAGE_RECEIVED, at=message.created_at, **base)
+            )
+        ReportingEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
 def _resolvers(facts) -> dict[int, tuple[dt.datetime, int]]:
     """{conversation id: (resolved at, by whom)} from the RESOLVED facts that name a person."""
     rows = facts.filter(kind=ReportingEvent.Kind.RESOLVED, user__isnull=False).values_list(

@@ -26,3 +26,27 @@ def test_demo_history_seeds_90_days_once_and_backfills_facts() -> None:
     assert Conversation.objects.count() == count
     assert ReportingEvent.objects.filter(kind="first_response").count() == count
     assert ReportingEvent.objects.filter(kind="conversation_created").count() == count
+
+
+def test_a_manager_sees_the_demo_history_in_the_reports(client) -> None:
+    membership = MembershipFactory(role=Membership.Role.MANAGER)
+    Channel.objects.create(
+        workspace=membership.workspace,
+        network="x",
+        external_id="1",
+        name="Acme X",
+        api_base_url="http://127.0.0.1:9",
+    )
+    call_command("seed_demo_history")
+    client.force_login(membership.user)
+    slug = membership.workspace.slug
+    response = client.get(f"/w/{slug}/reports/inbox/?range=90d&grouping=week&compare=on")
+    assert response.status_code == 200
+    now = response.context["report"]["current"]
+    assert now.counts["created"] > 0 and now.counts["received"] >= now.counts["created"]
+    assert now.durations["first_response"].median is not None
+    assert (
+        sum(cell.count for row in response.context["report"]["heatmap"] for cell in row)
+        == now.counts["received"]
+    )
+    assert client.get(f"/w/{slug}/reports/team/?range=90d").status_code == 200
