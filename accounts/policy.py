@@ -20,7 +20,8 @@ class Perm(enum.StrEnum):
     MANAGE_SAVED_REPLIES = "manage_saved_replies"
     MANAGE_RULES = "manage_rules"
     MANAGE_FAQ = "manage_faq"
-    VIEW_REPORTS = "view_reports"
+    VIEW_REPORTS = "view_reports"  # the whole team's figures
+    VIEW_OWN_REPORTS = "view_own_reports"  # the report pages, with one's own figures only
     MANAGE_MEMBERS = "manage_members"
     MANAGE_CHANNELS = "manage_channels"
     MANAGE_WORKSPACE = "manage_workspace"
@@ -32,7 +33,11 @@ class Perm(enum.StrEnum):
 Role = Membership.Role
 
 # Agents may hide (reversible) and answer privately (a reply); only managers delete, which cannot be undone.
-_AGENT = frozenset({Perm.VIEW_WORKSPACE, Perm.REPLY, Perm.DRAFT_POSTS, Perm.HIDE_MESSAGES})
+# Agents open the reports too, but see only the figures that name them (their replies, first responses,
+# resolutions, approvals): comparing oneself with the team is a manager's conversation, not a leaderboard.
+_AGENT = frozenset(
+    {Perm.VIEW_WORKSPACE, Perm.REPLY, Perm.DRAFT_POSTS, Perm.HIDE_MESSAGES, Perm.VIEW_OWN_REPORTS}
+)
 _MANAGER = _AGENT | {
     Perm.DELETE_MESSAGES,
     Perm.ASSIGN,

@@ -119,6 +119,10 @@ SORT_CHOICES = [
 ]
 
 
+# The most conversations a drill-down link names (the address stays under proxies' request-line limits).
+CONVERSATION_IDS_MAX = 500
+
+
 class FilterForm(forms.Form):
     """The list's GET parameters. An invalid field is ignored (and said so), never an error page."""
 
@@ -146,6 +150,13 @@ class FilterForm(forms.Form):
         label=gettext_lazy("Intent"), required=False, choices=[("", ""), *Intent.choices]
     )
     sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=[("", ""), *SORT_CHOICES])
+    # A report's drill-down: comma-separated conversation ids (scoped to the workspace by the query).
+    conversations = forms.RegexField(
+        label=gettext_lazy("Conversations"),
+        required=False,
+        max_length=CONVERSATION_IDS_MAX * 20,
+        regex=r"^\d{1,18}(?:,\d{1,18})*$",
+    )
 
     def __init__(self, *args, channels=None, labels=None, members=None, **kwargs):
         """With the workspace's channels, labels and members, ids are checked against them (the list page
@@ -185,4 +196,7 @@ class FilterForm(forms.Form):
             intent=data.get("intent") or "",
             sort=Sort(data.get("sort") or Sort.NEWEST),
             q=(data.get("q") or "").strip(),
+            conversation_ids=tuple(
+                int(i) for i in (data.get("conversations") or "").split(",")[:CONVERSATION_IDS_MAX] if i
+            ),
         )

@@ -74,6 +74,8 @@ class InboxFilters:
     intent: str = ""  # the intent of the conversation's latest triaged inbound message
     sort: Sort = Sort.NEWEST
     q: str = ""
+    # Exactly these conversations (a report's drill-down: the ones a figure counted); empty means any.
+    conversation_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,8 @@ def conversations_filtered(
         qs = qs.alias(latest_intent=Subquery(_latest_triage_intent())).filter(latest_intent=filters.intent)
     if filters.q.strip():
         qs = qs.filter(_search(workspace, filters.q.strip()))
+    if filters.conversation_ids:
+        qs = qs.filter(pk__in=filters.conversation_ids)
     return qs
 
 

@@ -154,7 +154,9 @@ def conversation_set_status(*, conversation: Conversation, status: str, by: Memb
             setattr(conversation, name, value)
         with transaction.atomic():
             _touch(conversation, ["status", "resolved_at"])
-            signals.conversation_changed.send(sender=Conversation, conversation=conversation)
+            signals.conversation_changed.send(
+                sender=Conversation, conversation=conversation, by_user_id=by.user_id
+            )
     return conversation
 
 
@@ -204,7 +206,9 @@ def conversations_bulk_set_status(*, ids: Iterable[int], status: str, by: Member
         # The apps above (reports' facts) hear of each change as they would of a single one.
         moved = Conversation.objects.filter(pk__in=pks, status=status).select_related("channel", "workspace")
         for conversation in moved:
-            signals.conversation_changed.send(sender=Conversation, conversation=conversation)
+            signals.conversation_changed.send(
+                sender=Conversation, conversation=conversation, by_user_id=by.user_id
+            )
     return BulkResult(changed=changed)
 
 

@@ -13,6 +13,7 @@ messages_stored = Signal()
 # the reply started from, unchecked), user. Sent once the reply is saved, so what it started from is known.
 reply_written = Signal()
 
-# sender=Conversation class; kwargs: conversation. Sent inside the transaction that changed what the
-# reports count about it (a reply reached the network): a receiver rewrites its facts atomically.
+# sender=Conversation class; kwargs: conversation, by_user_id (who made the change, None for the system).
+# Sent inside the transaction that changed what the reports count about it (a reply reached the network,
+# a status changed): a receiver rewrites its facts atomically.
 conversation_changed = Signal()

@@ -17,6 +17,10 @@ class ReportingEvent(models.Model):
         REPLY = "reply", _("Reply")
         RESOLVED = "resolved", _("Resolved")
         REOPENED = "reopened", _("Reopened")
+        # One per message, so volumes and the hour-of-week heatmap read this table's (workspace, kind, at)
+        # index instead of scanning the inbox's messages (which have no index by workspace and time).
+        MESSAGE_RECEIVED = "message_received", _("Message received")
+        MESSAGE_SENT = "message_sent", _("Message sent")
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")

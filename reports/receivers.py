@@ -1,14 +1,23 @@
-"""What reports does when the inbox tells it something: keep the facts in step, in the same transaction."""
+"""What reports does when the inbox tells it something: keep the facts in step."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
-from inbox.models import Conversation
-from inbox.signals import conversation_changed
-from reports.services import conversation_facts_refresh
+from inbox.models import Conversation, Message
+from inbox.signals import conversation_changed, messages_stored
+from reports.services import conversation_facts_refresh, facts_messages_received
 
 
 @receiver(conversation_changed, dispatch_uid="reports_conversation_changed")
-def _conversation_changed(sender: Any, *, conversation: Conversation, **kwargs: Any) -> None:
-    conversation_facts_refresh(conversation=conversation)
+def _conversation_changed(
+    sender: Any, *, conversation: Conversation, by_user_id: int | None = None, **kwargs: Any
+) -> None:
+    """Inside the inbox's transaction: the conversation's facts are rewritten with the change."""
+    conversation_facts_refresh(conversation=conversation, by_user_id=by_user_id)
+
+
+@receiver(messages_stored, sender=Message, dispatch_uid="reports_messages_stored")
+def _messages_stored(sender: Any, *, inbound_ids: list[int], **kwargs: Any) -> None:
+    """After a poll's commit: what arrived is counted at once (volumes, new conversations, the heatmap)."""
+    facts_messages_received(message_ids=inbound_ids)

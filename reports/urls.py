@@ -5,4 +5,8 @@ from reports import views
 # Pages of one workspace, mounted under /w/<slug>/ by the project's urls.
 workspace_urlpatterns: list[URLPattern] = [
     path("", views.workspace_home, name="workspace_home"),
+    path("reports/", views.reports_home, name="reports"),
+    path("reports/inbox/", views.reports_inbox, name="reports_inbox"),
+    path("reports/team/", views.reports_team, name="reports_team"),
+    path("reports/drill/", views.reports_drill, name="reports_drill"),
 ]

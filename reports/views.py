@@ -1,12 +1,38 @@
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseBase, HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.access import WorkspaceRequest, workspace_view
+from accounts.policy import Perm, can
+from core import dates
+from core.csv import csv_streaming_response
+from inbox import selectors as inbox_selectors
+from inbox.forms import CONVERSATION_IDS_MAX
+from networks.models import network_choices
+from reports import selectors
+from reports.framework import ReportFilter, ReportFilterForm, report_filter_parse
 from reports.overview import overview
+from reports.presentation import heat_rows, inbox_chart_data, inbox_csv_rows, team_csv_rows
+
+# The report pages' tabs, in order: (url name, label). A new report is one entry here and its view.
+TABS: list[tuple[str, Any]] = [
+    ("reports_inbox", gettext_lazy("Inbox")),
+    ("reports_team", gettext_lazy("Team")),
+]
+
+# The filter's parameters, kept by the tabs, the CSV links and the drill-downs.
+FILTER_PARAMS = tuple(ReportFilterForm.base_fields)
 
 
 @workspace_view()
@@ -18,3 +44,149 @@ def workspace_home(request: WorkspaceRequest) -> HttpResponse:
         "today": timezone.localdate(),  # the date filter of the inbox reads the person's zone
     }
     return render(request, "reports/overview.html", context)
+
+
+def _own_user_id(request: WorkspaceRequest) -> int | None:
+    """None for the whole team's figures (managers, admins); the agent's own id otherwise."""
+    return None if can(request.membership, Perm.VIEW_REPORTS) else request.user.pk
+
+
+def _filter_query(params: QueryDict) -> str:
+    kept = QueryDict(mutable=True)
+    for name in FILTER_PARAMS:
+        for value in params.getlist(name):
+            if value:
+                kept.appendlist(name, value)
+    return kept.urlencode()
+
+
+def _parse(request: WorkspaceRequest) -> tuple[ReportFilter | None, ReportFilterForm]:
+    tz = zoneinfo.ZoneInfo(request.workspace.timezone or "UTC")
+    return report_filter_parse(request.GET, timezone_name=str(tz), today=timezone.now().astimezone(tz).date())
+
+
+def _page_context(
+    request: WorkspaceRequest, tab: str, form: ReportFilterForm, f: ReportFilter | None
+) -> dict:
+    workspace = request.workspace
+    query = _filter_query(request.GET)
+    tz = zoneinfo.ZoneInfo(workspace.timezone or "UTC")
+    return {
+        "filter": f,
+        "period_first": f.start.astimezone(tz).date() if f else None,
+        "period_last": (f.end.astimezone(tz) - dt.timedelta(days=1)).date() if f else None,
+        "tabs": [(name, label, reverse(name, args=[workspace.slug])) for name, label in TABS],
+        "tab": tab,
+        "form": form,
+        "query": query,
+        "own_only": _own_user_id(request) is not None,
+        "channels": inbox_selectors.workspace_channels(workspace),
+        "labels": inbox_selectors.workspace_labels(workspace),
+        "members": inbox_selectors.workspace_members(workspace),
+        "networks": network_choices(),
+        "drill_url": reverse("reports_drill", args=[workspace.slug]),
+        "csv_url": f"{request.path}?{query}{'&' if query else ''}format=csv",
+    }
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_home(request: WorkspaceRequest) -> HttpResponse:
+    """The reports start on the Inbox report, with whatever filter was asked for."""
+    target = reverse("reports_inbox", args=[request.workspace.slug])
+    query = _filter_query(request.GET)
+    return HttpResponseRedirect(f"{target}?{query}" if query else target)
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_inbox(request: WorkspaceRequest) -> HttpResponseBase:
+    f, form = _parse(request)
+    context = _page_context(request, "reports_inbox", form, f)
+    if f is None:
+        return render(request, "reports/inbox.html", context, status=400)
+    report = selectors.inbox_report(request.workspace, f, user_id=_own_user_id(request))
+    if request.GET.get("format") == "csv":
+        return csv_streaming_response(
+            inbox_csv_rows(report, f),
+            header=[_("Section"), _("Figure"), _("Value"), _("Previous period")],
+            filename=f"inbox-report-{f.start:%Y-%m-%d}.csv",
+        )
+    context.update(
+        {
+            "report": report,
+            "buckets": list(zip(selectors.BUCKET_LABELS, report["current"].buckets, strict=True)),
+            "previous_buckets": report["previous"].buckets if report["previous"] else None,
+            "heat": heat_rows(report["heatmap"]) if report["heatmap"] is not None else None,
+            "chart_data": inbox_chart_data(report, f),
+        }
+    )
+    return render(request, "reports/inbox.html", context)
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_team(request: WorkspaceRequest) -> HttpResponseBase:
+    f, form = _parse(request)
+    context = _page_context(request, "reports_team", form, f)
+    if f is None:
+        return render(request, "reports/team.html", context, status=400)
+    rows = selectors.team_report(request.workspace, f, user_id=_own_user_id(request))
+    if request.GET.get("format") == "csv":
+        return csv_streaming_response(
+            team_csv_rows(rows),
+            header=[
+                _("Agent"),
+                _("Replies"),
+                _("Conversations resolved"),
+                _("Median first response (seconds)"),
+                _("Median reply time (seconds)"),
+                _("First responses within SLA (%)"),
+                _("Approvals given"),
+                _("Approvals requested"),
+            ],
+            filename=f"team-report-{f.start:%Y-%m-%d}.csv",
+        )
+    context["rows"] = rows
+    return render(request, "reports/team.html", context)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_drill(request: WorkspaceRequest) -> HttpResponse:
+    """From a figure to the inbox listing exactly the conversations it counted (every status), newest
+    first; beyond CONVERSATION_IDS_MAX the newest are listed and the page says so."""
+    f, _form = _parse(request)
+    inbox_url = reverse("inbox", args=[request.workspace.slug])
+    if f is None:
+        messages.error(request, _("The report's filter was not understood."))
+        return redirect(inbox_url)
+    params = request.GET
+    day = dates.parse_date(params.get("day"))
+    ids = selectors.drill_conversation_ids(
+        request.workspace,
+        f,
+        metric=params.get("metric", ""),
+        user_id=_own_user_id(request),
+        previous=params.get("period") == "previous",
+        bucket=_int(params.get("bucket")),
+        weekday=_int(params.get("weekday")),
+        hour=_int(params.get("hour")),
+        day=day if isinstance(day, dt.date) else None,
+        series_name=params.get("series", "created"),
+        agent_id=_int(params.get("agent")),
+    )
+    if len(ids) > CONVERSATION_IDS_MAX:
+        messages.info(
+            request,
+            _("This figure counts %(total)s conversations: the %(shown)s most recent are listed.")
+            % {"total": len(ids), "shown": CONVERSATION_IDS_MAX},
+        )
+    shown = ",".join(str(i) for i in ids[:CONVERSATION_IDS_MAX]) or "0"  # id 0: nothing matches
+    query = QueryDict(mutable=True)
+    query.update({"status": "all", "conversations": shown})
+    return redirect(f"{inbox_url}?{query.urlencode(safe=',')}")

@@ -253,7 +253,10 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
             ]
         )
     # In the same transaction: the reports' facts of this thread are rewritten with the reply in them.
-    signals.conversation_changed.send(sender=Conversation, conversation=conversation)
+    # The reply's author resolved it when the workspace resolves answered conversations.
+    signals.conversation_changed.send(
+        sender=Conversation, conversation=conversation, by_user_id=locked.author_user_id
+    )
     return SendOutcome(S.SENT)
 
 

@@ -10,8 +10,8 @@ from tests.factories import MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_history_seeds_90_days_once_and_backfills_facts() -> None:
-    membership = MembershipFactory(role=Membership.Role.AGENT)
+def _seed(membership: Membership) -> None:
+    """A workspace with one channel, filled with the demo's 90 days."""
     Channel.objects.create(
         workspace=membership.workspace,
         network="x",
@@ -20,9 +20,31 @@ def test_demo_history_seeds_90_days_once_and_backfills_facts() -> None:
         api_base_url="http://127.0.0.1:9",
     )
     call_command("seed_demo_history")
+
+
+def test_demo_history_seeds_90_days_once_and_backfills_facts() -> None:
+    membership = MembershipFactory(role=Membership.Role.AGENT)
+    _seed(membership)
     count = Conversation.objects.count()
     assert count > 90
     call_command("seed_demo_history")
     assert Conversation.objects.count() == count
     assert ReportingEvent.objects.filter(kind="first_response").count() == count
     assert ReportingEvent.objects.filter(kind="conversation_created").count() == count
+
+
+def test_a_manager_sees_the_demo_history_in_the_reports(client) -> None:
+    membership = MembershipFactory(role=Membership.Role.MANAGER)
+    _seed(membership)
+    client.force_login(membership.user)
+    slug = membership.workspace.slug
+    response = client.get(f"/w/{slug}/reports/inbox/?range=90d&grouping=week&compare=on")
+    assert response.status_code == 200
+    now = response.context["report"]["current"]
+    assert now.counts["created"] > 0 and now.counts["received"] >= now.counts["created"]
+    assert now.durations["first_response"].median is not None
+    assert (
+        sum(cell.count for row in response.context["report"]["heatmap"] for cell in row)
+        == now.counts["received"]
+    )
+    assert client.get(f"/w/{slug}/reports/team/?range=90d").status_code == 200

@@ -78,7 +78,7 @@ def test_backfill_is_idempotent_and_scoped_to_its_workspace() -> None:
     call_command("reports_backfill", workspace=other.slug)
     call_command("reports_backfill", workspace=other.slug)
     kinds = sorted(ReportingEvent.objects.filter(workspace=other).values_list("kind", flat=True))
-    assert kinds == ["conversation_created", "resolved"]
+    assert kinds == ["conversation_created", "message_received", "resolved"]
     assert ReportingEvent.objects.get(kind="resolved").value_seconds == 5 * 3600
     assert not ReportingEvent.objects.filter(workspace=workspace).exists()
 
@@ -93,7 +93,8 @@ def test_conversation_changed_rewrites_that_conversations_facts() -> None:
     _reply(conversation, at=MONDAY_10_PARIS, user=UserFactory())
     conversation_changed.send(sender=Conversation, conversation=conversation)
     assert ReportingEvent.objects.filter(conversation=conversation, kind="first_response").count() == 1
-    assert ReportingEvent.objects.filter(conversation=conversation).count() == 3  # created, first, reply
+    kinds = sorted(ReportingEvent.objects.filter(conversation=conversation).values_list("kind", flat=True))
+    assert kinds == ["conversation_created", "first_response", "message_received", "message_sent", "reply"]
 
 
 def test_resolving_a_conversation_records_its_resolution() -> None:
@@ -130,3 +131,53 @@ def test_resolving_many_at_once_records_each_resolution_as_one_would() -> None:
     assert ReportingEvent.objects.filter(conversation_id__in=ids, kind="resolved").count() == 3
     conversations_bulk_set_status(ids=ids[:1], status="open", by=manager)
     assert ReportingEvent.objects.filter(conversation_id__in=ids, kind="resolved").count() == 2
+
+
+def test_the_resolver_is_recorded_and_survives_later_rewrites_and_backfills() -> None:
+    from accounts.models import Membership
+    from inbox.models import Conversation
+    from inbox.services import conversation_set_status
+    from inbox.signals import conversation_changed
+    from tests.factories import MembershipFactory
+
+    workspace = _workspace_with_hours()
+    manager = MembershipFactory(workspace=workspace, role=Membership.Role.MANAGER)
+    conversation = x_mention_conversation(workspace, at=SATURDAY)
+    conversation_set_status(conversation=conversation, status="resolved", by=manager)
+    assert ReportingEvent.objects.get(conversation=conversation, kind="resolved").user_id == manager.user_id
+    conversation_changed.send(sender=Conversation, conversation=conversation)  # a later rewrite, no one named
+    facts_rebuild(workspace=workspace)
+    assert ReportingEvent.objects.get(conversation=conversation, kind="resolved").user_id == manager.user_id
+
+
+def test_one_fact_per_message_and_unsent_replies_answer_nothing() -> None:
+    workspace = _workspace_with_hours()
+    conversation = x_mention_conversation(workspace, at=SATURDAY)
+    agent = UserFactory()
+    waiting = _reply(conversation, at=SATURDAY + dt.timedelta(minutes=5), user=agent)
+    waiting.send_status = Message.SendStatus.PENDING_APPROVAL
+    waiting.save(update_fields=["send_status"])
+    _reply(conversation, at=MONDAY_10_PARIS, user=agent)
+    facts_rebuild(workspace=workspace)
+    kinds = sorted(ReportingEvent.objects.filter(conversation=conversation).values_list("kind", flat=True))
+    assert kinds == ["conversation_created", "first_response", "message_received", "message_sent", "reply"]
+    assert ReportingEvent.objects.get(kind="first_response").at == MONDAY_10_PARIS
+
+
+def test_what_a_poll_stores_is_counted_at_once_and_a_rewrite_agrees(
+    django_capture_on_commit_callbacks,
+) -> None:
+    from inbox.models import Conversation
+    from inbox.signals import conversation_changed
+
+    workspace = _workspace_with_hours()
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = x_mention_conversation(workspace, at=SATURDAY)
+
+    def kinds():
+        return sorted(ReportingEvent.objects.filter(conversation=conversation).values_list("kind", "at"))
+
+    after_poll = kinds()
+    assert after_poll == [("conversation_created", SATURDAY), ("message_received", SATURDAY)]
+    conversation_changed.send(sender=Conversation, conversation=conversation)
+    assert kinds() == after_poll
