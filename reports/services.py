@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
@@ -12,6 +14,7 @@ from inbox.sla import business_seconds_between
 from reports.models import ReportingEvent
 
 BATCH = 5000
+CHUNK = 2000  # conversations read (with their messages) at a time by a rebuild
 
 
 def _seconds(start: dt.datetime, end: dt.datetime) -> int:
@@ -22,45 +25,105 @@ def facts_rebuild(*, workspace: Workspace) -> int:
     """Delete and rewrite a workspace's facts from its stored messages (idempotent). Returns the rows written.
 
     A human reply is an outbound message with an author (the assistant's auto-replies have none, so they
-    do not stop the first-response clock). Each reply is timed from the oldest inbound message it answers."""
-    rules = _Rules(workspace)
-    rows: list[ReportingEvent] = []
+    do not stop the first-response clock). Each reply is timed from the oldest inbound message it answers.
+
+    Reopen facts are kept as they are: they are the only record of a reopen (the inbox keeps a
+    conversation's present status, not its history), so nothing stored could write them again."""
+    rules = _rules_for({workspace.pk: workspace})
     written = 0
     with transaction.atomic():
-        ReportingEvent.objects.filter(workspace=workspace).delete()
-        conversations = (
-            Conversation.objects.filter(workspace=workspace).select_related("channel").order_by("pk")
-        )
-        for conversation in conversations.iterator(chunk_size=2000):
-            rows.extend(_conversation_facts(conversation, rules))
-            if len(rows) >= BATCH:
-                ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
-                written += len(rows)
-                rows = []
-        ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
-        written += len(rows)
+        _derived(ReportingEvent.objects.filter(workspace=workspace)).delete()
+        conversations = Conversation.objects.filter(workspace=workspace).select_related("channel")
+        after = 0
+        while chunk := list(conversations.filter(pk__gt=after).order_by("pk")[:CHUNK]):
+            rows = _facts_of(chunk, rules)
+            ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
+            written += len(rows)
+            after = chunk[-1].pk
     return written
 
 
-def conversation_facts_refresh(*, conversation: Conversation) -> None:
-    """Rewrite one conversation's facts (the inbox's `conversation_changed`, inside its transaction)."""
-    with transaction.atomic():
-        ReportingEvent.objects.filter(conversation=conversation).delete()
-        ReportingEvent.objects.bulk_create(_conversation_facts(conversation, _Rules(conversation.workspace)))
+def conversations_facts_refresh(*, conversation_ids: Iterable[int]) -> None:
+    """Rewrite the facts of many conversations (the inbox's `conversation_changed` and
+    `conversations_changed`) in a fixed number of queries, whatever their number: theirs, their
+    workspaces' policies, the delete, their messages, the insert. Their reopen facts stay (see
+    `facts_rebuild`)."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return
+    # Part of the caller's transaction (a poll's batch, a status change): no savepoint of its own.
+    with transaction.atomic(savepoint=False):
+        conversations = list(
+            Conversation.objects.filter(pk__in=ids).select_related("channel", "workspace").order_by("pk")
+        )
+        rules = _rules_for({c.workspace_id: c.workspace for c in conversations})
+        _derived(ReportingEvent.objects.filter(conversation_id__in=ids)).delete()
+        ReportingEvent.objects.bulk_create(_facts_of(conversations, rules), batch_size=BATCH)
+
+
+def conversation_reopens_record(*, reopened: Mapping[int, dt.datetime], user_id: int | None) -> int:
+    """Record that these conversations (id -> when) were reopened, by `user_id` (None: the customer wrote
+    again, or the assistant handed the thread back). Returns the facts written."""
+    if not reopened:
+        return 0
+    found = Conversation.objects.filter(pk__in=list(reopened)).values_list(
+        "pk", "workspace_id", "channel_id", "channel__network"
+    )
+    rows = [
+        ReportingEvent(
+            workspace_id=workspace_id,
+            conversation_id=pk,
+            channel_id=channel_id,
+            network=network,
+            kind=ReportingEvent.Kind.REOPENED,
+            user_id=user_id,
+            at=reopened[pk],
+        )
+        for pk, workspace_id, channel_id, network in found
+    ]
+    ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
+
+
+def _derived(facts):
+    """The facts computed from what the inbox stores (every kind but the recorded reopens)."""
+    return facts.exclude(kind=ReportingEvent.Kind.REOPENED)
 
 
 class _Rules:
     """What a workspace's policy says about timing: business hours, zone, first-response target."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        policy = InboxPolicy.objects.filter(workspace=workspace).first()
+    def __init__(self, workspace: Workspace, policy: InboxPolicy | None) -> None:
         self.hours = policy.business_hours if policy else {}
         self.target = policy.first_response_minutes * 60 if policy and policy.first_response_minutes else None
         self.tz_name = workspace.timezone or "UTC"
         self.workspace = workspace
 
 
-def _conversation_facts(conversation: Conversation, rules: _Rules) -> list[ReportingEvent]:
+def _rules_for(workspaces: dict[int, Workspace]) -> dict[int, _Rules]:
+    policies = {p.workspace_id: p for p in InboxPolicy.objects.filter(workspace_id__in=list(workspaces))}
+    return {pk: _Rules(workspace, policies.get(pk)) for pk, workspace in workspaces.items()}
+
+
+def _facts_of(conversations: list[Conversation], rules: dict[int, _Rules]) -> list[ReportingEvent]:
+    """The derived facts of these conversations, from one query over their messages."""
+    messages: dict[int, list[Message]] = defaultdict(list)
+    stored = Message.objects.filter(conversation_id__in=[c.pk for c in conversations])
+    for message in stored.order_by("conversation_id", "created_at", "pk").only(
+        "conversation_id", "direction", "author_user_id", "created_at"
+    ):
+        messages[message.conversation_id].append(message)
+    rows: list[ReportingEvent] = []
+    for conversation in conversations:
+        rows.extend(
+            _conversation_facts(conversation, messages[conversation.pk], rules[conversation.workspace_id])
+        )
+    return rows
+
+
+def _conversation_facts(
+    conversation: Conversation, messages: list[Message], rules: _Rules
+) -> list[ReportingEvent]:
     hours, target, tz_name, workspace = rules.hours, rules.target, rules.tz_name, rules.workspace
     rows: list[ReportingEvent] = []
     base = {
@@ -73,8 +136,7 @@ def _conversation_facts(conversation: Conversation, rules: _Rules) -> list[Repor
     opened = conversation.created_at
     waiting_since: dt.datetime | None = None
     first_done = False
-    messages = Message.objects.filter(conversation=conversation).order_by("created_at", "pk")
-    for index, message in enumerate(messages.only("direction", "author_user_id", "created_at")):
+    for index, message in enumerate(messages):
         if index == 0:
             opened = min(opened, message.created_at)
         if message.direction == Message.Direction.IN:

@@ -10,14 +10,12 @@ from django.http import QueryDict
 from accounts.audit_models import AuditAction, AuditEvent
 from assistant.models import MessageTriage
 from core.csv import csv_unprotect
-from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation, Label, Message
-from networks.models import Channel
-from networks.providers import base as p
 from reports.exports import conversation_export_rows
 from reports.framework import report_filter_parse
 from reports.models import ReportingEvent
 from reports.services import facts_rebuild
+from tests.factories import x_channel, x_mentions
 
 pytestmark = pytest.mark.django_db
 
@@ -25,39 +23,14 @@ URL = "/w/acme/reports/conversations.csv"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _channel(workspace) -> Channel:
-    return Channel.objects.create(
-        workspace=workspace, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
-    )
-
-
-def _mentions(channel: Channel, specs: list[tuple[str, dt.datetime]]) -> list[Conversation]:
-    """One mention per (author name, time), each its own conversation."""
-    start = Message.objects.count()
-    items = [
-        p.EngagementItem(
-            network=p.Network.X,
-            external_id=f"{start + i + 100}",
-            kind=p.ItemKind.MENTION,
-            text="@acme hello",
-            created_at=at,
-            author=p.Author(f"a{start + i}", handle=f"h{start + i}", name=name),
-            thread_root_external_id=f"{start + i + 100}",
-        )
-        for i, (name, at) in enumerate(specs)
-    ]
-    message_ingest_batch(channel=channel, items=items)
-    return list(Conversation.objects.filter(channel=channel).order_by("pk"))
-
-
 def _rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
 def test_rows_are_the_conversations_the_facts_count_as_created_in_the_period(workspace, manager_client):
-    channel = _channel(workspace)
-    _mentions(channel, [("Léa", NOW - dt.timedelta(days=2)), ("Bo", NOW - dt.timedelta(days=1))])
-    old = _mentions(channel, [("Old", NOW - dt.timedelta(days=60))])[-1]
+    channel = x_channel(workspace)
+    x_mentions(channel, [("Léa", NOW - dt.timedelta(days=2)), ("Bo", NOW - dt.timedelta(days=1))])
+    old = x_mentions(channel, [("Old", NOW - dt.timedelta(days=60))])[-1]
     facts_rebuild(workspace=workspace)
     f, _form = report_filter_parse(QueryDict("range=7d"), timezone_name="UTC", today=NOW.date())
     assert f is not None
@@ -76,8 +49,8 @@ def test_rows_are_the_conversations_the_facts_count_as_created_in_the_period(wor
 
 def test_a_row_holds_first_response_labels_triage_and_an_absolute_link(workspace, manager, manager_client):
 
-    channel = _channel(workspace)
-    [conversation] = _mentions(channel, [("Léa", NOW - dt.timedelta(hours=3))])
+    channel = x_channel(workspace)
+    [conversation] = x_mentions(channel, [("Léa", NOW - dt.timedelta(hours=3))])
     inbound = conversation.messages.get()
     MessageTriage.objects.create(
         message=inbound,
@@ -116,7 +89,7 @@ def test_a_row_holds_first_response_labels_triage_and_an_absolute_link(workspace
 
 def test_a_formula_in_a_contact_name_exports_as_text_and_reads_back_the_same(workspace, manager_client):
     name = '=HYPERLINK("http://evil.example","click")'
-    _mentions(_channel(workspace), [(name, NOW - dt.timedelta(hours=1))])
+    x_mentions(x_channel(workspace), [(name, NOW - dt.timedelta(hours=1))])
     facts_rebuild(workspace=workspace)
     header, row = _rows(manager_client.get(URL))
     cell = row[header.index("contact")]
@@ -144,8 +117,8 @@ def test_a_bad_filter_is_a_clear_400(manager_client):
 
 
 def test_filters_narrow_the_rows(workspace, manager, manager_client):
-    channel = _channel(workspace)
-    first, second = _mentions(
+    channel = x_channel(workspace)
+    first, second = x_mentions(
         channel, [("A", NOW - dt.timedelta(hours=2)), ("B", NOW - dt.timedelta(hours=1))]
     )
     label = Label.objects.create(workspace=workspace, name="vip")
@@ -159,8 +132,8 @@ def test_filters_narrow_the_rows(workspace, manager, manager_client):
 
 
 def _triaged_export_data(workspace, count: int) -> None:
-    channel = _channel(workspace)
-    conversations = _mentions(channel, [(f"P{i}", NOW - dt.timedelta(minutes=i + 1)) for i in range(count)])
+    channel = x_channel(workspace)
+    conversations = x_mentions(channel, [(f"P{i}", NOW - dt.timedelta(minutes=i + 1)) for i in range(count)])
     labels = [Label.objects.create(workspace=workspace, name=f"l{i}") for i in range(3)]
     for conversation in conversations:
         conversation.labels.add(*labels)
