@@ -11,7 +11,7 @@ import random
 import sys
 import time
 
-from bench.common import machine, percentile, setup_django, summary
+from bench.common import four_channels, machine, members, percentile, setup_django, summary
 
 CONVERSATIONS = 100_000
 MESSAGES_PER_CONVERSATION = 10
@@ -82,12 +82,12 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
             f"""
             INSERT INTO inbox_message (workspace_id, conversation_id, channel_id, external_id, direction, kind,
                 author_contact_id, parent_external_id, text, attachments, created_at, ingested_at, permalink,
-                hidden, raw, send_status, send_error, send_attempts, review_comment)
+                hidden, raw, send_status, send_error, send_attempts, review_comment, previous_texts)
             SELECT %s, c.id, c.channel_id, 'm-' || g, CASE WHEN g %% 5 = 4 THEN 'out' ELSE 'in' END, 'comment',
                    CASE WHEN g %% 5 = 4 THEN NULL ELSE c.contact_id END, '',
                    ({phrases})[1 + g %% {len(PHRASES)}] || ' #' || g, '[]'::jsonb,
                    c.last_message_at - ((g %% {MESSAGES_PER_CONVERSATION}) || ' minutes')::interval, now(), '',
-                   false, '{{}}'::jsonb, CASE WHEN g %% 5 = 4 THEN 'sent' ELSE '' END, '', 0, ''
+                   false, '{{}}'::jsonb, CASE WHEN g %% 5 = 4 THEN 'sent' ELSE '' END, '', 0, '', '[]'::jsonb
             FROM generate_series(0, %s - 1) g
             JOIN inbox_conversation c ON c.id = %s + g / {MESSAGES_PER_CONVERSATION}
             """,
@@ -101,7 +101,7 @@ def main() -> int:
     from django.db import connection, transaction
     from django.test import Client
 
-    from accounts.models import Membership, User, Workspace
+    from accounts.models import Workspace
     from inbox.models import Contact, Conversation, Message
     from networks.models import Channel
 
@@ -111,26 +111,11 @@ def main() -> int:
     workspace, _ = Workspace.objects.get_or_create(slug=SLUG, defaults={"name": "Bench pages"})
     if "--rebuild" in sys.argv:
         Channel.objects.filter(workspace=workspace).delete()
-    users = []
-    for n, role in enumerate(["admin", "manager", "agent", "agent"]):
-        user = User.objects.filter(email=f"bench{n}@bench.test").first() or User.objects.create_user(
-            email=f"bench{n}@bench.test", password=None, display_name=f"Bench {n}"
-        )
-        Membership.objects.get_or_create(user=user, workspace=workspace, defaults={"role": role})
-        users.append(user)
+    users = members(workspace, email_prefix="bench")
     if Message.objects.filter(workspace=workspace).count() < CONVERSATIONS * MESSAGES_PER_CONVERSATION:
         Channel.objects.filter(workspace=workspace).delete()
         Contact.objects.filter(workspace=workspace).delete()
-        channels = [
-            Channel.objects.create(
-                workspace=workspace,
-                network=network,
-                external_id=f"bench-{network}",
-                name=f"Bench {network}",
-                api_base_url="http://127.0.0.1:9",
-            )
-            for network in ("facebook", "instagram", "x", "linkedin")
-        ]
+        channels = four_channels(workspace)
         start = time.perf_counter()
         with transaction.atomic():
             build(workspace.pk, [c.pk for c in channels], [u.pk for u in users])

@@ -152,11 +152,15 @@ def _triaged_export_data(workspace, count: int) -> None:
 @pytest.mark.parametrize("count", [4, 8])
 def test_each_chunk_costs_the_same_queries_whatever_it_holds(workspace, count, django_assert_num_queries):
     # Guards the N+1s of labels, triage, first responses and assignees: 4 queries per chunk of 2, and one
-    # more that finds the set exhausted, however many labels and triages each conversation has.
+    # more that finds the set exhausted, however many labels and triages each conversation has. PostgreSQL
+    # adds one per chunk: the statement that turns JIT off for it.
+    from django.db import connection
+
     _triaged_export_data(workspace, count)
     f, _form = report_filter_parse(QueryDict(""), timezone_name="UTC", today=NOW.date())
     assert f is not None
-    with django_assert_num_queries(4 * (count // 2) + 1):
+    jit = 1 if connection.vendor == "postgresql" else 0
+    with django_assert_num_queries((4 + jit) * (count // 2) + 1 + jit):
         rows = list(conversation_export_rows(workspace, f, link_prefix="/c/", chunk=2))
     assert len(rows) == count
     assert len({row[0] for row in rows}) == count  # keyset pages neither repeat nor skip a row
