@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.db import bulk_update_rows, insert_rows
 from inbox import answered, edits, signals, sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
+from inbox.signals import messages_stored
 from networks.models import Channel
 from networks.providers import base as p
 
@@ -71,29 +72,20 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
     insert_rows(messages, key="external_id")
     touched = [c for root, c in conversations.items() if root not in created]
     _refresh_post_context(touched, fresh)
-    reopened, moved = _update_existing_conversations(channel, touched, messages, policy, now)
+    reopened = _update_existing_conversations(channel, touched, messages, policy, now)
     _update_contact_counts(contacts, fresh)
-    _tell_reports(reopened, [conversations[root].pk for root in created] + moved)
+    if reopened:
+        # In this transaction: the reopens are the customer's (no person), recorded as they happen.
+        signals.conversations_reopened.send(sender=Conversation, reopened=reopened, user_id=None)
     _announce(channel.pk, [m.pk for m in messages if m.direction == Message.Direction.IN])
     return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), len(reopened))
-
-
-def _tell_reports(reopened: dict[int, dt.datetime], changed: list[int]) -> None:
-    """In this transaction, once for the batch: the reopens (by the customer: no person), then every new
-    conversation and every one whose status moved, whose facts are rewritten."""
-    if reopened:
-        signals.conversations_reopened.send(sender=Conversation, reopened=reopened, user_id=None)
-    if changed:
-        signals.conversations_changed.send(sender=Conversation, conversation_ids=changed)
 
 
 def _announce(channel_id: int, inbound_ids: list[int]) -> None:
     """Tell the apps above the inbox (the assistant triages) what was stored, once it is committed."""
     if inbound_ids:
         transaction.on_commit(
-            lambda: signals.messages_stored.send(
-                sender=Message, channel_id=channel_id, inbound_ids=inbound_ids
-            )
+            lambda: messages_stored.send(sender=Message, channel_id=channel_id, inbound_ids=inbound_ids)
         )
 
 
@@ -299,24 +291,19 @@ def _message(
 
 def _update_existing_conversations(
     channel: Channel, conversations: list[Conversation], messages: list[Message], policy, now
-) -> tuple[dict[int, dt.datetime], list[int]]:
-    """Fold the batch into the conversations it continues. Returns those it reopened (id -> when) and
-    those whose status moved (reopened, or answered on the network itself)."""
+) -> dict[int, dt.datetime]:
+    """Fold the batch into the conversations it continues. Returns those it reopened (id -> when)."""
     if not conversations:
-        return {}, []
+        return {}
     by_conversation: dict[int, list[tuple[str, dt.datetime, str]]] = defaultdict(list)
     for message in messages:
         by_conversation[message.conversation_id].append((message.direction, message.created_at, message.text))
     reopened: dict[int, dt.datetime] = {}
-    moved: list[int] = []
     for conversation in conversations:
         rows = sorted(by_conversation[conversation.pk], key=lambda r: r[1])
-        was = (conversation.status, conversation.resolved_at)
         if _apply_messages(channel, conversation, rows, policy, now):
             # Reopened by the first of the customer's new messages.
             reopened[conversation.pk] = next(r[1] for r in rows if r[0] == Message.Direction.IN)
-        if (conversation.status, conversation.resolved_at) != was:
-            moved.append(conversation.pk)
     bulk_update_rows(
         conversations,
         [
@@ -337,7 +324,7 @@ def _update_existing_conversations(
             "updated_at",
         ],
     )
-    return reopened, moved
+    return reopened
 
 
 def _update_contact_counts(contacts: dict[str, Contact], items: list[p.EngagementItem]) -> None:

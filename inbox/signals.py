@@ -18,8 +18,8 @@ reply_written = Signal()
 conversation_changed = Signal()
 
 # sender=Conversation class; kwargs: conversation_ids (list[int]). The same for a change of many at once
-# (a bulk status change, a poll's batch): sent once with every id, never once per conversation, so a
-# receiver can do its work in a fixed number of queries.
+# (a bulk status change): sent once with every id, never once per conversation, so a receiver can do its
+# work in a fixed number of queries.
 conversations_changed = Signal()
 
 # sender=Conversation class; kwargs: reopened (dict[int, datetime]: conversation id -> when it was reopened),

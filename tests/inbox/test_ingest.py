@@ -176,9 +176,7 @@ def test_query_count_does_not_grow_with_the_batch(channel, make_item, django_ass
         message_ingest_batch(channel=channel, items=[make_item(f"s{n}", author=f"a{n}") for n in range(5)])
     with CaptureQueriesContext(conn) as large:
         message_ingest_batch(channel=channel, items=[make_item(f"l{n}", author=f"b{n}") for n in range(300)])
-    # Twelve for the inbox, five for the reports' facts of the new conversations (read them, their policy,
-    # delete, read their messages, insert), once per batch.
-    assert len(large.captured_queries) == len(small.captured_queries) <= 17
+    assert len(large.captured_queries) == len(small.captured_queries) <= 14
 
 
 def test_polled_items_land_in_the_inbox(workspace, owner, x_fake_for_inbox):

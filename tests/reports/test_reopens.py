@@ -77,13 +77,6 @@ def test_the_customer_writing_again_reopens_with_no_person(waiting) -> None:
     assert len(_facts(conversation, R.REOPENED)) == 1
 
 
-def test_a_poll_records_new_conversations_as_created_when_they_arrive() -> None:
-    workspace, _manager, _channel, conversations = _setup(3)
-    created = ReportingEvent.objects.filter(workspace=workspace, kind=R.CONVERSATION_CREATED)
-    assert sorted(created.values_list("conversation_id", flat=True)) == [c.pk for c in conversations]
-    assert created.get(conversation=conversations[0]).at == MONDAY
-
-
 def test_the_assistant_handing_a_thread_back_reopens_it_when_the_poll_did_not() -> None:
     _workspace, manager, channel, [conversation] = _setup()
     Message.objects.create(
