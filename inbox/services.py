@@ -222,7 +222,9 @@ def conversations_bulk_set_status(*, ids: Iterable[int], status: str, by: Member
         if reopened:
             signals.conversations_reopened.send(sender=Conversation, reopened=reopened, user_id=by.user_id)
         if moved:
-            signals.conversations_changed.send(sender=Conversation, conversation_ids=moved)
+            signals.conversations_changed.send(
+                sender=Conversation, conversation_ids=moved, by_user_id=by.user_id
+            )
     return BulkResult(changed=changed)
 
 

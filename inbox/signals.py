@@ -17,9 +17,9 @@ reply_written = Signal()
 # reports count about it (a reply reached the network): a receiver rewrites its facts atomically.
 conversation_changed = Signal()
 
-# sender=Conversation class; kwargs: conversation_ids (list[int]). The same for a change of many at once
-# (a bulk status change): sent once with every id, never once per conversation, so a receiver can do its
-# work in a fixed number of queries.
+# sender=Conversation class; kwargs: conversation_ids (list[int]), by_user_id (int | None: who made the
+# change). The same for a change of many at once (a bulk status change): sent once with every id, never
+# once per conversation, so a receiver can do its work in a fixed number of queries.
 conversations_changed = Signal()
 
 # sender=Conversation class; kwargs: reopened (dict[int, datetime]: conversation id -> when it was reopened),
