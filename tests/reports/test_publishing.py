@@ -10,8 +10,8 @@ from accounts.models import Workspace
 from networks.models import Channel
 from networks.providers.base import PostMetrics
 from posts.models import Post, PostTarget
-from posts.report_selectors import ON_TIME_TOLERANCE, per_network
 from posts.services.metrics import record_metrics
+from reports.publishing import ON_TIME_TOLERANCE, per_network
 
 pytestmark = pytest.mark.django_db
 NOON = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)

@@ -1,5 +1,5 @@
-"""Reads behind the Publishing report (issue 15): pure functions over querysets, so the report page, its
-CSV and its drill-down links all count the same rows."""
+"""Reads behind the Publishing report (issue 15): pure functions over the posts app's querysets, so the
+report page, its CSV and its drill-down links all count the same rows."""
 
 from __future__ import annotations
 
