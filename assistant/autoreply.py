@@ -28,6 +28,7 @@ from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from assistant import engine, selectors
 from assistant.models import AutoReply, AutoReplyPolicy, FaqEntry, Language, MessageTriage, Rule
+from inbox import signals
 from inbox.models import Conversation, Label, Message
 from inbox.replies import ReplyError, reply_create
 
@@ -232,11 +233,21 @@ def hand_back(messages: list[Message]) -> list[int]:
                 workspace_id=message.workspace_id, name=ANSWERED_LABEL
             )
         conversation = Conversation.objects.get(pk=message.conversation_id)
-        conversation.labels.add(label)
-        conversation.status, conversation.resolved_at = Conversation.Status.OPEN, None
-        conversation.priority = max(conversation.priority, Conversation.Priority.HIGH)
-        conversation.updated_at = timezone.now()
-        conversation.save(update_fields=["status", "resolved_at", "priority", "updated_at"])
+        was = conversation.status
+        with transaction.atomic():
+            conversation.labels.add(label)
+            conversation.status, conversation.resolved_at = Conversation.Status.OPEN, None
+            conversation.priority = max(conversation.priority, Conversation.Priority.HIGH)
+            conversation.updated_at = timezone.now()
+            conversation.save(update_fields=["status", "resolved_at", "priority", "updated_at"])
+            # Usually the poll that stored the customer's answer has reopened it already; if not, this is
+            # the reopen (the customer's, so no person's), and the reports hear of it.
+            if was in (Conversation.Status.PENDING, Conversation.Status.RESOLVED):
+                signals.conversations_reopened.send(
+                    sender=Conversation, reopened={conversation.pk: message.created_at}, user_id=None
+                )
+            if was != Conversation.Status.OPEN:
+                signals.conversation_changed.send(sender=Conversation, conversation=conversation)
         handed.append(conversation.pk)
     return handed
 

@@ -61,3 +61,34 @@ def postgres_cpu_seconds() -> float:
             except OSError:
                 continue
     return total
+
+
+def members(workspace, *, email_prefix: str) -> list:
+    """An admin, a manager and two agents of `workspace` (created once, found again on later runs)."""
+    from accounts.models import Membership, User
+
+    users = []
+    for n, role in enumerate(["admin", "manager", "agent", "agent"]):
+        email = f"{email_prefix}{n}@bench.test"
+        user = User.objects.filter(email=email).first() or User.objects.create_user(
+            email=email, password=None, display_name=f"Bench {n}"
+        )
+        Membership.objects.get_or_create(user=user, workspace=workspace, defaults={"role": role})
+        users.append(user)
+    return users
+
+
+def four_channels(workspace) -> list:
+    """Four channels of `workspace` that never reach a network (the data is built in the database)."""
+    from networks.models import Channel
+
+    return [
+        Channel.objects.create(
+            workspace=workspace,
+            network=network,
+            external_id=f"bench-{network}",
+            name=f"Bench {network}",
+            api_base_url="http://127.0.0.1:9",
+        )
+        for network in ("facebook", "instagram", "x", "linkedin")
+    ]

@@ -11,7 +11,7 @@ import random
 import sys
 import time
 
-from bench.common import machine, percentile, setup_django, summary
+from bench.common import four_channels, machine, members, percentile, setup_django, summary
 
 CONVERSATIONS = 100_000
 MESSAGES_PER_CONVERSATION = 10
@@ -101,7 +101,7 @@ def ensure_dataset():
     (admin, manager, two agents). None when the database is not PostgreSQL."""
     from django.db import connection, transaction
 
-    from accounts.models import Membership, User, Workspace
+    from accounts.models import Workspace
     from inbox.models import Contact, Message
     from networks.models import Channel
 
@@ -110,26 +110,11 @@ def ensure_dataset():
     workspace, _ = Workspace.objects.get_or_create(slug=SLUG, defaults={"name": "Bench pages"})
     if "--rebuild" in sys.argv:
         Channel.objects.filter(workspace=workspace).delete()
-    users = []
-    for n, role in enumerate(["admin", "manager", "agent", "agent"]):
-        user = User.objects.filter(email=f"bench{n}@bench.test").first() or User.objects.create_user(
-            email=f"bench{n}@bench.test", password=None, display_name=f"Bench {n}"
-        )
-        Membership.objects.get_or_create(user=user, workspace=workspace, defaults={"role": role})
-        users.append(user)
+    users = members(workspace, email_prefix="bench")
     if Message.objects.filter(workspace=workspace).count() < CONVERSATIONS * MESSAGES_PER_CONVERSATION:
         Channel.objects.filter(workspace=workspace).delete()
         Contact.objects.filter(workspace=workspace).delete()
-        channels = [
-            Channel.objects.create(
-                workspace=workspace,
-                network=network,
-                external_id=f"bench-{network}",
-                name=f"Bench {network}",
-                api_base_url="http://127.0.0.1:9",
-            )
-            for network in ("facebook", "instagram", "x", "linkedin")
-        ]
+        channels = four_channels(workspace)
         start = time.perf_counter()
         with transaction.atomic():
             build(workspace.pk, [c.pk for c in channels], [u.pk for u in users])

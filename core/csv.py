@@ -47,6 +47,11 @@ def csv_unprotect(cell: str) -> str:
 def csv_cell(value: Any) -> str:
     """Any value as a safe cell: None is empty, numbers stay numbers (a negative number is no formula, and
     a quote would make a spreadsheet read it as text), dates in ISO 8601, everything else protected text."""
+    kind = type(value)
+    if kind is str:  # the common cell first: an export calls this for every value of every row
+        return f"'{value}" if value.lstrip("'").startswith(_FORMULA_TRIGGERS) else value
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import bulk_update_rows, insert_rows
-from inbox import answered, edits, sla
+from inbox import answered, edits, signals, sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
 from inbox.signals import messages_stored
 from networks.models import Channel
@@ -74,8 +74,11 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
     _refresh_post_context(touched, fresh)
     reopened = _update_existing_conversations(channel, touched, messages, policy, now)
     _update_contact_counts(contacts, fresh)
+    if reopened:
+        # In this transaction: the reopens are the customer's (no person), recorded as they happen.
+        signals.conversations_reopened.send(sender=Conversation, reopened=reopened, user_id=None)
     _announce(channel.pk, [m.pk for m in messages if m.direction == Message.Direction.IN])
-    return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), reopened)
+    return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), len(reopened))
 
 
 def _announce(channel_id: int, inbound_ids: list[int]) -> None:
@@ -288,16 +291,19 @@ def _message(
 
 def _update_existing_conversations(
     channel: Channel, conversations: list[Conversation], messages: list[Message], policy, now
-) -> int:
+) -> dict[int, dt.datetime]:
+    """Fold the batch into the conversations it continues. Returns those it reopened (id -> when)."""
     if not conversations:
-        return 0
+        return {}
     by_conversation: dict[int, list[tuple[str, dt.datetime, str]]] = defaultdict(list)
     for message in messages:
         by_conversation[message.conversation_id].append((message.direction, message.created_at, message.text))
-    reopened = 0
+    reopened: dict[int, dt.datetime] = {}
     for conversation in conversations:
         rows = sorted(by_conversation[conversation.pk], key=lambda r: r[1])
-        reopened += _apply_messages(channel, conversation, rows, policy, now)
+        if _apply_messages(channel, conversation, rows, policy, now):
+            # Reopened by the first of the customer's new messages.
+            reopened[conversation.pk] = next(r[1] for r in rows if r[0] == Message.Direction.IN)
     bulk_update_rows(
         conversations,
         [

@@ -150,14 +150,26 @@ def conversation_set_status(*, conversation: Conversation, status: str, by: Memb
     if status not in Conversation.Status.values:
         raise InboxError(_("Unknown status."))
     if conversation.status != status:
-        for name, value in _status_fields(status, timezone.now()).items():
+        reopening = _reopens(conversation.status, status)
+        now = timezone.now()
+        for name, value in _status_fields(status, now).items():
             setattr(conversation, name, value)
         with transaction.atomic():
             _touch(conversation, ["status", "resolved_at"])
+            if reopening:
+                signals.conversations_reopened.send(
+                    sender=Conversation, reopened={conversation.pk: now}, user_id=by.user_id
+                )
             signals.conversation_changed.send(
                 sender=Conversation, conversation=conversation, by_user_id=by.user_id
             )
     return conversation
+
+
+def _reopens(old: str, new: str) -> bool:
+    """A person reopens what was resolved (a pending thread set open was never closed; the customer's new
+    message reopening a pending one is ingestion's)."""
+    return old == Conversation.Status.RESOLVED and new == Conversation.Status.OPEN
 
 
 def conversation_set_priority(*, conversation: Conversation, priority: int, by: Membership) -> Conversation:
@@ -197,17 +209,23 @@ def conversations_bulk_set_status(*, ids: Iterable[int], status: str, by: Member
     _require(by, Perm.REPLY)
     if status not in Conversation.Status.values:
         raise InboxError(_("Unknown status."))
+    now = timezone.now()
     with transaction.atomic():
-        pks = list(_scoped(by, ids).exclude(status=status).values_list("pk", flat=True))
+        before = dict(_scoped(by, ids).exclude(status=status).values_list("pk", "status"))
         changed = _bulk_update(
-            Conversation.objects.filter(pk__in=pks).exclude(status=status),
-            **_status_fields(status, timezone.now()),
+            Conversation.objects.filter(pk__in=list(before)).exclude(status=status),
+            **_status_fields(status, now),
         )
-        # The apps above (reports' facts) hear of each change as they would of a single one.
-        moved = Conversation.objects.filter(pk__in=pks, status=status).select_related("channel", "workspace")
-        for conversation in moved:
-            signals.conversation_changed.send(
-                sender=Conversation, conversation=conversation, by_user_id=by.user_id
+        # The apps above (reports' facts) hear of the change once, with every conversation it moved.
+        moved = list(
+            Conversation.objects.filter(pk__in=list(before), status=status).values_list("pk", flat=True)
+        )
+        reopened = {pk: now for pk in moved if _reopens(before[pk], status)}
+        if reopened:
+            signals.conversations_reopened.send(sender=Conversation, reopened=reopened, user_id=by.user_id)
+        if moved:
+            signals.conversations_changed.send(
+                sender=Conversation, conversation_ids=moved, by_user_id=by.user_id
             )
     return BulkResult(changed=changed)
 

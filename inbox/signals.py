@@ -17,3 +17,15 @@ reply_written = Signal()
 # Sent inside the transaction that changed what the reports count about it (a reply reached the network,
 # a status changed): a receiver rewrites its facts atomically.
 conversation_changed = Signal()
+
+# sender=Conversation class; kwargs: conversation_ids (list[int]), by_user_id (int | None: who made the
+# change). The same for a change of many at once (a bulk status change): sent once with every id, never
+# once per conversation, so a receiver can do its work in a fixed number of queries.
+conversations_changed = Signal()
+
+# sender=Conversation class; kwargs: reopened (dict[int, datetime]: conversation id -> when it was reopened),
+# user_id (int | None: the person who reopened them; None when the customer wrote again or the assistant
+# handed the thread back). Sent inside the transaction that reopened them: a resolved conversation set open
+# again, or a pending or resolved one that a new inbound message put back in the queue. The inbox keeps no
+# status history, so this is the only moment a reopen can be recorded.
+conversations_reopened = Signal()

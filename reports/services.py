@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
@@ -12,6 +14,7 @@ from inbox.sla import business_seconds_between
 from reports.models import ReportingEvent
 
 BATCH = 5000
+CHUNK = 2000  # conversations read (with their messages) at a time by a rebuild
 
 
 def _seconds(start: dt.datetime, end: dt.datetime) -> int:
@@ -22,42 +25,75 @@ def facts_rebuild(*, workspace: Workspace) -> int:
     """Delete and rewrite a workspace's facts from its stored messages (idempotent). Returns the rows written.
 
     A human reply is an outbound message with an author (the assistant's auto-replies have none, so they
-    do not stop the first-response clock). Each reply is timed from the oldest inbound message it answers."""
-    rules = _Rules(workspace)
-    rows: list[ReportingEvent] = []
+    do not stop the first-response clock). Each reply is timed from the oldest inbound message it answers.
+
+    Reopen facts are kept as they are: they are the only record of a reopen (the inbox keeps a
+    conversation's present status, not its history), so nothing stored could write them again."""
+    rules = _rules_for({workspace.pk: workspace})
     written = 0
     with transaction.atomic():
         # Who resolved is known only when it happens (the conversation keeps no resolver): carried over.
         resolvers = _resolvers(ReportingEvent.objects.filter(workspace=workspace))
-        ReportingEvent.objects.filter(workspace=workspace).delete()
-        conversations = (
-            Conversation.objects.filter(workspace=workspace).select_related("channel").order_by("pk")
-        )
-        for conversation in conversations.iterator(chunk_size=2000):
-            rows.extend(_conversation_facts(conversation, rules, resolvers.get(conversation.pk)))
-            if len(rows) >= BATCH:
-                ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
-                written += len(rows)
-                rows = []
-        ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
-        written += len(rows)
+        _derived(ReportingEvent.objects.filter(workspace=workspace)).delete()
+        conversations = Conversation.objects.filter(workspace=workspace).select_related("channel")
+        after = 0
+        while chunk := list(conversations.filter(pk__gt=after).order_by("pk")[:CHUNK]):
+            rows = _facts_of(chunk, rules, resolvers)
+            ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
+            written += len(rows)
+            after = chunk[-1].pk
     return written
 
 
-def conversation_facts_refresh(*, conversation: Conversation, by_user_id: int | None = None) -> None:
-    """Rewrite one conversation's facts (the inbox's `conversation_changed`, inside its transaction).
+def conversations_facts_refresh(*, conversation_ids: Iterable[int], by_user_id: int | None = None) -> None:
+    """Rewrite the facts of many conversations (the inbox's `conversation_changed` and
+    `conversations_changed`) in a fixed number of queries, whatever their number: theirs, their
+    workspaces' policies, the resolvers, the delete, their messages, the insert. Their reopen facts stay
+    (see `facts_rebuild`).
 
-    `by_user_id`: who made the change; when the conversation is resolved now, they resolved it. Otherwise
-    the resolver already recorded for the same resolution is kept."""
-    with transaction.atomic():
-        existing = ReportingEvent.objects.filter(conversation=conversation)
-        resolver = _resolvers(existing).get(conversation.pk)
-        if by_user_id is not None and conversation.resolved_at is not None:
-            resolver = (conversation.resolved_at, by_user_id)
-        existing.delete()
-        ReportingEvent.objects.bulk_create(
-            _conversation_facts(conversation, _Rules(conversation.workspace), resolver)
+    `by_user_id`: who made the change; a conversation resolved now was resolved by them. Otherwise the
+    resolver already recorded for the same resolution is kept."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return
+    # Part of the caller's transaction (a poll's batch, a status change): no savepoint of its own.
+    with transaction.atomic(savepoint=False):
+        conversations = list(
+            Conversation.objects.filter(pk__in=ids).select_related("channel", "workspace").order_by("pk")
         )
+        rules = _rules_for({c.workspace_id: c.workspace for c in conversations})
+        existing = ReportingEvent.objects.filter(conversation_id__in=ids)
+        resolvers = _resolvers(existing)
+        if by_user_id is not None:
+            for conversation in conversations:
+                if conversation.resolved_at is not None:
+                    resolvers[conversation.pk] = (conversation.resolved_at, by_user_id)
+        _derived(existing).delete()
+        ReportingEvent.objects.bulk_create(_facts_of(conversations, rules, resolvers), batch_size=BATCH)
+
+
+def conversation_reopens_record(*, reopened: Mapping[int, dt.datetime], user_id: int | None) -> int:
+    """Record that these conversations (id -> when) were reopened, by `user_id` (None: the customer wrote
+    again, or the assistant handed the thread back). Returns the facts written."""
+    if not reopened:
+        return 0
+    found = Conversation.objects.filter(pk__in=list(reopened)).values_list(
+        "pk", "workspace_id", "channel_id", "channel__network"
+    )
+    rows = [
+        ReportingEvent(
+            workspace_id=workspace_id,
+            conversation_id=pk,
+            channel_id=channel_id,
+            network=network,
+            kind=ReportingEvent.Kind.REOPENED,
+            user_id=user_id,
+            at=reopened[pk],
+        )
+        for pk, workspace_id, channel_id, network in found
+    ]
+    ReportingEvent.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
 
 
 def facts_messages_received(*, message_ids: list[int]) -> int:
@@ -117,19 +153,57 @@ def _resolvers(facts) -> dict[int, tuple[dt.datetime, int]]:
     return {conversation_id: (at, user_id) for conversation_id, at, user_id in rows}
 
 
+def _derived(facts):
+    """The facts computed from what the inbox stores (every kind but the recorded reopens)."""
+    return facts.exclude(kind=ReportingEvent.Kind.REOPENED)
+
+
 class _Rules:
     """What a workspace's policy says about timing: business hours, zone, first-response target."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        policy = InboxPolicy.objects.filter(workspace=workspace).first()
+    def __init__(self, workspace: Workspace, policy: InboxPolicy | None) -> None:
         self.hours = policy.business_hours if policy else {}
         self.target = policy.first_response_minutes * 60 if policy and policy.first_response_minutes else None
         self.tz_name = workspace.timezone or "UTC"
         self.workspace = workspace
 
 
+def _rules_for(workspaces: dict[int, Workspace]) -> dict[int, _Rules]:
+    policies = {p.workspace_id: p for p in InboxPolicy.objects.filter(workspace_id__in=list(workspaces))}
+    return {pk: _Rules(workspace, policies.get(pk)) for pk, workspace in workspaces.items()}
+
+
+def _facts_of(
+    conversations: list[Conversation],
+    rules: dict[int, _Rules],
+    resolvers: Mapping[int, tuple[dt.datetime, int]] | None = None,
+) -> list[ReportingEvent]:
+    """The derived facts of these conversations, from one query over their messages."""
+    resolvers = resolvers or {}
+    messages: dict[int, list[Message]] = defaultdict(list)
+    stored = Message.objects.filter(conversation_id__in=[c.pk for c in conversations])
+    for message in stored.order_by("conversation_id", "created_at", "pk").only(
+        "conversation_id", "direction", "author_user_id", "created_at", "send_status"
+    ):
+        messages[message.conversation_id].append(message)
+    rows: list[ReportingEvent] = []
+    for conversation in conversations:
+        rows.extend(
+            _conversation_facts(
+                conversation,
+                messages[conversation.pk],
+                rules[conversation.workspace_id],
+                resolvers.get(conversation.pk),
+            )
+        )
+    return rows
+
+
 def _conversation_facts(
-    conversation: Conversation, rules: _Rules, resolver: tuple[dt.datetime, int] | None = None
+    conversation: Conversation,
+    messages: list[Message],
+    rules: _Rules,
+    resolver: tuple[dt.datetime, int] | None = None,
 ) -> list[ReportingEvent]:
     hours, target, tz_name, workspace = rules.hours, rules.target, rules.tz_name, rules.workspace
     rows: list[ReportingEvent] = []
@@ -143,9 +217,7 @@ def _conversation_facts(
     opened = conversation.created_at
     waiting_since: dt.datetime | None = None
     first_done = False
-    messages = Message.objects.filter(conversation=conversation).order_by("created_at", "pk")
-    fields = ("direction", "author_user_id", "created_at", "send_status")
-    for index, message in enumerate(messages.only(*fields)):
+    for index, message in enumerate(messages):
         if index == 0:
             opened = min(opened, message.created_at)
         if message.direction == Message.Direction.IN:

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from reports import views
+from reports import export_views, views
 
 # Pages of one workspace, mounted under /w/<slug>/ by the project's urls.
 workspace_urlpatterns: list[URLPattern] = [
@@ -9,4 +9,5 @@ workspace_urlpatterns: list[URLPattern] = [
     path("reports/inbox/", views.reports_inbox, name="reports_inbox"),
     path("reports/team/", views.reports_team, name="reports_team"),
     path("reports/drill/", views.reports_drill, name="reports_drill"),
+    path("reports/conversations.csv", export_views.conversations_csv, name="reports_conversations_csv"),
 ]

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, User, Workspace
 from inbox.ingest import message_ingest_batch
-from inbox.models import Conversation
+from inbox.models import Conversation, Message
 from networks.models import Channel
 from networks.providers import base as p
 
@@ -64,3 +64,36 @@ def x_mention_conversation(workspace: Workspace, *, at: dt.datetime | None = Non
     )
     message_ingest_batch(channel=channel, items=[mention])
     return Conversation.objects.get(channel=channel)
+
+
+def x_mention_item(
+    external_id: str, *, name: str, at: dt.datetime, author_id: str, root: str = ""
+) -> p.EngagementItem:
+    """A mention of the brand on X, as a poll reads it; `root` names the thread it continues."""
+    return p.EngagementItem(
+        network=p.Network.X,
+        external_id=external_id,
+        kind=p.ItemKind.MENTION,
+        text="@acme hello",
+        created_at=at,
+        author=p.Author(author_id, handle=f"h{author_id}", name=name),
+        thread_root_external_id=root or external_id,
+    )
+
+
+def x_mentions(channel: Channel, specs: list[tuple[str, dt.datetime]]) -> list[Conversation]:
+    """One poll storing a mention per (author name, time) on `channel`, each its own conversation; returns
+    the channel's conversations, oldest id first."""
+    start = Message.objects.count()
+    items = [
+        x_mention_item(f"{start + i + 100}", name=name, at=at, author_id=f"a{start + i}")
+        for i, (name, at) in enumerate(specs)
+    ]
+    message_ingest_batch(channel=channel, items=items)
+    return list(Conversation.objects.filter(channel=channel).order_by("pk"))
+
+
+def x_channel(workspace: Workspace) -> Channel:
+    return Channel.objects.create(
+        workspace=workspace, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
+    )

@@ -7,7 +7,7 @@ import itertools
 
 from inbox.models import Conversation, Message
 from networks.models import Channel
-from reports.services import conversation_facts_refresh
+from reports.services import conversations_facts_refresh
 
 _ids = itertools.count(1000)
 
@@ -42,5 +42,5 @@ def thread(channel: Channel, *steps: tuple[str, dt.datetime, object]) -> Convers
             created_at=at,
         )
     if resolver is not None:
-        conversation_facts_refresh(conversation=conversation, by_user_id=resolver.pk)
+        conversations_facts_refresh(conversation_ids=[conversation.pk], by_user_id=resolver.pk)
     return conversation
