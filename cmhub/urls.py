@@ -8,6 +8,7 @@ from accounts.urls import workspace_urlpatterns as account_pages
 from assistant.urls import workspace_urlpatterns as assistant_pages
 from core import views as core_views
 from core.signed_media import serve_signed_media
+from hooks.urls import workspace_urlpatterns as webhook_pages
 from inbox.urls import workspace_urlpatterns as inbox_pages
 from networks.urls import workspace_urlpatterns as network_pages
 from notifications.urls import workspace_urlpatterns as notification_pages
@@ -36,6 +37,7 @@ urlpatterns = [
             + posts_pages
             + notification_pages
             + report_pages
+            + webhook_pages
         ),
     ),
     path("", include("networks.urls")),
