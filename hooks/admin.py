@@ -1,10 +1,26 @@
+from django import forms
 from django.contrib import admin
 
 from hooks.models import OutgoingWebhook, WebhookEndpoint
+from hooks.urls_vetting import UnsafeEndpoint, vet_endpoint_url
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("workspace", "url", "description", "events", "active", "disabled_reason", "created_by")
+
+    def clean_url(self) -> str:
+        # The same vetting as the settings page: staff cannot point a workspace's events inside either.
+        try:
+            return vet_endpoint_url(self.cleaned_data["url"])
+        except UnsafeEndpoint as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ("url", "workspace", "active", "disabled_at", "created_at")
     list_filter = ("active",)
     search_fields = ("url", "description", "workspace__name")

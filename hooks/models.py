@@ -7,7 +7,9 @@ least once, in order per ordering key (a conversation, a post, a channel), retri
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -23,13 +25,18 @@ RETRY_WINDOW = dt.timedelta(hours=24)
 EXCERPT_CHARS = 500
 
 
+def new_secret() -> str:
+    """A signing secret as Standard Webhooks writes them: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 class WebhookEndpoint(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(_("URL"), max_length=2000)
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list, blank=True)  # event type names
     # `whsec_` + base64 of 32 random bytes, as Standard Webhooks' libraries read it; encrypted at rest.
-    secret = EncryptedTextField(_("signing secret"))
+    secret = EncryptedTextField(_("signing secret"), default=new_secret)
     active = models.BooleanField(_("active"), default=True)
     disabled_at = models.DateTimeField(_("disabled"), null=True, blank=True)
     disabled_reason = models.CharField(_("why it was disabled"), max_length=500, blank=True)

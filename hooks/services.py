@@ -6,7 +6,6 @@ records the fact: one outbox row per subscribed active endpoint, enqueued once t
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
@@ -21,7 +20,7 @@ from accounts.models import Membership, Workspace
 from accounts.policy import Perm, can
 from core.errors import UserError
 from hooks import events
-from hooks.models import RETRY_WINDOW, OutgoingWebhook, WebhookEndpoint
+from hooks.models import RETRY_WINDOW, OutgoingWebhook, WebhookEndpoint, new_secret
 from hooks.urls_vetting import vet_endpoint_url
 
 S = OutgoingWebhook.Status
@@ -35,11 +34,6 @@ class WebhookError(UserError):
 def _require(by: Membership) -> None:
     if not can(by, Perm.MANAGE_WORKSPACE):
         raise WebhookError(_("Your role in this workspace does not allow this."))
-
-
-def new_secret() -> str:
-    """A signing secret as Standard Webhooks writes them: `whsec_` and 32 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def new_message_id() -> str:

@@ -336,3 +336,42 @@ def test_the_connection_itself_refuses_a_loopback_address_the_deployment_did_not
         settings.CMHUB_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{live.port}"]
         assert delivery.webhook_client().post(live.url, content=b"{}").status_code == 200
         assert len(live.got) == 1
+
+
+def test_an_endless_answer_is_read_only_as_far_as_the_excerpt(
+    workspace, settings, endpoint_for, admin_member, broker
+):
+    """An endpoint that announces a gigabyte and keeps the connection open cannot hold the worker: the
+    status and the first characters are all that is read."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+
+    class Endless(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(200)
+            self.send_header("content-length", str(10**9))
+            self.end_headers()
+            self.wfile.write(b"x" * 65536)
+            self.wfile.flush()
+            release.wait(20)
+
+        def log_message(self, *args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
+    thread.start()
+    try:
+        port = server.server_address[1]
+        settings.CMHUB_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
+        endpoint_for([events.CONVERSATION_UPDATED], url=f"http://127.0.0.1:{port}/")
+        _status(x_mention_conversation(workspace), admin_member, Conversation.Status.RESOLVED)
+        assert deliver_waiting() == [S.DELIVERED]
+        assert OutgoingWebhook.objects.get().response_excerpt == "x" * 500
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()

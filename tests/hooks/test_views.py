@@ -237,3 +237,17 @@ def test_the_endpoint_page_costs_the_same_queries_for_1_or_40_messages(
     with django_assert_num_queries(len(few)):
         page = owner_client.get(_url("webhook_endpoint", endpoint.pk))
     assert page.content.decode().count('id="delivery-') == 40
+
+
+def test_django_admin_vets_the_address_too_and_gives_a_new_endpoint_a_secret(client, workspace, settings):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    add = reverse("admin:hooks_webhookendpoint_add")
+    form = {"workspace": workspace.pk, "url": "https://10.0.0.8/", "events": '["reply.sent"]', "active": "on"}
+    response = client.post(add, form)
+    assert response.status_code == 200 and b"private or local" in response.content
+    assert not WebhookEndpoint.objects.exists()
+    settings.CMHUB_WEBHOOK_ALLOWED_HOSTS = ["10.0.0.8"]
+    assert client.post(add, form).status_code == 302
+    assert WebhookEndpoint.objects.get().secret.startswith("whsec_")
