@@ -29,7 +29,7 @@ def _emit(workspace_id: int, event_type: str, items: Items) -> None:
     endpoints = subscribed_endpoints(workspace_id, event_type)
     if not endpoints:
         return
-    workspace = Workspace.objects.only("slug").get(pk=workspace_id)
+    workspace = endpoints[0].workspace
     webhooks_emit(
         workspace_id=workspace_id, event_type=event_type, items=items(workspace), endpoints=endpoints
     )
