@@ -375,3 +375,20 @@ def test_an_endless_answer_is_read_only_as_far_as_the_excerpt(
         release.set()
         server.shutdown()
         server.server_close()
+
+
+def test_the_log_keeps_a_month_of_settled_messages_and_everything_still_on_its_way(
+    workspace, receiver, endpoint_for, admin_member, broker
+):
+    from hooks import services, tasks
+
+    endpoint = endpoint_for()
+    old_delivered, old_waiting, recent = (
+        services.webhook_send_test(endpoint=endpoint, by=admin_member) for _ in range(3)
+    )
+    OutgoingWebhook.objects.filter(pk=old_delivered.pk).update(status=S.DELIVERED)
+    month_ago = timezone.now() - dt.timedelta(days=31)
+    OutgoingWebhook.objects.filter(pk__in=[old_delivered.pk, old_waiting.pk]).update(created_at=month_ago)
+
+    assert tasks.prune_webhook_log() == 1
+    assert set(OutgoingWebhook.objects.values_list("pk", flat=True)) == {old_waiting.pk, recent.pk}
