@@ -77,6 +77,8 @@ bench: venv-dev
 		$(PY) -m bench.publish
 	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING \
 		$(PY) -m bench.webhooks
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) CMHUB_VAR_DIR=var/bench LOG_LEVEL=WARNING \
+		$(PY) -m bench.outgoing_webhooks
 	$(PY) -m assistant.eval.run
 
 messages: venv

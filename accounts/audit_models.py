@@ -68,6 +68,10 @@ class AuditAction(models.TextChoices):
     RULE_DELETED = "rule.deleted", _("Rule deleted")
     AUTO_REPLY_SETTINGS_CHANGED = "assistant.auto_reply_changed", _("Auto-reply settings changed")
     ASSISTANT_SETTINGS_CHANGED = "assistant.settings_changed", _("Assistant settings changed")
+    # Outgoing webhooks
+    WEBHOOK_CREATED = "webhook.created", _("Webhook endpoint added")
+    WEBHOOK_CHANGED = "webhook.changed", _("Webhook endpoint changed")
+    WEBHOOK_DELETED = "webhook.deleted", _("Webhook endpoint deleted")
     # Exports
     EXPORT_DOWNLOADED = "export.downloaded", _("Export downloaded")
     # API
@@ -92,6 +96,7 @@ ACTION_GROUPS: dict[str, Any] = {
     "post": _("Posts"),
     "rule": _("Rules"),
     "assistant": _("Assistant"),
+    "webhook": _("Webhooks"),
     "export": _("Exports"),
     "api": _("API"),
 }

@@ -161,6 +161,14 @@ def main() -> int:
             ),
         ),
         ("overview page", f"/w/{SLUG}/"),
+        ("inbox report page 30d", f"/w/{SLUG}/reports/inbox/?range=30d"),
+        ("inbox report page 90d compare", f"/w/{SLUG}/reports/inbox/?range=90d&compare=on"),
+        (
+            "inbox report page 90d hours weekly",
+            f"/w/{SLUG}/reports/inbox/?range=90d&business_hours=on&grouping=week",
+        ),
+        ("team report page 30d", f"/w/{SLUG}/reports/team/?range=30d"),
+        ("team report page 90d", f"/w/{SLUG}/reports/team/?range=90d"),
     ]
     print(f"machine: {machine()}, PostgreSQL {connection.pg_version // 10000}")
 

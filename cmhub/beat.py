@@ -90,4 +90,17 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=23),
         "options": {"expires": 3000},
     },
+    # Outgoing webhooks whose next attempt is due: a retry after a backoff, one whose enqueue was lost, one
+    # left in flight by a dead worker, the next of a conversation once the one before it was delivered.
+    "dispatch-webhooks": {
+        "task": "hooks.dispatch_webhooks",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
+    # The webhook delivery log keeps a month of settled messages.
+    "prune-webhook-log": {
+        "task": "hooks.prune_webhook_log",
+        "schedule": crontab(minute=53, hour=3),
+        "options": {"expires": 3600},
+    },
 }

@@ -44,6 +44,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # host[:port] an admin may point a network's API or OAuth URLs at besides the network's own (Django admin
 # refuses anything else: a channel's token is sent there). The demo's fakes listen on loopback.
 CMHUB_ALLOWED_API_HOSTS = [h.lower() for h in env_list("CMHUB_ALLOWED_API_HOSTS")]
+# host[:port] outgoing webhook endpoints may use although they are private or loopback addresses, or plain
+# http (a receiver on the operator's own network). Anything else must be https on a public address.
+CMHUB_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env_list("CMHUB_WEBHOOK_ALLOWED_HOSTS")]
 # The deployment's own app on each network, when it is not set in Django admin (Network apps): client id and
 # secret, and API and OAuth addresses when they are not the network's own (a self-hosted instance, a fake).
 # CMHUB_<NETWORK>_CLIENT_ID (and _CLIENT_SECRET, _API_BASE_URL, _OAUTH_BASE_URL), for any network the
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
     "ops",
     "ninja",
     "api",
+    "hooks",
     *(["demo"] if CMHUB_DEMO_APP else []),
 ]
 
@@ -378,6 +382,8 @@ CELERY_TASK_ROUTES = {
     "posts.*": {"queue": "publish"},
     "assistant.*": {"queue": "assistant"},
     "api.*": {"queue": "default"},
+    # Outgoing webhooks: short requests (10 s at most) to the team's own tools.
+    "hooks.*": {"queue": "default"},
 }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60

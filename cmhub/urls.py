@@ -9,6 +9,7 @@ from api.urls import workspace_urlpatterns as api_pages
 from assistant.urls import workspace_urlpatterns as assistant_pages
 from core import views as core_views
 from core.signed_media import serve_signed_media
+from hooks.urls import workspace_urlpatterns as webhook_pages
 from inbox.urls import workspace_urlpatterns as inbox_pages
 from networks.urls import workspace_urlpatterns as network_pages
 from notifications.urls import workspace_urlpatterns as notification_pages
@@ -38,6 +39,7 @@ urlpatterns = [
             + notification_pages
             + report_pages
             + api_pages
+            + webhook_pages
         ),
     ),
     path("", include("api.urls")),

@@ -51,6 +51,20 @@ def rotate(token: str) -> str:
         raise CredentialsUnreadable("No configured key decrypts this value.") from None
 
 
+#: Encrypted columns of apps that `rotate_credentials` (networks) cannot import, registered by their
+#: AppConfig.ready: (model, column).
+_registered_columns: list[tuple[type[models.Model], str]] = []
+
+
+def register_encrypted_column(model: type[models.Model], column: str) -> None:
+    if (model, column) not in _registered_columns:
+        _registered_columns.append((model, column))
+
+
+def registered_encrypted_columns() -> list[tuple[type[models.Model], str]]:
+    return list(_registered_columns)
+
+
 def generate_key() -> str:
     return Fernet.generate_key().decode()
 

@@ -99,12 +99,14 @@ def make_client(
     trust_env: bool = True,
     transport: httpx.BaseTransport | None = None,
     allow_private: bool = False,
+    listed: Callable[[], Collection[str]] | None = None,
 ) -> httpx.Client:
     """A new client for one provider, task or fetch; close it (or use it as a context manager).
 
     It reaches public addresses and the hosts listed in CMHUB_ALLOWED_API_HOSTS only. `allow_private` is
     for addresses the operator alone sets in the environment (the language model's URL): those may be a
-    service on the operator's own network."""
+    service on the operator's own network. `listed` replaces CMHUB_ALLOWED_API_HOSTS with another list of
+    the same form (outgoing webhooks have their own: CMHUB_WEBHOOK_ALLOWED_HOSTS)."""
     return httpx.Client(
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         # Never keep a cookie: a client serves many channels (worker_client: every workspace's), and a
@@ -112,7 +114,9 @@ def make_client(
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         headers={"User-Agent": user_agent},
         transport=transport
-        or guarded_transport(retries=connect_retries, trust_env=trust_env, allow_private=allow_private),
+        or guarded_transport(
+            retries=connect_retries, trust_env=trust_env, allow_private=allow_private, listed=listed
+        ),
         follow_redirects=False,
         trust_env=trust_env,
         event_hooks={"response": [_log_response]},
@@ -186,8 +190,11 @@ def guarded_transport(
     trust_env: bool = True,
     allow_private: bool = False,
     resolver: Resolver | None = None,
+    listed: Callable[[], Collection[str]] | None = None,
 ) -> httpx.HTTPTransport:
-    """httpx's own transport (pooling, TLS, HTTP/1.1), opening its sockets through _PublicOnlyBackend."""
+    """httpx's own transport (pooling, TLS, HTTP/1.1), opening its sockets through _PublicOnlyBackend.
+    `listed` (read at each connect) names the private hosts let through; CMHUB_ALLOWED_API_HOSTS unless
+    given."""
     transport = httpx.HTTPTransport(retries=retries, trust_env=trust_env, verify=_tls_context(trust_env))
     if allow_private:
         return transport
@@ -196,7 +203,7 @@ def guarded_transport(
     pool = transport._pool
     if not isinstance(getattr(pool, "_network_backend", None), httpcore.SyncBackend):
         raise RuntimeError("httpx's transport no longer exposes httpcore's network backend")
-    pool._network_backend = _PublicOnlyBackend(resolver or system_resolver, _listed_api_hosts)
+    pool._network_backend = _PublicOnlyBackend(resolver or system_resolver, listed or _listed_api_hosts)
     return transport
 
 

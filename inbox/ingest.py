@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.db import bulk_update_rows, insert_rows
 from inbox import answered, edits, signals, sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
-from inbox.signals import messages_stored
+from inbox.signals import conversations_created, messages_created, messages_stored
 from networks.models import Channel
 from networks.providers import base as p
 
@@ -78,6 +78,16 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
         # In this transaction: the reopens are the customer's (no person), recorded as they happen.
         signals.conversations_reopened.send(sender=Conversation, reopened=reopened, user_id=None)
     _announce(channel.pk, [m.pk for m in messages if m.direction == Message.Direction.IN])
+    # In this transaction: what the apps above record of it (webhooks' outbox) commits with the messages.
+    if created:
+        conversations_created.send(
+            sender=Conversation,
+            workspace_id=channel.workspace_id,
+            conversation_ids=sorted(conversations[root].pk for root in created),
+        )
+    messages_created.send(
+        sender=Message, workspace_id=channel.workspace_id, message_ids=[m.pk for m in messages]
+    )
     return IngestResult([m.pk for m in messages], sorted(c.pk for c in conversations.values()), len(reopened))
 
 

@@ -60,6 +60,16 @@ def _touch(conversation: Conversation, fields: list[str]) -> None:
     conversation.save(update_fields=[*fields, "updated_at"])
 
 
+def _updated(workspace_id: int, ids: Iterable[int], changed: str) -> None:
+    """Tell the apps above (outgoing webhooks) what a person changed; call inside the transaction that
+    changed it."""
+    ids = sorted(ids)
+    if ids:
+        signals.conversations_updated.send(
+            sender=Conversation, workspace_id=workspace_id, conversation_ids=ids, changed=[changed]
+        )
+
+
 def _same_workspace(by: Membership, conversation: Conversation) -> None:
     # Views fetch through get_conversation_for_member; this guards every other caller.
     if conversation.workspace_id != by.workspace_id:
@@ -103,11 +113,13 @@ def conversation_assign(*, conversation: Conversation, assignee: User | None, by
     # A conditional UPDATE: if someone else (re)assigned it since we read it, nobody's choice is lost.
     unchanged = Q(assignee__isnull=True) if current is None else Q(assignee_id=current)
     now = timezone.now()
-    claimed = Conversation.objects.filter(unchanged, pk=conversation.pk).update(
-        assignee_id=to, updated_at=now
-    )
-    if not claimed:
-        raise InboxError(_("Someone changed the assignment in the meantime; check it and try again."))
+    with transaction.atomic():
+        claimed = Conversation.objects.filter(unchanged, pk=conversation.pk).update(
+            assignee_id=to, updated_at=now
+        )
+        if not claimed:
+            raise InboxError(_("Someone changed the assignment in the meantime; check it and try again."))
+        _updated(conversation.workspace_id, [conversation.pk], "assignee")
     conversation.assignee = assignee
     conversation.updated_at = now
     return conversation
@@ -133,7 +145,10 @@ def conversations_bulk_assign(*, ids: Iterable[int], assignee: User | None, by: 
     allowed = scoped.filter(allowed_q)
     allowed_count = allowed.count()
     pending = allowed.exclude(assignee__isnull=True) if to is None else allowed.exclude(assignee_id=to)
-    changed = _bulk_update(pending, assignee_id=to)
+    with transaction.atomic():
+        pks = list(pending.values_list("pk", flat=True))
+        changed = _bulk_update(Conversation.objects.filter(pk__in=pks), assignee_id=to)
+        _updated(by.workspace_id, pks, "assignee")
     return BulkResult(changed=changed, skipped=total - allowed_count)
 
 
@@ -163,6 +178,7 @@ def conversation_set_status(*, conversation: Conversation, status: str, by: Memb
             signals.conversation_changed.send(
                 sender=Conversation, conversation=conversation, by_user_id=by.user_id
             )
+            _updated(conversation.workspace_id, [conversation.pk], "status")
     return conversation
 
 
@@ -179,7 +195,9 @@ def conversation_set_priority(*, conversation: Conversation, priority: int, by: 
         raise InboxError(_("Unknown priority."))
     if conversation.priority != priority:
         conversation.priority = priority
-        _touch(conversation, ["priority"])
+        with transaction.atomic():
+            _touch(conversation, ["priority"])
+            _updated(conversation.workspace_id, [conversation.pk], "priority")
     return conversation
 
 
@@ -227,6 +245,7 @@ def conversations_bulk_set_status(*, ids: Iterable[int], status: str, by: Member
             signals.conversations_changed.send(
                 sender=Conversation, conversation_ids=moved, by_user_id=by.user_id
             )
+        _updated(by.workspace_id, moved, "status")
     return BulkResult(changed=changed)
 
 
@@ -234,7 +253,10 @@ def conversations_bulk_set_priority(*, ids: Iterable[int], priority: int, by: Me
     _require(by, Perm.REPLY)
     if priority not in Conversation.Priority.values:
         raise InboxError(_("Unknown priority."))
-    changed = _bulk_update(_scoped(by, ids).exclude(priority=priority), priority=priority)
+    with transaction.atomic():
+        pks = list(_scoped(by, ids).exclude(priority=priority).values_list("pk", flat=True))
+        changed = _bulk_update(Conversation.objects.filter(pk__in=pks), priority=priority)
+        _updated(by.workspace_id, pks, "priority")
     return BulkResult(changed=changed)
 
 
@@ -278,6 +300,7 @@ def conversation_label(
         conversation.labels.remove(*remove)
     if add or remove:
         _touch(conversation, [])
+        _updated(conversation.workspace_id, [conversation.pk], "labels")
     return conversation
 
 
@@ -307,6 +330,7 @@ def conversations_bulk_label(
         )
         through.objects.filter(label=label, conversation_id__in=targets).delete()
     Conversation.objects.filter(pk__in=targets).update(updated_at=timezone.now())
+    _updated(by.workspace_id, targets, "labels")
     return BulkResult(changed=len(targets))
 
 

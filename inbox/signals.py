@@ -29,3 +29,20 @@ conversations_changed = Signal()
 # again, or a pending or resolved one that a new inbound message put back in the queue. The inbox keeps no
 # status history, so this is the only moment a reopen can be recorded.
 conversations_reopened = Signal()
+
+# The signals below are sent INSIDE the transaction that records the fact, so a receiver that writes rows
+# (outgoing webhooks' outbox) commits with it or rolls back with it: a rolled-back change announces nothing,
+# and a committed one is never missed. Receivers must not do slow work here.
+
+# sender=Conversation class; kwargs: workspace_id (int), conversation_ids (list[int]: created by a poll)
+conversations_created = Signal()
+
+# sender=Message class; kwargs: workspace_id (int), message_ids (list[int]: new messages a poll stored)
+messages_created = Signal()
+
+# sender=Conversation class; kwargs: workspace_id (int), conversation_ids (list[int]), changed (list[str]:
+# what a person changed: "status", "assignee", "priority", "labels")
+conversations_updated = Signal()
+
+# sender=Message class; kwargs: message (Message: the reply, as stored), status ("sent" or "failed").
+reply_settled = Signal()

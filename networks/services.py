@@ -19,6 +19,7 @@ from accounts.models import User, Workspace
 from core import dates
 from core.mail import email_send
 from core.text import single_line
+from networks import signals
 from networks.models import Channel, PollRun
 from networks.providers import base as p
 from networks.selectors import channel_fixers
@@ -310,7 +311,10 @@ def channel_auth_lost(*, channel: Channel, error: Exception) -> None:
 
 def _needs_reconnect(channel: Channel, now: dt.datetime) -> list[str]:
     """Mark the (locked) channel as needing a reconnect, telling its admins once; the fields changed."""
+    lost_now = channel.status != Channel.Status.NEEDS_RECONNECT
     channel.status = Channel.Status.NEEDS_RECONNECT
+    if lost_now:  # in the caller's transaction: what the apps above record of it commits with it
+        signals.channel_needs_reconnect.send(sender=Channel, channel=channel)
     fields = ["status"]
     if channel.reconnect_notified_at is None:
         channel.reconnect_notified_at = now

@@ -20,3 +20,7 @@ items_reread = Signal()
 # Sent inside the transaction that records it. sender=Channel class; kwargs: channel_id (int),
 # external_id (str: the network's id), text (str), image_name (str: a stored file, or ""), permalink (str)
 post_published = Signal()
+
+# A channel's token died: it stops until someone reconnects it. Sent inside the transaction that marks it,
+# once per lost connection. sender=Channel class; kwargs: channel (Channel)
+channel_needs_reconnect = Signal()

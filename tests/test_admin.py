@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 
-PROJECT_APPS = {"accounts", "networks", "inbox", "posts", "assistant", "notifications", "reports"}
+PROJECT_APPS = {"accounts", "networks", "inbox", "posts", "assistant", "notifications", "reports", "hooks"}
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The dependency direction, checked on every import (module level and inside functions):
 
-    core <- accounts <- networks, notifications <- inbox, posts <- assistant <- reports, ops <- api
-         <- demo, cmhub
+    core <- accounts <- networks, notifications <- inbox, posts <- assistant <- reports, ops, hooks
+         <- api <- demo, cmhub
 
 An app imports only apps below it, never one beside or above it, and inbox and posts reach a network only
 through the provider interface (`networks.providers.base`) and the registry, never a concrete provider.
@@ -23,6 +23,7 @@ LAYERS = {
     "assistant": 4,
     "reports": 5,
     "ops": 5,
+    "hooks": 5,
     "api": 6,
     "demo": 7,
     "cmhub": 7,

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0003_alter_auditevent_action'),
+        ('accounts', '0002_audit_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

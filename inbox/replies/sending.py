@@ -128,6 +128,8 @@ def _settle(
             update_fields=["send_status", "send_error", "next_step_at", "leased_until", "send_attempts"]
         )
         _touch(locked.conversation_id, now)
+        if status == S.FAILED:
+            signals.reply_settled.send(sender=Message, message=locked, status="failed")
     return locked
 
 
@@ -240,6 +242,7 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
         policy = InboxPolicy.objects.filter(workspace_id=conversation.workspace_id).first()
         answered.conversation_answered(conversation, at=written_at, policy=policy)
         conversation.updated_at = now
+        signals.reply_settled.send(sender=Message, message=locked, status="sent")
         conversation.save(
             update_fields=[
                 "message_count",

@@ -26,6 +26,7 @@ from posts.models import (
     PostMedia,
     PostTarget,
 )
+from posts.signals import target_settled
 
 from .common import P, T, _move
 from .media import _media_files
@@ -204,6 +205,8 @@ def _settle(
             return PostTarget.objects.filter(pk=target.pk).values_list("status", flat=True).first() or ""
         if status in (T.FAILED, T.MISSED):
             transaction.on_commit(lambda: _notify_failed(target.pk))
+        if status in (T.PUBLISHED, T.FAILED, T.MISSED):
+            target_settled.send(sender=PostTarget, target_id=target.pk, post_id=target.post_id, status=status)
         PostEvent.objects.create(
             post_id=target.post_id,
             target_id=target.pk,

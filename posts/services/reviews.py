@@ -12,6 +12,7 @@ from posts.models import (
     Post,
     Review,
 )
+from posts.signals import post_approved
 from posts.states import IllegalTransition
 
 from .common import P, PostError, _audit, _event, _lock, _move, _require
@@ -40,6 +41,7 @@ def review_approve(*, post: Post, by: Membership, comment: str = "") -> Post:
     approvals = Review.objects.filter(post=post, decision="approve", current=True).count()
     if approvals >= post.approvals_required:
         _move(post, P.APPROVED)
+        post_approved.send(sender=Post, post=post)
         transaction.on_commit(lambda: _notify_author(post.pk, approved=True, comment=comment))
     _audit(
         post,

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from core import crypto
@@ -26,8 +26,9 @@ DATABASE_SESSION_ENGINES = (
     "django.contrib.sessions.backends.cached_db",
 )
 
-# (model, encrypted column): every column written by an Encrypted*Field.
-ENCRYPTED_COLUMNS = [
+# (model, encrypted column): every column written by an Encrypted*Field (apps above networks register
+# theirs with core.crypto.register_encrypted_column).
+ENCRYPTED_COLUMNS: list[tuple[type[models.Model], str]] = [
     (Channel, "credentials"),
     (NetworkApp, "client_secret"),
     (NetworkApp, "webhook_verify_token"),
@@ -39,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         total = 0
-        for model, column in ENCRYPTED_COLUMNS:
+        for model, column in [*ENCRYPTED_COLUMNS, *crypto.registered_encrypted_columns()]:
             table = model._meta.db_table
             quoted_table, quoted_column = connection.ops.quote_name(table), connection.ops.quote_name(column)
             with transaction.atomic():
