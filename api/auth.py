@@ -27,12 +27,20 @@ class ApiRequest(HttpRequest):
 
 
 class TokenAuth(HttpBearer):
+    def __call__(self, request: HttpRequest) -> ApiToken | None:
+        # ninja's own reading logs any other scheme's header (a secret, perhaps) in DEBUG: never log it.
+        scheme, _sep, secret = request.headers.get(self.header, "").partition(" ")
+        if scheme.lower() != self.openapi_scheme or not secret.strip():
+            return None
+        return self.authenticate(request, secret.strip())
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = api_token_authenticate(token)
         member = acting_membership(found) if found is not None else None
         if found is None or member is None:
             return None
-        budget = limits.take(found.pk)
+        # Counted once per request: the middleware may have counted it already (an idempotent write).
+        budget = getattr(request, "api_budget", None) or limits.take(found.pk)
         request.api_budget = budget  # type: ignore[attr-defined]
         if budget.spent:
             raise Problem(

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api import limits
 from api.models import ApiToken, IdempotentAnswer
 from api.problems import Problem, problem_response
 from api.tokens import api_token_authenticate
@@ -53,6 +54,11 @@ def idempotent(request: HttpRequest, get_response: Callable[[HttpRequest], HttpR
     token = _token(request)
     if token is None:
         return get_response(request)  # the route answers 401 itself
+    # A replay costs the token's budget like any request (and says so in the same headers).
+    budget = limits.take(token.pk)
+    request.api_budget = budget  # type: ignore[attr-defined]
+    if budget.spent:
+        return get_response(request)  # the route's authentication answers 429
     fingerprint = _fingerprint(request)
     now = timezone.now()
     IdempotentAnswer.objects.filter(token=token, key=key, created_at__lt=now - WINDOW).delete()

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api.auth import TokenAuth
 from api.problems import Problem, forbidden, invalid, not_found, problem_response, refused
@@ -41,10 +41,18 @@ def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
-        for error in exc.errors
+        {"loc": _field_path(error.get("loc", ())), "msg": str(error.get("msg", ""))} for error in exc.errors
     ]
     return problem_response(request, invalid(errors))
+
+
+def _field_path(loc) -> list[str]:
+    """Where the wrong value is, as the client sent it: ninja puts its own parameter name after the
+    source (["body", "patch", "status"]); the client knows only ["body", "status"]."""
+    parts = [str(part) for part in loc]
+    if len(parts) >= 3 and parts[0] in ("body", "query", "form", "file"):
+        del parts[1]
+    return parts
 
 
 @api.exception_handler(AuthenticationError)
@@ -57,6 +65,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
         headers={"WWW-Authenticate": "Bearer"},
     )
     return problem_response(request, problem)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """What ninja refuses before a route runs (a body that is not JSON), as problem details."""
+    kind = "malformed" if exc.status_code == 400 else "error"
+    return problem_response(request, Problem(exc.status_code, kind, _("Bad request"), str(exc)))
 
 
 @api.exception_handler(Http404)

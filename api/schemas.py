@@ -4,15 +4,38 @@ field means the same thing on every route."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.urls import reverse
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from inbox.models import Contact, Conversation, Label, Message
+from inbox.services import LABEL_MAX_CHARS
 from networks.models import Channel
+
+
+class StrictIn(Schema):
+    """A request body: a field this API does not know is an error, never silently ignored (a typo such as
+    `assignee` for `assignee_id` would otherwise look like a success)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProblemOut(Schema):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+#: The errors any authenticated route may answer, for the OpenAPI document.
+ERRORS: dict[int, Any] = {code: ProblemOut for code in (401, 403, 404, 409, 422, 429)}
 
 
 def absolute(path: str) -> str:
@@ -33,6 +56,7 @@ class ChannelRef(Schema):
 class ContactOut(Schema):
     id: int
     network: str
+    external_id: str
     name: str
     handle: str
     profile_url: str
@@ -60,7 +84,9 @@ class ConversationOut(Schema):
     preview: str
     message_count: int
     post_permalink: str
+    external_id: str = Field(..., description="The thread's root on the network.")
     created_at: dt.datetime
+    updated_at: dt.datetime
     last_message_at: dt.datetime
     first_response_at: dt.datetime | None
     resolved_at: dt.datetime | None
@@ -72,20 +98,25 @@ class ConversationPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
 
 
-class ConversationPatch(Schema):
+class ConversationPatch(StrictIn):
     status: Conversation.Status | None = None
-    priority: int | None = Field(None, ge=0, le=3)
-    assignee_id: int | None = Field(None, description="A member's user id; 0 unassigns.")
-    add_labels: list[str] = Field(default_factory=list, description="Label names, created when new.")
-    remove_labels: list[int] = Field(default_factory=list, description="Label ids.")
+    priority: int | None = Field(None, ge=0, le=3, description="0 low, 1 normal, 2 high, 3 urgent.")
+    assignee_id: int | None = Field(None, ge=0, description="A member's user id; 0 or null unassigns.")
+    add_labels: list[Annotated[str, StringConstraints(min_length=1, max_length=LABEL_MAX_CHARS)]] = Field(
+        default_factory=list, max_length=20, description="Label names, created when new."
+    )
+    remove_labels: list[int] = Field(default_factory=list, max_length=100, description="Label ids.")
 
 
 class MessageOut(Schema):
     id: int
+    external_id: str | None
     direction: str
     kind: str
     text: str
     author: str
+    author_user_id: int | None = Field(None, description="The member who wrote it (our replies).")
+    author_contact_id: int | None = Field(None, description="The contact who wrote it (the public).")
     created_at: dt.datetime
     permalink: str
     edited_at: dt.datetime | None
@@ -96,7 +127,7 @@ class MessageOut(Schema):
     attachments: list[dict[str, Any]]
 
 
-class ReplyIn(Schema):
+class ReplyIn(StrictIn):
     text: str = Field(..., min_length=1, max_length=65000)
     draft: bool = Field(
         False, description="Wait for a person to approve it, whatever the workspace's approval policy."
@@ -123,6 +154,7 @@ def contact_out(contact: Contact) -> ContactOut:
     return ContactOut(
         id=contact.pk,
         network=contact.network,
+        external_id=contact.external_id,
         name=contact.display_name,
         handle=contact.handle,
         profile_url=contact.profile_url,
@@ -151,7 +183,9 @@ def conversation_out(conversation: Conversation, *, slug: str) -> ConversationOu
         preview=conversation.preview,
         message_count=conversation.message_count,
         post_permalink=conversation.post_permalink,
+        external_id=conversation.root_external_id,
         created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
         last_message_at=conversation.last_message_at,
         first_response_at=conversation.first_response_at,
         resolved_at=conversation.resolved_at,
@@ -166,6 +200,9 @@ def message_out(message: Message) -> MessageOut:
         author = message.author_contact.display_name if message.author_contact else ""
     return MessageOut(
         id=message.pk,
+        external_id=message.external_id,
+        author_user_id=message.author_user_id,
+        author_contact_id=message.author_contact_id,
         direction=message.direction,
         kind=message.kind,
         text=message.text,

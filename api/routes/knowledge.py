@@ -1,22 +1,31 @@
 """Contacts, labels, saved replies and FAQ entries, through the services the settings pages use."""
 
-from typing import Literal, cast
+from typing import Annotated, Literal, cast
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
+from accounts.policy import Perm, can
 from api.auth import ApiRequest, scoped
-from api.problems import not_found
-from api.schemas import ContactOut, LabelOut, contact_out, label_out
+from api.problems import forbidden, not_found
+from api.schemas import ERRORS, ContactOut, LabelOut, StrictIn, contact_out, label_out
 from assistant.models import FaqEntry, Language
 from assistant.services.faq import faq_entry_create, faq_entry_deactivate, faq_entry_update
 from inbox import services as inbox_services
 from inbox.models import Contact, Label, SavedReply
 from inbox.saved_replies import saved_reply_create, saved_reply_delete, saved_reply_update
+from inbox.services import LABEL_MAX_CHARS
 
 router = Router()
+
+
+def _require(request: ApiRequest, perm: Perm) -> None:
+    """The permission the service will check, said as a 403 before anything is tried."""
+    if not can(request.member, perm):
+        raise forbidden(_("Your role in this workspace does not allow this."))
 
 
 # --- Contacts ------------------------------------------------------------------------------------------
@@ -35,7 +44,7 @@ def get_contact(request: ApiRequest, contact_id: int) -> ContactDetail:
     return ContactDetail(**contact_out(contact).model_dump(), notes=contact.notes)
 
 
-class ContactNotes(Schema):
+class ContactNotes(StrictIn):
     notes: str = Field(..., max_length=5000)
 
 
@@ -47,6 +56,7 @@ def set_contact_notes(request: ApiRequest, contact_id: int, body: ContactNotes) 
     contact = Contact.objects.filter(pk=contact_id, workspace_id=request.member.workspace_id).first()
     if contact is None:
         raise not_found()
+    _require(request, Perm.REPLY)
     contact = inbox_services.contact_set_notes(contact=contact, notes=body.notes, by=request.member)
     return ContactDetail(**contact_out(contact).model_dump(), notes=contact.notes)
 
@@ -54,8 +64,8 @@ def set_contact_notes(request: ApiRequest, contact_id: int, body: ContactNotes) 
 # --- Labels --------------------------------------------------------------------------------------------
 
 
-class LabelIn(Schema):
-    name: str = Field(..., min_length=1, max_length=60)
+class LabelIn(StrictIn):
+    name: str = Field(..., min_length=1, max_length=LABEL_MAX_CHARS)
 
 
 @router.get("/labels", response=list[LabelOut], tags=["knowledge"], summary="List labels")
@@ -67,18 +77,28 @@ def list_labels(request: ApiRequest) -> list[LabelOut]:
     ]
 
 
-@router.post("/labels", response={201: LabelOut}, tags=["knowledge"], summary="Create a label (or get it)")
+@router.post(
+    "/labels",
+    response={200: LabelOut, 201: LabelOut, **ERRORS},
+    tags=["knowledge"],
+    summary="Create a label (or get the one of that name)",
+)
 @scoped("knowledge:write")
 def create_label(request: ApiRequest, body: LabelIn) -> Status:
-    return Status(201, label_out(inbox_services.label_get_or_create(name=body.name, by=request.member)))
+    """201 with the new label, or 200 with the workspace's label of that name (whatever its case)."""
+    _require(request, Perm.REPLY)
+    before = Label.objects.filter(workspace_id=request.member.workspace_id).count()
+    label = inbox_services.label_get_or_create(name=body.name, by=request.member)
+    created = Label.objects.filter(workspace_id=request.member.workspace_id).count() > before
+    return Status(201 if created else 200, label_out(label))
 
 
 # --- Saved replies -------------------------------------------------------------------------------------
 
 
-class SavedReplyIn(Schema):
-    title: str = Field(..., min_length=1, max_length=120)
-    body: str = Field(..., min_length=1, max_length=10000)
+class SavedReplyIn(StrictIn):
+    title: str = Field(..., min_length=1, max_length=120, pattern=r"\S")
+    body: str = Field(..., min_length=1, max_length=10000, pattern=r"\S")
     shortcut: str = Field("", max_length=40, pattern=r"^[-a-zA-Z0-9_]*$", description="Typed as /shortcut.")
     language: Literal["", "en", "fr"] = ""
 
@@ -113,6 +133,7 @@ def list_saved_replies(request: ApiRequest) -> list[SavedReplyOut]:
 )
 @scoped("knowledge:write")
 def create_saved_reply(request: ApiRequest, body: SavedReplyIn) -> Status:
+    _require(request, Perm.MANAGE_SAVED_REPLIES)
     return Status(201, _saved_out(saved_reply_create(by=request.member, **body.model_dump())))
 
 
@@ -121,7 +142,9 @@ def create_saved_reply(request: ApiRequest, body: SavedReplyIn) -> Status:
 )
 @scoped("knowledge:write")
 def update_saved_reply(request: ApiRequest, reply_id: int, body: SavedReplyIn) -> SavedReplyOut:
-    reply = saved_reply_update(reply=_saved(request, reply_id), by=request.member, **body.model_dump())
+    reply = _saved(request, reply_id)
+    _require(request, Perm.MANAGE_SAVED_REPLIES)
+    reply = saved_reply_update(reply=reply, by=request.member, **body.model_dump())
     return _saved_out(reply)
 
 
@@ -130,34 +153,47 @@ def update_saved_reply(request: ApiRequest, reply_id: int, body: SavedReplyIn) -
 )
 @scoped("knowledge:write")
 def delete_saved_reply(request: ApiRequest, reply_id: int) -> Status:
-    saved_reply_delete(reply=_saved(request, reply_id), by=request.member)
+    reply = _saved(request, reply_id)
+    _require(request, Perm.MANAGE_SAVED_REPLIES)
+    saved_reply_delete(reply=reply, by=request.member)
     return Status(204, None)
 
 
 # --- FAQ -----------------------------------------------------------------------------------------------
 
 
-class FaqIn(Schema):
+class FaqIn(StrictIn):
     group: str = Field(
         ..., min_length=1, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$", description="Translations share it."
     )
     language: Language
-    questions: list[str] = Field(..., min_length=1, max_length=50)
-    answer: str = Field(..., min_length=1, max_length=5000)
-    url: str = Field("", max_length=500)
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    questions: list[Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"\S")]] = Field(
+        ..., min_length=1, max_length=50
+    )
+    answer: str = Field(..., min_length=1, max_length=5000, pattern=r"\S")
+    url: str = Field("", max_length=500, pattern=r"^(https?://\S+)?$", description="An http(s) help page.")
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"\S")]] = Field(
+        default_factory=list, max_length=20
+    )
     active: bool = True
 
 
-class FaqOut(FaqIn):
+class FaqOut(Schema):
     id: int
+    group: str
+    language: str
+    questions: list[str]
+    answer: str
+    url: str
+    tags: list[str]
+    active: bool
 
 
 def _faq_out(entry: FaqEntry) -> FaqOut:
     return FaqOut(
         id=entry.pk,
         group=entry.group,
-        language=Language(entry.language),
+        language=entry.language,
         questions=list(entry.questions),
         answer=entry.answer,
         url=entry.url,
@@ -180,17 +216,22 @@ def list_faq(request: ApiRequest) -> list[FaqOut]:
 @router.post("/faq", response={201: FaqOut}, tags=["knowledge"], summary="Create a FAQ entry")
 @scoped("knowledge:write")
 def create_faq(request: ApiRequest, body: FaqIn) -> Status:
+    _require(request, Perm.MANAGE_FAQ)
     return Status(201, _faq_out(faq_entry_create(by=request.member, **body.model_dump())))
 
 
 @router.put("/faq/{entry_id}", response=FaqOut, tags=["knowledge"], summary="Change a FAQ entry")
 @scoped("knowledge:write")
 def update_faq(request: ApiRequest, entry_id: int, body: FaqIn) -> FaqOut:
-    return _faq_out(faq_entry_update(entry=_faq(request, entry_id), by=request.member, **body.model_dump()))
+    entry = _faq(request, entry_id)
+    _require(request, Perm.MANAGE_FAQ)
+    return _faq_out(faq_entry_update(entry=entry, by=request.member, **body.model_dump()))
 
 
 @router.delete("/faq/{entry_id}", response=FaqOut, tags=["knowledge"], summary="Turn a FAQ entry off")
 @scoped("knowledge:write")
 def deactivate_faq(request: ApiRequest, entry_id: int) -> FaqOut:
     """Kept, not deleted (its suggestion history still counts): answered with `active: false`."""
-    return _faq_out(faq_entry_deactivate(entry=_faq(request, entry_id), by=request.member))
+    entry = _faq(request, entry_id)
+    _require(request, Perm.MANAGE_FAQ)
+    return _faq_out(faq_entry_deactivate(entry=entry, by=request.member))

@@ -2,9 +2,11 @@
 approvals), channels (their health) and reports (the figures of the report pages)."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -13,12 +15,12 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from accounts.policy import Perm, can
 from api.auth import ApiRequest, scoped
-from api.problems import invalid, refused
-from api.schemas import ChannelRef, absolute, channel_ref
+from api.problems import forbidden, invalid, refused
+from api.schemas import ChannelRef, StrictIn, absolute, channel_ref
 from core.uploads import read_upload
 from networks.models import Channel
 from posts.media import MediaRejected
@@ -62,12 +64,14 @@ def upload_media(request: ApiRequest, file: File[UploadedFile], alt_text: Form[s
     )
 
 
-class PostIn(Schema):
-    text: str = Field(..., min_length=1, max_length=65000)
+class PostIn(StrictIn):
+    text: str = Field(..., min_length=1, max_length=65000, pattern=r"\S")
     channel_ids: list[int] = Field(..., min_length=1, max_length=50)
     title: str = Field("", max_length=200)
     campaign: str = Field("", max_length=100)
-    overrides: dict[int, str] = Field(default_factory=dict, description="Per channel id, its own words.")
+    overrides: dict[int, Annotated[str, StringConstraints(max_length=65000)]] = Field(
+        default_factory=dict, max_length=50, description="Per channel id, its own words."
+    )
     media_ids: list[int] = Field(default_factory=list, max_length=10)
     scheduled_at: dt.datetime | None = None
     submit: bool = Field(False, description="Send it for review at once (as the composer's Submit).")
@@ -144,19 +148,23 @@ def create_post(request: ApiRequest, body: PostIn) -> Status:
     if len(media) != len(set(body.media_ids)):
         raise invalid([{"loc": ["body", "media_ids"], "msg": "Unknown media."}])
     by_id = {m.pk: m for m in media}
+    if not can(member, Perm.DRAFT_POSTS):
+        raise forbidden(_("Your role in this workspace does not allow this."))
     try:
-        post = post_create(
-            author=member,
-            text=body.text,
-            channels=channels,
-            title=body.title,
-            campaign=body.campaign,
-            overrides=body.overrides,
-            media=[by_id[pk] for pk in dict.fromkeys(body.media_ids)],
-            scheduled_at=body.scheduled_at,
-        )
-        if body.submit:
-            post = post_submit(post=post, by=member)
+        # One write: a post that cannot be submitted is not left behind as a draft nobody asked for.
+        with transaction.atomic():
+            post = post_create(
+                author=member,
+                text=body.text,
+                channels=channels,
+                title=body.title,
+                campaign=body.campaign,
+                overrides=body.overrides,
+                media=[by_id[pk] for pk in dict.fromkeys(body.media_ids)],
+                scheduled_at=body.scheduled_at,
+            )
+            if body.submit:
+                post = post_submit(post=post, by=member)
     except PostError as exc:
         raise _post_problem(exc) from exc
     return Status(201, _post_out(post, member.workspace.slug))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,17 @@ def _clean_questions(questions: list[str]) -> list[str]:
 
 
 def _save_entry(entry: FaqEntry) -> FaqEntry:
+    """The one door every entry goes through (settings page, CSV import, API): what the form checks, the
+    service checks too, so no caller can store an entry the assistant or the page cannot use."""
+    if not entry.questions:
+        raise AssistantError(_("Give at least one question."))
+    if not entry.answer:
+        raise AssistantError(_("Give the answer."))
+    if entry.url:
+        try:
+            URLValidator(schemes=["http", "https"])(entry.url)
+        except ValidationError as exc:
+            raise AssistantError(_("The help page must be an http(s) address.")) from exc
     entry.updated_at = timezone.now()
     try:
         with transaction.atomic():

@@ -31,7 +31,7 @@ def test_saved_replies_crud_with_the_services_rules(manager_api, agent_api):
     assert changed.json()["body"] == "8 to 13"
     # Agents use saved replies; managing them is a manager's, as in Settings.
     assert agent_api.get("/saved-replies").status_code == 200
-    assert agent_api.post("/saved-replies", {"title": "x", "body": "y"}).status_code == 422
+    assert agent_api.post("/saved-replies", {"title": "x", "body": "y"}).status_code == 403
     assert manager_api.delete(f"/saved-replies/{reply_id}").status_code == 204
     assert not SavedReply.objects.exists()
 
