@@ -90,3 +90,34 @@ def test_a_reply_refused_for_a_dead_token_is_announced_with_the_lost_channel(
     failed = next(g.json() for g in receiver.got if g.json()["type"] == "reply.failed")
     assert failed["data"]["reply"]["status"] == "failed"
     assert "reconnect" in failed["data"]["reply"]["error"]
+
+
+def test_the_readme_chain_a_bot_drafts_by_api_a_manager_approves_and_the_bot_hears_reply_sent(
+    x_conversation, agent, manager, workspace, receiver, endpoint_for, broker
+):
+    """Issue 16's done-when: a workspace token (a bot, with an agent's role) lists conversations and drafts
+    a reply; a manager approves it; the reply goes out to the network and the bot's endpoint receives a
+    signed `reply.sent`."""
+    from api.tokens import api_token_create
+    from inbox.replies.writing import reply_approve
+    from tests.api.conftest import Api
+
+    _fake, conversation = x_conversation
+    endpoint_for([events.REPLY_SENT])
+    admin_member = workspace.memberships.get(role="admin")
+    _token, secret = api_token_create(
+        by=admin_member, name="bot", scopes=["conversations:write"], kind="workspace", role="agent"
+    )
+    bot = Api(secret)
+    [listed] = bot.get("/conversations").json()["items"]
+    draft = bot.post(f"/conversations/{listed['id']}/replies", {"text": "Yes, 8 to 12!", "draft": True})
+    assert draft.status_code == 201 and draft.json()["send_status"] == "pending_approval"
+    message = Message.objects.get(pk=draft.json()["id"])
+
+    reply_approve(message=message, by=manager.memberships.get())
+    replies.reply_send(message.pk)
+
+    assert deliver_waiting() == [S.DELIVERED]
+    [got] = receiver.got
+    assert got.verified and got.json()["type"] == "reply.sent"
+    assert got.json()["data"]["reply"]["id"] == message.pk
