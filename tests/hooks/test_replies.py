@@ -104,12 +104,14 @@ def test_the_readme_chain_a_bot_drafts_by_api_a_manager_approves_and_the_bot_hea
 
     _fake, conversation = x_conversation
     endpoint_for([events.REPLY_SENT])
+    assert conversation.status == Conversation.Status.OPEN
     admin_member = workspace.memberships.get(role="admin")
     _token, secret = api_token_create(
         by=admin_member, name="bot", scopes=["conversations:write"], kind="workspace", role="agent"
     )
     bot = Api(secret)
     [listed] = bot.get("/conversations").json()["items"]
+    assert listed["id"] == conversation.pk
     draft = bot.post(f"/conversations/{listed['id']}/replies", {"text": "Yes, 8 to 12!", "draft": True})
     assert draft.status_code == 201 and draft.json()["send_status"] == "pending_approval"
     message = Message.objects.get(pk=draft.json()["id"])
