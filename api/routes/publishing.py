@@ -2,7 +2,7 @@
 approvals), channels (their health) and reports (the figures of the report pages)."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,7 +20,7 @@ from pydantic import Field, StringConstraints
 from accounts.policy import Perm, can
 from api.auth import ApiRequest, scoped
 from api.problems import forbidden, invalid, refused
-from api.schemas import ChannelRef, StrictIn, absolute, channel_ref
+from api.schemas import ERRORS, ChannelRef, StrictIn, absolute, channel_ref
 from core.uploads import read_upload
 from networks.models import Channel
 from posts.media import MediaRejected
@@ -28,6 +28,7 @@ from posts.models import MediaAsset, Post
 from posts.services.common import PostError
 from posts.services.compose import post_create, post_submit
 from posts.services.media import media_upload
+from reports import selectors
 from reports.framework import report_filter_parse
 from reports.selectors import first_response_summary
 
@@ -228,14 +229,16 @@ def list_channels(request: ApiRequest) -> list[ChannelOut]:
 
 
 class ReportQuery(Schema):
-    range: str = Field("30d", description="7d, 30d, 90d or custom (with start and end).")
-    start: str = ""
-    end: str = ""
+    range: Literal["7d", "30d", "90d", "custom"] = Field("30d", description="With custom: start and end.")
+    start: dt.date | None = None
+    end: dt.date | None = None
+    grouping: Literal["day", "week", "month"] = "day"
+    compare: bool = Field(False, description="Also the previous period of the same length.")
     business_hours: bool = False
-    channel: int | None = None
+    channel: int | None = Field(None, ge=1)
     network: str = ""
-    label: int | None = None
-    assignee: int | None = None
+    label: int | None = Field(None, ge=1)
+    assignee: int | None = Field(None, ge=1)
 
 
 class Durations(Schema):
@@ -253,21 +256,59 @@ class FirstResponseReport(Schema):
     within_sla_percent: float | None
 
 
-@router.get(
-    "/reports/first-response", response=FirstResponseReport, tags=["reports"], summary="First response"
-)
-@scoped("reports:read")
-def first_response_report(request: ApiRequest, query: Query[ReportQuery]) -> FirstResponseReport:
-    """The report page's first-response figures: median, p90, mean, buckets and the share within the SLA.
-    Agents get their own figures, as on the page."""
+class PeriodFigures(Schema):
+    created: int
+    received: int
+    sent: int
+    first_response: Durations
+    reply: Durations
+    resolution: Durations
+    buckets: list[int] = Field(..., description="First responses in 0-1 h, 1-4 h, 4-8 h, 8-24 h, 24 h+")
+    sla_met: int
+    sla_missed: int
+    sla_percent: float | None
+
+
+class SeriesPoint(Schema):
+    day: dt.date
+    created: int
+    received: int
+    sent: int
+
+
+class InboxReport(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    current: PeriodFigures
+    previous: PeriodFigures | None
+    series: list[SeriesPoint]
+    heatmap: list[list[int]] | None = Field(
+        None, description="Inbound messages, 7 rows (Monday first) of 24 hours; null for an agent's own view."
+    )
+
+
+class TeamRow(Schema):
+    user_id: int
+    name: str
+    replies: int
+    resolved: int
+    first_response_median_seconds: float | None
+    reply_median_seconds: float | None
+    sla_met: int
+    sla_missed: int
+    approvals_given: int
+    approvals_requested: int
+
+
+def _report_filter(request: ApiRequest, query: ReportQuery):
     member = request.member
-    params = {
-        k: str(v).lower() if isinstance(v, bool) else str(v)
-        for k, v in query.dict().items()
-        if v not in ("", None, False)
-    }
     data = QueryDict(mutable=True)
-    data.update(params)
+    for name, value in query.dict().items():
+        if value is None or value == "" or value is False:
+            continue
+        data[name] = (
+            "on" if value is True else value.isoformat() if isinstance(value, dt.date) else str(value)
+        )
     parsed, form = report_filter_parse(
         data, timezone_name=member.workspace.timezone or "UTC", today=timezone.localdate()
     )
@@ -277,18 +318,92 @@ def first_response_report(request: ApiRequest, query: Query[ReportQuery]) -> Fir
             for name, found in form.errors.items()
         ]
         raise invalid(errors)
-    user_id = None if can(member, Perm.VIEW_REPORTS) else member.user_id
-    summary = first_response_summary(member.workspace, parsed, user_id=user_id)
-    durations = summary["durations"]
+    return parsed
+
+
+def _own_user_id(request: ApiRequest) -> int | None:
+    """Agents get the figures that name them, as on the report pages."""
+    return None if can(request.member, Perm.VIEW_REPORTS) else request.member.user_id
+
+
+def _durations(found) -> Durations:
+    return Durations(
+        count=found.count, median_seconds=found.median, p90_seconds=found.p90, mean_seconds=found.mean
+    )
+
+
+def _figures(summary) -> PeriodFigures:
+    return PeriodFigures(
+        **summary.counts,
+        first_response=_durations(summary.durations["first_response"]),
+        reply=_durations(summary.durations["reply"]),
+        resolution=_durations(summary.durations["resolution"]),
+        buckets=summary.buckets,
+        sla_met=summary.sla_met,
+        sla_missed=summary.sla_missed,
+        sla_percent=summary.sla_percent,
+    )
+
+
+@router.get(
+    "/reports/first-response",
+    response={200: FirstResponseReport, **ERRORS},
+    tags=["reports"],
+    summary="First response",
+)
+@scoped("reports:read")
+def first_response_report(request: ApiRequest, query: Query[ReportQuery]) -> FirstResponseReport:
+    """The report page's first-response figures: median, p90, mean, buckets and the share within the SLA.
+    Agents get their own figures, as on the page."""
+    parsed = _report_filter(request, query)
+    summary = first_response_summary(request.member.workspace, parsed, user_id=_own_user_id(request))
     return FirstResponseReport(
         start=parsed.start,
         end=parsed.end,
-        first_response=Durations(
-            count=durations.count,
-            median_seconds=durations.median,
-            p90_seconds=durations.p90,
-            mean_seconds=durations.mean,
-        ),
+        first_response=_durations(summary["durations"]),
         buckets=summary["buckets"],
         within_sla_percent=summary["within_sla_percent"],
     )
+
+
+@router.get("/reports/inbox", response={200: InboxReport, **ERRORS}, tags=["reports"], summary="Inbox report")
+@scoped("reports:read")
+def inbox_report(request: ApiRequest, query: Query[ReportQuery]) -> InboxReport:
+    """The figures of the Inbox report page, from the same selectors (volumes, times, SLA, the series by
+    day, week or month, the hour-of-week heatmap)."""
+    parsed = _report_filter(request, query)
+    report = selectors.inbox_report(request.member.workspace, parsed, user_id=_own_user_id(request))
+    heat = report["heatmap"]
+    return InboxReport(
+        start=parsed.start,
+        end=parsed.end,
+        current=_figures(report["current"]),
+        previous=_figures(report["previous"]) if report["previous"] else None,
+        series=[
+            SeriesPoint(day=p["day"], created=p["created"], received=p["received"], sent=p["sent"])
+            for p in report["series"]
+        ],
+        heatmap=[[cell.count for cell in row] for row in heat] if heat is not None else None,
+    )
+
+
+@router.get("/reports/team", response={200: list[TeamRow], **ERRORS}, tags=["reports"], summary="Team report")
+@scoped("reports:read")
+def team_report(request: ApiRequest, query: Query[ReportQuery]) -> list[TeamRow]:
+    parsed = _report_filter(request, query)
+    rows = selectors.team_report(request.member.workspace, parsed, user_id=_own_user_id(request))
+    return [
+        TeamRow(
+            user_id=row.user.pk,
+            name=row.user.name,
+            replies=row.replies,
+            resolved=row.resolved,
+            first_response_median_seconds=row.first_response_median,
+            reply_median_seconds=row.reply_median,
+            sla_met=row.sla_met,
+            sla_missed=row.sla_missed,
+            approvals_given=row.approvals_given,
+            approvals_requested=row.approvals_requested,
+        )
+        for row in rows
+    ]

@@ -136,3 +136,24 @@ def _png():
     buffer = io.BytesIO()
     Image.new("RGB", (1200, 800), (200, 120, 40)).save(buffer, "PNG")
     return _named(buffer.getvalue(), "bread.png")
+
+
+def test_the_inbox_and_team_reports_give_the_pages_figures(
+    owner_api, agent, workspace, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the facts are counted once the poll commits
+        conversation = x_mention_conversation(workspace)
+    inbox = owner_api.get("/reports/inbox", {"range": "7d", "compare": True})
+    assert inbox.status_code == 200, inbox.content
+    body = inbox.json()
+    assert body["current"]["created"] == 1 and body["current"]["received"] == 1
+    assert body["previous"] is not None and len(body["heatmap"]) == 7
+    assert sum(point["created"] for point in body["series"]) == 1
+    assert conversation.pk
+    team = owner_api.get("/reports/team", {"range": "30d"}).json()
+    assert {row["user_id"] for row in team} >= {agent.pk}
+    agent_view = (
+        api_for(agent, workspace, scopes=["reports:read"]).get("/reports/inbox", {"range": "7d"}).json()
+    )
+    assert agent_view["heatmap"] is None  # the workspace's volumes are not an agent's figures
+    assert owner_api.get("/reports/inbox", {"range": "week"}).status_code == 422
