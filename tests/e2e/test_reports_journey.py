@@ -23,7 +23,8 @@ from tests.reports.timelines import thread
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_manager_opens_reports_changes_period_and_drills_down(page, live_server):
+def _acme():
+    """A workspace in Paris with its manager and one X channel."""
     acme = WorkspaceFactory(name="Acme Bakery", slug="acme", timezone="Europe/Paris")
     manager = MembershipFactory(
         workspace=acme, role=Membership.Role.MANAGER, user=UserFactory(display_name="Maud")
@@ -31,6 +32,11 @@ def test_manager_opens_reports_changes_period_and_drills_down(page, live_server)
     channel = Channel.objects.create(
         workspace=acme, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
     )
+    return acme, manager, channel
+
+
+def test_manager_opens_reports_changes_period_and_drills_down(page, live_server):
+    acme, manager, channel = _acme()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     recent = [
         thread(
@@ -69,13 +75,7 @@ def test_manager_opens_reports_changes_period_and_drills_down(page, live_server)
 
 
 def test_manager_opens_the_sentiment_and_publishing_tabs(page, live_server):
-    acme = WorkspaceFactory(name="Acme Bakery", slug="acme", timezone="Europe/Paris")
-    manager = MembershipFactory(
-        workspace=acme, role=Membership.Role.MANAGER, user=UserFactory(display_name="Maud")
-    ).user
-    channel = Channel.objects.create(
-        workspace=acme, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
-    )
+    acme, manager, channel = _acme()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     message = Message.objects.create(
         workspace=acme, conversation=thread(channel, ("in", now - dt.timedelta(days=1), None)),
