@@ -175,6 +175,7 @@ def test_an_agent_sees_only_the_suggestions_they_decided_on(moods, workspace, ag
     assert response.context["report"] is None
     content = response.content.decode()
     assert 'id="figure-net"' not in content and "sentiment-intents" not in content
+    assert "name no one in the team" in content and "the replies you sent" not in content
     figures = dict(tuple(row) for row in _tables(response).tables["sentiment-figures"][1:])
     assert figures == {"Sent as is": "1", "Edited before sending": "0", "Ignored": "1"}
     _assert_csv_equals_tables(agent_client, _url(workspace, "reports_sentiment"))
@@ -255,6 +256,7 @@ def test_an_agent_sees_the_figures_of_their_own_posts(posts, workspace, agent_cl
     report = response.context["report"]
     assert report.published == 2 and report.failed == 0 and report.lead_time.approved == 0
     assert {p.post for p in report.posts} == {"Post 1", "Post 3"}
+    assert "the posts you wrote" in response.content.decode()
     _assert_csv_equals_tables(agent_client, _url(workspace, "reports_publishing"))
 
 
