@@ -160,8 +160,6 @@ EMPTY = "—"  # a figure nobody reported, never shown as 0
 def cell_text(value: object) -> str:
     if value is None:
         return EMPTY
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
     if isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, dt.datetime):
