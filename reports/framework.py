@@ -135,11 +135,15 @@ def period_buckets(f: ReportFilter) -> list[dt.date]:
     current, buckets = period_start(first, f.grouping), []
     while current <= last:
         buckets.append(current)
-        if f.grouping == "month":
-            current = (current.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        else:
-            current += dt.timedelta(days=7 if f.grouping == "week" else 1)
+        current = period_next(current, f.grouping)
     return buckets
+
+
+def period_next(day: dt.date, grouping: str) -> dt.date:
+    """The start of the period after the one starting on `day`."""
+    if grouping == "month":
+        return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return day + dt.timedelta(days=7 if grouping == "week" else 1)
 
 
 def period_key(value: dt.datetime | dt.date | None, f: ReportFilter) -> dt.date | None:

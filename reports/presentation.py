@@ -4,13 +4,19 @@ and the CSV rows (the CSV holds what the page's tables show)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from networks.models import network_choices
+from reports import publishing, sentiment
 from reports.framework import ReportFilter
+from reports.publishing import PublishingReport
 from reports.selectors import BUCKET_LABELS, AgentRow, Durations, HeatCell, PeriodSummary
+from reports.sentiment import Figure, SentimentReport
 
 
 def duration_text(seconds: float | None) -> str:
@@ -142,3 +148,179 @@ def team_csv_rows(rows: list[AgentRow]) -> Iterator[list[Any]]:
             row.approvals_given,
             row.approvals_requested,
         ]
+
+
+# --- Tables of the Sentiment and Publishing pages ---------------------------------------------------------
+# One table is (key, title, headings, rows), each row a list of (text, href or ""): the page shows exactly
+# these texts, and the CSV holds the same texts, so a download is what the page said.
+
+EMPTY = "—"  # a figure nobody reported, never shown as 0
+
+
+def cell_text(value: object) -> str:
+    if value is None:
+        return EMPTY
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+Cell = tuple[str, str]
+Table = dict[str, Any]
+
+
+def table(key: str, title: Any, headings: list[Any], rows: list[list[Cell]]) -> Table:
+    return {"key": key, "title": str(title), "headings": [str(h) for h in headings], "rows": rows}
+
+
+def _row(cells: dict[str, object], keys: list[str], links: dict[str, str]) -> list[Cell]:
+    return [(cell_text(cells[key]), links.get(key, "")) for key in keys]
+
+
+def column_table(
+    key: str,
+    title: Any,
+    columns: list[tuple[str, Any]],
+    rows: list[dict[str, object]],
+    links: list[dict[str, str]] | None = None,
+) -> Table:
+    """A table of `rows` (their `cells()`) in the order of `columns` (a selector's COLUMNS entry); `links`,
+    row by row, gives the cells that open what they count."""
+    keys = [name for name, _heading in columns]
+    hrefs = links or [{} for _row_cells in rows]
+    return table(
+        key,
+        title,
+        [heading for _name, heading in columns],
+        [_row(cells, keys, row_links) for cells, row_links in zip(rows, hrefs, strict=True)],
+    )
+
+
+def tables_csv_rows(tables: list[Table]) -> Iterator[list[Any]]:
+    """Every table, one after the other: its title and headings, then its rows, each row led by the title."""
+    for t in tables:
+        yield [t["title"], *t["headings"]]
+        for row in t["rows"]:
+            yield [t["title"], *(text for text, _href in row)]
+
+
+def _day_epoch(day: dt.date, f: ReportFilter) -> int:
+    return _epoch(dt.datetime.combine(day, dt.time(0), tzinfo=f.start.tzinfo))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def sentiment_tables(report: SentimentReport, *, inbox_url: str) -> list[Table]:
+    """The Sentiment and intent page's tables (the whole team's): over time, in total, intents (each count
+    of conversations opening the inbox on exactly those), spam and the assistant's figures."""
+    columns = sentiment.COLUMNS
+    total = report.total.cells() | {"period": _("Whole period")}
+    figures = (report.spam, *report.suggestions, *report.auto_replies)
+    return [
+        column_table(
+            "sentiment-series",
+            _("Sentiment over time"),
+            columns["series"],
+            [p.cells() for p in report.series] + [total],
+        ),
+        column_table(
+            "sentiment-intents",
+            _("Top intents"),
+            columns["intents"],
+            [r.cells() for r in report.intents],
+            [{"conversations": f"{inbox_url}?{urlencode(r.drill)}"} for r in report.intents],
+        ),
+        column_table(
+            "sentiment-figures", _("Spam and the assistant"), columns["figures"], [x.cells() for x in figures]
+        ),
+    ]
+
+
+def own_suggestion_tables(figures: list[Figure]) -> list[Table]:
+    """An agent's part of the Sentiment page: the suggestions they decided on."""
+    title = _("Suggestions you decided on")
+    return [
+        column_table("sentiment-figures", title, sentiment.COLUMNS["figures"], [x.cells() for x in figures])
+    ]
+
+
+def sentiment_chart_data(report: SentimentReport, f: ReportFilter) -> dict[str, Any]:
+    points = report.series
+    return {
+        "series": {
+            "x": [_day_epoch(p.period, f) for p in points if p.period],
+            "grouping": f.grouping,
+            "lines": [
+                {
+                    "label": str(_("Positive share (%)")),
+                    "values": [_rounded(p.positive_share) for p in points],
+                },
+                {"label": str(_("Neutral share (%)")), "values": [_rounded(p.neutral_share) for p in points]},
+                {
+                    "label": str(_("Negative share (%)")),
+                    "values": [_rounded(p.negative_share) for p in points],
+                },
+            ],
+        }
+    }
+
+
+def publishing_tables(report: PublishingReport, *, post_url: Callable[[int], str]) -> list[Table]:
+    """The Publishing page's tables. The posts list cannot filter by publication date or network, so the
+    drill-down of the engagement table is each post's own page (and the network's permalink)."""
+    networks = dict(network_choices())
+    columns = publishing.COLUMNS
+
+    def named(cells: dict[str, object]) -> dict[str, object]:
+        return cells | {"network": str(networks.get(str(cells["network"]), cells["network"]))}
+
+    in_series = list(report.series[0].published) if report.series else []
+    series_columns = [*columns["series"], *((n, networks.get(n, n)) for n in in_series)]
+    return [
+        column_table(
+            "publishing-networks",
+            _("Per network"),
+            columns["networks"],
+            [named(r.cells()) for r in report.networks],
+        ),
+        column_table(
+            "publishing-series",
+            _("Posts published over time"),
+            series_columns,
+            [r.cells() for r in report.series],
+        ),
+        column_table(
+            "publishing-failures",
+            _("Failures by cause"),
+            columns["failures"],
+            [r.cells() for r in report.failures],
+        ),
+        column_table(
+            "publishing-posts",
+            _("Engagement per post"),
+            columns["posts"],
+            [named(p.cells()) for p in report.posts],
+            [{"post": post_url(p.post_id), "permalink": p.permalink} for p in report.posts],
+        ),
+    ]
+
+
+def publishing_chart_data(report: PublishingReport, f: ReportFilter) -> dict[str, Any]:
+    networks = dict(network_choices())
+    in_series = list(report.series[0].published) if report.series else []
+    return {
+        "series": {
+            "x": [_day_epoch(r.period, f) for r in report.series],
+            "grouping": f.grouping,
+            "lines": [
+                {"label": str(networks.get(n, n)), "values": [r.published[n] for r in report.series]}
+                for n in in_series
+            ],
+        }
+    }

@@ -82,8 +82,10 @@ def _figures(metrics: PostMetrics) -> dict[str, int | None]:
     return {name: getattr(metrics, name) for name in _ENGAGEMENT}
 
 
-def _targets(workspace: Workspace, f: ReportFilter) -> QuerySet[PostTarget]:
+def _targets(workspace: Workspace, f: ReportFilter, author_id: int | None = None) -> QuerySet[PostTarget]:
     qs = PostTarget.objects.filter(post__workspace=workspace)
+    if author_id is not None:  # an agent's own posts
+        qs = qs.filter(post__author_id=author_id)
     if f.channel:
         qs = qs.filter(channel_id=f.channel)
     if f.network:
@@ -91,9 +93,12 @@ def _targets(workspace: Workspace, f: ReportFilter) -> QuerySet[PostTarget]:
     return qs
 
 
-def published_targets(workspace: Workspace, f: ReportFilter) -> QuerySet[PostTarget]:
-    """Targets of the workspace published in the filter's range (on its channel or network)."""
-    return _targets(workspace, f).filter(
+def published_targets(
+    workspace: Workspace, f: ReportFilter, author_id: int | None = None
+) -> QuerySet[PostTarget]:
+    """Targets of the workspace published in the filter's range (on its channel or network; of
+    `author_id`'s posts when given)."""
+    return _targets(workspace, f, author_id).filter(
         status=PostTarget.Status.PUBLISHED, published_at__gte=f.start, published_at__lt=f.end
     )
 
@@ -124,13 +129,17 @@ class NetworkRow:
 
 
 def per_network(
-    workspace: Workspace, f: ReportFilter, tolerance: dt.timedelta = ON_TIME_TOLERANCE
+    workspace: Workspace,
+    f: ReportFilter,
+    tolerance: dt.timedelta = ON_TIME_TOLERANCE,
+    *,
+    author_id: int | None = None,
 ) -> list[NetworkRow]:
     """Published, on time / late (scheduled ones only: "publish now" is neither) and the latest engagement
     totals, per network. Two queries."""
     delay = ExpressionWrapper(F("published_at") - F("post__scheduled_at"), output_field=DurationField())
     counts = (
-        published_targets(workspace, f)
+        published_targets(workspace, f, author_id)
         .annotate(_delay=delay)
         .values("channel__network")
         .annotate(
@@ -141,7 +150,7 @@ def per_network(
         .order_by("channel__network")
     )
     totals = (
-        _latest_snapshots(published_targets(workspace, f))
+        _latest_snapshots(published_targets(workspace, f, author_id))
         .values("target__channel__network")
         .annotate(**{name: Sum(name) for name in FIGURES})
         .values_list("target__channel__network", *FIGURES)
@@ -173,10 +182,12 @@ class PeriodRow:
         return {"period": self.period, "total": self.total, **self.published}
 
 
-def published_series(workspace: Workspace, f: ReportFilter) -> list[PeriodRow]:
+def published_series(
+    workspace: Workspace, f: ReportFilter, *, author_id: int | None = None
+) -> list[PeriodRow]:
     """Targets published per period and network, every period of the range listed. One query."""
     rows = (
-        published_targets(workspace, f)
+        published_targets(workspace, f, author_id)
         .annotate(period=period_trunc("published_at", f))
         .values("period", "channel__network")
         .annotate(n=Count("pk"))
@@ -205,12 +216,16 @@ class CauseRow:
         return {"cause": self.label, "count": self.count}
 
 
-def failures_by_cause(workspace: Workspace, f: ReportFilter) -> list[CauseRow]:
+def failures_by_cause(
+    workspace: Workspace, f: ReportFilter, *, author_id: int | None = None
+) -> list[CauseRow]:
     """Targets that failed or were missed in the range, by cause, most frequent first. A target that failed
     twice (retried in between) counts twice: each is a failure someone had to deal with. One query."""
     events = PostEvent.objects.filter(
         action__in=FAILURE_ACTIONS, created_at__gte=f.start, created_at__lt=f.end, post__workspace=workspace
     )
+    if author_id is not None:
+        events = events.filter(post__author_id=author_id)
     if f.channel or f.network:
         events = events.filter(target__in=_targets(workspace, f).values("pk"))
     rows = events.values("cause").annotate(n=Count("pk")).order_by("-n", "cause")
@@ -223,13 +238,15 @@ class LeadTime:
     median: dt.timedelta | None
 
 
-def approval_lead_time(workspace: Workspace, f: ReportFilter) -> LeadTime:
+def approval_lead_time(workspace: Workspace, f: ReportFilter, *, author_id: int | None = None) -> LeadTime:
     """From sent for review to approved, for the review cycles whose last needed approval (the policy may
     ask two people) fell in the range; the median. A cycle starts at each submission or return to review,
     so the wait for changes the author made is not counted. One query."""
     posts = PostEvent.objects.filter(
         action="approved", created_at__gte=f.start, created_at__lt=f.end, post__workspace=workspace
     )
+    if author_id is not None:
+        posts = posts.filter(post__author_id=author_id)
     if f.channel or f.network:
         posts = posts.filter(post__in=_targets(workspace, f).values("post_id"))
     cycle_start = (
@@ -283,13 +300,13 @@ class PostEngagement:
 
 
 def engagement_per_post(
-    workspace: Workspace, f: ReportFilter, *, limit: int = ENGAGEMENT_LIMIT
+    workspace: Workspace, f: ReportFilter, *, limit: int = ENGAGEMENT_LIMIT, author_id: int | None = None
 ) -> list[PostEngagement]:
     """Each target published in the range (newest first, at most `limit`) with its latest engagement;
     a target never read has every figure None. Two queries."""
     latest = PostMetricsSnapshot.objects.filter(target=OuterRef("pk")).order_by("-day").values("pk")[:1]
     targets = list(
-        published_targets(workspace, f)
+        published_targets(workspace, f, author_id)
         .select_related("post", "channel")
         .annotate(snapshot_id=Subquery(latest))
         .order_by("-published_at", "-pk")[:limit]
@@ -335,12 +352,15 @@ class PublishingReport:
         return sum(row.count for row in self.failures)
 
 
-def publishing_report(workspace: Workspace, f: ReportFilter) -> PublishingReport:
-    """Everything the Publishing report shows, in seven queries whatever the data."""
+def publishing_report(
+    workspace: Workspace, f: ReportFilter, *, author_id: int | None = None
+) -> PublishingReport:
+    """Everything the Publishing report shows, in seven queries whatever the data; with `author_id`, of
+    that person's posts only (an agent's own figures: a post names its author)."""
     return PublishingReport(
-        networks=per_network(workspace, f),
-        series=published_series(workspace, f),
-        failures=failures_by_cause(workspace, f),
-        lead_time=approval_lead_time(workspace, f),
-        posts=engagement_per_post(workspace, f),
+        networks=per_network(workspace, f, author_id=author_id),
+        series=published_series(workspace, f, author_id=author_id),
+        failures=failures_by_cause(workspace, f, author_id=author_id),
+        lead_time=approval_lead_time(workspace, f, author_id=author_id),
+        posts=engagement_per_post(workspace, f, author_id=author_id),
     )

@@ -20,12 +20,12 @@ from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from accounts.models import Membership, User, Workspace
 from inbox.models import Message
 from posts.models import PostEvent, Review
-from reports.framework import ReportFilter
+from reports.framework import ReportFilter, period_buckets, period_key, period_next, period_trunc
 from reports.models import ReportingEvent
 
 K = ReportingEvent.Kind
@@ -184,7 +184,6 @@ def period_summary(
     )
 
 
-_TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 SERIES_KINDS: dict[str, str] = {
     K.CONVERSATION_CREATED: "created",
     K.MESSAGE_RECEIVED: "received",
@@ -192,56 +191,38 @@ SERIES_KINDS: dict[str, str] = {
 }
 
 
-def bins(f: ReportFilter, tz: zoneinfo.ZoneInfo) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
-    """The period's bins for its grouping, as (first day, start, end) in the workspace's zone; the first and
-    last bins are clipped to the period."""
-    first, last = f.start.astimezone(tz).date(), (f.end.astimezone(tz) - dt.timedelta(days=1)).date()
-    if f.grouping == "week":
-        day = first - dt.timedelta(days=first.weekday())
-    elif f.grouping == "month":
-        day = first.replace(day=1)
-    else:
-        day = first
-    result = []
-    while day <= last:
-        if f.grouping == "week":
-            following = day + dt.timedelta(days=7)
-        elif f.grouping == "month":
-            following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        else:
-            following = day + dt.timedelta(days=1)
-        start = max(dt.datetime.combine(day, dt.time(0), tzinfo=tz), f.start)
-        end = min(dt.datetime.combine(following, dt.time(0), tzinfo=tz), f.end)
-        result.append((day, start, end))
-        day = following
-    return result
+def bins(f: ReportFilter) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """The filter's periods (`period_buckets`, in the filter's zone: the workspace's) as (first day, start,
+    end); the first and last are clipped to the range."""
+    tz = f.start.tzinfo
+    return [
+        (
+            day,
+            max(dt.datetime.combine(day, dt.time(0), tzinfo=tz), f.start),
+            min(dt.datetime.combine(period_next(day, f.grouping), dt.time(0), tzinfo=tz), f.end),
+        )
+        for day in period_buckets(f)
+    ]
 
 
 def series(workspace: Workspace, f: ReportFilter, *, user_id: int | None = None) -> list[dict]:
     """Created, received and sent per day, week or month (the workspace's zone), every bin present: one
     query grouped by the truncated time."""
-    tz = zoneinfo.ZoneInfo(workspace.timezone or "UTC")
     rows = (
         facts_in(workspace, f, user_id=user_id)
         .filter(kind__in=list(SERIES_KINDS))
-        .annotate(bin=_TRUNC[f.grouping]("at", tzinfo=tz))
+        .annotate(bin=period_trunc("at", f))
         .values("bin", "kind")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    counts: dict[tuple[dt.date, str], int] = {}
+    counts: dict[tuple[dt.date | None, str], int] = {}
     for row in rows:
-        counts[(_local_date(row["bin"], tz), SERIES_KINDS[row["kind"]])] = row["n"]
+        counts[(period_key(row["bin"], f), SERIES_KINDS[row["kind"]])] = row["n"]
     return [
         {"day": day, "start": start, **{name: counts.get((day, name), 0) for name in SERIES_KINDS.values()}}
-        for day, start, _end in bins(f, tz)
+        for day, start, _end in bins(f)
     ]
-
-
-def _local_date(value: dt.datetime | dt.date, tz: zoneinfo.ZoneInfo) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return (value.astimezone(tz) if value.tzinfo else value).date()
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -355,7 +336,7 @@ def drill_conversation_ids(
             .filter(weekday=weekday, hour=hour)
         )
     elif metric == "bin" and day is not None and series_name in SERIES_KINDS.values():
-        match = [(start, end) for first, start, end in bins(f, tz) if first == day]
+        match = [(start, end) for first, start, end in bins(f) if first == day]
         if not match:
             return []
         kind = next(k for k, name in SERIES_KINDS.items() if name == series_name)

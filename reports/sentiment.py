@@ -243,8 +243,9 @@ def top_intents(workspace: Workspace, f: ReportFilter, *, user: User) -> list[In
     ]
 
 
-def suggestion_figures(workspace: Workspace, f: ReportFilter) -> list[Figure]:
-    """Suggestions offered in the range, and what became of them. One query."""
+def suggestion_figures(workspace: Workspace, f: ReportFilter, *, user_id: int | None = None) -> list[Figure]:
+    """Suggestions offered in the range, and what became of them; with `user_id`, only those that person
+    decided on (an agent's own figures: an undecided suggestion names nobody). One query."""
     offered = _scoped(
         Suggestion.objects.filter(
             message__workspace=workspace, created_at__gte=f.start, created_at__lt=f.end
@@ -252,6 +253,8 @@ def suggestion_figures(workspace: Workspace, f: ReportFilter) -> list[Figure]:
         f,
         "message__",
     )
+    if user_id is not None:
+        offered = offered.filter(decided_by_id=user_id)
     fates = dict(offered.values_list("fate").annotate(n=Count("pk")).order_by())
     Fate = Suggestion.Fate
     return [

@@ -20,15 +20,28 @@ from core.csv import csv_streaming_response
 from inbox import selectors as inbox_selectors
 from inbox.forms import CONVERSATION_IDS_MAX
 from networks.models import network_choices
-from reports import selectors
+from reports import publishing, selectors, sentiment
 from reports.framework import ReportFilter, ReportFilterForm, report_filter_parse
 from reports.overview import overview
-from reports.presentation import heat_rows, inbox_chart_data, inbox_csv_rows, team_csv_rows
+from reports.presentation import (
+    heat_rows,
+    inbox_chart_data,
+    inbox_csv_rows,
+    own_suggestion_tables,
+    publishing_chart_data,
+    publishing_tables,
+    sentiment_chart_data,
+    sentiment_tables,
+    tables_csv_rows,
+    team_csv_rows,
+)
 
 # The report pages' tabs, in order: (url name, label). A new report is one entry here and its view.
 TABS: list[tuple[str, Any]] = [
     ("reports_inbox", gettext_lazy("Inbox")),
     ("reports_team", gettext_lazy("Team")),
+    ("reports_sentiment", gettext_lazy("Sentiment and intent")),
+    ("reports_publishing", gettext_lazy("Publishing")),
 ]
 
 # The filter's parameters, kept by the tabs, the CSV links and the drill-downs.
@@ -149,6 +162,74 @@ def reports_team(request: WorkspaceRequest) -> HttpResponseBase:
         )
     context["rows"] = rows
     return render(request, "reports/team.html", context)
+
+
+# Which figures an agent sees (VIEW_OWN_REPORTS without VIEW_REPORTS), as on the Inbox and Team pages: the
+# figures that name them, nothing that names nobody (rather than zeros, or the whole team's).
+# - Sentiment and intent: the public's mood, intents, spam and auto-replies name no one in the team, so an
+#   agent sees only the suggestions they decided on (sent as is, edited, ignored).
+# - Publishing: a post names its author, so an agent sees every figure of the posts they wrote.
+OWN_SUGGESTION_FIGURES = ("sent_as_is", "edited", "ignored")
+
+
+def _filtered(request: WorkspaceRequest, tab: str) -> tuple[ReportFilter | None, dict]:
+    f, form = _parse(request)
+    return f, _page_context(request, tab, form, f)
+
+
+def _tables_csv(tables: list[dict], name: str, f: ReportFilter) -> HttpResponseBase:
+    """The page's tables as they are shown, one after the other."""
+    return csv_streaming_response(tables_csv_rows(tables), filename=f"{name}-report-{f.start:%Y-%m-%d}.csv")
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_sentiment(request: WorkspaceRequest) -> HttpResponseBase:
+    f, context = _filtered(request, "reports_sentiment")
+    if f is None:
+        return render(request, "reports/sentiment.html", context, status=400)
+    own = _own_user_id(request)
+    report = None
+    if own is None:
+        report = sentiment.sentiment_report(request.workspace, f, user=request.user)
+        inbox_url = reverse("inbox", args=[request.workspace.slug])
+        tables = sentiment_tables(report, inbox_url=inbox_url)
+    else:
+        figures = sentiment.suggestion_figures(request.workspace, f, user_id=own)
+        tables = own_suggestion_tables([x for x in figures if x.key in OWN_SUGGESTION_FIGURES])
+    if request.GET.get("format") == "csv":
+        return _tables_csv(tables, "sentiment", f)
+    context.update({"report": report, "tables": tables})
+    if report is not None:
+        net = report.total.net
+        context["net"] = "—" if net is None else f"{net:+.0f}"
+        context["chart_data"] = sentiment_chart_data(report, f)
+    return render(request, "reports/sentiment.html", context)
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_publishing(request: WorkspaceRequest) -> HttpResponseBase:
+    f, context = _filtered(request, "reports_publishing")
+    if f is None:
+        return render(request, "reports/publishing.html", context, status=400)
+    report = publishing.publishing_report(request.workspace, f, author_id=_own_user_id(request))
+    slug = request.workspace.slug
+    tables = publishing_tables(report, post_url=lambda pk: reverse("post_detail", args=[slug, pk]))
+    if request.GET.get("format") == "csv":
+        return _tables_csv(tables, "publishing", f)
+    lead = report.lead_time.median
+    context.update(
+        {
+            "report": report,
+            "tables": tables,
+            "on_time": sum(row.on_time for row in report.networks),
+            "late": sum(row.late for row in report.networks),
+            "lead_seconds": lead.total_seconds() if lead is not None else None,
+            "chart_data": publishing_chart_data(report, f),
+        }
+    )
+    return render(request, "reports/publishing.html", context)
 
 
 def _int(value: str | None) -> int | None:

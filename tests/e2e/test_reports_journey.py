@@ -1,5 +1,6 @@
 """A manager opens Reports from the navigation, changes the period, sees the charts drawn with their tables,
-and follows a drill-down to the inbox, which lists exactly the conversations the figure counted."""
+and follows a drill-down to the inbox, which lists exactly the conversations the figure counted; then opens
+the Sentiment and Publishing tabs, sees their charts drawn, and follows a post's row to the post."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Membership
+from assistant.models import MessageTriage
+from inbox.models import Message
 from networks.models import Channel
+from posts.models import Post, PostTarget
 from reports.services import facts_rebuild
 from tests.e2e.browser import sign_in
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
@@ -19,7 +23,8 @@ from tests.reports.timelines import thread
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_manager_opens_reports_changes_period_and_drills_down(page, live_server):
+def _acme():
+    """A workspace in Paris with its manager and one X channel."""
     acme = WorkspaceFactory(name="Acme Bakery", slug="acme", timezone="Europe/Paris")
     manager = MembershipFactory(
         workspace=acme, role=Membership.Role.MANAGER, user=UserFactory(display_name="Maud")
@@ -27,6 +32,11 @@ def test_manager_opens_reports_changes_period_and_drills_down(page, live_server)
     channel = Channel.objects.create(
         workspace=acme, network="x", external_id="1", name="Acme X", api_base_url="http://127.0.0.1:9"
     )
+    return acme, manager, channel
+
+
+def test_manager_opens_reports_changes_period_and_drills_down(page, live_server):
+    acme, manager, channel = _acme()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     recent = [
         thread(
@@ -61,4 +71,39 @@ def test_manager_opens_reports_changes_period_and_drills_down(page, live_server)
     shown = {int(pk) for pk in rows.evaluate_all("rows => rows.map(r => r.dataset.id)")}
     assert shown == {c.pk for c in recent}
     assert old.pk not in shown
+    assert page.problems == []
+
+
+def test_manager_opens_the_sentiment_and_publishing_tabs(page, live_server):
+    acme, manager, channel = _acme()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    message = Message.objects.create(
+        workspace=acme, conversation=thread(channel, ("in", now - dt.timedelta(days=1), None)),
+        channel=channel, external_id="praise", created_at=now - dt.timedelta(days=1),
+    )  # fmt: skip
+    MessageTriage.objects.create(
+        message=message, language="en", sentiment=0.8, intent="praise", priority=1, spam_score=0,
+        engine_version="test",
+    )  # fmt: skip
+    post = Post.objects.create(workspace=acme, author=manager, title="Winter bread", scheduled_at=now)
+    PostTarget.objects.create(
+        post=post, channel=channel, status=PostTarget.Status.PUBLISHED, external_id="p1",
+        published_at=now - dt.timedelta(days=1),
+    )  # fmt: skip
+    facts_rebuild(workspace=acme)
+
+    sign_in(page, manager)
+    page.goto("/w/acme/reports/inbox/?range=7d")
+    page.locator("nav.report-tabs").get_by_role("link", name="Sentiment and intent").click()
+    expect(page).to_have_url(re.compile(r"/w/acme/reports/sentiment/\?range=7d"))
+    expect(page.locator("#chart-series canvas")).to_be_visible()
+    expect(page.locator("#figure-net .card-figure")).to_have_text("+100")
+    expect(page.locator("#sentiment-intents")).to_contain_text("Praise")
+
+    page.locator("nav.report-tabs").get_by_role("link", name="Publishing").click()
+    expect(page).to_have_url(re.compile(r"/w/acme/reports/publishing/\?range=7d"))
+    expect(page.locator("#chart-series canvas")).to_be_visible()
+    expect(page.locator("#figure-published .card-figure")).to_have_text("1")
+    page.locator("#publishing-posts").get_by_role("link", name="Winter bread").click()
+    expect(page).to_have_url(re.compile(rf"/w/acme/posts/{post.pk}/"))
     assert page.problems == []

@@ -48,3 +48,10 @@ def test_a_manager_sees_the_demo_history_in_the_reports(client) -> None:
         == now.counts["received"]
     )
     assert client.get(f"/w/{slug}/reports/team/?range=90d").status_code == 200
+    sentiment = client.get(f"/w/{slug}/reports/sentiment/?range=90d&grouping=week")
+    assert sentiment.status_code == 200
+    mood = sentiment.context["report"].total
+    assert mood.positive and mood.neutral and mood.negative and mood.spam  # every band has messages
+    assert mood.rated + mood.spam == now.counts["received"]  # every inbound message triaged
+    assert {row.intent for row in sentiment.context["report"].intents} >= {"question", "praise", "complaint"}
+    assert client.get(f"/w/{slug}/reports/publishing/?range=90d").status_code == 200

@@ -1,5 +1,6 @@
-"""Ninety days of answered conversations for every demo workspace with a channel, then its reporting facts,
-so the reports show history on `make run`. Skipped for a workspace that already has that history."""
+"""Ninety days of answered conversations for every demo workspace with a channel, each inbound message
+triaged as the assistant would (so the Sentiment report has a mood to show), then its reporting facts, so
+the reports show history on `make run`. Skipped for a workspace that already has that history."""
 
 import datetime as dt
 import random
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Workspace
+from assistant.models import MessageTriage
 from inbox.models import Conversation, Message
 from networks.models import Channel
 from reports.services import facts_rebuild
@@ -17,6 +19,14 @@ from reports.services import facts_rebuild
 DAYS = 90
 PER_DAY = 6
 PREFIX = "history-"
+# What the customers write, with the triage the assistant would give it: (weight, intent, text, sentiment
+# range, spam score).
+MOODS = [
+    (6, "question", "Vous livrez en Belgique ?", (-0.1, 0.1), 0.0),
+    (3, "praise", "Super accueil en boutique, merci !", (0.4, 0.9), 0.0),
+    (2, "complaint", "Ma commande est arrivée abîmée.", (-0.9, -0.4), 0.0),
+    (1, "spam", "Gagnez 1000 abonnés ici !!!", (0.5, 0.9), 0.97),
+]
 
 
 class Command(BaseCommand):
@@ -39,6 +49,8 @@ class Command(BaseCommand):
         self, workspace: Workspace, channel: Channel, agents: list[int], rng: random.Random, now: dt.datetime
     ) -> None:
         messages: list[Message] = []
+        moods = random.Random(16)  # apart from `rng`: the conversations stay those of earlier versions
+        triages: dict[str, MessageTriage] = {}
         for day in range(DAYS, 0, -1):
             for index in range(rng.randint(PER_DAY // 2, PER_DAY * 2)):
                 opened = now - dt.timedelta(days=day, minutes=rng.randint(0, 24 * 60))
@@ -64,8 +76,16 @@ class Command(BaseCommand):
                     updated_at=replied,
                 )
                 common = {"workspace": workspace, "conversation": conversation, "channel": channel}
-                messages.append(
-                    Message(external_id=root, text="Vous livrez en Belgique ?", created_at=opened, **common)
+                _weight, intent, text, (low, high), spam = moods.choices(MOODS, [m[0] for m in MOODS])[0]
+                messages.append(Message(external_id=root, text=text, created_at=opened, **common))
+                triages[root] = MessageTriage(
+                    language="fr",
+                    sentiment=round(moods.uniform(low, high), 2),
+                    intent=intent,
+                    priority=1,
+                    spam_score=spam,
+                    engine_version="demo-history",
+                    created_at=opened,
                 )
                 messages.append(
                     Message(
@@ -80,3 +100,7 @@ class Command(BaseCommand):
                     )
                 )
         Message.objects.bulk_create(messages, batch_size=2000)
+        for message in messages:
+            if message.external_id in triages:
+                triages[message.external_id].message = message
+        MessageTriage.objects.bulk_create(triages.values(), batch_size=2000)
