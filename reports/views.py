@@ -99,6 +99,12 @@ def _page_context(
         "networks": network_choices(),
         "drill_url": reverse("reports_drill", args=[workspace.slug]),
         "csv_url": f"{request.path}?{query}{'&' if query else ''}format=csv",
+        # Row-level export of the period's conversations: managers' and admins' (it names every contact).
+        "export_url": (
+            reverse("reports_conversations_csv", args=[workspace.slug]) + (f"?{query}" if query else "")
+            if can(request.membership, Perm.VIEW_REPORTS)
+            else ""
+        ),
     }
 
 

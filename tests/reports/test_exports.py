@@ -164,3 +164,9 @@ def test_each_chunk_costs_the_same_queries_whatever_it_holds(workspace, count, d
         rows = list(conversation_export_rows(workspace, f, link_prefix="/c/", chunk=2))
     assert len(rows) == count
     assert len({row[0] for row in rows}) == count  # keyset pages neither repeat nor skip a row
+
+
+def test_the_report_pages_link_to_the_export_for_managers_only(manager_client, agent_client, workspace):
+    page = manager_client.get("/w/acme/reports/inbox/?range=7d")
+    assert 'id="report-export" href="/w/acme/reports/conversations.csv?range=7d"' in page.content.decode()
+    assert 'id="report-export"' not in agent_client.get("/w/acme/reports/inbox/?range=7d").content.decode()
