@@ -12,6 +12,7 @@ from ninja.security import HttpBearer
 
 from accounts.audit import audit_context_act_as
 from accounts.models import Membership
+from accounts.policy import Perm, can
 from api import limits
 from api.models import ApiToken
 from api.problems import Problem, forbidden
@@ -26,16 +27,28 @@ class ApiRequest(HttpRequest):
     api_budget: limits.Budget
 
 
+def bearer_secret(request: HttpRequest) -> str:
+    """The secret of an `Authorization: Bearer ...` header, or "" for none or another scheme."""
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+def require(request: ApiRequest, perm: Perm) -> None:
+    """The permission the service will check, said as a 403 before anything is tried."""
+    if not can(request.member, perm):
+        raise forbidden(_("Your role in this workspace does not allow this."))
+
+
 class TokenAuth(HttpBearer):
     def __call__(self, request: HttpRequest) -> ApiToken | None:
         # ninja's own reading logs any other scheme's header (a secret, perhaps) in DEBUG: never log it.
-        scheme, _sep, secret = request.headers.get(self.header, "").partition(" ")
-        if scheme.lower() != self.openapi_scheme or not secret.strip():
-            return None
-        return self.authenticate(request, secret.strip())
+        secret = bearer_secret(request)
+        return self.authenticate(request, secret) if secret else None
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        found = api_token_authenticate(token)
+        # The middleware authenticated an idempotent write already: the same token, read once.
+        known = getattr(request, "api_token_found", None)
+        found = known if known is not None else api_token_authenticate(token)
         member = acting_membership(found) if found is not None else None
         if found is None or member is None:
             return None

@@ -19,6 +19,8 @@ from api.problems import Problem, problem_response
 from api.tokens import api_token_authenticate
 
 WINDOW = dt.timedelta(hours=24)
+#: A claim still running after this long belongs to a request that died (requests time out long before).
+ABANDONED_AFTER = dt.timedelta(minutes=5)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
@@ -32,8 +34,10 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 def _token(request: HttpRequest) -> ApiToken | None:
-    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
-    return api_token_authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+    from api.auth import bearer_secret
+
+    secret = bearer_secret(request)
+    return api_token_authenticate(secret) if secret else None
 
 
 def _replay(answer: IdempotentAnswer) -> HttpResponse:
@@ -44,7 +48,9 @@ def _replay(answer: IdempotentAnswer) -> HttpResponse:
 
 def idempotent(request: HttpRequest, get_response: Callable[[HttpRequest], HttpResponse]) -> HttpResponse:
     key = request.headers.get(HEADER, "")
-    if request.method not in WRITES or not key:
+    # JSON bodies only: a multipart upload's bytes change with its boundary at every retry, and an image
+    # may be far larger than a body is read into memory for.
+    if request.method not in WRITES or not key or "json" not in request.content_type:
         return get_response(request)
     if len(key) > MAX_KEY:
         return problem_response(
@@ -54,6 +60,7 @@ def idempotent(request: HttpRequest, get_response: Callable[[HttpRequest], HttpR
     token = _token(request)
     if token is None:
         return get_response(request)  # the route answers 401 itself
+    request.api_token_found = token  # type: ignore[attr-defined]
     # A replay costs the token's budget like any request (and says so in the same headers).
     budget = limits.take(token.pk)
     request.api_budget = budget  # type: ignore[attr-defined]
@@ -79,9 +86,28 @@ def idempotent(request: HttpRequest, get_response: Callable[[HttpRequest], HttpR
                     _("This key was used for another request in the last 24 hours."),
                 ),
             )
-        if first.status is None:
+        if first.status is None and not _abandoned(first, now):
             return problem_response(request, _in_progress())
+        if first.status is None:
+            # Its request died (a worker killed mid-write): the retry takes the claim over, once.
+            taken = IdempotentAnswer.objects.filter(
+                pk=first.pk, status__isnull=True, created_at=first.created_at
+            )
+            if not taken.update(created_at=now):
+                return problem_response(request, _in_progress())
+            first.created_at = now
+            return _run(request, get_response, first)
         return _replay(first)
+    return _run(request, get_response, claim)
+
+
+def _abandoned(claim: IdempotentAnswer, now: dt.datetime) -> bool:
+    return claim.created_at < now - ABANDONED_AFTER
+
+
+def _run(
+    request: HttpRequest, get_response: Callable[[HttpRequest], HttpResponse], claim: IdempotentAnswer
+) -> HttpResponse:
     response = get_response(request)
     if response.status_code >= 500 or response.status_code == 429 or response.streaming:
         claim.delete()  # nothing was done (or we cannot tell): the retry tries again

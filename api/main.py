@@ -28,7 +28,7 @@ api = NinjaAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=TokenAuth(),
-    docs_url=None,  # served by api.views.docs, for signed-in people only
+    docs_url=None,  # the interactive docs are api.views.docs, for signed-in people; the schema is public
     openapi_url="/openapi.json",
 )
 

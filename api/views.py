@@ -19,6 +19,8 @@ from api.models import ApiToken
 from api.tokens import api_token_create, api_token_revoke
 from core.errors import user_errors_on
 
+NEW_SECRET = "api_new_token_secret"  # noqa: S105 - a session key, not a secret
+
 
 @login_required
 @require_GET
@@ -41,7 +43,6 @@ def _visible_tokens(request: WorkspaceRequest):
 def tokens(request: WorkspaceRequest) -> HttpResponse:
     admin = can(request.membership, Perm.MANAGE_WORKSPACE)
     form = TokenForm(request.POST or None, admin=admin)
-    secret = ""
     if request.method == "POST" and form.is_valid():
         with user_errors_on(form):
             _token, secret = api_token_create(
@@ -52,11 +53,12 @@ def tokens(request: WorkspaceRequest) -> HttpResponse:
                 role=form.cleaned_data.get("role") or "",
                 expires_at=form.expires_at(),
             )
-        if secret:
-            form = TokenForm(admin=admin)
+            # Shown by the next page once, then gone: a reload cannot make a second token.
+            request.session[NEW_SECRET] = secret
+            return redirect("api_tokens", request.workspace.slug)
     context = {
         "form": form,
-        "secret": secret,  # shown on this answer only: never stored, never shown again
+        "secret": request.session.pop(NEW_SECRET, "") if request.method == "GET" else "",
         "tokens": _visible_tokens(request),
         "docs_url": "/api/v1/docs",
         "admin": admin,

@@ -4,15 +4,15 @@ import datetime as dt
 from typing import Literal
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from accounts.policy import Perm, can
-from api.auth import ApiRequest, scoped
-from api.problems import forbidden, invalid, not_found, refused
+from accounts.models import Membership
+from accounts.policy import Perm
+from api.auth import ApiRequest, require, scoped
+from api.problems import forbidden, invalid, refused
 from api.schemas import (
     ERRORS,
     ConversationOut,
@@ -58,19 +58,7 @@ class ListQuery(Schema):
 
 
 def _get(request: ApiRequest, conversation_id: int) -> Conversation:
-    found = (
-        Conversation.objects.select_related("channel", "contact", "assignee")
-        .filter(pk=conversation_id, workspace_id=request.member.workspace_id)
-        .first()
-    )
-    if found is None:
-        raise not_found()
-    return found
-
-
-def _require(request: ApiRequest, perm: Perm) -> None:
-    if not can(request.member, perm):
-        raise forbidden(_("Your role in this workspace does not allow this."))
+    return selectors.get_conversation_for_member(request.member, conversation_id)
 
 
 @router.get("/conversations", response={200: ConversationPage, **ERRORS}, summary="List conversations")
@@ -128,12 +116,16 @@ def update_conversation(
     none."""
     member = request.member
     conversation = _get(request, conversation_id)
-    _require(request, Perm.REPLY)
+    require(request, Perm.REPLY)
     sent = patch.model_fields_set
     assignee = None
     if "assignee_id" in sent and patch.assignee_id:
-        members = selectors.workspace_members(member.workspace)
-        assignee = next((u for u in members if u.pk == patch.assignee_id), None)
+        found = (
+            Membership.objects.filter(workspace_id=member.workspace_id, user_id=patch.assignee_id)
+            .select_related("user")
+            .first()
+        )
+        assignee = found.user if found is not None else None
         if assignee is None:
             raise invalid([{"loc": ["body", "assignee_id"], "msg": "Not a member of this workspace."}])
     if "assignee_id" in sent and not inbox_services.may_assign(
@@ -197,10 +189,10 @@ def create_reply(request: ApiRequest, conversation_id: int, reply: ReplyIn) -> S
     """Queued for sending through the delivery engine, or waiting for a person's approval when the
     workspace's policy says so or when `draft` is true (its `send_status` says which)."""
     conversation = _get(request, conversation_id)
-    _require(request, Perm.REPLY)
+    require(request, Perm.REPLY)
     version = reply.thread_version
     if version is None:
-        version = Message.objects.filter(conversation=conversation).aggregate(v=Max("pk"))["v"] or 0
+        version = selectors.thread_version(conversation)
     try:
         message = reply_create(
             conversation=conversation,

@@ -2,30 +2,28 @@
 
 from typing import Annotated, Literal, cast
 
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field, StringConstraints
 
-from accounts.policy import Perm, can
-from api.auth import ApiRequest, scoped
-from api.problems import forbidden, not_found
+from accounts.policy import Perm
+from api.auth import ApiRequest, require, scoped
+from api.problems import not_found
 from api.schemas import ERRORS, ContactOut, LabelOut, StrictIn, contact_out, label_out
 from assistant.models import FaqEntry, Language
+from assistant.selectors import faq_entries, get_faq_entry_for_member
 from assistant.services.faq import faq_entry_create, faq_entry_deactivate, faq_entry_update
 from inbox import services as inbox_services
 from inbox.models import Contact, Label, SavedReply
-from inbox.saved_replies import saved_reply_create, saved_reply_delete, saved_reply_update
+from inbox.saved_replies import (
+    get_saved_reply_for_member,
+    saved_reply_create,
+    saved_reply_delete,
+    saved_reply_update,
+)
 from inbox.services import LABEL_MAX_CHARS
 
 router = Router()
-
-
-def _require(request: ApiRequest, perm: Perm) -> None:
-    """The permission the service will check, said as a 403 before anything is tried."""
-    if not can(request.member, perm):
-        raise forbidden(_("Your role in this workspace does not allow this."))
 
 
 # --- Contacts ------------------------------------------------------------------------------------------
@@ -56,7 +54,7 @@ def set_contact_notes(request: ApiRequest, contact_id: int, body: ContactNotes) 
     contact = Contact.objects.filter(pk=contact_id, workspace_id=request.member.workspace_id).first()
     if contact is None:
         raise not_found()
-    _require(request, Perm.REPLY)
+    require(request, Perm.REPLY)
     contact = inbox_services.contact_set_notes(contact=contact, notes=body.notes, by=request.member)
     return ContactDetail(**contact_out(contact).model_dump(), notes=contact.notes)
 
@@ -86,10 +84,13 @@ def list_labels(request: ApiRequest) -> list[LabelOut]:
 @scoped("knowledge:write")
 def create_label(request: ApiRequest, body: LabelIn) -> Status:
     """201 with the new label, or 200 with the workspace's label of that name (whatever its case)."""
-    _require(request, Perm.REPLY)
-    before = Label.objects.filter(workspace_id=request.member.workspace_id).count()
+    require(request, Perm.REPLY)
+    existing = Label.objects.filter(
+        workspace_id=request.member.workspace_id, name__iexact=" ".join(body.name.split())
+    )
+    known = existing.exists()
     label = inbox_services.label_get_or_create(name=body.name, by=request.member)
-    created = Label.objects.filter(workspace_id=request.member.workspace_id).count() > before
+    created = not known
     return Status(201 if created else 200, label_out(label))
 
 
@@ -118,7 +119,7 @@ def _saved_out(reply: SavedReply) -> SavedReplyOut:
 
 
 def _saved(request: ApiRequest, reply_id: int) -> SavedReply:
-    return get_object_or_404(SavedReply, pk=reply_id, workspace_id=request.member.workspace_id)
+    return get_saved_reply_for_member(request.member, reply_id)
 
 
 @router.get("/saved-replies", response=list[SavedReplyOut], tags=["knowledge"], summary="List saved replies")
@@ -133,7 +134,7 @@ def list_saved_replies(request: ApiRequest) -> list[SavedReplyOut]:
 )
 @scoped("knowledge:write")
 def create_saved_reply(request: ApiRequest, body: SavedReplyIn) -> Status:
-    _require(request, Perm.MANAGE_SAVED_REPLIES)
+    require(request, Perm.MANAGE_SAVED_REPLIES)
     return Status(201, _saved_out(saved_reply_create(by=request.member, **body.model_dump())))
 
 
@@ -143,7 +144,7 @@ def create_saved_reply(request: ApiRequest, body: SavedReplyIn) -> Status:
 @scoped("knowledge:write")
 def update_saved_reply(request: ApiRequest, reply_id: int, body: SavedReplyIn) -> SavedReplyOut:
     reply = _saved(request, reply_id)
-    _require(request, Perm.MANAGE_SAVED_REPLIES)
+    require(request, Perm.MANAGE_SAVED_REPLIES)
     reply = saved_reply_update(reply=reply, by=request.member, **body.model_dump())
     return _saved_out(reply)
 
@@ -154,7 +155,7 @@ def update_saved_reply(request: ApiRequest, reply_id: int, body: SavedReplyIn) -
 @scoped("knowledge:write")
 def delete_saved_reply(request: ApiRequest, reply_id: int) -> Status:
     reply = _saved(request, reply_id)
-    _require(request, Perm.MANAGE_SAVED_REPLIES)
+    require(request, Perm.MANAGE_SAVED_REPLIES)
     saved_reply_delete(reply=reply, by=request.member)
     return Status(204, None)
 
@@ -203,20 +204,20 @@ def _faq_out(entry: FaqEntry) -> FaqOut:
 
 
 def _faq(request: ApiRequest, entry_id: int) -> FaqEntry:
-    return get_object_or_404(FaqEntry, pk=entry_id, workspace_id=request.member.workspace_id)
+    return get_faq_entry_for_member(request.member, entry_id)
 
 
 @router.get("/faq", response=list[FaqOut], tags=["knowledge"], summary="List FAQ entries")
 @scoped("knowledge:read")
 def list_faq(request: ApiRequest) -> list[FaqOut]:
-    entries = FaqEntry.objects.for_workspace(request.member.workspace_id).order_by("group", "language", "pk")
+    entries = faq_entries(request.member.workspace)
     return [_faq_out(entry) for entry in entries]
 
 
 @router.post("/faq", response={201: FaqOut}, tags=["knowledge"], summary="Create a FAQ entry")
 @scoped("knowledge:write")
 def create_faq(request: ApiRequest, body: FaqIn) -> Status:
-    _require(request, Perm.MANAGE_FAQ)
+    require(request, Perm.MANAGE_FAQ)
     return Status(201, _faq_out(faq_entry_create(by=request.member, **body.model_dump())))
 
 
@@ -224,7 +225,7 @@ def create_faq(request: ApiRequest, body: FaqIn) -> Status:
 @scoped("knowledge:write")
 def update_faq(request: ApiRequest, entry_id: int, body: FaqIn) -> FaqOut:
     entry = _faq(request, entry_id)
-    _require(request, Perm.MANAGE_FAQ)
+    require(request, Perm.MANAGE_FAQ)
     return _faq_out(faq_entry_update(entry=entry, by=request.member, **body.model_dump()))
 
 
@@ -233,5 +234,5 @@ def update_faq(request: ApiRequest, entry_id: int, body: FaqIn) -> FaqOut:
 def deactivate_faq(request: ApiRequest, entry_id: int) -> FaqOut:
     """Kept, not deleted (its suggestion history still counts): answered with `active: false`."""
     entry = _faq(request, entry_id)
-    _require(request, Perm.MANAGE_FAQ)
+    require(request, Perm.MANAGE_FAQ)
     return _faq_out(faq_entry_deactivate(entry=entry, by=request.member))

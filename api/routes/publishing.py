@@ -2,13 +2,13 @@
 approvals), channels (their health) and reports (the figures of the report pages)."""
 
 import datetime as dt
+import zoneinfo
 from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from core.uploads import read_upload
 from networks.models import Channel
 from posts.media import MediaRejected
 from posts.models import MediaAsset, Post
+from posts.selectors import get_post_for_member
 from posts.services.common import PostError
 from posts.services.compose import post_create, post_submit
 from posts.services.media import media_upload
@@ -174,14 +175,14 @@ def create_post(request: ApiRequest, body: PostIn) -> Status:
 @router.get("/posts/{post_id}", response=PostOut, tags=["posts"], summary="Get a post and its targets")
 @scoped("posts:read")
 def get_post(request: ApiRequest, post_id: int) -> PostOut:
-    post = get_object_or_404(Post, pk=post_id, workspace_id=request.member.workspace_id)
+    post = get_post_for_member(request.member, post_id)
     return _post_out(post, request.member.workspace.slug)
 
 
 @router.post("/posts/{post_id}/submit", response=PostOut, tags=["posts"], summary="Submit a draft for review")
 @scoped("posts:write")
 def submit_post(request: ApiRequest, post_id: int) -> PostOut:
-    post = get_object_or_404(Post, pk=post_id, workspace_id=request.member.workspace_id)
+    post = get_post_for_member(request.member, post_id)
     try:
         post = post_submit(post=post, by=request.member)
     except PostError as exc:
@@ -309,9 +310,10 @@ def _report_filter(request: ApiRequest, query: ReportQuery):
         data[name] = (
             "on" if value is True else value.isoformat() if isinstance(value, dt.date) else str(value)
         )
-    parsed, form = report_filter_parse(
-        data, timezone_name=member.workspace.timezone or "UTC", today=timezone.localdate()
-    )
+    zone = member.workspace.timezone or "UTC"
+    # The workspace's today, as the report pages count it (no zone is active for a token's request).
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    parsed, form = report_filter_parse(data, timezone_name=zone, today=today)
     if parsed is None:
         errors = [
             {"loc": ["query", name], "msg": " ".join(str(e) for e in found)}

@@ -57,7 +57,24 @@ def test_text_with_a_nul_is_refused_before_any_route(owner_api, conversation):
     assert not Message.objects.filter(direction="out").exists() and not Label.objects.exists()
 
 
-def test_a_patch_is_all_or_nothing(owner_api, conversation):
+def test_a_patch_is_all_or_nothing(owner_api, conversation, monkeypatch):
+    from inbox import services as inbox_services
+
+    def refuse(**kwargs):
+        raise inbox_services.InboxError("No.")
+
+    # The status is changed, then the labels refused: the status change must not stay.
+    monkeypatch.setattr(inbox_services, "conversation_label", refuse)
+    response = owner_api.patch(
+        f"/conversations/{conversation.pk}", {"status": "resolved", "add_labels": ["x"]}
+    )
+    assert response.status_code == 422 and response.json()["detail"] == "No."
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.OPEN and conversation.resolved_at is None
+    assert not Label.objects.exists()
+
+
+def test_an_assignee_from_elsewhere_is_named_in_the_error(owner_api, conversation):
     response = owner_api.patch(
         f"/conversations/{conversation.pk}", {"status": "resolved", "assignee_id": 99999}
     )
