@@ -90,11 +90,12 @@ def _refused(request: HttpRequest, exc: UserError) -> HttpResponse:
 
 
 def _routers() -> None:
-    from api.routes import conversations, knowledge, publishing
+    from api.routes import conversations, knowledge, posts, reports
 
     api.add_router("/", conversations.router)
     api.add_router("/", knowledge.router)
-    api.add_router("/", publishing.router)
+    api.add_router("/", posts.router)
+    api.add_router("/", reports.router)
 
 
 _routers()

@@ -263,17 +263,16 @@ def conversations_bulk_set_priority(*, ids: Iterable[int], priority: int, by: Me
 # --- Labels ---------------------------------------------------------------------------------------------
 
 
-def label_get_or_create(*, name: str, by: Membership) -> Label:
-    """The workspace's label called `name` (whatever its case), created if new."""
+def label_get_or_create(*, name: str, by: Membership) -> tuple[Label, bool]:
+    """The workspace's label called `name` (whatever its case), created if new; and whether it was."""
     _require(by, Perm.REPLY)
     name = " ".join(name.split())[:LABEL_MAX_CHARS]
     if not name:
         raise InboxError(_("A label needs a name."))
     existing = Label.objects.filter(workspace_id=by.workspace_id, name__iexact=name).first()
     if existing:
-        return existing
-    label, _created = Label.objects.get_or_create(workspace_id=by.workspace_id, name=name)
-    return label
+        return existing, False
+    return Label.objects.get_or_create(workspace_id=by.workspace_id, name=name)
 
 
 def _check_labels(by: Membership, labels: Iterable[Label]) -> list[Label]:

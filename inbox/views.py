@@ -490,7 +490,7 @@ def conversation_labels(request: WorkspaceRequest, conversation_id: int) -> Http
             messages.success(request, _("Label “%(name)s” removed.") % {"name": label.name})
         else:
             if name:  # typed: an existing label of that name, or a new one
-                label = services.label_get_or_create(name=name, by=member)
+                label, _created = services.label_get_or_create(name=name, by=member)
             else:  # picked from the menu
                 label = _label_from(request, request.POST.get("add", ""))
             services.conversation_label(conversation=conv, add=[label], by=member)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -15,16 +12,13 @@ from accounts.audit import audit_export_downloaded
 from accounts.policy import Perm
 from core.csv import csv_streaming_response
 from reports.exports import CSV_HEADER, conversation_export_rows
-from reports.framework import report_filter_parse
+from reports.framework import report_filter_for
 
 
 @workspace_view(Perm.VIEW_REPORTS)
 @require_GET
 def conversations_csv(request: WorkspaceRequest) -> HttpResponse | StreamingHttpResponse:
-    # Periods are whole days of the workspace's zone, as the facts are counted.
-    zone = request.workspace.timezone or "UTC"
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
-    f, form = report_filter_parse(request.GET, timezone_name=zone, today=today)
+    f, form = report_filter_for(request.membership, request.GET)
     if f is None:
         errors = "; ".join(str(e) for e in form.errors.get("__all__", [])) or _("Check the report's filters.")
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")

@@ -14,7 +14,11 @@ from django import forms
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.db.models.functions.datetime import TruncBase
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership
+from accounts.policy import Perm, can
 
 RANGES = {"7d": 7, "30d": 30, "90d": 90}
 MAX_CUSTOM_DAYS = 366
@@ -73,6 +77,20 @@ class ReportFilterForm(forms.Form):
             if (end - start).days >= MAX_CUSTOM_DAYS:
                 raise forms.ValidationError(_("A period is at most a year long."))
         return data
+
+
+def report_filter_for(member: Membership, query: QueryDict) -> tuple[ReportFilter | None, ReportFilterForm]:
+    """`report_filter_parse` as every report reads it (pages, CSVs, the API): in the workspace's zone,
+    ending on the workspace's today whatever zone the request runs in."""
+    zone = member.workspace.timezone or "UTC"
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    return report_filter_parse(query, timezone_name=zone, today=today)
+
+
+def own_figures_user_id(member: Membership) -> int | None:
+    """None for the whole team's figures (managers, admins); the agent's own id otherwise: agents see the
+    figures that name them."""
+    return None if can(member, Perm.VIEW_REPORTS) else member.user_id
 
 
 def report_filter_parse(

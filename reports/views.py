@@ -21,7 +21,7 @@ from inbox import selectors as inbox_selectors
 from inbox.forms import CONVERSATION_IDS_MAX
 from networks.models import network_choices
 from reports import publishing, selectors, sentiment
-from reports.framework import ReportFilter, ReportFilterForm, report_filter_parse
+from reports.framework import ReportFilter, ReportFilterForm, own_figures_user_id, report_filter_for
 from reports.overview import overview
 from reports.presentation import (
     heat_rows,
@@ -60,8 +60,7 @@ def workspace_home(request: WorkspaceRequest) -> HttpResponse:
 
 
 def _own_user_id(request: WorkspaceRequest) -> int | None:
-    """None for the whole team's figures (managers, admins); the agent's own id otherwise."""
-    return None if can(request.membership, Perm.VIEW_REPORTS) else request.user.pk
+    return own_figures_user_id(request.membership)
 
 
 def _filter_query(params: QueryDict) -> str:
@@ -74,8 +73,13 @@ def _filter_query(params: QueryDict) -> str:
 
 
 def _parse(request: WorkspaceRequest) -> tuple[ReportFilter | None, ReportFilterForm]:
-    tz = zoneinfo.ZoneInfo(request.workspace.timezone or "UTC")
-    return report_filter_parse(request.GET, timezone_name=str(tz), today=timezone.now().astimezone(tz).date())
+    return report_filter_for(request.membership, request.GET)
+
+
+def _filtered(request: WorkspaceRequest, tab: str) -> tuple[ReportFilter | None, dict]:
+    """The filter a tab asks for, and the page's context around it (with the form's errors when bad)."""
+    f, form = _parse(request)
+    return f, _page_context(request, tab, form, f)
 
 
 def _page_context(
@@ -120,8 +124,7 @@ def reports_home(request: WorkspaceRequest) -> HttpResponse:
 @workspace_view(Perm.VIEW_OWN_REPORTS)
 @require_GET
 def reports_inbox(request: WorkspaceRequest) -> HttpResponseBase:
-    f, form = _parse(request)
-    context = _page_context(request, "reports_inbox", form, f)
+    f, context = _filtered(request, "reports_inbox")
     if f is None:
         return render(request, "reports/inbox.html", context, status=400)
     report = selectors.inbox_report(request.workspace, f, user_id=_own_user_id(request))
@@ -146,8 +149,7 @@ def reports_inbox(request: WorkspaceRequest) -> HttpResponseBase:
 @workspace_view(Perm.VIEW_OWN_REPORTS)
 @require_GET
 def reports_team(request: WorkspaceRequest) -> HttpResponseBase:
-    f, form = _parse(request)
-    context = _page_context(request, "reports_team", form, f)
+    f, context = _filtered(request, "reports_team")
     if f is None:
         return render(request, "reports/team.html", context, status=400)
     rows = selectors.team_report(request.workspace, f, user_id=_own_user_id(request))
@@ -176,11 +178,6 @@ def reports_team(request: WorkspaceRequest) -> HttpResponseBase:
 #   agent sees only the suggestions they decided on (sent as is, edited, ignored).
 # - Publishing: a post names its author, so an agent sees every figure of the posts they wrote.
 OWN_SUGGESTION_FIGURES = ("sent_as_is", "edited", "ignored")
-
-
-def _filtered(request: WorkspaceRequest, tab: str) -> tuple[ReportFilter | None, dict]:
-    f, form = _parse(request)
-    return f, _page_context(request, tab, form, f)
 
 
 def _tables_csv(tables: list[dict], name: str, f: ReportFilter) -> HttpResponseBase:

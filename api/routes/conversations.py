@@ -147,7 +147,9 @@ def update_conversation(
                     conversation=conversation, assignee=assignee, by=member
                 )
             if patch.add_labels or patch.remove_labels:
-                add = [inbox_services.label_get_or_create(name=name, by=member) for name in patch.add_labels]
+                add = [
+                    inbox_services.label_get_or_create(name=name, by=member)[0] for name in patch.add_labels
+                ]
                 remove = list(
                     Label.objects.filter(workspace_id=member.workspace_id, pk__in=patch.remove_labels)
                 )

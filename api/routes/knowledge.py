@@ -85,12 +85,7 @@ def list_labels(request: ApiRequest) -> list[LabelOut]:
 def create_label(request: ApiRequest, body: LabelIn) -> Status:
     """201 with the new label, or 200 with the workspace's label of that name (whatever its case)."""
     require(request, Perm.REPLY)
-    existing = Label.objects.filter(
-        workspace_id=request.member.workspace_id, name__iexact=" ".join(body.name.split())
-    )
-    known = existing.exists()
-    label = inbox_services.label_get_or_create(name=body.name, by=request.member)
-    created = not known
+    label, created = inbox_services.label_get_or_create(name=body.name, by=request.member)
     return Status(201 if created else 200, label_out(label))
 
 

@@ -196,9 +196,10 @@ def test_a_member_cannot_act_on_another_workspaces_conversation(workspace, owner
 def test_labels_are_added_created_inline_and_removed(workspace, agent, make_conversation):
     by = member(agent, workspace)
     conversation = make_conversation()
-    vip = services.label_get_or_create(name="  VIP   customer ", by=by)
+    vip, created = services.label_get_or_create(name="  VIP   customer ", by=by)
+    assert created
     assert vip.name == "VIP customer" and vip.workspace == workspace
-    assert services.label_get_or_create(name="vip CUSTOMER", by=by) == vip  # case does not make a new one
+    assert services.label_get_or_create(name="vip CUSTOMER", by=by) == (vip, False)  # case makes none
     services.conversation_label(conversation=conversation, add=[vip], by=by)
     assert list(fresh(conversation).labels.all()) == [vip]
     services.conversation_label(conversation=conversation, remove=[vip], by=by)
