@@ -287,7 +287,7 @@ def _check_private_text(message: Message, text: str) -> None:
     provider = _provider_class(message.channel)
     if provider is None:
         return
-    limit = provider.text_limit(p.TextKind.PRIVATE_REPLY)
+    limit = provider.text_limit(p.TextKind.PRIVATE_REPLY, server_limits=message.channel.server_limits)
     length = provider.text_length(text)
     if length > limit.max_length:
         raise ModerationError(

@@ -4,7 +4,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.text import single_line
 from networks import registry, services, tasks, webhooks
-from networks.models import Channel, ChannelWebhookState, NetworkApp, PollRun, WatchSettings, WebhookDelivery
+from networks.models import (
+    Channel,
+    ChannelWebhookState,
+    NetworkApp,
+    PollRun,
+    ServerApp,
+    StreamState,
+    WatchSettings,
+    WebhookDelivery,
+)
 
 
 class NetworkAppForm(forms.ModelForm):
@@ -164,6 +173,31 @@ class PollRunAdmin(admin.ModelAdmin):
     search_fields = ["channel__name", "error"]
     list_select_related = ["channel"]
     date_hierarchy = "started_at"
+
+
+@admin.register(ServerApp)
+class ServerAppAdmin(admin.ModelAdmin):
+    """Registered by CM Hub itself the first time someone connects an account on a server; deleting one
+    makes the next connection there register again."""
+
+    list_display = ("server_url", "network", "client_id", "created_at")
+    list_filter = ("network",)
+    search_fields = ("server_url",)
+    readonly_fields = ("network", "server_url", "redirect_uri", "client_id", "scopes", "created_at")
+    exclude = ("client_secret",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(StreamState)
+class StreamStateAdmin(admin.ModelAdmin):
+    list_display = ("key", "network", "connected_at", "last_event_at", "events", "stored", "reconnects")
+    list_filter = ("network",)
+    readonly_fields = [f.name for f in StreamState._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(WatchSettings)

@@ -45,6 +45,7 @@ class Candidate:
     refresh_token: str = ""
     expires_at: float | None = None  # epoch seconds
     scopes: list[str] = field(default_factory=list)
+    server_limits: dict[str, Any] = field(default_factory=dict)
 
     def credentials(self) -> p.Credentials:
         import datetime as dt
@@ -135,13 +136,14 @@ def finish(*, app: AppConfig, pending: dict[str, Any], code: str, http: httpx.Cl
             network=str(account.network),
             external_id=account.external_id,
             name=account.name,
-            api_base_url=app.api_base_url,
+            api_base_url=account.api_base_url or app.api_base_url,
             access_token=account.credentials.access_token,
             refresh_token=account.credentials.refresh_token,
             expires_at=account.credentials.expires_at.timestamp() if account.credentials.expires_at else None,
             scopes=list(account.credentials.scopes),
             handle=account.handle,
             avatar_url=account.avatar_url,
+            server_limits=dict(account.server_limits),
         )
         for account in found
     ]

@@ -54,6 +54,36 @@ class NetworkApp(models.Model):
         return self.get_network_display()
 
 
+class ServerApp(models.Model):
+    """CM Hub's app as one server registered it, for networks where each server has its own apps (a
+    Mastodon instance: `POST /api/v1/apps`). Registered the first time an admin connects an account there,
+    then reused by every workspace of the deployment."""
+
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
+    server_url = models.URLField(
+        _("server"), help_text=_("The server's address, e.g. https://mastodon.social.")
+    )
+    redirect_uri = models.URLField(_("redirect URI"), max_length=500)
+    client_id = models.CharField(_("client id"), max_length=200)
+    client_secret = EncryptedTextField(_("client secret"), blank=True)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_at = models.DateTimeField(_("registered"), default=tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("server app")
+        verbose_name_plural = _("server apps")
+        constraints = [
+            # An app is registered for one redirect URI: a deployment reached under another address (a new
+            # domain) registers again rather than sending people back to the old one.
+            models.UniqueConstraint(
+                fields=["network", "server_url", "redirect_uri"], name="server_app_unique_per_redirect"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} · {self.server_url}"
+
+
 class ChannelQuerySet(models.QuerySet["Channel"]):
     def for_workspace(self, workspace: Workspace) -> ChannelQuerySet:
         return self.filter(workspace=workspace)
@@ -108,6 +138,9 @@ class Channel(models.Model):
     backfill_days = models.PositiveSmallIntegerField(_("history to import (days)"), default=14)
     backfill_status = models.CharField(max_length=10, choices=Backfill.choices, default=Backfill.PENDING)
     backfill_fetched = models.PositiveIntegerField(default=0)
+    #: What the account's own server allows, where each server sets its own (a Mastodon instance's post
+    #: length and media counts), as the provider read it at connection and re-reads it now and then.
+    server_limits = models.JSONField(_("server limits"), default=dict, blank=True, editable=False)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -339,3 +372,29 @@ class ChannelWebhookState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} webhooks"
+
+
+class StreamState(models.Model):
+    """One long-lived stream connection (networks.streams): where it resumes and how it is doing, for the
+    health page and admin. Keyed by the source's own key (a channel's, or one for all a network's)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
+    channel_ids = models.JSONField(default=list)  # the channels it serves, as last started
+    cursor = models.JSONField(default=dict, blank=True)
+    connected_at = models.DateTimeField(_("connected since"), null=True, blank=True)
+    disconnected_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
+    last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
+    events = models.PositiveBigIntegerField(_("events"), default=0)
+    stored = models.PositiveBigIntegerField(_("messages stored"), default=0)
+    reconnects = models.PositiveIntegerField(_("reconnections"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the consumer process is alive
+
+    class Meta:
+        verbose_name = _("stream")
+        verbose_name_plural = _("streams")
+
+    def __str__(self) -> str:
+        return self.key

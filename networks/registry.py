@@ -140,7 +140,14 @@ def account_of(channel: Channel) -> p.Account:
         api_base_url=channel.api_base_url,
         credentials=credentials_of(channel),
         handle=channel.handle,
+        server_limits=channel.server_limits or {},
     )
+
+
+def text_limit(channel: Channel, kind: p.TextKind = p.TextKind.POST) -> p.TextLimit:
+    """The longest text of this kind `channel` may send, as its network (and, where each server sets its
+    own, its server) counts it."""
+    return provider_class(channel.network).text_limit(kind, server_limits=channel.server_limits or {})
 
 
 def graph_version() -> str:

@@ -64,6 +64,7 @@ def channel_connect(
     avatar_url: str = "",
     scopes_requested: list[str] | tuple[str, ...] = (),
     backfill_days: int = 14,
+    server_limits: dict | None = None,
 ) -> Channel:
     """Create the channel, or bring an existing one back to life with fresh credentials."""
     name = single_line(name)  # the network's display name names the channel in mail subjects
@@ -77,6 +78,8 @@ def channel_connect(
     channel.handle = handle
     channel.avatar_url = avatar_url
     channel.api_base_url = api_base_url
+    if server_limits is not None:
+        channel.server_limits = server_limits
     channel.credentials = credentials_payload(credentials)
     channel.token_expires_at = credentials.expires_at
     channel.scopes_requested = list(scopes_requested)
@@ -204,6 +207,9 @@ def channel_poll_succeeded(
     channel.consecutive_failures = 0
     channel.last_error = ""
     fields = ["cursor", "last_polled_at", "consecutive_failures", "last_error"]
+    if result.server_limits is not None and result.server_limits != channel.server_limits:
+        channel.server_limits = result.server_limits
+        fields.append("server_limits")
     if channel.status == Channel.Status.ERROR:
         channel.status = Channel.Status.ACTIVE
         fields.append("status")

@@ -221,6 +221,7 @@ def connect_choose(request: WorkspaceRequest, network: str, key: str) -> HttpRes
                 credentials=candidate.credentials(),
                 scopes_requested=SPECS[candidate.network].scopes,
                 backfill_days=backfill_days,
+                server_limits=candidate.server_limits,
                 by=request.user,
             )
             if webhooks.subscribable(channel.network):

@@ -137,7 +137,7 @@ def _previews(
     for channel in channels:
         words = overrides.get(channel.pk) or text
         rules = registry.provider_class(channel.network)
-        limit, length = rules.text_limit(), rules.text_length(words)
+        limit, length = registry.text_limit(channel), rules.text_length(words)
         preview = NetworkPreview(
             channel,
             words,

@@ -37,7 +37,7 @@ def _text_kind(conversation: Conversation) -> p.TextKind:
 
 def reply_limit(conversation: Conversation) -> p.TextLimit:
     """The length a reply in this conversation may have (what the composer's counter counts against)."""
-    return registry.provider_class(conversation.channel.network).text_limit(_text_kind(conversation))
+    return registry.text_limit(conversation.channel, _text_kind(conversation))
 
 
 def reply_length(conversation: Conversation, text: str) -> int:

@@ -21,6 +21,7 @@ from core import remote_errors
 
 if TYPE_CHECKING:
     from networks.providers.limits import ImageRules
+    from networks.providers.streaming import StreamSource, StreamTarget
     from networks.providers.webhooks_base import WebhookReceiver
 
 # The errors every provider raises live below every app (core), for the delivery engine; providers and
@@ -92,6 +93,9 @@ class Account:
     api_base_url: str
     credentials: Credentials
     handle: str = ""
+    #: What the account's own server allows, where each server sets its own (a Mastodon instance's
+    #: `configuration`), as the provider stored it (Channel.server_limits); empty elsewhere.
+    server_limits: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,9 @@ class PollResult:
     listings: tuple[ThreadListing, ...] = ()
     #: Items the network says no longer exist, asked for again by id (X): marked deleted, never removed.
     gone: tuple[str, ...] = ()
+    #: What the account's server allows, read again (Mastodon's instance configuration): stored on the
+    #: channel as Channel.server_limits. None: nothing new was read.
+    server_limits: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +336,30 @@ class Connectable:
     credentials: Credentials
     handle: str = ""
     avatar_url: str = ""
+    #: Where this account's API lives when it is not the app's (a Bluesky account's PDS); "" for the app's.
+    api_base_url: str = ""
+    #: What the account's server allows (see Account.server_limits).
+    server_limits: dict[str, Any] = field(default_factory=dict)
+
+
+class ConnectStyle(enum.StrEnum):
+    """How an admin connects an account of a network (Settings -> Channels)."""
+
+    #: The deployment's app (NetworkApp or the environment) and the network's consent page.
+    OAUTH = "oauth"
+    #: The admin names a server (a Mastodon instance); CM Hub registers its app there once
+    #: (Provider.register_app, kept as a ServerApp row), then OAuth on that server's consent page.
+    SERVER_OAUTH = "server_oauth"
+    #: The admin types the account's identifier and an app password (Bluesky): no consent page.
+    APP_PASSWORD = "app_password"  # noqa: S105 - the name of a way to connect, not a password
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredApp:
+    """CM Hub's app as a server registered it (SERVER_OAUTH)."""
+
+    client_id: str
+    client_secret: str
 
 
 class Provider(abc.ABC):
@@ -347,6 +378,8 @@ class Provider(abc.ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
+    #: How an admin connects an account (see ConnectStyle).
+    connect_style: ClassVar[ConnectStyle] = ConnectStyle.OAUTH
 
     @classmethod
     def supports(cls, capability: Capability) -> bool:
@@ -386,6 +419,38 @@ class Provider(abc.ABC):
         cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
     ) -> list[Connectable]:
         """Exchange the callback's `code`, and list the accounts it lets CM Hub act for."""
+
+    @classmethod
+    def register_app(
+        cls,
+        *,
+        http: httpx.Client,
+        server_url: str,
+        redirect_uri: str,
+        scopes: Sequence[str],
+        client_name: str,
+        website: str,
+    ) -> RegisteredApp:
+        """SERVER_OAUTH: register CM Hub's app on the server at `server_url` (once per server; the caller
+        keeps the result)."""
+        raise NotImplementedError(f"{cls.__name__} connects with the deployment's app")
+
+    @classmethod
+    def connect_with_password(
+        cls, *, http: httpx.Client, identifier: str, password: str, service_url: str
+    ) -> list[Connectable]:
+        """APP_PASSWORD: sign in as `identifier` (a handle, an e-mail, a DID) with an app password, through
+        `service_url` (the network's entryway; the account's own server is found from there), and return
+        the account with its session as credentials. Invalid for refused credentials."""
+        raise NotImplementedError(f"{cls.__name__} connects through a consent page")
+
+    # Real time (networks.streams): long-lived connections that push what the poll would find later.
+
+    @classmethod
+    def stream_sources(cls, targets: Sequence[StreamTarget]) -> list[StreamSource]:
+        """The connections that stream events for these channels of this network (one per channel, or
+        one for all of them); none where the network does not stream."""
+        return []
 
     @abc.abstractmethod
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
@@ -428,8 +493,11 @@ class Provider(abc.ABC):
     text_limits: dict[TextKind, TextLimit] = {}
 
     @classmethod
-    def text_limit(cls, kind: TextKind = TextKind.POST) -> TextLimit:
-        """What the composer's counter counts against, for a text of this kind."""
+    def text_limit(
+        cls, kind: TextKind = TextKind.POST, *, server_limits: Mapping[str, Any] | None = None
+    ) -> TextLimit:
+        """What the composer's counter counts against, for a text of this kind. `server_limits` are the
+        channel's (Channel.server_limits), for networks where each server sets its own."""
         return cls.text_limits.get(kind) or cls.text_limits[TextKind.POST]
 
     @classmethod
@@ -441,9 +509,10 @@ class Provider(abc.ABC):
         """Problems with `text` as a reply (or a direct message) here: the post rules, then the kind's
         own length where it is shorter."""
         problems = self.validate_text(text)
-        limit = self.text_limit(kind)
+        server = self.account.server_limits
+        limit = self.text_limit(kind, server_limits=server)
         length = self.text_length(text)
-        if length > limit.max_length and limit != self.text_limit(TextKind.POST):
+        if length > limit.max_length and limit != self.text_limit(TextKind.POST, server_limits=server):
             what = self.reply_words.get(kind, str(self.network))
             problems.append(f"The text has {length:,} characters; {what} allows {limit.max_length:,}.")
         return problems

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core import crypto
 from networks import connect
-from networks.models import Channel, NetworkApp
+from networks.models import Channel, NetworkApp, ServerApp
 
 #: Session engines whose sessions are rows of django_session, so every live one can be listed.
 DATABASE_SESSION_ENGINES = (
@@ -32,6 +32,7 @@ ENCRYPTED_COLUMNS: list[tuple[type[models.Model], str]] = [
     (Channel, "credentials"),
     (NetworkApp, "client_secret"),
     (NetworkApp, "webhook_verify_token"),
+    (ServerApp, "client_secret"),
 ]
 
 
