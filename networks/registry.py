@@ -126,9 +126,27 @@ def app_config(network: str) -> AppConfig | None:
     )
 
 
+def api_base_url(network: str) -> str:
+    """Where `network`'s API is called for accounts not connected yet (an app password's sign-in): the
+    operator's setting (NetworkApp or CMHUB_<NETWORK>_API_BASE_URL), else the network's own."""
+    row = NetworkApp.objects.filter(network=network).first()
+    configured = settings.CMHUB_NETWORK_APPS.get(network, {})
+    return (
+        (row.api_base_url if row else "")
+        or configured.get("api_base_url", "")
+        or SPECS[network].default_api_base
+    )
+
+
 def provider_class(network: str) -> type[p.Provider]:
     """What a network's provider knows without an account: its text limits and capabilities."""
     return SPECS[network].provider_class
+
+
+def streams(network: str) -> bool:
+    """Whether `network` pushes over long-lived connections (its provider builds stream sources)."""
+    method = getattr(SPECS[network].provider_class.stream_sources, "__func__", None)
+    return method is not p.Provider.stream_sources.__func__  # type: ignore[attr-defined]
 
 
 def account_of(channel: Channel) -> p.Account:
