@@ -457,7 +457,10 @@ class Provider(abc.ABC):
         """Everything newer than `cursor`, oldest state first consumed; bounded by `max_items`."""
 
     @abc.abstractmethod
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult: ...
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
+        """Answer `target`. `delivery_key` names this delivery, the same at every attempt: networks that
+        take an idempotency key (Mastodon) or let the client choose the record's id (Bluesky) use it, so a
+        retry after an unclear outcome cannot answer twice; the others settle that by reading back."""
 
     @abc.abstractmethod
     def find_reply(
@@ -483,7 +486,10 @@ class Provider(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot read its posts back")
 
     @abc.abstractmethod
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult: ...
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
+        """Publish a post; `delivery_key` as for `reply`."""
 
     @abc.abstractmethod
     def validate_text(self, text: str) -> list[str]:
