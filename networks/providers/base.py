@@ -253,6 +253,9 @@ class Capability(enum.StrEnum):
     PRIVATE_REPLY = "private_reply"  # answer a public comment with one direct message
     EDIT = "edit"  # edit what the account wrote
     POST_METRICS = "post_metrics"  # read engagement counts of the account's own published posts
+    #: Block a person's account, so it can no longer reply to, mention or message ours (undone on the
+    #: network itself). Blocking twice is harmless, so an unclear attempt is simply made again.
+    BLOCK = "block"
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,6 +545,11 @@ class Provider(abc.ABC):
     def delete_comment(self, *, comment_id: str) -> None:
         """Delete the comment on the network, for good."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete comments")
+
+    def block_author(self, *, author_id: str) -> None:
+        """Block the account `author_id` (Capability.BLOCK); blocking an account already blocked is no
+        error."""
+        raise NotImplementedError(f"{type(self).__name__} cannot block accounts")
 
     def private_reply(self, *, comment_id: str, text: str) -> PublishResult:
         """Answer a public comment with a direct message to its author (once per comment)."""
