@@ -324,7 +324,7 @@ class BlueskyFake(SeedableFake):
 
     def _create_session(self, request: Request) -> Response:
         body = request.json() or {}
-        identifier, password = str(body.get("identifier", "")).lower(), body.get("password")
+        identifier, password = str(body.get("identifier", "")).lower(), str(body.get("password") or "")
         with self.lock:
             did = next((d for d, a in self.accounts.items() if identifier in (d, a["handle"].lower())), None)
             if did is None or (did, password) not in self.passwords:
@@ -649,7 +649,8 @@ class JetstreamFake:
         try:
             while True:
                 with self.cond:
-                    self.cond.wait_for(lambda n=sent: len(self.events) > n, timeout=0.5)
+                    seen = sent
+                    self.cond.wait_for(lambda: len(self.events) > seen, timeout=0.5)  # noqa: B023
                     fresh = self.events[sent:]
                 sent += len(fresh)
                 for event in fresh:

@@ -190,7 +190,7 @@ class BlueskyProvider(Provider):
         floor = self.clock() - self.lookback
         missing = ""
         dms: list[EngagementItem] = []
-        dm_cursor = cursor.get("dm") if isinstance(cursor.get("dm"), dict) else {}
+        dm_cursor = wire.obj(cursor.get("dm"))
         dm_skipped = 0
         try:
             dms, dm_cursor, dm_skipped = self.dms.poll(dm_cursor, floor=floor, max_items=max_items)
@@ -215,8 +215,8 @@ class BlueskyProvider(Provider):
     ) -> PollResult:
         mark = _time_or(cursor.get("mark"), floor)
         at_mark = {u for u in cursor.get("at_mark") or [] if isinstance(u, str)}
-        walk = cursor.get("walk") if isinstance(cursor.get("walk"), str) else ""
-        pending = cursor.get("pending") if isinstance(cursor.get("pending"), dict) else {}
+        walk = wire.text(cursor.get("walk"))
+        pending = wire.obj(cursor.get("pending"))
         newest = _time_or(pending.get("mark"), mark)
         newest_uris = (
             {u for u in pending.get("at_mark") or [] if isinstance(u, str)} if pending else set(at_mark)
@@ -261,7 +261,7 @@ class BlueskyProvider(Provider):
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     skipped += 1
                     log.warning("bluesky: skipped a malformed notification (%s): %s", uri, exc)
-            walk = body.get("cursor") if isinstance(body.get("cursor"), str) else ""
+            walk = wire.text(body.get("cursor"))
             if reached or not walk:
                 done = {"mark": wire.format_time(newest), "at_mark": sorted(newest_uris)}
                 return PollResult(_oldest_first(items), done, False, skipped)
@@ -317,8 +317,8 @@ class BlueskyProvider(Provider):
         view = self._post_view(uri)
         if view is None:
             return None
-        record = view.get("record") if isinstance(view.get("record"), dict) else {}
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        record = wire.obj(view.get("record"))
+        reply = wire.obj(record.get("reply"))
         ours = f"at://{self.account.external_id}/"
         in_our_thread = any(
             isinstance(reply.get(k), dict) and str(reply[k].get("uri", "")).startswith(ours)
@@ -335,9 +335,9 @@ class BlueskyProvider(Provider):
         view = self._post_view(post_id)
         if view is None:
             return ("", "")
-        record = view.get("record") if isinstance(view.get("record"), dict) else {}
+        record = wire.obj(view.get("record"))
         words = text_rules.plain_text(str(record.get("text") or ""), record.get("facets"))
-        author = view.get("author") if isinstance(view.get("author"), dict) else {}
+        author = wire.obj(view.get("author"))
         return words, wire.permalink(str(author.get("handle") or ""), post_id)
 
     def _post_view(self, uri: str) -> dict[str, Any] | None:
@@ -383,7 +383,7 @@ class BlueskyProvider(Provider):
         if parent is None:
             raise NotFound("The post to answer is deleted or not visible any more.")
         parent_ref = _strong_ref(parent)
-        parent_record = parent.get("record") if isinstance(parent.get("record"), dict) else {}
+        parent_record = wire.obj(parent.get("record"))
         parent_reply = parent_record.get("reply") if isinstance(parent_record.get("reply"), dict) else None
         root_ref = (
             _strong_ref(parent_reply["root"])
@@ -484,7 +484,7 @@ class BlueskyProvider(Provider):
         uri = body.get("uri")
         if not isinstance(uri, str):
             return None
-        value = body.get("value") if isinstance(body.get("value"), dict) else {}
+        value = wire.obj(body.get("value"))
         raw = {"uri": uri, "cid": body.get("cid"), "rkey": rkey, "record": value}
         return PublishResult(uri, permalink=wire.permalink(self.account.handle, uri), raw=raw)
 
@@ -536,11 +536,11 @@ class BlueskyProvider(Provider):
                 params["cursor"] = cursor
             body = self._get("app.bsky.feed.getAuthorFeed", params)
             older = False
-            for entry in body.get("feed") if isinstance(body.get("feed"), list) else []:
+            for entry in wire.items(body.get("feed")):
                 view = entry.get("post") if isinstance(entry, dict) else None
                 if not isinstance(view, dict) or entry.get("reason"):
                     continue  # reposts are not our posts
-                record = view.get("record") if isinstance(view.get("record"), dict) else {}
+                record = wire.obj(view.get("record"))
                 if record.get("reply"):
                     continue
                 found = self._ours(view, wanted, since, exclude)
@@ -548,7 +548,7 @@ class BlueskyProvider(Provider):
                     best = found
                 if _time_or(record.get("createdAt"), since) < since:
                     older = True
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else ""
+            cursor = wire.text(body.get("cursor"))
             if older or not cursor:
                 break
         return best[1] if best else None
@@ -556,8 +556,8 @@ class BlueskyProvider(Provider):
     def _ours(
         self, view: dict[str, Any], wanted: str, since: dt.datetime, exclude: Collection[str]
     ) -> tuple[dt.datetime, PublishResult] | None:
-        author = view.get("author") if isinstance(view.get("author"), dict) else {}
-        record = view.get("record") if isinstance(view.get("record"), dict) else {}
+        author = wire.obj(view.get("author"))
+        record = wire.obj(view.get("record"))
         uri = view.get("uri")
         if author.get("did") != self.account.external_id or not isinstance(uri, str) or uri in exclude:
             return None
@@ -673,10 +673,10 @@ def _strong_ref(view: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _quoted_uri(record: Mapping[str, Any]) -> str:
-    embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
-    inner = embed.get("record") if isinstance(embed.get("record"), dict) else {}
+    embed = wire.obj(record.get("embed"))
+    inner = wire.obj(embed.get("record"))
     if embed.get("$type") == "app.bsky.embed.recordWithMedia":
-        inner = inner.get("record") if isinstance(inner.get("record"), dict) else {}
+        inner = wire.obj(inner.get("record"))
     uri = inner.get("uri")
     return uri if isinstance(uri, str) else ""
 

@@ -75,7 +75,7 @@ class BlueskyDirectMessages:
         for _page in range(MAX_CONVO_PAGES):
             params: dict[str, Any] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
             body = self._get("chat.bsky.convo.listConvos", params)
-            convos = body.get("convos") if isinstance(body.get("convos"), list) else []
+            convos = wire.items(body.get("convos"))
             older = False
             for convo in convos:
                 try:
@@ -97,7 +97,7 @@ class BlueskyDirectMessages:
                     older = True  # listed by last activity: the rest are older still
                     continue
                 active.append(convo_id)
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else ""
+            cursor = wire.text(body.get("cursor"))
             if older or not cursor:
                 break
         newest, newest_ids = mark, set(at_mark)
@@ -239,7 +239,7 @@ class BlueskyDirectMessages:
             body = self._get("chat.bsky.convo.getMessages", params)
             messages = body.get("messages")
             yield messages if isinstance(messages, list) else []
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else ""
+            cursor = wire.text(body.get("cursor"))
             if not cursor:
                 return
 

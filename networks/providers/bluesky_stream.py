@@ -140,13 +140,13 @@ class JetstreamSource(StreamSource):
 
     def _brands_named(self, record: dict[str, Any]) -> list[str]:
         named: set[str] = set()
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        reply = wire.obj(record.get("reply"))
         for part in ("parent", "root"):
             ref = reply.get(part)
             did = _repo_of(ref.get("uri") if isinstance(ref, dict) else None)
             if did in self.dids:
                 named.add(did)
-        for facet in record.get("facets") if isinstance(record.get("facets"), list) else []:
+        for facet in wire.items(record.get("facets")):
             features = facet.get("features") if isinstance(facet, dict) else None
             for feature in features if isinstance(features, list) else []:
                 if (
@@ -155,8 +155,8 @@ class JetstreamSource(StreamSource):
                     and feature.get("did") in self.dids
                 ):
                     named.add(feature["did"])
-        embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
-        inner = embed.get("record") if isinstance(embed.get("record"), dict) else {}
+        embed = wire.obj(record.get("embed"))
+        inner = wire.obj(embed.get("record"))
         if isinstance(inner.get("record"), dict):  # recordWithMedia
             inner = inner["record"]
         quoted = _repo_of(inner.get("uri"))
@@ -165,7 +165,7 @@ class JetstreamSource(StreamSource):
         return sorted(named)
 
     def _in_thread_of(self, record: dict[str, Any], did: str) -> bool:
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        reply = wire.obj(record.get("reply"))
         return any(
             isinstance(reply.get(part), dict) and _repo_of(reply[part].get("uri")) == did
             for part in ("parent", "root")

@@ -8,7 +8,9 @@ every offset is converted here, and nowhere else.
 
 The patterns follow the ones docs.bsky.app gives for clients ("Links, mentions, and rich text"), which work
 on bytes where `\\W` is any byte that is not an ASCII word character: so a mention right after CJK text or
-an emoji is still a mention, and one glued to an ASCII word (an e-mail address) is not.
+an emoji is still a mention, and one glued to an ASCII word (an e-mail address) is not. One departure:
+the documented link pattern allows top-level domains of 6 characters at most, which misses real ones
+(`.example`, `.community`); up to 63 (a DNS label's limit) are allowed here.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ MENTION = re.compile(
     re.ASCII,
 )
 LINK = re.compile(
-    _NOT_AFTER + r"https?://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b"
+    _NOT_AFTER + r"https?://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,63}\b"
     r"(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*[-a-zA-Z0-9@%_+~#/=])?",
     re.ASCII,
 )

@@ -177,3 +177,16 @@ def status_error(response: httpx.Response, *, now: dt.datetime) -> ProviderError
 
 def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """`value` if the network sent an object there, else {} (anything else is treated as absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
