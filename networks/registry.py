@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from networks.models import Channel, Network, NetworkApp, WatchSettings
 from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
+from networks.providers.bluesky import BlueskyProvider
 from networks.providers.facebook import FacebookProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
@@ -88,6 +89,16 @@ SPECS: dict[str, NetworkSpec] = {
         refresh_needs_token=True,  # approved Community Management apps get 365-day refresh tokens
         refresh_ahead=dt.timedelta(days=7),
         expiry_warning_days=7,
+    ),
+    # The entryway that signs people in; each channel's api_base_url is its account's own PDS. Access
+    # JWTs live about two hours and are renewed with the refresh JWT (which rotates) before they expire.
+    Network.BLUESKY: NetworkSpec(
+        Network.BLUESKY,
+        BlueskyProvider,
+        "https://bsky.social",
+        "https://bsky.social",
+        (),
+        refreshable=True,
     ),
 }
 
@@ -204,8 +215,15 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
         lookback=dt.timedelta(days=days),
         api_version=spec.api_version() if spec.api_version else "",
         windows=windows,
+        on_credentials=lambda credentials: _store_renewed(channel, credentials),
     )
     return spec.provider_class.build(account_of(channel), http=http, setup=setup)
+
+
+def _store_renewed(channel: Channel, credentials: p.Credentials) -> None:
+    from networks.services import channel_credentials_refreshed
+
+    channel_credentials_refreshed(channel=channel, credentials=credentials)
 
 
 def allowed_url(network: str, url: str) -> bool:

@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import enum
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -49,6 +49,7 @@ class Network(enum.StrEnum):
     INSTAGRAM = "instagram"
     X = "x"
     LINKEDIN = "linkedin"
+    BLUESKY = "bluesky"
 
     @property
     def label(self) -> str:
@@ -60,6 +61,7 @@ NETWORK_LABELS = {
     Network.INSTAGRAM: "Instagram",
     Network.X: "X",
     Network.LINKEDIN: "LinkedIn",
+    Network.BLUESKY: "Bluesky",
 }
 
 
@@ -308,6 +310,9 @@ class Setup:
     api_version: str = ""
     #: The workspace's watch windows (None: the provider's defaults, no sweep).
     windows: WatchWindows | None = None
+    #: Stores credentials a provider renewed by itself in the middle of a call (Bluesky renews an expired
+    #: session and retries; its refresh token rotates, so the new one must be kept at once).
+    on_credentials: Callable[[Credentials], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
