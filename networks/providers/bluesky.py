@@ -374,7 +374,7 @@ class BlueskyProvider(Provider):
 
     # --- writing -------------------------------------------------------------------------------------
 
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
         if target.kind == ItemKind.DIRECT_MESSAGE:
             raise_if(limits.check_not_blank(text))
             return self.dms.send(target, text)
@@ -391,9 +391,12 @@ class BlueskyProvider(Provider):
             else parent_ref
         )
         record = self._post_record(text, reply={"root": root_ref, "parent": parent_ref})
-        return self._create(record, seed=f"reply|{target.external_id}|{reply_text_key(text)}")
+        seed = f"reply|{target.external_id}|{reply_text_key(text)}"
+        return self._create(record, seed=seed, delivery_key=delivery_key)
 
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
         media = media or []
         raise_if(self.validate_text(text) + self.validate_media(media))
         if not media:
@@ -401,7 +404,7 @@ class BlueskyProvider(Provider):
         digests = ",".join(hashlib.sha256(m.content).hexdigest() for m in media)
         seed = f"post|{reply_text_key(text)}|{digests}"
         embed = self._images_embed(media) if media else None
-        return self._create(self._post_record(text, embed=embed), seed=seed)
+        return self._create(self._post_record(text, embed=embed), seed=seed, delivery_key=delivery_key)
 
     def _post_record(
         self, text: str, *, reply: dict[str, Any] | None = None, embed: dict[str, Any] | None = None
@@ -445,10 +448,14 @@ class BlueskyProvider(Provider):
             images.append(image)
         return {"$type": "app.bsky.embed.images", "images": images}
 
-    def _create(self, record: dict[str, Any], *, seed: str) -> PublishResult:
-        """Write `record` under a key derived from `seed`, exactly once (see the module docstring)."""
+    def _create(self, record: dict[str, Any], *, seed: str, delivery_key: str = "") -> PublishResult:
+        """Write `record` under a key derived from `seed`, exactly once (see the module docstring). With
+        the delivery's own key (core.delivery.delivery_key), the record key comes from it alone: a record
+        already under it is this delivery's earlier attempt, whatever its words, and nothing is written."""
         did = self.account.external_id
-        for step in range(MAX_KEY_STEPS):
+        if delivery_key:
+            seed = f"delivery|{delivery_key}"
+        for step in range(1 if delivery_key else MAX_KEY_STEPS):
             rkey = _record_key(did, seed, step)
             body = {"repo": did, "collection": wire.POST, "rkey": rkey, "record": record, "swapRecord": None}
             try:
@@ -459,7 +466,7 @@ class BlueskyProvider(Provider):
                 existing = self._own_record(rkey)
                 if existing is None:
                     raise Ambiguous("Bluesky says a post has this key but it cannot be read back.") from exc
-                if self._same_delivery(existing, record):
+                if delivery_key or self._same_delivery(existing, record):
                     return existing
                 continue  # an earlier answer with the same words: the next key is this one's
             data = json_or_empty(response)

@@ -294,6 +294,22 @@ def test_a_retried_reply_writes_the_same_record_once(fake, http):
     assert len(ours_replies) == 1
 
 
+def test_with_a_delivery_key_a_retry_writes_once_and_another_delivery_of_the_same_words_writes_again(
+    fake, http
+):
+    provider = connect(fake, http)
+    ours = fake.add_post(BRAND, "post")
+    target = ReplyTarget(fake.add_reply(ALICE, ours["uri"], "question")["uri"], ItemKind.REPLY)
+    fake.inject(Fault(r"putRecord", kind="drop_after"))
+    with pytest.raises(Exception):  # noqa: B017 - the answer was lost after the write applied
+        provider.reply(target=target, text="Thanks!", delivery_key="cmhub-reply-1-abc")
+    retried = provider.reply(target=target, text="Thanks!", delivery_key="cmhub-reply-1-abc")
+    # A colleague answers the same person with the same words, the same minute: a delivery of its own.
+    other = provider.reply(target=target, text="Thanks!", delivery_key="cmhub-reply-2-def")
+    written = [p for p in fake.posts.values() if p["did"] == BRAND and p["record"]["text"] == "Thanks!"]
+    assert len(written) == 2 and retried.external_id != other.external_id
+
+
 def test_the_same_words_a_day_later_are_a_new_reply(fake, http):
     now = [dt.datetime.now(dt.UTC)]
     provider = connect(fake, http, clock=lambda: now[0])
