@@ -238,10 +238,14 @@ def server_app(*, network: str, server_url: str, redirect_uri: str, http: httpx.
                 website=settings.SITE_URL,
             )
         except p.ProviderError as exc:
+            if not isinstance(exc, p.Transient):
+                raise ConnectError(
+                    _("%(server)s did not register CM Hub: %(reason)s")
+                    % {"server": server_url, "reason": exc.network_message}
+                ) from exc
             raise ConnectError(
-                _("%(server)s did not register CM Hub: %(reason)s")
-                % {"server": server_url, "reason": exc.network_message}
-            ) from exc
+                _("%(server)s cannot be reached. Check the address and try again.") % {"server": server_url}
+            ) from None
         except httpx.HTTPError:
             raise ConnectError(
                 _("%(server)s cannot be reached. Check the address and try again.") % {"server": server_url}
@@ -287,10 +291,14 @@ def password_candidates(
             http=http, identifier=identifier, password=password, service_url=api_base_url(network)
         )
     except p.ProviderError as exc:
+        if not isinstance(exc, p.Transient):
+            raise ConnectError(
+                _("%(network)s refused the sign-in: %(reason)s")
+                % {"network": p.Network(network).label, "reason": exc.network_message}
+            ) from exc
         raise ConnectError(
-            _("%(network)s refused the sign-in: %(reason)s")
-            % {"network": p.Network(network).label, "reason": exc.network_message}
-        ) from exc
+            _("%(network)s cannot be reached. Try again in a moment.") % {"network": p.Network(network).label}
+        ) from None
     except httpx.HTTPError:
         raise ConnectError(
             _("%(network)s cannot be reached. Try again in a moment.") % {"network": p.Network(network).label}

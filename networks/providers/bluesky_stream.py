@@ -52,6 +52,7 @@ def jetstream_url() -> str:
 
 
 class JetstreamSource(StreamSource):
+    network = Network.BLUESKY
     key = "bluesky:jetstream"
 
     def __init__(
@@ -62,7 +63,9 @@ class JetstreamSource(StreamSource):
         self.dids = {
             t.account.external_id: t.channel_id for t in targets if wire.is_did(t.account.external_id)
         }
-        self.channel_ids = tuple(sorted(self.dids.values()))
+        # Every channel of these accounts (an agency and its client may both connect one): the health page
+        # of each shows this stream's state.
+        self.channel_ids = tuple(sorted(t.channel_id for t in targets if wire.is_did(t.account.external_id)))
 
     def fingerprint(self) -> tuple[Any, ...]:
         return (self.channel_ids, tuple(sorted(self.dids)), self.url)

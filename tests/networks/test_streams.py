@@ -221,3 +221,57 @@ def test_a_network_whose_sources_fail_to_build_leaves_the_others_running(channel
 
     monkeypatch.setattr(XProvider, "stream_sources", classmethod(broken))
     assert streams.wanted_sources() == []
+
+
+def _bluesky_channel(workspace) -> Channel:
+    return Channel.objects.create(
+        workspace=workspace,
+        network="bluesky",
+        external_id="did:plc:brandbrandbrandbrandbran",
+        name="The Brand",
+        handle="brand.example.com",
+        api_base_url="http://127.0.0.1:9",
+    )
+
+
+def test_the_health_page_says_whether_a_channels_stream_is_live(owner_client, workspace):
+    channel = _bluesky_channel(workspace)
+    page = owner_client.get("/w/acme/channels/").content.decode()
+    assert "Stream not running" in page  # nobody consumes it yet: the poll alone brings messages
+
+    now = timezone.now()
+    state = StreamState.objects.create(
+        key="bluesky:jetstream",
+        network="bluesky",
+        channel_ids=[channel.pk],
+        connected_at=now - dt.timedelta(minutes=3),
+        last_event_at=now - dt.timedelta(seconds=20),
+        heartbeat_at=now,
+    )
+    page = owner_client.get("/w/acme/channels/").content.decode()
+    assert "Streaming" in page and "Last event" in page and "Stream not running" not in page
+
+    state.disconnected_at = now
+    state.last_error = "ConnectionClosedError: no close frame received"
+    state.save()
+    page = owner_client.get("/w/acme/channels/").content.decode()
+    assert "Stream reconnecting" in page and "no close frame received" in page
+
+    StreamState.objects.filter(pk=state.pk).update(heartbeat_at=now - dt.timedelta(minutes=10))
+    assert "Stream not running" in owner_client.get("/w/acme/channels/").content.decode()
+
+
+def test_networks_that_do_not_stream_show_their_webhooks_as_before(owner_client, workspace, channel):
+    page = owner_client.get("/w/acme/channels/").content.decode()
+    assert "Stream not running" not in page and "Polled only" in page
+
+
+def test_the_bluesky_channels_ask_for_one_jetstream_connection(workspace):
+    from networks import streams
+
+    first = _bluesky_channel(workspace)
+    sources = streams.wanted_sources()
+    assert [(s.network, s.channel_ids) for s in sources] == [("bluesky", (first.pk,))]
+    first.status = Channel.Status.PAUSED
+    first.save()
+    assert streams.wanted_sources() == []
