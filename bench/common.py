@@ -32,6 +32,9 @@ def setup_django() -> None:
     os.environ.setdefault("CMHUB_HTTPS", "0")
     os.environ.setdefault("CMHUB_STATIC_MANIFEST", "0")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
+    # The benches' fakes listen on loopback ports chosen at random (what the tests allow too).
+    listed = [host for host in os.environ.get("CMHUB_ALLOWED_API_HOSTS", "").split(",") if host]
+    os.environ["CMHUB_ALLOWED_API_HOSTS"] = ",".join(dict.fromkeys([*listed, "127.0.0.1"]))
     import django
 
     django.setup()

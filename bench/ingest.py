@@ -144,7 +144,7 @@ def main() -> int:
             "ingest",
             "worker messages per CPU-second",
             stored / worker_cpu,
-            "messages/s",
+            "messages/CPU-s",
             better="higher",
             note=cpu_note,
         )

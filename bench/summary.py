@@ -87,6 +87,8 @@ def number(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.1f}%"
     size = abs(value)
+    if value.is_integer() and unit not in ("x", ""):  # a count: 0 deliveries, 10,600 targets
+        return f"{value:,.0f} {unit}"
     shown = (
         f"{value:,.0f}"
         if size >= 1000

@@ -154,7 +154,7 @@ def test_summary_shows_a_rerun_once_failures_and_the_scale(bench_var, monkeypatc
     monkeypatch.setenv("BENCH_SCALE", "0.01")
     results.start()
     results.record("api", "list p95", 80.0, "ms", target=50)
-    results.record("api", "list p95", 40.0, "ms", target=50)  # the bench run again by hand
+    results.record("api", "list p95", 40.5, "ms", target=50)  # the bench run again by hand
     results.record_failure("bench.webhooks", 1)
     with (bench_var / "figures.jsonl").open("a") as out:
         out.write("not json\n")
@@ -167,7 +167,7 @@ def test_summary_shows_a_rerun_once_failures_and_the_scale(bench_var, monkeypatc
     assert "1 figure(s) recorded again in this run" in printed
     assert "1 unreadable line(s)" in printed
     rows = [line for line in printed.splitlines() if line.startswith("api ")]
-    assert len(rows) == 1 and "40.0 ms" in rows[0] and rows[0].split()[-1] == "met"
+    assert len(rows) == 1 and "40.5 ms" in rows[0] and rows[0].split()[-1] == "met"
     saved = json.loads((bench_var / "results.json").read_text())
     assert saved["scale"] == 0.01 and saved["failures"][0]["module"] == "bench.webhooks"
 
@@ -217,3 +217,21 @@ def test_a_failing_bench_is_recorded_and_the_run_fails(bench_var, monkeypatch, c
 def test_unknown_part_is_refused(capsys):
     assert run.main(["poll"]) == 2
     assert "the parts are ingest, pages, publish, assistant" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (0.0, "deliveries", "0 deliveries"),
+        (10600.0, "targets", "10,600 targets"),
+        (1430.4, "messages/s", "1,430 messages/s"),
+        (131.1, "ms", "131 ms"),
+        (41.37, "ms", "41.4 ms"),
+        (9.567, "ms", "9.57 ms"),
+        (3.304, "x", "3.30x"),
+        (93.75, "%", "93.8%"),
+        (0.85, "", "0.85"),
+    ],
+)
+def test_values_are_shown_with_the_precision_they_carry(value, unit, shown):
+    assert summary.number(value, unit) == shown
