@@ -9,11 +9,32 @@ import time
 from collections.abc import Callable
 
 
+def scale() -> float:
+    """BENCH_SCALE (default 1.0): every bench multiplies its sizes by it. Smoke runs on a shared machine use
+    0.01 or less; the targets hold at 1.0 only."""
+    raw = os.environ.get("BENCH_SCALE", "").strip() or "1"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"BENCH_SCALE must be a number, not {raw!r}") from None
+    if not 0 < value < 1000:
+        raise SystemExit(f"BENCH_SCALE must be above 0 (and sane), not {raw!r}")
+    return value
+
+
+def scaled(size: int, *, minimum: int) -> int:
+    """`size` times BENCH_SCALE, never below `minimum` (what keeps the bench meaningful at all)."""
+    return max(minimum, round(size * scale()))
+
+
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cmhub.settings")
     os.environ.setdefault("CMHUB_HTTPS", "0")
     os.environ.setdefault("CMHUB_STATIC_MANIFEST", "0")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
+    # The benches' fakes listen on loopback ports chosen at random (what the tests allow too).
+    listed = [host for host in os.environ.get("CMHUB_ALLOWED_API_HOSTS", "").split(",") if host]
+    os.environ["CMHUB_ALLOWED_API_HOSTS"] = ",".join(dict.fromkeys([*listed, "127.0.0.1"]))
     import django
 
     django.setup()

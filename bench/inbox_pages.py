@@ -1,4 +1,5 @@
-"""Inbox pages at scale: 1,000,000 messages in 100,000 conversations in one workspace (PostgreSQL).
+"""Inbox pages at scale: 1,000,000 messages in 100,000 conversations in one workspace (PostgreSQL), times
+BENCH_SCALE.
 
 Builds the data set once with set-based SQL (kept between runs: `--rebuild` to start over), then times
 the list, conversation and search pages through Django's test client: server time, no network.
@@ -11,9 +12,12 @@ import random
 import sys
 import time
 
-from bench.common import four_channels, machine, members, percentile, setup_django, summary
+from bench.common import four_channels, machine, members, percentile, scaled, setup_django, summary
+from bench.results import record_p95
 
-CONVERSATIONS = 100_000
+CONVERSATIONS = scaled(100_000, minimum=200)
+CONTACTS = scaled(20_000, minimum=40)
+POSTS = scaled(500, minimum=5)
 MESSAGES_PER_CONVERSATION = 10
 SLUG = "bench-pages"
 PHRASES = [
@@ -42,9 +46,9 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
             INSERT INTO inbox_contact (workspace_id, network, external_id, handle, name, avatar_url, profile_url,
                                        first_seen_at, last_seen_at, message_count, notes)
             SELECT %s, 'facebook', 'fan' || g, 'fan' || g, 'Fan ' || g, '', '', now(), now(), 50, ''
-            FROM generate_series(1, 20000) g
+            FROM generate_series(1, %s) g
             """,
-            [workspace_id],
+            [workspace_id, CONTACTS],
         )
         cursor.execute("SELECT min(id) FROM inbox_contact WHERE workspace_id = %s", [workspace_id])
         first_contact = cursor.fetchone()[0]
@@ -54,8 +58,8 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
                 post_permalink, post_text, post_image_url, preview_outbound, contact_id, status, priority, assignee_id, sensitive, preview, message_count,
                 last_message_at, last_inbound_at, first_response_due_at, first_response_at, resolved_at,
                 created_at, updated_at)
-            SELECT %s, (%s::bigint[])[1 + g %% %s], 'comment', 'root-' || g, 'post-' || (g %% 500), '', '', '',
-                   false, %s + (g %% 20000),
+            SELECT %s, (%s::bigint[])[1 + g %% %s], 'comment', 'root-' || g, 'post-' || (g %% {POSTS}), '', '', '',
+                   false, %s + (g %% {CONTACTS}),
                    (ARRAY['open','open','pending','resolved','resolved','resolved','spam'])[1 + g %% 7],
                    g %% 4, CASE WHEN g %% 3 = 0 THEN (%s::bigint[])[1 + g %% %s] END, false,
                    ({phrases})[1 + g %% {len(PHRASES)}], {MESSAGES_PER_CONVERSATION},
@@ -97,8 +101,9 @@ def build(workspace_id: int, channel_ids: list[int], user_ids: list[int]) -> Non
 
 
 def ensure_dataset():
-    """The bench workspace with its 1,000,000 messages (built once, kept between runs), and its members
-    (admin, manager, two agents). None when the database is not PostgreSQL."""
+    """The bench workspace with its 1,000,000 messages (times BENCH_SCALE; built once, kept between runs
+    of the same scale), and its members (admin, manager, two agents). None when the database is not
+    PostgreSQL."""
     from django.db import connection, transaction
 
     from accounts.models import Workspace
@@ -111,7 +116,7 @@ def ensure_dataset():
     if "--rebuild" in sys.argv:
         Channel.objects.filter(workspace=workspace).delete()
     users = members(workspace, email_prefix="bench")
-    if Message.objects.filter(workspace=workspace).count() < CONVERSATIONS * MESSAGES_PER_CONVERSATION:
+    if Message.objects.filter(workspace=workspace).count() != CONVERSATIONS * MESSAGES_PER_CONVERSATION:
         Channel.objects.filter(workspace=workspace).delete()
         Contact.objects.filter(workspace=workspace).delete()
         channels = four_channels(workspace)
@@ -141,7 +146,9 @@ def main() -> int:
     client.force_login(users[2])
     base = f"/w/{SLUG}/inbox/"
     ids = list(
-        Conversation.objects.filter(workspace=workspace).values_list("pk", flat=True)[:: CONVERSATIONS // 200]
+        Conversation.objects.filter(workspace=workspace).values_list("pk", flat=True)[
+            :: max(1, CONVERSATIONS // 200)
+        ]
     )
     rng = random.Random(7)
     cases = {
@@ -176,6 +183,7 @@ def main() -> int:
         limit = 200 if name.startswith("search") else 50
         verdict = "ok" if percentile(samples, 95) <= limit else f"MISSED (target {limit} ms)"
         print(summary(name, samples), verdict)
+        record_p95("inbox pages", name, samples, target=limit)
     return 1 if failures else 0
 
 

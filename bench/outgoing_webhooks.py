@@ -19,9 +19,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.common import machine, percentile, setup_django, summary
+from bench.common import machine, percentile, scaled, setup_django, summary
+from bench.results import record, record_p95
 
-CONVERSATIONS = int(os.environ.get("BENCH_OUTGOING_CONVERSATIONS", "100"))
+# BENCH_OUTGOING_CONVERSATIONS, when set, wins over BENCH_SCALE.
+CONVERSATIONS = int(os.environ.get("BENCH_OUTGOING_CONVERSATIONS") or scaled(100, minimum=10))
 CHANGES_PER_CONVERSATION = 3
 SLUG = "bench-outgoing"
 # The outbox write is four reads (endpoints with the workspace, the conversations, their labels) and one
@@ -120,6 +122,16 @@ def main() -> int:
         f"outbox adds {added:.1f} ms p95 (target <= {TARGET_EMIT_P95_MS} ms); attempt p95 "
         f"{percentile(attempts, 95):.1f} ms (target <= {TARGET_ATTEMPT_P95_MS} ms): {'OK' if ok else 'MISSED'}"
     )
+    record_p95("outgoing webhooks", "status change, no endpoint", without)
+    record_p95("outgoing webhooks", "status change, one endpoint", with_endpoint)
+    record(
+        "outgoing webhooks",
+        "outbox write added to a status change, p95",
+        added,
+        "ms",
+        target=TARGET_EMIT_P95_MS,
+    )
+    record_p95("outgoing webhooks", "delivery attempt (loopback)", attempts, target=TARGET_ATTEMPT_P95_MS)
     Workspace.objects.filter(slug=SLUG).delete()
     return 0  # a figure over its target is reported, not an error; a lost message fails the assert above
 

@@ -6,6 +6,8 @@ Redis, PostgreSQL, and the X, Facebook and LinkedIn fakes in their own processes
 2. On time: 600 targets due at random seconds over three minutes; lateness = published_at - scheduled_at
    (target: p99 <= 30 s with the default beat tick).
 
+BENCH_SCALE multiplies the counts and the on-time spread (at least 30 targets over 30 s).
+
 Every write the fakes received is counted: each target must be written exactly once. Run with `make bench`.
 """
 
@@ -20,12 +22,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import cpu_seconds, machine, percentile, postgres_cpu_seconds, setup_django
+from bench.common import cpu_seconds, machine, percentile, postgres_cpu_seconds, scaled, setup_django
+from bench.results import record
 
 ROOT = Path(__file__).resolve().parents[1]
-BURST_TARGETS = 10_000
-ON_TIME_TARGETS = 600
-ON_TIME_SPREAD = 180  # seconds
+BURST_TARGETS = scaled(10_000, minimum=30)
+ON_TIME_TARGETS = scaled(600, minimum=30)
+ON_TIME_SPREAD = scaled(180, minimum=30)  # seconds
+BURST_TARGET_S = 60
+LATENESS_TARGET_P99_S = 30
+BURST_WAIT_S = 600
 ACCOUNTS_PER_NETWORK = 20
 WORKERS = 2
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "4"))
@@ -242,7 +248,7 @@ def main() -> int:
             return spent | {"PostgreSQL": postgres_cpu_seconds(), "beat and bench": cpu_seconds(os.getpid())}
 
         cpu_before, wall = cpu(), time.perf_counter()
-        drained = wait_published(burst_posts, BURST_TARGETS, 600)
+        drained = wait_published(burst_posts, BURST_TARGETS, BURST_WAIT_S)
         burst_cpu = {name: spent - cpu_before[name] for name, spent in cpu().items()}
         burst_wall = time.perf_counter() - wall
         burst = PostTarget.objects.filter(post_id__in=burst_posts)
@@ -280,7 +286,26 @@ def main() -> int:
         f"burst: {BURST_TARGETS:,} targets due at the same instant -> {burst_statuses}; "
         f"first published {(first - burst_due).total_seconds():.1f} s after due, last {drain:.1f} s "
         f"({BURST_TARGETS / max((last - first).total_seconds(), 0.001):,.0f} targets/s once started); "
-        f"target <= 60 s: {'met' if drained and drain <= 60 else 'MISSED'}"
+        f"target <= {BURST_TARGET_S} s: {'met' if drained and drain <= BURST_TARGET_S else 'MISSED'}"
+    )
+    # Not drained: what counts is the wait (at least BURST_WAIT_S), not when the last one that did went out.
+    record(
+        "publish",
+        f"burst of {BURST_TARGETS:,} targets: all published after due",
+        drain if drained else max(drain, burst_wall),
+        "s",
+        target=BURST_TARGET_S,
+        note=(
+            f"first {(first - burst_due).total_seconds():.1f} s after due; {burst_statuses}"
+            + ("" if drained else f"; NOT all published within {BURST_WAIT_S} s")
+        ),
+    )
+    record(
+        "publish",
+        "burst: targets/s once started",
+        BURST_TARGETS / max((last - first).total_seconds(), 0.001),
+        "targets/s",
+        better="higher",
     )
     print(
         "CPU during the burst: "
@@ -288,18 +313,49 @@ def main() -> int:
         + f" ({os.cpu_count()} cores, {burst_wall:.1f} s wall); the workers spend "
         f"{burst_cpu['workers'] / BURST_TARGETS * 1000:.1f} ms of CPU per target"
     )
+    record(
+        "publish",
+        "burst: worker CPU per target",
+        burst_cpu["workers"] / BURST_TARGETS * 1000,
+        "ms",
+        note="CPU: " + ", ".join(f"{name} {spent:.1f} s" for name, spent in burst_cpu.items()),
+    )
     if lateness:
         p99 = percentile(lateness, 99)
         print(
             f"on time: {ON_TIME_TARGETS} targets due over {ON_TIME_SPREAD} s -> {on_time_statuses}; lateness "
             f"p50 {percentile(lateness, 50):.1f} s, p95 {percentile(lateness, 95):.1f} s, p99 {p99:.1f} s, "
-            f"max {max(lateness):.1f} s; target p99 <= 30 s: {'met' if p99 <= 30 else 'MISSED'}"
+            f"max {max(lateness):.1f} s; target p99 <= {LATENESS_TARGET_P99_S} s: "
+            f"{'met' if p99 <= LATENESS_TARGET_P99_S else 'MISSED'}"
+        )
+        record(
+            "publish",
+            f"on time: lateness p99 ({ON_TIME_TARGETS} targets over {ON_TIME_SPREAD} s)",
+            p99,
+            "s",
+            target=LATENESS_TARGET_P99_S,
+            note=(
+                f"p50 {percentile(lateness, 50):.1f} s, p95 {percentile(lateness, 95):.1f} s, "
+                f"max {max(lateness):.1f} s; {on_time_statuses}"
+            ),
         )
     total_writes = sum(writes.values())
     print(
         f"exactly once: {published.count():,} targets published, {total_writes:,} writes received by the fakes "
         f"({writes}), {distinct_ids:,} distinct network ids: "
         f"{'ok' if total_writes == published.count() == distinct_ids else 'DUPLICATES OR LOSSES'}"
+    )
+    scheduled = all_targets.count()
+    record(
+        "publish",
+        "exactly once: targets written other than once",
+        max(abs(total_writes - published.count()), abs(published.count() - distinct_ids)),
+        "targets",
+        target=0,
+        note=(
+            f"{scheduled:,} scheduled, {published.count():,} published, {total_writes:,} writes received, "
+            f"{distinct_ids:,} distinct ids"
+        ),
     )
     Post.objects.filter(workspace=workspace).delete()
     Channel.objects.filter(workspace=workspace).delete()

@@ -24,10 +24,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import machine, percentile, setup_django, summary
+from bench.common import machine, percentile, scaled, setup_django, summary
 from bench.publish import start_process, stop_process
+from bench.results import record, record_p95
 
-DELIVERIES = int(os.environ.get("BENCH_WEBHOOK_DELIVERIES", "300"))
+# BENCH_WEBHOOK_DELIVERIES, when set, wins over BENCH_SCALE.
+DELIVERIES = int(os.environ.get("BENCH_WEBHOOK_DELIVERIES") or scaled(300, minimum=20))
 PAGES = 20
 POSTS_PER_PAGE = 7
 SECRET = "bench-webhook-app-secret"  # noqa: S105 - a bench database only
@@ -178,6 +180,7 @@ def main() -> int:
         f"\nWebhook -> inbox ({machine()}, PostgreSQL, Redis broker, 1 Celery worker, {DELIVERIES} deliveries)"
     )
     print(summary("delivery answered (ack)", ack_ms))
+    record_p95("webhooks", "delivery answered (ack)", ack_ms)
     if visible_ms:
         print(summary("delivery -> visible in the inbox", visible_ms))
         p95 = percentile(visible_ms, 95)
@@ -187,6 +190,21 @@ def main() -> int:
             f"p95 {p95:.0f} ms); {stored} conversations stored ({with_post} with their post's words), "
             f"{lost} not visible within {WAIT_LIMIT_S:.0f} s"
         )
+        record_p95(
+            "webhooks",
+            "delivery -> visible in the inbox",
+            visible_ms,
+            target=TARGET_P95_MS,
+            note=f"{stored} conversations stored, {with_post} with their post's words",
+        )
+    record(
+        "webhooks",
+        f"deliveries not visible within {WAIT_LIMIT_S:.0f} s",
+        lost,
+        "deliveries",
+        target=0,
+        note=f"of {DELIVERIES}",
+    )
     Channel.objects.filter(workspace=workspace).delete()
     if before is None:
         app.delete()

@@ -17,6 +17,10 @@ Then a calibration table: for each auto-send threshold, the share of right answe
 whose best suggestion reaches it (all intents but spam, so chit-chat answered by mistake counts as wrong),
 pooled over the unseen domains; the engine's ``AUTO_SEND_THRESHOLD`` must be the lowest threshold with at
 least 98% there. Always exits 0: it is a benchmark, not a test.
+
+Every figure printed is also recorded for the benchmarks' summary (``bench.results``: ``figures.jsonl`` in
+the bench's var dir, ``python -m bench.summary`` prints them with the other benches'); ``--no-record``
+leaves it out.
 """
 
 from __future__ import annotations
@@ -107,9 +111,15 @@ class Outcome:
 class Metric:
     name: str
     target: str
-    passes: Callable[[float], bool]
+    limit: float | None  # None: shown, no target
+    better: str  # "higher" or "lower": which side of `limit` passes
     compute: Callable[[Sequence[Outcome]], tuple[float | None, str]]
     unit: str = "%"
+
+    def passes(self, value: float) -> bool:
+        if self.limit is None:
+            return True
+        return value >= self.limit if self.better == "higher" else value <= self.limit
 
 
 def _ratio(hits: int, total: int) -> tuple[float | None, str]:
@@ -163,27 +173,29 @@ def _share(predicate: Callable[[Outcome], bool]) -> Callable[[Sequence[Outcome]]
 
 
 METRICS = [
-    Metric("FAQ top-3 accuracy", ">= 90%", lambda v: v >= 90, lambda o: _faq(o, 3)),
-    Metric("FAQ top-1 accuracy", ">= 80%", lambda v: v >= 80, lambda o: _faq(o, 1)),
-    Metric(f"precision at conf >= {AUTO_SEND_THRESHOLD:.2f}", ">= 98%", lambda v: v >= 98, _auto_precision),
-    Metric(f"FAQ answered at conf >= {AUTO_SEND_THRESHOLD:.2f}", "(shown)", lambda v: True, _auto_coverage),
-    Metric("intent accuracy", ">= 90%", lambda v: v >= 90, _share(lambda x: x.intent == x.message["intent"])),
+    Metric("FAQ top-3 accuracy", ">= 90%", 90, "higher", lambda o: _faq(o, 3)),
+    Metric("FAQ top-1 accuracy", ">= 80%", 80, "higher", lambda o: _faq(o, 1)),
+    Metric(f"precision at conf >= {AUTO_SEND_THRESHOLD:.2f}", ">= 98%", 98, "higher", _auto_precision),
+    Metric(f"FAQ answered at conf >= {AUTO_SEND_THRESHOLD:.2f}", "(shown)", None, "higher", _auto_coverage),
+    Metric("intent accuracy", ">= 90%", 90, "higher", _share(lambda x: x.intent == x.message["intent"])),
     Metric(
         "sentiment sign",
         ">= 85%",
-        lambda v: v >= 85,
+        85,
+        "higher",
         _share(lambda x: sentiment_label(x.sentiment) == x.message["sentiment"]),
     ),
     Metric(
         "language accuracy",
         ">= 95% (own)",
-        lambda v: v >= 95,
+        95,
+        "higher",
         _share(lambda x: x.language == x.message["language"]),
     ),
-    Metric("spam precision", ">= 95%", lambda v: v >= 95, _spam_precision),
-    Metric("spam recall", ">= 80%", lambda v: v >= 80, _spam_recall),
-    Metric("latency p50 (ms)", "<= 10 ms (own)", lambda v: v <= 10, _latency(50), unit="ms"),
-    Metric("latency p95 (ms)", "<= 20 ms", lambda v: v <= 20, _latency(95), unit="ms"),
+    Metric("spam precision", ">= 95%", 95, "higher", _spam_precision),
+    Metric("spam recall", ">= 80%", 80, "higher", _spam_recall),
+    Metric("latency p50 (ms)", "<= 10 ms (own)", 10, "lower", _latency(50), unit="ms"),
+    Metric("latency p95 (ms)", "<= 20 ms", 20, "lower", _latency(95), unit="ms"),
 ]
 
 
@@ -311,9 +323,15 @@ def with_learned_phrasings(domain: Domain, answered: Sequence[dict]) -> FaqIndex
     return FaqIndex(grown, synonyms=load_synonyms(domain.synonyms))
 
 
-def report_learning(results: Sequence[tuple[Domain, Sequence[Outcome]]], out: TextIO | None = None) -> None:
+LearningRow = tuple[Domain, list[tuple[float | None, str]]]  # top-1 before, after, top-3 before, after
+
+
+def report_learning(
+    results: Sequence[tuple[Domain, Sequence[Outcome]]], out: TextIO | None = None
+) -> list[LearningRow]:
     """Replay half of each domain's messages as answered by a person, then score the other half."""
     out = out or sys.stdout
+    rows: list[LearningRow] = []
     print(
         "\nLearned phrasings: half the messages replayed as answered by a person, the other half scored",
         file=out,
@@ -331,6 +349,63 @@ def report_learning(results: Sequence[tuple[Domain, Sequence[Outcome]]], out: Te
         cells = [_faq(before, 1), _faq(after, 1), _faq(before, 3), _faq(after, 3)]
         shown = "".join(f"{f'{v:.1f}% ({d})' if v is not None else 'n/a':<18}" for v, d in cells)
         print(f"{f'{domain.name} ({domain.kind})':<22}{shown}", file=out)
+        rows.append((domain, cells))
+    return rows
+
+
+def record_figures(
+    results: Sequence[tuple[Domain, Sequence[Outcome]]], learning: Sequence[LearningRow]
+) -> int:
+    """Every figure printed above, for the benchmarks' summary (`bench.results`); how many were recorded.
+    Imported here, not at the top: the settings page's calibration imports this module, the bench never."""
+    from bench.results import record
+
+    recorded = 0
+    for domain, outcomes in results:
+        for metric in METRICS:
+            value, detail = metric.compute(outcomes)
+            if value is not None:
+                record(
+                    "assistant",
+                    f"{domain.name} ({domain.kind}): {metric.name}",
+                    value,
+                    metric.unit,
+                    target=metric.limit,
+                    better=metric.better,
+                    note=detail,
+                )
+                recorded += 1
+    unseen = [o for d, outcomes in results if d.kind == "unseen" for o in outcomes]
+    if unseen:
+        safe = lowest_safe_threshold(unseen)
+        record(
+            "assistant",
+            f"lowest auto-send threshold with >= {CALIBRATION_PRECISION:.0f}% right (unseen pooled)",
+            # None: no threshold up to the highest one tried is safe; 1.0 says so against the default.
+            1.0 if safe is None else safe,
+            "",
+            target=AUTO_SEND_THRESHOLD,
+            note=f"engine default AUTO_SEND_THRESHOLD = {AUTO_SEND_THRESHOLD:.2f}"
+            + ("; none of the thresholds tried is safe" if safe is None else ""),
+        )
+        recorded += 1
+    for domain, (top1_before, top1_after, top3_before, top3_after) in learning:
+        for name, (value, detail), (before, _) in (
+            ("top-1", top1_after, top1_before),
+            ("top-3", top3_after, top3_before),
+        ):
+            if value is not None:
+                note = f"{detail}; {before:.1f}% before" if before is not None else detail
+                record(
+                    "assistant",
+                    f"{domain.name} ({domain.kind}): {name} after learned phrasings",
+                    value,
+                    "%",
+                    better="higher",
+                    note=note,
+                )
+                recorded += 1
+    return recorded
 
 
 def show_errors(outcomes: Sequence[Outcome], out: TextIO | None = None) -> None:
@@ -371,6 +446,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="also score a workspace's own corrected messages (manage.py export_triage_eval writes DIR)",
     )
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not add the figures to the benchmarks' summary"
+    )
     args = parser.parse_args(argv)
 
     chosen = [d for d in DOMAINS if not args.domain or d.name in args.domain]
@@ -391,12 +469,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     report(results)
     report_calibration(results)
-    report_learning(results)
+    learning = report_learning(results)
     if args.errors:
         for domain, outcomes in results:
             if domain.name == args.errors:
                 print(f"\nErrors ({domain.name}):")
                 show_errors(outcomes)
+    if not args.no_record:
+        record_figures(results, learning)
     return 0
 
 

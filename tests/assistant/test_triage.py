@@ -105,9 +105,10 @@ def test_evaluation_messages_are_not_copies_of_faq_phrasings():
     assert not [m["text"] for m in _messages() if " ".join(m["text"].casefold().split()) in phrasings]
 
 
-def test_benchmark_runs_and_reports_every_target():
+def test_benchmark_runs_and_reports_every_target(tmp_path, monkeypatch):
     from assistant.eval import run
 
+    monkeypatch.setenv("CMHUB_VAR_DIR", str(tmp_path))  # where the figures go for the benchmarks' summary
     out = io.StringIO()
     with redirect_stdout(out):
         assert run.main([]) == 0
@@ -117,6 +118,13 @@ def test_benchmark_runs_and_reports_every_target():
     for domain in run.DOMAINS:
         assert f"{domain.name} ({domain.kind})" in report
     assert "met" in report
+    figures = [json.loads(line) for line in (tmp_path / "figures.jsonl").read_text("utf-8").splitlines()]
+    recorded = {f["name"]: f for f in figures if f["kind"] == "figure"}
+    assert len(recorded) == len(run.DOMAINS) * len(run.METRICS) + 1 + 2 * len(run.DOMAINS)
+    top3 = recorded["isp (unseen): FAQ top-3 accuracy"]
+    assert (top3["target"], top3["better"], top3["unit"]) == (90.0, "higher", "%")
+    assert f"{top3['value']:.1f}%" in report  # the figure printed is the figure recorded
+    assert recorded["bakery (own): latency p95 (ms)"]["better"] == "lower"
 
 
 # --- Issue 14: triage that reads people, on wordings no evaluation set contains -------------------------
