@@ -552,7 +552,7 @@ class MastodonFake(MastodonState, SeedableFake):
             "url": None,
             "preview_url": f"https://files.{self.domain}/media_attachments/files/{media_id}/small/image.png",
             "remote_url": None,
-            "text_url": None,
+            "text_url": f"https://{self.domain}/media/{media_id}",
             "meta": {},
             "description": (fields.get("description") or b"").decode() or None,
             "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",

@@ -115,7 +115,15 @@ class MastodonState:
                 "statuses_count": 0,
                 "last_status_at": None,
                 "emojis": [],
-                "fields": [],
+                "fields": [{"name": "Website", "value": f"https://{host}", "verified_at": None}],
+                "avatar_description": "",
+                "header_description": "",
+                "indexable": True,
+                "show_media": True,
+                "show_media_replies": True,
+                "show_featured": True,
+                "roles": [],
+                "feature_approval": {"automatic": ["public"], "manual": [], "current_user": "automatic"},
             }
             return account_id
 
@@ -179,6 +187,9 @@ class MastodonState:
                 "replies_count": 0,
                 "reblogs_count": 0,
                 "favourites_count": 0,
+                "quotes_count": 0,
+                "quote": None,
+                "quote_approval": {"automatic": [], "manual": [], "current_user": "automatic"},
                 "edited_at": None,
                 "favourited": False,
                 "reblogged": False,
@@ -200,6 +211,7 @@ class MastodonState:
             }
             self.statuses[status_id] = status
             account["statuses_count"] += 1
+            account["last_status_at"] = when.date().isoformat()
             if parent:
                 parent["replies_count"] += 1
             for mentioned in mentions:

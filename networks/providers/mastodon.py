@@ -302,6 +302,8 @@ class MastodonProvider(Provider):
         """File one notification; 1 when it was malformed (logged and skipped), else 0."""
         try:
             kind = raw["type"]
+            if kind not in NOTIFICATION_TYPES:
+                return 0  # asked for with types[], but an instance may send others (a favourite...)
             status = raw.get("status")
             if not isinstance(status, dict):
                 raise TypeError("status is not an object")
