@@ -68,6 +68,10 @@ class MastodonFake(MastodonState, SeedableFake):
             "add_dm": self.add_dm,
             "edit_status": self.edit_status,
             "delete_status": self.delete_status,
+            "add_app": self.add_app,
+            "rate_limited": self.rate_limited,
+            "unauthorized": self.unauthorized,
+            "server_error": self.server_error,
         }
 
     # --- seeding ---------------------------------------------------------------------------------
@@ -99,12 +103,34 @@ class MastodonFake(MastodonState, SeedableFake):
                 created_at=when,
             )
 
-    def add_dm(self, to: str, author: str, text: str = "", *, in_reply_to: str = "") -> str:
-        return self.add_mention(to, author, text, in_reply_to=in_reply_to, visibility="direct")
+    def add_dm(
+        self, to: str, author: str, text: str = "", *, in_reply_to: str = "", created_at: str = ""
+    ) -> str:
+        return self.add_mention(
+            to, author, text, in_reply_to=in_reply_to, visibility="direct", created_at=created_at
+        )
 
     # --- faults in Mastodon's own words ------------------------------------------------------------
 
-    def rate_limited(self, path_pattern: str, *, reset_in: float = 120, times: int = 1) -> dt.datetime:
+    def add_app(
+        self, client_id: str, client_secret: str, redirect_uris: list[str], scopes: str = "read"
+    ) -> str:
+        """An app registered beforehand (the demo's), as POST /api/v1/apps would have."""
+        with self.lock:
+            self.apps[client_id] = {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uris": list(redirect_uris),
+                "scopes": scopes.split(),
+            }
+        return client_id
+
+    def server_error(self, path_pattern: str, *, status: int = 503, times: int = 1) -> None:
+        body = {"error": "We're sorry, but something went wrong on our end."}
+        self.inject(Fault(path_pattern, response=Response(status, body), times=times))
+
+    def rate_limited(self, path_pattern: str, *, reset_in: float = 120, times: int = 1) -> str:
+        """The next matching call(s) answer 429 as an instance does; returns the announced reset."""
         reset = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=reset_in)
         headers = {
             "x-ratelimit-limit": str(WINDOW),
@@ -114,7 +140,7 @@ class MastodonFake(MastodonState, SeedableFake):
         self.inject(
             Fault(path_pattern, response=Response(429, {"error": "Too many requests"}, headers), times=times)
         )
-        return reset
+        return headers["x-ratelimit-reset"]
 
     def unauthorized(self, path_pattern: str, *, times: int = 1) -> None:
         body = {"error": "The access token is invalid"}

@@ -411,7 +411,9 @@ def test_rate_limit_headers_are_read_and_429_sleeps_until_the_clamped_reset(worl
     assert provider.rate_limit.limit == 300 and provider.rate_limit.remaining is not None
     assert provider.rate_limit.reset_at is not None
 
-    reset = world.fake.rate_limited(r"^/api/v1/conversations$")
+    reset = dt.datetime.fromisoformat(
+        world.fake.rate_limited(r"^/api/v1/conversations$").replace("Z", "+00:00")
+    )
     with pytest.raises(RateLimited) as caught:
         world.provider().poll(cursor={})
     assert abs((caught.value.reset_at - reset).total_seconds()) < 1
