@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,10 +60,14 @@ def faq_entries(workspace: Workspace):
 # --- The FAQ index, built once per FAQ version -----------------------------------------------------------
 
 _index_lock = threading.Lock()
-# workspace id -> (version, index, entries by id). A version is (max updated_at, row count, the workspace
-# vocabulary, the accepted learned phrasings): deleting a row changes the count even when it was not the
-# newest.
-_index_cache: dict[int, tuple[tuple, engine.FaqIndex, dict[int, FaqEntry]]] = {}
+# workspace id -> (version, index, entries by id), least recently used first. A version is (max updated_at,
+# row count, the workspace vocabulary, the accepted learned phrasings): deleting a row changes the count even
+# when it was not the newest.
+_index_cache: OrderedDict[int, tuple[tuple, engine.FaqIndex, dict[int, FaqEntry]]] = OrderedDict()
+#: Workspaces whose FAQ index a process keeps. An agency's worker sees every client's workspace; without a
+#: bound, its memory would grow with each one. A workspace pushed out is rebuilt on its next message (a few
+#: milliseconds for a FAQ of a few hundred entries).
+FAQ_INDEX_CACHE_SIZE = 64
 
 
 def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntry]]:
@@ -80,9 +84,11 @@ def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntr
         .values_list("pk", "faq_entry_id", "text")
     )
     version = (stats["newest"], stats["count"], vocabulary, tuple(pk for pk, _, _ in learned_rows))
-    cached = _index_cache.get(workspace_id)
-    if cached is not None and cached[0] == version:
-        return cached[1], cached[2]
+    with _index_lock:
+        cached = _index_cache.get(workspace_id)
+        if cached is not None and cached[0] == version:
+            _index_cache.move_to_end(workspace_id)
+            return cached[1], cached[2]
     rows = {e.pk: e for e in FaqEntry.objects.filter(workspace_id=workspace_id, active=True)}
     learned: dict[int, list[str]] = {}
     for _, entry_id, text in learned_rows:
@@ -105,6 +111,9 @@ def faq_index_for(workspace_id: int) -> tuple[engine.FaqIndex, dict[int, FaqEntr
     )
     with _index_lock:
         _index_cache[workspace_id] = (version, index, rows)
+        _index_cache.move_to_end(workspace_id)
+        while len(_index_cache) > FAQ_INDEX_CACHE_SIZE:
+            _index_cache.popitem(last=False)
     return index, rows
 
 

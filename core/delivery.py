@@ -36,6 +36,21 @@ log = logging.getLogger(__name__)
 FIND_MARGIN = dt.timedelta(minutes=10)
 
 
+def delivery_key(pipeline: str, pk: int) -> str:
+    """The stable name of one delivery (a reply, a post's target), the same at every attempt and unlike any
+    other deployment's: networks that take an idempotency key or a client-chosen record id receive it
+    (Provider.reply and .publish, `delivery_key`), so a retry after an unclear outcome cannot land twice.
+    Keyed with SECRET_KEY, so two deployments posting for the same account (or one whose database was
+    reset) never name two deliveries alike."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{pipeline}:{pk}".encode(), hashlib.sha256)
+    return f"cmhub-{pipeline}-{pk}-{digest.hexdigest()[:20]}"
+
+
 @dataclass(frozen=True)
 class Policy:
     """How patient a pipeline is."""

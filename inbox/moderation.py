@@ -1,4 +1,5 @@
-"""Moderation from the inbox: hide and show again, delete, and answer a comment privately, on the network.
+"""Moderation from the inbox: hide and show again, delete, and answer a comment privately, on the network;
+and block a message's author there, where the network allows it.
 
 Each request is a ModerationAction row, sent exactly once through the delivery engine (`core.delivery`),
 like a reply:
@@ -8,7 +9,8 @@ like a reply:
                          '-> unknown  (may have landed: the comment is read back before anything else)
 An unclear hide is settled by reading the comment's `hidden` state, an unclear delete by whether the
 comment still exists, an unclear private reply by whether the comment still allows one: nothing is ever
-written twice on a guess.
+written twice on a guess. A block is the exception that proves it: blocking twice is harmless, so an unclear
+one is simply made again.
 
 What is allowed where is the provider's to say (`Provider.supports`, read through the registry); who may
 do it is the role's (`accounts.policy`): agents hide, show again and answer privately, only managers delete.
@@ -74,6 +76,9 @@ PERMISSION: dict[str, Perm] = {
     A.UNHIDE: Perm.HIDE_MESSAGES,
     A.DELETE: Perm.DELETE_MESSAGES,
     A.PRIVATE_REPLY: Perm.REPLY,
+    # Blocking cuts the brand off from a person (they can no longer answer, mention or write to it): a
+    # manager's decision, like a deletion.
+    A.BLOCK: Perm.DELETE_MESSAGES,
 }
 
 
@@ -98,6 +103,9 @@ class MessageModeration:
     can_unhide: bool = False
     can_delete: bool = False
     can_reply_privately: bool = False
+    can_block: bool = False
+    blocked: bool = False  # the author was blocked on the network from this message
+    blocking: bool = False
 
 
 def _provider_class(channel: Channel) -> type[p.Provider] | None:
@@ -127,9 +135,13 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
     if not can(by, PERMISSION[action]):
         if action == A.DELETE:
             return _("Only managers may delete messages on the network.")
+        if action == A.BLOCK:
+            return _("Only managers may block people on the network.")
         return _("Your role in this workspace does not allow this.")
     if provider is None or capability is None or not provider.supports(capability):
         return _("%(network)s does not let CM Hub do this.") % {"network": network}
+    if action == A.BLOCK:
+        return _block_refusal(message)
     if message.direction == Message.Direction.OUT:
         # Our own answers: deleted where the network allows it (a comment, a reply under a mention), and
         # nothing else: hiding or privately answering ourselves makes no sense.
@@ -163,7 +175,25 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
     return ""
 
 
+def _block_refusal(message: Message) -> str:
+    """Any message from a person may lead to blocking them (a comment, a mention, a DM), once."""
+    if message.direction == Message.Direction.OUT or message.author_contact_id is None:
+        return _("Only people writing to this channel can be blocked.")
+    if not message.author_contact or not message.author_contact.external_id:
+        return _("The network did not say who wrote this message.")
+    blocks = [a for a in _actions(message) if a.action == A.BLOCK]
+    if any(a.state == S.DONE for a in blocks):
+        return _("This person is already blocked.")
+    if any(a.state in ModerationAction.PENDING for a in blocks):
+        return _("This person is being blocked already.")
+    if message.channel.status == Channel.Status.NEEDS_RECONNECT:
+        return _("%(channel)s lost its connection: reconnect it first.") % {"channel": message.channel.name}
+    return ""
+
+
 def _capability(message: Message, action: str) -> p.Capability | None:
+    if action == A.BLOCK:
+        return Capability.BLOCK
     if action in (A.HIDE, A.UNHIDE):
         return Capability.HIDE
     if action == A.PRIVATE_REPLY:
@@ -213,14 +243,18 @@ def attach(
 def describe(message: Message, *, member: Membership, now: dt.datetime | None = None) -> MessageModeration:
     actions = _actions(message)
     pending = [a for a in actions if a.state in ModerationAction.PENDING]
-    changes = [a for a in actions if a.action != A.PRIVATE_REPLY]
+    # Changes of the message itself (hide, show again, delete); private replies and blocks are shown apart.
+    changes = [a for a in actions if a.action not in (A.PRIVATE_REPLY, A.BLOCK)]
+    blocks = [a for a in actions if a.action == A.BLOCK]
     latest_change = changes[0] if changes else None
     private = next((a for a in actions if a.action == A.PRIVATE_REPLY and a.state != S.FAILED), None)
     failed_private = next((a for a in actions if a.action == A.PRIVATE_REPLY), None)
     last_failed = latest_change if latest_change and latest_change.state == S.FAILED else None
     if private is None and failed_private is not None and failed_private.state == S.FAILED:
         last_failed = last_failed or failed_private
-    busy = any(a.action != A.PRIVATE_REPLY for a in pending)
+    if blocks and blocks[0].state == S.FAILED and not any(a.state == S.DONE for a in blocks):
+        last_failed = last_failed or blocks[0]
+    busy = any(a in pending for a in changes)
 
     def allowed(action: str) -> bool:
         return not busy and not refusal(message=message, action=action, by=member, now=now)
@@ -237,6 +271,9 @@ def describe(message: Message, *, member: Membership, now: dt.datetime | None = 
         can_delete=allowed(A.DELETE),
         can_reply_privately=private is None
         and not refusal(message=message, action=A.PRIVATE_REPLY, by=member),
+        blocked=any(a.state == S.DONE for a in blocks),
+        blocking=any(a.state in ModerationAction.PENDING for a in blocks),
+        can_block=not refusal(message=message, action=A.BLOCK, by=member, now=now),
     )
 
 
@@ -356,6 +393,9 @@ def _run(row: ModerationAction, *, http: httpx.Client | None) -> str:
             provider.hide_comment(comment_id=comment_id, hidden=row.action == A.HIDE)
         elif row.action == A.DELETE:
             provider.delete_comment(comment_id=comment_id)
+        elif row.action == A.BLOCK:
+            contact = row.message.author_contact
+            provider.block_author(author_id=contact.external_id if contact else "")
         else:
             external_id = provider.private_reply(comment_id=comment_id, text=row.text).external_id
     except p.NotFound as exc:
@@ -458,6 +498,13 @@ def _reconcile(row: ModerationAction, *, http: httpx.Client | None) -> str:
     or failed with a request to look on the network when it cannot tell."""
     client = http or worker_client()
     comment_id = row.message.external_id or ""
+    if row.action == A.BLOCK:
+        # Blocking an account already blocked is no error: made again rather than read back.
+        if row.attempts >= POLICY.max_attempts:
+            _settle(row, S.FAILED, error=_("Not done after %(count)s attempts.") % {"count": row.attempts})
+            return S.FAILED
+        _settle(row, S.QUEUED, states=(S.UNKNOWN,))
+        return S.QUEUED
     try:
         state = registry.build_provider(row.channel, http=client).comment_state(comment_id=comment_id)
     except (p.ProviderError, NotImplementedError) as exc:

@@ -1,4 +1,5 @@
-"""ModerationAction: one request to hide, show again, delete or privately answer a message on its network.
+"""ModerationAction: one request to hide, show again, delete or privately answer a message on its network, or
+to block its author there.
 
 Each row is both the audit (who asked what, on which message, when, what the network said) and the
 delivery engine's schedule (`state`, `next_step_at`, `leased_until`): it is sent exactly once, like a reply.
@@ -23,6 +24,7 @@ class ModerationAction(models.Model):
         UNHIDE = "unhide", _("Show again")
         DELETE = "delete", _("Delete")
         PRIVATE_REPLY = "private_reply", _("Private reply")
+        BLOCK = "block", _("Block the author")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

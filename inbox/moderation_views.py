@@ -20,6 +20,7 @@ ASKED = {
     A.UNHIDE: _("Showing the comment again on the network…"),
     A.DELETE: _("Deleting the comment on the network…"),
     A.PRIVATE_REPLY: _("Sending the private reply…"),
+    A.BLOCK: _("Blocking the author on the network…"),
 }
 
 
@@ -44,8 +45,8 @@ def _message_answer(request: WorkspaceRequest, conv: Conversation, message: Mess
 @workspace_view()
 @require_POST
 def message_moderate(request: WorkspaceRequest, conversation_id: int, pk: int) -> HttpResponse:
-    """Queue a hide, an unhide, a delete or a private reply; the role and the network's rules are checked
-    by the service, which says why when it refuses."""
+    """Queue a hide, an unhide, a delete, a private reply or a block; the role and the network's rules are
+    checked by the service, which says why when it refuses."""
     conv = selectors.get_conversation_for_member(request.membership, conversation_id)
     message = selectors.get_message_for_member(request.membership, conv, pk)
     action = request.POST.get("action", "")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from core import crypto
 from core.errors import UserError
 from networks.providers import base as p
-from networks.registry import SPECS, AppConfig
+from networks.registry import SPECS, AppConfig, allowed_url, api_base_url, app_config
 
 SESSION_KEY = "cmhub_oauth"
 STATE_TTL = 15 * 60  # seconds a consent page may stay open
@@ -75,6 +75,8 @@ def start(session, *, workspace_slug: str, app: AppConfig, redirect_uri: str, re
         "reconnect": reconnect,  # the external id of the channel being repaired, if that is the purpose
     }
     spec = SPECS[app.network]
+    if spec.provider_class.connect_style == p.ConnectStyle.SERVER_OAUTH:
+        pending["server_url"] = app.api_base_url  # the callback finds the server's app by it
     consent = spec.provider_class.consent(
         oauth_app(app), redirect_uri=redirect_uri, state=state, scopes=spec.scopes
     )
@@ -131,22 +133,38 @@ def finish(*, app: AppConfig, pending: dict[str, Any], code: str, http: httpx.Cl
         redirect_uri=pending["redirect_uri"],
         verifier=pending.get("verifier", ""),
     )
-    return [
-        Candidate(
-            network=str(account.network),
-            external_id=account.external_id,
-            name=account.name,
-            api_base_url=account.api_base_url or app.api_base_url,
-            access_token=account.credentials.access_token,
-            refresh_token=account.credentials.refresh_token,
-            expires_at=account.credentials.expires_at.timestamp() if account.credentials.expires_at else None,
-            scopes=list(account.credentials.scopes),
-            handle=account.handle,
-            avatar_url=account.avatar_url,
-            server_limits=dict(account.server_limits),
-        )
-        for account in found
-    ]
+    return [_candidate(account, app.api_base_url) for account in found]
+
+
+def _candidate(account: p.Connectable, api_base: str) -> Candidate:
+    credentials = account.credentials
+    return Candidate(
+        network=str(account.network),
+        external_id=account.external_id,
+        name=account.name,
+        api_base_url=account.api_base_url or api_base,
+        access_token=credentials.access_token,
+        refresh_token=credentials.refresh_token,
+        expires_at=credentials.expires_at.timestamp() if credentials.expires_at else None,
+        scopes=list(credentials.scopes),
+        handle=account.handle,
+        avatar_url=account.avatar_url,
+        server_limits=dict(account.server_limits),
+    )
+
+
+def app_for_flow(network: str, pending: dict[str, Any]) -> AppConfig | None:
+    """The app a pending flow was started with: the deployment's, or the one its server registered."""
+    if SPECS[network].provider_class.connect_style != p.ConnectStyle.SERVER_OAUTH:
+        return app_config(network)
+    from networks.models import ServerApp
+
+    row = ServerApp.objects.filter(
+        network=network,
+        server_url=pending.get("server_url", ""),
+        redirect_uri=pending.get("redirect_uri", ""),
+    ).first()
+    return _server_app_config(row) if row else None
 
 
 def oauth_app(app: AppConfig) -> p.OAuthApp:
@@ -158,6 +176,134 @@ def oauth_app(app: AppConfig) -> p.OAuthApp:
         oauth_base_url=app.oauth_base_url,
         api_version=spec.api_version() if spec.api_version else "",
     )
+
+
+# --- Servers with apps of their own (ConnectStyle.SERVER_OAUTH) ----------------------------------------
+
+
+#: The longest server address accepted (a host name is at most 253 characters).
+MAX_SERVER_CHARS = 300
+
+
+def server_url(network: str, raw: str) -> str:
+    """The server an admin typed (`mastodon.social`, `https://social.example.org/`), as the origin CM Hub
+    calls: https, no path, no credentials. ConnectError in plain words for anything else."""
+    from urllib.parse import urlsplit
+
+    text = (raw or "").strip().lower()
+    if not text:
+        raise ConnectError(_("Type the address of your server, e.g. mastodon.social."))
+    if len(text) > MAX_SERVER_CHARS or any(c.isspace() for c in text):
+        raise ConnectError(_("This is not a server address."))
+    if text.startswith("@") or (text.count("@") == 1 and "://" not in text):
+        # A handle (@brand@mastodon.social) names its server after the last @.
+        text = text.rsplit("@", 1)[1]
+    if "://" not in text:
+        text = f"https://{text}"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ConnectError(_("This is not a server address.")) from None
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/"):
+        raise ConnectError(_("Type the server's address alone, without a path, e.g. mastodon.social."))
+    if not parts.hostname or ("." not in parts.hostname and parts.hostname != "localhost"):
+        raise ConnectError(_("This is not a server address."))
+    url = f"{parts.scheme}://{parts.netloc}"
+    if not allowed_url(network, url):
+        raise ConnectError(
+            _("CM Hub only connects to servers over https (%(url)s is not allowed).") % {"url": url}
+        )
+    return url
+
+
+def server_app(*, network: str, server_url: str, redirect_uri: str, http: httpx.Client) -> AppConfig:
+    """CM Hub's app on this server: the one registered before, or registered now (once per server and
+    redirect URI, shared by every workspace). ConnectError when the server refuses or cannot be reached."""
+    from django.conf import settings
+    from django.db import IntegrityError, transaction
+
+    from networks.models import ServerApp
+
+    row = ServerApp.objects.filter(network=network, server_url=server_url, redirect_uri=redirect_uri).first()
+    if row is None:
+        spec = SPECS[network]
+        try:
+            registered = spec.provider_class.register_app(
+                http=http,
+                server_url=server_url,
+                redirect_uri=redirect_uri,
+                scopes=spec.scopes,
+                client_name="CM Hub",
+                website=settings.SITE_URL,
+            )
+        except p.ProviderError as exc:
+            if not isinstance(exc, p.Transient):
+                raise ConnectError(
+                    _("%(server)s did not register CM Hub: %(reason)s")
+                    % {"server": server_url, "reason": exc.network_message}
+                ) from exc
+            raise ConnectError(
+                _("%(server)s cannot be reached. Check the address and try again.") % {"server": server_url}
+            ) from None
+        except httpx.HTTPError:
+            raise ConnectError(
+                _("%(server)s cannot be reached. Check the address and try again.") % {"server": server_url}
+            ) from None
+        try:
+            with transaction.atomic():
+                row = ServerApp.objects.create(
+                    network=network,
+                    server_url=server_url,
+                    redirect_uri=redirect_uri,
+                    client_id=registered.client_id,
+                    client_secret=registered.client_secret,
+                    scopes=list(spec.scopes),
+                )
+        except IntegrityError:  # another admin registered it at the same moment: theirs is as good
+            row = ServerApp.objects.get(network=network, server_url=server_url, redirect_uri=redirect_uri)
+    return _server_app_config(row)
+
+
+def _server_app_config(row: Any) -> AppConfig:
+    return AppConfig(
+        network=row.network,
+        client_id=row.client_id,
+        client_secret=row.client_secret,
+        api_base_url=row.server_url,
+        oauth_base_url=row.server_url,
+    )
+
+
+# --- Accounts signed in with an app password (ConnectStyle.APP_PASSWORD) --------------------------------
+
+
+def password_candidates(
+    *, network: str, identifier: str, password: str, http: httpx.Client
+) -> list[Candidate]:
+    """Sign in with an app password and return the account as a candidate, like a consent's callback."""
+    identifier, password = identifier.strip(), password.strip()
+    if not identifier or not password:
+        raise ConnectError(_("Type the account's handle and an app password."))
+    spec = SPECS[network]
+    try:
+        found = spec.provider_class.connect_with_password(
+            http=http, identifier=identifier, password=password, service_url=api_base_url(network)
+        )
+    except p.ProviderError as exc:
+        if not isinstance(exc, p.Transient):
+            raise ConnectError(
+                _("%(network)s refused the sign-in: %(reason)s")
+                % {"network": p.Network(network).label, "reason": exc.network_message}
+            ) from exc
+        raise ConnectError(
+            _("%(network)s cannot be reached. Try again in a moment.") % {"network": p.Network(network).label}
+        ) from None
+    except httpx.HTTPError:
+        raise ConnectError(
+            _("%(network)s cannot be reached. Try again in a moment.") % {"network": p.Network(network).label}
+        ) from None
+    return [_candidate(account, api_base_url(network)) for account in found]
 
 
 # --- Step 3: candidates wait in the session while the admin chooses -------------------------------------

@@ -386,7 +386,7 @@ class StreamState(models.Model):
     disconnected_at = models.DateTimeField(_("disconnected at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
     events = models.PositiveBigIntegerField(_("events"), default=0)
-    stored = models.PositiveBigIntegerField(_("messages stored"), default=0)
+    stored = models.PositiveBigIntegerField(_("items stored"), default=0)  # new or already known
     reconnects = models.PositiveIntegerField(_("reconnections"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)

@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from networks.models import Channel, Network, NetworkApp, WatchSettings
 from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
+from networks.providers.bluesky import BlueskyProvider
 from networks.providers.facebook import FacebookProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
@@ -101,6 +102,16 @@ SPECS: dict[str, NetworkSpec] = {
         MASTODON_SCOPES,
         refreshable=False,
     ),
+    # The entryway that signs people in; each channel's api_base_url is its account's own PDS. Access
+    # JWTs live about two hours and are renewed with the refresh JWT (which rotates) before they expire.
+    Network.BLUESKY: NetworkSpec(
+        Network.BLUESKY,
+        BlueskyProvider,
+        "https://bsky.social",
+        "https://bsky.social",
+        (),
+        refreshable=True,
+    ),
 }
 
 
@@ -138,9 +149,27 @@ def app_config(network: str) -> AppConfig | None:
     )
 
 
+def api_base_url(network: str) -> str:
+    """Where `network`'s API is called for accounts not connected yet (an app password's sign-in): the
+    operator's setting (NetworkApp or CMHUB_<NETWORK>_API_BASE_URL), else the network's own."""
+    row = NetworkApp.objects.filter(network=network).first()
+    configured = settings.CMHUB_NETWORK_APPS.get(network, {})
+    return (
+        (row.api_base_url if row else "")
+        or configured.get("api_base_url", "")
+        or SPECS[network].default_api_base
+    )
+
+
 def provider_class(network: str) -> type[p.Provider]:
     """What a network's provider knows without an account: its text limits and capabilities."""
     return SPECS[network].provider_class
+
+
+def streams(network: str) -> bool:
+    """Whether `network` pushes over long-lived connections (its provider builds stream sources)."""
+    method = getattr(SPECS[network].provider_class.stream_sources, "__func__", None)
+    return method is not p.Provider.stream_sources.__func__  # type: ignore[attr-defined]
 
 
 def account_of(channel: Channel) -> p.Account:
@@ -198,8 +227,15 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
         lookback=dt.timedelta(days=days),
         api_version=spec.api_version() if spec.api_version else "",
         windows=windows,
+        on_credentials=lambda credentials: _store_renewed(channel, credentials),
     )
     return spec.provider_class.build(account_of(channel), http=http, setup=setup)
+
+
+def _store_renewed(channel: Channel, credentials: p.Credentials) -> None:
+    from networks.services import channel_credentials_refreshed
+
+    channel_credentials_refreshed(channel=channel, credentials=credentials)
 
 
 def allowed_url(network: str, url: str) -> bool:

@@ -14,6 +14,9 @@ workspace_urlpatterns = [
         views.connect_authorise,
         name="connect_authorise",
     ),
+    path(
+        "settings/channels/connect/<slug:network>/password/", views.connect_password, name="connect_password"
+    ),
     path("settings/channels/connect/<slug:network>/<str:key>/", views.connect_choose, name="connect_choose"),
 ]
 

@@ -56,6 +56,7 @@ def health(request: WorkspaceRequest) -> HttpResponse:
     if context["can_manage"]:  # the URLs are for whoever sets up the network's side
         context["webhook_endpoints"] = webhook_selectors.webhook_endpoints({c.network for c in channels})
     webhook_selectors.attach_webhook_states(channels)
+    webhook_selectors.attach_stream_states(channels, now=now)
     return fragment_or_page(request, "networks/health.html", "health-table", context)
 
 
@@ -69,7 +70,10 @@ def channel_settings(request: WorkspaceRequest) -> HttpResponse:
         {
             "value": n.value,
             "label": n.label,
-            "configured": app_config(n.value) is not None,
+            "style": str(SPECS[n].provider_class.connect_style),
+            # A server's own app (Mastodon) or an app password (Bluesky) needs nothing from the operator.
+            "configured": SPECS[n].provider_class.connect_style != p.ConnectStyle.OAUTH
+            or app_config(n.value) is not None,
             "scopes": SPECS[n].scopes,
         }
         for n in Network
@@ -90,22 +94,46 @@ def backfill_progress(request: WorkspaceRequest, pk: int) -> HttpResponse:
 def connect_start(request: WorkspaceRequest, network: str) -> HttpResponse:
     if network not in SPECS:
         raise Http404
-    app = app_config(network)
-    if app is None:
-        messages.error(
-            request,
-            _("No %(network)s app is configured for this deployment.") % {"network": Network(network).label},
-        )
-        return redirect("channel_settings", slug=request.workspace.slug)
-    reconnect = ""
+    style = SPECS[network].provider_class.connect_style
+    reconnecting = None
     if request.POST.get("channel"):  # Reconnect: the choice that follows renews this channel only
         try:
-            channel = selectors.get_channel_for_member(request.membership, int(request.POST["channel"]))
+            reconnecting = selectors.get_channel_for_member(request.membership, int(request.POST["channel"]))
         except ValueError:
             raise Http404 from None
-        if channel.network != network:
+        if reconnecting.network != network:
             raise Http404
-        reconnect = channel.external_id
+    reconnect = reconnecting.external_id if reconnecting else ""
+    if style == p.ConnectStyle.APP_PASSWORD:
+        target = reverse("connect_password", args=[request.workspace.slug, network])
+        response = redirect(f"{target}?{urlencode({'reconnect': reconnect})}" if reconnect else target)
+        response.status_code = 303
+        return response
+    back = redirect("channel_settings", slug=request.workspace.slug)
+    if style == p.ConnectStyle.SERVER_OAUTH:
+        raw = reconnecting.api_base_url if reconnecting else request.POST.get("server", "")
+        try:
+            server = connect.server_url(network, raw)
+            with make_client() as http:
+                app = connect.server_app(
+                    network=network,
+                    server_url=server,
+                    redirect_uri=_redirect_uri(request, network),
+                    http=http,
+                )
+        except connect.ConnectError as exc:
+            messages.error(request, exc.message)
+            return back
+    else:
+        found = app_config(network)
+        if found is None:
+            messages.error(
+                request,
+                _("No %(network)s app is configured for this deployment.")
+                % {"network": Network(network).label},
+            )
+            return back
+        app = found
     state = connect.start(
         request.session,
         workspace_slug=request.workspace.slug,
@@ -163,7 +191,7 @@ def oauth_callback(request: AuthenticatedRequest, network: str) -> HttpResponse:
             request, _("The connection was cancelled on %(network)s.") % {"network": Network(network).label}
         )
         return redirect(back)
-    app = app_config(network)
+    app = connect.app_for_flow(network, pending)
     if app is None:
         raise Http404
     with make_client() as http:
@@ -192,6 +220,50 @@ def oauth_callback(request: AuthenticatedRequest, network: str) -> HttpResponse:
         reconnect=pending.get("reconnect", ""),
     )
     return redirect("connect_choose", slug=member.workspace.slug, network=network, key=key)
+
+
+@workspace_view(Perm.MANAGE_CHANNELS)
+@require_http_methods(["GET", "POST"])
+def connect_password(request: WorkspaceRequest, network: str) -> HttpResponse:
+    """Networks whose accounts connect with an app password (Bluesky): the form, then the same choice page
+    as after a consent (which account, how much history)."""
+    if network not in SPECS or SPECS[network].provider_class.connect_style != p.ConnectStyle.APP_PASSWORD:
+        raise Http404
+    reconnect = request.POST.get("reconnect", request.GET.get("reconnect", ""))
+    error = ""
+    identifier = ""
+    if reconnect:
+        repaired = Channel.objects.for_workspace(request.workspace).filter(
+            network=network, external_id=reconnect
+        )
+        identifier = repaired.values_list("handle", flat=True).first() or ""
+        if not identifier:
+            raise Http404
+    if request.method == "POST":
+        identifier = request.POST.get("identifier", "")[:300]
+        with make_client() as http:
+            try:
+                candidates = connect.password_candidates(
+                    network=network,
+                    identifier=identifier,
+                    password=request.POST.get("password", "")[:300],
+                    http=http,
+                )
+            except connect.ConnectError as exc:
+                error = exc.message
+            else:
+                key = connect.keep_candidates(
+                    request.session,
+                    workspace_slug=request.workspace.slug,
+                    network=network,
+                    candidates=candidates,
+                    reconnect=reconnect,
+                )
+                return redirect("connect_choose", slug=request.workspace.slug, network=network, key=key)
+    context = {"network": Network(network), "identifier": identifier, "reconnect": reconnect, "error": error}
+    response = render(request, "networks/connect_password.html", context, status=400 if error else 200)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @workspace_view(Perm.MANAGE_CHANNELS)

@@ -1,11 +1,13 @@
-"""Reads for the health page and admin: each channel's webhook state and each network app's webhook URL."""
+"""Reads for the health page and admin: each channel's webhook and stream state, and each network app's
+webhook URL."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from networks import registry
-from networks.models import Channel, ChannelWebhookState, Network
+from networks.models import Channel, ChannelWebhookState, Network, StreamState
 from networks.webhooks import receiver, subscribable, webhook_networks, webhook_url
 
 
@@ -33,6 +35,40 @@ def attach_webhook_states(channels: list[Channel]) -> list[Channel]:
         state = (states.get(channel.pk) or ChannelWebhookState(channel=channel)) if pushes else None
         channel.webhook = state  # type: ignore[attr-defined]
         channel.webhook_subscribable = subscribable(channel.network)  # type: ignore[attr-defined]
+    return channels
+
+
+@dataclass(frozen=True)
+class StreamHealth:
+    """How a channel's stream is doing, for the health page."""
+
+    state: StreamState | None  # None: no consumer has opened it yet
+    consumer_alive: bool
+
+    @property
+    def connected(self) -> bool:
+        return bool(
+            self.consumer_alive and self.state and self.state.connected_at and not self.state.disconnected_at
+        )
+
+
+#: A stream whose consumer wrote nothing for this long is not being consumed (run_streams is not running).
+STREAM_SILENT_AFTER = dt.timedelta(minutes=2)
+
+
+def attach_stream_states(channels: list[Channel], *, now: dt.datetime) -> list[Channel]:
+    """Sets `stream` on each channel of a network that streams (a StreamHealth), None elsewhere. One query."""
+    streaming = {c.network for c in channels if registry.streams(c.network)}
+    states = list(StreamState.objects.filter(network__in=streaming)) if streaming else []
+    by_channel = {pk: state for state in states for pk in state.channel_ids}
+    for channel in channels:
+        if channel.network not in streaming:
+            channel.stream = None  # type: ignore[attr-defined]
+            continue
+        state = by_channel.get(channel.pk)
+        beat = state.heartbeat_at if state else None
+        alive = bool(beat and now - beat < STREAM_SILENT_AFTER)
+        channel.stream = StreamHealth(state, consumer_alive=alive)  # type: ignore[attr-defined]
     return channels
 
 

@@ -92,15 +92,17 @@ def reply_send(message_id: int, *, http: httpx.Client | None = None) -> SendOutc
 
 def _reply(message: Message, provider: p.Provider, target: p.ReplyTarget, client) -> p.PublishResult:
 
+    key = delivery.delivery_key("reply", message.pk)
     try:
-        return provider.reply(target=target, text=message.text)
+        return provider.reply(target=target, text=message.text, delivery_key=key)
     except p.AuthExpired:
         # A 401 means the write was not applied: renew the token where the network allows it, once.
         channel = message.channel
         if not network_services.channel_refresh_if_expiring(channel, provider, force=True):
             raise
         channel.refresh_from_db()
-        return registry.build_provider(channel, http=client).reply(target=target, text=message.text)
+        renewed = registry.build_provider(channel, http=client)
+        return renewed.reply(target=target, text=message.text, delivery_key=key)
 
 
 def _settle(

@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import enum
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +50,7 @@ class Network(enum.StrEnum):
     X = "x"
     LINKEDIN = "linkedin"
     MASTODON = "mastodon"
+    BLUESKY = "bluesky"
 
     @property
     def label(self) -> str:
@@ -62,6 +63,7 @@ NETWORK_LABELS = {
     Network.X: "X",
     Network.LINKEDIN: "LinkedIn",
     Network.MASTODON: "Mastodon",
+    Network.BLUESKY: "Bluesky",
 }
 
 
@@ -255,6 +257,9 @@ class Capability(enum.StrEnum):
     PRIVATE_REPLY = "private_reply"  # answer a public comment with one direct message
     EDIT = "edit"  # edit what the account wrote
     POST_METRICS = "post_metrics"  # read engagement counts of the account's own published posts
+    #: Block a person's account, so it can no longer reply to, mention or message ours (undone on the
+    #: network itself). Blocking twice is harmless, so an unclear attempt is simply made again.
+    BLOCK = "block"
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +312,9 @@ class Setup:
     api_version: str = ""
     #: The workspace's watch windows (None: the provider's defaults, no sweep).
     windows: WatchWindows | None = None
+    #: Stores credentials a provider renewed by itself in the middle of a call (Bluesky renews an expired
+    #: session and retries; its refresh token rotates, so the new one must be kept at once).
+    on_credentials: Callable[[Credentials], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,7 +471,10 @@ class Provider(abc.ABC):
         """Everything newer than `cursor`, oldest state first consumed; bounded by `max_items`."""
 
     @abc.abstractmethod
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult: ...
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
+        """Answer `target`. `delivery_key` names this delivery, the same at every attempt: networks that
+        take an idempotency key (Mastodon) or let the client choose the record's id (Bluesky) use it, so a
+        retry after an unclear outcome cannot answer twice; the others settle that by reading back."""
 
     @abc.abstractmethod
     def find_reply(
@@ -489,7 +500,10 @@ class Provider(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot read its posts back")
 
     @abc.abstractmethod
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult: ...
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
+        """Publish a post; `delivery_key` as for `reply`."""
 
     @abc.abstractmethod
     def validate_text(self, text: str) -> list[str]:
@@ -542,6 +556,11 @@ class Provider(abc.ABC):
     def delete_comment(self, *, comment_id: str) -> None:
         """Delete the comment on the network, for good."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete comments")
+
+    def block_author(self, *, author_id: str) -> None:
+        """Block the account `author_id` (Capability.BLOCK); blocking an account already blocked is no
+        error."""
+        raise NotImplementedError(f"{type(self).__name__} cannot block accounts")
 
     def private_reply(self, *, comment_id: str, text: str) -> PublishResult:
         """Answer a public comment with a direct message to its author (once per comment)."""

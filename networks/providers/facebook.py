@@ -354,7 +354,7 @@ class FacebookProvider(GraphModeration, GraphProvider):
 
     # --- Reply and publish ------------------------------------------------------------------------------
 
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
         _raise_problems(limits.check_not_blank(text) + self.validate_text(text))
         if target.kind == ItemKind.DIRECT_MESSAGE:
             return self._send_message(target, text)
@@ -424,7 +424,9 @@ class FacebookProvider(GraphModeration, GraphProvider):
         body = self.graph.post(f"{self.page_id}/messages", json_body=payload)
         return PublishResult(_created_id(body, "message_id"), raw=body)
 
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
         media = media or []
         problems = self.validate_text(text) + self.validate_media(media)
         if not media:

@@ -398,7 +398,7 @@ class InstagramProvider(GraphModeration, GraphProvider):
 
     # --- Reply and publish ------------------------------------------------------------------------------
 
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
         _raise_problems(limits.check_not_blank(text) + self.validate_text(text))
         if target.kind == ItemKind.DIRECT_MESSAGE:
             return self.inbox.send_message(target, text)
@@ -465,7 +465,9 @@ class InstagramProvider(GraphModeration, GraphProvider):
             max_items=MAX_FIND_MEDIA,
         )
 
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
         if not media:
             raise Invalid("Instagram posts need an image: text-only posts are not possible.")
         _raise_problems(self.validate_text(text) + self.validate_media(media))

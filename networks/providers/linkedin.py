@@ -485,7 +485,7 @@ class LinkedInProvider(Provider):
 
     # --- writing -------------------------------------------------------------------------------------
 
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
         raise_if(
             limits.check_not_blank(text)
             + limits.check_text_length(text, max_chars=MAX_COMMENT, network="A LinkedIn comment")
@@ -612,7 +612,9 @@ class LinkedInProvider(Provider):
                 return
         raise ReadBackIncomplete(f"The page has published more than {MAX_FIND_POSTS:,} posts since.")
 
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
         media = media or []
         raise_if(limits.check_not_blank(text) + self.validate_text(text) + self.validate_media(media))
         body: dict[str, Any] = {

@@ -18,14 +18,17 @@ Polling cursor (JSON, stored by the caller):
 - `{"limits_read_at": T}`: the instance's limits are read again once a day (PollResult.server_limits).
 
 Exactly once: every write carries an `Idempotency-Key` (https://docs.joinmastodon.org/methods/statuses/#create:
-"Idempotency keys are stored for up to 1 hour"). The provider interface hands no delivery id to `reply` or
-`publish`, so the key is derived from what a retry of the same delivery sends again: the account, the status
-answered, the visibility, the final text and the images' bytes. A retry within the hour gets the first status
-back instead of a second one. After the hour the instance has forgotten the key: a retry would post again,
-which is why the delivery engine never retries an unclear send blindly: it first reads back (`find_reply`
-reads the thread through `/context`, `find_post` the account's statuses) and only sends again when our
-status is not there. The price of a content-derived key: the very same words sent twice to the same status
-within an hour on purpose are one status (an agent's double click, most likely).
+"Idempotency keys are stored for up to 1 hour"): the delivery's own key (`delivery_key`, core.delivery:
+the same at every attempt of one reply or one post target, unlike any other delivery's), so a retry within
+the hour gets the first status back instead of a second one, and two deliveries of the same words are two
+statuses. Called without one (a script, a test), the key is derived from what a retry sends again: the
+account, the status answered, the visibility, the final text and the images' bytes.
+
+After the hour the instance has forgotten the key: a retry would post again. That is why the delivery
+engine never retries an unclear send blindly: it first reads back (`find_reply` reads the thread through
+`/context`, `find_post` the account's statuses) and sends again only when our status is not there, so
+the key covers the hour in which a read-back might miss a status not yet indexed, and the read-back covers
+everything after.
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ class MastodonProvider(Provider):
         max_pixels=wire.DEFAULT_IMAGE_MATRIX_LIMIT,
     )
     image_max_width = 3840
-    capabilities = frozenset({Capability.DIRECT_MESSAGES, Capability.DELETE_OWN})
+    capabilities = frozenset({Capability.DIRECT_MESSAGES, Capability.DELETE_OWN, Capability.BLOCK})
     text_limits = {TextKind.POST: TextLimit(wire.DEFAULT_MAX_CHARACTERS, weighted=True)}
 
     def __init__(
@@ -417,7 +420,7 @@ class MastodonProvider(Provider):
 
     # --- writing -------------------------------------------------------------------------------------
 
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
         """Answer a status, keeping its visibility (a direct message stays direct, followers-only stays
         followers-only), addressed to its author (and, for direct and followers-only, to everyone it
         addressed): remote accounts as @user@instance, as `acct` gives them."""
@@ -431,10 +434,12 @@ class MastodonProvider(Provider):
         )
         raise_if(self.validate_text(words))
         body = {"status": words, "in_reply_to_id": target.external_id, "visibility": visibility}
-        key = idempotency_key(self.account.external_id, target.external_id, visibility, words)
+        key = delivery_key or idempotency_key(self.account.external_id, target.external_id, visibility, words)
         return self._create_status(body, key)
 
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
         media = media or []
         raise_if(self.validate_text(text) + self.validate_media(media))
         if not media:
@@ -443,7 +448,7 @@ class MastodonProvider(Provider):
         body: dict[str, Any] = {"status": text, "visibility": "public"}
         if media:
             body["media_ids"] = [self._upload(item) for item in media]
-        key = idempotency_key(self.account.external_id, "", "public", text, *digests)
+        key = delivery_key or idempotency_key(self.account.external_id, "", "public", text, *digests)
         return self._create_status(body, key)
 
     def _create_status(self, body: dict[str, Any], key: str) -> PublishResult:
@@ -531,6 +536,10 @@ class MastodonProvider(Provider):
         (https://docs.joinmastodon.org/methods/accounts/#mute). Scope write:mutes. Repeating it is
         harmless."""
         self._call("POST", f"/api/v1/accounts/{account_id}/{'mute' if muted else 'unmute'}")
+
+    def block_author(self, *, author_id: str) -> None:
+        """Capability.BLOCK, from the inbox: blocking an account already blocked is no error."""
+        self.block_account(account_id=author_id)
 
     def block_account(self, *, account_id: str, blocked: bool = True) -> None:
         """Block (or unblock) an author (https://docs.joinmastodon.org/methods/accounts/#block). Scope

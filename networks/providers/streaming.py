@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from networks.providers.base import Account
+from networks.providers.base import Account, Network
 from networks.providers.webhooks_base import WebhookEvent
 
 
@@ -41,6 +41,9 @@ class StreamSource(abc.ABC):
     """One long-lived connection. `key` names it across restarts (its stored cursor and health row):
     stable for as long as it serves the same channels the same way."""
 
+    #: The network it streams for.
+    network: Network
+    #: Unique across networks, e.g. "mastodon:12" (one channel's) or "bluesky:jetstream" (all channels').
     key: str
     #: The channels it serves (their health rows show its state).
     channel_ids: tuple[int, ...] = ()

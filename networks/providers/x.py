@@ -464,14 +464,16 @@ class XProvider(XModeration, Provider):
 
     # --- writing -------------------------------------------------------------------------------------
 
-    def reply(self, *, target: ReplyTarget, text: str) -> PublishResult:
+    def reply(self, *, target: ReplyTarget, text: str, delivery_key: str = "") -> PublishResult:
         if target.kind == ItemKind.DIRECT_MESSAGE:
             raise_if(limits.check_not_blank(text))
             return self.dms.send(target, text)
         raise_if(limits.check_not_blank(text) + self.validate_text(text))
         return self._create_tweet({"text": text, "reply": {"in_reply_to_tweet_id": target.external_id}})
 
-    def publish(self, *, text: str, media: list[MediaFile] | None = None) -> PublishResult:
+    def publish(
+        self, *, text: str, media: list[MediaFile] | None = None, delivery_key: str = ""
+    ) -> PublishResult:
         media = media or []
         raise_if(self.validate_text(text) + self.validate_media(media))
         if not media:

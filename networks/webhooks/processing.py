@@ -70,7 +70,7 @@ def webhook_delivery_process(delivery_id: int) -> WebhookDelivery | None:
         )
         return _finish(delivery, WebhookDelivery.Status.FAILED, error=f"Malformed payload: {exc}"[:500])
     try:
-        stored = _apply(parsed.events)
+        stored = pushed_events_apply(parsed.events)
     except Exception as exc:
         # The database or a bug: the row stays `received` for the sweeper, up to MAX_ATTEMPTS.
         log.exception("webhook delivery processing failed", extra={"delivery": delivery.pk})
@@ -98,7 +98,12 @@ def _finish(delivery: WebhookDelivery, status: str, **fields: Any) -> WebhookDel
     return delivery
 
 
-def _apply(events: list[WebhookEvent]) -> int:
+def pushed_events_apply(events: list[WebhookEvent], *, streamed: bool = False) -> int:
+    """Store what pushed events carry, for every channel of the accounts they name; how many messages
+    were stored. Webhook deliveries and streams (networks.streams) both come this way. A stream's events
+    are counted on its own StreamState, not as webhook deliveries, and make a channel due only when one
+    of them summarises something the poll must read (Hint.POLL): a stream delivers complete items all day
+    long, and a poll after each would only spend the network's rate limit."""
     by_account: dict[tuple[str, str], list[WebhookEvent]] = defaultdict(list)
     for event in events:
         by_account[(str(event.network), event.account_id)].append(event)
@@ -110,17 +115,22 @@ def _apply(events: list[WebhookEvent]) -> int:
             status=Channel.Status.PAUSED
         )
         for channel in channels:
-            stored += _apply_to_channel(channel, group, now)
+            stored += _apply_to_channel(channel, group, now, streamed=streamed)
     return stored
 
 
-def _apply_to_channel(channel: Channel, events: list[WebhookEvent], now: dt.datetime) -> int:
+def _apply_to_channel(
+    channel: Channel, events: list[WebhookEvent], now: dt.datetime, *, streamed: bool = False
+) -> int:
     items = [e.item for e in events if e.hint == Hint.STORE and e.item is not None]
     items = _with_post_context(channel, items)
     messages = [e for e in events if e.hint == Hint.MESSAGE and e.item is not None]
-    if messages:
-        items += _filed_messages(channel, messages)
-    items += _read_pushed(channel, [e for e in events if e.hint == Hint.READ])
+    filed = _filed_messages(channel, messages) if messages else []
+    reads = [e for e in events if e.hint == Hint.READ]
+    read = _read_pushed(channel, reads)
+    items += filed + read
+    # A DM whose conversation was not found, a post that could not be read: the poll's to catch.
+    unresolved = len(messages) - len(filed) + len(reads) - len(read)
     clean, _unstorable = normalise.items(items, channel_id=channel.pk)
     edits = [e.item for e in events if e.hint == Hint.EDIT and e.item is not None]
     edited, _unstorable_edits = normalise.items(edits, channel_id=channel.pk)
@@ -131,20 +141,22 @@ def _apply_to_channel(channel: Channel, events: list[WebhookEvent], now: dt.date
         if edited:
             # After the new items: an edit pushed with the message it changes finds it stored.
             items_reread.send(sender=Channel, channel=channel, items=[], listings=[], edited=edited)
-        ensure_states([channel.pk])
-        ChannelWebhookState.objects.filter(channel_id=channel.pk).update(
-            last_delivery_at=now,
-            deliveries=F("deliveries") + 1,
-            stored=F("stored") + len(kept),
-        )
-        ChannelWebhookState.objects.filter(channel_id=channel.pk, subscribed_at__isnull=True).update(
-            subscribed_at=now
-        )
+        if not streamed:
+            ensure_states([channel.pk])
+            ChannelWebhookState.objects.filter(channel_id=channel.pk).update(
+                last_delivery_at=now,
+                deliveries=F("deliveries") + 1,
+                stored=F("stored") + len(kept),
+            )
+            ChannelWebhookState.objects.filter(channel_id=channel.pk, subscribed_at__isnull=True).update(
+                subscribed_at=now
+            )
         # Whatever the delivery only summarised (edits, removals, mentions, visitor posts, a DM whose
         # conversation could not be named), and anything it did not say: the poll fetches it now.
-        Channel.objects.filter(pk=channel.pk, status=Channel.Status.ACTIVE, next_poll_at__gt=now).update(
-            next_poll_at=now
-        )
+        if not streamed or unresolved or any(e.hint == Hint.POLL for e in events):
+            Channel.objects.filter(pk=channel.pk, status=Channel.Status.ACTIVE, next_poll_at__gt=now).update(
+                next_poll_at=now
+            )
     return len(kept)
 
 

@@ -108,7 +108,9 @@ def target_publish(
         )
         raise
     try:
-        result = provider.publish(text=target.text, media=files)
+        result = provider.publish(
+            text=target.text, media=files, delivery_key=delivery.delivery_key("post", target.pk)
+        )
     except p.ProviderError as exc:
         return _publish_failed(target, exc)
     except Exception:

@@ -21,6 +21,7 @@ from networks.fakes.mastodon import MastodonFake
 from networks.providers.base import (
     Account,
     AuthExpired,
+    Capability,
     Consent,
     Credentials,
     Invalid,
@@ -458,3 +459,27 @@ def test_mute_and_block_an_author(world: World) -> None:
     provider.block_account(account_id=world.ada)
     provider.mute_account(account_id=world.ada, muted=False)
     assert provider.relationship(world.ada) == {"muting": False, "blocking": True}
+
+
+def test_the_deliverys_key_is_the_idempotency_key_so_two_deliveries_of_the_same_words_are_two_statuses(
+    world: World,
+) -> None:
+    status = world.fake.add_mention(world.brand, world.ada, "?")
+    provider = world.provider()
+    first = provider.reply(target=_target(status), text="Merci !", delivery_key="cmhub-reply-1-abc")
+    retried = provider.reply(target=_target(status), text="Merci !", delivery_key="cmhub-reply-1-abc")
+    other = provider.reply(target=_target(status), text="Merci !", delivery_key="cmhub-reply-2-def")
+
+    assert first.external_id == retried.external_id != other.external_id
+    keys = [r.headers["idempotency-key"] for r in world.fake.requests if r.method == "POST"]
+    assert keys == ["cmhub-reply-1-abc", "cmhub-reply-1-abc", "cmhub-reply-2-def"]
+    posted = world.provider().publish(text="Une fois", delivery_key="cmhub-post-9-xyz")
+    assert world.fake.requests[-1].headers["idempotency-key"] == "cmhub-post-9-xyz" and posted.external_id
+
+
+def test_an_author_is_blocked_from_the_inbox_and_blocking_again_is_harmless(world: World) -> None:
+    provider = world.provider()
+    assert MastodonProvider.supports(Capability.BLOCK)
+    provider.block_author(author_id=world.remote)
+    provider.block_author(author_id=world.remote)
+    assert provider.relationship(world.remote)["blocking"]

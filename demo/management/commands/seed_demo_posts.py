@@ -44,7 +44,7 @@ class _Answers:
         self.channel = channel
         self.refusal = refusal
 
-    def publish(self, *, text: str, media: list) -> p.PublishResult:
+    def publish(self, *, text: str, media: list, delivery_key: str = "") -> p.PublishResult:
         if self.refusal:
             raise p.Invalid(network_message=self.refusal)
         number = f"{self.channel.pk}{zlib.crc32(text.encode()):012d}"
