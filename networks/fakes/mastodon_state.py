@@ -17,6 +17,9 @@ import threading
 from typing import Any
 
 ID_BASE = 113_000_000_000_000_000
+#: A real instance serves avatars from its own host (`/avatars/original/missing.png` by default); a page
+#: showing the fake's would reach for a host that does not resolve, so the fake's pictures are inline.
+PICTURE = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
 
 
 def iso(when: dt.datetime) -> str:
@@ -106,10 +109,10 @@ class MastodonState:
                 "note": "",
                 "url": f"https://{host}/@{username}",
                 "uri": f"https://{host}/users/{username}",
-                "avatar": f"https://{host}/avatars/original/missing.png",
-                "avatar_static": f"https://{host}/avatars/original/missing.png",
-                "header": f"https://{host}/headers/original/missing.png",
-                "header_static": f"https://{host}/headers/original/missing.png",
+                "avatar": PICTURE,
+                "avatar_static": PICTURE,
+                "header": PICTURE,
+                "header_static": PICTURE,
                 "followers_count": 0,
                 "following_count": 0,
                 "statuses_count": 0,

@@ -158,11 +158,15 @@ def verify_credentials(http: httpx.Client, *, origin: str, token: str) -> Author
             external_id=wire.require_id(body["id"], "id"),
             handle=f"{username}@{urlsplit(origin).hostname}",
             name=str(body.get("display_name") or username),
-            avatar_url=str(body.get("avatar") or ""),
-            profile_url=str(body.get("url") or ""),
+            avatar_url=_web(body.get("avatar")),
+            profile_url=_web(body.get("url")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise Invalid(f"The Mastodon server returned an unreadable account: {exc}") from exc
+
+
+def _web(value: Any) -> str:
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
 
 
 def server_limits(http: httpx.Client, *, origin: str, token: str, now: dt.datetime) -> dict[str, Any]:
