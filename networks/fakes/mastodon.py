@@ -642,10 +642,11 @@ class MastodonFake(MastodonState, SeedableFake):
 
     def _stream(self, request: Request, me: str) -> Response:
         inbox: queue.Queue[tuple[str, str]] = queue.Queue()
+        # Subscribed before the answer's headers leave: a client that saw them connected misses nothing.
+        with self.lock:
+            self.subscribers.setdefault(me, []).append(inbox)
 
         def run(write: Callable[[bytes], bool]) -> None:
-            with self.lock:
-                self.subscribers.setdefault(me, []).append(inbox)
             try:
                 if not write(b":)\n"):
                     return
