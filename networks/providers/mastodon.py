@@ -89,6 +89,14 @@ LIMITS_EVERY = dt.timedelta(days=1)
 MEDIA_WAIT = 60.0  # seconds an image may take to process before the publish is retried later
 NOTIFICATION_TYPES = ("mention", "update")
 IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
+# configuration.media_attachments of GET /api/v2/instance (https://docs.joinmastodon.org/entities/Instance/):
+# image_size_limit 16 MB and image_matrix_limit 33,177,600 pixels by default; the instance downsizes
+# larger pictures itself, so 3,840 px wide (4K) is the widest rendition worth sending.
+IMAGE_RULES = limits.ImageRules(
+    formats=IMAGE_FORMATS,
+    max_bytes=wire.DEFAULT_IMAGE_SIZE_LIMIT,
+    max_pixels=wire.DEFAULT_IMAGE_MATRIX_LIMIT,
+)
 _LEADING_MENTIONS = re.compile(r"^(?:@[\w.-]+(?:@[\w.-]+)?\s+)+")
 
 
@@ -97,14 +105,7 @@ class MastodonProvider(Provider):
     connect_style: ClassVar[ConnectStyle] = ConnectStyle.SERVER_OAUTH
     #: Any instance may be connected: an https address is enough (networks.registry.allowed_url).
     any_server: ClassVar[bool] = True
-    # configuration.media_attachments of GET /api/v2/instance (https://docs.joinmastodon.org/entities/Instance/):
-    # image_size_limit 16 MB and image_matrix_limit 33,177,600 pixels by default; the instance downsizes
-    # larger pictures itself, so 3,840 px wide (4K) is the widest rendition worth sending.
-    image_rules = limits.ImageRules(
-        formats=IMAGE_FORMATS,
-        max_bytes=wire.DEFAULT_IMAGE_SIZE_LIMIT,
-        max_pixels=wire.DEFAULT_IMAGE_MATRIX_LIMIT,
-    )
+    image_rules = IMAGE_RULES
     image_max_width = 3840
     capabilities = frozenset({Capability.DIRECT_MESSAGES, Capability.DELETE_OWN, Capability.BLOCK})
     text_limits = {TextKind.POST: TextLimit(wire.DEFAULT_MAX_CHARACTERS, weighted=True)}
