@@ -49,6 +49,8 @@ STOP_CHECK = 0.2
 
 
 class MastodonStream(StreamSource):
+    network = Network.MASTODON
+
     def __init__(self, target: StreamTarget):
         self.target = target
         self.key = f"mastodon:{target.channel_id}"

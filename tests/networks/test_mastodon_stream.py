@@ -153,3 +153,52 @@ def test_server_sent_events_are_read_as_the_specification_says() -> None:
         "",
     ]
     assert list(sse_events(iter(lines))) == [("notification", '{"a":\n1}'), ("message", "x")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_consumer_stores_a_streamed_mention_in_the_inbox_within_seconds(
+    fake: MastodonFake, workspace
+) -> None:
+    """The whole push path: the channel's source built by the provider class, run by networks.streams,
+    stored through the webhook path, once, while the poll is not due."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inbox.models import Message
+    from networks import registry, services
+    from networks.models import Channel, StreamState
+    from networks.streams import SourceRunner
+
+    brand, ada = fake.add_account("bakery", "Bakery"), fake.add_account("ada", "Ada")
+    token = fake.issue_token(brand)["access_token"]
+    channel = services.channel_connect(
+        workspace=workspace,
+        network="mastodon",
+        external_id=brand,
+        name="Bakery",
+        api_base_url=fake.base_url,
+        credentials=Credentials(token),
+        by=None,
+    )
+    Channel.objects.filter(pk=channel.pk).update(next_poll_at=timezone.now() + dt.timedelta(minutes=5))
+    (source,) = MastodonProvider.stream_sources([StreamTarget(channel.pk, registry.account_of(channel))])
+    runner = SourceRunner(source, http_factory=lambda: make_client(timeout=5))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not StreamState.objects.filter(key=source.key, connected_at__isnull=False).exists():
+            assert time.monotonic() < deadline, "the stream never connected"
+            time.sleep(0.05)
+        status = fake.add_mention(brand, ada, "Des croissants ce matin ?")
+        started = time.monotonic()
+        while not Message.objects.filter(channel=channel, external_id=status).exists():
+            assert time.monotonic() - started < 3, "the mention never reached the inbox"
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+        runner.join(timeout=10)
+    assert Message.objects.filter(channel=channel).count() == 1
+    assert StreamState.objects.get(key=source.key).network == "mastodon"
+    channel.refresh_from_db()
+    assert channel.next_poll_at > timezone.now() + dt.timedelta(minutes=4)  # no poll spent on it
