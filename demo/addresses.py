@@ -6,7 +6,14 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from demo.world import DEMO_GRAPH_PORT, DEMO_HOST, DEMO_LINKEDIN_PORT, DEMO_X_PORT, DemoAddresses
+from demo.world import (
+    DEMO_GRAPH_PORT,
+    DEMO_HOST,
+    DEMO_LINKEDIN_PORT,
+    DEMO_MASTODON_PORT,
+    DEMO_X_PORT,
+    DemoAddresses,
+)
 
 
 def add_address_arguments(parser: ArgumentParser) -> None:
@@ -24,6 +31,12 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         default=DEMO_LINKEDIN_PORT,
         help=f"LinkedIn fake (default {DEMO_LINKEDIN_PORT})",
     )
+    parser.add_argument(
+        "--mastodon-port",
+        type=int,
+        default=DEMO_MASTODON_PORT,
+        help=f"Mastodon instance fake (default {DEMO_MASTODON_PORT})",
+    )
 
 
 def addresses_from(options: dict[str, Any]) -> DemoAddresses:
@@ -32,4 +45,5 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         graph_port=options["graph_port"],
         x_port=options["x_port"],
         linkedin_port=options["linkedin_port"],
+        mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
     )

@@ -27,12 +27,19 @@ _PATHS = {
     "instagram": rf"/{DEMO_INSTAGRAM_USER_ID}/",  # the account's media list
     "x": rf"^/2/users/{DEMO_X_USER_ID}/(mentions|tweets)$",
     "linkedin": r"^/rest/(posts|socialActions/)",
+    "mastodon": r"^/api/v1/(conversations|notifications)$",  # direct messages first, then mentions
 }
 # Answers the next poll needs to fail once: the X and LinkedIn clients retry a failed GET once on 5xx
 # (core.http.send_idempotent), Graph's does not.
-_QUICK_RETRIES = {"facebook": 1, "instagram": 1, "x": 2, "linkedin": 2}
+_QUICK_RETRIES = {"facebook": 1, "instagram": 1, "x": 2, "linkedin": 2, "mastodon": 2}
 
-_LABELS = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "linkedin": "LinkedIn"}
+_LABELS = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "x": "X",
+    "linkedin": "LinkedIn",
+    "mastodon": "Mastodon",
+}
 
 Call = tuple[str, dict[str, Any]]
 
@@ -79,6 +86,12 @@ def _expire(network: str, path: str) -> FaultPlan:
             f"{reconnect} A channel reconnected through X's consent page has one: CM Hub then refreshes the "
             "token by itself and the poll goes through.",
         )
+    if network == "mastodon":
+        return FaultPlan(
+            [("unauthorized", {"path_pattern": path, "times": 1})],
+            "Mastodon: the next poll gets 401 'The access token is invalid' (Mastodon tokens do not expire: "
+            f"they are revoked, and cannot be refreshed), so {reconnect}",
+        )
     return FaultPlan(
         [("unauthorized", {"path_pattern": path, "revoked": False, "times": 1})],
         f"LinkedIn: the next poll gets 401 INVALID_ACCESS_TOKEN (LinkedIn tokens cannot be refreshed), so "
@@ -99,11 +112,12 @@ def _rate_limit(network: str, path: str, reset_in: int) -> FaultPlan:
             f"{_LABELS[network]}: the next poll hits Graph's rate limit (code {code}, regain access in "
             f"{minutes} min). The channel sleeps until then, then catches up; nothing is lost.",
         )
-    if network == "x":
+    if network in ("x", "mastodon"):
+        header = "x-rate-limit-reset" if network == "x" else "X-RateLimit-Reset"
         return FaultPlan(
             [("rate_limited", {"path_pattern": path, "reset_in": reset_in, "times": 1})],
-            f"X: the next poll gets 429 with x-rate-limit-reset in {reset_in} s. The channel sleeps until "
-            "then, then catches up; nothing is lost.",
+            f"{_LABELS[network]}: the next poll gets 429 with {header} in {reset_in} s. The channel sleeps "
+            "until then, then catches up; nothing is lost.",
         )
     return FaultPlan(
         [("throttled", {"path_pattern": path, "times": 1})],
@@ -113,7 +127,7 @@ def _rate_limit(network: str, path: str, reset_in: int) -> FaultPlan:
 
 
 def _server_error(network: str, path: str, failing: int) -> FaultPlan:
-    status = {"facebook": 500, "instagram": 500, "x": 503, "linkedin": 500}[network]
+    status = {"facebook": 500, "instagram": 500, "x": 503, "linkedin": 500, "mastodon": 503}[network]
     action = "server_error_fault" if network in ("facebook", "instagram") else "server_error"
     return FaultPlan(
         [(action, {"path_pattern": path, "status": status, "times": failing})],

@@ -1,6 +1,7 @@
 """Where the demo's public writes, network by network: comments under the brand's posts, customers
 answering each other in threads, X mentions and DMs, Instagram comments, DMs and tags, Messenger DMs,
-LinkedIn comments and posts mentioning the page.
+LinkedIn comments and posts mentioning the page, Mastodon mentions (some behind a content warning), replies
+in threads and direct messages, from people on the demo instance and on another server.
 
 `Feeds` writes through the fakes' seeding methods, each item at a given time: `seed_history` walks the
 last days in time order (and lets the brand answer some messages, as it did before the product was
@@ -9,25 +10,34 @@ connected); `tick` adds a small batch now. What is written comes from a `DemoCon
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from demo.content import DemoContent, Engagement, Kind, Person
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import graph_time
 from networks.fakes.linkedin import LinkedInFake
+from networks.fakes.mastodon import MastodonFake
 from networks.fakes.x import XFake
 from networks.fakes.x_text import weighted_length as x_weighted_length
 
-NETWORKS = ("facebook", "instagram", "x", "linkedin")
+NETWORKS = ("facebook", "instagram", "x", "linkedin", "mastodon")
+#: Networks that draw from their own content (their own random sequence): adding one leaves what the others
+#: write, for a given seed, as it was.
+OWN_CONTENT = ("mastodon",)
 # How many items of each network's history, spread over the last days.
-HISTORY = {"facebook": 22, "instagram": 16, "x": 14, "linkedin": 10}
+HISTORY = {"facebook": 22, "instagram": 16, "x": 14, "linkedin": 10, "mastodon": 12}
 # Items per network and tick: mostly none or one, sometimes a small burst.
 TICK_SIZES, TICK_WEIGHTS = (0, 1, 2, 3), (45, 35, 15, 5)
 BRAND_ANSWERS = 0.3  # share of seeded top-level messages the brand had answered
 REMEMBERED_THREADS = 40  # recent top-level messages that customers may answer
 X_MAX = 280
+MASTODON_MAX = 500
+# A content warning on some complaints, in the writer's language, as people on Mastodon put them.
+CONTENT_WARNINGS = {"fr": "avis négatif", "en": "negative review"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,8 @@ class DemoBrand:
     x_user_id: str
     x_username: str
     linkedin_org_urn: str
+    mastodon_account_id: str = ""
+    mastodon_username: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +61,22 @@ class _Thread:
 
 
 class Feeds:
-    def __init__(self, brand: DemoBrand, graph: GraphFake, x: XFake, linkedin: LinkedInFake) -> None:
+    def __init__(
+        self,
+        brand: DemoBrand,
+        graph: GraphFake,
+        x: XFake,
+        linkedin: LinkedInFake,
+        mastodon: MastodonFake | None = None,
+    ) -> None:
         self.brand = brand
         self.graph, self.x, self.linkedin = graph, x, linkedin
+        self.mastodon = mastodon
+        self.mastodon_remote_domain = "fedi.example"
+        self._mastodon_users: set[str] = set()
+        self._mastodon_dm_people: list[Person] = []
         self.content = DemoContent()
+        self.own_content: dict[str, DemoContent] = {n: DemoContent(stream=n) for n in OWN_CONTENT}
         self.posts: dict[str, list[tuple[str, dt.datetime]]] = {n: [] for n in NETWORKS}
         self.threads: dict[str, list[_Thread]] = {n: [] for n in NETWORKS}
         self.dm_people: list[Person] = []
@@ -62,32 +86,66 @@ class Feeds:
 
     # --- Entry points ----------------------------------------------------------------------------------
 
-    def seed_history(self, content: DemoContent, *, now: dt.datetime, days: int) -> None:
+    def seed_history(
+        self,
+        content: DemoContent,
+        *,
+        now: dt.datetime,
+        days: int,
+        own_content: dict[str, DemoContent] | None = None,
+    ) -> None:
         self.content = content
+        self.own_content.update(own_content or {})
         self._history_until = now - dt.timedelta(minutes=1)
         try:
-            start = self._seed_posts(now, days) + dt.timedelta(minutes=10)
+            shared = [n for n in self._networks() if n not in OWN_CONTENT]
+            start = self._seed_posts(now, days, shared) + dt.timedelta(minutes=10)
             # One of each kind a chance draw might leave out, so every demo inbox shows them all.
             self._visitor_post(now - dt.timedelta(hours=5))
             self._instagram_tag(now - dt.timedelta(hours=4))
             self._instagram_dm(now - dt.timedelta(hours=3))
             self._x_dm(now - dt.timedelta(hours=3))
             self._linkedin_mention(now - dt.timedelta(hours=2))
-            for network, count in HISTORY.items():
-                span = (now - dt.timedelta(minutes=2) - start).total_seconds()
-                moments = sorted(
-                    start + dt.timedelta(seconds=int(span * content.rng.random())) for _ in range(count)
-                )
-                for at in moments:
-                    self._write(network, at)
+            for network in shared:
+                self._seed_network(network, start, now)
+            for network in (n for n in self._networks() if n in OWN_CONTENT):
+                with self._drawing_for(network):
+                    own_start = self._seed_posts(now, days, [network]) + dt.timedelta(minutes=10)
+                    self._mastodon_dm(now - dt.timedelta(hours=3))
+                    self._seed_network(network, min(start, own_start), now)
         finally:
             self._history_until = None
 
+    def _seed_network(self, network: str, start: dt.datetime, now: dt.datetime) -> None:
+        span = (now - dt.timedelta(minutes=2) - start).total_seconds()
+        moments = sorted(
+            start + dt.timedelta(seconds=int(span * self.content.rng.random()))
+            for _ in range(HISTORY[network])
+        )
+        for at in moments:
+            self._write(network, at)
+
+    @contextlib.contextmanager
+    def _drawing_for(self, network: str) -> Iterator[None]:
+        """While `network` writes, every draw comes from its own content (OWN_CONTENT)."""
+        if network not in OWN_CONTENT:
+            yield
+            return
+        shared, self.content = self.content, self.own_content[network]
+        try:
+            yield
+        finally:
+            self.content = shared
+
+    def _networks(self) -> tuple[str, ...]:
+        return NETWORKS if self.mastodon is not None else tuple(n for n in NETWORKS if n != "mastodon")
+
     def tick(self, now: dt.datetime) -> dict[str, int]:
         counts = {}
-        for network in NETWORKS:
-            size = self.content.rng.choices(TICK_SIZES, weights=TICK_WEIGHTS)[0]
-            counts[network] = sum(self._write(network, now) for _ in range(size))
+        for network in self._networks():
+            with self._drawing_for(network):
+                size = self.content.rng.choices(TICK_SIZES, weights=TICK_WEIGHTS)[0]
+                counts[network] = sum(self._write(network, now) for _ in range(size))
         return counts
 
     def _write(self, network: str, at: dt.datetime) -> int:
@@ -96,17 +154,18 @@ class Feeds:
             "instagram": self._instagram,
             "x": self._x,
             "linkedin": self._linkedin,
+            "mastodon": self._mastodon,
         }
         return writers[network](at)
 
     # --- Brand posts -----------------------------------------------------------------------------------
 
-    def _seed_posts(self, now: dt.datetime, days: int) -> dt.datetime:
+    def _seed_posts(self, now: dt.datetime, days: int, networks: list[str]) -> dt.datetime:
         """Four posts per network over the last `days`, oldest first; returns the oldest post's time."""
         c, brand = self.content, self.brand
         ages = [dt.timedelta(hours=days * 24 * share) for share in (0.95, 0.6, 0.3, 0.08)]
         oldest = now
-        for network in NETWORKS:
+        for network in networks:
             for age, text in zip(ages, c.brand_posts(len(ages), network=network), strict=True):
                 created = now - age - dt.timedelta(minutes=c.rng.randrange(60))
                 oldest = min(oldest, created)
@@ -118,6 +177,10 @@ class Feeds:
                         post_id = self.graph.add_media(brand.instagram_user_id, text, created_time=created).id
                 elif network == "x":
                     post_id = self.x.add_tweet(brand.x_user_id, text, created_at=_x_time(created))
+                elif network == "mastodon" and self.mastodon is not None:
+                    post_id = self.mastodon.create_status(
+                        brand.mastodon_account_id, _clip(text, MASTODON_MAX), created_at=created
+                    )
                 else:
                     post_id = self.linkedin.add_post(brand.linkedin_org_urn, text, created_ms=_ms(created))
                 self.posts[network].append((post_id, created))
@@ -359,6 +422,73 @@ class Feeds:
         self._remember("linkedin", _Thread(urn, post, opener))
         return 1
 
+    def _mastodon(self, at: dt.datetime) -> int:
+        fake, c, brand = self.mastodon, self.content, self.brand
+        assert fake is not None
+        roll = c.rng.random()
+        if roll < 0.15:
+            return self._mastodon_dm(at)
+        if roll > 0.96 and self._history_until is None and self.threads["mastodon"]:
+            # Someone edits their post: Mastodon keeps the id and notifies with an `update`.
+            thread = c.rng.choice(self.threads["mastodon"])
+            fake.edit_status(
+                thread.root, _clip(f"@{brand.mastodon_username} {c.comment().text}", MASTODON_MAX)
+            )
+            return 0
+        if roll < 0.3 and self.threads["mastodon"]:
+            # A follower answering another in the thread: Mastodon addresses both.
+            thread = c.rng.choice(self.threads["mastodon"])
+            reply = c.reply(thread.opener, mention="handle")
+            fake.add_mention(
+                brand.mastodon_account_id,
+                self._mastodon_user(reply.author),
+                _clip(reply.text, MASTODON_MAX - 40),
+                in_reply_to=thread.root,
+                created_at=at.isoformat(),
+            )
+            return 1
+        opener = c.comment()
+        in_reply_to = self._post_for("mastodon", at) if roll < 0.5 else None
+        warning = ""
+        if opener.topic == "complaint" and c.rng.random() < 0.5:
+            warning = CONTENT_WARNINGS.get(opener.language, CONTENT_WARNINGS["en"])
+        status = fake.add_mention(
+            brand.mastodon_account_id,
+            self._mastodon_user(opener.author),
+            _clip(opener.text, MASTODON_MAX - 40),
+            in_reply_to=in_reply_to or "",
+            spoiler_text=warning,
+            created_at=at.isoformat(),
+        )
+        answered_at = self._brand_answers(opener, at)
+        if answered_at:
+            handle = fake.accounts[self._mastodon_user(opener.author)]["acct"]
+            fake.create_status(
+                brand.mastodon_account_id,
+                _clip(f"@{handle} {c.brand_reply(opener)}", MASTODON_MAX),
+                in_reply_to=status,
+                created_at=answered_at,
+            )
+        self._remember("mastodon", _Thread(status, in_reply_to or status, opener))
+        return 1
+
+    def _mastodon_dm(self, at: dt.datetime) -> int:
+        fake = self.mastodon
+        assert fake is not None
+        # Its own regulars: sharing the others' list would change what they draw.
+        c, regulars = self.content, self._mastodon_dm_people
+        person = c.rng.choice(regulars) if regulars and c.rng.random() < 0.4 else c.person()
+        message = c.direct_message(person)
+        fake.add_dm(
+            self.brand.mastodon_account_id,
+            self._mastodon_user(message.author),
+            _clip(message.text, MASTODON_MAX - 40),
+            created_at=at.isoformat(),
+        )
+        if message.author not in regulars and message.kind != Kind.SPAM:
+            regulars.append(message.author)
+        return 1
+
     # --- Helpers ---------------------------------------------------------------------------------------
 
     def _brand_answers(self, opener: Engagement, at: dt.datetime) -> dt.datetime | None:
@@ -376,6 +506,17 @@ class Feeds:
         threads = self.threads[network]
         threads.append(thread)
         del threads[:-REMEMBERED_THREADS]
+
+    def _mastodon_user(self, person: Person) -> str:
+        """The person's account: half of the demo's people live on the demo instance, half elsewhere
+        (their handle then reads @user@server, as remote accounts do)."""
+        assert self.mastodon is not None
+        account_id = str(100_000_000_000_000_000 + person.number)
+        if account_id not in self._mastodon_users:
+            domain = self.mastodon_remote_domain if person.number % 2 else ""
+            self.mastodon.add_account(person.handle, person.name, domain=domain, account_id=account_id)
+            self._mastodon_users.add(account_id)
+        return account_id
 
     def _x_user(self, person: Person) -> str:
         user_id = _x_id(person)

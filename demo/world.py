@@ -1,5 +1,6 @@
-"""The demo's social networks: the three fakes, seeded with Demo Bakery and a few days of history, then a
-trickle of new engagement over time (`tick`), written by `demo_content`.
+"""The demo's social networks: the four fakes (Graph, X, LinkedIn, a Mastodon instance), seeded with Demo
+Bakery and a few days of history, then a trickle of new engagement over time (`tick`), written by
+`demo_content`.
 
 `make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
 workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
@@ -21,13 +22,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from demo.content import DemoContent
-from demo.feeds import DemoBrand, Feeds
+from demo.feeds import OWN_CONTENT, DemoBrand, Feeds
 from networks.fakes.base import FakeServer
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
+from networks.fakes.mastodon import MastodonFake
 from networks.fakes.x import XFake
+from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 
 #: The Meta permissions the demo Page admin granted: the fake's own list (never the client's login scopes,
 #: so the demo shows what the client asks for falling short).
@@ -37,6 +40,7 @@ DEMO_HOST = "127.0.0.1"
 DEMO_GRAPH_PORT = 8101  # Facebook Pages and Instagram share one Graph API, as on graph.facebook.com
 DEMO_X_PORT = 8102
 DEMO_LINKEDIN_PORT = 8103
+DEMO_MASTODON_PORT = 8104  # one Mastodon instance; the brand's followers are on it and on another server
 DEMO_SEED = 2026
 DEMO_INTERVAL = 20.0  # seconds between two batches of new engagement
 
@@ -60,6 +64,13 @@ DEMO_LINKEDIN_CLIENT_SECRET = "demo-linkedin-client-secret"  # noqa: S105 - publ
 DEMO_LINKEDIN_ADMIN_URN = "urn:li:person:demoAdmin01"
 DEMO_LINKEDIN_ORG_ID = 90210
 DEMO_LINKEDIN_ORG_URN = f"urn:li:organization:{DEMO_LINKEDIN_ORG_ID}"
+# Mastodon: the brand's account on the demo instance, and the instance's names for itself and another server.
+DEMO_MASTODON_ACCOUNT_ID = "109000000000000001"
+DEMO_MASTODON_USERNAME = "demobakery"
+DEMO_MASTODON_DOMAIN = "mastodon.demo.test"
+DEMO_MASTODON_REMOTE_DOMAIN = "fedi.demo.test"
+# What CM Hub asks a Mastodon instance for, granted in full by the demo's seeded token.
+DEMO_MASTODON_SCOPES = MASTODON_SCOPES
 # Meta's webhook "Verify token" for the demo app (NetworkApp.webhook_verify_token); LinkedIn needs none.
 DEMO_WEBHOOK_VERIFY_TOKEN = "demo-webhook-verify-token"  # noqa: S105 - published on purpose: demo only
 
@@ -73,6 +84,7 @@ DEMO_TOKENS = {
     "instagram": _PAGE_TOKEN,
     "x": "demo-bakery-x-access-token",
     "linkedin": "AQDemoBakeryLinkedInAccessToken",
+    "mastodon": "demo-bakery-mastodon-access-token",
 }
 # The X grant has no `offline.access` (hence no refresh token): the seed cannot know a refresh token the
 # fake would draw. Reconnecting through the consent page grants the full set.
@@ -89,11 +101,15 @@ DEMO_BRAND_ACCOUNTS = DemoBrand(
     x_user_id=DEMO_X_USER_ID,
     x_username=DEMO_X_USERNAME,
     linkedin_org_urn=DEMO_LINKEDIN_ORG_URN,
+    mastodon_account_id=DEMO_MASTODON_ACCOUNT_ID,
+    mastodon_username=DEMO_MASTODON_USERNAME,
 )
 
 # Ids after seeding: Twitter's snowflake epoch (X ids are time-based), and LinkedIn's fake id base.
 _X_EPOCH_MS = 1_288_834_974_657
 _LINKEDIN_ID_BASE = 7_100_000_000_000_000_000
+# Mastodon ids are time-based too: milliseconds shifted left by 16 bits.
+_MASTODON_ID_SHIFT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +163,16 @@ DEMO_ACCOUNTS = {
         LINKEDIN_SCOPES,
         dt.timedelta(seconds=DEMO_LINKEDIN_TOKEN_LIFETIME),
     ),
+    # A Mastodon token does not expire. No NetworkApp: each instance has its own apps (ServerApp).
+    "mastodon": DemoAccount(
+        "mastodon",
+        DEMO_MASTODON_ACCOUNT_ID,
+        DEMO_BRAND,
+        f"{DEMO_MASTODON_USERNAME}@{DEMO_MASTODON_DOMAIN}",
+        DEMO_TOKENS["mastodon"],
+        DEMO_MASTODON_SCOPES,
+        None,
+    ),
 }
 
 
@@ -158,14 +184,20 @@ class DemoAddresses:
     graph_port: int = DEMO_GRAPH_PORT
     x_port: int = DEMO_X_PORT
     linkedin_port: int = DEMO_LINKEDIN_PORT
+    mastodon_port: int = DEMO_MASTODON_PORT
 
     def base_url(self, network: str) -> str:
-        ports = {"facebook": self.graph_port, "instagram": self.graph_port, "x": self.x_port}
+        ports = {
+            "facebook": self.graph_port,
+            "instagram": self.graph_port,
+            "x": self.x_port,
+            "mastodon": self.mastodon_port,
+        }
         return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
 
 
 class DemoNetworks:
-    """The three fakes with the demo brand on them. Port 0 picks a free port (tests)."""
+    """The four fakes with the demo brand on them. Port 0 picks a free port (tests)."""
 
     def __init__(
         self,
@@ -204,12 +236,16 @@ class DemoNetworks:
                     client_secret=DEMO_LINKEDIN_CLIENT_SECRET,
                 )
             )
+            self.mastodon = self._bind(
+                MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
+            )
         except OSError:
             # A port was taken: release the ones already bound (a server closes through its loop).
             for fake in self._fakes:
                 fake.start().stop()
             raise
-        self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin)
+        self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
+        self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
         self._started = False
 
     def _bind[F: FakeServer](self, fake: F) -> F:
@@ -224,7 +260,7 @@ class DemoNetworks:
             return urlsplit(fake.base_url).port or 0
 
         host = urlsplit(self.graph.base_url).hostname or DEMO_HOST
-        return DemoAddresses(host, port(self.graph), port(self.x), port(self.linkedin))
+        return DemoAddresses(host, port(self.graph), port(self.x), port(self.linkedin), port(self.mastodon))
 
     def base_url(self, network: str) -> str:
         return self.addresses.base_url(network)
@@ -235,9 +271,17 @@ class DemoNetworks:
         """Seed the brand and its history, then serve. Nothing is served before the world is complete."""
         now = _now()
         self._seed_accounts()
-        self.feeds.seed_history(DemoContent(self.seed, stream="history"), now=now, days=self.history_days)
+        self.feeds.seed_history(
+            DemoContent(self.seed, stream="history"),
+            now=now,
+            days=self.history_days,
+            own_content={n: DemoContent(self.seed, stream=f"history/{n}") for n in OWN_CONTENT},
+        )
         self._continue_ids_above(time.time_ns() // 1_000_000)
         self.feeds.content = DemoContent(self.seed, stream=f"live/{self.session}")
+        self.feeds.own_content = {
+            n: DemoContent(self.seed, stream=f"live/{self.session}/{n}") for n in OWN_CONTENT
+        }
         if self.webhook_base:
             self._subscribe_webhooks(self.webhook_base)
         for fake in self._fakes:
@@ -248,7 +292,7 @@ class DemoNetworks:
     def stop(self) -> None:
         if not self._started:
             return
-        # Each server notices a shutdown at its next poll (half a second): stop the three together.
+        # Each server notices a shutdown at its next poll: stop them all together.
         stoppers = [threading.Thread(target=fake.stop) for fake in self._fakes]
         for stopper in stoppers:
             stopper.start()
@@ -317,6 +361,11 @@ class DemoNetworks:
         self.linkedin.issue_token(
             admin, LINKEDIN_SCOPES, DEMO_LINKEDIN_TOKEN_LIFETIME, value=DEMO_TOKENS["linkedin"]
         )
+        self.mastodon.add_account(DEMO_MASTODON_USERNAME, DEMO_BRAND, account_id=DEMO_MASTODON_ACCOUNT_ID)
+        self.mastodon.issue_token(
+            DEMO_MASTODON_ACCOUNT_ID, list(DEMO_MASTODON_SCOPES), value=DEMO_TOKENS["mastodon"]
+        )
+        self.mastodon.consent_account_id = DEMO_MASTODON_ACCOUNT_ID  # who "clicks Authorize"
 
     def _subscribe_webhooks(self, base: str) -> None:
         """What an operator sets in Meta's App Dashboard and LinkedIn's developer portal: the callback URLs
@@ -349,6 +398,7 @@ class DemoNetworks:
             self.graph.ids = Ids(start=now_ms * 1000)
         self.x.skip_ids_to((now_ms - _X_EPOCH_MS) << 22)
         self.linkedin.skip_ids_to(_LINKEDIN_ID_BASE + now_ms * 1000)
+        self.mastodon.skip_ids_to(now_ms << _MASTODON_ID_SHIFT)
 
 
 def _now() -> dt.datetime:

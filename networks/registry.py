@@ -22,6 +22,8 @@ from networks.providers.bluesky import BlueskyProvider
 from networks.providers.facebook import FacebookProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
+from networks.providers.mastodon import MastodonProvider
+from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 from networks.providers.x import XProvider
 
 
@@ -89,6 +91,16 @@ SPECS: dict[str, NetworkSpec] = {
         refresh_needs_token=True,  # approved Community Management apps get 365-day refresh tokens
         refresh_ahead=dt.timedelta(days=7),
         expiry_warning_days=7,
+    ),
+    # No global host: each channel's api_base_url is its instance, where CM Hub registers its own app
+    # (ServerApp). Mastodon tokens do not expire; they are revoked.
+    Network.MASTODON: NetworkSpec(
+        Network.MASTODON,
+        MastodonProvider,
+        "",
+        "",
+        MASTODON_SCOPES,
+        refreshable=False,
     ),
     # The entryway that signs people in; each channel's api_base_url is its account's own PDS. Access
     # JWTs live about two hours and are renewed with the refresh JWT (which rotates) before they expire.
@@ -243,8 +255,17 @@ def allowed_url(network: str, url: str) -> bool:
     spec = SPECS.get(network)
     if spec is None or not parts.hostname:
         return False
-    own = {urlsplit(spec.default_api_base).hostname, urlsplit(spec.default_oauth_base).hostname}
+    own = {urlsplit(spec.default_api_base).hostname, urlsplit(spec.default_oauth_base).hostname} - {None}
     if parts.scheme == "https" and parts.hostname in own and parts.port in (None, 443):
+        return True
+    if (
+        spec.provider_class.any_server
+        and parts.scheme == "https"
+        and not (parts.username or parts.password)
+        and parts.port in (None, 443)
+    ):
+        # Any instance: the SSRF-safe client refuses a name that resolves to a private address when it
+        # connects, and a listed host (below) is the only way to a private one.
         return True
     if parts.scheme not in ("http", "https") or parts.username or parts.password:
         return False

@@ -37,6 +37,15 @@ WORDS = {
     "r_organization_social": _("read your pages' posts and comments"),
     "w_organization_social": _("post and comment as your pages"),
     "rw_organization_admin": _("see the pages you administer"),
+    # Mastodon (https://docs.joinmastodon.org/api/oauth-scopes/)
+    "read:notifications": _("read your mentions and notifications"),
+    "read:statuses": _("read posts and their threads"),
+    "read:accounts": _("read account profiles"),
+    "write:statuses": _("post, reply and delete your posts"),
+    "write:media": _("upload images"),
+    "write:conversations": _("answer direct messages"),
+    "write:mutes": _("mute accounts"),
+    "write:blocks": _("block accounts"),
 }
 
 

@@ -39,7 +39,7 @@ def _listening(port: int) -> bool:
 
 
 def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_path):
-    web, graph, x, linkedin = (_free_port() for _ in range(4))
+    web, graph, x, linkedin, mastodon = (_free_port() for _ in range(5))
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"run:\n\t{ROOT / 'scripts' / 'run'}\n")
     env = {
@@ -55,6 +55,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         "GRAPH_PORT": str(graph),
         "X_PORT": str(x),
         "LINKEDIN_PORT": str(linkedin),
+        "MASTODON_PORT": str(mastodon),
     }
     run = subprocess.Popen(
         ["make", "--no-print-directory", "-f", str(makefile), "run"],
@@ -78,7 +79,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
                 continue
         # The moment the banner says so, the site answers (HEAD, as a monitor would ask) and so do the fakes.
         assert httpx.head(f"http://127.0.0.1:{web}/").status_code == 302, "".join(output)
-        assert all(_listening(port) for port in (graph, x, linkedin))
+        assert all(_listening(port) for port in (graph, x, linkedin, mastodon))
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
         run.wait(timeout=60)
@@ -90,4 +91,4 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         output.append(lines.get())
     text = "".join(output)
     assert "make: ***" not in text, text  # no "[Makefile: run] Error 130"
-    assert not any(_listening(port) for port in (web, graph, x, linkedin)), text
+    assert not any(_listening(port) for port in (web, graph, x, linkedin, mastodon)), text

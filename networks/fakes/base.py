@@ -49,6 +49,9 @@ class Response:
     status: int = 200
     body: Any = None  # dict/list -> JSON; bytes/str sent as is
     headers: dict[str, str] = field(default_factory=dict)
+    #: A long-lived answer (Server-Sent Events): called with a `write(bytes) -> bool` that sends and
+    #: flushes a chunk and says whether the client is still there; the connection closes when it returns.
+    stream: Callable[[Callable[[bytes], bool]], None] | None = None
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -231,6 +234,9 @@ class FakeServer:
                 if response is None:
                     self.close_connection = True
                     return
+                if response.stream is not None:
+                    self._stream(response)
+                    return
                 data = response.encoded()
                 self.send_response(response.status, HTTPStatus(response.status).phrase)
                 headers = {"content-type": "application/json; charset=UTF-8", **response.headers}
@@ -242,6 +248,25 @@ class FakeServer:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True  # the client gave up waiting (a delay fault): as a network
+
+            def _stream(self, response: Response) -> None:
+                self.send_response(response.status, HTTPStatus(response.status).phrase)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("connection", "close")  # no length: the body ends with the connection
+                self.end_headers()
+                self.close_connection = True
+
+                def write(chunk: bytes) -> bool:
+                    try:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError, OSError):
+                        return False
+                    return True
+
+                assert response.stream is not None
+                response.stream(write)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 

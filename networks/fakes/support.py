@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 from collections.abc import Callable
 from typing import Any
 
-from networks.fakes.base import FakeServer, Response
+from networks.fakes.base import FakeServer, Request, Response
 
 
 class SeedableFake(FakeServer):
@@ -33,3 +35,19 @@ class SeedableFake(FakeServer):
 def public(stored: dict[str, Any]) -> dict[str, Any]:
     """A stored object without the fake's own bookkeeping keys (those starting with "_")."""
     return {k: v for k, v in stored.items() if not k.startswith("_")}
+
+
+def multipart_fields(request: Request) -> dict[str, bytes]:
+    """The fields of a multipart/form-data body (an upload), by name; {} for any other body."""
+    content_type = request.headers.get("content-type", "")
+    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    if not message.is_multipart():
+        return {}
+    fields: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            payload = part.get_payload(decode=True)
+            fields[str(name)] = payload if isinstance(payload, bytes) else b""
+    return fields

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import email.parser
-import email.policy
 import io
 import time
 from collections.abc import Callable
@@ -22,7 +20,7 @@ from typing import Any
 from PIL import Image
 
 from networks.fakes.base import Fault, Request, Response
-from networks.fakes.support import SeedableFake
+from networks.fakes.support import SeedableFake, multipart_fields
 from networks.fakes.x_dm import XDirectMessageRoutes
 from networks.fakes.x_moderation import XModerationRoutes
 from networks.fakes.x_oauth import XOAuthRoutes
@@ -376,7 +374,7 @@ class XFake(XDirectMessageRoutes, XModerationRoutes, XOAuthRoutes, XState, Seeda
         user_id, refusal, headers = self._authenticate(request, "media", "media.write")
         if refusal:
             return refusal
-        fields = _multipart(request)
+        fields = multipart_fields(request)
         content = fields.get("media")
         if content is None:
             return invalid_request("media", "", "A media field is required.")
@@ -491,17 +489,3 @@ def _decode_token(token: str) -> int | bool:
         return int(decoded[1:]) if decoded.startswith("u") else False
     except ValueError:
         return False
-
-
-def _multipart(request: Request) -> dict[str, bytes]:
-    content_type = request.headers.get("content-type", "")
-    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
-    if not message.is_multipart():
-        return {}
-    fields: dict[str, bytes] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name:
-            fields[str(name)] = part.get_payload(decode=True) or b""
-    return fields

@@ -49,6 +49,7 @@ class Network(enum.StrEnum):
     INSTAGRAM = "instagram"
     X = "x"
     LINKEDIN = "linkedin"
+    MASTODON = "mastodon"
     BLUESKY = "bluesky"
 
     @property
@@ -61,6 +62,7 @@ NETWORK_LABELS = {
     Network.INSTAGRAM: "Instagram",
     Network.X: "X",
     Network.LINKEDIN: "LinkedIn",
+    Network.MASTODON: "Mastodon",
     Network.BLUESKY: "Bluesky",
 }
 
@@ -388,6 +390,10 @@ class Provider(abc.ABC):
     private_reply_window: ClassVar[dt.timedelta | None] = None
     #: How an admin connects an account (see ConnectStyle).
     connect_style: ClassVar[ConnectStyle] = ConnectStyle.OAUTH
+    #: Whether an account may live on any server an admin names (a Mastodon instance): then any https
+    #: address is accepted for its API (networks.registry.allowed_url), and the SSRF-safe client still
+    #: refuses private addresses when it connects. False: only the network's own hosts and listed ones.
+    any_server: ClassVar[bool] = False
 
     @classmethod
     def supports(cls, capability: Capability) -> bool:

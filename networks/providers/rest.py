@@ -1,4 +1,5 @@
-"""Plumbing shared by the JSON REST providers (X, LinkedIn): the clock, reading answers, transport failures.
+"""Plumbing shared by the JSON REST providers (X, LinkedIn, Mastodon): the clock, reading answers, ids,
+transport failures.
 
 The one decision made here matters for "never send twice": a transport failure is Transient only when the
 request certainly did not apply (the connection never opened, or the request is safe to repeat); a write
@@ -59,3 +60,29 @@ def json_object(response: httpx.Response, network: str) -> dict[str, Any]:
 def raise_if(problems: list[str]) -> None:
     if problems:
         raise Invalid(" ".join(problems))
+
+
+# X and Mastodon ids are 64-bit unsigned integers sent as strings (https://developer.x.com/en/docs/x-ids,
+# https://docs.joinmastodon.org/api/guidelines/#id): a longer "id" is not one, and believed it would carry a
+# since_id or min_id cursor past every real post to come.
+MAX_ID_DIGITS = 20
+
+
+def numeric_id(value: Any) -> str | None:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return value
+    return None
+
+
+def require_numeric(value: Any, name: str) -> str:
+    checked = numeric_id(value)
+    if not checked:
+        raise ValueError(f"{name} is not a numeric id")
+    return checked
+
+
+def max_id(a: str | None, b: str | None) -> str | None:
+    """The later of two ids (numeric ids grow with time); None only when both are."""
+    if a is None or b is None:
+        return a or b
+    return a if int(a) >= int(b) else b

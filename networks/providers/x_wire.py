@@ -25,6 +25,9 @@ from networks.providers.base import (
     reset_at_epoch,
 )
 from networks.providers.rest import Clock, json_or_empty
+from networks.providers.rest import max_id as max_id
+from networks.providers.rest import numeric_id as numeric_id
+from networks.providers.rest import require_numeric as require_numeric
 
 RATE_LIMIT_WINDOW = dt.timedelta(minutes=15)  # X's windows; used only when the reset header is missing
 
@@ -156,30 +159,6 @@ def parse_time(value: Any) -> dt.datetime:
     if parsed.tzinfo is None:
         raise ValueError("created_at has no time zone")
     return parsed.astimezone(dt.UTC)
-
-
-# X ids are 64-bit unsigned integers (https://developer.x.com/en/docs/x-ids): a longer "id" is not one, and
-# believed it would carry the since_id cursor past every real post to come.
-MAX_ID_DIGITS = 20
-
-
-def numeric_id(value: Any) -> str | None:
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
-        return value
-    return None
-
-
-def require_numeric(value: Any, name: str) -> str:
-    checked = numeric_id(value)
-    if not checked:
-        raise ValueError(f"{name} is not a numeric id")
-    return checked
-
-
-def max_id(a: str | None, b: str | None) -> str | None:
-    if a is None or b is None:
-        return a or b
-    return a if int(a) >= int(b) else b
 
 
 def int_or_none(value: str | None) -> int | None:

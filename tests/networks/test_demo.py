@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.models import User
 from demo.content import DemoContent, Kind, base_texts
-from demo.world import DEMO_ACCOUNTS, DemoAddresses, DemoNetworks
+from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses, DemoNetworks
 from inbox.models import Message
 from networks import tasks
 from networks.fakes import graph_state as gs
@@ -23,15 +23,25 @@ from networks.models import Channel, NetworkApp, PollRun
 from tests.networks.connecting import approve, consent_url
 
 NETWORKS = list(DEMO_ACCOUNTS)
+#: Networks connected through the deployment's own app (NetworkApp) and consent page; Mastodon registers
+#: its app on each instance (ServerApp) through the lead's "connect a server" view.
+APP_NETWORKS = list(DEMO_APPS)
 
 
 def _start(session: str = "test") -> DemoNetworks:
-    return DemoNetworks(DemoAddresses(graph_port=0, x_port=0, linkedin_port=0), session=session).start()
+    addresses = DemoAddresses(graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0)
+    return DemoNetworks(addresses, session=session).start()
 
 
 def _ports(networks: DemoNetworks) -> dict[str, object]:
     a = networks.addresses
-    return {"host": a.host, "graph_port": a.graph_port, "x_port": a.x_port, "linkedin_port": a.linkedin_port}
+    return {
+        "host": a.host,
+        "graph_port": a.graph_port,
+        "x_port": a.x_port,
+        "linkedin_port": a.linkedin_port,
+        "mastodon_port": a.mastodon_port,
+    }
 
 
 @pytest.fixture
@@ -68,6 +78,9 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
             c["actor"] != brand.linkedin_org_urn for cs in networks.linkedin.comments.values() for c in cs
         )
         + len(networks.linkedin.notifications),
+        "mastodon": sum(
+            s["account"]["id"] != brand.mastodon_account_id for s in networks.mastodon.statuses.values()
+        ),
     }
 
 
@@ -149,11 +162,21 @@ def test_run_forever_stops_after_its_ticks(demo):
 def test_run_fakes_command_logs_a_line_per_tick(db):
     out = StringIO()
     call_command(
-        "run_fakes", interval=0, ticks=2, graph_port=0, x_port=0, linkedin_port=0, seed=3, stdout=out
+        "run_fakes",
+        interval=0,
+        ticks=2,
+        graph_port=0,
+        x_port=0,
+        linkedin_port=0,
+        mastodon_port=0,
+        seed=3,
+        stdout=out,
     )
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Demo networks up: Facebook and Instagram on http://127.0.0.1:")
-    assert re.search(r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d$", lines[2])
+    assert re.search(
+        r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d$", lines[2]
+    )
     assert lines[-1] == "Demo networks stopped."
 
 
@@ -252,7 +275,7 @@ def test_each_fault_looks_like_the_network_failing(demo, demo_channels, network,
         assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
 
 
-@pytest.mark.parametrize("network", NETWORKS)
+@pytest.mark.parametrize("network", APP_NETWORKS)
 def test_reconnecting_through_the_fakes_consent_page_heals_the_channel(demo, demo_channels, network):
     """What the banner leads to: the product's own OAuth flow, answered by the fake's consent page."""
     call_command("demo_fault", network, "expire-token", stdout=StringIO(), **_ports(demo))
@@ -309,7 +332,7 @@ def test_seed_demo_channels_is_idempotent_and_keeps_cursors(demo, demo_channels)
     call_command("seed_demo_channels", stdout=StringIO(), **_ports(demo))
     channels = Channel.objects.filter(workspace__slug="demo")
     assert sorted(channels.values_list("network", flat=True)) == sorted(NETWORKS)
-    assert NetworkApp.objects.count() == len(NETWORKS)
+    assert NetworkApp.objects.count() == len(APP_NETWORKS)
     facebook.refresh_from_db()
     assert facebook.cursor == cursor  # what was polled is not polled again
     assert facebook.status == Channel.Status.ACTIVE  # reconnected with the demo token
@@ -318,7 +341,7 @@ def test_seed_demo_channels_is_idempotent_and_keeps_cursors(demo, demo_channels)
     assert app.api_base_url == app.oauth_base_url == demo.base_url("x")
 
 
-def test_the_demo_history_brings_instagram_and_x_direct_messages_and_mentions(demo, demo_channels):
+def test_the_demo_history_brings_direct_messages_and_mentions(demo, demo_channels):
     for channel in demo_channels.values():
         assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
     kinds = {
@@ -328,6 +351,7 @@ def test_the_demo_history_brings_instagram_and_x_direct_messages_and_mentions(de
     assert {"direct_message", "mention", "comment"} <= kinds["instagram"]
     assert {"direct_message", "mention"} <= kinds["x"]
     assert "mention" in kinds["linkedin"]
+    assert {"direct_message", "mention"} <= kinds["mastodon"]
 
 
 def test_the_demo_page_has_a_visitor_post_in_the_inbox(demo, demo_channels):

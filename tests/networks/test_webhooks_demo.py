@@ -19,7 +19,7 @@ from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 @pytest.fixture
 def demo(live_server):
     networks = DemoNetworks(
-        DemoAddresses(graph_port=0, x_port=0, linkedin_port=0),
+        DemoAddresses(graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0),
         session="webhooks",
         webhook_base=live_server.url,
     ).start()

@@ -15,13 +15,13 @@ import pytest
 from django.utils import translation
 from PIL import Image, ImageCms
 
-from networks.providers import facebook, instagram, limits, linkedin, x
+from networks.providers import facebook, instagram, limits, linkedin, mastodon, x
 from posts import media
 from posts.media import MediaRejected, inspect_upload, make_rendition, preview_box
 from tests.images import png_claiming
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
-PROVIDERS = {"facebook": facebook, "instagram": instagram, "x": x, "linkedin": linkedin}
+PROVIDERS = {"facebook": facebook, "instagram": instagram, "x": x, "linkedin": linkedin, "mastodon": mastodon}
 
 
 def _bytes(image: Image.Image, fmt: str, **options) -> bytes:
@@ -191,8 +191,8 @@ def test_specs_reuse_the_providers_rules():
         )
     assert media.NETWORK_IMAGE_SPECS["instagram"].formats == frozenset({"JPEG"})
     assert media.NETWORK_IMAGE_SPECS["instagram"].max_width == 1440
-    with pytest.raises(ValueError, match="mastodon"):
-        preview_box(10, 10, "mastodon")
+    with pytest.raises(ValueError, match="myspace"):
+        preview_box(10, 10, "myspace")
 
 
 @pytest.mark.parametrize("network", sorted(PROVIDERS))
