@@ -6,6 +6,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from demo.bluesky import DEMO_BLUESKY_PORT, DEMO_JETSTREAM_PORT
 from demo.world import DEMO_GRAPH_PORT, DEMO_HOST, DEMO_LINKEDIN_PORT, DEMO_X_PORT, DemoAddresses
 
 
@@ -24,6 +25,18 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         default=DEMO_LINKEDIN_PORT,
         help=f"LinkedIn fake (default {DEMO_LINKEDIN_PORT})",
     )
+    parser.add_argument(
+        "--bluesky-port",
+        type=int,
+        default=DEMO_BLUESKY_PORT,
+        help=f"Bluesky fake: PDS, AppView and chat XRPC (default {DEMO_BLUESKY_PORT})",
+    )
+    parser.add_argument(
+        "--jetstream-port",
+        type=int,
+        default=DEMO_JETSTREAM_PORT,
+        help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
+    )
 
 
 def addresses_from(options: dict[str, Any]) -> DemoAddresses:
@@ -32,4 +45,6 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         graph_port=options["graph_port"],
         x_port=options["x_port"],
         linkedin_port=options["linkedin_port"],
+        bluesky_port=options["bluesky_port"],
+        jetstream_port=options["jetstream_port"],
     )

@@ -174,7 +174,9 @@ class BlueskyFake(SeedableFake):
         embed: dict[str, Any] | None = None,
         at: str = "",
         langs: list[str] | None = None,
+        rkey: str = "",
     ) -> dict[str, Any]:
+        """A post by `did`; `rkey` (a TID) fixes its key, else one is drawn from the clock."""
         with self.lock:
             when = dt.datetime.fromisoformat(at) if at else _now()
             record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": _iso(when)}
@@ -191,15 +193,15 @@ class BlueskyFake(SeedableFake):
                 record["facets"] = facets
             if embed:
                 record["embed"] = embed
-            return self._public_post(self._store(did, self._tid(), record, at=when))
+            return self._public_post(self._store(did, rkey or self._tid(), record, at=when))
 
     def add_reply(
-        self, did: str, to: str, text: str, at: str = "", langs: list[str] | None = None
+        self, did: str, to: str, text: str, at: str = "", langs: list[str] | None = None, rkey: str = ""
     ) -> dict[str, Any]:
-        return self.add_post(did, text, reply_to=to, at=at, langs=langs)
+        return self.add_post(did, text, reply_to=to, at=at, langs=langs, rkey=rkey)
 
     def add_mention(
-        self, did: str, brand: str, text: str, at: str = "", langs: list[str] | None = None
+        self, did: str, brand: str, text: str, at: str = "", langs: list[str] | None = None, rkey: str = ""
     ) -> dict[str, Any]:
         """A post naming the brand: `text` gets "@<brand handle> " in front, with its mention facet."""
         handle = self.accounts[brand]["handle"]
@@ -208,27 +210,31 @@ class BlueskyFake(SeedableFake):
             "index": {"byteStart": 0, "byteEnd": len(prefix.encode()) - 1},
             "features": [{"$type": "app.bsky.richtext.facet#mention", "did": brand}],
         }
-        return self.add_post(did, prefix + text, facets=[facet], at=at, langs=langs)
+        return self.add_post(did, prefix + text, facets=[facet], at=at, langs=langs, rkey=rkey)
 
-    def add_quote(self, did: str, quoted: str, text: str, langs: list[str] | None = None) -> dict[str, Any]:
+    def add_quote(
+        self, did: str, quoted: str, text: str, langs: list[str] | None = None, at: str = "", rkey: str = ""
+    ) -> dict[str, Any]:
         post = self.posts[quoted]
         return self.add_post(
             did,
             text,
             embed={"$type": "app.bsky.embed.record", "record": {"uri": post["uri"], "cid": post["cid"]}},
             langs=langs,
+            at=at,
+            rkey=rkey,
         )
 
-    def add_dm(self, sender: str, to: str, text: str) -> dict[str, Any]:
+    def add_dm(self, sender: str, to: str, text: str, at: str = "", message_id: str = "") -> dict[str, Any]:
         with self.lock:
             convo = self._convo_between(sender, to)
             message = {
                 "$type": "chat.bsky.convo.defs#messageView",
-                "id": self._tid(),
+                "id": message_id or self._tid(),
                 "rev": self._tid(),
                 "text": text,
                 "sender": {"did": sender},
-                "sentAt": _iso(_now()),
+                "sentAt": _iso(dt.datetime.fromisoformat(at) if at else _now()),
             }
             convo["messages"].append(message)
             return message
@@ -255,6 +261,14 @@ class BlueskyFake(SeedableFake):
             return [
                 r["value"]["subject"] for u, r in self.records.items() if u.startswith(f"at://{did}/{BLOCK}/")
             ]
+
+    def issue_session(
+        self, did: str, *, access: str, refresh: str, dms: bool = True, lifetime: int = ACCESS_LIFETIME
+    ) -> None:
+        """A session with tokens chosen by the caller (the demo seeds its channel with published ones)."""
+        with self.lock:
+            self.access[access] = {"did": did, "exp": int(time.time()) + lifetime, "dms": dms}
+            self.refresh[refresh] = {"did": did, "dms": dms}
 
     def expire_access(self) -> None:
         with self.lock:
