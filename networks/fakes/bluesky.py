@@ -79,6 +79,7 @@ class BlueskyFake(SeedableFake):
             self.blocked: set[str] = set()  # uris shown as #blockedPost
             self.records: dict[str, dict[str, Any]] = {}  # uri -> {uri, cid, value}: other collections
             self.two_factor: set[str] = set()
+            self.main_passwords: set[tuple[str, str]] = set()
             self.writes = 0
             self._seq = itertools.count(1)
             self.forget_traffic()
@@ -106,7 +107,10 @@ class BlueskyFake(SeedableFake):
         password: str = "",
         dms: bool = True,
         avatar: str = "",
+        main_password: str = "",
     ) -> dict[str, Any]:
+        """An account; `password` is an app password (with DM access or not), `main_password` the account's
+        own (which alone asks for the e-mail code when the DID is in `two_factor`, as on the PDS)."""
         with self.lock:
             self.accounts[did] = {
                 "did": did,
@@ -117,6 +121,9 @@ class BlueskyFake(SeedableFake):
             }
             if password:
                 self.passwords[(did, password)] = dms
+            if main_password:
+                self.passwords[(did, main_password)] = True
+                self.main_passwords.add((did, main_password))
             return self.accounts[did]
 
     def _tid(self) -> str:
@@ -396,7 +403,8 @@ class BlueskyFake(SeedableFake):
             did = next((d for d, a in self.accounts.items() if identifier in (d, a["handle"].lower())), None)
             if did is None or (did, password) not in self.passwords:
                 return _error(401, "AuthenticationRequired", "Invalid identifier or password")
-            if did in self.two_factor and not body.get("authFactorToken"):
+            main = (did, password) in self.main_passwords
+            if main and did in self.two_factor and not body.get("authFactorToken"):
                 return _error(
                     401, "AuthFactorTokenRequired", "A sign in code has been sent to your email address"
                 )

@@ -83,9 +83,10 @@ def test_refused_password_and_email_code_are_plain_words(fake, http):
             http=http, identifier="brand.example.com", password="wrong", service_url=fake.base_url
         )
     fake.two_factor.add(BRAND)
+    fake.add_account(BRAND, "brand.example.com", display_name="The Brand", main_password="own-password")
     with pytest.raises(Invalid, match="code sent by e-mail"):
         BlueskyProvider.connect_with_password(
-            http=http, identifier="brand.example.com", password="app-pass-1234", service_url=fake.base_url
+            http=http, identifier="brand.example.com", password="own-password", service_url=fake.base_url
         )
 
 
