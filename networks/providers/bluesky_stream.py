@@ -52,6 +52,7 @@ def jetstream_url() -> str:
 
 
 class JetstreamSource(StreamSource):
+    network = Network.BLUESKY
     key = "bluesky:jetstream"
 
     def __init__(
