@@ -59,7 +59,7 @@ def test_connect_bluesky_with_an_app_password_and_answer_a_reply_once(page, brok
     assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
     page.goto("/w/acme/inbox/")
     page.get_by_text("Until when? 🥖").first.click()
-    box = page.locator("#reply-text")
+    box = page.locator("#reply-text[hx-post]")  # the full composer, once it has loaded itself
     expect(box).to_be_visible()
     box.fill("Until Sunday, see https://acme.example/rye")
     with page.expect_response(re.compile(r"/reply/send/$")):
