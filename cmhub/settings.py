@@ -52,6 +52,8 @@ CMHUB_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env_list("CMHUB_WEBHOOK_ALLOWE
 # CMHUB_<NETWORK>_CLIENT_ID (and _CLIENT_SECRET, _API_BASE_URL, _OAUTH_BASE_URL), for any network the
 # registry knows: read by name, so a new network needs no line here.
 CMHUB_NETWORK_APPS = network_apps_from_env()
+# Where Bluesky's posts arrive in real time (a Jetstream /subscribe WebSocket); empty: Bluesky's own.
+CMHUB_BLUESKY_JETSTREAM_URL = env_str("CMHUB_BLUESKY_JETSTREAM_URL", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

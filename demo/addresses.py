@@ -6,6 +6,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from demo.bluesky import DEMO_BLUESKY_PORT, DEMO_JETSTREAM_PORT
 from demo.world import (
     DEMO_GRAPH_PORT,
     DEMO_HOST,
@@ -37,6 +38,18 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         default=DEMO_MASTODON_PORT,
         help=f"Mastodon instance fake (default {DEMO_MASTODON_PORT})",
     )
+    parser.add_argument(
+        "--bluesky-port",
+        type=int,
+        default=DEMO_BLUESKY_PORT,
+        help=f"Bluesky fake: PDS, AppView and chat XRPC (default {DEMO_BLUESKY_PORT})",
+    )
+    parser.add_argument(
+        "--jetstream-port",
+        type=int,
+        default=DEMO_JETSTREAM_PORT,
+        help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
+    )
 
 
 def addresses_from(options: dict[str, Any]) -> DemoAddresses:
@@ -46,4 +59,6 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         x_port=options["x_port"],
         linkedin_port=options["linkedin_port"],
         mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
+        bluesky_port=options["bluesky_port"],
+        jetstream_port=options["jetstream_port"],
     )

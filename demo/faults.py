@@ -13,6 +13,7 @@ one resets both).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,12 @@ _PATHS = {
     "x": rf"^/2/users/{DEMO_X_USER_ID}/(mentions|tweets)$",
     "linkedin": r"^/rest/(posts|socialActions/)",
     "mastodon": r"^/api/v1/(conversations|notifications)$",  # direct messages first, then mentions
+    # A Bluesky poll reads the DM conversations first, then the notifications.
+    "bluesky": r"^/xrpc/(chat\.bsky\.convo\.listConvos|app\.bsky\.notification\.listNotifications)$",
 }
 # Answers the next poll needs to fail once: the X and LinkedIn clients retry a failed GET once on 5xx
 # (core.http.send_idempotent), Graph's does not.
-_QUICK_RETRIES = {"facebook": 1, "instagram": 1, "x": 2, "linkedin": 2, "mastodon": 2}
+_QUICK_RETRIES = {"facebook": 1, "instagram": 1, "x": 2, "linkedin": 2, "mastodon": 2, "bluesky": 2}
 
 _LABELS = {
     "facebook": "Facebook",
@@ -39,6 +42,7 @@ _LABELS = {
     "x": "X",
     "linkedin": "LinkedIn",
     "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
 }
 
 Call = tuple[str, dict[str, Any]]
@@ -59,6 +63,8 @@ def fault_plan(network: str, fault: str, *, times: int = 0, reset_in: int = DEFA
             "Pending faults dropped: the next poll goes through. A channel waiting for a reconnect stays so "
             "until someone reconnects it (or `manage.py seed_demo_channels`).",
         )
+    if network == "bluesky":
+        return _bluesky(fault, times=times, reset_in=reset_in)
     path = _PATHS[network]
     failing = times or _QUICK_RETRIES[network]
     if fault == "expire-token":
@@ -134,4 +140,49 @@ def _server_error(network: str, path: str, failing: int) -> FaultPlan:
         f"{_LABELS[network]}: the next {failing} call(s) answer HTTP {status} in the network's own error "
         "format. The poll fails, the channel backs off (the interval doubles per failure in a row) and "
         "recovers once the errors stop; five failures in a row show it as 'Error'.",
+    )
+
+
+def _bluesky(fault: str, *, times: int, reset_in: int) -> FaultPlan:
+    """Bluesky's own XRPC error bodies ({"error", "message"}), through the fake's generic `fault` action."""
+    path = _PATHS["bluesky"]
+
+    def answer(status: int, name: str, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return {"status": status, "body": {"error": name, "message": message}, "headers": headers or {}}
+
+    if fault == "expire-token":
+        # The access JWT has expired and renewing it is refused too: the app password was revoked.
+        calls: list[Call] = [
+            ("fault", {"path_pattern": path, "response": answer(400, "ExpiredToken", "Token has expired")}),
+            (
+                "fault",
+                {
+                    "path_pattern": r"^/xrpc/com\.atproto\.server\.refreshSession$",
+                    "response": answer(400, "ExpiredToken", "Token has been revoked"),
+                    "times": 2,  # the client's own renewal, then the poll's forced one
+                },
+            ),
+        ]
+        return FaultPlan(
+            calls,
+            "Bluesky: the next poll gets 400 ExpiredToken and the session cannot be renewed (the app "
+            "password was revoked), so the channel shows 'Reconnect needed' (banner for admins, one email); "
+            "reconnect it with the handle and an app password.",
+        )
+    if fault == "rate-limit":
+        reset = str(int(time.time()) + reset_in)
+        headers = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "0", "RateLimit-Reset": reset}
+        headers["RateLimit-Policy"] = "3000;w=300"
+        limited = answer(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+        return FaultPlan(
+            [("fault", {"path_pattern": path, "response": limited})],
+            f"Bluesky: the next poll gets 429 RateLimitExceeded with RateLimit-Reset in {reset_in} s. The "
+            "channel sleeps until then, then catches up; nothing is lost.",
+        )
+    failing = times or _QUICK_RETRIES["bluesky"]
+    error = answer(500, "InternalServerError", "Internal Server Error")
+    return FaultPlan(
+        [("fault", {"path_pattern": path, "response": error, "times": failing})],
+        f"Bluesky: the next {failing} call(s) answer HTTP 500 InternalServerError. The poll fails, the "
+        "channel backs off (the interval doubles per failure in a row) and recovers once the errors stop.",
     )

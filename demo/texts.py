@@ -399,3 +399,22 @@ LAST_NAMES = {
     ),
 }  # fmt: skip
 HANDLE_SUFFIXES = ("", "", "_", "92", "75", "_paris", "eats", "_foodie", "bakes", "93", "_lyon", "x")
+
+# --- Bluesky: what people write over a post of the brand's they quote ------------------------------------
+
+BLUESKY_QUOTES = {
+    "fr": (
+        "À tester absolument 👇",
+        "Qui vient avec moi samedi ?",
+        "Enfin ! On l'attendait depuis des semaines",
+        "Je valide, la meilleure du quartier",
+        "Quelqu'un a goûté ? Ça a l'air incroyable",
+    ),
+    "en": (
+        "Must try 👇",
+        "Who's coming with me on Saturday?",
+        "Finally! Been waiting for this one",
+        "Best bakery in the neighbourhood, no contest",
+        "Has anyone tried it yet? Looks amazing",
+    ),
+}

@@ -1,6 +1,6 @@
-"""The demo's social networks: the four fakes (Graph, X, LinkedIn, a Mastodon instance), seeded with Demo
-Bakery and a few days of history, then a trickle of new engagement over time (`tick`), written by
-`demo_content`.
+"""The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, and Bluesky's in
+demo.bluesky), seeded with Demo Bakery and a few days of history, then a trickle of new engagement over time
+(`tick`), written by `demo_content`.
 
 `make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
 workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
@@ -21,9 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from demo.bluesky import (
+    DEMO_BLUESKY_DID,
+    DEMO_BLUESKY_HANDLE,
+    DEMO_BLUESKY_PORT,
+    DEMO_BLUESKY_TOKENS,
+    DEMO_JETSTREAM_PORT,
+    BlueskyFeed,
+)
 from demo.content import DemoContent
 from demo.feeds import OWN_CONTENT, DemoBrand, Feeds
 from networks.fakes.base import FakeServer
+from networks.fakes.bluesky import BlueskyFake, JetstreamFake
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake
@@ -132,6 +141,7 @@ class DemoAccount:
     access_token: str
     scopes: tuple[str, ...]
     token_lifetime: dt.timedelta | None  # None: the token does not expire (Facebook Page tokens)
+    refresh_token: str = ""
 
 
 DEMO_APPS = {
@@ -139,6 +149,8 @@ DEMO_APPS = {
     "instagram": DemoApp(DEMO_GRAPH_APP_ID, DEMO_GRAPH_APP_SECRET, DEMO_WEBHOOK_VERIFY_TOKEN),
     "x": DemoApp(DEMO_X_CLIENT_ID, DEMO_X_CLIENT_SECRET),
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
+    # App passwords need no app: the row only says where the sign-in goes (the fake, not bsky.social).
+    "bluesky": DemoApp("", ""),
 }
 DEMO_ACCOUNTS = {
     "facebook": DemoAccount(
@@ -173,6 +185,16 @@ DEMO_ACCOUNTS = {
         DEMO_MASTODON_SCOPES,
         None,
     ),
+    "bluesky": DemoAccount(
+        "bluesky",
+        DEMO_BLUESKY_DID,
+        DEMO_BRAND,
+        DEMO_BLUESKY_HANDLE,
+        DEMO_BLUESKY_TOKENS["access"],
+        (),
+        None,
+        refresh_token=DEMO_BLUESKY_TOKENS["refresh"],
+    ),
 }
 
 
@@ -185,6 +207,8 @@ class DemoAddresses:
     x_port: int = DEMO_X_PORT
     linkedin_port: int = DEMO_LINKEDIN_PORT
     mastodon_port: int = DEMO_MASTODON_PORT
+    bluesky_port: int = DEMO_BLUESKY_PORT
+    jetstream_port: int = DEMO_JETSTREAM_PORT
 
     def base_url(self, network: str) -> str:
         ports = {
@@ -192,12 +216,17 @@ class DemoAddresses:
             "instagram": self.graph_port,
             "x": self.x_port,
             "mastodon": self.mastodon_port,
+            "bluesky": self.bluesky_port,
         }
         return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
 
+    @property
+    def jetstream_url(self) -> str:
+        return f"ws://{self.host}:{self.jetstream_port}/subscribe"
+
 
 class DemoNetworks:
-    """The four fakes with the demo brand on them. Port 0 picks a free port (tests)."""
+    """The fakes with the demo brand on them. Port 0 picks a free port (tests)."""
 
     def __init__(
         self,
@@ -239,6 +268,7 @@ class DemoNetworks:
             self.mastodon = self._bind(
                 MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
             )
+            self._bind_bluesky(addresses)
         except OSError:
             # A port was taken: release the ones already bound (a server closes through its loop).
             for fake in self._fakes:
@@ -246,7 +276,14 @@ class DemoNetworks:
             raise
         self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
         self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
+        self.bluesky_feed = BlueskyFeed(self.bluesky, brand_name=DEMO_BRAND, seed=seed, session=self.session)
         self._started = False
+
+    def _bind_bluesky(self, addresses: DemoAddresses) -> None:
+        """Bluesky's XRPC fake, and its Jetstream on a port of its own (told of every new post)."""
+        self.bluesky = self._bind(BlueskyFake(addresses.host, addresses.bluesky_port))
+        self.jetstream = JetstreamFake(addresses.host, addresses.jetstream_port)
+        self.bluesky.jetstream = self.jetstream
 
     def _bind[F: FakeServer](self, fake: F) -> F:
         self._fakes.append(fake)
@@ -260,7 +297,16 @@ class DemoNetworks:
             return urlsplit(fake.base_url).port or 0
 
         host = urlsplit(self.graph.base_url).hostname or DEMO_HOST
-        return DemoAddresses(host, port(self.graph), port(self.x), port(self.linkedin), port(self.mastodon))
+        jetstream = urlsplit(self.jetstream.url).port or 0
+        return DemoAddresses(
+            host,
+            port(self.graph),
+            port(self.x),
+            port(self.linkedin),
+            port(self.mastodon),
+            port(self.bluesky),
+            jetstream,
+        )
 
     def base_url(self, network: str) -> str:
         return self.addresses.base_url(network)
@@ -282,6 +328,9 @@ class DemoNetworks:
         self.feeds.own_content = {
             n: DemoContent(self.seed, stream=f"live/{self.session}/{n}") for n in OWN_CONTENT
         }
+        self.bluesky_feed.seed_accounts()
+        self.bluesky_feed.seed_history(now=now, days=self.history_days)
+        self.jetstream.start()
         if self.webhook_base:
             self._subscribe_webhooks(self.webhook_base)
         for fake in self._fakes:
@@ -298,6 +347,7 @@ class DemoNetworks:
             stopper.start()
         for stopper in stoppers:
             stopper.join()
+        self.jetstream.stop()
         self._started = False
 
     def __enter__(self) -> DemoNetworks:
@@ -310,7 +360,8 @@ class DemoNetworks:
 
     def tick(self) -> dict[str, int]:
         """Add a small random batch of new engagement; how many items each network got."""
-        return self.feeds.tick(_now())
+        now = _now()
+        return {**self.feeds.tick(now), "bluesky": self.bluesky_feed.tick(now)}
 
     def run_forever(
         self,

@@ -290,6 +290,18 @@ def password_candidates(
         found = spec.provider_class.connect_with_password(
             http=http, identifier=identifier, password=password, service_url=api_base_url(network)
         )
+    except p.Invalid as exc:
+        # The handle or the password was refused, or the account wants an e-mail code: the network's own
+        # words alone ("Invalid identifier or password", "A sign in code has been sent...") do not say
+        # what to do instead.
+        raise ConnectError(
+            _(
+                "%(network)s did not accept this handle and app password. Check the handle, and use an app "
+                "password made for CM Hub, not the account's own password (app passwords also skip e-mail "
+                "sign-in codes). %(network)s said: %(reason)s"
+            )
+            % {"network": p.Network(network).label, "reason": exc.network_message or str(exc)}
+        ) from exc
     except p.ProviderError as exc:
         if not isinstance(exc, p.Transient):
             raise ConnectError(

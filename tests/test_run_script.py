@@ -39,7 +39,7 @@ def _listening(port: int) -> bool:
 
 
 def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_path):
-    web, graph, x, linkedin, mastodon = (_free_port() for _ in range(5))
+    web, graph, x, linkedin, mastodon, bluesky, jetstream = (_free_port() for _ in range(7))
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"run:\n\t{ROOT / 'scripts' / 'run'}\n")
     env = {
@@ -56,6 +56,8 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         "X_PORT": str(x),
         "LINKEDIN_PORT": str(linkedin),
         "MASTODON_PORT": str(mastodon),
+        "BLUESKY_PORT": str(bluesky),
+        "JETSTREAM_PORT": str(jetstream),
     }
     run = subprocess.Popen(
         ["make", "--no-print-directory", "-f", str(makefile), "run"],
@@ -79,7 +81,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
                 continue
         # The moment the banner says so, the site answers (HEAD, as a monitor would ask) and so do the fakes.
         assert httpx.head(f"http://127.0.0.1:{web}/").status_code == 302, "".join(output)
-        assert all(_listening(port) for port in (graph, x, linkedin, mastodon))
+        assert all(_listening(port) for port in (graph, x, linkedin, mastodon, bluesky, jetstream))
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
         run.wait(timeout=60)
@@ -91,4 +93,5 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         output.append(lines.get())
     text = "".join(output)
     assert "make: ***" not in text, text  # no "[Makefile: run] Error 130"
-    assert not any(_listening(port) for port in (web, graph, x, linkedin, mastodon)), text
+    assert f"Bluesky  http://127.0.0.1:{bluesky}" in text, text  # the banner lists it
+    assert not any(_listening(port) for port in (web, graph, x, linkedin, mastodon, bluesky, jetstream)), text

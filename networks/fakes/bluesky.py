@@ -35,6 +35,7 @@ from networks.fakes.support import SeedableFake
 
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 POST = "app.bsky.feed.post"
+BLOCK = "app.bsky.graph.block"
 ACCESS_LIFETIME = 2 * 3600
 _ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -76,7 +77,9 @@ class BlueskyFake(SeedableFake):
             self.convos: dict[str, dict[str, Any]] = {}
             self.blobs: dict[str, dict[str, Any]] = {}
             self.blocked: set[str] = set()  # uris shown as #blockedPost
+            self.records: dict[str, dict[str, Any]] = {}  # uri -> {uri, cid, value}: other collections
             self.two_factor: set[str] = set()
+            self.main_passwords: set[tuple[str, str]] = set()
             self.writes = 0
             self._seq = itertools.count(1)
             self.forget_traffic()
@@ -92,6 +95,7 @@ class BlueskyFake(SeedableFake):
             "add_quote": self.add_quote,
             "add_dm": self.add_dm,
             "expire_access": self.expire_access,
+            "add_block": self.add_block,
         }
 
     def add_account(
@@ -103,11 +107,23 @@ class BlueskyFake(SeedableFake):
         password: str = "",
         dms: bool = True,
         avatar: str = "",
+        main_password: str = "",
     ) -> dict[str, Any]:
+        """An account; `password` is an app password (with DM access or not), `main_password` the account's
+        own (which alone asks for the e-mail code when the DID is in `two_factor`, as on the PDS)."""
         with self.lock:
-            self.accounts[did] = {"did": did, "handle": handle, "displayName": display_name, "avatar": avatar}
+            self.accounts[did] = {
+                "did": did,
+                "handle": handle,
+                "displayName": display_name,
+                "avatar": avatar,
+                "createdAt": _iso(_now()),
+            }
             if password:
                 self.passwords[(did, password)] = dms
+            if main_password:
+                self.passwords[(did, main_password)] = True
+                self.main_passwords.add((did, main_password))
             return self.accounts[did]
 
     def _tid(self) -> str:
@@ -118,7 +134,7 @@ class BlueskyFake(SeedableFake):
         self, did: str, rkey: str, record: dict[str, Any], *, at: dt.datetime | None = None
     ) -> dict[str, Any]:
         uri = f"at://{did}/{POST}/{rkey}"
-        cid = "bafyrei" + hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:52]
+        cid = _cid(record)
         post = {"uri": uri, "cid": cid, "record": record, "indexedAt": _iso(at or _now()), "did": did}
         self.posts[uri] = post
         self._notify(post)
@@ -145,10 +161,15 @@ class BlueskyFake(SeedableFake):
         quoted = _repo((embed.get("record") or {}).get("uri"))
         if quoted and quoted != post["did"]:
             targets.setdefault(quoted, "quote")
+        subjects = {
+            "reply": (reply.get("parent") or {}).get("uri"),
+            "quote": (embed.get("record") or {}).get("uri"),
+        }
         for did, reason in targets.items():
-            self.notifications.append(
-                {"to": did, "uri": post["uri"], "reason": reason, "seq": next(self._seq)}
-            )
+            note = {"to": did, "uri": post["uri"], "reason": reason, "seq": next(self._seq)}
+            if subjects.get(reason):
+                note["reasonSubject"] = subjects[reason]
+            self.notifications.append(note)
 
     def add_post(
         self,
@@ -159,10 +180,15 @@ class BlueskyFake(SeedableFake):
         facets: list[dict[str, Any]] | None = None,
         embed: dict[str, Any] | None = None,
         at: str = "",
+        langs: list[str] | None = None,
+        rkey: str = "",
     ) -> dict[str, Any]:
+        """A post by `did`; `rkey` (a TID) fixes its key, else one is drawn from the clock."""
         with self.lock:
             when = dt.datetime.fromisoformat(at) if at else _now()
             record: dict[str, Any] = {"$type": POST, "text": text, "createdAt": _iso(when)}
+            if langs:
+                record["langs"] = langs
             if reply_to:
                 parent = self.posts[reply_to]
                 root = (parent["record"].get("reply") or {}).get("root") or {
@@ -174,12 +200,16 @@ class BlueskyFake(SeedableFake):
                 record["facets"] = facets
             if embed:
                 record["embed"] = embed
-            return self._public_post(self._store(did, self._tid(), record, at=when))
+            return self._public_post(self._store(did, rkey or self._tid(), record, at=when))
 
-    def add_reply(self, did: str, to: str, text: str, at: str = "") -> dict[str, Any]:
-        return self.add_post(did, text, reply_to=to, at=at)
+    def add_reply(
+        self, did: str, to: str, text: str, at: str = "", langs: list[str] | None = None, rkey: str = ""
+    ) -> dict[str, Any]:
+        return self.add_post(did, text, reply_to=to, at=at, langs=langs, rkey=rkey)
 
-    def add_mention(self, did: str, brand: str, text: str, at: str = "") -> dict[str, Any]:
+    def add_mention(
+        self, did: str, brand: str, text: str, at: str = "", langs: list[str] | None = None, rkey: str = ""
+    ) -> dict[str, Any]:
         """A post naming the brand: `text` gets "@<brand handle> " in front, with its mention facet."""
         handle = self.accounts[brand]["handle"]
         prefix = f"@{handle} "
@@ -187,26 +217,31 @@ class BlueskyFake(SeedableFake):
             "index": {"byteStart": 0, "byteEnd": len(prefix.encode()) - 1},
             "features": [{"$type": "app.bsky.richtext.facet#mention", "did": brand}],
         }
-        return self.add_post(did, prefix + text, facets=[facet], at=at)
+        return self.add_post(did, prefix + text, facets=[facet], at=at, langs=langs, rkey=rkey)
 
-    def add_quote(self, did: str, quoted: str, text: str) -> dict[str, Any]:
+    def add_quote(
+        self, did: str, quoted: str, text: str, langs: list[str] | None = None, at: str = "", rkey: str = ""
+    ) -> dict[str, Any]:
         post = self.posts[quoted]
         return self.add_post(
             did,
             text,
             embed={"$type": "app.bsky.embed.record", "record": {"uri": post["uri"], "cid": post["cid"]}},
+            langs=langs,
+            at=at,
+            rkey=rkey,
         )
 
-    def add_dm(self, sender: str, to: str, text: str) -> dict[str, Any]:
+    def add_dm(self, sender: str, to: str, text: str, at: str = "", message_id: str = "") -> dict[str, Any]:
         with self.lock:
             convo = self._convo_between(sender, to)
             message = {
                 "$type": "chat.bsky.convo.defs#messageView",
-                "id": self._tid(),
+                "id": message_id or self._tid(),
                 "rev": self._tid(),
                 "text": text,
                 "sender": {"did": sender},
-                "sentAt": _iso(_now()),
+                "sentAt": _iso(dt.datetime.fromisoformat(at) if at else _now()),
             }
             convo["messages"].append(message)
             return message
@@ -218,6 +253,29 @@ class BlueskyFake(SeedableFake):
         convo_id = "convo" + hashlib.sha256(f"{min(a, b)}|{max(a, b)}".encode()).hexdigest()[:12]
         self.convos[convo_id] = {"id": convo_id, "dids": [a, b], "messages": []}
         return self.convos[convo_id]
+
+    def add_block(self, did: str, subject: str) -> str:
+        """`did` blocks `subject` (an app.bsky.graph.block record in `did`'s repo, as the app writes it)."""
+        with self.lock:
+            record = {"$type": BLOCK, "subject": subject, "createdAt": _iso(_now())}
+            uri = f"at://{did}/{BLOCK}/{self._tid()}"
+            self.records[uri] = {"uri": uri, "cid": _cid(record), "value": record}
+            return uri
+
+    def blocks(self, did: str) -> list[str]:
+        """The DIDs `did`'s repo holds a block record of, one entry per record."""
+        with self.lock:
+            return [
+                r["value"]["subject"] for u, r in self.records.items() if u.startswith(f"at://{did}/{BLOCK}/")
+            ]
+
+    def issue_session(
+        self, did: str, *, access: str, refresh: str, dms: bool = True, lifetime: int = ACCESS_LIFETIME
+    ) -> None:
+        """A session with tokens chosen by the caller (the demo seeds its channel with published ones)."""
+        with self.lock:
+            self.access[access] = {"did": did, "exp": int(time.time()) + lifetime, "dms": dms}
+            self.refresh[refresh] = {"did": did, "dms": dms}
 
     def expire_access(self) -> None:
         with self.lock:
@@ -307,8 +365,21 @@ class BlueskyFake(SeedableFake):
         self.access[access] = {"did": did, "exp": int(time.time()) + ACCESS_LIFETIME, "dms": dms}
         self.refresh[refresh] = {"did": did, "dms": dms}
         did_doc = {
+            "@context": [
+                "https://www.w3.org/ns/did/v1",
+                "https://w3id.org/security/multikey/v1",
+                "https://w3id.org/security/suites/secp256k1-2019/v1",
+            ],
             "id": did,
             "alsoKnownAs": [f"at://{account['handle']}"],
+            "verificationMethod": [
+                {
+                    "id": f"{did}#atproto",
+                    "type": "Multikey",
+                    "controller": did,
+                    "publicKeyMultibase": "zQ3sh" + hashlib.sha256(did.encode()).hexdigest()[:44],
+                }
+            ],
             "service": [
                 {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.base_url}
             ],
@@ -319,6 +390,9 @@ class BlueskyFake(SeedableFake):
             "handle": account["handle"],
             "did": did,
             "didDoc": did_doc,
+            "email": f"{account['handle']}@example.com",
+            "emailConfirmed": True,
+            "emailAuthFactor": did in self.two_factor,
             "active": True,
         }
 
@@ -329,7 +403,8 @@ class BlueskyFake(SeedableFake):
             did = next((d for d, a in self.accounts.items() if identifier in (d, a["handle"].lower())), None)
             if did is None or (did, password) not in self.passwords:
                 return _error(401, "AuthenticationRequired", "Invalid identifier or password")
-            if did in self.two_factor and not body.get("authFactorToken"):
+            main = (did, password) in self.main_passwords
+            if main and did in self.two_factor and not body.get("authFactorToken"):
                 return _error(
                     401, "AuthFactorTokenRequired", "A sign in code has been sent to your email address"
                 )
@@ -342,16 +417,43 @@ class BlueskyFake(SeedableFake):
                 return _error(400, "ExpiredToken", "Token has been revoked")
             return Response(200, self._session_body(session["did"], session["dms"]))
 
-    def _profile(self, did: str) -> dict[str, Any]:
+    def _profile(self, did: str, viewer: str = "") -> dict[str, Any]:
+        """app.bsky.actor.defs#profileView of `did` as `viewer` sees it (viewer.blocking: the block
+        record's uri)."""
         account = self.accounts.get(did) or {"did": did, "handle": "handle.invalid"}
-        return {k: v for k, v in account.items() if v}
+        profile = {k: v for k, v in account.items() if v}
+        profile["associated"] = {"activitySubscription": {"allowSubscriptions": "followers"}}
+        profile["labels"] = []
+        blocked_by = bool(viewer) and self._blocking(did, viewer) != ""
+        state: dict[str, Any] = {"muted": False, "blockedBy": blocked_by}
+        blocking = self._blocking(viewer, did) if viewer else ""
+        if blocking:
+            state["blocking"] = blocking
+        profile["viewer"] = state
+        return profile
+
+    def _blocking(self, blocker: str, subject: str) -> str:
+        """The uri of `blocker`'s block record of `subject`, "" when there is none."""
+        for uri, record in self.records.items():
+            if uri.startswith(f"at://{blocker}/{BLOCK}/") and record["value"].get("subject") == subject:
+                return uri
+        return ""
 
     def _get_profile(self, request: Request, session: dict[str, Any]) -> Response:
         actor = request.arg("actor")
         did = next((d for d, a in self.accounts.items() if actor in (d, a["handle"])), None)
         if did is None:
             return _error(400, "InvalidRequest", "Profile not found")
-        return Response(200, self._profile(did))
+        posts = sum(1 for p in self.posts.values() if p["did"] == did)
+        detailed = {
+            **self._profile(did, session["did"]),
+            "description": "",
+            "indexedAt": self.accounts[did]["createdAt"],
+            "followersCount": 0,
+            "followsCount": 0,
+            "postsCount": posts,
+        }
+        return Response(200, detailed)
 
     def _resolve_handle(self, request: Request) -> Response:
         handle = request.arg("handle").lower()
@@ -360,15 +462,25 @@ class BlueskyFake(SeedableFake):
             return _error(400, "InvalidRequest", "Unable to resolve handle")
         return Response(200, {"did": did})
 
-    def _view(self, post: dict[str, Any]) -> dict[str, Any]:
+    def _view(self, post: dict[str, Any], viewer: str = "") -> dict[str, Any]:
+        replies = sum(
+            1
+            for p in self.posts.values()
+            if ((p["record"].get("reply") or {}).get("parent") or {}).get("uri") == post["uri"]
+        )
         return {
             "uri": post["uri"],
             "cid": post["cid"],
-            "author": self._profile(post["did"]),
+            "author": self._profile(post["did"], viewer),
             "record": post["record"],
-            "indexedAt": post["indexedAt"],
-            "replyCount": 0,
+            "bookmarkCount": 0,
+            "replyCount": replies,
+            "repostCount": 0,
             "likeCount": 0,
+            "quoteCount": 0,
+            "indexedAt": post["indexedAt"],
+            "labels": [],
+            "viewer": {"bookmarked": False, "threadMuted": False, "embeddingDisabled": False},
         }
 
     def _public_post(self, post: dict[str, Any]) -> dict[str, Any]:
@@ -380,8 +492,13 @@ class BlueskyFake(SeedableFake):
         # The cursor names the last notification served (like the AppView's, which is a position in
         # time, not an offset): what arrives meanwhile never shifts the pages still to read.
         before = int(request.arg("cursor", "0") or 0) or None
+        # Nobody is notified of the posts of an account they block (the AppView hides them).
         mine = [
-            n for n in reversed(self.notifications) if n["to"] == session["did"] and n["uri"] in self.posts
+            n
+            for n in reversed(self.notifications)
+            if n["to"] == session["did"]
+            and n["uri"] in self.posts
+            and not self._blocking(session["did"], self.posts[n["uri"]]["did"])
         ]
         mine = [
             n
@@ -396,15 +513,16 @@ class BlueskyFake(SeedableFake):
                 {
                     "uri": post["uri"],
                     "cid": post["cid"],
-                    "author": self._profile(post["did"]),
+                    "author": self._profile(post["did"], session["did"]),
                     "reason": note["reason"],
+                    **({"reasonSubject": note["reasonSubject"]} if "reasonSubject" in note else {}),
                     "record": post["record"],
                     "isRead": False,
                     "indexedAt": post["indexedAt"],
                     "labels": [],
                 }
             )
-        body: dict[str, Any] = {"notifications": out}
+        body: dict[str, Any] = {"notifications": out, "priority": False, "seenAt": _iso(_now())}
         if len(mine) > limit:
             body["cursor"] = str(page[-1]["seq"])
         return Response(200, body)
@@ -413,19 +531,22 @@ class BlueskyFake(SeedableFake):
         uris = request.query.get("uris") or []
         return Response(200, {"posts": [self._view(self.posts[u]) for u in uris if u in self.posts]})
 
-    def _thread_node(self, uri: str, depth: int) -> dict[str, Any]:
-        if uri in self.blocked:
+    def _thread_node(self, uri: str, depth: int, viewer: str = "") -> dict[str, Any]:
+        author = _repo(uri)
+        blocking = self._blocking(viewer, author) if viewer else ""
+        if uri in self.blocked or blocking:
+            state = {"blockedBy": False, **({"blocking": blocking} if blocking else {})}
             return {
                 "$type": "app.bsky.feed.defs#blockedPost",
                 "uri": uri,
                 "blocked": True,
-                "author": {"did": _repo(uri)},
+                "author": {"did": author, "viewer": state},
             }
         if uri not in self.posts:
             return {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
         node: dict[str, Any] = {
             "$type": "app.bsky.feed.defs#threadViewPost",
-            "post": self._view(self.posts[uri]),
+            "post": self._view(self.posts[uri], viewer),
         }
         if depth > 0:
             children = [
@@ -434,14 +555,16 @@ class BlueskyFake(SeedableFake):
                 if ((p["record"].get("reply") or {}).get("parent") or {}).get("uri") == uri
             ]
             children += [u for u in self.blocked if u not in self.posts]
-            node["replies"] = [self._thread_node(c, depth - 1) for c in children]
+            node["replies"] = [self._thread_node(c, depth - 1, viewer) for c in children]
+        node["threadContext"] = {}
         return node
 
     def _get_post_thread(self, request: Request, session: dict[str, Any]) -> Response:
         uri = request.arg("uri")
         if uri not in self.posts:
             return _error(400, "NotFound", f"Post not found: {uri}")
-        return Response(200, {"thread": self._thread_node(uri, int(request.arg("depth", "6")))})
+        depth = int(request.arg("depth", "6"))
+        return Response(200, {"thread": self._thread_node(uri, depth, session["did"])})
 
     def _get_author_feed(self, request: Request, session: dict[str, Any]) -> Response:
         actor = request.arg("actor")
@@ -458,12 +581,22 @@ class BlueskyFake(SeedableFake):
             body["cursor"] = str(start + limit)
         return Response(200, body)
 
-    def _check_record(self, record: Any) -> Response | None:
-        if (
-            not isinstance(record, dict)
-            or record.get("$type") != POST
-            or not isinstance(record.get("text"), str)
-        ):
+    def _check_record(self, collection: str, record: Any) -> Response | None:
+        """The record's lexicon checks: app.bsky.feed.post (text, its limits, blobs it names) and
+        app.bsky.graph.block (subject DID, createdAt); other collections are refused."""
+        if not isinstance(record, dict) or record.get("$type") != collection:
+            return _error(
+                400,
+                "InvalidRequest",
+                f"Invalid {collection} record: Record/$type must be {collection}",
+            )
+        if collection == BLOCK:
+            if not str(record.get("subject") or "").startswith("did:") or not record.get("createdAt"):
+                return _error(400, "InvalidRequest", "Invalid app.bsky.graph.block record")
+            return None
+        if collection != POST:
+            return _error(400, "InvalidRequest", f"Unsupported collection: {collection}")
+        if not isinstance(record.get("text"), str):
             return _error(400, "InvalidRequest", "Invalid app.bsky.feed.post record")
         text = record["text"]
         if len(regex.findall(r"\X", text)) > 300 or len(text.encode()) > 3000:
@@ -478,47 +611,72 @@ class BlueskyFake(SeedableFake):
                 return _error(400, "InvalidRequest", "Could not find blob")
         return None
 
+    def _current(self, uri: str) -> dict[str, Any] | None:
+        """{uri, cid, value} of the record at `uri`, whatever its collection."""
+        post = self.posts.get(uri)
+        if post is not None:
+            return {"uri": uri, "cid": post["cid"], "value": post["record"]}
+        return self.records.get(uri)
+
+    def _write(self, did: str, collection: str, rkey: str, record: dict[str, Any]) -> Response:
+        if collection == POST:
+            post = self._store(did, rkey, record)
+            uri, cid = post["uri"], post["cid"]
+        else:
+            uri = f"at://{did}/{collection}/{rkey}"
+            cid = _cid(record)
+            self.records[uri] = {"uri": uri, "cid": cid, "value": record}
+        commit = {"cid": _cid({"commit": uri, "at": time.time_ns()}), "rev": self._tid()}
+        return Response(200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"})
+
     def _put_record(self, request: Request, session: dict[str, Any]) -> Response:
         body = request.json() or {}
         if body.get("repo") != session["did"]:
             return _error(401, "AuthenticationRequired", "Authentication Required")
-        rkey = str(body.get("rkey") or "")
+        collection, rkey = str(body.get("collection") or ""), str(body.get("rkey") or "")
         if not regex.match(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$", rkey):
             return _error(400, "InvalidRequest", f"Invalid record key: {rkey}")
-        problem = self._check_record(body.get("record"))
+        problem = self._check_record(collection, body.get("record"))
         if problem:
             return problem
-        uri = f"at://{session['did']}/{POST}/{rkey}"
-        if "swapRecord" in body and body["swapRecord"] is None and uri in self.posts:
-            return _error(400, "InvalidSwap", f"Record was at {self.posts[uri]['cid']}")
-        post = self._store(session["did"], rkey, body["record"])
-        return Response(200, {"uri": post["uri"], "cid": post["cid"], "validationStatus": "valid"})
+        uri = f"at://{session['did']}/{collection}/{rkey}"
+        current = self._current(uri)
+        if current is not None and current["cid"] == _cid(body["record"]):
+            # The same record again: the PDS answers without writing (putRecord.ts: "no-op").
+            return Response(200, {"uri": uri, "cid": current["cid"], "validationStatus": "valid"})
+        if "swapRecord" in body and body["swapRecord"] is None and current is not None:
+            return _error(400, "InvalidSwap", f"Record was at {current['cid']}")
+        return self._write(session["did"], collection, rkey, body["record"])
 
     def _create_record(self, request: Request, session: dict[str, Any]) -> Response:
         body = request.json() or {}
-        problem = self._check_record(body.get("record"))
+        if body.get("repo") != session["did"]:
+            return _error(401, "AuthenticationRequired", "Authentication Required")
+        collection = str(body.get("collection") or "")
+        problem = self._check_record(collection, body.get("record"))
         if problem:
             return problem
         rkey = str(body.get("rkey") or self._tid())
-        if f"at://{session['did']}/{POST}/{rkey}" in self.posts:
+        if self._current(f"at://{session['did']}/{collection}/{rkey}") is not None:
             return _error(500, "InternalServerError", "Internal Server Error")  # the PDS's MST refuses
-        post = self._store(session["did"], rkey, body["record"])
-        return Response(200, {"uri": post["uri"], "cid": post["cid"], "validationStatus": "valid"})
+        return self._write(session["did"], collection, rkey, body["record"])
 
     def _get_record(self, request: Request) -> Response:
         uri = f"at://{request.arg('repo')}/{request.arg('collection')}/{request.arg('rkey')}"
         with self.lock:
-            post = self.posts.get(uri)
-            if post is None:
+            current = self._current(uri)
+            if current is None:
                 return _error(400, "RecordNotFound", f"Could not locate record: {uri}")
-            return Response(200, {"uri": uri, "cid": post["cid"], "value": post["record"]})
+            return Response(200, dict(current))
 
     def _delete_record(self, request: Request, session: dict[str, Any]) -> Response:
         body = request.json() or {}
         if body.get("repo") != session["did"]:
             return _error(401, "AuthenticationRequired", "Authentication Required")
-        self.posts.pop(f"at://{body['repo']}/{body['collection']}/{body['rkey']}", None)
-        return Response(200, {})
+        uri = f"at://{body['repo']}/{body['collection']}/{body['rkey']}"
+        self.posts.pop(uri, None)
+        self.records.pop(uri, None)
+        return Response(200, {"commit": {"cid": _cid({"delete": uri}), "rev": self._tid()}})
 
     def _upload_blob(self, request: Request, session: dict[str, Any]) -> Response:
         if len(request.body) > 50_000_000:
@@ -541,14 +699,23 @@ class BlueskyFake(SeedableFake):
             {
                 "id": c["id"],
                 "rev": c["messages"][-1]["rev"] if c["messages"] else "2222222222222",
-                "members": [self._profile(m) for m in c["dids"]],
+                "members": [self._chat_member(m, did) for m in c["dids"]],
                 "muted": False,
+                "status": "accepted",
                 "unreadCount": 0,
                 **({"lastMessage": c["messages"][-1]} if c["messages"] else {}),
             }
             for c in convos
         ]
         return Response(200, {"convos": out})
+
+    def _chat_member(self, did: str, viewer: str) -> dict[str, Any]:
+        """chat.bsky.actor.defs#profileViewBasic."""
+        profile = self._profile(did, viewer)
+        profile["associated"] = {"chat": {"allowIncoming": "all"}}
+        profile["chatDisabled"] = False
+        profile.pop("createdAt", None)
+        return profile
 
     def _get_messages(self, request: Request, session: dict[str, Any]) -> Response:
         convo = self.convos.get(request.arg("convoId"))
@@ -582,6 +749,11 @@ class BlueskyFake(SeedableFake):
         return Response(200, message)
 
 
+def _cid(value: Any) -> str:
+    """A CID-shaped name of `value` (dag-cbor sha-256 in the real PDS: the same record, the same cid)."""
+    return "bafyrei" + hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:52]
+
+
 def _repo(uri: Any) -> str:
     if not isinstance(uri, str) or not uri.startswith("at://"):
         return ""
@@ -596,7 +768,8 @@ class JetstreamFake:
         self.events: list[dict[str, Any]] = []
         self.cond = threading.Condition()
         self.connections = 0
-        self._server = serve(self._handle, host, port)
+        self._tails: dict[int, int] = {}  # id(connection) -> events at its handshake (the live tip)
+        self._server = serve(self._handle, host, port, process_request=self._handshake)
         self._thread: threading.Thread | None = None
 
     @property
@@ -619,6 +792,7 @@ class JetstreamFake:
                 {
                     "did": did,
                     "time_us": time_us,
+                    "cursor": len(self.events) + 1,  # Jetstream's own sequence number
                     "kind": "commit",
                     "commit": {
                         "rev": rkey,
@@ -632,6 +806,12 @@ class JetstreamFake:
             )
             self.cond.notify_all()
 
+    def _handshake(self, ws: ServerConnection, request: Any) -> None:
+        """Note the live tip while the handshake is answered, so a post made as soon as the client is
+        connected is sent (the handler itself may start a moment later)."""
+        with self.cond:
+            self._tails[id(ws)] = len(self.events)
+
     def _handle(self, ws: ServerConnection) -> None:
         from urllib.parse import parse_qs, urlsplit
 
@@ -641,10 +821,11 @@ class JetstreamFake:
         self.connections += 1
         sent = 0
         with self.cond:
+            tip = self._tails.pop(id(ws), len(self.events))
             sent = (
                 next((i for i, e in enumerate(self.events) if e["time_us"] >= cursor), len(self.events))
                 if cursor
-                else len(self.events)
+                else tip
             )
         try:
             while True:

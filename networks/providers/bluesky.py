@@ -17,6 +17,9 @@ only then does the pending mark become the mark); DMs under "dm".
 Write: `com.atproto.repo.putRecord` with `swapRecord: null` (create only: the PDS answers `InvalidSwap`
 when a record has that key) and a record key derived from what is being sent (`_record_key`): a retry
 writes to the same key, is refused, and the record already there is read back instead of written twice.
+
+Moderation: our own posts are deleted (`deleteRecord`); an author is blocked with an app.bsky.graph.block
+record in our repo, under a key derived from their DID (`block_author`).
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ class BlueskyProvider(Provider):
     image_rules = IMAGE_RULES
     image_max_width = 2000  # what the Bluesky app itself sends (it resizes to fit 2000×2000)
     connect_style: ClassVar[ConnectStyle] = ConnectStyle.APP_PASSWORD
-    capabilities = frozenset({Capability.DELETE_OWN, Capability.DIRECT_MESSAGES})
+    capabilities = frozenset({Capability.DELETE_OWN, Capability.DIRECT_MESSAGES, Capability.BLOCK})
     text_limits = {
         TextKind.POST: TextLimit(text_rules.MAX_GRAPHEMES),
         TextKind.DIRECT_MESSAGE: TextLimit(text_rules.MAX_DM_GRAPHEMES),
@@ -511,6 +514,35 @@ class BlueskyProvider(Provider):
             raise Invalid("Only this account's own posts can be deleted on Bluesky.")
         body = {"repo": uri.did, "collection": uri.collection, "rkey": uri.rkey}
         self._call("POST", "com.atproto.repo.deleteRecord", json=body, may_apply=True)
+
+    def block_author(self, *, author_id: str) -> None:
+        """Block the account `author_id` (a DID): an app.bsky.graph.block record in the brand's repo
+        (https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/graph/block.json).
+
+        Already blocked is done: the AppView's profile says so in `viewer.blocking` (the block record's
+        uri, whoever wrote it). Otherwise the record goes under a key derived from the blocked DID with
+        `swapRecord: null`, so a retry after a lost answer finds the key taken (InvalidSwap) and stops
+        there instead of writing a second block."""
+        did = self.account.external_id
+        if not wire.is_did(author_id):
+            raise Invalid("Bluesky did not say which account wrote this message.")
+        if author_id == did:
+            raise Invalid("A Bluesky account cannot block itself.")
+        try:
+            profile = self._get("app.bsky.actor.getProfile", {"actor": author_id})
+        except (Invalid, NotFound):
+            profile = {}  # an account the AppView no longer shows can still be blocked in our repo
+        if isinstance(wire.obj(profile.get("viewer")).get("blocking"), str):
+            return
+        record = {"$type": wire.BLOCK, "subject": author_id, "createdAt": wire.format_time(self.clock())}
+        rkey = _record_key(did, f"block|{author_id}", 0)
+        body = {"repo": did, "collection": wire.BLOCK, "rkey": rkey, "record": record, "swapRecord": None}
+        try:
+            self._call("POST", "com.atproto.repo.putRecord", json=body, may_apply=True)
+        except Invalid as exc:
+            if "InvalidSwap" not in (exc.network_message or ""):
+                raise
+            log.info("bluesky: %s already holds our block of %s", did, author_id)
 
     # --- reading back --------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from networks.providers.rest import json_or_empty
 NETWORK = "Bluesky"
 RATE_LIMIT_WINDOW = dt.timedelta(minutes=5)  # the PDS's shortest window; when a 429 says no reset
 POST = "app.bsky.feed.post"
+BLOCK = "app.bsky.graph.block"
 
 _AT_URI = re.compile(
     r"^at://(did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048})/([a-zA-Z0-9.-]{1,317})/([a-zA-Z0-9._:~-]{1,512})$"

@@ -16,7 +16,9 @@ from networks.fakes.base import Fault, Response
 from networks.fakes.bluesky import BlueskyFake
 from networks.providers.base import (
     Account,
+    Ambiguous,
     AuthExpired,
+    Capability,
     Credentials,
     Invalid,
     ItemKind,
@@ -81,9 +83,10 @@ def test_refused_password_and_email_code_are_plain_words(fake, http):
             http=http, identifier="brand.example.com", password="wrong", service_url=fake.base_url
         )
     fake.two_factor.add(BRAND)
+    fake.add_account(BRAND, "brand.example.com", display_name="The Brand", main_password="own-password")
     with pytest.raises(Invalid, match="code sent by e-mail"):
         BlueskyProvider.connect_with_password(
-            http=http, identifier="brand.example.com", password="app-pass-1234", service_url=fake.base_url
+            http=http, identifier="brand.example.com", password="own-password", service_url=fake.base_url
         )
 
 
@@ -429,3 +432,69 @@ def test_read_pushed_builds_the_poll_item(fake, http):
     pushed = provider.read_pushed("reply", {"uri": reply["uri"]})
     polled = next(i for i in provider.poll(cursor={}).items if i.external_id == reply["uri"])
     assert pushed == polled
+
+
+# --- blocking ---------------------------------------------------------------------------------------------
+
+
+def put_records(fake: BlueskyFake, collection: str) -> list[dict]:
+    return [
+        r.json()
+        for r in fake.requests
+        if r.path.endswith("com.atproto.repo.putRecord") and (r.json() or {}).get("collection") == collection
+    ]
+
+
+def test_block_writes_one_block_record_and_blocking_again_is_done(fake, http):
+    provider = connect(fake, http)
+    provider.block_author(author_id=ALICE)
+    provider.block_author(author_id=ALICE)  # the profile now says viewer.blocking: nothing is written
+
+    assert fake.blocks(BRAND) == [ALICE]
+    [write] = put_records(fake, "app.bsky.graph.block")
+    assert write["record"]["$type"] == "app.bsky.graph.block" and write["record"]["subject"] == ALICE
+    assert write["repo"] == BRAND and write["swapRecord"] is None
+    assert provider.supports(Capability.BLOCK)
+
+
+def test_someone_blocked_from_the_app_already_is_not_blocked_twice(fake, http):
+    fake.add_block(BRAND, BOB)
+    connect(fake, http).block_author(author_id=BOB)
+
+    assert fake.blocks(BRAND) == [BOB]
+    assert put_records(fake, "app.bsky.graph.block") == []
+
+
+def test_a_block_whose_answer_was_lost_is_found_under_its_key_and_not_written_twice(fake, http):
+    provider = connect(fake, http)
+    fake.inject(Fault(r"putRecord", kind="drop_after"))
+    with pytest.raises(Ambiguous):
+        provider.block_author(author_id=ALICE)
+    # The AppView does not show the block yet: the record key, derived from the DID, is taken.
+    profile_lag = Response(400, {"error": "InvalidRequest", "message": "Profile not found"})
+    fake.inject(Fault(r"getProfile", response=profile_lag))
+    provider.block_author(author_id=ALICE)
+
+    assert fake.blocks(BRAND) == [ALICE]
+    first, second = put_records(fake, "app.bsky.graph.block")
+    assert first["rkey"] == second["rkey"]
+
+
+def test_what_cannot_be_blocked_is_refused_before_anything_is_sent(fake, http):
+    provider = connect(fake, http)
+    fake.forget_traffic()
+    with pytest.raises(Invalid):
+        provider.block_author(author_id="")
+    with pytest.raises(Invalid):
+        provider.block_author(author_id=BRAND)
+    assert fake.requests == []
+
+
+def test_a_blocked_accounts_posts_no_longer_reach_the_inbox(fake, http):
+    provider = connect(fake, http)
+    ours = fake.add_post(BRAND, "Rye is back")
+    fake.add_reply(ALICE, ours["uri"], "spam")
+    provider.block_author(author_id=ALICE)
+    fake.add_reply(BOB, ours["uri"], "Until when?")
+
+    assert [i.author.external_id for i in provider.poll(cursor={}).items] == [BOB]

@@ -79,6 +79,7 @@ def test_one_source_for_all_channels_and_its_fingerprint_follows_the_dids():
     [fewer] = BlueskyProvider.stream_sources([target(BRAND, 1)])
     assert source.same_as(same) and not source.same_as(fewer)
     assert source.channel_ids == (1, 2)
+    assert source.network == Network.BLUESKY  # the consumer files its state under it
 
 
 def test_a_reply_and_a_mention_arrive_as_they_are_posted_and_the_rest_is_ignored(fake):

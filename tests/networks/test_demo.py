@@ -3,16 +3,21 @@ them and polled with the production clients, and faults injected over the fakes'
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import socket
+import threading
+import time
 from collections import Counter
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
+from demo.bluesky import DEMO_BLUESKY_APP_PASSWORD, DEMO_BLUESKY_DID, DEMO_BLUESKY_HANDLE
 from demo.content import DemoContent, Kind, base_texts
 from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses, DemoNetworks
 from inbox.models import Message
@@ -20,6 +25,9 @@ from networks import tasks
 from networks.fakes import graph_state as gs
 from networks.fakes.graph_instagram_inbox import IgDm
 from networks.models import Channel, NetworkApp, PollRun
+from networks.providers import base as p
+from networks.providers.bluesky import BlueskyProvider
+from networks.providers.streaming import StreamTarget
 from tests.networks.connecting import approve, consent_url
 
 NETWORKS = list(DEMO_ACCOUNTS)
@@ -28,9 +36,21 @@ NETWORKS = list(DEMO_ACCOUNTS)
 APP_NETWORKS = list(DEMO_APPS)
 
 
+#: Networks whose demo channel reconnects through the deployment's app and the fake's consent page (Bluesky
+#: signs in with an app password; Mastodon registers its app on the instance).
+OAUTH_NETWORKS = [n for n in APP_NETWORKS if n != "bluesky"]
+_FREE = {
+    "graph_port": 0,
+    "x_port": 0,
+    "linkedin_port": 0,
+    "mastodon_port": 0,
+    "bluesky_port": 0,
+    "jetstream_port": 0,
+}
+
+
 def _start(session: str = "test") -> DemoNetworks:
-    addresses = DemoAddresses(graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0)
-    return DemoNetworks(addresses, session=session).start()
+    return DemoNetworks(DemoAddresses(**_FREE), session=session).start()
 
 
 def _ports(networks: DemoNetworks) -> dict[str, object]:
@@ -41,6 +61,8 @@ def _ports(networks: DemoNetworks) -> dict[str, object]:
         "x_port": a.x_port,
         "linkedin_port": a.linkedin_port,
         "mastodon_port": a.mastodon_port,
+        "bluesky_port": a.bluesky_port,
+        "jetstream_port": a.jetstream_port,
     }
 
 
@@ -81,7 +103,15 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
         "mastodon": sum(
             s["account"]["id"] != brand.mastodon_account_id for s in networks.mastodon.statuses.values()
         ),
+        "bluesky": _bluesky_inbound(networks),
     }
+
+
+def _bluesky_inbound(networks: DemoNetworks) -> int:
+    fake = networks.bluesky
+    posts = sum(p["did"] != DEMO_BLUESKY_DID for p in fake.posts.values())
+    dms = sum(m["sender"]["did"] != DEMO_BLUESKY_DID for c in fake.convos.values() for m in c["messages"])
+    return posts + dms
 
 
 def _tick_until_each_network_has_news(networks: DemoNetworks) -> dict[str, int]:
@@ -161,21 +191,15 @@ def test_run_forever_stops_after_its_ticks(demo):
 
 def test_run_fakes_command_logs_a_line_per_tick(db):
     out = StringIO()
-    call_command(
-        "run_fakes",
-        interval=0,
-        ticks=2,
-        graph_port=0,
-        x_port=0,
-        linkedin_port=0,
-        mastodon_port=0,
-        seed=3,
-        stdout=out,
-    )
+    call_command("run_fakes", interval=0, ticks=2, seed=3, stdout=out, **_FREE)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Demo networks up: Facebook and Instagram on http://127.0.0.1:")
+    assert re.match(
+        r"Bluesky on http://127\.0\.0\.1:\d+, its Jetstream on ws://127\.0\.0\.1:\d+/subscribe", lines[1]
+    )
     assert re.search(
-        r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d$", lines[2]
+        r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d, bluesky \+\d$",
+        lines[3],
     )
     assert lines[-1] == "Demo networks stopped."
 
@@ -190,7 +214,10 @@ def test_a_restarted_world_repeats_its_history_and_never_reuses_a_live_id():
             str(o.raw["id"] if getattr(o, "raw", None) else o.id) for o in networks.graph.objects.values()
         }
         linkedin = {c["commentUrn"] for cs in networks.linkedin.comments.values() for c in cs}
-        return graph | {str(k) for k in networks.x.tweets} | linkedin | set(networks.linkedin.posts)
+        bluesky = set(networks.bluesky.posts) | {
+            m["id"] for c in networks.bluesky.convos.values() for m in c["messages"]
+        }
+        return graph | {str(k) for k in networks.x.tweets} | linkedin | set(networks.linkedin.posts) | bluesky
 
     first = _start("first")
     history = ids(first)
@@ -275,7 +302,7 @@ def test_each_fault_looks_like_the_network_failing(demo, demo_channels, network,
         assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
 
 
-@pytest.mark.parametrize("network", APP_NETWORKS)
+@pytest.mark.parametrize("network", OAUTH_NETWORKS)
 def test_reconnecting_through_the_fakes_consent_page_heals_the_channel(demo, demo_channels, network):
     """What the banner leads to: the product's own OAuth flow, answered by the fake's consent page."""
     call_command("demo_fault", network, "expire-token", stdout=StringIO(), **_ports(demo))
@@ -352,6 +379,7 @@ def test_the_demo_history_brings_direct_messages_and_mentions(demo, demo_channel
     assert {"direct_message", "mention"} <= kinds["x"]
     assert "mention" in kinds["linkedin"]
     assert {"direct_message", "mention"} <= kinds["mastodon"]
+    assert {"direct_message", "mention", "reply"} <= kinds["bluesky"]
 
 
 def test_the_demo_page_has_a_visitor_post_in_the_inbox(demo, demo_channels):
@@ -360,3 +388,59 @@ def test_the_demo_page_has_a_visitor_post_in_the_inbox(demo, demo_channels):
     visitor = Message.objects.filter(channel=channel, kind="visitor_post")
     assert visitor.exists()  # one seeded a few hours ago, and those the history's ticks wrote
     assert all(m.conversation.root_external_id == m.external_id for m in visitor)
+
+
+# --- Bluesky -----------------------------------------------------------------------------------------------
+
+
+def test_a_bluesky_channel_whose_app_password_was_revoked_is_reconnected_with_a_new_sign_in(
+    demo, demo_channels
+):
+    call_command("demo_fault", "bluesky", "expire-token", stdout=StringIO(), **_ports(demo))
+    channel = demo_channels["bluesky"]
+    assert tasks.poll_once(channel).outcome == PollRun.Outcome.AUTH_EXPIRED
+    channel.refresh_from_db()
+    assert channel.status == Channel.Status.NEEDS_RECONNECT
+
+    admin = Client()
+    admin.force_login(User.objects.get(email="admin@demo.test"))
+    signed_in = admin.post(
+        reverse("connect_password", kwargs={"slug": "demo", "network": "bluesky"}),
+        {
+            "identifier": DEMO_BLUESKY_HANDLE,
+            "password": DEMO_BLUESKY_APP_PASSWORD,
+            "reconnect": DEMO_BLUESKY_DID,
+        },
+    )
+    assert signed_in.status_code == 302, signed_in.content.decode()[:500]
+    admin.post(signed_in.url, {"account": [DEMO_BLUESKY_DID]})
+    channel.refresh_from_db()
+    assert channel.status == Channel.Status.ACTIVE
+    assert channel.api_base_url == demo.base_url("bluesky")  # the PDS named by the fake's DID document
+    assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
+
+
+def test_the_demo_jetstream_brings_a_new_bluesky_mention_within_a_second(demo):
+    account = p.Account(p.Network.BLUESKY, DEMO_BLUESKY_DID, demo.base_url("bluesky"), p.Credentials("t"))
+    [source] = BlueskyProvider.stream_sources([StreamTarget(1, account)])
+    source.url = demo.addresses.jetstream_url
+    batches: list = []
+    stop, up = threading.Event(), threading.Event()
+    runner = threading.Thread(
+        target=source.run,
+        kwargs={"http": None, "cursor": {}, "emit": batches.append, "connected": up.set, "stop": stop},
+        daemon=True,
+    )
+    runner.start()
+    try:
+        assert up.wait(5)
+        started = time.monotonic()
+        demo.bluesky_feed._write("mention", dt.datetime.now(dt.UTC))
+        while not any(b.events for b in batches) and time.monotonic() - started < 1:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        runner.join(5)
+    [event] = [e for b in batches for e in b.events]
+    assert (event.what, event.account_id) == ("mention", DEMO_BLUESKY_DID)
+    assert event.refs["uri"] in demo.bluesky.posts

@@ -19,7 +19,9 @@ from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 @pytest.fixture
 def demo(live_server):
     networks = DemoNetworks(
-        DemoAddresses(graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0),
+        DemoAddresses(
+            graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0, bluesky_port=0, jetstream_port=0
+        ),
         session="webhooks",
         webhook_base=live_server.url,
     ).start()
@@ -32,6 +34,7 @@ def demo_channels(transactional_db, settings, demo, broker):
     settings.CMHUB_DEMO = True
     a = demo.addresses
     ports = {"host": a.host, "graph_port": a.graph_port, "x_port": a.x_port, "linkedin_port": a.linkedin_port}
+    ports |= {"bluesky_port": a.bluesky_port, "jetstream_port": a.jetstream_port}
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo_channels", stdout=StringIO(), **ports)
     return {c.network: c for c in Channel.objects.filter(workspace__slug="demo")}

@@ -1,7 +1,7 @@
 """Run the demo's social networks until Ctrl-C or SIGTERM: the Graph API fake (Facebook Pages and
-Instagram), the X fake, the LinkedIn fake and a Mastodon instance, seeded with Demo Bakery and a few days
-of history, with a new small batch of engagement every --interval seconds. `make run` starts it next to the
-web server.
+Instagram), the X fake, the LinkedIn fake, a Mastodon instance and the Bluesky fake (with its Jetstream),
+seeded with Demo Bakery and a few days of history, with a new small batch of engagement every --interval
+seconds. `make run` starts it next to the web server.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from demo.world import DEMO_INTERVAL, DEMO_SEED, DemoNetworks
 
 class Command(BaseCommand):
     help = (
-        "Run the local fakes of Facebook, Instagram, X, LinkedIn and Mastodon that the demo workspace polls."
+        "Run the local fakes of Facebook, Instagram, X, LinkedIn, Mastodon and Bluesky that the demo "
+        "workspace polls."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -57,7 +58,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(
                 f"Cannot listen for the demo fakes ({exc}). Is another run_fakes running? "
-                "Other ports: --graph-port, --x-port, --linkedin-port, --mastodon-port."
+                "Other ports: --graph-port, --x-port, --linkedin-port, --mastodon-port, --bluesky-port, "
+                "--jetstream-port."
             ) from exc
         stop = threading.Event()
         restore = _stop_on_sigterm(stop)
@@ -77,6 +79,9 @@ class Command(BaseCommand):
             f"Demo networks up: Facebook and Instagram on {networks.base_url('facebook')}, "
             f"X on {networks.base_url('x')}, LinkedIn on {networks.base_url('linkedin')}, "
             f"Mastodon on {networks.base_url('mastodon')} (seed {networks.seed})."
+        )
+        self.stdout.write(
+            f"Bluesky on {networks.base_url('bluesky')}, its Jetstream on {networks.addresses.jetstream_url}."
         )
         if networks.webhook_base:
             self.stdout.write(f"Webhooks pushed to {networks.webhook_base}/webhooks/<network>/.")

@@ -56,7 +56,10 @@ class Command(BaseCommand):
                     handle=account.handle,
                     api_base_url=addresses.base_url(network),
                     credentials=p.Credentials(
-                        access_token=account.access_token, expires_at=expires_at, scopes=account.scopes
+                        access_token=account.access_token,
+                        refresh_token=account.refresh_token,
+                        expires_at=expires_at,
+                        scopes=account.scopes,
                     ),
                     scopes_requested=account.scopes,
                     by=admin,
