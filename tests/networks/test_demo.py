@@ -317,6 +317,35 @@ def test_reconnecting_through_the_fakes_consent_page_heals_the_channel(demo, dem
     assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
 
 
+def test_the_demo_mastodon_channel_reconnects_after_the_instance_forgot_its_apps(demo, demo_channels):
+    """The instance keeps the apps registered on it in memory: after a restart of the fakes, the seed forgets
+    them too, and reconnecting registers CM Hub on the instance again."""
+    from networks.models import ServerApp
+
+    channel = demo_channels["mastodon"]
+    ServerApp.objects.create(
+        network="mastodon",
+        server_url=channel.api_base_url,
+        redirect_uri="http://testserver/oauth/mastodon/callback/",
+        client_id="registered-before-the-restart",
+    )
+    call_command("seed_demo_channels", stdout=StringIO(), **_ports(demo))
+    assert not ServerApp.objects.filter(server_url=channel.api_base_url).exists()
+
+    call_command("demo_fault", "mastodon", "expire-token", stdout=StringIO(), **_ports(demo))
+    tasks.poll_once(channel)
+    admin = Client()
+    admin.force_login(User.objects.get(email="admin@demo.test"))
+    start = admin.post("/w/demo/settings/channels/connect/mastodon/", {"channel": channel.pk})
+    assert start.status_code == 303, start
+    callback = admin.get(approve(admin.get(start.url).context["url"]))
+    admin.post(callback.url, {"account": [channel.external_id]})
+    channel.refresh_from_db()
+    assert channel.status == Channel.Status.ACTIVE
+    assert ServerApp.objects.filter(server_url=channel.api_base_url).count() == 1
+    assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
+
+
 def test_reset_drops_pending_faults(demo, demo_channels):
     call_command("demo_fault", "x", "server-error", times=10, stdout=StringIO(), **_ports(demo))
     call_command("demo_fault", "x", "reset", stdout=StringIO(), **_ports(demo))

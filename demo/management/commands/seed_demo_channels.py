@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from demo.addresses import add_address_arguments, addresses_from
 from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses
-from networks.models import NetworkApp
+from networks.models import NetworkApp, ServerApp
 from networks.providers import base as p
 from networks.services import channel_connect
 from networks.tasks import enqueue_webhook_subscribe
@@ -74,6 +74,9 @@ class Command(BaseCommand):
     def _apps(self, addresses: DemoAddresses) -> None:
         """The deployment's app per network, as the fakes know it: the consent pages and token endpoints
         live on the fakes too, so connecting and reconnecting work as they would on the real networks."""
+        # The demo's Mastodon instance forgets the apps registered on it whenever it restarts: forget them
+        # too, so the next connection there registers CM Hub again instead of offering an unknown client.
+        ServerApp.objects.filter(network="mastodon", server_url=addresses.base_url("mastodon")).delete()
         for network, app in DEMO_APPS.items():
             base_url = addresses.base_url(network)
             NetworkApp.objects.update_or_create(
