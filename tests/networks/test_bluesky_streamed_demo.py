@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def demo():
-    free = DemoAddresses(graph_port=0, x_port=0, linkedin_port=0, bluesky_port=0, jetstream_port=0)
+    free = DemoAddresses(
+        graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0, bluesky_port=0, jetstream_port=0
+    )
     networks = DemoNetworks(free, session="streamed").start()
     yield networks
     networks.stop()
