@@ -17,16 +17,17 @@ last event, reconnects, last error, cursor) is kept in StreamState for the healt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -47,6 +48,17 @@ BACKOFF_CEILING = 300.0
 HEALTHY_AFTER = dt.timedelta(minutes=1)
 
 
+@contextlib.contextmanager
+def _one_connection() -> Iterator[None]:
+    """Database work from a stream thread, on a connection closed right after: a consumer with a thread per
+    channel would otherwise hold one idle connection per channel for days (PostgreSQL's max_connections
+    is a few hundred), and one the server dropped meanwhile would fail the next event."""
+    try:
+        yield
+    finally:
+        connection.close()
+
+
 def backoff(failures: int, *, rand: Callable[[], float] = random.random) -> float:
     """Seconds to wait after `failures` failed connections in a row: doubling from the floor, capped,
     with up to 25% jitter either way (a server back from an outage is not hit by every client at once)."""
@@ -57,10 +69,16 @@ def backoff(failures: int, *, rand: Callable[[], float] = random.random) -> floa
 def wanted_sources() -> list[StreamSource]:
     """The sources the active channels call for, built by their networks' providers."""
     targets: dict[str, list[StreamTarget]] = defaultdict(list)
-    for channel in Channel.objects.filter(status=Channel.Status.ACTIVE).order_by("pk"):
-        if channel.network not in registry.SPECS:
+    streaming = [n for n in registry.SPECS if registry.streams(n)]
+    channels = Channel.objects.filter(status=Channel.Status.ACTIVE, network__in=streaming).order_by("pk")
+    for channel in channels:
+        try:
+            account = registry.account_of(channel)
+        except Exception:
+            # Credentials no key opens (keys dropped without a rotation): that channel only stays dark.
+            log.exception("stream target unreadable", extra={"channel": channel.pk})
             continue
-        targets[channel.network].append(StreamTarget(channel.pk, registry.account_of(channel)))
+        targets[channel.network].append(StreamTarget(channel.pk, account))
     sources: list[StreamSource] = []
     for network, group in targets.items():
         try:
@@ -94,12 +112,12 @@ class SourceRunner(threading.Thread):
                 self.stop_event.wait(backoff(self.failures))
         finally:
             self._save(disconnected_at=timezone.now())
-            connection.close()
 
     def _connect_once(self) -> None:
-        state = self._state()
         self._connected_at = None
         try:
+            with _one_connection():
+                state = self._state()
             with self.http_factory() as http:
                 self.source.run(
                     http=http,
@@ -128,9 +146,17 @@ class SourceRunner(threading.Thread):
         self._save(connected_at=now, disconnected_at=None, heartbeat_at=now)
 
     def _emit(self, batch: StreamBatch) -> None:
-        close_old_connections()  # a thread that lives for days must not hold a connection the server dropped
         now = timezone.now()
-        stored = pushed_events_apply(batch.events, streamed=True) if batch.events else 0
+        try:
+            with _one_connection():
+                stored = pushed_events_apply(batch.events, streamed=True) if batch.events else 0
+        except DatabaseError:
+            raise  # the database is away: reconnect later from the stored cursor, and store them then
+        except Exception:
+            # A batch we cannot store (a bug, a payload no parser expected) must not come back forever:
+            # it is logged and passed over, and the poll, which never depended on the stream, brings it.
+            log.exception("streamed batch not stored", extra={"stream": self.source.key})
+            stored = 0
         fields: dict[str, Any] = {"heartbeat_at": now}
         if batch.events:
             fields.update(
@@ -152,7 +178,8 @@ class SourceRunner(threading.Thread):
 
     def _save(self, **fields: Any) -> None:
         try:
-            StreamState.objects.filter(key=self.source.key).update(**fields)
+            with _one_connection():
+                StreamState.objects.filter(key=self.source.key).update(**fields)
         except Exception:
             log.exception("stream state not saved", extra={"stream": self.source.key})
 
@@ -166,30 +193,38 @@ class Supervisor:
         http_factory: Callable[[], httpx.Client] | None = None,
         reconcile_every: float = RECONCILE_EVERY,
         sources: Callable[[], list[StreamSource]] = wanted_sources,
+        stop_timeout: float = 10.0,
     ) -> None:
         # Streams hold a read open for minutes: the default read timeout would end every quiet one.
         self.http_factory = http_factory or (lambda: make_client(timeout=httpx.Timeout(10.0, read=60.0)))
         self.reconcile_every = reconcile_every
         self.sources = sources
+        self.stop_timeout = stop_timeout  # how long a runner told to stop is waited for
         self.stop_event = threading.Event()
         self.runners: dict[str, SourceRunner] = {}
+        #: Runners told to stop that have not ended yet (a read blocked past its timeout): their key is
+        #: not opened again until they have, so two threads never share a stream's state and cursor.
+        self.draining: dict[str, SourceRunner] = {}
 
     def reconcile(self) -> None:
+        close_old_connections()  # the supervisor's own connection lives as long as the process
         wanted = {source.key: source for source in self.sources()}
         for key, runner in list(self.runners.items()):
             source = wanted.get(key)
             if source is None or not runner.source.same_as(source) or not runner.is_alive():
                 runner.stop()
-                runner.join(timeout=10)
+                runner.join(timeout=self.stop_timeout)
                 del self.runners[key]
+                if runner.is_alive():
+                    self.draining[key] = runner
+        self.draining = {key: runner for key, runner in self.draining.items() if runner.is_alive()}
         for key, source in wanted.items():
-            if key not in self.runners:
+            if key not in self.runners and key not in self.draining:
                 runner = SourceRunner(source, http_factory=self.http_factory)
                 self.runners[key] = runner
                 runner.start()
         # The health page tells a quiet stream from one nobody consumes by this.
         StreamState.objects.filter(key__in=list(self.runners)).update(heartbeat_at=timezone.now())
-        close_old_connections()
 
     def run(self) -> None:
         log.info("stream consumer started")
@@ -205,8 +240,10 @@ class Supervisor:
 
     def shutdown(self) -> None:
         self.stop_event.set()
-        for runner in self.runners.values():
+        everyone = [*self.runners.values(), *self.draining.values()]
+        for runner in everyone:
             runner.stop()
-        for runner in self.runners.values():
-            runner.join(timeout=10)
+        for runner in everyone:
+            runner.join(timeout=self.stop_timeout)
         self.runners.clear()
+        self.draining.clear()

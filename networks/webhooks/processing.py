@@ -178,11 +178,8 @@ def _with_post_context(channel: Channel, items: list[p.EngagementItem]) -> list[
             try:
                 provider = provider or provider_for(channel)
                 context = provider.post_context(post_id)
-            except p.ProviderError as exc:
-                log.info(
-                    "post of a webhook comment not read",
-                    extra={"channel": channel.pk, "error": type(exc).__name__},
-                )
+            except Exception as exc:  # the network's error, or a payload its parser did not expect
+                _not_read("post of a webhook comment not read", channel, exc)
                 continue
             cache.set(key, list(context), POST_CACHE_SECONDS)
         found[post_id] = (context[0], context[1])
@@ -209,11 +206,8 @@ def _read_pushed(channel: Channel, events: list[WebhookEvent]) -> list[p.Engagem
         try:
             provider = provider or provider_for(channel)
             item = provider.read_pushed(event.what, event.refs)
-        except p.ProviderError as exc:
-            log.info(
-                "webhook item not read",
-                extra={"channel": channel.pk, "what": event.what, "error": type(exc).__name__},
-            )
+        except Exception as exc:  # one unreadable item must not hold back the others, nor a stream
+            _not_read("webhook item not read", channel, exc)
             continue
         if item is not None:
             found.append(item)
@@ -234,11 +228,8 @@ def _filed_messages(channel: Channel, events: list[WebhookEvent]) -> list[p.Enga
             try:
                 provider = provider or provider_for(channel)
                 thread = provider.conversation_with(event.customer_id)
-            except p.ProviderError as exc:
-                log.info(
-                    "conversation of a webhook DM not found; the poll will read it",
-                    extra={"channel": channel.pk, "error": type(exc).__name__},
-                )
+            except Exception as exc:
+                _not_read("conversation of a webhook DM not found; the poll will read it", channel, exc)
                 continue
             if thread is None:
                 continue
@@ -262,6 +253,17 @@ def _filed_messages(channel: Channel, events: list[WebhookEvent]) -> list[p.Enga
             )
         )
     return filed
+
+
+def _not_read(what: str, channel: Channel, exc: Exception) -> None:
+    """What a push named could not be read: the network's refusal is routine (logged), anything else is a
+    payload or a bug nobody expected (logged with its traceback); either way the poll brings it."""
+    if isinstance(exc, DatabaseError):
+        raise exc
+    if isinstance(exc, p.ProviderError):
+        log.info(what, extra={"channel": channel.pk, "error": type(exc).__name__})
+    else:
+        log.exception(what, extra={"channel": channel.pk, "error": type(exc).__name__})
 
 
 def webhook_deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:

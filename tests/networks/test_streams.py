@@ -223,11 +223,11 @@ def test_a_network_whose_sources_fail_to_build_leaves_the_others_running(channel
     assert streams.wanted_sources() == []
 
 
-def _bluesky_channel(workspace) -> Channel:
+def _bluesky_channel(workspace, did: str = "did:plc:brandbrandbrandbrandbran") -> Channel:
     return Channel.objects.create(
         workspace=workspace,
         network="bluesky",
-        external_id="did:plc:brandbrandbrandbrandbran",
+        external_id=did,
         name="The Brand",
         handle="brand.example.com",
         api_base_url="http://127.0.0.1:9",
@@ -275,3 +275,96 @@ def test_the_bluesky_channels_ask_for_one_jetstream_connection(workspace):
     first.status = Channel.Status.PAUSED
     first.save()
     assert streams.wanted_sources() == []
+
+
+def test_a_batch_that_cannot_be_stored_is_passed_over_not_replayed_forever(channel, runner_for, monkeypatch):
+    """A payload no parser expected (or a bug) must not stop the stream: the poll brings what it carried."""
+
+    def broken(events, *, streamed):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr("networks.streams.pushed_events_apply", broken)
+    source = ScriptedSource("x:test", (channel.pk,))
+    runner_for(source)
+    event = WebhookEvent(
+        p.Network.X, "brand-1", Hint.STORE, "mention", timezone.now(), item=_item(1, "brand-1")
+    )
+    source.script.put(StreamBatch([event], cursor={"position": 9}))
+    _wait(lambda: StreamState.objects.filter(key="x:test", cursor={"position": 9}).exists())
+    assert source.runs == 1  # the connection stayed up
+    assert StreamState.objects.get(key="x:test").reconnects == 0
+
+
+def test_an_item_a_push_names_that_cannot_be_read_leaves_the_others_and_makes_the_poll_due(
+    channel, monkeypatch
+):
+    from networks.webhooks import processing
+
+    class Provider:
+        def read_pushed(self, what, refs):
+            if refs["uri"] == "poison":
+                raise OverflowError("date value out of range")
+            return _item(2, "brand-1")
+
+    monkeypatch.setattr(processing, "provider_for", lambda channel: Provider())
+    at = timezone.now()
+    events = [
+        WebhookEvent(p.Network.X, "brand-1", Hint.READ, "mention", at, refs={"uri": "poison"}),
+        WebhookEvent(p.Network.X, "brand-1", Hint.READ, "mention", at, refs={"uri": "fine"}),
+    ]
+    processing.pushed_events_apply(events, streamed=True)
+    assert Message.objects.filter(channel=channel, external_id="streamed-2").exists()
+    channel.refresh_from_db()
+    assert channel.next_poll_at <= timezone.now()  # the unread one is the poll's to bring
+
+
+class StubbornSource(ScriptedSource):
+    """A connection whose read outlives its stop: blocked until the test lets it go."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
+
+    def run(self, *, http, cursor, emit, connected, stop) -> None:
+        self.runs += 1
+        connected()
+        self.release.wait(20)
+
+
+def test_a_stream_that_does_not_stop_in_time_is_not_opened_twice(channel):
+    stubborn = StubbornSource("x:a", (channel.pk,))
+    wanted: list[StreamSource] = [stubborn]
+    supervisor = Supervisor(http_factory=lambda: _NoHTTP(), sources=lambda: list(wanted), stop_timeout=0.05)
+    try:
+        supervisor.reconcile()
+        _wait(lambda: stubborn.runs == 1)
+        replacement = ScriptedSource("x:a", (channel.pk,), token="rotated")
+        wanted[:] = [replacement]
+        supervisor.reconcile()  # the old connection is told to stop, and does not yet
+        supervisor.reconcile()
+        assert "x:a" not in supervisor.runners and replacement.runs == 0
+
+        stubborn.release.set()
+        _wait(lambda: not supervisor.draining["x:a"].is_alive())
+        supervisor.reconcile()
+        _wait(lambda: replacement.runs == 1)
+    finally:
+        stubborn.release.set()
+        supervisor.shutdown()
+
+
+def test_a_channel_whose_credentials_cannot_be_read_leaves_the_others_streaming(workspace, monkeypatch):
+    from networks import registry, streams
+
+    readable = _bluesky_channel(workspace)
+    unreadable = _bluesky_channel(workspace, "did:plc:unreadableunreadableunre")
+    account_of = registry.account_of
+
+    def picky(channel):
+        if channel.pk == unreadable.pk:
+            raise ValueError("no key opens these credentials")
+        return account_of(channel)
+
+    monkeypatch.setattr(registry, "account_of", picky)
+    [source] = streams.wanted_sources()
+    assert source.channel_ids == (readable.pk,)
