@@ -298,7 +298,7 @@ class BlueskyProvider(Provider):
             external_id=uri,
             kind=kind,
             text=text_rules.plain_text(record["text"], record.get("facets")),
-            created_at=wire.parse_time(record.get("createdAt") or raw["indexedAt"]),
+            created_at=wire.created_time(record.get("createdAt"), raw.get("indexedAt")),
             author=Author(
                 did,
                 handle=handle,

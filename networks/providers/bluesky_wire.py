@@ -45,6 +45,7 @@ _AT_URI = re.compile(
     r"^at://(did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048})/([a-zA-Z0-9.-]{1,317})/([a-zA-Z0-9._:~-]{1,512})$"
 )
 _DID = re.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048}$")
+MAX_TIME_CHARS = 64  # RFC 3339 with nanoseconds and an offset is 35; more is not a time
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 
@@ -81,13 +82,41 @@ def permalink(handle: str, uri: str) -> str:
 
 
 def parse_time(value: Any) -> dt.datetime:
-    """An atproto datetime (RFC 3339, any number of fractional digits, `Z` or an offset), in UTC."""
+    """An atproto datetime (RFC 3339, any number of fractional digits, `Z` or an offset), in UTC.
+
+    ValueError for anything else, including a valid-looking time that falls outside what a datetime
+    holds once converted to UTC ("9999-12-31T23:59:59-23:59" overflows there)."""
     if not isinstance(value, str):
         raise TypeError("datetime is not a string")
+    if len(value) > MAX_TIME_CHARS:
+        raise ValueError("datetime is too long")
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("datetime has no time zone")
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError(f"datetime out of range in UTC: {value!r}") from exc
+
+
+def created_time(created_at: Any, indexed_at: Any) -> dt.datetime:
+    """When a post was written, for the inbox: its record's `createdAt` (set by the author's client, so
+    anything), never later than `indexedAt` (set by the AppView when it saw the post). The AppView sorts by
+    the same rule, `sortAt` = the earlier of the two (https://docs.bsky.app/docs/advanced-guides/timestamps):
+    a post dated in the future cannot sit above everything else in the inbox. An unreadable createdAt falls
+    back to indexedAt; an unreadable indexedAt leaves createdAt as it is."""
+    indexed: dt.datetime | None
+    try:
+        indexed = parse_time(indexed_at)
+    except (TypeError, ValueError):
+        indexed = None
+    try:
+        created = parse_time(created_at)
+    except (TypeError, ValueError):
+        if indexed is None:
+            raise
+        return indexed
+    return min(created, indexed) if indexed is not None else created
 
 
 def format_time(value: dt.datetime) -> str:
