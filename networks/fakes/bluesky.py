@@ -707,7 +707,13 @@ class BlueskyFake(SeedableFake):
             }
             for c in convos
         ]
-        return Response(200, {"convos": out})
+        # chat.bsky.convo.listConvos: limit 1..100 (default 50), an opaque cursor for the next page.
+        limit = max(1, min(int(request.arg("limit", "50") or 50), 100))
+        start = int(request.arg("cursor", "0") or 0)
+        body: dict[str, Any] = {"convos": out[start : start + limit]}
+        if start + limit < len(out):
+            body["cursor"] = str(start + limit)
+        return Response(200, body)
 
     def _chat_member(self, did: str, viewer: str) -> dict[str, Any]:
         """chat.bsky.actor.defs#profileViewBasic."""

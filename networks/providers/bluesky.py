@@ -195,8 +195,9 @@ class BlueskyProvider(Provider):
         dms: list[EngagementItem] = []
         dm_cursor = wire.obj(cursor.get("dm"))
         dm_skipped = 0
+        dm_more = False
         try:
-            dms, dm_cursor, dm_skipped = self.dms.poll(dm_cursor, floor=floor, max_items=max_items)
+            dms, dm_cursor, dm_skipped, dm_more = self.dms.poll(dm_cursor, floor=floor, max_items=max_items)
         except PermissionMissing as exc:
             missing = (
                 "The app password this channel was connected with does not allow direct messages: "
@@ -208,7 +209,7 @@ class BlueskyProvider(Provider):
         return PollResult(
             items=dms + notes.items,
             cursor={**notes.cursor, **({"dm": dm_cursor} if dm_cursor else {})},
-            has_more=notes.has_more,
+            has_more=notes.has_more or dm_more,
             skipped=notes.skipped + dm_skipped,
             permission_missing=missing,
         )
