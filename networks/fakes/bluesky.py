@@ -79,6 +79,7 @@ class BlueskyFake(SeedableFake):
             self.blocked: set[str] = set()  # uris shown as #blockedPost
             self.records: dict[str, dict[str, Any]] = {}  # uri -> {uri, cid, value}: other collections
             self.two_factor: set[str] = set()
+            self.pds_endpoints: dict[str, str] = {}  # did -> the PDS its DID document names (default: us)
             self.main_passwords: set[tuple[str, str]] = set()
             self.writes = 0
             self._seq = itertools.count(1)
@@ -381,7 +382,11 @@ class BlueskyFake(SeedableFake):
                 }
             ],
             "service": [
-                {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.base_url}
+                {
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": self.pds_endpoints.get(did, self.base_url),
+                }
             ],
         }
         return {

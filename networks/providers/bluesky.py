@@ -145,6 +145,8 @@ class BlueskyProvider(Provider):
         )
         did = str(session["did"])
         pds = bluesky_auth.pds_from_did_doc(session.get("didDoc")) or bluesky_auth.resolve_pds(http, did)
+        if pds:
+            bluesky_auth.refuse_unusable_pds(pds)  # the DID document's word, not the operator's
         pds = pds or service_url.rstrip("/")
         account = Account(Network.BLUESKY, did, pds, credentials, handle=str(session.get("handle") or ""))
         profile = cls(account, http=http).profile(did)
@@ -659,6 +661,7 @@ class BlueskyProvider(Provider):
         may_apply: bool = False,
         _retried: bool = False,
     ) -> httpx.Response:
+        bluesky_auth.refuse_unusable_pds(self.account.api_base_url)  # a channel stored before the rule
         url = f"{self.account.api_base_url.rstrip('/')}/xrpc/{nsid}"
         headers = {"Authorization": f"Bearer {self.account.credentials.access_token}"}
         if proxy:
