@@ -39,7 +39,7 @@ from networks.providers.base import (
     ReplyTarget,
     reply_text_key,
 )
-from networks.providers.rest import json_object, json_or_empty
+from networks.providers.rest import Clock, json_object, json_or_empty, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,10 @@ def permalink(convo_id: str) -> str:
 
 
 class BlueskyDirectMessages:
-    def __init__(self, call: Call, *, did: str):
+    def __init__(self, call: Call, *, did: str, clock: Clock = utcnow):
         self.call = call
         self.did = did
+        self.clock = clock
 
     def _get(self, nsid: str, params: dict[str, Any]) -> dict[str, Any]:
         return json_object(self.call("GET", nsid, params=params, proxy=CHAT_PROXY), wire.NETWORK)
@@ -203,19 +204,22 @@ class BlueskyDirectMessages:
         words = raw["text"]
         if not isinstance(words, str):
             raise TypeError("text is not a string")
+        sent = wire.parse_time(raw["sentAt"])
+        if sent > self.clock() + wire.MAX_AHEAD:
+            raise ValueError(f"sent in the future: {sent}")  # it would carry the mark past what is to come
         profile = members.get(sender, {})
-        handle = str(profile.get("handle") or "")
+        handle = wire.handle(profile.get("handle"))
         return EngagementItem(
             network=Network.BLUESKY,
             external_id=message_id,
             kind=ItemKind.DIRECT_MESSAGE,
             text=text_rules.plain_text(words, raw.get("facets")),
-            created_at=wire.parse_time(raw["sentAt"]),
+            created_at=sent,
             author=Author(
                 sender,
                 handle=handle,
-                name=str(profile.get("displayName") or ""),
-                avatar_url=str(profile.get("avatar") or ""),
+                name=wire.text(profile.get("displayName")),
+                avatar_url=wire.text(profile.get("avatar")),
                 profile_url=f"https://bsky.app/profile/{handle or sender}",
             ),
             thread_root_external_id=convo_id,

@@ -37,6 +37,9 @@ from networks.providers.base import (
 from networks.providers.rest import json_or_empty
 
 NETWORK = "Bluesky"
+#: A time the network sets (indexedAt, sentAt, Jetstream's time_us) further ahead of our clock than this is
+#: not believed: it would carry a mark past everything still to come. Generous, for a badly set clock.
+MAX_AHEAD = dt.timedelta(days=1)
 RATE_LIMIT_WINDOW = dt.timedelta(minutes=5)  # the PDS's shortest window; when a 429 says no reset
 POST = "app.bsky.feed.post"
 BLOCK = "app.bsky.graph.block"
@@ -156,7 +159,7 @@ def jwt_expiry(token: str) -> dt.datetime | None:
         if isinstance(exp, bool) or not isinstance(exp, int | float):
             return None
         return dt.datetime.fromtimestamp(exp, dt.UTC)
-    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+    except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError):
         return None
 
 
@@ -205,8 +208,13 @@ def status_error(response: httpx.Response, *, now: dt.datetime) -> ProviderError
     return Transient(f"Bluesky answered {status}; try again later.", network_message=words, status=status)
 
 
+_HEADER_INT = re.compile(r"^[0-9]{1,18}$")
+
+
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.strip().isdigit() else None
+    """An integer header; None for anything else (str.isdigit() also takes "²", which int() refuses)."""
+    value = value.strip() if isinstance(value, str) else ""
+    return int(value) if _HEADER_INT.match(value) else None
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -220,3 +228,14 @@ def items(value: Any) -> list[Any]:
 
 def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# https://atproto.com/specs/handle: at most 253 characters, dot-separated labels of letters, digits, "-".
+_HANDLE = re.compile(
+    r"^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
+)
+
+
+def handle(value: Any) -> str:
+    """A handle as the network sent it, or "" when it is not one (it goes into profile and post links)."""
+    return value if isinstance(value, str) and _HANDLE.match(value) else ""
