@@ -196,8 +196,8 @@ class BlueskyDirectMessages:
 
     def _item(self, convo_id: str, raw: dict[str, Any], members: dict[str, dict[str, Any]]) -> EngagementItem:
         message_id = raw["id"]
-        if not isinstance(message_id, str) or not message_id:
-            raise ValueError("message id missing")
+        if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_ID_CHARS:
+            raise ValueError("message id missing or too long")  # it is stored, and kept in the cursor
         sender = raw["sender"]["did"]
         if not wire.is_did(sender):
             raise ValueError("sender is not a DID")
