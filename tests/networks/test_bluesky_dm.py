@@ -92,3 +92,12 @@ def test_an_unreadable_read_map_rereads_from_the_mark(fake, http):  # noqa: F811
     }
     result = provider.dms.poll(stored, floor=now - dt.timedelta(days=1), max_items=10)
     assert [i.text for i in result.items] == ["Bob"] and not result.has_more
+
+
+def test_a_message_id_too_long_to_store_is_skipped(fake, http):  # noqa: F811
+    provider = connect(fake, http)
+    fake.add_dm(ALICE, BRAND, "huge id", message_id="m" * 300)
+    fake.add_dm(BOB, BRAND, "fine")
+    result = provider.poll(cursor={})
+    assert [i.text for i in result.items] == ["fine"] and result.skipped == 1
+    assert all(len(i) < 300 for i in result.cursor["dm"]["at_mark"])
