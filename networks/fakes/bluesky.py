@@ -79,6 +79,7 @@ class BlueskyFake(SeedableFake):
             self.blocked: set[str] = set()  # uris shown as #blockedPost
             self.records: dict[str, dict[str, Any]] = {}  # uri -> {uri, cid, value}: other collections
             self.two_factor: set[str] = set()
+            self.pds_endpoints: dict[str, str] = {}  # did -> the PDS its DID document names (default: us)
             self.main_passwords: set[tuple[str, str]] = set()
             self.writes = 0
             self._seq = itertools.count(1)
@@ -381,7 +382,11 @@ class BlueskyFake(SeedableFake):
                 }
             ],
             "service": [
-                {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.base_url}
+                {
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": self.pds_endpoints.get(did, self.base_url),
+                }
             ],
         }
         return {
@@ -707,7 +712,13 @@ class BlueskyFake(SeedableFake):
             }
             for c in convos
         ]
-        return Response(200, {"convos": out})
+        # chat.bsky.convo.listConvos: limit 1..100 (default 50), an opaque cursor for the next page.
+        limit = max(1, min(int(request.arg("limit", "50") or 50), 100))
+        start = int(request.arg("cursor", "0") or 0)
+        body: dict[str, Any] = {"convos": out[start : start + limit]}
+        if start + limit < len(out):
+            body["cursor"] = str(start + limit)
+        return Response(200, body)
 
     def _chat_member(self, did: str, viewer: str) -> dict[str, Any]:
         """chat.bsky.actor.defs#profileViewBasic."""

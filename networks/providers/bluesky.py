@@ -112,7 +112,7 @@ class BlueskyProvider(Provider):
         self.clock = clock
         self.on_credentials = on_credentials
         self.page_size = max(1, min(page_size, PAGE))
-        self.dms = bluesky_dm.BlueskyDirectMessages(self._call, did=account.external_id)
+        self.dms = bluesky_dm.BlueskyDirectMessages(self._call, did=account.external_id, clock=clock)
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> BlueskyProvider:
@@ -145,8 +145,10 @@ class BlueskyProvider(Provider):
         )
         did = str(session["did"])
         pds = bluesky_auth.pds_from_did_doc(session.get("didDoc")) or bluesky_auth.resolve_pds(http, did)
+        if pds:
+            bluesky_auth.refuse_unusable_pds(pds)  # the DID document's word, not the operator's
         pds = pds or service_url.rstrip("/")
-        account = Account(Network.BLUESKY, did, pds, credentials, handle=str(session.get("handle") or ""))
+        account = Account(Network.BLUESKY, did, pds, credentials, handle=wire.handle(session.get("handle")))
         profile = cls(account, http=http).profile(did)
         handle = profile.handle or account.handle
         return [
@@ -166,12 +168,12 @@ class BlueskyProvider(Provider):
         did = body.get("did")
         if not wire.is_did(did):
             raise Transient("Bluesky returned a profile without a DID.")
-        handle = str(body.get("handle") or "")
+        handle = wire.handle(body.get("handle"))
         return Author(
             str(did),
             handle=handle,
-            name=str(body.get("displayName") or ""),
-            avatar_url=str(body.get("avatar") or ""),
+            name=wire.text(body.get("displayName")),
+            avatar_url=wire.text(body.get("avatar")),
             profile_url=f"https://bsky.app/profile/{handle or did}",
         )
 
@@ -195,8 +197,9 @@ class BlueskyProvider(Provider):
         dms: list[EngagementItem] = []
         dm_cursor = wire.obj(cursor.get("dm"))
         dm_skipped = 0
+        dm_more = False
         try:
-            dms, dm_cursor, dm_skipped = self.dms.poll(dm_cursor, floor=floor, max_items=max_items)
+            dms, dm_cursor, dm_skipped, dm_more = self.dms.poll(dm_cursor, floor=floor, max_items=max_items)
         except PermissionMissing as exc:
             missing = (
                 "The app password this channel was connected with does not allow direct messages: "
@@ -208,7 +211,7 @@ class BlueskyProvider(Provider):
         return PollResult(
             items=dms + notes.items,
             cursor={**notes.cursor, **({"dm": dm_cursor} if dm_cursor else {})},
-            has_more=notes.has_more,
+            has_more=notes.has_more or dm_more,
             skipped=notes.skipped + dm_skipped,
             permission_missing=missing,
         )
@@ -250,6 +253,12 @@ class BlueskyProvider(Provider):
                     skipped += 1
                     log.warning("bluesky: skipped a notification without a readable time or uri: %s", exc)
                     continue
+                if indexed > self.clock() + wire.MAX_AHEAD:
+                    skipped += 1  # it would carry the mark past every notification to come
+                    log.warning(
+                        "bluesky: skipped a notification indexed in the future (%s): %s", uri, indexed
+                    )
+                    continue
                 if indexed < mark or (indexed == mark and uri in at_mark):
                     reached = True
                     continue
@@ -279,7 +288,7 @@ class BlueskyProvider(Provider):
         did = author["did"]
         if not wire.is_did(did):
             raise ValueError("author has no DID")
-        handle = str(author.get("handle") or "")
+        handle = wire.handle(author.get("handle"))
         reply = record.get("reply") if isinstance(record.get("reply"), dict) else None
         parent = root = ""
         if reply:
@@ -298,12 +307,12 @@ class BlueskyProvider(Provider):
             external_id=uri,
             kind=kind,
             text=text_rules.plain_text(record["text"], record.get("facets")),
-            created_at=wire.parse_time(record.get("createdAt") or raw["indexedAt"]),
+            created_at=wire.created_time(record.get("createdAt"), raw.get("indexedAt")),
             author=Author(
                 did,
                 handle=handle,
-                name=str(author.get("displayName") or ""),
-                avatar_url=str(author.get("avatar") or ""),
+                name=wire.text(author.get("displayName")),
+                avatar_url=wire.text(author.get("avatar")),
                 profile_url=f"https://bsky.app/profile/{handle or did}",
             ),
             post_external_id=post,
@@ -341,7 +350,7 @@ class BlueskyProvider(Provider):
         record = wire.obj(view.get("record"))
         words = text_rules.plain_text(str(record.get("text") or ""), record.get("facets"))
         author = wire.obj(view.get("author"))
-        return words, wire.permalink(str(author.get("handle") or ""), post_id)
+        return words, wire.permalink(wire.handle(author.get("handle")), post_id)
 
     def _post_view(self, uri: str) -> dict[str, Any] | None:
         try:
@@ -658,6 +667,7 @@ class BlueskyProvider(Provider):
         may_apply: bool = False,
         _retried: bool = False,
     ) -> httpx.Response:
+        bluesky_auth.refuse_unusable_pds(self.account.api_base_url)  # a channel stored before the rule
         url = f"{self.account.api_base_url.rstrip('/')}/xrpc/{nsid}"
         headers = {"Authorization": f"Bearer {self.account.credentials.access_token}"}
         if proxy:

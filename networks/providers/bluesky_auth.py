@@ -10,17 +10,20 @@ in github.com/bluesky-social/atproto).
 When the session carries no DID document, the PDS is resolved from the DID: `did:plc` through the PLC
 directory (https://plc.directory/<did>), `did:web` through `https://<host>/.well-known/did.json`
 (https://atproto.com/specs/did). If that fails too, the entryway that accepted the password is kept: it
-answered for the account, so it proxies its calls.
+answered for the account, so it proxies its calls. A PDS is used only over https on port 443, or when the
+operator listed its host in CMHUB_ALLOWED_API_HOSTS (`usable_pds`): a DID document naming an http PDS is
+refused at connect, and a channel stored with one sends nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
+from core.http import listed_host
 from networks.providers import bluesky_wire as wire
 from networks.providers.base import AuthExpired, Credentials, Invalid, ProviderError, RateLimited, Transient
 from networks.providers.rest import json_or_empty, transport_error
@@ -71,6 +74,7 @@ def refresh_session(
     """New tokens for the refresh JWT; AuthExpired when Bluesky refuses it (the person reconnects)."""
     if not credentials.refresh_token:
         raise AuthExpired("This Bluesky connection has no refresh token; reconnect the channel.")
+    refuse_unusable_pds(pds_url)
     url = f"{pds_url.rstrip('/')}/xrpc/com.atproto.server.refreshSession"
     try:
         response = http.post(url, headers={"Authorization": f"Bearer {credentials.refresh_token}"})
@@ -118,6 +122,36 @@ def pds_from_did_doc(doc: Any) -> str:
         ):
             return endpoint.rstrip("/")
     return ""
+
+
+def usable_pds(url: str) -> bool:
+    """Whether the account's tokens may be sent to this PDS: https on its default port, or a host the
+    operator listed in CMHUB_ALLOWED_API_HOSTS (a self-hosted PDS on the operator's network, the local
+    fakes). A DID document may name any URL; an http one would carry the JWTs in clear."""
+    from django.conf import settings
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+        return False
+    if parts.scheme == "https" and port in (None, 443):
+        return True
+    if parts.scheme not in ("http", "https"):
+        return False
+    default = 443 if parts.scheme == "https" else 80
+    return listed_host(parts.hostname, port or default, getattr(settings, "CMHUB_ALLOWED_API_HOSTS", ()))
+
+
+def refuse_unusable_pds(url: str) -> None:
+    if not usable_pds(url):
+        raise Invalid(
+            f"This account's Bluesky server ({url[:200]}) is not reached over https: CM Hub does not send "
+            "its sign-in tokens there. If it is the operator's own server, the operator can list its host "
+            "in CMHUB_ALLOWED_API_HOSTS."
+        )
 
 
 def resolve_pds(http: httpx.Client, did: str, *, plc_url: str = PLC_DIRECTORY) -> str:

@@ -11,7 +11,10 @@ until a message at or before the mark. Messages are `#messageView` (text, sender
 `#deletedMessageView` (skipped). Answer: `chat.bsky.convo.sendMessage {convoId, message: {text}}`.
 
 Cursor part (under "dm"): `{"mark": <sentAt of the newest message delivered>, "at_mark": [ids]}`; a first
-poll reads back `lookback`.
+poll reads back `lookback`. A poll cut short (its item budget, or more active conversations than it lists)
+keeps the mark and adds `"pending": {"mark", "at_mark"}` (the newest delivered so far) and `"read":
+{convo id: {"mark", "at_mark"}}` (the conversations read in full, and up to which message): the next run
+reads only what is new in those and the conversations not read yet, and moves the mark once none is left.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -36,7 +39,7 @@ from networks.providers.base import (
     ReplyTarget,
     reply_text_key,
 )
-from networks.providers.rest import json_object, json_or_empty
+from networks.providers.rest import Clock, json_object, json_or_empty, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,17 @@ CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 PAGE = 100
 MAX_CONVO_PAGES = 10
 MAX_MESSAGE_PAGES = 10
+MAX_LIST_REQUESTS = 50  # listConvos pages per poll, counting pages of conversations with nothing new
+MAX_ID_CHARS = 256
 
 Call = Callable[..., httpx.Response]
+
+
+class DmPoll(NamedTuple):
+    items: list[EngagementItem]
+    cursor: dict[str, Any]
+    skipped: int
+    has_more: bool
 
 
 def permalink(convo_id: str) -> str:
@@ -53,68 +65,107 @@ def permalink(convo_id: str) -> str:
 
 
 class BlueskyDirectMessages:
-    def __init__(self, call: Call, *, did: str):
+    def __init__(self, call: Call, *, did: str, clock: Clock = utcnow):
         self.call = call
         self.did = did
+        self.clock = clock
 
     def _get(self, nsid: str, params: dict[str, Any]) -> dict[str, Any]:
         return json_object(self.call("GET", nsid, params=params, proxy=CHAT_PROXY), wire.NETWORK)
 
-    def poll(
-        self, stored: Any, *, floor: dt.datetime, max_items: int
-    ) -> tuple[list[EngagementItem], dict[str, Any], int]:
-        """(new messages oldest first, the next cursor part, skipped)."""
+    def poll(self, stored: Any, *, floor: dt.datetime, max_items: int) -> DmPoll:
+        """New messages oldest first, the next cursor part, how many were skipped, and whether the poll
+        was cut short (budget or page cap) with conversations left to read."""
         stored = stored if isinstance(stored, dict) else {}
         mark = _time_or(stored.get("mark"), floor)
-        at_mark = {str(i) for i in stored.get("at_mark") or [] if isinstance(i, str)}
+        at_mark = _ids(stored.get("at_mark"))
+        pending = wire.obj(stored.get("pending"))
+        newest = _time_or(pending.get("mark"), mark)
+        newest_ids = _ids(pending.get("at_mark")) if pending else set(at_mark)
+        # Conversations read in full by the earlier runs of a cut-short poll: (newest read, ids at it).
+        read = _convo_marks(stored.get("read")) if pending else {}
         items: list[EngagementItem] = []
         skipped = 0
         members: dict[str, dict[str, Any]] = {}
         active: list[str] = []
+        cut = False
         cursor = ""
-        for _page in range(MAX_CONVO_PAGES):
+        work_pages = 0
+        for request in range(MAX_LIST_REQUESTS + 1):
+            if request == MAX_LIST_REQUESTS or work_pages >= MAX_CONVO_PAGES:
+                cut = True  # more conversations are active than one poll lists: the rest come next time
+                log.warning("bluesky: conversation list cut short; the rest comes with the next poll")
+                break
             params: dict[str, Any] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
             body = self._get("chat.bsky.convo.listConvos", params)
             convos = wire.items(body.get("convos"))
-            older = False
+            older = work = False
             for convo in convos:
                 try:
-                    convo_id = str(convo["id"])
+                    convo_id = convo["id"]
+                    if not isinstance(convo_id, str) or not convo_id or len(convo_id) > MAX_ID_CHARS:
+                        raise ValueError("conversation id missing or too long")
                     last = convo.get("lastMessage")
                     sent = (
                         wire.parse_time(last["sentAt"])
                         if isinstance(last, dict) and last.get("sentAt")
                         else None
                     )
-                except (KeyError, TypeError, ValueError) as exc:
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     skipped += 1
                     log.warning("bluesky: skipped an unreadable conversation: %s", exc)
                     continue
-                for member in convo.get("members") or []:
+                for member in wire.items(convo.get("members")):
                     if isinstance(member, dict) and wire.is_did(member.get("did")):
                         members[member["did"]] = member
                 if sent is None or sent < mark:
                     older = True  # listed by last activity: the rest are older still
                     continue
+                if convo_id in read and sent <= read[convo_id][0]:
+                    continue  # read in full by an earlier run, nothing new since
+                work = True
                 active.append(convo_id)
+            work_pages += work
             cursor = wire.text(body.get("cursor"))
             if older or not cursor:
                 break
-        newest, newest_ids = mark, set(at_mark)
         for convo_id in active:
-            found, convo_skipped = self._messages(convo_id, mark, at_mark, members)
+            if items and len(items) >= max_items:
+                cut = True
+                log.info("bluesky: DM budget reached; the rest comes with the next poll")
+                break
+            own_mark, own_ids = read.get(convo_id, (mark, at_mark))
+            found, convo_skipped = self._messages(convo_id, own_mark, own_ids, members)
             skipped += convo_skipped
+            high, high_ids = own_mark, set(own_ids)
             for item in found:
                 items.append(item)
                 if item.created_at > newest:
                     newest, newest_ids = item.created_at, {item.external_id}
                 elif item.created_at == newest:
                     newest_ids.add(item.external_id)
-            if len(items) >= max_items:
-                log.info("bluesky: DM budget reached; the rest comes with the next poll")
-                break
+                if item.created_at > high:
+                    high, high_ids = item.created_at, {item.external_id}
+                elif item.created_at == high:
+                    high_ids.add(item.external_id)
+            read[convo_id] = (high, high_ids)
         items.sort(key=lambda i: i.created_at)
-        return items, {"mark": wire.format_time(newest), "at_mark": sorted(newest_ids)}, skipped
+        if cut:
+            # The mark stays where it was until every conversation active since it has been read: the
+            # next run reads the others (and what is new in these) and only then moves it.
+            state = {
+                "mark": wire.format_time(mark),
+                "at_mark": sorted(at_mark),
+                "pending": {"mark": wire.format_time(newest), "at_mark": sorted(newest_ids)},
+                "read": {
+                    convo_id: {"mark": wire.format_time(t), "at_mark": sorted(ids)}
+                    for convo_id, (t, ids) in read.items()
+                },
+            }
+            return DmPoll(items, state, skipped, True)
+        return DmPoll(
+            items, {"mark": wire.format_time(newest), "at_mark": sorted(newest_ids)}, skipped, False
+        )
 
     def _messages(
         self, convo_id: str, mark: dt.datetime, at_mark: set[str], members: dict[str, dict[str, Any]]
@@ -145,27 +196,30 @@ class BlueskyDirectMessages:
 
     def _item(self, convo_id: str, raw: dict[str, Any], members: dict[str, dict[str, Any]]) -> EngagementItem:
         message_id = raw["id"]
-        if not isinstance(message_id, str) or not message_id:
-            raise ValueError("message id missing")
+        if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_ID_CHARS:
+            raise ValueError("message id missing or too long")  # it is stored, and kept in the cursor
         sender = raw["sender"]["did"]
         if not wire.is_did(sender):
             raise ValueError("sender is not a DID")
         words = raw["text"]
         if not isinstance(words, str):
             raise TypeError("text is not a string")
+        sent = wire.parse_time(raw["sentAt"])
+        if sent > self.clock() + wire.MAX_AHEAD:
+            raise ValueError(f"sent in the future: {sent}")  # it would carry the mark past what is to come
         profile = members.get(sender, {})
-        handle = str(profile.get("handle") or "")
+        handle = wire.handle(profile.get("handle"))
         return EngagementItem(
             network=Network.BLUESKY,
             external_id=message_id,
             kind=ItemKind.DIRECT_MESSAGE,
             text=text_rules.plain_text(words, raw.get("facets")),
-            created_at=wire.parse_time(raw["sentAt"]),
+            created_at=sent,
             author=Author(
                 sender,
                 handle=handle,
-                name=str(profile.get("displayName") or ""),
-                avatar_url=str(profile.get("avatar") or ""),
+                name=wire.text(profile.get("displayName")),
+                avatar_url=wire.text(profile.get("avatar")),
                 profile_url=f"https://bsky.app/profile/{handle or sender}",
             ),
             thread_root_external_id=convo_id,
@@ -242,6 +296,21 @@ class BlueskyDirectMessages:
             cursor = wire.text(body.get("cursor"))
             if not cursor:
                 return
+
+
+def _ids(value: Any) -> set[str]:
+    return {i for i in wire.items(value) if isinstance(i, str)}
+
+
+def _convo_marks(value: Any) -> dict[str, tuple[dt.datetime, set[str]]]:
+    out: dict[str, tuple[dt.datetime, set[str]]] = {}
+    for convo_id, state in wire.obj(value).items():
+        state = wire.obj(state)
+        try:
+            out[convo_id] = (wire.parse_time(state.get("mark")), _ids(state.get("at_mark")))
+        except (TypeError, ValueError):
+            continue  # unreadable: the conversation is read again from the poll's mark
+    return out
 
 
 def _time_or(value: Any, default: dt.datetime) -> dt.datetime:

@@ -116,13 +116,12 @@ class JetstreamSource(StreamSource):
         logged and skipped; the stream goes on."""
         try:
             data = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             log.warning("bluesky: jetstream sent a message that is not JSON; skipped")
             return None, []
         if not isinstance(data, dict):
             return None, []
-        time_us = data.get("time_us")
-        time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
+        time_us = _time_us(data.get("time_us"))
         commit = data.get("commit")
         if data.get("kind") != "commit" or not isinstance(commit, dict):
             return time_us, []
@@ -155,7 +154,8 @@ class JetstreamSource(StreamSource):
                 if (
                     isinstance(feature, dict)
                     and feature.get("$type") == "app.bsky.richtext.facet#mention"
-                    and feature.get("did") in self.dids
+                    and isinstance(feature.get("did"), str)
+                    and feature["did"] in self.dids
                 ):
                     named.add(feature["did"])
         embed = wire.obj(record.get("embed"))
@@ -173,6 +173,16 @@ class JetstreamSource(StreamSource):
             isinstance(reply.get(part), dict) and _repo_of(reply[part].get("uri")) == did
             for part in ("parent", "root")
         )
+
+
+def _time_us(value: Any) -> int | None:
+    """Jetstream's `time_us` (microseconds since the epoch), or None when it is not one we can believe: it
+    becomes the stored cursor, and one far in the future would make every reconnection skip what comes."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return None
+    if value > (time.time() + wire.MAX_AHEAD.total_seconds()) * 1_000_000:
+        return None
+    return value
 
 
 def _repo_of(uri: Any) -> str:

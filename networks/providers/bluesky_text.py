@@ -120,10 +120,11 @@ def _facet(span: Span, feature: dict[str, str]) -> dict[str, Any]:
 def plain_text(text: str, raw_facets: Any) -> str:
     """A post's words for the inbox, links written out in full: the Bluesky app shortens the text of a
     link ("example.com/a-long-pa...") and keeps the whole address in its facet. Facets that do not fit
-    the text (offsets outside it or inside a character) are ignored, never trusted."""
+    the text (offsets outside it or inside a character) are ignored, never trusted. A lone surrogate (JSON
+    can carry "\\ud800") goes through as it came; the storage boundary (networks.normalise) deals with it."""
     if not isinstance(raw_facets, list):
         return text
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "surrogatepass")
     found = sorted(f for f in (_link_facet(facet, len(data)) for facet in raw_facets) if f is not None)
     replacements: list[tuple[int, int, str]] = []
     for start, end, uri in found:
@@ -136,8 +137,8 @@ def plain_text(text: str, raw_facets: Any) -> str:
         if shown != uri:
             replacements.append((start, end, uri))
     for start, end, uri in reversed(replacements):
-        data = data[:start] + uri.encode("utf-8") + data[end:]
-    return data.decode("utf-8")
+        data = data[:start] + uri.encode("utf-8", "surrogatepass") + data[end:]
+    return data.decode("utf-8", "surrogatepass")
 
 
 def _link_facet(facet: Any, size: int) -> tuple[int, int, str] | None:

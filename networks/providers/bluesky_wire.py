@@ -37,6 +37,9 @@ from networks.providers.base import (
 from networks.providers.rest import json_or_empty
 
 NETWORK = "Bluesky"
+#: A time the network sets (indexedAt, sentAt, Jetstream's time_us) further ahead of our clock than this is
+#: not believed: it would carry a mark past everything still to come. Generous, for a badly set clock.
+MAX_AHEAD = dt.timedelta(days=1)
 RATE_LIMIT_WINDOW = dt.timedelta(minutes=5)  # the PDS's shortest window; when a 429 says no reset
 POST = "app.bsky.feed.post"
 BLOCK = "app.bsky.graph.block"
@@ -45,6 +48,7 @@ _AT_URI = re.compile(
     r"^at://(did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048})/([a-zA-Z0-9.-]{1,317})/([a-zA-Z0-9._:~-]{1,512})$"
 )
 _DID = re.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048}$")
+MAX_TIME_CHARS = 64  # RFC 3339 with nanoseconds and an offset is 35; more is not a time
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 
@@ -81,13 +85,41 @@ def permalink(handle: str, uri: str) -> str:
 
 
 def parse_time(value: Any) -> dt.datetime:
-    """An atproto datetime (RFC 3339, any number of fractional digits, `Z` or an offset), in UTC."""
+    """An atproto datetime (RFC 3339, any number of fractional digits, `Z` or an offset), in UTC.
+
+    ValueError for anything else, including a valid-looking time that falls outside what a datetime
+    holds once converted to UTC ("9999-12-31T23:59:59-23:59" overflows there)."""
     if not isinstance(value, str):
         raise TypeError("datetime is not a string")
+    if len(value) > MAX_TIME_CHARS:
+        raise ValueError("datetime is too long")
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("datetime has no time zone")
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError(f"datetime out of range in UTC: {value!r}") from exc
+
+
+def created_time(created_at: Any, indexed_at: Any) -> dt.datetime:
+    """When a post was written, for the inbox: its record's `createdAt` (set by the author's client, so
+    anything), never later than `indexedAt` (set by the AppView when it saw the post). The AppView sorts by
+    the same rule, `sortAt` = the earlier of the two (https://docs.bsky.app/docs/advanced-guides/timestamps):
+    a post dated in the future cannot sit above everything else in the inbox. An unreadable createdAt falls
+    back to indexedAt; an unreadable indexedAt leaves createdAt as it is."""
+    indexed: dt.datetime | None
+    try:
+        indexed = parse_time(indexed_at)
+    except (TypeError, ValueError):
+        indexed = None
+    try:
+        created = parse_time(created_at)
+    except (TypeError, ValueError):
+        if indexed is None:
+            raise
+        return indexed
+    return min(created, indexed) if indexed is not None else created
 
 
 def format_time(value: dt.datetime) -> str:
@@ -127,7 +159,7 @@ def jwt_expiry(token: str) -> dt.datetime | None:
         if isinstance(exp, bool) or not isinstance(exp, int | float):
             return None
         return dt.datetime.fromtimestamp(exp, dt.UTC)
-    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+    except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError):
         return None
 
 
@@ -176,8 +208,13 @@ def status_error(response: httpx.Response, *, now: dt.datetime) -> ProviderError
     return Transient(f"Bluesky answered {status}; try again later.", network_message=words, status=status)
 
 
+_HEADER_INT = re.compile(r"^[0-9]{1,18}$")
+
+
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.strip().isdigit() else None
+    """An integer header; None for anything else (str.isdigit() also takes "²", which int() refuses)."""
+    value = value.strip() if isinstance(value, str) else ""
+    return int(value) if _HEADER_INT.match(value) else None
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -191,3 +228,14 @@ def items(value: Any) -> list[Any]:
 
 def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# https://atproto.com/specs/handle: at most 253 characters, dot-separated labels of letters, digits, "-".
+_HANDLE = re.compile(
+    r"^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
+)
+
+
+def handle(value: Any) -> str:
+    """A handle as the network sent it, or "" when it is not one (it goes into profile and post links)."""
+    return value if isinstance(value, str) and _HANDLE.match(value) else ""

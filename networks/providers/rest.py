@@ -41,7 +41,7 @@ def json_or_empty(response: httpx.Response) -> dict[str, Any]:
     """The body as a JSON object, or {} (error bodies and answers we only glance at)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return {}
     return body if isinstance(body, dict) else {}
 
@@ -50,7 +50,7 @@ def json_object(response: httpx.Response, network: str) -> dict[str, Any]:
     """The body of a successful read; garbage from the network is a passing fault, not our bug."""
     try:
         body = response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested deeper than the parser goes
         raise Transient(f"{network} answered {response.status_code} with a body that is not JSON.") from exc
     if not isinstance(body, dict):
         raise Transient(f"{network} answered with JSON that is not an object.")
