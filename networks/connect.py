@@ -302,6 +302,10 @@ def password_candidates(
             )
             % {"network": p.Network(network).label, "reason": exc.network_message or str(exc)}
         ) from exc
+    except p.PermissionMissing as exc:  # CM Hub's own rules forbid it (a server reached without https)
+        raise ConnectError(
+            _("CM Hub cannot connect this account: %(reason)s") % {"reason": exc.network_message or str(exc)}
+        ) from exc
     except p.ProviderError as exc:
         if not isinstance(exc, p.Transient):
             raise ConnectError(

@@ -25,7 +25,15 @@ import httpx
 
 from core.http import listed_host
 from networks.providers import bluesky_wire as wire
-from networks.providers.base import AuthExpired, Credentials, Invalid, ProviderError, RateLimited, Transient
+from networks.providers.base import (
+    AuthExpired,
+    Credentials,
+    Invalid,
+    PermissionMissing,
+    ProviderError,
+    RateLimited,
+    Transient,
+)
 from networks.providers.rest import json_or_empty, transport_error
 
 PLC_DIRECTORY = "https://plc.directory"
@@ -146,8 +154,9 @@ def usable_pds(url: str) -> bool:
 
 
 def refuse_unusable_pds(url: str) -> None:
+    """PermissionMissing, not Invalid: nothing the person typed is wrong, CM Hub's own policy forbids it."""
     if not usable_pds(url):
-        raise Invalid(
+        raise PermissionMissing(
             f"This account's Bluesky server ({url[:200]}) is not reached over https: CM Hub does not send "
             "its sign-in tokens there. If it is the operator's own server, the operator can list its host "
             "in CMHUB_ALLOWED_API_HOSTS."

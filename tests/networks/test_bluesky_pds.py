@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from networks.providers import bluesky_auth
-from networks.providers.base import Account, Invalid, Network
+from networks.providers.base import Account, Network, PermissionMissing
 from networks.providers.bluesky import BlueskyProvider
 from tests.networks.test_bluesky import BRAND, connect, fake, http, server  # noqa: F401
 
@@ -51,7 +51,7 @@ def test_a_listed_host_is_read_at_each_call(settings):
 @pytest.mark.parametrize("endpoint", ["http://pds.example.org", "https://pds.example.org:8443"])
 def test_a_did_document_naming_an_http_pds_is_refused_at_connect(fake, http, endpoint):  # noqa: F811
     fake.pds_endpoints[BRAND] = endpoint
-    with pytest.raises(Invalid, match="not reached over https"):
+    with pytest.raises(PermissionMissing, match="not reached over https"):
         connect(fake, http)
 
 
@@ -62,7 +62,7 @@ def test_a_channel_stored_with_an_http_pds_sends_nothing(fake, http):  # noqa: F
         Account(Network.BLUESKY, account.external_id, "http://pds.example.org", account.credentials),
         http=http,
     )
-    with pytest.raises(Invalid, match="not reached over https"):
+    with pytest.raises(PermissionMissing, match="not reached over https"):
         stored.poll(cursor={})
-    with pytest.raises(Invalid, match="not reached over https"):
+    with pytest.raises(PermissionMissing, match="not reached over https"):
         stored.refresh_credentials()
