@@ -135,6 +135,15 @@ class MastodonProvider(Provider):
     def base_url(self) -> str:
         return mastodon_auth.server_origin(self.account.api_base_url)
 
+    @property
+    def account_id(self) -> str:
+        """Our account's id on its instance (the channel keeps it qualified, "<id>@<host>")."""
+        return self.local_id(self.account.external_id)
+
+    def local_id(self, value: str) -> str:
+        """The instance's id of an account CM Hub stores qualified (ours, an author's), for the API."""
+        return mastodon_auth.local_id(value, self.account.api_base_url)
+
     # --- connect -------------------------------------------------------------------------------------
 
     @classmethod
@@ -314,7 +323,7 @@ class MastodonProvider(Provider):
             if status.get("visibility") == "direct":
                 return 0  # a direct message: read with its conversation (_poll_conversations)
             if kind == "update":
-                if items_.mentions_us(status, self.account.external_id):
+                if items_.mentions_us(status, self.account_id):
                     edits.append(self.mention_item(status))
                 return 0
             found.append(self.mention_item(status))
@@ -329,7 +338,8 @@ class MastodonProvider(Provider):
         root, root_status = self._thread_root(status)
         return items_.status_item(
             status,
-            account_id=self.account.external_id,
+            account_id=self.account_id,
+            server=self.account.api_base_url,
             kind=ItemKind.MENTION,
             thread_root=root,
             root_status=root_status,
@@ -409,7 +419,8 @@ class MastodonProvider(Provider):
                 found.append(
                     items_.status_item(
                         status,
-                        account_id=self.account.external_id,
+                        account_id=self.account_id,
+                        server=self.account.api_base_url,
                         kind=ItemKind.DIRECT_MESSAGE,
                         thread_root=f"conversation:{conversation_id}",
                     )
@@ -431,11 +442,11 @@ class MastodonProvider(Provider):
         if visibility not in ("public", "unlisted", "private", "direct"):
             visibility = "unlisted"
         words = addressed(
-            text, parent, account_id=self.account.external_id, everyone=visibility in ("private", "direct")
+            text, parent, account_id=self.account_id, everyone=visibility in ("private", "direct")
         )
         raise_if(self.validate_text(words))
         body = {"status": words, "in_reply_to_id": target.external_id, "visibility": visibility}
-        key = delivery_key or idempotency_key(self.account.external_id, target.external_id, visibility, words)
+        key = delivery_key or idempotency_key(self.account_id, target.external_id, visibility, words)
         return self._create_status(body, key)
 
     def publish(
@@ -449,7 +460,7 @@ class MastodonProvider(Provider):
         body: dict[str, Any] = {"status": text, "visibility": "public"}
         if media:
             body["media_ids"] = [self._upload(item) for item in media]
-        key = delivery_key or idempotency_key(self.account.external_id, "", "public", text, *digests)
+        key = delivery_key or idempotency_key(self.account_id, "", "public", text, *digests)
         return self._create_status(body, key)
 
     def _create_status(self, body: dict[str, Any], key: str) -> PublishResult:
@@ -498,7 +509,7 @@ class MastodonProvider(Provider):
             status
             for status in context.get("descendants") or []
             if isinstance(status, dict)
-            and str((status.get("account") or {}).get("id") or "") == self.account.external_id
+            and str((status.get("account") or {}).get("id") or "") == self.account_id
             and str(status.get("in_reply_to_id") or "") == target.external_id
         ]
         return oldest_match(_listed(ours), text=_comparable(text), since=since, exclude=exclude)
@@ -508,7 +519,7 @@ class MastodonProvider(Provider):
     ) -> PublishResult | None:
         listed: list[dict[str, Any]] = []
         params = {"limit": str(PAGE), "exclude_replies": "true", "exclude_reblogs": "true"}
-        path = f"/api/v1/accounts/{self.account.external_id}/statuses"
+        path = f"/api/v1/accounts/{self.account_id}/statuses"
         for _page in range(MAX_FIND_PAGES):
             response = self._call("GET", path, params=params)
             page = [s for s in _json_list(response, "statuses") if isinstance(s, dict)]
@@ -536,7 +547,7 @@ class MastodonProvider(Provider):
         """Mute (or unmute) an author: their statuses and notifications no longer reach the account
         (https://docs.joinmastodon.org/methods/accounts/#mute). Scope write:mutes. Repeating it is
         harmless."""
-        self._call("POST", f"/api/v1/accounts/{account_id}/{'mute' if muted else 'unmute'}")
+        self._call("POST", f"/api/v1/accounts/{self.local_id(account_id)}/{'mute' if muted else 'unmute'}")
 
     def block_author(self, *, author_id: str) -> None:
         """Capability.BLOCK, from the inbox: blocking an account already blocked is no error."""
@@ -545,12 +556,15 @@ class MastodonProvider(Provider):
     def block_account(self, *, account_id: str, blocked: bool = True) -> None:
         """Block (or unblock) an author (https://docs.joinmastodon.org/methods/accounts/#block). Scope
         write:blocks. Repeating it is harmless."""
-        self._call("POST", f"/api/v1/accounts/{account_id}/{'block' if blocked else 'unblock'}")
+        action = "block" if blocked else "unblock"
+        self._call("POST", f"/api/v1/accounts/{self.local_id(account_id)}/{action}")
 
     def relationship(self, account_id: str) -> dict[str, Any]:
         """Whether we mute or block an account now (GET /api/v1/accounts/relationships): how an unclear
         mute or block is read back."""
-        response = self._call("GET", "/api/v1/accounts/relationships", params=[("id[]", account_id)])
+        response = self._call(
+            "GET", "/api/v1/accounts/relationships", params=[("id[]", self.local_id(account_id))]
+        )
         body = response.json()
         first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
         return {"muting": bool(first.get("muting")), "blocking": bool(first.get("blocking"))}

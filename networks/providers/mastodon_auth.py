@@ -62,6 +62,30 @@ def server_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".rstrip("/")
 
 
+def server_host(url: str) -> str:
+    """The instance's name in CM Hub's ids: its host name, lower case (no port: an instance answers on
+    443, and a demo's fakes keep their names when they move to other ports)."""
+    return (urlsplit(server_origin(url)).hostname or "").lower()
+
+
+def qualified_id(local: str, url: str) -> str:
+    """How CM Hub stores a Mastodon account (the channel's, an author's): "<id>@<host>". An id is unique
+    on its instance only: two instances may both have an account "1", and two workspaces' channels or
+    contacts must never be taken for one another."""
+    return f"{local}@{server_host(url)}"
+
+
+def local_id(value: str, url: str) -> str:
+    """The instance's own id of a qualified one (a bare id is taken as it is), for calling the API. An
+    id qualified by another instance is refused: that account is not known by this id here."""
+    local, at, host = (value or "").rpartition("@")
+    if not at:
+        return value
+    if host.lower() != server_host(url) or not local:
+        raise Invalid("That account belongs to another Mastodon server.")
+    return local
+
+
 def _post(http: httpx.Client, url: str, *, data: dict[str, str]) -> httpx.Response:
     try:
         response = http.post(url, data=data)
@@ -155,7 +179,7 @@ def verify_credentials(http: httpx.Client, *, origin: str, token: str) -> Author
     try:
         username = str(body["username"])
         return Author(
-            external_id=wire.require_id(body["id"], "id"),
+            external_id=qualified_id(wire.require_id(body["id"], "id"), origin),
             handle=f"{username}@{urlsplit(origin).hostname}",
             name=str(body.get("display_name") or username),
             avatar_url=_web(body.get("avatar")),

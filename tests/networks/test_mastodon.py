@@ -35,7 +35,7 @@ from networks.providers.base import (
     Transient,
 )
 from networks.providers.mastodon import MastodonProvider, idempotency_key
-from networks.providers.mastodon_auth import DEFAULT_SCOPES
+from networks.providers.mastodon_auth import DEFAULT_SCOPES, qualified_id
 
 
 @dataclass
@@ -47,10 +47,14 @@ class World:
     ada: str
     remote: str
 
+    def q(self, account_id: str) -> str:
+        """An account id of the fake as CM Hub stores it: qualified by the instance's host."""
+        return qualified_id(account_id, self.fake.base_url)
+
     def provider(self, **kwargs: object) -> MastodonProvider:
         account = Account(
             Network.MASTODON,
-            self.brand,
+            self.q(self.brand),
             self.fake.base_url,
             Credentials(self.token),
             handle="bakery@mastodon.example",
@@ -105,7 +109,8 @@ def test_connect_registers_the_app_then_consents_with_pkce_and_reads_the_server_
         app, http=world.http, code=code, redirect_uri=redirect, verifier=consent.verifier
     )
 
-    assert (found.external_id, found.name, found.handle) == (world.brand, "Demo Bakery", "bakery@127.0.0.1")
+    assert (found.name, found.handle) == ("Demo Bakery", "bakery@127.0.0.1")
+    assert found.external_id == f"{world.brand}@127.0.0.1"  # "<id>@<host>"
     assert found.api_base_url == world.fake.base_url
     assert found.server_limits["max_characters"] == 500
     assert found.server_limits["characters_reserved_per_url"] == 23
@@ -177,7 +182,7 @@ def test_a_mention_reads_as_plain_text_with_its_author_and_permalink(world: Worl
     assert item.kind == ItemKind.MENTION
     assert item.text == "@bakery Bonjour !\nVous ouvrez à 7h ? https://example.com/horaires/du/dimanche/matin"
     assert item.author is not None and item.author.handle == "lea@piaille.fr"
-    assert item.author.external_id == world.remote
+    assert item.author.external_id == world.q(world.remote)
     assert item.permalink.endswith(f"/{item.external_id}")
     assert item.thread_root_external_id == item.external_id == item.post_external_id
     assert "<" not in item.text and item.raw["content_html"].startswith("<p>")
@@ -231,7 +236,7 @@ def test_direct_messages_are_read_per_conversation_with_both_sides(world: World)
     assert [item.external_id for item in dms] == [question, answer]
     assert len({item.thread_root_external_id for item in dms}) == 1
     assert dms[0].thread_root_external_id.startswith("conversation:")
-    assert dms[1].author is not None and dms[1].author.external_id == world.brand
+    assert dms[1].author is not None and dms[1].author.external_id == world.q(world.brand)
     assert not [item for item in result.items if item.kind != ItemKind.DIRECT_MESSAGE]  # not also a mention
 
     later = fake.add_dm(world.brand, world.remote, "Merci", in_reply_to=answer)
@@ -480,6 +485,14 @@ def test_the_deliverys_key_is_the_idempotency_key_so_two_deliveries_of_the_same_
 def test_an_author_is_blocked_from_the_inbox_and_blocking_again_is_harmless(world: World) -> None:
     provider = world.provider()
     assert MastodonProvider.supports(Capability.BLOCK)
-    provider.block_author(author_id=world.remote)
-    provider.block_author(author_id=world.remote)
-    assert provider.relationship(world.remote)["blocking"]
+    provider.block_author(author_id=world.q(world.remote))  # as the inbox's contact keeps it
+    provider.block_author(author_id=world.q(world.remote))
+    assert provider.relationship(world.q(world.remote))["blocking"]
+    assert world.fake.requests[-2].path == f"/api/v1/accounts/{world.remote}/block"  # the host stripped
+
+
+def test_an_author_known_by_another_server_is_never_blocked_here_by_their_id_there(world: World) -> None:
+    """Account ids are unique per instance only: "42@other.example" may be someone else's "42" here."""
+    with pytest.raises(Invalid):
+        world.provider().block_author(author_id=f"{world.remote}@other.example")
+    assert not any(r.method == "POST" for r in world.fake.requests)

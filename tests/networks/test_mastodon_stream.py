@@ -3,6 +3,7 @@ within a second, everything else as a poll request, `stop` honoured while the st
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from core.http import make_client
 from networks.fakes.mastodon import MastodonFake
 from networks.providers.base import Account, AuthExpired, Credentials, ItemKind, Network
 from networks.providers.mastodon import MastodonProvider
+from networks.providers.mastodon_auth import qualified_id
 from networks.providers.mastodon_stream import MastodonStream, sse_events
 from networks.providers.streaming import StreamBatch, StreamTarget
 from networks.providers.webhooks_base import Hint
@@ -59,7 +61,7 @@ def fake() -> Iterator[MastodonFake]:
 def _source(fake: MastodonFake, token: str, brand: str, *, streaming_url: str = "") -> MastodonStream:
     account = Account(
         Network.MASTODON,
-        brand,
+        qualified_id(brand, fake.base_url),
         fake.base_url,
         Credentials(token),
         server_limits={"streaming_url": streaming_url},
@@ -87,7 +89,8 @@ def test_a_mention_is_emitted_as_a_complete_item_within_a_second(running) -> Non
 
     assert run.wait_for(1, 1.0) < 1.0
     (event,) = run.events()
-    assert event.hint == Hint.STORE and event.account_id == brand
+    assert event.hint == Hint.STORE and event.account_id == qualified_id(brand, fake.base_url)
+    assert event.item.author.external_id == qualified_id(ada, fake.base_url)
     assert event.item.external_id == status and event.item.kind == ItemKind.REPLY
     assert event.item.thread_root_external_id == ours  # the same reading as the poll, /context included
     assert run.batches[0].cursor is None
@@ -175,7 +178,7 @@ def test_the_consumer_stores_a_streamed_mention_in_the_inbox_within_seconds(
     channel = services.channel_connect(
         workspace=workspace,
         network="mastodon",
-        external_id=brand,
+        external_id=qualified_id(brand, fake.base_url),
         name="Bakery",
         api_base_url=fake.base_url,
         credentials=Credentials(token),
@@ -202,3 +205,50 @@ def test_the_consumer_stores_a_streamed_mention_in_the_inbox_within_seconds(
     assert StreamState.objects.get(key=source.key).network == "mastodon"
     channel.refresh_from_db()
     assert channel.next_poll_at > timezone.now() + dt.timedelta(minutes=4)  # no poll spent on it
+
+
+@pytest.mark.django_db
+def test_a_streamed_mention_lands_only_in_the_channel_of_its_instance(workspace, other_workspace) -> None:
+    """Account "1" on a.example and account "1" on b.example are two accounts: what A's stream emits never
+    reaches B's workspace (review finding 1)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inbox.models import Message
+    from networks.models import Channel
+    from networks.webhooks.processing import pushed_events_apply
+
+    later = timezone.now() + dt.timedelta(hours=1)
+    channels = {
+        host: Channel.objects.create(
+            workspace=ws,
+            network="mastodon",
+            external_id=qualified_id("1", f"https://{host}"),
+            name=host,
+            api_base_url=f"https://{host}",
+            next_poll_at=later,
+        )
+        for host, ws in (("a.example", workspace), ("b.example", other_workspace))
+    }
+    a = channels["a.example"]
+    account = Account(Network.MASTODON, a.external_id, a.api_base_url, Credentials("t"))
+    source = MastodonStream(StreamTarget(channel_id=a.pk, account=account))
+    status = {
+        "id": "1099",
+        "created_at": "2026-12-01T10:00:00.000Z",
+        "visibility": "public",
+        "content": "<p>secret for brand A</p>",
+        "account": {"id": "42", "username": "fan", "acct": "fan@c.example"},
+        "mentions": [{"id": "1", "acct": "brand"}],
+    }
+    event = source._event(
+        MastodonProvider(account, http=make_client(timeout=1)),
+        "notification",
+        json.dumps({"id": "5", "type": "mention", "status": status}),
+    )
+    assert event is not None and event.account_id == "1@a.example"
+    assert event.item is not None and event.item.author.external_id == "42@a.example"
+    pushed_events_apply([event], streamed=True)
+    assert list(Message.objects.filter(conversation__channel=channels["b.example"])) == []
+    assert Message.objects.get(conversation__channel=a).text == "secret for brand A"
