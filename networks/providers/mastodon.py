@@ -56,12 +56,14 @@ from networks.providers.base import (
     ConnectStyle,
     Consent,
     EngagementItem,
+    Invalid,
     ItemKind,
     ListedPost,
     MediaFile,
     Network,
     NotFound,
     OAuthApp,
+    PermissionMissing,
     PollResult,
     Provider,
     PublishResult,
@@ -224,10 +226,14 @@ class MastodonProvider(Provider):
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
         cursor = cursor if isinstance(cursor, dict) else {}
         now = self.clock()
-        dm_part = cursor.get("dm")
-        dms, dm_cursor, dm_skipped = self._poll_conversations(
-            dm_part if isinstance(dm_part, dict) else {}, now=now
-        )
+        dm_part = cursor.get("dm") if isinstance(cursor.get("dm"), dict) else {}
+        try:
+            dms, dm_cursor, dm_skipped = self._poll_conversations(dm_part, now=now)
+        except (Transient, NotFound, PermissionMissing, Invalid) as exc:
+            # Mentions still come in: the direct messages are read from the same mark next time. (A rate
+            # limit is the account's, every endpoint's: it stops the poll, the engine waits for the reset.)
+            log.warning("mastodon: direct messages not read this time: %s", exc)
+            dms, dm_cursor, dm_skipped = [], dm_part, 0
         found, edits, min_id, more, skipped = self._poll_notifications(
             wire.status_id(cursor.get("min_id")), max(max_items - len(dms), 1), now=now
         )
@@ -392,7 +398,14 @@ class MastodonProvider(Provider):
                     reached = True
                     break
                 newest = wire.newer(newest, last_id)
-                thread, bad = self._conversation_thread(conversation_id, last, mark=mark, cutoff=cutoff)
+                try:
+                    thread, bad = self._conversation_thread(conversation_id, last, mark=mark, cutoff=cutoff)
+                except (NotFound, PermissionMissing) as exc:
+                    # Its statuses are gone or hidden (an author suspended, a server defederated): one
+                    # conversation must not stop every other one, nor the mentions.
+                    log.warning("mastodon: skipped conversation %s: %s", conversation_id, exc)
+                    skipped += 1
+                    continue
                 found += thread
                 skipped += bad
             older = wire.link_params(response).get("next", {}).get("max_id")

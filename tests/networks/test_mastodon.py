@@ -438,7 +438,7 @@ def test_a_revoked_token_is_auth_expired(world: World) -> None:
 
 
 def test_a_server_error_is_transient(world: World) -> None:
-    world.fake.inject(Fault(r"^/api/v1/conversations$", response=Response(503, {"error": "Down"}), times=2))
+    world.fake.inject(Fault(r"^/api/v1/notifications$", response=Response(503, {"error": "Down"}), times=2))
     with pytest.raises(Transient):
         world.provider().poll(cursor={})
 
@@ -496,3 +496,34 @@ def test_an_author_known_by_another_server_is_never_blocked_here_by_their_id_the
     with pytest.raises(Invalid):
         world.provider().block_author(author_id=f"{world.remote}@other.example")
     assert not any(r.method == "POST" for r in world.fake.requests)
+
+
+# --- review findings ---------------------------------------------------------------------------------------
+
+
+def test_one_unreadable_conversation_does_not_stop_the_poll(world: World) -> None:
+    """A conversation whose last status answers 404 on /context (its author suspended or gone) is skipped;
+    the other conversations and the mentions still come in (review finding 3)."""
+    first = world.provider().poll(cursor={})
+    kept = world.fake.add_dm(world.brand, world.remote, "Une question en privé")
+    spam = world.fake.add_dm(world.brand, world.ada, "spam DM")
+    mention = world.fake.add_mention(world.brand, world.remote, "Une vraie question")
+    world.fake.statuses[spam]["_deleted"] = True  # its statuses now answer 404
+
+    got = world.provider().poll(cursor=first.cursor)
+    ids = [i.external_id for i in got.items]
+    assert mention in ids and kept in ids and spam not in ids
+    assert got.skipped == 1
+
+
+def test_mentions_are_read_while_the_direct_messages_fail(world: World) -> None:
+    world.fake.add_dm(world.brand, world.ada, "Avant")
+    first = world.provider().poll(cursor={})
+    assert first.cursor["dm"]["mark"]
+    mention = world.fake.add_mention(world.brand, world.remote, "Ouvert dimanche ?")
+    world.fake.add_dm(world.brand, world.ada, "Pendant la panne")
+    world.fake.inject(Fault(r"^/api/v1/conversations$", response=Response(503, {"error": "Down"}), times=3))
+
+    got = world.provider().poll(cursor=first.cursor)
+    assert [i.external_id for i in got.items] == [mention]
+    assert got.cursor["dm"] == first.cursor["dm"]  # read from the same mark next time
