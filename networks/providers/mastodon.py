@@ -418,8 +418,15 @@ class MastodonProvider(Provider):
     def _conversation_thread(
         self, conversation_id: str, last: dict[str, Any], *, mark: str | None, cutoff: dt.datetime | None
     ) -> tuple[list[EngagementItem], int]:
+        # The context of the last status holds its ancestors and its own replies only: a sibling (two
+        # answers to one status) is in neither. The root's descendants are the whole conversation.
         context = json_object(self._call("GET", f"/api/v1/statuses/{last['id']}/context"), "Mastodon")
-        statuses = [*(context.get("ancestors") or []), last, *(context.get("descendants") or [])]
+        ancestors = [a for a in context.get("ancestors") or [] if isinstance(a, dict)]
+        root_id = wire.status_id(ancestors[0].get("id")) if ancestors else None
+        statuses = [*ancestors, last, *(context.get("descendants") or [])]
+        if root_id:
+            tree = json_object(self._call("GET", f"/api/v1/statuses/{root_id}/context"), "Mastodon")
+            statuses = [ancestors[0], *(tree.get("descendants") or []), last]
         found: list[EngagementItem] = []
         skipped = 0
         for status in statuses:

@@ -527,3 +527,18 @@ def test_mentions_are_read_while_the_direct_messages_fail(world: World) -> None:
     got = world.provider().poll(cursor=first.cursor)
     assert [i.external_id for i in got.items] == [mention]
     assert got.cursor["dm"] == first.cursor["dm"]  # read from the same mark next time
+
+
+def test_sibling_direct_replies_are_both_read(world: World) -> None:
+    """Two direct answers to the same status between polls: the last one's /context does not hold the
+    other; the root's does (review finding 4)."""
+    fake = world.fake
+    ours = fake.create_status(world.brand, "@ada Votre commande est prête", visibility="direct")
+    first = world.provider().poll(cursor={})
+    r1 = fake.create_status(world.ada, "@bakery Merci !", in_reply_to=ours, visibility="direct")
+    r2 = fake.create_status(world.ada, "@bakery Et je passe à 17h", in_reply_to=ours, visibility="direct")
+
+    got = world.provider().poll(cursor=first.cursor)
+    ids = [i.external_id for i in got.items if i.kind == ItemKind.DIRECT_MESSAGE]
+    assert ids == [r1, r2]
+    assert world.provider().poll(cursor=got.cursor).items == []
