@@ -13,8 +13,9 @@ Polling cursor (JSON, stored by the caller):
   A first run (no M) reads back from the newest to `Setup.lookback` with max_id, then keeps the newest id.
 - `{"dm": {"mark": S}}`: the newest direct status delivered. Conversations are listed by their last status,
   newest first (https://docs.joinmastodon.org/methods/conversations/); a walk stops at the first one whose
-  last status is not newer than S, and reads each changed conversation's thread through
-  `/api/v1/statuses/:id/context`.
+  last status is not newer than S, and reads each changed conversation's thread through its root's
+  `/api/v1/statuses/:id/context`. A walk cut by its page budget keeps S and resumes below the last page
+  read (`resume`, `top`, `floor`: see `_poll_conversations`).
 - `{"limits_read_at": T}`: the instance's limits are read again once a day (PollResult.server_limits).
 
 Exactly once: every write carries an `Idempotency-Key` (https://docs.joinmastodon.org/methods/statuses/#create:
@@ -228,12 +229,12 @@ class MastodonProvider(Provider):
         now = self.clock()
         dm_part = cursor.get("dm") if isinstance(cursor.get("dm"), dict) else {}
         try:
-            dms, dm_cursor, dm_skipped = self._poll_conversations(dm_part, now=now)
+            dms, dm_cursor, dm_skipped, dm_more = self._poll_conversations(dm_part, now=now)
         except (Transient, NotFound, PermissionMissing, Invalid) as exc:
             # Mentions still come in: the direct messages are read from the same mark next time. (A rate
             # limit is the account's, every endpoint's: it stops the poll, the engine waits for the reset.)
             log.warning("mastodon: direct messages not read this time: %s", exc)
-            dms, dm_cursor, dm_skipped = [], dm_part, 0
+            dms, dm_cursor, dm_skipped, dm_more = [], dm_part, 0, False
         found, edits, min_id, more, skipped = self._poll_notifications(
             wire.status_id(cursor.get("min_id")), max(max_items - len(dms), 1), now=now
         )
@@ -257,7 +258,7 @@ class MastodonProvider(Provider):
         return PollResult(
             items=dms + found,
             cursor=next_cursor,
-            has_more=more,
+            has_more=more or dm_more,
             skipped=skipped + dm_skipped,
             reread=tuple(edits),
             server_limits=server_limits,
@@ -374,17 +375,27 @@ class MastodonProvider(Provider):
 
     def _poll_conversations(
         self, cursor: dict[str, Any], *, now: dt.datetime
-    ) -> tuple[list[EngagementItem], dict[str, Any], int]:
+    ) -> tuple[list[EngagementItem], dict[str, Any], int, bool]:
+        """The changed conversations, newest first, down to the mark; (items, cursor, skipped, more).
+
+        A walk cut by MAX_DM_PAGES keeps the old mark (what lies below the last page read is not read
+        yet) and resumes below that page next time (`resume`, with `top` the newest seen); a walk that
+        reaches the mark moves it to `top`. While cut, and for one more walk from the top after, the
+        statuses older than the OLD mark only are left out (`floor`): a conversation not yet reached that
+        moved to the top meanwhile is read whole."""
         mark = wire.status_id(cursor.get("mark"))
+        floor = wire.status_id(cursor.get("floor")) or mark
+        resume = wire.status_id(cursor.get("resume"))
         cutoff = None if mark else now - self.lookback
-        newest = mark
+        newest = wire.newer(mark, wire.status_id(cursor.get("top")) if resume else None)
         found: list[EngagementItem] = []
         skipped = 0
-        params: dict[str, str] = {"limit": str(PAGE)}
+        params: dict[str, str] = {"limit": str(PAGE), **({"max_id": resume} if resume else {})}
+        reached = False
+        older: str | None = None
         for _page in range(MAX_DM_PAGES):
             response = self._call("GET", "/api/v1/conversations", params=params)
             page = _json_list(response, "conversations")
-            reached = False
             for conversation in page:
                 try:
                     last = conversation["last_status"]
@@ -394,12 +405,12 @@ class MastodonProvider(Provider):
                     skipped += 1
                     log.warning("mastodon: skipped a malformed conversation: %s", exc)
                     continue
-                if (mark and int(last_id) <= int(mark)) or items_.is_older(last, cutoff):
+                if (mark and not wire.is_newer(last_id, mark)) or items_.is_older(last, cutoff):
                     reached = True
                     break
                 newest = wire.newer(newest, last_id)
                 try:
-                    thread, bad = self._conversation_thread(conversation_id, last, mark=mark, cutoff=cutoff)
+                    thread, bad = self._conversation_thread(conversation_id, last, mark=floor, cutoff=cutoff)
                 except (NotFound, PermissionMissing) as exc:
                     # Its statuses are gone or hidden (an author suspended, a server defederated): one
                     # conversation must not stop every other one, nor the mentions.
@@ -408,12 +419,17 @@ class MastodonProvider(Provider):
                     continue
                 found += thread
                 skipped += bad
-            older = wire.link_params(response).get("next", {}).get("max_id")
+            older = wire.status_id(wire.link_params(response).get("next", {}).get("max_id"))
             if reached or not page or not older:
+                reached = True
                 break
             params = {"limit": str(PAGE), "max_id": older}
-        unique = {item.external_id: item for item in found}
-        return _oldest_first(list(unique.values())), ({"mark": newest} if newest else {}), skipped
+        unique = _oldest_first(list({item.external_id: item for item in found}.values()))
+        if not reached and older:  # cut short: the mark stays, the next run goes on below this page
+            kept = {"mark": mark, "floor": floor, "resume": older, "top": newest}
+            return unique, {k: v for k, v in kept.items() if v}, skipped, True
+        done = {"mark": newest, "floor": floor if resume and floor != newest else None}
+        return unique, {k: v for k, v in done.items() if v}, skipped, False
 
     def _conversation_thread(
         self, conversation_id: str, last: dict[str, Any], *, mark: str | None, cutoff: dt.datetime | None
@@ -434,7 +450,7 @@ class MastodonProvider(Provider):
                 if not isinstance(status, dict) or status.get("visibility") != "direct":
                     continue
                 status_id = wire.require_id(status.get("id"), "id")
-                if (mark and int(status_id) <= int(mark)) or items_.is_older(status, cutoff):
+                if (mark and not wire.is_newer(status_id, mark)) or items_.is_older(status, cutoff):
                     continue
                 found.append(
                     items_.status_item(

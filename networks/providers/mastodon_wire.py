@@ -161,6 +161,11 @@ require_id = require_numeric
 newer = max_id
 
 
+def is_newer(a: str, b: str) -> bool:
+    """Whether id `a` came after id `b` on the same instance."""
+    return newer(a, b) == a and a != b
+
+
 def parse_time(value: Any) -> dt.datetime:
     """Mastodon's ISO 8601 datetimes (`2019-11-23T07:49:02.064Z`, https://docs.joinmastodon.org/api/datetime-format/)."""
     if not isinstance(value, str):
