@@ -624,7 +624,17 @@ class MastodonProvider(Provider):
             raise transport_error("Mastodon", exc, may_apply=may_apply) from exc
         self.rate_limit = wire.rate_limit_state(response, now=self.clock()) or self.rate_limit
         if response.status_code >= 400:
-            raise wire.status_error(response, self.clock)
+            error = wire.status_error(response, self.clock)
+            if may_apply and response.status_code >= 500:
+                # A 5xx to a write does not say the status was not created (a proxy timing out while the
+                # instance goes on): the engine reads back before sending again, whenever that is, as
+                # the Idempotency-Key is forgotten after an hour.
+                raise Ambiguous(
+                    "The Mastodon server answered with an error; the status may have been created.",
+                    network_message=error.network_message,
+                    status=response.status_code,
+                ) from error
+            raise error
         return response
 
 

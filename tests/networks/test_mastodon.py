@@ -20,6 +20,7 @@ from networks.fakes.base import Fault, Response
 from networks.fakes.mastodon import MastodonFake
 from networks.providers.base import (
     Account,
+    Ambiguous,
     AuthExpired,
     Capability,
     Consent,
@@ -295,6 +296,25 @@ def test_a_reply_to_a_direct_message_stays_direct_and_starts_with_the_recipient(
     assert stored["visibility"] == "direct"
     assert stored["_text"].startswith("@lea@piaille.fr ")
     assert world.remote in {m["id"] for m in stored["mentions"]}
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_to_a_write_is_ambiguous_so_the_engine_reads_back_first(
+    world: World, status: int
+) -> None:
+    """The instance (or its proxy) may answer 5xx after creating the status: a blind retry after the
+    Idempotency-Key's hour would post twice (review finding 6)."""
+    mention = world.fake.add_mention(world.brand, world.ada, "?")
+    world.fake.inject(
+        Fault(r"^/api/v1/statuses$", response=Response(status, {"error": "Oops"}), method="POST")
+    )
+    with pytest.raises(Ambiguous):
+        world.provider().reply(target=_target(mention), text="Merci !")
+    world.fake.inject(
+        Fault(r"^/api/v1/statuses$", response=Response(status, {"error": "Oops"}), method="POST")
+    )
+    with pytest.raises(Ambiguous):
+        world.provider().publish(text="Du pain frais")
 
 
 def test_a_retried_reply_posts_once(world: World) -> None:
