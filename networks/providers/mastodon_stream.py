@@ -63,14 +63,28 @@ class MastodonStream(StreamSource):
 
     @property
     def url(self) -> str:
+        """Where the stream is read, with the token as Bearer: the instance's streaming host when it is
+        https on 443 (or a host the operator listed in CMHUB_ALLOWED_API_HOSTS, a self-hosted instance,
+        the local fakes), else the instance itself. The streaming URL comes from what the instance says
+        of itself: a ws:// or http:// one, or another port, would send the token in clear or elsewhere."""
         account = self.target.account
+        origin = mastodon_auth.server_origin(account.api_base_url)
         streaming = str(account.server_limits.get("streaming_url") or "")
-        parts = urlsplit(streaming)
-        if parts.scheme in ("wss", "https") and parts.hostname:
-            return f"https://{parts.netloc}{PATH}"
-        if parts.scheme in ("ws", "http") and parts.hostname:
-            return f"http://{parts.netloc}{PATH}"
-        return f"{mastodon_auth.server_origin(account.api_base_url)}{PATH}"
+        try:
+            parts = urlsplit(streaming)
+            port = parts.port
+        except ValueError:
+            return f"{origin}{PATH}"
+        if not parts.hostname or parts.username or parts.password:
+            return f"{origin}{PATH}"
+        secure = parts.scheme in ("wss", "https")
+        host = parts.hostname.lower()
+        name = f"[{host}]" if ":" in host else host
+        if secure and port in (None, 443):
+            return f"https://{name}{PATH}"
+        if parts.scheme in ("ws", "wss", "http", "https") and _listed(host, port or (443 if secure else 80)):
+            return f"{'https' if secure else 'http'}://{name}:{port or (443 if secure else 80)}{PATH}"
+        return f"{origin}{PATH}"
 
     def run(
         self,
@@ -134,6 +148,14 @@ class MastodonStream(StreamSource):
             log.warning("mastodon stream: skipped a malformed mention: %s", exc)
             return WebhookEvent(Network.MASTODON, account_id, Hint.POLL, "mention", now)
         return WebhookEvent(Network.MASTODON, account_id, Hint.STORE, "mention", now, item=item)
+
+
+def _listed(host: str, port: int) -> bool:
+    from django.conf import settings
+
+    from core.http import listed_host
+
+    return listed_host(host, port, getattr(settings, "CMHUB_ALLOWED_API_HOSTS", ()))
 
 
 def _close_on_stop(response: httpx.Response, stop: threading.Event, finished: threading.Event) -> None:

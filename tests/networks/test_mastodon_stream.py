@@ -252,3 +252,35 @@ def test_a_streamed_mention_lands_only_in_the_channel_of_its_instance(workspace,
     pushed_events_apply([event], streamed=True)
     assert list(Message.objects.filter(conversation__channel=channels["b.example"])) == []
     assert Message.objects.get(conversation__channel=a).text == "secret for brand A"
+
+
+@pytest.mark.parametrize(
+    ("streaming_url", "expected"),
+    [
+        ("wss://streaming.example", "https://streaming.example/api/v1/streaming/user/notification"),
+        ("https://Streaming.Example:443/", "https://streaming.example/api/v1/streaming/user/notification"),
+        # in clear, another port, credentials in the URL, garbage: the instance's own address
+        ("ws://streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        ("http://streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        ("wss://streaming.example:8443", "https://social.example/api/v1/streaming/user/notification"),
+        ("wss://u:p@streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        ("wss://streaming.example:99999", "https://social.example/api/v1/streaming/user/notification"),
+        ("ftp://streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        # a host the operator listed (CMHUB_ALLOWED_API_HOSTS: a self-hosted instance, the fakes)
+        ("ws://127.0.0.1:4000", "http://127.0.0.1:4000/api/v1/streaming/user/notification"),
+        ("ws://10.0.0.5:4000", "https://social.example/api/v1/streaming/user/notification"),
+    ],
+)
+def test_the_token_goes_to_a_streaming_host_over_https_or_one_the_operator_listed(
+    streaming_url: str, expected: str, settings
+) -> None:
+    """The streaming URL is what the instance says of itself: never the token in clear (review finding 7)."""
+    settings.CMHUB_ALLOWED_API_HOSTS = ["127.0.0.1"]
+    account = Account(
+        Network.MASTODON,
+        "1@social.example",
+        "https://social.example",
+        Credentials("t"),
+        server_limits={"streaming_url": streaming_url},
+    )
+    assert MastodonStream(StreamTarget(channel_id=1, account=account)).url == expected
