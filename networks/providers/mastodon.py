@@ -39,6 +39,7 @@ import hashlib
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -88,6 +89,7 @@ PAGE = 40  # notifications: default 40, max 80; conversations: max 40
 MAX_PAGES_PER_RUN = 25
 MAX_DM_PAGES = 5
 MAX_FIND_PAGES = 10
+ROOTS_KEPT = 1000
 LIMITS_EVERY = dt.timedelta(days=1)
 MEDIA_WAIT = 60.0  # seconds an image may take to process before the publish is retried later
 NOTIFICATION_TYPES = ("mention", "update")
@@ -128,7 +130,9 @@ class MastodonProvider(Provider):
         self.clock = clock
         self.get_attempts = get_attempts
         self.media_poll_seconds = media_poll_seconds
-        self._roots: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        # Thread roots already read, by parent status: a stream's provider lives as long as its
+        # connection, so the oldest are forgotten past ROOTS_KEPT.
+        self._roots: OrderedDict[str, tuple[str, dict[str, Any] | None]] = OrderedDict()
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> MastodonProvider:
@@ -361,6 +365,7 @@ class MastodonProvider(Provider):
         if parent is None:
             return own, status
         if parent in self._roots:
+            self._roots.move_to_end(parent)
             return self._roots[parent]
         try:
             context = json_object(self._call("GET", f"/api/v1/statuses/{own}/context"), "Mastodon")
@@ -371,6 +376,8 @@ class MastodonProvider(Provider):
         root = wire.status_id(first.get("id")) if first else None
         answer = (root, first) if root else (parent, None)
         self._roots[parent] = answer
+        while len(self._roots) > ROOTS_KEPT:
+            self._roots.popitem(last=False)
         return answer
 
     def _poll_conversations(

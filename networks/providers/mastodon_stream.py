@@ -34,7 +34,7 @@ import httpx
 
 from networks.providers import mastodon_auth
 from networks.providers import mastodon_wire as wire
-from networks.providers.base import Network
+from networks.providers.base import Network, ProviderError
 from networks.providers.mastodon import MastodonProvider
 from networks.providers.streaming import StreamBatch, StreamSource, StreamTarget
 from networks.providers.webhooks_base import Hint, WebhookEvent
@@ -46,6 +46,8 @@ PATH = "/api/v1/streaming/user/notification"
 READ_TIMEOUT = 60.0
 #: How often `stop` is looked at while the stream is quiet.
 STOP_CHECK = 0.2
+#: The largest event read (a notification is a few kB): beyond, the instance is not speaking Mastodon.
+MAX_EVENT_BYTES = 1024 * 1024
 
 
 class MastodonStream(StreamSource):
@@ -147,6 +149,11 @@ class MastodonStream(StreamSource):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("mastodon stream: skipped a malformed mention: %s", exc)
             return WebhookEvent(Network.MASTODON, account_id, Hint.POLL, "mention", now)
+        except ProviderError as exc:
+            # Its thread could not be read now (a rate limit, the instance busy): the poll reads it. The
+            # stream goes on: ending it would reconnect again and again through a burst of mentions.
+            log.info("mastodon stream: mention left to the poll: %s", exc)
+            return WebhookEvent(Network.MASTODON, account_id, Hint.POLL, "mention", now)
         return WebhookEvent(Network.MASTODON, account_id, Hint.STORE, "mention", now, item=item)
 
 
@@ -169,12 +176,12 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """(event name, data) for each event of a text/event-stream (https://html.spec.whatwg.org/multipage/
     server-sent-events.html#event-stream-interpretation): comment lines (`:thump`) are heartbeats, several
     `data:` lines join with newlines, a blank line ends an event."""
-    name, data = "", list[str]()
+    name, data, size = "", list[str](), 0
     for line in lines:
         if line == "":
             if data:
                 yield name or "message", "\n".join(data)
-            name, data = "", []
+            name, data, size = "", [], 0
             continue
         if line.startswith(":"):
             continue
@@ -183,4 +190,7 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
         if field == "event":
             name = value
         elif field == "data":
+            size += len(value) + 1
+            if size > MAX_EVENT_BYTES:
+                raise ValueError(f"a streamed event longer than {MAX_EVENT_BYTES} characters")
             data.append(value)

@@ -284,3 +284,49 @@ def test_the_token_goes_to_a_streaming_host_over_https_or_one_the_operator_liste
         server_limits={"streaming_url": streaming_url},
     )
     assert MastodonStream(StreamTarget(channel_id=1, account=account)).url == expected
+
+
+def test_a_mention_whose_thread_cannot_be_read_now_is_left_to_the_poll_and_the_stream_goes_on(
+    running,
+) -> None:
+    """A rate limit or a 5xx on /context must not end the connection (review finding 9)."""
+    from networks.fakes.base import Fault, Response
+
+    run, fake, brand, ada = running
+    ours = fake.create_status(brand, "Le pain du jour")
+    fake.inject(Fault(r"/context$", response=Response(503, {"error": "Busy"}), times=5))
+    fake.add_mention(brand, ada, "Il en reste ?", in_reply_to=ours)
+    run.wait_for(1, 2.0)
+    fake.reset_faults()
+    later = fake.add_mention(brand, ada, "Et demain ?")
+    run.wait_for(2, 2.0)
+    assert run.error is None and run.thread.is_alive()
+    first, second = run.events()
+    assert first.hint == Hint.POLL and first.item is None
+    assert second.hint == Hint.STORE and second.item.external_id == later
+
+
+def test_a_streamed_event_beyond_a_megabyte_is_refused() -> None:
+    huge = ["event: notification", *["data: " + "x" * 100_000] * 11, ""]
+    with pytest.raises(ValueError):
+        list(sse_events(iter(huge)))
+    fine = ["event: notification", *["data: " + "x" * 100_000] * 10, "", "data: y", ""]
+    assert [name for name, _ in sse_events(iter(fine))] == ["notification", "message"]
+
+
+def test_the_thread_roots_kept_over_a_connection_are_bounded(fake: MastodonFake, monkeypatch) -> None:
+    from networks.providers import mastodon
+
+    monkeypatch.setattr(mastodon, "ROOTS_KEPT", 3)
+    brand, ada = fake.add_account("bakery"), fake.add_account("ada")
+    token = fake.issue_token(brand)["access_token"]
+    account = Account(Network.MASTODON, qualified_id(brand, fake.base_url), fake.base_url, Credentials(token))
+    with make_client(timeout=5) as http:
+        reader = MastodonProvider(account, http=http)
+        for n in range(6):
+            ours = fake.create_status(brand, f"Post {n}")
+            reply = fake.add_mention(brand, ada, "?", in_reply_to=ours)
+            assert (
+                reader.mention_item(fake.status_entity(fake.statuses[reply])).thread_root_external_id == ours
+            )
+    assert len(reader._roots) == 3
