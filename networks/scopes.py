@@ -41,9 +41,9 @@ WORDS = {
     "read:notifications": _("read your mentions and notifications"),
     "read:statuses": _("read posts and their threads"),
     "read:accounts": _("read account profiles"),
-    "write:statuses": _("post, reply and delete your posts"),
+    "read:follows": _("see whom you mute or block"),
+    "write:statuses": _("post, answer mentions and direct messages, and delete your posts"),
     "write:media": _("upload images"),
-    "write:conversations": _("answer direct messages"),
     "write:mutes": _("mute accounts"),
     "write:blocks": _("block accounts"),
 }

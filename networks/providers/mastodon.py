@@ -706,4 +706,4 @@ def _json_list(response: httpx.Response, what: str) -> list[Any]:
 
 
 def _oldest_first(found: list[EngagementItem]) -> list[EngagementItem]:
-    return sorted(found, key=lambda item: int(item.external_id))
+    return sorted(found, key=lambda item: wire.id_order(item.external_id))

@@ -38,14 +38,17 @@ from networks.providers.rest import json_object, transport_error, utcnow
 from networks.providers.x_auth import pkce_pair
 
 #: What CM Hub asks an instance for (https://docs.joinmastodon.org/api/oauth-scopes/): mentions and
-#: conversations in, replies, posts and images out, and muting or blocking an author from the inbox.
+#: conversations in (read:statuses), replies, posts and images out (a direct answer is a status too:
+#: write:statuses; write:conversations only removes or marks conversations, which CM Hub never does),
+#: and muting or blocking an author from the inbox, read back through GET /api/v1/accounts/relationships
+#: (read:follows).
 DEFAULT_SCOPES = (
     "read:notifications",
     "read:statuses",
     "read:accounts",
+    "read:follows",
     "write:statuses",
     "write:media",
-    "write:conversations",
     "write:mutes",
     "write:blocks",
 )

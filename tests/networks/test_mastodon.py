@@ -31,6 +31,7 @@ from networks.providers.base import (
     Network,
     NotFound,
     OAuthApp,
+    PermissionMissing,
     RateLimited,
     ReplyTarget,
     Transient,
@@ -592,3 +593,42 @@ def test_conversations_past_the_page_cap_are_read_later(world: World, monkeypatc
     got = world.provider().poll(cursor=got.cursor)
     assert got.items == [] and got.cursor["dm"]["mark"] == c
     assert world.provider().poll(cursor=got.cursor).cursor["dm"] == {"mark": c}
+
+
+def test_a_token_with_exactly_the_scopes_cm_hub_asks_for_does_all_it_does(world: World) -> None:
+    """The fake answers 403 outside a token's scopes, as Mastodon does: reading back a mute or a block
+    (GET /api/v1/accounts/relationships) needs read:follows (review finding 10)."""
+    token = world.fake.issue_token(world.brand, list(DEFAULT_SCOPES))["access_token"]
+    provider = World(world.fake, world.http, world.brand, token, world.ada, world.remote).provider()
+    mention = world.fake.add_mention(world.brand, world.ada, "Bonjour")
+    provider.poll(cursor={})
+    provider.reply(target=_target(mention), text="Bonjour !")
+    provider.publish(text="Du pain", media=[MediaFile(_png(), "image/png", alt_text="Du pain")])
+    provider.mute_account(account_id=world.q(world.ada))
+    provider.block_author(author_id=world.q(world.remote))
+    assert provider.relationship(world.q(world.remote))["blocking"]
+
+    narrow = world.fake.issue_token(world.brand, [s for s in DEFAULT_SCOPES if s != "read:follows"])
+    short = World(world.fake, world.http, world.brand, narrow["access_token"], world.ada, world.remote)
+    with pytest.raises(PermissionMissing):
+        short.provider().relationship(world.q(world.ada))
+
+
+def test_ids_that_are_not_numbers_are_read_and_ordered(world: World) -> None:
+    """Mastodon's ids are strings (https://docs.joinmastodon.org/api/guidelines/#id): GoToSocial's are
+    ULIDs, Akkoma's flake ids; they order by length, then as text (review finding 10)."""
+    from networks.providers import mastodon_auth, mastodon_wire
+
+    ulid = "01HQ7Z8K2M3N4P5Q6R7S8T9V0W"
+    world.fake.add_account("gts", "GoToSocial", account_id=ulid)
+    token = world.fake.issue_token(ulid)["access_token"]
+    me = mastodon_auth.verify_credentials(world.http, origin=world.fake.base_url, token=token)
+    assert me.external_id == f"{ulid}@127.0.0.1"
+    mention = world.fake.add_mention(world.brand, ulid, "Salut")
+    (item,) = world.provider().poll(cursor={}).items
+    assert item.external_id == mention and item.author.external_id == f"{ulid}@127.0.0.1"
+
+    assert mastodon_wire.newer("9", "10") == "10" and mastodon_wire.newer("01HQB", "01HQA") == "01HQB"
+    assert mastodon_wire.is_newer("110", "99") and not mastodon_wire.is_newer("99", "99")
+    for bad in ("", "1/2", "../x", "a@b", "x" * 65, 12):
+        assert mastodon_wire.status_id(bad) is None
