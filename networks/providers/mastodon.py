@@ -602,16 +602,6 @@ class MastodonProvider(Provider):
         action = "block" if blocked else "unblock"
         self._call("POST", f"/api/v1/accounts/{self.local_id(account_id)}/{action}")
 
-    def relationship(self, account_id: str) -> dict[str, Any]:
-        """Whether we mute or block an account now (GET /api/v1/accounts/relationships): how an unclear
-        mute or block is read back."""
-        response = self._call(
-            "GET", "/api/v1/accounts/relationships", params=[("id[]", self.local_id(account_id))]
-        )
-        body = response.json()
-        first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
-        return {"muting": bool(first.get("muting")), "blocking": bool(first.get("blocking"))}
-
     # --- plumbing ------------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, may_apply: bool = False, **kwargs: Any) -> httpx.Response:

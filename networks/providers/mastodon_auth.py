@@ -38,15 +38,14 @@ from networks.providers.rest import json_object, transport_error, utcnow
 from networks.providers.x_auth import pkce_pair
 
 #: What CM Hub asks an instance for (https://docs.joinmastodon.org/api/oauth-scopes/): mentions and
-#: conversations in (read:statuses), replies, posts and images out (a direct answer is a status too:
-#: write:statuses; write:conversations only removes or marks conversations, which CM Hub never does),
-#: and muting or blocking an author from the inbox, read back through GET /api/v1/accounts/relationships
-#: (read:follows).
+#: conversations in (read:statuses), replies, posts and images out (an answer to a direct message is a
+#: status too: write:statuses; write:conversations only removes conversations or marks them read, which
+#: CM Hub never does), and muting or blocking an author from the inbox (both harmless to repeat, so never
+#: read back: no read:follows).
 DEFAULT_SCOPES = (
     "read:notifications",
     "read:statuses",
     "read:accounts",
-    "read:follows",
     "write:statuses",
     "write:media",
     "write:mutes",

@@ -480,11 +480,12 @@ def test_our_own_status_is_deleted_and_reads_back_as_gone(world: World) -> None:
 
 def test_mute_and_block_an_author(world: World) -> None:
     provider = world.provider()
-    provider.mute_account(account_id=world.ada)
-    assert provider.relationship(world.ada) == {"muting": True, "blocking": False}
-    provider.block_account(account_id=world.ada)
-    provider.mute_account(account_id=world.ada, muted=False)
-    assert provider.relationship(world.ada) == {"muting": False, "blocking": True}
+    state = world.fake.relationships
+    provider.mute_account(account_id=world.q(world.ada))
+    assert state[(world.brand, world.ada)] == {"muting": True, "blocking": False}
+    provider.block_account(account_id=world.q(world.ada))
+    provider.mute_account(account_id=world.q(world.ada), muted=False)
+    assert state[(world.brand, world.ada)] == {"muting": False, "blocking": True}
 
 
 def test_the_deliverys_key_is_the_idempotency_key_so_two_deliveries_of_the_same_words_are_two_statuses(
@@ -508,8 +509,8 @@ def test_an_author_is_blocked_from_the_inbox_and_blocking_again_is_harmless(worl
     assert MastodonProvider.supports(Capability.BLOCK)
     provider.block_author(author_id=world.q(world.remote))  # as the inbox's contact keeps it
     provider.block_author(author_id=world.q(world.remote))
-    assert provider.relationship(world.q(world.remote))["blocking"]
-    assert world.fake.requests[-2].path == f"/api/v1/accounts/{world.remote}/block"  # the host stripped
+    assert world.fake.relationships[(world.brand, world.remote)]["blocking"]
+    assert world.fake.requests[-1].path == f"/api/v1/accounts/{world.remote}/block"  # the host stripped
 
 
 def test_an_author_known_by_another_server_is_never_blocked_here_by_their_id_there(world: World) -> None:
@@ -596,22 +597,24 @@ def test_conversations_past_the_page_cap_are_read_later(world: World, monkeypatc
 
 
 def test_a_token_with_exactly_the_scopes_cm_hub_asks_for_does_all_it_does(world: World) -> None:
-    """The fake answers 403 outside a token's scopes, as Mastodon does: reading back a mute or a block
-    (GET /api/v1/accounts/relationships) needs read:follows (review finding 10)."""
+    """The fake answers 403 outside a token's scopes, as Mastodon does: what CM Hub asks for is enough for
+    all it does, without write:conversations (review finding 10)."""
     token = world.fake.issue_token(world.brand, list(DEFAULT_SCOPES))["access_token"]
     provider = World(world.fake, world.http, world.brand, token, world.ada, world.remote).provider()
     mention = world.fake.add_mention(world.brand, world.ada, "Bonjour")
-    provider.poll(cursor={})
+    dm = world.fake.add_dm(world.brand, world.remote, "En privé")
+    assert {i.external_id for i in provider.poll(cursor={}).items} == {mention, dm}
     provider.reply(target=_target(mention), text="Bonjour !")
+    provider.reply(target=_target(dm), text="Bien reçu")
     provider.publish(text="Du pain", media=[MediaFile(_png(), "image/png", alt_text="Du pain")])
     provider.mute_account(account_id=world.q(world.ada))
     provider.block_author(author_id=world.q(world.remote))
-    assert provider.relationship(world.q(world.remote))["blocking"]
+    assert world.fake.relationships[(world.brand, world.remote)]["blocking"]
 
-    narrow = world.fake.issue_token(world.brand, [s for s in DEFAULT_SCOPES if s != "read:follows"])
+    narrow = world.fake.issue_token(world.brand, [s for s in DEFAULT_SCOPES if s != "write:statuses"])
     short = World(world.fake, world.http, world.brand, narrow["access_token"], world.ada, world.remote)
     with pytest.raises(PermissionMissing):
-        short.provider().relationship(world.q(world.ada))
+        short.provider().reply(target=_target(mention), text="Encore")
 
 
 def test_ids_that_are_not_numbers_are_read_and_ordered(world: World) -> None:

@@ -70,7 +70,7 @@ def test_the_spec_asks_for_the_issue_scopes_and_never_refreshes() -> None:
     assert {"read:notifications", "read:statuses", "read:accounts", "write:statuses", "write:media"} <= set(
         spec.scopes
     )
-    assert "read:follows" in spec.scopes and "write:conversations" not in spec.scopes
+    assert "write:conversations" not in spec.scopes  # answering a direct message is write:statuses
     assert not spec.refreshable
 
 
