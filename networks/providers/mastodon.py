@@ -231,7 +231,8 @@ class MastodonProvider(Provider):
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
         cursor = cursor if isinstance(cursor, dict) else {}
         now = self.clock()
-        dm_part = cursor.get("dm") if isinstance(cursor.get("dm"), dict) else {}
+        found_dm = cursor.get("dm")
+        dm_part: dict[str, Any] = found_dm if isinstance(found_dm, dict) else {}
         try:
             dms, dm_cursor, dm_skipped, dm_more = self._poll_conversations(dm_part, now=now)
         except (Transient, NotFound, PermissionMissing, Invalid) as exc:
