@@ -28,7 +28,8 @@ _PATHS = {
     "instagram": rf"/{DEMO_INSTAGRAM_USER_ID}/",  # the account's media list
     "x": rf"^/2/users/{DEMO_X_USER_ID}/(mentions|tweets)$",
     "linkedin": r"^/rest/(posts|socialActions/)",
-    "mastodon": r"^/api/v1/(conversations|notifications)$",  # direct messages first, then mentions
+    # Direct messages first, then mentions; a poll goes on to the mentions when the direct messages fail.
+    "mastodon": r"^/api/v1/notifications$",
     # A Bluesky poll reads the DM conversations first, then the notifications.
     "bluesky": r"^/xrpc/(chat\.bsky\.convo\.listConvos|app\.bsky\.notification\.listNotifications)$",
 }

@@ -43,7 +43,6 @@ WORDS = {
     "read:accounts": _("read account profiles"),
     "write:statuses": _("post, reply and delete your posts"),
     "write:media": _("upload images"),
-    "write:conversations": _("answer direct messages"),
     "write:mutes": _("mute accounts"),
     "write:blocks": _("block accounts"),
 }

@@ -153,16 +153,18 @@ class MastodonFake(MastodonState, SeedableFake):
         self.route("GET", r"/oauth/authorize", self._authorize)
         self.route("POST", r"/oauth/authorize", self._authorize)
         self.route("POST", r"/oauth/token", self._token)
-        self.route("GET", r"/api/v1/accounts/verify_credentials", self._authed(self._me))
-        self.route("GET", r"/api/v1/accounts/relationships", self._authed(self._relationships))
+        self.route("GET", r"/api/v1/accounts/verify_credentials", self._authed(self._me, "read:accounts"))
+        self.route(
+            "GET", r"/api/v1/accounts/relationships", self._authed(self._relationships, "read:follows")
+        )
         self.route("GET", r"/api/v2/instance", self._instance)
-        self.route("GET", r"/api/v1/notifications", self._authed(self._notifications))
-        self.route("GET", r"/api/v1/conversations", self._authed(self._conversations))
+        self.route("GET", r"/api/v1/notifications", self._authed(self._notifications, "read:notifications"))
+        self.route("GET", r"/api/v1/conversations", self._authed(self._conversations, "read:statuses"))
         self.route("GET", r"/api/v1/statuses/(?P<id>\d+)/context", self._authed(self._context))
         self.route("GET", r"/api/v1/statuses/(?P<id>\d+)", self._authed(self._status))
         self.route("DELETE", r"/api/v1/statuses/(?P<id>\d+)", self._authed(self._delete))
-        self.route("POST", r"/api/v1/statuses", self._authed(self._create))
-        self.route("POST", r"/api/v2/media", self._authed(self._upload))
+        self.route("POST", r"/api/v1/statuses", self._authed(self._create, "write:statuses"))
+        self.route("POST", r"/api/v2/media", self._authed(self._upload, "write:media"))
         self.route("GET", r"/api/v1/media/(?P<id>\d+)", self._authed(self._media))
         self.route("GET", r"/api/v1/accounts/(?P<id>\d+)/statuses", self._authed(self._account_statuses))
         self.route(
@@ -175,12 +177,20 @@ class MastodonFake(MastodonState, SeedableFake):
         )
         self.route("GET", r"/api/v1/streaming/user/notification", self._authed(self._stream))
 
-    def _authed(self, handler: Callable[[Request, str], Response]) -> Callable[[Request], Response]:
+    def _authed(
+        self, handler: Callable[[Request, str], Response], scope: str = ""
+    ) -> Callable[[Request], Response]:
+        """The token's account, or 401; 403 when the token lacks `scope` (https://docs.joinmastodon.org/
+        api/oauth-scopes/: "read" grants every "read:..." scope, "write" every "write:...")."""
+
         def guarded(request: Request) -> Response:
             with self.lock:
                 grant = self.tokens.get(request.bearer())
             if grant is None:
                 return Response(401, {"error": "The access token is invalid"})
+            granted = set(grant["scopes"])
+            if scope and scope not in granted and scope.split(":")[0] not in granted:
+                return Response(403, {"error": "This action is outside the authorized scopes"})
             account_id = grant["account_id"]
             headers = self._rate_headers(account_id)
             if headers["x-ratelimit-remaining"] == "-1":

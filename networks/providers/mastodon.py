@@ -13,8 +13,9 @@ Polling cursor (JSON, stored by the caller):
   A first run (no M) reads back from the newest to `Setup.lookback` with max_id, then keeps the newest id.
 - `{"dm": {"mark": S}}`: the newest direct status delivered. Conversations are listed by their last status,
   newest first (https://docs.joinmastodon.org/methods/conversations/); a walk stops at the first one whose
-  last status is not newer than S, and reads each changed conversation's thread through
-  `/api/v1/statuses/:id/context`.
+  last status is not newer than S, and reads each changed conversation's thread through its root's
+  `/api/v1/statuses/:id/context`. A walk cut by its page budget keeps S and resumes below the last page
+  read (`resume`, `top`, `floor`: see `_poll_conversations`).
 - `{"limits_read_at": T}`: the instance's limits are read again once a day (PollResult.server_limits).
 
 Exactly once: every write carries an `Idempotency-Key` (https://docs.joinmastodon.org/methods/statuses/#create:
@@ -38,6 +39,7 @@ import hashlib
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -56,12 +58,14 @@ from networks.providers.base import (
     ConnectStyle,
     Consent,
     EngagementItem,
+    Invalid,
     ItemKind,
     ListedPost,
     MediaFile,
     Network,
     NotFound,
     OAuthApp,
+    PermissionMissing,
     PollResult,
     Provider,
     PublishResult,
@@ -85,6 +89,7 @@ PAGE = 40  # notifications: default 40, max 80; conversations: max 40
 MAX_PAGES_PER_RUN = 25
 MAX_DM_PAGES = 5
 MAX_FIND_PAGES = 10
+ROOTS_KEPT = 1000
 LIMITS_EVERY = dt.timedelta(days=1)
 MEDIA_WAIT = 60.0  # seconds an image may take to process before the publish is retried later
 NOTIFICATION_TYPES = ("mention", "update")
@@ -125,7 +130,9 @@ class MastodonProvider(Provider):
         self.clock = clock
         self.get_attempts = get_attempts
         self.media_poll_seconds = media_poll_seconds
-        self._roots: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        # Thread roots already read, by parent status: a stream's provider lives as long as its
+        # connection, so the oldest are forgotten past ROOTS_KEPT.
+        self._roots: OrderedDict[str, tuple[str, dict[str, Any] | None]] = OrderedDict()
 
     @classmethod
     def build(cls, account: Account, *, http: httpx.Client, setup: Setup) -> MastodonProvider:
@@ -134,6 +141,15 @@ class MastodonProvider(Provider):
     @property
     def base_url(self) -> str:
         return mastodon_auth.server_origin(self.account.api_base_url)
+
+    @property
+    def account_id(self) -> str:
+        """Our account's id on its instance (the channel keeps it qualified, "<id>@<host>")."""
+        return self.local_id(self.account.external_id)
+
+    def local_id(self, value: str) -> str:
+        """The instance's id of an account CM Hub stores qualified (ours, an author's), for the API."""
+        return mastodon_auth.local_id(value, self.account.api_base_url)
 
     # --- connect -------------------------------------------------------------------------------------
 
@@ -215,10 +231,15 @@ class MastodonProvider(Provider):
     def poll(self, *, cursor: dict[str, Any], max_items: int = 500) -> PollResult:
         cursor = cursor if isinstance(cursor, dict) else {}
         now = self.clock()
-        dm_part = cursor.get("dm")
-        dms, dm_cursor, dm_skipped = self._poll_conversations(
-            dm_part if isinstance(dm_part, dict) else {}, now=now
-        )
+        found_dm = cursor.get("dm")
+        dm_part: dict[str, Any] = found_dm if isinstance(found_dm, dict) else {}
+        try:
+            dms, dm_cursor, dm_skipped, dm_more = self._poll_conversations(dm_part, now=now)
+        except (Transient, NotFound, PermissionMissing, Invalid) as exc:
+            # Mentions still come in: the direct messages are read from the same mark next time. (A rate
+            # limit is the account's, every endpoint's: it stops the poll, the engine waits for the reset.)
+            log.warning("mastodon: direct messages not read this time: %s", exc)
+            dms, dm_cursor, dm_skipped, dm_more = [], dm_part, 0, False
         found, edits, min_id, more, skipped = self._poll_notifications(
             wire.status_id(cursor.get("min_id")), max(max_items - len(dms), 1), now=now
         )
@@ -242,7 +263,7 @@ class MastodonProvider(Provider):
         return PollResult(
             items=dms + found,
             cursor=next_cursor,
-            has_more=more,
+            has_more=more or dm_more,
             skipped=skipped + dm_skipped,
             reread=tuple(edits),
             server_limits=server_limits,
@@ -314,7 +335,7 @@ class MastodonProvider(Provider):
             if status.get("visibility") == "direct":
                 return 0  # a direct message: read with its conversation (_poll_conversations)
             if kind == "update":
-                if items_.mentions_us(status, self.account.external_id):
+                if items_.mentions_us(status, self.account_id):
                     edits.append(self.mention_item(status))
                 return 0
             found.append(self.mention_item(status))
@@ -329,7 +350,8 @@ class MastodonProvider(Provider):
         root, root_status = self._thread_root(status)
         return items_.status_item(
             status,
-            account_id=self.account.external_id,
+            account_id=self.account_id,
+            server=self.account.api_base_url,
             kind=ItemKind.MENTION,
             thread_root=root,
             root_status=root_status,
@@ -344,6 +366,7 @@ class MastodonProvider(Provider):
         if parent is None:
             return own, status
         if parent in self._roots:
+            self._roots.move_to_end(parent)
             return self._roots[parent]
         try:
             context = json_object(self._call("GET", f"/api/v1/statuses/{own}/context"), "Mastodon")
@@ -354,21 +377,33 @@ class MastodonProvider(Provider):
         root = wire.status_id(first.get("id")) if first else None
         answer = (root, first) if root else (parent, None)
         self._roots[parent] = answer
+        while len(self._roots) > ROOTS_KEPT:
+            self._roots.popitem(last=False)
         return answer
 
     def _poll_conversations(
         self, cursor: dict[str, Any], *, now: dt.datetime
-    ) -> tuple[list[EngagementItem], dict[str, Any], int]:
+    ) -> tuple[list[EngagementItem], dict[str, Any], int, bool]:
+        """The changed conversations, newest first, down to the mark; (items, cursor, skipped, more).
+
+        A walk cut by MAX_DM_PAGES keeps the old mark (what lies below the last page read is not read
+        yet) and resumes below that page next time (`resume`, with `top` the newest seen); a walk that
+        reaches the mark moves it to `top`. While cut, and for one more walk from the top after, the
+        statuses older than the OLD mark only are left out (`floor`): a conversation not yet reached that
+        moved to the top meanwhile is read whole."""
         mark = wire.status_id(cursor.get("mark"))
+        floor = wire.status_id(cursor.get("floor")) or mark
+        resume = wire.status_id(cursor.get("resume"))
         cutoff = None if mark else now - self.lookback
-        newest = mark
+        newest = wire.newer(mark, wire.status_id(cursor.get("top")) if resume else None)
         found: list[EngagementItem] = []
         skipped = 0
-        params: dict[str, str] = {"limit": str(PAGE)}
+        params: dict[str, str] = {"limit": str(PAGE), **({"max_id": resume} if resume else {})}
+        reached = False
+        older: str | None = None
         for _page in range(MAX_DM_PAGES):
             response = self._call("GET", "/api/v1/conversations", params=params)
             page = _json_list(response, "conversations")
-            reached = False
             for conversation in page:
                 try:
                     last = conversation["last_status"]
@@ -378,25 +413,44 @@ class MastodonProvider(Provider):
                     skipped += 1
                     log.warning("mastodon: skipped a malformed conversation: %s", exc)
                     continue
-                if (mark and int(last_id) <= int(mark)) or items_.is_older(last, cutoff):
+                if (mark and not wire.is_newer(last_id, mark)) or items_.is_older(last, cutoff):
                     reached = True
                     break
                 newest = wire.newer(newest, last_id)
-                thread, bad = self._conversation_thread(conversation_id, last, mark=mark, cutoff=cutoff)
+                try:
+                    thread, bad = self._conversation_thread(conversation_id, last, mark=floor, cutoff=cutoff)
+                except (NotFound, PermissionMissing) as exc:
+                    # Its statuses are gone or hidden (an author suspended, a server defederated): one
+                    # conversation must not stop every other one, nor the mentions.
+                    log.warning("mastodon: skipped conversation %s: %s", conversation_id, exc)
+                    skipped += 1
+                    continue
                 found += thread
                 skipped += bad
-            older = wire.link_params(response).get("next", {}).get("max_id")
+            older = wire.status_id(wire.link_params(response).get("next", {}).get("max_id"))
             if reached or not page or not older:
+                reached = True
                 break
             params = {"limit": str(PAGE), "max_id": older}
-        unique = {item.external_id: item for item in found}
-        return _oldest_first(list(unique.values())), ({"mark": newest} if newest else {}), skipped
+        unique = _oldest_first(list({item.external_id: item for item in found}.values()))
+        if not reached and older:  # cut short: the mark stays, the next run goes on below this page
+            kept = {"mark": mark, "floor": floor, "resume": older, "top": newest}
+            return unique, {k: v for k, v in kept.items() if v}, skipped, True
+        done = {"mark": newest, "floor": floor if resume and floor != newest else None}
+        return unique, {k: v for k, v in done.items() if v}, skipped, False
 
     def _conversation_thread(
         self, conversation_id: str, last: dict[str, Any], *, mark: str | None, cutoff: dt.datetime | None
     ) -> tuple[list[EngagementItem], int]:
+        # The context of the last status holds its ancestors and its own replies only: a sibling (two
+        # answers to one status) is in neither. The root's descendants are the whole conversation.
         context = json_object(self._call("GET", f"/api/v1/statuses/{last['id']}/context"), "Mastodon")
-        statuses = [*(context.get("ancestors") or []), last, *(context.get("descendants") or [])]
+        ancestors = [a for a in context.get("ancestors") or [] if isinstance(a, dict)]
+        root_id = wire.status_id(ancestors[0].get("id")) if ancestors else None
+        statuses = [*ancestors, last, *(context.get("descendants") or [])]
+        if root_id:
+            tree = json_object(self._call("GET", f"/api/v1/statuses/{root_id}/context"), "Mastodon")
+            statuses = [ancestors[0], *(tree.get("descendants") or []), last]
         found: list[EngagementItem] = []
         skipped = 0
         for status in statuses:
@@ -404,12 +458,13 @@ class MastodonProvider(Provider):
                 if not isinstance(status, dict) or status.get("visibility") != "direct":
                     continue
                 status_id = wire.require_id(status.get("id"), "id")
-                if (mark and int(status_id) <= int(mark)) or items_.is_older(status, cutoff):
+                if (mark and not wire.is_newer(status_id, mark)) or items_.is_older(status, cutoff):
                     continue
                 found.append(
                     items_.status_item(
                         status,
-                        account_id=self.account.external_id,
+                        account_id=self.account_id,
+                        server=self.account.api_base_url,
                         kind=ItemKind.DIRECT_MESSAGE,
                         thread_root=f"conversation:{conversation_id}",
                     )
@@ -431,11 +486,11 @@ class MastodonProvider(Provider):
         if visibility not in ("public", "unlisted", "private", "direct"):
             visibility = "unlisted"
         words = addressed(
-            text, parent, account_id=self.account.external_id, everyone=visibility in ("private", "direct")
+            text, parent, account_id=self.account_id, everyone=visibility in ("private", "direct")
         )
         raise_if(self.validate_text(words))
         body = {"status": words, "in_reply_to_id": target.external_id, "visibility": visibility}
-        key = delivery_key or idempotency_key(self.account.external_id, target.external_id, visibility, words)
+        key = delivery_key or idempotency_key(self.account_id, target.external_id, visibility, words)
         return self._create_status(body, key)
 
     def publish(
@@ -449,7 +504,7 @@ class MastodonProvider(Provider):
         body: dict[str, Any] = {"status": text, "visibility": "public"}
         if media:
             body["media_ids"] = [self._upload(item) for item in media]
-        key = delivery_key or idempotency_key(self.account.external_id, "", "public", text, *digests)
+        key = delivery_key or idempotency_key(self.account_id, "", "public", text, *digests)
         return self._create_status(body, key)
 
     def _create_status(self, body: dict[str, Any], key: str) -> PublishResult:
@@ -498,7 +553,7 @@ class MastodonProvider(Provider):
             status
             for status in context.get("descendants") or []
             if isinstance(status, dict)
-            and str((status.get("account") or {}).get("id") or "") == self.account.external_id
+            and str((status.get("account") or {}).get("id") or "") == self.account_id
             and str(status.get("in_reply_to_id") or "") == target.external_id
         ]
         return oldest_match(_listed(ours), text=_comparable(text), since=since, exclude=exclude)
@@ -508,7 +563,7 @@ class MastodonProvider(Provider):
     ) -> PublishResult | None:
         listed: list[dict[str, Any]] = []
         params = {"limit": str(PAGE), "exclude_replies": "true", "exclude_reblogs": "true"}
-        path = f"/api/v1/accounts/{self.account.external_id}/statuses"
+        path = f"/api/v1/accounts/{self.account_id}/statuses"
         for _page in range(MAX_FIND_PAGES):
             response = self._call("GET", path, params=params)
             page = [s for s in _json_list(response, "statuses") if isinstance(s, dict)]
@@ -536,7 +591,7 @@ class MastodonProvider(Provider):
         """Mute (or unmute) an author: their statuses and notifications no longer reach the account
         (https://docs.joinmastodon.org/methods/accounts/#mute). Scope write:mutes. Repeating it is
         harmless."""
-        self._call("POST", f"/api/v1/accounts/{account_id}/{'mute' if muted else 'unmute'}")
+        self._call("POST", f"/api/v1/accounts/{self.local_id(account_id)}/{'mute' if muted else 'unmute'}")
 
     def block_author(self, *, author_id: str) -> None:
         """Capability.BLOCK, from the inbox: blocking an account already blocked is no error."""
@@ -545,15 +600,8 @@ class MastodonProvider(Provider):
     def block_account(self, *, account_id: str, blocked: bool = True) -> None:
         """Block (or unblock) an author (https://docs.joinmastodon.org/methods/accounts/#block). Scope
         write:blocks. Repeating it is harmless."""
-        self._call("POST", f"/api/v1/accounts/{account_id}/{'block' if blocked else 'unblock'}")
-
-    def relationship(self, account_id: str) -> dict[str, Any]:
-        """Whether we mute or block an account now (GET /api/v1/accounts/relationships): how an unclear
-        mute or block is read back."""
-        response = self._call("GET", "/api/v1/accounts/relationships", params=[("id[]", account_id)])
-        body = response.json()
-        first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
-        return {"muting": bool(first.get("muting")), "blocking": bool(first.get("blocking"))}
+        action = "block" if blocked else "unblock"
+        self._call("POST", f"/api/v1/accounts/{self.local_id(account_id)}/{action}")
 
     # --- plumbing ------------------------------------------------------------------------------------
 
@@ -574,7 +622,17 @@ class MastodonProvider(Provider):
             raise transport_error("Mastodon", exc, may_apply=may_apply) from exc
         self.rate_limit = wire.rate_limit_state(response, now=self.clock()) or self.rate_limit
         if response.status_code >= 400:
-            raise wire.status_error(response, self.clock)
+            error = wire.status_error(response, self.clock)
+            if may_apply and response.status_code >= 500:
+                # A 5xx to a write does not say the status was not created (a proxy timing out while the
+                # instance goes on): the engine reads back before sending again, whenever that is, as
+                # the Idempotency-Key is forgotten after an hour.
+                raise Ambiguous(
+                    "The Mastodon server answered with an error; the status may have been created.",
+                    network_message=error.network_message,
+                    status=response.status_code,
+                ) from error
+            raise error
         return response
 
 
@@ -639,4 +697,4 @@ def _json_list(response: httpx.Response, what: str) -> list[Any]:
 
 
 def _oldest_first(found: list[EngagementItem]) -> list[EngagementItem]:
-    return sorted(found, key=lambda item: int(item.external_id))
+    return sorted(found, key=lambda item: wire.id_order(item.external_id))

@@ -38,14 +38,16 @@ from networks.providers.rest import json_object, transport_error, utcnow
 from networks.providers.x_auth import pkce_pair
 
 #: What CM Hub asks an instance for (https://docs.joinmastodon.org/api/oauth-scopes/): mentions and
-#: conversations in, replies, posts and images out, and muting or blocking an author from the inbox.
+#: conversations in (read:statuses), replies, posts and images out (an answer to a direct message is a
+#: status too: write:statuses; write:conversations only removes conversations or marks them read, which
+#: CM Hub never does), and muting or blocking an author from the inbox (both harmless to repeat, so never
+#: read back: no read:follows).
 DEFAULT_SCOPES = (
     "read:notifications",
     "read:statuses",
     "read:accounts",
     "write:statuses",
     "write:media",
-    "write:conversations",
     "write:mutes",
     "write:blocks",
 )
@@ -60,6 +62,30 @@ def server_origin(url: str) -> str:
     if not parts.hostname:
         raise Invalid("That is not the address of a Mastodon server.")
     return f"{parts.scheme}://{parts.netloc}".rstrip("/")
+
+
+def server_host(url: str) -> str:
+    """The instance's name in CM Hub's ids: its host name, lower case (no port: an instance answers on
+    443, and a demo's fakes keep their names when they move to other ports)."""
+    return (urlsplit(server_origin(url)).hostname or "").lower()
+
+
+def qualified_id(local: str, url: str) -> str:
+    """How CM Hub stores a Mastodon account (the channel's, an author's): "<id>@<host>". An id is unique
+    on its instance only: two instances may both have an account "1", and two workspaces' channels or
+    contacts must never be taken for one another."""
+    return f"{local}@{server_host(url)}"
+
+
+def local_id(value: str, url: str) -> str:
+    """The instance's own id of a qualified one (a bare id is taken as it is), for calling the API. An
+    id qualified by another instance is refused: that account is not known by this id here."""
+    local, at, host = (value or "").rpartition("@")
+    if not at:
+        return value
+    if host.lower() != server_host(url) or not local:
+        raise Invalid("That account belongs to another Mastodon server.")
+    return local
 
 
 def _post(http: httpx.Client, url: str, *, data: dict[str, str]) -> httpx.Response:
@@ -155,7 +181,7 @@ def verify_credentials(http: httpx.Client, *, origin: str, token: str) -> Author
     try:
         username = str(body["username"])
         return Author(
-            external_id=wire.require_id(body["id"], "id"),
+            external_id=qualified_id(wire.require_id(body["id"], "id"), origin),
             handle=f"{username}@{urlsplit(origin).hostname}",
             name=str(body.get("display_name") or username),
             avatar_url=_web(body.get("avatar")),

@@ -17,16 +17,18 @@ from typing import Any
 
 from networks.providers import mastodon_wire as wire
 from networks.providers.base import Attachment, Author, EngagementItem, ItemKind, Network
+from networks.providers.mastodon_auth import qualified_id
 
 _MEDIA_KINDS = {"image": "image", "gifv": "video", "video": "video", "audio": "audio"}
 
 
-def author_of(account: Any) -> Author:
+def author_of(account: Any, *, server: str) -> Author:
+    """The author of a status, their id qualified by the instance that knows them by it (`server`)."""
     if not isinstance(account, dict):
         raise TypeError("account is not an object")
     username = str(account.get("username") or "")
     return Author(
-        external_id=wire.require_id(account.get("id"), "account.id"),
+        external_id=qualified_id(wire.require_id(account.get("id"), "account.id"), server),
         handle=str(account.get("acct") or username),
         name=str(account.get("display_name") or username),
         avatar_url=_http(account.get("avatar")),
@@ -71,14 +73,16 @@ def status_item(
     status: dict[str, Any],
     *,
     account_id: str,
+    server: str,
     kind: ItemKind,
     thread_root: str,
     root_status: dict[str, Any] | None = None,
 ) -> EngagementItem:
-    """One status as an item; `thread_root` groups it (the thread's first status, or a DM conversation)."""
+    """One status as an item; `thread_root` groups it (the thread's first status, or a DM conversation).
+    `account_id` is our account's id on the instance `server` (not qualified)."""
     status_id = wire.require_id(status.get("id"), "id")
     created_at = wire.parse_time(status.get("created_at"))
-    author = author_of(status.get("account"))
+    author = author_of(status.get("account"), server=server)
     parent = wire.status_id(status.get("in_reply_to_id")) or ""
     if kind == ItemKind.MENTION and str(status.get("in_reply_to_account_id") or "") == account_id:
         kind = ItemKind.REPLY  # an answer to one of our statuses

@@ -34,7 +34,7 @@ import httpx
 
 from networks.providers import mastodon_auth
 from networks.providers import mastodon_wire as wire
-from networks.providers.base import Network
+from networks.providers.base import Network, ProviderError
 from networks.providers.mastodon import MastodonProvider
 from networks.providers.streaming import StreamBatch, StreamSource, StreamTarget
 from networks.providers.webhooks_base import Hint, WebhookEvent
@@ -46,6 +46,8 @@ PATH = "/api/v1/streaming/user/notification"
 READ_TIMEOUT = 60.0
 #: How often `stop` is looked at while the stream is quiet.
 STOP_CHECK = 0.2
+#: The largest event read (a notification is a few kB): beyond, the instance is not speaking Mastodon.
+MAX_EVENT_BYTES = 1024 * 1024
 
 
 class MastodonStream(StreamSource):
@@ -63,14 +65,28 @@ class MastodonStream(StreamSource):
 
     @property
     def url(self) -> str:
+        """Where the stream is read, with the token as Bearer: the instance's streaming host when it is
+        https on 443 (or a host the operator listed in CMHUB_ALLOWED_API_HOSTS, a self-hosted instance,
+        the local fakes), else the instance itself. The streaming URL comes from what the instance says
+        of itself: a ws:// or http:// one, or another port, would send the token in clear or elsewhere."""
         account = self.target.account
+        origin = mastodon_auth.server_origin(account.api_base_url)
         streaming = str(account.server_limits.get("streaming_url") or "")
-        parts = urlsplit(streaming)
-        if parts.scheme in ("wss", "https") and parts.hostname:
-            return f"https://{parts.netloc}{PATH}"
-        if parts.scheme in ("ws", "http") and parts.hostname:
-            return f"http://{parts.netloc}{PATH}"
-        return f"{mastodon_auth.server_origin(account.api_base_url)}{PATH}"
+        try:
+            parts = urlsplit(streaming)
+            port = parts.port
+        except ValueError:
+            return f"{origin}{PATH}"
+        if not parts.hostname or parts.username or parts.password:
+            return f"{origin}{PATH}"
+        secure = parts.scheme in ("wss", "https")
+        host = parts.hostname.lower()
+        name = f"[{host}]" if ":" in host else host
+        if secure and port in (None, 443):
+            return f"https://{name}{PATH}"
+        if parts.scheme in ("ws", "wss", "http", "https") and _listed(host, port or (443 if secure else 80)):
+            return f"{'https' if secure else 'http'}://{name}:{port or (443 if secure else 80)}{PATH}"
+        return f"{origin}{PATH}"
 
     def run(
         self,
@@ -133,7 +149,20 @@ class MastodonStream(StreamSource):
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("mastodon stream: skipped a malformed mention: %s", exc)
             return WebhookEvent(Network.MASTODON, account_id, Hint.POLL, "mention", now)
+        except ProviderError as exc:
+            # Its thread could not be read now (a rate limit, the instance busy): the poll reads it. The
+            # stream goes on: ending it would reconnect again and again through a burst of mentions.
+            log.info("mastodon stream: mention left to the poll: %s", exc)
+            return WebhookEvent(Network.MASTODON, account_id, Hint.POLL, "mention", now)
         return WebhookEvent(Network.MASTODON, account_id, Hint.STORE, "mention", now, item=item)
+
+
+def _listed(host: str, port: int) -> bool:
+    from django.conf import settings
+
+    from core.http import listed_host
+
+    return listed_host(host, port, getattr(settings, "CMHUB_ALLOWED_API_HOSTS", ()))
 
 
 def _close_on_stop(response: httpx.Response, stop: threading.Event, finished: threading.Event) -> None:
@@ -147,12 +176,12 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
     """(event name, data) for each event of a text/event-stream (https://html.spec.whatwg.org/multipage/
     server-sent-events.html#event-stream-interpretation): comment lines (`:thump`) are heartbeats, several
     `data:` lines join with newlines, a blank line ends an event."""
-    name, data = "", list[str]()
+    name, data, size = "", list[str](), 0
     for line in lines:
         if line == "":
             if data:
                 yield name or "message", "\n".join(data)
-            name, data = "", []
+            name, data, size = "", [], 0
             continue
         if line.startswith(":"):
             continue
@@ -161,4 +190,7 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
         if field == "event":
             name = value
         elif field == "data":
+            size += len(value) + 1
+            if size > MAX_EVENT_BYTES:
+                raise ValueError(f"a streamed event longer than {MAX_EVENT_BYTES} characters")
             data.append(value)

@@ -34,7 +34,7 @@ from networks.providers.base import (
     Transient,
     reset_in,
 )
-from networks.providers.rest import Clock, json_or_empty, max_id, numeric_id, require_numeric
+from networks.providers.rest import Clock, json_or_empty
 
 #: What a default instance allows (GET /api/v2/instance `configuration`), used until the channel's own
 #: server limits are known.
@@ -156,9 +156,38 @@ def link_params(response: httpx.Response) -> dict[str, dict[str, str]]:
 
 # --- Ids and times -----------------------------------------------------------------------------------
 
-status_id = numeric_id
-require_id = require_numeric
-newer = max_id
+# Ids are strings, "not guaranteed to be a number" (https://docs.joinmastodon.org/api/guidelines/#id):
+# Mastodon's are numbers that grow with time, GoToSocial's ULIDs and Akkoma's flake ids sort as text. So
+# an id is any short run of URL-safe characters, and the later of two the longer, else the greater as
+# text (for numbers without leading zeros, the greater number). Nothing else: an id goes into paths.
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def status_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
+def require_id(value: Any, name: str) -> str:
+    checked = status_id(value)
+    if not checked:
+        raise ValueError(f"{name} is not an id")
+    return checked
+
+
+def id_order(value: str) -> tuple[int, str]:
+    return len(value), value
+
+
+def newer(a: str | None, b: str | None) -> str | None:
+    """The later of two ids of one instance; None only when both are."""
+    if a is None or b is None:
+        return a or b
+    return a if id_order(a) >= id_order(b) else b
+
+
+def is_newer(a: str, b: str) -> bool:
+    """Whether id `a` came after id `b` on the same instance."""
+    return id_order(a) > id_order(b)
 
 
 def parse_time(value: Any) -> dt.datetime:

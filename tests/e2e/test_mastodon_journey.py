@@ -18,6 +18,7 @@ from inbox.replies.sending import reply_send
 from networks import tasks
 from networks.fakes.mastodon import MastodonFake
 from networks.models import Channel, PollRun, ServerApp
+from networks.providers.mastodon_auth import qualified_id
 from posts.models import Post, PostTarget
 from posts.services import targets_dispatch_due
 from posts.services.publishing import target_process
@@ -53,7 +54,7 @@ def test_connect_answer_a_mention_and_publish_on_mastodon(page, new_page, fake, 
     expect(page.get_by_label(re.compile("Acme Bakery"))).to_be_checked()
     page.get_by_role("button", name="Connect", exact=True).click()
     expect(page.locator("#messages")).to_contain_text("Connected: Acme Bakery")
-    channel = Channel.objects.get(network="mastodon", external_id=brand)
+    channel = Channel.objects.get(network="mastodon", external_id=qualified_id(brand, fake.base_url))
     assert channel.api_base_url == fake.base_url and channel.server_limits["max_characters"] == 500
     assert ServerApp.objects.filter(server_url=fake.base_url).count() == 1
     assert page.problems == [], page.problems

@@ -20,6 +20,7 @@ from networks.fakes.base import Fault, Response
 from networks.fakes.mastodon import MastodonFake
 from networks.providers.base import (
     Account,
+    Ambiguous,
     AuthExpired,
     Capability,
     Consent,
@@ -30,12 +31,13 @@ from networks.providers.base import (
     Network,
     NotFound,
     OAuthApp,
+    PermissionMissing,
     RateLimited,
     ReplyTarget,
     Transient,
 )
 from networks.providers.mastodon import MastodonProvider, idempotency_key
-from networks.providers.mastodon_auth import DEFAULT_SCOPES
+from networks.providers.mastodon_auth import DEFAULT_SCOPES, qualified_id
 
 
 @dataclass
@@ -47,10 +49,14 @@ class World:
     ada: str
     remote: str
 
+    def q(self, account_id: str) -> str:
+        """An account id of the fake as CM Hub stores it: qualified by the instance's host."""
+        return qualified_id(account_id, self.fake.base_url)
+
     def provider(self, **kwargs: object) -> MastodonProvider:
         account = Account(
             Network.MASTODON,
-            self.brand,
+            self.q(self.brand),
             self.fake.base_url,
             Credentials(self.token),
             handle="bakery@mastodon.example",
@@ -105,7 +111,8 @@ def test_connect_registers_the_app_then_consents_with_pkce_and_reads_the_server_
         app, http=world.http, code=code, redirect_uri=redirect, verifier=consent.verifier
     )
 
-    assert (found.external_id, found.name, found.handle) == (world.brand, "Demo Bakery", "bakery@127.0.0.1")
+    assert (found.name, found.handle) == ("Demo Bakery", "bakery@127.0.0.1")
+    assert found.external_id == f"{world.brand}@127.0.0.1"  # "<id>@<host>"
     assert found.api_base_url == world.fake.base_url
     assert found.server_limits["max_characters"] == 500
     assert found.server_limits["characters_reserved_per_url"] == 23
@@ -177,7 +184,7 @@ def test_a_mention_reads_as_plain_text_with_its_author_and_permalink(world: Worl
     assert item.kind == ItemKind.MENTION
     assert item.text == "@bakery Bonjour !\nVous ouvrez à 7h ? https://example.com/horaires/du/dimanche/matin"
     assert item.author is not None and item.author.handle == "lea@piaille.fr"
-    assert item.author.external_id == world.remote
+    assert item.author.external_id == world.q(world.remote)
     assert item.permalink.endswith(f"/{item.external_id}")
     assert item.thread_root_external_id == item.external_id == item.post_external_id
     assert "<" not in item.text and item.raw["content_html"].startswith("<p>")
@@ -231,7 +238,7 @@ def test_direct_messages_are_read_per_conversation_with_both_sides(world: World)
     assert [item.external_id for item in dms] == [question, answer]
     assert len({item.thread_root_external_id for item in dms}) == 1
     assert dms[0].thread_root_external_id.startswith("conversation:")
-    assert dms[1].author is not None and dms[1].author.external_id == world.brand
+    assert dms[1].author is not None and dms[1].author.external_id == world.q(world.brand)
     assert not [item for item in result.items if item.kind != ItemKind.DIRECT_MESSAGE]  # not also a mention
 
     later = fake.add_dm(world.brand, world.remote, "Merci", in_reply_to=answer)
@@ -290,6 +297,25 @@ def test_a_reply_to_a_direct_message_stays_direct_and_starts_with_the_recipient(
     assert stored["visibility"] == "direct"
     assert stored["_text"].startswith("@lea@piaille.fr ")
     assert world.remote in {m["id"] for m in stored["mentions"]}
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_to_a_write_is_ambiguous_so_the_engine_reads_back_first(
+    world: World, status: int
+) -> None:
+    """The instance (or its proxy) may answer 5xx after creating the status: a blind retry after the
+    Idempotency-Key's hour would post twice (review finding 6)."""
+    mention = world.fake.add_mention(world.brand, world.ada, "?")
+    world.fake.inject(
+        Fault(r"^/api/v1/statuses$", response=Response(status, {"error": "Oops"}), method="POST")
+    )
+    with pytest.raises(Ambiguous):
+        world.provider().reply(target=_target(mention), text="Merci !")
+    world.fake.inject(
+        Fault(r"^/api/v1/statuses$", response=Response(status, {"error": "Oops"}), method="POST")
+    )
+    with pytest.raises(Ambiguous):
+        world.provider().publish(text="Du pain frais")
 
 
 def test_a_retried_reply_posts_once(world: World) -> None:
@@ -433,7 +459,7 @@ def test_a_revoked_token_is_auth_expired(world: World) -> None:
 
 
 def test_a_server_error_is_transient(world: World) -> None:
-    world.fake.inject(Fault(r"^/api/v1/conversations$", response=Response(503, {"error": "Down"}), times=2))
+    world.fake.inject(Fault(r"^/api/v1/notifications$", response=Response(503, {"error": "Down"}), times=2))
     with pytest.raises(Transient):
         world.provider().poll(cursor={})
 
@@ -454,11 +480,12 @@ def test_our_own_status_is_deleted_and_reads_back_as_gone(world: World) -> None:
 
 def test_mute_and_block_an_author(world: World) -> None:
     provider = world.provider()
-    provider.mute_account(account_id=world.ada)
-    assert provider.relationship(world.ada) == {"muting": True, "blocking": False}
-    provider.block_account(account_id=world.ada)
-    provider.mute_account(account_id=world.ada, muted=False)
-    assert provider.relationship(world.ada) == {"muting": False, "blocking": True}
+    state = world.fake.relationships
+    provider.mute_account(account_id=world.q(world.ada))
+    assert state[(world.brand, world.ada)] == {"muting": True, "blocking": False}
+    provider.block_account(account_id=world.q(world.ada))
+    provider.mute_account(account_id=world.q(world.ada), muted=False)
+    assert state[(world.brand, world.ada)] == {"muting": False, "blocking": True}
 
 
 def test_the_deliverys_key_is_the_idempotency_key_so_two_deliveries_of_the_same_words_are_two_statuses(
@@ -480,6 +507,131 @@ def test_the_deliverys_key_is_the_idempotency_key_so_two_deliveries_of_the_same_
 def test_an_author_is_blocked_from_the_inbox_and_blocking_again_is_harmless(world: World) -> None:
     provider = world.provider()
     assert MastodonProvider.supports(Capability.BLOCK)
-    provider.block_author(author_id=world.remote)
-    provider.block_author(author_id=world.remote)
-    assert provider.relationship(world.remote)["blocking"]
+    provider.block_author(author_id=world.q(world.remote))  # as the inbox's contact keeps it
+    provider.block_author(author_id=world.q(world.remote))
+    assert world.fake.relationships[(world.brand, world.remote)]["blocking"]
+    assert world.fake.requests[-1].path == f"/api/v1/accounts/{world.remote}/block"  # the host stripped
+
+
+def test_an_author_known_by_another_server_is_never_blocked_here_by_their_id_there(world: World) -> None:
+    """Account ids are unique per instance only: "42@other.example" may be someone else's "42" here."""
+    with pytest.raises(Invalid):
+        world.provider().block_author(author_id=f"{world.remote}@other.example")
+    assert not any(r.method == "POST" for r in world.fake.requests)
+
+
+# --- review findings ---------------------------------------------------------------------------------------
+
+
+def test_one_unreadable_conversation_does_not_stop_the_poll(world: World) -> None:
+    """A conversation whose last status answers 404 on /context (its author suspended or gone) is skipped;
+    the other conversations and the mentions still come in (review finding 3)."""
+    first = world.provider().poll(cursor={})
+    kept = world.fake.add_dm(world.brand, world.remote, "Une question en privé")
+    spam = world.fake.add_dm(world.brand, world.ada, "spam DM")
+    mention = world.fake.add_mention(world.brand, world.remote, "Une vraie question")
+    world.fake.statuses[spam]["_deleted"] = True  # its statuses now answer 404
+
+    got = world.provider().poll(cursor=first.cursor)
+    ids = [i.external_id for i in got.items]
+    assert mention in ids and kept in ids and spam not in ids
+    assert got.skipped == 1
+
+
+def test_mentions_are_read_while_the_direct_messages_fail(world: World) -> None:
+    world.fake.add_dm(world.brand, world.ada, "Avant")
+    first = world.provider().poll(cursor={})
+    assert first.cursor["dm"]["mark"]
+    mention = world.fake.add_mention(world.brand, world.remote, "Ouvert dimanche ?")
+    world.fake.add_dm(world.brand, world.ada, "Pendant la panne")
+    world.fake.inject(Fault(r"^/api/v1/conversations$", response=Response(503, {"error": "Down"}), times=3))
+
+    got = world.provider().poll(cursor=first.cursor)
+    assert [i.external_id for i in got.items] == [mention]
+    assert got.cursor["dm"] == first.cursor["dm"]  # read from the same mark next time
+
+
+def test_sibling_direct_replies_are_both_read(world: World) -> None:
+    """Two direct answers to the same status between polls: the last one's /context does not hold the
+    other; the root's does (review finding 4)."""
+    fake = world.fake
+    ours = fake.create_status(world.brand, "@ada Votre commande est prête", visibility="direct")
+    first = world.provider().poll(cursor={})
+    r1 = fake.create_status(world.ada, "@bakery Merci !", in_reply_to=ours, visibility="direct")
+    r2 = fake.create_status(world.ada, "@bakery Et je passe à 17h", in_reply_to=ours, visibility="direct")
+
+    got = world.provider().poll(cursor=first.cursor)
+    ids = [i.external_id for i in got.items if i.kind == ItemKind.DIRECT_MESSAGE]
+    assert ids == [r1, r2]
+    assert world.provider().poll(cursor=got.cursor).items == []
+
+
+def test_conversations_past_the_page_cap_are_read_later(world: World, monkeypatch) -> None:
+    """More changed conversations than MAX_DM_PAGES pages hold (shrunk to one page of one): the mark stays
+    until the walk reaches it, and the rest is read by the next polls (review finding 5)."""
+    from networks.providers import mastodon
+
+    world.fake.add_dm(world.brand, world.ada, "Avant")
+    first = world.provider().poll(cursor={})
+    assert first.cursor["dm"]["mark"]
+    a = world.fake.add_dm(world.brand, world.ada, "Question A")
+    b = world.fake.add_dm(world.brand, world.remote, "Question B")
+    monkeypatch.setattr(mastodon, "PAGE", 1)
+    monkeypatch.setattr(mastodon, "MAX_DM_PAGES", 1)
+    ids, cursor, more = [], first.cursor, []
+    for _ in range(3):
+        got = world.provider().poll(cursor=cursor)
+        ids += [i.external_id for i in got.items if i.kind == ItemKind.DIRECT_MESSAGE]
+        more.append(got.has_more)
+        cursor = got.cursor
+    assert sorted(ids) == sorted([a, b]), (a, b, ids)
+    assert more[0] is True and cursor["dm"]["mark"] == b
+    # One more walk from the top leaves out only what the old mark covered (a conversation that moved up
+    # meanwhile is read whole; the inbox stores a status once), then the mark alone again.
+    c = world.fake.add_dm(world.brand, world.ada, "Question C")
+    got = world.provider().poll(cursor=cursor)
+    assert c in [i.external_id for i in got.items] and got.has_more  # one page of one: b's is below
+    got = world.provider().poll(cursor=got.cursor)
+    assert got.items == [] and got.cursor["dm"]["mark"] == c
+    assert world.provider().poll(cursor=got.cursor).cursor["dm"] == {"mark": c}
+
+
+def test_a_token_with_exactly_the_scopes_cm_hub_asks_for_does_all_it_does(world: World) -> None:
+    """The fake answers 403 outside a token's scopes, as Mastodon does: what CM Hub asks for is enough for
+    all it does, without write:conversations (review finding 10)."""
+    token = world.fake.issue_token(world.brand, list(DEFAULT_SCOPES))["access_token"]
+    provider = World(world.fake, world.http, world.brand, token, world.ada, world.remote).provider()
+    mention = world.fake.add_mention(world.brand, world.ada, "Bonjour")
+    dm = world.fake.add_dm(world.brand, world.remote, "En privé")
+    assert {i.external_id for i in provider.poll(cursor={}).items} == {mention, dm}
+    provider.reply(target=_target(mention), text="Bonjour !")
+    provider.reply(target=_target(dm), text="Bien reçu")
+    provider.publish(text="Du pain", media=[MediaFile(_png(), "image/png", alt_text="Du pain")])
+    provider.mute_account(account_id=world.q(world.ada))
+    provider.block_author(author_id=world.q(world.remote))
+    assert world.fake.relationships[(world.brand, world.remote)]["blocking"]
+
+    narrow = world.fake.issue_token(world.brand, [s for s in DEFAULT_SCOPES if s != "write:statuses"])
+    short = World(world.fake, world.http, world.brand, narrow["access_token"], world.ada, world.remote)
+    with pytest.raises(PermissionMissing):
+        short.provider().reply(target=_target(mention), text="Encore")
+
+
+def test_ids_that_are_not_numbers_are_read_and_ordered(world: World) -> None:
+    """Mastodon's ids are strings (https://docs.joinmastodon.org/api/guidelines/#id): GoToSocial's are
+    ULIDs, Akkoma's flake ids; they order by length, then as text (review finding 10)."""
+    from networks.providers import mastodon_auth, mastodon_wire
+
+    ulid = "01HQ7Z8K2M3N4P5Q6R7S8T9V0W"
+    world.fake.add_account("gts", "GoToSocial", account_id=ulid)
+    token = world.fake.issue_token(ulid)["access_token"]
+    me = mastodon_auth.verify_credentials(world.http, origin=world.fake.base_url, token=token)
+    assert me.external_id == f"{ulid}@127.0.0.1"
+    mention = world.fake.add_mention(world.brand, ulid, "Salut")
+    (item,) = world.provider().poll(cursor={}).items
+    assert item.external_id == mention and item.author.external_id == f"{ulid}@127.0.0.1"
+
+    assert mastodon_wire.newer("9", "10") == "10" and mastodon_wire.newer("01HQB", "01HQA") == "01HQB"
+    assert mastodon_wire.is_newer("110", "99") and not mastodon_wire.is_newer("99", "99")
+    for bad in ("", "1/2", "../x", "a@b", "x" * 65, 12):
+        assert mastodon_wire.status_id(bad) is None

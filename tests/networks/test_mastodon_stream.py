@@ -3,6 +3,7 @@ within a second, everything else as a poll request, `stop` honoured while the st
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from core.http import make_client
 from networks.fakes.mastodon import MastodonFake
 from networks.providers.base import Account, AuthExpired, Credentials, ItemKind, Network
 from networks.providers.mastodon import MastodonProvider
+from networks.providers.mastodon_auth import qualified_id
 from networks.providers.mastodon_stream import MastodonStream, sse_events
 from networks.providers.streaming import StreamBatch, StreamTarget
 from networks.providers.webhooks_base import Hint
@@ -59,7 +61,7 @@ def fake() -> Iterator[MastodonFake]:
 def _source(fake: MastodonFake, token: str, brand: str, *, streaming_url: str = "") -> MastodonStream:
     account = Account(
         Network.MASTODON,
-        brand,
+        qualified_id(brand, fake.base_url),
         fake.base_url,
         Credentials(token),
         server_limits={"streaming_url": streaming_url},
@@ -87,7 +89,8 @@ def test_a_mention_is_emitted_as_a_complete_item_within_a_second(running) -> Non
 
     assert run.wait_for(1, 1.0) < 1.0
     (event,) = run.events()
-    assert event.hint == Hint.STORE and event.account_id == brand
+    assert event.hint == Hint.STORE and event.account_id == qualified_id(brand, fake.base_url)
+    assert event.item.author.external_id == qualified_id(ada, fake.base_url)
     assert event.item.external_id == status and event.item.kind == ItemKind.REPLY
     assert event.item.thread_root_external_id == ours  # the same reading as the poll, /context included
     assert run.batches[0].cursor is None
@@ -175,7 +178,7 @@ def test_the_consumer_stores_a_streamed_mention_in_the_inbox_within_seconds(
     channel = services.channel_connect(
         workspace=workspace,
         network="mastodon",
-        external_id=brand,
+        external_id=qualified_id(brand, fake.base_url),
         name="Bakery",
         api_base_url=fake.base_url,
         credentials=Credentials(token),
@@ -202,3 +205,128 @@ def test_the_consumer_stores_a_streamed_mention_in_the_inbox_within_seconds(
     assert StreamState.objects.get(key=source.key).network == "mastodon"
     channel.refresh_from_db()
     assert channel.next_poll_at > timezone.now() + dt.timedelta(minutes=4)  # no poll spent on it
+
+
+@pytest.mark.django_db
+def test_a_streamed_mention_lands_only_in_the_channel_of_its_instance(workspace, other_workspace) -> None:
+    """Account "1" on a.example and account "1" on b.example are two accounts: what A's stream emits never
+    reaches B's workspace (review finding 1)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inbox.models import Message
+    from networks.models import Channel
+    from networks.webhooks.processing import pushed_events_apply
+
+    later = timezone.now() + dt.timedelta(hours=1)
+    channels = {
+        host: Channel.objects.create(
+            workspace=ws,
+            network="mastodon",
+            external_id=qualified_id("1", f"https://{host}"),
+            name=host,
+            api_base_url=f"https://{host}",
+            next_poll_at=later,
+        )
+        for host, ws in (("a.example", workspace), ("b.example", other_workspace))
+    }
+    a = channels["a.example"]
+    account = Account(Network.MASTODON, a.external_id, a.api_base_url, Credentials("t"))
+    source = MastodonStream(StreamTarget(channel_id=a.pk, account=account))
+    status = {
+        "id": "1099",
+        "created_at": "2026-12-01T10:00:00.000Z",
+        "visibility": "public",
+        "content": "<p>secret for brand A</p>",
+        "account": {"id": "42", "username": "fan", "acct": "fan@c.example"},
+        "mentions": [{"id": "1", "acct": "brand"}],
+    }
+    event = source._event(
+        MastodonProvider(account, http=make_client(timeout=1)),
+        "notification",
+        json.dumps({"id": "5", "type": "mention", "status": status}),
+    )
+    assert event is not None and event.account_id == "1@a.example"
+    assert event.item is not None and event.item.author.external_id == "42@a.example"
+    pushed_events_apply([event], streamed=True)
+    assert list(Message.objects.filter(conversation__channel=channels["b.example"])) == []
+    assert Message.objects.get(conversation__channel=a).text == "secret for brand A"
+
+
+@pytest.mark.parametrize(
+    ("streaming_url", "expected"),
+    [
+        ("wss://streaming.example", "https://streaming.example/api/v1/streaming/user/notification"),
+        ("https://Streaming.Example:443/", "https://streaming.example/api/v1/streaming/user/notification"),
+        # in clear, another port, credentials in the URL, garbage: the instance's own address
+        ("ws://streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        ("http://streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        ("wss://streaming.example:8443", "https://social.example/api/v1/streaming/user/notification"),
+        ("wss://u:p@streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        ("wss://streaming.example:99999", "https://social.example/api/v1/streaming/user/notification"),
+        ("ftp://streaming.example", "https://social.example/api/v1/streaming/user/notification"),
+        # a host the operator listed (CMHUB_ALLOWED_API_HOSTS: a self-hosted instance, the fakes)
+        ("ws://127.0.0.1:4000", "http://127.0.0.1:4000/api/v1/streaming/user/notification"),
+        ("ws://10.0.0.5:4000", "https://social.example/api/v1/streaming/user/notification"),
+    ],
+)
+def test_the_token_goes_to_a_streaming_host_over_https_or_one_the_operator_listed(
+    streaming_url: str, expected: str, settings
+) -> None:
+    """The streaming URL is what the instance says of itself: never the token in clear (review finding 7)."""
+    settings.CMHUB_ALLOWED_API_HOSTS = ["127.0.0.1"]
+    account = Account(
+        Network.MASTODON,
+        "1@social.example",
+        "https://social.example",
+        Credentials("t"),
+        server_limits={"streaming_url": streaming_url},
+    )
+    assert MastodonStream(StreamTarget(channel_id=1, account=account)).url == expected
+
+
+def test_a_mention_whose_thread_cannot_be_read_now_is_left_to_the_poll_and_the_stream_goes_on(
+    running,
+) -> None:
+    """A rate limit or a 5xx on /context must not end the connection (review finding 9)."""
+    from networks.fakes.base import Fault, Response
+
+    run, fake, brand, ada = running
+    ours = fake.create_status(brand, "Le pain du jour")
+    fake.inject(Fault(r"/context$", response=Response(503, {"error": "Busy"}), times=5))
+    fake.add_mention(brand, ada, "Il en reste ?", in_reply_to=ours)
+    run.wait_for(1, 2.0)
+    fake.reset_faults()
+    later = fake.add_mention(brand, ada, "Et demain ?")
+    run.wait_for(2, 2.0)
+    assert run.error is None and run.thread.is_alive()
+    first, second = run.events()
+    assert first.hint == Hint.POLL and first.item is None
+    assert second.hint == Hint.STORE and second.item.external_id == later
+
+
+def test_a_streamed_event_beyond_a_megabyte_is_refused() -> None:
+    huge = ["event: notification", *["data: " + "x" * 100_000] * 11, ""]
+    with pytest.raises(ValueError):
+        list(sse_events(iter(huge)))
+    fine = ["event: notification", *["data: " + "x" * 100_000] * 10, "", "data: y", ""]
+    assert [name for name, _ in sse_events(iter(fine))] == ["notification", "message"]
+
+
+def test_the_thread_roots_kept_over_a_connection_are_bounded(fake: MastodonFake, monkeypatch) -> None:
+    from networks.providers import mastodon
+
+    monkeypatch.setattr(mastodon, "ROOTS_KEPT", 3)
+    brand, ada = fake.add_account("bakery"), fake.add_account("ada")
+    token = fake.issue_token(brand)["access_token"]
+    account = Account(Network.MASTODON, qualified_id(brand, fake.base_url), fake.base_url, Credentials(token))
+    with make_client(timeout=5) as http:
+        reader = MastodonProvider(account, http=http)
+        for n in range(6):
+            ours = fake.create_status(brand, f"Post {n}")
+            reply = fake.add_mention(brand, ada, "?", in_reply_to=ours)
+            assert (
+                reader.mention_item(fake.status_entity(fake.statuses[reply])).thread_root_external_id == ours
+            )
+    assert len(reader._roots) == 3

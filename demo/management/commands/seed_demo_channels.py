@@ -20,6 +20,7 @@ from demo.addresses import add_address_arguments, addresses_from
 from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses
 from networks.models import NetworkApp, ServerApp
 from networks.providers import base as p
+from networks.providers.mastodon_auth import qualified_id
 from networks.services import channel_connect
 from networks.tasks import enqueue_webhook_subscribe
 
@@ -48,10 +49,13 @@ class Command(BaseCommand):
             self._apps(addresses)
             for network, account in DEMO_ACCOUNTS.items():
                 expires_at = timezone.now() + account.token_lifetime if account.token_lifetime else None
+                external_id = account.external_id
+                if network == "mastodon":  # an account id is unique on its instance only: "<id>@<host>"
+                    external_id = qualified_id(external_id, addresses.base_url(network))
                 channel = channel_connect(
                     workspace=workspace,
                     network=network,
-                    external_id=account.external_id,
+                    external_id=external_id,
                     name=account.name,
                     handle=account.handle,
                     api_base_url=addresses.base_url(network),
