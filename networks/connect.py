@@ -212,7 +212,8 @@ def server_url(network: str, raw: str) -> str:
     url = f"{parts.scheme}://{parts.netloc}"
     if not allowed_url(network, url):
         raise ConnectError(
-            _("CM Hub only connects to servers over https (%(url)s is not allowed).") % {"url": url}
+            _("CM Hub only connects to servers over https, on the standard port (%(url)s is not allowed).")
+            % {"url": url}
         )
     return url
 
@@ -238,6 +239,8 @@ def server_app(*, network: str, server_url: str, redirect_uri: str, http: httpx.
                 website=settings.SITE_URL,
             )
         except p.ProviderError as exc:
+            if _private_address(exc):
+                raise ConnectError(_private_words(server_url)) from None
             if not isinstance(exc, p.Transient):
                 raise ConnectError(
                     _("%(server)s did not register CM Hub: %(reason)s")
@@ -246,7 +249,9 @@ def server_app(*, network: str, server_url: str, redirect_uri: str, http: httpx.
             raise ConnectError(
                 _("%(server)s cannot be reached. Check the address and try again.") % {"server": server_url}
             ) from None
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
+            if _private_address(exc):
+                raise ConnectError(_private_words(server_url)) from None
             raise ConnectError(
                 _("%(server)s cannot be reached. Check the address and try again.") % {"server": server_url}
             ) from None
@@ -263,6 +268,26 @@ def server_app(*, network: str, server_url: str, redirect_uri: str, http: httpx.
         except IntegrityError:  # another admin registered it at the same moment: theirs is as good
             row = ServerApp.objects.get(network=network, server_url=server_url, redirect_uri=redirect_uri)
     return _server_app_config(row)
+
+
+def _private_address(exc: BaseException) -> bool:
+    """Whether the SSRF guard refused the connection (a private or reserved address), wherever in the
+    chain of causes it was raised."""
+    from core.http import UnsafeDestination
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, UnsafeDestination):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _private_words(server_url: str) -> str:
+    return _(
+        "%(server)s is a private or reserved network address: CM Hub only connects to servers on the "
+        "internet."
+    ) % {"server": server_url}
 
 
 def _server_app_config(row: Any) -> AppConfig:
@@ -282,7 +307,8 @@ def password_candidates(
     *, network: str, identifier: str, password: str, http: httpx.Client
 ) -> list[Candidate]:
     """Sign in with an app password and return the account as a candidate, like a consent's callback."""
-    identifier, password = identifier.strip(), password.strip()
+    # Bluesky shows handles with an @ in front; the sign-in wants them without.
+    identifier, password = identifier.strip().removeprefix("@"), password.strip()
     if not identifier or not password:
         raise ConnectError(_("Type the account's handle and an app password."))
     spec = SPECS[network]

@@ -191,6 +191,13 @@ def text_limit(channel: Channel, kind: p.TextKind = p.TextKind.POST) -> p.TextLi
     return provider_class(channel.network).text_limit(kind, server_limits=channel.server_limits or {})
 
 
+def counting_words(channel: Channel) -> str:
+    """How `channel`'s network counts a text, in words, for the counter's tooltip ("" when it counts
+    characters)."""
+    words = provider_class(channel.network).counting_words
+    return str(words) % {"network": channel.get_network_display()} if words else ""
+
+
 def graph_version() -> str:
     """The Graph API version Facebook and Instagram calls pin (setting CMHUB_GRAPH_API_VERSION)."""
     version = getattr(settings, "CMHUB_GRAPH_API_VERSION", "") or graph.GRAPH_VERSION

@@ -124,6 +124,7 @@ class NetworkPreview:
     weighted: bool
     over: bool
     images: list[ImagePreview] = field(default_factory=list)
+    counting: str = ""  # how the network counts, in words, when weighted
 
 
 def _overrides(data: QueryDict, channels: list[Channel]) -> dict[int, str]:
@@ -145,6 +146,7 @@ def _previews(
             limit.max_length,
             weighted=limit.weighted,
             over=length > limit.max_length,
+            counting=registry.counting_words(channel),
         )
         for asset in assets:
             if asset.width and asset.height:

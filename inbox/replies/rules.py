@@ -52,6 +52,7 @@ class TextCount:
     limit: int
     weighted: bool  # the network counts some characters (links, emoji, many scripts) as more than one
     network_name: str
+    counting: str = ""  # how, in words, when weighted
 
     @property
     def over(self) -> bool:
@@ -66,6 +67,7 @@ def reply_count(conversation: Conversation, text: str) -> TextCount:
         limit=limit.max_length,
         weighted=limit.weighted,
         network_name=str(conversation.channel.get_network_display()),
+        counting=registry.counting_words(conversation.channel),
     )
 
 

@@ -386,6 +386,9 @@ class Provider(abc.ABC):
     supports_image_posts: bool = True
     #: What the network allows beyond reading and public answers (see Capability).
     capabilities: frozenset[Capability] = frozenset()
+    #: How a weighted count (TextLimit.weighted) differs from counting characters, for the counter's
+    #: tooltip: a translatable sentence with a %(network)s placeholder.
+    counting_words: ClassVar[str] = ""
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
     #: How an admin connects an account (see ConnectStyle).

@@ -44,6 +44,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from core.http import send_idempotent
 from networks.providers import limits, mastodon_auth
@@ -113,6 +114,10 @@ class MastodonProvider(Provider):
     image_rules = IMAGE_RULES
     image_max_width = 3840
     capabilities = frozenset({Capability.DIRECT_MESSAGES, Capability.DELETE_OWN, Capability.BLOCK})
+    counting_words = gettext_lazy(
+        "%(network)s counts every link as 23 characters, and a mention of someone on another server "
+        "(@name@server) as @name only."
+    )
     text_limits = {TextKind.POST: TextLimit(wire.DEFAULT_MAX_CHARACTERS, weighted=True)}
 
     def __init__(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext_lazy
 
 from core.http import send_idempotent
 from networks.providers import limits, x_auth, x_dm, x_watch, x_weight, x_wire
@@ -150,6 +151,9 @@ class XProvider(XModeration, Provider):
             )
         ]
 
+    counting_words = gettext_lazy(
+        "%(network)s counts every link as 23 characters, and emoji and many scripts as 2."
+    )
     text_limits = {
         TextKind.POST: TextLimit(x_weight.X_MAX_WEIGHTED_LENGTH, weighted=True),
         TextKind.DIRECT_MESSAGE: TextLimit(x_dm.MAX_DM_TEXT),

@@ -530,6 +530,14 @@ def test_the_counter_counts_as_the_network_does(agent_client, conversation):
         agent_client.post(count_url(conversation), {"text": "Oui 🥐 https://example.com/" + "a" * 40}, **HTMX)
     )
     assert "30 / 280" in body and "as X counts" in body  # 3 + 1 + 2 (emoji) + 1 + 23 (any link)
+    assert "emoji and many scripts as 2" in body  # the tooltip says how X counts
+    conversation.channel.network = "mastodon"
+    conversation.channel.save(update_fields=["network"])
+    body = html(agent_client.post(count_url(conversation), {"text": "Oui 🥐 @lea@piaille.fr"}, **HTMX))
+    assert "10 / 500" in body and "as Mastodon counts" in body  # 3 + 1 + 1 + 1 + 4 (@lea)
+    assert "@name only" in body and "emoji and many scripts" not in body
+    conversation.channel.network = "x"
+    conversation.channel.save(update_fields=["network"])
     over = html(agent_client.post(count_url(conversation), {"text": "日" * 141}))
     assert "282 / 280" in over and "is-over" in over
 

@@ -117,3 +117,11 @@ def test_networks_that_use_a_consent_page_have_no_password_form(owner_client, wo
 
 def test_an_outsider_cannot_reach_the_form(outsider_client, workspace, entryway):
     assert outsider_client.get(f"{URL}password/").status_code == 404
+
+
+def test_a_handle_typed_with_its_at_sign_signs_in(owner_client, workspace, entryway):
+    """Bluesky shows handles as @brand.example.com; the sign-in wants them without the @."""
+    answer = owner_client.post(
+        f"{URL}password/", {"identifier": "@brand.example.com", "password": "abcd-efgh-ijkl-mnop"}
+    )
+    assert answer.status_code == 302

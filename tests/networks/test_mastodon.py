@@ -38,6 +38,7 @@ from networks.providers.base import (
 )
 from networks.providers.mastodon import MastodonProvider, idempotency_key
 from networks.providers.mastodon_auth import DEFAULT_SCOPES, qualified_id
+from networks.providers.x import XProvider
 
 
 @dataclass
@@ -424,6 +425,23 @@ def test_length_counts_urls_as_23_and_remote_mentions_as_their_local_part() -> N
     assert MastodonProvider.text_length(url) == 23
     assert MastodonProvider.text_length("@lea@piaille.fr hi") == len("@lea hi")
     assert MastodonProvider.text_length("👩‍👩‍👧 é") == 3  # grapheme clusters, as Mastodon counts
+
+
+def test_emoji_that_fit_the_counter_are_accepted_by_the_instance(world: World) -> None:
+    """Mastodon counts grapheme clusters: 480 family emoji are 480 characters there, not 3,360 code points
+    (the demo's fake once refused a post the composer said fitted)."""
+    text = "👨‍👩‍👧‍👦" * 480
+    provider = world.provider()
+    assert provider.text_length(text) == 480 and not provider.validate_text(text)
+    sent = provider.publish(text=text)
+    assert world.fake.statuses[sent.external_id]["_text"] == text
+    with pytest.raises(Invalid, match="501 characters"):  # and one more is refused before it is sent
+        provider.publish(text=text + "🥐" * 21)
+
+
+def test_the_counter_says_how_the_network_counts(world: World) -> None:
+    assert "@name only" in str(MastodonProvider.counting_words)
+    assert "emoji and many scripts as 2" in str(XProvider.counting_words)
 
 
 def test_the_limit_comes_from_the_server(world: World) -> None:
