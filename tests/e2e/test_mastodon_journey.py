@@ -67,7 +67,8 @@ def test_connect_answer_a_mention_and_publish_on_mastodon(page, new_page, fake, 
     thread = page.locator("#thread")
     expect(thread).to_contain_text("CW: avis négatif")
     expect(thread).to_contain_text("Le pain était <b>rassis</b>…")  # the words, never markup
-    box = page.locator("#reply-text")
+    box = page.locator("#reply-text[hx-post]")  # the full composer, once it has loaded itself
+    expect(box).to_be_visible()
     box.fill("Désolés ! Passez demain, on vous offre un croissant. https://acme.example/" + "x" * 80)
     expect(page.locator("#reply-count")).to_contain_text("/ 500")  # the instance's limit, a link as 23
     with page.expect_response(re.compile(r"/reply/send/$")):
