@@ -20,6 +20,8 @@ import httpx
 from core import remote_errors
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
+
     from networks.providers.limits import ImageRules
     from networks.providers.streaming import StreamSource, StreamTarget
     from networks.providers.webhooks_base import WebhookReceiver
@@ -388,7 +390,7 @@ class Provider(abc.ABC):
     capabilities: frozenset[Capability] = frozenset()
     #: How a weighted count (TextLimit.weighted) differs from counting characters, for the counter's
     #: tooltip: a translatable sentence with a %(network)s placeholder.
-    counting_words: ClassVar[str] = ""
+    counting_words: ClassVar[str | StrPromise] = ""
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
     #: How an admin connects an account (see ConnectStyle).
