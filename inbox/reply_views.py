@@ -77,6 +77,10 @@ def composer_context(
             "network_name": channel.get_network_display(),
             "blocked": channel.status == channel.Status.NEEDS_RECONNECT,
             "window": _window(conversation),
+            # In a thread where several people write, whom this reply answers (DMs have one person).
+            "answers": replies.reply_parent(conversation)
+            if conversation.kind != Conversation.Kind.DIRECT_MESSAGE
+            else None,
             "saved_replies": saved_replies.saved_replies_for_composer(
                 workspace=request.workspace, contact=conversation.contact, agent=request.user
             ),

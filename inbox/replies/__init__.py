@@ -48,6 +48,7 @@ from .writing import (
     reply_approve,
     reply_create,
     reply_edit_and_approve,
+    reply_parent,
     reply_reject,
     reply_retry,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "reply_length",
     "reply_limit",
     "reply_needs_approval",
+    "reply_parent",
     "reply_problems",
     "reply_process",
     "reply_reconcile",

@@ -17,6 +17,18 @@ from .pipeline import S
 from .rules import reply_needs_approval, reply_problems, thread_changes_since
 
 
+def reply_parent(conversation: Conversation) -> Message | None:
+    """The message a new reply in this conversation answers: the newest from the public (the composer
+    names it, so the person sees whom they answer before sending)."""
+    return (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
+        .exclude(external_id=None)
+        .select_related("author_contact")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 def reply_create(
     *,
     conversation: Conversation,
@@ -53,12 +65,7 @@ def reply_create(
     needs_approval = hold_for_approval or reply_needs_approval(
         conversation=conversation, author=author, drafted_by_assistant=drafted_by_assistant
     )
-    parent = (
-        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
-        .exclude(external_id=None)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    parent = reply_parent(conversation)
     now = timezone.now()
     with transaction.atomic():
         # Lock order shared with ingestion (channel, then conversation): the insert below takes key locks

@@ -3,16 +3,19 @@ replies and the inbox settings. Tenancy (404), roles (403), CSRF, escaping, no-J
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Membership
 from inbox.ingest import message_ingest_batch
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
+from networks.providers import base as p
 from tests.factories import MembershipFactory
 from tests.workspace_urls import workspace_paths
 
@@ -151,6 +154,28 @@ def test_the_conversation_page_draws_a_working_composer_that_loads_the_full_one(
     assert f'hx-get="/w/acme/inbox/{conversation.pk}/reply/"' in body  # the full composer, at once
     assert 'name="thread_version"' in body and 'form="reply-form"' in body  # the body's thread version
     assert "js/composer.js" in body
+
+
+def test_the_composer_names_whom_the_reply_answers_in_a_thread_of_several(
+    agent_client, channel, conversation, make_item
+):
+    """The trial: the list named one person, the reply went under another's message, nothing said so."""
+    later = make_item(
+        "What time do you open on Sunday? " + XSS,
+        author="fan-2",
+        name="Ryan Evans",
+        root="c1",
+        parent="c1",
+        kind=p.ItemKind.REPLY,
+        at=timezone.now() + dt.timedelta(minutes=1),
+    )
+    message_ingest_batch(channel=channel, items=[later])
+    body = html(agent_client.get(f"/w/acme/inbox/{conversation.pk}/reply/", HTTP_HX_REQUEST="true"))
+    assert "Answers Ryan Evans:" in body and "What time do you open on Sunday?" in body
+    assert "<script>alert" not in body  # their words, escaped
+    agent_client.post(send_url(conversation), {"text": "From 9!", "thread_version": version(conversation)})
+    reply = Message.objects.get(direction="out")
+    assert reply.parent_external_id == later.external_id  # the one the composer named
 
 
 def test_the_composer_fragment_has_saved_replies_rendered_for_this_contact(agent_client, agent, conversation):
