@@ -126,11 +126,20 @@ class AppConfig:
     webhook_verify_token: str = ""
 
 
+def _configured(network: str) -> tuple[NetworkApp | None, dict[str, str]]:
+    """The operator's settings for `network`'s app: its NetworkApp row, and the environment's values."""
+    return NetworkApp.objects.filter(network=network).first(), settings.CMHUB_NETWORK_APPS.get(network, {})
+
+
+def _value(row: NetworkApp | None, configured: dict[str, str], name: str, default: str = "") -> str:
+    """One setting: the row's, else the environment's, else `default` (the row wins where it says)."""
+    return (getattr(row, name) if row else "") or configured.get(name, "") or default
+
+
 def app_config(network: str) -> AppConfig | None:
     """The deployment's app on `network`, or None when nobody configured one."""
     spec = SPECS[network]
-    row = NetworkApp.objects.filter(network=network).first()
-    configured = settings.CMHUB_NETWORK_APPS.get(network, {})
+    row, configured = _configured(network)
     client_id = row.client_id if row else configured.get("client_id", "")
     if not client_id:
         return None
@@ -138,27 +147,18 @@ def app_config(network: str) -> AppConfig | None:
         network=network,
         client_id=client_id,
         client_secret=row.client_secret if row else configured.get("client_secret", ""),
-        api_base_url=(row.api_base_url if row else "")
-        or configured.get("api_base_url", "")
-        or spec.default_api_base,
-        oauth_base_url=(row.oauth_base_url if row else "")
-        or configured.get("oauth_base_url", "")
-        or spec.default_oauth_base,
-        webhook_verify_token=(row.webhook_verify_token if row else "")
-        or configured.get("webhook_verify_token", ""),
+        api_base_url=_value(row, configured, "api_base_url", spec.default_api_base),
+        oauth_base_url=_value(row, configured, "oauth_base_url", spec.default_oauth_base),
+        webhook_verify_token=_value(row, configured, "webhook_verify_token"),
     )
 
 
 def api_base_url(network: str) -> str:
     """Where `network`'s API is called for accounts not connected yet (an app password's sign-in): the
-    operator's setting (NetworkApp or CMHUB_<NETWORK>_API_BASE_URL), else the network's own."""
-    row = NetworkApp.objects.filter(network=network).first()
-    configured = settings.CMHUB_NETWORK_APPS.get(network, {})
-    return (
-        (row.api_base_url if row else "")
-        or configured.get("api_base_url", "")
-        or SPECS[network].default_api_base
-    )
+    operator's setting (NetworkApp or CMHUB_<NETWORK>_API_BASE_URL), else the network's own. Unlike
+    `app_config`, it needs no client id: app passwords need no app."""
+    row, configured = _configured(network)
+    return _value(row, configured, "api_base_url", SPECS[network].default_api_base)
 
 
 def provider_class(network: str) -> type[p.Provider]:

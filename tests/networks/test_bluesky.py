@@ -324,6 +324,20 @@ def test_the_same_words_a_day_later_are_a_new_reply(fake, http):
     assert first.external_id != second.external_id
 
 
+def test_a_post_retried_after_a_lost_answer_is_published_once(fake, http):
+    """The publisher's promise for Bluesky: a second attempt after an answer lost on the way back writes
+    nothing new and returns the first (the record key is the delivery's, so the PDS refuses a second one;
+    that two deliveries of the same words are two posts is the reply test's above)."""
+    provider = connect(fake, http)
+    key = "cmhub-post-7-0123456789abcdef0123"
+    fake.inject(Fault(r"putRecord", kind="drop_after"))
+    with pytest.raises(Exception):  # noqa: B017 - the answer was lost after the write applied
+        provider.publish(text="Galettes all January 👑", delivery_key=key)
+    again = provider.publish(text="Galettes all January 👑", delivery_key=key)
+    ours = [p for p in fake.posts.values() if p["did"] == BRAND and "Galettes" in p["record"]["text"]]
+    assert len(ours) == 1 and again.external_id in fake.posts
+
+
 def test_publish_with_images_uploads_blobs_with_alt_and_aspect_ratio(fake, http):
     provider = connect(fake, http)
     buffer = io.BytesIO()
