@@ -27,6 +27,7 @@ _KIND = {
     p.ItemKind.REPLY: Conversation.Kind.COMMENT,
     p.ItemKind.MENTION: Conversation.Kind.MENTION,
     p.ItemKind.DIRECT_MESSAGE: Conversation.Kind.DIRECT_MESSAGE,
+    p.ItemKind.REVIEW: Conversation.Kind.REVIEW,
 }
 
 
@@ -217,6 +218,7 @@ def _upsert_conversations(
             contact=contacts.get(first.author.external_id) if first.author else None,
             last_message_at=first.created_at,
             message_count=0,
+            rating=next((r for r in map(_rating, thread) if r is not None), None),
             created_at=now,
         )
         _apply_messages(channel, conversation, [_summary(channel, i) for i in thread], policy, now)
@@ -296,7 +298,14 @@ def _message(
         ingested_at=now,
         permalink=item.permalink[:1000],
         raw=item.raw,
+        rating=_rating(item),
+        hidden=item.held,
     )
+
+
+def _rating(item: p.EngagementItem) -> int | None:
+    """The review's stars, when a network gave a sane number (the constraint allows 1 to 5)."""
+    return item.rating if item.rating in (1, 2, 3, 4, 5) else None
 
 
 def _update_existing_conversations(

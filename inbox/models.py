@@ -137,6 +137,7 @@ class Conversation(models.Model):
         COMMENT = "comment", _("Comment")
         MENTION = "mention", _("Mention")
         DIRECT_MESSAGE = "direct_message", _("Direct message")
+        REVIEW = "review", _("Review")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -179,6 +180,9 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     message_count = models.PositiveIntegerField(default=0)
+    # A review thread's stars (1 to 5), kept equal to its review's (Message.rating), so the list filters
+    # by rating without reading messages; empty for other threads.
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     last_message_at = models.DateTimeField(_("last message"), default=tz.now)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     # The newest reply of ours that reached the network: inbound messages up to it are answered.
@@ -197,6 +201,10 @@ class Conversation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "root_external_id"], name="conversation_unique_thread"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="conversation_rating_stars",
             ),
         ]
         indexes = [
@@ -291,6 +299,8 @@ class Message(models.Model):
     ingested_at = models.DateTimeField(default=tz.now)
     permalink = models.URLField(max_length=1000, blank=True)
     hidden = models.BooleanField(default=False)
+    # A review's stars (1 to 5), as the reviewer last set them; empty for everything but reviews.
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     # Edits and deletions seen on the network (inbox/edits.py): the words before each edit, oldest first,
     # as [{"text", "replaced_at"}], for the agent to see what was answered; a deleted message stays,
@@ -324,6 +334,10 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["channel", "external_id"], name="message_unique_per_channel"),
             models.CheckConstraint(
                 condition=Q(direction="in") | ~Q(send_status=""), name="message_outbound_has_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="message_rating_stars",
             ),
         ]
         indexes = [

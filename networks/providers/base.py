@@ -76,6 +76,9 @@ class ItemKind(enum.StrEnum):
     DIRECT_MESSAGE = "direct_message"
     #: A post someone else wrote on the brand's page (Facebook visitor posts): it heads its own thread.
     VISITOR_POST = "visitor_post"
+    #: A review of the brand's place (Google Business Profile): one thread per review, answered once (an
+    #: answer given again replaces the first), with a star rating (EngagementItem.rating).
+    REVIEW = "review"
 
 
 # --- Plain data ----------------------------------------------------------------------------------------
@@ -144,6 +147,11 @@ class EngagementItem:
     #: Earlier versions of this item, oldest first, where an edit gives the new version an id of its own
     #: (X `edit_history_tweet_ids`): the inbox shows it as an edit of the message it holds, not a new one.
     replaces_external_ids: tuple[str, ...] = ()
+    #: Stars from 1 to 5 (ItemKind.REVIEW); None for everything that is not a review.
+    rating: int | None = None
+    #: The network keeps it from the public until a moderator approves it (YouTube's heldForReview and
+    #: likelySpam): stored hidden, and shown again by approving it (Capability.HIDE, hidden=False).
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)

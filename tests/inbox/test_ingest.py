@@ -268,3 +268,19 @@ def test_the_post_a_thread_is_about_is_stored_from_the_payload(channel, make_ite
     conversation.refresh_from_db()
     assert conversation.post_text == "Nouveaux croissants (édité)"
     assert conversation.post_permalink == "https://facebook.com/p1"  # kept when a payload lacks it
+
+
+def test_a_review_is_its_own_thread_with_its_stars_and_a_held_comment_is_stored_hidden(channel, make_item):
+    import dataclasses
+
+    review = dataclasses.replace(make_item("Service très lent.", kind=p.ItemKind.REVIEW), rating=1)
+    nonsense = dataclasses.replace(make_item("Great!", kind=p.ItemKind.REVIEW), rating=9)
+    held = dataclasses.replace(make_item("Buy followers at spam.example"), held=True)
+    message_ingest_batch(channel=channel, items=[review, nonsense, held])
+    thread = Conversation.objects.get(root_external_id=review.external_id)
+    assert thread.kind == Conversation.Kind.REVIEW and thread.rating == 1
+    assert Message.objects.get(external_id=review.external_id).rating == 1
+    # A rating no network gives is not stored (and would break the constraint): the review is kept.
+    assert Message.objects.get(external_id=nonsense.external_id).rating is None
+    assert Conversation.objects.get(root_external_id=nonsense.external_id).rating is None
+    assert Message.objects.get(external_id=held.external_id).hidden is True
