@@ -303,9 +303,7 @@ def _message(
     )
 
 
-def _rating(item: p.EngagementItem) -> int | None:
-    """The review's stars, when a network gave a sane number (the constraint allows 1 to 5)."""
-    return item.rating if item.rating in (1, 2, 3, 4, 5) else None
+_rating = edits.stars
 
 
 def _update_existing_conversations(
