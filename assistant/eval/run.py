@@ -235,7 +235,7 @@ def evaluate(index: FaqIndex, messages: Sequence[dict]) -> list[Outcome]:
     for message in messages:
         text = message["text"]
         started = time.perf_counter()
-        result = triage(text, recent_texts=message.get("recent_texts", ()))
+        result = triage(text, recent_texts=message.get("recent_texts", ()), rating=message.get("rating"))
         suggestions = index.suggest(text, language=result.language, intent=result.intent)
         elapsed = time.perf_counter() - started
         outcomes.append(
