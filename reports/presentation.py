@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from networks.models import network_choices
 from reports import publishing, reviews, sentiment
@@ -373,6 +374,11 @@ def reviews_chart_data(report: ReviewsReport, f: ReportFilter) -> dict[str, Any]
         },
         "buckets": {
             "labels": [str(_("%(n)s ★") % {"n": row.stars}) for row in report.distribution],
-            "bars": [{"label": str(_("Reviews")), "values": [row.reviews for row in report.distribution]}],
+            "bars": [
+                {
+                    "label": str(pgettext("customer reviews", "Reviews")),
+                    "values": [row.reviews for row in report.distribution],
+                }
+            ],
         },
     }

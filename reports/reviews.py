@@ -19,6 +19,7 @@ import datetime as dt
 
 from django.db.models import Avg, Count, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Workspace
 from inbox.models import Conversation
@@ -28,10 +29,12 @@ from reports.selectors import PercentileCont, _in_sql, _value_field, facts_in, p
 
 K = ReportingEvent.Kind
 STARS = (1, 2, 3, 4, 5)
+#: Customers' reviews, not the approvals of posts (which French calls otherwise).
+REVIEWS = pgettext_lazy("customer reviews", "Reviews")
 
 COLUMNS = {
-    "series": [("period", _("Period")), ("reviews", _("Reviews")), ("average", _("Average rating"))],
-    "distribution": [("stars", _("Stars")), ("reviews", _("Reviews")), ("share", _("Share (%)"))],
+    "series": [("period", _("Period")), ("reviews", REVIEWS), ("average", _("Average rating"))],
+    "distribution": [("stars", _("Stars")), ("reviews", REVIEWS), ("share", _("Share (%)"))],
     "figures": [("figure", _("Figure")), ("value", _("Value"))],
 }
 

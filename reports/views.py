@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.access import WorkspaceRequest, workspace_view
@@ -44,7 +44,7 @@ TABS: list[tuple[str, Any]] = [
     ("reports_team", gettext_lazy("Team")),
     ("reports_sentiment", gettext_lazy("Sentiment and intent")),
     ("reports_publishing", gettext_lazy("Publishing")),
-    ("reports_reviews", gettext_lazy("Reviews")),
+    ("reports_reviews", pgettext_lazy("customer reviews", "Reviews")),
 ]
 
 # The filter's parameters, kept by the tabs, the CSV links and the drill-downs.
