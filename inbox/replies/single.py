@@ -5,7 +5,10 @@ There, answering again replaces the first answer on the network, under the same 
 - one answer is on its way at a time (`in_flight_refusal`): two answers racing to the network would leave
   whichever landed last, and the thread could not say which one the public sees;
 - once the new answer is sent, the earlier ones are marked replaced (`answers_replace`), in the send's own
-  transaction: kept in the thread, struck and dated, their network id passed to the new answer.
+  transaction: kept in the thread, struck and dated, their network id passed to the new answer;
+- an answer someone gave on the network itself, over ours, comes back from the poll under the id our
+  answer holds, with other words: ours is marked replaced and the poll stores theirs
+  (`answers_replaced_on_network`).
 """
 
 from __future__ import annotations
@@ -100,3 +103,25 @@ def is_own_echo(echo: Message, reply: Message) -> bool:
     back (the same words, stored by a poll) rather than the earlier answer it replaces."""
     from_poll = echo.next_step_at is None and echo.author_user_id is None
     return from_poll and p.reply_text_key(echo.text) == p.reply_text_key(reply.text)
+
+
+def answers_replaced_on_network(
+    *, channel: Channel, items: list[p.EngagementItem], now: dt.datetime
+) -> set[str]:
+    """Where the poll reads an answer of ours back with other words (replaced on the network itself, as a
+    Google reply edited there), mark the answer we hold replaced and free its id; returns the ids freed,
+    for the caller to store those items as new answers. Runs in the ingest's transaction."""
+    if not items or not one_answer(channel):
+        return set()
+    by_id = {item.external_id: item for item in items}
+    ours = Message.objects.filter(
+        channel=channel, external_id__in=list(by_id), direction=Message.Direction.OUT, send_status=S.SENT
+    ).values_list("pk", "external_id", "text")
+    replaced = {
+        (pk, external_id)
+        for pk, external_id, text in ours
+        if external_id and p.reply_text_key(text) != p.reply_text_key(by_id[external_id].text)
+    }
+    if replaced:
+        Message.objects.filter(pk__in=[pk for pk, _id in replaced]).update(replaced_at=now, external_id=None)
+    return {external_id for _pk, external_id in replaced if external_id}

@@ -261,3 +261,31 @@ def test_a_replaced_answer_cannot_be_deleted_and_says_why(review, agent, manager
         message=first, action=ModerationAction.Action.DELETE, by=manager.memberships.get()
     )
     assert "replaced" in reason
+
+
+def test_our_answer_replaced_on_the_network_itself_is_kept_and_theirs_stored(review, fake, agent):
+    ours = sent(review, agent, "Merci pour votre avis.")
+    # Someone edits the answer on the network directly: the next poll reads it under our answer's id.
+    fake.reviews["r1"]["reviewReply"] = {
+        "comment": "Réponse modifiée sur place.",
+        "updateTime": "2026-11-21T10:00:00Z",
+    }
+    network_tasks.poll_once(Channel.objects.get(pk=review.channel_id))
+    ours.refresh_from_db()
+    assert ours.replaced_at is not None and ours.external_id is None and ours.text == "Merci pour votre avis."
+    theirs = Message.objects.get(conversation=review, direction="out", replaced_at__isnull=True)
+    assert theirs.text == "Réponse modifiée sur place." and theirs.external_id == reply_id(fake.name)
+    assert theirs.send_status == S.SENT and theirs.author_user_id is None
+    assert single.current_answer(review) == theirs
+    # Read again unchanged: nothing more moves.
+    network_tasks.poll_once(Channel.objects.get(pk=review.channel_id))
+    assert Message.objects.filter(conversation=review).count() == 3
+
+
+def test_our_answer_read_back_with_the_same_words_stays_ours(review, fake, agent):
+    ours = sent(review, agent, "Merci pour votre avis.")
+    fake.reviews["r1"]["reviewReply"]["comment"] = "  Merci pour votre avis.\r\n"  # the network's spacing
+    network_tasks.poll_once(Channel.objects.get(pk=review.channel_id))
+    ours.refresh_from_db()
+    assert ours.replaced_at is None and ours.external_id == reply_id(fake.name)
+    assert Message.objects.filter(conversation=review).count() == 2
