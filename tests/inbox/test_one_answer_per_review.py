@@ -289,3 +289,26 @@ def test_our_answer_read_back_with_the_same_words_stays_ours(review, fake, agent
     ours.refresh_from_db()
     assert ours.replaced_at is None and ours.external_id == reply_id(fake.name)
     assert Message.objects.filter(conversation=review).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_people_answering_at_the_same_instant_queue_one_answer(review, agent, broker):
+    """The check runs under the channel's lock: the others wait for it, then see the answer on its way."""
+    from django.db import connection
+
+    from tests.threads import at_once
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises every writer: four people cannot race there")
+
+    def write():
+        try:
+            return answer(review, agent, "Désolés, appelez-nous.").pk
+        except replies.ReplyError as exc:
+            return exc.message
+
+    outcomes = at_once(write, times=4)
+    created = [o for o in outcomes if isinstance(o, int)]
+    assert len(created) == 1 and len(outcomes) == 4
+    assert all("already on its way" in o for o in outcomes if isinstance(o, str))
+    assert Message.objects.filter(direction="out").count() == 1
