@@ -248,3 +248,27 @@ def test_the_api_refuses_a_rating_no_review_has(owner, workspace, review, bad):
     response = api_for(owner, workspace).get("/conversations", {"rating": bad})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"][-1] == "rating"
+
+
+def test_a_review_edited_out_of_the_filtered_stars_leaves_the_live_list(
+    agent_client, channel, make_item, review
+):
+    conversation = review("Nul.", 1, external_id="rev-live")
+    html = list_html(agent_client, "?rating=1")
+    since = re.search(r'id="inbox-since" name="since" value="([^"]+)"', html).group(1)
+    shown = re.search(rf'name="shown" value="({conversation.pk}:\d+)"', html).group(1)
+    again = dataclasses.replace(
+        make_item("Finalement très bien.", kind=p.ItemKind.REVIEW, external_id="rev-live"),
+        rating=5,
+        post_external_id="",
+    )
+    message_ingest_batch(channel=channel, items=[again])
+    response = agent_client.get(
+        "/w/acme/inbox/updates/", {"rating": "1", "since": since, "shown": shown}, **HTMX
+    )
+    assert f'<li id="conv-{conversation.pk}" hx-swap-oob="delete">' in response.content.decode()
+
+
+def test_the_api_refuses_a_kind_no_thread_has(owner, workspace, review):
+    response = api_for(owner, workspace).get("/conversations", {"kind": "tweet"})
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["query", "kind"]

@@ -206,3 +206,15 @@ def test_the_query_count_does_not_grow_with_the_reviews(channels, workspace, man
             by=manager,
         )
     assert cost() == few
+
+
+def test_the_conversations_export_holds_each_reviews_stars(reviews, workspace, manager_client):
+    response = manager_client.get(
+        reverse("reports_conversations_csv", args=[workspace.slug]), {"range": "7d"}
+    )
+    header, *rows = _csv(response)
+    stars = {row[0]: row[header.index("rating")] for row in rows}
+    assert stars[str(reviews[0].pk)] == "1" and stars[str(reviews[4].pk)] == "4"
+    assert header[-1] == "link"
+    comment = Conversation.objects.get(kind=Conversation.Kind.COMMENT)
+    assert stars[str(comment.pk)] == ""
