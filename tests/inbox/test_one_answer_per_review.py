@@ -312,3 +312,18 @@ def test_four_people_answering_at_the_same_instant_queue_one_answer(review, agen
     assert len(created) == 1 and len(outcomes) == 4
     assert all("already on its way" in o for o in outcomes if isinstance(o, str))
     assert Message.objects.filter(direction="out").count() == 1
+
+
+def test_the_thread_offers_managers_a_delete_button_on_our_current_answer_only(review, agent, manager_client):
+    first = sent(review, agent, "Ancienne.")
+    second = sent(review, agent, "Nouvelle.")
+    html = manager_client.get(f"/w/acme/inbox/{review.pk}/").content.decode()
+
+    def item(message):
+        part = html[html.index(f'id="message-{message.pk}"') :]
+        return part[: part.index("</li>")]
+
+    assert 'name="action" value="delete"' in item(second)
+    assert 'name="action" value="delete"' not in item(first)  # replaced: nothing of it left to delete
+    review_message = Message.objects.get(conversation=review, direction="in")
+    assert 'name="action" value="delete"' not in item(review_message)  # a review is not ours to delete
