@@ -83,6 +83,7 @@ class ConversationOut(Schema):
     contact: ContactOut | None
     preview: str
     message_count: int
+    rating: int | None = Field(None, description="A review's current stars, 1 to 5; null for other threads.")
     post_permalink: str
     external_id: str = Field(..., description="The thread's root on the network.")
     created_at: dt.datetime
@@ -122,6 +123,10 @@ class MessageOut(Schema):
     edited_at: dt.datetime | None
     deleted_at: dt.datetime | None
     hidden: bool
+    rating: int | None = Field(None, description="A review's stars, 1 to 5, as its author last set them.")
+    replaced_at: dt.datetime | None = Field(
+        None, description="Our answer, replaced on the network by a later one (one answer per review)."
+    )
     send_status: str
     send_error: str
     attachments: list[dict[str, Any]]
@@ -182,6 +187,7 @@ def conversation_out(conversation: Conversation, *, slug: str) -> ConversationOu
         contact=contact_out(conversation.contact) if conversation.contact else None,
         preview=conversation.preview,
         message_count=conversation.message_count,
+        rating=conversation.rating,
         post_permalink=conversation.post_permalink,
         external_id=conversation.root_external_id,
         created_at=conversation.created_at,
@@ -212,6 +218,8 @@ def message_out(message: Message) -> MessageOut:
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
         hidden=message.hidden,
+        rating=message.rating,
+        replaced_at=message.replaced_at,
         send_status=message.send_status,
         send_error=message.send_error,
         attachments=list(message.attachments or []),

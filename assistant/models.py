@@ -197,6 +197,7 @@ class Suggestion(models.Model):
         FAQ = "faq", _("FAQ answer")
         SAVED_REPLY = "saved_reply", _("Saved reply")
         LLM = "llm", _("Model draft")
+        REVIEW = "review", _("Review answer")  # a first draft from the review's stars (engine/reviews.py)
 
     class Fate(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -230,7 +231,7 @@ class Suggestion(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="faq", saved_reply_id__isnull=True)
                 | Q(kind="saved_reply", faq_entry__isnull=True)
-                | Q(kind="llm", faq_entry__isnull=True, saved_reply_id__isnull=True),
+                | Q(kind__in=["llm", "review"], faq_entry__isnull=True, saved_reply_id__isnull=True),
                 name="suggestion_one_source",
             ),
         ]

@@ -9,6 +9,9 @@ triage runs again, no notification goes out, and the conversation's counters do 
 
 Only what customers wrote is followed: our own replies are ours to change, and their echo may differ in
 spacing from what we sent.
+
+A review's stars are part of what its author wrote: a reviewer who turns 2 stars into 4 edited the review
+(the earlier version keeps its stars), and the thread's rating, which the list filters on, follows.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ def _same_words(a: str, b: str) -> bool:
     return p.reply_text_key(a) == p.reply_text_key(b)
 
 
+def stars(item: p.EngagementItem) -> int | None:
+    """The review's stars, when a network gave a sane number (the constraints allow 1 to 5)."""
+    return item.rating if item.rating in (1, 2, 3, 4, 5) else None
+
+
 def message_edits_apply(
     *, channel: Channel, items: Iterable[p.EngagementItem], now: dt.datetime | None = None
 ) -> list[int]:
@@ -57,6 +65,12 @@ def message_edits_apply(
     return [m.pk for m in changed]
 
 
+def _new_stars(message: Message, item: p.EngagementItem) -> int | None:
+    """The review's new stars when the reviewer changed them (None: unchanged, or nothing sane given)."""
+    rating = stars(item)
+    return rating if rating is not None and rating != message.rating else None
+
+
 def _apply_one(
     message: Message, item: p.EngagementItem, now: dt.datetime, previews: dict[int, tuple[str, str]]
 ) -> bool:
@@ -66,21 +80,32 @@ def _apply_one(
         # Listed again: it was hidden or the listing was wrong, not deleted.
         message.deleted_at = None
         dirty = True
-    if not _same_words(message.text, item.text):
-        history = [*message.previous_texts, {"text": message.text, "replaced_at": now.isoformat()}]
-        message.previous_texts = history[-MAX_PREVIOUS:]
-        previews[message.conversation_id] = (message.text[:PREVIEW_CHARS], item.text[:PREVIEW_CHARS])
+    rating = _new_stars(message, item)
+    if not _same_words(message.text, item.text) or rating is not None:
+        before: dict[str, str | int] = {"text": message.text, "replaced_at": now.isoformat()}
+        if message.rating is not None:
+            before["rating"] = message.rating
+        message.previous_texts = [*message.previous_texts, before][-MAX_PREVIOUS:]
+        if not _same_words(message.text, item.text):
+            previews[message.conversation_id] = (message.text[:PREVIEW_CHARS], item.text[:PREVIEW_CHARS])
         message.text = item.text
+        message.rating = rating if rating is not None else message.rating
         message.edited_at = item.edited_at or now
         dirty = True
     return dirty
 
 
 def _save(changed: list[Message], previews: dict[int, tuple[str, str]], now: dt.datetime) -> None:
-    bulk_update_rows(changed, ["text", "previous_texts", "edited_at", "deleted_at"])
+    bulk_update_rows(changed, ["text", "previous_texts", "edited_at", "deleted_at", "rating"])
     for conversation_id, (old, new) in previews.items():
         # The list shows the latest message's words: an edit of that message shows there too.
         Conversation.objects.filter(pk=conversation_id, preview=old).update(preview=new, updated_at=now)
+    for message in changed:
+        if message.rating is not None and message.kind == p.ItemKind.REVIEW:
+            # The thread's stars are its review's, as the reviewer last set them (the list filters on them).
+            Conversation.objects.filter(pk=message.conversation_id).exclude(rating=message.rating).update(
+                rating=message.rating, updated_at=now
+            )
 
 
 def message_versions_apply(

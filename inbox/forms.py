@@ -112,6 +112,8 @@ class InboxSettingsForm(forms.Form):
 
 
 ALL = "all"
+#: A review's stars, the values the rating filter offers.
+RATINGS = (1, 2, 3, 4, 5)
 SORT_CHOICES = [
     (Sort.NEWEST, gettext_lazy("Newest activity")),
     (Sort.OLDEST, gettext_lazy("Oldest activity")),
@@ -148,6 +150,16 @@ class FilterForm(forms.Form):
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
     intent = forms.ChoiceField(
         label=gettext_lazy("Intent"), required=False, choices=[("", ""), *Intent.choices]
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"), required=False, choices=[("", ""), *Conversation.Kind.choices]
+    )
+    rating = forms.TypedChoiceField(
+        label=gettext_lazy("Rating"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", ""), *((n, str(n)) for n in RATINGS)],
     )
     sort = forms.ChoiceField(label=gettext_lazy("Sort"), required=False, choices=[("", ""), *SORT_CHOICES])
     # A report's drill-down: comma-separated conversation ids (scoped to the workspace by the query).
@@ -194,6 +206,8 @@ class FilterForm(forms.Form):
             date_to=data.get("date_to"),
             overdue=bool(data.get("overdue")),
             intent=data.get("intent") or "",
+            kind=data.get("kind") or "",
+            rating=data.get("rating"),
             sort=Sort(data.get("sort") or Sort.NEWEST),
             q=(data.get("q") or "").strip(),
             conversation_ids=tuple(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.db import bulk_update_rows, insert_rows
 from inbox import answered, edits, signals, sla
 from inbox.models import Contact, Conversation, InboxPolicy, Message, PublishedPost
+from inbox.replies import single
 from inbox.signals import conversations_created, messages_created, messages_stored
 from networks.models import Channel
 from networks.providers import base as p
@@ -55,6 +56,11 @@ def message_ingest_batch(*, channel: Channel, items: list[p.EngagementItem]) -> 
         Message.objects.filter(channel=channel, external_id__in=list(unique)).values_list(
             "external_id", flat=True
         )
+    )
+    # Where a thread holds one answer, an answer of ours read back with other words was replaced on the
+    # network itself: ours is kept, marked replaced, and theirs is stored as new.
+    known -= single.answers_replaced_on_network(
+        channel=channel, items=[item for key, item in unique.items() if key in known], now=timezone.now()
     )
     fresh = [item for key, item in unique.items() if key not in known]
     # Read again with other words: an edit, never a new message (nothing announced, no triage again).
@@ -303,9 +309,7 @@ def _message(
     )
 
 
-def _rating(item: p.EngagementItem) -> int | None:
-    """The review's stars, when a network gave a sane number (the constraint allows 1 to 5)."""
-    return item.rating if item.rating in (1, 2, 3, 4, 5) else None
+_rating = edits.stars
 
 
 def _update_existing_conversations(

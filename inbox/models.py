@@ -224,6 +224,13 @@ class Conversation(models.Model):
             ),
             # Live updates: what changed in this workspace since the page was drawn.
             models.Index(fields=["workspace", "updated_at"], name="conv_ws_updated"),
+            # The list filtered by stars ("1-star reviews, newest first"): reviews only, a small share of
+            # a workspace's threads, so the status index would walk every comment to find them.
+            models.Index(
+                fields=["workspace", "rating", "status", "-last_message_at", "-id"],
+                name="conv_ws_rating_recent",
+                condition=Q(rating__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,11 +310,16 @@ class Message(models.Model):
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     # Edits and deletions seen on the network (inbox/edits.py): the words before each edit, oldest first,
-    # as [{"text", "replaced_at"}], for the agent to see what was answered; a deleted message stays,
-    # marked, so the thread and its triage history keep their sense.
+    # as [{"text", "replaced_at"}] (with "rating": a review's stars before that edit), for the agent to
+    # see what was answered; a deleted message stays, marked, so the thread and its triage history keep
+    # their sense.
     edited_at = models.DateTimeField(null=True, blank=True)
     previous_texts = models.JSONField(default=list, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Our answer on a network that keeps one answer per thread (Provider.one_reply_per_thread: a Google
+    # review's reply) when a later one took its place there: kept in the thread, shown as replaced. Its
+    # network id passed to the new answer (the network names both the same).
+    replaced_at = models.DateTimeField(null=True, blank=True)
     # Outbound replies only.
     send_status = models.CharField(max_length=20, choices=SendStatus.choices, blank=True)
     send_error = models.TextField(blank=True)

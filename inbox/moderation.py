@@ -149,6 +149,8 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
             return _("Only comments from other people can be hidden or answered privately.")
         if message.conversation.kind == Conversation.Kind.DIRECT_MESSAGE:
             return _("Direct messages cannot be deleted from CM Hub.")
+        if message.replaced_at is not None:
+            return _("A later answer replaced this one on the network: delete that one instead.")
         if message.send_status != Message.SendStatus.SENT or not message.external_id:
             return _("This reply has not reached the network.")
     elif not _is_comment(message):

@@ -22,6 +22,7 @@ from core.htmx import fragment_or_redirect, is_htmx
 from inbox import dm_window, replies, saved_replies, selectors
 from inbox.forms import InboxSettingsForm, SavedReplyForm
 from inbox.models import Conversation, InboxPolicy, Message, SavedReply
+from inbox.replies import single
 from inbox.signals import reply_written
 
 S = Message.SendStatus
@@ -81,6 +82,10 @@ def composer_context(
             "answers": replies.reply_parent(conversation)
             if conversation.kind != Conversation.Kind.DIRECT_MESSAGE
             else None,
+            # Where answering again replaces the answer the public sees (a review's reply): which one,
+            # and why another may not go yet.
+            "replaces": single.current_answer(conversation) if single.one_answer(channel) else None,
+            "one_at_a_time": single.in_flight_refusal(conversation),
             "saved_replies": saved_replies.saved_replies_for_composer(
                 workspace=request.workspace, contact=conversation.contact, agent=request.user
             ),

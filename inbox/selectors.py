@@ -72,6 +72,8 @@ class InboxFilters:
     date_to: dt.date | None = None
     overdue: bool = False
     intent: str = ""  # the intent of the conversation's latest triaged inbound message
+    kind: str = ""  # a Conversation.Kind (comments, mentions, direct messages, reviews); "" for any
+    rating: int | None = None  # a review's current stars, 1 to 5 (reviews only)
     sort: Sort = Sort.NEWEST
     q: str = ""
     # Exactly these conversations (a report's drill-down: the ones a figure counted); empty means any.
@@ -216,6 +218,11 @@ def conversations_filtered(
         qs = qs.filter(labels=filters.label_id)
     if filters.priority is not None:
         qs = qs.filter(priority=filters.priority)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.rating is not None:
+        # Only reviews have stars; the partial index conv_ws_rating_recent serves this list.
+        qs = qs.filter(rating=filters.rating, rating__isnull=False)
     if filters.date_from:
         qs = qs.filter(last_message_at__gte=_start_of(filters.date_from, workspace, user))
     if filters.date_to:

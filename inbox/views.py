@@ -28,7 +28,7 @@ from core import dates
 from core.errors import flash_user_errors
 from core.htmx import fragment_or_page, fragment_or_redirect, is_htmx
 from inbox import moderation, presence, selectors, services
-from inbox.forms import SORT_CHOICES, FilterForm
+from inbox.forms import RATINGS, SORT_CHOICES, FilterForm
 from inbox.models import Conversation, Intent
 from inbox.selectors import AssigneeFilter, Cursor, InboxFilters, Sort
 from networks.models import network_choices
@@ -96,6 +96,8 @@ def _list_context(request: WorkspaceRequest, params: QueryDict) -> dict:
         "priorities": Conversation.Priority.choices,
         "sorts": SORT_CHOICES,
         "intents": Intent.choices,
+        "kinds": Conversation.Kind.choices,
+        "ratings": [(n, ngettext("%(count)s star", "%(count)s stars", n) % {"count": n}) for n in RATINGS],
         **_view_counts_context(request, filters, now),
         "can_assign": can(member, Perm.ASSIGN),
         "can_triage": can(member, Perm.REPLY),

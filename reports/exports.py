@@ -42,6 +42,7 @@ CSV_HEADER = [
     _("sentiment"),
     _("intent"),
     _("SLA met"),
+    _("rating"),  # a review's current stars; empty for other threads
     _("link"),
 ]
 
@@ -94,6 +95,7 @@ _FIELDS = (
     "assignee__last_name",
     "assignee__email",
     "status",
+    "rating",
     "latest_triaged_id",
 )
 
@@ -134,6 +136,7 @@ def conversation_export_rows(
                 assignee_id,
                 *person,
                 status,
+                rating,
                 triaged,
             ) = row
             if assignee_id is not None and assignee_id not in assignees:
@@ -159,6 +162,7 @@ def conversation_export_rows(
                 sentiment,
                 intent,
                 first_response[3] if first_response else None,
+                rating,
                 f"{link_prefix}{pk}/",
             ]
         if len(rows) < chunk:

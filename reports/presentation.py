@@ -10,11 +10,13 @@ from urllib.parse import urlencode
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from networks.models import network_choices
-from reports import publishing, sentiment
+from reports import publishing, reviews, sentiment
 from reports.framework import ReportFilter
 from reports.publishing import PublishingReport
+from reports.reviews import ReviewsReport
 from reports.selectors import BUCKET_LABELS, AgentRow, Durations, HeatCell, PeriodSummary
 from reports.sentiment import Figure, SentimentReport
 
@@ -323,4 +325,60 @@ def publishing_chart_data(report: PublishingReport, f: ReportFilter) -> dict[str
                 for n in in_series
             ],
         }
+    }
+
+
+def reviews_tables(report: ReviewsReport, *, inbox_url: str, query: dict[str, str]) -> list[Table]:
+    """The Reviews page's tables: over time, by stars (each row opening the inbox on the reviews with
+    those stars now), and the answers' figures."""
+    columns = reviews.COLUMNS
+    total = report.total.cells() | {"period": _("Whole period")}
+    figures: list[dict[str, object]] = [
+        {"figure": _("Reviews received"), "value": report.total.reviews},
+        {"figure": _("Average rating"), "value": report.total.average},
+        {"figure": _("Reviews answered"), "value": report.answered},
+        {"figure": _("Response rate (%)"), "value": report.response_rate},
+        {"figure": _("Median response time"), "value": duration_text(report.median_response_seconds)},
+    ]
+
+    def listed(stars: int) -> str:
+        return f"{inbox_url}?{urlencode({**query, 'kind': 'review', 'rating': stars, 'status': 'all'})}"
+
+    drill = [{"reviews": listed(row.stars)} for row in report.distribution]
+    return [
+        column_table(
+            "reviews-series",
+            _("Reviews over time"),
+            columns["series"],
+            [p.cells() for p in report.series] + [total],
+        ),
+        column_table(
+            "reviews-stars",
+            _("Reviews by stars"),
+            columns["distribution"],
+            [r.cells() for r in report.distribution],
+            drill,
+        ),
+        column_table("reviews-figures", _("Answers"), columns["figures"], figures),
+    ]
+
+
+def reviews_chart_data(report: ReviewsReport, f: ReportFilter) -> dict[str, Any]:
+    """The average rating over time (a line) and the stars' distribution (bars), for static/js/reports.js."""
+    points = report.series
+    return {
+        "series": {
+            "x": [_day_epoch(p.period, f) for p in points if p.period],
+            "grouping": f.grouping,
+            "lines": [{"label": str(_("Average rating")), "values": [_rounded(p.average) for p in points]}],
+        },
+        "buckets": {
+            "labels": [str(_("%(n)s ★") % {"n": row.stars}) for row in report.distribution],
+            "bars": [
+                {
+                    "label": str(pgettext("customer reviews", "Reviews")),
+                    "values": [row.reviews for row in report.distribution],
+                }
+            ],
+        },
     }

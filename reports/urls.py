@@ -10,6 +10,7 @@ workspace_urlpatterns: list[URLPattern] = [
     path("reports/team/", views.reports_team, name="reports_team"),
     path("reports/sentiment/", views.reports_sentiment, name="reports_sentiment"),
     path("reports/publishing/", views.reports_publishing, name="reports_publishing"),
+    path("reports/reviews/", views.reports_reviews, name="reports_reviews"),
     path("reports/drill/", views.reports_drill, name="reports_drill"),
     path("reports/conversations.csv", export_views.conversations_csv, name="reports_conversations_csv"),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.access import WorkspaceRequest, workspace_view
@@ -20,7 +20,7 @@ from core.csv import csv_streaming_response
 from inbox import selectors as inbox_selectors
 from inbox.forms import CONVERSATION_IDS_MAX
 from networks.models import network_choices
-from reports import publishing, selectors, sentiment
+from reports import publishing, reviews, selectors, sentiment
 from reports.framework import ReportFilter, ReportFilterForm, own_figures_user_id, report_filter_for
 from reports.overview import overview
 from reports.presentation import (
@@ -30,6 +30,8 @@ from reports.presentation import (
     own_suggestion_tables,
     publishing_chart_data,
     publishing_tables,
+    reviews_chart_data,
+    reviews_tables,
     sentiment_chart_data,
     sentiment_tables,
     tables_csv_rows,
@@ -42,6 +44,7 @@ TABS: list[tuple[str, Any]] = [
     ("reports_team", gettext_lazy("Team")),
     ("reports_sentiment", gettext_lazy("Sentiment and intent")),
     ("reports_publishing", gettext_lazy("Publishing")),
+    ("reports_reviews", pgettext_lazy("customer reviews", "Reviews")),
 ]
 
 # The filter's parameters, kept by the tabs, the CSV links and the drill-downs.
@@ -233,6 +236,26 @@ def reports_publishing(request: WorkspaceRequest) -> HttpResponseBase:
         }
     )
     return render(request, "reports/publishing.html", context)
+
+
+@workspace_view(Perm.VIEW_OWN_REPORTS)
+@require_GET
+def reports_reviews(request: WorkspaceRequest) -> HttpResponseBase:
+    """Reviews: their stars over time and by stars, how many were answered and how fast. Reviews name no
+    one in the team (as the public's mood on the Sentiment page): managers and admins see them."""
+    f, context = _filtered(request, "reports_reviews")
+    if f is None:
+        return render(request, "reports/reviews.html", context, status=400)
+    if _own_user_id(request) is not None:
+        return render(request, "reports/reviews.html", context)
+    report = reviews.reviews_report(request.workspace, f)
+    inbox_url = reverse("inbox", args=[request.workspace.slug])
+    scope = {name: str(value) for name, value in (("channel", f.channel), ("network", f.network)) if value}
+    tables = reviews_tables(report, inbox_url=inbox_url, query=scope)
+    if request.GET.get("format") == "csv":
+        return _tables_csv(tables, "reviews", f)
+    context.update({"report": report, "tables": tables, "chart_data": reviews_chart_data(report, f)})
+    return render(request, "reports/reviews.html", context)
 
 
 def _int(value: str | None) -> int | None:

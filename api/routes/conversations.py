@@ -52,6 +52,8 @@ class ListQuery(Schema):
     date_to: dt.date | None = Field(None, description="Last message on or before this day (YYYY-MM-DD).")
     overdue: bool = False
     intent: str = Field("", description=", ".join(Intent.values))
+    kind: str = Field("", description=", ".join(Conversation.Kind.values))
+    rating: int | None = Field(None, ge=1, le=5, description="Reviews with these stars (1 to 5).")
     sort: str = Field("", description=", ".join(s.value for s in Sort) + " (newest by default).")
     cursor: str = ""
     limit: int = Field(25, ge=1, le=MAX_LIMIT)

@@ -25,6 +25,7 @@ from .faq import (
 )
 from .intent import INTENTS, classify_intent
 from .language import ENGLISH, FRENCH, UNKNOWN, detect_language
+from .reviews import REVIEW_DRAFT_CONFIDENCE, review_draft
 from .sentiment import NEUTRAL_BAND, sentiment_label, sentiment_score
 from .spam import KNOWN_PATTERNS, SPAM_THRESHOLD, SpamPattern, SpamResult, spam_check
 from .text import Token, fold, normalize, stem, tokenize
@@ -38,6 +39,7 @@ __all__ = [
     "INTENTS",
     "KNOWN_PATTERNS",
     "NEUTRAL_BAND",
+    "REVIEW_DRAFT_CONFIDENCE",
     "SPAM_THRESHOLD",
     "UNKNOWN",
     "FaqEntry",
@@ -54,6 +56,7 @@ __all__ = [
     "normalize",
     "parse_synonyms",
     "priority_for",
+    "review_draft",
     "sentiment_label",
     "sentiment_score",
     "spam_check",

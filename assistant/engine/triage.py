@@ -3,6 +3,12 @@
 Priority is 0 (can wait) to 3 (look now): a complaint starts at 2, a question at 1, praise and chit-chat at
 0; strong anger adds one, and so does the author's reach (an unhappy customer with 10k followers is
 urgent in a way a quiet one is not). Spam is always 0, however famous the account.
+
+A review comes with its stars, and the reviewer's stars say more than the engine can read in the words:
+1 and 2 stars are a complaint and unhappy whatever the words (a 1-star "great" is sarcasm or a slip, a
+complaint either way), 1 star as urgent as strong anger; 3 stars are neutral unless the words say
+otherwise; 4 and 5 stars are happy unless the words complain. A review with no words is triaged by its
+stars alone.
 """
 
 from __future__ import annotations
@@ -33,12 +39,15 @@ class Triage:
     spam_reasons: tuple[str, ...]
 
 
-def priority_for(intent: str, sentiment: float, author_followers: int | None = None) -> int:
-    """0..3 from the intent, how upset the author is, and how many people follow them."""
+def priority_for(
+    intent: str, sentiment: float, author_followers: int | None = None, rating: int | None = None
+) -> int:
+    """0..3 from the intent, how upset the author is (a 1-star review counts as angry), and how many
+    people follow them."""
     if intent == SPAM:
         return 0
     priority = _BASE_PRIORITY.get(intent, 0)
-    if intent == COMPLAINT and sentiment <= -0.75:
+    if intent == COMPLAINT and (sentiment <= -0.75 or rating == 1):
         priority += 1  # angry, not just disappointed
     elif intent == QUESTION and sentiment <= -0.4:
         priority += 1  # an impatient question is on its way to being a complaint
@@ -63,6 +72,25 @@ def _signed(score: float, intent: str) -> float:
     return score
 
 
+#: How unhappy a low rating is at least, whatever the words: past the neutral band, 1 star more than 2.
+_LOW_STARS_FLOOR = {1: -0.6, 2: -0.4}
+
+
+def with_stars(intent: str, score: float, rating: int | None) -> tuple[str, float]:
+    """The intent and sentiment once a review's stars (1 to 5) are taken into account; unchanged without
+    stars, and for spam (a review can be spam, whatever its stars)."""
+    if rating not in (1, 2, 3, 4, 5) or intent == SPAM:
+        return intent, score
+    if rating <= 2:
+        return COMPLAINT, min(score, _LOW_STARS_FLOOR[rating])
+    if rating == 3:
+        # Neutral unless the words say otherwise: what the words decided stands, and no words is neutral.
+        return intent, score
+    if intent == COMPLAINT:
+        return intent, score  # a good rating, and words that complain: the words are what needs answering
+    return (QUESTION if intent == QUESTION else PRAISE), max(score, _LEANING)
+
+
 # Schemes that sell a dream (easy money, returns, a prize, a bargain) speak in a happy tone even when no
 # word of the lexicon says so ("Make $400 a day from home, DM me"); phishing threatens and stays as scored.
 _PROMISING_SPAM = frozenset(
@@ -76,20 +104,26 @@ def _spam_tone(score: float, intent: str, reasons: Sequence[str]) -> float:
     return score
 
 
-def triage(text: str, *, author_followers: int | None = None, recent_texts: Sequence[str] = ()) -> Triage:
-    """Everything the inbox needs to sort and route a new inbound message."""
+def triage(
+    text: str,
+    *,
+    author_followers: int | None = None,
+    recent_texts: Sequence[str] = (),
+    rating: int | None = None,
+) -> Triage:
+    """Everything the inbox needs to sort and route a new inbound message; `rating`: a review's stars."""
     tokens = tokenize(text)
     language = detect_language(tokens)
     lexicon_language = language if language != UNKNOWN else None
     sentiment = analyze_sentiment(tokens, lexicon_language)
     spam = spam_check(text, recent_texts=recent_texts, tokens=tokens)
     features = intent_features(tokens, language=lexicon_language, text=text, sentiment=sentiment, spam=spam)
-    intent = decide_intent(features)
+    intent, score = with_stars(decide_intent(features), sentiment.score, rating)
     return Triage(
         language=language,
-        sentiment=_spam_tone(_signed(sentiment.score, intent), intent, spam.reasons),
+        sentiment=_spam_tone(_signed(score, intent), intent, spam.reasons),
         intent=intent,
-        priority=priority_for(intent, sentiment.score, author_followers),
+        priority=priority_for(intent, score, author_followers, rating),
         spam_score=spam.score,
         spam_reasons=spam.reasons,
     )

@@ -73,6 +73,13 @@ DOMAINS = [
     Domain(
         "isp", "unseen", HERE / "domains" / "isp" / "faq.json", HERE / "domains" / "isp" / "messages.jsonl"
     ),
+    # Reviews with their stars (issue 18): the stars rule, measured on trades the engine never saw.
+    Domain(
+        "reviews",
+        "reviews",
+        HERE / "domains" / "reviews" / "faq.json",
+        HERE / "domains" / "reviews" / "messages.jsonl",
+    ),
     Domain(
         "townhall",
         "unseen",
@@ -97,6 +104,7 @@ class Outcome:
     spam: bool
     suggestions: list
     seconds: float
+    priority: int = 0
 
     @property
     def top(self) -> str | None:
@@ -172,6 +180,12 @@ def _share(predicate: Callable[[Outcome], bool]) -> Callable[[Sequence[Outcome]]
     return lambda outcomes: _ratio(sum(predicate(o) for o in outcomes), len(outcomes))
 
 
+def _priority(outcomes: Sequence[Outcome]) -> tuple[float | None, str]:
+    """Where a set labels the priority (the reviews set): the share triaged at that priority."""
+    rows = [o for o in outcomes if "priority" in o.message]
+    return _ratio(sum(o.priority == o.message["priority"] for o in rows), len(rows))
+
+
 METRICS = [
     Metric("FAQ top-3 accuracy", ">= 90%", 90, "higher", lambda o: _faq(o, 3)),
     Metric("FAQ top-1 accuracy", ">= 80%", 80, "higher", lambda o: _faq(o, 1)),
@@ -192,6 +206,7 @@ METRICS = [
         "higher",
         _share(lambda x: x.language == x.message["language"]),
     ),
+    Metric("priority (where labelled)", "(shown)", None, "higher", _priority),
     Metric("spam precision", ">= 95%", 95, "higher", _spam_precision),
     Metric("spam recall", ">= 80%", 80, "higher", _spam_recall),
     Metric("latency p50 (ms)", "<= 10 ms (own)", 10, "lower", _latency(50), unit="ms"),
@@ -220,7 +235,7 @@ def evaluate(index: FaqIndex, messages: Sequence[dict]) -> list[Outcome]:
     for message in messages:
         text = message["text"]
         started = time.perf_counter()
-        result = triage(text, recent_texts=message.get("recent_texts", ()))
+        result = triage(text, recent_texts=message.get("recent_texts", ()), rating=message.get("rating"))
         suggestions = index.suggest(text, language=result.language, intent=result.intent)
         elapsed = time.perf_counter() - started
         outcomes.append(
@@ -232,6 +247,7 @@ def evaluate(index: FaqIndex, messages: Sequence[dict]) -> list[Outcome]:
                 spam=result.intent == "spam",
                 suggestions=suggestions,
                 seconds=elapsed,
+                priority=result.priority,
             )
         )
     return outcomes

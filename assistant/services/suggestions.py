@@ -59,11 +59,20 @@ def _saved_reply_candidates(
     return out
 
 
+def _review_candidates(message: Message, language: str) -> list[_Candidate]:
+    """A review's first draft from its stars, in its language (a review without words is answered in the
+    workspace's), after the answers written for the workspace: those know the brand, the draft does not."""
+    draft = engine.review_draft(message.rating, language)
+    if draft is None:
+        return []
+    return [_Candidate(Suggestion.Kind.REVIEW, engine.REVIEW_DRAFT_CONFIDENCE, language, draft)]
+
+
 def _language_and_intent(message: Message) -> tuple[str, str]:
     """The message's stored triage, or the engine's answer when it was never triaged."""
     triage = MessageTriage.objects.filter(message=message).first()
     if triage is None:
-        result = engine.triage(message.text)
+        result = engine.triage(message.text, rating=message.rating)
         return result.language, result.intent
     return triage.language, triage.intent
 
@@ -98,6 +107,7 @@ def suggestions_for(message: Message, *, limit: int = 3, agent: User | None = No
         for s in index.suggest(message.text, language=language, limit=limit, intent=intent)
     ]
     candidates += _saved_reply_candidates(message, language, agent, workspace)
+    candidates += _review_candidates(message, language)
     candidates.sort(key=lambda c: (c.language != language, -c.confidence))
     rows = [
         Suggestion(

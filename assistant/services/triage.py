@@ -80,7 +80,9 @@ def message_triage_batch(*, message_ids: list[int]) -> list[MessageTriage]:
             for created_at, pk, text in sorted(recent.get(message.author_contact_id, ()))
             if pk != message.pk and created_at <= message.created_at
         ][-RECENT_LIMIT:]
-        result = engine.triage(message.text, author_followers=None, recent_texts=earlier)
+        result = engine.triage(
+            message.text, author_followers=None, recent_texts=earlier, rating=message.rating
+        )
         row = MessageTriage(
             message=message,
             language=result.language,

@@ -21,6 +21,7 @@ from networks import services as network_services
 from networks.models import Channel
 from networks.providers import base as p
 
+from . import single
 from .common import PREVIEW_CHARS, SendOutcome, _touch
 from .pipeline import MAX_ATTEMPTS, PIPELINE, POLICY, RECONCILE_DELAY, S
 from .rules import _network
@@ -204,6 +205,11 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
             .exclude(pk=message.pk)
             .first()
         )
+        one_answer = single.one_answer(message.channel)
+        if one_answer and echo is not None and not single.is_own_echo(echo, locked):
+            # The network names every answer of this thread the same: the message holding the id is the
+            # answer this one replaced (marked so below), not a conflict.
+            echo = None
         if echo is not None and (echo.next_step_at is not None or echo.author_user_id is not None):
             # Another reply of ours already holds this id (the same words, settled first): this one is
             # still unaccounted for. Read the thread again, that reply's id now excluded.
@@ -222,6 +228,9 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
                     message_count=Greatest(F("message_count") - 1, 0), updated_at=now
                 )
             echo.delete()
+        if one_answer:
+            # Before this reply takes the id: the earlier answers hold it, and are kept, marked replaced.
+            single.answers_replace(conversation_id=conversation.pk, by=locked, now=now)
         # What the author saw when writing: a customer message after this was not answered by it.
         written_at = min(locked.created_at, created_at)
         locked.external_id = result.external_id[:300]
@@ -267,7 +276,11 @@ def _store_sent(message: Message, result: p.PublishResult) -> SendOutcome:
 
 def _known_ids(message: Message) -> set[str]:
     """Ids of the other replies CM Hub sent in this thread: the same words found there are not this one.
-    (An echo stored by a poll has no next_step_at: it may be this very reply, so it stays a candidate.)"""
+    (An echo stored by a poll has no next_step_at: it may be this very reply, so it stays a candidate.)
+    Where a thread holds one answer (a new one replacing it under the same id) none is excluded: what the
+    network shows is the one answer, this reply's if its words are there."""
+    if single.one_answer(message.channel):
+        return set()
     return set(
         Message.objects.filter(conversation_id=message.conversation_id, direction=Message.Direction.OUT)
         .exclude(pk=message.pk)

@@ -12,6 +12,7 @@ from accounts.policy import Perm, can
 from inbox.models import Conversation, InboxPolicy, Message
 from networks.models import Channel
 
+from . import single
 from .common import ReplyError, StaleThread, _enqueue, _require, _touch
 from .pipeline import S
 from .rules import reply_needs_approval, reply_problems, thread_changes_since
@@ -71,6 +72,11 @@ def reply_create(
         # Lock order shared with ingestion (channel, then conversation): the insert below takes key locks
         # on both rows, and taking them the other way round deadlocks against a poll storing this thread.
         Channel.objects.select_for_update(no_key=True).filter(pk=channel.pk).first()
+        # Where a new answer replaces the first, one at a time (checked under the lock: two people
+        # answering at once are serialised here).
+        reason = single.in_flight_refusal(conversation)
+        if reason:
+            raise ReplyError(reason)
         message = Message.objects.create(
             workspace_id=conversation.workspace_id,
             conversation=conversation,
@@ -126,6 +132,8 @@ def _decide(message: Message, by: Membership, **values) -> Message:
     now = timezone.now()
     before_text = message.text
     with transaction.atomic():
+        if values.get("send_status") == S.QUEUED:
+            _one_at_a_time(message)
         changed = Message.objects.filter(pk=message.pk, send_status=S.PENDING_APPROVAL).update(
             approved_by=by.user, **values
         )
@@ -149,6 +157,16 @@ def _decide(message: Message, by: Membership, **values) -> Message:
             },
         )
     return message
+
+
+def _one_at_a_time(message: Message) -> None:
+    """Refuse to put `message` on its way while another answer is, where a new answer replaces the first
+    (under the channel lock reply_create takes too)."""
+    conversation = message.conversation
+    Channel.objects.select_for_update(no_key=True).filter(pk=conversation.channel_id).first()
+    reason = single.in_flight_refusal(conversation, statuses=single.ON_ITS_WAY, exclude=message.pk)
+    if reason:
+        raise ReplyError(reason)
 
 
 def reply_approve(*, message: Message, by: Membership) -> Message:
@@ -178,6 +196,7 @@ def reply_retry(*, message: Message, by: Membership) -> Message:
     _require(by, Perm.REPLY, message)
     now = timezone.now()
     with transaction.atomic():
+        _one_at_a_time(message)
         changed = Message.objects.filter(pk=message.pk, send_status=S.FAILED).update(
             send_status=S.QUEUED, send_attempts=0, send_error="", next_step_at=now
         )

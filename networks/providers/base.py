@@ -401,6 +401,11 @@ class Provider(abc.ABC):
     counting_words: ClassVar[str | StrPromise] = ""
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
+    #: A thread holds one answer of ours at most, and answering again replaces it (a Google review's
+    #: reply: `PUT .../reply` creates or replaces, under the same id). The inbox then says so in the
+    #: composer, keeps one answer on its way at a time, and marks the earlier answer replaced once the new
+    #: one is sent (inbox/replies/single.py).
+    one_reply_per_thread: ClassVar[bool] = False
     #: How an admin connects an account (see ConnectStyle).
     connect_style: ClassVar[ConnectStyle] = ConnectStyle.OAUTH
     #: Whether an account may live on any server an admin names (a Mastodon instance): then any https
