@@ -20,6 +20,8 @@ from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
 from networks.providers.bluesky import BlueskyProvider
 from networks.providers.facebook import FacebookProvider
+from networks.providers.google_business import DEFAULT_SCOPES as GOOGLE_BUSINESS_SCOPES
+from networks.providers.google_business import GoogleBusinessProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
 from networks.providers.mastodon import MastodonProvider
@@ -110,6 +112,17 @@ SPECS: dict[str, NetworkSpec] = {
         "https://bsky.social",
         "https://bsky.social",
         (),
+        refreshable=True,
+    ),
+    # One location per channel. The API base is the reviews API's host; Google's two other hosts (accounts,
+    # locations) follow from it, and anything else (the fake, a proxy) serves all three on one origin.
+    # Access tokens live an hour and are renewed with the refresh token before they expire.
+    Network.GOOGLE_BUSINESS: NetworkSpec(
+        Network.GOOGLE_BUSINESS,
+        GoogleBusinessProvider,
+        "https://mybusiness.googleapis.com",
+        "https://accounts.google.com",
+        GOOGLE_BUSINESS_SCOPES,
         refreshable=True,
     ),
 }
