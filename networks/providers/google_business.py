@@ -26,8 +26,9 @@ thread, as of its `updateTime`.
 Answers: `PUT .../reviews/{r}/reply {"comment"}` creates the reply or replaces the one there, so a
 second answer to a review takes the first one's place on Google; the reply's id is
 `review_reply_id(review name)`, the same for every answer to that review. A PUT repeated sends the same
-words to the same place: a lost answer is safe to try again, and `find_reply` reads the review back
-(`GET .../reviews/{r}`) to tell. `DELETE .../reply` removes it (Capability.DELETE_OWN).
+words to the same place, yet a lost answer is never repeated blindly: `find_reply` reads the review back
+(`GET .../reviews/{r}`) before the engine sends anything again. `DELETE .../reply` removes it
+(Capability.DELETE_OWN; an unclear one is settled by `comment_state`).
 
 Limits: the reply holds 4,096 UTF-8 bytes (counted as bytes: an accented letter takes two, an emoji
 four). Quota is per minute (https://developers.google.com/my-business/content/limits: 300 requests a
@@ -58,6 +59,7 @@ from networks.providers.base import (
     AuthExpired,
     Author,
     Capability,
+    CommentState,
     Connectable,
     Consent,
     Credentials,
@@ -393,8 +395,8 @@ class GoogleBusinessProvider(Provider):
         if problems:
             raise Invalid(" ".join(problems))
         name = self._review_name(target)
-        # PUT creates or replaces the one reply: the same words sent again land in the same place, so a
-        # connection lost after sending is safe to retry (may_apply=False: Transient, not Ambiguous).
+        # PUT creates or replaces the one reply. A connection lost after sending is Ambiguous: find_reply
+        # reads the review back before the engine sends anything again.
         body = json_object(
             self._call("PUT", f"{self.hosts.reviews}/v4/{_path(name)}/reply", json={"comment": text}),
             NETWORK_NAME,
@@ -429,6 +431,18 @@ class GoogleBusinessProvider(Provider):
             raise Invalid("Only our own reply to a review of this location can be deleted.")
         self._call("DELETE", f"{self.hosts.reviews}/v4/{_path(name)}/reply")
 
+    def comment_state(self, *, comment_id: str) -> CommentState:
+        """Whether our reply (or a review) is on Google now: how an unclear deletion is settled."""
+        name = wire.review_of_reply(comment_id)
+        wire.review_location(name)  # ValueError for anything that is not a review's: a bug upstream
+        try:
+            body = self._get(f"{self.hosts.reviews}/v4/{_path(name)}", {})
+        except NotFound:
+            return CommentState(exists=False)
+        if name == comment_id:
+            return CommentState(exists=True)
+        return CommentState(exists=bool(wire.text(wire.obj(body.get("reviewReply")).get("comment"))))
+
     # --- plumbing ------------------------------------------------------------------------------------
 
     def _get(self, url: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -437,18 +451,17 @@ class GoogleBusinessProvider(Provider):
     def _call(self, method: str, url: str, *, renewed: bool = False, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.account.credentials.access_token}"}
         try:
-            if method in ("GET", "PUT", "DELETE"):
-                # All three are idempotent (RFC 9110): a GET, the same reply PUT again, the reply deleted
-                # again (then a 404, which delete_comment's caller takes as done).
+            if method == "GET":
                 response = send_idempotent(
                     self.http, method, url, headers=headers, attempts=self.get_attempts, **kwargs
                 )
             else:
+                # A write is sent once: a PUT repeated would land in the same place, but whether the first
+                # one did is for the delivery engine to settle by reading back (find_reply, comment_state)
+                # before anything is sent again, not for a blind retry here.
                 response = self.http.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise transport_error(
-                NETWORK_NAME, exc, may_apply=method not in ("GET", "PUT", "DELETE")
-            ) from exc
+            raise transport_error(NETWORK_NAME, exc, may_apply=method != "GET") from exc
         if response.status_code == 401 and not renewed and self._renew():
             return self._call(method, url, renewed=True, **kwargs)
         google_auth.raise_for_google(response, network=NETWORK_NAME, now=self.clock())
