@@ -129,10 +129,17 @@ class GoogleBusinessFake(GoogleOAuthRoutes, SeedableFake):
                     "title": title,
                     "storefrontAddress": fields.get(
                         "address",
-                        {"regionCode": "FR", "locality": "Lyon", "addressLines": ["1 rue de la Paix"]},
+                        {
+                            "regionCode": "FR",
+                            "languageCode": "fr",
+                            "postalCode": "69001",
+                            "locality": "Lyon",
+                            "addressLines": ["1 rue de la Paix"],
+                        },
                     ),
                     "metadata": {
                         "placeId": f"ChIJ{location_id}",
+                        "hasVoiceOfMerchant": True,
                         "mapsUri": f"https://maps.google.com/maps?cid={location_id}",
                         "newReviewUri": f"https://search.google.com/local/writereview?placeid=ChIJ{location_id}",
                     },
