@@ -179,6 +179,12 @@ def provider_class(network: str) -> type[p.Provider]:
     return SPECS[network].provider_class
 
 
+def publishes(network: str) -> bool:
+    """Whether CM Hub publishes posts on `network` (the composer offers its channels)."""
+    provider = SPECS[network].provider_class
+    return provider.supports_text_posts or provider.supports_image_posts
+
+
 def streams(network: str) -> bool:
     """Whether `network` pushes over long-lived connections (its provider builds stream sources)."""
     method = getattr(SPECS[network].provider_class.stream_sources, "__func__", None)

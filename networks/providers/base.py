@@ -396,6 +396,9 @@ class Provider(abc.ABC):
     poll_concurrency: int = 4
     supports_text_posts: bool = True
     supports_image_posts: bool = True
+    #: Why the composer offers no posts on this network (neither text nor image posts supported), in
+    #: plain words for the person looking for it there; a translatable sentence.
+    no_posts_words: ClassVar[str | StrPromise] = ""
     #: What the network allows beyond reading and public answers (see Capability).
     capabilities: frozenset[Capability] = frozenset()
     #: How a weighted count (TextLimit.weighted) differs from counting characters, for the counter's

@@ -107,6 +107,9 @@ class GoogleBusinessProvider(Provider):
     network = Network.GOOGLE_BUSINESS
     supports_text_posts = False
     supports_image_posts = False
+    no_posts_words = gettext_lazy(
+        "CM Hub answers the reviews of this place; it does not publish Google Business Profile posts."
+    )
     people_have_handles = False  # reviewers have a display name, nothing more
     capabilities = frozenset({Capability.DELETE_OWN})
     #: Google keeps one reply per review: an answer given again replaces the one there.
