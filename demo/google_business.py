@@ -29,7 +29,6 @@ DEMO_GBP_LOCATIONS = {
 }
 DEMO_GBP_LOCATION = f"accounts/{DEMO_GBP_ACCOUNT_ID}/locations/4100000000000000001"
 DEMO_GBP_TITLE = DEMO_GBP_LOCATIONS["4100000000000000001"]
-DEMO_GBP_ADDRESS = "12 Grande Rue de la Croix-Rousse, Lyon"
 #: Valid on the demo fake only. The access token lasts an hour for CM Hub (it renews it with the refresh
 #: token, as with Google), and for ever for the fake, so a restarted database still polls.
 DEMO_GOOGLE_TOKENS = {

@@ -32,7 +32,6 @@ from demo.bluesky import (
 from demo.content import DemoContent
 from demo.feeds import OWN_CONTENT, DemoBrand, Feeds
 from demo.google_business import (
-    DEMO_GBP_ADDRESS,
     DEMO_GBP_LOCATION,
     DEMO_GBP_TITLE,
     DEMO_GOOGLE_BUSINESS_PORT,
@@ -215,7 +214,7 @@ DEMO_ACCOUNTS = {
         "google_business",
         DEMO_GBP_LOCATION,
         DEMO_GBP_TITLE,
-        DEMO_GBP_ADDRESS,
+        "",  # a place has no handle
         DEMO_GOOGLE_TOKENS["access"],
         (GOOGLE_BUSINESS_SCOPE,),
         DEMO_GOOGLE_TOKEN_LIFETIME,

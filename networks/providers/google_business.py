@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -170,9 +171,9 @@ class GoogleBusinessProvider(Provider):
             Account(Network.GOOGLE_BUSINESS, "", app.api_base_url, credentials), http=http, get_attempts=2
         )
         found: dict[str, Connectable] = {}
+        addresses: dict[str, str] = {}
         refused: list[ProviderError] = []
-        accounts = probe.accounts()
-        for account_name, account_title in accounts:
+        for account_name, account_title in probe.accounts():
             try:
                 locations = probe.locations(account_name)
             except (PermissionMissing, NotFound) as exc:
@@ -182,17 +183,24 @@ class GoogleBusinessProvider(Provider):
                 location_id = location["name"]  # "locations/{l}", the same under every account
                 if location_id in found:
                     continue
+                addresses[location_id] = _address_line(location.get("storefrontAddress"))
                 found[location_id] = Connectable(
                     network=Network.GOOGLE_BUSINESS,
                     external_id=f"{account_name}/{location_id}",
                     name=wire.text(location.get("title"), limit=200) or account_title or location_id,
                     credentials=credentials,
-                    handle=_address_line(location.get("storefrontAddress")),
                     server_limits=_location_facts(location),
                 )
         if not found and refused:
             raise refused[0]
-        return list(found.values())
+        # A chain's shops often share one title: the address tells them apart (places have no handle).
+        titles = Counter(c.name for c in found.values())
+        return [
+            replace(c, name=f"{c.name} · {addresses[key]}"[:200])
+            if titles[c.name] > 1 and addresses[key]
+            else c
+            for key, c in found.items()
+        ]
 
     def accounts(self) -> list[tuple[str, str]]:
         """(name, accountName) of every account the signed-in person can reach."""

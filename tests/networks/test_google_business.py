@@ -84,6 +84,9 @@ def test_a_chain_connects_each_location_once_after_the_google_sign_in(fake, http
     fake.add_account("222", "Groupe Demo", type="LOCATION_GROUP")
     fake.add_location("222", "2002", "Boulangerie Demo, Villeurbanne")  # the same shop, in a group too
     fake.add_location("222", "3003", "Salon de thé Demo")
+    fake.add_location(
+        "222", "3004", "Salon de thé Demo", address={"locality": "Nantes", "addressLines": ["2 quai"]}
+    )
     app = app_of(fake)
     asked = GoogleBusinessProvider.consent(app, redirect_uri=REDIRECT, state="st", scopes=gb.DEFAULT_SCOPES)
     assert parse_qs(urlsplit(asked.url).query)["scope"] == [SCOPE]
@@ -97,9 +100,10 @@ def test_a_chain_connects_each_location_once_after_the_google_sign_in(fake, http
     assert [(c.external_id, c.name) for c in found] == [
         ("accounts/111/locations/2001", "Boulangerie Demo, Lyon"),
         ("accounts/111/locations/2002", "Boulangerie Demo, Villeurbanne"),
-        ("accounts/222/locations/3003", "Salon de thé Demo"),
+        ("accounts/222/locations/3003", "Salon de thé Demo · 1 rue de la Paix, Lyon"),
+        ("accounts/222/locations/3004", "Salon de thé Demo · 2 quai, Nantes"),  # same title: the address
     ]
-    assert found[0].handle == "1 rue de la Paix, Lyon"
+    assert found[0].handle == ""  # a place has no handle
     assert found[0].credentials.refresh_token  # Google sign-in with offline access
     assert found[0].server_limits["maps_uri"].startswith("https://maps.google.com/")
     masks = [r.query.get("readMask") for r in fake.requests if r.path.endswith("/locations")]

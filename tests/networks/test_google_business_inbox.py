@@ -42,7 +42,6 @@ def channel(gbp, workspace, owner) -> Channel:
         network="google_business",
         external_id=LOCATION,
         name="Garage Martin, Nantes",
-        handle="12 quai de la Fosse, Nantes",
         api_base_url=gbp.base_url,
         credentials=p.Credentials(
             access_token=token["access_token"],
