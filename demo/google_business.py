@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import time
 
-from demo.content import DemoContent, Person
+from demo.content import DemoContent
 from networks.fakes.google_business import SCOPE, GoogleBusinessFake
 
 DEMO_GOOGLE_BUSINESS_PORT = 8109
@@ -142,7 +142,7 @@ class GoogleBusinessFeed:
                 if words is None
                 else REVIEWS[stars][language][words % len(REVIEWS[stars][language])],
                 reviewer=author.name,
-                photo=_photo(author),
+                photo="",  # no picture to fetch from Google: the demo runs offline
                 at=at.isoformat(),
                 review_id=history_id(self.seed, number),
             )
@@ -173,7 +173,7 @@ class GoogleBusinessFeed:
             stars=stars,
             comment=words,
             reviewer=author.name,
-            photo=_photo(author),
+            photo="",
             at=now.isoformat(),
         )
         return 1
@@ -185,7 +185,3 @@ def history_id(seed: int, number: int) -> str:
     return "AbFvOq" + base64.urlsafe_b64encode(digest).decode().rstrip("=").replace("-", "x").replace(
         "_", "y"
     )
-
-
-def _photo(person: Person) -> str:
-    return f"https://lh3.googleusercontent.com/a/demo-{person.number}=s120-c"

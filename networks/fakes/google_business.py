@@ -158,12 +158,12 @@ class GoogleBusinessFake(GoogleOAuthRoutes, SeedableFake):
         comment: str = "",
         reviewer: str = "",
         anonymous: bool = False,
-        photo: str = "",
+        photo: str | None = None,
         at: str | None = None,
         review_id: str = "",
     ) -> str:
-        """A review of `location` ("accounts/{a}/locations/{l}"); `stars` 0 is STAR_RATING_UNSPECIFIED.
-        Returns its name."""
+        """A review of `location` ("accounts/{a}/locations/{l}"); `stars` 0 is STAR_RATING_UNSPECIFIED,
+        `photo` None a picture on Google's host, "" none. Returns its name."""
         when = dt.datetime.fromisoformat(at) if at else dt.datetime.now(dt.UTC)
         review_id = review_id or self._new_id()
         name = f"{location}/reviews/{review_id}"
@@ -171,19 +171,21 @@ class GoogleBusinessFake(GoogleOAuthRoutes, SeedableFake):
         review: dict[str, Any] = {
             "name": name,
             "reviewId": review_id,
-            "reviewer": {"isAnonymous": anonymous}
-            if anonymous
-            else {
-                "displayName": reviewer or "Alex Martin",
-                "profilePhotoUrl": photo or f"https://lh3.googleusercontent.com/a/{review_id[:12]}=s120-c",
-                "isAnonymous": False,
-            },
+            "reviewer": {"isAnonymous": True} if anonymous else {"displayName": reviewer or "Alex Martin"},
             "starRating": STAR_NAMES[stars],
             "createTime": google_time(when, digits),
             "updateTime": google_time(when, digits),
             "_updated": when,
             "_seq": next(self._sequence),
         }
+        if not anonymous:
+            # Google's picture unless told otherwise; "" for none (the demo and browser tests run offline).
+            picture = (
+                f"https://lh3.googleusercontent.com/a/{review_id[:12]}=s120-c" if photo is None else photo
+            )
+            if picture:
+                review["reviewer"]["profilePhotoUrl"] = picture
+            review["reviewer"]["isAnonymous"] = False
         if comment:
             review["comment"] = comment
         with self.lock:

@@ -71,8 +71,13 @@ def test_connect_a_shop_and_answer_its_one_star_review_then_replace_the_answer(p
     channel = Channel.objects.get(network="google_business")
     assert channel.external_id == SHOP and channel.credentials["refresh_token"]
 
+    # (No picture the browser would fetch from Google: the test runs offline.)
     review = google.add_review(
-        SHOP, stars=1, comment="Vidange bâclée, fuite d'huile le lendemain.", reviewer="Paul"
+        SHOP,
+        stars=1,
+        comment="Vidange bâclée, fuite d'huile le lendemain.",
+        reviewer="Paul",
+        photo="",
     )
     assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
     page.goto("/w/acme/inbox/")
