@@ -9,8 +9,10 @@ origin serving the three paths (google_business_wire.hosts), so one setting poin
 
 Polling cursor (JSON, stored by the caller). Reviews come newest change first (`orderBy=updateTime desc`,
 the only time order the API offers, and there is no "since"), so each run pages down to the stored mark:
-- `{"mark": T, "at_mark": [names]}`: every review changed up to T was delivered (those changed exactly at
-  T are listed, so a run does not hand them back again). A review edited since comes back above the mark
+- `{"mark": T, "seen": {name: updateTime}}`: every review changed up to T was delivered. Each walk reads
+  down to `OVERLAP` below T (Google checks a review before showing it, so one may appear after a later
+  one); the reviews delivered in that window are listed with their `updateTime`, so none is handed over
+  twice unless it changed. A review edited since comes back above the mark
   with the same name: the inbox takes it as an edit of the message it holds (inbox/edits.py), never a new
   one, and its new stars follow.
 - A run cut by its page budget keeps the mark as `floor`, and resumes next time at `resume` (the next
@@ -95,7 +97,10 @@ ACCOUNTS_PAGE = 20  # accounts.list: "The default and maximum is 20"
 LOCATIONS_PAGE = 100  # locations.list: "maximum page size is 100"
 MAX_LIST_PAGES = 50  # accounts, and locations per account, read at connection
 READ_MASK = "name,title,storefrontAddress,metadata"
-AT_MARK_KEPT = 200
+#: How far below the mark each walk reads again (a review may show after a later one), and how many of the
+#: reviews delivered in that window the cursor remembers so as not to hand them over twice.
+OVERLAP = dt.timedelta(hours=3)
+SEEN_KEPT = 500
 #: Google's clock and ours may differ a little: a reply read back is ours if written this long before
 #: the attempt began.
 READ_BACK_SKEW = dt.timedelta(minutes=2)
@@ -280,15 +285,15 @@ class GoogleBusinessProvider(Provider):
         now = self.clock()
         mark = _cursor_time(cursor.get("mark"), now)
         floor = _cursor_time(cursor.get("floor"), now)
-        top = _cursor_time(cursor.get("top"), now)
-        at_mark = {n for n in cursor.get("at_mark") or [] if isinstance(n, str)}
-        # Where this walk stops: the floor of a walk being resumed, else the mark, else the lookback.
-        stop = floor or mark or (now - self.lookback)
+        seen = _seen(cursor.get("seen"))
+        # Where this walk stops: the floor of a walk being resumed, else a little below the mark (a
+        # review may become visible after a later one: Google checks reviews before showing them), else
+        # the lookback.
+        stop = floor or (mark - OVERLAP if mark else now - self.lookback)
         resume = wire.token(cursor.get("resume")) if floor else ""
         items: list[EngagementItem] = []
         skipped = 0
-        newest: dt.datetime | None = top if resume else None
-        newest_names: set[str] = set(cursor.get("top_names") or []) if resume else set()
+        newest = _cursor_time(cursor.get("top"), now) if resume else None
         stats: dict[str, Any] | None = None
         token = resume
         reached = False
@@ -315,12 +320,11 @@ class GoogleBusinessProvider(Provider):
                 if review.updated_at < stop:
                     reached = True
                     break
-                if review.updated_at == stop and review.name in at_mark:
-                    continue  # delivered by the run that set the mark
-                if newest is None or review.updated_at > newest:
-                    newest, newest_names = review.updated_at, {review.name}
-                elif review.updated_at == newest:
-                    newest_names.add(review.name)
+                changed = _iso(review.updated_at)
+                if seen.get(review.name) == changed:
+                    continue  # delivered already, as it is now
+                seen[review.name] = changed
+                newest = max(filter(None, [newest, review.updated_at]))
                 items.extend(self._items(review))
             token = wire.token(body.get("nextPageToken"))
             if reached or not token:
@@ -328,18 +332,16 @@ class GoogleBusinessProvider(Provider):
                 break
             if len(items) >= max_items:
                 break
+        # Up to now only: a mark in our future (Google's clock a little ahead) would pass over reviews
+        # written before it.
+        top = min(max(filter(None, [newest, mark]), default=now), now)
         if reached:
-            next_cursor = _marked(mark, at_mark, newest, newest_names)
+            next_cursor: dict[str, Any] = {"mark": _iso(top), "seen": _kept(seen, top)}
         else:
-            # Cut by the budget: come back to the next page, the old mark waiting below as the floor.
-            next_cursor = {
-                "floor": _iso(stop),
-                "resume": token,
-                "top": _iso(newest or stop),
-                "top_names": sorted(newest_names)[:AT_MARK_KEPT],
-                "at_mark": sorted(at_mark)[:AT_MARK_KEPT],
-                **({"mark": _iso(mark)} if mark else {}),
-            }
+            # Cut by the budget: come back to the next page, the old stop waiting below as the floor.
+            next_cursor = {"floor": _iso(stop), "resume": token, "top": _iso(top), "seen": _kept(seen, stop)}
+            if mark:
+                next_cursor["mark"] = _iso(mark)
         limits = {**self.account.server_limits, **stats} if stats else None
         return PollResult(items, next_cursor, has_more=not reached, skipped=skipped, server_limits=limits)
 
@@ -499,23 +501,25 @@ def _path(name: str) -> str:
     return quote(name, safe="/")
 
 
-def _marked(
-    mark: dt.datetime | None, at_mark: set[str], newest: dt.datetime | None, newest_names: set[str]
-) -> dict[str, Any]:
-    """The cursor once a walk reached the old mark: the newest change delivered, and what sits at it."""
-    if newest is None or (mark is not None and newest < mark):
-        new_mark, names = mark, at_mark
-    elif mark is not None and newest == mark:
-        new_mark, names = mark, at_mark | newest_names
-    else:
-        new_mark, names = newest, newest_names
-    if new_mark is None:
+def _seen(value: Any) -> dict[str, str]:
+    """The cursor's reviews delivered near the mark, as {name: updateTime} (a stored cursor is ours, but
+    read carefully all the same)."""
+    if not isinstance(value, dict):
         return {}
-    return {"mark": _iso(new_mark), "at_mark": sorted(names)[:AT_MARK_KEPT]}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _kept(seen: dict[str, str], mark: dt.datetime) -> dict[str, str]:
+    """What the next walk must not deliver again: the reviews changed within OVERLAP below the mark, the
+    newest SEEN_KEPT of them."""
+    floor = _iso(mark - OVERLAP)
+    recent = sorted(((t, n) for n, t in seen.items() if t >= floor), reverse=True)[:SEEN_KEPT]
+    return {name: changed for changed, name in recent}
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat()
+    """One width for every time in the cursor, so they compare as strings too."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _cursor_time(value: Any, now: dt.datetime) -> dt.datetime | None:

@@ -376,3 +376,14 @@ def test_our_reply_is_deleted(fake, http):
 def test_no_posts_are_published():
     assert GoogleBusinessProvider.supports_text_posts is False
     assert GoogleBusinessProvider.supports_image_posts is False
+
+
+def test_a_review_stamped_a_little_in_our_future_does_not_carry_the_mark_past_what_follows(fake, http):
+    ahead = fake.add_review(LOCATION, stars=5, comment="Horloge en avance", at=ago(minutes=-10))
+    client = provider(fake, http)
+    first = client.poll(cursor={})
+    assert [i.external_id for i in first.items] == [ahead]
+    assert dt.datetime.fromisoformat(first.cursor["mark"]) <= dt.datetime.now(dt.UTC)
+    late = fake.add_review(LOCATION, stars=2, comment="Écrit juste après", at=ago(minutes=1))
+    second = client.poll(cursor=first.cursor)
+    assert late in [i.external_id for i in second.items]
