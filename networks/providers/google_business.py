@@ -25,6 +25,11 @@ unspecified rating is none); a review without words is still a review. A reply a
 (`reviewReply`, written in Google's own dashboard or earlier by CM Hub) is our outbound message in the
 thread, as of its `updateTime`.
 
+What Google says of the place is kept in `Channel.server_limits` (the per-channel JSON the poll already
+updates with its cursor, so no table of its own): from the connection, `maps_uri`, `new_review_uri` and
+`place_id`; from each poll's first page, `average_rating`, `total_review_count` and `counted_at`, for the
+reports.
+
 Answers: `PUT .../reviews/{r}/reply {"comment"}` creates the reply or replaces the one there, so a
 second answer to a review takes the first one's place on Google; the reply's id is
 `review_reply_id(review name)`, the same for every answer to that review. A PUT repeated sends the same
