@@ -83,7 +83,8 @@ def generated_secret(path: Path, factory) -> str:
 
 # WEBHOOK_VERIFY_TOKEN: Meta's webhook "Verify token" (the GET handshake); LinkedIn signs with the secret.
 _APP_FIELDS = ("CLIENT_ID", "CLIENT_SECRET", "API_BASE_URL", "OAUTH_BASE_URL", "WEBHOOK_VERIFY_TOKEN")
-_APP_VARIABLE = re.compile(rf"^CMHUB_([A-Z0-9]+)_({'|'.join(_APP_FIELDS)})(?:_FILE)?$")
+# Network names may hold underscores (GOOGLE_BUSINESS): the shortest name before a field wins.
+_APP_VARIABLE = re.compile(rf"^CMHUB_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_({'|'.join(_APP_FIELDS)})(?:_FILE)?$")
 
 
 def network_apps_from_env() -> dict[str, dict[str, str]]:

@@ -7,6 +7,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from demo.bluesky import DEMO_BLUESKY_PORT, DEMO_JETSTREAM_PORT
+from demo.google_business import DEMO_GOOGLE_BUSINESS_PORT
 from demo.world import (
     DEMO_GRAPH_PORT,
     DEMO_HOST,
@@ -50,6 +51,13 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         default=DEMO_JETSTREAM_PORT,
         help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
     )
+    parser.add_argument(
+        "--google-business-port",
+        type=int,
+        default=DEMO_GOOGLE_BUSINESS_PORT,
+        help=f"Google Business Profile fake: Google sign-in, accounts, locations, reviews "
+        f"(default {DEMO_GOOGLE_BUSINESS_PORT})",
+    )
 
 
 def addresses_from(options: dict[str, Any]) -> DemoAddresses:
@@ -61,4 +69,5 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
         bluesky_port=options["bluesky_port"],
         jetstream_port=options["jetstream_port"],
+        google_business_port=options.get("google_business_port", DEMO_GOOGLE_BUSINESS_PORT),
     )

@@ -32,10 +32,20 @@ _PATHS = {
     "mastodon": r"^/api/v1/notifications$",
     # A Bluesky poll reads the DM conversations first, then the notifications.
     "bluesky": r"^/xrpc/(chat\.bsky\.convo\.listConvos|app\.bsky\.notification\.listNotifications)$",
+    # A Google Business Profile poll reads the location's reviews.
+    "google_business": r"^/v4/accounts/[^/]+/locations/[^/]+/reviews$",
 }
 # Answers the next poll needs to fail once: the X and LinkedIn clients retry a failed GET once on 5xx
 # (core.http.send_idempotent), Graph's does not.
-_QUICK_RETRIES = {"facebook": 1, "instagram": 1, "x": 2, "linkedin": 2, "mastodon": 2, "bluesky": 2}
+_QUICK_RETRIES = {
+    "facebook": 1,
+    "instagram": 1,
+    "x": 2,
+    "linkedin": 2,
+    "mastodon": 2,
+    "bluesky": 2,
+    "google_business": 2,
+}
 
 _LABELS = {
     "facebook": "Facebook",
@@ -44,6 +54,7 @@ _LABELS = {
     "linkedin": "LinkedIn",
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",
+    "google_business": "Google Business Profile",
 }
 
 Call = tuple[str, dict[str, Any]]
@@ -66,6 +77,8 @@ def fault_plan(network: str, fault: str, *, times: int = 0, reset_in: int = DEFA
         )
     if network == "bluesky":
         return _bluesky(fault, times=times, reset_in=reset_in)
+    if network == "google_business":
+        return _google_business(fault, times=times)
     path = _PATHS[network]
     failing = times or _QUICK_RETRIES[network]
     if fault == "expire-token":
@@ -186,4 +199,57 @@ def _bluesky(fault: str, *, times: int, reset_in: int) -> FaultPlan:
         [("fault", {"path_pattern": path, "response": error, "times": failing})],
         f"Bluesky: the next {failing} call(s) answer HTTP 500 InternalServerError. The poll fails, the "
         "channel backs off (the interval doubles per failure in a row) and recovers once the errors stop.",
+    )
+
+
+def _google_business(fault: str, *, times: int) -> FaultPlan:
+    """Google's error envelope ({"error": {"code", "message", "status"}}), through the generic `fault`."""
+    path = _PATHS["google_business"]
+
+    def answer(code: int, status: str, message: str) -> dict[str, Any]:
+        return {"status": code, "body": {"error": {"code": code, "message": message, "status": status}}}
+
+    if fault == "expire-token":
+        # The access token is refused and so is the refresh token: the person removed CM Hub's access.
+        refused = {
+            "status": 400,
+            "body": {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+        }
+        calls: list[Call] = [
+            (
+                "fault",
+                {
+                    "path_pattern": path,
+                    "response": answer(
+                        401, "UNAUTHENTICATED", "Request had invalid authentication credentials."
+                    ),
+                },
+            ),
+            # The client's own renewal after the 401, then the poll's forced one.
+            ("fault", {"path_pattern": r"^/token$", "response": refused, "times": 2}),
+        ]
+        return FaultPlan(
+            calls,
+            "Google Business Profile: the next poll gets 401 UNAUTHENTICATED and the refresh token is "
+            "refused (invalid_grant: access was removed from the Google account), so the channel shows "
+            "'Reconnect needed' (banner for admins, one email); reconnect it through Google's consent page.",
+        )
+    if fault == "rate-limit":
+        limited = answer(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute'.",
+        )
+        return FaultPlan(
+            [("fault", {"path_pattern": path, "response": limited})],
+            "Google Business Profile: the next poll gets 429 RESOURCE_EXHAUSTED (the per-minute quota). The "
+            "channel sleeps about a minute, then catches up; nothing is lost.",
+        )
+    failing = times or _QUICK_RETRIES["google_business"]
+    error = answer(503, "UNAVAILABLE", "The service is currently unavailable.")
+    return FaultPlan(
+        [("fault", {"path_pattern": path, "response": error, "times": failing})],
+        f"Google Business Profile: the next {failing} call(s) answer HTTP 503 UNAVAILABLE. The poll "
+        "fails, the channel backs off (the interval doubles per failure in a row) and recovers once the "
+        "errors stop.",
     )

@@ -1,6 +1,6 @@
-"""The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, and Bluesky's in
-demo.bluesky), seeded with Demo Bakery and a few days of history, then a trickle of new engagement over time
-(`tick`), written by `demo_content`.
+"""The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, Bluesky's in
+demo.bluesky, Google Business Profile's in demo.google_business), seeded with Demo Bakery and a few days
+of history, then a trickle of new engagement over time (`tick`), written by `demo_content`.
 
 `make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
 workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
@@ -31,8 +31,21 @@ from demo.bluesky import (
 )
 from demo.content import DemoContent
 from demo.feeds import OWN_CONTENT, DemoBrand, Feeds
+from demo.google_business import (
+    DEMO_GBP_LOCATION,
+    DEMO_GBP_TITLE,
+    DEMO_GOOGLE_BUSINESS_PORT,
+    DEMO_GOOGLE_CLIENT_ID,
+    DEMO_GOOGLE_CLIENT_SECRET,
+    DEMO_GOOGLE_EMAIL,
+    DEMO_GOOGLE_TOKEN_LIFETIME,
+    DEMO_GOOGLE_TOKENS,
+    GoogleBusinessFeed,
+)
 from networks.fakes.base import FakeServer
 from networks.fakes.bluesky import BlueskyFake, JetstreamFake
+from networks.fakes.google_business import SCOPE as GOOGLE_BUSINESS_SCOPE
+from networks.fakes.google_business import GoogleBusinessFake
 from networks.fakes.graph import GraphFake
 from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake
@@ -151,6 +164,7 @@ DEMO_APPS = {
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
     # App passwords need no app: the row only says where the sign-in goes (the fake, not bsky.social).
     "bluesky": DemoApp("", ""),
+    "google_business": DemoApp(DEMO_GOOGLE_CLIENT_ID, DEMO_GOOGLE_CLIENT_SECRET),
 }
 DEMO_ACCOUNTS = {
     "facebook": DemoAccount(
@@ -195,6 +209,17 @@ DEMO_ACCOUNTS = {
         None,
         refresh_token=DEMO_BLUESKY_TOKENS["refresh"],
     ),
+    # One of the two shops (the consent page offers both); renewed every hour with the refresh token.
+    "google_business": DemoAccount(
+        "google_business",
+        DEMO_GBP_LOCATION,
+        DEMO_GBP_TITLE,
+        "",  # a place has no handle
+        DEMO_GOOGLE_TOKENS["access"],
+        (GOOGLE_BUSINESS_SCOPE,),
+        DEMO_GOOGLE_TOKEN_LIFETIME,
+        refresh_token=DEMO_GOOGLE_TOKENS["refresh"],
+    ),
 }
 
 
@@ -209,6 +234,7 @@ class DemoAddresses:
     mastodon_port: int = DEMO_MASTODON_PORT
     bluesky_port: int = DEMO_BLUESKY_PORT
     jetstream_port: int = DEMO_JETSTREAM_PORT
+    google_business_port: int = DEMO_GOOGLE_BUSINESS_PORT
 
     def base_url(self, network: str) -> str:
         ports = {
@@ -217,6 +243,7 @@ class DemoAddresses:
             "x": self.x_port,
             "mastodon": self.mastodon_port,
             "bluesky": self.bluesky_port,
+            "google_business": self.google_business_port,
         }
         return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
 
@@ -269,6 +296,15 @@ class DemoNetworks:
                 MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
             )
             self._bind_bluesky(addresses)
+            self.google_business = self._bind(
+                GoogleBusinessFake(
+                    addresses.host,
+                    addresses.google_business_port,
+                    client_id=DEMO_GOOGLE_CLIENT_ID,
+                    client_secret=DEMO_GOOGLE_CLIENT_SECRET,
+                    account_email=DEMO_GOOGLE_EMAIL,
+                )
+            )
         except OSError:
             # A port was taken: release the ones already bound (a server closes through its loop).
             for fake in self._fakes:
@@ -277,6 +313,7 @@ class DemoNetworks:
         self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
         self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
         self.bluesky_feed = BlueskyFeed(self.bluesky, brand_name=DEMO_BRAND, seed=seed, session=self.session)
+        self.google_business_feed = GoogleBusinessFeed(self.google_business, seed=seed, session=self.session)
         self._started = False
 
     def _bind_bluesky(self, addresses: DemoAddresses) -> None:
@@ -306,6 +343,7 @@ class DemoNetworks:
             port(self.mastodon),
             port(self.bluesky),
             jetstream,
+            port(self.google_business),
         )
 
     def base_url(self, network: str) -> str:
@@ -330,6 +368,8 @@ class DemoNetworks:
         }
         self.bluesky_feed.seed_accounts()
         self.bluesky_feed.seed_history(now=now, days=self.history_days)
+        self.google_business_feed.seed_accounts()
+        self.google_business_feed.seed_history(now=now)
         self.jetstream.start()
         if self.webhook_base:
             self._subscribe_webhooks(self.webhook_base)
@@ -361,7 +401,11 @@ class DemoNetworks:
     def tick(self) -> dict[str, int]:
         """Add a small random batch of new engagement; how many items each network got."""
         now = _now()
-        return {**self.feeds.tick(now), "bluesky": self.bluesky_feed.tick(now)}
+        return {
+            **self.feeds.tick(now),
+            "bluesky": self.bluesky_feed.tick(now),
+            "google_business": self.google_business_feed.tick(now),
+        }
 
     def run_forever(
         self,

@@ -20,6 +20,8 @@ from networks.providers import base as p
 from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
 from networks.providers.bluesky import BlueskyProvider
 from networks.providers.facebook import FacebookProvider
+from networks.providers.google_business import DEFAULT_SCOPES as GOOGLE_BUSINESS_SCOPES
+from networks.providers.google_business import GoogleBusinessProvider
 from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
 from networks.providers.mastodon import MastodonProvider
@@ -112,6 +114,17 @@ SPECS: dict[str, NetworkSpec] = {
         (),
         refreshable=True,
     ),
+    # One location per channel. The API base is the reviews API's host; Google's two other hosts (accounts,
+    # locations) follow from it, and anything else (the fake, a proxy) serves all three on one origin.
+    # Access tokens live an hour and are renewed with the refresh token before they expire.
+    Network.GOOGLE_BUSINESS: NetworkSpec(
+        Network.GOOGLE_BUSINESS,
+        GoogleBusinessProvider,
+        "https://mybusiness.googleapis.com",
+        "https://accounts.google.com",
+        GOOGLE_BUSINESS_SCOPES,
+        refreshable=True,
+    ),
 }
 
 
@@ -164,6 +177,12 @@ def api_base_url(network: str) -> str:
 def provider_class(network: str) -> type[p.Provider]:
     """What a network's provider knows without an account: its text limits and capabilities."""
     return SPECS[network].provider_class
+
+
+def publishes(network: str) -> bool:
+    """Whether CM Hub publishes posts on `network` (the composer offers its channels)."""
+    provider = SPECS[network].provider_class
+    return provider.supports_text_posts or provider.supports_image_posts
 
 
 def streams(network: str) -> bool:

@@ -45,6 +45,10 @@ WORDS = {
     "write:media": _("upload images"),
     "write:mutes": _("mute accounts"),
     "write:blocks": _("block accounts"),
+    # Google Business Profile (https://developers.google.com/my-business/content/implement-oauth)
+    "https://www.googleapis.com/auth/business.manage": _(
+        "see the places you manage on Google and answer their reviews"
+    ),
 }
 
 

@@ -49,3 +49,13 @@ def posts_awaiting_review(member: Membership) -> QuerySet[Post]:
 def channels_for_member(member: Membership) -> QuerySet[Channel]:
     """The workspace's channels, in the order the composer and the filters list them."""
     return Channel.objects.filter(workspace_id=member.workspace_id).order_by("network", "name")
+
+
+def publishing_channels_for_member(member: Membership, *, publishing: bool = True) -> QuerySet[Channel]:
+    """The channels the composer offers (their network publishes posts), or, with publishing=False, those
+    it names as not publishing (a Google Business Profile place: reviews are answered, nothing posted)."""
+    from networks import registry
+
+    networks = [n for n in registry.SPECS if registry.publishes(n)]
+    channels = channels_for_member(member)
+    return channels.filter(network__in=networks) if publishing else channels.exclude(network__in=networks)

@@ -39,7 +39,7 @@ def _listening(port: int) -> bool:
 
 
 def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_path):
-    web, graph, x, linkedin, mastodon, bluesky, jetstream = (_free_port() for _ in range(7))
+    web, graph, x, linkedin, mastodon, bluesky, jetstream, google = (_free_port() for _ in range(8))
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"run:\n\t{ROOT / 'scripts' / 'run'}\n")
     env = {
@@ -58,6 +58,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         "MASTODON_PORT": str(mastodon),
         "BLUESKY_PORT": str(bluesky),
         "JETSTREAM_PORT": str(jetstream),
+        "GOOGLE_BUSINESS_PORT": str(google),
     }
     run = subprocess.Popen(
         ["make", "--no-print-directory", "-f", str(makefile), "run"],
@@ -81,7 +82,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
                 continue
         # The moment the banner says so, the site answers (HEAD, as a monitor would ask) and so do the fakes.
         assert httpx.head(f"http://127.0.0.1:{web}/").status_code == 302, "".join(output)
-        assert all(_listening(port) for port in (graph, x, linkedin, mastodon, bluesky, jetstream))
+        assert all(_listening(port) for port in (graph, x, linkedin, mastodon, bluesky, jetstream, google))
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
         run.wait(timeout=60)

@@ -53,6 +53,7 @@ class Network(enum.StrEnum):
     LINKEDIN = "linkedin"
     MASTODON = "mastodon"
     BLUESKY = "bluesky"
+    GOOGLE_BUSINESS = "google_business"
 
     @property
     def label(self) -> str:
@@ -66,6 +67,7 @@ NETWORK_LABELS = {
     Network.LINKEDIN: "LinkedIn",
     Network.MASTODON: "Mastodon",
     Network.BLUESKY: "Bluesky",
+    Network.GOOGLE_BUSINESS: "Google Business Profile",
 }
 
 
@@ -394,6 +396,9 @@ class Provider(abc.ABC):
     poll_concurrency: int = 4
     supports_text_posts: bool = True
     supports_image_posts: bool = True
+    #: Why the composer offers no posts on this network (neither text nor image posts supported), in
+    #: plain words for the person looking for it there; a translatable sentence.
+    no_posts_words: ClassVar[str | StrPromise] = ""
     #: What the network allows beyond reading and public answers (see Capability).
     capabilities: frozenset[Capability] = frozenset()
     #: How a weighted count (TextLimit.weighted) differs from counting characters, for the counter's

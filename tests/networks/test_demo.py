@@ -46,6 +46,7 @@ _FREE = {
     "mastodon_port": 0,
     "bluesky_port": 0,
     "jetstream_port": 0,
+    "google_business_port": 0,
 }
 
 
@@ -63,6 +64,7 @@ def _ports(networks: DemoNetworks) -> dict[str, object]:
         "mastodon_port": a.mastodon_port,
         "bluesky_port": a.bluesky_port,
         "jetstream_port": a.jetstream_port,
+        "google_business_port": a.google_business_port,
     }
 
 
@@ -104,6 +106,7 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
             s["account"]["id"] != brand.mastodon_account_id for s in networks.mastodon.statuses.values()
         ),
         "bluesky": _bluesky_inbound(networks),
+        "google_business": len(networks.google_business.reviews),
     }
 
 
@@ -197,9 +200,11 @@ def test_run_fakes_command_logs_a_line_per_tick(db):
     assert re.match(
         r"Bluesky on http://127\.0\.0\.1:\d+, its Jetstream on ws://127\.0\.0\.1:\d+/subscribe", lines[1]
     )
+    assert re.match(r"Google Business Profile \(reviews\) on http://127\.0\.0\.1:\d+\.$", lines[2])
     assert re.search(
-        r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d, bluesky \+\d$",
-        lines[3],
+        r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d, bluesky \+\d, "
+        r"google_business \+\d$",
+        lines[4],
     )
     assert lines[-1] == "Demo networks stopped."
 
