@@ -53,6 +53,7 @@ class Network(enum.StrEnum):
     LINKEDIN = "linkedin"
     MASTODON = "mastodon"
     BLUESKY = "bluesky"
+    THREADS = "threads"
 
     @property
     def label(self) -> str:
@@ -66,6 +67,7 @@ NETWORK_LABELS = {
     Network.LINKEDIN: "LinkedIn",
     Network.MASTODON: "Mastodon",
     Network.BLUESKY: "Bluesky",
+    Network.THREADS: "Threads",
 }
 
 
