@@ -7,6 +7,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from demo.bluesky import DEMO_BLUESKY_PORT, DEMO_JETSTREAM_PORT
+from demo.threads import DEMO_THREADS_PORT
 from demo.world import (
     DEMO_GRAPH_PORT,
     DEMO_HOST,
@@ -50,6 +51,12 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         default=DEMO_JETSTREAM_PORT,
         help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
     )
+    parser.add_argument(
+        "--threads-port",
+        type=int,
+        default=DEMO_THREADS_PORT,
+        help=f"Threads fake: its API, consent page and webhooks (default {DEMO_THREADS_PORT})",
+    )
 
 
 def addresses_from(options: dict[str, Any]) -> DemoAddresses:
@@ -61,4 +68,5 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
         bluesky_port=options["bluesky_port"],
         jetstream_port=options["jetstream_port"],
+        threads_port=options.get("threads_port", DEMO_THREADS_PORT),
     )

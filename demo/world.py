@@ -1,6 +1,6 @@
-"""The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, and Bluesky's in
-demo.bluesky), seeded with Demo Bakery and a few days of history, then a trickle of new engagement over time
-(`tick`), written by `demo_content`.
+"""The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, Bluesky's in
+demo.bluesky and Threads' in demo.threads), seeded with Demo Bakery and a few days of history, then a
+trickle of new engagement over time (`tick`), written by `demo_content`.
 
 `make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
 workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
@@ -31,6 +31,16 @@ from demo.bluesky import (
 )
 from demo.content import DemoContent
 from demo.feeds import OWN_CONTENT, DemoBrand, Feeds
+from demo.threads import (
+    DEMO_THREADS_CLIENT_ID,
+    DEMO_THREADS_CLIENT_SECRET,
+    DEMO_THREADS_PORT,
+    DEMO_THREADS_SCOPES,
+    DEMO_THREADS_TOKEN,
+    DEMO_THREADS_USER_ID,
+    DEMO_THREADS_USERNAME,
+    ThreadsFeed,
+)
 from networks.fakes.base import FakeServer
 from networks.fakes.bluesky import BlueskyFake, JetstreamFake
 from networks.fakes.graph import GraphFake
@@ -38,6 +48,7 @@ from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
 from networks.fakes.mastodon import MastodonFake
+from networks.fakes.threads import ThreadsFake
 from networks.fakes.x import XFake
 from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 
@@ -151,6 +162,7 @@ DEMO_APPS = {
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
     # App passwords need no app: the row only says where the sign-in goes (the fake, not bsky.social).
     "bluesky": DemoApp("", ""),
+    "threads": DemoApp(DEMO_THREADS_CLIENT_ID, DEMO_THREADS_CLIENT_SECRET, DEMO_WEBHOOK_VERIFY_TOKEN),
 }
 DEMO_ACCOUNTS = {
     "facebook": DemoAccount(
@@ -195,6 +207,16 @@ DEMO_ACCOUNTS = {
         None,
         refresh_token=DEMO_BLUESKY_TOKENS["refresh"],
     ),
+    # A long-lived token, seeded as freshly issued (60 days); CM Hub renews it a week before it runs out.
+    "threads": DemoAccount(
+        "threads",
+        DEMO_THREADS_USER_ID,
+        DEMO_BRAND,
+        DEMO_THREADS_USERNAME,
+        DEMO_THREADS_TOKEN,
+        DEMO_THREADS_SCOPES,
+        dt.timedelta(days=60),
+    ),
 }
 
 
@@ -209,6 +231,7 @@ class DemoAddresses:
     mastodon_port: int = DEMO_MASTODON_PORT
     bluesky_port: int = DEMO_BLUESKY_PORT
     jetstream_port: int = DEMO_JETSTREAM_PORT
+    threads_port: int = DEMO_THREADS_PORT
 
     def base_url(self, network: str) -> str:
         ports = {
@@ -217,6 +240,7 @@ class DemoAddresses:
             "x": self.x_port,
             "mastodon": self.mastodon_port,
             "bluesky": self.bluesky_port,
+            "threads": self.threads_port,
         }
         return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
 
@@ -269,6 +293,14 @@ class DemoNetworks:
                 MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
             )
             self._bind_bluesky(addresses)
+            self.threads = self._bind(
+                ThreadsFake(
+                    addresses.host,
+                    addresses.threads_port,
+                    client_id=DEMO_THREADS_CLIENT_ID,
+                    client_secret=DEMO_THREADS_CLIENT_SECRET,
+                )
+            )
         except OSError:
             # A port was taken: release the ones already bound (a server closes through its loop).
             for fake in self._fakes:
@@ -277,6 +309,7 @@ class DemoNetworks:
         self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
         self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
         self.bluesky_feed = BlueskyFeed(self.bluesky, brand_name=DEMO_BRAND, seed=seed, session=self.session)
+        self.threads_feed = ThreadsFeed(self.threads, brand_name=DEMO_BRAND, seed=seed, session=self.session)
         self._started = False
 
     def _bind_bluesky(self, addresses: DemoAddresses) -> None:
@@ -306,6 +339,7 @@ class DemoNetworks:
             port(self.mastodon),
             port(self.bluesky),
             jetstream,
+            port(self.threads),
         )
 
     def base_url(self, network: str) -> str:
@@ -330,6 +364,8 @@ class DemoNetworks:
         }
         self.bluesky_feed.seed_accounts()
         self.bluesky_feed.seed_history(now=now, days=self.history_days)
+        self.threads_feed.seed_accounts()
+        self.threads_feed.seed_history(now=now, days=self.history_days)
         self.jetstream.start()
         if self.webhook_base:
             self._subscribe_webhooks(self.webhook_base)
@@ -361,7 +397,11 @@ class DemoNetworks:
     def tick(self) -> dict[str, int]:
         """Add a small random batch of new engagement; how many items each network got."""
         now = _now()
-        return {**self.feeds.tick(now), "bluesky": self.bluesky_feed.tick(now)}
+        return {
+            **self.feeds.tick(now),
+            "bluesky": self.bluesky_feed.tick(now),
+            "threads": self.threads_feed.tick(now),
+        }
 
     def run_forever(
         self,
@@ -441,6 +481,8 @@ class DemoNetworks:
                 DEMO_FACEBOOK_PAGE_ID, DEMO_GRAPH_APP_ID, ["feed", "messages", "message_edits"]
             )
         self.linkedin.subscribe_webhook(f"{base}/webhooks/linkedin/")
+        # Threads webhooks (the App Dashboard's "replies" and "mentions" fields), signed with its app secret.
+        self.threads.subscribe_webhooks(f"{base}/webhooks/threads/", verify_token=DEMO_WEBHOOK_VERIFY_TOKEN)
 
     def _continue_ids_above(self, now_ms: int) -> None:
         """From here on every fake hands out ids above a floor that grows with the clock (see the module

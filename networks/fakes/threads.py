@@ -125,21 +125,41 @@ class ThreadsFake(SeedableFake):
         self.signed_in = user_id
 
     def issue_token(
-        self, user_id: str, *, scopes: tuple[str, ...] = ALL_SCOPES, age: float = 0.0, long_lived: bool = True
+        self,
+        user_id: str,
+        *,
+        scopes: tuple[str, ...] = ALL_SCOPES,
+        age: float = 0.0,
+        long_lived: bool = True,
+        value: str = "",
+        lifetime: dt.timedelta | None = None,
     ) -> str:
-        """A token for `user_id`, issued `age` seconds ago."""
+        """A token for `user_id`, issued `age` seconds ago (`value` and `lifetime` for the demo's own)."""
         now = self.now() - dt.timedelta(seconds=age)
-        return self.world.new_token(user_id, frozenset(scopes), now=now, long_lived=long_lived).value
+        token = self.world.new_token(user_id, frozenset(scopes), now=now, long_lived=long_lived)
+        if value or lifetime:
+            del self.world.tokens[token.value]
+            token.value = value or token.value
+            token.expires = now + lifetime if lifetime else token.expires
+            self.world.tokens[token.value] = token
+        return token.value
 
     def add_post(
-        self, user_id: str, text: str, *, media_type: str = "TEXT_POST", media_url: str = "", ago: float = 0.0
+        self,
+        user_id: str,
+        text: str,
+        *,
+        media_type: str = "TEXT_POST",
+        media_url: str = "",
+        ago: float = 0.0,
+        at: dt.datetime | None = None,
     ) -> str:
         with self._lock:
             post = Media(
                 self.world.next_id(),
                 user_id,
                 text,
-                self.now() - dt.timedelta(seconds=ago),
+                at or self.now() - dt.timedelta(seconds=ago),
                 media_type=media_type,
                 media_url=media_url,
             )
@@ -148,7 +168,14 @@ class ThreadsFake(SeedableFake):
         return post.id
 
     def add_reply(
-        self, parent_id: str, user_id: str, text: str, *, ago: float = 0.0, hidden: bool = False
+        self,
+        parent_id: str,
+        user_id: str,
+        text: str,
+        *,
+        ago: float = 0.0,
+        hidden: bool = False,
+        at: dt.datetime | None = None,
     ) -> str:
         """A reply by `user_id` to a post or a reply (its thread's root is found from the parent)."""
         with self._lock:
@@ -157,7 +184,7 @@ class ThreadsFake(SeedableFake):
                 self.world.next_id(),
                 user_id,
                 text,
-                self.now() - dt.timedelta(seconds=ago),
+                at or self.now() - dt.timedelta(seconds=ago),
                 root_post=parent.root_post or parent.id,
                 replied_to=parent.id,
                 hide_status="HIDDEN" if hidden else "NOT_HUSHED",
