@@ -167,3 +167,11 @@ def test_the_webhook_handshake_echoes_the_challenge(world, client):
     answer = client.get("/webhooks/threads/", query)
     assert answer.status_code == 200 and answer.content == b"1158201444"
     assert client.get("/webhooks/threads/", {**query, "hub.verify_token": "nope"}).status_code == 403
+
+
+def test_the_channels_page_says_threads_has_no_direct_messages(owner_client, workspace):
+    page = owner_client.get("/w/acme/settings/channels/").content.decode()
+    card = page.split('network-threads">Threads</span>', 1)[1].split('<div class="card">', 1)[0]
+    assert "No direct messages: Threads" in card
+    x_card = page.split('network-x">X</span>', 1)[1].split('<div class="card">', 1)[0]
+    assert "No direct messages" not in x_card  # X answers them
