@@ -503,14 +503,23 @@ class ThreadsFake(SeedableFake):
     def _conversation(self, request: Request) -> Response:
         return self._thread_edge(request, top_level_only=False)
 
-    def _thread_edge(self, request: Request, *, top_level_only: bool) -> Response:
-        token = self._as(request, "threads_read_replies")
+    def _media_as(self, request: Request, *needs: str) -> tuple[Token, Media] | Response:
+        """The token (with these permissions) and the live media object the path names."""
+        token = self._as(request, *needs)
         if isinstance(token, Response):
             return token
         media_id = request.match["id"] if request.match else ""
         media = self.world.media.get(media_id)
         if media is None or media.deleted:
             return _unknown(media_id)
+        return token, media
+
+    def _thread_edge(self, request: Request, *, top_level_only: bool) -> Response:
+        found_media = self._media_as(request, "threads_read_replies")
+        if isinstance(found_media, Response):
+            return found_media
+        token, media = found_media
+        media_id = media.id
         if top_level_only:
             found = [m for m in self.world.visible() if m.replied_to == media_id]
         else:
@@ -675,13 +684,12 @@ class ThreadsFake(SeedableFake):
         return Response(200, {"data": [{k: v for k, v in rendered.items() if not fields or k in fields}]})
 
     def _manage_reply(self, request: Request) -> Response:
-        token = self._as(request, "threads_manage_replies")
-        if isinstance(token, Response):
-            return token
-        reply_id = request.match["id"] if request.match else ""
-        reply = self.world.media.get(reply_id)
-        if reply is None or reply.deleted or not reply.is_reply:
-            return _unknown(reply_id)
+        found_media = self._media_as(request, "threads_manage_replies")
+        if isinstance(found_media, Response):
+            return found_media
+        token, reply = found_media
+        if not reply.is_reply:
+            return _unknown(reply.id)
         root = self.world.media.get(reply.root_post)
         if root is None or root.owner != token.user_id:
             return _missing("threads_manage_replies")
@@ -709,13 +717,10 @@ class ThreadsFake(SeedableFake):
         return False
 
     def _delete(self, request: Request) -> Response:
-        token = self._as(request, "threads_delete")
-        if isinstance(token, Response):
-            return token
-        media_id = request.match["id"] if request.match else ""
-        media = self.world.media.get(media_id)
-        if media is None or media.deleted:
-            return _unknown(media_id)
+        found_media = self._media_as(request, "threads_delete")
+        if isinstance(found_media, Response):
+            return found_media
+        token, media = found_media
         if media.owner != token.user_id:
             return _missing("threads_delete")
         media.deleted = True

@@ -20,21 +20,11 @@ posts, else `target_id`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
-from networks import webhook_signatures as sig
 from networks.providers.base import Network
-from networks.providers.meta_webhooks import listed_ids
-from networks.providers.webhooks_base import (
-    REFUSED,
-    Handshake,
-    Hint,
-    Parsed,
-    Verdict,
-    WebhookEvent,
-    WebhookReceiver,
-)
+from networks.providers.meta_webhooks import MetaWebhooks, listed_ids
+from networks.providers.webhooks_base import Hint, Parsed, WebhookEvent
 
 FIELDS = frozenset({"replies", "mentions"})
 
@@ -47,21 +37,10 @@ def _owners(payload: dict[str, Any]) -> list[str]:
     return listed_ids([owner, payload.get("target_id")], limit=2)
 
 
-class ThreadsWebhooks(WebhookReceiver):
+class ThreadsWebhooks(MetaWebhooks):
+    """Signed and verified as every Meta webhook (the handshake and X-Hub-Signature-256); read otherwise."""
+
     networks = (Network.THREADS,)
-    needs_verify_token = True
-
-    def verdict(self, *, secret: str, body: bytes, headers: Mapping[str, str]) -> Verdict:
-        return sig.meta_signature(secret=secret, body=body, header=headers.get("X-Hub-Signature-256"))
-
-    def handshake(self, *, query: Mapping[str, str], secret: str, verify_token: str) -> Handshake:
-        challenge = sig.meta_handshake(
-            verify_token=verify_token,
-            mode=query.get("hub.mode", ""),
-            token=query.get("hub.verify_token", ""),
-            challenge=query.get("hub.challenge", ""),
-        )
-        return REFUSED if challenge is None else Handshake(200, "text/plain", challenge)
 
     def account_ids(self, payload: Any) -> list[str]:
         return _owners(payload) if isinstance(payload, dict) else []
