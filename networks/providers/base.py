@@ -403,6 +403,9 @@ class Provider(abc.ABC):
     counting_words: ClassVar[str | StrPromise] = ""
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
+    #: Whether a reply to a comment can be hidden on its own (Threads hides only replies made to the post
+    #: itself, and the answers under them with it).
+    hides_nested_replies: ClassVar[bool] = True
     #: How an admin connects an account (see ConnectStyle).
     connect_style: ClassVar[ConnectStyle] = ConnectStyle.OAUTH
     #: Whether an account may live on any server an admin names (a Mastodon instance): then any https

@@ -90,6 +90,7 @@ class ThreadsProvider(Provider):
     )
     reply_words = {TextKind.REPLY: "a Threads reply"}
     capabilities = frozenset({Capability.HIDE, Capability.DELETE_OWN})
+    hides_nested_replies = False  # "Replies nested deeper than the top-level reply cannot be targeted"
     webhooks = THREADS_WEBHOOKS
     sweeps_older_posts = True
     poll_concurrency = 4

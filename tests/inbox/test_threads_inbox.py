@@ -175,3 +175,16 @@ def test_the_channels_page_says_threads_has_no_direct_messages(owner_client, wor
     assert "No direct messages: Threads" in card
     x_card = page.split('network-x">X</span>', 1)[1].split('<div class="card">', 1)[0]
     assert "No direct messages" not in x_card  # X answers them
+
+
+def test_a_reply_to_a_reply_cannot_be_hidden_on_its_own_and_says_why(world, agent):
+    top = world.fake.add_reply(world.post, world.ada, "Question", ago=60)
+    under = world.fake.add_reply(top, world.ada, "Spam under it")
+    network_tasks.poll_once(world.channel)
+    member = agent.memberships.get()
+    nested = Message.objects.get(external_id=under)
+    assert not moderation.describe(nested, member=member).can_hide
+    assert "Threads hides only replies made to the post itself" in moderation.refusal(
+        message=nested, action=A.HIDE, by=member
+    )
+    assert moderation.describe(Message.objects.get(external_id=top), member=member).can_hide
