@@ -198,7 +198,8 @@ def parents_of(raws: list[Any]) -> dict[str, str]:
     parents: dict[str, str] = {}
     for raw in raws:
         try:
-            parents[media_id(raw)] = ref_id(raw, "replied_to")
+            reply_id = media_id(raw)
+            parents[reply_id] = ref_id(raw, "replied_to")
         except ValueError:
             continue
     return parents
