@@ -188,3 +188,19 @@ def test_a_reply_to_a_reply_cannot_be_hidden_on_its_own_and_says_why(world, agen
         message=nested, action=A.HIDE, by=member
     )
     assert moderation.describe(Message.objects.get(external_id=top), member=member).can_hide
+
+
+def test_a_token_near_its_60_days_is_renewed_by_the_next_poll(world):
+    channel = world.channel
+    old = world.fake.world.tokens[channel.access_token]
+    old.issued -= timezone.timedelta(days=55)  # Threads renews a token once it is a day old
+    credentials = {**channel.credentials, "extra": {"issued_at": old.issued.isoformat()}}
+    Channel.objects.filter(pk=channel.pk).update(
+        credentials=credentials, token_expires_at=timezone.now() + timezone.timedelta(days=5)
+    )
+    channel.refresh_from_db()
+    before = channel.access_token
+    network_tasks.poll_once(channel)
+    channel.refresh_from_db()
+    assert channel.access_token != before
+    assert (channel.token_expires_at - timezone.now()).days >= 59

@@ -31,6 +31,7 @@ from networks.providers.base import (
     RateLimited,
     ReplyTarget,
     Transient,
+    WatchWindows,
 )
 from networks.providers.threads import ThreadsProvider
 from networks.providers.threads_auth import DEFAULT_SCOPES
@@ -461,3 +462,21 @@ def test_delete_our_own_reply_only(world: World) -> None:
 
 def test_no_direct_messages_on_threads() -> None:
     assert not ThreadsProvider.supports(Capability.DIRECT_MESSAGES)
+
+
+def test_an_older_post_with_new_replies_is_swept(world: World) -> None:
+    old = world.fake.add_post(world.brand, "Il y a un mois", ago=30 * 86400)
+    reply = world.fake.add_reply(old, world.ada, "Toujours d'actualité ?")
+    windows = WatchWindows(recent_days=14, recent_posts=25, sweep_days=365, sweep_posts=25)
+    result = world.provider(windows=windows, lookback=dt.timedelta(days=14)).poll(cursor={})
+    assert [item.external_id for item in result.items] == [reply]
+    without_sweep = WatchWindows(recent_days=14, recent_posts=25, sweep_days=0)
+    assert world.provider(windows=without_sweep, lookback=dt.timedelta(days=14)).poll(cursor={}).items == []
+
+
+def test_a_mention_is_answered_under_it(world: World) -> None:
+    mention = world.fake.add_post(world.ada, "@demobakery vous faites des galettes ?")
+    target = ReplyTarget(mention, ItemKind.MENTION, post_external_id=mention, thread_root_external_id=mention)
+    result = world.provider().reply(target=target, text="Oui, tout janvier !", delivery_key="mention")
+    [published] = world.fake.published(world.brand)
+    assert published.id == result.external_id and published.replied_to == mention
