@@ -65,13 +65,10 @@ class ThreadsFeed:
         c = self.content
         self._history_until = now - dt.timedelta(minutes=1)
         try:
-            ages = [dt.timedelta(hours=days * 24 * share) for share in (0.9, 0.5, 0.2)]
-            for age, text in zip(ages, c.brand_posts(len(ages), network="threads"), strict=True):
-                at = now - age - dt.timedelta(minutes=c.rng.randrange(60))
+            for text, at in c.history_posts(now=now, days=days, network="threads"):
                 self.posts.append((self.fake.add_post(DEMO_THREADS_USER_ID, fit(text), at=at), at))
             start = self.posts[0][1] + dt.timedelta(minutes=10)
-            span = (now - dt.timedelta(minutes=2) - start).total_seconds()
-            moments = sorted(start + dt.timedelta(seconds=int(span * c.rng.random())) for _ in range(HISTORY))
+            moments = c.history_moments(start=start, now=now, count=HISTORY)
             for kind, at in zip(KINDS * (HISTORY // len(KINDS) + 1), moments, strict=False):
                 self._write(kind, at)
         finally:
@@ -92,7 +89,7 @@ class ThreadsFeed:
             fake.add_reply(parent, self._user(reply.author), fit(reply.text), at=at)
             return 1
         opener = c.comment()
-        post = self._post_before(at)
+        post = c.post_before(self.posts, at)
         if kind == "reply" and post is not None:
             written = fake.add_reply(post, self._user(opener.author), fit(opener.text), at=at)
             if opener.kind != Kind.SPAM:
@@ -112,12 +109,6 @@ class ThreadsFeed:
         if found is None:  # a spam bot, made up on the spot
             found = self.people[person.number] = self.fake.add_user(username(person), person.name)
         return found
-
-    def _post_before(self, at: dt.datetime) -> str | None:
-        posts = [post for post, created in self.posts if created < at]
-        if not posts:
-            return None
-        return self.content.rng.choices(posts, weights=range(1, len(posts) + 1))[0]
 
 
 def username(person: Person) -> str:
