@@ -56,6 +56,7 @@ WORDS = consent.ConsentWords(
     },
 )
 V = r"/v1\.0"
+SINCE_FLOOR = 1_688_540_400  # the day Threads opened
 ID = r"(?P<id>[0-9]+)"
 
 
@@ -534,6 +535,14 @@ class ThreadsFake(SeedableFake):
         if isinstance(owned, Response):
             return owned
         _token, user_id = owned
+        if (
+            request.arg("since")
+            and request.arg("since").isdigit()
+            and int(request.arg("since")) < SINCE_FLOOR
+        ):
+            # "The since parameter's timestamp must be greater than or equal to 1688540400"
+            # (https://developers.facebook.com/documentation/threads/threads-mentions).
+            return _reject(100, "(#100) Param since must be greater than or equal to 1688540400")
         handle = f"@{self.world.users[user_id].username}".lower()
         found = [m for m in self.world.visible() if m.owner != user_id and handle in m.text.lower()]
         return self._page(request, self._newest_first(found), user_id)

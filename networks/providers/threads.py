@@ -78,6 +78,13 @@ MAX_FIND_ITEMS = 1_200
 #: Replies of one post read in one poll, at most (pages of PAGE_SIZE).
 MAX_CONVERSATION_PAGES = 40
 PAGE_SIZE = 100
+#: Threads refuses a `since` before it existed ("greater than or equal to 1688540400",
+#: https://developers.facebook.com/documentation/threads/threads-mentions).
+EARLIEST_SINCE = 1_688_540_400
+
+
+def since_param(moment: dt.datetime) -> int:
+    return max(int(moment.timestamp()), EARLIEST_SINCE)
 
 
 class ThreadsProvider(Provider):
@@ -216,7 +223,7 @@ class ThreadsProvider(Provider):
 
     def _recent_posts(self, run: Run, floor: dt.datetime, now: dt.datetime) -> list[wire.PostSummary]:
         limit = max(1, self.windows.recent_posts)
-        params = {"fields": wire.POST_FIELDS, "limit": min(limit, 100), "since": int(floor.timestamp())}
+        params = {"fields": wire.POST_FIELDS, "limit": min(limit, 100), "since": since_param(floor)}
         found: list[wire.PostSummary] = []
         for page in self._posts_pages(run, params, now):
             for post in page:
@@ -283,7 +290,7 @@ class ThreadsProvider(Provider):
 
     def _poll_mentions(self, run: Run, state: Any, floor: dt.datetime, now: dt.datetime) -> dict[str, Any]:
         walk = Walk(state, floor=floor)
-        params = {"fields": wire.MENTION_FIELDS, "limit": 50, "since": int(floor.timestamp())}
+        params = {"fields": wire.MENTION_FIELDS, "limit": 50, "since": since_param(floor)}
 
         def parse(raw: Any) -> EngagementItem | None:
             try:
@@ -317,7 +324,7 @@ class ThreadsProvider(Provider):
         params = {
             "fields": "id,text,timestamp,permalink,replied_to,root_post",
             "limit": 100,
-            "since": int(floor.timestamp()) - 60,
+            "since": since_param(floor - dt.timedelta(minutes=1)),
         }
         best: PublishResult | None = None
         read = 0

@@ -480,3 +480,14 @@ def test_a_mention_is_answered_under_it(world: World) -> None:
     result = world.provider().reply(target=target, text="Oui, tout janvier !", delivery_key="mention")
     [published] = world.fake.published(world.brand)
     assert published.id == result.external_id and published.replied_to == mention
+
+
+def test_the_fake_refuses_mentions_from_before_threads_existed(world: World) -> None:
+    answer = world.http.get(
+        f"{world.fake.base_url}/v1.0/{world.brand}/mentions",
+        params={"since": "1600000000"},
+        headers={"Authorization": f"Bearer {world.token}"},
+    )
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == 100
+    # The client never asks that far back, whatever the lookback a workspace chose.
+    world.provider(lookback=dt.timedelta(days=20 * 365)).poll(cursor={})
