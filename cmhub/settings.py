@@ -374,6 +374,7 @@ CELERY_TASK_ROUTES = {
     "accounts.*": {"queue": "default"},
     "networks.dispatch_polls": {"queue": "poll"},
     "networks.poll_channel": {"queue": "poll"},
+    "networks.poll_channels": {"queue": "poll"},
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
     "inbox.dispatch_replies": {"queue": "send"},
@@ -410,6 +411,12 @@ CMHUB_GRAPH_API_VERSION = env_str("CMHUB_GRAPH_API_VERSION").strip()
 # Polls in flight at once, per network: a backlog on one network never takes every worker. Each provider
 # has its own default (`poll_concurrency`); CMHUB_POLL_CONCURRENCY_<NETWORK> overrides it.
 CMHUB_POLL_CONCURRENCY = env_ints_by_suffix("CMHUB_POLL_CONCURRENCY_")
+# Polls one worker process keeps in flight (threads of its poll pool): polls wait on the networks, so
+# one process holds many; each thread keeps one database connection open.
+# SQLite takes one writer at a time: the embedded default polls one channel after another.
+CMHUB_POLL_THREADS = env_int(
+    "CMHUB_POLL_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 16
+)
 
 # --- Optional language model (assistant drafts) ---------------------------------------------------------
 # Any OpenAI-compatible endpoint (base URL ending in /v1 or equivalent). Off unless both the base URL and the
