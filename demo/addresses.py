@@ -8,6 +8,7 @@ from typing import Any
 
 from demo.bluesky import DEMO_BLUESKY_PORT, DEMO_JETSTREAM_PORT
 from demo.google_business import DEMO_GOOGLE_BUSINESS_PORT
+from demo.threads import DEMO_THREADS_PORT
 from demo.world import (
     DEMO_GRAPH_PORT,
     DEMO_HOST,
@@ -52,6 +53,12 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
     )
     parser.add_argument(
+        "--threads-port",
+        type=int,
+        default=DEMO_THREADS_PORT,
+        help=f"Threads fake: its API, consent page and webhooks (default {DEMO_THREADS_PORT})",
+    )
+    parser.add_argument(
         "--google-business-port",
         type=int,
         default=DEMO_GOOGLE_BUSINESS_PORT,
@@ -69,5 +76,6 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
         bluesky_port=options["bluesky_port"],
         jetstream_port=options["jetstream_port"],
+        threads_port=options.get("threads_port", DEMO_THREADS_PORT),
         google_business_port=options.get("google_business_port", DEMO_GOOGLE_BUSINESS_PORT),
     )

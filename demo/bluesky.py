@@ -90,16 +90,13 @@ class BlueskyFeed:
         c = self.content
         self._history_until = now - dt.timedelta(minutes=1)
         try:
-            ages = [dt.timedelta(hours=days * 24 * share) for share in (0.9, 0.5, 0.2)]
-            for age, text in zip(ages, c.brand_posts(len(ages), network="bluesky"), strict=True):
-                at = now - age - dt.timedelta(minutes=c.rng.randrange(60))
+            for text, at in c.history_posts(now=now, days=days, network="bluesky"):
                 post = self.fake.add_post(
                     DEMO_BLUESKY_DID, fit(text), at=at.isoformat(), langs=["fr"], rkey=self._key()
                 )
                 self.posts.append((post["uri"], at))
             start = self.posts[0][1] + dt.timedelta(minutes=10)
-            span = (now - dt.timedelta(minutes=2) - start).total_seconds()
-            moments = sorted(start + dt.timedelta(seconds=int(span * c.rng.random())) for _ in range(HISTORY))
+            moments = c.history_moments(start=start, now=now, count=HISTORY)
             for kind, at in zip(KINDS * (HISTORY // len(KINDS) + 1), moments, strict=False):
                 self._write(kind, at)
         finally:
@@ -128,7 +125,7 @@ class BlueskyFeed:
             author = person_did(reply.author)
             fake.add_reply(author, uri, fit(reply.text), at=when, langs=_langs(reply), rkey=key)
             return 1
-        post = self._post_before(at)
+        post = c.post_before(self.posts, at)
         opener = c.comment()
         author, words = person_did(opener.author), fit(opener.text)
         if kind == "quote" and post is not None:
@@ -160,12 +157,6 @@ class BlueskyFeed:
             return ""
         self._history_keys += 1
         return history_key(self.seed, self._history_keys)
-
-    def _post_before(self, at: dt.datetime) -> str | None:
-        posts = [uri for uri, created in self.posts if created < at]
-        if not posts:
-            return None
-        return self.content.rng.choices(posts, weights=range(1, len(posts) + 1))[0]
 
     def _brand_answers(self, opener: Engagement, at: dt.datetime) -> dt.datetime | None:
         """Some seeded messages the brand had answered; never live ones (the product's job), never spam."""

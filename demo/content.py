@@ -13,6 +13,7 @@ multi-sentence messages, plus customers answering each other in threads. Plain P
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -145,6 +146,28 @@ class DemoContent:
         pool = list(t.LINKEDIN_POSTS if network == "linkedin" else t.BRAND_POSTS)
         self.rng.shuffle(pool)
         return pool[:count]
+
+    # --- When (the seeded history of the feeds kept apart from demo.feeds: Bluesky, Threads) ------------
+
+    def history_posts(self, *, now: dt.datetime, days: int, network: str) -> list[tuple[str, dt.datetime]]:
+        """Three brand posts over the last `days` (the oldest near the start), each with its time."""
+        ages = [dt.timedelta(hours=days * 24 * share) for share in (0.9, 0.5, 0.2)]
+        return [
+            (text, now - age - dt.timedelta(minutes=self.rng.randrange(60)))
+            for age, text in zip(ages, self.brand_posts(len(ages), network=network), strict=True)
+        ]
+
+    def history_moments(self, *, start: dt.datetime, now: dt.datetime, count: int) -> list[dt.datetime]:
+        """`count` times between `start` and two minutes ago, in order."""
+        span = (now - dt.timedelta(minutes=2) - start).total_seconds()
+        return sorted(start + dt.timedelta(seconds=int(span * self.rng.random())) for _ in range(count))
+
+    def post_before[P](self, posts: list[tuple[P, dt.datetime]], at: dt.datetime) -> P | None:
+        """One of `posts` published before `at`, the recent ones likelier; None before the first."""
+        earlier = [post for post, created in posts if created < at]
+        if not earlier:
+            return None
+        return self.rng.choices(earlier, weights=range(1, len(earlier) + 1))[0]
 
     # --- Internals -------------------------------------------------------------------------------------
 

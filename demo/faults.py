@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from demo.threads import DEMO_THREADS_USER_ID
 from demo.world import DEMO_FACEBOOK_PAGE_ID, DEMO_INSTAGRAM_USER_ID, DEMO_X_USER_ID
 
 FAULTS = ("expire-token", "rate-limit", "server-error", "reset")
@@ -32,6 +33,8 @@ _PATHS = {
     "mastodon": r"^/api/v1/notifications$",
     # A Bluesky poll reads the DM conversations first, then the notifications.
     "bluesky": r"^/xrpc/(chat\.bsky\.convo\.listConvos|app\.bsky\.notification\.listNotifications)$",
+    # A Threads poll reads the profile's mentions first, then its posts.
+    "threads": rf"^/v1\.0/{DEMO_THREADS_USER_ID}/(mentions|threads)$",
     # A Google Business Profile poll reads the location's reviews.
     "google_business": r"^/v4/accounts/[^/]+/locations/[^/]+/reviews$",
 }
@@ -44,6 +47,7 @@ _QUICK_RETRIES = {
     "linkedin": 2,
     "mastodon": 2,
     "bluesky": 2,
+    "threads": 1,
     "google_business": 2,
 }
 
@@ -54,6 +58,7 @@ _LABELS = {
     "linkedin": "LinkedIn",
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",
+    "threads": "Threads",
     "google_business": "Google Business Profile",
 }
 
@@ -77,6 +82,8 @@ def fault_plan(network: str, fault: str, *, times: int = 0, reset_in: int = DEFA
         )
     if network == "bluesky":
         return _bluesky(fault, times=times, reset_in=reset_in)
+    if network == "threads":
+        return _threads(fault, times=times)
     if network == "google_business":
         return _google_business(fault, times=times)
     path = _PATHS[network]
@@ -199,6 +206,37 @@ def _bluesky(fault: str, *, times: int, reset_in: int) -> FaultPlan:
         [("fault", {"path_pattern": path, "response": error, "times": failing})],
         f"Bluesky: the next {failing} call(s) answer HTTP 500 InternalServerError. The poll fails, the "
         "channel backs off (the interval doubles per failure in a row) and recovers once the errors stop.",
+    )
+
+
+def _threads(fault: str, *, times: int) -> FaultPlan:
+    """Threads answers in Meta's Graph error envelope, through the fake's generic `fault` action."""
+    path = _PATHS["threads"]
+
+    def answer(status: int, code: int, message: str, **extra: Any) -> dict[str, Any]:
+        error = {"message": message, "type": "OAuthException", "code": code, **extra, "fbtrace_id": "demo"}
+        return {"status": status, "body": {"error": error}}
+
+    if fault == "expire-token":
+        expired = answer(400, 190, "Error validating access token: Session has expired.", error_subcode=463)
+        return FaultPlan(
+            [("fault", {"path_pattern": path, "response": expired})],
+            "Threads: the next poll gets code 190 'Session has expired', so the channel shows 'Reconnect "
+            "needed' (banner for admins, one email); reconnect it from there (the fake's consent page).",
+        )
+    if fault == "rate-limit":
+        limited = answer(400, 4, "Application request limit reached", is_transient=True)
+        return FaultPlan(
+            [("fault", {"path_pattern": path, "response": limited})],
+            "Threads: the next poll gets code 4 'Application request limit reached' (Graph says no reset: "
+            "CM Hub waits 15 minutes), then catches up; nothing is lost.",
+        )
+    failing = times or _QUICK_RETRIES["threads"]
+    error = answer(500, 2, "An unexpected error has occurred. Please retry your request later.")
+    return FaultPlan(
+        [("fault", {"path_pattern": path, "response": error, "times": failing})],
+        f"Threads: the next {failing} call(s) answer HTTP 500 (code 2). The poll fails, the channel backs "
+        "off and recovers once the errors stop.",
     )
 
 

@@ -1,6 +1,7 @@
 """The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, Bluesky's in
-demo.bluesky, Google Business Profile's in demo.google_business), seeded with Demo Bakery and a few days
-of history, then a trickle of new engagement over time (`tick`), written by `demo_content`.
+demo.bluesky, Threads' in demo.threads, Google Business Profile's in demo.google_business), seeded with Demo
+Bakery and a few days of history, then a trickle of new engagement over time (`tick`), written by
+`demo_content`.
 
 `make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
 workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
@@ -42,6 +43,16 @@ from demo.google_business import (
     DEMO_GOOGLE_TOKENS,
     GoogleBusinessFeed,
 )
+from demo.threads import (
+    DEMO_THREADS_CLIENT_ID,
+    DEMO_THREADS_CLIENT_SECRET,
+    DEMO_THREADS_PORT,
+    DEMO_THREADS_SCOPES,
+    DEMO_THREADS_TOKEN,
+    DEMO_THREADS_USER_ID,
+    DEMO_THREADS_USERNAME,
+    ThreadsFeed,
+)
 from networks.fakes.base import FakeServer
 from networks.fakes.bluesky import BlueskyFake, JetstreamFake
 from networks.fakes.google_business import SCOPE as GOOGLE_BUSINESS_SCOPE
@@ -51,6 +62,7 @@ from networks.fakes.graph_state import GRANTED_BY_DEFAULT, Ids
 from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
 from networks.fakes.mastodon import MastodonFake
+from networks.fakes.threads import ThreadsFake
 from networks.fakes.x import XFake
 from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 
@@ -164,6 +176,7 @@ DEMO_APPS = {
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
     # App passwords need no app: the row only says where the sign-in goes (the fake, not bsky.social).
     "bluesky": DemoApp("", ""),
+    "threads": DemoApp(DEMO_THREADS_CLIENT_ID, DEMO_THREADS_CLIENT_SECRET, DEMO_WEBHOOK_VERIFY_TOKEN),
     "google_business": DemoApp(DEMO_GOOGLE_CLIENT_ID, DEMO_GOOGLE_CLIENT_SECRET),
 }
 DEMO_ACCOUNTS = {
@@ -209,6 +222,16 @@ DEMO_ACCOUNTS = {
         None,
         refresh_token=DEMO_BLUESKY_TOKENS["refresh"],
     ),
+    # A long-lived token, seeded as freshly issued (60 days); CM Hub renews it a week before it runs out.
+    "threads": DemoAccount(
+        "threads",
+        DEMO_THREADS_USER_ID,
+        DEMO_BRAND,
+        DEMO_THREADS_USERNAME,
+        DEMO_THREADS_TOKEN,
+        DEMO_THREADS_SCOPES,
+        dt.timedelta(days=60),
+    ),
     # One of the two shops (the consent page offers both); renewed every hour with the refresh token.
     "google_business": DemoAccount(
         "google_business",
@@ -234,6 +257,7 @@ class DemoAddresses:
     mastodon_port: int = DEMO_MASTODON_PORT
     bluesky_port: int = DEMO_BLUESKY_PORT
     jetstream_port: int = DEMO_JETSTREAM_PORT
+    threads_port: int = DEMO_THREADS_PORT
     google_business_port: int = DEMO_GOOGLE_BUSINESS_PORT
 
     def base_url(self, network: str) -> str:
@@ -243,6 +267,7 @@ class DemoAddresses:
             "x": self.x_port,
             "mastodon": self.mastodon_port,
             "bluesky": self.bluesky_port,
+            "threads": self.threads_port,
             "google_business": self.google_business_port,
         }
         return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
@@ -296,6 +321,14 @@ class DemoNetworks:
                 MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
             )
             self._bind_bluesky(addresses)
+            self.threads = self._bind(
+                ThreadsFake(
+                    addresses.host,
+                    addresses.threads_port,
+                    client_id=DEMO_THREADS_CLIENT_ID,
+                    client_secret=DEMO_THREADS_CLIENT_SECRET,
+                )
+            )
             self.google_business = self._bind(
                 GoogleBusinessFake(
                     addresses.host,
@@ -313,6 +346,7 @@ class DemoNetworks:
         self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
         self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
         self.bluesky_feed = BlueskyFeed(self.bluesky, brand_name=DEMO_BRAND, seed=seed, session=self.session)
+        self.threads_feed = ThreadsFeed(self.threads, brand_name=DEMO_BRAND, seed=seed, session=self.session)
         self.google_business_feed = GoogleBusinessFeed(self.google_business, seed=seed, session=self.session)
         self._started = False
 
@@ -343,6 +377,7 @@ class DemoNetworks:
             port(self.mastodon),
             port(self.bluesky),
             jetstream,
+            port(self.threads),
             port(self.google_business),
         )
 
@@ -368,6 +403,8 @@ class DemoNetworks:
         }
         self.bluesky_feed.seed_accounts()
         self.bluesky_feed.seed_history(now=now, days=self.history_days)
+        self.threads_feed.seed_accounts()
+        self.threads_feed.seed_history(now=now, days=self.history_days)
         self.google_business_feed.seed_accounts()
         self.google_business_feed.seed_history(now=now)
         self.jetstream.start()
@@ -404,6 +441,7 @@ class DemoNetworks:
         return {
             **self.feeds.tick(now),
             "bluesky": self.bluesky_feed.tick(now),
+            "threads": self.threads_feed.tick(now),
             "google_business": self.google_business_feed.tick(now),
         }
 
@@ -485,6 +523,8 @@ class DemoNetworks:
                 DEMO_FACEBOOK_PAGE_ID, DEMO_GRAPH_APP_ID, ["feed", "messages", "message_edits"]
             )
         self.linkedin.subscribe_webhook(f"{base}/webhooks/linkedin/")
+        # Threads webhooks (the App Dashboard's "replies" and "mentions" fields), signed with its app secret.
+        self.threads.subscribe_webhooks(f"{base}/webhooks/threads/", verify_token=DEMO_WEBHOOK_VERIFY_TOKEN)
 
     def _continue_ids_above(self, now_ms: int) -> None:
         """From here on every fake hands out ids above a floor that grows with the clock (see the module

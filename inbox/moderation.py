@@ -158,6 +158,11 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
     done = {a.action for a in _actions(message) if a.state == S.DONE}
     if A.DELETE in done:
         return _("This comment was deleted on the network.")
+    if action in (A.HIDE, A.UNHIDE) and message.kind == "reply" and not provider.hides_nested_replies:
+        return _(
+            "%(network)s hides only replies made to the post itself, with the answers under them: hide the "
+            "reply this one answers."
+        ) % {"network": network}
     if action == A.HIDE and message.hidden:
         return _("This comment is already hidden.")
     if action == A.UNHIDE and not message.hidden:

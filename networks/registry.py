@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from networks.models import Channel, Network, NetworkApp, WatchSettings
 from networks.providers import base as p
-from networks.providers import graph, graph_oauth, linkedin_auth, x_auth
+from networks.providers import graph, graph_oauth, linkedin_auth, threads_auth, x_auth
 from networks.providers.bluesky import BlueskyProvider
 from networks.providers.facebook import FacebookProvider
 from networks.providers.google_business import DEFAULT_SCOPES as GOOGLE_BUSINESS_SCOPES
@@ -26,6 +26,7 @@ from networks.providers.instagram import InstagramProvider
 from networks.providers.linkedin import LinkedInProvider
 from networks.providers.mastodon import MastodonProvider
 from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
+from networks.providers.threads import ThreadsProvider
 from networks.providers.x import XProvider
 
 
@@ -113,6 +114,16 @@ SPECS: dict[str, NetworkSpec] = {
         "https://bsky.social",
         (),
         refreshable=True,
+    ),
+    # Long-lived tokens last 60 days and are renewed (once a day old) a week before they run out.
+    Network.THREADS: NetworkSpec(
+        Network.THREADS,
+        ThreadsProvider,
+        threads_auth.API_BASE_URL,
+        threads_auth.AUTHORIZE_BASE_URL,
+        threads_auth.DEFAULT_SCOPES,
+        refreshable=True,
+        refresh_ahead=dt.timedelta(days=7),
     ),
     # One location per channel. The API base is the reviews API's host; Google's two other hosts (accounts,
     # locations) follow from it, and anything else (the fake, a proxy) serves all three on one origin.

@@ -45,6 +45,13 @@ WORDS = {
     "write:media": _("upload images"),
     "write:mutes": _("mute accounts"),
     "write:blocks": _("block accounts"),
+    # Threads (https://developers.facebook.com/docs/threads/get-started#authorization)
+    "threads_basic": _("read your Threads profile and posts"),
+    "threads_read_replies": _("read the replies to your threads"),
+    "threads_manage_replies": _("answer and hide replies to your threads"),
+    "threads_manage_mentions": _("read the threads that mention you"),
+    "threads_content_publish": _("publish on Threads"),
+    "threads_delete": _("delete what CM Hub published on Threads"),
     # Google Business Profile (https://developers.google.com/my-business/content/implement-oauth)
     "https://www.googleapis.com/auth/business.manage": _(
         "see the places you manage on Google and answer their reviews"

@@ -75,6 +75,8 @@ def channel_settings(request: WorkspaceRequest) -> HttpResponse:
             "configured": SPECS[n].provider_class.connect_style != p.ConnectStyle.OAUTH
             or app_config(n.value) is not None,
             "scopes": SPECS[n].scopes,
+            # Said on the card, so nobody looks for them in the inbox (Threads' API has none, for one).
+            "direct_messages": SPECS[n].provider_class.supports(p.Capability.DIRECT_MESSAGES),
         }
         for n in Network
     ]

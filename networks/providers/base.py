@@ -53,6 +53,7 @@ class Network(enum.StrEnum):
     LINKEDIN = "linkedin"
     MASTODON = "mastodon"
     BLUESKY = "bluesky"
+    THREADS = "threads"
     GOOGLE_BUSINESS = "google_business"
 
     @property
@@ -67,6 +68,7 @@ NETWORK_LABELS = {
     Network.LINKEDIN: "LinkedIn",
     Network.MASTODON: "Mastodon",
     Network.BLUESKY: "Bluesky",
+    Network.THREADS: "Threads",
     Network.GOOGLE_BUSINESS: "Google Business Profile",
 }
 
@@ -406,6 +408,9 @@ class Provider(abc.ABC):
     counting_words: ClassVar[str | StrPromise] = ""
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
+    #: Whether a reply to a comment can be hidden on its own (Threads hides only replies made to the post
+    #: itself, and the answers under them with it).
+    hides_nested_replies: ClassVar[bool] = True
     #: A thread holds one answer of ours at most, and answering again replaces it (a Google review's
     #: reply: `PUT .../reply` creates or replaces, under the same id). The inbox then says so in the
     #: composer, keeps one answer on its way at a time, and marks the earlier answer replaced once the new

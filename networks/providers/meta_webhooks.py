@@ -305,7 +305,7 @@ def _message_edit(network: Network, account: str, at: dt.datetime, event: dict[s
 class MetaWebhooks(WebhookReceiver):
     """One Meta app pushes for Pages (`object: page`) and Instagram accounts (`object: instagram`)."""
 
-    networks = (Network.FACEBOOK, Network.INSTAGRAM)
+    networks: tuple[Network, ...] = (Network.FACEBOOK, Network.INSTAGRAM)
     needs_verify_token = True
 
     def verdict(self, *, secret: str, body: bytes, headers: Mapping[str, str]) -> Verdict:

@@ -23,7 +23,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def demo():
     free = DemoAddresses(
-        graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0, bluesky_port=0, jetstream_port=0
+        graph_port=0,
+        x_port=0,
+        linkedin_port=0,
+        mastodon_port=0,
+        bluesky_port=0,
+        jetstream_port=0,
+        threads_port=0,
     )
     networks = DemoNetworks(free, session="streamed").start()
     yield networks
@@ -35,6 +41,7 @@ def test_a_live_bluesky_mention_reaches_the_inbox_through_the_stream_consumer(de
     settings.CMHUB_BLUESKY_JETSTREAM_URL = demo.addresses.jetstream_url
     a = demo.addresses
     ports = {"graph_port": a.graph_port, "x_port": a.x_port, "linkedin_port": a.linkedin_port}
+    ports["threads_port"] = a.threads_port
     call_command("seed_demo", stdout=StringIO())
     call_command(
         "seed_demo_channels",

@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts.models import User
 from demo.bluesky import DEMO_BLUESKY_APP_PASSWORD, DEMO_BLUESKY_DID, DEMO_BLUESKY_HANDLE
 from demo.content import DemoContent, Kind, base_texts
+from demo.threads import DEMO_THREADS_USER_ID
 from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses, DemoNetworks
 from inbox.models import Message
 from networks import tasks
@@ -46,6 +47,7 @@ _FREE = {
     "mastodon_port": 0,
     "bluesky_port": 0,
     "jetstream_port": 0,
+    "threads_port": 0,
     "google_business_port": 0,
 }
 
@@ -64,6 +66,7 @@ def _ports(networks: DemoNetworks) -> dict[str, object]:
         "mastodon_port": a.mastodon_port,
         "bluesky_port": a.bluesky_port,
         "jetstream_port": a.jetstream_port,
+        "threads_port": a.threads_port,
         "google_business_port": a.google_business_port,
     }
 
@@ -106,6 +109,7 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
             s["account"]["id"] != brand.mastodon_account_id for s in networks.mastodon.statuses.values()
         ),
         "bluesky": _bluesky_inbound(networks),
+        "threads": sum(m.owner != DEMO_THREADS_USER_ID for m in networks.threads.world.media.values()),
         "google_business": len(networks.google_business.reviews),
     }
 
@@ -203,7 +207,7 @@ def test_run_fakes_command_logs_a_line_per_tick(db):
     assert re.match(r"Google Business Profile \(reviews\) on http://127\.0\.0\.1:\d+\.$", lines[2])
     assert re.search(
         r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d, bluesky \+\d, "
-        r"google_business \+\d$",
+        r"threads \+\d, google_business \+\d$",
         lines[4],
     )
     assert lines[-1] == "Demo networks stopped."
@@ -222,7 +226,9 @@ def test_a_restarted_world_repeats_its_history_and_never_reuses_a_live_id():
         bluesky = set(networks.bluesky.posts) | {
             m["id"] for c in networks.bluesky.convos.values() for m in c["messages"]
         }
-        return graph | {str(k) for k in networks.x.tweets} | linkedin | set(networks.linkedin.posts) | bluesky
+        threads = set(networks.threads.world.media)
+        x = {str(k) for k in networks.x.tweets}
+        return graph | x | linkedin | set(networks.linkedin.posts) | bluesky | threads
 
     first = _start("first")
     history = ids(first)

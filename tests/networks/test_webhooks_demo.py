@@ -20,7 +20,13 @@ from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 def demo(live_server):
     networks = DemoNetworks(
         DemoAddresses(
-            graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0, bluesky_port=0, jetstream_port=0
+            graph_port=0,
+            x_port=0,
+            linkedin_port=0,
+            mastodon_port=0,
+            bluesky_port=0,
+            jetstream_port=0,
+            threads_port=0,
         ),
         session="webhooks",
         webhook_base=live_server.url,
@@ -34,7 +40,11 @@ def demo_channels(transactional_db, settings, demo, broker):
     settings.CMHUB_DEMO = True
     a = demo.addresses
     ports = {"host": a.host, "graph_port": a.graph_port, "x_port": a.x_port, "linkedin_port": a.linkedin_port}
-    ports |= {"bluesky_port": a.bluesky_port, "jetstream_port": a.jetstream_port}
+    ports |= {
+        "bluesky_port": a.bluesky_port,
+        "jetstream_port": a.jetstream_port,
+        "threads_port": a.threads_port,
+    }
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo_channels", stdout=StringIO(), **ports)
     return {c.network: c for c in Channel.objects.filter(workspace__slug="demo")}
@@ -44,7 +54,7 @@ def test_the_demo_fakes_push_webhooks_that_land_once_in_the_inbox(demo, demo_cha
     for channel in demo_channels.values():  # the seeded history first, as the worker would on start
         tasks.poll_once(channel)
     before = Message.objects.count()
-    pushed = {"facebook": 0, "instagram": 0, "linkedin": 0}
+    pushed = {"facebook": 0, "instagram": 0, "linkedin": 0, "threads": 0}
     for _ in range(60):
         counts = demo.tick()
         for network in pushed:
@@ -52,19 +62,20 @@ def test_the_demo_fakes_push_webhooks_that_land_once_in_the_inbox(demo, demo_cha
         if all(pushed.values()):
             break
     assert all(pushed.values()), pushed
-    assert demo.graph.webhooks.drain(30) and demo.linkedin.webhooks.drain(30)
-    assert {sent.status for sent in demo.graph.webhooks.sent + demo.linkedin.webhooks.sent} == {200}
+    outboxes = (demo.graph.webhooks, demo.linkedin.webhooks, demo.threads.webhooks)
+    assert all(outbox.drain(30) for outbox in outboxes)
+    assert {sent.status for outbox in outboxes for sent in outbox.sent} == {200}
 
     queued = broker.ids("networks.process_webhook")
     assert queued
     for delivery_id in queued:
         webhooks.webhook_delivery_process(delivery_id)
     deliveries = WebhookDelivery.objects.all()
-    assert {d.network for d in deliveries} == {"facebook", "instagram", "linkedin"}
+    assert {d.network for d in deliveries} == {"facebook", "instagram", "linkedin", "threads"}
     assert not deliveries.exclude(status="processed").exists()
     from_webhooks = Message.objects.count() - before
     assert from_webhooks > 0
-    for network in ("facebook", "instagram", "linkedin"):
+    for network in ("facebook", "instagram", "linkedin", "threads"):
         state = ChannelWebhookState.objects.get(channel=demo_channels[network])
         assert state.deliveries > 0 and state.refused == 0
 

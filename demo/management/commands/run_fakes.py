@@ -1,5 +1,6 @@
 """Run the demo's social networks until Ctrl-C or SIGTERM: the Graph API fake (Facebook Pages and
-Instagram), the X fake, the LinkedIn fake, a Mastodon instance and the Bluesky fake (with its Jetstream),
+Instagram), the X fake, the LinkedIn fake, a Mastodon instance, the Bluesky fake (with its Jetstream) and the
+Threads fake,
 seeded with Demo Bakery and a few days of history, with a new small batch of engagement every --interval
 seconds. `make run` starts it next to the web server.
 """
@@ -21,8 +22,8 @@ from demo.world import DEMO_INTERVAL, DEMO_SEED, DemoNetworks
 
 class Command(BaseCommand):
     help = (
-        "Run the local fakes of Facebook, Instagram, X, LinkedIn, Mastodon and Bluesky that the demo "
-        "workspace polls."
+        "Run the local fakes of Facebook, Instagram, X, LinkedIn, Mastodon, Bluesky and Threads that the "
+        "demo workspace polls."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen for the demo fakes ({exc}). Is another run_fakes running? "
                 "Other ports: --graph-port, --x-port, --linkedin-port, --mastodon-port, --bluesky-port, "
-                "--jetstream-port, --google-business-port."
+                "--jetstream-port, --threads-port, --google-business-port."
             ) from exc
         stop = threading.Event()
         restore = _stop_on_sigterm(stop)
@@ -81,7 +82,8 @@ class Command(BaseCommand):
             f"Mastodon on {networks.base_url('mastodon')} (seed {networks.seed})."
         )
         self.stdout.write(
-            f"Bluesky on {networks.base_url('bluesky')}, its Jetstream on {networks.addresses.jetstream_url}."
+            f"Bluesky on {networks.base_url('bluesky')}, its Jetstream on "
+            f"{networks.addresses.jetstream_url}; Threads on {networks.base_url('threads')}."
         )
         self.stdout.write(f"Google Business Profile (reviews) on {networks.base_url('google_business')}.")
         if networks.webhook_base:
