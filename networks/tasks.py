@@ -8,7 +8,7 @@ import logging
 import os
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 
 from celery import shared_task
@@ -31,6 +31,8 @@ DISPATCH_BATCH = 200
 # Claimed polls per poll_channels task: enough to make the task's own cost small per poll, few enough
 # that one worker process does not hold a large share of a tick's polls.
 POLLS_PER_TASK = 10
+# How long poll_channels waits for its polls: under its soft time limit, which pool threads never see.
+POLL_TASK_WAIT = dt.timedelta(seconds=120)
 # At most this many claims per tick (a tick has 20 s; a batch of 200 takes a few hundred milliseconds).
 DISPATCH_LIMIT = 5000
 # A claimed poll counts against its network's cap until it finishes, or for this long at most.
@@ -121,15 +123,21 @@ def poll_channels(claims: list[tuple[int, str]]) -> None:
             _poll_claimed(pk, due_at)
         return
     pool = _poll_pool()
-    futures = [pool.submit(_poll_claimed, pk, due_at) for pk, due_at in claims]
-    failures = []
-    for future in futures:  # every poll finishes before the task does, whatever happened to the others
-        try:
-            future.result()
-        except Exception as exc:
-            failures.append(exc)
-    if failures:
-        raise failures[0]  # the database itself failed (a poll records its own errors): run again later
+    futures = {pool.submit(_poll_claimed, pk, due_at): pk for pk, due_at in claims}
+    # Celery's time limits reach the task's own thread only, never the pool's: the task waits a bounded
+    # time and returns before its soft limit, and a poll still running finishes on its thread (its HTTP
+    # calls have timeouts) and records its own outcome, as every poll does.
+    done, running = wait(futures, timeout=POLL_TASK_WAIT.total_seconds())
+    for future in done:
+        if future.exception() is not None:  # a poll records its own failures: this is the database's
+            log.error(
+                "poll could not be recorded", exc_info=future.exception(), extra={"channel": futures[future]}
+            )
+    if running:
+        log.warning(
+            "polls still running past the task's wait",
+            extra={"channels": sorted(futures[f] for f in running)},
+        )
 
 
 @shared_task(
@@ -237,6 +245,10 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
         if run is None or upcoming is None:
             if upcoming is not None:
                 upcoming.cancel()
+            if run is not None and result.has_more:
+                # Stopped at its budget: the run is over (it comes back in a second, claimed anew), so it
+                # no longer counts against its network's cap.
+                Channel.objects.filter(pk=channel.pk).update(poll_started_at=None)
             return run or _superseded(channel, provider, started_at)
         expected_cursor = result.cursor
         try:

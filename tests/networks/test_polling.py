@@ -451,3 +451,48 @@ def test_a_channel_whose_credentials_no_key_decrypts_asks_for_a_reconnect(
     assert channel.status == Channel.Status.NEEDS_RECONNECT and channel.poll_started_at is None
     assert "can no longer read this channel's credentials" in channel.last_error
     assert x_channel.poll_runs.get().outcome == "auth_expired"
+
+
+def test_a_poll_cut_by_its_budget_ends_its_claim(x_channel, x_fake, monkeypatch):
+    """It comes back a second later, claimed anew: meanwhile it must not count as in flight (a backfill
+    would hold its network below the cap for three minutes per cut)."""
+    monkeypatch.setattr(tasks, "POLL_CHUNK", 5)
+    monkeypatch.setattr(tasks, "POLL_BUDGET", 10)
+    fan = x_fake.add_user("lea")
+    for n in range(30):
+        x_fake.add_mention(x_channel.fake_brand, fan, f"@demobakery question {n}")
+    Channel.objects.filter(pk=x_channel.pk).update(poll_started_at=timezone.now())
+    tasks.poll_channel(x_channel.pk)
+    channel = Channel.objects.get(pk=x_channel.pk)
+    assert channel.next_poll_at <= timezone.now() + dt.timedelta(seconds=2)  # the budget did cut it
+    assert channel.poll_started_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_returns_before_its_time_limit_and_slow_polls_still_record_themselves(
+    x_channel, x_fake, settings, monkeypatch
+):
+    """Celery's time limits never reach the pool's threads: the task must not wait for ever (a hard limit
+    would kill the process with every poll in it unrecorded)."""
+    import time
+
+    settings.CMHUB_POLL_THREADS = 4
+    monkeypatch.setattr(tasks, "POLL_TASK_WAIT", dt.timedelta(seconds=0.05))
+    x_fake.latency = 1.0
+    other = services.channel_connect(
+        workspace=x_channel.workspace,
+        network="x",
+        external_id=x_fake.add_user("brand2"),
+        name="Brand 2",
+        api_base_url=x_fake.base_url,
+        credentials=p.Credentials(access_token=x_channel.credentials["access_token"]),
+        by=None,
+    )
+    due = timezone.now().isoformat()
+    tasks.poll_channels([(x_channel.pk, due), (other.pk, due)])
+    assert not PollRun.objects.exists()  # returned while both polls were still waiting on the network
+    for _ in range(200):
+        if PollRun.objects.count() == 2:
+            break
+        time.sleep(0.05)
+    assert set(PollRun.objects.values_list("outcome", flat=True)) == {"ok"}
