@@ -395,7 +395,7 @@ def _run(row: ModerationAction, *, http: httpx.Client | None) -> str:
             provider.delete_comment(comment_id=comment_id)
         elif row.action == A.BLOCK:
             contact = row.message.author_contact
-            provider.block_author(author_id=contact.external_id if contact else "")
+            provider.block_author(author_id=contact.external_id if contact else "", comment_id=comment_id)
         else:
             external_id = provider.private_reply(comment_id=comment_id, text=row.text).external_id
     except p.NotFound as exc:

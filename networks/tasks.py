@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -57,12 +56,10 @@ def dispatch_polls() -> int:
                 .order_by("next_poll_at")
                 .values_list("pk", "poll_interval")[:slots]
             )
+            next_poll_at = registry.next_poll_at(network, now) if due else None
             for pk, interval in due:
-                # Spread the next polls over a fraction of the interval so channels don't tick in lockstep.
-                Channel.objects.filter(pk=pk).update(
-                    next_poll_at=now + dt.timedelta(seconds=interval + random.uniform(0, interval * 0.1)),
-                    poll_started_at=now,
-                )
+                assert next_poll_at is not None
+                Channel.objects.filter(pk=pk).update(next_poll_at=next_poll_at(interval), poll_started_at=now)
                 claimed.append(pk)
         for pk in claimed:
             enqueue(poll_channel, pk)
