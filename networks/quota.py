@@ -82,11 +82,16 @@ class LedgerMeter:
         self.policy = policy
         self.project = project or "default"
         self.clock = clock
+        self._rows: dict[dt.date, int] = {}  # the day's row, once found: a poll charges several calls
+
+    def _row_pk(self, day: dt.date) -> int:
+        if day not in self._rows:
+            self._rows = {day: _row(self.policy, self.project, day).pk}
+        return self._rows[day]
 
     def charge(self, units: int, *, write: bool) -> None:
         now = self.clock()
-        day = self.policy.day(now)
-        row = _row(self.policy, self.project, day)
+        row_pk = self._row_pk(self.policy.day(now))
         limit = self.policy.daily_units()
         if write:
             ceiling: object = Value(limit - units)
@@ -96,7 +101,7 @@ class LedgerMeter:
                 Value(self.policy.reserve_units()) - F("write_units"), Value(0)
             )
         spent_by = "write_units" if write else "poll_units"
-        won = QuotaLedger.objects.filter(pk=row.pk, exhausted_at__isnull=True, spent__lte=ceiling).update(
+        won = QuotaLedger.objects.filter(pk=row_pk, exhausted_at__isnull=True, spent__lte=ceiling).update(
             spent=F("spent") + units, **{spent_by: F(spent_by) + units}
         )
         if not won:
@@ -111,13 +116,13 @@ class LedgerMeter:
             raise p.RateLimited(words, reset_at=resets_at)
 
     def poll_started(self) -> None:
-        row = _row(self.policy, self.project, self.policy.day(self.clock()))
-        QuotaLedger.objects.filter(pk=row.pk).update(polls=F("polls") + 1)
+        row_pk = self._row_pk(self.policy.day(self.clock()))
+        QuotaLedger.objects.filter(pk=row_pk).update(polls=F("polls") + 1)
 
     def exhausted(self) -> None:
         now = self.clock()
-        row = _row(self.policy, self.project, self.policy.day(now))
-        QuotaLedger.objects.filter(pk=row.pk, exhausted_at__isnull=True).update(exhausted_at=now)
+        row_pk = self._row_pk(self.policy.day(now))
+        QuotaLedger.objects.filter(pk=row_pk, exhausted_at__isnull=True).update(exhausted_at=now)
         log.warning("quota spent on the network's word", extra={"network": self.policy.network})
 
 
@@ -201,7 +206,9 @@ def plan(policy: QuotaPolicy, project: str, *, now: dt.datetime | None = None) -
         exhausted=today.exhausted_at is not None,
         interval=None,
     )
-    polls_left = draft.left_for_polls / per_poll  # polls the rest of the day can pay for, all channels
+    # Polls the rest of the day can pay for, all channels together, less one round: polls claimed already
+    # may cost more than the average (a page of replies), and a poll the units cannot pay is refused.
+    polls_left = draft.left_for_polls / per_poll - max(channels, 1)
     if polls_left < 1:
         return draft
     seconds_left = max((resets_at - now).total_seconds(), 1.0)

@@ -58,7 +58,7 @@ class ComposeForm(forms.Form):
     def __init__(self, *args, member: Membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.member = member
-        self.fields["channels"].queryset = selectors.channels_for_member(member)
+        self.fields["channels"].queryset = selectors.publishing_channels_for_member(member)
         self.fields["channels"].label_from_instance = lambda c: f"{c.get_network_display()} · {c.name}"
 
     def clean_upload(self) -> ContentFile | None:

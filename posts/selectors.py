@@ -49,3 +49,30 @@ def posts_awaiting_review(member: Membership) -> QuerySet[Post]:
 def channels_for_member(member: Membership) -> QuerySet[Channel]:
     """The workspace's channels, in the order the composer and the filters list them."""
     return Channel.objects.filter(workspace_id=member.workspace_id).order_by("network", "name")
+
+
+def _networks_without_posts() -> list[str]:
+    from networks import registry
+
+    return [
+        network
+        for network, spec in registry.SPECS.items()
+        if not (spec.provider_class.supports_text_posts or spec.provider_class.supports_image_posts)
+    ]
+
+
+def publishing_channels_for_member(member: Membership) -> QuerySet[Channel]:
+    """The channels a post can go to: those of networks that let other apps publish (not YouTube)."""
+    return channels_for_member(member).exclude(network__in=_networks_without_posts())
+
+
+def channels_without_posts(member: Membership) -> list[tuple[Channel, str]]:
+    """The workspace's channels a post cannot go to, each with why, in plain words (the composer says
+    so where a person looks for them)."""
+    from networks import registry
+
+    out = []
+    for channel in channels_for_member(member).filter(network__in=_networks_without_posts()):
+        words = registry.provider_class(channel.network).no_posts_words
+        out.append((channel, str(words) % {"network": channel.get_network_display()} if words else ""))
+    return out

@@ -177,6 +177,7 @@ def _compose_context(
         "form": form,
         "post": post,
         "channel_rows": [(c, c.pk in chosen, overrides.get(c.pk, "")) for c in channels],
+        "channels_without_posts": selectors.channels_without_posts(member),
         "assets": assets,
         "previews": _previews(selected, text, overrides, assets),
     }
