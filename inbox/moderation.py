@@ -128,7 +128,11 @@ class ModerationLabels:
 
     def of(self, row: ModerationAction) -> str:
         """What a hide or an unhide is called here; other actions keep their own name."""
-        return {A.HIDE: self.hid, A.UNHIDE: self.unhid}.get(row.action) or str(row.get_action_display())
+        if row.action == A.HIDE:
+            return self.hid
+        if row.action == A.UNHIDE:
+            return self.unhid
+        return str(row.get_action_display())
 
 
 def labels(channel: Channel) -> ModerationLabels:
