@@ -135,3 +135,23 @@ def test_the_composer_does_not_offer_youtube_and_says_why(channel, owner, client
     page = client.get(f"/w/{channel.workspace.slug}/posts/new/").content.decode()
     assert f'value="{channel.pk}"' not in page
     assert "community posts" in page
+
+
+def test_the_health_page_shows_the_days_budget(channel, fake, owner, client, settings):
+    from networks.models import QuotaLedger
+    from networks.quota import PACIFIC
+
+    settings.CMHUB_YOUTUBE_DAILY_QUOTA = 10_000
+    settings.CMHUB_YOUTUBE_QUOTA_RESERVE = 1_000
+    _poll(channel)
+    row = QuotaLedger.objects.get()
+    assert row.spent == fake.quota_spent() >= 3 and row.polls == 1
+    QuotaLedger.objects.filter(pk=row.pk).update(spent=4_150, poll_units=4_000, write_units=150, polls=1_000)
+    client.force_login(owner)
+    page = client.get(f"/w/{channel.workspace.slug}/channels/").content.decode()
+    assert "YouTube daily quota" in page
+    assert "4150 of 10000 units spent today." in page
+    assert "850 kept for replies and moderation, 5000 left for polls." in page
+    assert "midnight, Pacific time" in page
+    assert "each of the 1 channels sharing this quota is polled about every" in page
+    assert dt.datetime.now(PACIFIC).date() == row.day
