@@ -15,6 +15,7 @@ from demo.world import (
     DEMO_X_PORT,
     DemoAddresses,
 )
+from demo.youtube import DEMO_YOUTUBE_PORT
 
 
 def add_address_arguments(parser: ArgumentParser) -> None:
@@ -50,6 +51,12 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         default=DEMO_JETSTREAM_PORT,
         help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
     )
+    parser.add_argument(
+        "--youtube-port",
+        type=int,
+        default=DEMO_YOUTUBE_PORT,
+        help=f"YouTube fake: Data API v3 and Google sign-in (default {DEMO_YOUTUBE_PORT})",
+    )
 
 
 def addresses_from(options: dict[str, Any]) -> DemoAddresses:
@@ -61,4 +68,5 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
         bluesky_port=options["bluesky_port"],
         jetstream_port=options["jetstream_port"],
+        youtube_port=options.get("youtube_port", DEMO_YOUTUBE_PORT),
     )

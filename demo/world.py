@@ -31,6 +31,16 @@ from demo.bluesky import (
 )
 from demo.content import DemoContent
 from demo.feeds import OWN_CONTENT, DemoBrand, Feeds
+from demo.youtube import (
+    DEMO_GOOGLE_ACCOUNT,
+    DEMO_YOUTUBE_CHANNEL_ID,
+    DEMO_YOUTUBE_CLIENT_ID,
+    DEMO_YOUTUBE_CLIENT_SECRET,
+    DEMO_YOUTUBE_HANDLE,
+    DEMO_YOUTUBE_PORT,
+    DEMO_YOUTUBE_TOKENS,
+    YouTubeFeed,
+)
 from networks.fakes.base import FakeServer
 from networks.fakes.bluesky import BlueskyFake, JetstreamFake
 from networks.fakes.graph import GraphFake
@@ -39,6 +49,8 @@ from networks.fakes.linkedin import LinkedInFake
 from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
 from networks.fakes.mastodon import MastodonFake
 from networks.fakes.x import XFake
+from networks.fakes.youtube import SCOPE as YOUTUBE_SCOPE
+from networks.fakes.youtube import YouTubeFake
 from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 
 #: The Meta permissions the demo Page admin granted: the fake's own list (never the client's login scopes,
@@ -151,6 +163,7 @@ DEMO_APPS = {
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
     # App passwords need no app: the row only says where the sign-in goes (the fake, not bsky.social).
     "bluesky": DemoApp("", ""),
+    "youtube": DemoApp(DEMO_YOUTUBE_CLIENT_ID, DEMO_YOUTUBE_CLIENT_SECRET),
 }
 DEMO_ACCOUNTS = {
     "facebook": DemoAccount(
@@ -195,6 +208,17 @@ DEMO_ACCOUNTS = {
         None,
         refresh_token=DEMO_BLUESKY_TOKENS["refresh"],
     ),
+    # Google access tokens live an hour; the refresh token renews them (the fake accepts both).
+    "youtube": DemoAccount(
+        "youtube",
+        DEMO_YOUTUBE_CHANNEL_ID,
+        DEMO_BRAND,
+        DEMO_YOUTUBE_HANDLE,
+        DEMO_YOUTUBE_TOKENS["access"],
+        (YOUTUBE_SCOPE,),
+        dt.timedelta(hours=1),
+        refresh_token=DEMO_YOUTUBE_TOKENS["refresh"],
+    ),
 }
 
 
@@ -209,6 +233,7 @@ class DemoAddresses:
     mastodon_port: int = DEMO_MASTODON_PORT
     bluesky_port: int = DEMO_BLUESKY_PORT
     jetstream_port: int = DEMO_JETSTREAM_PORT
+    youtube_port: int = DEMO_YOUTUBE_PORT
 
     def base_url(self, network: str) -> str:
         ports = {
@@ -217,6 +242,7 @@ class DemoAddresses:
             "x": self.x_port,
             "mastodon": self.mastodon_port,
             "bluesky": self.bluesky_port,
+            "youtube": self.youtube_port,
         }
         return f"http://{self.host}:{ports.get(network, self.linkedin_port)}"
 
@@ -269,6 +295,15 @@ class DemoNetworks:
                 MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
             )
             self._bind_bluesky(addresses)
+            self.youtube = self._bind(
+                YouTubeFake(
+                    addresses.host,
+                    addresses.youtube_port,
+                    client_id=DEMO_YOUTUBE_CLIENT_ID,
+                    client_secret=DEMO_YOUTUBE_CLIENT_SECRET,
+                    account_email=DEMO_GOOGLE_ACCOUNT,
+                )
+            )
         except OSError:
             # A port was taken: release the ones already bound (a server closes through its loop).
             for fake in self._fakes:
@@ -277,6 +312,7 @@ class DemoNetworks:
         self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
         self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
         self.bluesky_feed = BlueskyFeed(self.bluesky, brand_name=DEMO_BRAND, seed=seed, session=self.session)
+        self.youtube_feed = YouTubeFeed(self.youtube, brand_name=DEMO_BRAND, seed=seed, session=self.session)
         self._started = False
 
     def _bind_bluesky(self, addresses: DemoAddresses) -> None:
@@ -306,6 +342,7 @@ class DemoNetworks:
             port(self.mastodon),
             port(self.bluesky),
             jetstream,
+            port(self.youtube),
         )
 
     def base_url(self, network: str) -> str:
@@ -330,6 +367,8 @@ class DemoNetworks:
         }
         self.bluesky_feed.seed_accounts()
         self.bluesky_feed.seed_history(now=now, days=self.history_days)
+        self.youtube_feed.seed_accounts()
+        self.youtube_feed.seed_history(now=now, days=self.history_days)
         self.jetstream.start()
         if self.webhook_base:
             self._subscribe_webhooks(self.webhook_base)
@@ -361,7 +400,11 @@ class DemoNetworks:
     def tick(self) -> dict[str, int]:
         """Add a small random batch of new engagement; how many items each network got."""
         now = _now()
-        return {**self.feeds.tick(now), "bluesky": self.bluesky_feed.tick(now)}
+        return {
+            **self.feeds.tick(now),
+            "bluesky": self.bluesky_feed.tick(now),
+            "youtube": self.youtube_feed.tick(now),
+        }
 
     def run_forever(
         self,

@@ -39,7 +39,7 @@ def _listening(port: int) -> bool:
 
 
 def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_path):
-    web, graph, x, linkedin, mastodon, bluesky, jetstream = (_free_port() for _ in range(7))
+    web, graph, x, linkedin, mastodon, bluesky, jetstream, youtube = (_free_port() for _ in range(8))
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"run:\n\t{ROOT / 'scripts' / 'run'}\n")
     env = {
@@ -58,6 +58,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         "MASTODON_PORT": str(mastodon),
         "BLUESKY_PORT": str(bluesky),
         "JETSTREAM_PORT": str(jetstream),
+        "YOUTUBE_PORT": str(youtube),
     }
     run = subprocess.Popen(
         ["make", "--no-print-directory", "-f", str(makefile), "run"],

@@ -195,8 +195,26 @@ class YouTubeFake(GoogleOAuthRoutes, SeedableFake):
         with self.lock:
             self.comments[comment_id]["moderationStatus"] = status
 
-    def issue_token(self, email: str = "") -> dict[str, Any]:
-        return self.google_issue((SCOPE,), subject=email)
+    def issue_token(self, email: str = "", *, access: str = "", refresh: str = "") -> dict[str, Any]:
+        """A token answer for `email`'s Google account; with `access` and `refresh`, those values (the
+        demo's published ones), the access token valid for an hour as Google's are."""
+        answer = self.google_issue((SCOPE,), subject=email)
+        with self.lock:
+            if access:
+                self.google_access_tokens[access] = self.google_access_tokens.pop(answer["access_token"])
+                answer["access_token"] = access
+            if refresh:
+                self.google_refresh_tokens[refresh] = self.google_refresh_tokens.pop(answer["refresh_token"])
+                answer["refresh_token"] = refresh
+        return answer
+
+    def continue_ids_above(self, floor: int) -> None:
+        """Ids handed out from now on are above `floor` (the demo: a floor growing with the clock, so a
+        restarted fake never reuses an id an earlier run gave a live comment)."""
+        with self.lock:
+            self._seq = itertools.count(
+                max(floor, max((c["seq"] for c in self.comments.values()), default=0) + 1)
+            )
 
     def set_quota_limit(self, units: int) -> None:
         with self.lock:

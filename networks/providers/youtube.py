@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -92,6 +92,7 @@ OVERLAP = dt.timedelta(minutes=5)
 WATCHED = 50  # commentThreads.list takes up to 50 ids for one unit
 REREAD_EVERY = dt.timedelta(minutes=10)
 HELD_KEPT = 100
+SEEN_KEPT = 200
 FIND_PAGES = 5
 
 
@@ -205,8 +206,13 @@ class YouTubeProvider(Provider):
             if state.reread_at is None or now - state.reread_at >= REREAD_EVERY:
                 skipped += self._reread_watched(state, reread)
                 state.reread_at = now
+        # What the overlap below the mark and the held listings bring again was delivered before: read
+        # again (its words and moderation status fold into the message), not fetched anew.
+        for key in [key for key in found if key in state.seen]:
+            reread.setdefault(key, found.pop(key))
+        state.remember(found.values(), reread.values())
         fresh = sorted(found.values(), key=lambda item: item.created_at)
-        again = tuple(item for key, item in reread.items() if key not in found)
+        again = tuple(reread.values())
         return PollResult(fresh, state.dump(), has_more=more, skipped=skipped, reread=again, gone=tuple(gone))
 
     def _walk(self, state: _State, found: dict[str, EngagementItem], *, max_items: int) -> tuple[bool, int]:
@@ -324,7 +330,11 @@ class YouTubeProvider(Provider):
             for thread in wire.items(body.get("items")):
                 skipped += self._thread_items(thread, state, held_now, listing=status)
         for key, item in held_now.items():
-            found.setdefault(key, item)
+            if item.held:
+                found.setdefault(key, item)
+            else:
+                # A published comment in a thread listed for another one's sake: read again, not new.
+                reread.setdefault(key, item)
         still = {key for key, item in held_now.items() if item.held}
         left = [cid for cid in state.held if cid not in still][:WATCHED]
         if left:
@@ -569,6 +579,9 @@ class _State:
         self.just_walked: set[str] = set()
         self.reread_at: dt.datetime | None = None
         self.held: list[str] = []
+        #: Ids delivered that a later poll may bring again: those within OVERLAP of the mark, and the
+        #: held ones (listed at every poll until approved or rejected).
+        self.seen: set[str] = set()
 
     @classmethod
     def read(cls, cursor: dict[str, Any], *, floor: dt.datetime) -> _State:
@@ -590,16 +603,28 @@ class _State:
         state.held = (
             [c for c in raw_held if wire.optional_id(c)][:HELD_KEPT] if isinstance(raw_held, list) else []
         )
+        raw_seen = cursor.get("seen")
+        seen = [c for c in raw_seen if wire.optional_id(c)][:SEEN_KEPT] if isinstance(raw_seen, list) else []
+        state.seen = set(seen) | set(state.held)
         return state
+
+    def remember(self, *batches: Iterable[EngagementItem]) -> None:
+        """Keep, for the next poll, the ids it may bring again: at the mark's edge, or held."""
+        edge = self.mark - OVERLAP
+        near = [item for batch in batches for item in batch if item.created_at >= edge]
+        near.sort(key=lambda item: item.created_at, reverse=True)
+        self.seen = {item.external_id for item in near[:SEEN_KEPT]} | set(self.held)
 
     def watch_thread(self, thread_id: str, published: dt.datetime) -> None:
         if not wire.optional_id(thread_id):
             return
+        if thread_id in self.just_walked:
+            return
         self.just_walked.add(thread_id)
-        if thread_id in self.watch:
-            self.watch.remove(thread_id)
-        self.watch.insert(0, thread_id)  # newest first: the walk reads newest first, then older
-        del self.watch[WATCHED:]
+        # The walk reads newest first: what it walks goes ahead of what was watched before, in its order.
+        walked = [t for t in self.watch if t in self.just_walked and t != thread_id]
+        older = [t for t in self.watch if t not in self.just_walked]
+        self.watch = [*walked, thread_id, *older][:WATCHED]
 
     def dump(self) -> dict[str, Any]:
         watched = set(self.watch)
@@ -608,6 +633,7 @@ class _State:
             "counts": {k: v for k, v in self.counts.items() if k in watched or k in self.held},
             "watch": self.watch,
             "held": self.held,
+            "seen": sorted(self.seen - set(self.held)),
         }
         if self.reread_at is not None:
             out["reread_at"] = wire.format_time(self.reread_at)

@@ -23,7 +23,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def demo():
     free = DemoAddresses(
-        graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0, bluesky_port=0, jetstream_port=0
+        graph_port=0,
+        x_port=0,
+        linkedin_port=0,
+        mastodon_port=0,
+        bluesky_port=0,
+        jetstream_port=0,
+        youtube_port=0,
     )
     networks = DemoNetworks(free, session="streamed").start()
     yield networks

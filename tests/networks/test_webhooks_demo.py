@@ -20,7 +20,13 @@ from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 def demo(live_server):
     networks = DemoNetworks(
         DemoAddresses(
-            graph_port=0, x_port=0, linkedin_port=0, mastodon_port=0, bluesky_port=0, jetstream_port=0
+            graph_port=0,
+            x_port=0,
+            linkedin_port=0,
+            mastodon_port=0,
+            bluesky_port=0,
+            jetstream_port=0,
+            youtube_port=0,
         ),
         session="webhooks",
         webhook_base=live_server.url,

@@ -59,7 +59,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen for the demo fakes ({exc}). Is another run_fakes running? "
                 "Other ports: --graph-port, --x-port, --linkedin-port, --mastodon-port, --bluesky-port, "
-                "--jetstream-port."
+                "--jetstream-port, --youtube-port."
             ) from exc
         stop = threading.Event()
         restore = _stop_on_sigterm(stop)
@@ -83,6 +83,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Bluesky on {networks.base_url('bluesky')}, its Jetstream on {networks.addresses.jetstream_url}."
         )
+        self.stdout.write(f"YouTube (Data API v3 and Google sign-in) on {networks.base_url('youtube')}.")
         if networks.webhook_base:
             self.stdout.write(f"Webhooks pushed to {networks.webhook_base}/webhooks/<network>/.")
         self.stdout.flush()
