@@ -344,7 +344,15 @@ class YouTubeFake(GoogleOAuthRoutes, SeedableFake):
                     "description": "",
                     "customUrl": channel["customUrl"],
                     "publishedAt": "2015-01-01T00:00:00Z",
-                    "thumbnails": {"default": {"url": f"https://yt3.ggpht.example/{channel['id']}=s88"}},
+                    "thumbnails": {
+                        "default": {
+                            "url": f"https://yt3.ggpht.example/{channel['id']}=s88",
+                            "width": 88,
+                            "height": 88,
+                        }
+                    },
+                    "localized": {"title": channel["title"], "description": ""},
+                    "country": "FR",
                 }
             out.append(row)
         return Response(
@@ -480,7 +488,12 @@ class YouTubeFake(GoogleOAuthRoutes, SeedableFake):
                     return paged
                 rows, next_token = paged
             views = [self._comment_view(c, subject=subject, fmt=fmt) for c in rows]
-        body: dict[str, Any] = {"kind": "youtube#commentListResponse", "etag": "c", "items": views}
+        body: dict[str, Any] = {
+            "kind": "youtube#commentListResponse",
+            "etag": "c",
+            "pageInfo": {"totalResults": len(views), "resultsPerPage": len(views)},
+            "items": views,
+        }
         if next_token:
             body["nextPageToken"] = next_token
         return Response(200, body)
