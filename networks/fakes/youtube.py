@@ -52,6 +52,9 @@ COSTS = {
     ("DELETE", "comments"): 50,
 }
 INLINE_REPLIES = 5
+#: Pictures (avatars, channel thumbnails): YouTube serves them from yt3.ggpht.com; the fake sends a
+#: one-pixel image inline, so a browser showing them loads nothing from a host that does not exist.
+PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 MAX_TEXT = 10_000
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 
@@ -297,7 +300,7 @@ class YouTubeFake(GoogleOAuthRoutes, SeedableFake):
             if fmt == "plainText"
             else _display_html(comment["textOriginal"]),
             "authorDisplayName": comment["authorDisplayName"],
-            "authorProfileImageUrl": f"https://yt3.ggpht.example/{comment['authorChannelId']}=s48",
+            "authorProfileImageUrl": PIXEL,
             "authorChannelUrl": f"http://www.youtube.com/channel/{comment['authorChannelId']}",
             "authorChannelId": {"value": comment["authorChannelId"]},
             "canRate": True,
@@ -346,7 +349,7 @@ class YouTubeFake(GoogleOAuthRoutes, SeedableFake):
                     "publishedAt": "2015-01-01T00:00:00Z",
                     "thumbnails": {
                         "default": {
-                            "url": f"https://yt3.ggpht.example/{channel['id']}=s88",
+                            "url": PIXEL,
                             "width": 88,
                             "height": 88,
                         }
