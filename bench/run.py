@@ -24,6 +24,7 @@ PARTS: dict[str, list[tuple[str, str | None]]] = {
     "ingest": [("bench.ingest", DATABASE)],
     "pages": [("bench.inbox_pages", DATABASE), ("bench.api", DATABASE), ("bench.reports", DATABASE)],
     "publish": [("bench.publish", BROKER), ("bench.webhooks", BROKER), ("bench.outgoing_webhooks", BROKER)],
+    "poll": [("bench.poll", BROKER)],
     "assistant": [("assistant.eval.run", None)],
 }
 

@@ -374,6 +374,7 @@ CELERY_TASK_ROUTES = {
     "accounts.*": {"queue": "default"},
     "networks.dispatch_polls": {"queue": "poll"},
     "networks.poll_channel": {"queue": "poll"},
+    "networks.poll_channels": {"queue": "poll"},
     "networks.*": {"queue": "default"},
     "inbox.send_reply": {"queue": "send"},
     "inbox.dispatch_replies": {"queue": "send"},
@@ -415,6 +416,12 @@ CMHUB_POLL_CONCURRENCY = env_ints_by_suffix("CMHUB_POLL_CONCURRENCY_")
 # 1,000 units are 20 writes). The planner spreads the polls of every YouTube channel over the rest.
 CMHUB_YOUTUBE_DAILY_QUOTA = env_int("CMHUB_YOUTUBE_DAILY_QUOTA", 10_000)
 CMHUB_YOUTUBE_QUOTA_RESERVE = env_int("CMHUB_YOUTUBE_QUOTA_RESERVE", 1_000)
+# Polls one worker process keeps in flight (threads of its poll pool): polls wait on the networks, so
+# one process holds many; each thread keeps one database connection open.
+# SQLite takes one writer at a time: the embedded default polls one channel after another.
+CMHUB_POLL_THREADS = env_int(
+    "CMHUB_POLL_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 16
+)
 
 # --- Optional language model (assistant drafts) ---------------------------------------------------------
 # Any OpenAI-compatible endpoint (base URL ending in /v1 or equivalent). Off unless both the base URL and the

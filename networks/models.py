@@ -204,6 +204,9 @@ class PollRun(models.Model):
         ERROR = "error", _("Error")
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="poll_runs")
+    # When the dispatcher found the channel due (empty for the later chunks of a long poll, and for polls
+    # not started by the dispatcher): started_at - due_at is how late polling runs (/metrics).
+    due_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=tz.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     fetched = models.PositiveIntegerField(default=0)

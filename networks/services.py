@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import AuditAction, audit_record
 from accounts.models import User, Workspace
-from core import dates
+from core import crypto, dates
 from core.mail import email_send
 from core.text import single_line
 from networks import signals
@@ -170,9 +170,19 @@ def _jitter(seconds: float) -> dt.timedelta:
     return dt.timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-def _record_run(channel: Channel, *, started_at: dt.datetime, outcome: str, fetched=0, skipped=0, error=""):
+def _record_run(
+    channel: Channel,
+    *,
+    started_at: dt.datetime,
+    outcome: str,
+    fetched=0,
+    skipped=0,
+    error="",
+    due_at: dt.datetime | None = None,
+):
     return PollRun.objects.create(
         channel=channel,
+        due_at=due_at,
         started_at=started_at,
         finished_at=timezone.now(),
         fetched=fetched,
@@ -199,6 +209,7 @@ def channel_poll_succeeded(
     result: p.PollResult,
     rate_limit: p.RateLimitState | None,
     started_at: dt.datetime,
+    due_at: dt.datetime | None = None,
 ) -> PollRun:
     """Store the new cursor and the channel's health. Call inside the transaction that stored the items."""
     now = timezone.now()
@@ -221,6 +232,9 @@ def channel_poll_succeeded(
         # The run stopped at its budget: come back soon rather than after a whole interval.
         channel.next_poll_at = now + dt.timedelta(seconds=1)
         fields.append("next_poll_at")
+    else:
+        channel.poll_started_at = None  # the poll is over: it no longer counts against its network's cap
+        fields.append("poll_started_at")
     fields += _apply_rate_limit(channel, rate_limit)
     outcome = PollRun.Outcome.OK
     if result.permission_missing:
@@ -240,12 +254,18 @@ def channel_poll_succeeded(
         fetched=len(result.items),
         skipped=result.skipped,
         error=result.permission_missing,
+        due_at=due_at,
     )
 
 
 def _plain_words(error: Exception) -> str:
     if isinstance(error, p.ProviderError):
         return error.network_message or str(error) or error.__class__.__name__
+    if isinstance(error, crypto.CredentialsUnreadable):
+        return _(
+            "CM Hub can no longer read this channel's credentials (the key that encrypted them is not "
+            "configured any more): connect the channel again, or restore the key."
+        )
     # Not the network's doing: say so, without internals a person cannot act on (the log has the trace).
     return _(
         "CM Hub could not complete this poll (%(kind)s); it tries again with a growing delay. "
@@ -254,15 +274,19 @@ def _plain_words(error: Exception) -> str:
 
 
 @transaction.atomic
-def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.datetime) -> PollRun:
+def channel_poll_failed(
+    *, channel: Channel, error: Exception, started_at: dt.datetime, due_at: dt.datetime | None = None
+) -> PollRun:
     """What a failed poll means for the channel: sleep, back off, or stop and ask for a reconnect. Any
     exception is accepted: a crash of ours is recorded and backed off like a network error."""
     now = timezone.now()
     message = _plain_words(error)
-    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    # Without its credentials: a channel whose credentials no key decrypts must still be told so.
+    channel = Channel.objects.select_for_update().defer("credentials").get(pk=channel.pk)
     channel.last_error = message
     channel.last_error_at = now
-    fields = ["last_error", "last_error_at"]
+    channel.poll_started_at = None  # the poll is over: it no longer counts against its network's cap
+    fields = ["last_error", "last_error_at", "poll_started_at"]
 
     if isinstance(error, p.RateLimited):
         # Not a failure of ours: sleep until the network's reset (never sooner than a normal poll would
@@ -276,7 +300,9 @@ def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.da
         }
         fields += ["rate_limit_remaining", "rate_limit_reset_at", "next_poll_at"]
         outcome = PollRun.Outcome.RATE_LIMITED
-    elif isinstance(error, p.AuthExpired):
+    elif isinstance(error, p.AuthExpired | crypto.CredentialsUnreadable):
+        # An unreadable credential (the key that encrypted it is gone) is as good as a revoked token: it
+        # will not come back by retrying, and a person must reconnect.
         fields += _needs_reconnect(channel, now)
         outcome = PollRun.Outcome.AUTH_EXPIRED
     else:
@@ -299,7 +325,7 @@ def channel_poll_failed(*, channel: Channel, error: Exception, started_at: dt.da
         "poll failed",
         extra={"channel": channel.pk, "network": channel.network, "error": type(error).__name__},
     )
-    return _record_run(channel, started_at=started_at, outcome=outcome, error=message)
+    return _record_run(channel, started_at=started_at, outcome=outcome, error=message, due_at=due_at)
 
 
 def channel_auth_lost(*, channel: Channel, error: Exception) -> None:
@@ -307,7 +333,7 @@ def channel_auth_lost(*, channel: Channel, error: Exception) -> None:
     and its admins are told, once. No poll run is recorded: no poll took place."""
     now = timezone.now()
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        channel = Channel.objects.select_for_update().defer("credentials").get(pk=channel.pk)
         channel.last_error = _plain_words(error)
         channel.last_error_at = now
         fields = ["last_error", "last_error_at", *_needs_reconnect(channel, now)]
@@ -374,7 +400,7 @@ def _notify_reconnect_needed(channel_id: int) -> None:
 
 
 def _email_channel_admins(channel_id: int, template: str, *, expiring: bool) -> None:
-    channel = Channel.objects.select_related("workspace").filter(pk=channel_id).first()
+    channel = Channel.objects.select_related("workspace").defer("credentials").filter(pk=channel_id).first()
     if channel is None:
         return
     admins = channel_fixers(channel.workspace)

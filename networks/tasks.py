@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from celery import shared_task
+from django import db
 from django.conf import settings
 from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.db.models import Count
@@ -24,6 +27,11 @@ from networks.signals import items_fetched, items_reread
 log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 200
+# Claimed polls per poll_channels task: enough to make the task's own cost small per poll, few enough
+# that one worker process does not hold a large share of a tick's polls.
+POLLS_PER_TASK = 10
+# At most this many claims per tick (a tick has 20 s; a batch of 200 takes a few hundred milliseconds).
+DISPATCH_LIMIT = 5000
 # A claimed poll counts against its network's cap until it finishes, or for this long at most.
 POLL_IN_FLIGHT_FOR = dt.timedelta(minutes=3)
 # Items per run, fetched and stored in chunks; a channel with more comes back a second later (has_more).
@@ -39,31 +47,48 @@ def dispatch_polls() -> int:
     """Claim due channels and enqueue one poll each. Several dispatchers may run: skip_locked splits
     the rows between them, and pushing next_poll_at forward in the same transaction makes each claim
     happen once. Each network gets at most its concurrency cap of polls in flight, so one network's
-    backlog never takes every worker (and its rate limits) at once."""
+    backlog never takes every worker (and its rate limits) at once.
+
+    Claims go in batches until nothing is due or every cap is full: one tick must keep up with what
+    falls due between ticks (10,000 channels polled every minute are 830 polls per 5-second tick)."""
     now = timezone.now()
     in_flight = _polls_in_flight(now)
-    claimed: list[int] = []
+    claimed = 0
+    for network, spec in registry.SPECS.items():
+        cap = settings.CMHUB_POLL_CONCURRENCY.get(network, spec.provider_class.poll_concurrency)
+        room = cap - in_flight.get(network, 0)
+        while room > 0 and claimed < DISPATCH_LIMIT:
+            batch = _claim(network, now, min(room, DISPATCH_BATCH))
+            claimed += batch
+            room -= batch
+            if batch < DISPATCH_BATCH:
+                break
+    return claimed
+
+
+def _claim(network: str, now: dt.datetime, slots: int) -> int:
+    """Claim up to `slots` due channels of `network` in one transaction; their polls go out at commit."""
     with transaction.atomic():
-        for network, spec in registry.SPECS.items():
-            cap = settings.CMHUB_POLL_CONCURRENCY.get(network, spec.provider_class.poll_concurrency)
-            slots = min(cap - in_flight.get(network, 0), DISPATCH_BATCH - len(claimed))
-            if slots <= 0:
-                continue
-            due = list(
-                Channel.objects.due(now)
-                .filter(network=network)
-                .select_for_update(skip_locked=True)
-                .order_by("next_poll_at")
-                .values_list("pk", "poll_interval")[:slots]
-            )
-            next_poll_at = registry.next_poll_at(network, now) if due else None
-            for pk, interval in due:
-                assert next_poll_at is not None
-                Channel.objects.filter(pk=pk).update(next_poll_at=next_poll_at(interval), poll_started_at=now)
-                claimed.append(pk)
-        for pk in claimed:
-            enqueue(poll_channel, pk)
-    return len(claimed)
+        due = list(
+            Channel.objects.due(now)
+            .filter(network=network)
+            .select_for_update(skip_locked=True)
+            .order_by("next_poll_at")
+            .only("pk", "poll_interval", "next_poll_at")[:slots]
+        )
+        claims = []
+        # The channel's own interval with a tenth of spread, or, where the network's quota is shared
+        # (YouTube), the quota planner's (networks.quota), never sooner than the channel's interval.
+        next_poll_at = registry.next_poll_at(network, now) if due else None
+        for channel in due:
+            assert next_poll_at is not None
+            claims.append((channel.pk, channel.next_poll_at.isoformat()))
+            channel.next_poll_at = next_poll_at(channel.poll_interval)
+            channel.poll_started_at = now
+        Channel.objects.bulk_update(due, ["next_poll_at", "poll_started_at"])
+        for start in range(0, len(claims), POLLS_PER_TASK):
+            enqueue(poll_channels, claims[start : start + POLLS_PER_TASK])
+    return len(due)
 
 
 def _polls_in_flight(now) -> dict[str, int]:
@@ -79,25 +104,99 @@ def _polls_in_flight(now) -> dict[str, int]:
 
 
 @shared_task(
+    name="networks.poll_channels",
+    ignore_result=True,
+    soft_time_limit=150,
+    time_limit=180,
+    # A rerun is safe: the cursor only moves with the stored items, and storage is idempotent.
+    acks_late=True,
+)
+def poll_channels(claims: list[tuple[int, str]]) -> None:
+    """Poll the claimed channels [(id, due at)] at once, each on a thread of the process's poll pool.
+
+    A poll mostly waits on the network (a real API answers in 100-500 ms), so one process keeps many in
+    flight; one task per few channels keeps the broker's and the task machinery's cost per poll small.
+    Each poll is its own unit: one failing is recorded on its channel and the others go on."""
+    if len(claims) == 1 or settings.CMHUB_POLL_THREADS <= 1:
+        for pk, due_at in claims:  # the embedded default (SQLite takes one writer at a time) polls in turn
+            _poll_claimed(pk, due_at)
+        return
+    pool = _poll_pool()
+    futures = [pool.submit(_poll_claimed, pk, due_at) for pk, due_at in claims]
+    failures = []
+    for future in futures:  # every poll finishes before the task does, whatever happened to the others
+        try:
+            future.result()
+        except Exception as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]  # the database itself failed (a poll records its own errors): run again later
+
+
+@shared_task(
     name="networks.poll_channel",
     ignore_result=True,
     soft_time_limit=120,
     time_limit=150,
-    # A rerun is safe: the cursor only moves with the stored items, and storage is idempotent.
     acks_late=True,
 )
-def poll_channel(channel_id: int) -> None:
-    channel = Channel.objects.filter(pk=channel_id).first()
+def poll_channel(channel_id: int, due_at: str | None = None) -> None:
+    """Poll one channel; `due_at` is when the dispatcher found it due (ISO 8601), kept on the poll run so
+    lateness (start minus due) is measured where it happens (/metrics, the poll benchmark)."""
+    _poll_claimed(channel_id, due_at)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _poll_pool() -> ThreadPoolExecutor:
+    """The process's poll threads (CMHUB_POLL_THREADS), made on first use; keyed by process id, so a
+    forked worker child makes its own rather than inheriting threads that do not exist in it."""
+    pid = os.getpid()
+    pool = _pools.get(pid)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(pid) or ThreadPoolExecutor(
+                max_workers=settings.CMHUB_POLL_THREADS, thread_name_prefix="poll"
+            )
+            _pools[pid] = pool
+    return pool
+
+
+def _poll_claimed(channel_id: int, due_at: str | None) -> None:
+    """One claimed poll. On a pool thread, the thread's database connection is kept from one poll to
+    the next as a request's would be (CONN_MAX_AGE, health checks), and closed when broken or old."""
+    try:
+        _poll_one(channel_id, due_at)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            db.connection.close_if_unusable_or_obsolete()
+
+
+def _poll_one(channel_id: int, due_at: str | None) -> None:
+    # Credentials are read inside the poll, where a failure to decrypt them is recorded on the channel.
+    channel = Channel.objects.filter(pk=channel_id).defer("credentials").first()
     if channel is None:
         return
-    try:
-        if channel.status in (Channel.Status.ACTIVE, Channel.Status.ERROR):
-            poll_once(channel)
-    finally:
+    if channel.status not in (Channel.Status.ACTIVE, Channel.Status.ERROR):
         Channel.objects.filter(pk=channel_id).update(poll_started_at=None)
+        return
+    try:
+        poll_once(channel, due_at=_parsed(due_at))  # the run's own save ends the claim (poll_started_at)
+    except BaseException:
+        Channel.objects.filter(pk=channel_id).update(poll_started_at=None)
+        raise
 
 
-def poll_once(channel: Channel, *, http=None) -> PollRun:
+def _parsed(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None  # a message from an older dispatcher, or garbage: lateness is then unknown
+
+
+def poll_once(channel: Channel, *, http=None, due_at: dt.datetime | None = None) -> PollRun:
     """One poll of one channel: up to POLL_BUDGET items, in chunks. Each chunk is stored with its cursor
     in its own transaction (so a crash loses nothing and a replay stores nothing twice), while the next
     chunk is already being fetched: the network's latency and the database's overlap."""
@@ -105,15 +204,15 @@ def poll_once(channel: Channel, *, http=None) -> PollRun:
     client = http or worker_client()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
-            return _poll_chunks(channel, client, prefetch, started_at)
+            return _poll_chunks(channel, client, prefetch, started_at, due_at)
     except Exception as exc:
         # Whatever went wrong (a bug, the database, a time limit), the channel says so on its health page
         # and backs off: a poll never fails silently. What was stored before stays stored.
         log.exception("poll crashed", extra={"channel": channel.pk, "network": channel.network})
-        return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at)
+        return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at, due_at=due_at)
 
 
-def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at) -> PollRun:
+def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at, due_at) -> PollRun:
     try:
         provider = registry.build_provider(channel, http=client)
         services.channel_refresh_if_expiring(channel, provider)
@@ -125,7 +224,7 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
             provider = registry.build_provider(channel, http=client)
             result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
     except p.ProviderError as exc:
-        return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at)
+        return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at, due_at=due_at)
 
     expected_cursor = channel.cursor or {}
     for chunk in range(POLL_BUDGET // POLL_CHUNK):
@@ -134,7 +233,8 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
         if result.has_more and not last:
             # Fetch the next chunk while this one is stored; the cursor it starts from is already known.
             upcoming = prefetch.submit(provider.poll, cursor=result.cursor, max_items=POLL_CHUNK)
-        run = _store_chunk(channel, expected_cursor, result, provider, started_at)
+        run = _store_chunk(channel, expected_cursor, result, provider, started_at, due_at)
+        due_at = None  # the poll's first run says when it was due; the chunks after it continue it
         if run is None or upcoming is None:
             if upcoming is not None:
                 upcoming.cancel()
@@ -148,7 +248,9 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
     return run
 
 
-def _store_chunk(channel: Channel, expected_cursor: dict, result: p.PollResult, provider, started_at):
+def _store_chunk(
+    channel: Channel, expected_cursor: dict, result: p.PollResult, provider, started_at, due_at=None
+):
     """Store one chunk with its cursor; None when another poll of the channel moved the cursor first.
 
     The cursor moves past an item only when it was stored or deliberately skipped (it cannot be stored:
@@ -163,7 +265,11 @@ def _store_chunk(channel: Channel, expected_cursor: dict, result: p.PollResult, 
         _store_reread(locked, result)
         stored_result = replace(result, items=stored, skipped=result.skipped + unstorable + refused)
         return services.channel_poll_succeeded(
-            channel=locked, result=stored_result, rate_limit=provider.rate_limit, started_at=started_at
+            channel=locked,
+            result=stored_result,
+            rate_limit=provider.rate_limit,
+            started_at=started_at,
+            due_at=due_at,
         )
 
 
@@ -171,6 +277,8 @@ def _store_items(channel: Channel, items: list[p.EngagementItem]) -> tuple[list[
     """Hand the items to the storing apps at once; when the database refuses the chunk, item by item, each
     in its own savepoint, so one bad row cannot hold back the others. Returns what was stored and how many
     items were refused."""
+    if not items:
+        return [], 0  # most polls find nothing new: no savepoint, no receivers
     backfill = channel.backfill_status != Channel.Backfill.DONE
     try:
         with transaction.atomic():

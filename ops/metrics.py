@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, QuerySet
 from django.utils import timezone as tz
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -84,6 +84,25 @@ class StateCollector(Collector):
         for network, outcome, n in rows:
             polls.add_metric([network, outcome, window], n)
         yield polls
+
+        lateness = GaugeMetricFamily(
+            "cmhub_poll_lateness_seconds",
+            "How late polls started in the last `window` seconds began (start minus when the dispatcher "
+            "found the channel due), mean and max per network: what says more poll workers are needed.",
+            labels=["network", "stat", "window"],
+        )
+        late = ExpressionWrapper(F("started_at") - F("due_at"), output_field=DurationField())
+        rows = (
+            PollRun.objects.filter(started_at__gte=since, due_at__isnull=False)
+            .values("channel__network")
+            .annotate(mean=Avg(late), most=Max(late))
+            .order_by()
+            .values_list("channel__network", "mean", "most")
+        )
+        for network, mean, most in rows:
+            lateness.add_metric([network, "mean", window], max(mean.total_seconds(), 0.0) if mean else 0.0)
+            lateness.add_metric([network, "max", window], max(most.total_seconds(), 0.0) if most else 0.0)
+        yield lateness
 
         # The msg_send_queue partial index holds outbound replies only, send_status first.
         replies = _by_status(

@@ -95,6 +95,11 @@ class FakeServer:
         self._faults: list[Fault] = []
         self.lock = threading.RLock()
         self.requests: list[Request] = []  # every request seen, for assertions
+        #: Seconds every answer waits, as a real API's round trip does (benchmarks: 0.15); the waiting
+        #: thread costs no CPU, so the fake stays a small share of what a benchmark measures.
+        self.latency = 0.0
+        #: Whether every request is kept in `requests` (benchmarks that count elsewhere turn it off).
+        self.keep_requests = True
         self.setup_routes()
         self.route("POST", r"/_fake/(?P<action>[a-z_]+)", self._control)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -185,10 +190,13 @@ class FakeServer:
 
     def dispatch(self, request: Request) -> Response | None:
         """The answer, or None when the connection must be dropped without one."""
-        if not request.path.startswith("/_fake/"):
+        control = request.path.startswith("/_fake/")
+        if not control and self.keep_requests:
             with self.lock:
                 self.requests.append(request)
-        fault = None if request.path.startswith("/_fake/") else self._take_fault(request.method, request.path)
+        if not control and self.latency:
+            time.sleep(self.latency)
+        fault = None if control else self._take_fault(request.method, request.path)
         if fault and fault.kind == "status" and fault.response is not None:
             return fault.response
         if fault and fault.kind == "delay":

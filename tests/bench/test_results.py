@@ -215,8 +215,8 @@ def test_a_failing_bench_is_recorded_and_the_run_fails(bench_var, monkeypatch, c
 
 
 def test_unknown_part_is_refused(capsys):
-    assert run.main(["poll"]) == 2
-    assert "the parts are ingest, pages, publish, assistant" in capsys.readouterr().err
+    assert run.main(["polling"]) == 2
+    assert "the parts are ingest, pages, publish, poll, assistant" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

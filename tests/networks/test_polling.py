@@ -4,15 +4,22 @@ cursor, and each failure class does the right thing to the channel."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
+from inbox.models import Message
 from networks import registry, services, tasks
 from networks.models import Channel, PollRun
 from networks.providers import base as p
 from networks.signals import items_fetched
+
+
+def claimed(broker) -> list[int]:
+    """The channels the dispatcher handed out, whichever task carries them."""
+    return [pk for claims in broker.ids("networks.poll_channels") for pk, _due_at in claims]
 
 
 @pytest.fixture
@@ -167,12 +174,12 @@ def test_dispatch_claims_only_due_active_channels(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 1
-    assert broker.ids("networks.poll_channel") == [x_channel.pk]
+    assert claimed(broker) == [x_channel.pk]
     x_channel.refresh_from_db()
     assert x_channel.next_poll_at > timezone.now() + dt.timedelta(seconds=x_channel.poll_interval - 1)
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 0  # claimed once
-    assert {later.pk, paused.pk}.isdisjoint(broker.ids("networks.poll_channel"))
+    assert {later.pk, paused.pk}.isdisjoint(claimed(broker))
 
 
 def test_health_page_shows_each_channel(x_channel, x_fake, agent_client, django_assert_max_num_queries):
@@ -271,12 +278,12 @@ def test_dispatch_respects_each_networks_concurrency_cap(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 3  # two X channels (the cap) and the Facebook one
-    assert facebook.pk in broker.ids("networks.poll_channel")
+    assert facebook.pk in claimed(broker)
     Channel.objects.filter(network="x").update(next_poll_at=timezone.now())  # all due again
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 0  # the two X polls are still in flight
     # A finished poll frees its slot.
-    polled_x = [pk for pk in broker.ids("networks.poll_channel") if pk != facebook.pk]
+    polled_x = [pk for pk in claimed(broker) if pk != facebook.pk]
     tasks.poll_channel(polled_x[0])
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.dispatch_polls() == 1
@@ -338,3 +345,109 @@ def test_a_linkedin_channel_with_a_refresh_token_is_renewed_not_warned(
     assert channel.access_token != token["access_token"]
     assert channel.token_expires_at > timezone.now() + dt.timedelta(days=50)
     assert mail.outbox == []
+
+
+def test_one_tick_claims_more_than_a_batch_when_the_caps_allow(
+    workspace, settings, broker, django_capture_on_commit_callbacks
+):
+    """10,000 channels due every minute are 830 polls per 5-second tick: a tick that stopped at one batch
+    (200) fell behind for good."""
+    settings.CMHUB_POLL_CONCURRENCY = {"x": 1000}
+    now = timezone.now()
+    Channel.objects.bulk_create(
+        Channel(
+            workspace=workspace,
+            network="x",
+            external_id=f"x{n}",
+            name=f"X {n}",
+            api_base_url="http://127.0.0.1:9",
+            next_poll_at=now - dt.timedelta(seconds=n % 30),
+        )
+        for n in range(tasks.DISPATCH_BATCH * 2 + 50)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == tasks.DISPATCH_BATCH * 2 + 50
+    assert len(set(claimed(broker))) == tasks.DISPATCH_BATCH * 2 + 50
+    # Several channels per task: the broker carries a tenth of the messages.
+    assert len(broker.ids("networks.poll_channels")) == -(
+        -(tasks.DISPATCH_BATCH * 2 + 50) // tasks.POLLS_PER_TASK
+    )
+    assert not Channel.objects.due(timezone.now()).exists()
+
+
+def test_a_poll_run_says_when_it_was_due(x_channel, broker, django_capture_on_commit_callbacks):
+    due = timezone.now() - dt.timedelta(seconds=42)
+    Channel.objects.filter(pk=x_channel.pk).update(next_poll_at=due)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.dispatch_polls()
+    [(_name, args)] = [m for m in broker.messages if m[0] == "networks.poll_channels"]
+    tasks.poll_channels(*args)
+    run = x_channel.poll_runs.get()
+    assert run.due_at == due and (run.started_at - run.due_at).total_seconds() >= 42
+    assert Channel.objects.get(pk=x_channel.pk).poll_started_at is None  # the claim ended with the run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_polls_of_one_task_run_at_once_and_one_failing_does_not_stop_the_others(
+    x_channel, x_fake, workspace, settings
+):
+    """The poll pool's threads each use their own database connection: the rows are committed."""
+    settings.CMHUB_POLL_THREADS = 4
+    x_fake.latency = 0.3
+    in_flight, most_in_flight, lock = [0], [0], threading.Lock()
+    dispatch = x_fake.dispatch
+
+    def counted(request):
+        with lock:
+            in_flight[0] += 1
+            most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+        try:
+            return dispatch(request)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    x_fake.dispatch = counted
+    x_fake.add_mention(x_channel.fake_brand, x_fake.add_user("lea"), "@demobakery ouvert demain ?")
+    unreachable = Channel.objects.create(
+        workspace=workspace, network="x", external_id="9", name="Gone", api_base_url="http://127.0.0.1:9"
+    )
+    others = [
+        services.channel_connect(
+            workspace=workspace,
+            network="x",
+            external_id=x_fake.add_user(f"brand{n}"),
+            name=f"Brand {n}",
+            api_base_url=x_fake.base_url,
+            credentials=p.Credentials(access_token=x_channel.credentials["access_token"]),
+            by=None,
+        )
+        for n in range(3)
+    ]
+    due = timezone.now().isoformat()
+    claims = [(c.pk, due) for c in [x_channel, unreachable, *others]]
+    tasks.poll_channels(claims)
+    for channel in [x_channel, *others]:
+        assert channel.poll_runs.get().outcome == "ok"
+    assert unreachable.poll_runs.get().outcome == "transient"
+    assert Message.objects.filter(channel=x_channel).count() == 1
+    assert most_in_flight[0] >= 2  # polls overlapped on the network, as a thread pool's should
+
+
+def test_a_channel_whose_credentials_no_key_decrypts_asks_for_a_reconnect(
+    x_channel, broker, django_capture_on_commit_callbacks
+):
+    """Before, loading the channel raised in the task itself: every minute the poll failed in the log
+    only, and the channel never said why."""
+    from cryptography.fernet import Fernet
+    from django.db import connection
+
+    foreign = Fernet(Fernet.generate_key()).encrypt(b'{"access_token": "x"}').decode()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE networks_channel SET credentials = %s WHERE id = %s", [foreign, x_channel.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.poll_channels([(x_channel.pk, timezone.now().isoformat())])
+    channel = Channel.objects.defer("credentials").get(pk=x_channel.pk)
+    assert channel.status == Channel.Status.NEEDS_RECONNECT and channel.poll_started_at is None
+    assert "can no longer read this channel's credentials" in channel.last_error
+    assert x_channel.poll_runs.get().outcome == "auth_expired"

@@ -223,8 +223,8 @@ def test_a_whole_pacific_day_stays_within_the_quota_and_polls_every_channel(
             broker.messages.clear()
             with django_capture_on_commit_callbacks(execute=True):
                 tasks.dispatch_polls()
-            for channel_id in broker.ids("networks.poll_channel"):
-                tasks.poll_channel(channel_id)
+            for claims in broker.ids("networks.poll_channels"):
+                tasks.poll_channels(claims)
             due = min(Channel.objects.values_list("next_poll_at", flat=True))
             events = [t for t in (due, *comments_at[:1], *writes_at[:1]) if t is not None]
             now = max(min(events), now + dt.timedelta(seconds=5))

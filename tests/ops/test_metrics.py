@@ -119,6 +119,23 @@ def test_poll_lag_per_network(token, workspace):
     assert values[("cmhub_poll_lag_seconds", (("network", "facebook"),))] == 0
 
 
+def test_poll_lateness_per_network_in_the_window(token, workspace, settings):
+    settings.CMHUB_METRICS_WINDOW = 900
+    x = _channel(workspace, "x", "x")
+    now = tz.now()
+    for late in (2, 4, 30):
+        PollRun.objects.create(channel=x, due_at=now - dt.timedelta(seconds=late), started_at=now)
+    PollRun.objects.create(channel=x, started_at=now)  # a later chunk of a long poll: no due time
+    PollRun.objects.create(  # before the window
+        channel=x, due_at=now - dt.timedelta(hours=2), started_at=now - dt.timedelta(hours=1)
+    )
+    values = scrape()
+    labels = (("network", "x"), ("stat", "{}"), ("window", "900"))
+    mean = values[("cmhub_poll_lateness_seconds", tuple((k, v.format("mean")) for k, v in labels))]
+    most = values[("cmhub_poll_lateness_seconds", tuple((k, v.format("max")) for k, v in labels))]
+    assert mean == pytest.approx(12, abs=0.01) and most == pytest.approx(30, abs=0.01)
+
+
 def test_polls_by_outcome_in_the_window(token, workspace, settings):
     settings.CMHUB_METRICS_WINDOW = 900
     x = _channel(workspace, "x", "x")

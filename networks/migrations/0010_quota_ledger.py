@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('networks', '0008_servers_and_streams'),
+        ('networks', '0009_poll_due_at'),
     ]
 
     operations = [
