@@ -46,7 +46,7 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.http import send_idempotent
 from networks.providers import google_auth, limits
@@ -109,13 +109,14 @@ class YouTubeProvider(Provider):
     poll_concurrency = 2
     text_limits = {TextKind.POST: TextLimit(wire.MAX_COMMENT_CHARS)}
     moderation_words = ModerationWords(
-        hide=gettext_lazy("Hold for review"),
-        unhide=gettext_lazy("Approve"),
-        hidden=gettext_lazy("Held for review"),
+        # YouTube Studio's own words (its French says "Approuver", not the composer's "Valider").
+        hide=pgettext_lazy("YouTube moderation", "Hold for review"),
+        unhide=pgettext_lazy("YouTube moderation", "Approve"),
+        hidden=pgettext_lazy("YouTube moderation", "Held for review"),
         hiding=gettext_lazy("Holding it for review on %(network)s…"),
         unhiding=gettext_lazy("Approving it on %(network)s…"),
-        hid=gettext_lazy("Held for review"),
-        unhid=gettext_lazy("Approved"),
+        hid=pgettext_lazy("YouTube moderation", "Held for review"),
+        unhid=pgettext_lazy("YouTube moderation", "Approved"),
         already_hidden=gettext_lazy("This comment is already held for review."),
         not_hidden=gettext_lazy("This comment is already approved."),
     )
