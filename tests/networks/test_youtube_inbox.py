@@ -155,3 +155,23 @@ def test_the_health_page_shows_the_days_budget(channel, fake, owner, client, set
     assert "midnight, Pacific time" in page
     assert "each of the 1 channels sharing this quota is polled about every" in page
     assert dt.datetime.now(PACIFIC).date() == row.day
+
+
+def test_only_a_network_that_says_the_moderation_status_moves_the_stored_hidden(channel, fake):
+    """A hide made from CM Hub on a network that does not report it (Facebook's comments carry no such
+    state in every read) must survive a re-read; YouTube's word on it is followed."""
+    from dataclasses import replace
+
+    from inbox.edits import message_edits_apply
+
+    cid = fake.add_comment("vid00000001", FAN, "Publié")
+    _poll(channel)
+    message = Message.objects.get(external_id=cid)
+    Message.objects.filter(pk=message.pk).update(hidden=True)
+    with httpx.Client() as http:
+        read = tasks.registry.build_provider(channel, http=http).poll(cursor={}).items
+    item = next(i for i in read if i.external_id == cid)
+    message_edits_apply(channel=channel, items=[replace(item, moderation_known=False)])
+    assert Message.objects.get(pk=message.pk).hidden  # not this network's word: the hide stands
+    message_edits_apply(channel=channel, items=[item])
+    assert not Message.objects.get(pk=message.pk).hidden  # YouTube says published
