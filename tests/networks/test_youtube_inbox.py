@@ -175,3 +175,10 @@ def test_only_a_network_that_says_the_moderation_status_moves_the_stored_hidden(
     assert Message.objects.get(pk=message.pk).hidden  # not this network's word: the hide stands
     message_edits_apply(channel=channel, items=[item])
     assert not Message.objects.get(pk=message.pk).hidden  # YouTube says published
+
+
+def test_a_post_for_a_youtube_channel_is_refused_in_plain_words(channel, owner):
+    from posts.services import PostError, post_create
+
+    with pytest.raises(PostError, match="no community posts"):
+        post_create(author=owner.memberships.get(), channels=[channel], text="Hello")
