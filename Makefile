@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # Embedded default: SQLite, filesystem broker, demo data wired to the local network fakes.
-RUN_ENV := DJANGO_DEBUG=1 CMHUB_DEMO=1 CMHUB_ALLOWED_API_HOSTS=127.0.0.1:8101,127.0.0.1:8102,127.0.0.1:8103,127.0.0.1:8104,127.0.0.1:8105,127.0.0.1:8108,127.0.0.1:8109
+RUN_ENV := DJANGO_DEBUG=1 CMHUB_DEMO=1 CMHUB_ALLOWED_API_HOSTS=127.0.0.1:8101,127.0.0.1:8102,127.0.0.1:8103,127.0.0.1:8104,127.0.0.1:8105,127.0.0.1:8107,127.0.0.1:8108,127.0.0.1:8109
 # Bluesky's real-time posts: the demo's Jetstream fake.
 RUN_ENV += CMHUB_BLUESKY_JETSTREAM_URL=ws://127.0.0.1:8106/subscribe
 PROD_CHECK_ENV := SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9) \

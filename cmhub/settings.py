@@ -411,6 +411,11 @@ CMHUB_GRAPH_API_VERSION = env_str("CMHUB_GRAPH_API_VERSION").strip()
 # Polls in flight at once, per network: a backlog on one network never takes every worker. Each provider
 # has its own default (`poll_concurrency`); CMHUB_POLL_CONCURRENCY_<NETWORK> overrides it.
 CMHUB_POLL_CONCURRENCY = env_ints_by_suffix("CMHUB_POLL_CONCURRENCY_")
+# YouTube's quota is the deployment's, not a channel's: units a day for the Google project (10,000 unless
+# Google granted more), and how many of them polls leave for replies and moderation (a write costs 50:
+# 1,000 units are 20 writes). The planner spreads the polls of every YouTube channel over the rest.
+CMHUB_YOUTUBE_DAILY_QUOTA = env_int("CMHUB_YOUTUBE_DAILY_QUOTA", 10_000)
+CMHUB_YOUTUBE_QUOTA_RESERVE = env_int("CMHUB_YOUTUBE_QUOTA_RESERVE", 1_000)
 # Polls one worker process keeps in flight (threads of its poll pool): polls wait on the networks, so
 # one process holds many; each thread keeps one database connection open.
 # SQLite takes one writer at a time: the embedded default polls one channel after another.

@@ -17,6 +17,7 @@ from demo.world import (
     DEMO_X_PORT,
     DemoAddresses,
 )
+from demo.youtube import DEMO_YOUTUBE_PORT
 
 
 def add_address_arguments(parser: ArgumentParser) -> None:
@@ -53,6 +54,12 @@ def add_address_arguments(parser: ArgumentParser) -> None:
         help=f"Bluesky's Jetstream fake, a WebSocket (default {DEMO_JETSTREAM_PORT})",
     )
     parser.add_argument(
+        "--youtube-port",
+        type=int,
+        default=DEMO_YOUTUBE_PORT,
+        help=f"YouTube fake: Data API v3 and Google sign-in (default {DEMO_YOUTUBE_PORT})",
+    )
+    parser.add_argument(
         "--threads-port",
         type=int,
         default=DEMO_THREADS_PORT,
@@ -76,6 +83,7 @@ def addresses_from(options: dict[str, Any]) -> DemoAddresses:
         mastodon_port=options.get("mastodon_port", DEMO_MASTODON_PORT),
         bluesky_port=options["bluesky_port"],
         jetstream_port=options["jetstream_port"],
+        youtube_port=options.get("youtube_port", DEMO_YOUTUBE_PORT),
         threads_port=options.get("threads_port", DEMO_THREADS_PORT),
         google_business_port=options.get("google_business_port", DEMO_GOOGLE_BUSINESS_PORT),
     )

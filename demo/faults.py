@@ -33,6 +33,8 @@ _PATHS = {
     "mastodon": r"^/api/v1/notifications$",
     # A Bluesky poll reads the DM conversations first, then the notifications.
     "bluesky": r"^/xrpc/(chat\.bsky\.convo\.listConvos|app\.bsky\.notification\.listNotifications)$",
+    # A YouTube poll starts with the channel's comment threads.
+    "youtube": r"^/youtube/v3/commentThreads$",
     # A Threads poll reads the profile's mentions first, then its posts.
     "threads": rf"^/v1\.0/{DEMO_THREADS_USER_ID}/(mentions|threads)$",
     # A Google Business Profile poll reads the location's reviews.
@@ -47,6 +49,7 @@ _QUICK_RETRIES = {
     "linkedin": 2,
     "mastodon": 2,
     "bluesky": 2,
+    "youtube": 1,
     "threads": 1,
     "google_business": 2,
 }
@@ -58,6 +61,7 @@ _LABELS = {
     "linkedin": "LinkedIn",
     "mastodon": "Mastodon",
     "bluesky": "Bluesky",
+    "youtube": "YouTube",
     "threads": "Threads",
     "google_business": "Google Business Profile",
 }
@@ -82,6 +86,8 @@ def fault_plan(network: str, fault: str, *, times: int = 0, reset_in: int = DEFA
         )
     if network == "bluesky":
         return _bluesky(fault, times=times, reset_in=reset_in)
+    if network == "youtube":
+        return _youtube(fault, times=times)
     if network == "threads":
         return _threads(fault, times=times)
     if network == "google_business":
@@ -290,4 +296,61 @@ def _google_business(fault: str, *, times: int) -> FaultPlan:
         f"Google Business Profile: the next {failing} call(s) answer HTTP 503 UNAVAILABLE. The poll "
         "fails, the channel backs off (the interval doubles per failure in a row) and recovers once the "
         "errors stop.",
+    )
+
+
+def _youtube(fault: str, *, times: int) -> FaultPlan:
+    """Google's error envelope (https://developers.google.com/youtube/v3/docs/errors), through the fake's
+    generic `fault` action; the token endpoint's refusal is RFC 6749's."""
+    path = _PATHS["youtube"]
+
+    def answer(
+        code: int, reason: str, message: str, *, status: str = "", domain: str = "global"
+    ) -> dict[str, Any]:
+        error = {
+            "code": code,
+            "message": message,
+            "errors": [{"message": message, "domain": domain, "reason": reason}],
+        }
+        if status:
+            error["status"] = status
+        return {"status": code, "body": {"error": error}}
+
+    if fault == "expire-token":
+        expired = answer(
+            401, "authError", "Request had invalid authentication credentials.", status="UNAUTHENTICATED"
+        )
+        revoked = {
+            "status": 400,
+            "body": {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+        }
+        calls: list[Call] = [
+            ("fault", {"path_pattern": path, "response": expired}),
+            ("fault", {"path_pattern": r"^/token$", "response": revoked}),  # the poll's forced renewal
+        ]
+        return FaultPlan(
+            calls,
+            "YouTube: the next poll gets 401 authError and Google refuses the refresh token (invalid_grant: "
+            "the person removed CM Hub from their Google account), so the channel shows 'Reconnect needed' "
+            "(banner for admins, one email); reconnect it through Google's consent page.",
+        )
+    if fault == "rate-limit":
+        spent = answer(
+            403,
+            "quotaExceeded",
+            "The request cannot be completed because you have exceeded your quota.",
+            domain="youtube.quota",
+        )
+        return FaultPlan(
+            [("fault", {"path_pattern": path, "response": spent})],
+            "YouTube: the next poll gets 403 quotaExceeded: the Google project's daily quota is spent. Every "
+            "YouTube channel sleeps until midnight Pacific time, replies wait and go out after; the health "
+            "page says so (`manage.py seed_demo_channels` wakes the demo's channel).",
+        )
+    failing = times or _QUICK_RETRIES["youtube"]
+    error = answer(503, "backendError", "Backend Error", status="UNAVAILABLE")
+    return FaultPlan(
+        [("fault", {"path_pattern": path, "response": error, "times": failing})],
+        f"YouTube: the next {failing} call(s) answer HTTP 503 backendError. The poll fails, the channel "
+        "backs off (the interval doubles per failure in a row) and recovers once the errors stop.",
     )

@@ -1,7 +1,7 @@
 """The demo's social networks: the fakes (Graph, X, LinkedIn, a Mastodon instance, Bluesky's in
-demo.bluesky, Threads' in demo.threads, Google Business Profile's in demo.google_business), seeded with Demo
-Bakery and a few days of history, then a trickle of new engagement over time (`tick`), written by
-`demo_content`.
+demo.bluesky, YouTube's in demo.youtube, Threads' in demo.threads, Google Business Profile's in
+demo.google_business), seeded with Demo Bakery and a few days of history, then a trickle of new engagement
+over time (`tick`), written by `demo_content`.
 
 `make run` starts them through `manage.py run_fakes`; `manage.py seed_demo_channels` wires the `demo`
 workspace to them with the fixed ids and tokens below; `manage.py demo_fault` breaks them on purpose.
@@ -53,6 +53,16 @@ from demo.threads import (
     DEMO_THREADS_USERNAME,
     ThreadsFeed,
 )
+from demo.youtube import (
+    DEMO_GOOGLE_ACCOUNT,
+    DEMO_YOUTUBE_CHANNEL_ID,
+    DEMO_YOUTUBE_CLIENT_ID,
+    DEMO_YOUTUBE_CLIENT_SECRET,
+    DEMO_YOUTUBE_HANDLE,
+    DEMO_YOUTUBE_PORT,
+    DEMO_YOUTUBE_TOKENS,
+    YouTubeFeed,
+)
 from networks.fakes.base import FakeServer
 from networks.fakes.bluesky import BlueskyFake, JetstreamFake
 from networks.fakes.google_business import SCOPE as GOOGLE_BUSINESS_SCOPE
@@ -64,6 +74,8 @@ from networks.fakes.linkedin_connect import DEFAULT_SCOPES as LINKEDIN_SCOPES
 from networks.fakes.mastodon import MastodonFake
 from networks.fakes.threads import ThreadsFake
 from networks.fakes.x import XFake
+from networks.fakes.youtube import SCOPE as YOUTUBE_SCOPE
+from networks.fakes.youtube import YouTubeFake
 from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 
 #: The Meta permissions the demo Page admin granted: the fake's own list (never the client's login scopes,
@@ -176,6 +188,7 @@ DEMO_APPS = {
     "linkedin": DemoApp(DEMO_LINKEDIN_CLIENT_ID, DEMO_LINKEDIN_CLIENT_SECRET),
     # App passwords need no app: the row only says where the sign-in goes (the fake, not bsky.social).
     "bluesky": DemoApp("", ""),
+    "youtube": DemoApp(DEMO_YOUTUBE_CLIENT_ID, DEMO_YOUTUBE_CLIENT_SECRET),
     "threads": DemoApp(DEMO_THREADS_CLIENT_ID, DEMO_THREADS_CLIENT_SECRET, DEMO_WEBHOOK_VERIFY_TOKEN),
     "google_business": DemoApp(DEMO_GOOGLE_CLIENT_ID, DEMO_GOOGLE_CLIENT_SECRET),
 }
@@ -222,6 +235,17 @@ DEMO_ACCOUNTS = {
         None,
         refresh_token=DEMO_BLUESKY_TOKENS["refresh"],
     ),
+    # Google access tokens live an hour; the refresh token renews them (the fake accepts both).
+    "youtube": DemoAccount(
+        "youtube",
+        DEMO_YOUTUBE_CHANNEL_ID,
+        DEMO_BRAND,
+        DEMO_YOUTUBE_HANDLE,
+        DEMO_YOUTUBE_TOKENS["access"],
+        (YOUTUBE_SCOPE,),
+        dt.timedelta(hours=1),
+        refresh_token=DEMO_YOUTUBE_TOKENS["refresh"],
+    ),
     # A long-lived token, seeded as freshly issued (60 days); CM Hub renews it a week before it runs out.
     "threads": DemoAccount(
         "threads",
@@ -257,6 +281,7 @@ class DemoAddresses:
     mastodon_port: int = DEMO_MASTODON_PORT
     bluesky_port: int = DEMO_BLUESKY_PORT
     jetstream_port: int = DEMO_JETSTREAM_PORT
+    youtube_port: int = DEMO_YOUTUBE_PORT
     threads_port: int = DEMO_THREADS_PORT
     google_business_port: int = DEMO_GOOGLE_BUSINESS_PORT
 
@@ -267,6 +292,7 @@ class DemoAddresses:
             "x": self.x_port,
             "mastodon": self.mastodon_port,
             "bluesky": self.bluesky_port,
+            "youtube": self.youtube_port,
             "threads": self.threads_port,
             "google_business": self.google_business_port,
         }
@@ -321,6 +347,15 @@ class DemoNetworks:
                 MastodonFake(addresses.host, addresses.mastodon_port, domain=DEMO_MASTODON_DOMAIN)
             )
             self._bind_bluesky(addresses)
+            self.youtube = self._bind(
+                YouTubeFake(
+                    addresses.host,
+                    addresses.youtube_port,
+                    client_id=DEMO_YOUTUBE_CLIENT_ID,
+                    client_secret=DEMO_YOUTUBE_CLIENT_SECRET,
+                    account_email=DEMO_GOOGLE_ACCOUNT,
+                )
+            )
             self.threads = self._bind(
                 ThreadsFake(
                     addresses.host,
@@ -346,6 +381,7 @@ class DemoNetworks:
         self.feeds = Feeds(DEMO_BRAND_ACCOUNTS, self.graph, self.x, self.linkedin, self.mastodon)
         self.feeds.mastodon_remote_domain = DEMO_MASTODON_REMOTE_DOMAIN
         self.bluesky_feed = BlueskyFeed(self.bluesky, brand_name=DEMO_BRAND, seed=seed, session=self.session)
+        self.youtube_feed = YouTubeFeed(self.youtube, brand_name=DEMO_BRAND, seed=seed, session=self.session)
         self.threads_feed = ThreadsFeed(self.threads, brand_name=DEMO_BRAND, seed=seed, session=self.session)
         self.google_business_feed = GoogleBusinessFeed(self.google_business, seed=seed, session=self.session)
         self._started = False
@@ -377,6 +413,7 @@ class DemoNetworks:
             port(self.mastodon),
             port(self.bluesky),
             jetstream,
+            port(self.youtube),
             port(self.threads),
             port(self.google_business),
         )
@@ -403,6 +440,8 @@ class DemoNetworks:
         }
         self.bluesky_feed.seed_accounts()
         self.bluesky_feed.seed_history(now=now, days=self.history_days)
+        self.youtube_feed.seed_accounts()
+        self.youtube_feed.seed_history(now=now, days=self.history_days)
         self.threads_feed.seed_accounts()
         self.threads_feed.seed_history(now=now, days=self.history_days)
         self.google_business_feed.seed_accounts()
@@ -441,6 +480,7 @@ class DemoNetworks:
         return {
             **self.feeds.tick(now),
             "bluesky": self.bluesky_feed.tick(now),
+            "youtube": self.youtube_feed.tick(now),
             "threads": self.threads_feed.tick(now),
             "google_business": self.google_business_feed.tick(now),
         }

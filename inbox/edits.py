@@ -92,11 +92,15 @@ def _apply_one(
         message.rating = rating if rating is not None else message.rating
         message.edited_at = item.edited_at or now
         dirty = True
+    if item.moderation_known and message.hidden != item.held:
+        # Approved (or held) on the network itself: the inbox shows what the public sees.
+        message.hidden = item.held
+        dirty = True
     return dirty
 
 
 def _save(changed: list[Message], previews: dict[int, tuple[str, str]], now: dt.datetime) -> None:
-    bulk_update_rows(changed, ["text", "previous_texts", "edited_at", "deleted_at", "rating"])
+    bulk_update_rows(changed, ["text", "previous_texts", "edited_at", "deleted_at", "rating", "hidden"])
     for conversation_id, (old, new) in previews.items():
         # The list shows the latest message's words: an edit of that message shows there too.
         Conversation.objects.filter(pk=conversation_id, preview=old).update(preview=new, updated_at=now)

@@ -106,6 +106,54 @@ class MessageModeration:
     can_block: bool = False
     blocked: bool = False  # the author was blocked on the network from this message
     blocking: bool = False
+    words: ModerationLabels | None = None  # what hiding and showing again are called on this network
+    done_label: str = ""  # the latest change that landed, named as the network names it
+    failed_label: str = ""  # the latest refused change, likewise
+
+
+@dataclass(frozen=True)
+class ModerationLabels:
+    """Hiding and showing again in the network's own words (Provider.moderation_words: YouTube holds a
+    comment for review and approves it), else the inbox's."""
+
+    hide: str
+    unhide: str
+    hidden: str
+    hiding: str
+    unhiding: str
+    hid: str
+    unhid: str
+    already_hidden: str
+    not_hidden: str
+
+    def of(self, row: ModerationAction) -> str:
+        """What a hide or an unhide is called here; other actions keep their own name."""
+        if row.action == A.HIDE:
+            return self.hid
+        if row.action == A.UNHIDE:
+            return self.unhid
+        return str(row.get_action_display())
+
+
+def labels(channel: Channel) -> ModerationLabels:
+    network = {"network": channel.get_network_display()}
+    provider = _provider_class(channel)
+    custom = provider.moderation_words if provider is not None else None
+    if custom is not None:
+        return ModerationLabels(
+            **{name: str(getattr(custom, name)) % network for name in ModerationLabels.__dataclass_fields__}
+        )
+    return ModerationLabels(
+        hide=_("Hide on %(network)s") % network,
+        unhide=_("Show again on %(network)s") % network,
+        hidden=_("Hidden on the network"),
+        hiding=_("Hiding it on the network…"),
+        unhiding=_("Showing it again on the network…"),
+        hid=str(A.HIDE.label),
+        unhid=str(A.UNHIDE.label),
+        already_hidden=_("This comment is already hidden."),
+        not_hidden=_("This comment is not hidden."),
+    )
 
 
 def _provider_class(channel: Channel) -> type[p.Provider] | None:
@@ -164,9 +212,9 @@ def refusal(*, message: Message, action: str, by: Membership, now: dt.datetime |
             "reply this one answers."
         ) % {"network": network}
     if action == A.HIDE and message.hidden:
-        return _("This comment is already hidden.")
+        return labels(message.channel).already_hidden
     if action == A.UNHIDE and not message.hidden:
-        return _("This comment is not hidden.")
+        return labels(message.channel).not_hidden
     if action == A.PRIVATE_REPLY:
         if any(a.action == A.PRIVATE_REPLY and a.state != S.FAILED for a in _actions(message)):
             return _("This comment was already answered privately: %(network)s allows one private reply.") % {
@@ -266,13 +314,18 @@ def describe(message: Message, *, member: Membership, now: dt.datetime | None = 
     def allowed(action: str) -> bool:
         return not busy and not refusal(message=message, action=action, by=member, now=now)
 
+    words = labels(message.channel)
+    last_done = next((a for a in changes if a.state == S.DONE), None)
     return MessageModeration(
+        words=words,
+        done_label=words.of(last_done) if last_done else "",
+        failed_label=words.of(last_failed) if last_failed else "",
         hidden_pending=any(a.action in (A.HIDE, A.UNHIDE) for a in pending),
         deleted=any(a.action == A.DELETE and a.state == S.DONE for a in actions),
         deleting=any(a.action == A.DELETE for a in pending),
         private_reply=private,
         last_failed=last_failed,
-        last_done=next((a for a in changes if a.state == S.DONE), None),
+        last_done=last_done,
         can_hide=allowed(A.HIDE),
         can_unhide=allowed(A.UNHIDE),
         can_delete=allowed(A.DELETE),
@@ -402,7 +455,7 @@ def _run(row: ModerationAction, *, http: httpx.Client | None) -> str:
             provider.delete_comment(comment_id=comment_id)
         elif row.action == A.BLOCK:
             contact = row.message.author_contact
-            provider.block_author(author_id=contact.external_id if contact else "")
+            provider.block_author(author_id=contact.external_id if contact else "", comment_id=comment_id)
         else:
             external_id = provider.private_reply(comment_id=comment_id, text=row.text).external_id
     except p.NotFound as exc:

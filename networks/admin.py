@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.text import single_line
@@ -9,6 +10,7 @@ from networks.models import (
     ChannelWebhookState,
     NetworkApp,
     PollRun,
+    QuotaLedger,
     ServerApp,
     StreamState,
     WatchSettings,
@@ -205,3 +207,24 @@ class WatchSettingsAdmin(admin.ModelAdmin):
     list_display = ["workspace", *WatchSettings.LIMITS, "updated_at"]
     search_fields = ["workspace__name", "workspace__slug"]
     raw_id_fields = ["workspace"]
+
+
+@admin.register(QuotaLedger)
+class QuotaLedgerAdmin(admin.ModelAdmin):
+    """A shared daily quota's days (YouTube's units per Google project): read only, the providers write it."""
+
+    list_display = (
+        "network",
+        "project",
+        "day",
+        "spent",
+        "poll_units",
+        "write_units",
+        "polls",
+        "exhausted_at",
+    )
+    list_filter = ("network",)
+    readonly_fields = [f.name for f in QuotaLedger._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

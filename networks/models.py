@@ -401,3 +401,32 @@ class StreamState(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class QuotaLedger(models.Model):
+    """What one day of a network's shared quota has paid for (YouTube: 10,000 units a day per Google
+    project, every YouTube channel of the deployment drawing on them, the day ending at midnight in
+    California). Every call a provider makes is counted here before it is sent, with F() in one
+    conditional UPDATE, so concurrent polls and writes never spend the same units twice (networks.quota)."""
+
+    network = models.CharField(_("network"), max_length=16, choices=network_choices)
+    #: The app the quota belongs to (the Google project's OAuth client id).
+    project = models.CharField(_("project"), max_length=200)
+    day = models.DateField(_("quota day"))
+    spent = models.PositiveIntegerField(_("units spent"), default=0)
+    poll_units = models.PositiveIntegerField(_("units spent by polls"), default=0)
+    write_units = models.PositiveIntegerField(_("units spent by replies and moderation"), default=0)
+    polls = models.PositiveIntegerField(_("polls"), default=0)
+    #: The network said the quota is spent (quotaExceeded), whatever was counted here.
+    exhausted_at = models.DateTimeField(_("network said spent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quota day")
+        verbose_name_plural = _("quota days")
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "project", "day"], name="quotaledger_one_row_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} {self.project} {self.day}: {self.spent}"

@@ -28,6 +28,9 @@ from networks.providers.mastodon import MastodonProvider
 from networks.providers.mastodon_auth import DEFAULT_SCOPES as MASTODON_SCOPES
 from networks.providers.threads import ThreadsProvider
 from networks.providers.x import XProvider
+from networks.providers.youtube import DEFAULT_SCOPES as YOUTUBE_SCOPES
+from networks.providers.youtube import YouTubeProvider
+from networks.quota import LedgerMeter, Plan, QuotaPolicy
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class NetworkSpec:
     expiry_warning_days: int = 0
     #: The API version the operator pinned for this network (a setting), where there is one.
     api_version: Callable[[], str] | None = None
+    #: A daily quota every channel of the network shares (YouTube's units per Google project): every call
+    #: is counted against it, and its planner sets the channels' next polls (networks.quota).
+    quota: QuotaPolicy | None = None
 
     def renewable(self, channel: Channel) -> bool:
         """Whether CM Hub can renew `channel`'s token without the person."""
@@ -114,6 +120,23 @@ SPECS: dict[str, NetworkSpec] = {
         "https://bsky.social",
         (),
         refreshable=True,
+    ),
+    # Google sign-in; access tokens live about an hour and are renewed with the refresh token. Every call
+    # is paid from the Google project's 10,000 daily units, shared by all YouTube channels.
+    Network.YOUTUBE: NetworkSpec(
+        Network.YOUTUBE,
+        YouTubeProvider,
+        "https://www.googleapis.com",
+        "https://accounts.google.com",
+        YOUTUBE_SCOPES,
+        refreshable=True,
+        quota=QuotaPolicy(
+            Network.YOUTUBE,
+            daily_units=lambda: settings.CMHUB_YOUTUBE_DAILY_QUOTA,
+            reserve_units=lambda: settings.CMHUB_YOUTUBE_QUOTA_RESERVE,
+            # The least a poll costs: the walk's first page and the two held listings.
+            poll_floor=3,
+        ),
     ),
     # Long-lived tokens last 60 days and are renewed (once a day old) a week before they run out.
     Network.THREADS: NetworkSpec(
@@ -265,8 +288,37 @@ def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
         api_version=spec.api_version() if spec.api_version else "",
         windows=windows,
         on_credentials=lambda credentials: _store_renewed(channel, credentials),
+        quota=LedgerMeter(spec.quota, quota_project(channel.network)) if spec.quota else None,
     )
     return spec.provider_class.build(account_of(channel), http=http, setup=setup)
+
+
+def quota_project(network: str) -> str:
+    """Whose quota a network's calls spend: the deployment's app (a Google project's OAuth client)."""
+    app = app_config(network)
+    return app.client_id if app else "default"
+
+
+def quota_plan(network: str, now: dt.datetime | None = None) -> Plan | None:
+    """Where `network`'s shared daily quota stands and the poll interval it allows; None where the network
+    has no such quota."""
+    from networks import quota
+
+    policy = SPECS[network].quota
+    return quota.plan(policy, quota_project(network), now=now) if policy else None
+
+
+def next_poll_at(network: str, now: dt.datetime) -> Callable[[int], dt.datetime]:
+    """How the dispatcher sets the next poll of a channel of `network` it claims now, from the channel's
+    poll_interval: that interval with a tenth of spread, or where the network's quota is shared, the
+    quota's plan (never sooner than the interval; until the reset when the day is spent)."""
+    import random
+
+    plan = quota_plan(network, now)
+    if plan is not None:
+        return lambda interval: plan.next_poll(interval, now)
+    # Spread the next polls over a fraction of the interval so channels don't tick in lockstep.
+    return lambda interval: now + dt.timedelta(seconds=interval + random.uniform(0, interval * 0.1))
 
 
 def _store_renewed(channel: Channel, credentials: p.Credentials) -> None:

@@ -45,6 +45,10 @@ WORDS = {
     "write:media": _("upload images"),
     "write:mutes": _("mute accounts"),
     "write:blocks": _("block accounts"),
+    # YouTube (https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps#identify-access-scopes)
+    "https://www.googleapis.com/auth/youtube.force-ssl": _(
+        "read, answer and moderate the comments on your YouTube channel"
+    ),
     # Threads (https://developers.facebook.com/docs/threads/get-started#authorization)
     "threads_basic": _("read your Threads profile and posts"),
     "threads_read_replies": _("read the replies to your threads"),

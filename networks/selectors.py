@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User, Workspace
 from accounts.policy import Perm, permissions_for
-from networks.models import Channel, PollRun
+from networks.models import Channel, Network, PollRun
 from networks.providers.graph import graph_sunset
-from networks.registry import SPECS, graph_version
+from networks.registry import SPECS, graph_version, quota_plan
 
 
 def get_channel_for_member(member: Membership, pk: int) -> Channel:
@@ -138,3 +138,48 @@ def graph_api_status(channels: list[Channel], today: dt.date) -> dict[str, objec
         "sunset": sunset,
         "soon": sunset is not None and sunset - today <= GRAPH_SUNSET_WARNING,
     }
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """The day's budget of a network whose quota the deployment's channels share, for the health page."""
+
+    network: str
+    label: str
+    spent: int
+    limit: int
+    reserve_left: int
+    left_for_polls: int
+    resets_at: dt.datetime
+    channels: int
+    #: Minutes between two polls of one channel as planned now; None while polls wait for the reset.
+    interval_minutes: int | None
+    exhausted: bool
+
+
+def quota_statuses(channels: list[Channel], now: dt.datetime | None = None) -> list[QuotaStatus]:
+    """One line per shared-quota network (YouTube) among `channels`: spent, kept for replies and
+    moderation, left for polls, when it resets, and how often each channel is polled with what is left.
+    The figures are the deployment's (the quota is the Google project's), not only this workspace's."""
+    out = []
+    for network in sorted({c.network for c in channels}):
+        plan = quota_plan(network, now) if network in SPECS else None
+        if plan is None:
+            continue
+        own = min((c.poll_interval for c in channels if c.network == network), default=60)
+        minutes = None if plan.interval is None else max(1, round(max(plan.interval, own) / 60))
+        out.append(
+            QuotaStatus(
+                network=network,
+                label=Network(network).label,
+                spent=plan.spent,
+                limit=plan.limit,
+                reserve_left=plan.reserve_left,
+                left_for_polls=plan.left_for_polls,
+                resets_at=plan.resets_at,
+                channels=plan.channels,
+                interval_minutes=minutes,
+                exhausted=plan.exhausted or plan.left == 0,
+            )
+        )
+    return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import random
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
@@ -80,11 +79,13 @@ def _claim(network: str, now: dt.datetime, slots: int) -> int:
             .only("pk", "poll_interval", "next_poll_at")[:slots]
         )
         claims = []
+        # The channel's own interval with a tenth of spread, or, where the network's quota is shared
+        # (YouTube), the quota planner's (networks.quota), never sooner than the channel's interval.
+        next_poll_at = registry.next_poll_at(network, now) if due else None
         for channel in due:
+            assert next_poll_at is not None
             claims.append((channel.pk, channel.next_poll_at.isoformat()))
-            # Spread the next polls over a tenth of the interval so channels don't tick in lockstep.
-            interval = channel.poll_interval
-            channel.next_poll_at = now + dt.timedelta(seconds=interval + random.uniform(0, interval * 0.1))
+            channel.next_poll_at = next_poll_at(channel.poll_interval)
             channel.poll_started_at = now
         Channel.objects.bulk_update(due, ["next_poll_at", "poll_started_at"])
         for start in range(0, len(claims), POLLS_PER_TASK):

@@ -51,6 +51,7 @@ def health(request: WorkspaceRequest) -> HttpResponse:
         if any(c.diagnosis and c.diagnosis.needs_admin for c in channels)
         else [],
         "graph_api": selectors.graph_api_status(channels, now.date()),
+        "quotas": selectors.quota_statuses(channels, now),
         "watch": WatchSettings.for_workspace(request.workspace.pk),
     }
     if context["can_manage"]:  # the URLs are for whoever sets up the network's side

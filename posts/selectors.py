@@ -51,11 +51,25 @@ def channels_for_member(member: Membership) -> QuerySet[Channel]:
     return Channel.objects.filter(workspace_id=member.workspace_id).order_by("network", "name")
 
 
-def publishing_channels_for_member(member: Membership, *, publishing: bool = True) -> QuerySet[Channel]:
-    """The channels the composer offers (their network publishes posts), or, with publishing=False, those
-    it names as not publishing (a Google Business Profile place: reviews are answered, nothing posted)."""
+def publishing_channels_for_member(member: Membership) -> QuerySet[Channel]:
+    """The channels a post can go to: those of networks CM Hub publishes on (not YouTube, not a Google
+    Business Profile place)."""
     from networks import registry
 
-    networks = [n for n in registry.SPECS if registry.publishes(n)]
-    channels = channels_for_member(member)
-    return channels.filter(network__in=networks) if publishing else channels.exclude(network__in=networks)
+    return channels_for_member(member).filter(
+        network__in=[n for n in registry.SPECS if registry.publishes(n)]
+    )
+
+
+def channels_without_posts(member: Membership) -> list[tuple[Channel, str]]:
+    """The workspace's channels a post cannot go to, each with why, in plain words (the composer says
+    so where a person looks for them)."""
+    from networks import registry
+
+    out = []
+    for channel in channels_for_member(member).exclude(
+        network__in=[n for n in registry.SPECS if registry.publishes(n)]
+    ):
+        words = registry.provider_class(channel.network).no_posts_words
+        out.append((channel, str(words) % {"network": channel.get_network_display()} if words else ""))
+    return out

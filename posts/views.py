@@ -177,10 +177,7 @@ def _compose_context(
         "form": form,
         "post": post,
         "channel_rows": [(c, c.pk in chosen, overrides.get(c.pk, "")) for c in channels],
-        "unpublishable": [
-            (c, registry.provider_class(c.network).no_posts_words)
-            for c in selectors.publishing_channels_for_member(member, publishing=False)
-        ],
+        "channels_without_posts": selectors.channels_without_posts(member),
         "assets": assets,
         "previews": _previews(selected, text, overrides, assets),
     }

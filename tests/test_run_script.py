@@ -39,7 +39,9 @@ def _listening(port: int) -> bool:
 
 
 def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_path):
-    web, graph, x, linkedin, mastodon, bluesky, jetstream, threads, google = (_free_port() for _ in range(9))
+    web, graph, x, linkedin, mastodon, bluesky, jetstream, youtube, threads, google = (
+        _free_port() for _ in range(10)
+    )
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"run:\n\t{ROOT / 'scripts' / 'run'}\n")
     env = {
@@ -58,6 +60,7 @@ def test_make_run_says_ready_when_it_is_and_ends_without_an_error_on_ctrl_c(tmp_
         "MASTODON_PORT": str(mastodon),
         "BLUESKY_PORT": str(bluesky),
         "JETSTREAM_PORT": str(jetstream),
+        "YOUTUBE_PORT": str(youtube),
         "THREADS_PORT": str(threads),
         "GOOGLE_BUSINESS_PORT": str(google),
     }

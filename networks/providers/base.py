@@ -13,7 +13,7 @@ import enum
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
 
@@ -53,6 +53,7 @@ class Network(enum.StrEnum):
     LINKEDIN = "linkedin"
     MASTODON = "mastodon"
     BLUESKY = "bluesky"
+    YOUTUBE = "youtube"
     THREADS = "threads"
     GOOGLE_BUSINESS = "google_business"
 
@@ -68,6 +69,7 @@ NETWORK_LABELS = {
     Network.LINKEDIN: "LinkedIn",
     Network.MASTODON: "Mastodon",
     Network.BLUESKY: "Bluesky",
+    Network.YOUTUBE: "YouTube",
     Network.THREADS: "Threads",
     Network.GOOGLE_BUSINESS: "Google Business Profile",
 }
@@ -156,6 +158,10 @@ class EngagementItem:
     #: The network keeps it from the public until a moderator approves it (YouTube's heldForReview and
     #: likelySpam): stored hidden, and shown again by approving it (Capability.HIDE, hidden=False).
     held: bool = False
+    #: The network said which moderation state the item is in (YouTube reads `moderationStatus`), so
+    #: `held` is its word now: a message we hold follows it (approved or held on the network itself).
+    #: False where the network does not say (a hide made from CM Hub must not be undone by a re-read).
+    moderation_known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +335,42 @@ class Setup:
     #: Stores credentials a provider renewed by itself in the middle of a call (Bluesky renews an expired
     #: session and retries; its refresh token rotates, so the new one must be kept at once).
     on_credentials: Callable[[Credentials], None] | None = None
+    #: Counts what every call costs against a quota the network shares between accounts (YouTube's
+    #: daily units per Google project), and refuses a call the quota cannot pay for; None: no such quota.
+    quota: QuotaMeter | None = None
+
+
+class QuotaMeter(Protocol):
+    """A network's shared quota, as a provider spends it (networks.quota keeps the ledger)."""
+
+    def charge(self, units: int, *, write: bool) -> None:
+        """Record `units` about to be spent by one call, before it is sent (the network counts refused
+        and failed calls too). RateLimited, with the quota's reset, when they cannot be spent: a write
+        may use the whole quota, a read only what is not kept back for writes."""
+
+    def poll_started(self) -> None:
+        """One poll begins (the ledger measures what a poll costs from these)."""
+
+    def exhausted(self) -> None:
+        """The network said the quota is spent, whatever the ledger counted: nothing more until reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationWords:
+    """How the inbox names hiding a comment and showing it again where the network has its own words
+    for them (YouTube holds a comment for review and approves it): lazy translations, with a
+    %(network)s placeholder where they name the network. A provider without them gets the inbox's
+    own ("Hide on …", "Show again on …")."""
+
+    hide: str | StrPromise  # the button that hides a published comment
+    unhide: str | StrPromise  # the button that publishes a hidden one
+    hidden: str | StrPromise  # the badge of a hidden comment
+    hiding: str | StrPromise  # while a hide is on its way
+    unhiding: str | StrPromise  # while an unhide is on its way
+    hid: str | StrPromise  # what a done hide is called in the thread ("Held for review · Ana · 2 min")
+    unhid: str | StrPromise
+    already_hidden: str | StrPromise  # refusals
+    not_hidden: str | StrPromise
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,13 +441,16 @@ class Provider(abc.ABC):
     supports_text_posts: bool = True
     supports_image_posts: bool = True
     #: Why the composer offers no posts on this network (neither text nor image posts supported), in
-    #: plain words for the person looking for it there; a translatable sentence.
+    #: plain words for the person looking for it there: a translatable sentence, which may name the
+    #: network as %(network)s.
     no_posts_words: ClassVar[str | StrPromise] = ""
     #: What the network allows beyond reading and public answers (see Capability).
     capabilities: frozenset[Capability] = frozenset()
     #: How a weighted count (TextLimit.weighted) differs from counting characters, for the counter's
     #: tooltip: a translatable sentence with a %(network)s placeholder.
     counting_words: ClassVar[str | StrPromise] = ""
+    #: The network's own words for hiding and showing a comment again (None: the inbox's).
+    moderation_words: ClassVar[ModerationWords | None] = None
     #: How long after a comment was written a private reply to it is still allowed.
     private_reply_window: ClassVar[dt.timedelta | None] = None
     #: Whether a reply to a comment can be hidden on its own (Threads hides only replies made to the post
@@ -585,9 +630,10 @@ class Provider(abc.ABC):
         """Delete the comment on the network, for good."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete comments")
 
-    def block_author(self, *, author_id: str) -> None:
+    def block_author(self, *, author_id: str, comment_id: str = "") -> None:
         """Block the account `author_id` (Capability.BLOCK); blocking an account already blocked is no
-        error."""
+        error. `comment_id` is the message the block was asked from (YouTube bans an author through one
+        of their comments)."""
         raise NotImplementedError(f"{type(self).__name__} cannot block accounts")
 
     def private_reply(self, *, comment_id: str, text: str) -> PublishResult:

@@ -524,7 +524,7 @@ class BlueskyProvider(Provider):
         body = {"repo": uri.did, "collection": uri.collection, "rkey": uri.rkey}
         self._call("POST", "com.atproto.repo.deleteRecord", json=body, may_apply=True)
 
-    def block_author(self, *, author_id: str) -> None:
+    def block_author(self, *, author_id: str, comment_id: str = "") -> None:
         """Block the account `author_id` (a DID): an app.bsky.graph.block record in the brand's repo
         (https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/graph/block.json).
 

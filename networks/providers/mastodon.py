@@ -598,7 +598,7 @@ class MastodonProvider(Provider):
         harmless."""
         self._call("POST", f"/api/v1/accounts/{self.local_id(account_id)}/{'mute' if muted else 'unmute'}")
 
-    def block_author(self, *, author_id: str) -> None:
+    def block_author(self, *, author_id: str, comment_id: str = "") -> None:
         """Capability.BLOCK, from the inbox: blocking an account already blocked is no error."""
         self.block_account(account_id=author_id)
 

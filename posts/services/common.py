@@ -85,6 +85,13 @@ def _channels(member: Membership, channels: Iterable[Channel]) -> list[Channel]:
         raise PostError(_("This belongs to another workspace."))
     if not channels:
         raise PostError(_("Choose at least one channel."))
+    from networks import registry
+
+    for channel in channels:
+        provider = registry.provider_class(channel.network)
+        if not (provider.supports_text_posts or provider.supports_image_posts):
+            # The composer does not offer it; the API and older drafts may still name it (YouTube).
+            raise PostError(str(provider.no_posts_words) % {"network": channel.get_network_display()})
     return channels
 
 

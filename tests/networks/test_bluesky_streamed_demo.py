@@ -29,6 +29,7 @@ def demo():
         mastodon_port=0,
         bluesky_port=0,
         jetstream_port=0,
+        youtube_port=0,
         threads_port=0,
     )
     networks = DemoNetworks(free, session="streamed").start()

@@ -15,12 +15,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from demo.bluesky import DEMO_BLUESKY_APP_PASSWORD, DEMO_BLUESKY_DID, DEMO_BLUESKY_HANDLE
 from demo.content import DemoContent, Kind, base_texts
 from demo.threads import DEMO_THREADS_USER_ID
 from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses, DemoNetworks
+from demo.youtube import DEMO_YOUTUBE_CHANNEL_ID
 from inbox.models import Message
 from networks import tasks
 from networks.fakes import graph_state as gs
@@ -47,6 +49,7 @@ _FREE = {
     "mastodon_port": 0,
     "bluesky_port": 0,
     "jetstream_port": 0,
+    "youtube_port": 0,
     "threads_port": 0,
     "google_business_port": 0,
 }
@@ -66,6 +69,7 @@ def _ports(networks: DemoNetworks) -> dict[str, object]:
         "mastodon_port": a.mastodon_port,
         "bluesky_port": a.bluesky_port,
         "jetstream_port": a.jetstream_port,
+        "youtube_port": a.youtube_port,
         "threads_port": a.threads_port,
         "google_business_port": a.google_business_port,
     }
@@ -109,6 +113,9 @@ def _inbound(networks: DemoNetworks) -> dict[str, int]:
             s["account"]["id"] != brand.mastodon_account_id for s in networks.mastodon.statuses.values()
         ),
         "bluesky": _bluesky_inbound(networks),
+        "youtube": sum(
+            c["authorChannelId"] != DEMO_YOUTUBE_CHANNEL_ID for c in networks.youtube.comments.values()
+        ),
         "threads": sum(m.owner != DEMO_THREADS_USER_ID for m in networks.threads.world.media.values()),
         "google_business": len(networks.google_business.reviews),
     }
@@ -204,11 +211,12 @@ def test_run_fakes_command_logs_a_line_per_tick(db):
     assert re.match(
         r"Bluesky on http://127\.0\.0\.1:\d+, its Jetstream on ws://127\.0\.0\.1:\d+/subscribe", lines[1]
     )
-    assert re.match(r"Google Business Profile \(reviews\) on http://127\.0\.0\.1:\d+\.$", lines[2])
+    assert re.match(r"YouTube \(Data API v3 and Google sign-in\) on http://127\.0\.0\.1:\d+\.$", lines[2])
+    assert re.match(r"Google Business Profile \(reviews\) on http://127\.0\.0\.1:\d+\.$", lines[3])
     assert re.search(
         r"tick 2: facebook \+\d, instagram \+\d, x \+\d, linkedin \+\d, mastodon \+\d, bluesky \+\d, "
-        r"threads \+\d, google_business \+\d$",
-        lines[4],
+        r"youtube \+\d, threads \+\d, google_business \+\d$",
+        lines[5],
     )
     assert lines[-1] == "Demo networks stopped."
 
@@ -226,9 +234,10 @@ def test_a_restarted_world_repeats_its_history_and_never_reuses_a_live_id():
         bluesky = set(networks.bluesky.posts) | {
             m["id"] for c in networks.bluesky.convos.values() for m in c["messages"]
         }
+        youtube = set(networks.youtube.comments)
         threads = set(networks.threads.world.media)
         x = {str(k) for k in networks.x.tweets}
-        return graph | x | linkedin | set(networks.linkedin.posts) | bluesky | threads
+        return graph | x | linkedin | set(networks.linkedin.posts) | bluesky | youtube | threads
 
     first = _start("first")
     history = ids(first)
@@ -309,7 +318,13 @@ def test_each_fault_looks_like_the_network_failing(demo, demo_channels, network,
     assert run.outcome == outcome, run.error
     channel.refresh_from_db()
     assert channel.status == status
-    if fault != "expire-token":  # the network is itself again at once (a rate limit still makes it wait)
+    if network == "youtube" and fault == "rate-limit":
+        # quotaExceeded: the Google project's day is spent; Google's word stands until midnight Pacific.
+        from networks.providers.youtube_wire import quota_resets_at
+
+        assert channel.next_poll_at >= quota_resets_at(timezone.now())
+        assert tasks.poll_once(channel).outcome == PollRun.Outcome.RATE_LIMITED
+    elif fault != "expire-token":  # the network is itself again at once (a rate limit still makes it wait)
         assert tasks.poll_once(channel).outcome == PollRun.Outcome.OK
 
 

@@ -26,6 +26,7 @@ def demo(live_server):
             mastodon_port=0,
             bluesky_port=0,
             jetstream_port=0,
+            youtube_port=0,
             threads_port=0,
         ),
         session="webhooks",

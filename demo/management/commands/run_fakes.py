@@ -60,7 +60,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen for the demo fakes ({exc}). Is another run_fakes running? "
                 "Other ports: --graph-port, --x-port, --linkedin-port, --mastodon-port, --bluesky-port, "
-                "--jetstream-port, --threads-port, --google-business-port."
+                "--jetstream-port, --youtube-port, --threads-port, --google-business-port."
             ) from exc
         stop = threading.Event()
         restore = _stop_on_sigterm(stop)
@@ -85,6 +85,7 @@ class Command(BaseCommand):
             f"Bluesky on {networks.base_url('bluesky')}, its Jetstream on "
             f"{networks.addresses.jetstream_url}; Threads on {networks.base_url('threads')}."
         )
+        self.stdout.write(f"YouTube (Data API v3 and Google sign-in) on {networks.base_url('youtube')}.")
         self.stdout.write(f"Google Business Profile (reviews) on {networks.base_url('google_business')}.")
         if networks.webhook_base:
             self.stdout.write(f"Webhooks pushed to {networks.webhook_base}/webhooks/<network>/.")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from demo.addresses import add_address_arguments, addresses_from
 from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses
-from networks.models import NetworkApp, ServerApp
+from networks.models import NetworkApp, QuotaLedger, ServerApp
 from networks.providers import base as p
 from networks.providers.mastodon_auth import qualified_id
 from networks.services import channel_connect
@@ -81,6 +81,11 @@ class Command(BaseCommand):
         # The demo's Mastodon instance forgets the apps registered on it whenever it restarts: forget them
         # too, so the next connection there registers CM Hub again instead of offering an unknown client.
         ServerApp.objects.filter(network="mastodon", server_url=addresses.base_url("mastodon")).delete()
+        # A quota the demo fake said was spent (demo_fault youtube rate-limit) is the fake's word, not a
+        # real project's: wiring the demo again forgets it, so its YouTube channel polls again at once.
+        QuotaLedger.objects.filter(network="youtube", project=DEMO_APPS["youtube"].client_id).update(
+            exhausted_at=None
+        )
         for network, app in DEMO_APPS.items():
             base_url = addresses.base_url(network)
             NetworkApp.objects.update_or_create(
