@@ -31,6 +31,7 @@ def demo():
         jetstream_port=0,
         youtube_port=0,
         threads_port=0,
+        google_business_port=0,
     )
     networks = DemoNetworks(free, session="streamed").start()
     yield networks

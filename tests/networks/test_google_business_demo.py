@@ -3,6 +3,7 @@ English (stars without words, one answered in Google's dashboard), and a reviewe
 
 from __future__ import annotations
 
+import dataclasses
 from io import StringIO
 
 import pytest
@@ -15,15 +16,8 @@ from networks import tasks
 from networks.models import Channel, PollRun
 from networks.providers.google_business import review_reply_id
 
-FREE = {
-    "graph_port": 0,
-    "x_port": 0,
-    "linkedin_port": 0,
-    "mastodon_port": 0,
-    "bluesky_port": 0,
-    "jetstream_port": 0,
-    "google_business_port": 0,
-}
+# Every fake on a free port (a port left out would collide with a running `make run`).
+FREE = {field.name: 0 for field in dataclasses.fields(DemoAddresses) if field.name.endswith("_port")}
 
 
 @pytest.fixture

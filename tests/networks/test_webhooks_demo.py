@@ -28,6 +28,7 @@ def demo(live_server):
             jetstream_port=0,
             youtube_port=0,
             threads_port=0,
+            google_business_port=0,
         ),
         session="webhooks",
         webhook_base=live_server.url,
