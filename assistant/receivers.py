@@ -10,14 +10,19 @@ from django.dispatch import receiver
 
 from assistant import phrasings, services
 from assistant.models import Suggestion
-from assistant.tasks import enqueue_triage
+from assistant.tasks import enqueue_retriage, enqueue_triage
 from inbox.models import Message
-from inbox.signals import messages_stored, reply_written
+from inbox.signals import messages_reworded, messages_stored, reply_written
 
 
 @receiver(messages_stored, sender=Message, dispatch_uid="assistant.triage_stored_messages")
 def triage_stored_messages(sender, *, channel_id: int, inbound_ids: list[int], **kwargs) -> None:
     enqueue_triage(inbound_ids)
+
+
+@receiver(messages_reworded, sender=Message, dispatch_uid="assistant.retriage_reworded_messages")
+def retriage_reworded_messages(sender, *, inbound_ids: list[int], **kwargs) -> None:
+    enqueue_retriage(inbound_ids)
 
 
 @receiver(reply_written, sender=Message, dispatch_uid="assistant.record_suggestion_fate")

@@ -27,6 +27,28 @@ def triage_messages(message_ids: list[int]) -> int:
     return len(services.message_triage_batch(message_ids=[int(i) for i in message_ids]))
 
 
+@shared_task(
+    name="assistant.retriage_messages",
+    ignore_result=True,
+    soft_time_limit=50,
+    time_limit=60,
+    acks_late=True,  # safe to run twice: the same words give the same triage
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+)
+def retriage_messages(message_ids: list[int]) -> int:
+    return services.message_retriage_batch(message_ids=[int(i) for i in message_ids])
+
+
+def enqueue_retriage(message_ids: list[int]) -> None:
+    """Triage these edited messages again (their words or stars changed)."""
+    if message_ids:
+        enqueue(retriage_messages, list(message_ids))
+
+
 def enqueue_triage(message_ids: list[int]) -> None:
     """Triage these messages once the storing transaction commits; the sweeper catches what the broker
     refused, so the poll that stored them never fails for a triage."""

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from core.db import bulk_update_rows
 from inbox.models import Conversation, Message
+from inbox.signals import messages_reworded
 from networks.models import Channel
 from networks.providers import base as p
 
@@ -57,12 +58,20 @@ def message_edits_apply(
     )
     changed: list[Message] = []
     previews: dict[int, tuple[str, str]] = {}
+    reworded: list[int] = []
     for message in rows:
         item = by_id[message.external_id or ""]
-        if _apply_one(message, item, now, previews):
+        if _apply_one(message, item, now, previews, reworded):
             changed.append(message)
     _save(changed, previews, now)
+    _announce_reworded(reworded)
     return [m.pk for m in changed]
+
+
+def _announce_reworded(ids: list[int]) -> None:
+    """Tell the apps above (the assistant triages again) once the edit commits."""
+    if ids:
+        transaction.on_commit(lambda: messages_reworded.send(sender=Message, inbound_ids=list(ids)))
 
 
 def _new_stars(message: Message, item: p.EngagementItem) -> int | None:
@@ -72,9 +81,14 @@ def _new_stars(message: Message, item: p.EngagementItem) -> int | None:
 
 
 def _apply_one(
-    message: Message, item: p.EngagementItem, now: dt.datetime, previews: dict[int, tuple[str, str]]
+    message: Message,
+    item: p.EngagementItem,
+    now: dt.datetime,
+    previews: dict[int, tuple[str, str]],
+    reworded: list[int],
 ) -> bool:
-    """Fold what the network says now into `message`; True when something changed."""
+    """Fold what the network says now into `message`; True when something changed (its id joins
+    `reworded` when its words or stars did)."""
     dirty = False
     if message.deleted_at is not None:
         # Listed again: it was hidden or the listing was wrong, not deleted.
@@ -91,6 +105,7 @@ def _apply_one(
         message.text = item.text
         message.rating = rating if rating is not None else message.rating
         message.edited_at = item.edited_at or now
+        reworded.append(message.pk)
         dirty = True
     if item.moderation_known and message.hidden != item.held:
         # Approved (or held) on the network itself: the inbox shows what the public sees.
@@ -135,15 +150,17 @@ def message_versions_apply(
     still: list[p.EngagementItem] = []
     changed: dict[int, Message] = {}
     previews: dict[int, tuple[str, str]] = {}
+    reworded: list[int] = []
     for item in sorted(fresh, key=lambda i: i.created_at):
         if item.external_id in superseded:
             continue
         holder = next((held[r] for r in reversed(item.replaces_external_ids) if r in held), None)
         if holder is None:
             still.append(item)
-        elif _apply_one(holder, item, now, previews):
+        elif _apply_one(holder, item, now, previews, reworded):
             changed[holder.pk] = holder
     _save(list(changed.values()), previews, now)
+    _announce_reworded(reworded)
     keep = {id(item) for item in still}
     return [item for item in fresh if id(item) in keep]
 

@@ -9,6 +9,11 @@ from django.dispatch import Signal
 # sender=Message class; kwargs: channel_id (int), inbound_ids (list[int]: new messages from the public)
 messages_stored = Signal()
 
+# sender=Message class; kwargs: inbound_ids (list[int]: messages from the public whose words or stars the
+# network says changed). Sent once the edit commits: what the assistant made of the old words (a 2-star
+# complaint raised to 4 stars) is made again.
+messages_reworded = Signal()
+
 # sender=Message class; kwargs: message (the reply just written), suggestion_id (str: what the form said
 # the reply started from, unchecked), user. Sent once the reply is saved, so what it started from is known.
 reply_written = Signal()

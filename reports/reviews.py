@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -91,7 +92,7 @@ def reviews_report(workspace: Workspace, f: ReportFilter) -> ReviewsReport:
         .annotate(reviews=Count("pk"), average=Avg("conversation__rating"))
     }
     series = [
-        ReviewPoint(day, by_period[day]["reviews"], by_period[day]["average"])
+        ReviewPoint(day, by_period[day]["reviews"], _stars_average(by_period[day]["average"]))
         if day in by_period
         else ReviewPoint(day)
         for day in period_buckets(f)
@@ -103,13 +104,22 @@ def reviews_report(workspace: Workspace, f: ReportFilter) -> ReviewsReport:
     )
     rated = sum(counts.get(stars, 0) for stars in STARS)
     weighted = sum(stars * counts.get(stars, 0) for stars in STARS)
-    total = ReviewPoint(None, sum(counts.values()), weighted / rated if rated else None)
+    total = ReviewPoint(None, sum(counts.values()), _stars_average(weighted / rated if rated else None))
     distribution = [
         StarsRow(stars, counts.get(stars, 0), 100 * counts.get(stars, 0) / rated if rated else None)
         for stars in STARS
     ]
     answered, median = _first_responses(reviews, f)
     return ReviewsReport(series, total, distribution, answered, median)
+
+
+def _stars_average(value: float | None) -> float | None:
+    """An average of stars as people read it, to one decimal rounded half up (3.15 is 3.2), the same on
+    the card, in the tables and in the CSV: a float's 3.15 is 3.1499..., which each place rounded its own
+    way."""
+    if value is None:
+        return None
+    return float(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _first_responses(reviews: QuerySet[ReportingEvent], f: ReportFilter) -> tuple[int, float | None]:

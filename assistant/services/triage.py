@@ -106,6 +106,41 @@ def message_triage_batch(*, message_ids: list[int]) -> list[MessageTriage]:
     return stored
 
 
+def message_retriage_batch(*, message_ids: list[int]) -> int:
+    """Triage again the messages among `message_ids` whose words or stars changed on the network (a review
+    raised from 2 stars to 4 is no longer a complaint); returns how many triages changed.
+
+    A triage a person corrected is left as they set it. Rules and auto-replies do not run again (they
+    acted on the message once), and the thread's priority only ever goes up, as at the first triage."""
+    triages = list(
+        MessageTriage.objects.filter(message_id__in=message_ids, message__direction=Message.Direction.IN)
+        .exclude(corrections__isnull=False)
+        .select_related("message", "message__conversation")
+    )
+    now = timezone.now()
+    fields = ["language", "sentiment", "intent", "priority", "spam_score", "spam_reasons", "engine_version"]
+    changed = []
+    for row in triages:
+        message = row.message
+        result = engine.triage(message.text, author_followers=None, recent_texts=[], rating=message.rating)
+        new = {
+            "language": result.language,
+            "sentiment": round(result.sentiment, 4),
+            "intent": result.intent,
+            "priority": result.priority,
+            "spam_score": round(result.spam_score, 4),
+            "spam_reasons": list(result.spam_reasons),
+            "engine_version": ENGINE_VERSION,
+        }
+        if any(getattr(row, name) != value for name, value in new.items()):
+            for name, value in new.items():
+                setattr(row, name, value)
+            changed.append(row)
+    MessageTriage.objects.bulk_update(changed, fields)
+    _raise_priorities(changed, now)
+    return len(changed)
+
+
 def _raise_priorities(stored: list[MessageTriage], now: dt.datetime) -> None:
     best: dict[int, int] = {}
     for t in stored:

@@ -162,3 +162,37 @@ def test_drafts_never_promise_anything_specific(stars, language):
     ):
         assert promise not in draft.lower()
     assert review_draft(stars, "de") is None and review_draft(None, language) is None
+
+
+def test_a_review_raised_from_two_stars_to_four_is_triaged_again(
+    channel,  # noqa: F811
+    make_item,  # noqa: F811
+    broker,
+    django_capture_on_commit_callbacks,
+):
+    """Found by a new user: the thread showed 4 stars and still said Complaint and Negative."""
+    from inbox.edits import message_edits_apply
+
+    message = _review(channel, make_item, "Service lent, pain rassis.", 2)
+    assert MessageTriage.objects.get(message=message).intent == "complaint"
+    raised = dataclasses.replace(
+        make_item("Je suis revenue, tout était parfait. Je remonte ma note !", kind=p.ItemKind.REVIEW),
+        external_id=message.external_id,
+        rating=4,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        message_edits_apply(channel=channel, items=[raised])
+    [ids] = broker.ids("assistant.retriage_messages")
+    assert tasks.retriage_messages(ids) == 1
+    row = MessageTriage.objects.get(message=message)
+    assert row.intent != "complaint" and row.sentiment > 0
+
+
+def test_a_triage_a_person_corrected_is_not_triaged_again(channel, make_item):  # noqa: F811
+    from assistant.models import TriageCorrection
+
+    message = _review(channel, make_item, "Service lent.", 2)
+    row = MessageTriage.objects.get(message=message)
+    TriageCorrection.objects.create(triage=row, field="intent", old_value="complaint", new_value="question")
+    Message.objects.filter(pk=message.pk).update(rating=5, text="Parfait !")
+    assert tasks.retriage_messages([message.pk]) == 0

@@ -172,7 +172,7 @@ def test_the_webhook_handshake_echoes_the_challenge(world, client):
 def test_the_channels_page_says_threads_has_no_direct_messages(owner_client, workspace):
     page = owner_client.get("/w/acme/settings/channels/").content.decode()
     card = page.split('network-threads">Threads</span>', 1)[1].split('<div class="card">', 1)[0]
-    assert "No direct messages: Threads" in card
+    assert "No direct messages: the Threads API" in card
     x_card = page.split('network-x">X</span>', 1)[1].split('<div class="card">', 1)[0]
     assert "No direct messages" not in x_card  # X answers them
 
