@@ -181,8 +181,11 @@ def test_a_quota_exceeded_from_google_stops_the_ledger(db, workspace, youtube_ap
 def test_a_whole_pacific_day_stays_within_the_quota_and_polls_every_channel(
     db, settings, workspace, youtube_app, fake, broker, django_capture_on_commit_callbacks, time_machine
 ):
-    settings.CMHUB_YOUTUBE_DAILY_QUOTA = 10_000
-    settings.CMHUB_YOUTUBE_QUOTA_RESERVE = 1_000
+    # A quarter of Google's default day (and of its reserve, five writes), so the day takes a quarter of
+    # the polls: the planner's arithmetic is the same at any size.
+    daily, reserve, write_count = 2_500, 250, 5
+    settings.CMHUB_YOUTUBE_DAILY_QUOTA = daily
+    settings.CMHUB_YOUTUBE_QUOTA_RESERVE = reserve
     time_machine.move_to(DAY_START, tick=False)
     channels = [_connect(workspace, fake, brand) for brand in BRANDS]
     videos = {c.pk: f"v{c.external_id[2:12]}" for c in channels}
@@ -191,7 +194,7 @@ def test_a_whole_pacific_day_stays_within_the_quota_and_polls_every_channel(
     # The clock jumps from one event to the next (a poll falling due, a comment, a write) as the beat's
     # dispatcher, ticking every few seconds, would find them.
     comments_at = [DAY_START + dt.timedelta(minutes=20 * n) for n in range(69)]
-    writes_at = [DAY_START + dt.timedelta(minutes=35 + 70 * n) for n in range(20)]
+    writes_at = [DAY_START + dt.timedelta(minutes=35 + 280 * n) for n in range(write_count)]
     now = DAY_START
     with httpx.Client(timeout=10) as http:
         while now < DAY_END:
@@ -202,7 +205,7 @@ def test_a_whole_pacific_day_stays_within_the_quota_and_polls_every_channel(
                 status = "heldForReview" if n % 9 == 0 else "published"
                 fake.add_comment(videos[channel.pk], FAN, f"Comment {n} at {now:%H:%M}", status=status)
             while writes_at and writes_at[0] <= now:  # a reply or an approval now and then: the reserve
-                turn = 20 - len(writes_at)
+                turn = write_count - len(writes_at)
                 writes_at.pop(0)
                 channel = channels[turn % len(channels)]
                 tops = [
@@ -232,11 +235,11 @@ def test_a_whole_pacific_day_stays_within_the_quota_and_polls_every_channel(
 
     ledger = QuotaLedger.objects.get(day=dt.date(2026, 3, 8))
     spent_on_google = fake.quota_used[(fake.google_client_id, dt.date(2026, 3, 8))]
-    assert ledger.spent <= 10_000 and spent_on_google <= 10_000
+    assert ledger.spent <= daily and spent_on_google <= daily
     assert ledger.spent == spent_on_google  # every call the fake counted was charged first
-    assert refused_writes == [] and len(writes) == 20  # the writes fit, late in the day too
+    assert refused_writes == [] and len(writes) == write_count  # the writes fit, late in the day too
     # The day was used, not hoarded: most of what polls may spend was spent.
-    assert ledger.poll_units >= 0.8 * (10_000 - 1_000)
+    assert ledger.poll_units >= 0.8 * (daily - reserve)
     # No channel starved: each was polled in every hour of the day.
     hours: dict[int, set[int]] = defaultdict(set)
     for run in PollRun.objects.filter(outcome=PollRun.Outcome.OK):
