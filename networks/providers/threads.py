@@ -82,7 +82,7 @@ MAX_CONVERSATION_PAGES = 40
 PAGE_SIZE = 100
 #: Parents of a post's replies kept in its poll state, so a new nested reply finds its branch without
 #: reading the conversation again (the newest ones: an answer mostly goes to a recent reply).
-MAX_KNOWN_PARENTS = 2_000
+MAX_KNOWN_PARENTS = 1_000
 #: Threads refuses a `since` before it existed ("greater than or equal to 1688540400",
 #: https://developers.facebook.com/documentation/threads/threads-mentions).
 EARLIEST_SINCE = 1_688_540_400
@@ -288,7 +288,8 @@ class ThreadsProvider(Provider):
             if not run.take_page():
                 cut = True
                 break
-        parents = {**_known_parents(walk.extra.get("up")), **wire.parents_of(raws)}
+        # Oldest first, after the stored ones: the last learnt are the newest (the ones _kept_parents keeps).
+        parents = {**_known_parents(walk.extra.get("up")), **wire.parents_of(raws[::-1])}
         items: list[EngagementItem] = []
         skipped = 0
         for raw in raws:

@@ -87,3 +87,13 @@ def test_find_reply_never_settles_on_a_reply_that_does_not_say_what_it_answers(
     world.provider().reply(target=ReplyTarget(one, post), text="Merci !", delivery_key="a")
     world.fake.world.omitted |= omitted
     assert world.provider().find_reply(target=ReplyTarget(two, post), text="Merci !", since=since) is None
+
+
+def test_the_parents_kept_in_the_cursor_are_bounded(world: World, monkeypatch) -> None:
+    monkeypatch.setattr(threads_module, "MAX_KNOWN_PARENTS", 50)
+    post = world.fake.add_post(world.brand, "Nouveau pain", ago=3600)
+    replies = [world.fake.add_reply(post, world.ada, f"q{n}", ago=3000 - n) for n in range(2 * PAGE_SIZE)]
+    result = world.provider().poll(cursor={}, max_items=5000)
+    kept = result.cursor["posts"][post]["up"]
+    assert len(kept) == 50
+    assert replies[-1] in kept  # the newest are the ones kept
