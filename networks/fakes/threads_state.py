@@ -133,6 +133,8 @@ class World:
     publishes: list[tuple[dt.datetime, str, str]] = field(default_factory=list)  # (when, user, kind)
     post_quota: int = POSTS_PER_WINDOW
     reply_quota: int = REPLIES_PER_WINDOW
+    #: Fields left out of every media object, as Threads leaves out what it cannot answer (tests).
+    omitted: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(17_841_400_000_000_001)
@@ -199,4 +201,4 @@ class World:
                 rendered["hide_status"] = media.hide_status
         else:
             rendered["is_reply"] = False
-        return rendered
+        return {k: v for k, v in rendered.items() if k not in self.omitted}

@@ -2,13 +2,15 @@
 us in the inbox, answers and posts published through the two-step container, replies hidden.
 
 Poll: our recent posts (`GET /{user-id}/threads`, newest first, inside the watch window) that have
-replies are read whole through `GET /{media-id}/conversation` (every reply at every depth, flattened,
-`reverse=true`: newest first), so each nested reply is filed under the reply that heads its branch (one
-conversation per reply to our post, as comments elsewhere); posts older than the recent window are swept
+replies are read through `GET /{media-id}/conversation` (every reply at every depth, flattened,
+`reverse=true`: newest first) down to the post's mark only; each nested reply is filed under the reply that
+heads its branch (one conversation per reply to our post, as comments elsewhere), found through the parents
+read now and those kept from earlier polls; posts older than the recent window are swept
 (post_sweep). Mentions come from `GET /{user-id}/mentions`. Each stream keeps a time mark (graph_scan),
 never a paging cursor. No direct messages: the Threads API has none.
 
-Poll cursor: {"v": 1, "posts": {post id: stream state}, "mentions": stream state, "sweep": ...}
+Poll cursor: {"v": 1, "posts": {post id: stream state + "up": {reply id: parent id}}, "mentions": stream
+state, "sweep": ..., "resume": the post the last run ran out of budget in, "" when none}
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ MAX_FIND_ITEMS = 1_200
 #: Replies of one post read in one poll, at most (pages of PAGE_SIZE).
 MAX_CONVERSATION_PAGES = 40
 PAGE_SIZE = 100
+#: Parents of a post's replies kept in its poll state, so a new nested reply finds its branch without
+#: reading the conversation again (the newest ones: an answer mostly goes to a recent reply).
+MAX_KNOWN_PARENTS = 1_000
 #: Threads refuses a `since` before it existed ("greater than or equal to 1688540400",
 #: https://developers.facebook.com/documentation/threads/threads-mentions).
 EARLIEST_SINCE = 1_688_540_400
@@ -174,7 +179,8 @@ class ThreadsProvider(Provider):
         floor = now - max(self.lookback, self.windows.recent)
         mentions = self._poll_mentions(run, cursor.get("mentions"), floor, now)
         states: dict[str, Any] = {}
-        for post in self._recent_posts(run, floor, now):
+        resume = ""  # the first post this run left unread (or half read): the next run starts there
+        for post in _starting_at(self._recent_posts(run, floor, now), cursor.get("resume")):
             state = stored.get(post.id)
             if run.interrupted or post.has_replies is False:
                 # Out of budget, or nothing to read: the post keeps its state for the next run.
@@ -182,11 +188,15 @@ class ThreadsProvider(Provider):
                     states[post.id] = state
                 elif post.has_replies is False:
                     states[post.id] = Walk(None, floor=post.created).finished()
+                if run.interrupted and post.has_replies is not False:
+                    resume = resume or post.id
                 continue
             try:
                 states[post.id] = self._walk_post(run, post, state, now=now)
             except NotFound:
                 log.info("Threads post %s vanished while polling; skipping it", post.id)
+            if run.interrupted:
+                resume = resume or post.id
         handed_over = {pid: s for pid, s in stored.items() if pid not in states}
         swept = post_sweep.sweep(
             self._sweeper(run, floor=now - self.windows.recent, now=now),
@@ -198,7 +208,7 @@ class ThreadsProvider(Provider):
         )
         return PollResult(
             items=run.items,
-            cursor={"v": 1, "posts": states, "mentions": mentions, "sweep": swept},
+            cursor={"v": 1, "posts": states, "mentions": mentions, "sweep": swept, "resume": resume},
             has_more=run.interrupted,
             skipped=run.skipped,
             listings=tuple(self._listings),
@@ -257,22 +267,29 @@ class ThreadsProvider(Provider):
         now: dt.datetime,
         floor: dt.datetime | None = None,
     ) -> dict[str, Any]:
-        """Deliver a post's new replies. The conversation is read whole first: a nested reply comes before
-        (newer than) the replies it answers, and its thread is known only once they are read."""
+        """Deliver a post's new replies. The conversation comes newest first (`reverse=true`): paging stops
+        at the first page that reaches below the post's mark, so a quiet post costs one page. A nested reply
+        comes before (newer than) the replies it answers; the parents of replies read by earlier polls are
+        kept in the post's state ("up"), so its branch is known without reading the branch again. A run out
+        of pages delivers what it read and keeps the post pending: the next run goes on from there."""
         walk = Walk(state, floor=floor)
         params = {"fields": wire.REPLY_FIELDS, "reverse": "true", "limit": PAGE_SIZE}
         raws: list[Any] = []
         read_at = self.clock()
-        complete = True
+        whole = False  # read to the end of the conversation (a complete listing)
+        cut = False  # the run's page budget ran out inside this post
         for number, (data, has_next) in enumerate(self.graph.pages(f"{post.id}/conversation", params), 1):
             raws.extend(data)
-            if has_next and number >= MAX_CONVERSATION_PAGES:
-                complete = False  # the newest replies are read; the oldest wait for a sweep
+            if not has_next:
+                whole = True
                 break
-            if has_next and not run.take_page():
-                run.interrupted = True
-                return walk.interrupted()
-        parents = wire.parents_of(raws)
+            if _reaches_below(walk, data) or number >= MAX_CONVERSATION_PAGES:
+                break  # the older replies were delivered before (or wait for a sweep)
+            if not run.take_page():
+                cut = True
+                break
+        # Oldest first, after the stored ones: the last learnt are the newest (the ones _kept_parents keeps).
+        parents = {**_known_parents(walk.extra.get("up")), **wire.parents_of(raws[::-1])}
         items: list[EngagementItem] = []
         skipped = 0
         for raw in raws:
@@ -283,8 +300,10 @@ class ThreadsProvider(Provider):
                 skipped += 1
         run.skipped += skipped
         items.sort(key=lambda item: (item.created_at, item.external_id), reverse=True)
-        state_out = walk_stream(run, walk, iter([(items, False)]), lambda item: item)
-        if complete and not skipped and not run.interrupted:
+        walk.extra["up"] = _kept_parents(parents)
+        # A cut read ends as a page with more to follow: the run, out of pages, keeps the post pending.
+        state_out = walk_stream(run, walk, iter([(items, cut)]), lambda item: item)
+        if whole and not skipped and not run.interrupted:
             self._listings.append(ThreadListing(post.id, frozenset(i.external_id for i in items), read_at))
         return state_out
 
@@ -340,8 +359,8 @@ class ThreadsProvider(Provider):
                     return best
                 if found in exclude or reply_text_key(words) != wanted:
                     continue
-                if parent and parent != target.external_id:
-                    continue
+                if parent != target.external_id:
+                    continue  # a reply that does not say what it answers is no proof of ours
                 link = wire.https(optional_str(raw, "permalink"))
                 best = PublishResult(found, permalink=link, raw=raw)
             if has_next and read >= MAX_FIND_ITEMS:
@@ -422,6 +441,37 @@ class ThreadsProvider(Provider):
 
     def validate_media(self, media: list[MediaFile]) -> list[str]:
         return limits.check_images(media, IMAGE_RULES, max_count=1, network="Threads")
+
+
+def _starting_at(posts: list[wire.PostSummary], first: Any) -> list[wire.PostSummary]:
+    """The posts newest first, rotated to start at `first` (where the last run ran out of budget), so
+    a busy profile's older posts are read in the end."""
+    at = next((n for n, post in enumerate(posts) if post.id == first), 0)
+    return posts[at:] + posts[:at]
+
+
+def _reaches_below(walk: Walk, data: list[Any]) -> bool:
+    """A newest-first page whose oldest reply is older than the mark: what follows was delivered."""
+    for raw in reversed(data):
+        try:
+            return walk.below_mark(parse_graph_time(raw.get("timestamp")))
+        except (AttributeError, ValueError):
+            continue
+    return False
+
+
+def _known_parents(stored: Any) -> dict[str, str]:
+    if not isinstance(stored, dict):
+        return {}
+    return {k: v for k, v in stored.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _kept_parents(parents: dict[str, str]) -> dict[str, str]:
+    """The MAX_KNOWN_PARENTS parents learnt last (a run adds the replies it read after the stored ones), to
+    bound the poll cursor."""
+    if len(parents) <= MAX_KNOWN_PARENTS:
+        return parents
+    return dict(list(parents.items())[-MAX_KNOWN_PARENTS:])
 
 
 def _raise(found: list[str]) -> None:
