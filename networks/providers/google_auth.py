@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
@@ -34,6 +35,7 @@ from networks.providers.base import (
     NotFound,
     OAuthApp,
     PermissionMissing,
+    Provider,
     ProviderError,
     RateLimited,
     Transient,
@@ -83,6 +85,36 @@ def consent(app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[st
     }
     base = (app.oauth_base_url or GOOGLE_OAUTH_BASE).rstrip("/")
     return Consent(url=f"{base}/o/oauth2/v2/auth?{urlencode(query)}", verifier=verifier)
+
+
+class GoogleProvider(Provider):
+    """What every network Google runs shares: its consent page, the code exchange that checks every
+    permission was left ticked (`google_scopes`), and the refresh of the hour-long access token.
+    Subclasses keep the deployment's app as `self.app` and their clock as `self.clock`."""
+
+    google_scopes: ClassVar[tuple[str, ...]] = ()
+    app: OAuthApp | None
+    clock: Callable[[], dt.datetime]
+
+    @classmethod
+    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
+        return consent(app, redirect_uri=redirect_uri, state=state, scopes=scopes)
+
+    @classmethod
+    def signed_in(
+        cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str
+    ) -> Credentials:
+        """The callback's code for tokens holding every permission the network needs."""
+        return exchange_code(
+            http, app, code=code, redirect_uri=redirect_uri, verifier=verifier, scopes=cls.google_scopes
+        )
+
+    def refresh_credentials(self) -> Credentials:
+        if self.app is None or not self.app.client_id:
+            raise AuthExpired("No Google app is configured to renew this connection; reconnect the channel.")
+        new = refresh(self.http, self.app, self.account.credentials, now=self.clock())
+        self.account = replace(self.account, credentials=new)  # later calls in this run use the new token
+        return new
 
 
 def exchange_code(

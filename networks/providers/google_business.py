@@ -51,7 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -64,13 +64,10 @@ from networks.providers import google_auth
 from networks.providers import google_business_wire as wire
 from networks.providers.base import (
     Account,
-    AuthExpired,
     Author,
     Capability,
     CommentState,
     Connectable,
-    Consent,
-    Credentials,
     EngagementItem,
     Invalid,
     ItemKind,
@@ -80,7 +77,6 @@ from networks.providers.base import (
     OAuthApp,
     PermissionMissing,
     PollResult,
-    Provider,
     ProviderError,
     PublishResult,
     ReplyTarget,
@@ -114,7 +110,8 @@ READ_BACK_SKEW = dt.timedelta(minutes=2)
 review_reply_id = wire.review_reply_id
 
 
-class GoogleBusinessProvider(Provider):
+class GoogleBusinessProvider(google_auth.GoogleProvider):
+    google_scopes = DEFAULT_SCOPES
     network = Network.GOOGLE_BUSINESS
     supports_text_posts = False
     supports_image_posts = False
@@ -166,17 +163,11 @@ class GoogleBusinessProvider(Provider):
     # --- connect -------------------------------------------------------------------------------------
 
     @classmethod
-    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
-        return google_auth.consent(app, redirect_uri=redirect_uri, state=state, scopes=scopes)
-
-    @classmethod
     def connectable(
         cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
     ) -> list[Connectable]:
         """Every location the person manages, in every account they can reach, once each."""
-        credentials = google_auth.exchange_code(
-            http, app, code=code, redirect_uri=redirect_uri, verifier=verifier, scopes=DEFAULT_SCOPES
-        )
+        credentials = cls.signed_in(app, http=http, code=code, redirect_uri=redirect_uri, verifier=verifier)
         probe = cls(
             Account(Network.GOOGLE_BUSINESS, "", app.api_base_url, credentials), http=http, get_attempts=2
         )
@@ -244,13 +235,6 @@ class GoogleBusinessProvider(Provider):
             if not token:
                 break
         return out
-
-    def refresh_credentials(self) -> Credentials:
-        if self.app is None or not self.app.client_id:
-            raise AuthExpired("No Google app is configured to renew this connection; reconnect the channel.")
-        new = google_auth.refresh(self.http, self.app, self.account.credentials, now=self.clock())
-        self.account = replace(self.account, credentials=new)  # later calls in this run use the new token
-        return new
 
     # --- limits --------------------------------------------------------------------------------------
 

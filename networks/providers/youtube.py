@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import httpx
@@ -58,7 +57,6 @@ from networks.providers.base import (
     Capability,
     CommentState,
     Connectable,
-    Consent,
     Credentials,
     EngagementItem,
     Invalid,
@@ -69,7 +67,6 @@ from networks.providers.base import (
     NotFound,
     OAuthApp,
     PollResult,
-    Provider,
     PublishResult,
     QuotaMeter,
     ReplyTarget,
@@ -96,7 +93,8 @@ SEEN_KEPT = 200
 FIND_PAGES = 5
 
 
-class YouTubeProvider(Provider):
+class YouTubeProvider(google_auth.GoogleProvider):
+    google_scopes = DEFAULT_SCOPES
     network = Network.YOUTUBE
     capabilities = frozenset({Capability.HIDE, Capability.DELETE, Capability.BLOCK})
     supports_text_posts = False
@@ -147,16 +145,10 @@ class YouTubeProvider(Provider):
     # --- connecting ----------------------------------------------------------------------------------
 
     @classmethod
-    def consent(cls, app: OAuthApp, *, redirect_uri: str, state: str, scopes: Sequence[str]) -> Consent:
-        return google_auth.consent(app, redirect_uri=redirect_uri, state=state, scopes=scopes)
-
-    @classmethod
     def connectable(
         cls, app: OAuthApp, *, http: httpx.Client, code: str, redirect_uri: str, verifier: str = ""
     ) -> list[Connectable]:
-        credentials = google_auth.exchange_code(
-            http, app, code=code, redirect_uri=redirect_uri, verifier=verifier, scopes=DEFAULT_SCOPES
-        )
+        credentials = cls.signed_in(app, http=http, code=code, redirect_uri=redirect_uri, verifier=verifier)
         account = Account(Network.YOUTUBE, "", app.api_base_url, credentials)
         return cls(account, http=http, app=app).my_channels(credentials)
 
@@ -181,13 +173,6 @@ class YouTubeProvider(Provider):
                 "account that owns it on Google's screen), then connect again."
             )
         return found
-
-    def refresh_credentials(self) -> Credentials:
-        if self.app is None:
-            raise Invalid("No Google app is configured for YouTube.")
-        new = google_auth.refresh(self.http, self.app, self.account.credentials, now=self.clock())
-        self.account = replace(self.account, credentials=new)
-        return new
 
     # --- polling -------------------------------------------------------------------------------------
 
