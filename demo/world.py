@@ -19,7 +19,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
 from demo.bluesky import (
@@ -301,6 +301,11 @@ class DemoAddresses:
     @property
     def jetstream_url(self) -> str:
         return f"ws://{self.host}:{self.jetstream_port}/subscribe"
+
+
+#: Every fake on a port the system picks (tests, and a second demo beside a running `make run`): a port
+#: left out of a hand-written list would collide with the running one.
+FREE_PORTS = {field.name: 0 for field in fields(DemoAddresses) if field.name.endswith("_port")}
 
 
 class DemoNetworks:

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from core.http import make_client
-from demo.world import DemoAddresses, DemoNetworks
+from demo.world import FREE_PORTS, DemoAddresses, DemoNetworks
 from inbox.models import Message
 from networks import tasks
 from networks.models import Channel, StreamState
@@ -22,17 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def demo():
-    free = DemoAddresses(
-        graph_port=0,
-        x_port=0,
-        linkedin_port=0,
-        mastodon_port=0,
-        bluesky_port=0,
-        jetstream_port=0,
-        youtube_port=0,
-        threads_port=0,
-        google_business_port=0,
-    )
+    free = DemoAddresses(**FREE_PORTS)
     networks = DemoNetworks(free, session="streamed").start()
     yield networks
     networks.stop()

@@ -21,7 +21,7 @@ from accounts.models import User
 from demo.bluesky import DEMO_BLUESKY_APP_PASSWORD, DEMO_BLUESKY_DID, DEMO_BLUESKY_HANDLE
 from demo.content import DemoContent, Kind, base_texts
 from demo.threads import DEMO_THREADS_USER_ID
-from demo.world import DEMO_ACCOUNTS, DEMO_APPS, DemoAddresses, DemoNetworks
+from demo.world import DEMO_ACCOUNTS, DEMO_APPS, FREE_PORTS, DemoAddresses, DemoNetworks
 from demo.youtube import DEMO_YOUTUBE_CHANNEL_ID
 from inbox.models import Message
 from networks import tasks
@@ -42,21 +42,10 @@ APP_NETWORKS = list(DEMO_APPS)
 #: Networks whose demo channel reconnects through the deployment's app and the fake's consent page (Bluesky
 #: signs in with an app password; Mastodon registers its app on the instance).
 OAUTH_NETWORKS = [n for n in APP_NETWORKS if n != "bluesky"]
-_FREE = {
-    "graph_port": 0,
-    "x_port": 0,
-    "linkedin_port": 0,
-    "mastodon_port": 0,
-    "bluesky_port": 0,
-    "jetstream_port": 0,
-    "youtube_port": 0,
-    "threads_port": 0,
-    "google_business_port": 0,
-}
 
 
 def _start(session: str = "test") -> DemoNetworks:
-    return DemoNetworks(DemoAddresses(**_FREE), session=session).start()
+    return DemoNetworks(DemoAddresses(**FREE_PORTS), session=session).start()
 
 
 def _ports(networks: DemoNetworks) -> dict[str, object]:
@@ -205,7 +194,7 @@ def test_run_forever_stops_after_its_ticks(demo):
 
 def test_run_fakes_command_logs_a_line_per_tick(db):
     out = StringIO()
-    call_command("run_fakes", interval=0, ticks=2, seed=3, stdout=out, **_FREE)
+    call_command("run_fakes", interval=0, ticks=2, seed=3, stdout=out, **FREE_PORTS)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Demo networks up: Facebook and Instagram on http://127.0.0.1:")
     assert re.match(

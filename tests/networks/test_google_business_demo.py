@@ -3,26 +3,22 @@ English (stars without words, one answered in Google's dashboard), and a reviewe
 
 from __future__ import annotations
 
-import dataclasses
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
 from demo import google_business as demo_gbp
-from demo.world import DemoAddresses, DemoNetworks
+from demo.world import FREE_PORTS, DemoAddresses, DemoNetworks
 from inbox.models import Conversation, Message
 from networks import tasks
 from networks.models import Channel, PollRun
 from networks.providers.google_business import review_reply_id
 
-# Every fake on a free port (a port left out would collide with a running `make run`).
-FREE = {field.name: 0 for field in dataclasses.fields(DemoAddresses) if field.name.endswith("_port")}
-
 
 @pytest.fixture
 def demo():
-    networks = DemoNetworks(DemoAddresses(**FREE), session="gbp").start()
+    networks = DemoNetworks(DemoAddresses(**FREE_PORTS), session="gbp").start()
     yield networks
     networks.stop()
 
@@ -32,7 +28,7 @@ def channel(db, settings, demo) -> Channel:
     settings.CMHUB_DEMO = True
     call_command("seed_demo", stdout=StringIO())
     a = demo.addresses
-    ports = {"host": a.host, **{name: getattr(a, name) for name in FREE}}
+    ports = {"host": a.host, **{name: getattr(a, name) for name in FREE_PORTS}}
     call_command("seed_demo_channels", stdout=StringIO(), **ports)
     return Channel.objects.get(workspace__slug="demo", network="google_business")
 

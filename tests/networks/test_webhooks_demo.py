@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
-from demo.world import DemoAddresses, DemoNetworks
+from demo.world import FREE_PORTS, DemoAddresses, DemoNetworks
 from inbox.models import Conversation, Message
 from networks import tasks, webhooks
 from networks.models import Channel, ChannelWebhookState, WebhookDelivery
@@ -19,17 +19,7 @@ from networks.models import Channel, ChannelWebhookState, WebhookDelivery
 @pytest.fixture
 def demo(live_server):
     networks = DemoNetworks(
-        DemoAddresses(
-            graph_port=0,
-            x_port=0,
-            linkedin_port=0,
-            mastodon_port=0,
-            bluesky_port=0,
-            jetstream_port=0,
-            youtube_port=0,
-            threads_port=0,
-            google_business_port=0,
-        ),
+        DemoAddresses(**FREE_PORTS),
         session="webhooks",
         webhook_base=live_server.url,
     ).start()
