@@ -162,8 +162,15 @@ class Channel(models.Model):
             ),
         ]
         indexes = [
-            # dispatch_polls: WHERE status='active' AND next_poll_at <= now ORDER BY next_poll_at.
-            models.Index(fields=["status", "next_poll_at"], name="channel_due"),
+            # dispatch_polls, per network: WHERE status='active' AND network=%s AND next_poll_at <= now
+            # ORDER BY next_poll_at.
+            models.Index(fields=["status", "network", "next_poll_at"], name="channel_due_per_network"),
+            # The polls in flight per network (the dispatcher's and each hand-off's count): few rows.
+            models.Index(
+                fields=["network", "poll_started_at"],
+                name="channel_polls_in_flight",
+                condition=Q(poll_started_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

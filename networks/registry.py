@@ -271,10 +271,18 @@ def watch_windows(channel: Channel) -> p.WatchWindows:
     )
 
 
-def build_provider(channel: Channel, *, http: httpx.Client) -> p.Provider:
+def build_provider(channel: Channel, *, http: httpx.Client, shared: dict | None = None) -> p.Provider:
+    """The provider for `channel`. `shared`: a dict the polls of one task pass along, so the deployment's
+    app and the workspace's watch windows are read once per task rather than once per poll (a change made
+    meanwhile applies from the next task, seconds later)."""
     spec = SPECS[channel.network]
-    app = app_config(channel.network)
-    windows = watch_windows(channel)
+    shared = {} if shared is None else shared
+    app_key, windows_key = ("app", channel.network), ("windows", channel.workspace_id)
+    if app_key not in shared:
+        shared[app_key] = app_config(channel.network)
+    if windows_key not in shared:
+        shared[windows_key] = watch_windows(channel)
+    app, windows = shared[app_key], shared[windows_key]
     # Recent posts are read at every poll; while the history chosen at connection is being imported, the
     # window reaches back that far too.
     days = windows.recent_days

@@ -210,9 +210,14 @@ def channel_poll_succeeded(
     rate_limit: p.RateLimitState | None,
     started_at: dt.datetime,
     due_at: dt.datetime | None = None,
-) -> PollRun:
-    """Store the new cursor and the channel's health. Call inside the transaction that stored the items."""
+    unlocked: bool = False,
+) -> PollRun | None:
+    """Store the new cursor and the channel's health. Call inside the transaction that stored the items,
+    on the channel locked there; or, when the poll stored nothing, `unlocked` on the channel as read before
+    the poll: the save is then one conditional UPDATE, which changes nothing and returns None when another
+    poll or a person changed the channel meanwhile (its last poll or its status)."""
     now = timezone.now()
+    read_polled_at, read_status = channel.last_polled_at, channel.status
     channel.cursor = result.cursor
     channel.last_polled_at = now
     channel.consecutive_failures = 0
@@ -246,7 +251,15 @@ def channel_poll_succeeded(
         channel.status = Channel.Status.ERROR
         fields += ["last_error", "last_error_at", "status"]
         outcome = PollRun.Outcome.PERMISSION
-    channel.save(update_fields=list(dict.fromkeys(fields)))
+    fields = list(dict.fromkeys(fields))
+    if not unlocked:
+        channel.save(update_fields=fields)
+    elif not (
+        Channel.objects.filter(pk=channel.pk, last_polled_at=read_polled_at, status=read_status).update(
+            **{name: getattr(channel, name) for name in fields}
+        )
+    ):
+        return None
     return _record_run(
         channel,
         started_at=started_at,

@@ -7,7 +7,9 @@ import datetime as dt
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 from celery import shared_task
@@ -17,6 +19,7 @@ from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from core import crypto
 from core.http import make_client, worker_client
 from core.queue import enqueue
 from networks import normalise, registry, services
@@ -36,6 +39,10 @@ POLL_TASK_WAIT = dt.timedelta(seconds=120)
 DISPATCH_LIMIT = 5000
 # A claimed poll counts against its network's cap until it finishes, or for this long at most.
 POLL_IN_FLIGHT_FOR = dt.timedelta(minutes=3)
+# For this long after it starts, a poll_channels task claims the next due channel of its network each time
+# one of its polls ends (the cap permitting): a network's cap bounds its polls in flight, not its polls per
+# tick. Without it a cap of 4 allowed 4 polls per 5-second tick (48 a minute), whatever the workers could do.
+POLL_HANDOFF_FOR = dt.timedelta(seconds=10)
 # Items per run, fetched and stored in chunks; a channel with more comes back a second later (has_more).
 POLL_CHUNK = 500
 POLL_BUDGET = 2000
@@ -56,53 +63,67 @@ def dispatch_polls() -> int:
     now = timezone.now()
     in_flight = _polls_in_flight(now)
     claimed = 0
-    for network, spec in registry.SPECS.items():
-        cap = settings.CMHUB_POLL_CONCURRENCY.get(network, spec.provider_class.poll_concurrency)
-        room = cap - in_flight.get(network, 0)
+    for network in registry.SPECS:
+        room = _poll_cap(network) - in_flight.get(network, 0)
         while room > 0 and claimed < DISPATCH_LIMIT:
-            batch = _claim(network, now, min(room, DISPATCH_BATCH))
-            claimed += batch
-            room -= batch
-            if batch < DISPATCH_BATCH:
+            with transaction.atomic():
+                claims = _claim_due(network, now, min(room, DISPATCH_BATCH))
+                for start in range(0, len(claims), POLLS_PER_TASK):  # sent at commit
+                    enqueue(poll_channels, claims[start : start + POLLS_PER_TASK], network)
+            claimed += len(claims)
+            room -= len(claims)
+            if len(claims) < DISPATCH_BATCH:
                 break
     return claimed
 
 
-def _claim(network: str, now: dt.datetime, slots: int) -> int:
-    """Claim up to `slots` due channels of `network` in one transaction; their polls go out at commit."""
+def _poll_cap(network: str) -> int:
+    """How many polls of `network` may be in flight at once (CMHUB_POLL_CONCURRENCY_<NETWORK>, else the
+    provider's own)."""
+    return settings.CMHUB_POLL_CONCURRENCY.get(
+        network, registry.SPECS[network].provider_class.poll_concurrency
+    )
+
+
+def _claim_due(network: str, now: dt.datetime, slots: int) -> list[tuple[int, str]]:
+    """Claim up to `slots` due channels of `network`, in the caller's transaction: [(id, due at)]."""
+    due = list(
+        Channel.objects.due(now)
+        .filter(network=network)
+        .select_for_update(skip_locked=True)
+        .order_by("next_poll_at")
+        .only("pk", "poll_interval", "next_poll_at")[:slots]
+    )
+    if not due:
+        return []
+    # The channel's own interval with a tenth of spread, or, where the network's quota is shared
+    # (YouTube), the quota planner's (networks.quota), never sooner than the channel's interval.
+    next_poll_at = registry.next_poll_at(network, now)
+    claims = []
+    for channel in due:
+        claims.append((channel.pk, channel.next_poll_at.isoformat()))
+        channel.next_poll_at = next_poll_at(channel.poll_interval)
+        channel.poll_started_at = now
+    Channel.objects.bulk_update(due, ["next_poll_at", "poll_started_at"])
+    return claims
+
+
+def _claim_handoff(network: str, ended: int) -> list[tuple[int, str]]:
+    """In place of `ended` polls of `network` that just ended: the channels of that network now due, as
+    many as its cap leaves room for."""
+    now = timezone.now()
     with transaction.atomic():
-        due = list(
-            Channel.objects.due(now)
-            .filter(network=network)
-            .select_for_update(skip_locked=True)
-            .order_by("next_poll_at")
-            .only("pk", "poll_interval", "next_poll_at")[:slots]
-        )
-        claims = []
-        # The channel's own interval with a tenth of spread, or, where the network's quota is shared
-        # (YouTube), the quota planner's (networks.quota), never sooner than the channel's interval.
-        next_poll_at = registry.next_poll_at(network, now) if due else None
-        for channel in due:
-            assert next_poll_at is not None
-            claims.append((channel.pk, channel.next_poll_at.isoformat()))
-            channel.next_poll_at = next_poll_at(channel.poll_interval)
-            channel.poll_started_at = now
-        Channel.objects.bulk_update(due, ["next_poll_at", "poll_started_at"])
-        for start in range(0, len(claims), POLLS_PER_TASK):
-            enqueue(poll_channels, claims[start : start + POLLS_PER_TASK])
-    return len(due)
+        room = min(ended, _poll_cap(network) - _polls_in_flight(now, network).get(network, 0))
+        return _claim_due(network, now, room) if room > 0 else []
 
 
-def _polls_in_flight(now) -> dict[str, int]:
+def _polls_in_flight(now, network: str | None = None) -> dict[str, int]:
     """Polls claimed and not finished yet, per network (a crashed poll stops counting after a while)."""
     since = now - POLL_IN_FLIGHT_FOR
-    rows = (
-        Channel.objects.filter(poll_started_at__gte=since)
-        .values("network")
-        .annotate(n=Count("pk"))
-        .values_list("network", "n")
-    )
-    return dict(rows)
+    rows = Channel.objects.filter(poll_started_at__gte=since)
+    if network is not None:
+        rows = rows.filter(network=network)
+    return dict(rows.values("network").annotate(n=Count("pk")).values_list("network", "n"))
 
 
 @shared_task(
@@ -113,32 +134,51 @@ def _polls_in_flight(now) -> dict[str, int]:
     # A rerun is safe: the cursor only moves with the stored items, and storage is idempotent.
     acks_late=True,
 )
-def poll_channels(claims: list[tuple[int, str]]) -> None:
-    """Poll the claimed channels [(id, due at)] at once, each on a thread of the process's poll pool.
+def poll_channels(claims: list[tuple[int, str]], network: str | None = None) -> None:
+    """Poll the claimed channels [(id, due at)] of `network` at once, each on a thread of the process's
+    poll pool, and as each ends, the next due channel of that network in its place (POLL_HANDOFF_FOR).
 
     A poll mostly waits on the network (a real API answers in 100-500 ms), so one process keeps many in
     flight; one task per few channels keeps the broker's and the task machinery's cost per poll small.
     Each poll is its own unit: one failing is recorded on its channel and the others go on."""
-    if len(claims) == 1 or settings.CMHUB_POLL_THREADS <= 1:
-        for pk, due_at in claims:  # the embedded default (SQLite takes one writer at a time) polls in turn
-            _poll_claimed(pk, due_at)
+    handoff_until = time.monotonic() + POLL_HANDOFF_FOR.total_seconds() if network else 0.0
+
+    def handed_off(ended: int) -> list[tuple[int, str]]:
+        if network is None or time.monotonic() >= handoff_until:
+            return []
+        return _claim_handoff(network, ended)
+
+    shared: dict = {}  # the app and watch windows, read once for the task's polls (registry.build_provider)
+    if settings.CMHUB_POLL_THREADS <= 1:
+        # The embedded default (SQLite takes one writer at a time) polls in turn.
+        queue = deque(claims)
+        while queue:
+            _poll_claimed(*queue.popleft(), shared)
+            queue.extend(handed_off(1))
         return
     pool = _poll_pool()
-    futures = {pool.submit(_poll_claimed, pk, due_at): pk for pk, due_at in claims}
+    futures = {pool.submit(_poll_claimed, pk, due_at, shared): pk for pk, due_at in claims}
     # Celery's time limits reach the task's own thread only, never the pool's: the task waits a bounded
     # time and returns before its soft limit, and a poll still running finishes on its thread (its HTTP
     # calls have timeouts) and records its own outcome, as every poll does.
-    done, running = wait(futures, timeout=POLL_TASK_WAIT.total_seconds())
-    for future in done:
-        if future.exception() is not None:  # a poll records its own failures: this is the database's
-            log.error(
-                "poll could not be recorded", exc_info=future.exception(), extra={"channel": futures[future]}
-            )
-    if running:
-        log.warning(
-            "polls still running past the task's wait",
-            extra={"channels": sorted(futures[f] for f in running)},
-        )
+    wait_until = time.monotonic() + POLL_TASK_WAIT.total_seconds()
+    # Ended polls are handed off a few at a time (half the task's size), one claim for several polls.
+    ended, handoff_size = 0, max(1, len(claims) // 2)
+    while futures:
+        done, _running = wait(futures, timeout=wait_until - time.monotonic(), return_when=FIRST_COMPLETED)
+        if not done:
+            break
+        for future in done:
+            pk = futures.pop(future)
+            if future.exception() is not None:  # a poll records its own failures: this is the database's
+                log.error("poll could not be recorded", exc_info=future.exception(), extra={"channel": pk})
+        ended += len(done)
+        if ended >= handoff_size or not futures:
+            for pk, due_at in handed_off(ended):
+                futures[pool.submit(_poll_claimed, pk, due_at, shared)] = pk
+            ended = 0
+    if futures:
+        log.warning("polls still running past the task's wait", extra={"channels": sorted(futures.values())})
 
 
 @shared_task(
@@ -172,26 +212,30 @@ def _poll_pool() -> ThreadPoolExecutor:
     return pool
 
 
-def _poll_claimed(channel_id: int, due_at: str | None) -> None:
+def _poll_claimed(channel_id: int, due_at: str | None, shared: dict | None = None) -> None:
     """One claimed poll. On a pool thread, the thread's database connection is kept from one poll to
     the next as a request's would be (CONN_MAX_AGE, health checks), and closed when broken or old."""
     try:
-        _poll_one(channel_id, due_at)
+        _poll_one(channel_id, due_at, shared)
     finally:
         if threading.current_thread() is not threading.main_thread():
             db.connection.close_if_unusable_or_obsolete()
 
 
-def _poll_one(channel_id: int, due_at: str | None) -> None:
-    # Credentials are read inside the poll, where a failure to decrypt them is recorded on the channel.
-    channel = Channel.objects.filter(pk=channel_id).defer("credentials").first()
+def _poll_one(channel_id: int, due_at: str | None, shared: dict | None) -> None:
+    try:
+        channel = Channel.objects.filter(pk=channel_id).first()
+    except crypto.CredentialsUnreadable:
+        # Read without them: the poll needs them, fails, and says so on the channel (a reconnect).
+        channel = Channel.objects.filter(pk=channel_id).defer("credentials").first()
     if channel is None:
         return
     if channel.status not in (Channel.Status.ACTIVE, Channel.Status.ERROR):
         Channel.objects.filter(pk=channel_id).update(poll_started_at=None)
         return
     try:
-        poll_once(channel, due_at=_parsed(due_at))  # the run's own save ends the claim (poll_started_at)
+        # The run's own save ends the claim (poll_started_at).
+        poll_once(channel, due_at=_parsed(due_at), shared=shared)
     except BaseException:
         Channel.objects.filter(pk=channel_id).update(poll_started_at=None)
         raise
@@ -204,7 +248,9 @@ def _parsed(value: str | None) -> dt.datetime | None:
         return None  # a message from an older dispatcher, or garbage: lateness is then unknown
 
 
-def poll_once(channel: Channel, *, http=None, due_at: dt.datetime | None = None) -> PollRun:
+def poll_once(
+    channel: Channel, *, http=None, due_at: dt.datetime | None = None, shared: dict | None = None
+) -> PollRun:
     """One poll of one channel: up to POLL_BUDGET items, in chunks. Each chunk is stored with its cursor
     in its own transaction (so a crash loses nothing and a replay stores nothing twice), while the next
     chunk is already being fetched: the network's latency and the database's overlap."""
@@ -212,7 +258,7 @@ def poll_once(channel: Channel, *, http=None, due_at: dt.datetime | None = None)
     client = http or worker_client()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-{channel.pk}") as prefetch:
-            return _poll_chunks(channel, client, prefetch, started_at, due_at)
+            return _poll_chunks(channel, client, prefetch, started_at, due_at, shared)
     except Exception as exc:
         # Whatever went wrong (a bug, the database, a time limit), the channel says so on its health page
         # and backs off: a poll never fails silently. What was stored before stays stored.
@@ -220,16 +266,18 @@ def poll_once(channel: Channel, *, http=None, due_at: dt.datetime | None = None)
         return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at, due_at=due_at)
 
 
-def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started_at, due_at) -> PollRun:
+def _poll_chunks(
+    channel: Channel, client, prefetch: ThreadPoolExecutor, started_at, due_at, shared: dict | None
+) -> PollRun:
     try:
-        provider = registry.build_provider(channel, http=client)
+        provider = registry.build_provider(channel, http=client, shared=shared)
         services.channel_refresh_if_expiring(channel, provider)
         try:
             result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
         except p.AuthExpired:
             if not services.channel_refresh_if_expiring(channel, provider, force=True):
                 raise
-            provider = registry.build_provider(channel, http=client)
+            provider = registry.build_provider(channel, http=client, shared=shared)
             result = provider.poll(cursor=channel.cursor or {}, max_items=POLL_CHUNK)
     except p.ProviderError as exc:
         return services.channel_poll_failed(channel=channel, error=exc, started_at=started_at, due_at=due_at)
@@ -241,7 +289,9 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
         if result.has_more and not last:
             # Fetch the next chunk while this one is stored; the cursor it starts from is already known.
             upcoming = prefetch.submit(provider.poll, cursor=result.cursor, max_items=POLL_CHUNK)
-        run = _store_chunk(channel, expected_cursor, result, provider, started_at, due_at)
+        run = _store_chunk(
+            channel, expected_cursor, result, provider, started_at, due_at, channel_as_read=chunk == 0
+        )
         due_at = None  # the poll's first run says when it was due; the chunks after it continue it
         if run is None or upcoming is None:
             if upcoming is not None:
@@ -261,13 +311,33 @@ def _poll_chunks(channel: Channel, client, prefetch: ThreadPoolExecutor, started
 
 
 def _store_chunk(
-    channel: Channel, expected_cursor: dict, result: p.PollResult, provider, started_at, due_at=None
+    channel: Channel,
+    expected_cursor: dict,
+    result: p.PollResult,
+    provider,
+    started_at,
+    due_at=None,
+    *,
+    channel_as_read: bool = False,
 ):
     """Store one chunk with its cursor; None when another poll of the channel moved the cursor first.
+    `channel_as_read`: `channel` is as read before the poll (its first chunk), not updated since.
 
     The cursor moves past an item only when it was stored or deliberately skipped (it cannot be stored:
     normalise says so, or the database refused it on its own); any other failure rolls the chunk back."""
     items, unstorable = normalise.items(result.items, channel_id=channel.pk)
+    if not result.items and not result.reread and not result.listings and not result.gone and channel_as_read:
+        # Most polls find nothing: no lock and no second read of the channel, a conditional UPDATE instead
+        # (the channel as read before the poll is still the stored one unless another poll succeeded since).
+        with transaction.atomic():
+            return services.channel_poll_succeeded(
+                channel=channel,
+                result=result,
+                rate_limit=provider.rate_limit,
+                started_at=started_at,
+                due_at=due_at,
+                unlocked=True,
+            )
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
         if (locked.cursor or {}) != expected_cursor:
@@ -338,12 +408,14 @@ def _superseded(channel: Channel, provider, started_at) -> PollRun:
     """Another poll committed first; its items include ours. Record an empty, successful run."""
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
-        return services.channel_poll_succeeded(
+        run = services.channel_poll_succeeded(
             channel=locked,
             result=p.PollResult(items=[], cursor=locked.cursor),
             rate_limit=provider.rate_limit,
             started_at=started_at,
         )
+    assert run is not None  # saved on the locked channel, never skipped
+    return run
 
 
 @shared_task(name="networks.refresh_tokens", ignore_result=True, soft_time_limit=300, time_limit=360)

@@ -57,7 +57,7 @@ class StateCollector(Collector):
             "Now minus the oldest due next_poll_at of an active channel, per network (0: nothing overdue).",
             labels=["network"],
         )
-        # WHERE status='active' AND next_poll_at <= now: the channel_due index, due channels only.
+        # WHERE status='active' AND next_poll_at <= now: the channel_due_per_network index, due channels only.
         due = dict(
             Channel.objects.due(now)
             .values("network")

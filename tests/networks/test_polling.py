@@ -22,6 +22,25 @@ def claimed(broker) -> list[int]:
     return [pk for claims in broker.ids("networks.poll_channels") for pk, _due_at in claims]
 
 
+def count_requests_at_once(fake) -> list[int]:
+    """Wrap the fake's dispatch; the list's one value is the most requests it was answering at once."""
+    in_flight, most_in_flight, lock = [0], [0], threading.Lock()
+    dispatch = fake.dispatch
+
+    def counted(request):
+        with lock:
+            in_flight[0] += 1
+            most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+        try:
+            return dispatch(request)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    fake.dispatch = counted
+    return most_in_flight
+
+
 @pytest.fixture
 def received():
     """What a storing app would get: every batch sent through items_fetched."""
@@ -394,20 +413,7 @@ def test_polls_of_one_task_run_at_once_and_one_failing_does_not_stop_the_others(
     """The poll pool's threads each use their own database connection: the rows are committed."""
     settings.CMHUB_POLL_THREADS = 4
     x_fake.latency = 0.3
-    in_flight, most_in_flight, lock = [0], [0], threading.Lock()
-    dispatch = x_fake.dispatch
-
-    def counted(request):
-        with lock:
-            in_flight[0] += 1
-            most_in_flight[0] = max(most_in_flight[0], in_flight[0])
-        try:
-            return dispatch(request)
-        finally:
-            with lock:
-                in_flight[0] -= 1
-
-    x_fake.dispatch = counted
+    most_in_flight = count_requests_at_once(x_fake)
     x_fake.add_mention(x_channel.fake_brand, x_fake.add_user("lea"), "@demobakery ouvert demain ?")
     unreachable = Channel.objects.create(
         workspace=workspace, network="x", external_id="9", name="Gone", api_base_url="http://127.0.0.1:9"
@@ -496,3 +502,106 @@ def test_the_task_returns_before_its_time_limit_and_slow_polls_still_record_them
             break
         time.sleep(0.05)
     assert set(PollRun.objects.values_list("outcome", flat=True)) == {"ok"}
+
+
+def _x_brands(x_channel, x_fake, count: int) -> list[Channel]:
+    """`count` more X channels on the fake, each due now, beside x_channel."""
+    return [
+        services.channel_connect(
+            workspace=x_channel.workspace,
+            network="x",
+            external_id=x_fake.add_user(f"brand{n}"),
+            name=f"Brand {n}",
+            api_base_url=x_fake.base_url,
+            credentials=p.Credentials(access_token=x_channel.credentials["access_token"]),
+            by=None,
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_hands_each_ended_poll_to_the_next_due_channel_within_the_networks_cap(
+    x_channel, x_fake, settings, broker, django_capture_on_commit_callbacks
+):
+    """A network's cap bounds its polls in flight, not its polls per tick: before, a cap of 2 meant two
+    polls per 5-second tick, whatever the workers could do (and the default caps are 4)."""
+    settings.CMHUB_POLL_CONCURRENCY = {"x": 2}
+    settings.CMHUB_POLL_THREADS = 4
+    x_fake.latency = 0.1
+    most_in_flight = count_requests_at_once(x_fake)
+    channels = [x_channel, *_x_brands(x_channel, x_fake, 5)]
+    Channel.objects.update(next_poll_at=timezone.now() - dt.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == 2
+    for _name, args in [m for m in broker.messages if m[0] == "networks.poll_channels"]:
+        tasks.poll_channels(*args)
+    for channel in channels:
+        assert channel.poll_runs.get().outcome == "ok"
+    assert most_in_flight[0] == 2  # overlapped, and never past the cap
+    assert not Channel.objects.filter(poll_started_at__isnull=False).exists()
+
+
+def test_the_embedded_default_hands_off_in_turn_and_only_for_a_while(
+    x_channel, x_fake, settings, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.CMHUB_POLL_CONCURRENCY = {"x": 1}
+    settings.CMHUB_POLL_THREADS = 1
+    channels = [x_channel, *_x_brands(x_channel, x_fake, 3)]
+    Channel.objects.update(next_poll_at=timezone.now() - dt.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == 1
+    [(_name, args)] = [m for m in broker.messages if m[0] == "networks.poll_channels"]
+    tasks.poll_channels(*args)
+    assert PollRun.objects.count() == len(channels)
+
+    # Past POLL_HANDOFF_FOR the task ends with its own claims: the next tick hands out the rest.
+    Channel.objects.update(next_poll_at=timezone.now() - dt.timedelta(seconds=1))
+    monkeypatch.setattr(tasks, "POLL_HANDOFF_FOR", dt.timedelta(0))
+    broker.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_polls() == 1
+    [(_name, args)] = [m for m in broker.messages if m[0] == "networks.poll_channels"]
+    tasks.poll_channels(*args)
+    assert PollRun.objects.count() == len(channels) + 1
+
+
+def test_an_idle_poll_saves_without_a_lock_and_undoes_nothing_done_meanwhile(x_channel, x_fake):
+    """An idle poll (most of them) saves with one conditional UPDATE instead of locking and reading the
+    channel again: a person's pause, or another poll's cursor, made while it waited on the network stays."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tasks.poll_channel(x_channel.pk)  # the first poll reads the history
+    with CaptureQueriesContext(connection) as idle:
+        tasks.poll_channel(x_channel.pk)
+    assert not any("FOR UPDATE" in q["sql"] for q in idle.captured_queries)
+    assert x_channel.poll_runs.count() == 2
+
+    read = Channel.objects.get(pk=x_channel.pk)
+    Channel.objects.filter(pk=x_channel.pk).update(status=Channel.Status.PAUSED)
+    empty = p.PollResult(items=[], cursor={"moved": "by us"})
+    assert (
+        services.channel_poll_succeeded(
+            channel=read, result=empty, rate_limit=None, started_at=timezone.now(), unlocked=True
+        )
+        is None
+    )
+    channel = Channel.objects.get(pk=x_channel.pk)
+    assert channel.status == Channel.Status.PAUSED and channel.cursor != {"moved": "by us"}
+
+    Channel.objects.filter(pk=x_channel.pk).update(status=Channel.Status.ACTIVE)
+    read = Channel.objects.get(pk=x_channel.pk)
+    services.channel_poll_succeeded(
+        channel=Channel.objects.get(pk=x_channel.pk),
+        result=p.PollResult(items=[], cursor={"moved": "by another poll"}),
+        rate_limit=None,
+        started_at=timezone.now(),
+    )
+    assert (
+        services.channel_poll_succeeded(
+            channel=read, result=empty, rate_limit=None, started_at=timezone.now(), unlocked=True
+        )
+        is None
+    )
+    assert Channel.objects.get(pk=x_channel.pk).cursor == {"moved": "by another poll"}
