@@ -67,8 +67,9 @@ def _is_secret_name(name: str) -> bool:
 
 def _log_response(response: httpx.Response) -> None:
     # Headers and bodies are never logged: Authorization, cookies and token payloads live there.
-    request = response.request
-    log.info("http %s %s -> %s", request.method, redact_url(request.url), response.status_code)
+    if log.isEnabledFor(logging.INFO):  # the redaction costs a URL parse: only for a line that is written
+        request = response.request
+        log.info("http %s %s -> %s", request.method, redact_url(request.url), response.status_code)
 
 
 class _RedactURLs(logging.Filter):
@@ -195,7 +196,14 @@ def guarded_transport(
     """httpx's own transport (pooling, TLS, HTTP/1.1), opening its sockets through _PublicOnlyBackend.
     `listed` (read at each connect) names the private hosts let through; CMHUB_ALLOWED_API_HOSTS unless
     given."""
-    transport = httpx.HTTPTransport(retries=retries, trust_env=trust_env, verify=_tls_context(trust_env))
+    # Every connection the pool may open is kept alive (httpx keeps 20 of its 100): a poll worker's threads
+    # use dozens at once, and each one closed after its answer was a new TCP (and TLS) connection next time.
+    transport = httpx.HTTPTransport(
+        retries=retries,
+        trust_env=trust_env,
+        verify=_tls_context(trust_env),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+    )
     if allow_private:
         return transport
     # httpx has no parameter for httpcore's network backend; the pool reads this attribute each time it

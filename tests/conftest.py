@@ -25,6 +25,9 @@ Role = Membership.Role
 def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    # Polls run in the test's own thread, inside its transaction, as on SQLite: a pool thread has its own
+    # connection, which sees no uncommitted test rows. Tests of the pool set it and commit their rows.
+    settings.CMHUB_POLL_THREADS = 1
     yield
     cache.clear()  # rate-limit counters must not leak between tests
     # A request by someone whose profile says French leaves French active in this thread (the middleware

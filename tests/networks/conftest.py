@@ -11,6 +11,22 @@ from networks.providers import base as p
 from tests.networks.connecting import wire_app
 
 
+@pytest.fixture(autouse=True)
+def _poll_pool_ended():
+    """A test that polled on the pool's threads ends them, and with them their database connections, which
+    would otherwise keep the test database open past the session (PostgreSQL refuses to drop it)."""
+    yield
+    import gc
+
+    from networks import tasks
+
+    if tasks._pools:
+        for pool in tasks._pools.values():
+            pool.shutdown(wait=True)
+        tasks._pools.clear()
+        gc.collect()  # a thread's connection is closed when it is collected
+
+
 @pytest.fixture
 def x_fake():
     with XFake(client_id="cmhub-x-client") as fake:
