@@ -28,6 +28,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     match: re.Match[str] | None = None
+    raw_query: str = ""  # the query string as sent
 
     def arg(self, name: str, default: str = "") -> str:
         values = self.query.get(name)
@@ -100,6 +101,11 @@ class FakeServer:
         self.latency = 0.0
         #: Whether every request is kept in `requests` (benchmarks that count elsewhere turn it off).
         self.keep_requests = True
+        #: Pre-rendered answers (`freeze()`): GET request -> its encoded answer; None while not frozen.
+        self._rendered: dict[tuple[str, str, str, str], Response] | None = None
+        self.rendered_hits = 0
+        self.rendered_misses = 0
+        self._rendered_generation = 0  # moves on at each forget(): an answer rendered across one is stale
         self.setup_routes()
         self.route("POST", r"/_fake/(?P<action>[a-z_]+)", self._control)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -149,6 +155,36 @@ class FakeServer:
         with self.lock:
             self._faults.clear()
 
+    # -- pre-rendered answers (benchmarks) --
+    def freeze(self) -> None:
+        """Serve each GET from its pre-rendered answer: the first request to a URL (with its credential)
+        renders and encodes it, every later one sends the same bytes, so a benchmark that crawls its pages
+        before its clock starts measures the client, not the fake. Writes over the API, control calls and
+        `forget()` drop what was rendered (a seeding method called in-process must call `forget()`)."""
+        with self.lock:
+            self._rendered = {}
+            self.rendered_hits = self.rendered_misses = 0
+
+    def forget(self, credential: str | None = None) -> None:
+        """Drop the pre-rendered answers: all of them, or those of one credential (access token)."""
+        with self.lock:
+            self._rendered_generation += 1
+            if self._rendered is None:
+                return
+            if credential is None:
+                self._rendered.clear()
+            else:
+                for key in [key for key in self._rendered if key[0] == credential]:
+                    del self._rendered[key]
+
+    @staticmethod
+    def _credential(request: Request) -> str:
+        return request.arg("access_token") or request.bearer() or request.headers.get("authorization", "")
+
+    def _rendered_key(self, request: Request) -> tuple[str, str, str, str]:
+        target = f"{request.path}?{request.raw_query}"
+        return (self._credential(request), request.headers.get("host", ""), target, request.method)
+
     def control(self, action: str, payload: dict[str, Any]) -> Response:
         """Override to add seeding actions; `fault` and `reset_faults` are built in."""
         return Response(404, {"error": f"unknown control action {action}"})
@@ -174,6 +210,12 @@ class FakeServer:
         if action == "reset_faults":
             self.reset_faults()
             return Response(200, {"ok": True})
+        if action == "freeze":
+            self.freeze()
+            return Response(200, {"ok": True})
+        if action == "rendered_stats":
+            return Response(200, {"hits": self.rendered_hits, "misses": self.rendered_misses})
+        self.forget()  # a seeding action may change any answer
         return self.control(action, payload)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -201,6 +243,11 @@ class FakeServer:
             return fault.response
         if fault and fault.kind == "delay":
             time.sleep(fault.seconds)
+        if fault is None and not control and self._rendered is not None:
+            return self._dispatch_rendered(request)
+        return self._route(request, fault)
+
+    def _route(self, request: Request, fault: Fault | None = None) -> Response | None:
         for method, pattern, handler in self._routes:
             if method != request.method:
                 continue
@@ -212,6 +259,28 @@ class FakeServer:
                     return None
                 return response
         return Response(404, {"error": "no such route in the fake", "path": request.path})
+
+    def _dispatch_rendered(self, request: Request) -> Response | None:
+        """A frozen fake's answer: a GET answered before is sent again as rendered; any other method is
+        served as usual and drops what was rendered (it may have changed any answer)."""
+        if request.method != "GET":
+            self.forget()
+            return self._route(request)
+        key = self._rendered_key(request)
+        with self.lock:
+            rendered = self._rendered.get(key) if self._rendered is not None else None
+            if rendered is not None:
+                self.rendered_hits += 1
+                return rendered
+            self.rendered_misses += 1
+            generation = self._rendered_generation
+        response = self._route(request)
+        if response is not None and response.status == 200 and response.stream is None:
+            response = Response(200, response.encoded(), dict(response.headers))
+            with self.lock:
+                if self._rendered is not None and generation == self._rendered_generation:
+                    self._rendered[key] = response
+        return response
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -234,6 +303,7 @@ class FakeServer:
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    raw_query=parts.query,
                 )
                 try:
                     response = fake.dispatch(request)
