@@ -101,20 +101,22 @@ def facts_messages_received(*, message_ids: list[int]) -> int:
     MESSAGE_RECEIVED per message, CONVERSATION_CREATED for a thread that has none yet, and the resolution of
     a thread the customer reopened is dropped. Four queries per batch, whatever its size, so polling stays
     cheap; a full rewrite (a reply sent, a status changed, `reports_backfill`) gives the same rows."""
-    messages = list(
-        Message.objects.filter(pk__in=message_ids, direction=Message.Direction.IN)
-        .select_related("conversation", "channel")
-        .only(
+    # Plain rows, not models: building 500 Message, Conversation and Channel instances per poll cost more
+    # than the query.
+    messages = sorted(
+        Message.objects.filter(pk__in=message_ids, direction=Message.Direction.IN).values_list(
             "created_at",
+            "pk",
             "workspace_id",
+            "conversation_id",
+            "channel_id",
             "channel__network",
             "conversation__created_at",
-            "conversation__channel_id",
         )
     )
     if not messages:
         return 0
-    conversation_ids = {m.conversation_id for m in messages}
+    conversation_ids = {row[3] for row in messages}
     with transaction.atomic():
         ReportingEvent.objects.filter(
             conversation_id__in=conversation_ids,
@@ -127,20 +129,18 @@ def facts_messages_received(*, message_ids: list[int]) -> int:
             ).values_list("conversation_id", flat=True)
         )
         rows = []
-        for message in sorted(messages, key=lambda m: (m.created_at, m.pk)):
+        for created_at, _pk, workspace_id, conversation_id, channel_id, network, opened_at in messages:
             base = {
-                "workspace_id": message.workspace_id,
-                "conversation_id": message.conversation_id,
-                "channel_id": message.channel_id,
-                "network": message.channel.network,
+                "workspace_id": workspace_id,
+                "conversation_id": conversation_id,
+                "channel_id": channel_id,
+                "network": network,
             }
-            if message.conversation_id not in known:
-                known.add(message.conversation_id)
-                opened = min(message.conversation.created_at, message.created_at)
+            if conversation_id not in known:
+                known.add(conversation_id)
+                opened = min(opened_at, created_at)
                 rows.append(ReportingEvent(kind=ReportingEvent.Kind.CONVERSATION_CREATED, at=opened, **base))
-            rows.append(
-                ReportingEvent(kind=ReportingEvent.Kind.MESSAGE_RECEIVED, at=message.created_at, **base)
-            )
+            rows.append(ReportingEvent(kind=ReportingEvent.Kind.MESSAGE_RECEIVED, at=created_at, **base))
         ReportingEvent.objects.bulk_create(rows)
     return len(rows)
 
