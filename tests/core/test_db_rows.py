@@ -11,21 +11,14 @@ from django.test.utils import CaptureQueriesContext
 
 from core.db import bulk_update_rows
 from inbox.models import Conversation, Message
+from tests.factories import x_channel
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def channel(workspace):
-    from networks.models import Channel
-
-    return Channel.objects.create(
-        workspace=workspace,
-        network="facebook",
-        external_id="P1",
-        name="Page",
-        api_base_url="http://127.0.0.1:9",
-    )
+    return x_channel(workspace)
 
 
 @pytest.fixture
