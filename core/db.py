@@ -32,17 +32,19 @@ def bulk_update_rows(objs: Iterable[models.Model], fields: Sequence[str], *, bat
     assignments = ", ".join(f"{quote(_db_column(f))} = v.{quote(_db_column(f))}" for f in columns)
     names = ", ".join(quote(_db_column(f)) for f in every)
     postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        # An array's type drops the length (varchar(300)[] would be cut, not checked, by the cast).
+        arrays = ", ".join(f"%s::{_array_type(f)}" for f in every)
+        unnest_sql = (
+            f"UPDATE {table} SET {assignments} FROM UNNEST({arrays}) AS v({names}) "
+            f"WHERE {table}.{key} = v.{key}"
+        )
     updated = 0
     for start in range(0, len(objs), batch_size):
         batch = objs[start : start + batch_size]
         cells = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in every] for obj in batch]
         if postgresql:
-            # An array's type drops the length (varchar(300)[] would be cut, not checked, by the cast).
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection).split('(')[0]}[]" for f in every)
-            sql = (
-                f"UPDATE {table} SET {assignments} FROM UNNEST({arrays}) AS v({names}) "
-                f"WHERE {table}.{key} = v.{key}"
-            )
+            sql = unnest_sql
             params: list[Any] = [[_array_cell(row[n]) for row in cells] for n in range(len(every))]
         else:
             # SQLite names VALUES columns column1, column2...: alias them through a CTE.
@@ -56,6 +58,13 @@ def bulk_update_rows(objs: Iterable[models.Model], fields: Sequence[str], *, bat
             cursor.execute(sql, params)
             updated += cursor.rowcount
     return updated
+
+
+def _array_type(field: models.Field[Any, Any]) -> str:
+    db_type = field.cast_db_type(connection)
+    if db_type is None:
+        raise TypeError(f"{field} has no database type to cast an array of it to")
+    return db_type.split("(")[0] + "[]"
 
 
 def _array_cell(value: Any) -> Any:
