@@ -2,7 +2,7 @@
 Redis, PostgreSQL, and the X, Facebook and LinkedIn fakes in their own processes over loopback.
 
 1. Burst: 10,000 targets (posts for three networks) due at the same instant; how long until every one is
-   published (target: within 60 s).
+   published (target: within 45 s).
 2. On time: 600 targets due at random seconds over three minutes; lateness = published_at - scheduled_at
    (target: p99 <= 30 s with the default beat tick).
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BURST_TARGETS = scaled(10_000, minimum=30)
 ON_TIME_TARGETS = scaled(600, minimum=30)
 ON_TIME_SPREAD = scaled(180, minimum=30)  # seconds
-BURST_TARGET_S = 60
+BURST_TARGET_S = 45  # issue 19: with margin (it was 60)
 LATENESS_TARGET_P99_S = 30
 BURST_WAIT_S = 600
 ACCOUNTS_PER_NETWORK = 20

@@ -92,14 +92,13 @@ def _post_approved(*, post: Post, **kwargs: Any) -> None:
 
 
 @receiver(post_signals.target_settled, dispatch_uid="hooks.target_settled")
-def _target_settled(*, target_id: int, post_id: int, status: str, **kwargs: Any) -> None:
+def _target_settled(*, target_id: int, post_id: int, workspace_id: int, status: str, **kwargs: Any) -> None:
     def items(workspace: Workspace) -> list[tuple[str, dict[str, Any]]]:
         post = Post.objects.get(pk=post_id)
         target = PostTarget.objects.select_related("channel").get(pk=target_id)
         data = {"post": events.post_data(post, workspace), "target": events.target_data(target)}
         return [(f"post:{post_id}", data)]
 
-    workspace_id = Post.objects.filter(pk=post_id).values_list("workspace_id", flat=True).get()
     published = status == PostTarget.Status.PUBLISHED
     _emit(workspace_id, events.POST_PUBLISHED if published else events.POST_FAILED, items)
 

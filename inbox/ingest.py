@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.utils import timezone
 
 from core.db import bulk_update_rows, insert_rows
@@ -139,14 +140,31 @@ def _from_our_posts(channel: Channel, conversations: list[Conversation]) -> None
 def published_post_store(
     *, channel_id: int, external_id: str, text: str, image_name: str, permalink: str
 ) -> PublishedPost:
-    """Remember a post of ours as it went out, and name it in threads already under it."""
-    values = {"text": text.strip()[:500], "image_name": image_name[:500], "permalink": permalink[:1000]}
-    post, _created = PublishedPost.objects.update_or_create(
-        channel_id=channel_id, external_id=external_id[:300], defaults=values
+    """Remember a post of ours as it went out (one upsert: a burst publishes thousands), and name it in
+    threads already under it (a comment can arrive, by webhook, before the publish is stored)."""
+    post = PublishedPost(
+        channel_id=channel_id,
+        external_id=external_id[:300],
+        text=text.strip()[:500],
+        image_name=image_name[:500],
+        permalink=permalink[:1000],
     )
+    PublishedPost.objects.bulk_create(
+        [post],
+        update_conflicts=True,
+        unique_fields=["channel", "external_id"],
+        update_fields=["text", "image_name", "permalink"],
+    )
+    fill = {
+        name: Case(
+            When(**{name: ""}, then=Value(value)),
+            default=F(name),
+            output_field=CharField(),
+        )
+        for name, value in (("post_text", post.text), ("post_permalink", post.permalink))
+    }
     under = Conversation.objects.filter(channel_id=channel_id, post_external_id=post.external_id)
-    under.filter(post_text="").update(post_text=post.text, updated_at=timezone.now())
-    under.filter(post_permalink="").update(post_permalink=post.permalink)
+    under.filter(Q(post_text="") | Q(post_permalink="")).update(**fill, updated_at=timezone.now())
     return post
 
 

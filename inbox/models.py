@@ -231,6 +231,13 @@ class Conversation(models.Model):
                 name="conv_ws_rating_recent",
                 condition=Q(rating__isnull=False),
             ),
+            # The threads under a post of ours, named when it is published: without it, every publish
+            # walked all of its channel's threads.
+            models.Index(
+                fields=["channel", "post_external_id"],
+                name="conv_channel_post",
+                condition=~Q(post_external_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,6 @@ from django.dispatch import Signal
 # sender=Post class; kwargs: post (Post, now approved)
 post_approved = Signal()
 
-# sender=PostTarget class; kwargs: target_id (int), post_id (int), status ("published", "failed" or
-# "missed"): one channel's copy of a post reached its end.
+# sender=PostTarget class; kwargs: target_id (int), post_id (int), workspace_id (int), status ("published",
+# "failed" or "missed"): one channel's copy of a post reached its end.
 target_settled = Signal()

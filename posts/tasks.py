@@ -56,10 +56,10 @@ def publish_target(target_id: int) -> None:
 def publish_targets(target_ids: list[int]) -> None:
     """A burst's chunk: each target's next step in turn. A step that raises does not hold up the others;
     when time runs out, the targets not yet started get their own tasks."""
-    providers: dict = {}  # one channel's targets: its client is built once
+    cache = services.StepCache()  # one channel's targets: it is read, and its client built, once
     for position, target_id in enumerate(target_ids):
         try:
-            services.target_process(target_id, providers=providers)
+            services.target_process(target_id, cache=cache)
         except SoftTimeLimitExceeded:
             _retry_untouched(target_ids[position:])
             return

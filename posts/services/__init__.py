@@ -29,7 +29,7 @@ from .pipeline import (
     RECONCILE_DELAY,
     STEP_TIME_LIMIT,
 )
-from .publishing import target_claim, target_process, target_publish, target_reconcile
+from .publishing import StepCache, target_claim, target_process, target_publish, target_reconcile
 from .reviews import review_approve, review_request_changes
 from .scheduling import (
     post_cancel,
@@ -56,6 +56,7 @@ __all__ = [
     "SIGNED_URL_SECONDS",
     "STEP_TIME_LIMIT",
     "PostError",
+    "StepCache",
     "media_upload",
     "post_cancel",
     "post_create",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 
 import httpx
 from django.db import transaction
@@ -46,17 +47,45 @@ def _load(target_id: int) -> PostTarget:
     return PostTarget.objects.select_related("post__workspace", "channel__workspace").get(pk=target_id)
 
 
-def target_process(
-    target_id: int, *, http: httpx.Client | None = None, providers: dict[int, p.Provider] | None = None
-) -> str | None:
-    """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status.
-    `providers` (channel id -> client), shared by the steps of one task, builds each channel's client once."""
+@dataclass
+class StepCache:
+    """What the steps of one task share (a burst's chunk is one channel's targets): each channel, with its
+    workspace and publishing policy, read once, and its client built once. A change made meanwhile applies
+    from the next task, seconds later."""
+
+    channels: dict[int, Channel] = field(default_factory=dict)
+    providers: dict[int, p.Provider] = field(default_factory=dict)
+
+
+def _load_for_step(target_id: int, cache: StepCache | None) -> PostTarget | None:
+    """The target with its post (and whether it has media), its channel and its workspace's policy."""
+    related = ["post"] if cache else ["post__workspace__publishing_policy", "channel__workspace"]
     target = (
-        PostTarget.objects.select_related("post__workspace__publishing_policy", "channel__workspace")
+        PostTarget.objects.select_related(*related)
         .annotate(has_media=Exists(PostMedia.objects.filter(post_id=OuterRef("post_id"))))
         .filter(pk=target_id)
         .first()
     )
+    if target is None or cache is None:
+        return target
+    channel = cache.channels.get(target.channel_id)
+    if channel is None:
+        channel = Channel.objects.select_related("workspace__publishing_policy").get(pk=target.channel_id)
+        cache.channels[channel.pk] = channel
+    target.channel = channel
+    if (
+        target.post.workspace_id == channel.workspace_id
+    ):  # always, a post targets its own workspace's channels
+        target.post.workspace = channel.workspace
+    return target
+
+
+def target_process(
+    target_id: int, *, http: httpx.Client | None = None, cache: StepCache | None = None
+) -> str | None:
+    """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status.
+    `cache`, shared by the steps of one task, reads each channel and builds its client once."""
+    target = _load_for_step(target_id, cache)
     if target is None:
         return None
     if target.status == T.SCHEDULED and _overdue(target, timezone.now()):
@@ -66,7 +95,7 @@ def target_process(
         if status != T.SCHEDULED:
             return status
         target = None  # read again after the claim: the read back changed it
-    return target_publish(target_id, http=http, loaded=target, providers=providers)
+    return target_publish(target_id, http=http, loaded=target, cache=cache)
 
 
 def target_publish(
@@ -74,7 +103,7 @@ def target_publish(
     *,
     http: httpx.Client | None = None,
     loaded: PostTarget | None = None,
-    providers: dict[int, p.Provider] | None = None,
+    cache: StepCache | None = None,
 ) -> str | None:
     """Claim and publish one target. `loaded` spares a read when the caller holds it from just before the
     claim: the claim only succeeds on a row still scheduled, which an edit would have moved."""
@@ -89,11 +118,11 @@ def target_publish(
         _post_publishing(target.post_id)
     client = http or worker_client()
     try:
-        provider = (providers or {}).get(target.channel_id)
+        provider = cache.providers.get(target.channel_id) if cache else None
         if provider is None:
             provider = registry.build_provider(target.channel, http=client)
-            if providers is not None:
-                providers[target.channel_id] = provider
+            if cache is not None:
+                cache.providers[target.channel_id] = provider
         # Most posts are words only: the load above says so, and spares the media query.
         has_media = getattr(target, "has_media", True)
         files = _media_files(target.post, target.channel.network, public=True) if has_media else []
@@ -201,14 +230,22 @@ def _settle(
             "permalink": (result.permalink or "")[:1000],
             "published_at": timezone.now(),
         }
-    with transaction.atomic():
+    with transaction.atomic(
+        savepoint=False
+    ):  # a step's one transaction (publishing's holds it: no savepoint)
         if not PostTarget.objects.filter(pk=target.pk, status=target.status).update(**values):
             log.warning("post target moved on during a step", extra={"target": target.pk, "to": status})
             return PostTarget.objects.filter(pk=target.pk).values_list("status", flat=True).first() or ""
         if status in (T.FAILED, T.MISSED):
             transaction.on_commit(lambda: _notify_failed(target.pk))
         if status in (T.PUBLISHED, T.FAILED, T.MISSED):
-            target_settled.send(sender=PostTarget, target_id=target.pk, post_id=target.post_id, status=status)
+            target_settled.send(
+                sender=PostTarget,
+                target_id=target.pk,
+                post_id=target.post_id,
+                workspace_id=target.post.workspace_id,
+                status=status,
+            )
         PostEvent.objects.create(
             post_id=target.post_id,
             target_id=target.pk,
@@ -230,16 +267,23 @@ def _store_published(target: PostTarget, result: p.PublishResult) -> str:
 
 
 def _announce_published(target: PostTarget, result: p.PublishResult) -> None:
-    """Tell whoever names posts (the inbox, for the comments that will come under it) what went out."""
+    """Tell whoever names posts (the inbox, for the comments that will come under it) what went out: the
+    words as sent (the target's post, loaded before the claim), and its first image if it has any."""
     from networks.signals import post_published
 
-    post = Post.objects.get(pk=target.post_id)
-    first = PostMedia.objects.filter(post=post).select_related("asset").order_by("position").first()
+    first = None
+    if getattr(target, "has_media", True):
+        first = (
+            PostMedia.objects.filter(post_id=target.post_id)
+            .select_related("asset")
+            .order_by("position")
+            .first()
+        )
     post_published.send(
         sender=Channel,
         channel_id=target.channel_id,
         external_id=result.external_id,
-        text=target.text_override or post.text,
+        text=target.text,
         image_name=first.asset.upload.name if first else "",
         permalink=result.permalink or "",
     )
@@ -254,7 +298,7 @@ def _post_publishing(post_id: int) -> None:
 
 def _post_from_targets(post_id: int) -> None:
     """The post's status follows its targets once none is in flight (call inside a transaction)."""
-    post = Post.objects.select_for_update().get(pk=post_id)
+    post = Post.objects.select_for_update().only("status").get(pk=post_id)
     derived = states.post_status_from_targets(list(post.targets.values_list("status", flat=True)))
     if derived is None or derived == post.status:
         return

@@ -270,6 +270,48 @@ def test_the_post_a_thread_is_about_is_stored_from_the_payload(channel, make_ite
     assert conversation.post_permalink == "https://facebook.com/p1"  # kept when a payload lacks it
 
 
+def test_a_post_of_ours_once_published_names_the_threads_already_under_it(channel, make_item):
+    """A comment can arrive (by webhook) before the publish is stored: its thread gets the post's words and
+    address where it lacks them, and keeps what its own payload said."""
+    import dataclasses
+
+    from inbox.ingest import published_post_store
+    from inbox.models import PublishedPost
+
+    bare = dataclasses.replace(make_item("First!"), post_external_id="p9")
+    told = dataclasses.replace(make_item("Yum"), post_external_id="p9", post_text="Their caption")
+    elsewhere = dataclasses.replace(make_item("Other post"), post_external_id="p8")
+    message_ingest_batch(channel=channel, items=[bare, told, elsewhere])
+
+    published_post_store(
+        channel_id=channel.pk,
+        external_id="p9",
+        text=" Our words ",
+        image_name="",
+        permalink="https://fb.test/p9",
+    )
+    threads = {c.root_external_id: c for c in Conversation.objects.all()}
+    assert (threads[bare.external_id].post_text, threads[bare.external_id].post_permalink) == (
+        "Our words",
+        "https://fb.test/p9",
+    )
+    assert (threads[told.external_id].post_text, threads[told.external_id].post_permalink) == (
+        "Their caption",
+        "https://fb.test/p9",
+    )
+    assert (threads[elsewhere.external_id].post_text, threads[elsewhere.external_id].post_permalink) == (
+        "",
+        "",
+    )
+
+    # Told again (a retried step): one row, with the latest words; the threads keep theirs.
+    published_post_store(
+        channel_id=channel.pk, external_id="p9", text="Our words, edited", image_name="", permalink=""
+    )
+    assert list(PublishedPost.objects.values_list("external_id", "text")) == [("p9", "Our words, edited")]
+    assert Conversation.objects.get(root_external_id=bare.external_id).post_text == "Our words"
+
+
 def test_a_review_is_its_own_thread_with_its_stars_and_a_held_comment_is_stored_hidden(channel, make_item):
     import dataclasses
 

@@ -104,6 +104,22 @@ def test_a_burst_is_enqueued_in_chunks_of_one_channel_and_a_few_due_one_by_one(
     assert len(x_account.writes()) + len(facebook_account.writes()) == len(sent_chunks[0])
 
 
+def test_a_chunk_reads_its_channel_once_not_once_per_target(x_account, agent, manager, broker):
+    from django.test.utils import CaptureQueriesContext
+
+    posts = [scheduled_post([x_account.channel], agent, manager, text=f"Once {n}") for n in range(4)]
+    for post in posts:
+        make_due(post)
+    ids = [target(post, x_account.channel).pk for post in posts]
+
+    with CaptureQueriesContext(connection) as queries:
+        tasks.publish_targets.run(ids)
+
+    assert {PostTarget.objects.get(pk=pk).status for pk in ids} == {T.PUBLISHED}
+    reading_channels = [q["sql"] for q in queries if '"networks_channel"' in q["sql"]]
+    assert len(reading_channels) == 1, reading_channels
+
+
 def test_a_failing_step_in_a_chunk_holds_up_none_of_the_others(x_account, agent, manager, broker):
     posts = [scheduled_post([x_account.channel], agent, manager, text=f"Chunk {n}") for n in range(3)]
     for post in posts:

@@ -179,9 +179,12 @@ class Command(BaseCommand):
         Post.objects.filter(pk=post.pk).update(scheduled_at=when)
         targets = list(PostTarget.objects.filter(post=post).select_related("channel"))
         PostTarget.objects.filter(post=post).update(next_attempt_at=when)
-        answers = {t.channel_id: _Answers(t.channel, refusals.get(t.channel_id, "")) for t in targets}
+        answering: dict[int, Any] = {
+            t.channel_id: _Answers(t.channel, refusals.get(t.channel_id, "")) for t in targets
+        }
+        answers = services.StepCache(providers=answering)
         for target in targets:
-            services.target_publish(target.pk, providers=answers)
+            services.target_publish(target.pk, cache=answers)
         # The history says when it happened, not when the demo was seeded.
         PostTarget.objects.filter(post=post, status=PostTarget.Status.PUBLISHED).update(published_at=when)
         PostEvent.objects.filter(post=post, action__startswith="target_").update(created_at=when)
