@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core import crypto
+from core.db import bulk_update_rows
 from core.http import make_client, worker_client
 from core.queue import enqueue
 from networks import normalise, registry, services
@@ -104,7 +105,9 @@ def _claim_due(network: str, now: dt.datetime, slots: int) -> list[tuple[int, st
         claims.append((channel.pk, channel.next_poll_at.isoformat()))
         channel.next_poll_at = next_poll_at(channel.poll_interval)
         channel.poll_started_at = now
-    Channel.objects.bulk_update(due, ["next_poll_at", "poll_started_at"])
+    # One array per column (PostgreSQL's UNNEST): Django's bulk_update writes a CASE per row and column,
+    # which PostgreSQL parsed and planned anew for every batch of claims.
+    bulk_update_rows(due, ["next_poll_at", "poll_started_at"])
     return claims
 
 
