@@ -8,10 +8,11 @@ deliberately light set of suffix rules: good enough to join "livraison"/"livrais
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from functools import lru_cache
 
 __all__ = [
     "STOP_WORDS",
@@ -24,6 +25,36 @@ __all__ = [
     "words",
     "wordset",
 ]
+
+#: Longest argument the word caches below keep. They are bounded in entries, but an entry holds its key and
+#: its result: without a bound on the key, a hostile 100 KB "word" (or a whole message: `fold` is called on
+#: texts too) costs 100 KB per entry. Real words are shorter; a longer one is computed each time.
+CACHED_KEY_MAX_CHARS = 40
+
+
+class ShortKeyCache:
+    """`functools.lru_cache` for a function of a string (and positional arguments), applied only when the
+    string is at most CACHED_KEY_MAX_CHARS long; `cache_info()` and `cache_clear()` as lru_cache has them."""
+
+    def __init__(self, function: Callable[..., str], maxsize: int) -> None:
+        self._function = function
+        self._cached = functools.lru_cache(maxsize=maxsize)(function)
+        self.cache_info = self._cached.cache_info
+        self.cache_clear = self._cached.cache_clear
+        functools.update_wrapper(self, function)
+
+    def __call__(self, key: str, /, *args: Hashable) -> str:
+        if len(key) > CACHED_KEY_MAX_CHARS:
+            return self._function(key, *args)
+        return self._cached(key, *args)
+
+
+def short_key_cache(maxsize: int) -> Callable[[Callable[..., str]], ShortKeyCache]:
+    def decorate(function: Callable[..., str]) -> ShortKeyCache:
+        return ShortKeyCache(function, maxsize)
+
+    return decorate
+
 
 # Typographic apostrophes and look-alikes that people type instead of "'".
 _APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼ`´′‛"})
@@ -99,7 +130,7 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
 
 
-@lru_cache(maxsize=8192)
+@short_key_cache(maxsize=8192)
 def fold(text: str) -> str:
     """``normalize`` then strip accents ("Pâtisserie" -> "patisserie", "œuf" -> "oeuf")."""
     text = normalize(text).replace("œ", "oe").replace("æ", "ae")
@@ -258,7 +289,7 @@ def _apply(word: str, rules: list[tuple[str, str, int]]) -> str:
     return word
 
 
-@lru_cache(maxsize=16384)
+@short_key_cache(maxsize=16384)
 def stem(word: str, language: str | None = None) -> str:
     """Light stem of a folded word. ``language`` is "fr", "en" or anything else (plural only)."""
     if len(word) <= 3 or not word.isalpha():

@@ -131,3 +131,14 @@ def test_stemming_does_not_merge_unrelated_short_words():
 def test_stop_words_cover_both_languages_but_keep_meaningful_words():
     assert {"le", "des", "vous", "the", "you", "is"} <= STOP_WORDS
     assert not {"sans", "gluten", "livraison", "when", "where", "combien", "quand"} & STOP_WORDS
+
+
+@pytest.mark.parametrize(("cached", "args"), [(fold, ()), (stem, ("en",))])
+def test_the_word_caches_do_not_keep_a_very_long_word(cached, args):
+    """The caches are bounded in entries, not in bytes: a hostile 100 KB "word" must not be kept."""
+    hostile = "a" * 100_000
+    cached.cache_clear()
+    assert cached(hostile, *args) == cached(hostile, *args)
+    assert cached.cache_info().currsize == 0
+    cached("bonjour", *args)
+    assert cached.cache_info().currsize == 1
