@@ -43,10 +43,6 @@ def target_claim(target_id: int, *, now: dt.datetime | None = None) -> bool:
     return delivery.claim(PIPELINE, target_id, now=now or timezone.now())
 
 
-def _load(target_id: int) -> PostTarget:
-    return PostTarget.objects.select_related("post__workspace", "channel__workspace").get(pk=target_id)
-
-
 @dataclass
 class StepCache:
     """What the steps of one task share (a burst's chunk is one channel's targets): each channel, with its
@@ -57,8 +53,9 @@ class StepCache:
     providers: dict[int, p.Provider] = field(default_factory=dict)
 
 
-def _load_for_step(target_id: int, cache: StepCache | None) -> PostTarget | None:
-    """The target with its post (and whether it has media), its channel and its workspace's policy."""
+def _load(target_id: int, cache: StepCache | None = None) -> PostTarget | None:
+    """The target with its post (and whether it has media), its channel and its workspace's policy; the
+    channel from `cache` when the task's steps share one."""
     related = ["post"] if cache else ["post__workspace__publishing_policy", "channel__workspace"]
     target = (
         PostTarget.objects.select_related(*related)
@@ -73,11 +70,15 @@ def _load_for_step(target_id: int, cache: StepCache | None) -> PostTarget | None
         channel = Channel.objects.select_related("workspace__publishing_policy").get(pk=target.channel_id)
         cache.channels[channel.pk] = channel
     target.channel = channel
-    if (
-        target.post.workspace_id == channel.workspace_id
-    ):  # always, a post targets its own workspace's channels
+    # A post targets its own workspace's channels: the channel's workspace is the post's.
+    if target.post.workspace_id == channel.workspace_id:
         target.post.workspace = channel.workspace
     return target
+
+
+def _has_media(target: PostTarget) -> bool:
+    """What the load said (most posts are words only), or, for a target loaded otherwise, maybe."""
+    return getattr(target, "has_media", True)
 
 
 def target_process(
@@ -85,7 +86,7 @@ def target_process(
 ) -> str | None:
     """The next step for one target: read it back if unknown, publish it if scheduled. Returns its status.
     `cache`, shared by the steps of one task, reads each channel and builds its client once."""
-    target = _load_for_step(target_id, cache)
+    target = _load(target_id, cache)
     if target is None:
         return None
     if target.status == T.SCHEDULED and _overdue(target, timezone.now()):
@@ -110,7 +111,9 @@ def target_publish(
     if not target_claim(target_id):
         return None
     if loaded is None:
-        target = _load(target_id)
+        target = _load(target_id, cache)
+        if target is None:  # deleted with its post since the claim
+            return None
     else:
         target = loaded
         target.status, target.leased_until = T.PUBLISHING, None
@@ -123,9 +126,7 @@ def target_publish(
             provider = registry.build_provider(target.channel, http=client)
             if cache is not None:
                 cache.providers[target.channel_id] = provider
-        # Most posts are words only: the load above says so, and spares the media query.
-        has_media = getattr(target, "has_media", True)
-        files = _media_files(target.post, target.channel.network, public=True) if has_media else []
+        files = _media_files(target.post, target.channel.network, public=True) if _has_media(target) else []
     except media_lib.MediaRejected as exc:
         return _settle(target, T.FAILED, error=exc.render(_), attempt=True, cause=FailureCause.MEDIA)
     except Exception:
@@ -230,9 +231,8 @@ def _settle(
             "permalink": (result.permalink or "")[:1000],
             "published_at": timezone.now(),
         }
-    with transaction.atomic(
-        savepoint=False
-    ):  # a step's one transaction (publishing's holds it: no savepoint)
+    # The step's one transaction; inside _store_published's, no savepoint is needed: an error ends both.
+    with transaction.atomic(savepoint=False):
         if not PostTarget.objects.filter(pk=target.pk, status=target.status).update(**values):
             log.warning("post target moved on during a step", extra={"target": target.pk, "to": status})
             return PostTarget.objects.filter(pk=target.pk).values_list("status", flat=True).first() or ""
@@ -272,7 +272,7 @@ def _announce_published(target: PostTarget, result: p.PublishResult) -> None:
     from networks.signals import post_published
 
     first = None
-    if getattr(target, "has_media", True):
+    if _has_media(target):
         first = (
             PostMedia.objects.filter(post_id=target.post_id)
             .select_related("asset")
@@ -321,6 +321,8 @@ def target_reconcile(target_id: int, *, http: httpx.Client | None = None) -> str
     """Settle an `unknown` target by reading the channel back: found -> published with its id; not there
     -> scheduled again (due now). Nothing is published again before this read says it is not there."""
     target = _load(target_id)
+    if target is None:
+        return ""
     if target.status != T.UNKNOWN:
         return target.status
     since = (target.post.scheduled_at or target.post.created_at) - delivery.FIND_MARGIN
