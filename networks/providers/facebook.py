@@ -58,7 +58,7 @@ from networks.providers.graph import (
     utcnow,
 )
 from networks.providers.graph_moderation import GraphModeration
-from networks.providers.graph_scan import Mark, Run, Walk, poll_threads, walk_stream
+from networks.providers.graph_scan import Mark, Run, Walk, poll_threads, walk_resumable, walk_stream
 from networks.providers.meta_webhooks import META_WEBHOOKS
 
 logger = logging.getLogger(__name__)
@@ -294,7 +294,8 @@ class FacebookProvider(GraphModeration, GraphProvider):
 
         parse = self._skipping(parse_one, "comment")
         walk = Walk(state, floor=floor)
-        return walk_stream(run, walk, self.graph.pages(f"{post_id}/comments", params), parse)
+        path = f"{post_id}/comments"
+        return walk_resumable(run, walk, lambda after: self.graph.pages_after(path, params, after), parse)
 
     def _poll_inbox(self, run: Run, cursor: Any, floor: dt.datetime) -> dict[str, Any]:
         # Comments still work without the Messenger permissions: they are stored, and the poll reports

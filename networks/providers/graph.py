@@ -44,6 +44,7 @@ from networks.providers.base import (
     oldest_match,
     reset_in,
 )
+from networks.providers.graph_scan import Pages
 
 logger = logging.getLogger(__name__)
 
@@ -339,6 +340,18 @@ class GraphClient:
         An empty page may still have a `next`: keep going. The caller decides when to stop early.
         """
         return self.pages_from(self.get(path, params))
+
+    def pages_after(self, path: str, params: Mapping[str, Any], after: str = "") -> Pages:
+        """Same, from the page the paging cursor `after` asks for ("": the first), each page with the
+        cursor that asks for it, so a walk that stops on a page can come back to it (walk_resumable)."""
+        body = self.get(path, {**params, "after": after} if after else params)
+        while True:
+            next_url = next_page_url(body)
+            yield page_data(body), bool(next_url), after
+            if not next_url:
+                return
+            after = next((value for key, value in parse_qsl(urlsplit(next_url).query) if key == "after"), "")
+            body = self.follow(next_url)
 
     def pages_from(self, body: Any) -> Iterator[tuple[list[Any], bool]]:
         """Same, starting from an envelope already in hand (a nested edge such as `messages{...}`)."""

@@ -213,6 +213,38 @@ def test_bounded_run_stops_with_has_more_and_resumes_without_loss(graph_fake, gr
     assert provider.poll(cursor=cursor).items == []
 
 
+def test_a_backfill_reads_each_page_about_once_however_long_the_post(graph_fake, graph_page, graph_http):
+    """700 comments, 3 per page, 10 per run: walking from the top at every run read the delivered part
+    again and again, and stopped for good once it alone outgrew a run's 200 pages."""
+    post = graph_fake.add_post(graph_page.id, "Giveaway", ago(days=2))
+    ids = seed_thread(graph_fake, post, 700, ago(days=1))
+    provider = facebook(graph_fake, graph_page, graph_http, poll_messages=False)
+
+    items, _ = drain(provider, {}, max_items=10, runs=100)
+
+    assert sorted(i.external_id for i in items) == sorted(ids)  # each exactly once
+    pages = -(-700 // 3)
+    assert len(comment_calls(graph_fake, post.id)) < 3 * pages  # the top, the page resumed, its next
+
+
+def test_a_backfill_resumes_without_loss_when_deletions_move_its_cursor(graph_fake, graph_page, graph_http):
+    """The fake's cursors count positions: deleting comments above the stop makes the kept cursor
+    point further down the list, past comments never delivered. The walk must notice, and read on."""
+    post = graph_fake.add_post(graph_page.id, "Giveaway", ago(days=2))
+    ids = seed_thread(graph_fake, post, 60, ago(days=1))
+    provider = facebook(graph_fake, graph_page, graph_http, poll_messages=False)
+
+    first = provider.poll(cursor={}, max_items=20)
+    delivered = [i.external_id for i in first.items]
+    for gone in delivered[:9]:  # three pages' worth above the stop
+        graph_fake.delete_object(gone)
+    late = graph_fake.add_comment(post.id, "Late", ago(minutes=1)).id
+    rest, _ = drain(provider, json.loads(json.dumps(first.cursor)), max_items=20)
+
+    delivered += [i.external_id for i in rest]
+    assert sorted(delivered) == sorted([*ids, late])
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     schedule=st.lists(
