@@ -138,6 +138,9 @@ class Channel(models.Model):
     backfill_days = models.PositiveSmallIntegerField(_("history to import (days)"), default=14)
     backfill_status = models.CharField(max_length=10, choices=Backfill.choices, default=Backfill.PENDING)
     backfill_fetched = models.PositiveIntegerField(default=0)
+    #: How far back in time the history import has come: the time of the item its walk stopped at, the
+    #: oldest so far (never moving forward again). None until the first interrupted poll.
+    backfill_reached = models.DateTimeField(null=True, blank=True, editable=False)
     #: What the account's own server allows, where each server sets its own (a Mastodon instance's post
     #: length and media counts), as the provider read it at connection and re-reads it now and then.
     server_limits = models.JSONField(_("server limits"), default=dict, blank=True, editable=False)
@@ -175,6 +178,19 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_network_display()} · {self.name}"
+
+    @property
+    def backfill_percent(self) -> int:
+        """The share of the history window imported, 0 to 100: the time between the connection and how
+        far back the import has come, over the days asked for. 100 only once the import is done (a walk
+        may still have items to deliver at the far end of the window)."""
+        if self.backfill_status == self.Backfill.DONE or not self.backfill_days:
+            return 100
+        if self.backfill_reached is None:
+            return 0
+        window = dt.timedelta(days=self.backfill_days)
+        covered = min(max(self.created_at - self.backfill_reached, dt.timedelta(0)), window)
+        return min(99, int(100 * covered / window))
 
     @property
     def full_label(self) -> str:

@@ -233,6 +233,13 @@ def channel_poll_succeeded(
         channel.backfill_fetched += len(result.items)
         channel.backfill_status = Channel.Backfill.RUNNING if result.has_more else Channel.Backfill.DONE
         fields += ["backfill_fetched", "backfill_status"]
+        stopped_at = result.stopped_at or (result.items[-1].created_at if result.items else None)
+        moved_back = stopped_at is not None and (
+            channel.backfill_reached is None or stopped_at < channel.backfill_reached
+        )
+        if result.has_more and moved_back:
+            channel.backfill_reached = stopped_at
+            fields.append("backfill_reached")
     if result.has_more:
         # The run stopped at its budget: come back soon rather than after a whole interval.
         channel.next_poll_at = now + dt.timedelta(seconds=1)

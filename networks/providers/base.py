@@ -185,6 +185,10 @@ class PollResult:
     #: What the account's server allows, read again (Mastodon's instance configuration): stored on the
     #: channel as Channel.server_limits. None: nothing new was read.
     server_limits: dict[str, Any] | None = None
+    #: Where in time the run stopped, when it stopped at its budget: how far back into the history window
+    #: the walk has come (a channel's import shows it as its progress). None: the provider does not say,
+    #: and the last item delivered stands for it (items come in walk order).
+    stopped_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,8 +155,9 @@ class FacebookProvider(GraphModeration, GraphProvider):
         if self.poll_messages:
             inbox = self._poll_inbox(run, inbox, floor)
         stored_posts = found if isinstance(found := cursor.get("posts"), dict) else {}
+        interrupted_in_inbox = run.interrupted
         recent = self._recent_posts(run, floor)
-        posts = self._poll_posts(run, stored_posts, recent)
+        posts, stopped_in = self._poll_posts(run, stored_posts, recent)
         # Older posts, and the re-read that finds edits and deletions (facebook_watch).
         watch = facebook_watch.Watch()
         handed_over = {pid: state for pid, state in stored_posts.items() if pid not in posts}
@@ -184,18 +185,26 @@ class FacebookProvider(GraphModeration, GraphProvider):
                 )
             )
         new_cursor = {"v": 1, "since": now.isoformat(), "posts": posts, "inbox": inbox, "sweep": swept}
+        # The history is read post by post, newest first: a run that stopped inside a post has read every
+        # newer one. One that stopped in the Messenger inbox, before any post, has not begun on them.
+        stopped_at = now if interrupted_in_inbox else stopped_in.created if stopped_in else None
         return PollResult(
             items=run.items,
             cursor=new_cursor,
             has_more=run.interrupted,
+            stopped_at=stopped_at if run.interrupted else None,
             skipped=run.skipped,
             permission_missing=run.permission_missing,
             reread=tuple(watch.reread),
             listings=tuple(watch.listings),
         )
 
-    def _poll_posts(self, run: Run, stored: dict[str, Any], recent: list[FeedPost]) -> dict[str, Any]:
+    def _poll_posts(
+        self, run: Run, stored: dict[str, Any], recent: list[FeedPost]
+    ) -> tuple[dict[str, Any], FeedPost | None]:
+        """Each post's next state, and the post the run stopped in (None: it did not stop in one)."""
         states: dict[str, Any] = {}
+        stopped_in = None
         for post in recent:
             if run.interrupted:  # out of budget: unvisited posts keep their state for the next run
                 if post.id in stored:
@@ -205,7 +214,9 @@ class FacebookProvider(GraphModeration, GraphProvider):
                 states[post.id] = self._walk_post(run, post, stored.get(post.id))
             except NotFound:
                 logger.info("Facebook post %s vanished while polling; skipping it", post.id)
-        return states
+            if run.interrupted:
+                stopped_in = post
+        return states, stopped_in
 
     def _recent_posts(self, run: Run, floor: dt.datetime) -> list[FeedPost]:
         """The posts on the Page's feed (its own and visitors') created inside the look-back window,
