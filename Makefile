@@ -10,7 +10,7 @@ PROD_CHECK_ENV := SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | 
 	CREDENTIAL_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	ALLOWED_HOSTS=cmhub.example.com DJANGO_DEBUG=0 CMHUB_VAR_DIR=var/check
 
-.PHONY: run test test-fast check lint format bench bench-ingest bench-pages bench-publish bench-assistant \
+.PHONY: run test test-fast check lint format bench bench-ingest bench-backfill bench-pages bench-publish bench-assistant \
 	bench-poll messages clean venv venv-dev screenshots
 
 $(PY):
@@ -81,6 +81,10 @@ bench: venv-dev
 
 bench-ingest: venv-dev
 	$(BENCH_RUN) ingest
+
+# A big page's first connect: 1,000,000 comments imported, memory and the progress bar watched.
+bench-backfill: venv-dev
+	$(BENCH_RUN) backfill
 
 # Inbox pages, the REST API's list, reports.
 bench-pages: venv-dev

@@ -22,6 +22,7 @@ BROKER = "broker"
 #: part -> [(module, what it needs)], run in this order.
 PARTS: dict[str, list[tuple[str, str | None]]] = {
     "ingest": [("bench.ingest", DATABASE)],
+    "backfill": [("bench.backfill", DATABASE)],
     "pages": [("bench.inbox_pages", DATABASE), ("bench.api", DATABASE), ("bench.reports", DATABASE)],
     "publish": [("bench.publish", BROKER), ("bench.webhooks", BROKER), ("bench.outgoing_webhooks", BROKER)],
     "poll": [("bench.poll", BROKER)],

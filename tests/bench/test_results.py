@@ -216,7 +216,7 @@ def test_a_failing_bench_is_recorded_and_the_run_fails(bench_var, monkeypatch, c
 
 def test_unknown_part_is_refused(capsys):
     assert run.main(["polling"]) == 2
-    assert "the parts are ingest, pages, publish, poll, assistant" in capsys.readouterr().err
+    assert "the parts are ingest, backfill, pages, publish, poll, assistant" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
