@@ -73,15 +73,7 @@ def cpu_seconds(pid: int) -> float:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU of a process and of every descendant, live or already reaped (a prefork worker's children
     work, not the parent)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
+    children = _children_by_parent()
     total, stack = 0.0, [pid]
     while stack:
         current = stack.pop()
@@ -91,6 +83,48 @@ def tree_cpu_seconds(pid: int) -> float:
             continue
         stack.extend(children.get(current, []))
     return total
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+def tree_pids(pid: int) -> list[int]:
+    """A process and its live descendants (a prefork worker's children, gunicorn's workers)."""
+    children = _children_by_parent()
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of one process (Linux /proc); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and its live descendants, summed (pages a fork still shares with its
+    parent count in both: a growth is what a soak looks for, and a copied page is real memory)."""
+    return sum(rss_bytes(current) for current in tree_pids(pid))
 
 
 def postgres_cpu_seconds() -> float:
