@@ -10,8 +10,8 @@ PROD_CHECK_ENV := SECRET_KEY=check-deploy-$$(head -c 32 /dev/urandom | base64 | 
 	CREDENTIAL_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	ALLOWED_HOSTS=cmhub.example.com DJANGO_DEBUG=0 CMHUB_VAR_DIR=var/check
 
-.PHONY: run test test-fast check lint format bench bench-ingest bench-backfill bench-pages bench-publish bench-assistant \
-	bench-poll messages clean venv venv-dev screenshots
+.PHONY: run test test-fast check lint format bench bench-ingest bench-backfill bench-pages bench-publish \
+	bench-assistant bench-poll bench-soak messages clean venv venv-dev screenshots
 
 $(PY):
 	@py=$$(scripts/find-python) && echo "Using $$py" && "$$py" -m venv $(VENV)
@@ -67,7 +67,8 @@ check: lint
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
 # Benchmarks run on PostgreSQL (the production database); the database named here is created if missing,
-# filled and emptied. `make bench` runs every part, `make bench-<part>` one (bench/run.py): each starts a run
+# filled and emptied. `make bench` runs every part but the soak (30 minutes: `make bench-soak` alone),
+# `make bench-<part>` one (bench/run.py): each starts a run
 # (var/bench/figures.jsonl emptied) and ends with the summary of what ran, printed and written to
 # var/bench/results.json. A bench that fails does not stop the others; the run then exits non-zero.
 # BENCH_SCALE (default 1) multiplies every bench's sizes: the targets hold at 1; 0.01 makes a smoke run.
@@ -100,6 +101,11 @@ bench-assistant: venv-dev
 # Thousands of channels due every minute, two poll workers, fakes answering after 150 ms.
 bench-poll: venv-dev
 	$(BENCH_RUN) poll
+
+# Not in `make bench`: the demo's pipeline and the web pages under steady load for BENCH_SOAK_SECONDS
+# (default 1800); memory, queues and caches must stay flat. BENCH_SOAK_SECONDS=180 is a smoke run.
+bench-soak: venv-dev
+	$(BENCH_RUN) soak
 
 messages: venv
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete

@@ -1,5 +1,5 @@
 """Run benchmark parts, then their summary: `python -m bench.run [part ...]` (what `make bench` and
-`make bench-<part>` call; no part: all of them, in the order below).
+`make bench-<part>` call; no part: DEFAULT_PARTS, every part in the order below but the soak).
 
 A run starts empty (the figures file of the last run goes), each bench runs in its own process with the
 environment it has always had (PostgreSQL from BENCH_DATABASE_URL, created and migrated first; the Celery
@@ -27,7 +27,11 @@ PARTS: dict[str, list[tuple[str, str | None]]] = {
     "publish": [("bench.publish", BROKER), ("bench.webhooks", BROKER), ("bench.outgoing_webhooks", BROKER)],
     "poll": [("bench.poll", BROKER)],
     "assistant": [("assistant.eval.run", None)],
+    "soak": [("bench.soak", BROKER)],
 }
+#: What a run without parts runs: every part but the soak, which takes 30 minutes (BENCH_SOAK_SECONDS)
+#: and is run on its own (`make bench-soak`).
+DEFAULT_PARTS = [part for part in PARTS if part != "soak"]
 
 
 def environment(needs: str | None) -> dict[str, str]:
@@ -70,12 +74,13 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown part(s) {', '.join(unknown)}; the parts are {', '.join(PARTS)}", file=sys.stderr)
         return 2
-    modules = [module for part in (argv or PARTS) for module in PARTS[part]]
+    parts = argv or DEFAULT_PARTS
+    modules = [module for part in parts for module in PARTS[part]]
     # One absolute place for this process and every bench it starts.
     os.environ["CMHUB_VAR_DIR"] = str(
         Path(os.environ.get("CMHUB_VAR_DIR") or ROOT / "var" / "bench").resolve()
     )
-    print(f"bench run: {', '.join(argv or PARTS)}; figures in {start()}")
+    print(f"bench run: {', '.join(parts)}; figures in {start()}")
     needs_database = any(needs for _, needs in modules)
     if needs_database and not database_ready(environment(DATABASE)):
         return 1
