@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
 from cmhub.env import (
+    EnvError,
     env_bool,
     env_int,
     env_ints_by_suffix,
@@ -153,6 +154,17 @@ else:
             "OPTIONS": SQLITE_OPTIONS,
         }
     }
+# Behind PgBouncer in transaction pooling mode, each transaction may run on another PostgreSQL connection:
+# nothing may outlive a transaction on the server. Server-side cursors (what QuerySet.iterator() opens outside
+# a transaction) do, and so do prepared statements: psycopg's are off here, as Django leaves them, stated so
+# that nobody re-enables them in OPTIONS unawares. Persistent connections (CONN_MAX_AGE) are PgBouncer's
+# clients then, cheap to keep.
+CMHUB_PGBOUNCER = env_bool("CMHUB_PGBOUNCER", False)
+if CMHUB_PGBOUNCER:
+    if DATABASES["default"]["ENGINE"] != "core.postgresql":
+        raise EnvError("CMHUB_PGBOUNCER is for PostgreSQL: set DATABASE_URL to PgBouncer's address")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "prepare_threshold": None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
