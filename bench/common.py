@@ -27,6 +27,55 @@ def scaled(size: int, *, minimum: int) -> int:
     return max(minimum, round(size * scale()))
 
 
+def worker_counts(variable: str, default: list[int]) -> list[int]:
+    """The worker process counts a bench runs with, one run each: `variable` as a comma-separated list
+    (BENCH_INGEST_WORKERS=1,2,4), in the order given, each once; unset or blank: `default` (what the bench
+    did before it could sweep)."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return list(default)
+    counts: list[int] = []
+    for item in raw.split(","):
+        if not item.strip():  # a trailing comma, as env_list allows
+            continue
+        try:
+            count = int(item.strip())
+        except ValueError:
+            raise SystemExit(f"{variable} must be worker counts like 1,2,4, not {raw!r}") from None
+        if not 0 < count <= 64:
+            raise SystemExit(f"{variable}: a worker count is between 1 and 64, not {count}")
+        if count not in counts:
+            counts.append(count)
+    return counts
+
+
+def processes(count: int) -> str:
+    """'1 worker process', '4 worker processes': how a figure's name says what ran it."""
+    return f"{count} worker process" + ("" if count == 1 else "es")
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """`total` in `parts` shares that differ by one at most, the larger first (messages over channels)."""
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, not {parts}")
+    share, extra = divmod(total, parts)
+    return [share + (index < extra) for index in range(parts)]
+
+
+def threads_per_worker(*, workers: int, per_worker: int, total: int | None) -> int:
+    """Poll threads for each of `workers` processes: `per_worker` each, or with a `total` the same number
+    in flight whatever the process count (total // workers, at least 1). Each thread holds a database
+    connection, so a total keeps the connections under PostgreSQL's max_connections at 4 processes too."""
+    if total is None:
+        return per_worker
+    return max(1, total // workers)
+
+
+def load_text() -> str:
+    """The load average now (1/5/15 min), for a figure's note: the machine may be shared."""
+    return "load " + "/".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cmhub.settings")
     os.environ.setdefault("CMHUB_HTTPS", "0")

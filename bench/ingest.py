@@ -4,6 +4,11 @@ people.
 
 Compares with a raw bulk_create of the same number of messages in the same run. Run with `make bench`
 (PostgreSQL: DATABASE_URL must point at a database the benchmark may fill and empty).
+
+BENCH_INGEST_WORKERS=1,2,4 measures scaling out instead, one run per count: the same comments spread over
+as many Pages (one channel each, their own posts and people), each channel polled by its own worker process
+(`tasks.poll_once` in a loop, as a poll worker's thread runs it) all at once; the figure is every stored
+message over the wall time until the last process is done. Those runs leave out the raw comparison.
 """
 
 from __future__ import annotations
@@ -13,7 +18,17 @@ import os
 import sys
 import time
 
-from bench.common import cpu_seconds, machine, postgres_cpu_seconds, scaled, setup_django
+from bench.common import (
+    cpu_seconds,
+    load_text,
+    machine,
+    postgres_cpu_seconds,
+    processes,
+    scaled,
+    setup_django,
+    split_evenly,
+    worker_counts,
+)
 from bench.results import record
 
 MESSAGES = scaled(30_000, minimum=300)
@@ -21,31 +36,45 @@ TARGET_PER_S = 3000
 TARGET_RATIO = 3.0
 TARGET_CPU_RATIO = 2.0  # the worker's CPU per message, over a raw bulk_create's in the same run
 FAKE_SHARE_TARGET = 0.1  # the load generator: a small share of what it measures
+PEOPLE = 2000
+POSTS_PER_PAGE = 20
 
 
-def serve_fake(port_queue, messages: int) -> None:
+def serve_fake(port_queue, messages: int, pages: int = 1) -> None:
+    """The Graph fake with `messages` comments split over `pages` Pages (each with its own posts and its
+    share of the people); reports (base URL, [(token, page id)]) once every page is pre-rendered."""
     import datetime as dt
 
     from networks.fakes.graph import GraphFake
 
     fake = GraphFake(page_size=100)
-    page = fake.add_page("Bench Bakery", page_id="777", token="bench-page-token")  # noqa: S106
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    posts = [fake.add_post(page.id, f"Post {n}", created_time=now - dt.timedelta(days=2)) for n in range(20)]
-    tops: list = []
-    for n in range(messages):
-        at = now - dt.timedelta(days=1) + dt.timedelta(seconds=n)
-        author = {"id": f"fan{n % 2000}", "name": f"Fan {n % 2000}"}
-        text = f"Question {n} : vous livrez à Lyon dimanche ? 🥐"
-        post = posts[n % len(posts)]
-        if n % 3 == 2 and tops:
-            fake.add_comment(post.id, text, created_time=at, author=author, parent_id=tops[-1].id)
-        else:
-            tops.append(fake.add_comment(post.id, text, created_time=at, author=author))
+    served = []
+    people = max(1, PEOPLE // pages)
+    for index, share in enumerate(split_evenly(messages, pages)):
+        suffix = f"-{index}" if index else ""  # the first page is the one the single run always used
+        page = fake.add_page(
+            f"Bench Bakery{suffix}", page_id=str(777 + index), token=f"bench-page-token{suffix}"
+        )
+        posts = [
+            fake.add_post(page.id, f"Post {n}", created_time=now - dt.timedelta(days=2))
+            for n in range(POSTS_PER_PAGE)
+        ]
+        tops: list = []
+        for n in range(share):
+            at = now - dt.timedelta(days=1) + dt.timedelta(seconds=n)
+            author = {"id": f"fan{suffix}{n % people}", "name": f"Fan{suffix} {n % people}"}
+            text = f"Question {n} : vous livrez à Lyon dimanche ? 🥐"
+            post = posts[n % len(posts)]
+            if n % 3 == 2 and tops:
+                fake.add_comment(post.id, text, created_time=at, author=author, parent_id=tops[-1].id)
+            else:
+                tops.append(fake.add_comment(post.id, text, created_time=at, author=author))
+        served.append((page.token, page.id))
     # Every page the client will ask for is rendered once, by the crawl before the clock starts (prerender).
     fake.freeze()
     fake.keep_requests = False
-    port_queue.put((fake.base_url, page.token, page.id))
+    port_queue.put((fake.base_url, served))
     fake.serve_forever()
 
 
@@ -72,53 +101,119 @@ def rendered_stats(base_url: str) -> dict[str, int]:
     return httpx.post(f"{base_url}/_fake/rendered_stats", json={}).json()
 
 
-def main() -> int:
-    setup_django()
-    from django.db import connection
+def poll_until_done(channel) -> tuple[int, str]:
+    """Poll `channel` as its worker would until the backfill is done and a poll finds nothing new:
+    (polls, '' or what went wrong)."""
+    from networks import tasks
 
-    from accounts.models import Workspace
-    from inbox.models import Contact, Conversation, Message
-    from networks import services, tasks
+    runs = 0
+    while True:
+        channel.refresh_from_db()
+        run = tasks.poll_once(channel)
+        runs += 1
+        if run.outcome != "ok":
+            return runs, f"poll failed: {run.outcome} {run.error}"
+        channel.refresh_from_db()
+        if channel.backfill_status == "done" and run.fetched == 0:
+            return runs, ""
+
+
+def connect_channels(workspace, base_url: str, served: list[tuple[str, str]]) -> list:
+    """One Facebook channel per Page of the fake, in `workspace` (emptied first), backfilling 3 days."""
+    from inbox.models import Contact
+    from networks import services
     from networks.models import Channel
     from networks.providers import base as p
 
-    if connection.vendor != "postgresql":
-        print("bench/ingest.py wants PostgreSQL (set DATABASE_URL); skipping.")
-        return 0
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve_fake, args=(queue, MESSAGES), daemon=True)
-    server.start()
-    base_url, token, brand = queue.get(timeout=300)
-    try:
-        workspace, _ = Workspace.objects.get_or_create(slug="bench-ingest", defaults={"name": "Bench ingest"})
-        Channel.objects.filter(workspace=workspace).delete()
-        Contact.objects.filter(workspace=workspace).delete()
+    Channel.objects.filter(workspace=workspace).delete()
+    Contact.objects.filter(workspace=workspace).delete()
+    channels = []
+    for index, (token, page_id) in enumerate(served):
         channel = services.channel_connect(
             workspace=workspace,
             network="facebook",
-            external_id=brand,
-            name="Bench",
+            external_id=page_id,
+            name=f"Bench {index}" if index else "Bench",
             api_base_url=base_url,
             credentials=p.Credentials(access_token=token),
             by=None,
         )
         Channel.objects.filter(pk=channel.pk).update(backfill_days=3)
         channel.refresh_from_db()
+        channels.append(channel)
+    return channels
+
+
+def ingest_worker(channel_pk: int, ready, go, out) -> None:
+    """One worker process (spawned: nothing shared with the parent but the environment) polling one
+    channel to the end; reports (channel, polls, error, its own CPU seconds)."""
+    setup_django()
+    from django.db import connections
+
+    from networks.models import Channel
+
+    channel = Channel.objects.get(pk=channel_pk)
+    ready.put(channel_pk)
+    go.wait()
+    cpu_start = cpu_seconds(os.getpid())
+    runs, error = poll_until_done(channel)
+    out.put((channel_pk, runs, error, cpu_seconds(os.getpid()) - cpu_start))
+    connections.close_all()
+
+
+def main() -> int:
+    setup_django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("bench/ingest.py wants PostgreSQL (set DATABASE_URL); skipping.")
+        return 0
+    counts = worker_counts("BENCH_INGEST_WORKERS", [])
+    if not counts:
+        return single()
+    print(f"machine: {machine()}, PostgreSQL {connection.pg_version // 10000}")
+    speeds: dict[int, float] = {}
+    for count in counts:
+        speed = with_workers(count)
+        if speed is None:
+            return 1
+        speeds[count] = speed
+    if 1 in speeds:
+        for count, speed in speeds.items():
+            if count != 1:
+                record(
+                    "ingest",
+                    f"ingestion speed-up, {processes(count)} over 1",
+                    speed / speeds[1],
+                    "x",
+                    better="higher",
+                )
+    return 0
+
+
+def single() -> int:
+    """The run as it has always been: one channel, polled in this process."""
+    from django.db import connection
+
+    from accounts.models import Workspace
+    from inbox.models import Conversation, Message
+    from networks.models import Channel
+
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve_fake, args=(queue, MESSAGES), daemon=True)
+    server.start()
+    base_url, served = queue.get(timeout=300)
+    try:
+        workspace, _ = Workspace.objects.get_or_create(slug="bench-ingest", defaults={"name": "Bench ingest"})
+        (channel,) = connect_channels(workspace, base_url, served)
         prerender(channel)
         rendered_before = rendered_stats(base_url)
         cpu_before = (cpu_seconds(os.getpid()), cpu_seconds(server.pid), postgres_cpu_seconds())
         start = time.perf_counter()
-        runs = 0
-        while True:
-            channel.refresh_from_db()
-            run = tasks.poll_once(channel)
-            runs += 1
-            if run.outcome != "ok":
-                print(f"poll failed: {run.outcome} {run.error}")
-                return 1
-            channel.refresh_from_db()
-            if channel.backfill_status == "done" and run.fetched == 0:
-                break
+        runs, error = poll_until_done(channel)
+        if error:
+            print(error)
+            return 1
         elapsed = time.perf_counter() - start
         cpu_after = (cpu_seconds(os.getpid()), cpu_seconds(server.pid), postgres_cpu_seconds())
         rendered_after = rendered_stats(base_url)
@@ -214,6 +309,86 @@ def main() -> int:
         Channel.objects.filter(workspace=workspace).delete()
         return 0
     finally:
+        server.terminate()
+
+
+def with_workers(count: int) -> float | None:
+    """MESSAGES over `count` channels, each polled by its own worker process, all started together;
+    records the figures and returns the messages per second (None when a poll failed)."""
+    from django.db import connections
+
+    from accounts.models import Workspace
+    from inbox.models import Message
+    from networks.models import Channel
+
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve_fake, args=(queue, MESSAGES, count), daemon=True)
+    server.start()
+    base_url, served = queue.get(timeout=600)
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter each: no socket or connection shared
+    ready, out, go = spawn.Queue(), spawn.Queue(), spawn.Event()
+    workers: list = []
+    try:
+        workspace, _ = Workspace.objects.get_or_create(slug="bench-ingest", defaults={"name": "Bench ingest"})
+        channels = connect_channels(workspace, base_url, served)
+        for channel in channels:
+            prerender(channel)
+        connections.close_all()
+        workers = [
+            spawn.Process(target=ingest_worker, args=(channel.pk, ready, go, out), daemon=True)
+            for channel in channels
+        ]
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            ready.get(timeout=120)
+        rendered_before = rendered_stats(base_url)
+        fake_before, pg_before = cpu_seconds(server.pid), postgres_cpu_seconds()
+        load_before = load_text()
+        start = time.perf_counter()
+        go.set()
+        reports = [out.get(timeout=1800) for _ in workers]
+        elapsed = time.perf_counter() - start
+        fake_cpu, pg_cpu = cpu_seconds(server.pid) - fake_before, postgres_cpu_seconds() - pg_before
+        load_after = load_text()
+        rendered_live = rendered_stats(base_url)["misses"] - rendered_before["misses"]
+        errors = [error for _, _, error, _ in reports if error]
+        if errors:
+            print(f"{processes(count)}: {errors[0]}")
+            return None
+        runs = sum(polls for _, polls, _, _ in reports)
+        worker_cpu = sum(cpu for _, _, _, cpu in reports)
+        stored = Message.objects.filter(channel__in=channels).count()
+        speed = stored / elapsed
+        cpu_note = f"workers {worker_cpu:.1f} s, fake network {fake_cpu:.1f} s, PostgreSQL {pg_cpu:.1f} s"
+        print(
+            f"{processes(count)}: {stored} messages on {count} channel(s) in {elapsed:.1f} s, {runs} polls: "
+            f"{speed:,.0f} messages/s; CPU {cpu_note}; {worker_cpu / stored * 1e6:,.0f} us of worker CPU per "
+            f"message; {rendered_live} pages rendered during the run; {load_before} before, {load_after} after"
+        )
+        record(
+            "ingest",
+            f"ingestion end to end, {processes(count)}",
+            speed,
+            "messages/s",
+            better="higher",
+            note=f"{stored} messages on {count} channel(s) in {elapsed:.1f} s, {runs} polls; CPU {cpu_note}; "
+            f"{load_before} before, {load_after} after",
+        )
+        record(
+            "ingest",
+            f"worker CPU per message, {processes(count)}",
+            worker_cpu / stored * 1e6,
+            "us",
+            note=f"PostgreSQL {pg_cpu / stored * 1e6:,.0f} us per message",
+        )
+        Channel.objects.filter(workspace=workspace).delete()
+        return speed
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.terminate()
         server.terminate()
 
 

@@ -13,6 +13,12 @@ and reports:
 - starved channels: more than two intervals without a poll inside the window (its edges included);
 - CPU per poll: the workers' CPU (user + system) over the polls they ran, beat's, PostgreSQL's, and the
   fakes' (a load generator must cost less than the system it measures).
+
+BENCH_POLL_WORKERS=1,2,4 runs each size with that many worker processes in turn (the same channels, the
+caps per network raised with the threads), and names the figures by it, with polls per second besides.
+BENCH_POLL_THREADS_TOTAL=64 keeps that many poll threads in flight whatever the count (64 // workers per
+process): each thread holds a PostgreSQL connection, and 4 x 32 of them are past PostgreSQL's default
+max_connections (100).
 """
 
 from __future__ import annotations
@@ -26,7 +32,17 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import percentile, postgres_cpu_seconds, scaled, setup_django, tree_cpu_seconds
+from bench.common import (
+    load_text,
+    percentile,
+    postgres_cpu_seconds,
+    processes,
+    scaled,
+    setup_django,
+    threads_per_worker,
+    tree_cpu_seconds,
+    worker_counts,
+)
 from bench.publish import start_process, stop_process
 from bench.results import record
 
@@ -41,9 +57,10 @@ LATENCY_S = float(os.environ.get("BENCH_POLL_LATENCY", "0.15"))
 BUSY_SHARE = 0.01
 BUSY_EVERY_S = 10
 LATENESS_TARGET_P99_S = 30
-WORKERS = 2
+WORKERS = 2  # worker processes, unless BENCH_POLL_WORKERS lists counts to run in turn
 POOL = os.environ.get("BENCH_POLL_POOL", "threads")
 THREADS = int(os.environ.get("BENCH_POLL_THREADS", "32"))  # poll threads per worker process
+THREADS_TOTAL = int(os.environ.get("BENCH_POLL_THREADS_TOTAL", "0")) or None  # or in all, split evenly
 TASKS = int(os.environ.get("BENCH_POLL_TASKS", "4"))  # poll_channels tasks per worker process at once
 NETWORKS = ("x", "mastodon")
 
@@ -92,7 +109,7 @@ def serve_fake(network: str, accounts: int, busy: int, out, stop) -> None:
     fake.stop()
 
 
-def run_size(count: int, log: Path, var: Path) -> dict:
+def run_size(count: int, log: Path, var: Path, *, workers: int = WORKERS, threads: int = THREADS) -> dict:
     from celery import current_app
     from django.db.models import Count
 
@@ -146,9 +163,9 @@ def run_size(count: int, log: Path, var: Path) -> dict:
     current_app.control.purge()
     for stale in var.glob("bench-poll-beat*"):
         stale.unlink()
-    caps = {f"CMHUB_POLL_CONCURRENCY_{n.upper()}": str(WORKERS * THREADS) for n in NETWORKS}
-    os.environ.update(caps, CMHUB_POLL_THREADS=str(THREADS))
-    workers = [
+    caps = {f"CMHUB_POLL_CONCURRENCY_{n.upper()}": str(workers * threads) for n in NETWORKS}
+    os.environ.update(caps, CMHUB_POLL_THREADS=str(threads))
+    started = [
         start_process(
             [
                 "worker",
@@ -162,24 +179,26 @@ def run_size(count: int, log: Path, var: Path) -> dict:
             ],
             log,
         )
-        for n in range(WORKERS)
+        for n in range(workers)
     ]
     beat = start_process(["beat", f"--schedule={var / 'bench-poll-beat'}", "--loglevel=WARNING"], log)
-    processes = {"workers": [w.pid for w in workers], "beat": [beat.pid], "fakes": [f.pid for f in fakes]}
+    pids = {"workers": [w.pid for w in started], "beat": [beat.pid], "fakes": [f.pid for f in fakes]}
 
     def cpu() -> dict[str, float]:
-        spent = {name: sum(tree_cpu_seconds(pid) for pid in pids) for name, pids in processes.items()}
+        spent = {name: sum(tree_cpu_seconds(pid) for pid in group) for name, group in pids.items()}
         return spent | {"PostgreSQL": postgres_cpu_seconds()}
 
     try:
         time.sleep(max(0.0, (start - dt.datetime.now(dt.UTC)).total_seconds()) + WARM_UP_S)
         window_start = dt.datetime.now(dt.UTC)
         cpu_before = cpu()
+        load_before = load_text()
         time.sleep(MEASURE_S)
         window_end = dt.datetime.now(dt.UTC)
         cpu_spent = {name: spent - cpu_before[name] for name, spent in cpu().items()}
+        load_after = load_text()
     finally:
-        for process in [*workers, beat]:
+        for process in [*started, beat]:
             stop_process(process)
         stop.set()
     requests = {}
@@ -220,6 +239,7 @@ def run_size(count: int, log: Path, var: Path) -> dict:
         "fetched": fetched,
         "cpu": cpu_spent,
         "requests": sum(requests.values()),
+        "load": f"{load_before} at the start of the window, {load_after} at its end",
     }
 
 
@@ -235,57 +255,76 @@ def main() -> int:
     var.mkdir(parents=True, exist_ok=True)
     log = var / "bench-poll.log"
     log.unlink(missing_ok=True)
-    print(
-        f"poll bench: {', '.join(map(str, SIZES))} channels ({' and '.join(NETWORKS)}), due every {INTERVAL_S} s, "
-        f"fakes answering after {LATENCY_S * 1000:.0f} ms, {WORKERS} workers ({POOL} pool, {TASKS} tasks and "
-        f"{THREADS} poll threads each), "
-        f"{MEASURE_S} s measured after {WARM_UP_S} s of warm-up"
-    )
+    counts = worker_counts("BENCH_POLL_WORKERS", [])
+    swept = bool(counts)
     for count in SIZES:
-        result = run_size(count, log, var)
-        lateness = result["lateness"] or [float("inf")]
-        cpu = result["cpu"]
-        polls = max(result["polls"], 1)
-        p99 = percentile(lateness, 99)
-        print(
-            f"{count:>6} channels: {result['polls']} polls ({result['polls_per_s']:.0f}/s, "
-            f"{count / INTERVAL_S:.0f}/s due), lateness p50 {percentile(lateness, 50):.1f} s, "
-            f"p99 {p99:.1f} s, max {max(lateness):.1f} s; starved {result['starved']}; "
-            f"outcomes {result['outcomes']}; {result['fetched']} messages stored; "
-            f"{result['requests']} requests to the fakes"
-        )
-        print(
-            "        CPU: "
-            + ", ".join(f"{name} {spent:.1f} s" for name, spent in cpu.items())
-            + f"; workers {cpu['workers'] / polls * 1000:.1f} ms per poll"
-        )
-        shape = f"{result['polls']} polls, p50 {percentile(lateness, 50):.1f} s, max {max(lateness):.1f} s"
-        record(
-            "poll",
-            f"{count:,} channels every 60 s: lateness p99",
-            p99,
-            "s",
-            target=LATENESS_TARGET_P99_S,
-            note=shape,
-        )
-        record("poll", f"{count:,} channels: starved", result["starved"], "channels", target=0)
-        record(
-            "poll",
-            f"{count:,} channels: worker CPU per poll (mostly idle)",
-            cpu["workers"] / polls * 1000,
-            "ms",
-            note=f"PostgreSQL {cpu['PostgreSQL'] / polls * 1000:.1f} ms",
-        )
-        system = cpu["workers"] + cpu["PostgreSQL"] + cpu["beat"]
-        record(
-            "poll",
-            f"{count:,} channels: fakes' CPU over the system's",
-            cpu["fakes"] / max(system, 0.001),
-            "x",
-            target=1.0,
-            note=f"fakes {cpu['fakes']:.1f} s, system {system:.1f} s",
-        )
+        for workers in counts or [WORKERS]:
+            threads = threads_per_worker(workers=workers, per_worker=THREADS, total=THREADS_TOTAL)
+            print(
+                f"poll bench: {count} channels ({' and '.join(NETWORKS)}), due every {INTERVAL_S} s, "
+                f"fakes answering after {LATENCY_S * 1000:.0f} ms, {workers} workers ({POOL} pool, {TASKS} "
+                f"tasks and {threads} poll threads each), {MEASURE_S} s measured after {WARM_UP_S} s of warm-up"
+            )
+            result = run_size(count, log, var, workers=workers, threads=threads)
+            report(result, count, f"{count:,} channels, {processes(workers)}" if swept else None, threads)
     return 0
+
+
+def report(result: dict, count: int, label: str | None, threads: int) -> None:
+    """Print and record one run. `label` names the figures of a sweep over worker counts; without one
+    they keep the names they always had."""
+    lateness = result["lateness"] or [float("inf")]
+    cpu = result["cpu"]
+    polls = max(result["polls"], 1)
+    p99 = percentile(lateness, 99)
+    print(
+        f"{count:>6} channels: {result['polls']} polls ({result['polls_per_s']:.0f}/s, "
+        f"{count / INTERVAL_S:.0f}/s due), lateness p50 {percentile(lateness, 50):.1f} s, "
+        f"p99 {p99:.1f} s, max {max(lateness):.1f} s; starved {result['starved']}; "
+        f"outcomes {result['outcomes']}; {result['fetched']} messages stored; "
+        f"{result['requests']} requests to the fakes; {result['load']}"
+    )
+    print(
+        "        CPU: "
+        + ", ".join(f"{name} {spent:.1f} s" for name, spent in cpu.items())
+        + f"; workers {cpu['workers'] / polls * 1000:.1f} ms per poll"
+    )
+    shape = f"{result['polls']} polls, p50 {percentile(lateness, 50):.1f} s, max {max(lateness):.1f} s"
+    if label:
+        shape += f"; {threads} poll threads per process; {result['load']}"
+        record(
+            "poll",
+            f"{label}: polls per second",
+            result["polls_per_s"],
+            "polls/s",
+            better="higher",
+            note=f"{count / INTERVAL_S:.0f}/s due; {result['load']}",
+        )
+    record(
+        "poll",
+        f"{label or f'{count:,} channels every 60 s'}: lateness p99",
+        p99,
+        "s",
+        target=LATENESS_TARGET_P99_S,
+        note=shape,
+    )
+    record("poll", f"{label or f'{count:,} channels'}: starved", result["starved"], "channels", target=0)
+    record(
+        "poll",
+        f"{label or f'{count:,} channels'}: worker CPU per poll (mostly idle)",
+        cpu["workers"] / polls * 1000,
+        "ms",
+        note=f"PostgreSQL {cpu['PostgreSQL'] / polls * 1000:.1f} ms",
+    )
+    system = cpu["workers"] + cpu["PostgreSQL"] + cpu["beat"]
+    record(
+        "poll",
+        f"{label or f'{count:,} channels'}: fakes' CPU over the system's",
+        cpu["fakes"] / max(system, 0.001),
+        "x",
+        target=1.0,
+        note=f"fakes {cpu['fakes']:.1f} s, system {system:.1f} s",
+    )
 
 
 if __name__ == "__main__":
